@@ -1,0 +1,32 @@
+# engage: PGXS build of the engage extension
+EXTENSION = engage
+EXTVERSION = 0.1.0
+
+MODULE_big = engage
+OBJS = \
+	src/engage.o \
+	src/engagement_agg.o \
+	src/xdr_generator.o
+
+DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(wildcard sql/$(EXTENSION)--*--*.sql)
+
+TESTS = $(wildcard test/sql/*.sql)
+REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -I$(srcdir)/src
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The two commands of the README: everything from a fresh Debian 12 machine.
+.PHONY: demo test bench
+demo:
+	bash scripts/demo.sh
+
+test:
+	bash scripts/test.sh
+
+bench:
+	bash bench/run.sh

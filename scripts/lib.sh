@@ -1,0 +1,108 @@
+# scripts/lib.sh: shared set-up for the demo, the tests and the benchmarks.
+#
+# Sourced, not run.  Installs what a fresh Debian 12 machine lacks, builds
+# and installs engage, and starts or stops a private PostgreSQL 15 cluster
+# (its own data directory, port and socket directory; initdb as user
+# postgres when run as root).
+
+set -euo pipefail
+
+ENGAGE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+PG_CONFIG=/usr/bin/pg_config
+# Debian's python3 (with python3-sklearn, -pandas, -psycopg2), whatever
+# python3 comes first on PATH.
+PYTHON=/usr/bin/python3
+
+# Debian packages that the demo and the tests need
+ENGAGE_PACKAGES="make gcc libc6-dev clang libclang-rt-14-dev postgresql-15 \
+postgresql-server-dev-15 postgresql-15-cron postgresql-contrib libipc-run-perl \
+python3 python3-numpy python3-pandas python3-sklearn python3-psycopg2 \
+libxml2-utils"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Run a command as root (directly, or through sudo)
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install the Debian packages that are missing (only those)
+ensure_packages() {
+	local missing="" p
+	for p in $ENGAGE_PACKAGES ${EXTRA_PACKAGES:-}; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+			missing="$missing $p"
+		fi
+	done
+	if [ -n "$missing" ]; then
+		log "installing Debian packages:$missing"
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	fi
+}
+
+# Build with warnings as errors (through PG_CFLAGS) and install
+build_and_install() {
+	local cflags="-Wall -Wextra -Werror -isystem $($PG_CONFIG --includedir-server)"
+	log "building engage (PG_CFLAGS=$cflags)"
+	make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG PG_CFLAGS="$cflags" >/dev/null
+	log "installing engage into $($PG_CONFIG --pkglibdir)"
+	as_root make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG install >/dev/null
+}
+
+# The OS user that owns the cluster, and the database superuser
+cluster_owner() {
+	if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
+}
+
+# Run a command as the cluster owner
+as_owner() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# start_cluster DIR PORT [extra postgresql.conf lines]: initdb if needed,
+# then start (or keep running) a private cluster with its socket in DIR.
+# Sets PGHOST, PGPORT, PGUSER for what follows.
+start_cluster() {
+	local dir=$1 port=$2 extra=${3:-}
+	local owner
+	owner=$(cluster_owner)
+	mkdir -p "$dir"
+	if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		log "initdb $dir/data (as $owner)"
+		as_owner $PG_BIN/initdb -D "$dir/data" -U "$owner" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+		cat >>"$dir/data/postgresql.conf" <<CONF
+# engage private cluster
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$dir'
+wal_level = minimal
+max_wal_senders = 0
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_worker_processes = 16
+max_parallel_workers = 8
+$extra
+CONF
+	fi
+	export PGHOST=$dir PGPORT=$port PGUSER=$owner
+	if ! as_owner $PG_BIN/pg_ctl -D "$dir/data" status >/dev/null 2>&1; then
+		log "starting PostgreSQL on port $port, socket in $dir"
+		as_owner $PG_BIN/pg_ctl -D "$dir/data" -l "$dir/postgresql.log" -w -t 60 start >/dev/null
+	fi
+}
+
+# stop_cluster DIR
+stop_cluster() {
+	local dir=$1
+	if [ -f "$dir/data/PG_VERSION" ]; then
+		as_owner $PG_BIN/pg_ctl -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+}

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# scripts/test.sh: every test of engage, from a fresh Debian 12 machine.
+#
+# Installs the missing Debian packages, builds with -Wall -Wextra -Werror,
+# installs, starts a throwaway cluster, runs pg_regress and the other suites,
+# stops the cluster, and ends with the line "N passed, N failed".  Exits
+# non-zero on any failure.  .ci/run calls exactly this script.
+#
+# Usage: bash scripts/test.sh
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+set +e	# count failures instead of stopping at the first one
+set -o pipefail
+
+TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/engage-test.XXXXXX")
+TEST_PORT=${ENGAGE_TEST_PORT:-54329}
+PASSED=0
+FAILED=0
+
+cleanup() {
+	stop_cluster "$TEST_DIR"
+	rm -rf "$TEST_DIR"
+}
+trap cleanup EXIT
+
+# count_suite NAME PASSED FAILED
+count_suite() {
+	log "suite $1: $2 passed, $3 failed"
+	PASSED=$((PASSED + $2))
+	FAILED=$((FAILED + $3))
+}
+
+set -e
+ensure_packages
+build_and_install
+chmod 755 "$TEST_DIR"
+start_cluster "$TEST_DIR" "$TEST_PORT"
+set +e
+
+# 1. pg_regress (test/sql, expected/)
+log "pg_regress"
+cd "$ENGAGE_ROOT"
+rm -f regression.diffs regression.out
+make -s installcheck PG_CONFIG=$PG_CONFIG 2>&1 | tee "$TEST_DIR/regress.log"
+ok=$(grep -cE '\.\.\. ok' "$TEST_DIR/regress.log")
+bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$TEST_DIR/regress.log")
+ran=$(grep -cE '^(test |     |parallel group)' "$TEST_DIR/regress.log")
+if [ $((ok + bad)) -eq 0 ]; then bad=1; fi	# pg_regress did not run
+if [ -f regression.diffs ]; then
+	log "regression.diffs:"
+	cat regression.diffs
+fi
+count_suite pg_regress "$ok" "$bad"
+
+# 2. C unit tests of the numerical core (test/unit)
+if [ -f test/unit/Makefile ]; then
+	log "unit tests (test/unit)"
+	make -s -C test/unit check 2>&1 | tee "$TEST_DIR/unit.log"
+	rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TEST_DIR/unit.log" | tail -1)
+	p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+	if [ -z "$line" ]; then p=0; f=1; fi
+	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; fi
+	count_suite unit "${p:-0}" "${f:-1}"
+fi
+
+# 3. Python suites checked against pandas / scikit-learn (test/python)
+for t in test/python/test_*.py; do
+	[ -f "$t" ] || continue
+	log "python suite $t"
+	$PYTHON "$t" 2>&1 | tee "$TEST_DIR/py.log"
+	rc=$?
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TEST_DIR/py.log" | tail -1)
+	p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+	if [ -z "$line" ]; then p=0; f=1; fi
+	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; fi
+	count_suite "$(basename "$t")" "${p:-0}" "${f:-1}"
+done
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]

@@ -1,0 +1,175 @@
+/* engage--0.1.0.sql: the engage extension, version 0.1.0 */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION engage" to load this file. \quit
+
+-- All objects live in @extschema@ (engage); every reference below is
+-- schema-qualified so that the caller's search_path plays no part.
+
+------------------------------------------------------------------------------
+-- Per-user engagement: engagement_agg
+------------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.engagement AS (
+	sessions bigint,
+	duration_ms numeric,
+	dl_bytes numeric,
+	ul_bytes numeric,
+	total_bytes numeric,
+	null_values bigint,
+	rejected_values bigint
+);
+
+COMMENT ON TYPE @extschema@.engagement IS
+'Engagement of one group of xDR sessions: sessions (rows), exact sums of duration, DL, UL and DL + UL bytes, and counts of NULL and rejected (NaN, infinite, negative) measures';
+
+-- Transition state: a bigint[13] (see src/engagement_agg.c for its layout).
+
+CREATE FUNCTION @extschema@.engagement_accum(bigint[], double precision, double precision, double precision)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_accum_float8'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_accum(bigint[], bigint, bigint, bigint)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_accum_int8'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_accum(bigint[], numeric, numeric, numeric)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_accum_numeric'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_combine(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_final(bigint[])
+RETURNS @extschema@.engagement
+AS 'MODULE_PATHNAME', 'engage_engagement_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.engagement_accum(bigint[], double precision, double precision, double precision) IS
+'Transition function of engagement_agg(double precision, double precision, double precision)';
+COMMENT ON FUNCTION @extschema@.engagement_accum(bigint[], bigint, bigint, bigint) IS
+'Transition function of engagement_agg(bigint, bigint, bigint)';
+COMMENT ON FUNCTION @extschema@.engagement_accum(bigint[], numeric, numeric, numeric) IS
+'Transition function of engagement_agg(numeric, numeric, numeric)';
+COMMENT ON FUNCTION @extschema@.engagement_combine(bigint[], bigint[]) IS
+'Combine function of engagement_agg: merges two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.engagement_final(bigint[]) IS
+'Final function of engagement_agg: turns the state into an engage.engagement value';
+
+CREATE AGGREGATE @extschema@.engagement_agg(double precision, double precision, double precision) (
+	SFUNC = @extschema@.engagement_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.engagement_final,
+	COMBINEFUNC = @extschema@.engagement_combine,
+	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE @extschema@.engagement_agg(bigint, bigint, bigint) (
+	SFUNC = @extschema@.engagement_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.engagement_final,
+	COMBINEFUNC = @extschema@.engagement_combine,
+	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE @extschema@.engagement_agg(numeric, numeric, numeric) (
+	SFUNC = @extschema@.engagement_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.engagement_final,
+	COMBINEFUNC = @extschema@.engagement_combine,
+	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.engagement_agg(double precision, double precision, double precision) IS
+'Per-group engagement of xDR sessions (duration ms, DL bytes, UL bytes): sessions, exact sums, NULL and rejected counts';
+COMMENT ON AGGREGATE @extschema@.engagement_agg(bigint, bigint, bigint) IS
+'Per-group engagement of xDR sessions (duration ms, DL bytes, UL bytes): sessions, exact sums, NULL and rejected counts';
+COMMENT ON AGGREGATE @extschema@.engagement_agg(numeric, numeric, numeric) IS
+'Per-group engagement of xDR sessions (duration ms, DL bytes, UL bytes): sessions, exact sums, NULL and rejected counts';
+
+------------------------------------------------------------------------------
+-- xDR data generator
+------------------------------------------------------------------------------
+
+-- The TellCo xDR layout: 55 columns, named as the CSV headers.
+CREATE TYPE @extschema@.xdr AS (
+	"Bearer Id" double precision,
+	"Start" text,
+	"Start ms" double precision,
+	"End" text,
+	"End ms" double precision,
+	"Dur. (ms)" double precision,
+	"IMSI" double precision,
+	"MSISDN/Number" double precision,
+	"IMEI" double precision,
+	"Last Location Name" text,
+	"Avg RTT DL (ms)" double precision,
+	"Avg RTT UL (ms)" double precision,
+	"Avg Bearer TP DL (kbps)" double precision,
+	"Avg Bearer TP UL (kbps)" double precision,
+	"TCP DL Retrans. Vol (Bytes)" double precision,
+	"TCP UL Retrans. Vol (Bytes)" double precision,
+	"DL TP < 50 Kbps (%)" double precision,
+	"50 Kbps < DL TP < 250 Kbps (%)" double precision,
+	"250 Kbps < DL TP < 1 Mbps (%)" double precision,
+	"DL TP > 1 Mbps (%)" double precision,
+	"UL TP < 10 Kbps (%)" double precision,
+	"10 Kbps < UL TP < 50 Kbps (%)" double precision,
+	"50 Kbps < UL TP < 300 Kbps (%)" double precision,
+	"UL TP > 300 Kbps (%)" double precision,
+	"HTTP DL (Bytes)" double precision,
+	"HTTP UL (Bytes)" double precision,
+	"Activity Duration DL (ms)" double precision,
+	"Activity Duration UL (ms)" double precision,
+	"Dur. (ms).1" double precision,
+	"Handset Manufacturer" text,
+	"Handset Type" text,
+	"Nb of sec with 125000B < Vol DL" double precision,
+	"Nb of sec with 1250B < Vol UL < 6250B" double precision,
+	"Nb of sec with 31250B < Vol DL < 125000B" double precision,
+	"Nb of sec with 37500B < Vol UL" double precision,
+	"Nb of sec with 6250B < Vol DL < 31250B" double precision,
+	"Nb of sec with 6250B < Vol UL < 37500B" double precision,
+	"Nb of sec with Vol DL < 6250B" double precision,
+	"Nb of sec with Vol UL < 1250B" double precision,
+	"Social Media DL (Bytes)" double precision,
+	"Social Media UL (Bytes)" double precision,
+	"Google DL (Bytes)" double precision,
+	"Google UL (Bytes)" double precision,
+	"Email DL (Bytes)" double precision,
+	"Email UL (Bytes)" double precision,
+	"Youtube DL (Bytes)" double precision,
+	"Youtube UL (Bytes)" double precision,
+	"Netflix DL (Bytes)" double precision,
+	"Netflix UL (Bytes)" double precision,
+	"Gaming DL (Bytes)" double precision,
+	"Gaming UL (Bytes)" double precision,
+	"Other DL (Bytes)" double precision,
+	"Other UL (Bytes)" double precision,
+	"Total UL (Bytes)" double precision,
+	"Total DL (Bytes)" double precision
+);
+
+COMMENT ON TYPE @extschema@.xdr IS
+'One xDR record in the TellCo layout (55 columns named as the CSV headers); CREATE TABLE t (LIKE engage.xdr) makes a table for the real CSV';
+
+-- Rows first_row .. first_row + n - 1 of a generated data set of total_rows
+-- rows and about `users` subscribers.  Each row depends only on
+-- (total_rows, users, seed, row number), so chunks can be generated in any
+-- order and give the same table.
+CREATE FUNCTION @extschema@.xdr_rows(total_rows bigint, users bigint, seed bigint, first_row bigint, n bigint)
+RETURNS SETOF @extschema@.xdr
+AS 'MODULE_PATHNAME', 'engage_xdr_rows'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+ROWS 10000;
+
+COMMENT ON FUNCTION @extschema@.xdr_rows(bigint, bigint, bigint, bigint, bigint) IS
+'Rows first_row .. first_row + n - 1 of the deterministic synthetic xDR data set (total_rows, users, seed), in the TellCo layout';

@@ -1,0 +1,277 @@
+-- engagement_agg: per-user engagement against plain SQL, edge cases, types,
+-- parallel plans.
+SET extra_float_digits = 0;
+
+-- The composite result expands to columns
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (1000::float8, 10::float8, 1::float8),
+             (2000, 20, 2)) v(d, dl, ul);
+
+-- Empty input: no sessions, sums NULL (as sum()), no NULL or rejected values
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (SELECT 1::float8, 1::float8, 1::float8 WHERE false) v(d, dl, ul);
+
+-- One row
+SELECT (engage.engagement_agg(86399::float8, 5::float8, 7::float8)).*;
+
+-- NULL measures: the session counts, the value is skipped and counted
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (100::float8, NULL::float8, 1::float8),
+             (NULL, NULL, 2),
+             (300, 30, NULL)) v(d, dl, ul);
+
+-- All-NULL group: sessions counted, every sum NULL
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (NULL::float8, NULL::float8, NULL::float8),
+             (NULL, NULL, NULL)) v(d, dl, ul);
+
+-- Only DL known: total_bytes is the DL sum
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (NULL::float8, 10::float8, NULL::float8)) v(d, dl, ul);
+
+-- NaN, +/-Infinity and negative values are skipped and counted as rejected
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (100::float8, 'NaN'::float8, 1::float8),
+             ('Infinity', 10, '-Infinity'),
+             (-5, -0.5, 2),
+             (200, 20, 3)) v(d, dl, ul);
+
+-- Negative zero is zero, not rejected
+SELECT (engage.engagement_agg('-0'::float8, 0::float8, 0::float8)).*;
+
+-- Non-integer values keep their fractional part
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (0.5::float8, 1.25::float8, 0::float8),
+             (0.25, 1.5, 0)) v(d, dl, ul);
+
+-- A finite value of 2^64 or more is an error that names it
+SELECT (engage.engagement_agg(1e20::float8, 0::float8, 0::float8)).*;
+SELECT (engage.engagement_agg(1e308::float8, 0::float8, 0::float8)).*;
+
+-- Exact past 2^53 and past 2^63: 2^53 + 1 + 1 and four times 2^62 + 1
+SELECT (engage.engagement_agg(d, 0::float8, 0::float8)).duration_ms
+FROM (VALUES (9007199254740992::float8), (1), (1)) v(d);
+SELECT (engage.engagement_agg(d, d, d)).*
+FROM (SELECT 4611686018427387905::bigint FROM generate_series(1, 4)) v(d);
+-- float8 sums are not: the same rows through sum(float8)
+SELECT sum(d) = 9007199254740994 AS float8_sum_is_exact
+FROM (VALUES (9007199254740992::float8), (1), (1)) v(d);
+
+-- Past 2^64 per group, and past 2^64 per value through bigint and numeric
+SELECT (engage.engagement_agg(d, d, d)).total_bytes
+FROM (SELECT 9223372036854775807::bigint FROM generate_series(1, 5)) v(d);
+SELECT (engage.engagement_agg(d, d, d)).duration_ms
+FROM (VALUES (18446744073709551615::numeric), (18446744073709551615)) v(d);
+SELECT (engage.engagement_agg(18446744073709551616::numeric, 0::numeric, 0::numeric)).*;
+
+-- bigint: negative values rejected
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (100::bigint, 10::bigint, 1::bigint),
+             (-1, NULL, 2)) v(d, dl, ul);
+
+-- numeric: NaN, Infinity, negative rejected; fractions kept
+SELECT (engage.engagement_agg(d, dl, ul)).*
+FROM (VALUES (100.5::numeric, 'NaN'::numeric, 1::numeric),
+             ('Infinity', -10, 2.25),
+             (-0.001, 10, 0)) v(d, dl, ul);
+
+-- Mixed argument types resolve through the implicit casts
+SELECT (engage.engagement_agg(1::int, 2::bigint, 3.5::float8)).*;
+
+-- Called directly, the transition function does not modify its argument
+-- and checks the state it is given
+SELECT engage.engagement_accum('{0,0,0,0,0,0,0,0,0,0,0,0,0}'::bigint[], 1::float8, 2::float8, 3::float8);
+SELECT engage.engagement_accum(NULL::bigint[], 1::bigint, 2::bigint, 3::bigint);
+SELECT engage.engagement_accum('{1,2,3}'::bigint[], 1::float8, 2::float8, 3::float8);
+SELECT engage.engagement_combine('{1,0,0,0,0,0,0,0,0,0,0,0,0}'::bigint[], '{1,2}'::bigint[]);
+SELECT (engage.engagement_final(engage.engagement_combine(
+    engage.engagement_accum(NULL::bigint[], 1::bigint, 2::bigint, 3::bigint),
+    engage.engagement_accum(NULL::bigint[], 10::bigint, NULL::bigint, -3::bigint)))).*;
+
+------------------------------------------------------------------------------
+-- The 5 real TellCo rows (all 55 columns plus the CSV text forms)
+------------------------------------------------------------------------------
+CREATE TABLE real5 (LIKE engage.xdr);
+ALTER TABLE real5 ADD COLUMN "Start_csv" text, ADD COLUMN "End_csv" text,
+    ADD COLUMN "Last Location Name_csv" text;
+-- (pg_regress runs from the top of the source tree)
+\copy real5 FROM 'test/data/xdr_real_rows_head5.csv' CSV HEADER
+SELECT count(*) FROM real5;
+
+SELECT "MSISDN/Number"::bigint AS msisdn, e.*
+FROM (SELECT "MSISDN/Number",
+             engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)") AS e
+      FROM real5 GROUP BY 1) s, LATERAL (SELECT (s.e).*) e
+ORDER BY 1;
+
+-- Against plain SQL, per user and whole table
+SELECT count(*) AS users_differing
+FROM (SELECT "MSISDN/Number",
+             (engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")).*
+      FROM real5 GROUP BY 1) e
+JOIN (SELECT "MSISDN/Number", count(*) AS sessions,
+             sum("Dur. (ms)"::numeric) AS duration_ms,
+             sum("Total DL (Bytes)"::numeric) AS dl_bytes,
+             sum("Total UL (Bytes)"::numeric) AS ul_bytes
+      FROM real5 GROUP BY 1) p USING ("MSISDN/Number")
+WHERE (e.sessions, e.duration_ms, e.dl_bytes, e.ul_bytes, e.total_bytes)
+   IS DISTINCT FROM (p.sessions, p.duration_ms, p.dl_bytes, p.ul_bytes, p.dl_bytes + p.ul_bytes);
+
+SELECT (engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")).*
+FROM real5;
+
+------------------------------------------------------------------------------
+-- xDR rows rebuilt from the real per-user aggregates: split each user's
+-- sessions, duration and traffic over that many rows, then engagement_agg
+-- must give each user's totals back exactly.
+------------------------------------------------------------------------------
+CREATE TABLE real_users (msisdn float8, cluster int, sessions float8,
+                         duration_ms float8, total_data float8);
+\copy real_users FROM 'test/data/user_engagement_real.csv' CSV HEADER
+SELECT count(*) AS users, sum(sessions) AS sessions FROM real_users;
+
+-- Row j of a user with s sessions gets floor(x / s), plus the remainder on
+-- row 1; its traffic is split 1/8 UL, the rest DL.
+CREATE TABLE rebuilt AS
+SELECT u.msisdn AS "MSISDN/Number",
+       (floor(u.duration_ms / u.sessions)
+        + CASE WHEN j = 1 THEN u.duration_ms - floor(u.duration_ms / u.sessions) * u.sessions ELSE 0 END)::float8 AS "Dur. (ms)",
+       t.traffic - floor(t.traffic / 8) AS "Total DL (Bytes)",
+       floor(t.traffic / 8) AS "Total UL (Bytes)"
+FROM real_users u
+CROSS JOIN LATERAL generate_series(1, u.sessions::int) j
+CROSS JOIN LATERAL (SELECT (floor(u.total_data / u.sessions)
+        + CASE WHEN j = 1 THEN u.total_data - floor(u.total_data / u.sessions) * u.sessions ELSE 0 END)::float8 AS traffic) t
+ORDER BY hashfloat8(u.msisdn + j);	-- shuffle the rows of each user
+SELECT count(*) AS rows FROM rebuilt;
+
+SELECT count(*) AS users_checked,
+       count(*) FILTER (WHERE (e).sessions <> u.sessions
+                           OR (e).duration_ms <> u.duration_ms::numeric
+                           OR (e).total_bytes <> u.total_data::numeric) AS users_differing
+FROM (SELECT "MSISDN/Number" AS msisdn,
+             engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)") AS e
+      FROM rebuilt GROUP BY 1) s
+JOIN real_users u USING (msisdn);
+
+-- The same through the bigint and numeric overloads
+SELECT count(*) FILTER (WHERE (e).total_bytes <> u.total_data::numeric) AS bigint_differing,
+       count(*) FILTER (WHERE (n).total_bytes <> u.total_data::numeric) AS numeric_differing
+FROM (SELECT "MSISDN/Number" AS msisdn,
+             engage.engagement_agg("Dur. (ms)"::bigint, "Total DL (Bytes)"::bigint, "Total UL (Bytes)"::bigint) AS e,
+             engage.engagement_agg("Dur. (ms)"::numeric, "Total DL (Bytes)"::numeric, "Total UL (Bytes)"::numeric) AS n
+      FROM rebuilt GROUP BY 1) s
+JOIN real_users u USING (msisdn);
+
+-- Top 5 users by sessions, ties broken by MSISDN ascending
+SELECT "MSISDN/Number"::bigint AS msisdn, (e).sessions, (e).duration_ms, (e).total_bytes
+FROM (SELECT "MSISDN/Number",
+             engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)") AS e
+      FROM rebuilt GROUP BY 1) s
+ORDER BY (e).sessions DESC, 1
+LIMIT 5;
+
+------------------------------------------------------------------------------
+-- Parallel plan: Partial Aggregate, same results as the serial plan
+------------------------------------------------------------------------------
+CREATE TABLE par AS
+SELECT i, (i % 5000)::float8 AS msisdn,
+       (1000 + i % 977)::float8 AS dur,
+       CASE WHEN i % 101 = 0 THEN NULL ELSE (i * 7919 % 1000003)::float8 END AS dl,
+       CASE WHEN i % 211 = 0 THEN 'NaN'::float8 ELSE (i % 4096)::float8 END AS ul
+FROM generate_series(1, 200000) i;
+ANALYZE par;
+
+CREATE TABLE serial_result AS
+SELECT (engage.engagement_agg(dur, dl, ul)).* FROM par;
+SELECT * FROM serial_result;
+
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+
+-- plan_shows(query, pattern): does EXPLAIN ANALYZE of the query show it?
+CREATE FUNCTION plan_shows(query text, pattern text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+    IF line ~ pattern THEN
+      RETURN true;
+    END IF;
+  END LOOP;
+  RETURN false;
+END
+$$;
+
+EXPLAIN (COSTS OFF)
+SELECT (engage.engagement_agg(dur, dl, ul)).* FROM par;
+SELECT plan_shows('SELECT engage.engagement_agg(dur, dl, ul) FROM par',
+                  'Workers Launched: [1-9]') AS workers_launched;
+
+CREATE TABLE parallel_result AS
+SELECT (engage.engagement_agg(dur, dl, ul)).* FROM par;
+SELECT * FROM parallel_result;
+SELECT count(*) AS rows_differing FROM (
+  (SELECT * FROM parallel_result EXCEPT ALL SELECT * FROM serial_result)
+  UNION ALL
+  (SELECT * FROM serial_result EXCEPT ALL SELECT * FROM parallel_result)) d;
+
+-- Grouped by subscriber, and through bigint and numeric
+SELECT plan_shows('SELECT msisdn, engage.engagement_agg(dur, dl, ul) FROM par GROUP BY 1',
+                  'Partial (Hash|Group)?Aggregate') AS grouped_partial_aggregate;
+CREATE TABLE parallel_grouped AS
+SELECT msisdn, (engage.engagement_agg(dur, dl, ul)).* FROM par GROUP BY 1;
+SELECT plan_shows('SELECT engage.engagement_agg(dur::bigint, dl::bigint, (i % 7 - 1)::bigint) FROM par',
+                  'Partial Aggregate') AS bigint_partial_aggregate,
+       plan_shows('SELECT engage.engagement_agg(dur::numeric, dl::numeric, ul::numeric) FROM par',
+                  'Partial Aggregate') AS numeric_partial_aggregate;
+CREATE TABLE parallel_typed AS
+SELECT (engage.engagement_agg(dur::bigint, dl::bigint, (i % 7 - 1)::bigint)) AS b,
+       (engage.engagement_agg(dur::numeric, dl::numeric, ul::numeric)) AS n
+FROM par;
+
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+SET max_parallel_workers_per_gather = 0;
+
+SELECT count(*) AS groups_differing FROM (
+  (SELECT * FROM parallel_grouped
+   EXCEPT ALL SELECT msisdn, (engage.engagement_agg(dur, dl, ul)).* FROM par GROUP BY 1)
+  UNION ALL
+  (SELECT msisdn, (engage.engagement_agg(dur, dl, ul)).* FROM par GROUP BY 1
+   EXCEPT ALL SELECT * FROM parallel_grouped)) d;
+SELECT t.b IS NOT DISTINCT FROM s.b AS bigint_same, t.n IS NOT DISTINCT FROM s.n AS numeric_same,
+       (t.b).rejected_values AS bigint_rejected, (t.n).rejected_values AS numeric_rejected
+FROM parallel_typed t,
+     (SELECT (engage.engagement_agg(dur::bigint, dl::bigint, (i % 7 - 1)::bigint)) AS b,
+             (engage.engagement_agg(dur::numeric, dl::numeric, ul::numeric)) AS n
+      FROM par) s;
+
+-- And against plain SQL, per group
+SELECT count(*) AS groups_differing_from_plain_sql
+FROM parallel_grouped e
+JOIN (SELECT msisdn, count(*) AS sessions, sum(dur::numeric) AS duration_ms,
+             sum(dl::numeric) AS dl_bytes,
+             sum(ul::numeric) FILTER (WHERE ul <> 'NaN') AS ul_bytes,
+             count(*) FILTER (WHERE dl IS NULL) AS null_values,
+             count(*) FILTER (WHERE ul = 'NaN') AS rejected_values
+      FROM par GROUP BY 1) p USING (msisdn)
+WHERE (e.sessions, e.duration_ms, e.dl_bytes, e.ul_bytes, e.total_bytes, e.null_values, e.rejected_values)
+   IS DISTINCT FROM (p.sessions, p.duration_ms, p.dl_bytes, p.ul_bytes,
+                     coalesce(p.dl_bytes, 0) + coalesce(p.ul_bytes, 0), p.null_values, p.rejected_values);
+
+-- Rows without a subscriber: the idiom that leaves them out, and the count
+SELECT count(*) FILTER (WHERE msisdn IS NULL) AS rows_without_subscriber,
+       count(DISTINCT msisdn) AS users
+FROM (VALUES (1::float8), (NULL), (2), (1)) v(msisdn);
+SELECT msisdn, (engage.engagement_agg(10::float8, 1::float8, 1::float8)).sessions
+FROM (VALUES (1::float8), (NULL), (2), (1)) v(msisdn)
+WHERE msisdn IS NOT NULL
+GROUP BY 1 ORDER BY 1;
