@@ -79,7 +79,7 @@ engagement_state_slots(ArrayType *state)
 }
 
 /* Build a zeroed state array in the current memory context */
-static ArrayType *
+static pg_noinline ArrayType *
 engagement_state_new(void)
 {
 	Datum		zeros[ENGAGEMENT_NSLOTS];
@@ -95,7 +95,7 @@ engagement_state_new(void)
  * Get the state argument for updating: in place inside an aggregate, a copy
  * when called directly (so that a caller's value is never modified).
  */
-static ArrayType *
+static pg_noinline ArrayType *
 engagement_state_arg(FunctionCallInfo fcinfo, int argno)
 {
 	if (PG_ARGISNULL(argno))
@@ -103,6 +103,25 @@ engagement_state_arg(FunctionCallInfo fcinfo, int argno)
 	if (AggCheckCallContext(fcinfo, NULL))
 		return PG_GETARG_ARRAYTYPE_P(argno);
 	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
+}
+
+/*
+ * The transition functions' hot path: inside a plain aggregate the state is
+ * the plain (never toasted) array that the aggregate made from INITCOND, so
+ * it is used as it is, without a call to detoast it.
+ */
+static inline ArrayType *
+engagement_trans_state(FunctionCallInfo fcinfo)
+{
+	if (likely(!PG_ARGISNULL(0) && fcinfo->context != NULL &&
+			   IsA(fcinfo->context, AggState)))
+	{
+		struct varlena *value = (struct varlena *) PG_GETARG_POINTER(0);
+
+		if (likely(!VARATT_IS_EXTENDED(value)))
+			return (ArrayType *) value;
+	}
+	return engagement_state_arg(fcinfo, 0);
 }
 
 /* Add an unsigned 64-bit value to measure m's 128-bit sum */
@@ -240,7 +259,7 @@ PG_FUNCTION_INFO_V1(engage_engagement_accum_float8);
 Datum
 engage_engagement_accum_float8(PG_FUNCTION_ARGS)
 {
-	ArrayType  *state = engagement_state_arg(fcinfo, 0);
+	ArrayType  *state = engagement_trans_state(fcinfo);
 	int64	   *slots = engagement_state_slots(state);
 	int			m;
 
@@ -259,7 +278,7 @@ PG_FUNCTION_INFO_V1(engage_engagement_accum_int8);
 Datum
 engage_engagement_accum_int8(PG_FUNCTION_ARGS)
 {
-	ArrayType  *state = engagement_state_arg(fcinfo, 0);
+	ArrayType  *state = engagement_trans_state(fcinfo);
 	int64	   *slots = engagement_state_slots(state);
 	int			m;
 
@@ -278,7 +297,7 @@ PG_FUNCTION_INFO_V1(engage_engagement_accum_numeric);
 Datum
 engage_engagement_accum_numeric(PG_FUNCTION_ARGS)
 {
-	ArrayType  *state = engagement_state_arg(fcinfo, 0);
+	ArrayType  *state = engagement_trans_state(fcinfo);
 	int64	   *slots = engagement_state_slots(state);
 	int			m;
 

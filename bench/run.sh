@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# bench/run.sh: engage's benchmarks, one command, engage and its competitor
+# side by side in the same run.
+#
+# Usage: bash bench/run.sh [engagement_agg] ...
+#   (no argument: every benchmark)
+#
+# Sets up like the demo (packages, build, install), starts a private cluster
+# in ENGAGE_BENCH_DIR (default /tmp/engage-bench, port 54321) with
+# shared_buffers large enough to keep the tables in memory, generates the
+# data sets once (reused by later runs) and writes each benchmark's table
+# to bench/results/<name>.md.
+#
+# Environment: ENGAGE_BENCH_ROWS (default 10000000), ENGAGE_BENCH_REPS
+# (default 5), ENGAGE_BENCH_WORK_MEM (default 256MB).
+
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+BENCH_DIR=${ENGAGE_BENCH_DIR:-/tmp/engage-bench}
+BENCH_PORT=${ENGAGE_BENCH_PORT:-54321}
+export ENGAGE_BENCH_ROWS=${ENGAGE_BENCH_ROWS:-10000000}
+export ENGAGE_BENCH_REPS=${ENGAGE_BENCH_REPS:-5}
+export ENGAGE_BENCH_WORK_MEM=${ENGAGE_BENCH_WORK_MEM:-256MB}
+
+ensure_packages
+build_and_install
+start_cluster "$BENCH_DIR" "$BENCH_PORT" "shared_buffers = 8GB
+max_parallel_workers_per_gather = 2
+effective_cache_size = 16GB"
+psql -qX -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'engage_bench'" | grep -q 1 ||
+	psql -qX -d postgres -c "CREATE DATABASE engage_bench"
+export PGDATABASE=engage_bench
+psql -qX -v ON_ERROR_STOP=1 <<SQL
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS engage CASCADE;
+CREATE EXTENSION engage;
+SQL
+
+mkdir -p "$ENGAGE_ROOT/bench/results"
+benches=${*:-engagement_agg}
+for b in $benches; do
+	log "benchmark $b"
+	$PYTHON "$ENGAGE_ROOT/bench/$b.py" | tee "$ENGAGE_ROOT/bench/results/$b.md"
+done
+log "cluster left running in $BENCH_DIR; stop it with: $PG_BIN/pg_ctl -D $BENCH_DIR/data stop (as $(cluster_owner))"

@@ -1,0 +1,58 @@
+-- scripts/demo.sql: the engagement analysis of the demo, on table public.xdr
+-- (TellCo layout).  Run by scripts/demo.sh.
+\pset footer off
+\pset null '(null)'
+\timing off
+
+\echo
+\echo '== engage demo: user engagement in the TellCo xDR data (table public.xdr)'
+
+-- Rows without a subscriber (NULL MSISDN) are left out of per-user results,
+-- and counted here so that nothing disappears silently.
+\echo
+\echo '-- Data'
+SELECT count(*) AS xdr_rows,
+       count(*) FILTER (WHERE "MSISDN/Number" IS NULL) AS rows_without_subscriber,
+       count(DISTINCT "MSISDN/Number") AS users
+FROM public.xdr;
+
+-- Per-user engagement with engage.engagement_agg
+CREATE TEMP TABLE user_engagement AS
+SELECT "MSISDN/Number"::bigint AS msisdn,
+       (engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")).*
+FROM public.xdr
+WHERE "MSISDN/Number" IS NOT NULL
+GROUP BY "MSISDN/Number";
+
+\echo
+\echo '-- Engagement over all users'
+SELECT count(*) AS users,
+       sum(sessions) AS sessions,
+       round(avg(sessions), 3) AS avg_sessions,
+       round(sum(duration_ms) / 3600000, 1) AS total_duration_hours,
+       round(sum(total_bytes) / 1e12, 3) AS total_traffic_tb,
+       sum(null_values) AS null_values,
+       sum(rejected_values) AS rejected_values
+FROM user_engagement;
+
+\echo
+\echo '-- Sessions per user'
+SELECT sessions, count(*) AS users
+FROM user_engagement GROUP BY 1 ORDER BY 1;
+
+-- Top 10 per metric; ties broken by MSISDN ascending
+\echo
+\echo '-- Top 10 users by session frequency (ties: MSISDN ascending)'
+SELECT msisdn, sessions, duration_ms, total_bytes
+FROM user_engagement ORDER BY sessions DESC, msisdn LIMIT 10;
+
+\echo
+\echo '-- Top 10 users by total session duration (ms)'
+SELECT msisdn, sessions, duration_ms, total_bytes
+FROM user_engagement ORDER BY duration_ms DESC NULLS LAST, msisdn LIMIT 10;
+
+\echo
+\echo '-- Top 10 users by total traffic (DL + UL bytes)'
+SELECT msisdn, sessions, duration_ms, total_bytes,
+       pg_size_pretty(total_bytes) AS traffic
+FROM user_engagement ORDER BY total_bytes DESC NULLS LAST, msisdn LIMIT 10;
