@@ -2,10 +2,11 @@
  *
  * engage.c
  *	  Module entry point of the engage extension: user engagement analytics
- *	  for telecom xDR data inside PostgreSQL.
+ *	  for telecom xDR data inside PostgreSQL.  Defines the GUCs.
  *
- * The SQL objects live in the other files of src/, by feature: engagement_agg.c (the
- * per-user engagement aggregate), xdr_generator.c (synthetic xDR data).
+ * The SQL objects live in the other files of src/, by feature:
+ * engagement_agg.c (the per-user engagement aggregate), xdr_generator.c
+ * (synthetic xDR data), points.c (reading points for clustering).
  *
  * Copyright (c) 2026, engage developers
  *
@@ -13,6 +14,30 @@
  */
 #include "postgres.h"
 
+#include <limits.h>
+
 #include "fmgr.h"
+#include "utils/guc.h"
+
+#include "points.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* Define engage's GUCs */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("engage.max_memory",
+							"Memory that one clustering call may use for its points and work space.",
+							"Checked before allocating; past it the call fails with an error.",
+							&engage_max_memory_kb,
+							2 * 1024 * 1024,
+							1024,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("engage");
+}
