@@ -6,6 +6,7 @@ MODULE_big = engage
 OBJS = \
 	src/engage.o \
 	src/engagement_agg.o \
+	src/points.o \
 	src/xdr_generator.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(wildcard sql/$(EXTENSION)--*--*.sql)
