@@ -173,3 +173,51 @@ ROWS 10000;
 
 COMMENT ON FUNCTION @extschema@.xdr_rows(bigint, bigint, bigint, bigint, bigint) IS
 'Rows first_row .. first_row + n - 1 of the deterministic synthetic xDR data set (total_rows, users, seed), in the TellCo layout';
+
+-- Create table_name (LIKE engage.xdr) and fill it with the whole data set
+-- (total_rows, users, seed), in chunks of 5,000 rows so that each call's
+-- tuplestore stays in work_mem.  users defaults to the real TellCo ratio of
+-- 106,856 subscribers for 150,001 rows.  No SET search_path: an unqualified
+-- table_name goes to the caller's current schema, and every other name here
+-- is schema-qualified.
+CREATE FUNCTION @extschema@.generate_xdr(table_name text, total_rows bigint DEFAULT 150001, users bigint DEFAULT NULL, seed bigint DEFAULT 0)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+	chunk constant bigint := 5000;
+	n_users bigint;
+	target text;
+	inserted bigint;
+BEGIN
+	IF table_name IS NULL OR total_rows IS NULL OR seed IS NULL THEN
+		RAISE EXCEPTION 'table_name, total_rows and seed must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF total_rows < 1 THEN
+		RAISE EXCEPTION 'total_rows must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('total_rows is %s.', total_rows);
+	END IF;
+	n_users := COALESCE(users,
+		GREATEST(1, pg_catalog.round(total_rows::numeric * 106856 / 150001)::bigint));
+	-- checks users against total_rows (no rows are generated)
+	PERFORM FROM @extschema@.xdr_rows(total_rows, n_users, seed, 0, 0);
+
+	SELECT pg_catalog.string_agg(pg_catalog.quote_ident(part), '.' ORDER BY ord)
+	INTO target
+	FROM pg_catalog.unnest(pg_catalog.parse_ident(table_name)) WITH ORDINALITY AS p(part, ord);
+
+	EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE @extschema@.xdr)', target);
+	EXECUTE pg_catalog.format(
+		'INSERT INTO %s SELECT r.* FROM pg_catalog.generate_series(0::bigint, $1 - 1) AS c(i) '
+		'CROSS JOIN LATERAL @extschema@.xdr_rows($2, $3, $4, c.i * $5, LEAST($5, $2 - c.i * $5)) AS r',
+		target)
+	USING (total_rows + chunk - 1) / chunk, total_rows, n_users, seed, chunk;
+	GET DIAGNOSTICS inserted = ROW_COUNT;
+	RETURN inserted;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.generate_xdr(text, bigint, bigint, bigint) IS
+'Creates table table_name (LIKE engage.xdr) and fills it with the deterministic synthetic xDR data set (total_rows, users, seed); users defaults to the TellCo ratio (106,856 per 150,001 rows); returns the number of rows';
