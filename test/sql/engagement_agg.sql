@@ -275,3 +275,41 @@ SELECT msisdn, (engage.engagement_agg(10::float8, 1::float8, 1::float8)).session
 FROM (VALUES (1::float8), (NULL), (2), (1)) v(msisdn)
 WHERE msisdn IS NOT NULL
 GROUP BY 1 ORDER BY 1;
+
+------------------------------------------------------------------------------
+-- Generated xDR data (TellCo layout): engagement_agg against count() and
+-- sum() per subscriber and over the whole table
+------------------------------------------------------------------------------
+SELECT engage.generate_xdr('gen_xdr', 30000, seed => 7);
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE "MSISDN/Number" IS NULL) AS rows_without_subscriber,
+       count(DISTINCT "MSISDN/Number") AS users
+FROM gen_xdr;
+
+SELECT count(*) AS users_checked,
+       count(*) FILTER (WHERE (e.sessions, e.duration_ms, e.dl_bytes, e.ul_bytes, e.total_bytes,
+                               e.null_values, e.rejected_values)
+                        IS DISTINCT FROM
+                        (p.sessions, p.duration_ms, p.dl_bytes, p.ul_bytes, p.dl_bytes + p.ul_bytes,
+                         p.null_values, 0::bigint)) AS users_differing
+FROM (SELECT "MSISDN/Number",
+             (engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")).*
+      FROM gen_xdr WHERE "MSISDN/Number" IS NOT NULL GROUP BY 1) e
+JOIN (SELECT "MSISDN/Number", count(*) AS sessions,
+             sum("Dur. (ms)"::numeric) AS duration_ms,
+             sum("Total DL (Bytes)"::numeric) AS dl_bytes,
+             sum("Total UL (Bytes)"::numeric) AS ul_bytes,
+             count(*) FILTER (WHERE "Dur. (ms)" IS NULL)
+               + count(*) FILTER (WHERE "Total DL (Bytes)" IS NULL)
+               + count(*) FILTER (WHERE "Total UL (Bytes)" IS NULL) AS null_values
+      FROM gen_xdr WHERE "MSISDN/Number" IS NOT NULL GROUP BY 1) p USING ("MSISDN/Number");
+
+SELECT e.sessions = p.sessions AS sessions_equal,
+       e.duration_ms = p.duration_ms AS duration_equal,
+       e.total_bytes = p.total_bytes AS traffic_equal,
+       e.sessions, e.duration_ms, e.total_bytes
+FROM (SELECT (engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")).*
+      FROM gen_xdr) e,
+     (SELECT count(*) AS sessions, sum("Dur. (ms)"::numeric) AS duration_ms,
+             sum("Total DL (Bytes)"::numeric) + sum("Total UL (Bytes)"::numeric) AS total_bytes
+      FROM gen_xdr) p;
