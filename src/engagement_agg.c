@@ -350,14 +350,66 @@ engage_engagement_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(state1);
 }
 
+/*
+ * numeric's short on-disk format (src/backend/utils/adt/numeric.c,
+ * struct NumericShort): after the varlena header, a uint16 header word
+ * (NUMERIC_SHORT flag, sign, display scale, weight) and the base-10000
+ * digits, most significant first, without leading or trailing zero digits.
+ * This format is stored on disk, so it is stable across minor versions.
+ */
+#define NUMERIC_SHORT_FLAG		0x8000
+#define NUMERIC_SHORT_WEIGHT_MASK 0x003F
+#define NUMERIC_NBASE			10000
+
+/*
+ * An unsigned 64-bit integer as numeric, built directly in the short format
+ * (what int64_to_numeric() returns, without its intermediate allocations:
+ * the final function makes four of these per group).
+ */
+static Numeric
+engagement_uint64_numeric(uint64 value)
+{
+	int16		digits[5];		/* least significant first; 2^64 < 10000^5 */
+	int			ndigits = 0;
+	int			low = 0;
+	int			n;
+	int			i;
+	Size		len;
+	uint16		header;
+	char	   *p;
+	Numeric		result;
+
+	while (value != 0)
+	{
+		digits[ndigits++] = (int16) (value % NUMERIC_NBASE);
+		value /= NUMERIC_NBASE;
+	}
+	while (low < ndigits && digits[low] == 0)
+		low++;					/* trailing zero digits are not stored */
+	n = ndigits - low;
+
+	len = VARHDRSZ + sizeof(uint16) + n * sizeof(int16);
+	result = (Numeric) palloc(len);
+	SET_VARSIZE(result, len);
+	/* positive, display scale 0, weight = ndigits - 1 (0 for zero) */
+	header = NUMERIC_SHORT_FLAG |
+		(n == 0 ? 0 : (uint16) ((ndigits - 1) & NUMERIC_SHORT_WEIGHT_MASK));
+	p = (char *) result + VARHDRSZ;
+	memcpy(p, &header, sizeof(uint16));
+	p += sizeof(uint16);
+	for (i = 0; i < n; i++)
+		memcpy(p + i * sizeof(int16), &digits[ndigits - 1 - i], sizeof(int16));
+	return result;
+}
+
 /* A non-negative 128-bit integer plus a fraction, as numeric */
 static Numeric
 engagement_sum_numeric(uint64 lo, uint64 hi, double frac)
 {
 	Numeric		result;
 
-	if (likely(hi == 0 && lo <= (uint64) PG_INT64_MAX))
-		result = int64_to_numeric((int64) lo);
+	if (likely(hi == 0))
+		result = engagement_uint64_numeric(lo);
 	else
 	{
 		/* hi * 2^64 + lo, with each word split to stay within int64 */

@@ -313,3 +313,23 @@ FROM (SELECT (engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (
      (SELECT count(*) AS sessions, sum("Dur. (ms)"::numeric) AS duration_ms,
              sum("Total DL (Bytes)"::numeric) + sum("Total UL (Bytes)"::numeric) AS total_bytes
       FROM gen_xdr) p;
+
+-- The sums are built directly in numeric's on-disk format: they must equal,
+-- print and hash as the numeric that PostgreSQL makes of the same integer
+SELECT count(*) AS values_checked,
+       count(*) FILTER (WHERE e <> v OR e::text <> v::text
+                        OR hash_numeric(e) <> hash_numeric(v)
+                        OR numeric_send(e) <> numeric_send(v)) AS values_differing
+FROM (SELECT v, (engage.engagement_agg(v, 0::numeric, 0::numeric)).duration_ms AS e
+      FROM (SELECT DISTINCT v
+            FROM (SELECT (10::numeric ^ p)::numeric(30,0) + delta AS v
+                  FROM generate_series(0, 19) p, generate_series(-2, 2) delta
+                  UNION ALL SELECT 18446744073709551615
+                  UNION ALL SELECT 9223372036854775807
+                  UNION ALL SELECT 9223372036854775808
+                  UNION ALL SELECT i::numeric * 10000 FROM generate_series(0, 100) i
+                  UNION ALL SELECT hashint8(i)::numeric + 9223372036854775808
+                            FROM generate_series(1, 1000) i
+                  UNION ALL SELECT abs(hashint8(i)) >> (i % 64) FROM generate_series(1, 1000) i) s
+            WHERE v >= 0 AND v < 18446744073709551616) d
+      GROUP BY v) r;
