@@ -6,7 +6,11 @@ MODULE_big = engage
 OBJS = \
 	src/engage.o \
 	src/engagement_agg.o \
+	src/kmeans.o \
+	src/kmeans_sql.o \
+	src/knee.o \
 	src/points.o \
+	src/scale.o \
 	src/xdr_generator.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(wildcard sql/$(EXTENSION)--*--*.sql)

@@ -1,0 +1,2039 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans.c
+ *	  K-means numerical core of engage (see kmeans.h for the API).
+ *
+ * Algorithm notes
+ *
+ * - Lloyd iterations as scikit-learn's _kmeans_single_lloyd: iteration i
+ *	 assigns every point to its nearest centroid (E-step), then moves each
+ *	 centroid to the mean of its points (M-step).  Stop when no assignment
+ *	 changed ("strict" convergence), or when the total squared centroid
+ *	 shift <= tol * mean feature variance, or after max_iter; if not
+ *	 strictly converged, one more E-step makes labels and inertia match the
+ *	 final centroids.
+ *
+ * - Centroid sums are maintained incrementally (a point that changes
+ *	 cluster is subtracted from one sum and added to the other, in point
+ *	 order) and recomputed from scratch, in point order, whenever more than
+ *	 n changes have accumulated since the last recomputation.  The sums are
+ *	 thus a deterministic function of the sequence of label changes, which
+ *	 makes the two E-step strategies below give bit-identical results.
+ *
+ * - E-step strategies: ENGAGE_ALGO_LLOYD computes the k distances of every
+ *	 point; ENGAGE_ALGO_HAMERLY (default) keeps for every point an upper
+ *	 bound on the distance to its centroid and a lower bound on the
+ *	 distance to every other centroid (Hamerly 2010), stored relative to
+ *	 the cumulative centroid shifts so that points that cannot change are
+ *	 skipped with a read-only test.  Bound tests use a safety margin of
+ *	 1e-8 times the diameter of the data, far above the accumulated
+ *	 rounding of the bounds, so a point is skipped only when plain Lloyd
+ *	 would give it the same label; the points that are not skipped go
+ *	 through the very same distance code as plain Lloyd.  Hence the two
+ *	 strategies return the same labels, centroids and iterations, bit for
+ *	 bit (tested).
+ *
+ * - Empty cluster (after an E-step): it takes the point farthest from its
+ *	 assigned centroid (ties: lowest index) among the points whose cluster
+ *	 has at least two points; that point's label changes to the empty
+ *	 cluster.  Several empty clusters are served in ascending index order.
+ *
+ * - k-means++ is scikit-learn's greedy variant: first centre uniform,
+ *	 then for each next centre n_local_trials candidates are sampled with
+ *	 probability proportional to D(x)^2 and the one that lowers the
+ *	 potential most is kept.  Candidate sampling (first index whose running
+ *	 sum reaches u * potential) is fused into the pass that updates the
+ *	 closest distances.
+ *
+ * - All distances are computed exactly as sum((x - c)^2) (no norm
+ *	 expansion), with loops specialised for d = 1..4.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "kmeans.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "rng.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define KM_INLINE static inline __attribute__((always_inline))
+#else
+#define KM_INLINE static inline
+#endif
+
+/* Call the interrupt callback, if any. */
+#define KM_CHECK(env) \
+	do { \
+		if ((env)->check != NULL) \
+			(env)->check((env)->check_arg); \
+	} while (0)
+
+/* End of the chunk of points starting at start. */
+#define KM_CHUNK_END(start, n) \
+	((n) - (start) > ENGAGE_CHECK_CHUNK ? (start) + ENGAGE_CHECK_CHUNK : (n))
+
+/* Run EXPR with D_ a compile-time constant for d = 1..4, else d. */
+#define KM_DISPATCH(dim, EXPR) \
+	do { \
+		switch (dim) \
+		{ \
+			case 1: { const size_t D_ = 1; EXPR; } break; \
+			case 2: { const size_t D_ = 2; EXPR; } break; \
+			case 3: { const size_t D_ = 3; EXPR; } break; \
+			case 4: { const size_t D_ = 4; EXPR; } break; \
+			default: { const size_t D_ = (dim); EXPR; } break; \
+		} \
+	} while (0)
+
+/* Relative safety margin of the Hamerly bound tests (times the diameter). */
+#define KM_MARGIN_REL 1e-8
+
+/* Most k-means++ candidates per centroid accepted in n_local_trials. */
+#define KM_MAX_TRIALS 1024
+
+/* Draws of the random initialisation before a deterministic scan. */
+#define KM_RANDOM_TRIES 64
+
+/* ---------------------------------------------------------------------
+ * Memory layout: one block carved into arrays
+ * ---------------------------------------------------------------------
+ */
+
+/* Offsets (bytes) of every array of a fit inside the single block. */
+typedef struct km_layout
+{
+	size_t		total;
+	int			overflow;
+	int			T;				/* k-means++ candidates per centroid */
+	size_t		hash_cap;		/* hash table slots (power of two) */
+	/* outputs */
+	size_t		centroids, cluster_inertia, sizes, distances, labels;
+	/* workspace */
+	size_t		C, Cnew, best_C, sums, P, Mo, s_half, norms, stats, cand_C;
+	size_t		cand_pot, rvals, counts, hash, cand, perm, empties, rorder;
+	size_t		w;				/* (size_t) -1 when not needed */
+} km_layout;
+
+/* Reserve count elements of elem bytes (8-byte aligned); returns offset. */
+static size_t
+lay_reserve(km_layout *L, size_t count, size_t elem)
+{
+	size_t		off = L->total;
+	size_t		bytes;
+
+	if (L->overflow)
+		return 0;
+	if (count != 0 && elem > SIZE_MAX / count)
+	{
+		L->overflow = 1;
+		return 0;
+	}
+	bytes = count * elem;
+	if (bytes > SIZE_MAX - 7)
+	{
+		L->overflow = 1;
+		return 0;
+	}
+	bytes = (bytes + 7) & ~(size_t) 7;
+	if (bytes > SIZE_MAX - L->total)
+	{
+		L->overflow = 1;
+		return 0;
+	}
+	L->total += bytes;
+	return off;
+}
+
+/* Hash table slots for k keys: a power of two >= 2k, at least 16. */
+static size_t
+hash_capacity(int k)
+{
+	size_t		cap = 16;
+
+	while (cap < (size_t) k * 2 && cap <= SIZE_MAX / 4)
+		cap *= 2;
+	return cap;
+}
+
+/* Default number of k-means++ local trials: 2 + floor(ln k). */
+static int
+default_trials(int k)
+{
+	return 2 + (int) floor(log((double) k));
+}
+
+/* Compute the layout of a fit of n x d points with k clusters. */
+static void
+km_compute_layout(km_layout *L, size_t n, size_t d, int k,
+				  const engage_kmeans_params *p)
+{
+	size_t		kd = 0;
+	int			need_w;
+
+	memset(L, 0, sizeof(*L));
+	L->T = p->n_local_trials > 0 ? p->n_local_trials : default_trials(k);
+	L->hash_cap = hash_capacity(k);
+	if ((size_t) k > SIZE_MAX / d)
+	{
+		L->overflow = 1;
+		return;
+	}
+	kd = (size_t) k * d;
+	need_w = (p->algorithm == ENGAGE_ALGO_HAMERLY ||
+			  p->init == ENGAGE_INIT_KMEANSPP);
+
+	/* doubles first */
+	L->centroids = lay_reserve(L, kd, sizeof(double));
+	L->cluster_inertia = lay_reserve(L, (size_t) k, sizeof(double));
+	L->distances = lay_reserve(L, n, sizeof(double));
+	L->w = need_w ? lay_reserve(L, n, sizeof(double)) : (size_t) -1;
+	L->C = lay_reserve(L, kd, sizeof(double));
+	L->Cnew = lay_reserve(L, kd, sizeof(double));
+	L->best_C = lay_reserve(L, kd, sizeof(double));
+	L->sums = lay_reserve(L, kd, sizeof(double));
+	L->P = lay_reserve(L, (size_t) k, sizeof(double));
+	L->Mo = lay_reserve(L, (size_t) k, sizeof(double));
+	L->s_half = lay_reserve(L, (size_t) k, sizeof(double));
+	L->norms = lay_reserve(L, (size_t) k, sizeof(double));
+	L->stats = lay_reserve(L, d, 6 * sizeof(double));
+	L->cand_C = lay_reserve(L, (size_t) L->T, d * sizeof(double));
+	L->cand_pot = lay_reserve(L, (size_t) L->T, sizeof(double));
+	L->rvals = lay_reserve(L, (size_t) L->T, sizeof(double));
+	/* then 8-byte integers */
+	L->sizes = lay_reserve(L, (size_t) k, sizeof(int64_t));
+	L->counts = lay_reserve(L, (size_t) k, sizeof(int64_t));
+	L->hash = lay_reserve(L, L->hash_cap, sizeof(size_t));
+	L->cand = lay_reserve(L, (size_t) L->T, sizeof(size_t));
+	/* then 4-byte integers */
+	L->labels = lay_reserve(L, n, sizeof(int32_t));
+	L->perm = lay_reserve(L, (size_t) k, sizeof(int32_t));
+	L->empties = lay_reserve(L, (size_t) k, sizeof(int32_t));
+	L->rorder = lay_reserve(L, (size_t) L->T, sizeof(int32_t));
+}
+
+/* ---------------------------------------------------------------------
+ * Messages and validation
+ * ---------------------------------------------------------------------
+ */
+
+/* Static English message of a status code. */
+const char *
+engage_strerror(int status)
+{
+	switch (status)
+	{
+		case ENGAGE_OK:
+			return "success";
+		case ENGAGE_EINVAL_ENV:
+			return "no allocator given to the numerical core";
+		case ENGAGE_EINVAL_ARG:
+			return "invalid argument";
+		case ENGAGE_EINVAL_N:
+			return "number of points must be at least 1";
+		case ENGAGE_EINVAL_D:
+			return "number of features must be at least 1";
+		case ENGAGE_EINVAL_K:
+			return "number of clusters k must be between 1 and the number of points";
+		case ENGAGE_EINVAL_NINIT:
+			return "n_init must be at least 1";
+		case ENGAGE_EINVAL_MAXITER:
+			return "max_iter must be at least 1";
+		case ENGAGE_EINVAL_TOL:
+			return "tol must be a finite number >= 0";
+		case ENGAGE_EINVAL_INIT:
+			return "invalid initialisation method (or user centroids missing)";
+		case ENGAGE_EINVAL_ALGORITHM:
+			return "invalid k-means algorithm";
+		case ENGAGE_ENONFINITE:
+			return "input contains NaN or infinity";
+		case ENGAGE_ERANGE:
+			return "input value too large in magnitude (limit 1e100)";
+		case ENGAGE_EINIT_VALUE:
+			return "initial centroid contains NaN, infinity or a value too large";
+		case ENGAGE_EDISTINCT:
+			return "fewer distinct points than clusters k";
+		case ENGAGE_ENOMEM:
+			return "out of memory";
+		case ENGAGE_EOVERFLOW:
+			return "problem too large: size overflow";
+		case ENGAGE_EINVAL_CURVE:
+			return "invalid curve: x must be finite and strictly increasing, y finite";
+	}
+	return "unknown error";
+}
+
+/* Check one row of d values; returns status and sets *col. */
+static int
+check_row(const double *x, size_t d, size_t *col)
+{
+	size_t		j;
+
+	for (j = 0; j < d; j++)
+	{
+		if (!isfinite(x[j]))
+		{
+			*col = j;
+			return ENGAGE_ENONFINITE;
+		}
+		if (fabs(x[j]) > ENGAGE_MAX_ABS)
+		{
+			*col = j;
+			return ENGAGE_ERANGE;
+		}
+	}
+	return ENGAGE_OK;
+}
+
+/* Validate points: finite and not too large; first bad row in env. */
+int
+engage_validate_points(const double *X, size_t n, size_t d, engage_env *env)
+{
+	size_t		start,
+				end,
+				i,
+				col = 0;
+	int			rc;
+
+	if (env == NULL)
+		return ENGAGE_EINVAL_ENV;
+	if (X == NULL)
+		return ENGAGE_EINVAL_ARG;
+	if (n < 1)
+		return ENGAGE_EINVAL_N;
+	if (d < 1)
+		return ENGAGE_EINVAL_D;
+	if (n > SIZE_MAX / d / sizeof(double))
+		return ENGAGE_EOVERFLOW;
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(env);
+		for (i = start; i < end; i++)
+		{
+			rc = check_row(X + i * d, d, &col);
+			if (rc != ENGAGE_OK)
+			{
+				env->error_row = i;
+				env->error_col = col;
+				return rc;
+			}
+		}
+	}
+	return ENGAGE_OK;
+}
+
+/* Validate k x d centroids: ENGAGE_EINIT_VALUE with the index. */
+static int
+validate_centroids(const double *C, int k, size_t d, engage_env *env)
+{
+	size_t		col = 0;
+	int			j;
+
+	if (C == NULL)
+		return ENGAGE_EINVAL_ARG;
+	for (j = 0; j < k; j++)
+	{
+		if (check_row(C + (size_t) j * d, d, &col) != ENGAGE_OK)
+		{
+			env->error_row = (size_t) j;
+			env->error_col = col;
+			return ENGAGE_EINIT_VALUE;
+		}
+	}
+	return ENGAGE_OK;
+}
+
+/* Validate the parameters of a fit with k clusters. */
+static int
+validate_params(size_t n, size_t d, int k, const engage_kmeans_params *p)
+{
+	if (p == NULL)
+		return ENGAGE_EINVAL_ARG;
+	if (n < 1)
+		return ENGAGE_EINVAL_N;
+	if (d < 1)
+		return ENGAGE_EINVAL_D;
+	if (n > SIZE_MAX / d / sizeof(double))
+		return ENGAGE_EOVERFLOW;
+	if (k < 1 || (size_t) k > n)
+		return ENGAGE_EINVAL_K;
+	if (p->init != ENGAGE_INIT_KMEANSPP && p->init != ENGAGE_INIT_RANDOM &&
+		p->init != ENGAGE_INIT_USER)
+		return ENGAGE_EINVAL_INIT;
+	if (p->init == ENGAGE_INIT_USER && p->init_centroids == NULL)
+		return ENGAGE_EINVAL_INIT;
+	if (p->algorithm != ENGAGE_ALGO_HAMERLY && p->algorithm != ENGAGE_ALGO_LLOYD)
+		return ENGAGE_EINVAL_ALGORITHM;
+	if (p->n_init < 1)
+		return ENGAGE_EINVAL_NINIT;
+	if (p->max_iter < 1)
+		return ENGAGE_EINVAL_MAXITER;
+	if (!isfinite(p->tol) || p->tol < 0.0)
+		return ENGAGE_EINVAL_TOL;
+	if (p->n_local_trials < 0 || p->n_local_trials > KM_MAX_TRIALS)
+		return ENGAGE_EINVAL_ARG;
+	return ENGAGE_OK;
+}
+
+/* Fill *params with the defaults. */
+void
+engage_kmeans_params_default(engage_kmeans_params *params)
+{
+	memset(params, 0, sizeof(*params));
+	params->k = 3;
+	params->init = ENGAGE_INIT_KMEANSPP;
+	params->init_centroids = NULL;
+	params->n_init = 10;
+	params->max_iter = 300;
+	params->tol = 1e-4;
+	params->seed = 0;
+	params->algorithm = ENGAGE_ALGO_HAMERLY;
+	params->n_local_trials = 0;
+}
+
+/* Bytes requested by engage_kmeans_fit(). */
+int
+engage_kmeans_bytes(size_t n, size_t d, const engage_kmeans_params *params,
+					size_t *bytes)
+{
+	km_layout	L;
+	int			rc;
+
+	if (bytes == NULL)
+		return ENGAGE_EINVAL_ARG;
+	rc = validate_params(n, d, params ? params->k : 0, params);
+	if (rc != ENGAGE_OK)
+		return rc;
+	km_compute_layout(&L, n, d, params->k, params);
+	if (L.overflow)
+		return ENGAGE_EOVERFLOW;
+	*bytes = L.total;
+	return ENGAGE_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Distance kernels
+ * ---------------------------------------------------------------------
+ */
+
+/* Squared Euclidean distance, summed in feature order. */
+KM_INLINE double
+sqdist(const double *a, const double *b, size_t d)
+{
+	double		s = 0.0;
+	size_t		j;
+
+	for (j = 0; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+
+/*
+ * Nearest centroid (lowest index on ties), its squared distance and the
+ * smallest squared distance to any other centroid (INFINITY if k = 1).
+ * Branch-free selections (the winner is data dependent, so branches would
+ * mispredict); the values are the same as with the obvious branches.
+ */
+KM_INLINE int32_t
+nearest2(const double *x, const double *C, int k, size_t d,
+		 double *best, double *second)
+{
+	double		b1 = sqdist(x, C, d);
+	double		b2 = INFINITY;
+	int32_t		bi = 0;
+	int			j;
+
+	for (j = 1; j < k; j++)
+	{
+		double		t = sqdist(x, C + (size_t) j * d, d);
+		double		hi = t < b1 ? b1 : t;
+		int			lt = t < b1;
+
+		b2 = hi < b2 ? hi : b2;
+		bi = lt ? (int32_t) j : bi;
+		b1 = lt ? t : b1;
+	}
+	*best = b1;
+	*second = b2;
+	return bi;
+}
+
+/* ---------------------------------------------------------------------
+ * Row hash set (distinct points, chosen seeds)
+ * ---------------------------------------------------------------------
+ */
+
+/* Hash of a row; -0.0 and 0.0 hash alike (they compare equal). */
+static uint64_t
+row_hash(const double *x, size_t d)
+{
+	uint64_t	h = UINT64_C(0x9E3779B97F4A7C15);
+	size_t		j;
+
+	for (j = 0; j < d; j++)
+	{
+		double		v = x[j] + 0.0;
+		uint64_t	b;
+
+		memcpy(&b, &v, sizeof(b));
+		h ^= b;
+		h *= UINT64_C(0xFF51AFD7ED558CCD);
+		h ^= h >> 32;
+	}
+	h *= UINT64_C(0xC4CEB9FE1A85EC53);
+	h ^= h >> 29;
+	return h;
+}
+
+/* Rows equal (==, so -0.0 equals 0.0)? */
+static int
+rows_equal(const double *a, const double *b, size_t d)
+{
+	size_t		j;
+
+	for (j = 0; j < d; j++)
+		if (a[j] != b[j])
+			return 0;
+	return 1;
+}
+
+/*
+ * Find row i of X in the set (slots hold row index + 1, 0 = empty);
+ * if absent and insert is set, add it.  Returns 1 if an equal row was
+ * present.
+ */
+static int
+rowset_lookup(size_t *slots, size_t cap, const double *X, size_t d,
+			  size_t i, int insert)
+{
+	const double *x = X + i * d;
+	size_t		mask = cap - 1;
+	size_t		pos = (size_t) row_hash(x, d) & mask;
+
+	for (;;)
+	{
+		size_t		s = slots[pos];
+
+		if (s == 0)
+		{
+			if (insert)
+				slots[pos] = i + 1;
+			return 0;
+		}
+		if (rows_equal(X + (s - 1) * d, x, d))
+			return 1;
+		pos = (pos + 1) & mask;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Fit context
+ * ---------------------------------------------------------------------
+ */
+
+/* Everything one fit (all restarts) works on. */
+typedef struct km_ctx
+{
+	const double *X;
+	size_t		n;
+	size_t		d;
+	int			k;
+	engage_env *env;
+	const engage_kmeans_params *p;
+	int			T;
+	double		margin;			/* absolute margin of the bound tests */
+	double		tol_abs;
+	size_t		changes_since_sync;
+
+	double	   *C;				/* current centroids (k x d) */
+	double	   *Cnew;			/* next centroids (k x d) */
+	double	   *best_C;
+	double	   *sums;
+	double	   *P;				/* cumulative shift per centroid */
+	double	   *Mo;				/* cumulative max shift of the others */
+	double	   *s_half;			/* half distance to nearest other centroid */
+	double	   *norms;
+	double	   *stats;			/* 6 x d: mean, var, min, max, 2 scratch */
+	double	   *cand_C;
+	double	   *cand_pot;
+	double	   *rvals;
+	double	   *v;				/* upper bound - P[label] (= distances) */
+	double	   *w;				/* lower bound + Mo[label] (also k-means++
+								 * D^2) */
+	int64_t    *counts;
+	size_t	   *hash;
+	size_t		hash_cap;
+	size_t	   *cand;
+	int32_t    *labels;
+	int32_t    *perm;
+	int32_t    *empties;
+	int32_t    *rorder;
+
+	/* outputs */
+	double	   *out_centroids;
+	double	   *out_cluster_inertia;
+	int64_t    *out_sizes;
+} km_ctx;
+
+/* Carve the block into the arrays of the context. */
+static void
+km_carve(km_ctx *c, const km_layout *L, char *base)
+{
+	c->T = L->T;
+	c->hash_cap = L->hash_cap;
+	c->out_centroids = (double *) (base + L->centroids);
+	c->out_cluster_inertia = (double *) (base + L->cluster_inertia);
+	c->out_sizes = (int64_t *) (base + L->sizes);
+	c->v = (double *) (base + L->distances);
+	c->w = L->w == (size_t) -1 ? NULL : (double *) (base + L->w);
+	c->labels = (int32_t *) (base + L->labels);
+	c->C = (double *) (base + L->C);
+	c->Cnew = (double *) (base + L->Cnew);
+	c->best_C = (double *) (base + L->best_C);
+	c->sums = (double *) (base + L->sums);
+	c->P = (double *) (base + L->P);
+	c->Mo = (double *) (base + L->Mo);
+	c->s_half = (double *) (base + L->s_half);
+	c->norms = (double *) (base + L->norms);
+	c->stats = (double *) (base + L->stats);
+	c->cand_C = (double *) (base + L->cand_C);
+	c->cand_pot = (double *) (base + L->cand_pot);
+	c->rvals = (double *) (base + L->rvals);
+	c->counts = (int64_t *) (base + L->counts);
+	c->hash = (size_t *) (base + L->hash);
+	c->cand = (size_t *) (base + L->cand);
+	c->perm = (int32_t *) (base + L->perm);
+	c->empties = (int32_t *) (base + L->empties);
+	c->rorder = (int32_t *) (base + L->rorder);
+}
+
+/*
+ * Per-feature mean, population variance, min and max of the points (two
+ * passes, chunked sums).  Writes stats[0..4d).
+ */
+static void
+km_column_stats(km_ctx *c)
+{
+	const double *X = c->X;
+	size_t		n = c->n,
+				d = c->d,
+				start,
+				end,
+				i,
+				j;
+	double	   *mean = c->stats;
+	double	   *var = c->stats + d;
+	double	   *mn = c->stats + 2 * d;
+	double	   *mx = c->stats + 3 * d;
+	double	   *acc = c->stats + 4 * d;
+
+	for (j = 0; j < d; j++)
+	{
+		mean[j] = 0.0;
+		var[j] = 0.0;
+		mn[j] = X[j];
+		mx[j] = X[j];
+	}
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (j = 0; j < d; j++)
+			acc[j] = 0.0;
+		for (i = start; i < end; i++)
+		{
+			const double *x = X + i * d;
+
+			for (j = 0; j < d; j++)
+			{
+				acc[j] += x[j];
+				if (x[j] < mn[j])
+					mn[j] = x[j];
+				if (x[j] > mx[j])
+					mx[j] = x[j];
+			}
+		}
+		for (j = 0; j < d; j++)
+			mean[j] += acc[j];
+	}
+	for (j = 0; j < d; j++)
+		mean[j] /= (double) n;
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (j = 0; j < d; j++)
+			acc[j] = 0.0;
+		for (i = start; i < end; i++)
+		{
+			const double *x = X + i * d;
+
+			for (j = 0; j < d; j++)
+			{
+				double		t = x[j] - mean[j];
+
+				acc[j] += t * t;
+			}
+		}
+		for (j = 0; j < d; j++)
+			var[j] += acc[j];
+	}
+	for (j = 0; j < d; j++)
+		var[j] /= (double) n;
+}
+
+/*
+ * Do at least k distinct points exist?  Inserts rows into the hash set
+ * until k distinct are seen (usually the first k rows).
+ */
+static int
+km_enough_distinct(km_ctx *c, int k)
+{
+	size_t		start,
+				end,
+				i,
+				found = 0;
+
+	memset(c->hash, 0, c->hash_cap * sizeof(size_t));
+	for (start = 0; start < c->n; start = end)
+	{
+		end = KM_CHUNK_END(start, c->n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			if (!rowset_lookup(c->hash, c->hash_cap, c->X, c->d, i, 1))
+			{
+				found++;
+				if (found >= (size_t) k)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * A row not equal to any row of the hash set, scanning cyclically from a
+ * random start (exists whenever fewer than the number of distinct points
+ * are in the set).
+ */
+static size_t
+km_pick_unused_row(km_ctx *c, engage_rng *rng)
+{
+	size_t		start = (size_t) engage_rng_below(rng, (uint64_t) c->n);
+	size_t		off,
+				i;
+
+	for (off = 0; off < c->n; off++)
+	{
+		if (off % ENGAGE_CHECK_CHUNK == 0)
+			KM_CHECK(c->env);
+		i = start + off;
+		if (i >= c->n)
+			i -= c->n;
+		if (!rowset_lookup(c->hash, c->hash_cap, c->X, c->d, i, 0))
+			return i;
+	}
+	return start;				/* unreachable with enough distinct points */
+}
+
+/* ---------------------------------------------------------------------
+ * Initialisation
+ * ---------------------------------------------------------------------
+ */
+
+/* k distinct points chosen uniformly (rejection, then a cyclic scan). */
+static void
+km_init_random(km_ctx *c, engage_rng *rng)
+{
+	int			j,
+				tries;
+	size_t		i = 0;
+
+	memset(c->hash, 0, c->hash_cap * sizeof(size_t));
+	for (j = 0; j < c->k; j++)
+	{
+		int			found = 0;
+
+		for (tries = 0; tries < KM_RANDOM_TRIES; tries++)
+		{
+			i = (size_t) engage_rng_below(rng, (uint64_t) c->n);
+			if (!rowset_lookup(c->hash, c->hash_cap, c->X, c->d, i, 0))
+			{
+				found = 1;
+				break;
+			}
+		}
+		if (!found)
+			i = km_pick_unused_row(c, rng);
+		rowset_lookup(c->hash, c->hash_cap, c->X, c->d, i, 1);
+		memcpy(c->C + (size_t) j * c->d, c->X + i * c->d, c->d * sizeof(double));
+	}
+}
+
+/* Sort the T sampling values ascending, with their trial numbers. */
+static void
+pp_sort_r(double *r, int32_t *order, int T)
+{
+	int			a,
+				b;
+
+	for (a = 0; a < T; a++)
+		order[a] = a;
+	for (a = 1; a < T; a++)
+	{
+		double		rv = r[a];
+		int32_t		ov = order[a];
+
+		b = a - 1;
+		while (b >= 0 && r[b] > rv)
+		{
+			r[b + 1] = r[b];
+			order[b + 1] = order[b];
+			b--;
+		}
+		r[b + 1] = rv;
+		order[b + 1] = ov;
+	}
+}
+
+/*
+ * Draw T sampling values u * pot, u in (0, 1], sorted with their trial
+ * numbers.  Returns 0 (degenerate) if pot is not positive or a value
+ * underflows to 0.
+ */
+static int
+pp_draw(km_ctx *c, engage_rng *rng, double pot)
+{
+	int			t,
+				ok = (pot > 0.0 && isfinite(pot));
+
+	for (t = 0; t < c->T; t++)
+	{
+		c->rvals[t] = engage_rng_uniform_pos(rng) * pot;
+		if (!(c->rvals[t] > 0.0))
+			ok = 0;
+	}
+	pp_sort_r(c->rvals, c->rorder, c->T);
+	return ok;
+}
+
+/*
+ * One k-means++ pass over the points.  With center != NULL, D^2 (in w) is
+ * updated: w[i] = d(x, center)^2 if first, else min(w[i], d(x, center)^2);
+ * with center == NULL it is only read.  Meanwhile the running sum of w is
+ * compared with the sorted sampling values (if ok): candidate of trial
+ * order[t] = first index whose running sum >= r[t].  Returns the total.
+ */
+KM_INLINE double
+pp_update_impl(km_ctx *c, const double *center, int first, int ok,
+			   size_t d)
+{
+	const double *X = c->X;
+	double	   *w = c->w;
+	size_t		n = c->n,
+				start,
+				end,
+				i,
+				last_pos = 0;
+	double		run = 0.0;
+	int			ri = 0,
+				T = ok ? c->T : 0;
+	const double *r = c->rvals;
+
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			double		v;
+
+			if (center == NULL)
+				v = w[i];
+			else
+			{
+				v = sqdist(X + i * d, center, d);
+				if (!first && w[i] < v)
+					v = w[i];
+				w[i] = v;
+			}
+			run += v;
+			if (v > 0.0)
+				last_pos = i;
+			while (ri < T && run >= r[ri])
+			{
+				c->cand[c->rorder[ri]] = i;
+				ri++;
+			}
+		}
+	}
+	/* values beyond the total (rounding): last point of positive weight */
+	for (; ri < T; ri++)
+		c->cand[c->rorder[ri]] = last_pos;
+	return run;
+}
+
+/*
+ * Potential of candidates t0 .. t0+G-1 (G <= 4): sum over the points of
+ * min(w[i], d(x, cand)^2), summed in point order (register accumulators).
+ */
+KM_INLINE void
+pp_candidate_pots_impl(km_ctx *c, int t0, int G, size_t d)
+{
+	const double *X = c->X;
+	const double *w = c->w;
+	const double *c0 = c->cand_C + (size_t) t0 * d;
+	const double *c1 = G > 1 ? c0 + d : c0;
+	const double *c2 = G > 2 ? c0 + 2 * d : c0;
+	const double *c3 = G > 3 ? c0 + 3 * d : c0;
+	size_t		n = c->n,
+				start,
+				end,
+				i;
+	double		a0 = 0.0,
+				a1 = 0.0,
+				a2 = 0.0,
+				a3 = 0.0;
+
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			const double *x = X + i * d;
+			double		wi = w[i];
+			double		v0 = sqdist(x, c0, d);
+
+			a0 += v0 < wi ? v0 : wi;
+			if (G > 1)
+			{
+				double		v1 = sqdist(x, c1, d);
+
+				a1 += v1 < wi ? v1 : wi;
+			}
+			if (G > 2)
+			{
+				double		v2 = sqdist(x, c2, d);
+
+				a2 += v2 < wi ? v2 : wi;
+			}
+			if (G > 3)
+			{
+				double		v3 = sqdist(x, c3, d);
+
+				a3 += v3 < wi ? v3 : wi;
+			}
+		}
+	}
+	c->cand_pot[t0] = a0;
+	if (G > 1)
+		c->cand_pot[t0 + 1] = a1;
+	if (G > 2)
+		c->cand_pot[t0 + 2] = a2;
+	if (G > 3)
+		c->cand_pot[t0 + 3] = a3;
+}
+
+/* Potentials of the first T candidates, by groups of up to four. */
+static void
+pp_candidate_pots(km_ctx *c, int T)
+{
+	int			t0,
+				G;
+
+	for (t0 = 0; t0 < T; t0 += 4)
+	{
+		G = T - t0 < 4 ? T - t0 : 4;
+		switch (G)
+		{
+			case 1:
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 1, D_));
+				break;
+			case 2:
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 2, D_));
+				break;
+			case 3:
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 3, D_));
+				break;
+			default:
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 4, D_));
+				break;
+		}
+	}
+}
+
+/* Greedy k-means++ (scikit-learn's _kmeans_plusplus). */
+static void
+km_init_pp(km_ctx *c, engage_rng *rng)
+{
+	size_t		d = c->d,
+				first;
+	double		pot;
+	int			ok,
+				j,
+				t,
+				T,
+				best;
+
+	memset(c->hash, 0, c->hash_cap * sizeof(size_t));
+	first = (size_t) engage_rng_below(rng, (uint64_t) c->n);
+	rowset_lookup(c->hash, c->hash_cap, c->X, d, first, 1);
+	memcpy(c->C, c->X + first * d, d * sizeof(double));
+	if (c->k == 1)
+		return;
+
+	KM_DISPATCH(d, pot = pp_update_impl(c, c->C, 1, 0, D_));
+	ok = pp_draw(c, rng, pot);
+	if (ok)
+		KM_DISPATCH(d, (void) pp_update_impl(c, NULL, 0, 1, D_));
+
+	for (j = 1; j < c->k; j++)
+	{
+		if (ok)
+			T = c->T;
+		else
+		{
+			/* degenerate potential: one candidate not yet chosen */
+			T = 1;
+			c->cand[0] = km_pick_unused_row(c, rng);
+		}
+		for (t = 0; t < T; t++)
+			memcpy(c->cand_C + (size_t) t * d, c->X + c->cand[t] * d,
+				   d * sizeof(double));
+		pp_candidate_pots(c, T);
+		best = 0;
+		for (t = 1; t < T; t++)
+			if (c->cand_pot[t] < c->cand_pot[best])
+				best = t;
+		memcpy(c->C + (size_t) j * d, c->cand_C + (size_t) best * d,
+			   d * sizeof(double));
+		rowset_lookup(c->hash, c->hash_cap, c->X, d, c->cand[best], 1);
+		if (j + 1 < c->k)
+		{
+			/* sampling values of the next centre, from the new potential */
+			pot = c->cand_pot[best];
+			ok = pp_draw(c, rng, pot);
+			KM_DISPATCH(d, (void) pp_update_impl(c, c->C + (size_t) j * d, 0, ok, D_));
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Lloyd iterations
+ * ---------------------------------------------------------------------
+ */
+
+/* Move point x from cluster a to cluster b in the sums and counts. */
+KM_INLINE void
+move_point(km_ctx *c, const double *x, int32_t a, int32_t b, size_t d)
+{
+	double	   *sa = c->sums + (size_t) a * d;
+	double	   *sb = c->sums + (size_t) b * d;
+	size_t		j;
+
+	for (j = 0; j < d; j++)
+	{
+		sa[j] -= x[j];
+		sb[j] += x[j];
+	}
+	c->counts[a]--;
+	c->counts[b]++;
+}
+
+/*
+ * First E-step of a restart: every point to its nearest centroid, sums
+ * and counts from scratch in point order, Hamerly bounds if wanted.
+ */
+KM_INLINE void
+estep_first_impl(km_ctx *c, int bounds, size_t d)
+{
+	const double *X = c->X;
+	const double *C = c->C;
+	size_t		n = c->n,
+				start,
+				end,
+				i,
+				j;
+	int			k = c->k;
+
+	memset(c->sums, 0, (size_t) k * d * sizeof(double));
+	memset(c->counts, 0, (size_t) k * sizeof(int64_t));
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			const double *x = X + i * d;
+			double		b1,
+						b2;
+			int32_t		b = nearest2(x, C, k, d, &b1, &b2);
+			double	   *s = c->sums + (size_t) b * d;
+
+			c->labels[i] = b;
+			for (j = 0; j < d; j++)
+				s[j] += x[j];
+			c->counts[b]++;
+			if (bounds)
+			{
+				c->v[i] = sqrt(b1);
+				c->w[i] = sqrt(b2);
+			}
+		}
+	}
+}
+
+/* Plain Lloyd E-step: k distances per point; returns label changes. */
+KM_INLINE size_t
+estep_lloyd_impl(km_ctx *c, size_t d)
+{
+	const double *X = c->X;
+	const double *C = c->C;
+	size_t		n = c->n,
+				start,
+				end,
+				i,
+				changes = 0;
+	int			k = c->k;
+
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			const double *x = X + i * d;
+			double		b1,
+						b2;
+			int32_t		b = nearest2(x, C, k, d, &b1, &b2);
+			int32_t		a = c->labels[i];
+
+			if (b != a)
+			{
+				move_point(c, x, a, b, d);
+				c->labels[i] = b;
+				changes++;
+			}
+		}
+	}
+	return changes;
+}
+
+/*
+ * Hamerly E-step.  Upper bound of point i: v[i] + P[label]; lower bound
+ * on the other centroids: w[i] - Mo[label]; a point is skipped when its upper
+ * bound is below max(lower bound, half the distance from its centroid to
+ * the nearest other one) minus the margin.  Returns label changes.
+ */
+KM_INLINE size_t
+estep_hamerly_impl(km_ctx *c, size_t d)
+{
+	const double *X = c->X;
+	const double *C = c->C;
+	const double *P = c->P;
+	const double *Mo = c->Mo;
+	const double *sh = c->s_half;
+	double	   *v = c->v;
+	double	   *w = c->w;
+	int32_t    *labels = c->labels;
+	double		margin = c->margin;
+	size_t		n = c->n,
+				start,
+				end,
+				i,
+				changes = 0;
+	int			k = c->k;
+
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			int32_t		a = labels[i];
+			double		ub = v[i] + P[a];
+			double		bound = w[i] - Mo[a];
+			const double *x;
+			double		b1,
+						b2;
+			int32_t		b;
+
+			if (sh[a] > bound)
+				bound = sh[a];
+			bound -= margin;
+			if (ub <= bound)
+				continue;
+			x = X + i * d;
+			ub = sqrt(sqdist(x, C + (size_t) a * d, d));
+			if (ub <= bound)
+			{
+				v[i] = ub - P[a];
+				continue;
+			}
+			b = nearest2(x, C, k, d, &b1, &b2);
+			v[i] = sqrt(b1) - P[b];
+			w[i] = sqrt(b2) + Mo[b];
+			if (b != a)
+			{
+				move_point(c, x, a, b, d);
+				labels[i] = b;
+				changes++;
+			}
+		}
+	}
+	return changes;
+}
+
+/* Half the distance of every centroid to its nearest other centroid. */
+static void
+compute_s_half(km_ctx *c)
+{
+	int			a,
+				j,
+				k = c->k;
+	size_t		d = c->d;
+
+	for (a = 0; a < k; a++)
+		c->s_half[a] = INFINITY;
+	for (a = 0; a < k; a++)
+	{
+		for (j = a + 1; j < k; j++)
+		{
+			double		h = 0.5 * sqrt(sqdist(c->C + (size_t) a * d,
+											  c->C + (size_t) j * d, d));
+
+			if (h < c->s_half[a])
+				c->s_half[a] = h;
+			if (h < c->s_half[j])
+				c->s_half[j] = h;
+		}
+	}
+}
+
+/* Recompute sums and counts from scratch in point order. */
+static void
+resync_sums(km_ctx *c)
+{
+	size_t		n = c->n,
+				d = c->d,
+				start,
+				end,
+				i,
+				j;
+
+	memset(c->sums, 0, (size_t) c->k * d * sizeof(double));
+	memset(c->counts, 0, (size_t) c->k * sizeof(int64_t));
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			const double *x = c->X + i * d;
+			double	   *s = c->sums + (size_t) c->labels[i] * d;
+
+			for (j = 0; j < d; j++)
+				s[j] += x[j];
+			c->counts[c->labels[i]]++;
+		}
+	}
+}
+
+/*
+ * Serve the empty clusters: each takes the point farthest from its
+ * assigned (current) centroid, among points whose cluster keeps at least
+ * one point; ties to the lowest index.  Returns the number of moves.
+ */
+static int
+relocate_empty(km_ctx *c)
+{
+	int			m = 0,
+				e,
+				j;
+	size_t		n = c->n,
+				d = c->d,
+				start,
+				end,
+				i;
+
+	for (j = 0; j < c->k; j++)
+		if (c->counts[j] == 0)
+			c->empties[m++] = j;
+	for (e = 0; e < m; e++)
+	{
+		int32_t		target = c->empties[e];
+		size_t		best = n;
+		double		bestd = -1.0;
+		int32_t		a;
+
+		for (start = 0; start < n; start = end)
+		{
+			end = KM_CHUNK_END(start, n);
+			KM_CHECK(c->env);
+			for (i = start; i < end; i++)
+			{
+				double		dd;
+
+				a = c->labels[i];
+				if (c->counts[a] < 2)
+					continue;
+				dd = sqdist(c->X + i * d, c->C + (size_t) a * d, d);
+				if (dd > bestd)
+				{
+					bestd = dd;
+					best = i;
+				}
+			}
+		}
+		if (best == n)
+			break;				/* impossible: n >= k */
+		a = c->labels[best];
+		move_point(c, c->X + best * d, a, target, d);
+		c->labels[best] = target;
+		/* force a full recomputation of its bounds */
+		c->v[best] = INFINITY;
+		if (c->w != NULL)
+			c->w[best] = -INFINITY;
+		c->changes_since_sync++;
+	}
+	return m;
+}
+
+/*
+ * M-step: relocate empty clusters, new centroids = sums / counts, shifts
+ * into the cumulative bounds, swap C and Cnew.  Returns the total squared
+ * shift; *relocated = number of relocations.
+ */
+static double
+mstep(km_ctx *c, int *relocated)
+{
+	int			j,
+				k = c->k;
+	size_t		d = c->d,
+				f;
+	double		total = 0.0,
+				max1 = 0.0,
+				max2 = 0.0;
+	int			arg1 = -1;
+	double	   *tmp;
+
+	*relocated = 0;
+	for (j = 0; j < k; j++)
+		if (c->counts[j] == 0)
+		{
+			*relocated = relocate_empty(c);
+			break;
+		}
+	for (j = 0; j < k; j++)
+	{
+		double		cnt = (double) c->counts[j];
+		const double *s = c->sums + (size_t) j * d;
+		double	   *cn = c->Cnew + (size_t) j * d;
+		double		d2,
+					p;
+
+		if (c->counts[j] > 0)
+			for (f = 0; f < d; f++)
+				cn[f] = s[f] / cnt;
+		else
+			memcpy(cn, c->C + (size_t) j * d, d * sizeof(double));
+		d2 = sqdist(c->C + (size_t) j * d, cn, d);
+		total += d2;
+		p = sqrt(d2);
+		c->P[j] += p;
+		if (p > max1)
+		{
+			max2 = max1;
+			max1 = p;
+			arg1 = j;
+		}
+		else if (p > max2)
+			max2 = p;
+	}
+	/* lower bounds of points of cluster j drop by the max shift of others */
+	for (j = 0; j < k; j++)
+		c->Mo[j] += (j == arg1) ? max2 : max1;
+	tmp = c->C;
+	c->C = c->Cnew;
+	c->Cnew = tmp;
+	return total;
+}
+
+/* Sum of squared distances of every point to its labelled centroid. */
+KM_INLINE double
+inertia_impl(km_ctx *c, size_t d)
+{
+	size_t		n = c->n,
+				start,
+				end,
+				i;
+	double		total = 0.0;
+
+	for (start = 0; start < n; start = end)
+	{
+		double		acc = 0.0;
+
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+			acc += sqdist(c->X + i * d, c->C + (size_t) c->labels[i] * d, d);
+		total += acc;
+	}
+	return total;
+}
+
+/*
+ * One restart from the centroids in c->C: Lloyd iterations (Hamerly or
+ * plain), final E-step; returns the inertia (if want_inertia) and the
+ * iteration count / converged flag.
+ */
+static double
+km_lloyd(km_ctx *c, int want_inertia, int *iterations, int *converged)
+{
+	int			hamerly = (c->p->algorithm == ENGAGE_ALGO_HAMERLY);
+	int			it,
+				strict = 0,
+				conv = 0,
+				relocated;
+	size_t		changes,
+				d = c->d;
+	double		shift,
+				inertia = 0.0;
+
+	memset(c->P, 0, (size_t) c->k * sizeof(double));
+	memset(c->Mo, 0, (size_t) c->k * sizeof(double));
+	c->changes_since_sync = 0;
+	for (it = 1; it <= c->p->max_iter; it++)
+	{
+		KM_CHECK(c->env);
+		if (it == 1)
+		{
+			KM_DISPATCH(d, estep_first_impl(c, hamerly, D_));
+			changes = c->n;
+		}
+		else
+		{
+			if (hamerly)
+			{
+				compute_s_half(c);
+				KM_DISPATCH(d, changes = estep_hamerly_impl(c, D_));
+			}
+			else
+				KM_DISPATCH(d, changes = estep_lloyd_impl(c, D_));
+			c->changes_since_sync += changes;
+			if (c->changes_since_sync > c->n)
+			{
+				resync_sums(c);
+				c->changes_since_sync = 0;
+			}
+		}
+		shift = mstep(c, &relocated);
+		if (changes == 0 && relocated == 0)
+		{
+			strict = 1;
+			conv = 1;
+			break;
+		}
+		if (shift <= c->tol_abs)
+		{
+			conv = 1;
+			break;
+		}
+	}
+	if (it > c->p->max_iter)
+		it = c->p->max_iter;
+	if (!strict)
+	{
+		/* last E-step: labels consistent with the final centroids */
+		if (hamerly)
+		{
+			compute_s_half(c);
+			KM_DISPATCH(d, (void) estep_hamerly_impl(c, D_));
+		}
+		else
+			KM_DISPATCH(d, (void) estep_lloyd_impl(c, D_));
+	}
+	if (want_inertia)
+		KM_DISPATCH(d, inertia = inertia_impl(c, D_));
+	*iterations = it;
+	*converged = conv;
+	return inertia;
+}
+
+/* ---------------------------------------------------------------------
+ * Relabelling and final pass
+ * ---------------------------------------------------------------------
+ */
+
+/* Order of clusters a and b: norm, then lexicographic, then index. */
+static int
+cluster_cmp(const km_ctx *c, const double *C, int32_t a, int32_t b)
+{
+	size_t		f,
+				d = c->d;
+
+	if (c->norms[a] < c->norms[b])
+		return -1;
+	if (c->norms[a] > c->norms[b])
+		return 1;
+	for (f = 0; f < d; f++)
+	{
+		double		x = C[(size_t) a * d + f];
+		double		y = C[(size_t) b * d + f];
+
+		if (x < y)
+			return -1;
+		if (x > y)
+			return 1;
+	}
+	return a < b ? -1 : (a > b ? 1 : 0);
+}
+
+/* Sift-down of a max-heap of cluster indices (heap sort helper). */
+static void
+heap_sift(const km_ctx *c, const double *C, int32_t *h, int root, int len)
+{
+	for (;;)
+	{
+		int			child = 2 * root + 1;
+		int32_t		tmp;
+
+		if (child >= len)
+			return;
+		if (child + 1 < len && cluster_cmp(c, C, h[child], h[child + 1]) < 0)
+			child++;
+		if (cluster_cmp(c, C, h[root], h[child]) >= 0)
+			return;
+		tmp = h[root];
+		h[root] = h[child];
+		h[child] = tmp;
+		root = child;
+	}
+}
+
+/*
+ * Write the centroids C (k x d) into out sorted by ascending Euclidean
+ * norm (ties: lexicographic, then original index).
+ */
+static void
+km_relabel(km_ctx *c, const double *C, double *out)
+{
+	int			k = c->k,
+				j,
+				len;
+	size_t		d = c->d;
+	int32_t    *h = c->perm;
+	int32_t		tmp;
+
+	for (j = 0; j < k; j++)
+	{
+		double		s = 0.0;
+		size_t		f;
+
+		for (f = 0; f < d; f++)
+			s += C[(size_t) j * d + f] * C[(size_t) j * d + f];
+		c->norms[j] = sqrt(s);
+		h[j] = j;
+	}
+	for (j = k / 2 - 1; j >= 0; j--)
+		heap_sift(c, C, h, j, k);
+	for (len = k - 1; len > 0; len--)
+	{
+		tmp = h[0];
+		h[0] = h[len];
+		h[len] = tmp;
+		heap_sift(c, C, h, 0, len);
+	}
+	for (j = 0; j < k; j++)
+		memcpy(out + (size_t) j * d, C + (size_t) h[j] * d, d * sizeof(double));
+}
+
+/*
+ * Final pass over the kept centroids (already relabelled, in
+ * out_centroids): labels, distances, sizes, per-cluster inertia.
+ * Returns the total inertia (sum of the per-cluster inertias).
+ */
+KM_INLINE double
+final_pass_impl(km_ctx *c, size_t d)
+{
+	const double *C = c->out_centroids;
+	size_t		n = c->n,
+				start,
+				end,
+				i;
+	int			k = c->k,
+				j;
+	double		total = 0.0;
+
+	memset(c->out_sizes, 0, (size_t) k * sizeof(int64_t));
+	for (j = 0; j < k; j++)
+		c->out_cluster_inertia[j] = 0.0;
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			double		b1,
+						b2;
+			int32_t		b = nearest2(c->X + i * d, C, k, d, &b1, &b2);
+
+			c->labels[i] = b;
+			c->v[i] = sqrt(b1);
+			c->out_sizes[b]++;
+			c->out_cluster_inertia[b] += b1;
+		}
+	}
+	for (j = 0; j < k; j++)
+		total += c->out_cluster_inertia[j];
+	return total;
+}
+
+/*
+ * All restarts for c->k clusters, then relabel and final pass.  Fills the
+ * result (except pointers) and returns ENGAGE_OK.
+ */
+static int
+km_fit_k(km_ctx *c, engage_kmeans_result *res)
+{
+	const engage_kmeans_params *p = c->p;
+	int			n_init = (p->init == ENGAGE_INIT_USER) ? 1 : p->n_init;
+	int			r,
+				iters,
+				conv,
+				best_r = -1,
+				best_iters = 0,
+				best_conv = 0;
+	double		inertia,
+				best_inertia = INFINITY;
+	size_t		kd = (size_t) c->k * c->d;
+	engage_rng	rng;
+
+	c->T = p->n_local_trials > 0 ? p->n_local_trials : default_trials(c->k);
+	for (r = 0; r < n_init; r++)
+	{
+		engage_rng_seed(&rng, p->seed, (uint64_t) r);
+		if (p->init == ENGAGE_INIT_USER)
+			memcpy(c->C, p->init_centroids, kd * sizeof(double));
+		else if (p->init == ENGAGE_INIT_RANDOM)
+			km_init_random(c, &rng);
+		else
+			km_init_pp(c, &rng);
+		inertia = km_lloyd(c, n_init > 1, &iters, &conv);
+		if (best_r < 0 || inertia < best_inertia)
+		{
+			best_r = r;
+			best_inertia = inertia;
+			best_iters = iters;
+			best_conv = conv;
+			memcpy(c->best_C, c->C, kd * sizeof(double));
+		}
+	}
+	km_relabel(c, c->best_C, c->out_centroids);
+	KM_DISPATCH(c->d, res->inertia = final_pass_impl(c, D_));
+	res->iterations = best_iters;
+	res->converged = best_conv;
+	res->best_restart = best_r;
+	res->tol_abs = c->tol_abs;
+	return ENGAGE_OK;
+}
+
+/*
+ * Common start of fit and elbow: validate points, allocate the block for
+ * k (the largest k of the call), statistics, margin, distinct check.
+ */
+static int
+km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
+		 const engage_kmeans_params *p, engage_env *env)
+{
+	km_layout	L;
+	char	   *base;
+	double		diam2 = 0.0,
+				meanvar = 0.0;
+	size_t		f;
+	int			rc;
+
+	if (env == NULL || env->alloc == NULL)
+		return ENGAGE_EINVAL_ENV;
+	if (X == NULL)
+		return ENGAGE_EINVAL_ARG;
+	rc = validate_params(n, d, k, p);
+	if (rc != ENGAGE_OK)
+		return rc;
+	km_compute_layout(&L, n, d, k, p);
+	if (L.overflow)
+		return ENGAGE_EOVERFLOW;
+	rc = engage_validate_points(X, n, d, env);
+	if (rc != ENGAGE_OK)
+		return rc;
+	if (p->init == ENGAGE_INIT_USER)
+	{
+		rc = validate_centroids(p->init_centroids, k, d, env);
+		if (rc != ENGAGE_OK)
+			return rc;
+	}
+
+	base = (char *) env->alloc(env->alloc_arg, L.total);
+	if (base == NULL)
+		return ENGAGE_ENOMEM;
+	memset(c, 0, sizeof(*c));
+	c->X = X;
+	c->n = n;
+	c->d = d;
+	c->k = k;
+	c->env = env;
+	c->p = p;
+	km_carve(c, &L, base);
+
+	km_column_stats(c);
+	for (f = 0; f < d; f++)
+	{
+		double		lo = c->stats[2 * d + f];
+		double		hi = c->stats[3 * d + f];
+
+		if (p->init == ENGAGE_INIT_USER)
+		{
+			int			j;
+
+			for (j = 0; j < k; j++)
+			{
+				double		x = p->init_centroids[(size_t) j * d + f];
+
+				if (x < lo)
+					lo = x;
+				if (x > hi)
+					hi = x;
+			}
+		}
+		diam2 += (hi - lo) * (hi - lo);
+		meanvar += c->stats[d + f];
+	}
+	meanvar /= (double) d;
+	c->tol_abs = p->tol * meanvar;
+	c->margin = KM_MARGIN_REL * sqrt(diam2);
+
+	if (!km_enough_distinct(c, k))
+		return ENGAGE_EDISTINCT;
+	return ENGAGE_OK;
+}
+
+/* Fit K-means (see kmeans.h). */
+int
+engage_kmeans_fit(const double *X, size_t n, size_t d,
+				  const engage_kmeans_params *params, engage_env *env,
+				  engage_kmeans_result *result)
+{
+	km_ctx		c;
+	engage_kmeans_result res;
+	int			rc;
+
+	if (result == NULL || params == NULL)
+		return ENGAGE_EINVAL_ARG;
+	rc = km_setup(&c, X, n, d, params->k, params, env);
+	if (rc != ENGAGE_OK)
+		return rc;
+	memset(&res, 0, sizeof(res));
+	rc = km_fit_k(&c, &res);
+	if (rc != ENGAGE_OK)
+		return rc;
+	res.n = n;
+	res.d = d;
+	res.k = params->k;
+	res.centroids = c.out_centroids;
+	res.labels = c.labels;
+	res.distances = c.v;
+	res.sizes = c.out_sizes;
+	res.cluster_inertia = c.out_cluster_inertia;
+	*result = res;
+	return ENGAGE_OK;
+}
+
+/* Parameters of an elbow run: k-means++ unless random init asked. */
+static int
+elbow_params(const engage_kmeans_params *params, int k_max,
+			 engage_kmeans_params *p)
+{
+	if (params == NULL)
+		return ENGAGE_EINVAL_ARG;
+	*p = *params;
+	if (p->init == ENGAGE_INIT_USER)
+		return ENGAGE_EINVAL_INIT;
+	p->k = k_max;
+	return ENGAGE_OK;
+}
+
+/* Bytes requested by engage_kmeans_elbow(). */
+int
+engage_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
+						  const engage_kmeans_params *params, size_t *bytes)
+{
+	engage_kmeans_params p;
+	int			rc = elbow_params(params, k_max, &p);
+
+	if (rc != ENGAGE_OK)
+		return rc;
+	return engage_kmeans_bytes(n, d, &p, bytes);
+}
+
+/* Elbow curve: inertia of k = 1..k_max (see kmeans.h). */
+int
+engage_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
+					const engage_kmeans_params *params, engage_env *env,
+					double *inertia, int *iterations)
+{
+	engage_kmeans_params p;
+	km_ctx		c;
+	engage_kmeans_result res;
+	int			rc,
+				k;
+
+	if (inertia == NULL)
+		return ENGAGE_EINVAL_ARG;
+	rc = elbow_params(params, k_max, &p);
+	if (rc != ENGAGE_OK)
+		return rc;
+	rc = km_setup(&c, X, n, d, k_max, &p, env);
+	if (rc != ENGAGE_OK)
+		return rc;
+	for (k = 1; k <= k_max; k++)
+	{
+		memset(&res, 0, sizeof(res));
+		c.k = k;
+		p.k = k;
+		rc = km_fit_k(&c, &res);
+		if (rc != ENGAGE_OK)
+			return rc;
+		inertia[k - 1] = res.inertia;
+		if (iterations != NULL)
+			iterations[k - 1] = res.iterations;
+	}
+	return ENGAGE_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Assign, inertia, silhouette
+ * ---------------------------------------------------------------------
+ */
+
+/* Nearest-centroid labels (and distances) of n points. */
+KM_INLINE void
+assign_impl(const double *X, size_t n, const double *C, int k,
+			engage_env *env, int32_t *labels, double *distances, size_t d)
+{
+	size_t		start,
+				end,
+				i;
+
+	for (start = 0; start < n; start = end)
+	{
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(env);
+		for (i = start; i < end; i++)
+		{
+			double		b1,
+						b2;
+
+			labels[i] = nearest2(X + i * d, C, k, d, &b1, &b2);
+			if (distances != NULL)
+				distances[i] = sqrt(b1);
+		}
+	}
+}
+
+/* Validate common arguments of assign/inertia/silhouette. */
+static int
+validate_eval_args(const double *X, size_t n, size_t d, const double *C,
+				   int k, engage_env *env)
+{
+	int			rc;
+
+	if (env == NULL)
+		return ENGAGE_EINVAL_ENV;
+	if (X == NULL || C == NULL)
+		return ENGAGE_EINVAL_ARG;
+	if (d < 1)
+		return ENGAGE_EINVAL_D;
+	if (k < 1)
+		return ENGAGE_EINVAL_K;
+	if ((size_t) k > SIZE_MAX / d / sizeof(double))
+		return ENGAGE_EOVERFLOW;
+	rc = validate_centroids(C, k, d, env);
+	if (rc != ENGAGE_OK)
+		return rc;
+	return engage_validate_points(X, n, d, env);
+}
+
+/* Assign (predict) nearest centroids (see kmeans.h). */
+int
+engage_kmeans_assign(const double *X, size_t n, size_t d,
+					 const double *centroids, int k, engage_env *env,
+					 int32_t *labels, double *distances)
+{
+	int			rc;
+
+	if (labels == NULL)
+		return ENGAGE_EINVAL_ARG;
+	rc = validate_eval_args(X, n, d, centroids, k, env);
+	if (rc != ENGAGE_OK)
+		return rc;
+	KM_DISPATCH(d, assign_impl(X, n, centroids, k, env, labels, distances, D_));
+	return ENGAGE_OK;
+}
+
+/* Inertia of a given labelling (see kmeans.h). */
+int
+engage_kmeans_inertia(const double *X, size_t n, size_t d,
+					  const double *centroids, int k, const int32_t *labels,
+					  engage_env *env, double *inertia,
+					  double *cluster_inertia, int64_t *sizes)
+{
+	size_t		start,
+				end,
+				i;
+	double		total = 0.0;
+	int			rc,
+				j;
+
+	if (labels == NULL || inertia == NULL)
+		return ENGAGE_EINVAL_ARG;
+	rc = validate_eval_args(X, n, d, centroids, k, env);
+	if (rc != ENGAGE_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (labels[i] < 0 || labels[i] >= k)
+		{
+			env->error_row = i;
+			return ENGAGE_EINVAL_ARG;
+		}
+	if (cluster_inertia != NULL)
+		for (j = 0; j < k; j++)
+			cluster_inertia[j] = 0.0;
+	if (sizes != NULL)
+		memset(sizes, 0, (size_t) k * sizeof(int64_t));
+	for (start = 0; start < n; start = end)
+	{
+		double		acc = 0.0;
+
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(env);
+		for (i = start; i < end; i++)
+		{
+			double		v = sqdist(X + i * d, centroids + (size_t) labels[i] * d, d);
+
+			acc += v;
+			if (cluster_inertia != NULL)
+				cluster_inertia[labels[i]] += v;
+			if (sizes != NULL)
+				sizes[labels[i]]++;
+		}
+		total += acc;
+	}
+	*inertia = total;
+	return ENGAGE_OK;
+}
+
+/* Simplified silhouette of one chunk; returns the sum of s. */
+KM_INLINE double
+silhouette_impl(const double *X, size_t start, size_t end, const double *C,
+				int k, const int32_t *labels, double *per_point, size_t d)
+{
+	size_t		i;
+	double		acc = 0.0;
+	int			j;
+
+	for (i = start; i < end; i++)
+	{
+		const double *x = X + i * d;
+		double		a2,
+					b2,
+					a,
+					b,
+					mx,
+					s;
+
+		if (labels == NULL)
+			(void) nearest2(x, C, k, d, &a2, &b2);
+		else
+		{
+			int32_t		own = labels[i];
+
+			a2 = sqdist(x, C + (size_t) own * d, d);
+			b2 = INFINITY;
+			for (j = 0; j < k; j++)
+			{
+				double		t;
+
+				if (j == own)
+					continue;
+				t = sqdist(x, C + (size_t) j * d, d);
+				if (t < b2)
+					b2 = t;
+			}
+		}
+		a = sqrt(a2);
+		b = sqrt(b2);
+		mx = a > b ? a : b;
+		s = mx > 0.0 ? (b - a) / mx : 0.0;
+		if (per_point != NULL)
+			per_point[i] = s;
+		acc += s;
+	}
+	return acc;
+}
+
+/* Simplified silhouette (see kmeans.h). */
+int
+engage_silhouette_simplified(const double *X, size_t n, size_t d,
+							 const double *centroids, int k,
+							 const int32_t *labels, engage_env *env,
+							 double *score, double *per_point)
+{
+	size_t		start,
+				end,
+				i;
+	double		total = 0.0;
+	int			rc;
+
+	if (score == NULL)
+		return ENGAGE_EINVAL_ARG;
+	rc = validate_eval_args(X, n, d, centroids, k, env);
+	if (rc != ENGAGE_OK)
+		return rc;
+	if (labels != NULL)
+		for (i = 0; i < n; i++)
+			if (labels[i] < 0 || labels[i] >= k)
+			{
+				env->error_row = i;
+				return ENGAGE_EINVAL_ARG;
+			}
+	if (k == 1)
+	{
+		if (per_point != NULL)
+			for (i = 0; i < n; i++)
+				per_point[i] = NAN;
+		*score = NAN;
+		return ENGAGE_OK;
+	}
+	for (start = 0; start < n; start = end)
+	{
+		double		acc = 0.0;
+
+		end = KM_CHUNK_END(start, n);
+		KM_CHECK(env);
+		KM_DISPATCH(d, acc = silhouette_impl(X, start, end, centroids, k, labels, per_point, D_));
+		total += acc;
+	}
+	*score = total / (double) n;
+	return ENGAGE_OK;
+}

@@ -1,0 +1,293 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans.h
+ *	  Numerical core of engage's clustering: K-means (k-means++ / random /
+ *	  user initialisation, n_init restarts, Lloyd iterations accelerated by
+ *	  Hamerly's bounds), assignment of new points, simplified silhouette and
+ *	  the elbow curve.  Also the definitions shared by the whole core
+ *	  (scale.h and knee.h use them): status codes and the caller environment.
+ *
+ * Plain C99, no PostgreSQL headers: it is unit-tested and fuzzed alone
+ * (test/unit, test/fuzz) and called by a thin PostgreSQL glue.
+ *
+ * ---- How the glue uses it ------------------------------------------------
+ *
+ *	engage_env env = {0};
+ *	env.alloc = my_palloc;	env.alloc_arg = memory_context;
+ *	env.check = my_check;	(calls CHECK_FOR_INTERRUPTS())
+ *
+ *	engage_kmeans_params p;
+ *	engage_kmeans_params_default(&p);
+ *	p.k = 3; p.seed = 42;
+ *	if (engage_kmeans_bytes(n, d, &p, &bytes) != ENGAGE_OK || bytes > limit)
+ *		ereport(ERROR, ...);					(before any allocation)
+ *	rc = engage_kmeans_fit(X, n, d, &p, &env, &res);
+ *	if (rc != ENGAGE_OK)
+ *		ereport(ERROR, engage_strerror(rc), env.error_row ...);
+ *	... copy res.labels / res.centroids into SQL values ...
+ *
+ * Memory: the core never calls malloc/free.  Every byte it uses comes from
+ * env->alloc, in as few large requests as possible (one per fit / elbow /
+ * silhouette call), and is never freed by the core: the caller frees it
+ * (a PostgreSQL memory context reset).  The *_bytes() functions announce
+ * beforehand the exact total a call will request (the allocator's own
+ * per-chunk overhead comes on top: at most ENGAGE_MAX_ALLOCS chunks per
+ * call).  env->alloc may longjmp (palloc's ereport) and env->check may
+ * longjmp (CHECK_FOR_INTERRUPTS): the core holds no other resource, so
+ * that is safe.  A single request can exceed 1 GB for huge n: a PostgreSQL
+ * allocator should use palloc_extended(size, MCXT_ALLOC_HUGE).  The
+ * allocator must return memory aligned for double and int64 (MAXALIGN).
+ * If it returns NULL the call fails with ENGAGE_ENOMEM.
+ *
+ * Interrupts: env->check (optional) is called once per Lloyd iteration
+ * and at the start of every chunk of ENGAGE_CHECK_CHUNK points of every
+ * loop over the points (validation, variance, seeding, assignment,
+ * inertia, silhouette, scaling).
+ *
+ * Data: points are n x d float8, row-major (point i, feature j at
+ * X[i * d + j]).  Values must be finite and of magnitude at most
+ * ENGAGE_MAX_ABS (1e100) so that squared distances and sums cannot
+ * overflow; the first offending row is reported in env->error_row.
+ *
+ * Determinism: results depend only on the data, the parameters and the
+ * 64-bit seed (own xoshiro256** generator, restart r uses stream r of the
+ * seed); no global state, no time, no threads.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ENGAGE_KMEANS_H
+#define ENGAGE_KMEANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------------
+ * Shared definitions of the core
+ * ---------------------------------------------------------------------
+ */
+
+/* Status codes returned by every core function (0 is success). */
+typedef enum engage_status
+{
+	ENGAGE_OK = 0,
+	ENGAGE_EINVAL_ENV,			/* env is NULL or env->alloc is NULL */
+	ENGAGE_EINVAL_ARG,			/* NULL array / bad enum argument */
+	ENGAGE_EINVAL_N,			/* n < 1 (or k_max/curve length invalid) */
+	ENGAGE_EINVAL_D,			/* d < 1 */
+	ENGAGE_EINVAL_K,			/* k < 1 or k > n */
+	ENGAGE_EINVAL_NINIT,		/* n_init < 1 */
+	ENGAGE_EINVAL_MAXITER,		/* max_iter < 1 */
+	ENGAGE_EINVAL_TOL,			/* tol negative or not finite */
+	ENGAGE_EINVAL_INIT,			/* unknown init method, or ENGAGE_INIT_USER
+								 * without centroids */
+	ENGAGE_EINVAL_ALGORITHM,	/* unknown algorithm */
+	ENGAGE_ENONFINITE,			/* NaN or infinity in the points; row in
+								 * env->error_row */
+	ENGAGE_ERANGE,				/* |value| > ENGAGE_MAX_ABS; row in
+								 * env->error_row */
+	ENGAGE_EINIT_VALUE,			/* user centroid not finite or too large;
+								 * centroid index in env->error_row */
+	ENGAGE_EDISTINCT,			/* fewer distinct points than k */
+	ENGAGE_ENOMEM,				/* env->alloc returned NULL */
+	ENGAGE_EOVERFLOW,			/* a size computation overflows size_t */
+	ENGAGE_EINVAL_CURVE			/* knee: x not strictly increasing, or a
+								 * non-finite x/y */
+} engage_status;
+
+/* Points of a loop between two calls of env->check. */
+#define ENGAGE_CHECK_CHUNK 4096
+
+/* Largest magnitude accepted for a coordinate. */
+#define ENGAGE_MAX_ABS 1e100
+
+/* Most allocator requests made by one core call. */
+#define ENGAGE_MAX_ALLOCS 1
+
+/*
+ * Caller environment.  alloc is mandatory; check is optional (NULL: never
+ * called).  error_row is an output: set with ENGAGE_ENONFINITE,
+ * ENGAGE_ERANGE (row of the points) and ENGAGE_EINIT_VALUE (index of the
+ * user centroid); error_col is the feature index.
+ */
+typedef struct engage_env
+{
+	void	   *(*alloc) (void *arg, size_t size);
+	void	   *alloc_arg;
+	void		(*check) (void *arg);
+	void	   *check_arg;
+	size_t		error_row;
+	size_t		error_col;
+} engage_env;
+
+/* Static English message of a status code (never NULL). */
+extern const char *engage_strerror(int status);
+
+/*
+ * Validate points: finite and |x| <= ENGAGE_MAX_ABS.  Returns ENGAGE_OK,
+ * ENGAGE_ENONFINITE or ENGAGE_ERANGE (first offending row/col in env;
+ * a row with both problems reports the first bad value).  Calls env->check
+ * per chunk (env->alloc is not needed here and may be NULL).
+ */
+extern int	engage_validate_points(const double *X, size_t n, size_t d,
+								   engage_env *env);
+
+/* ---------------------------------------------------------------------
+ * K-means
+ * ---------------------------------------------------------------------
+ */
+
+/* Initialisation of the centroids. */
+typedef enum engage_kmeans_init
+{
+	ENGAGE_INIT_KMEANSPP = 0,	/* greedy k-means++ (as scikit-learn) */
+	ENGAGE_INIT_RANDOM = 1,		/* k distinct points chosen uniformly */
+	ENGAGE_INIT_USER = 2		/* params->init_centroids (k x d) */
+} engage_kmeans_init;
+
+/* Lloyd iteration strategy; both give identical results. */
+typedef enum engage_kmeans_algorithm
+{
+	ENGAGE_ALGO_HAMERLY = 0,	/* Hamerly's bounds (default, fastest) */
+	ENGAGE_ALGO_LLOYD = 1		/* plain Lloyd: all k distances per point */
+} engage_kmeans_algorithm;
+
+/* Parameters of a fit; engage_kmeans_params_default() fills defaults. */
+typedef struct engage_kmeans_params
+{
+	int			k;				/* clusters, 1 <= k <= n (default 3) */
+	engage_kmeans_init init;	/* default ENGAGE_INIT_KMEANSPP */
+	const double *init_centroids;	/* k x d, clustering space, for
+									 * ENGAGE_INIT_USER (else ignored) */
+	int			n_init;			/* restarts, >= 1 (default 10); forced to 1
+								 * with ENGAGE_INIT_USER */
+	int			max_iter;		/* Lloyd iterations per restart, >= 1
+								 * (default 300) */
+	double		tol;			/* relative tolerance >= 0 (default 1e-4):
+								 * stop when the total squared centroid
+								 * shift <= tol * mean feature variance */
+	uint64_t	seed;			/* PRNG seed (default 0) */
+	engage_kmeans_algorithm algorithm;	/* default ENGAGE_ALGO_HAMERLY */
+	int			n_local_trials; /* k-means++ candidates per centroid; 0 =
+								 * 2 + floor(ln k) as scikit-learn */
+} engage_kmeans_params;
+
+/*
+ * Result of a fit.  All arrays point into the single block the fit got
+ * from env->alloc.  Clusters are relabelled 0..k-1 by ascending Euclidean
+ * norm of the centroid in the clustering space (ties: lexicographic order
+ * of the centroid coordinates, then the previous order), so with
+ * engagement features cluster 0 is the least engaged.
+ */
+typedef struct engage_kmeans_result
+{
+	size_t		n;
+	size_t		d;
+	int			k;
+	double	   *centroids;		/* k x d, row-major, clustering space */
+	int32_t    *labels;			/* n, in 0..k-1: nearest centroid (ties:
+								 * lowest index) */
+	double	   *distances;		/* n, Euclidean distance to own centroid */
+	int64_t    *sizes;			/* k, points per cluster (sum n) */
+	double	   *cluster_inertia;	/* k, sum of squared distances */
+	double		inertia;		/* sum of cluster_inertia */
+	int			iterations;		/* Lloyd iterations of the kept restart */
+	int			converged;		/* 1: stopped on no change or tol; 0:
+								 * max_iter reached */
+	int			best_restart;	/* index of the kept restart */
+	double		tol_abs;		/* tol * mean feature variance */
+} engage_kmeans_result;
+
+/* Fill *params with the defaults listed in engage_kmeans_params. */
+extern void engage_kmeans_params_default(engage_kmeans_params *params);
+
+/*
+ * Bytes engage_kmeans_fit() will request from env->alloc for n x d points
+ * with these params (outputs and workspace, one request).  Validates n, d,
+ * k (k <= n), the enums, n_init, max_iter and tol first, so a non-OK
+ * status here is the same the fit would return.  Roughly
+ * n * (4 + 8 + 8) + O(k * (d + 1)) bytes.
+ */
+extern int	engage_kmeans_bytes(size_t n, size_t d,
+								const engage_kmeans_params *params,
+								size_t *bytes);
+
+/*
+ * Fit K-means on X (n x d).  Validates the points (ENGAGE_ENONFINITE /
+ * ENGAGE_ERANGE with env->error_row), checks there are at least k
+ * distinct points (ENGAGE_EDISTINCT), then runs n_init restarts (restart r
+ * seeded from (seed, r)), each: initialisation, Lloyd iterations until no
+ * assignment changes, or the total squared centroid shift <= tol_abs, or
+ * max_iter; then a last assignment step so that labels and inertia match
+ * the final centroids.  An empty cluster takes the point farthest from
+ * its assigned centroid (among points whose cluster keeps at least one
+ * point and not already moved).  The restart with the lowest inertia is
+ * kept (first on ties), relabelled, and the final labels, distances,
+ * sizes and inertias are computed from its centroids.  *result is filled
+ * on ENGAGE_OK only.
+ */
+extern int	engage_kmeans_fit(const double *X, size_t n, size_t d,
+							  const engage_kmeans_params *params,
+							  engage_env *env, engage_kmeans_result *result);
+
+/*
+ * Bytes engage_kmeans_elbow() will request (one request): the fit of
+ * k = k_max, without per-fit outputs being kept.
+ */
+extern int	engage_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
+									  const engage_kmeans_params *params,
+									  size_t *bytes);
+
+/*
+ * Elbow curve: fit k = 1..k_max (params->k and params->init are ignored:
+ * k-means++; the other params apply to every k) and store the inertia of
+ * k in inertia[k - 1] (caller array of k_max).  iterations may be NULL or
+ * receive the iterations of each k.  Fails like engage_kmeans_fit for the
+ * largest k (ENGAGE_EDISTINCT if fewer than k_max distinct points).
+ */
+extern int	engage_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
+								const engage_kmeans_params *params,
+								engage_env *env, double *inertia,
+								int *iterations);
+
+/*
+ * Assign (predict): label of each point of X (n x d) = nearest of the k
+ * centroids (k x d), ties to the lowest index; distances (may be NULL)
+ * gets the Euclidean distance to it.  No allocation (env->alloc may be
+ * NULL).  Validates the points and the centroids (centroid problems are
+ * ENGAGE_EINIT_VALUE).
+ */
+extern int	engage_kmeans_assign(const double *X, size_t n, size_t d,
+								 const double *centroids, int k,
+								 engage_env *env, int32_t *labels,
+								 double *distances);
+
+/*
+ * Inertia of a labelling: sum over points of the squared Euclidean
+ * distance to centroid labels[i]; per-cluster sums in cluster_inertia (k,
+ * may be NULL) and sizes (k, may be NULL).  Labels out of range are
+ * ENGAGE_EINVAL_ARG with env->error_row.  No allocation.
+ */
+extern int	engage_kmeans_inertia(const double *X, size_t n, size_t d,
+								  const double *centroids, int k,
+								  const int32_t *labels, engage_env *env,
+								  double *inertia, double *cluster_inertia,
+								  int64_t *sizes);
+
+/*
+ * Simplified (centroid-based) silhouette, O(n k): for each point,
+ * a = distance to its own centroid (labels[i], or the nearest centroid
+ * when labels is NULL), b = distance to the nearest other centroid,
+ * s = (b - a) / max(a, b), and s = 0 when max(a, b) = 0.  *score gets the
+ * mean over the points; per_point (n, may be NULL) gets each s.  For
+ * k = 1 the silhouette is undefined: *score (and every per_point) is NaN
+ * and the status is ENGAGE_OK.  No allocation.
+ */
+extern int	engage_silhouette_simplified(const double *X, size_t n, size_t d,
+										 const double *centroids, int k,
+										 const int32_t *labels,
+										 engage_env *env, double *score,
+										 double *per_point);
+
+#endif							/* ENGAGE_KMEANS_H */

@@ -1,0 +1,975 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans_sql.c
+ *	  SQL interface of engage's clustering: kmeans_cluster,
+ *	  kmeans_centroids, kmeans_model, kmeans_predict, elbow_inertia,
+ *	  scaling_params and normalize_points.
+ *
+ * A thin layer over the numerical core (kmeans.c, scale.c, knee.c, which
+ * know nothing of PostgreSQL): it validates the arguments, reads the
+ * points (points.c), puts them in a canonical order so that the result
+ * does not depend on the plan or the physical order of the rows, checks
+ * the memory a call needs against engage.max_memory before allocating it,
+ * hands the core palloc (in a scratch memory context) and
+ * CHECK_FOR_INTERRUPTS, and turns the core's results and errors into rows
+ * and ereports.
+ *
+ * Clusters are numbered 1..k by ascending norm of their centroid in the
+ * normalised space, so with engagement features cluster 1 is the least
+ * engaged group.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "kmeans.h"
+#include "knee.h"
+#include "points.h"
+#include "scale.h"
+
+/* Bounds of the options (documented in the README) */
+#define KMEANS_MAX_K		10000
+#define KMEANS_MAX_N_INIT	1000
+#define KMEANS_MAX_ITER		100000
+
+/* Options of a clustering call, from its SQL arguments */
+typedef struct KmeansOptions
+{
+	const char *fname;			/* SQL function name, for messages */
+	char	   *points;			/* the points query */
+	int			k;
+	engage_scale_method normalize;
+	int			n_init;
+	int			max_iter;
+	double		tol;
+	int64		seed;
+	engage_kmeans_init init;
+	ArrayType  *initial_centroids;	/* k x d, original units, or NULL */
+} KmeansOptions;
+
+/* Points read, in canonical order, with their scaler and scaled copy */
+typedef struct KmeansData
+{
+	EngagePoints pts;			/* keys and raw features (canonical order) */
+	engage_scaler scaler;
+	double	   *scaled;			/* n x d, normalised */
+	engage_env	env;
+	Size		bytes;			/* memory held so far */
+} KmeansData;
+
+/* Core allocator: palloc_extended (huge) in the scratch context */
+static void *
+core_alloc(void *arg, size_t size)
+{
+	return MemoryContextAllocExtended((MemoryContext) arg, size,
+									  MCXT_ALLOC_HUGE);
+}
+
+/* Core interrupt check */
+static void
+core_check(void *arg)
+{
+	(void) arg;
+	CHECK_FOR_INTERRUPTS();
+}
+
+/* Raise a core status as an error */
+static void
+core_error(int status, const KmeansOptions *o, const KmeansData *kd)
+{
+	switch (status)
+	{
+		case ENGAGE_EDISTINCT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: fewer distinct points than k = %d clusters",
+							o->fname, o->k),
+					 errhint("Ask for fewer clusters.")));
+			break;
+		case ENGAGE_ENONFINITE:
+		case ENGAGE_ERANGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
+							o->fname,
+							kd->pts.feature_names[kd->env.error_col],
+							kd->pts.keys[kd->env.error_row],
+							status == ENGAGE_ERANGE ? "too large (|x| > 1e100)" : "not finite"),
+					 errhint("Leave such points out of the points query.")));
+			break;
+		case ENGAGE_EINIT_VALUE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: initial centroid %zu is not finite or too large",
+							o->fname, kd->env.error_row + 1)));
+			break;
+		case ENGAGE_ENOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory in %s", o->fname)));
+			break;
+		default:
+			elog(ERROR, "%s: %s", o->fname, engage_strerror(status));
+	}
+}
+
+/* An argument that must not be NULL */
+static void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *fname, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: %s must not be null", fname, name)));
+}
+
+/* Parse the normalize option */
+static engage_scale_method
+parse_normalize(const char *value, const char *fname)
+{
+	engage_scale_method m;
+
+	if (engage_scale_method_parse(value, &m) != ENGAGE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: unknown normalization \"%s\"", fname, value),
+				 errhint("Use 'zscore', 'minmax' or 'none'.")));
+	return m;
+}
+
+/*
+ * Read the options of kmeans_cluster / kmeans_centroids / kmeans_model /
+ * elbow_inertia.  Their arguments are (points, k | k_min, k_max,
+ * normalize, n_init, max_iter, tol, seed, init[, initial_centroids]);
+ * `first` is the argument number of normalize.
+ */
+static void
+parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, const char *fname,
+			  int first, bool has_initial)
+{
+	char	   *init;
+	int			i;
+	static const char *const names[] = {"normalization", "n_init", "max_iter",
+	"tol", "seed", "init"};
+
+	o->fname = fname;
+	require_arg(fcinfo, 0, fname, "points");
+	for (i = 0; i < 6; i++)
+		require_arg(fcinfo, first + i, fname, names[i]);
+	o->points = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	o->normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(first)), fname);
+	o->n_init = PG_GETARG_INT32(first + 1);
+	o->max_iter = PG_GETARG_INT32(first + 2);
+	o->tol = PG_GETARG_FLOAT8(first + 3);
+	o->seed = PG_GETARG_INT64(first + 4);
+	init = text_to_cstring(PG_GETARG_TEXT_PP(first + 5));
+	o->initial_centroids = (has_initial && !PG_ARGISNULL(first + 6)) ?
+		PG_GETARG_ARRAYTYPE_P(first + 6) : NULL;
+
+	if (o->n_init < 1 || o->n_init > KMEANS_MAX_N_INIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: n_init must be between 1 and %d, not %d",
+						fname, KMEANS_MAX_N_INIT, o->n_init)));
+	if (o->max_iter < 1 || o->max_iter > KMEANS_MAX_ITER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: max_iter must be between 1 and %d, not %d",
+						fname, KMEANS_MAX_ITER, o->max_iter)));
+	if (!(o->tol >= 0.0 && o->tol < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: tol must be at least 0 and below 1, not %g",
+						fname, o->tol)));
+
+	if (pg_strcasecmp(init, "k-means++") == 0)
+		o->init = ENGAGE_INIT_KMEANSPP;
+	else if (pg_strcasecmp(init, "random") == 0)
+		o->init = ENGAGE_INIT_RANDOM;
+	else if (has_initial && pg_strcasecmp(init, "given") == 0)
+		o->init = ENGAGE_INIT_USER;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: unknown init value \"%s\"", fname, init),
+				 errhint(has_initial ?
+						 "Use 'k-means++', 'random', or 'given' with initial_centroids." :
+						 "Use 'k-means++' or 'random'.")));
+	if (o->init == ENGAGE_INIT_USER && o->initial_centroids == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: init 'given' needs initial_centroids", fname),
+				 errhint("Pass a k x d double precision[][] array of centroids in the features' units.")));
+	if (o->init != ENGAGE_INIT_USER && o->initial_centroids != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: initial_centroids are used only with init 'given'", fname)));
+}
+
+/* Check k against its bounds and the number of points */
+static void
+check_k(int k, int64 n, const char *fname, const char *name)
+{
+	if (k < 1 || k > KMEANS_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s must be between 1 and %d, not %d",
+						fname, name, KMEANS_MAX_K, k)));
+	if (n >= 0 && k > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s = %d is more than the %lld points",
+						fname, name, k, (long long) n),
+				 errhint("Ask for at most as many clusters as there are points.")));
+}
+
+/* Sort entry: a hash of the point, then its index */
+typedef struct PointOrder
+{
+	uint64		hash;
+	int64		index;
+} PointOrder;
+
+static const EngagePoints *sort_points;	/* for the comparator below */
+
+/* Full comparison of two points: key, then features (bit patterns) */
+static int
+point_cmp_full(int64 a, int64 b)
+{
+	int			c = strcmp(sort_points->keys[a], sort_points->keys[b]);
+
+	if (c != 0)
+		return c;
+	return memcmp(sort_points->data + a * sort_points->d,
+				  sort_points->data + b * sort_points->d,
+				  sizeof(double) * sort_points->d);
+}
+
+/* qsort comparator of PointOrder: hash, then the points themselves */
+static int
+point_order_cmp(const void *pa, const void *pb)
+{
+	const PointOrder *a = (const PointOrder *) pa;
+	const PointOrder *b = (const PointOrder *) pb;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return point_cmp_full(a->index, b->index);
+}
+
+/*
+ * Put the points in a canonical order (by a 64-bit hash of key and
+ * features; equal hashes by key and features), so that the clustering
+ * depends on the set of points only, not on the order the query returned
+ * them in (which a parallel plan changes).  LSD radix sort on the hash,
+ * 16 bits a pass, then qsort of the (rare) runs of equal hashes.
+ */
+static void
+canonical_order(EngagePoints *pts, MemoryContext cxt)
+{
+	int64		n = pts->n;
+	int			d = pts->d;
+	PointOrder *a;
+	PointOrder *b;
+	int64	   *count;
+	double	   *data;
+	char	  **keys;
+	int			pass;
+	int64		i;
+	int64		run;
+
+	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
+	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
+	count = MemoryContextAlloc(cxt, sizeof(int64) * 65536);
+	for (i = 0; i < n; i++)
+	{
+		uint64		h = hash_bytes_extended((const unsigned char *) pts->keys[i],
+											strlen(pts->keys[i]), 0);
+
+		h = hash_bytes_extended((const unsigned char *) (pts->data + i * d),
+								sizeof(double) * d, h);
+		a[i].hash = h;
+		a[i].index = i;
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (pass = 0; pass < 4; pass++)
+	{
+		int			shift = pass * 16;
+		int64		sum = 0;
+		PointOrder *tmp;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(count, 0, sizeof(int64) * 65536);
+		for (i = 0; i < n; i++)
+			count[(a[i].hash >> shift) & 0xFFFF]++;
+		for (i = 0; i < 65536; i++)
+		{
+			int64		c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			b[count[(a[i].hash >> shift) & 0xFFFF]++] = a[i];
+		tmp = a;
+		a = b;
+		b = tmp;
+	}
+	/* equal hashes: order by the points themselves */
+	sort_points = pts;
+	for (i = 0; i < n; i = run)
+	{
+		for (run = i + 1; run < n && a[run].hash == a[i].hash; run++)
+			;
+		if (run - i > 1)
+			qsort(a + i, run - i, sizeof(PointOrder), point_order_cmp);
+	}
+	sort_points = NULL;
+
+	/* permute keys and data */
+	data = MemoryContextAllocHuge(cxt, sizeof(double) * d * n);
+	keys = MemoryContextAllocHuge(cxt, sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+	{
+		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
+		keys[i] = pts->keys[a[i].index];
+	}
+	pfree(pts->data);
+	pfree(pts->keys);
+	pfree(a);
+	pfree(b);
+	pfree(count);
+	pts->data = data;
+	pts->keys = keys;
+}
+
+/*
+ * Read the points of o->points into kd (in the current memory context, a
+ * scratch context of the caller), put them in canonical order, fit the
+ * scaler and make the normalised copy; every step checked against
+ * engage.max_memory first.
+ */
+static void
+load_points(const KmeansOptions *o, KmeansData *kd)
+{
+	size_t		scaler_bytes;
+	int			rc;
+	Size		n,
+				d;
+
+	memset(kd, 0, sizeof(*kd));
+	kd->env.alloc = core_alloc;
+	kd->env.alloc_arg = CurrentMemoryContext;
+	kd->env.check = core_check;
+
+	engage_read_points(o->points, o->fname, &kd->pts);
+	n = kd->pts.n;
+	d = kd->pts.d;
+	kd->bytes = kd->pts.bytes;
+
+	/* canonical order: two sort arrays and a second copy of the points */
+	engage_check_memory(kd->bytes, n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(char *)),
+						o->fname);
+	canonical_order(&kd->pts, CurrentMemoryContext);
+
+	if (engage_scaler_bytes(d, &scaler_bytes) != ENGAGE_OK)
+		elog(ERROR, "engage_scaler_bytes failed");
+	engage_check_memory(kd->bytes, scaler_bytes + n * d * sizeof(double), o->fname);
+	rc = engage_scaler_init(&kd->scaler, o->normalize, d, &kd->env);
+	if (rc == ENGAGE_OK)
+		rc = engage_scaler_fit(&kd->scaler, kd->pts.data, n, &kd->env);
+	if (rc != ENGAGE_OK)
+		core_error(rc, o, kd);
+	kd->scaled = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
+	rc = engage_scaler_transform(&kd->scaler, kd->pts.data, n, kd->scaled, &kd->env);
+	if (rc != ENGAGE_OK)
+		core_error(rc, o, kd);
+	kd->bytes += scaler_bytes + n * d * sizeof(double);
+}
+
+/* The user's initial centroids (k x d, original units), normalised */
+static double *
+initial_centroids(const KmeansOptions *o, KmeansData *kd)
+{
+	ArrayType  *arr = o->initial_centroids;
+	int			d = kd->pts.d;
+	double	   *c;
+	int			rc;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s: initial_centroids must be double precision[]", o->fname)));
+	if (ARR_NDIM(arr) != 2 || ARR_DIMS(arr)[0] != o->k || ARR_DIMS(arr)[1] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s: initial_centroids must be a %d x %d array (k x features)",
+						o->fname, o->k, d)));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: initial_centroids must not contain nulls", o->fname)));
+	c = palloc(sizeof(double) * o->k * d);
+	rc = engage_scaler_transform(&kd->scaler, (double *) ARR_DATA_PTR(arr), o->k, c, &kd->env);
+	if (rc != ENGAGE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: initial centroid %zu is not finite", o->fname,
+						kd->env.error_row + 1)));
+	return c;
+}
+
+/* Fit K-means with k = o->k on the loaded points */
+static void
+fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k,
+		   engage_kmeans_result *res)
+{
+	engage_kmeans_params p;
+	size_t		bytes;
+	int			rc;
+
+	engage_kmeans_params_default(&p);
+	p.k = k;
+	p.init = o->init;
+	p.n_init = o->n_init;
+	p.max_iter = o->max_iter;
+	p.tol = o->tol;
+	p.seed = (uint64_t) o->seed;
+	if (o->init == ENGAGE_INIT_USER)
+		p.init_centroids = initial_centroids(o, kd);
+
+	rc = engage_kmeans_bytes(kd->pts.n, kd->pts.d, &p, &bytes);
+	if (rc != ENGAGE_OK)
+		core_error(rc, o, kd);
+	engage_check_memory(kd->bytes, bytes, o->fname);
+	rc = engage_kmeans_fit(kd->scaled, kd->pts.n, kd->pts.d, &p, &kd->env, res);
+	if (rc != ENGAGE_OK)
+		core_error(rc, o, kd);
+}
+
+/* A float8[] from n doubles */
+static ArrayType *
+float8_array(const double *values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Float8GetDatum(values[i]);
+	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+						   TYPALIGN_DOUBLE);
+}
+
+/* A k x d float8[][] from k * d doubles */
+static ArrayType *
+float8_matrix(const double *values, int k, int d)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * k * d);
+	int			dims[2] = {k, d};
+	int			lbs[2] = {1, 1};
+	int			i;
+
+	for (i = 0; i < k * d; i++)
+		elems[i] = Float8GetDatum(values[i]);
+	return construct_md_array(elems, NULL, 2, dims, lbs, FLOAT8OID,
+							  sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/* A text[] from n C strings */
+static ArrayType *
+text_array(char **values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = CStringGetTextDatum(values[i]);
+	return construct_array(d, n, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* Create the scratch memory context of a call (name: a string literal) */
+#define scratch_context(name) \
+	AllocSetContextCreate(CurrentMemoryContext, name, ALLOCSET_DEFAULT_SIZES)
+
+/*
+ * kmeans_cluster(points, k, normalize, n_init, max_iter, tol, seed, init,
+ * initial_centroids): one row per point: key, cluster (1..k), distance to
+ * its centroid in the normalised space.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_cluster);
+Datum
+engage_kmeans_cluster(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	engage_kmeans_result res;
+	MemoryContext scratch;
+	MemoryContext old;
+	int64		i;
+
+	require_arg(fcinfo, 1, "kmeans_cluster", "k");
+	parse_options(fcinfo, &o, "kmeans_cluster", 2, true);
+	o.k = PG_GETARG_INT32(1);
+	check_k(o.k, -1, o.fname, "k");
+
+	InitMaterializedSRF(fcinfo, 0);
+	scratch = scratch_context("engage kmeans_cluster");
+	old = MemoryContextSwitchTo(scratch);
+	load_points(&o, &kd);
+	check_k(o.k, kd.pts.n, o.fname, "k");
+	fit_kmeans(&o, &kd, o.k, &res);
+	MemoryContextSwitchTo(old);
+
+	for (i = 0; i < kd.pts.n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = CStringGetTextDatum(kd.pts.keys[i]);
+		values[1] = Int32GetDatum(res.labels[i] + 1);
+		values[2] = Float8GetDatum(res.distances[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
+}
+
+/*
+ * kmeans_centroids(same arguments): one row per cluster: cluster, size,
+ * centroid (original units), centroid_normalized, inertia, and for the
+ * whole clustering total_inertia, iterations, converged, features.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_centroids);
+Datum
+engage_kmeans_centroids(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	engage_kmeans_result res;
+	MemoryContext scratch;
+	MemoryContext old;
+	double	   *original;
+	ArrayType  *features;
+	int			c;
+	int			d;
+
+	require_arg(fcinfo, 1, "kmeans_centroids", "k");
+	parse_options(fcinfo, &o, "kmeans_centroids", 2, true);
+	o.k = PG_GETARG_INT32(1);
+	check_k(o.k, -1, o.fname, "k");
+
+	InitMaterializedSRF(fcinfo, 0);
+	scratch = scratch_context("engage kmeans_centroids");
+	old = MemoryContextSwitchTo(scratch);
+	load_points(&o, &kd);
+	check_k(o.k, kd.pts.n, o.fname, "k");
+	fit_kmeans(&o, &kd, o.k, &res);
+	d = kd.pts.d;
+	original = palloc(sizeof(double) * o.k * d);
+	if (engage_scaler_inverse_transform(&kd.scaler, res.centroids, o.k, original,
+										&kd.env) != ENGAGE_OK)
+		elog(ERROR, "inverse transform of the centroids failed");
+	features = text_array(kd.pts.feature_names, d);
+
+	for (c = 0; c < o.k; c++)
+	{
+		Datum		values[9];
+		bool		nulls[9] = {false};
+
+		values[0] = Int32GetDatum(c + 1);
+		values[1] = Int64GetDatum(res.sizes[c]);
+		values[2] = PointerGetDatum(float8_array(original + c * d, d));
+		values[3] = PointerGetDatum(float8_array(res.centroids + c * d, d));
+		values[4] = Float8GetDatum(res.cluster_inertia[c]);
+		values[5] = Float8GetDatum(res.inertia);
+		values[6] = Int32GetDatum(res.iterations);
+		values[7] = BoolGetDatum(res.converged != 0);
+		values[8] = PointerGetDatum(features);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
+}
+
+/*
+ * kmeans_model(same arguments) returns engage.kmeans_model: everything
+ * needed to assign new points (kmeans_predict) and to read the
+ * clustering: features, normalize, the scaler's scale and shift, the
+ * centroids in both spaces, sizes, inertia, iterations, converged.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_model);
+Datum
+engage_kmeans_model(PG_FUNCTION_ARGS)
+{
+	KmeansOptions o;
+	KmeansData	kd;
+	engage_kmeans_result res;
+	MemoryContext scratch;
+	MemoryContext old;
+	TupleDesc	tupdesc;
+	Datum		values[11];
+	bool		nulls[11] = {false};
+	double	   *original;
+	Datum	   *sizes;
+	HeapTuple	tuple;
+	int			d;
+	int			c;
+
+	require_arg(fcinfo, 1, "kmeans_model", "k");
+	parse_options(fcinfo, &o, "kmeans_model", 2, true);
+	o.k = PG_GETARG_INT32(1);
+	check_k(o.k, -1, o.fname, "k");
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	scratch = scratch_context("engage kmeans_model");
+	old = MemoryContextSwitchTo(scratch);
+	load_points(&o, &kd);
+	check_k(o.k, kd.pts.n, o.fname, "k");
+	fit_kmeans(&o, &kd, o.k, &res);
+	d = kd.pts.d;
+	original = palloc(sizeof(double) * o.k * d);
+	if (engage_scaler_inverse_transform(&kd.scaler, res.centroids, o.k, original,
+										&kd.env) != ENGAGE_OK)
+		elog(ERROR, "inverse transform of the centroids failed");
+	sizes = palloc(sizeof(Datum) * o.k);
+	for (c = 0; c < o.k; c++)
+		sizes[c] = Int64GetDatum(res.sizes[c]);
+
+	/* the result is built in the caller's context */
+	MemoryContextSwitchTo(old);
+	values[0] = PointerGetDatum(text_array(kd.pts.feature_names, d));
+	values[1] = CStringGetTextDatum(engage_scale_method_name(kd.scaler.method));
+	values[2] = PointerGetDatum(float8_array(kd.scaler.scale, d));
+	values[3] = PointerGetDatum(float8_array(kd.scaler.offset, d));
+	values[4] = PointerGetDatum(float8_matrix(original, o.k, d));
+	values[5] = PointerGetDatum(float8_matrix(res.centroids, o.k, d));
+	values[6] = PointerGetDatum(construct_array(sizes, o.k, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[7] = Float8GetDatum(res.inertia);
+	values[8] = Int32GetDatum(res.iterations);
+	values[9] = BoolGetDatum(res.converged != 0);
+	values[10] = Int64GetDatum(kd.pts.n);
+	tuple = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
+	MemoryContextDelete(scratch);
+	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+}
+
+/* Get a float8[] attribute of a model, checking its shape */
+static double *
+model_array(HeapTupleHeader model, const char *name, int ndim, int *dims)
+{
+	bool		isnull;
+	Datum		value = GetAttributeByName(model, name, &isnull);
+	ArrayType  *arr;
+	int			i;
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_predict: the model's %s is null", name)));
+	arr = DatumGetArrayTypeP(value);
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID || ARR_NDIM(arr) != ndim ||
+		(ARR_HASNULL(arr) && array_contains_nulls(arr)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_predict: the model's %s is not a %d-dimensional double precision array without nulls",
+						name, ndim)));
+	for (i = 0; i < ndim; i++)
+		dims[i] = ARR_DIMS(arr)[i];
+	return (double *) ARR_DATA_PTR(arr);
+}
+
+/*
+ * kmeans_predict(model, features float8[]): the cluster (1..k) of a new
+ * point: normalised as the model's points were, nearest centroid (ties:
+ * lowest cluster).  NULL features give NULL.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_predict);
+Datum
+engage_kmeans_predict(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader model;
+	ArrayType  *x;
+	engage_scaler s;
+	engage_env	env;
+	bool		isnull;
+	Datum		method;
+	int			dims[2];
+	int			d;
+	int			k;
+	double	   *centroids;
+	double	   *point;
+	int32_t		label;
+	int			rc;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kmeans_predict: model must not be null")));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	model = PG_GETARG_HEAPTUPLEHEADER(0);
+	x = PG_GETARG_ARRAYTYPE_P(1);
+
+	memset(&s, 0, sizeof(s));
+	memset(&env, 0, sizeof(env));
+	s.scale = model_array(model, "scale", 1, dims);
+	d = dims[0];
+	s.offset = model_array(model, "shift", 1, dims);
+	if (dims[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_predict: the model's scale and shift differ in length")));
+	centroids = model_array(model, "centroids_normalized", 2, dims);
+	k = dims[0];
+	if (dims[1] != d || k < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_predict: the model's centroids do not have %d features", d)));
+	method = GetAttributeByName(model, "normalization", &isnull);
+	if (isnull ||
+		engage_scale_method_parse(TextDatumGetCString(method), &s.method) != ENGAGE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_predict: the model's normalization is not 'zscore', 'minmax' or 'none'")));
+	s.d = d;
+	/* the transform reads only scale and shift; the fit's statistics are not kept */
+	s.mean = s.var = s.data_min = s.data_max = s.scale;
+
+	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("kmeans_predict: features must be a double precision[] of %d elements", d)));
+	if (ARR_HASNULL(x) && array_contains_nulls(x))
+		PG_RETURN_NULL();
+
+	point = palloc(sizeof(double) * d);
+	rc = engage_scaler_transform(&s, (double *) ARR_DATA_PTR(x), 1, point, &env);
+	if (rc == ENGAGE_OK)
+		rc = engage_kmeans_assign(point, 1, d, centroids, k, &env, &label, NULL);
+	if (rc == ENGAGE_ENONFINITE || rc == ENGAGE_ERANGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("kmeans_predict: feature %zu is not finite", env.error_col + 1)));
+	if (rc != ENGAGE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kmeans_predict: %s", engage_strerror(rc))));
+	PG_RETURN_INT32(label + 1);
+}
+
+/*
+ * elbow_inertia(points, k_min, k_max, normalize, n_init, max_iter, tol,
+ * seed, init): one row per k: inertia, simplified silhouette (NULL for
+ * k = 1), iterations, and is_elbow on the k that Kneedle picks (none when
+ * the curve has no knee).
+ */
+PG_FUNCTION_INFO_V1(engage_elbow_inertia);
+Datum
+engage_elbow_inertia(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	MemoryContext scratch;
+	MemoryContext perk;
+	MemoryContext old;
+	int			k_min;
+	int			k_max;
+	int			nk;
+	int			k;
+	double	   *inertia;
+	double	   *silhouette;
+	int		   *iterations;
+	double	   *xs;
+	long		knee = -1;
+	int			rc;
+
+	require_arg(fcinfo, 1, "elbow_inertia", "k_min");
+	require_arg(fcinfo, 2, "elbow_inertia", "k_max");
+	parse_options(fcinfo, &o, "elbow_inertia", 3, false);
+	k_min = PG_GETARG_INT32(1);
+	k_max = PG_GETARG_INT32(2);
+	check_k(k_min, -1, o.fname, "k_min");
+	check_k(k_max, -1, o.fname, "k_max");
+	if (k_max < k_min)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("elbow_inertia: k_max (%d) is less than k_min (%d)", k_max, k_min)));
+
+	InitMaterializedSRF(fcinfo, 0);
+	scratch = scratch_context("engage elbow_inertia");
+	old = MemoryContextSwitchTo(scratch);
+	load_points(&o, &kd);
+	check_k(k_max, kd.pts.n, o.fname, "k_max");
+
+	nk = k_max - k_min + 1;
+	inertia = palloc(sizeof(double) * nk);
+	silhouette = palloc(sizeof(double) * nk);
+	iterations = palloc(sizeof(int) * nk);
+	xs = palloc(sizeof(double) * nk);
+	perk = AllocSetContextCreate(scratch, "engage elbow_inertia k", ALLOCSET_DEFAULT_SIZES);
+	for (k = k_min; k <= k_max; k++)
+	{
+		engage_kmeans_result res;
+		double		score;
+
+		CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(perk);
+		kd.env.alloc_arg = perk;
+		fit_kmeans(&o, &kd, k, &res);
+		rc = engage_silhouette_simplified(kd.scaled, kd.pts.n, kd.pts.d,
+										  res.centroids, k, res.labels,
+										  &kd.env, &score, NULL);
+		if (rc != ENGAGE_OK)
+			core_error(rc, &o, &kd);
+		inertia[k - k_min] = res.inertia;
+		silhouette[k - k_min] = score;
+		iterations[k - k_min] = res.iterations;
+		xs[k - k_min] = k;
+		MemoryContextSwitchTo(scratch);
+		MemoryContextReset(perk);
+	}
+	rc = engage_knee_locate(xs, inertia, nk, 1.0, ENGAGE_KNEE_CONVEX,
+							ENGAGE_KNEE_DECREASING, &knee);
+	if (rc != ENGAGE_OK)
+		knee = -1;				/* e.g. a single k: no elbow */
+	MemoryContextSwitchTo(old);
+
+	for (k = k_min; k <= k_max; k++)
+	{
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		double		s = silhouette[k - k_min];
+
+		values[0] = Int32GetDatum(k);
+		values[1] = Float8GetDatum(inertia[k - k_min]);
+		if (isnan(s))
+			nulls[2] = true;
+		else
+			values[2] = Float8GetDatum(s);
+		values[3] = Int32GetDatum(iterations[k - k_min]);
+		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
+}
+
+/*
+ * scaling_params(points, normalize): one row per feature with the fitted
+ * scaler: mean, std (population), min, max, and the scale and shift that
+ * the transform applies (zscore: (x - shift) / scale; minmax:
+ * x * scale + shift; none: x), as scikit-learn's scalers define them
+ * (StandardScaler mean_ and scale_, MinMaxScaler scale_ and min_).
+ */
+PG_FUNCTION_INFO_V1(engage_scaling_params);
+Datum
+engage_scaling_params(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	MemoryContext scratch;
+	MemoryContext old;
+	int			j;
+
+	memset(&o, 0, sizeof(o));
+	o.fname = "scaling_params";
+	require_arg(fcinfo, 0, o.fname, "points");
+	require_arg(fcinfo, 1, o.fname, "normalization");
+	o.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	o.normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(1)), o.fname);
+
+	InitMaterializedSRF(fcinfo, 0);
+	scratch = scratch_context("engage scaling_params");
+	old = MemoryContextSwitchTo(scratch);
+	load_points(&o, &kd);
+	MemoryContextSwitchTo(old);
+
+	for (j = 0; j < kd.pts.d; j++)
+	{
+		Datum		values[8];
+		bool		nulls[8] = {false};
+
+		values[0] = CStringGetTextDatum(kd.pts.feature_names[j]);
+		values[1] = CStringGetTextDatum(engage_scale_method_name(kd.scaler.method));
+		values[2] = Float8GetDatum(kd.scaler.mean[j]);
+		values[3] = Float8GetDatum(sqrt(kd.scaler.var[j]));
+		values[4] = Float8GetDatum(kd.scaler.data_min[j]);
+		values[5] = Float8GetDatum(kd.scaler.data_max[j]);
+		values[6] = Float8GetDatum(kd.scaler.scale[j]);
+		values[7] = Float8GetDatum(kd.scaler.offset[j]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
+}
+
+/*
+ * normalize_points(points, normalize): one row per point: key and its normalised
+ * features, exactly what the clustering functions cluster.
+ */
+PG_FUNCTION_INFO_V1(engage_normalize_points);
+Datum
+engage_normalize_points(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	MemoryContext scratch;
+	MemoryContext old;
+	int64		i;
+
+	memset(&o, 0, sizeof(o));
+	o.fname = "normalize_points";
+	require_arg(fcinfo, 0, o.fname, "points");
+	require_arg(fcinfo, 1, o.fname, "normalization");
+	o.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	o.normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(1)), o.fname);
+
+	InitMaterializedSRF(fcinfo, 0);
+	scratch = scratch_context("engage normalize_points");
+	old = MemoryContextSwitchTo(scratch);
+	load_points(&o, &kd);
+	MemoryContextSwitchTo(old);
+
+	for (i = 0; i < kd.pts.n; i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = CStringGetTextDatum(kd.pts.keys[i]);
+		values[1] = PointerGetDatum(float8_array(kd.scaled + i * kd.pts.d, kd.pts.d));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
+}

@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * scale.h
+ *	  Feature scaling of engage's numerical core: fit, transform and
+ *	  inverse transform for 'zscore' (scikit-learn StandardScaler), 'minmax'
+ *	  (MinMaxScaler, feature_range (0, 1)) and 'none'.
+ *
+ * Numerics reproduce scikit-learn 1.2 operation by operation:
+ *	 mean  = (sum of the column, in row order) / n
+ *	 var   = (S2 - C^2 / n) / n with C = sum(x - mean), S2 = sum((x - mean)^2)
+ *			 (corrected two-pass algorithm, Chan, Golub & LeVeque)
+ *	 zscore: a feature is constant when var <= n*eps*var + (n*mean*eps)^2
+ *			 (sklearn's _is_constant_feature); scale = sqrt(var), or 1 for a
+ *			 constant feature (which then maps to x - mean = 0);
+ *			 transform z = (x - mean) / scale; inverse x = z * scale + mean.
+ *	 minmax: range = max - min; scale = 1 / range, or 1 when
+ *			 range < 10 * eps (constant feature); offset = 0 - min * scale;
+ *			 transform z = x * scale + offset (a constant feature maps to 0);
+ *			 inverse x = (z - offset) / scale.
+ *	 none:	 scale = 1, offset = 0, transform and inverse copy.
+ * fit computes mean, var, min and max for every method (they describe the
+ * data whatever the scaling).  transform and inverse use only scale and
+ * offset (zscore: offset = mean), so a scaler rebuilt from stored scale and
+ * offset transforms identically.
+ *
+ * Glue usage: fit on the raw points, transform them (in place is fine),
+ * cluster, then inverse-transform the k centroids to report them in the
+ * original units.
+ *
+ * Plain C99, no PostgreSQL headers.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ENGAGE_SCALE_H
+#define ENGAGE_SCALE_H
+
+#include <stddef.h>
+
+#include "kmeans.h"				/* engage_env, status codes */
+
+/* Scaling methods. */
+typedef enum engage_scale_method
+{
+	ENGAGE_SCALE_NONE = 0,
+	ENGAGE_SCALE_ZSCORE = 1,
+	ENGAGE_SCALE_MINMAX = 2
+} engage_scale_method;
+
+/*
+ * A scaler.  The six arrays (d doubles each) live in one block obtained
+ * by engage_scaler_init() from env->alloc; a caller may also point them at
+ * its own storage (e.g. to rebuild a scaler from stored parameters) and
+ * set method and d itself.
+ */
+typedef struct engage_scaler
+{
+	engage_scale_method method;
+	size_t		d;
+	size_t		n;				/* rows seen by the fit */
+	double	   *mean;			/* column mean (sklearn mean_) */
+	double	   *var;			/* population variance (sklearn var_) */
+	double	   *data_min;		/* column minimum (sklearn data_min_) */
+	double	   *data_max;		/* column maximum (sklearn data_max_) */
+	double	   *scale;			/* zscore: std or 1; minmax: 1/range or 1;
+								 * none: 1 (sklearn scale_) */
+	double	   *offset;			/* zscore: mean; minmax: sklearn min_; none:
+								 * 0 */
+} engage_scaler;
+
+/*
+ * Parse a method name: "zscore", "minmax" or "none" (ASCII case
+ * insensitive).  ENGAGE_EINVAL_ARG when unknown.
+ */
+extern int	engage_scale_method_parse(const char *name,
+									  engage_scale_method *method);
+
+/* Name of a method ("zscore", "minmax", "none"), NULL if invalid. */
+extern const char *engage_scale_method_name(engage_scale_method method);
+
+/* Bytes engage_scaler_init() requests (6 * d doubles, one request). */
+extern int	engage_scaler_bytes(size_t d, size_t *bytes);
+
+/* Allocate the arrays through env->alloc and set method and d. */
+extern int	engage_scaler_init(engage_scaler *s, engage_scale_method method,
+							   size_t d, engage_env *env);
+
+/*
+ * Fit on X (n x d, row-major): validates the points (ENGAGE_ENONFINITE or
+ * ENGAGE_ERANGE with env->error_row), then fills every array.  No
+ * allocation (env->alloc may be NULL); env->check per chunk.
+ */
+extern int	engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
+							  engage_env *env);
+
+/*
+ * out = transform(X), n x d; out may equal X (in place).  Validates X
+ * (NaN/infinity: ENGAGE_ENONFINITE with env->error_row).  No allocation.
+ */
+extern int	engage_scaler_transform(const engage_scaler *s, const double *X,
+									size_t n, double *out, engage_env *env);
+
+/*
+ * out = inverse transform(Z) (normalised -> original units), n x d; out
+ * may equal Z.  No allocation.
+ */
+extern int	engage_scaler_inverse_transform(const engage_scaler *s,
+											const double *Z, size_t n,
+											double *out, engage_env *env);
+
+#endif							/* ENGAGE_SCALE_H */
