@@ -28,6 +28,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "utils/plancache.h"
 
 #include "points.h"
 
@@ -118,6 +119,7 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 {
 	MemoryContext outer = CurrentMemoryContext;
 	SPIPlanPtr	plan;
+	List	   *sources;
 	Portal		portal;
 	TupleDesc	tupdesc;
 	int			natts;
@@ -142,10 +144,14 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 	plan = SPI_prepare(query, 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	if (!SPI_is_cursor_plan(plan))
+	/* a single SELECT (read-only: the cursor below refuses data changes) */
+	sources = SPI_plan_get_plan_sources(plan);
+	if (list_length(sources) != 1 ||
+		((CachedPlanSource *) linitial(sources))->commandTag != CMDTAG_SELECT ||
+		!SPI_is_cursor_plan(plan))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query must return rows", fname),
+				 errmsg("%s: the points query must be one SELECT", fname),
 				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
 	/* read-only: a data-modifying query is refused */
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);

@@ -1,0 +1,192 @@
+-- kmeans: normalisation, K-means, assignment of new points, the elbow;
+-- results checked against plain SQL, bad input.
+SET extra_float_digits = 0;
+
+-- Six points in two obvious groups, and one far away
+CREATE TABLE pts (id int, a float8, b float8);
+INSERT INTO pts VALUES (1, 0, 0), (2, 0, 1), (3, 1, 0), (4, 10, 10), (5, 10, 11), (6, 11, 10),
+                       (7, 50, 50);
+
+-- normalization 'none': clusters numbered by ascending centroid norm
+SELECT key, cluster, round(distance::numeric, 6) AS distance
+FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, normalization => 'none')
+ORDER BY key::int;
+SELECT cluster, size, centroid, centroid_normalized, round(inertia::numeric, 6) AS inertia,
+       round(total_inertia::numeric, 6) AS total_inertia, converged, features
+FROM engage.kmeans_centroids('SELECT id, a, b FROM pts', 3, normalization => 'none')
+ORDER BY cluster;
+
+-- kmeans_centroids agrees with kmeans_cluster (same arguments, same clustering)
+SELECT c.cluster, c.size = k.n AS size_agrees,
+       abs(c.inertia - k.ss) < 1e-9 AS inertia_agrees
+FROM engage.kmeans_centroids('SELECT id, a, b FROM pts', 2, normalization => 'zscore') c
+JOIN (SELECT cluster, count(*) AS n, sum(distance ^ 2) AS ss
+      FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 2, normalization => 'zscore')
+      GROUP BY cluster) k USING (cluster)
+ORDER BY 1;
+
+-- The result depends on the points, not on the order the query returns them
+SELECT count(*) AS differing FROM (
+  (SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts ORDER BY id', 3, seed => 7)
+   EXCEPT
+   SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts ORDER BY id DESC', 3, seed => 7))
+  UNION ALL
+  (SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts ORDER BY a * b, id', 3, seed => 7, init => 'random')
+   EXCEPT
+   SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts ORDER BY id DESC', 3, seed => 7, init => 'random'))) d;
+
+-- Features as one double precision[] column, and integer / numeric columns
+SELECT count(*) AS differing FROM (
+  SELECT * FROM engage.kmeans_cluster('SELECT id, ARRAY[a, b] FROM pts', 3)
+  EXCEPT
+  SELECT * FROM engage.kmeans_cluster('SELECT id, a::int, b::numeric FROM pts', 3)) d;
+
+-- Given initial centroids (in the features' units)
+SELECT cluster, size, centroid
+FROM engage.kmeans_centroids('SELECT id, a, b FROM pts', 2, normalization => 'none',
+                             init => 'given', initial_centroids => '{{0,0},{50,50}}')
+ORDER BY cluster;
+
+-- Scaling parameters against SQL's own statistics
+SELECT feature, normalization,
+       abs(mean - avg_) < 1e-12 AS mean_ok, abs(std - std_) < 1e-12 AS std_ok,
+       min = min_ AS min_ok, max = max_ AS max_ok, scale, shift
+FROM engage.scaling_params('SELECT id, a, b FROM pts', 'zscore') s
+JOIN (SELECT 'a' AS feature, avg(a) AS avg_, stddev_pop(a) AS std_, min(a) AS min_, max(a) AS max_ FROM pts
+      UNION ALL
+      SELECT 'b', avg(b), stddev_pop(b), min(b), max(b) FROM pts) q USING (feature)
+ORDER BY feature;
+SELECT feature, normalization, scale, shift
+FROM engage.scaling_params('SELECT id, a, b FROM pts', 'minmax') ORDER BY feature;
+
+-- Normalised points: z-scores and min-max values as SQL computes them
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE abs(n.features[1] - (p.a - s.ma) / s.sa) > 1e-12
+                           OR abs(n.features[2] - (p.b - s.mb) / s.sb) > 1e-12) AS zscore_differing
+FROM engage.normalize_points('SELECT id, a, b FROM pts') n
+JOIN pts p ON p.id::text = n.key,
+     (SELECT avg(a) AS ma, stddev_pop(a) AS sa, avg(b) AS mb, stddev_pop(b) AS sb FROM pts) s;
+SELECT key, features FROM engage.normalize_points('SELECT id, a, b FROM pts', 'minmax') ORDER BY key::int;
+
+-- A constant feature: z-score scale 1 (maps to 0), min-max maps to 0
+SELECT feature, scale, shift FROM engage.scaling_params('SELECT id, a, 5 AS c FROM pts', 'zscore') ORDER BY 1;
+SELECT DISTINCT features[2] FROM engage.normalize_points('SELECT id, a, 5 AS c FROM pts', 'minmax');
+
+-- A model assigns new points as the clustering did
+CREATE TABLE model AS
+SELECT engage.kmeans_model('SELECT id, a, b FROM pts', 3, seed => 3) AS m;
+SELECT (m).features, (m).normalization, (m).sizes, (m).n_points, (m).converged FROM model;
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE c.cluster <> engage.kmeans_predict(model.m, ARRAY[p.a, p.b])) AS differing
+FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, seed => 3) c
+JOIN pts p ON p.id::text = c.key, model;
+SELECT engage.kmeans_predict(m, '{0.2,0.3}'), engage.kmeans_predict(m, '{9,9}'),
+       engage.kmeans_predict(m, '{60,40}'), engage.kmeans_predict(m, NULL),
+       engage.kmeans_predict(m, '{1,NULL}')
+FROM model;
+-- usable in a view
+CREATE VIEW pts_clusters AS
+SELECT p.id, engage.kmeans_predict((SELECT m FROM model), ARRAY[p.a, p.b]) AS cluster FROM pts p;
+SELECT * FROM pts_clusters ORDER BY id;
+
+------------------------------------------------------------------------------
+-- Real per-user engagement (106,855 TellCo users): z-scored, k = 3
+------------------------------------------------------------------------------
+CREATE TABLE users (msisdn float8, label int, sessions float8, duration_ms float8, total_bytes float8);
+\copy users FROM 'test/data/user_engagement_real.csv' CSV HEADER
+
+CREATE TABLE user_clusters AS
+SELECT * FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 3);
+-- the key joins back to the source through its text form
+SELECT count(*) AS users, count(u.msisdn) AS joined
+FROM user_clusters c LEFT JOIN users u ON u.msisdn::text = c.key;
+
+-- Cluster statistics: min, max, average and total of each metric per cluster
+SELECT c.cluster, count(*) AS users,
+       min(u.sessions) AS min_sessions, max(u.sessions) AS max_sessions,
+       round(avg(u.sessions)::numeric, 3) AS avg_sessions, sum(u.sessions) AS total_sessions,
+       min(u.duration_ms) AS min_duration, max(u.duration_ms) AS max_duration,
+       round(avg(u.duration_ms)::numeric) AS avg_duration, sum(u.duration_ms) AS total_duration,
+       min(u.total_bytes) AS min_traffic, max(u.total_bytes) AS max_traffic,
+       round(avg(u.total_bytes)::numeric) AS avg_traffic, sum(u.total_bytes::numeric) AS total_traffic
+FROM user_clusters c JOIN users u ON u.msisdn::text = c.key
+GROUP BY c.cluster ORDER BY c.cluster;
+
+-- Run to convergence (tol 0: until no point changes cluster), the centroids
+-- in the original units are the clusters' means
+CREATE TABLE user_clusters_exact AS
+SELECT * FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 3, tol => 0);
+SELECT k.cluster, k.size = s.n AS size_agrees,
+       abs(k.centroid[1] - s.m1) < 1e-9 * s.m1 AS sessions_mean,
+       abs(k.centroid[2] - s.m2) < 1e-9 * s.m2 AS duration_mean,
+       abs(k.centroid[3] - s.m3) < 1e-9 * s.m3 AS traffic_mean,
+       k.converged
+FROM engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 3, tol => 0) k
+JOIN (SELECT c.cluster, count(*) AS n, avg(u.sessions) AS m1, avg(u.duration_ms) AS m2,
+             avg(u.total_bytes) AS m3
+      FROM user_clusters_exact c JOIN users u ON u.msisdn::text = c.key GROUP BY 1) s USING (cluster)
+ORDER BY 1;
+
+-- The elbow on a sample (the whole curve is checked against scikit-learn in
+-- test/python): clusters grow more alike as k grows
+SELECT k, inertia < lag(inertia) OVER (ORDER BY k) AS decreasing,
+       silhouette IS NULL AS no_silhouette, is_elbow
+FROM engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM users WHERE msisdn::bigint % 10 = 0',
+                          1, 6, n_init => 3)
+ORDER BY k;
+
+-- Three clear blobs: the elbow is at k = 3
+SELECT k, is_elbow, silhouette > 0.5 AS well_separated
+FROM engage.elbow_inertia($$SELECT i, (i % 3) * 100 + (i % 7) * 0.1, (i % 3) * 50 + (i % 5) * 0.1
+                            FROM generate_series(1, 300) i$$, 1, 8, normalization => 'none')
+ORDER BY k;
+-- A single k has no elbow
+SELECT k, is_elbow FROM engage.elbow_inertia('SELECT id, a, b FROM pts', 2, 2);
+
+------------------------------------------------------------------------------
+-- Bad input: a clear error, never a crash
+------------------------------------------------------------------------------
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 0);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 8);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, n_init => 0);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, max_iter => 0);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, tol => -1);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, tol => 'NaN');
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, normalization => 'robust');
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, init => 'kmeans||');
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, init => 'given');
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 2, init => 'given', initial_centroids => '{1,2,3,4}');
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 2, initial_centroids => '{{0,0},{1,1}}');
+SELECT * FROM engage.kmeans_cluster(NULL, 3);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', NULL);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, seed => NULL);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts WHERE false', 1);
+SELECT * FROM engage.kmeans_cluster('SELEC id FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster('SELECT id FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster('SELECT id, a::text FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster('SELECT id, CASE WHEN id = 5 THEN NULL ELSE a END FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster($$SELECT id, CASE WHEN id = 5 THEN 'NaN' ELSE a END FROM pts$$, 1);
+SELECT * FROM engage.kmeans_cluster($$SELECT id, CASE WHEN id = 6 THEN '-Infinity' ELSE a END FROM pts$$, 1);
+SELECT * FROM engage.kmeans_cluster('SELECT NULL::int, a FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster('SELECT id, CASE WHEN id = 2 THEN ARRAY[a] ELSE ARRAY[a, b] END FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster('SELECT id, ARRAY[[a, b]] FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster('SELECT id, ARRAY[a, NULL] FROM pts', 1);
+SELECT * FROM engage.kmeans_cluster('SELECT id, 1, 1 FROM pts', 2);
+SELECT * FROM engage.kmeans_cluster('INSERT INTO pts VALUES (8, 1, 1) RETURNING id, a, b', 1);
+SELECT * FROM engage.kmeans_cluster('DELETE FROM pts', 1);
+SELECT count(*) AS rows_unchanged FROM pts;
+SELECT * FROM engage.elbow_inertia('SELECT id, a, b FROM pts', 4, 2);
+SELECT * FROM engage.elbow_inertia('SELECT id, a, b FROM pts', 1, 20);
+SELECT * FROM engage.scaling_params('SELECT id, a, b FROM pts', NULL);
+SELECT engage.kmeans_predict(m, '{1,2,3}') FROM model;
+SELECT engage.kmeans_predict(NULL, '{1,2}');
+
+-- Past engage.max_memory: an error with a hint, before the memory is taken
+SET engage.max_memory = '1MB';
+SELECT count(*) FROM engage.kmeans_cluster('SELECT i, i, i, i FROM generate_series(1, 50000) i', 2);
+RESET engage.max_memory;
+
+-- statement_timeout stops a long clustering
+SET statement_timeout = '200ms';
+SELECT count(*) FROM engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 1, 10);
+RESET statement_timeout;
