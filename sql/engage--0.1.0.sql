@@ -315,9 +315,9 @@ CREATE FUNCTION @extschema@.elbow_inertia(points text, k_min integer DEFAULT 1, 
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
     tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++')
 RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
-               iterations integer, is_elbow boolean)
+               iterations integer, is_elbow boolean, centroids_normalized double precision[])
 AS 'MODULE_PATHNAME', 'engage_elbow_inertia'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text) IS
-'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1) and iterations; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee';
+'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee';

@@ -435,9 +435,13 @@ initial_centroids(const KmeansOptions *o, KmeansData *kd)
 	return c;
 }
 
-/* Fit K-means with k = o->k on the loaded points */
+/*
+ * Fit K-means with k clusters on the loaded points, from the options'
+ * initialisation or, when start is not NULL, from these k x d normalised
+ * centroids (one run).
+ */
 static void
-fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k,
+fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
 		   engage_kmeans_result *res)
 {
 	engage_kmeans_params p;
@@ -451,7 +455,12 @@ fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k,
 	p.max_iter = o->max_iter;
 	p.tol = o->tol;
 	p.seed = (uint64_t) o->seed;
-	if (o->init == ENGAGE_INIT_USER)
+	if (start != NULL)
+	{
+		p.init = ENGAGE_INIT_USER;
+		p.init_centroids = start;
+	}
+	else if (o->init == ENGAGE_INIT_USER)
 		p.init_centroids = initial_centroids(o, kd);
 
 	rc = engage_kmeans_bytes(kd->pts.n, kd->pts.d, &p, &bytes);
@@ -534,7 +543,7 @@ engage_kmeans_cluster(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(scratch);
 	load_points(&o, &kd);
 	check_k(o.k, kd.pts.n, o.fname, "k");
-	fit_kmeans(&o, &kd, o.k, &res);
+	fit_kmeans(&o, &kd, o.k, NULL, &res);
 	MemoryContextSwitchTo(old);
 
 	for (i = 0; i < kd.pts.n; i++)
@@ -584,7 +593,7 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(scratch);
 	load_points(&o, &kd);
 	check_k(o.k, kd.pts.n, o.fname, "k");
-	fit_kmeans(&o, &kd, o.k, &res);
+	fit_kmeans(&o, &kd, o.k, NULL, &res);
 	d = kd.pts.d;
 	original = palloc(sizeof(double) * o.k * d);
 	if (engage_scaler_inverse_transform(&kd.scaler, res.centroids, o.k, original,
@@ -648,7 +657,7 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(scratch);
 	load_points(&o, &kd);
 	check_k(o.k, kd.pts.n, o.fname, "k");
-	fit_kmeans(&o, &kd, o.k, &res);
+	fit_kmeans(&o, &kd, o.k, NULL, &res);
 	d = kd.pts.d;
 	original = palloc(sizeof(double) * o.k * d);
 	if (engage_scaler_inverse_transform(&kd.scaler, res.centroids, o.k, original,
@@ -782,10 +791,42 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The start of the elbow's extra run for k + 1 (into split, (k + 1) x d):
+ * the k centroids of res, plus the point farthest from its centroid in the
+ * cluster of largest inertia.  Random restarts alone can all land in a poor
+ * local minimum for some k; splitting the previous k's clustering avoids
+ * that and costs one run.  False when every cluster has zero inertia.
+ */
+static bool
+split_start(const KmeansData *kd, const engage_kmeans_result *res, double *split)
+{
+	int			d = kd->pts.d;
+	int			worst = 0;
+	int			c;
+	int64		far = -1;
+	int64		i;
+
+	for (c = 1; c < res->k; c++)
+		if (res->cluster_inertia[c] > res->cluster_inertia[worst])
+			worst = c;
+	if (!(res->cluster_inertia[worst] > 0.0))
+		return false;
+	for (i = 0; i < kd->pts.n; i++)
+		if (res->labels[i] == worst &&
+			(far < 0 || res->distances[i] > res->distances[far]))
+			far = i;
+	memcpy(split, res->centroids, sizeof(double) * res->k * d);
+	memcpy(split + (Size) res->k * d, kd->scaled + far * d, sizeof(double) * d);
+	return true;
+}
+
+/*
  * elbow_inertia(points, k_min, k_max, normalize, n_init, max_iter, tol,
  * seed, init): one row per k: inertia, simplified silhouette (NULL for
- * k = 1), iterations, and is_elbow on the k that Kneedle picks (none when
- * the curve has no knee).
+ * k = 1), iterations, is_elbow on the k that Kneedle picks (none when the
+ * curve has no knee), and the k centroids (normalised).  Each k after the first gets, besides its n_init
+ * restarts, one run started from the previous k's clustering with its worst
+ * cluster split (split_start), and keeps the better.
  */
 PG_FUNCTION_INFO_V1(engage_elbow_inertia);
 Datum
@@ -805,6 +846,9 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	double	   *silhouette;
 	int		   *iterations;
 	double	   *xs;
+	ArrayType **centroids;
+	double	   *split;
+	bool		have_split;
 	long		knee = -1;
 	int			rc;
 
@@ -831,16 +875,27 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	silhouette = palloc(sizeof(double) * nk);
 	iterations = palloc(sizeof(int) * nk);
 	xs = palloc(sizeof(double) * nk);
+	centroids = palloc(sizeof(ArrayType *) * nk);
 	perk = AllocSetContextCreate(scratch, "engage elbow_inertia k", ALLOCSET_DEFAULT_SIZES);
+	split = palloc(sizeof(double) * k_max * kd.pts.d);
+	have_split = false;
 	for (k = k_min; k <= k_max; k++)
 	{
 		engage_kmeans_result res;
+		engage_kmeans_result alt;
 		double		score;
 
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(perk);
 		kd.env.alloc_arg = perk;
-		fit_kmeans(&o, &kd, k, &res);
+		fit_kmeans(&o, &kd, k, NULL, &res);
+		/* one more start: the previous k's clustering, its worst cluster split */
+		if (have_split)
+		{
+			fit_kmeans(&o, &kd, k, split, &alt);
+			if (alt.inertia < res.inertia)
+				res = alt;
+		}
 		rc = engage_silhouette_simplified(kd.scaled, kd.pts.n, kd.pts.d,
 										  res.centroids, k, res.labels,
 										  &kd.env, &score, NULL);
@@ -850,6 +905,9 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 		silhouette[k - k_min] = score;
 		iterations[k - k_min] = res.iterations;
 		xs[k - k_min] = k;
+		MemoryContextSwitchTo(scratch);
+		centroids[k - k_min] = float8_matrix(res.centroids, k, kd.pts.d);
+		have_split = (k < k_max) && split_start(&kd, &res, split);
 		MemoryContextSwitchTo(scratch);
 		MemoryContextReset(perk);
 	}
@@ -861,8 +919,8 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 
 	for (k = k_min; k <= k_max; k++)
 	{
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 		double		s = silhouette[k - k_min];
 
 		values[0] = Int32GetDatum(k);
@@ -873,6 +931,7 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 			values[2] = Float8GetDatum(s);
 		values[3] = Int32GetDatum(iterations[k - k_min]);
 		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
+		values[5] = PointerGetDatum(centroids[k - k_min]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(scratch);
