@@ -108,7 +108,7 @@ core_error(int status, const KmeansOptions *o, const KmeansData *kd)
 					 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
 							o->fname,
 							kd->pts.feature_names[kd->env.error_col],
-							kd->pts.keys[kd->env.error_row],
+							text_to_cstring(kd->pts.keys[kd->env.error_row]),
 							status == ENGAGE_ERANGE ? "too large (|x| > 1e100)" : "not finite"),
 					 errhint("Leave such points out of the points query.")));
 			break;
@@ -251,10 +251,16 @@ static const EngagePoints *sort_points;	/* for the comparator below */
 static int
 point_cmp_full(int64 a, int64 b)
 {
-	int			c = strcmp(sort_points->keys[a], sort_points->keys[b]);
+	text	   *ka = sort_points->keys[a];
+	text	   *kb = sort_points->keys[b];
+	int			la = VARSIZE_ANY_EXHDR(ka);
+	int			lb = VARSIZE_ANY_EXHDR(kb);
+	int			c = memcmp(VARDATA_ANY(ka), VARDATA_ANY(kb), Min(la, lb));
 
 	if (c != 0)
 		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
 	return memcmp(sort_points->data + a * sort_points->d,
 				  sort_points->data + b * sort_points->d,
 				  sizeof(double) * sort_points->d);
@@ -272,12 +278,26 @@ point_order_cmp(const void *pa, const void *pb)
 	return point_cmp_full(a->index, b->index);
 }
 
+/* Mix a 64-bit value into a hash (the splitmix64 finaliser) */
+static inline uint64
+mix64(uint64 h, uint64 v)
+{
+	h ^= v + UINT64CONST(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+	h ^= h >> 30;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return h;
+}
+
 /*
  * Put the points in a canonical order (by a 64-bit hash of key and
  * features; equal hashes by key and features), so that the clustering
  * depends on the set of points only, not on the order the query returned
- * them in (which a parallel plan changes).  LSD radix sort on the hash,
- * 16 bits a pass, then qsort of the (rare) runs of equal hashes.
+ * them in (which a parallel plan or a synchronised scan changes).  LSD
+ * radix sort on the hash, 12 bits a pass (cache-friendly buckets) over the
+ * high 48 bits, then qsort of the (rare) runs of equal high bits.
  */
 static void
 canonical_order(EngagePoints *pts, MemoryContext cxt)
@@ -288,21 +308,28 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 	PointOrder *b;
 	int64	   *count;
 	double	   *data;
-	char	  **keys;
+	text	  **keys;
 	int			pass;
+	int			j;
 	int64		i;
 	int64		run;
 
 	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
 	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
-	count = MemoryContextAlloc(cxt, sizeof(int64) * 65536);
+	count = MemoryContextAlloc(cxt, sizeof(int64) * 4096);
 	for (i = 0; i < n; i++)
 	{
-		uint64		h = hash_bytes_extended((const unsigned char *) pts->keys[i],
-											strlen(pts->keys[i]), 0);
+		uint64		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(pts->keys[i]),
+											VARSIZE_ANY_EXHDR(pts->keys[i]), 0);
+		const double *x = pts->data + i * d;
 
-		h = hash_bytes_extended((const unsigned char *) (pts->data + i * d),
-								sizeof(double) * d, h);
+		for (j = 0; j < d; j++)
+		{
+			uint64		bits;
+
+			memcpy(&bits, &x[j], sizeof(bits));
+			h = mix64(h, bits);
+		}
 		a[i].hash = h;
 		a[i].index = i;
 		if ((i & 65535) == 0)
@@ -310,15 +337,15 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 	}
 	for (pass = 0; pass < 4; pass++)
 	{
-		int			shift = pass * 16;
+		int			shift = 16 + pass * 12;
 		int64		sum = 0;
 		PointOrder *tmp;
 
 		CHECK_FOR_INTERRUPTS();
-		memset(count, 0, sizeof(int64) * 65536);
+		memset(count, 0, sizeof(int64) * 4096);
 		for (i = 0; i < n; i++)
-			count[(a[i].hash >> shift) & 0xFFFF]++;
-		for (i = 0; i < 65536; i++)
+			count[(a[i].hash >> shift) & 0xFFF]++;
+		for (i = 0; i < 4096; i++)
 		{
 			int64		c = count[i];
 
@@ -326,7 +353,7 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 			sum += c;
 		}
 		for (i = 0; i < n; i++)
-			b[count[(a[i].hash >> shift) & 0xFFFF]++] = a[i];
+			b[count[(a[i].hash >> shift) & 0xFFF]++] = a[i];
 		tmp = a;
 		a = b;
 		b = tmp;
@@ -335,7 +362,7 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 	sort_points = pts;
 	for (i = 0; i < n; i = run)
 	{
-		for (run = i + 1; run < n && a[run].hash == a[i].hash; run++)
+		for (run = i + 1; run < n && (a[run].hash >> 16) == (a[i].hash >> 16); run++)
 			;
 		if (run - i > 1)
 			qsort(a + i, run - i, sizeof(PointOrder), point_order_cmp);
@@ -344,7 +371,7 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 
 	/* permute keys and data */
 	data = MemoryContextAllocHuge(cxt, sizeof(double) * d * n);
-	keys = MemoryContextAllocHuge(cxt, sizeof(char *) * n);
+	keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
 	for (i = 0; i < n; i++)
 	{
 		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
@@ -384,7 +411,7 @@ load_points(const KmeansOptions *o, KmeansData *kd)
 	kd->bytes = kd->pts.bytes;
 
 	/* canonical order: two sort arrays and a second copy of the points */
-	engage_check_memory(kd->bytes, n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(char *)),
+	engage_check_memory(kd->bytes, n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)),
 						o->fname);
 	canonical_order(&kd->pts, CurrentMemoryContext);
 
@@ -551,11 +578,10 @@ engage_kmeans_cluster(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		values[0] = CStringGetTextDatum(kd.pts.keys[i]);
+		values[0] = PointerGetDatum(kd.pts.keys[i]);
 		values[1] = Int32GetDatum(res.labels[i] + 1);
 		values[2] = Float8GetDatum(res.distances[i]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[0]));
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -1021,10 +1047,9 @@ engage_normalize_points(PG_FUNCTION_ARGS)
 		Datum		values[2];
 		bool		nulls[2] = {false, false};
 
-		values[0] = CStringGetTextDatum(kd.pts.keys[i]);
+		values[0] = PointerGetDatum(kd.pts.keys[i]);
 		values[1] = PointerGetDatum(float8_array(kd.scaled + i * kd.pts.d, kd.pts.d));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[0]));
 		pfree(DatumGetPointer(values[1]));
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();

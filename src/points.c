@@ -6,11 +6,13 @@
  * The query's first column is the key of each point (any type; kept in its
  * text form), its other columns are the numeric features (smallint,
  * integer, bigint, real, double precision or numeric), or it has one
- * double precision[] column holding all the features.  Rows stream through
- * an SPI cursor, read-only and with the caller's rights, into one dense
- * row-major float8 matrix.  Every growth is checked first against
- * engage.max_memory, so a query too large for it fails with a clear error
- * before anything big is allocated.
+ * double precision[] column holding all the features.  The query runs
+ * read-only, with the caller's rights, and its rows go straight from the
+ * executor to a DestReceiver that appends them to one dense row-major
+ * float8 matrix and one buffer of keys (as text values, ready to be
+ * returned).  Every growth is checked first against engage.max_memory, so a
+ * query too large for it fails with a clear error before anything big is
+ * allocated.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -22,7 +24,9 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "tcop/dest.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -32,11 +36,29 @@
 
 #include "points.h"
 
-/* Rows fetched from the cursor at a time */
-#define POINTS_FETCH_ROWS 10000
-
 /* engage.max_memory, in kB */
 int			engage_max_memory_kb = 2 * 1024 * 1024;
+
+/* DestReceiver that collects the points */
+typedef struct PointsReceiver
+{
+	DestReceiver pub;
+	const char *fname;			/* calling function, for messages */
+	MemoryContext cxt;			/* where the points go */
+	MemoryContext rowcxt;		/* per-row scratch, reset every row */
+	TupleDesc	tupdesc;
+	bool		array_mode;		/* one double precision[] feature column */
+	Oid		   *coltypes;
+	FmgrInfo	keyout;			/* output function of the key */
+	int			d;				/* features (0 until known, in array mode) */
+	int64		n;				/* points read */
+	int64		cap;			/* points the matrix has room for */
+	double	   *data;			/* n x d */
+	Size	   *keyoff;			/* offset of each key in keybuf */
+	char	   *keybuf;
+	Size		keybytes;
+	Size		keycap;
+} PointsReceiver;
 
 /*
  * Fail cleanly if holding `more` bytes on top of `already` would pass
@@ -91,22 +113,226 @@ feature_to_double(Datum value, Oid typid)
 }
 
 /* Report a NULL, NaN or infinite feature of a point */
-static void
-check_feature(double x, bool isnull, const char *fname, const char *feature,
+static inline void
+check_feature(double x, bool isnull, const PointsReceiver *r, int col,
 			  const char *key)
 {
+	const char *feature;
+
+	if (likely(!isnull && !isnan(x) && !isinf(x)))
+		return;
+	feature = r->array_mode ? "array element" :
+		NameStr(TupleDescAttr(r->tupdesc, col)->attname);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s: feature \"%s\" of point \"%s\" is null",
-						fname, feature, key),
+						r->fname, feature, key),
 				 errhint("Leave such points out of the points query, or replace the NULL with coalesce().")));
-	if (isnan(x) || isinf(x))
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
+					r->fname, feature, key, isnan(x) ? "NaN" : "infinite"),
+			 errhint("Leave such points out of the points query.")));
+}
+
+/* Check the query's columns once, when its rows start */
+static void
+points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	PointsReceiver *r = (PointsReceiver *) self;
+	int			natts = typeinfo->natts;
+	Oid			keyout;
+	bool		keyvarlena;
+	MemoryContext old;
+	int			j;
+
+	(void) operation;
+	old = MemoryContextSwitchTo(r->cxt);
+	if (natts < 2)
 		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
-						fname, feature, key, isnan(x) ? "NaN" : "infinite"),
-				 errhint("Leave such points out of the points query.")));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the points query returns %d column%s, at least 2 are needed",
+						r->fname, natts, natts == 1 ? "" : "s"),
+				 errhint("The first column is the key, the others are the features (or one double precision[] column).")));
+
+	/* in the points' context: the executor's is gone when the rows are */
+	r->tupdesc = CreateTupleDescCopy(typeinfo);
+	r->coltypes = MemoryContextAlloc(r->cxt, sizeof(Oid) * natts);
+	for (j = 0; j < natts; j++)
+		r->coltypes[j] = TupleDescAttr(typeinfo, j)->atttypid;
+	getTypeOutputInfo(r->coltypes[0], &keyout, &keyvarlena);
+	fmgr_info_cxt(keyout, &r->keyout, r->cxt);
+
+	r->array_mode = (natts == 2 && r->coltypes[1] == FLOAT8ARRAYOID);
+	if (!r->array_mode)
+	{
+		r->d = natts - 1;
+		for (j = 1; j < natts; j++)
+			if (!is_numeric_feature_type(r->coltypes[j]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("%s: feature column \"%s\" has type %s, which is not numeric",
+								r->fname, NameStr(TupleDescAttr(typeinfo, j)->attname),
+								format_type_be(r->coltypes[j])),
+						 errhint("Features are smallint, integer, bigint, real, double precision or numeric columns, or one double precision[] column: cast the column.")));
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Memory held by the points read so far */
+static Size
+points_bytes(const PointsReceiver *r)
+{
+	return r->keycap + (Size) r->cap * (sizeof(double) * r->d + sizeof(Size));
+}
+
+/* Make room for one more point and a key of keylen bytes */
+static void
+points_grow(PointsReceiver *r, Size keylen)
+{
+	if (r->n == r->cap)
+	{
+		int64		newcap = (r->cap == 0) ? 1024 : r->cap * 2;
+
+		engage_check_memory(points_bytes(r),
+							(Size) (newcap - r->cap) * (sizeof(double) * r->d + sizeof(Size)),
+							r->fname);
+		if (r->data == NULL)
+		{
+			r->data = MemoryContextAllocHuge(r->cxt, sizeof(double) * r->d * newcap);
+			r->keyoff = MemoryContextAllocHuge(r->cxt, sizeof(Size) * newcap);
+		}
+		else
+		{
+			r->data = repalloc_huge(r->data, sizeof(double) * r->d * newcap);
+			r->keyoff = repalloc_huge(r->keyoff, sizeof(Size) * newcap);
+		}
+		r->cap = newcap;
+	}
+	if (r->keybytes + keylen > r->keycap)
+	{
+		Size		newcap = Max(r->keycap * 2, r->keybytes + keylen + 65536);
+
+		engage_check_memory(points_bytes(r), newcap - r->keycap, r->fname);
+		if (r->keybuf == NULL)
+			r->keybuf = MemoryContextAllocHuge(r->cxt, newcap);
+		else
+			r->keybuf = repalloc_huge(r->keybuf, newcap);
+		r->keycap = newcap;
+	}
+}
+
+/* Append one row of the query as a point */
+static bool
+points_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	PointsReceiver *r = (PointsReceiver *) self;
+	MemoryContext old;
+	char	   *key;
+	Size		len;
+	Size		keylen;
+	ArrayType  *arr = NULL;
+	double	   *row;
+	int			j;
+
+	if ((r->n & 4095) == 0)
+		CHECK_FOR_INTERRUPTS();
+	slot_getallattrs(slot);
+	old = MemoryContextSwitchTo(r->rowcxt);
+
+	if (slot->tts_isnull[0])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s: the points query returned a null key", r->fname),
+				 errhint("Leave rows without a key out, for example with WHERE key IS NOT NULL.")));
+	key = OutputFunctionCall(&r->keyout, slot->tts_values[0]);
+
+	if (r->array_mode)
+	{
+		int			dim;
+
+		if (slot->tts_isnull[1])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: the features of point \"%s\" are null", r->fname, key)));
+		arr = DatumGetArrayTypeP(slot->tts_values[1]);
+		if (ARR_NDIM(arr) != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: the features of point \"%s\" must be a one-dimensional array",
+							r->fname, key)));
+		if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: the features of point \"%s\" contain a null", r->fname, key),
+					 errdetail("Feature arrays must not contain nulls.")));
+		dim = ARR_DIMS(arr)[0];
+		if (r->d == 0)
+			r->d = dim;
+		else if (dim != r->d)
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("%s: point \"%s\" has %d features, the points before it have %d",
+							r->fname, key, dim, r->d)));
+	}
+
+	/* the key as a text value: short header when it fits, else aligned */
+	len = strlen(key);
+	keylen = (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX) ?
+		len + VARHDRSZ_SHORT : INTALIGN(len + VARHDRSZ) + sizeof(int32);
+	points_grow(r, keylen);
+	if (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX)
+	{
+		SET_VARSIZE_SHORT(r->keybuf + r->keybytes, len + VARHDRSZ_SHORT);
+		memcpy(r->keybuf + r->keybytes + VARHDRSZ_SHORT, key, len);
+		r->keyoff[r->n] = r->keybytes;
+	}
+	else
+	{
+		Size		start = INTALIGN(r->keybytes);
+
+		SET_VARSIZE(r->keybuf + start, len + VARHDRSZ);
+		memcpy(r->keybuf + start + VARHDRSZ, key, len);
+		r->keyoff[r->n] = start;
+		keylen = start - r->keybytes + len + VARHDRSZ;
+	}
+	r->keybytes += keylen;
+
+	row = r->data + r->n * r->d;
+	if (r->array_mode)
+	{
+		double	   *vals = (double *) ARR_DATA_PTR(arr);
+
+		for (j = 0; j < r->d; j++)
+		{
+			check_feature(vals[j], false, r, 1, key);
+			row[j] = vals[j];
+		}
+	}
+	else
+	{
+		for (j = 0; j < r->d; j++)
+		{
+			bool		isnull = slot->tts_isnull[j + 1];
+			double		x = isnull ? 0.0 :
+				feature_to_double(slot->tts_values[j + 1], r->coltypes[j + 1]);
+
+			check_feature(x, isnull, r, j + 1, key);
+			row[j] = x;
+		}
+	}
+	r->n++;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->rowcxt);
+	return true;
+}
+
+/* Nothing to do at the end of the rows or on destruction */
+static void
+points_noop(DestReceiver *self)
+{
+	(void) self;
 }
 
 /*
@@ -117,34 +343,31 @@ check_feature(double x, bool isnull, const char *fname, const char *feature,
 void
 engage_read_points(const char *query, const char *fname, EngagePoints *points)
 {
-	MemoryContext outer = CurrentMemoryContext;
+	PointsReceiver r;
 	SPIPlanPtr	plan;
 	List	   *sources;
-	Portal		portal;
-	TupleDesc	tupdesc;
-	int			natts;
-	bool		array_mode;
-	Oid			keyout;
-	bool		keyvarlena;
-	Oid		   *coltypes;
-	int64		n = 0;
-	int64		cap = 0;
-	Size		keybytes = 0;
-	Size		keycap = 0;
-	char	   *keybuf = NULL;
-	Size	   *keyoff = NULL;
-	double	   *data = NULL;
-	int			d = 0;
+	SPIExecuteOptions options;
+	int			rc;
 	int			j;
 	int64		i;
 
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = points_receive;
+	r.pub.rStartup = points_startup;
+	r.pub.rShutdown = points_noop;
+	r.pub.rDestroy = points_noop;
+	r.pub.mydest = DestNone;
+	r.fname = fname;
+	r.cxt = CurrentMemoryContext;
+	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engage points row",
+									 ALLOCSET_SMALL_SIZES);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-
 	plan = SPI_prepare(query, 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	/* a single SELECT (read-only: the cursor below refuses data changes) */
+	/* a single SELECT; read-only execution refuses data changes anyway */
 	sources = SPI_plan_get_plan_sources(plan);
 	if (list_length(sources) != 1 ||
 		((CachedPlanSource *) linitial(sources))->commandTag != CMDTAG_SELECT ||
@@ -153,193 +376,35 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the points query must be one SELECT", fname),
 				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
-	/* read-only: a data-modifying query is refused */
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	tupdesc = portal->tupDesc;
-	natts = tupdesc->natts;
 
-	if (natts < 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query returns %d column%s, at least 2 are needed",
-						fname, natts, natts == 1 ? "" : "s"),
-				 errhint("The first column is the key, the others are the features (or one double precision[] column).")));
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = &r.pub;
+	rc = SPI_execute_plan_extended(plan, &options);
+	/* with a DestNone receiver SPI reports a SELECT as SPI_OK_UTILITY */
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		elog(ERROR, "%s: the points query failed: %s", fname, SPI_result_code_string(rc));
 
-	coltypes = palloc(sizeof(Oid) * natts);
-	for (j = 0; j < natts; j++)
-		coltypes[j] = TupleDescAttr(tupdesc, j)->atttypid;
-	getTypeOutputInfo(coltypes[0], &keyout, &keyvarlena);
-
-	array_mode = (natts == 2 && coltypes[1] == FLOAT8ARRAYOID);
-	if (!array_mode)
-	{
-		d = natts - 1;
-		for (j = 1; j < natts; j++)
-			if (!is_numeric_feature_type(coltypes[j]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("%s: feature column \"%s\" has type %s, which is not numeric",
-								fname, NameStr(TupleDescAttr(tupdesc, j)->attname),
-								format_type_be(coltypes[j])),
-						 errhint("Features are smallint, integer, bigint, real, double precision or numeric columns, or one double precision[] column: cast the column.")));
-	}
-
-	for (;;)
-	{
-		uint64		got;
-		uint64		r;
-
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, POINTS_FETCH_ROWS);
-		got = SPI_processed;
-		if (got == 0)
-			break;
-
-		for (r = 0; r < got; r++)
-		{
-			HeapTuple	tuple = SPI_tuptable->vals[r];
-			bool		isnull;
-			Datum		keydatum = SPI_getbinval(tuple, tupdesc, 1, &isnull);
-			char	   *key;
-			Size		keylen;
-			double	   *row;
-			ArrayType  *arr = NULL;
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("%s: the points query returned a null key", fname),
-						 errhint("Leave rows without a key out, for example with WHERE key IS NOT NULL.")));
-			key = OidOutputFunctionCall(keyout, keydatum);
-			keylen = strlen(key) + 1;
-
-			if (array_mode)
-			{
-				Datum		arrdatum = SPI_getbinval(tuple, tupdesc, 2, &isnull);
-				int			len;
-
-				if (isnull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("%s: the features of point \"%s\" are null", fname, key)));
-				arr = DatumGetArrayTypeP(arrdatum);
-				if (ARR_NDIM(arr) != 1)
-					ereport(ERROR,
-							(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-							 errmsg("%s: the features of point \"%s\" must be a one-dimensional array",
-									fname, key)));
-				if (ARR_HASNULL(arr) && array_contains_nulls(arr))
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("%s: the features of point \"%s\" contain a null", fname, key),
-							 errdetail("Feature arrays must not contain nulls.")));
-				len = ARR_DIMS(arr)[0];
-				if (n == 0)
-				{
-					if (len < 1)
-						ereport(ERROR,
-								(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-								 errmsg("%s: the features of point \"%s\" are an empty array",
-										fname, key)));
-					d = len;
-				}
-				else if (len != d)
-					ereport(ERROR,
-							(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-							 errmsg("%s: point \"%s\" has %d features, the points before it have %d",
-									fname, key, len, d)));
-			}
-
-			/* grow the matrix and the keys, within engage.max_memory */
-			if (n == cap)
-			{
-				int64		newcap = (cap == 0) ? 1024 : cap * 2;
-				MemoryContext old;
-
-				engage_check_memory(keybytes + (Size) cap * (sizeof(double) * d + sizeof(Size)),
-									(Size) (newcap - cap) * (sizeof(double) * d + sizeof(Size)),
-									fname);
-				old = MemoryContextSwitchTo(outer);
-				if (data == NULL)
-				{
-					data = MemoryContextAllocHuge(outer, sizeof(double) * d * newcap);
-					keyoff = MemoryContextAllocHuge(outer, sizeof(Size) * newcap);
-				}
-				else
-				{
-					data = repalloc_huge(data, sizeof(double) * d * newcap);
-					keyoff = repalloc_huge(keyoff, sizeof(Size) * newcap);
-				}
-				MemoryContextSwitchTo(old);
-				cap = newcap;
-			}
-			if (keybytes + keylen > keycap)
-			{
-				Size		newcap = Max(keycap * 2, keybytes + keylen + 65536);
-
-				engage_check_memory((Size) cap * (sizeof(double) * d + sizeof(Size)) + keycap,
-									newcap - keycap, fname);
-				if (keybuf == NULL)
-					keybuf = MemoryContextAllocHuge(outer, newcap);
-				else
-					keybuf = repalloc_huge(keybuf, newcap);
-				keycap = newcap;
-			}
-			memcpy(keybuf + keybytes, key, keylen);
-			keyoff[n] = keybytes;
-			keybytes += keylen;
-
-			row = data + n * d;
-			if (array_mode)
-			{
-				double	   *vals = (double *) ARR_DATA_PTR(arr);
-
-				for (j = 0; j < d; j++)
-				{
-					check_feature(vals[j], false, fname, "array element", key);
-					row[j] = vals[j];
-				}
-			}
-			else
-			{
-				for (j = 0; j < d; j++)
-				{
-					Datum		v = SPI_getbinval(tuple, tupdesc, j + 2, &isnull);
-					double		x = isnull ? 0.0 : feature_to_double(v, coltypes[j + 1]);
-
-					check_feature(x, isnull, fname,
-								  NameStr(TupleDescAttr(tupdesc, j + 1)->attname), key);
-					row[j] = x;
-				}
-			}
-			pfree(key);
-			n++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-	}
-
-	if (n == 0)
+	if (r.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the points query returned no rows", fname),
 				 errhint("Check the query's WHERE clause and the table it reads.")));
 
-	/* feature names, in the caller's context */
-	points->feature_names = MemoryContextAlloc(outer, sizeof(char *) * d);
-	for (j = 0; j < d; j++)
-		points->feature_names[j] = array_mode ?
-			MemoryContextStrdup(outer, psprintf("f%d", j + 1)) :
-			MemoryContextStrdup(outer, NameStr(TupleDescAttr(tupdesc, j + 1)->attname));
-
-	SPI_cursor_close(portal);
+	points->feature_names = MemoryContextAlloc(r.cxt, sizeof(char *) * r.d);
+	for (j = 0; j < r.d; j++)
+		points->feature_names[j] = r.array_mode ?
+			MemoryContextStrdup(r.cxt, psprintf("f%d", j + 1)) :
+			MemoryContextStrdup(r.cxt, NameStr(TupleDescAttr(r.tupdesc, j + 1)->attname));
 	SPI_finish();
+	MemoryContextDelete(r.rowcxt);
 
-	points->keys = MemoryContextAllocHuge(outer, sizeof(char *) * n);
-	for (i = 0; i < n; i++)
-		points->keys[i] = keybuf + keyoff[i];
-	pfree(keyoff);
-	points->n = n;
-	points->d = d;
-	points->data = data;
-	points->bytes = keycap + sizeof(char *) * n + sizeof(double) * d * cap;
+	points->keys = MemoryContextAllocHuge(r.cxt, sizeof(text *) * r.n);
+	for (i = 0; i < r.n; i++)
+		points->keys[i] = (text *) (r.keybuf + r.keyoff[i]);
+	pfree(r.keyoff);
+	points->n = r.n;
+	points->d = r.d;
+	points->data = r.data;
+	points->bytes = r.keycap + sizeof(text *) * r.n + sizeof(double) * r.d * r.cap;
 }

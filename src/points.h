@@ -18,7 +18,8 @@ typedef struct EngagePoints
 {
 	int64		n;				/* number of points */
 	int			d;				/* number of features */
-	char	  **keys;			/* text form of each point's key */
+	text	  **keys;			/* text form of each point's key (varlena,
+								 * possibly with a short header) */
 	double	   *data;			/* n x d, row-major */
 	char	  **feature_names;	/* d column names (or "f1".."fd" for an array) */
 	Size		bytes;			/* memory held by keys and data */
