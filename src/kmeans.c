@@ -23,30 +23,50 @@
  * - E-step strategies: ENGAGE_ALGO_LLOYD computes the k distances of every
  *	 point; ENGAGE_ALGO_HAMERLY (default) keeps for every point an upper
  *	 bound on the distance to its centroid and a lower bound on the
- *	 distance to every other centroid (Hamerly 2010), stored relative to
- *	 the cumulative centroid shifts so that points that cannot change are
- *	 skipped with a read-only test.  Bound tests use a safety margin of
- *	 1e-8 times the diameter of the data, far above the accumulated
- *	 rounding of the bounds, so a point is skipped only when plain Lloyd
- *	 would give it the same label; the points that are not skipped go
+ *	 distance to every other centroid (Hamerly 2010).  The bounds are
+ *	 stored relative to cumulative drifts (P[j]: total shift of centroid
+ *	 j; Mo[j]: total of the largest shift among the other centroids), so
+ *	 that they need no per-point update after an M-step and a point that
+ *	 cannot change is skipped by a read-only test.  Per chunk of points a
+ *	 branch-free filter collects the points whose bounds fail, then those
+ *	 get the exact distance to their centroid and, if still needed, the k
+ *	 distances.  Bound tests use a safety margin of 1e-8 times the
+ *	 diameter of the data (and of user initial centroids), far above the
+ *	 accumulated rounding of the bounds, so a point is skipped only when
+ *	 plain Lloyd would give it the same label; the points not skipped go
  *	 through the very same distance code as plain Lloyd.  Hence the two
  *	 strategies return the same labels, centroids and iterations, bit for
- *	 bit (tested).
+ *	 bit (tested in test/unit and by the fuzzer).
  *
  * - Empty cluster (after an E-step): it takes the point farthest from its
  *	 assigned centroid (ties: lowest index) among the points whose cluster
  *	 has at least two points; that point's label changes to the empty
- *	 cluster.  Several empty clusters are served in ascending index order.
+ *	 cluster.  Several empty clusters are served in ascending index order
+ *	 (scikit-learn: the n_empty farthest points, same centroids).
  *
  * - k-means++ is scikit-learn's greedy variant: first centre uniform,
  *	 then for each next centre n_local_trials candidates are sampled with
  *	 probability proportional to D(x)^2 and the one that lowers the
  *	 potential most is kept.  Candidate sampling (first index whose running
- *	 sum reaches u * potential) is fused into the pass that updates the
- *	 closest distances.
+ *	 sum reaches u * potential, u uniform in (0, 1]) is fused into the pass
+ *	 that updates the closest distances; candidate potentials are summed
+ *	 in the same order, so a sampled value never exceeds the running total.
+ *	 If the potential is 0 or underflows (distinct points closer than
+ *	 1e-160), the next centre is the first row, cyclically from a random
+ *	 start, that differs from every chosen centre.  'random' draws rows
+ *	 uniformly and rejects rows equal to a chosen centre (after 64
+ *	 rejections: the same cyclic scan).
  *
- * - All distances are computed exactly as sum((x - c)^2) (no norm
- *	 expansion), with loops specialised for d = 1..4.
+ * - All distances are computed exactly as sum((x - c)^2) in feature order
+ *	 (no norm expansion), with kernels written out for d = 1..4.  Argmin
+ *	 selections are branch-free on the bit patterns (see nearest2).
+ *
+ * - Reproducibility: results depend only on data, parameters and seed,
+ *	 bit for bit, for a given build.  Across CPU architectures a compiler
+ *	 that fuses multiply-adds (e.g. GCC on aarch64, default
+ *	 -ffp-contract=fast) may change last bits; build with
+ *	 -ffp-contract=off for bit-identical results everywhere (x86-64
+ *	 without -march flags never fuses).
  *
  * Copyright (c) 2026, engage developers
  *
@@ -60,10 +80,18 @@
 
 #include "rng.h"
 
+/*
+ * Kernels are written once with d a parameter (KM_INLINE, always
+ * inlined) and instantiated for d = 1..4 and generic d by one small
+ * KM_NOINLINE wrapper each: kept out of the big callers, they get good
+ * register allocation.
+ */
 #if defined(__GNUC__) || defined(__clang__)
 #define KM_INLINE static inline __attribute__((always_inline))
+#define KM_NOINLINE static __attribute__((noinline))
 #else
 #define KM_INLINE static inline
+#define KM_NOINLINE static
 #endif
 
 /* Call the interrupt callback, if any. */
@@ -89,6 +117,13 @@
 			default: { const size_t D_ = (dim); EXPR; } break; \
 		} \
 	} while (0)
+
+/* Prefetch of a point some iterations ahead (a hint only). */
+#if defined(__GNUC__) || defined(__clang__)
+#define KM_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define KM_PREFETCH(p) ((void) 0)
+#endif
 
 /* Relative safety margin of the Hamerly bound tests (times the diameter). */
 #define KM_MARGIN_REL 1e-8
@@ -116,6 +151,7 @@ typedef struct km_layout
 	/* workspace */
 	size_t		C, Cnew, best_C, sums, P, Mo, s_half, norms, stats, cand_C;
 	size_t		cand_pot, rvals, counts, hash, cand, perm, empties, rorder;
+	size_t		scratch_idx, scratch_bound;
 	size_t		w;				/* (size_t) -1 when not needed */
 } km_layout;
 
@@ -204,6 +240,8 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 	L->cand_C = lay_reserve(L, (size_t) L->T, d * sizeof(double));
 	L->cand_pot = lay_reserve(L, (size_t) L->T, sizeof(double));
 	L->rvals = lay_reserve(L, (size_t) L->T, sizeof(double));
+	L->scratch_bound = lay_reserve(L, n < ENGAGE_CHECK_CHUNK ? n : ENGAGE_CHECK_CHUNK,
+								   sizeof(double));
 	/* then 8-byte integers */
 	L->sizes = lay_reserve(L, (size_t) k, sizeof(int64_t));
 	L->counts = lay_reserve(L, (size_t) k, sizeof(int64_t));
@@ -214,6 +252,8 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 	L->perm = lay_reserve(L, (size_t) k, sizeof(int32_t));
 	L->empties = lay_reserve(L, (size_t) k, sizeof(int32_t));
 	L->rorder = lay_reserve(L, (size_t) L->T, sizeof(int32_t));
+	L->scratch_idx = lay_reserve(L, n < ENGAGE_CHECK_CHUNK ? n : ENGAGE_CHECK_CHUNK,
+								 sizeof(uint32_t));
 }
 
 /* ---------------------------------------------------------------------
@@ -267,9 +307,9 @@ engage_strerror(int status)
 	return "unknown error";
 }
 
-/* Check one row of d values; returns status and sets *col. */
+/* Check one row of d values (|x| <= limit); returns status, sets *col. */
 static int
-check_row(const double *x, size_t d, size_t *col)
+check_row(const double *x, size_t d, double limit, size_t *col)
 {
 	size_t		j;
 
@@ -280,7 +320,7 @@ check_row(const double *x, size_t d, size_t *col)
 			*col = j;
 			return ENGAGE_ENONFINITE;
 		}
-		if (fabs(x[j]) > ENGAGE_MAX_ABS)
+		if (fabs(x[j]) > limit)
 		{
 			*col = j;
 			return ENGAGE_ERANGE;
@@ -315,7 +355,7 @@ engage_validate_points(const double *X, size_t n, size_t d, engage_env *env)
 		KM_CHECK(env);
 		for (i = start; i < end; i++)
 		{
-			rc = check_row(X + i * d, d, &col);
+			rc = check_row(X + i * d, d, ENGAGE_MAX_ABS, &col);
 			if (rc != ENGAGE_OK)
 			{
 				env->error_row = i;
@@ -327,7 +367,11 @@ engage_validate_points(const double *X, size_t n, size_t d, engage_env *env)
 	return ENGAGE_OK;
 }
 
-/* Validate k x d centroids: ENGAGE_EINIT_VALUE with the index. */
+/*
+ * Validate k x d centroids: ENGAGE_EINIT_VALUE with the index.  The limit
+ * is ENGAGE_MAX_ABS_CENTROID: the mean of points of magnitude up to
+ * ENGAGE_MAX_ABS can round slightly above it.
+ */
 static int
 validate_centroids(const double *C, int k, size_t d, engage_env *env)
 {
@@ -338,7 +382,7 @@ validate_centroids(const double *C, int k, size_t d, engage_env *env)
 		return ENGAGE_EINVAL_ARG;
 	for (j = 0; j < k; j++)
 	{
-		if (check_row(C + (size_t) j * d, d, &col) != ENGAGE_OK)
+		if (check_row(C + (size_t) j * d, d, ENGAGE_MAX_ABS_CENTROID, &col) != ENGAGE_OK)
 		{
 			env->error_row = (size_t) j;
 			env->error_col = col;
@@ -421,50 +465,174 @@ engage_kmeans_bytes(size_t n, size_t d, const engage_kmeans_params *params,
  * ---------------------------------------------------------------------
  */
 
-/* Squared Euclidean distance, summed in feature order. */
+/*
+ * Squared Euclidean distance, summed in feature order.  Written out for
+ * d <= 4 (GCC -O2 does not unroll the loop even with d constant); the
+ * sums are the same as the loop's (0.0 + t0^2 == t0^2).
+ */
 KM_INLINE double
 sqdist(const double *a, const double *b, size_t d)
 {
-	double		s = 0.0;
+	double		s,
+				t0,
+				t1,
+				t2,
+				t3;
 	size_t		j;
 
+	switch (d)
+	{
+		case 1:
+			t0 = a[0] - b[0];
+			return t0 * t0;
+		case 2:
+			t0 = a[0] - b[0];
+			t1 = a[1] - b[1];
+			return t0 * t0 + t1 * t1;
+		case 3:
+			t0 = a[0] - b[0];
+			t1 = a[1] - b[1];
+			t2 = a[2] - b[2];
+			return (t0 * t0 + t1 * t1) + t2 * t2;
+		case 4:
+			t0 = a[0] - b[0];
+			t1 = a[1] - b[1];
+			t2 = a[2] - b[2];
+			t3 = a[3] - b[3];
+			return ((t0 * t0 + t1 * t1) + t2 * t2) + t3 * t3;
+		default:
+			break;
+	}
+	s = 0.0;
 	for (j = 0; j < d; j++)
 	{
-		double		t = a[j] - b[j];
-
-		s += t * t;
+		t0 = a[j] - b[j];
+		s += t0 * t0;
 	}
 	return s;
+}
+
+/* dst[j] += src[j], j < d (unrolled for d <= 4). */
+KM_INLINE void
+vec_add(double *dst, const double *src, size_t d)
+{
+	size_t		j;
+
+	switch (d)
+	{
+		case 1:
+			dst[0] += src[0];
+			return;
+		case 2:
+			dst[0] += src[0];
+			dst[1] += src[1];
+			return;
+		case 3:
+			dst[0] += src[0];
+			dst[1] += src[1];
+			dst[2] += src[2];
+			return;
+		case 4:
+			dst[0] += src[0];
+			dst[1] += src[1];
+			dst[2] += src[2];
+			dst[3] += src[3];
+			return;
+		default:
+			break;
+	}
+	for (j = 0; j < d; j++)
+		dst[j] += src[j];
+}
+
+/* dst[j] -= src[j], j < d (unrolled for d <= 4). */
+KM_INLINE void
+vec_sub(double *dst, const double *src, size_t d)
+{
+	size_t		j;
+
+	switch (d)
+	{
+		case 1:
+			dst[0] -= src[0];
+			return;
+		case 2:
+			dst[0] -= src[0];
+			dst[1] -= src[1];
+			return;
+		case 3:
+			dst[0] -= src[0];
+			dst[1] -= src[1];
+			dst[2] -= src[2];
+			return;
+		case 4:
+			dst[0] -= src[0];
+			dst[1] -= src[1];
+			dst[2] -= src[2];
+			dst[3] -= src[3];
+			return;
+		default:
+			break;
+	}
+	for (j = 0; j < d; j++)
+		dst[j] -= src[j];
+}
+
+/* Bits of a double. */
+KM_INLINE uint64_t
+dbl_bits(double x)
+{
+	uint64_t	u;
+
+	memcpy(&u, &x, sizeof(u));
+	return u;
+}
+
+/* Double of bits. */
+KM_INLINE double
+bits_dbl(uint64_t u)
+{
+	double		x;
+
+	memcpy(&x, &u, sizeof(x));
+	return x;
 }
 
 /*
  * Nearest centroid (lowest index on ties), its squared distance and the
  * smallest squared distance to any other centroid (INFINITY if k = 1).
- * Branch-free selections (the winner is data dependent, so branches would
- * mispredict); the values are the same as with the obvious branches.
+ *
+ * The winner is data dependent, so branches would mispredict; the
+ * selections are done with masks on the bit patterns: squared distances
+ * are never negative nor NaN (finite input), and non-negative doubles
+ * order like their bits as unsigned integers.  (Plain ternaries are turned
+ * back into branches by GCC's jump threading for some d.)  The values are
+ * those of the obvious branchy code.
  */
 KM_INLINE int32_t
 nearest2(const double *x, const double *C, int k, size_t d,
 		 double *best, double *second)
 {
-	double		b1 = sqdist(x, C, d);
-	double		b2 = INFINITY;
-	int32_t		bi = 0;
+	uint64_t	b1 = dbl_bits(sqdist(x, C, d));
+	uint64_t	b2 = dbl_bits(INFINITY);
+	uint32_t	bi = 0;
 	int			j;
 
 	for (j = 1; j < k; j++)
 	{
-		double		t = sqdist(x, C + (size_t) j * d, d);
-		double		hi = t < b1 ? b1 : t;
-		int			lt = t < b1;
+		uint64_t	t = dbl_bits(sqdist(x, C + (size_t) j * d, d));
+		uint64_t	m = (uint64_t) 0 - (uint64_t) (t < b1);
+		uint64_t	lo = (t & m) | (b1 & ~m);
+		uint64_t	hi = (b1 & m) | (t & ~m);
+		uint64_t	m2 = (uint64_t) 0 - (uint64_t) (hi < b2);
 
-		b2 = hi < b2 ? hi : b2;
-		bi = lt ? (int32_t) j : bi;
-		b1 = lt ? t : b1;
+		b2 = (hi & m2) | (b2 & ~m2);
+		bi = (bi & ~(uint32_t) m) | ((uint32_t) j & (uint32_t) m);
+		b1 = lo;
 	}
-	*best = b1;
-	*second = b2;
-	return bi;
+	*best = bits_dbl(b1);
+	*second = bits_dbl(b2);
+	return (int32_t) bi;
 }
 
 /* ---------------------------------------------------------------------
@@ -577,6 +745,8 @@ typedef struct km_ctx
 	int32_t    *perm;
 	int32_t    *empties;
 	int32_t    *rorder;
+	uint32_t   *scratch_idx;	/* ENGAGE_CHECK_CHUNK point offsets */
+	double	   *scratch_bound;	/* ENGAGE_CHECK_CHUNK bounds */
 
 	/* outputs */
 	double	   *out_centroids;
@@ -614,6 +784,8 @@ km_carve(km_ctx *c, const km_layout *L, char *base)
 	c->perm = (int32_t *) (base + L->perm);
 	c->empties = (int32_t *) (base + L->empties);
 	c->rorder = (int32_t *) (base + L->rorder);
+	c->scratch_idx = (uint32_t *) (base + L->scratch_idx);
+	c->scratch_bound = (double *) (base + L->scratch_bound);
 }
 
 /*
@@ -849,6 +1021,9 @@ pp_update_impl(km_ctx *c, const double *center, int first, int ok,
 	int			ri = 0,
 				T = ok ? c->T : 0;
 	const double *r = c->rvals;
+	const int32_t *order = c->rorder;
+	size_t	   *cand = c->cand;
+	double		next_r = T > 0 ? r[0] : INFINITY;
 
 	for (start = 0; start < n; start = end)
 	{
@@ -863,23 +1038,26 @@ pp_update_impl(km_ctx *c, const double *center, int first, int ok,
 			else
 			{
 				v = sqdist(X + i * d, center, d);
-				if (!first && w[i] < v)
-					v = w[i];
+				if (!first)
+					v = w[i] < v ? w[i] : v;
 				w[i] = v;
 			}
 			run += v;
-			if (v > 0.0)
-				last_pos = i;
-			while (ri < T && run >= r[ri])
+			last_pos = v > 0.0 ? i : last_pos;
+			if (run >= next_r)
 			{
-				c->cand[c->rorder[ri]] = i;
-				ri++;
+				while (ri < T && run >= r[ri])
+				{
+					cand[order[ri]] = i;
+					ri++;
+				}
+				next_r = ri < T ? r[ri] : INFINITY;
 			}
 		}
 	}
 	/* values beyond the total (rounding): last point of positive weight */
 	for (; ri < T; ri++)
-		c->cand[c->rorder[ri]] = last_pos;
+		cand[order[ri]] = last_pos;
 	return run;
 }
 
@@ -946,7 +1124,7 @@ pp_candidate_pots_impl(km_ctx *c, int t0, int G, size_t d)
 }
 
 /* Potentials of the first T candidates, by groups of up to four. */
-static void
+KM_NOINLINE void
 pp_candidate_pots(km_ctx *c, int T)
 {
 	int			t0,
@@ -973,6 +1151,16 @@ pp_candidate_pots(km_ctx *c, int T)
 	}
 }
 
+/* pp_update_impl for the dimension of the data. */
+KM_NOINLINE double
+pp_update(km_ctx *c, const double *center, int first, int ok)
+{
+	double		run = 0.0;
+
+	KM_DISPATCH(c->d, run = pp_update_impl(c, center, first, ok, D_));
+	return run;
+}
+
 /* Greedy k-means++ (scikit-learn's _kmeans_plusplus). */
 static void
 km_init_pp(km_ctx *c, engage_rng *rng)
@@ -993,10 +1181,10 @@ km_init_pp(km_ctx *c, engage_rng *rng)
 	if (c->k == 1)
 		return;
 
-	KM_DISPATCH(d, pot = pp_update_impl(c, c->C, 1, 0, D_));
+	pot = pp_update(c, c->C, 1, 0);
 	ok = pp_draw(c, rng, pot);
 	if (ok)
-		KM_DISPATCH(d, (void) pp_update_impl(c, NULL, 0, 1, D_));
+		(void) pp_update(c, NULL, 0, 1);
 
 	for (j = 1; j < c->k; j++)
 	{
@@ -1024,7 +1212,7 @@ km_init_pp(km_ctx *c, engage_rng *rng)
 			/* sampling values of the next centre, from the new potential */
 			pot = c->cand_pot[best];
 			ok = pp_draw(c, rng, pot);
-			KM_DISPATCH(d, (void) pp_update_impl(c, c->C + (size_t) j * d, 0, ok, D_));
+			(void) pp_update(c, c->C + (size_t) j * d, 0, ok);
 		}
 	}
 }
@@ -1036,19 +1224,13 @@ km_init_pp(km_ctx *c, engage_rng *rng)
 
 /* Move point x from cluster a to cluster b in the sums and counts. */
 KM_INLINE void
-move_point(km_ctx *c, const double *x, int32_t a, int32_t b, size_t d)
+move_point(double *sums, int64_t *counts, const double *x, int32_t a,
+		   int32_t b, size_t d)
 {
-	double	   *sa = c->sums + (size_t) a * d;
-	double	   *sb = c->sums + (size_t) b * d;
-	size_t		j;
-
-	for (j = 0; j < d; j++)
-	{
-		sa[j] -= x[j];
-		sb[j] += x[j];
-	}
-	c->counts[a]--;
-	c->counts[b]++;
+	vec_sub(sums + (size_t) a * d, x, d);
+	vec_add(sums + (size_t) b * d, x, d);
+	counts[a]--;
+	counts[b]++;
 }
 
 /*
@@ -1060,15 +1242,19 @@ estep_first_impl(km_ctx *c, int bounds, size_t d)
 {
 	const double *X = c->X;
 	const double *C = c->C;
+	double	   *sums = c->sums;
+	int64_t    *counts = c->counts;
+	int32_t    *labels = c->labels;
+	double	   *v = c->v;
+	double	   *w = c->w;
 	size_t		n = c->n,
 				start,
 				end,
-				i,
-				j;
+				i;
 	int			k = c->k;
 
-	memset(c->sums, 0, (size_t) k * d * sizeof(double));
-	memset(c->counts, 0, (size_t) k * sizeof(int64_t));
+	memset(sums, 0, (size_t) k * d * sizeof(double));
+	memset(counts, 0, (size_t) k * sizeof(int64_t));
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
@@ -1079,16 +1265,14 @@ estep_first_impl(km_ctx *c, int bounds, size_t d)
 			double		b1,
 						b2;
 			int32_t		b = nearest2(x, C, k, d, &b1, &b2);
-			double	   *s = c->sums + (size_t) b * d;
 
-			c->labels[i] = b;
-			for (j = 0; j < d; j++)
-				s[j] += x[j];
-			c->counts[b]++;
+			labels[i] = b;
+			vec_add(sums + (size_t) b * d, x, d);
+			counts[b]++;
 			if (bounds)
 			{
-				c->v[i] = sqrt(b1);
-				c->w[i] = sqrt(b2);
+				v[i] = sqrt(b1);
+				w[i] = sqrt(b2);
 			}
 		}
 	}
@@ -1100,6 +1284,9 @@ estep_lloyd_impl(km_ctx *c, size_t d)
 {
 	const double *X = c->X;
 	const double *C = c->C;
+	double	   *sums = c->sums;
+	int64_t    *counts = c->counts;
+	int32_t    *labels = c->labels;
 	size_t		n = c->n,
 				start,
 				end,
@@ -1117,12 +1304,12 @@ estep_lloyd_impl(km_ctx *c, size_t d)
 			double		b1,
 						b2;
 			int32_t		b = nearest2(x, C, k, d, &b1, &b2);
-			int32_t		a = c->labels[i];
+			int32_t		a = labels[i];
 
 			if (b != a)
 			{
-				move_point(c, x, a, b, d);
-				c->labels[i] = b;
+				move_point(sums, counts, x, a, b, d);
+				labels[i] = b;
 				changes++;
 			}
 		}
@@ -1132,9 +1319,13 @@ estep_lloyd_impl(km_ctx *c, size_t d)
 
 /*
  * Hamerly E-step.  Upper bound of point i: v[i] + P[label]; lower bound
- * on the other centroids: w[i] - Mo[label]; a point is skipped when its upper
- * bound is below max(lower bound, half the distance from its centroid to
- * the nearest other one) minus the margin.  Returns label changes.
+ * on the other centroids: w[i] - Mo[label]; a point is skipped when its
+ * upper bound is below max(lower bound, half the distance from its
+ * centroid to the nearest other one) minus the margin.  Per chunk: a
+ * branch-free filter collects the points that fail the test (most are
+ * skipped, so branches would mispredict), then those get their exact
+ * distance to their centroid (tightened upper bound) and, if still
+ * failing, the k distances.  Returns label changes.
  */
 KM_INLINE size_t
 estep_hamerly_impl(km_ctx *c, size_t d)
@@ -1147,6 +1338,10 @@ estep_hamerly_impl(km_ctx *c, size_t d)
 	double	   *v = c->v;
 	double	   *w = c->w;
 	int32_t    *labels = c->labels;
+	double	   *sums = c->sums;
+	int64_t    *counts = c->counts;
+	uint32_t   *idx = c->scratch_idx;
+	double	   *bnd = c->scratch_bound;
 	double		margin = c->margin;
 	size_t		n = c->n,
 				start,
@@ -1157,41 +1352,85 @@ estep_hamerly_impl(km_ctx *c, size_t d)
 
 	for (start = 0; start < n; start = end)
 	{
+		size_t		m = 0,
+					m2 = 0,
+					q;
+
 		end = KM_CHUNK_END(start, n);
 		KM_CHECK(c->env);
+		/* 1: points whose bounds do not prove the label (branch-free) */
 		for (i = start; i < end; i++)
 		{
 			int32_t		a = labels[i];
 			double		ub = v[i] + P[a];
-			double		bound = w[i] - Mo[a];
-			const double *x;
+			double		lb = w[i] - Mo[a];
+			double		bound = (sh[a] > lb ? sh[a] : lb) - margin;
+
+			idx[m] = (uint32_t) (i - start);
+			bnd[m] = bound;
+			m += (ub > bound);
+		}
+		/* 2: tighten the upper bound with the exact distance */
+		for (q = 0; q < m; q++)
+		{
+			size_t		ii = start + idx[q];
+			int32_t		a = labels[ii];
+			double		ub;
+
+			if (q + 8 < m)
+				KM_PREFETCH(X + (start + idx[q + 8]) * d);
+			ub = sqrt(sqdist(X + ii * d, C + (size_t) a * d, d));
+			v[ii] = ub - P[a];
+			idx[m2] = idx[q];
+			m2 += (ub > bnd[q]);
+		}
+		/* 3: the k distances */
+		for (q = 0; q < m2; q++)
+		{
+			size_t		ii = start + idx[q];
+			const double *x = X + ii * d;
+			int32_t		a = labels[ii];
 			double		b1,
 						b2;
-			int32_t		b;
+			int32_t		b = nearest2(x, C, k, d, &b1, &b2);
 
-			if (sh[a] > bound)
-				bound = sh[a];
-			bound -= margin;
-			if (ub <= bound)
-				continue;
-			x = X + i * d;
-			ub = sqrt(sqdist(x, C + (size_t) a * d, d));
-			if (ub <= bound)
-			{
-				v[i] = ub - P[a];
-				continue;
-			}
-			b = nearest2(x, C, k, d, &b1, &b2);
-			v[i] = sqrt(b1) - P[b];
-			w[i] = sqrt(b2) + Mo[b];
+			v[ii] = sqrt(b1) - P[b];
+			w[ii] = sqrt(b2) + Mo[b];
 			if (b != a)
 			{
-				move_point(c, x, a, b, d);
-				labels[i] = b;
+				move_point(sums, counts, x, a, b, d);
+				labels[ii] = b;
 				changes++;
 			}
 		}
 	}
+	return changes;
+}
+
+/* estep_first_impl for the dimension of the data. */
+KM_NOINLINE void
+estep_first(km_ctx *c, int bounds)
+{
+	KM_DISPATCH(c->d, estep_first_impl(c, bounds, D_));
+}
+
+/* estep_lloyd_impl for the dimension of the data. */
+KM_NOINLINE size_t
+estep_lloyd(km_ctx *c)
+{
+	size_t		changes = 0;
+
+	KM_DISPATCH(c->d, changes = estep_lloyd_impl(c, D_));
+	return changes;
+}
+
+/* estep_hamerly_impl for the dimension of the data. */
+KM_NOINLINE size_t
+estep_hamerly(km_ctx *c)
+{
+	size_t		changes = 0;
+
+	KM_DISPATCH(c->d, changes = estep_hamerly_impl(c, D_));
 	return changes;
 }
 
@@ -1232,20 +1471,25 @@ resync_sums(km_ctx *c)
 				i,
 				j;
 
-	memset(c->sums, 0, (size_t) c->k * d * sizeof(double));
-	memset(c->counts, 0, (size_t) c->k * sizeof(int64_t));
+	double	   *sums = c->sums;
+	int64_t    *counts = c->counts;
+	const int32_t *labels = c->labels;
+	const double *X = c->X;
+
+	memset(sums, 0, (size_t) c->k * d * sizeof(double));
+	memset(counts, 0, (size_t) c->k * sizeof(int64_t));
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
 		KM_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
-			const double *x = c->X + i * d;
-			double	   *s = c->sums + (size_t) c->labels[i] * d;
+			const double *x = X + i * d;
+			double	   *s = sums + (size_t) labels[i] * d;
 
 			for (j = 0; j < d; j++)
 				s[j] += x[j];
-			c->counts[c->labels[i]]++;
+			counts[labels[i]]++;
 		}
 	}
 }
@@ -1299,7 +1543,7 @@ relocate_empty(km_ctx *c)
 		if (best == n)
 			break;				/* impossible: n >= k */
 		a = c->labels[best];
-		move_point(c, c->X + best * d, a, target, d);
+		move_point(c->sums, c->counts, c->X + best * d, a, target, d);
 		c->labels[best] = target;
 		/* force a full recomputation of its bounds */
 		c->v[best] = INFINITY;
@@ -1374,6 +1618,9 @@ mstep(km_ctx *c, int *relocated)
 KM_INLINE double
 inertia_impl(km_ctx *c, size_t d)
 {
+	const double *X = c->X;
+	const double *C = c->C;
+	const int32_t *labels = c->labels;
 	size_t		n = c->n,
 				start,
 				end,
@@ -1387,9 +1634,19 @@ inertia_impl(km_ctx *c, size_t d)
 		end = KM_CHUNK_END(start, n);
 		KM_CHECK(c->env);
 		for (i = start; i < end; i++)
-			acc += sqdist(c->X + i * d, c->C + (size_t) c->labels[i] * d, d);
+			acc += sqdist(X + i * d, C + (size_t) labels[i] * d, d);
 		total += acc;
 	}
+	return total;
+}
+
+/* inertia_impl for the dimension of the data. */
+KM_NOINLINE double
+inertia_run(km_ctx *c)
+{
+	double		total = 0.0;
+
+	KM_DISPATCH(c->d, total = inertia_impl(c, D_));
 	return total;
 }
 
@@ -1406,8 +1663,7 @@ km_lloyd(km_ctx *c, int want_inertia, int *iterations, int *converged)
 				strict = 0,
 				conv = 0,
 				relocated;
-	size_t		changes,
-				d = c->d;
+	size_t		changes;
 	double		shift,
 				inertia = 0.0;
 
@@ -1419,7 +1675,7 @@ km_lloyd(km_ctx *c, int want_inertia, int *iterations, int *converged)
 		KM_CHECK(c->env);
 		if (it == 1)
 		{
-			KM_DISPATCH(d, estep_first_impl(c, hamerly, D_));
+			estep_first(c, hamerly);
 			changes = c->n;
 		}
 		else
@@ -1427,10 +1683,10 @@ km_lloyd(km_ctx *c, int want_inertia, int *iterations, int *converged)
 			if (hamerly)
 			{
 				compute_s_half(c);
-				KM_DISPATCH(d, changes = estep_hamerly_impl(c, D_));
+				changes = estep_hamerly(c);
 			}
 			else
-				KM_DISPATCH(d, changes = estep_lloyd_impl(c, D_));
+				changes = estep_lloyd(c);
 			c->changes_since_sync += changes;
 			if (c->changes_since_sync > c->n)
 			{
@@ -1459,13 +1715,13 @@ km_lloyd(km_ctx *c, int want_inertia, int *iterations, int *converged)
 		if (hamerly)
 		{
 			compute_s_half(c);
-			KM_DISPATCH(d, (void) estep_hamerly_impl(c, D_));
+			(void) estep_hamerly(c);
 		}
 		else
-			KM_DISPATCH(d, (void) estep_lloyd_impl(c, D_));
+			(void) estep_lloyd(c);
 	}
 	if (want_inertia)
-		KM_DISPATCH(d, inertia = inertia_impl(c, D_));
+		inertia = inertia_run(c);
 	*iterations = it;
 	*converged = conv;
 	return inertia;
@@ -1568,6 +1824,11 @@ KM_INLINE double
 final_pass_impl(km_ctx *c, size_t d)
 {
 	const double *C = c->out_centroids;
+	const double *X = c->X;
+	int32_t    *labels = c->labels;
+	double	   *dist = c->v;
+	int64_t    *sizes = c->out_sizes;
+	double	   *cin = c->out_cluster_inertia;
 	size_t		n = c->n,
 				start,
 				end,
@@ -1576,9 +1837,9 @@ final_pass_impl(km_ctx *c, size_t d)
 				j;
 	double		total = 0.0;
 
-	memset(c->out_sizes, 0, (size_t) k * sizeof(int64_t));
+	memset(sizes, 0, (size_t) k * sizeof(int64_t));
 	for (j = 0; j < k; j++)
-		c->out_cluster_inertia[j] = 0.0;
+		cin[j] = 0.0;
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
@@ -1587,16 +1848,26 @@ final_pass_impl(km_ctx *c, size_t d)
 		{
 			double		b1,
 						b2;
-			int32_t		b = nearest2(c->X + i * d, C, k, d, &b1, &b2);
+			int32_t		b = nearest2(X + i * d, C, k, d, &b1, &b2);
 
-			c->labels[i] = b;
-			c->v[i] = sqrt(b1);
-			c->out_sizes[b]++;
-			c->out_cluster_inertia[b] += b1;
+			labels[i] = b;
+			dist[i] = sqrt(b1);
+			sizes[b]++;
+			cin[b] += b1;
 		}
 	}
 	for (j = 0; j < k; j++)
-		total += c->out_cluster_inertia[j];
+		total += cin[j];
+	return total;
+}
+
+/* final_pass_impl for the dimension of the data. */
+KM_NOINLINE double
+final_pass(km_ctx *c)
+{
+	double		total = 0.0;
+
+	KM_DISPATCH(c->d, total = final_pass_impl(c, D_));
 	return total;
 }
 
@@ -1641,7 +1912,7 @@ km_fit_k(km_ctx *c, engage_kmeans_result *res)
 		}
 	}
 	km_relabel(c, c->best_C, c->out_centroids);
-	KM_DISPATCH(c->d, res->inertia = final_pass_impl(c, D_));
+	res->inertia = final_pass(c);
 	res->iterations = best_iters;
 	res->converged = best_conv;
 	res->best_restart = best_r;

@@ -73,10 +73,12 @@ typedef enum engage_status
 {
 	ENGAGE_OK = 0,
 	ENGAGE_EINVAL_ENV,			/* env is NULL or env->alloc is NULL */
-	ENGAGE_EINVAL_ARG,			/* NULL array / bad enum argument */
-	ENGAGE_EINVAL_N,			/* n < 1 (or k_max/curve length invalid) */
+	ENGAGE_EINVAL_ARG,			/* NULL array, bad enum, n_local_trials not
+								 * in 0..1024, label out of range (row in
+								 * env->error_row), unknown scale name */
+	ENGAGE_EINVAL_N,			/* n < 1 (knee: curve length 0) */
 	ENGAGE_EINVAL_D,			/* d < 1 */
-	ENGAGE_EINVAL_K,			/* k < 1 or k > n */
+	ENGAGE_EINVAL_K,			/* k < 1 or k > n (elbow: k_max) */
 	ENGAGE_EINVAL_NINIT,		/* n_init < 1 */
 	ENGAGE_EINVAL_MAXITER,		/* max_iter < 1 */
 	ENGAGE_EINVAL_TOL,			/* tol negative or not finite */
@@ -87,8 +89,9 @@ typedef enum engage_status
 								 * env->error_row */
 	ENGAGE_ERANGE,				/* |value| > ENGAGE_MAX_ABS; row in
 								 * env->error_row */
-	ENGAGE_EINIT_VALUE,			/* user centroid not finite or too large;
-								 * centroid index in env->error_row */
+	ENGAGE_EINIT_VALUE,			/* centroid not finite or above
+								 * ENGAGE_MAX_ABS_CENTROID; centroid index
+								 * in env->error_row */
 	ENGAGE_EDISTINCT,			/* fewer distinct points than k */
 	ENGAGE_ENOMEM,				/* env->alloc returned NULL */
 	ENGAGE_EOVERFLOW,			/* a size computation overflows size_t */
@@ -96,20 +99,31 @@ typedef enum engage_status
 								 * non-finite x/y */
 } engage_status;
 
-/* Points of a loop between two calls of env->check. */
+/*
+ * Points of a loop between two calls of env->check (the scaler fit's sums
+ * check once per block of 8192 rows of each column).
+ */
 #define ENGAGE_CHECK_CHUNK 4096
 
-/* Largest magnitude accepted for a coordinate. */
+/* Largest magnitude accepted for a coordinate of a point. */
 #define ENGAGE_MAX_ABS 1e100
+
+/*
+ * Largest magnitude accepted for a coordinate of a centroid (user
+ * initial centroids, assign, inertia, silhouette): twice ENGAGE_MAX_ABS,
+ * because a mean of points at the limit can round slightly above it.
+ */
+#define ENGAGE_MAX_ABS_CENTROID 2e100
 
 /* Most allocator requests made by one core call. */
 #define ENGAGE_MAX_ALLOCS 1
 
 /*
- * Caller environment.  alloc is mandatory; check is optional (NULL: never
- * called).  error_row is an output: set with ENGAGE_ENONFINITE,
- * ENGAGE_ERANGE (row of the points) and ENGAGE_EINIT_VALUE (index of the
- * user centroid); error_col is the feature index.
+ * Caller environment.  alloc is mandatory for the functions that allocate
+ * (fit, elbow, scaler init); check is optional (NULL: never called).
+ * error_row is an output: set with ENGAGE_ENONFINITE, ENGAGE_ERANGE (row
+ * of the points), ENGAGE_EINIT_VALUE (index of the centroid) and a label
+ * out of range (ENGAGE_EINVAL_ARG); error_col is the feature index.
  */
 typedef struct engage_env
 {
@@ -231,20 +245,19 @@ extern int	engage_kmeans_fit(const double *X, size_t n, size_t d,
 							  const engage_kmeans_params *params,
 							  engage_env *env, engage_kmeans_result *result);
 
-/*
- * Bytes engage_kmeans_elbow() will request (one request): the fit of
- * k = k_max, without per-fit outputs being kept.
- */
+/* Bytes engage_kmeans_elbow() will request (one request, as a k_max fit). */
 extern int	engage_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
 									  const engage_kmeans_params *params,
 									  size_t *bytes);
 
 /*
- * Elbow curve: fit k = 1..k_max (params->k and params->init are ignored:
- * k-means++; the other params apply to every k) and store the inertia of
- * k in inertia[k - 1] (caller array of k_max).  iterations may be NULL or
- * receive the iterations of each k.  Fails like engage_kmeans_fit for the
- * largest k (ENGAGE_EDISTINCT if fewer than k_max distinct points).
+ * Elbow curve: fit k = 1..k_max with params (params->k ignored; init
+ * k-means++ or random, ENGAGE_INIT_USER is ENGAGE_EINVAL_INIT) and store
+ * the inertia of k in inertia[k - 1] (caller array of k_max): exactly the
+ * inertia engage_kmeans_fit() returns for that k.  iterations may be NULL
+ * or receive the iterations of each k.  Fails like engage_kmeans_fit for
+ * k = k_max (ENGAGE_EINVAL_K if k_max < 1 or > n, ENGAGE_EDISTINCT if
+ * fewer than k_max distinct points).  One allocation, reused for every k.
  */
 extern int	engage_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
 								const engage_kmeans_params *params,

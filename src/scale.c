@@ -176,9 +176,123 @@ sc_check_finite(const double *X, size_t n, size_t d, engage_env *env)
 	return ENGAGE_OK;
 }
 
+/* numpy's pairwise summation block (PW_BLOCKSIZE) and ufunc buffer. */
+#define SC_PW_BLOCK 128
+#define SC_BUFSIZE 8192
+
 /*
- * Fit: mean, var (corrected two-pass, sums in row order as numpy's
- * np.sum(X, axis=0)), min, max; then scale and offset per method.
+ * numpy's pairwise sum (DOUBLE_pairwise_sum) of m values a[i * stride]
+ * with T subtracted: *s1 += sum(a - T); if s2, *s2 += sum((a - T)^2),
+ * both with numpy's exact grouping (so T = 0 gives numpy's sum of a).
+ */
+static void
+sc_pairwise(const double *a, size_t m, size_t stride, double T,
+			double *s1, double *s2)
+{
+	if (m < 8)
+	{
+		double		r1 = 0.0,
+					r2 = 0.0;
+		size_t		i;
+
+		for (i = 0; i < m; i++)
+		{
+			double		t = a[i * stride] - T;
+
+			r1 += t;
+			r2 += t * t;
+		}
+		*s1 = r1;
+		if (s2)
+			*s2 = r2;
+	}
+	else if (m <= SC_PW_BLOCK)
+	{
+		double		p[8],
+					q[8],
+					r1,
+					r2;
+		size_t		i,
+					j;
+
+		for (j = 0; j < 8; j++)
+		{
+			double		t = a[j * stride] - T;
+
+			p[j] = t;
+			q[j] = t * t;
+		}
+		for (i = 8; i < m - (m % 8); i += 8)
+			for (j = 0; j < 8; j++)
+			{
+				double		t = a[(i + j) * stride] - T;
+
+				p[j] += t;
+				q[j] += t * t;
+			}
+		r1 = ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+		r2 = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+		for (; i < m; i++)
+		{
+			double		t = a[i * stride] - T;
+
+			r1 += t;
+			r2 += t * t;
+		}
+		*s1 = r1;
+		if (s2)
+			*s2 = r2;
+	}
+	else
+	{
+		size_t		m2 = m / 2;
+		double		a1,
+					a2,
+					b1 = 0.0,
+					b2 = 0.0;
+
+		m2 -= m2 % 8;
+		sc_pairwise(a, m2, stride, T, &a1, s2 ? &b1 : NULL);
+		sc_pairwise(a + m2 * stride, m - m2, stride, T, &a2, s2 ? &b2 : NULL);
+		*s1 = a1 + a2;
+		if (s2)
+			*s2 = b1 + b2;
+	}
+}
+
+/*
+ * Column sums as numpy's np.sum(X, axis=0) of a column-contiguous array
+ * (what pandas hands to scikit-learn): per column, pairwise sums of blocks
+ * of SC_BUFSIZE rows added in order.  Accurate to O(log n) rounding.
+ */
+static void
+sc_column_sums(const double *X, size_t n, size_t d, size_t col, double T,
+			   engage_env *env, double *s1, double *s2)
+{
+	size_t		start,
+				m;
+	double		t1 = 0.0,
+				t2 = 0.0;
+
+	for (start = 0; start < n; start += m)
+	{
+		double		b1,
+					b2 = 0.0;
+
+		m = n - start > SC_BUFSIZE ? SC_BUFSIZE : n - start;
+		SC_CHECK(env);
+		sc_pairwise(X + start * d + col, m, d, T, &b1, s2 ? &b2 : NULL);
+		t1 += b1;
+		t2 += b2;
+	}
+	*s1 = t1;
+	if (s2)
+		*s2 = t2;
+}
+
+/*
+ * Fit: min, max; mean = sum / n and var by the corrected two-pass
+ * algorithm, sums as numpy (see sc_column_sums); then scale and offset.
  */
 int
 engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
@@ -189,7 +303,6 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 				end,
 				i,
 				j;
-	double	   *corr;
 	double		nd,
 				eps = DBL_EPSILON;
 	int			rc;
@@ -204,10 +317,9 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 		return rc;
 	nd = (double) n;
 
-	/* pass 1: sums, min, max */
+	/* min and max */
 	for (j = 0; j < d; j++)
 	{
-		s->mean[j] = 0.0;
 		s->data_min[j] = X[j];
 		s->data_max[j] = X[j];
 	}
@@ -221,7 +333,6 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 
 			for (j = 0; j < d; j++)
 			{
-				s->mean[j] += x[j];
 				if (x[j] < s->data_min[j])
 					s->data_min[j] = x[j];
 				if (x[j] > s->data_max[j])
@@ -230,37 +341,17 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 		}
 	}
 	for (j = 0; j < d; j++)
-		s->mean[j] = s->mean[j] / nd;
-
-	/* pass 2: correction C = sum(x - mean) and S2 = sum((x - mean)^2) */
-	corr = s->offset;			/* scratch until the end */
-	for (j = 0; j < d; j++)
 	{
-		corr[j] = 0.0;
-		s->var[j] = 0.0;
-	}
-	for (start = 0; start < n; start = end)
-	{
-		end = SC_CHUNK_END(start, n);
-		SC_CHECK(env);
-		for (i = start; i < end; i++)
-		{
-			const double *x = X + i * d;
+		double		sum,
+					corr,
+					sq;
 
-			for (j = 0; j < d; j++)
-			{
-				double		t = x[j] - s->mean[j];
-
-				corr[j] += t;
-				s->var[j] += t * t;
-			}
-		}
-	}
-	for (j = 0; j < d; j++)
-	{
-		double		unnorm = s->var[j] - (corr[j] * corr[j]) / nd;
-
-		s->var[j] = unnorm / nd;
+		/* mean = sum / n; T = mean */
+		sc_column_sums(X, n, d, j, 0.0, env, &sum, NULL);
+		s->mean[j] = sum / nd;
+		/* C = sum(x - T), S2 = sum((x - T)^2); var = (S2 - C^2 / n) / n */
+		sc_column_sums(X, n, d, j, s->mean[j], env, &corr, &sq);
+		s->var[j] = (sq - (corr * corr) / nd) / nd;
 	}
 
 	/* derived parameters */

@@ -6,9 +6,15 @@
  *	  (MinMaxScaler, feature_range (0, 1)) and 'none'.
  *
  * Numerics reproduce scikit-learn 1.2 operation by operation:
- *	 mean  = (sum of the column, in row order) / n
+ *	 mean  = sum(x) / n
  *	 var   = (S2 - C^2 / n) / n with C = sum(x - mean), S2 = sum((x - mean)^2)
  *			 (corrected two-pass algorithm, Chan, Golub & LeVeque)
+ *	 every sum as numpy's np.sum(X, axis=0) on a column-major array (what
+ *	 pandas gives scikit-learn): per column, pairwise sums (numpy's
+ *	 blocking of 8 and 128) of blocks of 8192 rows, added in order; so the
+ *	 parameters are bit-identical to StandardScaler on a DataFrame, and
+ *	 accurate to O(log n) roundings (a row-major numpy array is summed
+ *	 sequentially by numpy, which can differ in the last digits).
  *	 zscore: a feature is constant when var <= n*eps*var + (n*mean*eps)^2
  *			 (sklearn's _is_constant_feature); scale = sqrt(var), or 1 for a
  *			 constant feature (which then maps to x - mean = 0);

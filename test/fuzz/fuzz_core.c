@@ -1,0 +1,444 @@
+/*-------------------------------------------------------------------------
+ *
+ * fuzz_core.c
+ *	  libFuzzer target of engage's numerical core: bytes become a small
+ *	  problem (n, d, k, options, values including NaN, infinities, huge,
+ *	  tiny and duplicated values), run through scaling, k-means (both
+ *	  algorithms, rerun), assign, inertia, silhouette, elbow and knee, with
+ *	  invariants checked by abort().
+ *
+ *	  clang -fsanitize=fuzzer,address,undefined (see test/fuzz/Makefile)
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmeans.h"
+#include "knee.h"
+#include "scale.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FZ_MAX_BLOCKS 64
+
+/* Allocation arena of one input. */
+typedef struct fz_arena
+{
+	void	   *blocks[FZ_MAX_BLOCKS];
+	int			count;
+	size_t		total;
+	int			fail_at;		/* fail request number fail_at (-1 never) */
+} fz_arena;
+
+/* Allocator callback. */
+static void *
+fz_alloc(void *arg, size_t size)
+{
+	fz_arena   *a = (fz_arena *) arg;
+	void	   *p;
+
+	if (a->count >= FZ_MAX_BLOCKS || a->count == a->fail_at)
+		return NULL;
+	p = malloc(size ? size : 1);
+	if (p == NULL)
+		return NULL;
+	memset(p, 0x5A, size);
+	a->blocks[a->count++] = p;
+	a->total += size;
+	return p;
+}
+
+/* Free the arena. */
+static void
+fz_free(fz_arena *a)
+{
+	int			i;
+
+	for (i = 0; i < a->count; i++)
+		free(a->blocks[i]);
+	a->count = 0;
+	a->total = 0;
+}
+
+/* Interrupt callback state. */
+typedef struct fz_check
+{
+	long		calls;
+	long		jump_at;
+	jmp_buf    *jb;
+} fz_check;
+
+/* Interrupt callback: may longjmp out like CHECK_FOR_INTERRUPTS. */
+static void
+fz_check_cb(void *arg)
+{
+	fz_check   *c = (fz_check *) arg;
+
+	c->calls++;
+	if (c->jump_at > 0 && c->calls == c->jump_at)
+		longjmp(*c->jb, 1);
+}
+
+/* Byte reader over the input. */
+typedef struct fz_in
+{
+	const uint8_t *p;
+	size_t		left;
+} fz_in;
+
+/* Next byte (0 when exhausted). */
+static uint8_t
+fz_byte(fz_in *in)
+{
+	uint8_t		b;
+
+	if (in->left == 0)
+		return 0;
+	b = *in->p++;
+	in->left--;
+	return b;
+}
+
+/* Next 8 bytes as a double (raw bits). */
+static double
+fz_raw_double(fz_in *in)
+{
+	uint64_t	u = 0;
+	double		v;
+	int			i;
+
+	for (i = 0; i < 8; i++)
+		u = (u << 8) | fz_byte(in);
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+/* A value of the kind chosen by the next byte. */
+static double
+fz_value(fz_in *in, const double *prev, size_t nprev)
+{
+	uint8_t		b = fz_byte(in);
+
+	switch (b % 16)
+	{
+		case 0:
+			return NAN;
+		case 1:
+			return (b & 16) ? INFINITY : -INFINITY;
+		case 2:
+			return (b & 16) ? 1e300 : -1e100;
+		case 3:
+			return (b & 16) ? 1e-300 : 5e-324;
+		case 4:
+			return fz_raw_double(in);
+		case 5:
+		case 6:
+			/* duplicate of an earlier value */
+			return nprev ? prev[fz_byte(in) % nprev] : 0.0;
+		case 7:
+			return (b & 16) ? -0.0 : 0.0;
+		case 8:
+			return (double) fz_byte(in) * 1e9;
+		default:
+			return (double) ((int) fz_byte(in) - 128) / (double) (1 + (b >> 4));
+	}
+}
+
+/* Abort with a message (a finding). */
+static void
+fz_fail(const char *what, int line)
+{
+	fprintf(stderr, "fuzz invariant violated at line %d: %s\n", line, what);
+	abort();
+}
+
+#define FZ_ASSERT(c) do { if (!(c)) fz_fail(#c, __LINE__); } while (0)
+
+/* Is a status one the core documents for these calls? */
+static int
+fz_known_status(int rc)
+{
+	return rc >= ENGAGE_OK && rc <= ENGAGE_EINVAL_CURVE;
+}
+
+/* Invariants of a successful fit. */
+static void
+fz_check_fit(const double *Z, size_t n, size_t d,
+			 const engage_kmeans_result *r, engage_env *env)
+{
+	int64_t		total = 0;
+	double		sum = 0.0,
+				s,
+				in2;
+	size_t		i,
+				f;
+	int			j;
+	int64_t    *cnt = calloc((size_t) r->k, sizeof(int64_t));
+	int32_t    *lab = malloc(n * sizeof(int32_t));
+	double	   *dist = malloc(n * sizeof(double));
+	double	   *ci = malloc((size_t) r->k * sizeof(double));
+	int64_t    *sz = malloc((size_t) r->k * sizeof(int64_t));
+
+	FZ_ASSERT(r->k >= 1 && (size_t) r->k <= n);
+	for (i = 0; i < n; i++)
+	{
+		FZ_ASSERT(r->labels[i] >= 0 && r->labels[i] < r->k);
+		FZ_ASSERT(r->distances[i] >= 0.0 && !isnan(r->distances[i]));
+		cnt[r->labels[i]]++;
+	}
+	for (j = 0; j < r->k; j++)
+	{
+		FZ_ASSERT(cnt[j] == r->sizes[j]);
+		FZ_ASSERT(r->cluster_inertia[j] >= 0.0);
+		total += r->sizes[j];
+		sum += r->cluster_inertia[j];
+		for (f = 0; f < d; f++)
+			FZ_ASSERT(isfinite(r->centroids[(size_t) j * d + f]));
+	}
+	FZ_ASSERT(total == (int64_t) n);
+	FZ_ASSERT(r->inertia >= 0.0 && isfinite(r->inertia));
+	FZ_ASSERT(fabs(sum - r->inertia) <= 1e-12 * (r->inertia + 1e-300) || sum == r->inertia);
+	FZ_ASSERT(r->iterations >= 1);
+	FZ_ASSERT(r->converged == 0 || r->converged == 1);
+	/* relabel order */
+	for (j = 1; j < r->k; j++)
+	{
+		double		a = 0,
+					b = 0;
+
+		for (f = 0; f < d; f++)
+		{
+			a += r->centroids[(size_t) (j - 1) * d + f] * r->centroids[(size_t) (j - 1) * d + f];
+			b += r->centroids[(size_t) j * d + f] * r->centroids[(size_t) j * d + f];
+		}
+		FZ_ASSERT(sqrt(a) <= sqrt(b));
+	}
+	/* assign reproduces the labels and distances exactly */
+	FZ_ASSERT(engage_kmeans_assign(Z, n, d, r->centroids, r->k, env, lab, dist) == ENGAGE_OK);
+	FZ_ASSERT(memcmp(lab, r->labels, n * sizeof(int32_t)) == 0);
+	FZ_ASSERT(memcmp(dist, r->distances, n * sizeof(double)) == 0);
+	/* inertia of the labelling */
+	FZ_ASSERT(engage_kmeans_inertia(Z, n, d, r->centroids, r->k, r->labels, env,
+									&in2, ci, sz) == ENGAGE_OK);
+	FZ_ASSERT(fabs(in2 - r->inertia) <= 1e-9 * (r->inertia + 1e-300) || in2 == r->inertia);
+	for (j = 0; j < r->k; j++)
+		FZ_ASSERT(sz[j] == r->sizes[j]);
+	/* silhouette */
+	FZ_ASSERT(engage_silhouette_simplified(Z, n, d, r->centroids, r->k, r->labels,
+										   env, &s, dist) == ENGAGE_OK);
+	if (r->k == 1)
+		FZ_ASSERT(isnan(s));
+	else
+	{
+		FZ_ASSERT(s >= -1.0 - 1e-12 && s <= 1.0 + 1e-12);
+		for (i = 0; i < n; i++)
+			FZ_ASSERT(dist[i] >= -1.0 - 1e-12 && dist[i] <= 1.0 + 1e-12);
+	}
+	free(cnt);
+	free(lab);
+	free(dist);
+	free(ci);
+	free(sz);
+}
+
+/* Fuzz entry point. */
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	fz_in		in = {data, size};
+	fz_arena	arena;
+	fz_check	chk;
+	engage_env	env;
+	engage_scaler sc;
+	engage_kmeans_params p;
+	engage_kmeans_result r,
+				r2;
+	size_t		n,
+				d,
+				i,
+				bytes = 0;
+	int			k,
+				rc,
+				rc2;
+	uint8_t		opt,
+				opt2;
+	double	   *X,
+			   *Z,
+			   *Cu,
+			   *lab_copy_c;
+	int32_t    *lab_copy;
+	double		inertia_copy;
+	jmp_buf		jb;
+	volatile int jumped = 0;
+	uint64_t	seed = 0;
+	int			base_count;
+	size_t		base_total;
+	double		tols[8] = {0.0, 1e-4, 1e-2, 1.0, 1e300, -1.0, NAN, 1e-12};
+
+	memset(&arena, 0, sizeof(arena));
+	arena.fail_at = -1;
+	memset(&chk, 0, sizeof(chk));
+	memset(&env, 0, sizeof(env));
+	env.alloc = fz_alloc;
+	env.alloc_arg = &arena;
+	env.check = fz_check_cb;
+	env.check_arg = &chk;
+
+	n = 1 + fz_byte(&in) % 48;
+	d = 1 + fz_byte(&in) % 6;
+	k = fz_byte(&in) % 10;		/* 0 and k > n: error paths */
+	opt = fz_byte(&in);
+	opt2 = fz_byte(&in);
+	for (i = 0; i < 2; i++)
+		seed = (seed << 8) | fz_byte(&in);
+
+	X = malloc(n * d * sizeof(double));
+	Z = malloc(n * d * sizeof(double));
+	Cu = malloc(10 * d * sizeof(double));
+	for (i = 0; i < n * d; i++)
+		X[i] = fz_value(&in, X, i);
+	for (i = 0; i < 10 * d; i++)
+		Cu[i] = (opt2 & 64) ? fz_value(&in, X, n * d) : X[(i * 7) % (n * d)];
+
+	/* ---- scaling ---- */
+	rc = engage_scaler_init(&sc, (engage_scale_method) (opt % 3), d, &env);
+	FZ_ASSERT(rc == ENGAGE_OK);
+	rc = engage_scaler_fit(&sc, X, n, &env);
+	if (rc != ENGAGE_OK)
+	{
+		FZ_ASSERT(rc == ENGAGE_ENONFINITE || rc == ENGAGE_ERANGE);
+		FZ_ASSERT(env.error_row < n && env.error_col < d);
+		FZ_ASSERT(!isfinite(X[env.error_row * d + env.error_col]) ||
+				  fabs(X[env.error_row * d + env.error_col]) > ENGAGE_MAX_ABS);
+		memcpy(Z, X, n * d * sizeof(double));	/* kmeans must reject it too */
+	}
+	else
+	{
+		for (i = 0; i < d; i++)
+			FZ_ASSERT(isfinite(sc.scale[i]) && sc.scale[i] > 0.0 && isfinite(sc.offset[i]));
+		rc = engage_scaler_transform(&sc, X, n, Z, &env);
+		FZ_ASSERT(rc == ENGAGE_OK);
+		if (sc.method == ENGAGE_SCALE_MINMAX)
+			for (i = 0; i < n * d; i++)
+				FZ_ASSERT(Z[i] >= -1e-9 && Z[i] <= 1.0 + 1e-9);
+	}
+
+	/* ---- k-means ---- */
+	engage_kmeans_params_default(&p);
+	p.k = k;
+	p.init = (engage_kmeans_init) ((opt >> 2) % 3);
+	p.init_centroids = Cu;
+	p.n_init = 1 + (opt >> 4) % 3;
+	p.max_iter = (opt2 & 3) == 0 ? 0 : 1 + (opt2 >> 2) % 20;
+	p.tol = tols[(opt2 >> 5) % 8];
+	p.seed = seed;
+	p.algorithm = (engage_kmeans_algorithm) ((opt >> 6) & 1);
+	p.n_local_trials = (opt & 0x80) ? 1 + opt2 % 5 : 0;
+
+	rc = engage_kmeans_bytes(n, d, &p, &bytes);
+	FZ_ASSERT(fz_known_status(rc));
+	base_count = arena.count;
+	base_total = arena.total;
+	rc2 = engage_kmeans_fit(Z, n, d, &p, &env, &r);
+	FZ_ASSERT(fz_known_status(rc2));
+	if (rc != ENGAGE_OK)
+		FZ_ASSERT(rc2 == rc);	/* bytes() fails exactly like fit() */
+	if (rc2 == ENGAGE_OK)
+	{
+		FZ_ASSERT(rc == ENGAGE_OK);
+		FZ_ASSERT(arena.total - base_total == bytes && arena.count - base_count == 1);
+		fz_check_fit(Z, n, d, &r, &env);
+
+		/* deterministic rerun, and the other algorithm: identical */
+		lab_copy = malloc(n * sizeof(int32_t));
+		lab_copy_c = malloc((size_t) k * d * sizeof(double));
+		memcpy(lab_copy, r.labels, n * sizeof(int32_t));
+		memcpy(lab_copy_c, r.centroids, (size_t) k * d * sizeof(double));
+		inertia_copy = r.inertia;
+		FZ_ASSERT(engage_kmeans_fit(Z, n, d, &p, &env, &r2) == ENGAGE_OK);
+		FZ_ASSERT(memcmp(lab_copy, r2.labels, n * sizeof(int32_t)) == 0);
+		FZ_ASSERT(memcmp(lab_copy_c, r2.centroids, (size_t) k * d * sizeof(double)) == 0);
+		FZ_ASSERT(inertia_copy == r2.inertia);
+		p.algorithm = (engage_kmeans_algorithm) (1 - (int) p.algorithm);
+		FZ_ASSERT(engage_kmeans_fit(Z, n, d, &p, &env, &r2) == ENGAGE_OK);
+		FZ_ASSERT(memcmp(lab_copy, r2.labels, n * sizeof(int32_t)) == 0);
+		FZ_ASSERT(memcmp(lab_copy_c, r2.centroids, (size_t) k * d * sizeof(double)) == 0);
+		FZ_ASSERT(inertia_copy == r2.inertia);
+		FZ_ASSERT(r.iterations == r2.iterations && r.converged == r2.converged);
+		free(lab_copy);
+		free(lab_copy_c);
+
+		/* interrupted fit: longjmp out at some check call */
+		chk.calls = 0;
+		chk.jump_at = 1 + opt2 % 13;
+		chk.jb = &jb;
+		if (setjmp(jb) == 0)
+			(void) engage_kmeans_fit(Z, n, d, &p, &env, &r2);
+		else
+			jumped = 1;
+		chk.jump_at = 0;
+		(void) jumped;
+
+		/* allocation failure */
+		arena.fail_at = arena.count;
+		FZ_ASSERT(engage_kmeans_fit(Z, n, d, &p, &env, &r2) == ENGAGE_ENOMEM);
+		arena.fail_at = -1;
+
+		/* elbow (k-means++) and its knee */
+		if (p.init != ENGAGE_INIT_USER)
+		{
+			double		curve[10];
+			int			it[10];
+			long		kel = -5;
+			int			kk;
+
+			rc = engage_kmeans_elbow(Z, n, d, k, &p, &env, curve, it);
+			FZ_ASSERT(rc == ENGAGE_OK);
+			for (kk = 0; kk < k; kk++)
+				FZ_ASSERT(curve[kk] >= 0.0 && isfinite(curve[kk]));
+			FZ_ASSERT(engage_knee_elbow(curve, (size_t) k, &kel) == ENGAGE_OK);
+			FZ_ASSERT(kel == -1 || (kel >= 1 && kel <= k));
+		}
+	}
+	else if (rc2 == ENGAGE_ENONFINITE || rc2 == ENGAGE_ERANGE)
+	{
+		FZ_ASSERT(env.error_row < n);
+	}
+
+	/* ---- knee on raw values ---- */
+	{
+		double	   *kx = malloc(n * sizeof(double));
+		double		acc = 0.0;
+		long		kn = -5;
+
+		for (i = 0; i < n; i++)
+		{
+			double		step = fabs(X[i * d]);
+
+			acc += (isfinite(step) && step > 0 && step < 1e6) ? step : 1.0;
+			kx[i] = acc;
+		}
+		rc = engage_knee_locate(kx, Z, n, (opt2 & 1) ? 1.0 : 0.5 * (double) (opt % 7),
+								(engage_knee_curve) ((opt >> 3) & 1),
+								(engage_knee_direction) ((opt >> 5) & 1), &kn);
+		FZ_ASSERT(fz_known_status(rc));
+		if (rc == ENGAGE_OK)
+			FZ_ASSERT(kn == -1 || (kn >= 0 && (size_t) kn < n));
+		else
+			FZ_ASSERT(rc == ENGAGE_EINVAL_CURVE);
+		free(kx);
+	}
+
+	fz_free(&arena);
+	free(X);
+	free(Z);
+	free(Cu);
+	return 0;
+}
