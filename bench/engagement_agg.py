@@ -47,9 +47,12 @@ SHAPES = {
     ],
 }
 
+# "2 workers" forces the parallel plan (the planner would often keep the
+# grouped shapes serial): Partial Aggregate in 2 workers and the leader.
 MODES = {
     "serial": {"max_parallel_workers_per_gather": 0},
-    "2 workers": {"max_parallel_workers_per_gather": 2},
+    "2 workers": {"max_parallel_workers_per_gather": 2, "parallel_setup_cost": 0,
+                  "parallel_tuple_cost": 0},
 }
 
 
@@ -69,7 +72,7 @@ def main():
     print("|---|---|---|---:|---:|---:|")
     for shape, queries in SHAPES.items():
         for mode, settings in MODES.items():
-            settings = dict(settings, work_mem="'%s'" % WORK_MEM)
+            settings = dict(settings, work_mem="'%s'" % WORK_MEM, jit="on")
             times = {name: [] for name, _ in queries}
             for name, q in queries:		# warm-up, and check the plan
                 _, plan = explain_time_ms(conn, q, settings)

@@ -22,6 +22,7 @@ from common import connect, env_int, median
 REPS = env_int("ENGAGE_BENCH_KMEANS_REPS", 3)
 N = env_int("ENGAGE_BENCH_KMEANS_POINTS", 1000000)
 N_LARGE = env_int("ENGAGE_BENCH_KMEANS_LARGE", 10000000)
+WORK_MEM = os.environ.get("ENGAGE_BENCH_WORK_MEM", "256MB")	# holds the result rows
 
 
 def ensure_points(conn, n):
@@ -91,12 +92,13 @@ def peak_rss_mb(pid):
 
 def main():
     conn = connect()
+    conn.cursor().execute("SET work_mem = '%s'" % WORK_MEM)
     table = ensure_points(conn, N)
     points = "SELECT msisdn, sessions, duration_ms, total_bytes FROM %s" % table
     X = load(conn, table)
     print("# K-means benchmark\n")
     print("%d points x 3 features (sessions, duration, traffic of generated subscribers), "
-          "z-scored; %d repetitions alternating; median wall time.\n" % (len(X), REPS))
+          "z-scored; %d repetitions alternating; median wall time; work_mem %s.\n" % (len(X), REPS, WORK_MEM))
     print("| task | engage (s) | scikit-learn (s) | engage / scikit-learn | inertia engage | inertia scikit-learn |")
     print("|---|---:|---:|---:|---:|---:|")
     sys.stdout.flush()
@@ -132,6 +134,7 @@ def main():
         fresh = connect()
         fcur = fresh.cursor()
         fcur.execute("SET engage.max_memory = '16GB'")
+        fcur.execute("SET work_mem = '%s'" % WORK_MEM)
         fcur.execute("SELECT pg_backend_pid()")
         pid = fcur.fetchone()[0]
         base = peak_rss_mb(pid)
