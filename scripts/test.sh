@@ -52,29 +52,30 @@ if [ -f regression.diffs ]; then
 fi
 count_suite pg_regress "$ok" "$bad"
 
-# 2. C unit tests of the numerical core (test/unit)
-if [ -f test/unit/Makefile ]; then
-	log "unit tests (test/unit)"
-	make -s -C test/unit check 2>&1 | tee "$TEST_DIR/unit.log"
-	rc=$?
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TEST_DIR/unit.log" | tail -1)
-	p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
-	if [ -z "$line" ]; then p=0; f=1; fi
-	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; fi
-	count_suite unit "${p:-0}" "${f:-1}"
-fi
+# run_suite NAME COMMAND...: run a suite that ends with "N passed, N failed"
+run_suite() {
+	local name=$1 line p f rc
+	shift
+	log "suite $name"
+	"$@" 2>&1 | tee "$TEST_DIR/suite.log"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TEST_DIR/suite.log" | tail -1)
+	p=$(echo "$line" | awk '{print $1}')
+	f=$(echo "$line" | awk '{print $3}')
+	if [ -z "$line" ]; then p=0; f=1; fi	# the suite died before its summary
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	count_suite "$name" "$p" "$f"
+}
 
-# 3. Python suites checked against pandas / scikit-learn (test/python)
+# 2. C unit tests of the numerical core, and the core against scikit-learn
+run_suite "unit (test/unit)" make -s -C test/unit check
+ENGAGE_SKIP_TIMING=1 run_suite "core vs scikit-learn (test/unit/sklearn_check.py)" \
+	$PYTHON test/unit/sklearn_check.py
+
+# 3. The SQL functions against pandas / scikit-learn, charts (test/python)
 for t in test/python/test_*.py; do
 	[ -f "$t" ] || continue
-	log "python suite $t"
-	$PYTHON "$t" 2>&1 | tee "$TEST_DIR/py.log"
-	rc=$?
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TEST_DIR/py.log" | tail -1)
-	p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
-	if [ -z "$line" ]; then p=0; f=1; fi
-	if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; fi
-	count_suite "$(basename "$t")" "${p:-0}" "${f:-1}"
+	run_suite "$t" $PYTHON "$t"
 done
 
 echo "$PASSED passed, $FAILED failed"

@@ -19,9 +19,16 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
-#include "points.h"
+#include "engage.h"
+#include "kmeans.h"
 
 PG_MODULE_MAGIC;
+
+/* engage.max_memory, in kB */
+int			engage_max_memory_kb = 2 * 1024 * 1024;
+
+/* engage.threads */
+int			engage_threads = 2;
 
 void		_PG_init(void);
 
@@ -38,6 +45,16 @@ _PG_init(void)
 							MAX_KILOBYTES,
 							PGC_USERSET,
 							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("engage.threads",
+							"Threads that one clustering call may use for its restarts.",
+							"The result does not depend on it; 1 runs everything in the backend's own thread.",
+							&engage_threads,
+							2,
+							1,
+							ENGAGE_MAX_THREADS,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("engage");
 }

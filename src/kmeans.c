@@ -72,6 +72,11 @@
  *
  *-------------------------------------------------------------------------
  */
+/* pthread_sigmask, sigfillset: POSIX (the unit tests build with -std=c99) */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
 #include "kmeans.h"
 
 #include <float.h>
@@ -79,6 +84,10 @@
 #include <string.h>
 
 #include "rng.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 
 /*
  * Kernels are written once with d a parameter (KM_INLINE, always
@@ -256,6 +265,9 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 								 sizeof(uint32_t));
 }
 
+/* Bytes of a fit's block with nthreads workspaces (defined below). */
+static int	km_block_bytes(const km_layout *L, int nthreads, size_t *bytes);
+
 /* ---------------------------------------------------------------------
  * Messages and validation
  * ---------------------------------------------------------------------
@@ -392,6 +404,16 @@ validate_centroids(const double *C, int k, size_t d, engage_env *env)
 	return ENGAGE_OK;
 }
 
+/* Threads a fit uses: n_threads, at most one per restart. */
+static int
+km_threads(const engage_kmeans_params *p)
+{
+	int			n_init = (p->init == ENGAGE_INIT_USER) ? 1 : p->n_init;
+	int			t = p->n_threads < 1 ? 1 : p->n_threads;
+
+	return t < n_init ? t : n_init;
+}
+
 /* Validate the parameters of a fit with k clusters. */
 static int
 validate_params(size_t n, size_t d, int k, const engage_kmeans_params *p)
@@ -421,6 +443,8 @@ validate_params(size_t n, size_t d, int k, const engage_kmeans_params *p)
 		return ENGAGE_EINVAL_TOL;
 	if (p->n_local_trials < 0 || p->n_local_trials > KM_MAX_TRIALS)
 		return ENGAGE_EINVAL_ARG;
+	if (p->n_threads < 0 || p->n_threads > ENGAGE_MAX_THREADS)
+		return ENGAGE_EINVAL_ARG;
 	return ENGAGE_OK;
 }
 
@@ -438,6 +462,7 @@ engage_kmeans_params_default(engage_kmeans_params *params)
 	params->seed = 0;
 	params->algorithm = ENGAGE_ALGO_HAMERLY;
 	params->n_local_trials = 0;
+	params->n_threads = 1;
 }
 
 /* Bytes requested by engage_kmeans_fit(). */
@@ -456,8 +481,7 @@ engage_kmeans_bytes(size_t n, size_t d, const engage_kmeans_params *params,
 	km_compute_layout(&L, n, d, params->k, params);
 	if (L.overflow)
 		return ENGAGE_EOVERFLOW;
-	*bytes = L.total;
-	return ENGAGE_OK;
+	return km_block_bytes(&L, km_threads(params), bytes);
 }
 
 /* ---------------------------------------------------------------------
@@ -711,6 +735,10 @@ rowset_lookup(size_t *slots, size_t cap, const double *X, size_t d,
 /* Everything one fit (all restarts) works on. */
 typedef struct km_ctx
 {
+	km_layout	layout;			/* of one workspace */
+	char	   *block;			/* the allocation: nthreads workspaces, then
+								 * the worker structs */
+	int			nthreads;
 	const double *X;
 	size_t		n;
 	size_t		d;
@@ -1871,28 +1899,33 @@ final_pass(km_ctx *c)
 	return total;
 }
 
+/* The best restart of a share of the restarts */
+typedef struct km_best
+{
+	int			r;				/* restart index, -1 when none ran */
+	double		inertia;
+	int			iters;
+	int			conv;
+} km_best;
+
 /*
- * All restarts for c->k clusters, then relabel and final pass.  Fills the
- * result (except pointers) and returns ENGAGE_OK.
+ * Run restarts first, first + step, ... < n_init on c's workspace; the
+ * best (lowest inertia, then lowest restart index) goes to *best and its
+ * centroids to c->best_C.
  */
-static int
-km_fit_k(km_ctx *c, engage_kmeans_result *res)
+static void
+km_run_restarts(km_ctx *c, int first, int step, int n_init, km_best *best)
 {
 	const engage_kmeans_params *p = c->p;
-	int			n_init = (p->init == ENGAGE_INIT_USER) ? 1 : p->n_init;
-	int			r,
-				iters,
-				conv,
-				best_r = -1,
-				best_iters = 0,
-				best_conv = 0;
-	double		inertia,
-				best_inertia = INFINITY;
 	size_t		kd = (size_t) c->k * c->d;
 	engage_rng	rng;
+	int			r,
+				iters,
+				conv;
+	double		inertia;
 
-	c->T = p->n_local_trials > 0 ? p->n_local_trials : default_trials(c->k);
-	for (r = 0; r < n_init; r++)
+	best->r = -1;
+	for (r = first; r < n_init; r += step)
 	{
 		engage_rng_seed(&rng, p->seed, (uint64_t) r);
 		if (p->init == ENGAGE_INIT_USER)
@@ -1902,20 +1935,201 @@ km_fit_k(km_ctx *c, engage_kmeans_result *res)
 		else
 			km_init_pp(c, &rng);
 		inertia = km_lloyd(c, n_init > 1, &iters, &conv);
-		if (best_r < 0 || inertia < best_inertia)
+		if (best->r < 0 || inertia < best->inertia)
 		{
-			best_r = r;
-			best_inertia = inertia;
-			best_iters = iters;
-			best_conv = conv;
+			best->r = r;
+			best->inertia = inertia;
+			best->iters = iters;
+			best->conv = conv;
 			memcpy(c->best_C, c->C, kd * sizeof(double));
 		}
 	}
+}
+
+/* A thread running a share of the restarts on its own workspace */
+typedef struct km_worker
+{
+	km_ctx		c;
+	engage_env	env;			/* check = km_worker_check, no alloc */
+	volatile int *stop;
+	jmp_buf		jump;			/* where km_worker_check lands on stop */
+	int			first;
+	int			step;
+	int			n_init;
+	km_best		best;
+	int			interrupted;
+	int			started;
+	pthread_t	thread;
+} km_worker;
+
+/* The threads of one fit, for the abort hook */
+typedef struct km_pool
+{
+	km_worker  *workers;
+	int			count;			/* workers (threads besides the caller's) */
+	volatile int stop;
+} km_pool;
+
+/* Bytes of a fit's block with nthreads workspaces. */
+static int
+km_block_bytes(const km_layout *L, int nthreads, size_t *bytes)
+{
+	size_t		stride = (L->total + 63) & ~(size_t) 63;
+	size_t		t = (size_t) nthreads;
+
+	if (stride < L->total || stride > (SIZE_MAX - 64) / t)
+		return ENGAGE_EOVERFLOW;
+	*bytes = stride * t + 64 + (t - 1) * sizeof(km_worker);
+	return ENGAGE_OK;
+}
+
+/* Check of a worker thread: leave its restarts when the fit stops. */
+static void
+km_worker_check(void *arg)
+{
+	km_worker  *w = (km_worker *) arg;
+
+#if defined(__GNUC__) || defined(__clang__)
+	if (__atomic_load_n(w->stop, __ATOMIC_ACQUIRE))
+#else
+	if (*w->stop)
+#endif
+		longjmp(w->jump, 1);
+}
+
+/* Body of a worker thread. */
+static void *
+km_worker_main(void *arg)
+{
+	km_worker  *w = (km_worker *) arg;
+
+	if (setjmp(w->jump) == 0)
+		km_run_restarts(&w->c, w->first, w->step, w->n_init, &w->best);
+	else
+		w->interrupted = 1;
+	return NULL;
+}
+
+/* Stop the workers of a pool and wait for them (also the abort hook). */
+static void
+km_pool_stop(void *arg)
+{
+	km_pool    *pool = (km_pool *) arg;
+	int			t;
+
+#if defined(__GNUC__) || defined(__clang__)
+	__atomic_store_n(&pool->stop, 1, __ATOMIC_RELEASE);
+#else
+	pool->stop = 1;
+#endif
+	for (t = 0; t < pool->count; t++)
+		if (pool->workers[t].started)
+		{
+			pthread_join(pool->workers[t].thread, NULL);
+			pool->workers[t].started = 0;
+		}
+}
+
+/*
+ * Run the restarts on c->nthreads threads (the caller's included): worker
+ * t runs restarts t, t + nthreads, ...; the best is merged into c->best_C
+ * and *best.  A worker that cannot be started has its share run by the
+ * caller afterwards, so the result is the same.
+ */
+static void
+km_run_threaded(km_ctx *c, int n_init, km_best *best)
+{
+	int			nt = c->nthreads;
+	size_t		stride = (c->layout.total + 63) & ~(size_t) 63;
+	size_t		kd = (size_t) c->k * c->d;
+	char	   *wbase = c->block + stride * (size_t) nt;
+	km_pool		pool;
+	sigset_t	all,
+				old;
+	int			t;
+
+	pool.workers = (km_worker *) (((uintptr_t) wbase + 63) & ~(uintptr_t) 63);
+	pool.count = nt - 1;
+	pool.stop = 0;
+	for (t = 1; t < nt; t++)
+	{
+		km_worker  *w = &pool.workers[t - 1];
+
+		memset(w, 0, sizeof(*w));
+		w->c = *c;
+		km_carve(&w->c, &c->layout, c->block + stride * (size_t) t);
+		memcpy(w->c.stats, c->stats, 6 * c->d * sizeof(double));
+		w->env = *c->env;
+		w->env.alloc = NULL;
+		w->env.check = km_worker_check;
+		w->env.check_arg = w;
+		w->env.abort_hook = NULL;
+		w->c.env = &w->env;
+		w->stop = &pool.stop;
+		w->first = t;
+		w->step = nt;
+		w->n_init = n_init;
+	}
+
+	/* the workers start with every signal blocked: signals are the caller's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (t = 0; t < pool.count; t++)
+		pool.workers[t].started =
+			(pthread_create(&pool.workers[t].thread, NULL, km_worker_main,
+							&pool.workers[t]) == 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	c->env->abort_hook = km_pool_stop;
+	c->env->abort_arg = &pool;
+	km_run_restarts(c, 0, nt, n_init, best);
+	for (t = 0; t < pool.count; t++)
+		if (pool.workers[t].started)
+		{
+			pthread_join(pool.workers[t].thread, NULL);
+			pool.workers[t].started = 0;
+		}
+	c->env->abort_hook = NULL;
+	c->env->abort_arg = NULL;
+
+	for (t = 0; t < pool.count; t++)
+	{
+		km_worker  *w = &pool.workers[t];
+
+		if (w->best.r < 0 && !w->interrupted)
+			/* never started: run its share here */
+			km_run_restarts(&w->c, w->first, w->step, w->n_init, &w->best);
+		if (w->best.r >= 0 &&
+			(w->best.inertia < best->inertia ||
+			 (w->best.inertia == best->inertia && w->best.r < best->r)))
+		{
+			*best = w->best;
+			memcpy(c->best_C, w->c.best_C, kd * sizeof(double));
+		}
+	}
+}
+
+/*
+ * Fit k clusters with the context's workspace: n_init restarts (on
+ * c->nthreads threads), keep the best, relabel, final pass.
+ */
+static int
+km_fit_k(km_ctx *c, engage_kmeans_result *res)
+{
+	const engage_kmeans_params *p = c->p;
+	int			n_init = (p->init == ENGAGE_INIT_USER) ? 1 : p->n_init;
+	km_best		best;
+
+	c->T = p->n_local_trials > 0 ? p->n_local_trials : default_trials(c->k);
+	if (c->nthreads > 1)
+		km_run_threaded(c, n_init, &best);
+	else
+		km_run_restarts(c, 0, 1, n_init, &best);
 	km_relabel(c, c->best_C, c->out_centroids);
 	res->inertia = final_pass(c);
-	res->iterations = best_iters;
-	res->converged = best_conv;
-	res->best_restart = best_r;
+	res->iterations = best.iters;
+	res->converged = best.conv;
+	res->best_restart = best.r;
 	res->tol_abs = c->tol_abs;
 	return ENGAGE_OK;
 }
@@ -1930,6 +2144,7 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 {
 	km_layout	L;
 	char	   *base;
+	size_t		bytes;
 	double		diam2 = 0.0,
 				meanvar = 0.0;
 	size_t		f;
@@ -1955,10 +2170,16 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 			return rc;
 	}
 
-	base = (char *) env->alloc(env->alloc_arg, L.total);
+	rc = km_block_bytes(&L, km_threads(p), &bytes);
+	if (rc != ENGAGE_OK)
+		return rc;
+	base = (char *) env->alloc(env->alloc_arg, bytes);
 	if (base == NULL)
 		return ENGAGE_ENOMEM;
 	memset(c, 0, sizeof(*c));
+	c->layout = L;
+	c->block = base;
+	c->nthreads = km_threads(p);
 	c->X = X;
 	c->n = n;
 	c->d = d;

@@ -44,6 +44,16 @@
  * loop over the points (validation, variance, seeding, assignment,
  * inertia, silhouette, scaling).
  *
+ * Threads: with params.n_threads > 1 the n_init restarts of a fit are
+ * shared by that many threads (restart r runs on thread r mod n_threads,
+ * each with its own workspace inside the single allocation; the best
+ * restart is chosen by inertia, then restart index, so the result is the
+ * same for any n_threads).  Only the calling thread ever calls env->alloc
+ * or env->check; the other threads poll a stop flag and start with every
+ * signal blocked.  While they run, env->abort_hook is set: a check that
+ * longjmps must call it first (it stops and joins the threads), so that
+ * nothing runs on memory the caller is about to free.
+ *
  * Data: points are n x d float8, row-major (point i, feature j at
  * X[i * d + j]).  Values must be finite and of magnitude at most
  * ENGAGE_MAX_ABS (1e100) so that squared distances and sums cannot
@@ -133,7 +143,17 @@ typedef struct engage_env
 	void	   *check_arg;
 	size_t		error_row;
 	size_t		error_col;
+	/*
+	 * Set by the core while threads of a fit run (NULL otherwise): a
+	 * check that is about to longjmp must first call
+	 * abort_hook(abort_arg), which stops and joins the threads.
+	 */
+	void		(*abort_hook) (void *arg);
+	void	   *abort_arg;
 } engage_env;
+
+/* Most threads one fit may use (engage_kmeans_params.n_threads). */
+#define ENGAGE_MAX_THREADS 64
 
 /* Static English message of a status code (never NULL). */
 extern const char *engage_strerror(int status);
@@ -183,6 +203,10 @@ typedef struct engage_kmeans_params
 								 * shift <= tol * mean feature variance */
 	uint64_t	seed;			/* PRNG seed (default 0) */
 	engage_kmeans_algorithm algorithm;	/* default ENGAGE_ALGO_HAMERLY */
+	int			n_threads;		/* threads sharing the restarts, 0 or 1 =
+								 * none (default 1), at most
+								 * ENGAGE_MAX_THREADS; the result does not
+								 * depend on it */
 	int			n_local_trials; /* k-means++ candidates per centroid; 0 =
 								 * 2 + floor(ln k) as scikit-learn */
 } engage_kmeans_params;

@@ -37,6 +37,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
+#include "engage.h"
 #include "kmeans.h"
 #include "knee.h"
 #include "points.h"
@@ -80,12 +81,32 @@ core_alloc(void *arg, size_t size)
 									  MCXT_ALLOC_HUGE);
 }
 
-/* Core interrupt check */
+/*
+ * Core interrupt check.  When the core runs threads it sets
+ * env->abort_hook: before an interrupt longjmps out of the core, the hook
+ * stops and joins them, so that none runs on memory that is about to go.
+ */
 static void
 core_check(void *arg)
 {
-	(void) arg;
-	CHECK_FOR_INTERRUPTS();
+	engage_env *env = (engage_env *) arg;
+
+	if (env->abort_hook == NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		return;
+	}
+	PG_TRY();
+	{
+		CHECK_FOR_INTERRUPTS();
+	}
+	PG_CATCH();
+	{
+		env->abort_hook(env->abort_arg);
+		env->abort_hook = NULL;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /* Raise a core status as an error */
@@ -404,6 +425,7 @@ load_points(const KmeansOptions *o, KmeansData *kd)
 	kd->env.alloc = core_alloc;
 	kd->env.alloc_arg = CurrentMemoryContext;
 	kd->env.check = core_check;
+	kd->env.check_arg = &kd->env;
 
 	engage_read_points(o->points, o->fname, &kd->pts);
 	n = kd->pts.n;
@@ -482,6 +504,7 @@ fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
 	p.max_iter = o->max_iter;
 	p.tol = o->tol;
 	p.seed = (uint64_t) o->seed;
+	p.n_threads = engage_threads;
 	if (start != NULL)
 	{
 		p.init = ENGAGE_INIT_USER;

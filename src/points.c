@@ -34,10 +34,8 @@
 #include "utils/numeric.h"
 #include "utils/plancache.h"
 
+#include "engage.h"
 #include "points.h"
-
-/* engage.max_memory, in kB */
-int			engage_max_memory_kb = 2 * 1024 * 1024;
 
 /* DestReceiver that collects the points */
 typedef struct PointsReceiver

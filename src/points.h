@@ -25,9 +25,6 @@ typedef struct EngagePoints
 	Size		bytes;			/* memory held by keys and data */
 } EngagePoints;
 
-/* engage.max_memory, in kB */
-extern int	engage_max_memory_kb;
-
 extern void engage_read_points(const char *query, const char *fname,
 							   EngagePoints *points);
 extern void engage_check_memory(Size already, Size more, const char *what);

@@ -18,6 +18,8 @@ import psycopg2
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from reference import kneed_reference, simplified_silhouette
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 DB = "engage_python_tests"
@@ -178,62 +180,20 @@ def t_silhouette(Z, state):
             assert silhouette is None, "k = 1 must have no silhouette"
             continue
         C = np.array(centroids)
-        D = np.sqrt(((Z[:, None, :] - C[None, :, :]) ** 2).sum(axis=2))
-        lab = D.argmin(axis=1)
-        a = D[np.arange(len(Z)), lab]
-        D[np.arange(len(Z)), lab] = np.inf
-        b = D.min(axis=1)
-        m = np.maximum(a, b)
-        s = np.where(m > 0, (b - a) / np.where(m > 0, m, 1), 0).mean()
+        lab = np.sqrt(((Z[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)).argmin(axis=1)
+        s = simplified_silhouette(Z, C, lab)
         worst = max(worst, abs(s - silhouette))
         assert abs(s - silhouette) <= 1e-9, "k = %d: engage %r, numpy %r" % (k, silhouette, s)
     return "(max difference %.1e)" % worst
-
-
-def kneedle(x, y, S=1.0):
-    """The knee that kneed's KneeLocator(x, y, S, curve='convex', direction='decreasing',
-    interp_method='interp1d', online=False) finds, or None (kneed 0.8's find_knee)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    if y.max() == y.min():
-        return None
-    xn = (x - x.min()) / (x.max() - x.min())
-    yn = (y - y.min()) / (y.max() - y.min())
-    yn = yn.max() - yn                      # convex, decreasing: y.max() - y
-    yd = yn - xn                            # difference curve
-
-    def extrema(cmp):                       # scipy argrelextrema, order 1, mode 'clip'
-        n = len(yd)
-        return [i for i in range(n)
-                if cmp(yd[i], yd[min(i + 1, n - 1)]) and cmp(yd[i], yd[max(i - 1, 0)])]
-    maxima = extrema(lambda a, b: a >= b)
-    minima = extrema(lambda a, b: a <= b)
-    if not maxima:
-        return None
-    tmx = [yd[i] - S * abs(np.diff(xn).mean()) for i in maxima]
-    mi = 0
-    threshold = threshold_index = None
-    for i, xv in enumerate(xn):
-        if i < maxima[0]:
-            continue
-        if xv == 1.0:
-            break
-        if i in maxima:
-            threshold, threshold_index = tmx[mi], i
-            mi += 1
-        if i in minima:
-            threshold = 0.0
-        if yd[i + 1] < threshold:
-            return x[threshold_index]
-    return None
 
 
 @check("is_elbow = Kneedle's knee on engage's inertia curve")
 def t_knee(conn, state):
     ks = [r[0] for r in state["elbow"]]
     inertia = [r[1] for r in state["elbow"]]
-    ref = kneedle(ks, inertia)
+    ref = kneed_reference(ks, inertia)
     mine = [r[0] for r in state["elbow"] if r[3]]
-    assert mine == ([] if ref is None else [int(ref)]), "engage %s, Kneedle %s" % (mine, ref)
+    assert mine == ([] if ref < 0 else [ks[ref]]), "engage %s, kneed %s" % (mine, ref)
     return "(elbow at k = %s)" % mine
 
 

@@ -101,6 +101,18 @@ SELECT * FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total
 SELECT count(*) AS users, count(u.msisdn) AS joined
 FROM user_clusters c LEFT JOIN users u ON u.msisdn::text = c.key;
 
+-- Threads share the restarts (engage.threads); the result does not change
+SET engage.threads = 1;
+CREATE TABLE user_clusters_1 AS
+SELECT * FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 3);
+SET engage.threads = 3;
+SELECT count(*) AS differing FROM (
+  (SELECT * FROM user_clusters_1 EXCEPT SELECT * FROM user_clusters)
+  UNION ALL
+  (SELECT * FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 3)
+   EXCEPT SELECT * FROM user_clusters_1)) d;
+RESET engage.threads;
+
 -- Cluster statistics: min, max, average and total of each metric per cluster
 SELECT c.cluster, count(*) AS users,
        min(u.sessions) AS min_sessions, max(u.sessions) AS max_sessions,
@@ -186,7 +198,12 @@ SET engage.max_memory = '1MB';
 SELECT count(*) FROM engage.kmeans_cluster('SELECT i, i, i, i FROM generate_series(1, 50000) i', 2);
 RESET engage.max_memory;
 
--- statement_timeout stops a long clustering
+-- statement_timeout stops a long clustering, with threads or without
 SET statement_timeout = '200ms';
 SELECT count(*) FROM engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 1, 10);
+SET engage.threads = 1;
+SELECT count(*) FROM engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 1, 10);
+RESET engage.threads;
 RESET statement_timeout;
+SELECT count(*) AS clusters_after_cancel
+FROM engage.kmeans_centroids('SELECT id, a, b FROM pts', 3);

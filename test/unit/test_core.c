@@ -1168,6 +1168,103 @@ test_kmeans_determinism(void)
 	free(X);
 }
 
+/* Interrupt callback of the threads test: like the glue, it calls the
+ * abort hook (stop and join the threads) before it longjmps. */
+static jmp_buf thr_jump;
+static long thr_calls;
+static long thr_jump_at;
+
+static void
+thr_check(void *arg)
+{
+	engage_env *env = (engage_env *) arg;
+
+	thr_calls++;
+	if (thr_jump_at > 0 && thr_calls >= thr_jump_at)
+	{
+		if (env->abort_hook != NULL)
+			env->abort_hook(env->abort_arg);
+		longjmp(thr_jump, 1);
+	}
+}
+
+/* Threads share the restarts: the result does not depend on n_threads;
+ * memory is announced; an interrupt stops and joins the threads. */
+static void
+test_kmeans_threads(void)
+{
+	size_t		n = 20000,
+				bytes = 0;
+	double	   *X = make_blobs(n, 3, 7, 6, 77, NULL);
+	int32_t    *lab = malloc(n * sizeof(int32_t));
+	double		cen[21],
+				inertia = 0.0,
+				curve1[6],
+				curve2[6];
+	int			threads[] = {1, 2, 3, 8};
+	int			t;
+	engage_kmeans_params p;
+	engage_kmeans_result r;
+	engage_env	env;
+
+	for (t = 0; t < 4; t++)
+	{
+		env = make_env();
+		engage_kmeans_params_default(&p);
+		p.k = 7;
+		p.seed = 99;
+		p.n_threads = threads[t];
+		CHECK_EQ_INT(engage_kmeans_bytes(n, 3, &p, &bytes), ENGAGE_OK);
+		CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(g_arena.count, 1);
+		CHECK_EQ_INT(g_arena.total, bytes);
+		CHECK(env.abort_hook == NULL);
+		check_result_invariants(X, n, 3, &r);
+		if (t == 0)
+		{
+			memcpy(lab, r.labels, n * sizeof(int32_t));
+			memcpy(cen, r.centroids, sizeof(cen));
+			inertia = r.inertia;
+		}
+		else
+		{
+			CHECK(memcmp(lab, r.labels, n * sizeof(int32_t)) == 0);
+			CHECK(memcmp(cen, r.centroids, sizeof(cen)) == 0);
+			CHECK(inertia == r.inertia);
+		}
+		arena_reset(&g_arena);
+	}
+
+	/* the elbow too */
+	env = make_env();
+	p.n_threads = 1;
+	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 6, &p, &env, curve1, NULL), ENGAGE_OK);
+	env = make_env();
+	p.n_threads = 2;
+	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 6, &p, &env, curve2, NULL), ENGAGE_OK);
+	CHECK(memcmp(curve1, curve2, sizeof(curve1)) == 0);
+	arena_reset(&g_arena);
+
+	/* an interrupt in the calling thread stops the others first */
+	env = make_env();
+	env.check = thr_check;
+	env.check_arg = &env;
+	p.n_threads = 4;
+	thr_calls = 0;
+	thr_jump_at = 40;
+	if (setjmp(thr_jump) == 0)
+	{
+		(void) engage_kmeans_fit(X, n, 3, &p, &env, &r);
+		CHECK(!"the fit was not interrupted");
+	}
+	else
+		CHECK(thr_calls >= 40);
+	arena_reset(&g_arena);		/* safe: the threads were joined */
+	thr_jump_at = 0;
+	free(lab);
+	free(X);
+}
+
 /* Hamerly and plain Lloyd give identical results, many shapes. */
 static void
 test_kmeans_hamerly_equals_lloyd(void)
@@ -1864,6 +1961,7 @@ static const test_case tests[] = {
 	TEST(test_kmeans_empty_relocation),
 	TEST(test_kmeans_stopping),
 	TEST(test_kmeans_determinism),
+	TEST(test_kmeans_threads),
 	TEST(test_kmeans_hamerly_equals_lloyd),
 	TEST(test_kmeans_vs_reference_lloyd),
 	TEST(test_kmeans_recovers_blobs),
