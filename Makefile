@@ -11,6 +11,8 @@ OBJS = \
 	src/knee.o \
 	src/points.o \
 	src/scale.o \
+	src/svg.o \
+	src/svg_sql.o \
 	src/xdr_generator.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(wildcard sql/$(EXTENSION)--*--*.sql)

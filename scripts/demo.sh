@@ -3,7 +3,8 @@
 #
 # Installs the missing Debian packages, builds and installs engage, starts a
 # private PostgreSQL 15 cluster, generates a TellCo-sized xDR data set
-# (150,001 rows), runs the engagement analysis, prints it and writes it to
+# (150,001 rows), runs the engagement analysis (per-user engagement, top 10s,
+# K-means clusters and their statistics, the elbow), prints it and writes it to
 # report/engagement.txt.  Running it again reuses the cluster and the data.
 #
 # Usage: bash scripts/demo.sh         run the demo

@@ -18,7 +18,7 @@ PYTHON=/usr/bin/python3
 ENGAGE_PACKAGES="make gcc libc6-dev clang libclang-rt-14-dev postgresql-15 \
 postgresql-server-dev-15 postgresql-15-cron postgresql-contrib libipc-run-perl \
 python3 python3-numpy python3-pandas python3-sklearn python3-psycopg2 \
-libxml2-utils"
+libxml2-utils chromium python3-pil"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
