@@ -567,6 +567,38 @@ text_array(char **values, int n)
 	AllocSetContextCreate(CurrentMemoryContext, name, ALLOCSET_DEFAULT_SIZES)
 
 /*
+ * Common start of kmeans_cluster, kmeans_centroids and kmeans_model: read
+ * their arguments (points, k, options), load the points into kd in the
+ * scratch context and fit; with original not NULL, also the centroids in
+ * the features' units (k x d, in scratch).  The caller's context is current
+ * on return.
+ */
+static void
+cluster_points(FunctionCallInfo fcinfo, const char *fname, MemoryContext scratch,
+			   KmeansOptions *o, KmeansData *kd, engage_kmeans_result *res,
+			   double **original)
+{
+	MemoryContext old;
+
+	require_arg(fcinfo, 1, fname, "k");
+	parse_options(fcinfo, o, fname, 2, true);
+	o->k = PG_GETARG_INT32(1);
+	check_k(o->k, -1, fname, "k");
+	old = MemoryContextSwitchTo(scratch);
+	load_points(o, kd);
+	check_k(o->k, kd->pts.n, fname, "k");
+	fit_kmeans(o, kd, o->k, NULL, res);
+	if (original != NULL)
+	{
+		*original = palloc(sizeof(double) * o->k * kd->pts.d);
+		if (engage_scaler_inverse_transform(&kd->scaler, res->centroids, o->k,
+											*original, &kd->env) != ENGAGE_OK)
+			elog(ERROR, "inverse transform of the centroids failed");
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * kmeans_cluster(points, k, normalize, n_init, max_iter, tol, seed, init,
  * initial_centroids): one row per point: key, cluster (1..k), distance to
  * its centroid in the normalised space.
@@ -580,21 +612,11 @@ engage_kmeans_cluster(PG_FUNCTION_ARGS)
 	KmeansData	kd;
 	engage_kmeans_result res;
 	MemoryContext scratch;
-	MemoryContext old;
 	int64		i;
-
-	require_arg(fcinfo, 1, "kmeans_cluster", "k");
-	parse_options(fcinfo, &o, "kmeans_cluster", 2, true);
-	o.k = PG_GETARG_INT32(1);
-	check_k(o.k, -1, o.fname, "k");
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage kmeans_cluster");
-	old = MemoryContextSwitchTo(scratch);
-	load_points(&o, &kd);
-	check_k(o.k, kd.pts.n, o.fname, "k");
-	fit_kmeans(&o, &kd, o.k, NULL, &res);
-	MemoryContextSwitchTo(old);
+	cluster_points(fcinfo, "kmeans_cluster", scratch, &o, &kd, &res, NULL);
 
 	for (i = 0; i < kd.pts.n; i++)
 	{
@@ -626,28 +648,15 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 	KmeansData	kd;
 	engage_kmeans_result res;
 	MemoryContext scratch;
-	MemoryContext old;
 	double	   *original;
 	ArrayType  *features;
 	int			c;
 	int			d;
 
-	require_arg(fcinfo, 1, "kmeans_centroids", "k");
-	parse_options(fcinfo, &o, "kmeans_centroids", 2, true);
-	o.k = PG_GETARG_INT32(1);
-	check_k(o.k, -1, o.fname, "k");
-
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage kmeans_centroids");
-	old = MemoryContextSwitchTo(scratch);
-	load_points(&o, &kd);
-	check_k(o.k, kd.pts.n, o.fname, "k");
-	fit_kmeans(&o, &kd, o.k, NULL, &res);
+	cluster_points(fcinfo, "kmeans_centroids", scratch, &o, &kd, &res, &original);
 	d = kd.pts.d;
-	original = palloc(sizeof(double) * o.k * d);
-	if (engage_scaler_inverse_transform(&kd.scaler, res.centroids, o.k, original,
-										&kd.env) != ENGAGE_OK)
-		elog(ERROR, "inverse transform of the centroids failed");
 	features = text_array(kd.pts.feature_names, d);
 
 	for (c = 0; c < o.k; c++)
@@ -666,7 +675,6 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 		values[8] = PointerGetDatum(features);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	MemoryContextSwitchTo(old);
 	MemoryContextDelete(scratch);
 	return (Datum) 0;
 }
@@ -685,7 +693,6 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 	KmeansData	kd;
 	engage_kmeans_result res;
 	MemoryContext scratch;
-	MemoryContext old;
 	TupleDesc	tupdesc;
 	Datum		values[11];
 	bool		nulls[11] = {false};
@@ -695,29 +702,16 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 	int			d;
 	int			c;
 
-	require_arg(fcinfo, 1, "kmeans_model", "k");
-	parse_options(fcinfo, &o, "kmeans_model", 2, true);
-	o.k = PG_GETARG_INT32(1);
-	check_k(o.k, -1, o.fname, "k");
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-
 	scratch = scratch_context("engage kmeans_model");
-	old = MemoryContextSwitchTo(scratch);
-	load_points(&o, &kd);
-	check_k(o.k, kd.pts.n, o.fname, "k");
-	fit_kmeans(&o, &kd, o.k, NULL, &res);
+	cluster_points(fcinfo, "kmeans_model", scratch, &o, &kd, &res, &original);
 	d = kd.pts.d;
-	original = palloc(sizeof(double) * o.k * d);
-	if (engage_scaler_inverse_transform(&kd.scaler, res.centroids, o.k, original,
-										&kd.env) != ENGAGE_OK)
-		elog(ERROR, "inverse transform of the centroids failed");
+
+	/* the result is built in the caller's context */
 	sizes = palloc(sizeof(Datum) * o.k);
 	for (c = 0; c < o.k; c++)
 		sizes[c] = Int64GetDatum(res.sizes[c]);
-
-	/* the result is built in the caller's context */
-	MemoryContextSwitchTo(old);
 	values[0] = PointerGetDatum(text_array(kd.pts.feature_names, d));
 	values[1] = CStringGetTextDatum(engage_scale_method_name(kd.scaler.method));
 	values[2] = PointerGetDatum(float8_array(kd.scaler.scale, d));
@@ -988,6 +982,29 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Common start of scaling_params and normalize_points: read their
+ * arguments (points, normalization) and load the points, normalised, into
+ * kd, in the scratch context.
+ */
+static void
+load_scaled_points(FunctionCallInfo fcinfo, const char *fname,
+				   MemoryContext scratch, KmeansData *kd)
+{
+	KmeansOptions o;
+	MemoryContext old;
+
+	memset(&o, 0, sizeof(o));
+	o.fname = fname;
+	require_arg(fcinfo, 0, fname, "points");
+	require_arg(fcinfo, 1, fname, "normalization");
+	o.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	o.normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(1)), fname);
+	old = MemoryContextSwitchTo(scratch);
+	load_points(&o, kd);
+	MemoryContextSwitchTo(old);
+}
+
+/*
  * scaling_params(points, normalize): one row per feature with the fitted
  * scaler: mean, std (population), min, max, and the scale and shift that
  * the transform applies (zscore: (x - shift) / scale; minmax:
@@ -999,24 +1016,13 @@ Datum
 engage_scaling_params(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	KmeansOptions o;
 	KmeansData	kd;
 	MemoryContext scratch;
-	MemoryContext old;
 	int			j;
-
-	memset(&o, 0, sizeof(o));
-	o.fname = "scaling_params";
-	require_arg(fcinfo, 0, o.fname, "points");
-	require_arg(fcinfo, 1, o.fname, "normalization");
-	o.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	o.normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(1)), o.fname);
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage scaling_params");
-	old = MemoryContextSwitchTo(scratch);
-	load_points(&o, &kd);
-	MemoryContextSwitchTo(old);
+	load_scaled_points(fcinfo, "scaling_params", scratch, &kd);
 
 	for (j = 0; j < kd.pts.d; j++)
 	{
@@ -1046,24 +1052,13 @@ Datum
 engage_normalize_points(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	KmeansOptions o;
 	KmeansData	kd;
 	MemoryContext scratch;
-	MemoryContext old;
 	int64		i;
-
-	memset(&o, 0, sizeof(o));
-	o.fname = "normalize_points";
-	require_arg(fcinfo, 0, o.fname, "points");
-	require_arg(fcinfo, 1, o.fname, "normalization");
-	o.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	o.normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(1)), o.fname);
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage normalize_points");
-	old = MemoryContextSwitchTo(scratch);
-	load_points(&o, &kd);
-	MemoryContextSwitchTo(old);
+	load_scaled_points(fcinfo, "normalize_points", scratch, &kd);
 
 	for (i = 0; i < kd.pts.n; i++)
 	{
