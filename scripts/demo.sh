@@ -70,6 +70,6 @@ fi
 mkdir -p "$ENGAGE_ROOT/report"
 out="$ENGAGE_ROOT/report/engagement.txt"
 log "running the analysis"
-psql -X -d "$DEMO_DB" -v ON_ERROR_STOP=1 -f "$ENGAGE_ROOT/scripts/demo.sql" | tee "$out"
+psql -qX -d "$DEMO_DB" -v ON_ERROR_STOP=1 -f "$ENGAGE_ROOT/scripts/demo.sql" | tee "$out"
 log "report written to $out"
 log "the cluster keeps running: bash scripts/demo.sh psql to explore, bash scripts/demo.sh stop to stop it"

@@ -10,9 +10,9 @@
 -- Rows without a subscriber (NULL MSISDN) are left out of per-user results,
 -- and counted here so that nothing disappears silently.
 \echo
-\echo '-- Data'
+\echo '-- Data (rows without a subscriber, NULL MSISDN, are left out of every per-user result below)'
 SELECT count(*) AS xdr_rows,
-       count(*) FILTER (WHERE "MSISDN/Number" IS NULL) AS rows_without_subscriber,
+       count(*) FILTER (WHERE "MSISDN/Number" IS NULL) AS rows_left_out_without_subscriber,
        count(DISTINCT "MSISDN/Number") AS users
 FROM public.xdr;
 
