@@ -41,6 +41,11 @@ SELECT count(*) AS differing FROM (
   EXCEPT
   SELECT * FROM engage.kmeans_cluster('SELECT id, a::int, b::numeric FROM pts', 3)) d;
 
+-- Keys of any length and encoding come back unchanged (short and long text)
+SELECT count(*) AS points, count(*) FILTER (WHERE c.key = k.key) AS keys_back
+FROM engage.kmeans_cluster($$SELECT repeat('é', i * 7) || i, i, i % 7 FROM generate_series(1, 60) i$$, 2) c
+JOIN (SELECT repeat('é', i * 7) || i AS key FROM generate_series(1, 60) i) k USING (key);
+
 -- Given initial centroids (in the features' units)
 SELECT cluster, size, centroid
 FROM engage.kmeans_centroids('SELECT id, a, b FROM pts', 2, normalization => 'none',
