@@ -365,3 +365,605 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.svg_cluster_chart(text[], bigint[], text[], double precision[], text) IS
 'A standalone SVG chart of up to 50 clusters: users per cluster (count and share) and the k x m profile (2-D array, up to 12 metrics) as grouped bars relative to each metric''s overall mean';
+
+------------------------------------------------------------------------------
+-- Analysis: run_analysis, its run-versioned result tables and the BI views
+------------------------------------------------------------------------------
+
+-- engage.run_analysis runs the whole analysis of one xDR table and stores
+-- its results under a new run_id in the result_* tables; the views show the
+-- latest successful run.  A run writes only new rows (MVCC): readers keep
+-- seeing the previous run until the run's transaction commits, and never
+-- wait for it.  No foreign keys from the result tables to engage.run: a
+-- referential check per inserted row would cost more than the analysis.
+
+CREATE TABLE @extschema@.run (
+	run_id bigserial PRIMARY KEY,
+	started timestamptz NOT NULL,
+	ended timestamptz,
+	source text NOT NULL,
+	parameters jsonb NOT NULL,
+	rows_read bigint,
+	rows_without_subscriber bigint,
+	users bigint,
+	k integer NOT NULL,
+	inertia double precision,
+	elbow_k integer,
+	status text NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'pruned')),
+	error text,
+	sqlstate text
+);
+
+COMMENT ON TABLE @extschema@.run IS
+'Log of engage.run_analysis: one row per run (successful, failed or pruned); the views show the results of the latest run with status ok';
+COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the results of the run are stored under it';
+COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
+COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
+COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qualified)';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names and the applications';
+COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
+COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
+COMMENT ON COLUMN @extschema@.run.users IS 'Distinct subscribers (non-NULL MSISDNs)';
+COMMENT ON COLUMN @extschema@.run.k IS 'Number of K-means clusters';
+COMMENT ON COLUMN @extschema@.run.inertia IS 'K-means inertia (sum of squared distances to the centroids, z-scored space)';
+COMMENT ON COLUMN @extschema@.run.elbow_k IS 'The k that the elbow method (Kneedle) picks over k = 1..k_max; NULL when the curve has no knee or the elbow was skipped';
+COMMENT ON COLUMN @extschema@.run.status IS 'running (only ever seen inside the run''s own transaction), ok, failed (error and sqlstate say why; no results stored) or pruned (ok, but its results were deleted to keep the last keep_runs successful runs)';
+COMMENT ON COLUMN @extschema@.run.error IS 'Error message of a failed run';
+COMMENT ON COLUMN @extschema@.run.sqlstate IS 'SQLSTATE of the error of a failed run';
+
+CREATE TABLE @extschema@.result_user_engagement (
+	run_id bigint NOT NULL,
+	msisdn text NOT NULL,
+	sessions bigint NOT NULL,
+	duration_ms numeric,
+	dl_bytes numeric,
+	ul_bytes numeric,
+	total_bytes numeric,
+	PRIMARY KEY (run_id, msisdn)
+);
+
+COMMENT ON TABLE @extschema@.result_user_engagement IS
+'Per-user engagement of each run (engagement_agg by MSISDN, rows without MSISDN left out); read it through the view engage.user_engagement';
+
+CREATE TABLE @extschema@.result_user_cluster (
+	run_id bigint NOT NULL,
+	msisdn text NOT NULL,
+	cluster integer NOT NULL,
+	distance double precision NOT NULL,
+	PRIMARY KEY (run_id, msisdn)
+);
+
+COMMENT ON TABLE @extschema@.result_user_cluster IS
+'K-means cluster of each user of each run; read it through the view engage.user_clusters';
+
+CREATE TABLE @extschema@.result_cluster_stats (
+	run_id bigint NOT NULL,
+	cluster integer NOT NULL,
+	label text NOT NULL,
+	description text NOT NULL,
+	users bigint NOT NULL,
+	share numeric NOT NULL,
+	sessions_min bigint, sessions_max bigint, sessions_avg numeric, sessions_total numeric,
+	duration_ms_min numeric, duration_ms_max numeric, duration_ms_avg numeric, duration_ms_total numeric,
+	total_bytes_min numeric, total_bytes_max numeric, total_bytes_avg numeric, total_bytes_total numeric,
+	centroid double precision[] NOT NULL,
+	centroid_normalized double precision[] NOT NULL,
+	inertia double precision NOT NULL,
+	PRIMARY KEY (run_id, cluster)
+);
+
+COMMENT ON TABLE @extschema@.result_cluster_stats IS
+'Statistics of each K-means cluster of each run; read it through the view engage.cluster_stats';
+
+CREATE TABLE @extschema@.result_top_users (
+	run_id bigint NOT NULL,
+	metric text NOT NULL,
+	rank integer NOT NULL,
+	msisdn text NOT NULL,
+	value numeric NOT NULL,
+	PRIMARY KEY (run_id, metric, rank)
+);
+
+COMMENT ON TABLE @extschema@.result_top_users IS
+'Top 10 users of each run by sessions, duration_ms and total_bytes; read it through the view engage.top_users';
+
+CREATE TABLE @extschema@.result_app_usage (
+	run_id bigint NOT NULL,
+	msisdn text NOT NULL,
+	application text NOT NULL,
+	dl_bytes numeric,
+	ul_bytes numeric,
+	total_bytes numeric,
+	PRIMARY KEY (run_id, msisdn, application)
+);
+
+COMMENT ON TABLE @extschema@.result_app_usage IS
+'Traffic of each user in each application, per run; read it through the view engage.app_usage';
+
+CREATE TABLE @extschema@.result_app_totals (
+	run_id bigint NOT NULL,
+	application text NOT NULL,
+	rank integer NOT NULL,
+	users bigint NOT NULL,
+	dl_bytes numeric,
+	ul_bytes numeric,
+	total_bytes numeric,
+	PRIMARY KEY (run_id, application)
+);
+
+COMMENT ON TABLE @extschema@.result_app_totals IS
+'Traffic of each application over all users, per run; read it through the views engage.app_totals and engage.top_apps';
+
+CREATE TABLE @extschema@.result_top_users_per_app (
+	run_id bigint NOT NULL,
+	application text NOT NULL,
+	rank integer NOT NULL,
+	msisdn text NOT NULL,
+	total_bytes numeric NOT NULL,
+	PRIMARY KEY (run_id, application, rank)
+);
+
+COMMENT ON TABLE @extschema@.result_top_users_per_app IS
+'Top 10 users of each application by its traffic, per run; read it through the view engage.top_users_per_app';
+
+CREATE TABLE @extschema@.result_elbow (
+	run_id bigint NOT NULL,
+	k integer NOT NULL,
+	inertia double precision NOT NULL,
+	silhouette double precision,
+	is_elbow boolean NOT NULL,
+	PRIMARY KEY (run_id, k)
+);
+
+COMMENT ON TABLE @extschema@.result_elbow IS
+'Elbow curve of each run (elbow_inertia, k = 1..k_max); read it through the view engage.elbow';
+
+-- Plain words for cluster c of k (clusters are numbered by ascending
+-- centroid norm, so cluster 1 is the least engaged).
+CREATE FUNCTION @extschema@.cluster_label(cluster integer, k integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE
+	WHEN k = 2 THEN (ARRAY['low engagement', 'high engagement'])[cluster]
+	WHEN k = 3 THEN (ARRAY['low engagement', 'medium engagement', 'high engagement'])[cluster]
+	WHEN k = 5 THEN (ARRAY['very low engagement', 'low engagement', 'medium engagement',
+	                       'high engagement', 'very high engagement'])[cluster]
+	ELSE pg_catalog.format('engagement level %s of %s', cluster, k)
+END;
+
+COMMENT ON FUNCTION @extschema@.cluster_label(integer, integer) IS
+'Plain-words label of cluster 1..k of an engagement clustering (numbered by ascending centroid norm): low / medium / high engagement for k = 3, low / high for k = 2, very low .. very high for k = 5, otherwise "engagement level c of k"';
+
+-- How a cluster's average compares with the overall average, in words.
+CREATE FUNCTION @extschema@.compare_to_average(value numeric, average numeric)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE
+	WHEN value IS NULL OR average IS NULL THEN 'unknown against'
+	WHEN average = 0 THEN CASE WHEN value = 0 THEN 'equal to' ELSE 'above' END
+	WHEN value < 0.5 * average THEN 'far below'
+	WHEN value < 0.9 * average THEN 'below'
+	WHEN value <= 1.1 * average THEN 'close to'
+	WHEN value <= 2 * average THEN 'above'
+	ELSE 'far above'
+END;
+
+COMMENT ON FUNCTION @extschema@.compare_to_average(numeric, numeric) IS
+'Words comparing a value with an average, as used in the cluster descriptions: far below (< 0.5x), below (< 0.9x), close to (0.9x to 1.1x), above (up to 2x), far above';
+
+-- Progress of run_analysis: a NOTICE with the step and its duration when
+-- engage.progress is on; returns the time the next step starts.
+CREATE FUNCTION @extschema@.analysis_progress(run_id bigint, step text, since timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF COALESCE(current_setting('engage.progress', true), 'off')::boolean THEN
+		RAISE NOTICE 'engage.run_analysis: run %: %', run_id, step
+			USING DETAIL = format('%s ms.', round(extract(epoch FROM clock_timestamp() - since) * 1000));
+	END IF;
+	RETURN clock_timestamp();
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.analysis_progress(bigint, text, timestamptz) IS
+'Internal to run_analysis: when engage.progress is on, reports a finished step as a NOTICE with its duration as the DETAIL; returns clock_timestamp()';
+
+CREATE FUNCTION @extschema@.run_analysis(
+	source regclass DEFAULT 'public.xdr'::text::regclass,
+	k integer DEFAULT 3,
+	seed bigint DEFAULT 0,
+	k_max integer DEFAULT 10,
+	msisdn_column text DEFAULT 'MSISDN/Number',
+	duration_column text DEFAULT 'Dur. (ms)',
+	dl_column text DEFAULT 'Total DL (Bytes)',
+	ul_column text DEFAULT 'Total UL (Bytes)',
+	applications jsonb DEFAULT '{"Social Media": ["Social Media DL (Bytes)", "Social Media UL (Bytes)"],
+	                             "Google": ["Google DL (Bytes)", "Google UL (Bytes)"],
+	                             "Email": ["Email DL (Bytes)", "Email UL (Bytes)"],
+	                             "Youtube": ["Youtube DL (Bytes)", "Youtube UL (Bytes)"],
+	                             "Netflix": ["Netflix DL (Bytes)", "Netflix UL (Bytes)"],
+	                             "Gaming": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"],
+	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
+	keep_runs integer DEFAULT 3)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	run bigint;
+	t timestamptz;
+	app record;
+	n_apps integer := 0;
+	app_sums text := '';
+	app_values text := '';
+	app_tops text := '';
+	app_cols text := '';
+	src text;
+	points text;
+	n_rows bigint;
+	n_nosub bigint;
+	n_users bigint;
+	total_inertia double precision;
+	chosen_k integer;
+	pruned bigint[];
+	e_message text;
+	e_detail text;
+	e_hint text;
+	e_state text;
+BEGIN
+	-- Arguments that are wrong on their face are errors (no run is logged)
+	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
+	   OR duration_column IS NULL OR dl_column IS NULL OR ul_column IS NULL
+	   OR applications IS NULL OR keep_runs IS NULL THEN
+		RAISE EXCEPTION 'run_analysis: arguments must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF k < 1 OR k > 10000 THEN
+		RAISE EXCEPTION 'run_analysis: k must be between 1 and 10000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k is %s.', k);
+	END IF;
+	IF k_max < 0 OR k_max > 10000 THEN
+		RAISE EXCEPTION 'run_analysis: k_max must be between 0 and 10000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
+			      HINT = 'k_max 0 skips the elbow curve.';
+	END IF;
+	IF keep_runs < 1 THEN
+		RAISE EXCEPTION 'run_analysis: keep_runs must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('keep_runs is %s.', keep_runs);
+	END IF;
+	IF jsonb_typeof(applications) <> 'object' OR EXISTS (
+		SELECT FROM jsonb_each(applications) AS a(name, cols)
+		WHERE jsonb_typeof(a.cols) <> 'array' OR jsonb_array_length(a.cols) <> 2
+		   OR jsonb_typeof(a.cols -> 0) <> 'string' OR jsonb_typeof(a.cols -> 1) <> 'string') THEN
+		RAISE EXCEPTION 'run_analysis: applications must be a JSON object of "name": ["DL column", "UL column"]'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('applications is %s.', applications);
+	END IF;
+
+	-- One run at a time (a second run waits for the first to commit or
+	-- roll back); readers take no lock.
+	PERFORM pg_advisory_xact_lock(1701734241, 1);	-- 'enga', 1
+
+	src := run_analysis.source::text;	-- schema-qualified: search_path is pg_catalog
+	INSERT INTO @extschema@.run (started, source, parameters, k, status)
+	VALUES (clock_timestamp(), src,
+	        jsonb_build_object('seed', run_analysis.seed, 'k_max', run_analysis.k_max,
+	                           'keep_runs', run_analysis.keep_runs,
+	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
+	                           'dl_column', dl_column, 'ul_column', ul_column,
+	                           'applications', applications),
+	        run_analysis.k, 'running')
+	RETURNING run_id INTO run;
+	t := clock_timestamp();
+
+	-- A failure from here on rolls back this block's rows (a subtransaction),
+	-- is logged in engage.run and reported as a WARNING; the call returns NULL.
+	BEGIN
+		-- 1. Per-user engagement and application usage, in one scan of the
+		-- source: rows without MSISDN form the NULL group, counted and left out.
+		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
+		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
+			n_apps := n_apps + 1;
+			app_sums := app_sums || format(', sum(s.%I) AS a%s_dl, sum(s.%I) AS a%s_ul',
+			                               app.dl, n_apps, app.ul, n_apps);
+			app_cols := app_cols || format(', a.a%s_dl, a.a%s_ul', n_apps, n_apps);
+			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('(%L, g.a%s_dl::numeric, g.a%s_ul::numeric)', app.name, n_apps, n_apps);
+			app_tops := app_tops || CASE WHEN n_apps > 1 THEN ' UNION ALL ' ELSE '' END
+				|| format('(SELECT %L AS application, row_number() OVER (ORDER BY x.total DESC, x.m) AS rank, '
+				          'x.msisdn, x.total FROM (SELECT g.m, g.msisdn, '
+				          'COALESCE(g.a%s_dl::numeric, 0) + COALESCE(g.a%s_ul::numeric, 0) AS total '
+				          'FROM users g WHERE g.a%s_dl IS NOT NULL OR g.a%s_ul IS NOT NULL) x ORDER BY 2 LIMIT 10)',
+				          app.name, n_apps, n_apps, n_apps, n_apps);
+		END LOOP;
+
+		EXECUTE format($q$
+			WITH agg AS MATERIALIZED (
+				SELECT s.%1$I AS m,
+				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e %5$s
+				FROM %6$s AS s
+				GROUP BY 1
+			), users AS MATERIALIZED (
+				SELECT a.m, a.m::text AS msisdn, (a.e).sessions, (a.e).duration_ms, (a.e).dl_bytes,
+				       (a.e).ul_bytes, (a.e).total_bytes %8$s
+				FROM agg a
+				WHERE a.m IS NOT NULL
+			), ins_users AS (
+				INSERT INTO @extschema@.result_user_engagement
+				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
+				FROM users u
+			), ins_top AS (
+				INSERT INTO @extschema@.result_top_users
+				SELECT $1, t.metric, t.rank, t.msisdn, t.value
+				FROM ((SELECT 'sessions' AS metric, row_number() OVER (ORDER BY u.sessions DESC, u.m) AS rank,
+				              u.msisdn, u.sessions::numeric AS value
+				       FROM users u ORDER BY 2 LIMIT 10)
+				      UNION ALL
+				      (SELECT 'duration_ms', row_number() OVER (ORDER BY u.duration_ms DESC, u.m),
+				              u.msisdn, u.duration_ms
+				       FROM users u WHERE u.duration_ms IS NOT NULL ORDER BY 2 LIMIT 10)
+				      UNION ALL
+				      (SELECT 'total_bytes', row_number() OVER (ORDER BY u.total_bytes DESC, u.m),
+				              u.msisdn, u.total_bytes
+				       FROM users u WHERE u.total_bytes IS NOT NULL ORDER BY 2 LIMIT 10)) t
+			)%7$s
+			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
+			       count(*) FILTER (WHERE a.m IS NOT NULL)
+			FROM agg a
+			$q$,
+			msisdn_column, duration_column, dl_column, ul_column, app_sums, src,
+			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_apps AS (
+				INSERT INTO @extschema@.result_app_usage
+				SELECT $1, g.msisdn, v.application, v.dl, v.ul,
+				       CASE WHEN v.dl IS NULL AND v.ul IS NULL THEN NULL
+				            ELSE COALESCE(v.dl, 0) + COALESCE(v.ul, 0) END
+				FROM users g CROSS JOIN LATERAL (VALUES %1$s) AS v(application, dl, ul)
+			), ins_app_tops AS (
+				INSERT INTO @extschema@.result_top_users_per_app
+				SELECT $1, t.application, t.rank, t.msisdn, t.total
+				FROM (%2$s) t
+			)$q$, app_values, app_tops) END, app_cols)
+		INTO n_rows, n_nosub, n_users
+		USING run;
+		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users', n_rows, n_nosub, n_users), t);
+		-- Fresh statistics for the joins below (the tables may have been empty
+		-- or much smaller when last analysed: nested loops over 10^5 rows).
+		-- Only the owner of the tables may analyse them.
+		IF pg_has_role((SELECT c.relowner FROM pg_class c
+		                WHERE c.oid = '@extschema@.result_user_engagement'::regclass), 'USAGE') THEN
+			ANALYZE @extschema@.result_user_engagement, @extschema@.result_app_usage;
+		END IF;
+
+		-- 2. K-means on the z-scored (sessions, duration, traffic) of the users
+		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
+		INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance)
+		SELECT run, c.key, c.cluster, c.distance
+		FROM @extschema@.kmeans_cluster(points, run_analysis.k, seed => run_analysis.seed) AS c;
+		IF pg_has_role((SELECT c.relowner FROM pg_class c
+		                WHERE c.oid = '@extschema@.result_user_cluster'::regclass), 'USAGE') THEN
+			ANALYZE @extschema@.result_user_cluster;
+		END IF;
+		t := @extschema@.analysis_progress(run, format('K-means, k = %s', run_analysis.k), t);
+
+		-- 3. Cluster statistics, labels and descriptions
+		WITH cen AS (
+			SELECT c.cluster, c.centroid, c.centroid_normalized, c.inertia, c.total_inertia
+			FROM @extschema@.kmeans_centroids(points, run_analysis.k, seed => run_analysis.seed) AS c
+		), overall AS (
+			SELECT count(*) AS users, avg(u.sessions) AS sessions, avg(u.duration_ms) AS duration_ms,
+			       avg(u.total_bytes) AS total_bytes
+			FROM @extschema@.result_user_engagement u WHERE u.run_id = run
+		), stats AS (
+			SELECT uc.cluster, count(*) AS users,
+			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
+			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
+			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum
+			FROM @extschema@.result_user_cluster uc
+			JOIN @extschema@.result_user_engagement u ON u.run_id = uc.run_id AND u.msisdn = uc.msisdn
+			WHERE uc.run_id = run
+			GROUP BY uc.cluster
+		)
+		INSERT INTO @extschema@.result_cluster_stats
+		SELECT run, s.cluster, @extschema@.cluster_label(s.cluster, run_analysis.k),
+		       format('%s%% of users; per user on average %s sessions (%s the overall %s), %s min (%s the overall %s), %s MB (%s the overall %s)',
+		              round(100.0 * s.users / o.users, 1),
+		              round(s.s_avg, 2), @extschema@.compare_to_average(s.s_avg, o.sessions), round(o.sessions, 2),
+		              round(s.d_avg / 60000, 1), @extschema@.compare_to_average(s.d_avg, o.duration_ms), round(o.duration_ms / 60000, 1),
+		              round(s.b_avg / 1000000, 1), @extschema@.compare_to_average(s.b_avg, o.total_bytes), round(o.total_bytes / 1000000, 1)),
+		       s.users, s.users::numeric / o.users,
+		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
+		       s.b_min, s.b_max, s.b_avg, s.b_sum,
+		       c.centroid, c.centroid_normalized, c.inertia
+		FROM stats s JOIN cen c ON c.cluster = s.cluster CROSS JOIN overall o;
+		t := @extschema@.analysis_progress(run, 'cluster statistics', t);
+
+		-- 4. Application totals (over the users' rows) and their ranking
+		INSERT INTO @extschema@.result_app_totals
+		SELECT run, a.application,
+		       row_number() OVER (ORDER BY sum(a.total_bytes) DESC NULLS LAST, a.application),
+		       count(*) FILTER (WHERE a.total_bytes > 0),
+		       sum(a.dl_bytes), sum(a.ul_bytes), sum(a.total_bytes)
+		FROM @extschema@.result_app_usage a
+		WHERE a.run_id = run
+		GROUP BY a.application;
+		t := @extschema@.analysis_progress(run, 'application totals', t);
+
+		-- 5. The elbow curve, k = 1..k_max (at most the number of users)
+		IF run_analysis.k_max > 0 THEN
+			INSERT INTO @extschema@.result_elbow
+			SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow
+			FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
+			                               seed => run_analysis.seed) AS e;
+			SELECT e.k INTO chosen_k FROM @extschema@.result_elbow e WHERE e.run_id = run AND e.is_elbow;
+			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s: elbow at k = %s',
+			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none')), t);
+		END IF;
+
+		-- 6. Done: log, and keep only the last keep_runs successful runs
+		SELECT sum(c.inertia) INTO total_inertia
+		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
+		UPDATE @extschema@.run r
+		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
+		    users = n_users, inertia = total_inertia, elbow_k = chosen_k, status = 'ok'
+		WHERE r.run_id = run;
+
+		SELECT array_agg(o.run_id) INTO pruned
+		FROM (SELECT r.run_id FROM @extschema@.run r WHERE r.status = 'ok'
+		      ORDER BY r.run_id DESC OFFSET run_analysis.keep_runs) o;
+		IF pruned IS NOT NULL THEN
+			DELETE FROM @extschema@.result_user_engagement x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_user_cluster x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_cluster_stats x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_top_users x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_app_usage x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_app_totals x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_top_users_per_app x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
+			UPDATE @extschema@.run r SET status = 'pruned' WHERE r.run_id = ANY (pruned);
+		END IF;
+		t := @extschema@.analysis_progress(run, format('done; runs pruned: %s', COALESCE(array_length(pruned, 1), 0)), t);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+		                        e_hint = PG_EXCEPTION_HINT, e_state = RETURNED_SQLSTATE;
+		UPDATE @extschema@.run r
+		SET ended = clock_timestamp(), status = 'failed', error = e_message, sqlstate = e_state
+		WHERE r.run_id = run;
+		RAISE WARNING 'engage.run_analysis: run % failed: %', run, e_message
+			USING DETAIL = concat_ws(' ', NULLIF(e_detail, ''), NULLIF(e_hint, ''),
+			                         format('SQLSTATE %s. The failure is logged in engage.run; the previous results are unchanged.', e_state));
+		RETURN NULL;
+	END;
+	RETURN run;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';
+
+-- The BI views: the results of the latest successful run.  Each view
+-- evaluates the latest run when it is read; to read several views of the
+-- same run while a refresh may commit, read them in one REPEATABLE READ
+-- transaction, or join on run_id.
+
+CREATE VIEW @extschema@.latest_run AS
+SELECT r.*
+FROM @extschema@.run r
+WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.latest_run IS
+'The engage.run row of the latest successful run of run_analysis: the run that every other result view shows';
+
+CREATE VIEW @extschema@.user_engagement AS
+SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
+FROM @extschema@.result_user_engagement u
+WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.user_engagement IS
+'Per-user engagement of the latest successful run: one row per subscriber (rows without MSISDN left out), with sessions (xDR rows), total duration in ms and DL, UL and DL + UL bytes (exact sums)';
+COMMENT ON COLUMN @extschema@.user_engagement.msisdn IS 'The subscriber, as the text form of the MSISDN column';
+COMMENT ON COLUMN @extschema@.user_engagement.sessions IS 'xDR rows (sessions) of the subscriber';
+COMMENT ON COLUMN @extschema@.user_engagement.duration_ms IS 'Sum of the session durations, in ms';
+COMMENT ON COLUMN @extschema@.user_engagement.total_bytes IS 'dl_bytes + ul_bytes';
+
+CREATE VIEW @extschema@.user_clusters AS
+SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
+       u.sessions, u.duration_ms, u.total_bytes
+FROM @extschema@.result_user_cluster c
+JOIN @extschema@.result_user_engagement u ON u.run_id = c.run_id AND u.msisdn = c.msisdn
+JOIN @extschema@.result_cluster_stats s ON s.run_id = c.run_id AND s.cluster = c.cluster
+WHERE c.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.user_clusters IS
+'The K-means cluster of each subscriber in the latest successful run, with its label, distance to the centroid (z-scored space) and the clustered metrics';
+COMMENT ON COLUMN @extschema@.user_clusters.cluster IS 'Cluster 1..k, numbered by ascending centroid norm: 1 is the least engaged';
+COMMENT ON COLUMN @extschema@.user_clusters.distance IS 'Euclidean distance to the cluster''s centroid in the z-scored space';
+
+CREATE VIEW @extschema@.cluster_stats AS
+SELECT s.run_id, s.cluster, s.label, s.description, s.users, s.share,
+       s.sessions_min, s.sessions_max, s.sessions_avg, s.sessions_total,
+       s.duration_ms_min, s.duration_ms_max, s.duration_ms_avg, s.duration_ms_total,
+       s.total_bytes_min, s.total_bytes_max, s.total_bytes_avg, s.total_bytes_total,
+       s.centroid, s.centroid_normalized, s.inertia
+FROM @extschema@.result_cluster_stats s
+WHERE s.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.cluster_stats IS
+'One row per K-means cluster of the latest successful run: label, one-line description against the overall averages, size and share of users, min / max / avg / total of sessions, duration_ms and total_bytes, centroid and inertia';
+COMMENT ON COLUMN @extschema@.cluster_stats.label IS 'Plain words: low / medium / high engagement for k = 3 (see engage.cluster_label)';
+COMMENT ON COLUMN @extschema@.cluster_stats.description IS 'Share of users and average sessions, duration (minutes) and traffic (MB = 10^6 bytes) per user against the overall averages';
+COMMENT ON COLUMN @extschema@.cluster_stats.share IS 'Fraction of the users in this cluster (0 to 1)';
+COMMENT ON COLUMN @extschema@.cluster_stats.centroid IS 'Centroid in the features'' units: sessions, duration_ms, total_bytes';
+COMMENT ON COLUMN @extschema@.cluster_stats.centroid_normalized IS 'Centroid in the z-scored space';
+COMMENT ON COLUMN @extschema@.cluster_stats.inertia IS 'Sum of squared distances of the cluster''s users to its centroid (z-scored space)';
+
+CREATE VIEW @extschema@.top_users AS
+SELECT t.run_id, t.metric, t.rank, t.msisdn, t.value
+FROM @extschema@.result_top_users t
+WHERE t.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.top_users IS
+'Top 10 subscribers of the latest successful run by each metric (sessions, duration_ms, total_bytes): ranked by value descending, ties broken by MSISDN ascending in the source column''s own order; users with a NULL value are left out';
+COMMENT ON COLUMN @extschema@.top_users.metric IS 'sessions, duration_ms or total_bytes';
+COMMENT ON COLUMN @extschema@.top_users.rank IS '1..10, distinct';
+
+CREATE VIEW @extschema@.app_usage AS
+SELECT a.run_id, a.msisdn, a.application, a.dl_bytes, a.ul_bytes, a.total_bytes
+FROM @extschema@.result_app_usage a
+WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.app_usage IS
+'Traffic of each subscriber in each application in the latest successful run: sums of the application''s DL and UL columns over the subscriber''s rows';
+COMMENT ON COLUMN @extschema@.app_usage.total_bytes IS 'dl_bytes + ul_bytes (a missing side counts as 0; NULL when both are)';
+
+CREATE VIEW @extschema@.app_totals AS
+SELECT a.run_id, a.application, a.rank, a.users, a.dl_bytes, a.ul_bytes, a.total_bytes
+FROM @extschema@.result_app_totals a
+WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.app_totals IS
+'Traffic of each application over all subscribers (rows without MSISDN left out) in the latest successful run, ranked by total traffic';
+COMMENT ON COLUMN @extschema@.app_totals.rank IS 'Rank by total_bytes descending, ties by application name';
+COMMENT ON COLUMN @extschema@.app_totals.users IS 'Subscribers with some traffic in the application';
+
+CREATE VIEW @extschema@.top_users_per_app AS
+SELECT t.run_id, t.application, t.rank, t.msisdn, t.total_bytes
+FROM @extschema@.result_top_users_per_app t
+WHERE t.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.top_users_per_app IS
+'Top 10 subscribers of each application by its traffic (DL + UL) in the latest successful run, ties broken by MSISDN ascending in the source column''s own order';
+
+CREATE VIEW @extschema@.top_apps AS
+SELECT a.run_id, a.rank, a.application, a.users, a.total_bytes
+FROM @extschema@.result_app_totals a
+WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+  AND a.rank <= 3;
+
+COMMENT ON VIEW @extschema@.top_apps IS
+'The 3 most used applications by total traffic in the latest successful run';
+
+CREATE VIEW @extschema@.elbow AS
+SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow
+FROM @extschema@.result_elbow e
+WHERE e.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.elbow IS
+'The elbow curve of the latest successful run: K-means inertia and simplified silhouette for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
+
+-- The run log and the results are data, not definitions: pg_dump dumps their
+-- rows (after CREATE EXTENSION), so a restored database keeps its runs.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.run', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_user_engagement', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_user_cluster', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_cluster_stats', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_app_usage', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_app_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users_per_app', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_elbow', '');

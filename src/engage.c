@@ -30,6 +30,9 @@ int			engage_max_memory_kb = 2 * 1024 * 1024;
 /* engage.threads */
 int			engage_threads = 2;
 
+/* engage.progress: read by engage.run_analysis with current_setting() */
+static bool engage_progress = false;
+
 void		_PG_init(void);
 
 /* Define engage's GUCs */
@@ -56,5 +59,13 @@ _PG_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("engage.progress",
+							 "Reports each step of engage.run_analysis and its duration as a NOTICE.",
+							 NULL,
+							 &engage_progress,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("engage");
 }

@@ -1,0 +1,240 @@
+"""test/python/test_analysis_pandas.py: engage.run_analysis against pandas and scikit-learn.
+
+Run by scripts/test.sh with Debian's python3 (python3-sklearn, -pandas,
+-psycopg2) against the throwaway cluster it started (PGHOST, PGPORT, PGUSER).
+Creates its own database, generates an xDR table with engage.generate_xdr,
+runs engage.run_analysis on it, reads the same table with psycopg2 and does
+the same analysis in pandas and scikit-learn: per-user groupby, top 10s
+(value descending, MSISDN ascending), StandardScaler + KMeans inertia,
+per-application totals, top 10s and top 3.  Prints one line per check and
+ends with "N passed, N failed"; exits non-zero on any failure.
+
+Copyright (c) 2026, engage developers
+"""
+import sys
+import traceback
+
+import numpy as np
+import pandas as pd
+import psycopg2
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+
+DB = "engage_analysis_tests"
+ROWS = 30000
+APPS = ["Social Media", "Google", "Email", "Youtube", "Netflix", "Gaming", "Other"]
+METRICS = ["sessions", "duration_ms", "total_bytes"]
+
+results = []
+
+
+def check(name):
+    """Decorator: run a check, record pass / fail with its message."""
+    def wrap(fn):
+        def run(*args):
+            try:
+                msg = fn(*args)
+                results.append((name, True))
+                print("ok   %s %s" % (name, msg or ""))
+            except Exception as e:  # noqa: BLE001 - a failed check of any kind
+                results.append((name, False))
+                print("FAIL %s: %s" % (name, e))
+                traceback.print_exc(file=sys.stdout)
+        return run
+    return wrap
+
+
+def query(conn, sql, args=None):
+    cur = conn.cursor()
+    cur.execute(sql, args)
+    return cur.fetchall()
+
+
+def frame(conn, sql):
+    cur = conn.cursor()
+    cur.execute(sql)
+    return pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
+
+
+def msisdn_text(conn, values):
+    """The text form PostgreSQL gives each float8 MSISDN (the key of the results)."""
+    rows = query(conn, "SELECT m, m::text FROM unnest(%s::float8[]) AS m", (list(map(float, values)),))
+    return dict(rows)
+
+
+def top10(df, value, key="msisdn"):
+    """Top 10 by value descending, ties by key ascending (the key's own order)."""
+    return df.sort_values([value, key], ascending=[False, True], kind="mergesort").head(10)
+
+
+def setup():
+    admin = psycopg2.connect(dbname="postgres")
+    admin.autocommit = True
+    cur = admin.cursor()
+    cur.execute("DROP DATABASE IF EXISTS %s" % DB)
+    cur.execute("CREATE DATABASE %s" % DB)
+    admin.close()
+    conn = psycopg2.connect(dbname=DB)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("CREATE EXTENSION engage")
+    cur.execute("SELECT engage.generate_xdr('public.xdr', %s, seed => 3)", (ROWS,))
+    cur.execute("SELECT engage.run_analysis()")
+    run_id = cur.fetchone()[0]
+    cols = ['"MSISDN/Number"', '"Dur. (ms)"', '"Total DL (Bytes)"', '"Total UL (Bytes)"']
+    for a in APPS:
+        cols += ['"%s DL (Bytes)"' % a, '"%s UL (Bytes)"' % a]
+    xdr = frame(conn, "SELECT %s FROM xdr" % ", ".join(cols))
+    return conn, run_id, xdr
+
+
+def main():
+    conn, run_id, xdr = setup()
+    sub = xdr[xdr["MSISDN/Number"].notna()]
+    users = sub.groupby("MSISDN/Number").agg(
+        sessions=("Dur. (ms)", "size"), duration_ms=("Dur. (ms)", "sum"),
+        dl_bytes=("Total DL (Bytes)", "sum"), ul_bytes=("Total UL (Bytes)", "sum"))
+    users["total_bytes"] = users["dl_bytes"] + users["ul_bytes"]
+    users = users.reset_index().rename(columns={"MSISDN/Number": "msisdn"})
+    text = msisdn_text(conn, users["msisdn"])
+    users["key"] = users["msisdn"].map(text)
+
+    @check("run log: status ok, rows read, rows without subscriber, users")
+    def t_run():
+        r = query(conn, "SELECT run_id, status, rows_read, rows_without_subscriber, users "
+                        "FROM engage.latest_run")[0]
+        want = (run_id, "ok", len(xdr), int(xdr["MSISDN/Number"].isna().sum()), len(users))
+        assert r == want, "%s != %s" % (r, want)
+        return "(%s rows, %s without subscriber, %s users)" % want[2:]
+    t_run()
+
+    @check("per-user engagement = pandas groupby (every user, exact)")
+    def t_users():
+        v = frame(conn, "SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes "
+                        "FROM engage.user_engagement")
+        m = users.merge(v, left_on="key", right_on="msisdn", suffixes=("", "_sql"))
+        assert len(m) == len(users) == len(v), "%d / %d / %d users" % (len(m), len(users), len(v))
+        for c in ["sessions", "duration_ms", "dl_bytes", "ul_bytes", "total_bytes"]:
+            bad = (m[c].astype(float) != m[c + "_sql"].astype(float)).sum()
+            assert bad == 0, "%s differs for %d users" % (c, bad)
+        return "(%d users)" % len(v)
+    t_users()
+
+    for metric in METRICS:
+        @check("top 10 users by %s identical (value desc, MSISDN asc)" % metric)
+        def t_top(metric=metric):
+            want = top10(users, metric)
+            got = frame(conn, "SELECT rank, msisdn, value FROM engage.top_users "
+                              "WHERE metric = '%s' ORDER BY rank" % metric)
+            assert list(got["msisdn"]) == list(want["key"]), "%s != %s" % (list(got["msisdn"]), list(want["key"]))
+            assert list(got["value"].astype(float)) == list(want[metric].astype(float))
+            ties = int(want[metric].duplicated().sum())
+            return "(%d ties in the list)" % ties
+        t_top()
+
+    @check("KMeans(3, n_init=10) on StandardScaler: inertia within 1e-4 relative (engage's may be lower)")
+    def t_kmeans():
+        X = StandardScaler().fit_transform(users[METRICS].astype(float).values)
+        km = KMeans(n_clusters=3, n_init=10, random_state=0).fit(X)
+        ours = query(conn, "SELECT inertia FROM engage.latest_run")[0][0]
+        rel = (ours - km.inertia_) / km.inertia_
+        assert rel <= 1e-4, "engage %.6f vs scikit-learn %.6f (%.2e)" % (ours, km.inertia_, rel)
+        sizes = sorted(np.bincount(km.labels_))
+        got = sorted(r[0] for r in query(conn, "SELECT users FROM engage.cluster_stats"))
+        return "(engage %.4f, scikit-learn %.4f, relative %.1e; sizes %s vs %s)" % (
+            ours, km.inertia_, rel, got, sizes)
+    t_kmeans()
+
+    @check("cluster statistics = pandas groupby over the clusters")
+    def t_stats():
+        c = frame(conn, "SELECT msisdn, cluster FROM engage.user_clusters")
+        m = users.merge(c, left_on="key", right_on="msisdn", suffixes=("", "_c"))
+        g = m.groupby("cluster").agg(users=("sessions", "size"),
+                                     s_min=("sessions", "min"), s_max=("sessions", "max"),
+                                     s_avg=("sessions", "mean"), d_sum=("duration_ms", "sum"),
+                                     b_avg=("total_bytes", "mean"), b_max=("total_bytes", "max"))
+        s = frame(conn, "SELECT cluster, users, sessions_min, sessions_max, sessions_avg, "
+                        "duration_ms_total, total_bytes_avg, total_bytes_max FROM engage.cluster_stats "
+                        "ORDER BY cluster").set_index("cluster")
+        assert list(g.index) == list(s.index)
+        assert list(g["users"]) == list(s["users"])
+        assert list(g["s_min"]) == list(s["sessions_min"]) and list(g["s_max"]) == list(s["sessions_max"])
+        assert np.allclose(g["s_avg"], s["sessions_avg"].astype(float), rtol=1e-12)
+        assert list(g["d_sum"].astype(float)) == list(s["duration_ms_total"].astype(float))
+        assert np.allclose(g["b_avg"], s["total_bytes_avg"].astype(float), rtol=1e-12)
+        assert list(g["b_max"].astype(float)) == list(s["total_bytes_max"].astype(float))
+        # cluster 1 is the least engaged: ascending average sessions
+        assert list(s["sessions_avg"]) == sorted(s["sessions_avg"])
+        return "(sizes %s)" % list(s["users"])
+    t_stats()
+
+    # per user per application: DL + UL
+    per_app = []
+    for a in APPS:
+        g = sub.groupby("MSISDN/Number").agg(dl=("%s DL (Bytes)" % a, "sum"), ul=("%s UL (Bytes)" % a, "sum"))
+        g["total"] = g["dl"] + g["ul"]
+        g["application"] = a
+        per_app.append(g.reset_index().rename(columns={"MSISDN/Number": "msisdn"}))
+    apps = pd.concat(per_app, ignore_index=True)
+    apps["key"] = apps["msisdn"].map(text)
+
+    @check("per-user per-application traffic = pandas groupby (exact)")
+    def t_app_usage():
+        v = frame(conn, "SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage")
+        m = apps.merge(v, left_on=["key", "application"], right_on=["msisdn", "application"])
+        assert len(m) == len(apps) == len(v), "%d / %d / %d rows" % (len(m), len(apps), len(v))
+        for a, b in [("dl", "dl_bytes"), ("ul", "ul_bytes"), ("total", "total_bytes")]:
+            bad = (m[a].astype(float) != m[b].astype(float)).sum()
+            assert bad == 0, "%s differs in %d rows" % (b, bad)
+        return "(%d rows)" % len(v)
+    t_app_usage()
+
+    totals = apps.groupby("application")["total"].sum()
+
+    @check("application totals identical")
+    def t_app_totals():
+        v = frame(conn, "SELECT application, total_bytes FROM engage.app_totals").set_index("application")
+        assert sorted(v.index) == sorted(APPS)
+        for a in APPS:
+            assert float(v.loc[a, "total_bytes"]) == float(totals[a]), "%s: %s != %s" % (
+                a, v.loc[a, "total_bytes"], totals[a])
+        return ""
+    t_app_totals()
+
+    for a in APPS:
+        @check("top 10 users of %s identical (traffic desc, MSISDN asc)" % a)
+        def t_app_top(a=a):
+            want = top10(apps[apps["application"] == a], "total")
+            got = frame(conn, "SELECT msisdn, total_bytes FROM engage.top_users_per_app "
+                              "WHERE application = %s ORDER BY rank" % psycopg2.extensions.adapt(a).getquoted().decode())
+            assert list(got["msisdn"]) == list(want["key"]), "%s != %s" % (list(got["msisdn"]), list(want["key"]))
+            assert list(got["total_bytes"].astype(float)) == list(want["total"].astype(float))
+            return ""
+        t_app_top()
+
+    @check("top 3 applications identical")
+    def t_top_apps():
+        want = list(totals.sort_values(ascending=False).index[:3])
+        got = [r[0] for r in query(conn, "SELECT application FROM engage.top_apps ORDER BY rank")]
+        assert got == want, "%s != %s" % (got, want)
+        return "(%s)" % ", ".join(got)
+    t_top_apps()
+
+    conn.close()
+    admin = psycopg2.connect(dbname="postgres")
+    admin.autocommit = True
+    admin.cursor().execute("DROP DATABASE IF EXISTS %s" % DB)
+    admin.close()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:  # noqa: BLE001 - set-up failed: count it
+        results.append(("setup", False))
+        print("FAIL setup: %s" % e)
+        traceback.print_exc(file=sys.stdout)
+    passed = sum(1 for _, ok in results if ok)
+    failed = len(results) - passed
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,238 @@
+-- analysis: engage.run_analysis and its result views, checked against plain
+-- SQL on the same table; run log, failed runs, renamed columns, bad input.
+SET extra_float_digits = 0;
+SET client_min_messages = warning;
+SELECT engage.generate_xdr('public.xdr', 30000, seed => 3);
+RESET client_min_messages;
+
+-- No run yet: the views are empty
+SELECT count(*) FROM engage.user_engagement;
+SELECT count(*) FROM engage.latest_run;
+
+-- The whole analysis, with progress notices (their durations are in the
+-- DETAIL, which terse verbosity leaves out)
+SET engage.progress = on;
+\set VERBOSITY terse
+DO $$
+DECLARE r bigint;
+BEGIN
+  r := engage.run_analysis();
+  RAISE NOTICE 'run_analysis returned %', r;
+END $$;
+\set VERBOSITY default
+RESET engage.progress;
+
+-- The run log
+SELECT run_id, source, rows_read, rows_without_subscriber, users, k, round(inertia::numeric, 4) AS inertia,
+       elbow_k, status, error, ended >= started AS timed, parameters ->> 'k_max' AS k_max
+FROM engage.run;
+SELECT run_id, status FROM engage.latest_run;
+-- rows without subscriber, counted independently
+SELECT count(*) AS rows_read, count(*) FILTER (WHERE "MSISDN/Number" IS NULL) AS rows_without_subscriber,
+       count(DISTINCT "MSISDN/Number") AS users
+FROM xdr;
+
+-- Plain-SQL reference: per-user sums and per-user per-app sums
+CREATE TABLE ref_users AS
+SELECT "MSISDN/Number" AS m, count(*) AS sessions, sum("Dur. (ms)"::numeric) AS duration_ms,
+       sum("Total DL (Bytes)"::numeric) AS dl_bytes, sum("Total UL (Bytes)"::numeric) AS ul_bytes,
+       sum("Total DL (Bytes)"::numeric) + sum("Total UL (Bytes)"::numeric) AS total_bytes
+FROM xdr WHERE "MSISDN/Number" IS NOT NULL GROUP BY 1;
+CREATE TABLE ref_apps AS
+SELECT x."MSISDN/Number" AS m, a.application, sum(a.dl::numeric) AS dl_bytes, sum(a.ul::numeric) AS ul_bytes,
+       sum(a.dl::numeric) + sum(a.ul::numeric) AS total_bytes
+FROM xdr x CROSS JOIN LATERAL (VALUES
+  ('Social Media', x."Social Media DL (Bytes)", x."Social Media UL (Bytes)"),
+  ('Google', x."Google DL (Bytes)", x."Google UL (Bytes)"),
+  ('Email', x."Email DL (Bytes)", x."Email UL (Bytes)"),
+  ('Youtube', x."Youtube DL (Bytes)", x."Youtube UL (Bytes)"),
+  ('Netflix', x."Netflix DL (Bytes)", x."Netflix UL (Bytes)"),
+  ('Gaming', x."Gaming DL (Bytes)", x."Gaming UL (Bytes)"),
+  ('Other', x."Other DL (Bytes)", x."Other UL (Bytes)")) AS a(application, dl, ul)
+WHERE x."MSISDN/Number" IS NOT NULL GROUP BY 1, 2;
+
+-- user_engagement: the same users and sums (differences in either direction)
+SELECT count(*) AS users, (SELECT count(*) FROM engage.user_engagement) AS view_users FROM ref_users;
+SELECT count(*) AS differing FROM (
+  (SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users
+   EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement)
+  UNION ALL
+  (SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement
+   EXCEPT SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users)) d;
+
+-- top_users: identical to ORDER BY value DESC, msisdn ASC LIMIT 10, ties included
+WITH ref AS (
+  (SELECT 'sessions' AS metric, row_number() OVER (ORDER BY sessions DESC, m) AS rank, m::text AS msisdn, sessions::numeric AS value
+   FROM ref_users ORDER BY sessions DESC, m LIMIT 10)
+  UNION ALL
+  (SELECT 'duration_ms', row_number() OVER (ORDER BY duration_ms DESC, m), m::text, duration_ms
+   FROM ref_users ORDER BY duration_ms DESC, m LIMIT 10)
+  UNION ALL
+  (SELECT 'total_bytes', row_number() OVER (ORDER BY total_bytes DESC, m), m::text, total_bytes
+   FROM ref_users ORDER BY total_bytes DESC, m LIMIT 10))
+SELECT (SELECT count(*) FROM ref) AS ref_rows, (SELECT count(*) FROM engage.top_users) AS view_rows,
+       (SELECT count(*) FROM (SELECT metric, rank, msisdn, value FROM ref
+                              EXCEPT SELECT metric, rank, msisdn, value FROM engage.top_users) d) AS differing;
+-- ties are present in the sessions list, and broken by MSISDN ascending
+SELECT rank, value, msisdn < lead(msisdn) OVER (ORDER BY rank) AS before_next_tie
+FROM engage.top_users WHERE metric = 'sessions' ORDER BY rank;
+
+-- user_clusters: the same clustering as kmeans_cluster on the same points
+SELECT count(*) AS differing FROM (
+  (SELECT msisdn, cluster, distance FROM engage.user_clusters
+   EXCEPT SELECT key, cluster, distance
+   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3))
+  UNION ALL
+  (SELECT key, cluster, distance
+   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3)
+   EXCEPT SELECT msisdn, cluster, distance FROM engage.user_clusters)) d;
+SELECT s.cluster, s.users = c.size AS size_agrees, abs(s.inertia - c.inertia) < 1e-6 AS inertia_agrees,
+       s.centroid = c.centroid AS centroid_agrees
+FROM engage.cluster_stats s
+JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3) c
+  USING (cluster)
+ORDER BY 1;
+SELECT abs(r.inertia - (SELECT sum(inertia) FROM engage.cluster_stats)) < 1e-6 AS run_inertia_agrees
+FROM engage.latest_run r;
+
+-- cluster_stats: equal to a GROUP BY over the join, labels and descriptions
+SELECT count(*) AS differing FROM (
+  SELECT c.cluster, count(*) AS users, count(*)::numeric / (SELECT count(*) FROM ref_users) AS share,
+         min(u.sessions) AS s1, max(u.sessions) AS s2, avg(u.sessions) AS s3, sum(u.sessions) AS s4,
+         min(u.duration_ms) AS d1, max(u.duration_ms) AS d2, avg(u.duration_ms) AS d3, sum(u.duration_ms) AS d4,
+         min(u.total_bytes) AS b1, max(u.total_bytes) AS b2, avg(u.total_bytes) AS b3, sum(u.total_bytes) AS b4
+  FROM engage.user_clusters c JOIN ref_users u ON u.m::text = c.msisdn
+  GROUP BY c.cluster
+  EXCEPT
+  SELECT cluster, users, share, sessions_min, sessions_max, sessions_avg, sessions_total,
+         duration_ms_min, duration_ms_max, duration_ms_avg, duration_ms_total,
+         total_bytes_min, total_bytes_max, total_bytes_avg, total_bytes_total
+  FROM engage.cluster_stats) d;
+SELECT cluster, label, users, round(share, 4) AS share, description FROM engage.cluster_stats ORDER BY cluster;
+SELECT sum(users) AS users, sum(share) AS share FROM engage.cluster_stats;
+SELECT DISTINCT c.cluster, c.label FROM engage.user_clusters c ORDER BY 1;
+
+-- app_usage: equal to the per-user per-app sums
+SELECT count(*) AS rows, (SELECT count(*) FROM engage.app_usage) AS view_rows FROM ref_apps;
+SELECT count(*) AS differing FROM (
+  (SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps
+   EXCEPT SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage)
+  UNION ALL
+  (SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage
+   EXCEPT SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps)) d;
+
+-- app_totals and top_apps: equal to the plain totals
+SELECT r.application, r.rank, a.rank = r.rank AS rank_agrees, a.users = r.users AS users_agree,
+       a.dl_bytes = r.dl AND a.ul_bytes = r.ul AND a.total_bytes = r.total AS totals_agree
+FROM (SELECT application, row_number() OVER (ORDER BY sum(total_bytes) DESC, application) AS rank,
+             count(*) FILTER (WHERE total_bytes > 0) AS users,
+             sum(dl_bytes) AS dl, sum(ul_bytes) AS ul, sum(total_bytes) AS total
+      FROM ref_apps GROUP BY application) r
+LEFT JOIN engage.app_totals a USING (application)
+ORDER BY r.rank;
+SELECT rank, application FROM engage.top_apps ORDER BY rank;
+
+-- top_users_per_app: identical to ORDER BY traffic DESC, msisdn ASC LIMIT 10 per application
+SELECT count(*) AS view_rows,
+       (SELECT count(*) FROM (
+          SELECT application, rank, msisdn, total_bytes FROM engage.top_users_per_app
+          EXCEPT
+          SELECT application, rank, m::text, total_bytes
+          FROM (SELECT application, m, total_bytes,
+                       row_number() OVER (PARTITION BY application ORDER BY total_bytes DESC, m) AS rank
+                FROM ref_apps) r WHERE rank <= 10) d) AS differing
+FROM engage.top_users_per_app;
+
+-- elbow: the curve of elbow_inertia on the same points, and the chosen k
+SELECT count(*) AS differing FROM (
+  SELECT k, inertia, silhouette, is_elbow FROM engage.elbow
+  EXCEPT
+  SELECT k, inertia, silhouette, is_elbow
+  FROM engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement')) d;
+SELECT count(*) AS ks, (SELECT k FROM engage.elbow WHERE is_elbow) = (SELECT elbow_k FROM engage.latest_run) AS elbow_k_agrees
+FROM engage.elbow;
+
+-- Every view shows the latest successful run
+SELECT (SELECT count(DISTINCT run_id) FROM engage.user_engagement) + (SELECT count(DISTINCT run_id) FROM engage.user_clusters)
+     + (SELECT count(DISTINCT run_id) FROM engage.cluster_stats) + (SELECT count(DISTINCT run_id) FROM engage.top_users)
+     + (SELECT count(DISTINCT run_id) FROM engage.app_usage) + (SELECT count(DISTINCT run_id) FROM engage.app_totals)
+     + (SELECT count(DISTINCT run_id) FROM engage.top_users_per_app) + (SELECT count(DISTINCT run_id) FROM engage.top_apps)
+     + (SELECT count(DISTINCT run_id) FROM engage.elbow) AS views_with_one_run;
+
+-- A failing run: a wrong column name.  It is logged as failed, returns NULL
+-- with a WARNING, and leaves the previous results and views intact.
+CREATE TABLE before AS SELECT * FROM engage.user_engagement;
+SELECT engage.run_analysis(duration_column => 'Duration');
+SELECT run_id, status, error, sqlstate, rows_read, users FROM engage.run ORDER BY run_id;
+SELECT (SELECT run_id FROM engage.latest_run) AS latest_run,
+       (SELECT count(*) FROM (SELECT * FROM before EXCEPT SELECT * FROM engage.user_engagement) d) AS differing,
+       (SELECT count(*) FROM engage.result_user_engagement WHERE run_id = 2) AS failed_run_rows;
+-- too few users for k
+CREATE TABLE tiny AS SELECT * FROM xdr WHERE "MSISDN/Number" IS NOT NULL ORDER BY "MSISDN/Number" LIMIT 2;
+SELECT engage.run_analysis('tiny', k => 3);
+SELECT run_id, status, sqlstate FROM engage.run WHERE run_id = 3;
+SELECT run_id FROM engage.latest_run;
+
+-- Overridden column names on a renamed copy of the table, k = 4, no elbow,
+-- two applications
+CREATE TABLE renamed AS
+SELECT "MSISDN/Number" AS "Sub.scriber (id)", "Dur. (ms)" AS "dur", "Total DL (Bytes)" AS "down", "Total UL (Bytes)" AS "up",
+       "Youtube DL (Bytes)" AS "yt ""dl""", "Youtube UL (Bytes)" AS "yt ul", "Gaming DL (Bytes)" AS "g.dl", "Gaming UL (Bytes)" AS "g.ul"
+FROM xdr;
+SELECT engage.run_analysis('renamed', k => 4, seed => 1, k_max => 0, msisdn_column => 'Sub.scriber (id)',
+                           duration_column => 'dur', dl_column => 'down', ul_column => 'up',
+                           applications => '{"Video": ["yt \"dl\"", "yt ul"], "Games": ["g.dl", "g.ul"]}') IS NOT NULL AS ok;
+SELECT run_id, source, rows_read, rows_without_subscriber, users, k, elbow_k, status FROM engage.latest_run;
+SELECT count(*) AS differing FROM (
+  SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users
+  EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement) d;
+SELECT cluster, label FROM engage.cluster_stats ORDER BY cluster;
+SELECT s.cluster, s.users = c.size AS size_agrees
+FROM engage.cluster_stats s
+JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 4, seed => 1) c
+  USING (cluster)
+ORDER BY 1;
+SELECT a.application, a.total_bytes = r.total AS totals_agree
+FROM engage.app_totals a
+JOIN (SELECT CASE application WHEN 'Youtube' THEN 'Video' ELSE 'Games' END AS application, sum(total_bytes) AS total
+      FROM ref_apps WHERE application IN ('Youtube', 'Gaming') GROUP BY 1) r USING (application)
+ORDER BY a.rank;
+SELECT count(*) AS elbow_rows FROM engage.elbow;
+
+-- Older runs: only the last keep_runs successful runs keep their results
+SELECT engage.run_analysis(k_max => 0, keep_runs => 2) IS NOT NULL AS ok;
+SELECT run_id, status FROM engage.run ORDER BY run_id;
+SELECT run_id, count(*) FROM engage.result_user_engagement GROUP BY 1 ORDER BY 1;
+SELECT run_id, count(*) FROM engage.result_app_usage GROUP BY 1 ORDER BY 1;
+
+-- Bad input: errors, and no run logged
+\set VERBOSITY terse
+SELECT engage.run_analysis(NULL);
+SELECT engage.run_analysis(k => NULL);
+SELECT engage.run_analysis(msisdn_column => NULL);
+SELECT engage.run_analysis(k => 0);
+SELECT engage.run_analysis(k_max => -1);
+SELECT engage.run_analysis(keep_runs => 0);
+SELECT engage.run_analysis(applications => '["Youtube"]');
+SELECT engage.run_analysis(applications => '{"Youtube": ["Youtube DL (Bytes)"]}');
+SELECT engage.run_analysis('no_such_table');
+SELECT count(*) AS runs FROM engage.run;
+\set VERBOSITY default
+
+-- The labels
+SELECT k, array_agg(engage.cluster_label(c, k) ORDER BY c) AS labels
+FROM (VALUES (1), (2), (3), (4), (5)) AS ks(k), generate_series(1, 5) AS c
+WHERE c <= k GROUP BY k ORDER BY k;
+
+-- Every object of the analysis has a comment
+SELECT c.relname, obj_description(c.oid, 'pg_class') IS NOT NULL AS commented
+FROM pg_class c
+WHERE c.relnamespace = 'engage'::regnamespace AND c.relkind IN ('r', 'v')
+ORDER BY 1;
+SELECT p.proname, obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
+FROM pg_proc p
+WHERE p.pronamespace = 'engage'::regnamespace
+  AND p.proname IN ('run_analysis', 'cluster_label', 'compare_to_average', 'analysis_progress')
+ORDER BY 1;
+
+DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr;
