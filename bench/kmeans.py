@@ -23,6 +23,7 @@ REPS = env_int("ENGAGE_BENCH_KMEANS_REPS", 3)
 N = env_int("ENGAGE_BENCH_KMEANS_POINTS", 1000000)
 N_LARGE = env_int("ENGAGE_BENCH_KMEANS_LARGE", 10000000)
 WORK_MEM = os.environ.get("ENGAGE_BENCH_WORK_MEM", "256MB")	# holds the result rows
+ELBOW = env_int("ENGAGE_BENCH_KMEANS_ELBOW", 1)
 
 
 def ensure_points(conn, n):
@@ -118,14 +119,15 @@ def main():
 
     te, ts = [], []
     e_curve = s_curve = None
-    for _ in range(REPS):
+    for _ in range(REPS if ELBOW else 0):
         t, e_curve = timed(lambda: engage_elbow(conn, points))
         te.append(t)
         t, s_curve = timed(lambda: sk_elbow(X))
         ts.append(t)
-    worst = max(e_curve[k] / s_curve[k] - 1 for k in range(1, 11))
-    print("| elbow k = 1..10, n_init = 10 | %.2f | %.2f | %.2fx | max(engage / sklearn - 1) over k: %.1e | |"
-          % (median(te), median(ts), median(te) / median(ts), worst))
+    if ELBOW:
+        worst = max(e_curve[k] / s_curve[k] - 1 for k in range(1, 11))
+        print("| elbow k = 1..10, n_init = 10 | %.2f | %.2f | %.2fx | max(engage / sklearn - 1) over k: %.1e | |"
+              % (median(te), median(ts), median(te) / median(ts), worst))
     sys.stdout.flush()
 
     if N_LARGE > 0:

@@ -259,6 +259,14 @@ check_k(int k, int64 n, const char *fname, const char *name)
 				 errhint("Ask for at most as many clusters as there are points.")));
 }
 
+/* Prefetch hint: the keys and rows of a permutation are read out of order */
+#if defined(__GNUC__) || defined(__clang__)
+#define engage_prefetch(p) __builtin_prefetch((p), 0, 1)
+#else
+#define engage_prefetch(p) ((void) 0)
+#endif
+#define PREFETCH_AHEAD 16
+
 /* Sort entry: a hash of the point, then its index */
 typedef struct PointOrder
 {
@@ -395,6 +403,11 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 	keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
 	for (i = 0; i < n; i++)
 	{
+		if (i + PREFETCH_AHEAD < n)
+		{
+			engage_prefetch(pts->data + a[i + PREFETCH_AHEAD].index * d);
+			engage_prefetch(pts->keys[a[i + PREFETCH_AHEAD].index]);
+		}
 		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
 		keys[i] = pts->keys[a[i].index];
 	}
@@ -623,6 +636,8 @@ engage_kmeans_cluster(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
+		if (i + PREFETCH_AHEAD < kd.pts.n)
+			engage_prefetch(kd.pts.keys[i + PREFETCH_AHEAD]);
 		values[0] = PointerGetDatum(kd.pts.keys[i]);
 		values[1] = Int32GetDatum(res.labels[i] + 1);
 		values[2] = Float8GetDatum(res.distances[i]);
