@@ -396,6 +396,9 @@ CREATE TABLE @extschema@.run (
 
 COMMENT ON TABLE @extschema@.run IS
 'Log of engage.run_analysis: one row per run (successful, failed or pruned); the views show the results of the latest run with status ok';
+
+COMMENT ON SEQUENCE @extschema@.run_run_id_seq IS
+'Run ids of engage.run_analysis (engage.run.run_id)';
 COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the results of the run are stored under it';
 COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
 COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
