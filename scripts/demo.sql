@@ -1,5 +1,8 @@
 -- scripts/demo.sql: the engagement analysis of the demo, on table public.xdr
--- (TellCo layout).  Run by scripts/demo.sh.
+-- (TellCo layout), with engage.run_analysis, and a summary of its results
+-- from the result views.  Run by scripts/demo.sh, which then writes the HTML
+-- report (engage.report_html) to report/engagement.html.
+\set ON_ERROR_STOP 1
 \pset footer off
 \pset null '(null)'
 \timing off
@@ -7,78 +10,74 @@
 \echo
 \echo '== engage demo: user engagement in the TellCo xDR data (table public.xdr)'
 
--- Rows without a subscriber (NULL MSISDN) are left out of per-user results,
--- and counted here so that nothing disappears silently.
+-- The whole analysis in one call: per-user engagement, top 10s, K-means
+-- (k = 3) with cluster statistics, application usage, the elbow (k = 1..10).
+-- engage.progress reports each step as a NOTICE (on the terminal only).
+SET engage.progress = on;
 \echo
-\echo '-- Data (rows without a subscriber, NULL MSISDN, are left out of every per-user result below)'
-SELECT count(*) AS xdr_rows,
-       count(*) FILTER (WHERE "MSISDN/Number" IS NULL) AS rows_left_out_without_subscriber,
-       count(DISTINCT "MSISDN/Number") AS users
-FROM public.xdr;
+\echo '-- The analysis: SELECT engage.run_analysis(''public.xdr'')'
+SELECT engage.run_analysis('public.xdr') AS run_id;
+RESET engage.progress;
 
--- Per-user engagement with engage.engagement_agg
-CREATE TEMP TABLE user_engagement AS
-SELECT "MSISDN/Number"::bigint AS msisdn,
-       (engage.engagement_agg("Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")).*
-FROM public.xdr
-WHERE "MSISDN/Number" IS NOT NULL
-GROUP BY "MSISDN/Number";
-
+-- Rows without a subscriber (NULL MSISDN) are left out of every per-user
+-- result, and counted here so that nothing disappears silently.
 \echo
-\echo '-- Engagement over all users'
-SELECT count(*) AS users,
-       sum(sessions) AS sessions,
-       round(avg(sessions), 3) AS avg_sessions,
-       round(sum(duration_ms) / 3600000, 1) AS total_duration_hours,
-       round(sum(total_bytes) / 1e12, 3) AS total_traffic_tb,
-       sum(null_values) AS null_values,
-       sum(rejected_values) AS rejected_values
-FROM user_engagement;
+\echo '-- The run (rows without a subscriber, NULL MSISDN, are left out of every per-user result below)'
+SELECT run_id, source, rows_read,
+       rows_without_subscriber AS rows_left_out_without_subscriber,
+       users, k, round(inertia::numeric, 1) AS inertia, elbow_k
+FROM engage.latest_run;
 
-\echo
-\echo '-- Sessions per user'
-SELECT sessions, count(*) AS users
-FROM user_engagement GROUP BY 1 ORDER BY 1;
-
--- Top 10 per metric; ties broken by MSISDN ascending
+-- Top 10 per metric (engage.top_users); ties broken by MSISDN ascending
 \echo
 \echo '-- Top 10 users by session frequency (ties: MSISDN ascending)'
-SELECT msisdn, sessions, duration_ms, total_bytes
-FROM user_engagement ORDER BY sessions DESC, msisdn LIMIT 10;
+SELECT t.rank, t.msisdn, u.sessions, u.duration_ms, u.total_bytes
+FROM engage.top_users t JOIN engage.user_engagement u USING (run_id, msisdn)
+WHERE t.metric = 'sessions' ORDER BY t.rank;
 
 \echo
 \echo '-- Top 10 users by total session duration (ms)'
-SELECT msisdn, sessions, duration_ms, total_bytes
-FROM user_engagement ORDER BY duration_ms DESC NULLS LAST, msisdn LIMIT 10;
+SELECT t.rank, t.msisdn, u.sessions, u.duration_ms, round(u.duration_ms / 60000, 1) AS minutes, u.total_bytes
+FROM engage.top_users t JOIN engage.user_engagement u USING (run_id, msisdn)
+WHERE t.metric = 'duration_ms' ORDER BY t.rank;
 
 \echo
-\echo '-- Top 10 users by total traffic (DL + UL bytes)'
-SELECT msisdn, sessions, duration_ms, total_bytes,
-       pg_size_pretty(total_bytes) AS traffic
-FROM user_engagement ORDER BY total_bytes DESC NULLS LAST, msisdn LIMIT 10;
+\echo '-- Top 10 users by total traffic (DL + UL bytes; 1 GB = 10^9 bytes)'
+SELECT t.rank, t.msisdn, u.sessions, u.duration_ms, u.total_bytes,
+       engage.format_bytes(u.total_bytes) AS traffic
+FROM engage.top_users t JOIN engage.user_engagement u USING (run_id, msisdn)
+WHERE t.metric = 'total_bytes' ORDER BY t.rank;
 
 -- K-means (k = 3) on the z-scored engagement metrics; clusters are numbered
 -- by ascending centroid norm, so 1 is the least engaged group
-CREATE TEMP TABLE user_clusters AS
-SELECT * FROM engage.kmeans_cluster(
-  'SELECT msisdn, sessions, duration_ms, total_bytes FROM user_engagement', 3);
-
 \echo
 \echo '-- Engagement clusters (k = 3, z-scored): min / max / average / total per metric'
-SELECT c.cluster, count(*) AS users,
-       round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS pct_users,
-       min(u.sessions) AS min_sessions, max(u.sessions) AS max_sessions,
-       round(avg(u.sessions), 2) AS avg_sessions, sum(u.sessions) AS total_sessions,
-       min(u.duration_ms) AS min_duration_ms, max(u.duration_ms) AS max_duration_ms,
-       round(avg(u.duration_ms)) AS avg_duration_ms, sum(u.duration_ms) AS total_duration_ms,
-       pg_size_pretty(min(u.total_bytes)) AS min_traffic, pg_size_pretty(max(u.total_bytes)) AS max_traffic,
-       pg_size_pretty(round(avg(u.total_bytes))) AS avg_traffic, pg_size_pretty(sum(u.total_bytes)) AS total_traffic
-FROM user_clusters c JOIN user_engagement u ON u.msisdn::text = c.key
-GROUP BY c.cluster ORDER BY c.cluster;
+SELECT cluster, label, users, round(100 * share, 1) AS pct_users,
+       sessions_min AS min_sessions, sessions_max AS max_sessions,
+       round(sessions_avg, 2) AS avg_sessions, sessions_total AS total_sessions,
+       round(duration_ms_min / 60000, 1) AS min_minutes, round(duration_ms_max / 60000, 1) AS max_minutes,
+       round(duration_ms_avg / 60000, 1) AS avg_minutes, round(duration_ms_total / 3600000) AS total_hours,
+       engage.format_bytes(total_bytes_min) AS min_traffic, engage.format_bytes(total_bytes_max) AS max_traffic,
+       engage.format_bytes(total_bytes_avg) AS avg_traffic, engage.format_bytes(total_bytes_total) AS total_traffic
+FROM engage.cluster_stats ORDER BY cluster;
+
+\echo
+\echo '-- The clusters in words'
+SELECT cluster, label, description FROM engage.cluster_stats ORDER BY cluster;
+
+\echo
+\echo '-- Top 3 applications by total traffic (DL + UL)'
+SELECT rank, application, users, total_bytes, engage.format_bytes(total_bytes) AS traffic
+FROM engage.top_apps ORDER BY rank;
 
 \echo
 \echo '-- Elbow method: inertia for k = 1..10 and the elbow (Kneedle)'
 SELECT k, round(inertia::numeric, 1) AS inertia, round(silhouette::numeric, 4) AS silhouette,
        CASE WHEN is_elbow THEN '<- elbow' ELSE '' END AS elbow
-FROM engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM user_engagement')
-ORDER BY k;
+FROM engage.elbow ORDER BY k;
+
+SELECT format('The elbow is at k = %s; the clustering above uses k = %s.',
+              COALESCE(elbow_k::text, 'none (no knee)'), k) AS elbow
+FROM engage.latest_run \gset
+\echo
+\echo :elbow

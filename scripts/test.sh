@@ -72,6 +72,9 @@ run_suite "unit (test/unit)" make -s -C test/unit check
 ENGAGE_SKIP_TIMING=1 run_suite "core vs scikit-learn (test/unit/sklearn_check.py)" \
 	$PYTHON test/unit/sklearn_check.py
 
+# Scheduling with pg_cron, in its own cluster (this one has no pg_cron)
+run_suite "cron (test/cron/test_cron.sh)" bash test/cron/test_cron.sh
+
 # 3. The SQL functions against pandas / scikit-learn, charts (test/python)
 for t in test/python/test_*.py; do
 	[ -f "$t" ] || continue
