@@ -1544,7 +1544,8 @@ engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
 
 		for (i = 0; i < k; i++)
 			smax = fmax(smax, (double) sizes[i]);
-		if ((rc = engage_svg_nice_ticks(0, smax, 5, &ts)) != ENGAGE_SVG_OK)
+		/* headroom above the tallest bar for its two value labels */
+		if ((rc = engage_svg_nice_ticks(0, smax * 1.2, 5, &ts)) != ENGAGE_SVG_OK)
 			return rc;
 	}
 	if ((rc = engage_svg_nice_ticks(rmin, rmax, 6, &tp)) != ENGAGE_SVG_OK)
