@@ -29,8 +29,9 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-import psycopg2
 from PIL import Image
+
+from helpers import check, connect, create_databases, drop_databases, render, results
 
 DB = "engage_charts_tests"
 DB_LATIN1 = "engage_charts_tests_latin1"
@@ -42,64 +43,16 @@ HOSTILE = [
     "Ünïcødé 📱 € — a very long application label that must be cut somewhere",
 ]
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    """Record and print one check."""
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def connect(dbname):
-    """A connection in autocommit mode."""
-    conn = psycopg2.connect(dbname=dbname)
-    conn.autocommit = True
-    return conn
 
 
 def setup():
-    """Create the test databases (dropping leftovers)."""
-    conn = connect("postgres")
-    cur = conn.cursor()
-    for db, extra in ((DB, ""), (DB_LATIN1, " ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")):
-        cur.execute(f"DROP DATABASE IF EXISTS {db}")
-        cur.execute(f"CREATE DATABASE {db}{extra}")
-    conn.close()
-    for db in (DB, DB_LATIN1):
-        c = connect(db)
-        c.cursor().execute("CREATE EXTENSION engage")
-        c.close()
+    """Create the test databases."""
+    create_databases(DB, DB_LATIN1)
 
 
 def teardown():
     """Drop the test databases."""
-    conn = connect("postgres")
-    cur = conn.cursor()
-    for db in (DB, DB_LATIN1):
-        cur.execute(f"DROP DATABASE IF EXISTS {db}")
-    conn.close()
-
-
-def render(svg_path, png_path, width, height):
-    """Render an SVG file to a PNG with headless Chromium."""
-    profile = tempfile.mkdtemp(prefix="engage-chromium-")
-    try:
-        subprocess.run(
-            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
-             f"--screenshot={png_path}", f"--window-size={width},{height}",
-             "file://" + svg_path],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
+    drop_databases(DB, DB_LATIN1)
 
 
 def check_chart(name, svg, outdir, hostile=()):
@@ -214,8 +167,8 @@ def main():
     teardown()
     if not keep:
         shutil.rmtree(outdir, ignore_errors=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    return 1 if results["failed"] else 0
 
 
 if __name__ == "__main__":
@@ -223,5 +176,5 @@ if __name__ == "__main__":
         sys.exit(main())
     except Exception as e:  # a crash counts as a failure, with the summary line
         print(f"FAIL unexpected error: {e!r}")
-        print(f"{passed} passed, {failed + 1} failed")
+        print(f"{results['passed']} passed, {results['failed'] + 1} failed")
         sys.exit(1)

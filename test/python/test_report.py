@@ -36,6 +36,8 @@ from html.parser import HTMLParser
 import psycopg2
 from PIL import Image
 
+from helpers import check, connect, create_databases, drop_databases, render, results
+
 DB = "engage_report_tests"
 DB_LATIN1 = "engage_report_tests_latin1"
 HOSTILE_APPS = {
@@ -48,52 +50,20 @@ VOID = {"meta", "link", "br", "hr", "img", "input", "col", "wbr", "source", "are
 UNKNOWN_TO_LIBXML2 = {"main", "header", "footer", "section", "figure", "svg", "rect", "text", "tspan",
                       "line", "polyline", "circle", "g", "path", "title"}
 
-passed = 0
-failed = 0
-
-
-def check(name, ok, detail=""):
-    """Record and print one check."""
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def connect(dbname):
-    """A connection in autocommit mode."""
-    conn = psycopg2.connect(dbname=dbname)
-    conn.autocommit = True
-    return conn
 
 
 def setup():
-    """Create the test databases (dropping leftovers) with the extension and data."""
-    conn = connect("postgres")
-    cur = conn.cursor()
-    for db, extra in ((DB, ""), (DB_LATIN1, " ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")):
-        cur.execute(f"DROP DATABASE IF EXISTS {db}")
-        cur.execute(f"CREATE DATABASE {db}{extra}")
-    conn.close()
+    """Create the test databases with the extension and data."""
+    create_databases(DB, DB_LATIN1)
     for db, rows in ((DB, 20000), (DB_LATIN1, 3000)):
         c = connect(db)
-        cur = c.cursor()
-        cur.execute("SET client_min_messages = warning")
-        cur.execute("CREATE EXTENSION engage")
-        cur.execute("SELECT engage.generate_xdr('public.xdr', %s, seed => 5)", (rows,))
+        c.cursor().execute("SELECT engage.generate_xdr('public.xdr', %s, seed => 5)", (rows,))
         c.close()
 
 
 def teardown():
     """Drop the test databases."""
-    conn = connect("postgres")
-    cur = conn.cursor()
-    for db in (DB, DB_LATIN1):
-        cur.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    conn.close()
+    drop_databases(DB, DB_LATIN1)
 
 
 def psql_report(dbname, run_id, path):
@@ -151,21 +121,6 @@ class Page(HTMLParser):
             self.title += data
 
 
-def render(html_path, png_path):
-    """Render an HTML file to a PNG with headless Chromium."""
-    profile = tempfile.mkdtemp(prefix="engage-chromium-")
-    try:
-        subprocess.run(
-            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--hide-scrollbars", f"--user-data-dir={profile}",
-             f"--screenshot={png_path}", "--window-size=1280,4000",
-             "file://" + html_path],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def check_report(name, html, path, outdir, hostile=(), svgs=3, top=()):
     """Every check of one report."""
     check(f"{name}: starts with <!DOCTYPE html>", html.startswith("<!DOCTYPE html>\n"), html[:40])
@@ -201,7 +156,7 @@ def check_report(name, html, path, outdir, hostile=(), svgs=3, top=()):
           r.returncode == 0 and not unexpected, (stderr if r.returncode else "\n".join(unexpected))[:500])
 
     png = os.path.join(outdir, name + ".png")
-    render(path, png)
+    render(path, png, 1280, 4000)
     if not os.path.exists(png):
         check(f"{name}: chromium renders it", False, "no PNG")
         return
@@ -292,8 +247,8 @@ def main():
         if not keep:
             shutil.rmtree(outdir, ignore_errors=True)
 
-    print(f"{passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    return 0 if results["failed"] == 0 and results["passed"] > 0 else 1
 
 
 if __name__ == "__main__":
