@@ -27,44 +27,11 @@
 
 #include "svg.h"
 #include "../unit/svg_check.h"
+#include "fuzz_arena.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_MAX_BLOCKS 256
 #define FZ_MAX_TEXTS 64
-
-/* Allocation arena of one input */
-typedef struct fz_arena
-{
-	void	   *blocks[FZ_MAX_BLOCKS];
-	int			count;
-	int			fail_at;		/* fail request number fail_at (-1 never) */
-} fz_arena;
-
-/* Allocator callback */
-static void *
-fz_alloc(void *arg, size_t size)
-{
-	fz_arena   *a = (fz_arena *) arg;
-	void	   *p;
-
-	if (a->count >= FZ_MAX_BLOCKS || a->count == a->fail_at)
-		return NULL;
-	p = malloc(size ? size : 1);
-	if (p == NULL)
-		return NULL;
-	memset(p, 0x5A, size);
-	a->blocks[a->count++] = p;
-	return p;
-}
-
-/* Free the arena */
-static void
-fz_free(fz_arena *a)
-{
-	while (a->count > 0)
-		free(a->blocks[--a->count]);
-}
 
 /* Abort with a message */
 static void

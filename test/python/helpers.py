@@ -1,7 +1,8 @@
-"""test/python/helpers.py: what the chart and report checks share.
+"""test/python/helpers.py: what the Python checks share.
 
 A check counter that prints one line per check, autocommit connections,
-test databases (one UTF8, one LATIN1 with engage installed) and rendering
+fresh test databases with engage installed (also a UTF8 and LATIN1 pair for
+the encoding checks) and rendering
 a file to PNG with headless Chromium (Debian's chromium, flags for a
 machine without network).
 
@@ -30,6 +31,18 @@ def connect(dbname):
     """A connection in autocommit mode."""
     conn = psycopg2.connect(dbname=dbname)
     conn.autocommit = True
+    return conn
+
+
+def fresh_database(db):
+    """Drop and create database db with engage installed; an autocommit connection to it."""
+    admin = connect("postgres")
+    cur = admin.cursor()
+    cur.execute(f"DROP DATABASE IF EXISTS {db}")
+    cur.execute(f"CREATE DATABASE {db}")
+    admin.close()
+    conn = connect(db)
+    conn.cursor().execute("CREATE EXTENSION engage")
     return conn
 
 

@@ -20,6 +20,8 @@ import psycopg2
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
+from helpers import fresh_database
+
 DB = "engage_analysis_tests"
 ROWS = 30000
 APPS = ["Social Media", "Google", "Email", "Youtube", "Netflix", "Gaming", "Other"]
@@ -68,16 +70,8 @@ def top10(df, value, key="msisdn"):
 
 
 def setup():
-    admin = psycopg2.connect(dbname="postgres")
-    admin.autocommit = True
-    cur = admin.cursor()
-    cur.execute("DROP DATABASE IF EXISTS %s" % DB)
-    cur.execute("CREATE DATABASE %s" % DB)
-    admin.close()
-    conn = psycopg2.connect(dbname=DB)
-    conn.autocommit = True
+    conn = fresh_database(DB)
     cur = conn.cursor()
-    cur.execute("CREATE EXTENSION engage")
     cur.execute("SELECT engage.generate_xdr('public.xdr', %s, seed => 3)", (ROWS,))
     cur.execute("SELECT engage.run_analysis()")
     run_id = cur.fetchone()[0]

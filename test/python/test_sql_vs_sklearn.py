@@ -14,10 +14,10 @@ import traceback
 
 import numpy as np
 import pandas as pd
-import psycopg2
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
+from helpers import fresh_database
 from reference import kneed_reference, simplified_silhouette
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,16 +51,8 @@ def rel(a, b):
 
 
 def setup():
-    admin = psycopg2.connect(dbname="postgres")
-    admin.autocommit = True
-    cur = admin.cursor()
-    cur.execute("DROP DATABASE IF EXISTS %s" % DB)
-    cur.execute("CREATE DATABASE %s" % DB)
-    admin.close()
-    conn = psycopg2.connect(dbname=DB)
-    conn.autocommit = True
+    conn = fresh_database(DB)
     cur = conn.cursor()
-    cur.execute("CREATE EXTENSION engage")
     cur.execute("CREATE TABLE users (msisdn float8, label int, sessions float8, "
                 "duration_ms float8, total_bytes float8)")
     with open(os.path.join(ROOT, "test/data/user_engagement_real.csv")) as f:
