@@ -319,6 +319,62 @@ engage_strerror(int status)
 	return "unknown error";
 }
 
+/* Names equal up to ASCII case. */
+int
+engage_name_equal(const char *a, const char *b)
+{
+	unsigned char ca,
+				cb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	do
+	{
+		ca = (unsigned char) *a++;
+		cb = (unsigned char) *b++;
+		if (ca >= 'A' && ca <= 'Z')
+			ca = (unsigned char) (ca - 'A' + 'a');
+		if (cb >= 'A' && cb <= 'Z')
+			cb = (unsigned char) (cb - 'A' + 'a');
+		if (ca != cb)
+			return 0;
+	} while (ca != '\0');
+	return 1;
+}
+
+/* Parse an initialisation name. */
+int
+engage_kmeans_init_parse(const char *name, engage_kmeans_init *init)
+{
+	if (name == NULL || init == NULL)
+		return ENGAGE_EINVAL_ARG;
+	if (engage_name_equal(name, "k-means++"))
+		*init = ENGAGE_INIT_KMEANSPP;
+	else if (engage_name_equal(name, "random"))
+		*init = ENGAGE_INIT_RANDOM;
+	else if (engage_name_equal(name, "given"))
+		*init = ENGAGE_INIT_USER;
+	else
+		return ENGAGE_EINVAL_INIT;
+	return ENGAGE_OK;
+}
+
+/* Name of an initialisation. */
+const char *
+engage_kmeans_init_name(engage_kmeans_init init)
+{
+	switch (init)
+	{
+		case ENGAGE_INIT_KMEANSPP:
+			return "k-means++";
+		case ENGAGE_INIT_RANDOM:
+			return "random";
+		case ENGAGE_INIT_USER:
+			return "given";
+	}
+	return NULL;
+}
+
 /* Check one row of d values (|x| <= limit); returns status, sets *col. */
 static int
 check_row(const double *x, size_t d, double limit, size_t *col)

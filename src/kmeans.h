@@ -159,6 +159,13 @@ typedef struct engage_env
 extern const char *engage_strerror(int status);
 
 /*
+ * Do two NUL-terminated names match, ignoring ASCII case (only A-Z fold to
+ * a-z; every other byte compares exactly)?  1 or 0; NULL matches nothing.
+ * The option parsers of the core use it.
+ */
+extern int	engage_name_equal(const char *a, const char *b);
+
+/*
  * Validate points: finite and |x| <= ENGAGE_MAX_ABS.  Returns ENGAGE_OK,
  * ENGAGE_ENONFINITE or ENGAGE_ERANGE (first offending row/col in env;
  * a row with both problems reports the first bad value).  Calls env->check
@@ -179,6 +186,17 @@ typedef enum engage_kmeans_init
 	ENGAGE_INIT_RANDOM = 1,		/* k distinct points chosen uniformly */
 	ENGAGE_INIT_USER = 2		/* params->init_centroids (k x d) */
 } engage_kmeans_init;
+
+/*
+ * Parse an initialisation name: "k-means++" (ENGAGE_INIT_KMEANSPP),
+ * "random" (ENGAGE_INIT_RANDOM) or "given" (ENGAGE_INIT_USER), ASCII case
+ * insensitive.  ENGAGE_EINVAL_INIT when unknown, ENGAGE_EINVAL_ARG when
+ * name or init is NULL; *init is set on ENGAGE_OK only.
+ */
+extern int	engage_kmeans_init_parse(const char *name, engage_kmeans_init *init);
+
+/* Name of an initialisation ("k-means++", "random", "given"), NULL if invalid. */
+extern const char *engage_kmeans_init_name(engage_kmeans_init init);
 
 /* Lloyd iteration strategy; both give identical results. */
 typedef enum engage_kmeans_algorithm

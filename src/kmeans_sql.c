@@ -218,13 +218,9 @@ parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, const char *fname,
 				 errmsg("%s: tol must be at least 0 and below 1, not %g",
 						fname, o->tol)));
 
-	if (pg_strcasecmp(init, "k-means++") == 0)
-		o->init = ENGAGE_INIT_KMEANSPP;
-	else if (pg_strcasecmp(init, "random") == 0)
-		o->init = ENGAGE_INIT_RANDOM;
-	else if (has_initial && pg_strcasecmp(init, "given") == 0)
-		o->init = ENGAGE_INIT_USER;
-	else
+	/* 'given' exists only for the functions that take initial_centroids */
+	if (engage_kmeans_init_parse(init, &o->init) != ENGAGE_OK ||
+		(o->init == ENGAGE_INIT_USER && !has_initial))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: unknown init value \"%s\"", fname, init),

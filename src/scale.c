@@ -25,38 +25,17 @@
 #define SC_CHUNK_END(start, n) \
 	((n) - (start) > ENGAGE_CHECK_CHUNK ? (start) + ENGAGE_CHECK_CHUNK : (n))
 
-/* ASCII lower case of one character. */
-static int
-sc_lower(int ch)
-{
-	return (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch;
-}
-
-/* ASCII case-insensitive string equality. */
-static int
-sc_equal_ci(const char *a, const char *b)
-{
-	while (*a && *b)
-	{
-		if (sc_lower((unsigned char) *a) != sc_lower((unsigned char) *b))
-			return 0;
-		a++;
-		b++;
-	}
-	return *a == '\0' && *b == '\0';
-}
-
 /* Parse a method name. */
 int
 engage_scale_method_parse(const char *name, engage_scale_method *method)
 {
 	if (name == NULL || method == NULL)
 		return ENGAGE_EINVAL_ARG;
-	if (sc_equal_ci(name, "zscore"))
+	if (engage_name_equal(name, "zscore"))
 		*method = ENGAGE_SCALE_ZSCORE;
-	else if (sc_equal_ci(name, "minmax"))
+	else if (engage_name_equal(name, "minmax"))
 		*method = ENGAGE_SCALE_MINMAX;
-	else if (sc_equal_ci(name, "none"))
+	else if (engage_name_equal(name, "none"))
 		*method = ENGAGE_SCALE_NONE;
 	else
 		return ENGAGE_EINVAL_ARG;

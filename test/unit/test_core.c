@@ -753,6 +753,100 @@ test_scale_errors(void)
 	arena_reset(&g_arena);
 }
 
+/* Option names: case folding, exact length, round trips, errors. */
+static void
+test_option_names(void)
+{
+	static const char *const bad[] = {
+		"", " zscore", "zscore ", "z-score", "zscor", "zscoree", "minmax\n",
+		"k-means", "k-means+", "k-means+++", "kmeans++", "K-MEANS++ ", "given\t",
+		"random\x80", "\xC5\x9A" "andom", "rand", "none\x01", "zscor\xC5"
+	};
+	static const char *const sep[] = {"zscore", "minmax", "none", "k-means++",
+	"random", "given"};
+	engage_kmeans_init init = ENGAGE_INIT_RANDOM;
+	engage_scale_method m = ENGAGE_SCALE_MINMAX;
+	char		buf[16];
+	size_t		i,
+				j;
+	int			v;
+
+	/* engage_name_equal: ASCII case only, whole strings, NULL never */
+	CHECK(engage_name_equal("K-Means++", "k-means++"));
+	CHECK(engage_name_equal("az", "AZ"));	/* both sides fold, A and Z too */
+	CHECK(engage_name_equal("AZ", "az"));
+	CHECK(engage_name_equal("", ""));
+	CHECK(!engage_name_equal("", "a"));
+	CHECK(!engage_name_equal("a", ""));
+	CHECK(!engage_name_equal("@", "`"));	/* 'A' - 1 and 'a' - 1 */
+	CHECK(!engage_name_equal("[", "{"));	/* 'Z' + 1 and 'z' + 1 */
+	CHECK(!engage_name_equal("\xC3\x89", "\xC3\xA9"));	/* E/e acute: exact */
+	CHECK(!engage_name_equal(NULL, "none"));
+	CHECK(!engage_name_equal("none", NULL));
+	CHECK(!engage_name_equal(NULL, NULL));
+
+	/* init: every name in every case pattern of its first letters */
+	for (v = 0; v < 3; v++)
+	{
+		const char *name = engage_kmeans_init_name((engage_kmeans_init) v);
+
+		CHECK(name != NULL);
+		if (name == NULL)
+			continue;
+		for (j = 0; j < 16; j++)
+		{
+			snprintf(buf, sizeof(buf), "%s", name);
+			for (i = 0; i < 4 && buf[i]; i++)
+				if (((j >> i) & 1) && buf[i] >= 'a' && buf[i] <= 'z')
+					buf[i] = (char) (buf[i] - 'a' + 'A');
+			init = (engage_kmeans_init) 7;
+			CHECK_EQ_INT(engage_kmeans_init_parse(buf, &init), ENGAGE_OK);
+			CHECK_EQ_INT(init, v);
+		}
+	}
+	CHECK_EQ_INT(engage_kmeans_init_parse("RANDOM", &init), ENGAGE_OK);
+	CHECK_EQ_INT(init, ENGAGE_INIT_RANDOM);
+	CHECK_EQ_INT(engage_kmeans_init_parse("Given", &init), ENGAGE_OK);
+	CHECK_EQ_INT(init, ENGAGE_INIT_USER);
+	CHECK(engage_kmeans_init_name((engage_kmeans_init) 3) == NULL);
+	CHECK(engage_kmeans_init_name((engage_kmeans_init) -1) == NULL);
+	CHECK_EQ_INT(engage_kmeans_init_parse(NULL, &init), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(engage_kmeans_init_parse("random", NULL), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(engage_scale_method_parse("none", NULL), ENGAGE_EINVAL_ARG);
+
+	/* near misses: rejected, and the output is left alone */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	{
+		init = ENGAGE_INIT_RANDOM;
+		m = ENGAGE_SCALE_MINMAX;
+		CHECK_EQ_INT(engage_kmeans_init_parse(bad[i], &init), ENGAGE_EINVAL_INIT);
+		CHECK_EQ_INT(init, ENGAGE_INIT_RANDOM);
+		CHECK_EQ_INT(engage_scale_method_parse(bad[i], &m), ENGAGE_EINVAL_ARG);
+		CHECK_EQ_INT(m, ENGAGE_SCALE_MINMAX);
+	}
+
+	/* the two vocabularies do not overlap */
+	for (i = 0; i < 3; i++)
+		CHECK_EQ_INT(engage_kmeans_init_parse(sep[i], &init), ENGAGE_EINVAL_INIT);
+	for (i = 3; i < 6; i++)
+		CHECK_EQ_INT(engage_scale_method_parse(sep[i], &m), ENGAGE_EINVAL_ARG);
+
+	/* scale names round-trip, upper case too */
+	for (v = 0; v < 3; v++)
+	{
+		const char *name = engage_scale_method_name((engage_scale_method) v);
+
+		CHECK(name != NULL);
+		if (name == NULL)
+			continue;
+		for (i = 0; name[i] && i + 1 < sizeof(buf); i++)
+			buf[i] = (char) (name[i] - 'a' + 'A');
+		buf[i] = '\0';
+		CHECK_EQ_INT(engage_scale_method_parse(buf, &m), ENGAGE_OK);
+		CHECK_EQ_INT(m, v);
+	}
+}
+
 /* ---------------------------------------------------------------------
  * K-means: parameters, errors, memory
  * ---------------------------------------------------------------------
@@ -1951,6 +2045,7 @@ static const test_case tests[] = {
 	TEST(test_scale_minmax),
 	TEST(test_scale_none_inplace),
 	TEST(test_scale_errors),
+	TEST(test_option_names),
 	TEST(test_kmeans_params),
 	TEST(test_kmeans_bad_values),
 	TEST(test_kmeans_distinct),
