@@ -39,3 +39,9 @@ test:
 
 bench:
 	bash bench/run.sh
+
+# Fuzz every libFuzzer target (test/fuzz) for FUZZ_SECONDS each
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh

@@ -69,6 +69,7 @@ run_suite() {
 
 # 2. C unit tests of the numerical core, and the core against scikit-learn
 run_suite "unit (test/unit)" make -s -C test/unit check
+run_suite "fuzz corpora replayed (test/fuzz)" make -s -C test/fuzz regress
 ENGAGE_SKIP_TIMING=1 run_suite "core vs scikit-learn (test/unit/sklearn_check.py)" \
 	$PYTHON test/unit/sklearn_check.py
 
