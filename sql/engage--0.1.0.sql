@@ -179,7 +179,9 @@ COMMENT ON FUNCTION @extschema@.xdr_rows(bigint, bigint, bigint, bigint, bigint)
 -- tuplestore stays in work_mem.  users defaults to the real TellCo ratio of
 -- 106,856 subscribers for 150,001 rows.  No SET search_path: an unqualified
 -- table_name goes to the caller's current schema, and every other name here
--- is schema-qualified.
+-- is schema-qualified, operators and types included (OPERATOR(pg_catalog.*)):
+-- an operator or type of the same name earlier in the caller's search_path,
+-- or one that matches the argument types better, is never called.
 CREATE FUNCTION @extschema@.generate_xdr(table_name text, total_rows bigint DEFAULT 150001, users bigint DEFAULT NULL, seed bigint DEFAULT 0)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
@@ -187,20 +189,20 @@ AS $$
 DECLARE
 	chunk constant bigint := 5000;
 	n_users bigint;
-	target text;
+	target pg_catalog.text;
 	inserted bigint;
 BEGIN
 	IF table_name IS NULL OR total_rows IS NULL OR seed IS NULL THEN
 		RAISE EXCEPTION 'table_name, total_rows and seed must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	IF total_rows < 1 THEN
+	IF total_rows OPERATOR(pg_catalog.<) 1::bigint THEN
 		RAISE EXCEPTION 'total_rows must be at least 1'
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = pg_catalog.format('total_rows is %s.', total_rows);
 	END IF;
 	n_users := COALESCE(users,
-		GREATEST(1, pg_catalog.round(total_rows::numeric * 106856 / 150001)::bigint));
+		GREATEST(1, pg_catalog.round((total_rows::numeric OPERATOR(pg_catalog.*) 106856::numeric) OPERATOR(pg_catalog./) 150001::numeric)::bigint));
 	-- checks users against total_rows (no rows are generated)
 	PERFORM FROM @extschema@.xdr_rows(total_rows, n_users, seed, 0, 0);
 
@@ -210,10 +212,12 @@ BEGIN
 
 	EXECUTE pg_catalog.format('CREATE TABLE %s (LIKE @extschema@.xdr)', target);
 	EXECUTE pg_catalog.format(
-		'INSERT INTO %s SELECT r.* FROM pg_catalog.generate_series(0::bigint, $1 - 1) AS c(i) '
-		'CROSS JOIN LATERAL @extschema@.xdr_rows($2, $3, $4, c.i * $5, LEAST($5, $2 - c.i * $5)) AS r',
+		'INSERT INTO %s SELECT r.* FROM pg_catalog.generate_series(0::bigint, $1 OPERATOR(pg_catalog.-) 1::bigint) AS c(i) '
+		'CROSS JOIN LATERAL @extschema@.xdr_rows($2, $3, $4, c.i OPERATOR(pg_catalog.*) $5, '
+		'LEAST($5, $2 OPERATOR(pg_catalog.-) (c.i OPERATOR(pg_catalog.*) $5))) AS r',
 		target)
-	USING (total_rows + chunk - 1) / chunk, total_rows, n_users, seed, chunk;
+	USING ((total_rows OPERATOR(pg_catalog.+) chunk) OPERATOR(pg_catalog.-) 1::bigint) OPERATOR(pg_catalog./) chunk,
+	      total_rows, n_users, seed, chunk;
 	GET DIAGNOSTICS inserted = ROW_COUNT;
 	RETURN inserted;
 END
@@ -422,22 +426,35 @@ CREATE TABLE @extschema@.result_user_engagement (
 	dl_bytes numeric,
 	ul_bytes numeric,
 	total_bytes numeric,
-	PRIMARY KEY (run_id, msisdn)
+	app_dl_bytes double precision[],
+	app_ul_bytes double precision[]
 );
 
+-- The per-user tables are written once per run (10^5 to 10^7 rows) and read
+-- a run at a time: a BRIN index on run_id finds a run's pages at a fraction
+-- of what a unique btree on (run_id, msisdn) costs to maintain.  msisdn is
+-- unique within a run by construction (GROUP BY).
+CREATE INDEX result_user_engagement_run_id_idx ON @extschema@.result_user_engagement USING brin (run_id);
+
 COMMENT ON TABLE @extschema@.result_user_engagement IS
-'Per-user engagement of each run (engagement_agg by MSISDN, rows without MSISDN left out); read it through the view engage.user_engagement';
+'Per-user engagement of each run (engagement_agg by MSISDN, rows without MSISDN left out) and the user''s traffic per application; read it through the views engage.user_engagement and engage.app_usage';
+COMMENT ON COLUMN @extschema@.result_user_engagement.app_dl_bytes IS 'DL bytes of the user per application, in the order of engage.result_app_totals.position';
+COMMENT ON COLUMN @extschema@.result_user_engagement.app_ul_bytes IS 'UL bytes of the user per application, in the order of engage.result_app_totals.position';
 
 CREATE TABLE @extschema@.result_user_cluster (
 	run_id bigint NOT NULL,
 	msisdn text NOT NULL,
 	cluster integer NOT NULL,
 	distance double precision NOT NULL,
-	PRIMARY KEY (run_id, msisdn)
+	sessions bigint NOT NULL,
+	duration_ms numeric,
+	total_bytes numeric
 );
 
+CREATE INDEX result_user_cluster_run_id_idx ON @extschema@.result_user_cluster USING brin (run_id);
+
 COMMENT ON TABLE @extschema@.result_user_cluster IS
-'K-means cluster of each user of each run; read it through the view engage.user_clusters';
+'K-means cluster of each user of each run, with the clustered metrics (so that reading a run''s clusters needs no join by MSISDN); read it through the view engage.user_clusters';
 
 CREATE TABLE @extschema@.result_cluster_stats (
 	run_id bigint NOT NULL,
@@ -470,22 +487,10 @@ CREATE TABLE @extschema@.result_top_users (
 COMMENT ON TABLE @extschema@.result_top_users IS
 'Top 10 users of each run by sessions, duration_ms and total_bytes; read it through the view engage.top_users';
 
-CREATE TABLE @extschema@.result_app_usage (
-	run_id bigint NOT NULL,
-	msisdn text NOT NULL,
-	application text NOT NULL,
-	dl_bytes numeric,
-	ul_bytes numeric,
-	total_bytes numeric,
-	PRIMARY KEY (run_id, msisdn, application)
-);
-
-COMMENT ON TABLE @extschema@.result_app_usage IS
-'Traffic of each user in each application, per run; read it through the view engage.app_usage';
-
 CREATE TABLE @extschema@.result_app_totals (
 	run_id bigint NOT NULL,
 	application text NOT NULL,
+	position integer NOT NULL,
 	rank integer NOT NULL,
 	users bigint NOT NULL,
 	dl_bytes numeric,
@@ -496,6 +501,7 @@ CREATE TABLE @extschema@.result_app_totals (
 
 COMMENT ON TABLE @extschema@.result_app_totals IS
 'Traffic of each application over all users, per run; read it through the views engage.app_totals and engage.top_apps';
+COMMENT ON COLUMN @extschema@.result_app_totals.position IS 'Index of the application in the arrays app_dl_bytes and app_ul_bytes of engage.result_user_engagement (applications in name order)';
 
 CREATE TABLE @extschema@.result_top_users_per_app (
 	run_id bigint NOT NULL,
@@ -528,6 +534,7 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN CASE
+	WHEN cluster < 1 OR cluster > k THEN NULL
 	WHEN k = 2 THEN (ARRAY['low engagement', 'high engagement'])[cluster]
 	WHEN k = 3 THEN (ARRAY['low engagement', 'medium engagement', 'high engagement'])[cluster]
 	WHEN k = 5 THEN (ARRAY['very low engagement', 'low engagement', 'medium engagement',
@@ -536,7 +543,7 @@ RETURN CASE
 END;
 
 COMMENT ON FUNCTION @extschema@.cluster_label(integer, integer) IS
-'Plain-words label of cluster 1..k of an engagement clustering (numbered by ascending centroid norm): low / medium / high engagement for k = 3, low / high for k = 2, very low .. very high for k = 5, otherwise "engagement level c of k"';
+'Plain-words label of cluster 1..k of an engagement clustering (numbered by ascending centroid norm): low / medium / high engagement for k = 3, low / high for k = 2, very low .. very high for k = 5, otherwise "engagement level c of k"; NULL when cluster is not in 1..k';
 
 -- How a cluster's average compares with the overall average, in words.
 CREATE FUNCTION @extschema@.compare_to_average(value numeric, average numeric)
@@ -544,7 +551,8 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN CASE
-	WHEN value IS NULL OR average IS NULL THEN 'unknown against'
+	WHEN value IS NULL OR average IS NULL OR value = 'NaN' OR average = 'NaN'
+	     OR abs(value) = 'Infinity' OR abs(average) = 'Infinity' THEN 'unknown against'
 	WHEN average = 0 THEN CASE WHEN value = 0 THEN 'equal to' ELSE 'above' END
 	WHEN value < 0.5 * average THEN 'far below'
 	WHEN value < 0.9 * average THEN 'below'
@@ -554,7 +562,7 @@ RETURN CASE
 END;
 
 COMMENT ON FUNCTION @extschema@.compare_to_average(numeric, numeric) IS
-'Words comparing a value with an average, as used in the cluster descriptions: far below (< 0.5x), below (< 0.9x), close to (0.9x to 1.1x), above (up to 2x), far above';
+'Words comparing a value with an average, as used in the cluster descriptions: far below (< 0.5x), below (< 0.9x), close to (0.9x to 1.1x), above (up to 2x), far above; "unknown against" when either is NULL, NaN or infinite';
 
 -- Progress of run_analysis: a NOTICE with the step and its duration when
 -- engage.progress is on; returns the time the next step starts.
@@ -604,6 +612,10 @@ DECLARE
 	app_sums text := '';
 	app_values text := '';
 	app_tops text := '';
+	app_arrays text := '';
+	app_arrays_ul text := '';
+	app_totals text := '';
+	saved_nestloop text;
 	app_cols text := '';
 	src text;
 	points text;
@@ -666,22 +678,34 @@ BEGIN
 	-- A failure from here on rolls back this block's rows (a subtransaction),
 	-- is logged in engage.run and reported as a WARNING; the call returns NULL.
 	BEGIN
-		-- 1. Per-user engagement and application usage, in one scan of the
-		-- source: rows without MSISDN form the NULL group, counted and left out.
+		-- 1. Per-user engagement, application usage and totals, top users, in
+		-- one scan of the source: rows without MSISDN form the NULL group,
+		-- counted and left out.  Per user and application, DL and UL are float8
+		-- sums (exact below 2^53 bytes); the application totals add them up
+		-- exactly with engagement_agg.  Top 10s by ORDER BY ... LIMIT 10 (a
+		-- bounded heap sort), ranked afterwards; numeric conversions only for
+		-- the rows kept (float8 -> numeric costs about a microsecond).
 		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
 		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
 			n_apps := n_apps + 1;
 			app_sums := app_sums || format(', sum(s.%I) AS a%s_dl, sum(s.%I) AS a%s_ul',
 			                               app.dl, n_apps, app.ul, n_apps);
 			app_cols := app_cols || format(', a.a%s_dl, a.a%s_ul', n_apps, n_apps);
+			app_arrays := app_arrays || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('u.a%s_dl', n_apps);
+			app_arrays_ul := app_arrays_ul || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('u.a%s_ul', n_apps);
+			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('@extschema@.engagement_agg(NULL::double precision, u.a%1$s_dl, u.a%1$s_ul) AS t%1$s, '
+				          'count(*) FILTER (WHERE COALESCE(u.a%1$s_dl, 0) + COALESCE(u.a%1$s_ul, 0) > 0) AS t%1$s_users',
+				          n_apps);
 			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
-				|| format('(%L, g.a%s_dl::numeric, g.a%s_ul::numeric)', app.name, n_apps, n_apps);
+				|| format('(%L, %s, (t.t%s).dl_bytes, (t.t%s).ul_bytes, t.t%s_users)', app.name, n_apps, n_apps, n_apps, n_apps);
 			app_tops := app_tops || CASE WHEN n_apps > 1 THEN ' UNION ALL ' ELSE '' END
-				|| format('(SELECT %L AS application, row_number() OVER (ORDER BY x.total DESC, x.m) AS rank, '
-				          'x.msisdn, x.total FROM (SELECT g.m, g.msisdn, '
-				          'COALESCE(g.a%s_dl::numeric, 0) + COALESCE(g.a%s_ul::numeric, 0) AS total '
-				          'FROM users g WHERE g.a%s_dl IS NOT NULL OR g.a%s_ul IS NOT NULL) x ORDER BY 2 LIMIT 10)',
-				          app.name, n_apps, n_apps, n_apps, n_apps);
+				|| format('(SELECT %L AS application, u.m, u.msisdn, u.a%s_dl AS dl, u.a%s_ul AS ul '
+				          'FROM users u WHERE u.a%s_dl IS NOT NULL OR u.a%s_ul IS NOT NULL '
+				          'ORDER BY COALESCE(u.a%s_dl, 0) + COALESCE(u.a%s_ul, 0) DESC, u.m LIMIT 10)',
+				          app.name, n_apps, n_apps, n_apps, n_apps, n_apps, n_apps);
 		END LOOP;
 
 		EXECUTE format($q$
@@ -697,64 +721,73 @@ BEGIN
 				WHERE a.m IS NOT NULL
 			), ins_users AS (
 				INSERT INTO @extschema@.result_user_engagement
-				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
+				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, %9$s
 				FROM users u
 			), ins_top AS (
 				INSERT INTO @extschema@.result_top_users
-				SELECT $1, t.metric, t.rank, t.msisdn, t.value
-				FROM ((SELECT 'sessions' AS metric, row_number() OVER (ORDER BY u.sessions DESC, u.m) AS rank,
-				              u.msisdn, u.sessions::numeric AS value
-				       FROM users u ORDER BY 2 LIMIT 10)
+				SELECT $1, t.metric, row_number() OVER (PARTITION BY t.metric ORDER BY t.value DESC, t.m),
+				       t.msisdn, t.value
+				FROM ((SELECT 'sessions' AS metric, u.m, u.msisdn, u.sessions::numeric AS value
+				       FROM users u ORDER BY u.sessions DESC, u.m LIMIT 10)
 				      UNION ALL
-				      (SELECT 'duration_ms', row_number() OVER (ORDER BY u.duration_ms DESC, u.m),
-				              u.msisdn, u.duration_ms
-				       FROM users u WHERE u.duration_ms IS NOT NULL ORDER BY 2 LIMIT 10)
+				      (SELECT 'duration_ms', u.m, u.msisdn, u.duration_ms
+				       FROM users u WHERE u.duration_ms IS NOT NULL ORDER BY u.duration_ms DESC, u.m LIMIT 10)
 				      UNION ALL
-				      (SELECT 'total_bytes', row_number() OVER (ORDER BY u.total_bytes DESC, u.m),
-				              u.msisdn, u.total_bytes
-				       FROM users u WHERE u.total_bytes IS NOT NULL ORDER BY 2 LIMIT 10)) t
+				      (SELECT 'total_bytes', u.m, u.msisdn, u.total_bytes
+				       FROM users u WHERE u.total_bytes IS NOT NULL ORDER BY u.total_bytes DESC, u.m LIMIT 10)) t
 			)%7$s
 			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
 			       count(*) FILTER (WHERE a.m IS NOT NULL)
 			FROM agg a
 			$q$,
 			msisdn_column, duration_column, dl_column, ul_column, app_sums, src,
-			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_apps AS (
-				INSERT INTO @extschema@.result_app_usage
-				SELECT $1, g.msisdn, v.application, v.dl, v.ul,
-				       CASE WHEN v.dl IS NULL AND v.ul IS NULL THEN NULL
-				            ELSE COALESCE(v.dl, 0) + COALESCE(v.ul, 0) END
-				FROM users g CROSS JOIN LATERAL (VALUES %1$s) AS v(application, dl, ul)
+			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
+				INSERT INTO @extschema@.result_app_totals
+				SELECT $1, v.application, v.position,
+				       row_number() OVER (ORDER BY v.total DESC NULLS LAST, v.application),
+				       v.users, v.dl, v.ul, v.total
+				FROM (SELECT %1$s FROM users u) t
+				CROSS JOIN LATERAL (VALUES %2$s) AS w(application, position, dl, ul, users)
+				CROSS JOIN LATERAL (SELECT w.application, w.position, w.dl, w.ul, w.users,
+				                           CASE WHEN w.dl IS NULL AND w.ul IS NULL THEN NULL
+				                                ELSE COALESCE(w.dl, 0) + COALESCE(w.ul, 0) END AS total) v
 			), ins_app_tops AS (
 				INSERT INTO @extschema@.result_top_users_per_app
-				SELECT $1, t.application, t.rank, t.msisdn, t.total
-				FROM (%2$s) t
-			)$q$, app_values, app_tops) END, app_cols)
+				SELECT $1, t.application,
+				       row_number() OVER (PARTITION BY t.application ORDER BY t.total DESC, t.m),
+				       t.msisdn, t.total
+				FROM (SELECT x.application, x.m, x.msisdn,
+				             COALESCE(x.dl::numeric, 0) + COALESCE(x.ul::numeric, 0) AS total
+				      FROM (%3$s) x) t
+			)$q$, app_totals, app_values, app_tops) END,
+			app_cols,
+			CASE WHEN n_apps = 0 THEN 'NULL, NULL'
+			     ELSE format('ARRAY[%s]::double precision[], ARRAY[%s]::double precision[]', app_arrays, app_arrays_ul) END)
 		INTO n_rows, n_nosub, n_users
 		USING run;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users', n_rows, n_nosub, n_users), t);
-		-- Fresh statistics for the joins below (the tables may have been empty
-		-- or much smaller when last analysed: nested loops over 10^5 rows).
-		-- Only the owner of the tables may analyse them.
-		IF pg_has_role((SELECT c.relowner FROM pg_class c
-		                WHERE c.oid = '@extschema@.result_user_engagement'::regclass), 'USAGE') THEN
-			ANALYZE @extschema@.result_user_engagement, @extschema@.result_app_usage;
-		END IF;
 
-		-- 2. K-means on the z-scored (sessions, duration, traffic) of the users
+		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
+		-- users, cluster statistics, labels and descriptions (the clusters
+		-- joined with the users' rows of this run, stored in one statement)
 		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
 		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
-		INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance)
-		SELECT run, c.key, c.cluster, c.distance
-		FROM @extschema@.kmeans_cluster(points, run_analysis.k, seed => run_analysis.seed) AS c;
-		IF pg_has_role((SELECT c.relowner FROM pg_class c
-		                WHERE c.oid = '@extschema@.result_user_cluster'::regclass), 'USAGE') THEN
-			ANALYZE @extschema@.result_user_cluster;
-		END IF;
-		t := @extschema@.analysis_progress(run, format('K-means, k = %s', run_analysis.k), t);
-
-		-- 3. Cluster statistics, labels and descriptions
-		WITH cen AS (
+		-- The rows just written have no statistics yet (ANALYZE would need the
+		-- tables' owner): a nested loop over two 10^5-row inputs would be
+		-- quadratic, so this statement is planned without nested loops.
+		saved_nestloop := current_setting('enable_nestloop');
+		PERFORM set_config('enable_nestloop', 'off', true);
+		WITH uc AS MATERIALIZED (
+			SELECT c.key, c.cluster, c.distance
+			FROM @extschema@.kmeans_cluster(points, run_analysis.k, seed => run_analysis.seed) AS c
+		), joined AS MATERIALIZED (
+			SELECT uc.key, uc.cluster, uc.distance, u.sessions, u.duration_ms, u.total_bytes
+			FROM uc
+			JOIN @extschema@.result_user_engagement u ON u.run_id = run AND u.msisdn = uc.key
+		), ins_uc AS (
+			INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance, sessions, duration_ms, total_bytes)
+			SELECT run, j.key, j.cluster, j.distance, j.sessions, j.duration_ms, j.total_bytes FROM joined j
+		), cen AS (
 			SELECT c.cluster, c.centroid, c.centroid_normalized, c.inertia, c.total_inertia
 			FROM @extschema@.kmeans_centroids(points, run_analysis.k, seed => run_analysis.seed) AS c
 		), overall AS (
@@ -762,14 +795,12 @@ BEGIN
 			       avg(u.total_bytes) AS total_bytes
 			FROM @extschema@.result_user_engagement u WHERE u.run_id = run
 		), stats AS (
-			SELECT uc.cluster, count(*) AS users,
+			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
 			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum
-			FROM @extschema@.result_user_cluster uc
-			JOIN @extschema@.result_user_engagement u ON u.run_id = uc.run_id AND u.msisdn = uc.msisdn
-			WHERE uc.run_id = run
-			GROUP BY uc.cluster
+			FROM joined u
+			GROUP BY u.cluster
 		)
 		INSERT INTO @extschema@.result_cluster_stats
 		SELECT run, s.cluster, @extschema@.cluster_label(s.cluster, run_analysis.k),
@@ -783,20 +814,10 @@ BEGIN
 		       s.b_min, s.b_max, s.b_avg, s.b_sum,
 		       c.centroid, c.centroid_normalized, c.inertia
 		FROM stats s JOIN cen c ON c.cluster = s.cluster CROSS JOIN overall o;
-		t := @extschema@.analysis_progress(run, 'cluster statistics', t);
+		PERFORM set_config('enable_nestloop', saved_nestloop, true);
+		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
-		-- 4. Application totals (over the users' rows) and their ranking
-		INSERT INTO @extschema@.result_app_totals
-		SELECT run, a.application,
-		       row_number() OVER (ORDER BY sum(a.total_bytes) DESC NULLS LAST, a.application),
-		       count(*) FILTER (WHERE a.total_bytes > 0),
-		       sum(a.dl_bytes), sum(a.ul_bytes), sum(a.total_bytes)
-		FROM @extschema@.result_app_usage a
-		WHERE a.run_id = run
-		GROUP BY a.application;
-		t := @extschema@.analysis_progress(run, 'application totals', t);
-
-		-- 5. The elbow curve, k = 1..k_max (at most the number of users)
+		-- 3. The elbow curve, k = 1..k_max (at most the number of users)
 		IF run_analysis.k_max > 0 THEN
 			INSERT INTO @extschema@.result_elbow
 			SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow
@@ -807,7 +828,7 @@ BEGIN
 			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none')), t);
 		END IF;
 
-		-- 6. Done: log, and keep only the last keep_runs successful runs
+		-- 4. Done: log, and keep only the last keep_runs successful runs
 		SELECT sum(c.inertia) INTO total_inertia
 		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
 		UPDATE @extschema@.run r
@@ -823,7 +844,6 @@ BEGIN
 			DELETE FROM @extschema@.result_user_cluster x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_cluster_stats x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_top_users x WHERE x.run_id = ANY (pruned);
-			DELETE FROM @extschema@.result_app_usage x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_app_totals x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_top_users_per_app x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
@@ -875,9 +895,8 @@ COMMENT ON COLUMN @extschema@.user_engagement.total_bytes IS 'dl_bytes + ul_byte
 
 CREATE VIEW @extschema@.user_clusters AS
 SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
-       u.sessions, u.duration_ms, u.total_bytes
+       c.sessions, c.duration_ms, c.total_bytes
 FROM @extschema@.result_user_cluster c
-JOIN @extschema@.result_user_engagement u ON u.run_id = c.run_id AND u.msisdn = c.msisdn
 JOIN @extschema@.result_cluster_stats s ON s.run_id = c.run_id AND s.cluster = c.cluster
 WHERE c.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
 
@@ -915,9 +934,14 @@ COMMENT ON COLUMN @extschema@.top_users.metric IS 'sessions, duration_ms or tota
 COMMENT ON COLUMN @extschema@.top_users.rank IS '1..10, distinct';
 
 CREATE VIEW @extschema@.app_usage AS
-SELECT a.run_id, a.msisdn, a.application, a.dl_bytes, a.ul_bytes, a.total_bytes
-FROM @extschema@.result_app_usage a
-WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+SELECT u.run_id, u.msisdn, a.application, x.dl_bytes, x.ul_bytes,
+       CASE WHEN x.dl_bytes IS NULL AND x.ul_bytes IS NULL THEN NULL
+            ELSE COALESCE(x.dl_bytes, 0) + COALESCE(x.ul_bytes, 0) END AS total_bytes
+FROM @extschema@.result_user_engagement u
+JOIN @extschema@.result_app_totals a ON a.run_id = u.run_id
+CROSS JOIN LATERAL (SELECT u.app_dl_bytes[a.position]::numeric AS dl_bytes,
+                           u.app_ul_bytes[a.position]::numeric AS ul_bytes) x
+WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
 
 COMMENT ON VIEW @extschema@.app_usage IS
 'Traffic of each subscriber in each application in the latest successful run: sums of the application''s DL and UL columns over the subscriber''s rows';
@@ -966,7 +990,6 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_user_engagement',
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_user_cluster', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_cluster_stats', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_app_usage', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_app_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users_per_app', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_elbow', '');
@@ -1127,7 +1150,10 @@ RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 RETURN CASE
+	WHEN bytes = 'NaN' OR abs(bytes) = 'Infinity' THEN bytes::text || ' B'
 	WHEN abs(bytes) < 999.5 THEN to_char(round(bytes), 'FM990') || ' B'
+	-- past 999,999,999,999,999,999,999.9 YB: scientific notation
+	WHEN abs(bytes) >= 999999999999999999999.95e24 THEN btrim(to_char(bytes, '9.9EEEE')) || ' B'
 	ELSE (SELECT to_char(round(bytes / 1000::numeric ^ p.e, 1), 'FM999,999,999,999,999,999,990.0') || ' '
 	             || (ARRAY['kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'])[p.e]
 	      -- the prefix of the value rounded to 4 digits: 999,950 B is 1.0 MB, not 1000.0 kB
@@ -1135,7 +1161,7 @@ RETURN CASE
 END;
 
 COMMENT ON FUNCTION @extschema@.format_bytes(numeric) IS
-'Bytes with an SI prefix and one decimal (1 kB = 1,000 bytes): 512 B, 1.2 kB, 345.6 MB, 8.6 TB; used by report_html';
+'Bytes with an SI prefix and one decimal (1 kB = 1,000 bytes): 512 B, 1.2 kB, 345.6 MB, 8.6 TB (NaN B and Infinity B for those, scientific notation past 10^45 bytes); used by report_html';
 
 -- The report reads the run's rows from the result_* tables by run_id, so a
 -- kept older run can be reported too.  Every text from the data goes

@@ -50,6 +50,8 @@ FROM xdr x CROSS JOIN LATERAL (VALUES
   ('Gaming', x."Gaming DL (Bytes)", x."Gaming UL (Bytes)"),
   ('Other', x."Other DL (Bytes)", x."Other UL (Bytes)")) AS a(application, dl, ul)
 WHERE x."MSISDN/Number" IS NOT NULL GROUP BY 1, 2;
+-- statistics for the joins below, as autovacuum would gather them
+ANALYZE ref_users, ref_apps, engage.result_user_engagement, engage.result_user_cluster;
 
 -- user_engagement: the same users and sums (differences in either direction)
 SELECT count(*) AS users, (SELECT count(*) FROM engage.user_engagement) AS view_users FROM ref_users;
@@ -203,7 +205,7 @@ SELECT count(*) AS elbow_rows FROM engage.elbow;
 SELECT engage.run_analysis(k_max => 0, keep_runs => 2) IS NOT NULL AS ok;
 SELECT run_id, status FROM engage.run ORDER BY run_id;
 SELECT run_id, count(*) FROM engage.result_user_engagement GROUP BY 1 ORDER BY 1;
-SELECT run_id, count(*) FROM engage.result_app_usage GROUP BY 1 ORDER BY 1;
+SELECT run_id, count(*) FROM engage.result_app_totals GROUP BY 1 ORDER BY 1;
 
 -- Bad input: errors, and no run logged
 \set VERBOSITY terse

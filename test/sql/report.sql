@@ -2,7 +2,7 @@
 -- An empty run log, so that the run ids start at 1 whatever the tests
 -- before this one ran.
 TRUNCATE engage.run, engage.result_user_engagement, engage.result_user_cluster,
-         engage.result_cluster_stats, engage.result_top_users, engage.result_app_usage,
+         engage.result_cluster_stats, engage.result_top_users,
          engage.result_app_totals, engage.result_top_users_per_app, engage.result_elbow
          RESTART IDENTITY;
 SET client_min_messages = warning;
