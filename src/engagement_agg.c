@@ -234,7 +234,8 @@ engagement_add_numeric(int64 *slots, int m, Numeric x)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("value %s of %s is out of range for engagement_agg",
-							digits, measure_names[m]),
+							strlen(digits) > 30 ? numeric_out_sci(ipart, 6) : digits,
+							measure_names[m]),
 					 errdetail("Each value must be below 2^64."),
 					 errhint("Such a value is a faulty measure: filter it out or set it to NULL.")));
 	}
@@ -497,6 +498,22 @@ engage_engagement_final(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = tupdesc;
 		MemoryContextSwitchTo(oldcontext);
 	}
+
+	/* a state made by the aggregate: counts >= 0, fractional sums finite */
+	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
+	{
+		double		frac;
+
+		memcpy(&frac, &slots[ES_FRAC(m)], sizeof(double));
+		if (!(frac >= 0.0 && frac < TWO_POW_64))
+			break;
+	}
+	if (m < ENGAGEMENT_NMEASURES || slots[ES_ROWS] < 0 || slots[ES_NULLS] < 0 ||
+		slots[ES_REJECTED] < 0 || (present & ~INT64CONST(7)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid engagement_agg state"),
+				 errdetail("The counts must not be negative and the fractional sums must be finite.")));
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum(slots[ES_ROWS]);

@@ -762,6 +762,19 @@ model_array(HeapTupleHeader model, const char *name, int ndim, int *dims)
 						name, ndim)));
 	for (i = 0; i < ndim; i++)
 		dims[i] = ARR_DIMS(arr)[i];
+	/* a model made by kmeans_model has finite values and no zero scale */
+	for (i = 0; i < ArrayGetNItems(ndim, dims); i++)
+	{
+		double		v = ((double *) ARR_DATA_PTR(arr))[i];
+
+		if (!isfinite(v) ||
+			(strcmp(name, "centroids_normalized") == 0 && fabs(v) > ENGAGE_MAX_ABS_CENTROID) ||
+			(strcmp(name, "scale") == 0 && v == 0.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("kmeans_predict: the model's %s has an invalid element %g", name, v),
+					 errhint("Use a model made by engage.kmeans_model.")));
+	}
 	return (double *) ARR_DATA_PTR(arr);
 }
 
@@ -836,7 +849,8 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	if (rc == ENGAGE_ENONFINITE || rc == ENGAGE_ERANGE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("kmeans_predict: feature %zu is not finite", env.error_col + 1)));
+				 errmsg("kmeans_predict: feature %zu is %s", env.error_col + 1,
+						rc == ENGAGE_ERANGE ? "too large (|x| > 1e100 once normalised)" : "not finite")));
 	if (rc != ENGAGE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -942,6 +956,7 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(perk);
 		kd.env.alloc_arg = perk;
+		o.k = k;				/* for the messages of core_error */
 		fit_kmeans(&o, &kd, k, NULL, &res);
 		/* one more start: the previous k's clustering, its worst cluster split */
 		if (have_split)

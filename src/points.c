@@ -20,6 +20,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -29,6 +30,7 @@
 #include "tcop/dest.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -102,8 +104,15 @@ feature_to_double(Datum value, Oid typid)
 		case FLOAT8OID:
 			return DatumGetFloat8(value);
 		case NUMERICOID:
-			return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-													  value));
+			{
+				double		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+																   value));
+
+				/* a finite numeric beyond double precision is too large, not infinite */
+				if (isinf(x) && !numeric_is_inf(DatumGetNumeric(value)))
+					x = copysign(DBL_MAX, x);
+				return x;
+			}
 		default:
 			elog(ERROR, "unexpected feature type %u", typid);
 	}
@@ -345,6 +354,9 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 	SPIPlanPtr	plan;
 	List	   *sources;
 	SPIExecuteOptions options;
+	CachedPlanSource *source;
+	Query	   *parsed;
+	int			nestlevel;
 	int			rc;
 	int			j;
 	int64		i;
@@ -374,11 +386,34 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the points query must be one SELECT", fname),
 				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
+	/* nor a SELECT that writes (WITH ... INSERT) or locks rows (FOR UPDATE) */
+	source = (CachedPlanSource *) linitial(sources);
+	parsed = list_length(source->query_list) == 1 ?
+		linitial_node(Query, source->query_list) : NULL;
+	if (parsed != NULL && (parsed->hasModifyingCTE || parsed->rowMarks != NIL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the points query must be one SELECT", fname),
+				 errdetail(parsed->hasModifyingCTE ?
+						   "Its WITH clause changes data." :
+						   "It locks rows (FOR UPDATE or FOR SHARE)."),
+				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
 
 	memset(&options, 0, sizeof(options));
 	options.read_only = true;
 	options.dest = &r.pub;
+
+	/*
+	 * Run it in read-only mode (transaction_read_only, restored on return or
+	 * error, as a function's SET clause is), so that functions it calls
+	 * cannot change data either: "cannot execute INSERT in a read-only
+	 * transaction".
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	rc = SPI_execute_plan_extended(plan, &options);
+	AtEOXact_GUC(true, nestlevel);
 	/* with a DestNone receiver SPI reports a SELECT as SPI_OK_UTILITY */
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
 		elog(ERROR, "%s: the points query failed: %s", fname, SPI_result_code_string(rc));
