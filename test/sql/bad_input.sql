@@ -1,0 +1,427 @@
+-- bad_input: a numbered catalogue of bad inputs to every SQL-callable object
+-- of engage.  Each case either fails with a clear message and the right
+-- SQLSTATE (never XX000, the code of an internal error), or gives a
+-- documented result, shown and checked.  The server survives them all: its
+-- start time is the same at the end, and the session still works.
+SET extra_float_digits = 0;
+CREATE TEMP TABLE server_start AS SELECT pg_postmaster_start_time() AS t;
+
+-- try(n, what, query [, then]): runs query (its first column of the first row
+-- is the result) and, when it succeeds, the query then (a check of what the
+-- first did, in a new snapshot); returns the SQLSTATE and message of an
+-- error, or "= result".  Every case is recorded once (n is a primary key).
+CREATE TEMP TABLE outcome (n integer PRIMARY KEY, what text NOT NULL, sqlstate text);
+CREATE FUNCTION pg_temp.try(n integer, what text, q text, then_q text DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	r text;
+	r2 text;
+	st text;
+	msg text;
+BEGIN
+	BEGIN
+		EXECUTE q INTO r;
+		IF then_q IS NOT NULL THEN
+			EXECUTE then_q INTO r2;
+			r := coalesce(r, 'NULL') || ' | ' || coalesce(r2, 'NULL');
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+	END;
+	INSERT INTO outcome VALUES (n, what, st);
+	IF st IS NOT NULL THEN
+		RETURN st || ' ' || msg;
+	END IF;
+	RETURN '= ' || coalesce(r, 'NULL');
+END
+$$;
+
+-- Points: two groups and one far away; a table with no rows; the writes that
+-- points queries must never make go to log and seq
+CREATE TABLE bi_pts (id int, a float8, b float8);
+INSERT INTO bi_pts VALUES (1, 0, 0), (2, 0, 1), (3, 1, 0), (4, 10, 10), (5, 10, 11), (6, 11, 10), (7, 50, 50);
+CREATE TABLE bi_empty (id int, a float8, b float8);
+CREATE TABLE bi_text (id int, a text, b float8);
+INSERT INTO bi_text VALUES (1, 'x', 1), (2, 'y', 2);
+CREATE TABLE bi_log (x int);
+CREATE SEQUENCE bi_seq;
+CREATE FUNCTION bi_writer(i int) RETURNS int LANGUAGE plpgsql VOLATILE AS
+$$ BEGIN INSERT INTO bi_log VALUES (i); RETURN i; END $$;
+CREATE FUNCTION bi_ddl(i int) RETURNS int LANGUAGE plpgsql VOLATILE AS
+$$ BEGIN EXECUTE 'CREATE TABLE bi_made_by_ddl (x int)'; RETURN i; END $$;
+-- a forged aggregate state: 2^128 - 1 in the duration sum
+CREATE TEMP TABLE forged AS
+SELECT '{0,0,0,1,-1,-1,0,0,0,0,0,0,0}'::bigint[] AS full_sum;
+
+-- 1. engagement_agg, for each argument type
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(1, 'float8: NULL, NaN, +-Infinity, negative are skipped and counted',
+ $$SELECT engage.engagement_agg(x, x, x)::text FROM (VALUES (NULL::float8), ('NaN'), ('Infinity'), ('-Infinity'), (-1)) v(x)$$),
+(2, 'float8: 1e308',
+ $$SELECT engage.engagement_agg(x, 1, 1)::text FROM (VALUES (1e308::float8)) v(x)$$),
+(3, 'float8: 2^64, the first value out of range',
+ $$SELECT engage.engagement_agg(1, x, 1)::text FROM (VALUES (18446744073709551616::float8)) v(x)$$),
+(4, 'float8: the largest value below 2^64 sums exactly',
+ $$SELECT engage.engagement_agg(1, 1, x)::text FROM (VALUES (18446744073709549568::float8), (18446744073709549568)) v(x)$$),
+(5, 'bigint: extremes (negative skipped)',
+ $$SELECT engage.engagement_agg(x, x, x)::text FROM (VALUES (9223372036854775807::bigint), (9223372036854775807), (-9223372036854775808), (NULL)) v(x)$$),
+(6, 'numeric: NULL, NaN, +-Infinity, negative are skipped and counted',
+ $$SELECT engage.engagement_agg(x, x, x)::text FROM (VALUES (NULL::numeric), ('NaN'), ('Infinity'), ('-Infinity'), (-0.5)) v(x)$$),
+(7, 'numeric: 1e308 (the message stays short)',
+ $$SELECT engage.engagement_agg(x, 0, 0)::text FROM (VALUES (1e308::numeric)) v(x)$$),
+(8, 'numeric: 2^64 - 1 plus a fraction, three times (sum past 2^64)',
+ $$SELECT engage.engagement_agg(x, x, x)::text FROM (VALUES (18446744073709551615.5::numeric), (18446744073709551615.5), (18446744073709551615.5)) v(x)$$),
+(9, 'numeric: 1e-400 (the fraction is a float8 sum)',
+ $$SELECT engage.engagement_agg(x, x, x)::text FROM (VALUES (1e-400::numeric)) v(x)$$),
+(10, 'no rows',
+ $$SELECT engage.engagement_agg(a, a, a)::text FROM bi_empty$$),
+(11, 'one row, every measure NULL',
+ $$SELECT engage.engagement_agg(NULL::bigint, NULL, NULL)::text$$),
+(12, 'text arguments',
+ $$SELECT engage.engagement_agg(a, a, a)::text FROM bi_text$$),
+(13, 'a sum past 2^128 (transition function on a full state)',
+ $$SELECT engage.engagement_accum(full_sum, 1::float8, NULL, NULL)::text FROM forged$$),
+(14, 'a sum past 2^128 (combine function)',
+ $$SELECT engage.engagement_combine(full_sum, full_sum)::text FROM forged$$),
+(15, 'a total (DL + UL) past 2^128 is still exact',
+ $$SELECT engage.engagement_final('{1,0,0,7,-1,-1,-1,-1,-1,-1,0,0,0}')::text$$),
+(16, 'state of the wrong length',
+ $$SELECT engage.engagement_accum('{1,2}'::bigint[], 1::float8, 2, 3)::text$$),
+(17, 'state with a NULL',
+ $$SELECT engage.engagement_accum('{0,0,0,0,0,0,0,0,0,0,0,0,NULL}'::bigint[], 1::numeric, 2, 3)::text$$),
+(18, 'forged state: fractional sums NaN',
+ $$SELECT engage.engagement_final('{0,0,0,7,0,0,0,0,0,0,9221120237041090560,9221120237041090560,9221120237041090560}')::text$$),
+(19, 'forged state: negative session count',
+ $$SELECT engage.engagement_final('{-1,0,0,0,0,0,0,0,0,0,0,0,0}')::text$$),
+(20, 'final function on NULL (strict)',
+ $$SELECT engage.engagement_final(NULL)::text$$)
+) AS c(n, what, q);
+
+-- 2. The xDR generator
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(21, 'xdr_rows: NULL argument (strict: no rows)',
+ $$SELECT count(*) FROM engage.xdr_rows(10, 5, NULL, 0, 10)$$, NULL),
+(22, 'xdr_rows: negative n',
+ $$SELECT count(*) FROM engage.xdr_rows(10, 5, 0, 0, -1)$$, NULL),
+(23, 'xdr_rows: slice past the end',
+ $$SELECT count(*) FROM engage.xdr_rows(10, 5, 0, 9, 2)$$, NULL),
+(24, 'xdr_rows: first_row + n overflows bigint',
+ $$SELECT count(*) FROM engage.xdr_rows(10, 5, 0, 9223372036854775807, 9223372036854775807)$$, NULL),
+(25, 'xdr_rows: no users',
+ $$SELECT count(*) FROM engage.xdr_rows(10, 0, 0, 0, 1)$$, NULL),
+(26, 'xdr_rows: more users than rows',
+ $$SELECT count(*) FROM engage.xdr_rows(10, 11, 0, 0, 1)$$, NULL),
+(27, 'xdr_rows: bigint extremes',
+ $$SELECT count(*) FROM engage.xdr_rows(9223372036854775807, 9223372036854775807, -9223372036854775808, 9223372036854775805, 2)$$, NULL),
+(28, 'generate_xdr: NULL table name',
+ $$SELECT engage.generate_xdr(NULL, 10)$$, NULL),
+(29, 'generate_xdr: NULL total_rows',
+ $$SELECT engage.generate_xdr('bi_g', NULL)$$, NULL),
+(30, 'generate_xdr: NULL seed',
+ $$SELECT engage.generate_xdr('bi_g', 10, seed => NULL)$$, NULL),
+(31, 'generate_xdr: NULL users (the TellCo ratio: 7 of 10)',
+ $$SELECT engage.generate_xdr('bi_g', 10, NULL, 3)$$, $$SELECT count(DISTINCT "MSISDN/Number") || ' users' FROM bi_g$$),
+(32, 'generate_xdr: zero rows',
+ $$SELECT engage.generate_xdr('bi_g', 0)$$, NULL),
+(33, 'generate_xdr: empty name',
+ $$SELECT engage.generate_xdr('', 10)$$, NULL),
+(34, 'generate_xdr: SQL in the name',
+ $$SELECT engage.generate_xdr('bi_g; DROP TABLE bi_pts', 10)$$, NULL),
+(35, 'generate_xdr: unterminated quoted name',
+ $$SELECT engage.generate_xdr('"bi_g', 10)$$, NULL),
+(36, 'generate_xdr: too many dotted names',
+ $$SELECT engage.generate_xdr('a.b.c.d', 10)$$, NULL),
+(37, 'generate_xdr: existing table',
+ $$SELECT engage.generate_xdr('bi_pts', 10)$$, NULL),
+(38, 'generate_xdr: a name that needs quoting, with a quote in it',
+ $$SELECT engage.generate_xdr('"My ""xDR"""', 200, 60, 7)$$,
+ $$SELECT count(*) FROM "My ""xDR"""$$)
+) AS c(n, what, q, then_q);
+
+-- 3. Clustering: arguments and options (kmeans_cluster; the other
+-- functions share the code)
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(39, 'points NULL', $$SELECT count(*) FROM engage.kmeans_cluster(NULL)$$),
+(40, 'k NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', NULL)$$),
+(41, 'normalization NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, NULL)$$),
+(42, 'n_init NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, n_init => NULL)$$),
+(43, 'max_iter NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, max_iter => NULL)$$),
+(44, 'tol NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, tol => NULL)$$),
+(45, 'seed NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, seed => NULL)$$),
+(46, 'init NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, init => NULL)$$),
+(47, 'k = 0', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 0)$$),
+(48, 'k negative', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', -2147483648)$$),
+(49, 'k = 10001', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 10001)$$),
+(50, 'k above the number of points', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 8)$$),
+(51, 'n_init = 0', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, n_init => 0)$$),
+(52, 'n_init = 1001', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, n_init => 1001)$$),
+(53, 'max_iter = 0', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, max_iter => 0)$$),
+(54, 'max_iter = 100001', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, max_iter => 100001)$$),
+(55, 'tol negative', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, tol => -1e-9)$$),
+(56, 'tol NaN', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, tol => 'NaN')$$),
+(57, 'tol Infinity', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, tol => 'Infinity')$$),
+(58, 'tol = 1', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, tol => 1)$$),
+(59, 'unknown normalization', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, 'l2')$$),
+(60, 'unknown init', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 3, init => 'kmeans++')$$),
+(61, 'init given without centroids', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, init => 'given')$$),
+(62, 'centroids without init given', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{{0,0},{1,1}}')$$),
+(63, 'centroids 3 x 2 for k = 2', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, init => 'given', initial_centroids => '{{0,0},{1,1},{2,2}}')$$),
+(64, 'centroids one-dimensional', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, init => 'given', initial_centroids => '{0,0,1,1}')$$),
+(65, 'centroids with NaN', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, init => 'given', initial_centroids => '{{0,NaN},{1,1}}')$$),
+(66, 'centroids with NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, init => 'given', initial_centroids => '{{0,NULL},{1,1}}')$$),
+(67, 'centroids with 1e308', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, 'none', init => 'given', initial_centroids => '{{0,1e308},{1,1}}')$$),
+(68, 'two identical centroids (an empty cluster is refilled)',
+ $$SELECT string_agg(size::text, ',' ORDER BY cluster) FROM engage.kmeans_centroids('SELECT id, a, b FROM bi_pts', 2, init => 'given', initial_centroids => '{{0,0},{0,0}}')$$)
+) AS c(n, what, q);
+
+-- 4. Clustering: the points query
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(69, 'no rows', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_empty', 1)$$),
+(70, 'one row, k = 1', $$SELECT string_agg(key || ' ' || cluster || ' ' || distance, ',') FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts WHERE id = 7', 1)$$),
+(71, 'does not parse', $$SELECT count(*) FROM engage.kmeans_cluster('SELEC id, a FROM bi_pts', 1)$$),
+(72, 'empty text', $$SELECT count(*) FROM engage.kmeans_cluster('', 1)$$),
+(73, 'two statements', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a FROM bi_pts; SELECT id, a FROM bi_pts', 1)$$),
+(74, 'no such table', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a FROM bi_nosuch', 1)$$),
+(75, 'a parameter', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT $1, 1', 1)$$),
+(76, 'no columns', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT FROM bi_pts', 1)$$),
+(77, 'one column', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id FROM bi_pts', 1)$$),
+(78, 'text feature', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_text', 1)$$),
+(79, 'timestamptz feature', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, now() FROM bi_pts', 1)$$),
+(80, 'integer[] features', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, ARRAY[1, 2] FROM bi_pts', 1)$$),
+(81, 'float8[] and another column', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, ARRAY[a, b], a FROM bi_pts', 1)$$),
+(82, 'ragged arrays', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, CASE WHEN id = 3 THEN ARRAY[a] ELSE ARRAY[a, b] END FROM bi_pts ORDER BY id', 1)$$),
+(83, 'two-dimensional array', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, ARRAY[[a, b]] FROM bi_pts WHERE id = 1', 1)$$),
+(84, 'empty array', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, ''{}''::float8[] FROM bi_pts WHERE id = 1', 1)$$),
+(85, 'array holding a NULL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, ARRAY[a, NULL] FROM bi_pts WHERE id = 1', 1)$$),
+(86, 'NULL array', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, NULL::float8[] FROM bi_pts WHERE id = 1', 1)$$),
+(87, 'array holding NaN', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, ARRAY[a, ''NaN''] FROM bi_pts WHERE id = 1', 1)$$),
+(88, 'NULL key', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT NULL::int, a, b FROM bi_pts', 1)$$),
+(89, 'NULL feature', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, NULLIF(a, 0) AS a, b FROM bi_pts WHERE id = 2', 1)$$),
+(90, 'NaN feature', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, CASE WHEN id = 2 THEN ''NaN'' ELSE a END AS a, b FROM bi_pts', 1)$$),
+(91, 'Infinity feature', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, CASE WHEN id = 5 THEN ''Infinity'' ELSE b END AS b FROM bi_pts', 1)$$),
+(92, '-Infinity feature', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, CASE WHEN id = 2 THEN ''-Infinity'' ELSE a END AS a, b FROM bi_pts', 1)$$),
+(93, 'feature 1e308', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, CASE WHEN id = 2 THEN 1e308 ELSE a END AS a, b FROM bi_pts', 1)$$),
+(94, 'numeric feature 1e400 (beyond double precision)', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, CASE WHEN id = 4 THEN 1e400 ELSE a::numeric END AS a, b FROM bi_pts', 1)$$),
+(95, 'numeric feature NaN', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, CASE WHEN id = 4 THEN ''NaN''::numeric ELSE b::numeric END AS b FROM bi_pts', 1)$$),
+(96, 'query raises its own error', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a / 0 FROM bi_pts', 1)$$),
+(97, 'negative and tiny features are fine', $$SELECT string_agg(key || ':' || cluster, ',' ORDER BY key) FROM engage.kmeans_cluster('SELECT id, -a * 1e-300, -b FROM bi_pts', 3)$$),
+(98, 'identical points, k = 2', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, 1, 1 FROM bi_pts', 2)$$),
+(99, 'identical points, k = 1', $$SELECT string_agg(DISTINCT cluster || ' ' || distance, ',') FROM engage.kmeans_cluster('SELECT id, 1, 1 FROM bi_pts', 1)$$),
+(100, 'more clusters than distinct points', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, id % 2, 0 FROM bi_pts', 3)$$),
+(101, 'zero-variance feature', $$SELECT string_agg(key || ':' || cluster, ',' ORDER BY key) FROM engage.kmeans_cluster('SELECT id, a, 5 FROM bi_pts', 3)$$),
+(102, 'duplicate keys: every row is a point', $$SELECT count(*) || ' points, ' || count(DISTINCT key) || ' key, clusters ' || string_agg(DISTINCT cluster::text, ',') FROM engage.kmeans_cluster('SELECT 1, a, b FROM bi_pts', 3)$$)
+) AS c(n, what, q);
+
+-- 5. Clustering: points queries that change data are refused; nothing is written
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(103, 'INSERT', $$SELECT count(*) FROM engage.kmeans_cluster('INSERT INTO bi_log VALUES (1) RETURNING x, x', 1)$$),
+(104, 'duplicate feature names', $$SELECT features::text FROM engage.kmeans_centroids('SELECT id, a, a FROM bi_pts', 2) LIMIT 1$$),
+(105, 'UPDATE', $$SELECT count(*) FROM engage.kmeans_cluster('UPDATE bi_pts SET a = a RETURNING id, a', 1)$$),
+(106, 'DELETE', $$SELECT count(*) FROM engage.kmeans_cluster('DELETE FROM bi_pts RETURNING id, a', 1)$$),
+(107, 'CREATE TABLE AS', $$SELECT count(*) FROM engage.kmeans_cluster('CREATE TABLE bi_t2 AS SELECT id, a FROM bi_pts', 1)$$),
+(108, 'SELECT INTO', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a INTO bi_t3 FROM bi_pts', 1)$$),
+(109, 'DROP TABLE', $$SELECT count(*) FROM engage.kmeans_cluster('DROP TABLE bi_log', 1)$$),
+(110, 'WITH ... INSERT', $$SELECT count(*) FROM engage.kmeans_cluster('WITH w AS (INSERT INTO bi_log VALUES (1) RETURNING x) SELECT x, x FROM w', 1)$$),
+(111, 'WITH ... DELETE, then SELECT', $$SELECT count(*) FROM engage.kmeans_cluster('WITH w AS (DELETE FROM bi_pts RETURNING id) SELECT id, a FROM bi_pts', 1)$$),
+(112, 'SELECT calling a function that writes', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, bi_writer(id) FROM bi_pts', 1)$$),
+(113, 'SELECT calling a function that runs DDL', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, bi_ddl(id) FROM bi_pts', 1)$$),
+(114, 'SELECT calling nextval()', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, nextval(''bi_seq'') FROM bi_pts', 1)$$),
+(115, 'SELECT ... FOR UPDATE', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a FROM bi_pts FOR UPDATE', 1)$$),
+(116, 'EXPLAIN ANALYZE DELETE', $$SELECT count(*) FROM engage.kmeans_cluster('EXPLAIN ANALYZE DELETE FROM bi_pts', 1)$$),
+(117, 'COPY', $$SELECT count(*) FROM engage.kmeans_cluster('COPY bi_pts TO STDOUT', 1)$$),
+(118, 'SET', $$SELECT count(*) FROM engage.kmeans_cluster('SET work_mem = 64', 1)$$),
+(119, 'transaction control', $$SELECT count(*) FROM engage.kmeans_cluster('COMMIT', 1)$$)
+) AS c(n, what, q);
+SELECT (SELECT count(*) FROM bi_log) AS rows_written, (SELECT count(*) FROM bi_pts) AS points_kept,
+       to_regclass('bi_made_by_ddl') AS ddl_table, to_regclass('bi_t2') AS ctas_table,
+       (SELECT is_called FROM bi_seq) AS sequence_used, current_setting('transaction_read_only') AS read_only;
+
+-- 6. elbow_inertia, scaling_params, normalize_points, kmeans_model, kmeans_predict
+CREATE TABLE bi_model AS SELECT engage.kmeans_model('SELECT id, a, b FROM bi_pts', 2) AS model;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(120, 'elbow: points NULL', $$SELECT count(*) FROM engage.elbow_inertia(NULL)$$),
+(121, 'elbow: k_min NULL', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', NULL)$$),
+(122, 'elbow: k_max NULL', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, NULL)$$),
+(123, 'elbow: k_min = 0', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 0, 3)$$),
+(124, 'elbow: k_max < k_min', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 3, 2)$$),
+(125, 'elbow: k_max above the points', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, 8)$$),
+(126, 'elbow: k_max = 10001', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, 10001)$$),
+(127, 'elbow: init given', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', init => 'given')$$),
+(128, 'elbow: identical points, k_max = 2 (the message names k)', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, 1, 1 FROM bi_pts', 1, 2)$$),
+(129, 'elbow: a single k has no elbow', $$SELECT string_agg(k || ' ' || inertia || ' ' || coalesce(silhouette::text, 'NULL') || ' ' || is_elbow, ',') FROM engage.elbow_inertia('SELECT id, 1, 1 FROM bi_pts', 1, 1)$$),
+(130, 'scaling_params: points NULL', $$SELECT count(*) FROM engage.scaling_params(NULL)$$),
+(131, 'scaling_params: normalization NULL', $$SELECT count(*) FROM engage.scaling_params('SELECT id, a FROM bi_pts', NULL)$$),
+(132, 'scaling_params: unknown normalization', $$SELECT count(*) FROM engage.scaling_params('SELECT id, a FROM bi_pts', 'robust')$$),
+(133, 'scaling_params: constant features', $$SELECT string_agg(normalization || ' ' || mean || ' ' || std || ' ' || scale || ' ' || shift, ',' ORDER BY normalization) FROM (SELECT * FROM engage.scaling_params('SELECT id, -3 FROM bi_pts', 'zscore') UNION ALL SELECT * FROM engage.scaling_params('SELECT id, -3 FROM bi_pts', 'minmax')) s$$),
+(134, 'normalize_points: features at +-1e100', $$SELECT string_agg(features::text, ' ' ORDER BY key) FROM engage.normalize_points('SELECT id, CASE WHEN id = 1 THEN 1e100 ELSE -1e100 END FROM bi_pts', 'minmax')$$),
+(135, 'normalize_points: subnormal feature', $$SELECT string_agg(features::text, ' ' ORDER BY key) FROM engage.normalize_points('SELECT id, CASE WHEN id = 1 THEN 1e-320 ELSE 0 END FROM bi_pts', 'minmax')$$),
+(136, 'normalize_points: one column', $$SELECT count(*) FROM engage.normalize_points('SELECT id FROM bi_pts')$$),
+(137, 'kmeans_model: points NULL', $$SELECT engage.kmeans_model(NULL)::text$$),
+(138, 'kmeans_model: k above the points', $$SELECT engage.kmeans_model('SELECT id, a, b FROM bi_pts', 10)::text$$),
+(139, 'kmeans_predict: model NULL', $$SELECT engage.kmeans_predict(NULL, '{1,2}')$$),
+(140, 'kmeans_predict: features NULL', $$SELECT engage.kmeans_predict(model, NULL) FROM bi_model$$),
+(141, 'kmeans_predict: a NULL feature', $$SELECT engage.kmeans_predict(model, '{1,NULL}') FROM bi_model$$),
+(142, 'kmeans_predict: too few features', $$SELECT engage.kmeans_predict(model, '{1}') FROM bi_model$$),
+(143, 'kmeans_predict: two-dimensional features', $$SELECT engage.kmeans_predict(model, '{{1,2}}') FROM bi_model$$),
+(144, 'kmeans_predict: empty features', $$SELECT engage.kmeans_predict(model, '{}') FROM bi_model$$),
+(145, 'kmeans_predict: NaN feature', $$SELECT engage.kmeans_predict(model, '{1,NaN}') FROM bi_model$$),
+(146, 'kmeans_predict: -Infinity feature', $$SELECT engage.kmeans_predict(model, '{-Infinity,1}') FROM bi_model$$),
+(147, 'kmeans_predict: feature 1e308', $$SELECT engage.kmeans_predict(model, '{1,1e308}') FROM bi_model$$),
+(148, 'kmeans_predict: negative features are fine', $$SELECT engage.kmeans_predict(model, '{-5,-5}') FROM bi_model$$),
+(149, 'kmeans_predict: model of NULLs', $$SELECT engage.kmeans_predict(ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), '{1}')$$),
+(150, 'kmeans_predict: model with a zero scale', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{0}', '{0}', '{{1}}', '{{1}}', '{1}', 0, 1, true, 1), '{1}')$$),
+(151, 'kmeans_predict: model with a NaN centroid', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{1}', '{0}', '{{1}}', '{{NaN},{1}}', '{1}', 0, 1, true, 1), '{1}')$$),
+(152, 'kmeans_predict: model with an unknown normalization', $$SELECT engage.kmeans_predict(ROW('{a}', 'l2', '{1}', '{0}', '{{1}}', '{{1}}', '{1}', 0, 1, true, 1), '{1}')$$),
+(153, 'kmeans_predict: model with scale and shift of different lengths', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{1,2}', '{0}', '{{1}}', '{{1}}', '{1}', 0, 1, true, 1), '{1}')$$),
+(154, 'kmeans_predict: model with one-dimensional centroids', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{1}', '{0}', '{{1}}', '{1}', '{1}', 0, 1, true, 1), '{1}')$$)
+) AS c(n, what, q);
+
+-- 7. Charts, escaping, formatting and labels
+SELECT engage.xml_escape('load the library');	-- engage's settings exist from here on
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(155, 'xml_escape: NULL (strict)', $$SELECT engage.xml_escape(NULL)$$),
+(156, 'xml_escape: markup and control characters', $$SELECT engage.xml_escape(E'<a href="x">&\'\x01</a>')$$),
+(157, 'bar chart: labels NULL', $$SELECT engage.svg_bar_chart(NULL, '{1}', 't')$$),
+(158, 'bar chart: values NULL', $$SELECT engage.svg_bar_chart('{a}', NULL, 't')$$),
+(159, 'bar chart: title NULL', $$SELECT engage.svg_bar_chart('{a}', '{1}', NULL)$$),
+(160, 'bar chart: NULL optional texts are left out', $$SELECT engage.svg_bar_chart('{a}', '{1}', 't', NULL, NULL, NULL) = engage.svg_bar_chart('{a}', '{1}', 't')$$),
+(161, 'bar chart: empty arrays', $$SELECT engage.svg_bar_chart('{}', '{}', 't')$$),
+(162, 'bar chart: lengths differ', $$SELECT engage.svg_bar_chart('{a,b}', '{1}', 't')$$),
+(163, 'bar chart: two-dimensional', $$SELECT engage.svg_bar_chart('{{a},{b}}', '{{1},{2}}', 't')$$),
+(164, 'bar chart: NULL label', $$SELECT engage.svg_bar_chart('{a,NULL}', '{1,2}', 't')$$),
+(165, 'bar chart: NULL value', $$SELECT engage.svg_bar_chart('{a,b}', '{1,NULL}', 't')$$),
+(166, 'bar chart: NaN', $$SELECT engage.svg_bar_chart('{a,b}', '{1,NaN}', 't')$$),
+(167, 'bar chart: -Infinity', $$SELECT engage.svg_bar_chart('{a,b}', '{-Infinity,1}', 't')$$),
+(168, 'bar chart: 1e308', $$SELECT engage.svg_bar_chart('{a,b}', '{1,1e308}', 't')$$),
+(169, 'bar chart: 1001 bars', $$SELECT engage.svg_bar_chart(array_fill('a'::text, ARRAY[1001]), array_fill(1::float8, ARRAY[1001]), 't')$$),
+(170, 'bar chart: all zero, negative, +-1e300 (documented: drawn)', $$SELECT string_agg((engage.svg_bar_chart('{a,b}', v, 't') LIKE '<?xml%</svg>' || E'\n')::text, ',') FROM (VALUES ('{0,0}'::float8[]), ('{-1,-2}'), ('{1e300,-1e300}')) x(v)$$),
+(171, 'line chart: x NULL', $$SELECT engage.svg_line_chart(NULL, '{1}', 't')$$),
+(172, 'line chart: y NULL', $$SELECT engage.svg_line_chart('{1}', NULL, 't')$$),
+(173, 'line chart: title NULL', $$SELECT engage.svg_line_chart('{1}', '{1}', NULL)$$),
+(174, 'line chart: empty', $$SELECT engage.svg_line_chart('{}', '{}', 't')$$),
+(175, 'line chart: lengths differ', $$SELECT engage.svg_line_chart('{1,2}', '{1}', 't')$$),
+(176, 'line chart: NaN x', $$SELECT engage.svg_line_chart('{1,NaN}', '{1,2}', 't')$$),
+(177, 'line chart: Infinity y', $$SELECT engage.svg_line_chart('{1,2}', '{1,Infinity}', 't')$$),
+(178, 'line chart: mark_x NaN', $$SELECT engage.svg_line_chart('{1,2}', '{1,2}', 't', mark_x => 'NaN')$$),
+(179, 'line chart: mark_x 1e308', $$SELECT engage.svg_line_chart('{1,2}', '{1,2}', 't', mark_x => 1e308)$$),
+(180, 'line chart: 10001 points', $$SELECT engage.svg_line_chart(array_fill(1::float8, ARRAY[10001]), array_fill(1::float8, ARRAY[10001]), 't')$$),
+(181, 'line chart: mark_label without mark_x is left out', $$SELECT position('lonely' IN engage.svg_line_chart('{1,2}', '{1,2}', 't', mark_label => 'lonely'))$$),
+(182, 'cluster chart: sizes NULL', $$SELECT engage.svg_cluster_chart('{a}', NULL, '{m}', '{{1}}', 't')$$),
+(183, 'cluster chart: labels NULL', $$SELECT engage.svg_cluster_chart(NULL, '{1}', '{m}', '{{1}}', 't')$$),
+(184, 'cluster chart: metrics NULL', $$SELECT engage.svg_cluster_chart('{a}', '{1}', NULL, '{{1}}', 't')$$),
+(185, 'cluster chart: title NULL', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{m}', '{{1}}', NULL)$$),
+(186, 'cluster chart: profile NULL', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{m}', NULL, 't')$$),
+(187, 'cluster chart: profile one-dimensional', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{m}', '{1}', 't')$$),
+(188, 'cluster chart: profile of the wrong shape', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{m}', '{{1,2}}', 't')$$),
+(189, 'cluster chart: profile three-dimensional', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{m}', '{{{1}}}', 't')$$),
+(190, 'cluster chart: negative size', $$SELECT engage.svg_cluster_chart('{a}', '{-1}', '{m}', '{{1}}', 't')$$),
+(191, 'cluster chart: NaN in profile', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{m}', '{{NaN}}', 't')$$),
+(192, 'cluster chart: NULL metric name', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{NULL}', '{{1}}', 't')$$),
+(193, 'cluster chart: no metrics', $$SELECT engage.svg_cluster_chart('{a}', '{1}', '{}', '{}', 't')$$),
+(194, 'cluster chart: 51 clusters', $$SELECT engage.svg_cluster_chart(array_fill('a'::text, ARRAY[51]), array_fill(1::bigint, ARRAY[51]), '{m}', array_fill(1::float8, ARRAY[51, 1]), 't')$$),
+(195, 'cluster chart: empty clusters and huge sizes (documented: drawn)', $$SELECT string_agg((engage.svg_cluster_chart('{a,b}', s, '{m}', '{{0},{0}}', 't') LIKE '<?xml%</svg>' || E'\n')::text, ',') FROM (VALUES ('{0,0}'::bigint[]), ('{9223372036854775807,9223372036854775807}')) x(s)$$),
+(196, 'format_bytes: NULL (strict)', $$SELECT engage.format_bytes(NULL)$$),
+(197, 'format_bytes: NaN and +-Infinity', $$SELECT concat_ws(', ', engage.format_bytes('NaN'), engage.format_bytes('Infinity'), engage.format_bytes('-Infinity'))$$),
+(198, 'format_bytes: 1e308, -1e45, negative, tiny', $$SELECT concat_ws(', ', engage.format_bytes(1e308), engage.format_bytes(-1e45), engage.format_bytes(-2e6), engage.format_bytes(1e-9))$$),
+(199, 'cluster_label: out of 1..k, k < 1, NULL', $$SELECT concat_ws(', ', coalesce(engage.cluster_label(0, 3), 'NULL'), coalesce(engage.cluster_label(4, 3), 'NULL'), coalesce(engage.cluster_label(1, 0), 'NULL'), coalesce(engage.cluster_label(-1, -1), 'NULL'), coalesce(engage.cluster_label(NULL, 3), 'NULL'), engage.cluster_label(7, 7))$$),
+(200, 'compare_to_average: NULL, NaN, Infinity, zero average', $$SELECT concat_ws(', ', engage.compare_to_average(NULL, 1), engage.compare_to_average('NaN', 1), engage.compare_to_average(1, 'NaN'), engage.compare_to_average('Infinity', 1), engage.compare_to_average(1, '-Infinity'), engage.compare_to_average(1, 0), engage.compare_to_average(0, 0))$$),
+(201, 'engage.threads = 0', $$SELECT set_config('engage.threads', '0', true)$$),
+(202, 'engage.max_memory too small for the points', $$SELECT count(*) FROM (SELECT set_config('engage.max_memory', '1MB', true) AS m) s, LATERAL engage.kmeans_cluster('SELECT i, ' || (SELECT string_agg('i * ' || j, ', ') FROM generate_series(1, 30) j) || ' FROM generate_series(1, 5000) i' || left(s.m, 0), 2)$$),
+(203, 'engage.progress = banana', $$SELECT set_config('engage.progress', 'banana', true)$$)
+) AS c(n, what, q);
+
+-- 8. The whole analysis, the report and scheduling.  A failed run returns
+-- NULL with a WARNING (hidden here) and is logged with its SQLSTATE, shown
+-- after the "|".  An empty run log first, so that the run ids start at 1.
+DO $$
+BEGIN
+	EXECUTE (SELECT 'TRUNCATE ' || string_agg(c.oid::regclass::text, ', ') || ' RESTART IDENTITY'
+	         FROM pg_class c WHERE c.relnamespace = 'engage'::regnamespace AND c.relkind = 'r');
+END
+$$;
+CREATE TABLE bi_xdr_empty (LIKE engage.xdr);
+CREATE TABLE bi_xdr_one (LIKE engage.xdr);
+INSERT INTO bi_xdr_one ("MSISDN/Number", "Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)") VALUES (1, 1000, 10, 10);
+CREATE TABLE bi_xdr_nosub (LIKE engage.xdr);
+INSERT INTO bi_xdr_nosub ("MSISDN/Number", "Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")
+SELECT NULL, i, i, i FROM generate_series(1, 20) i;
+CREATE TABLE bi_xdr_same (LIKE engage.xdr);	-- 20 users with the same engagement
+INSERT INTO bi_xdr_same ("MSISDN/Number", "Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")
+SELECT i, 1000, 10, 10 FROM generate_series(1, 20) i;
+CREATE TABLE bi_xdr_bad AS SELECT * FROM "My ""xDR""";
+UPDATE bi_xdr_bad SET "Dur. (ms)" = 'NaN' WHERE "Bearer Id" IN (SELECT "Bearer Id" FROM bi_xdr_bad ORDER BY 1 LIMIT 10);
+CREATE TABLE bi_xdr_huge AS SELECT * FROM "My ""xDR""";
+UPDATE bi_xdr_huge SET "Dur. (ms)" = 1e308;
+CREATE TABLE bi_xdr_text AS SELECT * FROM "My ""xDR""";
+ALTER TABLE bi_xdr_text ALTER "Dur. (ms)" TYPE text;
+ALTER TABLE "My ""xDR""" RENAME "MSISDN/Number" TO "sub""scriber";
+CREATE VIEW bi_last_run AS
+SELECT status || coalesce(' ' || sqlstate, '') AS run FROM engage.run ORDER BY run_id DESC LIMIT 1;
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(204, 'source NULL', $$SELECT engage.run_analysis(NULL)$$, NULL),
+(205, 'k NULL', $$SELECT engage.run_analysis('bi_xdr_one', NULL)$$, NULL),
+(206, 'seed NULL', $$SELECT engage.run_analysis('bi_xdr_one', seed => NULL)$$, NULL),
+(207, 'k_max NULL', $$SELECT engage.run_analysis('bi_xdr_one', k_max => NULL)$$, NULL),
+(208, 'msisdn_column NULL', $$SELECT engage.run_analysis('bi_xdr_one', msisdn_column => NULL)$$, NULL),
+(209, 'duration_column NULL', $$SELECT engage.run_analysis('bi_xdr_one', duration_column => NULL)$$, NULL),
+(210, 'dl_column NULL', $$SELECT engage.run_analysis('bi_xdr_one', dl_column => NULL)$$, NULL),
+(211, 'ul_column NULL', $$SELECT engage.run_analysis('bi_xdr_one', ul_column => NULL)$$, NULL),
+(212, 'applications NULL', $$SELECT engage.run_analysis('bi_xdr_one', applications => NULL)$$, NULL),
+(213, 'keep_runs NULL', $$SELECT engage.run_analysis('bi_xdr_one', keep_runs => NULL)$$, NULL),
+(214, 'k = 0', $$SELECT engage.run_analysis('bi_xdr_one', 0)$$, NULL),
+(215, 'k = 10001', $$SELECT engage.run_analysis('bi_xdr_one', 10001)$$, NULL),
+(216, 'k_max negative', $$SELECT engage.run_analysis('bi_xdr_one', k_max => -1)$$, NULL),
+(217, 'keep_runs = 0', $$SELECT engage.run_analysis('bi_xdr_one', keep_runs => 0)$$, NULL),
+(218, 'applications an array', $$SELECT engage.run_analysis('bi_xdr_one', applications => '[]')$$, NULL),
+(219, 'applications with one column', $$SELECT engage.run_analysis('bi_xdr_one', applications => '{"a": ["x"]}')$$, NULL),
+(220, 'applications with numbers', $$SELECT engage.run_analysis('bi_xdr_one', applications => '{"a": [1, 2]}')$$, NULL),
+(221, 'no such table', $$SELECT engage.run_analysis('bi_nosuch')$$, NULL),
+(222, 'not an xDR table', $$SELECT engage.run_analysis('bi_pts') IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(223, 'empty table', $$SELECT engage.run_analysis('bi_xdr_empty') IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(224, 'no row with a subscriber', $$SELECT engage.run_analysis('bi_xdr_nosub', 1, k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(225, 'one row, k = 3', $$SELECT engage.run_analysis('bi_xdr_one') IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(226, 'one row, k = 1, k_max = 1', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 1) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(227, 'identical users, k = 3', $$SELECT engage.run_analysis('bi_xdr_same', k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(228, 'a column that does not exist', $$SELECT engage.run_analysis('bi_xdr_one', duration_column => 'no such column', k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(229, 'a text duration column', $$SELECT engage.run_analysis('bi_xdr_text', k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(230, 'a duration of 1e308', $$SELECT engage.run_analysis('bi_xdr_huge', k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(231, 'NaN durations are skipped', $$SELECT engage.run_analysis('bi_xdr_bad', k_max => 2) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(232, 'SQL in an application column name', $$SELECT engage.run_analysis('bi_xdr_one', k => 1, k_max => 0, applications => '{"x": ["Gaming DL (Bytes)", "x\"; DROP TABLE bi_pts; --"]}') IS NULL$$, $$SELECT run || ', bi_pts has ' || (SELECT count(*) FROM bi_pts) || ' rows' FROM bi_last_run$$),
+(233, 'names that need quoting: table My "xDR", columns sub"scriber and Dur. (ms)',
+ $$SELECT engage.run_analysis('"My ""xDR"""', msisdn_column => 'sub"scriber', k_max => 2) IS NULL$$,
+ $$SELECT l.run || ', users ' || (r.users = (SELECT count(DISTINCT "sub""scriber") FROM "My ""xDR""")) || ', source ' || r.source FROM bi_last_run l, engage.latest_run r$$),
+(234, 'report_html: a run that does not exist', $$SELECT engage.report_html(-1)$$, NULL),
+(235, 'report_html: a failed run', $$SELECT engage.report_html((SELECT max(run_id) FROM engage.run WHERE status = 'failed'))$$, NULL),
+(236, 'report_html: NULL is the latest successful run (its quoted name escaped)', $$SELECT position('<title>User engagement report: public.&quot;My &quot;&quot;xDR&quot;&quot;&quot;, run ' IN engage.report_html(NULL)) > 0$$, NULL),
+(237, 'schedule_refresh: schedule NULL', $$SELECT engage.schedule_refresh(NULL, 'bi_xdr_one')$$, NULL),
+(238, 'schedule_refresh: source NULL', $$SELECT engage.schedule_refresh('0 3 * * *', NULL)$$, NULL),
+(239, 'schedule_refresh: empty schedule', $$SELECT engage.schedule_refresh(' ', 'bi_xdr_one')$$, NULL),
+(240, 'schedule_refresh: k = 0', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_one', k => 0)$$, NULL),
+(241, 'schedule_refresh: empty job name', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_one', job_name => '')$$, NULL),
+(242, 'schedule_refresh without pg_cron', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_one')$$, NULL),
+(243, 'unschedule_refresh: job name NULL', $$SELECT engage.unschedule_refresh(NULL)$$, NULL),
+(244, 'unschedule_refresh without pg_cron', $$SELECT engage.unschedule_refresh()$$, NULL),
+(245, 'cron_database: caller NULL (internal)', $$SELECT engage.cron_database(NULL)$$, NULL),
+(246, 'analysis_progress: NULL arguments (internal; progress off)', $$SELECT engage.analysis_progress(NULL, NULL, NULL) IS NOT NULL$$, NULL)
+) AS c(n, what, q, then_q);
+RESET client_min_messages;
+
+-- The catalogue: every case recorded once, numbered 1..n, and none is an
+-- internal error
+SELECT count(*) AS cases, max(n) AS last_number,
+       count(*) FILTER (WHERE sqlstate IS NOT NULL) AS errors,
+       count(*) FILTER (WHERE sqlstate IS NULL) AS documented_results,
+       count(DISTINCT sqlstate) AS sqlstates,
+       count(*) FILTER (WHERE sqlstate = 'XX000') AS internal_errors
+FROM outcome;
+SELECT sqlstate, count(*) FROM outcome WHERE sqlstate IS NOT NULL GROUP BY 1 ORDER BY 1;
+
+-- The server did not restart, and this session still works
+SELECT t = pg_postmaster_start_time() AS same_server, 1 + 1 AS still_working FROM server_start;
+
+DROP VIEW bi_last_run;
+DROP TABLE bi_pts, bi_empty, bi_text, bi_log, bi_xdr_empty, bi_xdr_one, bi_xdr_nosub, bi_xdr_same,
+           bi_xdr_bad, bi_xdr_huge, bi_xdr_text, "My ""xDR""", bi_model, bi_g;
+DROP SEQUENCE bi_seq;
+DROP FUNCTION bi_writer(int), bi_ddl(int);
