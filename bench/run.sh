@@ -2,7 +2,7 @@
 # bench/run.sh: engage's benchmarks, one command, engage and its competitor
 # side by side in the same run.
 #
-# Usage: bash bench/run.sh [engagement_agg] ...
+# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] ...
 #   (no argument: every benchmark)
 #
 # Sets up like the demo (packages, build, install), starts a private cluster
@@ -37,7 +37,7 @@ CREATE EXTENSION engage;
 SQL
 
 mkdir -p "$ENGAGE_ROOT/bench/results"
-benches=${*:-engagement_agg}
+benches=${*:-engagement_agg kmeans analysis}
 for b in $benches; do
 	log "benchmark $b"
 	$PYTHON "$ENGAGE_ROOT/bench/$b.py" | tee "$ENGAGE_ROOT/bench/results/$b.md"

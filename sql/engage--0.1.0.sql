@@ -768,7 +768,9 @@ BEGIN
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users', n_rows, n_nosub, n_users), t);
 
 		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
-		-- users, cluster statistics, labels and descriptions (the clusters
+		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
+		-- whatever the row order; a tolerance would stop a few users short of
+		-- it, at a point that depends on the start), cluster statistics, labels and descriptions (the clusters
 		-- joined with the users' rows of this run, stored in one statement)
 		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
 		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
@@ -779,7 +781,7 @@ BEGIN
 		PERFORM set_config('enable_nestloop', 'off', true);
 		WITH uc AS MATERIALIZED (
 			SELECT c.key, c.cluster, c.distance
-			FROM @extschema@.kmeans_cluster(points, run_analysis.k, seed => run_analysis.seed) AS c
+			FROM @extschema@.kmeans_cluster(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS c
 		), joined AS MATERIALIZED (
 			SELECT uc.key, uc.cluster, uc.distance, u.sessions, u.duration_ms, u.total_bytes
 			FROM uc
@@ -789,7 +791,7 @@ BEGIN
 			SELECT run, j.key, j.cluster, j.distance, j.sessions, j.duration_ms, j.total_bytes FROM joined j
 		), cen AS (
 			SELECT c.cluster, c.centroid, c.centroid_normalized, c.inertia, c.total_inertia
-			FROM @extschema@.kmeans_centroids(points, run_analysis.k, seed => run_analysis.seed) AS c
+			FROM @extschema@.kmeans_centroids(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS c
 		), overall AS (
 			SELECT count(*) AS users, avg(u.sessions) AS sessions, avg(u.duration_ms) AS duration_ms,
 			       avg(u.total_bytes) AS total_bytes

@@ -79,19 +79,20 @@ SELECT (SELECT count(*) FROM ref) AS ref_rows, (SELECT count(*) FROM engage.top_
 SELECT rank, value, msisdn < lead(msisdn) OVER (ORDER BY rank) AS before_next_tie
 FROM engage.top_users WHERE metric = 'sessions' ORDER BY rank;
 
--- user_clusters: the same clustering as kmeans_cluster on the same points
+-- user_clusters: the same clustering as kmeans_cluster on the same points (run to
+-- convergence, tol 0, as run_analysis does)
 SELECT count(*) AS differing FROM (
   (SELECT msisdn, cluster, distance FROM engage.user_clusters
    EXCEPT SELECT key, cluster, distance
-   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3))
+   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0))
   UNION ALL
   (SELECT key, cluster, distance
-   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3)
+   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0)
    EXCEPT SELECT msisdn, cluster, distance FROM engage.user_clusters)) d;
 SELECT s.cluster, s.users = c.size AS size_agrees, abs(s.inertia - c.inertia) < 1e-6 AS inertia_agrees,
        s.centroid = c.centroid AS centroid_agrees
 FROM engage.cluster_stats s
-JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3) c
+JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0) c
   USING (cluster)
 ORDER BY 1;
 SELECT abs(r.inertia - (SELECT sum(inertia) FROM engage.cluster_stats)) < 1e-6 AS run_inertia_agrees
@@ -191,7 +192,7 @@ SELECT count(*) AS differing FROM (
 SELECT cluster, label FROM engage.cluster_stats ORDER BY cluster;
 SELECT s.cluster, s.users = c.size AS size_agrees
 FROM engage.cluster_stats s
-JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 4, seed => 1) c
+JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 4, seed => 1, tol => 0) c
   USING (cluster)
 ORDER BY 1;
 SELECT a.application, a.total_bytes = r.total AS totals_agree
