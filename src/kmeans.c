@@ -88,6 +88,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <time.h>
 
 /*
  * Kernels are written once with d a parameter (KM_INLINE, always
@@ -2014,6 +2015,7 @@ typedef struct km_worker
 	int			n_init;
 	km_best		best;
 	int			interrupted;
+	volatile int done;			/* set by the thread as it ends */
 	int			started;
 	pthread_t	thread;
 } km_worker;
@@ -2063,6 +2065,11 @@ km_worker_main(void *arg)
 		km_run_restarts(&w->c, w->first, w->step, w->n_init, &w->best);
 	else
 		w->interrupted = 1;
+#if defined(__GNUC__) || defined(__clang__)
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+#else
+	w->done = 1;
+#endif
 	return NULL;
 }
 
@@ -2142,6 +2149,22 @@ km_run_threaded(km_ctx *c, int n_init, km_best *best)
 	for (t = 0; t < pool.count; t++)
 		if (pool.workers[t].started)
 		{
+			/*
+			 * Wait for the worker, still answering interrupts every
+			 * millisecond: its restarts may take seconds after ours, and
+			 * the check's abort hook stops and joins it on a cancel.
+			 */
+#if defined(__GNUC__) || defined(__clang__)
+			while (!__atomic_load_n(&pool.workers[t].done, __ATOMIC_ACQUIRE))
+#else
+			while (!pool.workers[t].done)
+#endif
+			{
+				struct timespec ms = {0, 1000000};
+
+				KM_CHECK(c->env);
+				nanosleep(&ms, NULL);
+			}
 			pthread_join(pool.workers[t].thread, NULL);
 			pool.workers[t].started = 0;
 		}

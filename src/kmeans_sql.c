@@ -378,7 +378,11 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 			sum += c;
 		}
 		for (i = 0; i < n; i++)
+		{
 			b[count[(a[i].hash >> shift) & 0xFFF]++] = a[i];
+			if ((i & 65535) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
 		tmp = a;
 		a = b;
 		b = tmp;
@@ -406,6 +410,8 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 		}
 		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
 		keys[i] = pts->keys[a[i].index];
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	pfree(pts->data);
 	pfree(pts->keys);
