@@ -766,6 +766,11 @@ BEGIN
 		INTO n_rows, n_nosub, n_users
 		USING run;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users', n_rows, n_nosub, n_users), t);
+		IF n_users < run_analysis.k THEN
+			RAISE EXCEPTION 'run_analysis: % has % subscribers, fewer than k = %', src, n_users, run_analysis.k
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Ask for at most as many clusters as there are subscribers (rows without MSISDN do not count).';
+		END IF;
 
 		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
 		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
