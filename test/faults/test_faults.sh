@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# test/faults/test_faults.sh: engage under cancellation, termination and
+# repeated calls (test/faults/faults.py says what is checked).
+#
+# Starts a throwaway cluster (ENGAGE_FAULTS_DIR, default /tmp/engage-faults;
+# port ENGAGE_FAULTS_PORT, default 54369), runs faults.py against it with
+# Debian's python3 and psycopg2, then checks the server log: cancels and
+# terminations are expected there, a crash (a backend terminated by a
+# signal, a PANIC, a restart of the cluster) is not.  Prints one line per
+# check and ends with "N passed, N failed"; exits non-zero on any failure.
+# Stops its cluster at the end (ENGAGE_FAULTS_KEEP=1 keeps it running).
+#
+# Needs about 4 GB of memory (K-means of 10 million points) and 2 cores for
+# the probe that slows a worker thread down.  ENGAGE_FAULTS_POINTS sets the
+# points of the big K-means (default 10,000,000), ENGAGE_FAULTS_CANCEL_LIMIT
+# the longest accepted time from a cancel request to the error (default 1 s).
+#
+# Usage: bash test/faults/test_faults.sh  (the engage build must be installed)
+
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+set +e
+set -o pipefail
+
+FAULTS_DIR=${ENGAGE_FAULTS_DIR:-/tmp/engage-faults}
+FAULTS_PORT=${ENGAGE_FAULTS_PORT:-54369}
+DB=engage_faults
+
+cleanup() {
+	if [ "${ENGAGE_FAULTS_KEEP:-0}" != 1 ]; then stop_cluster "$FAULTS_DIR"; fi
+}
+trap cleanup EXIT
+
+stop_cluster "$FAULTS_DIR"
+rm -rf "$FAULTS_DIR"
+if ! start_cluster "$FAULTS_DIR" "$FAULTS_PORT"; then
+	echo "not ok - start a cluster on port $FAULTS_PORT"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+psql -X -q -d postgres -c "CREATE DATABASE $DB" >/dev/null
+
+PGDATABASE=$DB $PYTHON "$ENGAGE_ROOT/test/faults/faults.py" | tee "$FAULTS_DIR/faults.out"
+rc=${PIPESTATUS[0]}
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$FAULTS_DIR/faults.out" | tail -1)
+passed=$(echo "$line" | awk '{print $1}')
+failed=$(echo "$line" | awk '{print $3}')
+if [ -z "$line" ]; then passed=0; failed=1; fi	# faults.py died before its summary
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# The server log: no crash, no PANIC, no restart
+crash=$(grep -E 'PANIC|terminated by signal|was terminated|exited with exit code|terminating any other active server processes|database system was interrupted' \
+	"$FAULTS_DIR/postgresql.log")
+if [ -z "$crash" ]; then
+	echo "ok - server log: no crash, no PANIC, no restart"
+	passed=$((passed + 1))
+else
+	echo "not ok - server log: $crash"
+	failed=$((failed + 1))
+fi
+echo "# server log: $(grep -c 'canceling statement due to' "$FAULTS_DIR/postgresql.log") statements cancelled," \
+	"$(grep -c 'terminating connection due to administrator command' "$FAULTS_DIR/postgresql.log") backends terminated"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
