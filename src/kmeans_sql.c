@@ -32,6 +32,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -81,10 +82,27 @@ core_alloc(void *arg, size_t size)
 									  MCXT_ALLOC_HUGE);
 }
 
+/* Stop and join the core's threads (an error or exit cleanup callback) */
+static void
+core_abort(int code, Datum arg)
+{
+	engage_env *env = (engage_env *) DatumGetPointer(arg);
+
+	(void) code;
+	if (env->abort_hook != NULL)
+	{
+		env->abort_hook(env->abort_arg);
+		env->abort_hook = NULL;
+	}
+}
+
 /*
  * Core interrupt check.  When the core runs threads it sets
- * env->abort_hook: before an interrupt longjmps out of the core, the hook
- * stops and joins them, so that none runs on memory that is about to go.
+ * env->abort_hook: before an interrupt leaves the core, the hook stops and
+ * joins them, so that none runs on memory that is about to go.  That is an
+ * ERROR (cancel, statement_timeout), which longjmps, or a FATAL
+ * (pg_terminate_backend, shutdown), which exits without longjmp and frees
+ * the transaction's memory on the way: PG_ENSURE_ERROR_CLEANUP covers both.
  */
 static void
 core_check(void *arg)
@@ -96,17 +114,11 @@ core_check(void *arg)
 		CHECK_FOR_INTERRUPTS();
 		return;
 	}
-	PG_TRY();
+	PG_ENSURE_ERROR_CLEANUP(core_abort, PointerGetDatum(env));
 	{
 		CHECK_FOR_INTERRUPTS();
 	}
-	PG_CATCH();
-	{
-		env->abort_hook(env->abort_arg);
-		env->abort_hook = NULL;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	PG_END_ENSURE_ERROR_CLEANUP(core_abort, PointerGetDatum(env));
 }
 
 /* Raise a core status as an error */
