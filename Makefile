@@ -45,3 +45,9 @@ FUZZ_SECONDS ?= 60
 .PHONY: fuzz
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
+
+# Unit tests and pg_regress against an ASan + UBSan build of engage, in a
+# private installation tree and cluster (nothing installed system-wide)
+.PHONY: asan-check
+asan-check:
+	bash scripts/sanitize.sh
