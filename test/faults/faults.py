@@ -6,9 +6,9 @@ database in the PG* environment.  Three parts:
 
 1. Cancellation.  statement_timeout and pg_cancel_backend (from a second
    session) each stop kmeans_cluster and elbow_inertia on 10 million points
-   (3 float8 features) and run_analysis on a 300,000-row xDR table, at
-   several moments of the call (reading the points, ordering them, the
-   K-means iterations and restarts on threads).  The time from the cancel
+   (3 float8 features) and run_analysis on a 300,000-row xDR table
+   (ENGAGE_FAULTS_XDR_ROWS), at several moments of the call (reading the
+   points, ordering them, the K-means iterations and restarts on threads).  The time from the cancel
    request to the error in the cancelled session must stay under
    ENGAGE_FAULTS_CANCEL_LIMIT seconds (default 1): the functions check for
    interrupts every 4,096 to 65,536 points and every Lloyd iteration, so a
@@ -18,6 +18,8 @@ database in the PG* environment.  Three parts:
    back.  One probe slows the worker thread of a 2-restart K-means down (it
    is pinned to one core with busy processes) so that the backend's own
    thread waits for it, and cancels then: the wait must answer the cancel.
+   pg_terminate_backend during the threaded K-means and elbow must end the
+   backend alone (the server log is checked for a crash afterwards).
 
 2. Repetition.  100 calls of each function in one backend (K-means of
    100,000 points, the elbow, normalize_points, the charts, report_html,
@@ -33,11 +35,13 @@ database in the PG* environment.  Three parts:
 
 3. Termination.  pg_terminate_backend during run_analysis at 10%, 40% and
    75% of a run, and pg_cancel_backend and statement_timeout during one,
-   leave the results of the previous run whole (a checksum of every view),
-   engage.run as it was (the run's row was inserted by the killed
-   transaction, so it is rolled back with it; only the run id sequence
-   moves on), no lock behind, and a following run succeeds with the same
-   results.
+   leave the results of the previous run whole (a checksum of every view
+   and of the report), engage.run as it was (the run's row was inserted by
+   the killed transaction, so it is rolled back with it; only the run id
+   sequence moves on), no lock behind, and a following run succeeds with
+   the same results.
+
+ENGAGE_FAULTS_QUICK=1 cancels at fewer moments (scripts/test.sh).
 
 Prints one line per check ("ok - ..." or "not ok - ...") and the figures,
 and ends with "N passed, N failed"; exits non-zero on any failure.
@@ -53,6 +57,10 @@ import psycopg2
 
 LIMIT = float(os.environ.get("ENGAGE_FAULTS_CANCEL_LIMIT", "1.0"))
 BIG_ROWS = int(os.environ.get("ENGAGE_FAULTS_POINTS", "10000000"))
+XDR_ROWS = int(os.environ.get("ENGAGE_FAULTS_XDR_ROWS", "300000"))
+# fewer cancellation moments (each still covered: points read, ordered,
+# K-means on threads, the elbow, run_analysis), for CI
+QUICK = os.environ.get("ENGAGE_FAULTS_QUICK", "0") == "1"
 CTX_TOLERANCE = 64 * 1024
 RSS_TOLERANCE = 16 * 1024 * 1024
 CALLS = 100
@@ -155,7 +163,7 @@ def setup(ctl):
     with ctl.cursor() as cur:
         cur.execute("CREATE EXTENSION IF NOT EXISTS engage")
         # 10 million points, 3 float8 features from a cheap deterministic hash
-        cur.execute("DROP TABLE IF EXISTS big, mid, km_out, elbow_out, xdr300k, xdr_small")
+        cur.execute("DROP TABLE IF EXISTS big, mid, km_out, elbow_out, xdr_run, xdr_small")
         cur.execute(f"""
             CREATE UNLOGGED TABLE big AS
             SELECT i AS id, ((i * 2654435761) % 1000003)::float8 AS a,
@@ -166,7 +174,7 @@ def setup(ctl):
         cur.execute("CREATE TABLE km_out (key text, cluster integer, distance float8)")
         cur.execute("CREATE TABLE elbow_out (k integer, inertia float8, silhouette float8, "
                     "iterations integer, is_elbow boolean, centroids float8[])")
-        cur.execute("SELECT engage.generate_xdr('xdr300k', 300000, seed => 3)")
+        cur.execute(f"SELECT engage.generate_xdr('xdr_run', {XDR_ROWS}, seed => 3)")
         cur.execute("SELECT engage.generate_xdr('xdr_small', 2000, seed => 4)")
 
 
@@ -271,6 +279,33 @@ def worker_wait_probe(ctl):
     v.conn.close()
 
 
+def terminate_probe(ctl, label, sql, at):
+    """pg_terminate_backend during a threaded K-means: the backend exits
+    (FATAL, no longjmp), its threads must be stopped before its memory goes,
+    or the server crashes and restarts every session."""
+    name = f"{label}, pg_terminate_backend after {at:g} s"
+    v = Victim(sql).start()
+    time.sleep(at)
+    threads = proc_status(v.pid).get("Threads") if v.thread.is_alive() else None
+    one(ctl, "SELECT pg_terminate_backend(%s)", (v.pid,))
+    v.wait()
+    gone = False
+    for _ in range(200):
+        try:
+            if one(ctl, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (v.pid,)) == 0:
+                gone = True
+                break
+        except psycopg2.Error as e:
+            not_ok(f"{name}: the other sessions survive", f"{e}".strip().splitlines()[0])
+            return connect()
+        time.sleep(0.05)
+    check(f"{name} ({threads} threads running): the backend exits and the other sessions survive",
+          gone and v.error is not None and v.sqlstate in (None, "57P01"),
+          f"call ended with {v.sqlstate} {v.error or 'success'}")
+    v.conn.close()
+    return ctl
+
+
 def thread_state(pid):
     with open(f"/proc/{pid}/task/{pid}/stat") as f:
         return f.read().rsplit(")", 1)[1].split()[0]
@@ -284,21 +319,24 @@ def cancellation(ctl):
     # reading the points, putting them in canonical order, K-means on threads
     for at in (0.5, 2.0, 5.0):
         cancel_probe(ctl, label_km, km, "pg_cancel_backend", at, "km_out")
-    for at in (1.0, 3.0, 7.0):
+    for at in (3.0,) if QUICK else (1.0, 3.0, 7.0):
         cancel_probe(ctl, label_km, km, "statement_timeout", at, "km_out")
     # the elbow: k = 1, 2, ... each with threaded restarts, silhouettes
-    for at in (3.0, 6.0, 10.0):
+    for at in (6.0,) if QUICK else (3.0, 6.0, 10.0):
         cancel_probe(ctl, label_elbow, elbow, "pg_cancel_backend", at, "elbow_out")
-    for at in (4.0, 8.0):
+    for at in (8.0,) if QUICK else (4.0, 8.0):
         cancel_probe(ctl, label_elbow, elbow, "statement_timeout", at, "elbow_out")
     worker_wait_probe(ctl)
+    ctl = terminate_probe(ctl, label_km, km, 6.0)
+    ctl = terminate_probe(ctl, label_elbow, elbow, 9.0)
     # run_analysis: the per-user aggregate, K-means, statistics, the elbow
     runs = one(ctl, "SELECT count(*) FROM engage.run")
-    ra = "SELECT engage.run_analysis('xdr300k')"
-    for at in (0.5, 2.0, 4.0):
-        cancel_probe(ctl, "run_analysis of 300,000 rows", ra, "pg_cancel_backend", at)
-    for at in (1.0, 3.0):
-        cancel_probe(ctl, "run_analysis of 300,000 rows", ra, "statement_timeout", at)
+    ra = "SELECT engage.run_analysis('xdr_run')"
+    label = f"run_analysis of {XDR_ROWS:,} rows"
+    for at in (0.5, 2.0) if QUICK else (0.5, 2.0, 4.0):
+        cancel_probe(ctl, label, ra, "pg_cancel_backend", at)
+    for at in (1.0,) if QUICK else (1.0, 3.0):
+        cancel_probe(ctl, label, ra, "statement_timeout", at)
     check("cancelled runs left no row in engage.run (not even failed ones)",
           one(ctl, "SELECT count(*) FROM engage.run") == runs)
 
@@ -381,19 +419,25 @@ VIEWS = ["latest_run", "user_engagement", "user_clusters", "cluster_stats", "top
 
 
 def results(ctl):
-    """Per view: row count, the run ids it shows, and a checksum of its rows
-    without run ids and times (so two runs of the same data compare equal),
-    all in one snapshot; and the run the views show, with its id."""
-    cols = "(to_jsonb(v.*) - 'run_id' - 'started' - 'ended')::text"
-    parts = [f"(SELECT count(*) || ' rows, runs ' || COALESCE(string_agg(DISTINCT v.run_id::text, ','), '-') "
-             f"|| ', ' || md5(COALESCE(string_agg({cols}, E'\\n' ORDER BY {cols}), '')) FROM engage.{v} v)"
-             for v in VIEWS]
+    """Per view: row count, the run ids it shows, and an order-independent
+    checksum of its rows without run ids and times (the sum of a 64-bit hash
+    of each row, so that two runs of the same data compare equal); the run
+    the views show; and a checksum of its report.  All in one snapshot."""
+    parts = []
+    for v in VIEWS:
+        cols = one(ctl, "SELECT string_agg(format('v.%%I', attname), ', ' ORDER BY attnum) FROM pg_attribute "
+                        "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
+                        "AND attname NOT IN ('run_id', 'started', 'ended')", (f"engage.{v}",))
+        parts.append(f"(SELECT count(*) || ' rows, runs ' || COALESCE(string_agg(DISTINCT v.run_id::text, ','), '-') "
+                     f"|| ', ' || COALESCE(sum(hashtextextended(ROW({cols})::text, 0)::numeric), 0) "
+                     f"FROM engage.{v} v)")
     with ctl.cursor() as cur:
         cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        cur.execute("SELECT " + ", ".join(parts) + ", (SELECT run_id FROM engage.latest_run)")
+        cur.execute("SELECT " + ", ".join(parts) + ", (SELECT run_id FROM engage.latest_run), "
+                    "md5(engage.report_html())")
         row = cur.fetchone()
         cur.execute("COMMIT")
-    return dict(zip(VIEWS, row[:-1])), row[-1]
+    return dict(zip(VIEWS, row[:-2])), row[-2], row[-1]
 
 
 def same_but_run(a, b):
@@ -410,11 +454,11 @@ def run_log(ctl):
 
 def termination(ctl):
     t0 = time.monotonic()
-    baseline_run = one(ctl, "SELECT engage.run_analysis('xdr300k')")
+    baseline_run = one(ctl, "SELECT engage.run_analysis('xdr_run')")
     duration = time.monotonic() - t0
-    FIGURES.append(("run_analysis of 300,000 rows", f"{duration:.1f} s"))
-    check(f"a run of 300,000 rows succeeds ({duration:.1f} s)", baseline_run is not None)
-    before, before_run = results(ctl)
+    FIGURES.append((f"run_analysis of {XDR_ROWS:,} rows", f"{duration:.1f} s"))
+    check(f"a run of {XDR_ROWS:,} rows succeeds ({duration:.1f} s)", baseline_run is not None)
+    before, before_run, before_report = results(ctl)
     log = run_log(ctl)
 
     for how, frac in (("pg_terminate_backend", 0.10), ("pg_terminate_backend", 0.40),
@@ -424,9 +468,9 @@ def termination(ctl):
         name = f"run_analysis, {how} after {at:.1f} s ({frac:.0%} of a run)"
         seq_before = one(ctl, "SELECT last_value FROM engage.run_run_id_seq")
         if how == "statement_timeout":
-            v = Victim("SELECT engage.run_analysis('xdr300k')", statement_timeout=int(at * 1000)).start()
+            v = Victim("SELECT engage.run_analysis('xdr_run')", statement_timeout=int(at * 1000)).start()
         else:
-            v = Victim("SELECT engage.run_analysis('xdr300k')").start()
+            v = Victim("SELECT engage.run_analysis('xdr_run')").start()
             time.sleep(at)
             one(ctl, f"SELECT {how}(%s)", (v.pid,))
         v.wait()
@@ -444,8 +488,9 @@ def termination(ctl):
                 if one(ctl, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (v.pid,)) == 0:
                     break
                 time.sleep(0.05)
-        now, now_run = results(ctl)
-        check(f"{name}: every view shows run {before_run}'s results as before", (now, now_run) == (before, before_run),
+        now, now_run, now_report = results(ctl)
+        check(f"{name}: every view and the report show run {before_run}'s results as before",
+              (now, now_run, now_report) == (before, before_run, before_report),
               f"run {now_run}: {now} instead of {before}")
         seq_after = one(ctl, "SELECT last_value FROM engage.run_run_id_seq")
         new_rows = run_log(ctl)[len(log):]
@@ -458,13 +503,13 @@ def termination(ctl):
             after_cancel(name, v, ctl)
         v.conn.close()
         # a following run succeeds, with the same results (but its run id)
-        rid = one(ctl, "SELECT engage.run_analysis('xdr300k')")
+        rid = one(ctl, "SELECT engage.run_analysis('xdr_run')")
         status = one(ctl, "SELECT status FROM engage.run WHERE run_id = %s", (rid,)) if rid else None
-        after, after_run = results(ctl)
+        after, after_run, after_report = results(ctl)
         check(f"{name}: the next run ({rid}) succeeds with the same results",
               status == "ok" and after_run == rid and same_but_run(after, before),
               f"status {status}, views of run {after_run}: {after} instead of {before}")
-        before, before_run = after, after_run
+        before, before_run, before_report = after, after_run, after_report
         log = run_log(ctl)
 
 
