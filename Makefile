@@ -51,3 +51,13 @@ fuzz:
 .PHONY: asan-check
 asan-check:
 	bash scripts/sanitize.sh
+
+# Concurrent load with pgbench (16 clients for 60 s: ENGAGE_LOAD_CLIENTS,
+# ENGAGE_LOAD_SECONDS) and faults (cancellation, repeated calls, killed
+# runs), each on its own throwaway cluster
+.PHONY: load faults
+load:
+	bash test/load/pgbench.sh
+
+faults:
+	bash test/faults/test_faults.sh

@@ -82,5 +82,12 @@ for t in test/python/test_*.py; do
 	run_suite "$t" $PYTHON "$t"
 done
 
+# 4. Under concurrent load (pgbench, 16 clients, 10 s; `make load` runs 60 s)
+# and under faults (cancels, repeated calls, killed runs), each on its own cluster
+ENGAGE_NO_BUILD=1 ENGAGE_LOAD_SECONDS=10 ENGAGE_LOAD_DIR="$TEST_DIR/load" ENGAGE_LOAD_PORT=54358 \
+	run_suite "load (test/load/pgbench.sh, 10 s)" bash test/load/pgbench.sh
+ENGAGE_FAULTS_QUICK=1 ENGAGE_FAULTS_XDR_ROWS=150000 ENGAGE_FAULTS_DIR="$TEST_DIR/faults" ENGAGE_FAULTS_PORT=54368 \
+	run_suite "faults (test/faults/test_faults.sh)" bash test/faults/test_faults.sh
+
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]

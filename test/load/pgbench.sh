@@ -14,7 +14,7 @@
 #
 # Then checks: pgbench ran every script with no failed transaction and no
 # aborted client; the server log has no ERROR, FATAL, PANIC, deadlock or
-# crash (autovacuum tasks cancelled by run_analysis's ANALYZE are counted,
+# crash (autovacuum tasks cancelled by a lock conflict are counted,
 # not failures: PostgreSQL cancels them by design); engage.run has no
 # failed run and one run per analysis transaction, serialised; every kept
 # run has complete, self-consistent results and pruned runs none; no
@@ -126,7 +126,7 @@ for s in $SCRIPTS; do echo "#   ${s%@*}: ${N[${s%@*}]:-0} transactions"; done
 bad=$(grep -E 'ERROR|FATAL|PANIC|WARNING|deadlock|terminated by signal|server process .* was terminated' "$LOG" |
 	grep -v 'canceling autovacuum task')
 check "server log: no ERROR, WARNING, FATAL, PANIC, deadlock or crash" "" "$bad"
-echo "# autovacuum tasks cancelled (by run_analysis's ANALYZE): $(grep -c 'canceling autovacuum task' "$LOG")"
+echo "# autovacuum tasks cancelled by lock conflicts (not failures): $(grep -c 'canceling autovacuum task' "$LOG")"
 
 # 3. The run log
 check "engage.run: no failed or unfinished run" 0 \
