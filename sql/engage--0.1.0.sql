@@ -616,6 +616,7 @@ DECLARE
 	app_arrays_ul text := '';
 	app_totals text := '';
 	saved_nestloop text;
+	saved_jit text;
 	app_cols text := '';
 	src text;
 	points text;
@@ -781,9 +782,14 @@ BEGIN
 		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
 		-- The rows just written have no statistics yet (ANALYZE would need the
 		-- tables' owner): a nested loop over two 10^5-row inputs would be
-		-- quadratic, so this statement is planned without nested loops.
+		-- quadratic, so this statement is planned without nested loops. The
+		-- cost penalty of the disabled nested loops would push the plan's cost
+		-- over the JIT thresholds and compile it for nothing (0.7 s per run, and
+		-- memory that LLVM keeps), so JIT is off for it too.
 		saved_nestloop := current_setting('enable_nestloop');
+		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_nestloop', 'off', true);
+		PERFORM set_config('jit', 'off', true);
 		WITH uc AS MATERIALIZED (
 			SELECT c.key, c.cluster, c.distance
 			FROM @extschema@.kmeans_cluster(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS c
@@ -822,6 +828,7 @@ BEGIN
 		       c.centroid, c.centroid_normalized, c.inertia
 		FROM stats s JOIN cen c ON c.cluster = s.cluster CROSS JOIN overall o;
 		PERFORM set_config('enable_nestloop', saved_nestloop, true);
+		PERFORM set_config('jit', saved_jit, true);
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users)
