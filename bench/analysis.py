@@ -18,6 +18,7 @@ ENGAGE_BENCH_ANALYSIS_REPS (default 3; sizes above 1,000,000 rows run once),
 ENGAGE_BENCH_WORK_MEM (engage's work_mem, default 256MB).
 """
 import os
+import re
 import sys
 import time
 
@@ -38,10 +39,18 @@ def engage_run(conn, table):
     """run_analysis, then what a report reads: the top 10s and the top-3 chart."""
     cur = conn.cursor()
     cur.execute("SET work_mem = %s", (WORK_MEM,))
+    cur.execute("SET engage.progress = on")
+    del conn.notices[:]
     cur.execute("SELECT engage.run_analysis(%s::regclass)", (table,))
     run = cur.fetchone()[0]
     if run is None:
         raise RuntimeError("run_analysis failed: see engage.run")
+    # the steps' times, from the progress NOTICEs ("...: <step>...\nDETAIL:  <n> ms.")
+    steps = {}
+    for notice in conn.notices:
+        m = re.search(r"run \d+: ([^:,\n]+).*\nDETAIL:  (\d+) ms", notice)
+        if m:
+            steps[m.group(1)] = int(m.group(2)) / 1000.0
     cur.execute("SELECT metric, rank, msisdn FROM engage.top_users ORDER BY 1, 2")
     tops = cur.fetchall()
     cur.execute("SELECT application, rank, msisdn FROM engage.top_users_per_app ORDER BY 1, 2")
@@ -50,7 +59,7 @@ def engage_run(conn, table):
                 "array_agg(total_bytes::float8 ORDER BY rank), 'Top 3 applications by traffic', "
                 "'Application', 'Traffic', 'B') FROM engage.top_apps")
     svg = cur.fetchone()[0]
-    return run, tops, app_tops, svg
+    return run, tops, app_tops, svg, steps
 
 
 def msisdn_text(x):
@@ -122,14 +131,19 @@ def main():
             notes.append("generated %s in %.1f s" % (table, made))
         reps = REPS if size <= 1000000 else 1
         t_engage, t_pandas = [], []
+        s_engage, s_pandas = {}, {}
         run = ref = None
         for _ in range(reps):
             start = time.perf_counter()
-            run, _, _, _ = engage_run(conn, table)
+            run, _, _, _, steps = engage_run(conn, table)
             t_engage.append(time.perf_counter() - start)
+            for name, sec in steps.items():
+                s_engage.setdefault(name, []).append(sec)
             start = time.perf_counter()
             ref = pandas_pipeline.run(conn, table)
             t_pandas.append(time.perf_counter() - start)
+            for name, sec in ref["times"].items():
+                s_pandas.setdefault(name, []).append(sec)
         checks, bad, rel, worst, moved = compare(conn, run, ref)
         failures += len(bad)
         e, p = median(t_engage), median(t_pandas)
@@ -142,6 +156,10 @@ def main():
                      % (format(size, ","), ", ".join("%.2f" % x for x in t_engage),
                         ", ".join("%.2f" % x for x in t_pandas), rel, worst, moved,
                         "; ".join(bad) if bad else "all checks agree"))
+        notes.append("%s rows, medians of the steps: engage %s; pandas pipeline %s"
+                     % (format(size, ","),
+                        ", ".join("%s %.2f s" % (n, median(v)) for n, v in s_engage.items()),
+                        ", ".join("%s %.2f s" % (n, median(v)) for n, v in s_pandas.items())))
     print()
     for n in notes:
         print("- " + n)

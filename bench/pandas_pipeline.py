@@ -11,6 +11,7 @@ engage's are checked against there.
 Copyright (c) 2026, engage developers
 """
 import io
+import time
 
 import matplotlib
 
@@ -43,8 +44,13 @@ def top10(frame, column):
 
 
 def run(conn, table, seed=0, k=3, k_max=10):
-    """The whole analysis; returns its results (for the agreement checks) and the SVG chart."""
+    """The whole analysis; returns its results (for the agreement checks), the SVG chart and the
+    time of each step (seconds, in "times")."""
+    times = {}
+    t = time.perf_counter()
     df = read_xdr(conn, table)
+    times["read"] = time.perf_counter() - t
+    t = time.perf_counter()
     users = df.dropna(subset=[MSISDN])
     rows_without_subscriber = len(df) - len(users)
 
@@ -57,6 +63,9 @@ def run(conn, table, seed=0, k=3, k_max=10):
     eng["total_bytes"] = eng["dl_bytes"] + eng["ul_bytes"]
     tops = {m: top10(eng, m)[[MSISDN, m]] for m in ("sessions", "duration_ms", "total_bytes")}
 
+    times["users"] = time.perf_counter() - t
+    t = time.perf_counter()
+
     # 2. Normalisation, K-means and the cluster statistics
     X = eng[["sessions", "duration_ms", "total_bytes"]].to_numpy(dtype=float)
     Z = StandardScaler().fit_transform(X)
@@ -65,6 +74,9 @@ def run(conn, table, seed=0, k=3, k_max=10):
     stats = eng.groupby("cluster")[["sessions", "duration_ms", "total_bytes"]].agg(
         ["min", "max", "mean", "sum"])
     sizes = eng["cluster"].value_counts()
+
+    times["kmeans"] = time.perf_counter() - t
+    t = time.perf_counter()
 
     # 3. Application usage, totals, top 10 per application, top 3 chart
     app_cols = {}
@@ -84,14 +96,19 @@ def run(conn, table, seed=0, k=3, k_max=10):
     fig.savefig(svg, format="svg")
     plt.close(fig)
 
+    times["apps"] = time.perf_counter() - t
+    t = time.perf_counter()
+
     # 4. The elbow: inertia for k = 1..k_max
     inertias = {}
     for kk in range(1, min(k_max, len(Z)) + 1):
         inertias[kk] = KMeans(n_clusters=kk, n_init=10, random_state=seed).fit(Z).inertia_
+    times["elbow"] = time.perf_counter() - t
 
     return {
         "rows": len(df), "rows_without_subscriber": rows_without_subscriber, "users": len(eng),
         "tops": tops, "inertia": km.inertia_, "sizes": sorted(sizes.tolist()), "stats": stats,
         "app_totals": totals, "app_tops": app_tops, "top3": list(top3.index),
         "elbow": inertias, "svg": svg.getvalue(), "Z": Z, "seed": seed,
+        "times": times,
     }

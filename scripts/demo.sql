@@ -25,6 +25,7 @@ RESET engage.progress;
 \echo '-- The run (rows without a subscriber, NULL MSISDN, are left out of every per-user result below)'
 SELECT run_id, source, rows_read,
        rows_without_subscriber AS rows_left_out_without_subscriber,
+       rejected_values AS nan_infinite_negative_values_skipped,
        users, k, round(inertia::numeric, 1) AS inertia, elbow_k
 FROM engage.latest_run;
 

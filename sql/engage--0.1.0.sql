@@ -389,6 +389,7 @@ CREATE TABLE @extschema@.run (
 	parameters jsonb NOT NULL,
 	rows_read bigint,
 	rows_without_subscriber bigint,
+	rejected_values bigint,
 	users bigint,
 	k integer NOT NULL,
 	inertia double precision,
@@ -410,6 +411,7 @@ COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qual
 COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names and the applications';
 COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
 COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
+COMMENT ON COLUMN @extschema@.run.rejected_values IS 'NaN, infinite and negative values skipped in the duration, DL, UL and application columns of the rows with a subscriber';
 COMMENT ON COLUMN @extschema@.run.users IS 'Distinct subscribers (non-NULL MSISDNs)';
 COMMENT ON COLUMN @extschema@.run.k IS 'Number of K-means clusters';
 COMMENT ON COLUMN @extschema@.run.inertia IS 'K-means inertia (sum of squared distances to the centroids, z-scored space)';
@@ -623,6 +625,8 @@ DECLARE
 	n_rows bigint;
 	n_nosub bigint;
 	n_users bigint;
+	n_rejected bigint;
+	app_rejected text := '';
 	total_inertia double precision;
 	chosen_k integer;
 	pruned bigint[];
@@ -682,15 +686,22 @@ BEGIN
 		-- 1. Per-user engagement, application usage and totals, top users, in
 		-- one scan of the source: rows without MSISDN form the NULL group,
 		-- counted and left out.  Per user and application, DL and UL are float8
-		-- sums (exact below 2^53 bytes); the application totals add them up
-		-- exactly with engagement_agg.  Top 10s by ORDER BY ... LIMIT 10 (a
+		-- sums (exact below 2^53 bytes) of the valid values: NaN, infinite and
+		-- negative ones are skipped and counted, as engagement_agg does for
+		-- the duration, DL and UL; the application totals add the users' sums
+		-- up exactly with engagement_agg.  Top 10s by ORDER BY ... LIMIT 10 (a
 		-- bounded heap sort), ranked afterwards; numeric conversions only for
 		-- the rows kept (float8 -> numeric costs about a microsecond).
 		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
 		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
 			n_apps := n_apps + 1;
-			app_sums := app_sums || format(', sum(s.%I) AS a%s_dl, sum(s.%I) AS a%s_ul',
-			                               app.dl, n_apps, app.ul, n_apps);
+			-- valid: 0 <= x < Infinity (NaN sorts above Infinity)
+			app_sums := app_sums || format(', sum(s.%1$I) FILTER (WHERE s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision) AS a%3$s_dl, '
+			                               'sum(s.%2$I) FILTER (WHERE s.%2$I >= 0 AND s.%2$I::double precision < ''Infinity''::double precision) AS a%3$s_ul',
+			                               app.dl, app.ul, n_apps);
+			app_rejected := app_rejected || format(' + CASE WHEN s.%1$I IS NULL OR (s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision) THEN 0 ELSE 1 END'
+			                                       ' + CASE WHEN s.%2$I IS NULL OR (s.%2$I >= 0 AND s.%2$I::double precision < ''Infinity''::double precision) THEN 0 ELSE 1 END',
+			                                       app.dl, app.ul);
 			app_cols := app_cols || format(', a.a%s_dl, a.a%s_ul', n_apps, n_apps);
 			app_arrays := app_arrays || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('u.a%s_dl', n_apps);
@@ -712,7 +723,8 @@ BEGIN
 		EXECUTE format($q$
 			WITH agg AS MATERIALIZED (
 				SELECT s.%1$I AS m,
-				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e %5$s
+				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
+				       %10$s AS app_rejected %5$s
 				FROM %6$s AS s
 				GROUP BY 1
 			), users AS MATERIALIZED (
@@ -738,7 +750,8 @@ BEGIN
 				       FROM users u WHERE u.total_bytes IS NOT NULL ORDER BY u.total_bytes DESC, u.m LIMIT 10)) t
 			)%7$s
 			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
-			       count(*) FILTER (WHERE a.m IS NOT NULL)
+			       count(*) FILTER (WHERE a.m IS NOT NULL),
+			       COALESCE(sum((a.e).rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
 			FROM agg a
 			$q$,
 			msisdn_column, duration_column, dl_column, ul_column, app_sums, src,
@@ -763,10 +776,11 @@ BEGIN
 			)$q$, app_totals, app_values, app_tops) END,
 			app_cols,
 			CASE WHEN n_apps = 0 THEN 'NULL, NULL'
-			     ELSE format('ARRAY[%s]::double precision[], ARRAY[%s]::double precision[]', app_arrays, app_arrays_ul) END)
-		INTO n_rows, n_nosub, n_users
+			     ELSE format('ARRAY[%s]::double precision[], ARRAY[%s]::double precision[]', app_arrays, app_arrays_ul) END,
+			CASE WHEN n_apps = 0 THEN '0::bigint' ELSE format('sum(0%s)', app_rejected) END)
+		INTO n_rows, n_nosub, n_users, n_rejected
 		USING run;
-		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users', n_rows, n_nosub, n_users), t);
+		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
 		IF n_users < run_analysis.k THEN
 			RAISE EXCEPTION 'run_analysis: % has % subscribers, fewer than k = %', src, n_users, run_analysis.k
 				USING ERRCODE = 'invalid_parameter_value',
@@ -847,7 +861,7 @@ BEGIN
 		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
 		UPDATE @extschema@.run r
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
-		    users = n_users, inertia = total_inertia, elbow_k = chosen_k, status = 'ok'
+		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k, status = 'ok'
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -1291,8 +1305,9 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		                                                   to_char(extract(epoch FROM r.ended - r.started), f1)))),
 		(3, 'Rows read', to_char(r.rows_read, fi), NULL),
 		(4, 'Rows left out', to_char(r.rows_without_subscriber, fi),
-		    format('without subscriber (NULL MSISDN), %s%% of the rows',
-		           to_char(100.0 * r.rows_without_subscriber / NULLIF(r.rows_read, 0), f1))),
+		    format('without subscriber (NULL MSISDN), %s%% of the rows; %s NaN, infinite or negative values skipped',
+		           to_char(100.0 * r.rows_without_subscriber / NULLIF(r.rows_read, 0), f1),
+		           to_char(COALESCE(r.rejected_values, 0), fi))),
 		(5, 'Users', to_char(r.users, fi), 'distinct subscribers'),
 		(6, 'Clusters (k)', r.k::text, 'K-means on z-scored sessions, duration and traffic'),
 		(7, 'Inertia', to_char(r.inertia, f1), 'sum of squared distances to the centroids'),

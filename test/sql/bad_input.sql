@@ -350,6 +350,8 @@ INSERT INTO bi_xdr_same ("MSISDN/Number", "Dur. (ms)", "Total DL (Bytes)", "Tota
 SELECT i, 1000, 10, 10 FROM generate_series(1, 20) i;
 CREATE TABLE bi_xdr_bad AS SELECT * FROM "My ""xDR""";
 UPDATE bi_xdr_bad SET "Dur. (ms)" = 'NaN' WHERE "Bearer Id" IN (SELECT "Bearer Id" FROM bi_xdr_bad ORDER BY 1 LIMIT 10);
+UPDATE bi_xdr_bad SET "Youtube DL (Bytes)" = 'NaN', "Gaming UL (Bytes)" = -5, "Email DL (Bytes)" = 'Infinity'
+WHERE "Bearer Id" IN (SELECT "Bearer Id" FROM bi_xdr_bad WHERE "MSISDN/Number" IS NOT NULL ORDER BY 1 DESC NULLS LAST LIMIT 3);
 CREATE TABLE bi_xdr_huge AS SELECT * FROM "My ""xDR""";
 UPDATE bi_xdr_huge SET "Dur. (ms)" = 1e308;
 CREATE TABLE bi_xdr_text AS SELECT * FROM "My ""xDR""";
@@ -386,7 +388,23 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (228, 'a column that does not exist', $$SELECT engage.run_analysis('bi_xdr_one', duration_column => 'no such column', k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
 (229, 'a text duration column', $$SELECT engage.run_analysis('bi_xdr_text', k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
 (230, 'a duration of 1e308', $$SELECT engage.run_analysis('bi_xdr_huge', k_max => 0) IS NULL$$, $$SELECT run FROM bi_last_run$$),
-(231, 'NaN durations are skipped', $$SELECT engage.run_analysis('bi_xdr_bad', k_max => 2) IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(231, 'NaN durations, NaN, infinite and negative application bytes: skipped and counted',
+ $$SELECT engage.run_analysis('bi_xdr_bad', k_max => 2) IS NULL$$,
+ $$SELECT l.run || ', rejected_values ' || r.rejected_values || ', counted in SQL '
+       || (SELECT count(*) FROM bi_xdr_bad b CROSS JOIN LATERAL (VALUES (b."Dur. (ms)"), (b."Total DL (Bytes)"), (b."Total UL (Bytes)"), (b."Social Media DL (Bytes)"), (b."Social Media UL (Bytes)"), (b."Google DL (Bytes)"), (b."Google UL (Bytes)"), (b."Email DL (Bytes)"), (b."Email UL (Bytes)"), (b."Youtube DL (Bytes)"), (b."Youtube UL (Bytes)"), (b."Netflix DL (Bytes)"), (b."Netflix UL (Bytes)"), (b."Gaming DL (Bytes)"), (b."Gaming UL (Bytes)"), (b."Other DL (Bytes)"), (b."Other UL (Bytes)")) v(x)
+           WHERE b."MSISDN/Number" IS NOT NULL AND NOT (v.x >= 0 AND v.x < 'Infinity'))
+       || ', app_usage values unlike the sums of the valid values in SQL '
+       || (SELECT count(*) FROM engage.app_usage u
+           JOIN (SELECT b."MSISDN/Number"::text AS msisdn,
+                        sum(b."Youtube DL (Bytes)") FILTER (WHERE b."Youtube DL (Bytes)" >= 0 AND b."Youtube DL (Bytes)" < 'Infinity') AS youtube_dl,
+                        sum(b."Gaming UL (Bytes)") FILTER (WHERE b."Gaming UL (Bytes)" >= 0 AND b."Gaming UL (Bytes)" < 'Infinity') AS gaming_ul,
+                        sum(b."Email DL (Bytes)") FILTER (WHERE b."Email DL (Bytes)" >= 0 AND b."Email DL (Bytes)" < 'Infinity') AS email_dl
+                 FROM bi_xdr_bad b WHERE b."MSISDN/Number" IS NOT NULL GROUP BY 1) p ON p.msisdn = u.msisdn
+           WHERE (u.application = 'Youtube' AND u.dl_bytes IS DISTINCT FROM p.youtube_dl::numeric)
+              OR (u.application = 'Gaming' AND u.ul_bytes IS DISTINCT FROM p.gaming_ul::numeric)
+              OR (u.application = 'Email' AND u.dl_bytes IS DISTINCT FROM p.email_dl::numeric))
+       || ' of ' || (SELECT count(*) FROM engage.app_usage)
+     FROM bi_last_run l, engage.latest_run r$$),
 (232, 'SQL in an application column name', $$SELECT engage.run_analysis('bi_xdr_one', k => 1, k_max => 0, applications => '{"x": ["Gaming DL (Bytes)", "x\"; DROP TABLE bi_pts; --"]}') IS NULL$$, $$SELECT run || ', bi_pts has ' || (SELECT count(*) FROM bi_pts) || ' rows' FROM bi_last_run$$),
 (233, 'names that need quoting: table My "xDR", columns sub"scriber and Dur. (ms)',
  $$SELECT engage.run_analysis('"My ""xDR"""', msisdn_column => 'sub"scriber', k_max => 2) IS NULL$$,
