@@ -619,6 +619,7 @@ DECLARE
 	app_totals text := '';
 	saved_nestloop text;
 	saved_jit text;
+	saved_seqscan text;
 	app_cols text := '';
 	src text;
 	points text;
@@ -796,13 +797,19 @@ BEGIN
 		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
 		-- The rows just written have no statistics yet (ANALYZE would need the
 		-- tables' owner): a nested loop over two 10^5-row inputs would be
-		-- quadratic, so this statement is planned without nested loops. The
-		-- cost penalty of the disabled nested loops would push the plan's cost
-		-- over the JIT thresholds and compile it for nothing (0.7 s per run, and
-		-- memory that LLVM keeps), so JIT is off for it too.
+		-- quadratic, so this statement is planned without nested loops.
+		-- From here to the pruning, every read of the per-user tables is of
+		-- one run: through the BRIN index on run_id, not a sequential scan of
+		-- what the tables hold (runs kept, and the space of pruned runs, which
+		-- only VACUUM frees: several times the run's own size).  The cost
+		-- penalties of the disabled plans would push costs over the JIT
+		-- thresholds and compile for nothing (0.7 s per run, and memory that
+		-- LLVM keeps), so JIT is off too.
 		saved_nestloop := current_setting('enable_nestloop');
+		saved_seqscan := current_setting('enable_seqscan');
 		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_nestloop', 'off', true);
+		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
 		WITH uc AS MATERIALIZED (
 			SELECT c.key, c.cluster, c.distance
@@ -842,7 +849,6 @@ BEGIN
 		       c.centroid, c.centroid_normalized, c.inertia
 		FROM stats s JOIN cen c ON c.cluster = s.cluster CROSS JOIN overall o;
 		PERFORM set_config('enable_nestloop', saved_nestloop, true);
-		PERFORM set_config('jit', saved_jit, true);
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users)
@@ -877,6 +883,8 @@ BEGIN
 			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
 			UPDATE @extschema@.run r SET status = 'pruned' WHERE r.run_id = ANY (pruned);
 		END IF;
+		PERFORM set_config('enable_seqscan', saved_seqscan, true);
+		PERFORM set_config('jit', saved_jit, true);
 		t := @extschema@.analysis_progress(run, format('done; runs pruned: %s', COALESCE(array_length(pruned, 1), 0)), t);
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
