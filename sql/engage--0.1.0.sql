@@ -1051,6 +1051,7 @@ DECLARE
 	loaded boolean;
 	setup text;
 BEGIN
+	caller := COALESCE(caller, 'cron_database');	-- the name its errors start with
 	-- shared_preload_libraries is a comma-separated list; names may be quoted
 	SELECT 'pg_cron' = ANY (array_agg(btrim(l, ' "')))
 	INTO loaded
