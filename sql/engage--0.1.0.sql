@@ -628,6 +628,8 @@ DECLARE
 	n_users bigint;
 	n_rejected bigint;
 	app_rejected text := '';
+	valid_dl text;
+	valid_ul text;
 	total_inertia double precision;
 	chosen_k integer;
 	pruned bigint[];
@@ -696,13 +698,14 @@ BEGIN
 		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
 		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
 			n_apps := n_apps + 1;
-			-- valid: 0 <= x < Infinity (NaN sorts above Infinity)
-			app_sums := app_sums || format(', sum(s.%1$I) FILTER (WHERE s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision) AS a%3$s_dl, '
-			                               'sum(s.%2$I) FILTER (WHERE s.%2$I >= 0 AND s.%2$I::double precision < ''Infinity''::double precision) AS a%3$s_ul',
-			                               app.dl, app.ul, n_apps);
-			app_rejected := app_rejected || format(' + CASE WHEN s.%1$I IS NULL OR (s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision) THEN 0 ELSE 1 END'
-			                                       ' + CASE WHEN s.%2$I IS NULL OR (s.%2$I >= 0 AND s.%2$I::double precision < ''Infinity''::double precision) THEN 0 ELSE 1 END',
-			                                       app.dl, app.ul);
+			-- a valid value: 0 <= x < Infinity (NaN sorts above Infinity)
+			valid_dl := format('(s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision)', app.dl);
+			valid_ul := format('(s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision)', app.ul);
+			app_sums := app_sums || format(', sum(s.%I) FILTER (WHERE %s) AS a%s_dl, sum(s.%I) FILTER (WHERE %s) AS a%s_ul',
+			                               app.dl, valid_dl, n_apps, app.ul, valid_ul, n_apps);
+			app_rejected := app_rejected || format(' + CASE WHEN s.%I IS NULL OR %s THEN 0 ELSE 1 END'
+			                                       ' + CASE WHEN s.%I IS NULL OR %s THEN 0 ELSE 1 END',
+			                                       app.dl, valid_dl, app.ul, valid_ul);
 			app_cols := app_cols || format(', a.a%s_dl, a.a%s_ul', n_apps, n_apps);
 			app_arrays := app_arrays || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('u.a%s_dl', n_apps);
