@@ -23,7 +23,8 @@ CREATE TYPE @extschema@.engagement AS (
 COMMENT ON TYPE @extschema@.engagement IS
 'Engagement of one group of xDR sessions: sessions (rows), exact sums of duration, DL, UL and DL + UL bytes, and counts of NULL and rejected (NaN, infinite, negative) measures';
 
--- Transition state: a bigint[13] (see src/engagement_agg.c for its layout).
+-- Transition state: a bigint[], compact (5 elements) until a group needs the
+-- wide form (13 elements); see src/engagement_agg.c for both layouts.
 
 CREATE FUNCTION @extschema@.engagement_accum(bigint[], double precision, double precision, double precision)
 RETURNS bigint[]
@@ -66,7 +67,8 @@ CREATE AGGREGATE @extschema@.engagement_agg(double precision, double precision, 
 	STYPE = bigint[],
 	FINALFUNC = @extschema@.engagement_final,
 	COMBINEFUNC = @extschema@.engagement_combine,
-	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	INITCOND = '{0,0,0,0,0}',
+	SSPACE = 64,
 	PARALLEL = SAFE
 );
 
@@ -75,7 +77,8 @@ CREATE AGGREGATE @extschema@.engagement_agg(bigint, bigint, bigint) (
 	STYPE = bigint[],
 	FINALFUNC = @extschema@.engagement_final,
 	COMBINEFUNC = @extschema@.engagement_combine,
-	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	INITCOND = '{0,0,0,0,0}',
+	SSPACE = 64,
 	PARALLEL = SAFE
 );
 
@@ -84,7 +87,8 @@ CREATE AGGREGATE @extschema@.engagement_agg(numeric, numeric, numeric) (
 	STYPE = bigint[],
 	FINALFUNC = @extschema@.engagement_final,
 	COMBINEFUNC = @extschema@.engagement_combine,
-	INITCOND = '{0,0,0,0,0,0,0,0,0,0,0,0,0}',
+	INITCOND = '{0,0,0,0,0}',
+	SSPACE = 64,
 	PARALLEL = SAFE
 );
 

@@ -21,10 +21,19 @@
  * error too.  A measure with no accepted value in the group sums to NULL, as
  * SQL's sum() does; total_bytes is NULL only when both DL and UL are.
  *
- * The transition state is a plain bigint[ENGAGEMENT_NSLOTS] (not internal)
- * so that partial aggregation needs no serialization and Citus can push it
- * down to its workers.  Inside an aggregate the state is updated in place,
- * with no allocation per row.
+ * The transition state is a plain bigint[] (not internal) so that partial
+ * aggregation needs no serialization and Citus can push it down to its
+ * workers.  It has two forms.  A group starts in the compact form, five
+ * slots (64 bytes with the array header, a memory chunk of that size, where
+ * the wide form takes 128): the session count, three 64-bit sums, and the
+ * NULL and rejected counts and the present bits packed in one word.  The
+ * first value that the compact form cannot hold exactly (a fractional part,
+ * a sum reaching 2^64, a count reaching 2^28, a numeric argument) turns the
+ * group's state into the wide form of 13 slots, once, and the row is added
+ * there.  Grouped by subscriber, where millions of groups share the hash
+ * table, the smaller state means less memory and fewer spilled batches.
+ * Inside an aggregate the state is updated in place, with no allocation per
+ * row.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -42,7 +51,7 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-/* Layout of the bigint[] transition state */
+/* Layout of the wide bigint[] transition state */
 #define ES_ROWS			0		/* rows aggregated (sessions) */
 #define ES_NULLS		1		/* NULL measures skipped */
 #define ES_REJECTED		2		/* NaN, infinite or negative measures skipped */
@@ -51,6 +60,21 @@
 #define ES_SUM_HI(m)	(5 + 2 * (m))	/* high word of measure m's integer sum */
 #define ES_FRAC(m)		(10 + (m))	/* float8 bits: sum of fractional parts */
 #define ENGAGEMENT_NSLOTS 13
+
+/*
+ * Layout of the compact state: EC_PACKED holds the NULL count in bits 0-27,
+ * the rejected count in bits 28-55 and the present bits in 56-58; the other
+ * bits are zero.
+ */
+#define EC_ROWS			0		/* rows aggregated (sessions) */
+#define EC_SUM(m)		(1 + (m))	/* measure m's sum, below 2^64 */
+#define EC_PACKED		4
+#define ENGAGEMENT_NSLOTS_COMPACT 5
+#define EC_COUNT_BITS	28
+#define EC_COUNT_MAX	((UINT64CONST(1) << EC_COUNT_BITS) - 1)
+#define EC_REJECTED_SHIFT EC_COUNT_BITS
+#define EC_PRESENT_SHIFT (2 * EC_COUNT_BITS)
+#define EC_PACKED_MASK	((UINT64CONST(1) << (EC_PRESENT_SHIFT + 3)) - 1)
 
 #define ENGAGEMENT_NMEASURES 3	/* duration, DL bytes, UL bytes */
 #define ENGAGEMENT_NATTS 7		/* attributes of engage.engagement */
@@ -62,33 +86,96 @@ static const char *const measure_names[ENGAGEMENT_NMEASURES] = {
 	"duration_ms", "dl_bytes", "ul_bytes"
 };
 
-/* Check that an array is a well-formed state and return its slots */
+/*
+ * Check that an array is a well-formed state (compact or wide) and return
+ * its slots; *nslots is ENGAGEMENT_NSLOTS_COMPACT or ENGAGEMENT_NSLOTS.
+ */
 static inline int64 *
-engagement_state_slots(ArrayType *state)
+engagement_state_slots(ArrayType *state, int *nslots)
 {
+	int64	   *slots;
+
 	if (ARR_NDIM(state) != 1 ||
-		ARR_DIMS(state)[0] != ENGAGEMENT_NSLOTS ||
+		(ARR_DIMS(state)[0] != ENGAGEMENT_NSLOTS &&
+		 ARR_DIMS(state)[0] != ENGAGEMENT_NSLOTS_COMPACT) ||
 		ARR_HASNULL(state) ||
 		ARR_ELEMTYPE(state) != INT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid engagement_agg state"),
-				 errdetail("The state must be a one-dimensional bigint array of %d elements without nulls.",
-						   ENGAGEMENT_NSLOTS)));
-	return (int64 *) ARR_DATA_PTR(state);
+				 errdetail("The state must be a one-dimensional bigint array of %d or %d elements without nulls.",
+						   ENGAGEMENT_NSLOTS_COMPACT, ENGAGEMENT_NSLOTS)));
+	slots = (int64 *) ARR_DATA_PTR(state);
+	*nslots = ARR_DIMS(state)[0];
+	if (*nslots == ENGAGEMENT_NSLOTS_COMPACT &&
+		((uint64) slots[EC_PACKED] & ~EC_PACKED_MASK) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid engagement_agg state"),
+				 errdetail("The last element of a compact state must be below 2^59.")));
+	return slots;
 }
 
-/* Build a zeroed state array in the current memory context */
+/* A state array of nslots slots, copied from slots, in the current context */
 static pg_noinline ArrayType *
+engagement_state_make(const int64 *slots, int nslots)
+{
+	Size		size = ARR_OVERHEAD_NONULLS(1) + nslots * sizeof(int64);
+	ArrayType  *state = (ArrayType *) palloc(size);
+
+	SET_VARSIZE(state, size);
+	state->ndim = 1;
+	state->dataoffset = 0;		/* no nulls bitmap */
+	state->elemtype = INT8OID;
+	ARR_DIMS(state)[0] = nslots;
+	ARR_LBOUND(state)[0] = 1;
+	memcpy(ARR_DATA_PTR(state), slots, nslots * sizeof(int64));
+	return state;
+}
+
+/* A new, empty state: the compact form, as the aggregates' INITCOND */
+static ArrayType *
 engagement_state_new(void)
 {
-	Datum		zeros[ENGAGEMENT_NSLOTS];
-	int			i;
+	int64		zeros[ENGAGEMENT_NSLOTS_COMPACT] = {0};
 
-	for (i = 0; i < ENGAGEMENT_NSLOTS; i++)
-		zeros[i] = Int64GetDatum(0);
-	return construct_array(zeros, ENGAGEMENT_NSLOTS, INT8OID,
-						   sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	return engagement_state_make(zeros, ENGAGEMENT_NSLOTS_COMPACT);
+}
+
+/* Any state's slots in the wide layout, in wide[ENGAGEMENT_NSLOTS] */
+static void
+engagement_expand(const int64 *slots, int nslots, int64 *wide)
+{
+	uint64		packed;
+	int			m;
+
+	if (nslots == ENGAGEMENT_NSLOTS)
+	{
+		memcpy(wide, slots, ENGAGEMENT_NSLOTS * sizeof(int64));
+		return;
+	}
+	packed = (uint64) slots[EC_PACKED];
+	memset(wide, 0, ENGAGEMENT_NSLOTS * sizeof(int64));	/* +0.0 fractions */
+	wide[ES_ROWS] = slots[EC_ROWS];
+	wide[ES_NULLS] = (int64) (packed & EC_COUNT_MAX);
+	wide[ES_REJECTED] = (int64) ((packed >> EC_REJECTED_SHIFT) & EC_COUNT_MAX);
+	wide[ES_PRESENT] = (int64) (packed >> EC_PRESENT_SHIFT);
+	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
+		wide[ES_SUM_LO(m)] = slots[EC_SUM(m)];
+}
+
+/*
+ * The wide form of a compact state, as a new array in the current memory
+ * context (inside an aggregate, the executor moves the new state into the
+ * aggregate's context and frees the old one).
+ */
+static pg_noinline ArrayType *
+engagement_widen(const int64 *slots)
+{
+	int64		wide[ENGAGEMENT_NSLOTS];
+
+	engagement_expand(slots, ENGAGEMENT_NSLOTS_COMPACT, wide);
+	return engagement_state_make(wide, ENGAGEMENT_NSLOTS);
 }
 
 /*
@@ -253,6 +340,92 @@ engagement_add_numeric(int64 *slots, int m, Numeric x)
 }
 
 /*
+ * Add one row of double precision (is_float8) or bigint measures to a
+ * compact state, if the compact form holds the result exactly.  Returns
+ * false, with the state unchanged, when the row needs the wide form: a
+ * fractional part, a sum reaching 2^64, a count reaching 2^28, or a value
+ * out of range (for which the wide path raises the error).
+ */
+static inline bool
+engagement_compact_add_row(int64 *slots, FunctionCallInfo fcinfo, bool is_float8)
+{
+	uint64		packed = (uint64) slots[EC_PACKED];
+	uint64		nulls = packed & EC_COUNT_MAX;
+	uint64		rejected = (packed >> EC_REJECTED_SHIFT) & EC_COUNT_MAX;
+	uint64		present = packed >> EC_PRESENT_SHIFT;
+	uint64		sums[ENGAGEMENT_NMEASURES];
+	int			m;
+
+	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
+	{
+		uint64		value;
+
+		sums[m] = (uint64) slots[EC_SUM(m)];
+		if (PG_ARGISNULL(m + 1))
+		{
+			nulls++;
+			continue;
+		}
+		if (is_float8)
+		{
+			double		x = PG_GETARG_FLOAT8(m + 1);
+
+			if (unlikely(!(x >= 0.0 && x < TWO_POW_64)))
+			{
+				if (isnan(x) || x < 0.0 || isinf(x))
+				{
+					rejected++;
+					continue;
+				}
+				return false;
+			}
+			value = (uint64) x;
+			if (unlikely((double) value != x))
+				return false;
+		}
+		else
+		{
+			int64		x = PG_GETARG_INT64(m + 1);
+
+			if (unlikely(x < 0))
+			{
+				rejected++;
+				continue;
+			}
+			value = (uint64) x;
+		}
+		if (unlikely(sums[m] + value < sums[m]))
+			return false;
+		sums[m] += value;
+		present |= UINT64CONST(1) << m;
+	}
+	if (unlikely(nulls > EC_COUNT_MAX || rejected > EC_COUNT_MAX))
+		return false;
+
+	slots[EC_ROWS]++;
+	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
+		slots[EC_SUM(m)] = (int64) sums[m];
+	slots[EC_PACKED] = (int64) (nulls | (rejected << EC_REJECTED_SHIFT) |
+								(present << EC_PRESENT_SHIFT));
+	return true;
+}
+
+/*
+ * The state to add a row to in the wide form: the state itself, or the wide
+ * form of a compact one.
+ */
+static inline ArrayType *
+engagement_wide_state(ArrayType *state, int nslots, int64 **slots)
+{
+	if (nslots == ENGAGEMENT_NSLOTS_COMPACT)
+	{
+		state = engagement_widen(*slots);
+		*slots = (int64 *) ARR_DATA_PTR(state);
+	}
+	return state;
+}
+
+/*
  * Transition functions, one per argument type.  Non-strict: a row with NULL
  * measures still counts as a session.
  */
@@ -261,8 +434,14 @@ Datum
 engage_engagement_accum_float8(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = engagement_trans_state(fcinfo);
-	int64	   *slots = engagement_state_slots(state);
+	int			nslots;
+	int64	   *slots = engagement_state_slots(state, &nslots);
 	int			m;
+
+	if (likely(nslots == ENGAGEMENT_NSLOTS_COMPACT) &&
+		likely(engagement_compact_add_row(slots, fcinfo, true)))
+		PG_RETURN_ARRAYTYPE_P(state);
+	state = engagement_wide_state(state, nslots, &slots);
 
 	slots[ES_ROWS]++;
 	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
@@ -280,8 +459,14 @@ Datum
 engage_engagement_accum_int8(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = engagement_trans_state(fcinfo);
-	int64	   *slots = engagement_state_slots(state);
+	int			nslots;
+	int64	   *slots = engagement_state_slots(state, &nslots);
 	int			m;
+
+	if (likely(nslots == ENGAGEMENT_NSLOTS_COMPACT) &&
+		likely(engagement_compact_add_row(slots, fcinfo, false)))
+		PG_RETURN_ARRAYTYPE_P(state);
+	state = engagement_wide_state(state, nslots, &slots);
 
 	slots[ES_ROWS]++;
 	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
@@ -294,13 +479,17 @@ engage_engagement_accum_int8(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
+/* numeric measures always use the wide form */
 PG_FUNCTION_INFO_V1(engage_engagement_accum_numeric);
 Datum
 engage_engagement_accum_numeric(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = engagement_trans_state(fcinfo);
-	int64	   *slots = engagement_state_slots(state);
+	int			nslots;
+	int64	   *slots = engagement_state_slots(state, &nslots);
 	int			m;
+
+	state = engagement_wide_state(state, nslots, &slots);
 
 	slots[ES_ROWS]++;
 	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
@@ -313,6 +502,37 @@ engage_engagement_accum_numeric(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
+/*
+ * Combine two compact states into s1 if the compact form holds the result;
+ * false, with s1 unchanged, otherwise.
+ */
+static bool
+engagement_compact_combine(int64 *s1, const int64 *s2)
+{
+	uint64		p1 = (uint64) s1[EC_PACKED];
+	uint64		p2 = (uint64) s2[EC_PACKED];
+	uint64		nulls = (p1 & EC_COUNT_MAX) + (p2 & EC_COUNT_MAX);
+	uint64		rejected = ((p1 >> EC_REJECTED_SHIFT) & EC_COUNT_MAX) +
+		((p2 >> EC_REJECTED_SHIFT) & EC_COUNT_MAX);
+	uint64		sums[ENGAGEMENT_NMEASURES];
+	int			m;
+
+	if (nulls > EC_COUNT_MAX || rejected > EC_COUNT_MAX)
+		return false;
+	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
+	{
+		sums[m] = (uint64) s1[EC_SUM(m)] + (uint64) s2[EC_SUM(m)];
+		if (sums[m] < (uint64) s1[EC_SUM(m)])
+			return false;
+	}
+	s1[EC_ROWS] += s2[EC_ROWS];
+	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
+		s1[EC_SUM(m)] = (int64) sums[m];
+	s1[EC_PACKED] = (int64) (nulls | (rejected << EC_REJECTED_SHIFT) |
+							 ((p1 | p2) >> EC_PRESENT_SHIFT) << EC_PRESENT_SHIFT);
+	return true;
+}
+
 /* Combine two partial states (parallel workers, Citus workers) */
 PG_FUNCTION_INFO_V1(engage_engagement_combine);
 Datum
@@ -320,9 +540,18 @@ engage_engagement_combine(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state1 = engagement_state_arg(fcinfo, 0);
 	ArrayType  *state2 = PG_GETARG_ARRAYTYPE_P(1);
-	int64	   *s1 = engagement_state_slots(state1);
-	int64	   *s2 = engagement_state_slots(state2);
+	int			n1,
+				n2;
+	int64	   *s1 = engagement_state_slots(state1, &n1);
+	int64	   *raw2 = engagement_state_slots(state2, &n2);
+	int64		s2[ENGAGEMENT_NSLOTS];
 	int			m;
+
+	if (n1 == ENGAGEMENT_NSLOTS_COMPACT && n2 == ENGAGEMENT_NSLOTS_COMPACT &&
+		engagement_compact_combine(s1, raw2))
+		PG_RETURN_ARRAYTYPE_P(state1);
+	state1 = engagement_wide_state(state1, n1, &s1);
+	engagement_expand(raw2, n2, s2);
 
 	s1[ES_ROWS] += s2[ES_ROWS];
 	s1[ES_NULLS] += s2[ES_NULLS];
@@ -478,12 +707,17 @@ Datum
 engage_engagement_final(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
-	int64	   *slots = engagement_state_slots(state);
+	int			nslots;
+	int64	   *raw = engagement_state_slots(state, &nslots);
+	int64		slots[ENGAGEMENT_NSLOTS];
 	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	Datum		values[ENGAGEMENT_NATTS];
 	bool		nulls[ENGAGEMENT_NATTS];
-	int64		present = slots[ES_PRESENT];
+	int64		present;
 	int			m;
+
+	engagement_expand(raw, nslots, slots);
+	present = slots[ES_PRESENT];
 
 	/* Look up and bless the result row type once per query */
 	if (tupdesc == NULL)

@@ -88,6 +88,36 @@ SELECT (engage.engagement_final(engage.engagement_combine(
     engage.engagement_accum(NULL::bigint[], 1::bigint, 2::bigint, 3::bigint),
     engage.engagement_accum(NULL::bigint[], 10::bigint, NULL::bigint, -3::bigint)))).*;
 
+-- A group's state starts compact (5 elements: sessions, three sums below
+-- 2^64, and the NULL count, rejected count and present bits packed as
+-- nulls + rejected * 2^28 + present * 2^56) and turns wide (13 elements)
+-- when a value needs it, with its sums exact across the change.
+-- A fractional part:
+SELECT engage.engagement_accum('{2,10,20,30,504403158265495552}'::bigint[], 0.5::float8, NULL, 'NaN');
+-- A sum reaching 2^64 (the duration sum is 2^64 - 1):
+SELECT engage.engagement_accum('{1,-1,0,0,72057594037927936}'::bigint[], 1::float8, NULL, NULL);
+SELECT (engage.engagement_final(engage.engagement_accum('{1,-1,0,0,72057594037927936}'::bigint[],
+                                                        1::bigint, NULL, NULL))).duration_ms;
+-- A NULL count reaching 2^28, and a rejected count:
+SELECT engage.engagement_accum('{268435455,0,0,0,268435455}'::bigint[], NULL::float8, 1, 1);
+SELECT (engage.engagement_final(engage.engagement_accum('{1,0,0,0,72057594306363392}'::bigint[],
+                                                        -1::bigint, NULL, 2))).*;
+-- A numeric argument always uses the wide form:
+SELECT engage.engagement_accum(NULL::bigint[], 1::numeric, 2, 3);
+-- Combining: compact states whose sum reaches 2^64, compact with wide
+SELECT engage.engagement_combine('{1,-1,0,0,72057594037927936}'::bigint[], '{1,1,0,0,72057594037927936}'::bigint[]);
+SELECT engage.engagement_combine('{1,5,0,0,72057594037927936}'::bigint[], '{1,0,0,7,1,0,2,0,3,0,0,0,0}'::bigint[]);
+SELECT engage.engagement_combine('{1,0,0,7,1,0,2,0,3,0,0,0,0}'::bigint[], '{1,5,0,0,72057594037927936}'::bigint[]);
+-- A compact state with bits set above the present bits is refused
+SELECT engage.engagement_accum('{0,0,0,0,-1}'::bigint[], 1::float8, 2, 3);
+-- Groups that turn wide part-way, against numeric sums of the same values
+-- (each exactly a double precision)
+SELECT g, (engage.engagement_agg(d::float8, dl::float8, ul::float8)).*,
+       sum(d) AS d_sum, sum(dl) AS dl_sum, sum(ul) AS ul_sum
+FROM (VALUES (1, 1::numeric, 2::numeric, 3::numeric), (1, 2.25, 18446744073709549568, 5),
+             (1, 3, 18446744073709549568, NULL), (2, 4, 5, 6), (2, 7, 8, 9)) v(g, d, dl, ul)
+GROUP BY g ORDER BY g;
+
 ------------------------------------------------------------------------------
 -- The 5 real TellCo rows (all 55 columns plus the CSV text forms)
 ------------------------------------------------------------------------------
@@ -174,9 +204,11 @@ LIMIT 5;
 ------------------------------------------------------------------------------
 -- Parallel plan: Partial Aggregate, same results as the serial plan
 ------------------------------------------------------------------------------
+-- A third of subscriber 3's durations have a fractional part: that group's
+-- state turns wide part-way, in the workers and in the combine step.
 CREATE TABLE par AS
 SELECT i, (i % 5000)::float8 AS msisdn,
-       (1000 + i % 977)::float8 AS dur,
+       (1000 + i % 977)::float8 + CASE WHEN i % 15000 = 3 THEN 0.5 ELSE 0 END AS dur,
        CASE WHEN i % 101 = 0 THEN NULL ELSE (i * 7919 % 1000003)::float8 END AS dl,
        CASE WHEN i % 211 = 0 THEN 'NaN'::float8 ELSE (i % 4096)::float8 END AS ul
 FROM generate_series(1, 200000) i;
