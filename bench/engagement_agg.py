@@ -3,7 +3,9 @@
 On a generated xDR table (ENGAGE_BENCH_ROWS rows, TellCo layout), in two
 shapes: grouped by subscriber, and over the whole table; with the bare scan
 (SELECT count(*)) and the minimal grouped scan (count(*) per subscriber) as
-floors.  Each contender runs ENGAGE_BENCH_REPS times, alternating, serial and
+floors, and the same reading the last measure column (count(UL): every row
+deformed up to its 55th column, as any aggregate of the measures must).
+Each contender runs ENGAGE_BENCH_REPS times, alternating, serial and
 with 2 parallel workers; the table gives medians and engage / plain ratios.
 Besides the plain float8 sums (what analysts write), the exact plain SQL
 (sums over numeric, which engagement_agg's exact results equal) is measured.
@@ -24,6 +26,7 @@ WHERE = "WHERE %s IS NOT NULL" % K
 SHAPES = {
     "whole table": [
         ("floor: SELECT count(*)", "SELECT count(*) FROM %s" % TABLE),
+        ("floor: reading the measures, count(UL)", "SELECT count(%s) FROM %s" % (UL, TABLE)),
         ("plain SQL (float8 sums)",
          "SELECT count(*), sum(%s), sum(%s), sum(%s) FROM %s" % (D, DL, UL, TABLE)),
         ("plain SQL (exact, numeric sums)",
@@ -35,6 +38,8 @@ SHAPES = {
     "grouped by subscriber": [
         ("floor: count(*) GROUP BY subscriber",
          "SELECT %s, count(*) FROM %s %s GROUP BY 1" % (K, TABLE, WHERE)),
+        ("floor: reading the measures, count(UL) GROUP BY subscriber",
+         "SELECT %s, count(%s) FROM %s %s GROUP BY 1" % (K, UL, TABLE, WHERE)),
         ("plain SQL (float8 sums)",
          "SELECT %s, count(*), sum(%s), sum(%s), sum(%s) FROM %s %s GROUP BY 1"
          % (K, D, DL, UL, TABLE, WHERE)),

@@ -319,6 +319,14 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.kmeans_predict(@extschema@.kmeans_model, double precision[]) IS
 'Cluster (1..k) of a new point under a fitted model: normalised as the model''s points, nearest centroid (ties: lowest cluster); NULL when a feature is NULL';
 
+CREATE FUNCTION @extschema@.kmeans_assign(model @extschema@.kmeans_model, points text)
+RETURNS TABLE (key text, cluster integer, distance double precision)
+AS 'MODULE_PATHNAME', 'engage_kmeans_assign_points'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_assign(@extschema@.kmeans_model, text) IS
+'Every point of the points query assigned with a fitted model, in one pass: key (text form), cluster 1..k (nearest centroid once normalised as the model''s points, ties: lowest cluster) and Euclidean distance to it in normalised space; on the points the model was fitted on, kmeans_cluster''s result without fitting again';
+
 CREATE FUNCTION @extschema@.elbow_inertia(points text, k_min integer DEFAULT 1, k_max integer DEFAULT 10,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
     tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++')
@@ -798,8 +806,11 @@ BEGIN
 		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
 		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
 		-- whatever the row order; a tolerance would stop a few users short of
-		-- it, at a point that depends on the start), cluster statistics, labels and descriptions (the clusters
-		-- joined with the users' rows of this run, stored in one statement)
+		-- it, at a point that depends on the start), fitted once (kmeans_model)
+		-- and the users assigned with the model (kmeans_assign: at the fixed
+		-- point, the fit's own labels); cluster statistics, labels and
+		-- descriptions (the clusters joined with the users' rows of this run,
+		-- stored in one statement)
 		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
 		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
 		-- The rows just written have no statistics yet (ANALYZE would need the
@@ -818,9 +829,11 @@ BEGIN
 		PERFORM set_config('enable_nestloop', 'off', true);
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
-		WITH uc AS MATERIALIZED (
+		WITH model AS MATERIALIZED (
+			SELECT @extschema@.kmeans_model(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS m
+		), uc AS MATERIALIZED (
 			SELECT c.key, c.cluster, c.distance
-			FROM @extschema@.kmeans_cluster(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS c
+			FROM model, @extschema@.kmeans_assign(model.m, points) AS c
 		), joined AS MATERIALIZED (
 			SELECT uc.key, uc.cluster, uc.distance, u.sessions, u.duration_ms, u.total_bytes
 			FROM uc
@@ -828,9 +841,6 @@ BEGIN
 		), ins_uc AS (
 			INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance, sessions, duration_ms, total_bytes)
 			SELECT run, j.key, j.cluster, j.distance, j.sessions, j.duration_ms, j.total_bytes FROM joined j
-		), cen AS (
-			SELECT c.cluster, c.centroid, c.centroid_normalized, c.inertia, c.total_inertia
-			FROM @extschema@.kmeans_centroids(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS c
 		), overall AS (
 			SELECT count(*) AS users, avg(u.sessions) AS sessions, avg(u.duration_ms) AS duration_ms,
 			       avg(u.total_bytes) AS total_bytes
@@ -839,7 +849,8 @@ BEGIN
 			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
-			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum
+			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
+			       sum(u.distance * u.distance) AS inertia
 			FROM joined u
 			GROUP BY u.cluster
 		)
@@ -853,8 +864,11 @@ BEGIN
 		       s.users, s.users::numeric / o.users,
 		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
 		       s.b_min, s.b_max, s.b_avg, s.b_sum,
-		       c.centroid, c.centroid_normalized, c.inertia
-		FROM stats s JOIN cen c ON c.cluster = s.cluster CROSS JOIN overall o;
+		       ARRAY[(m.m).centroids[s.cluster][1], (m.m).centroids[s.cluster][2], (m.m).centroids[s.cluster][3]],
+		       ARRAY[(m.m).centroids_normalized[s.cluster][1], (m.m).centroids_normalized[s.cluster][2],
+		             (m.m).centroids_normalized[s.cluster][3]],
+		       s.inertia
+		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
 		PERFORM set_config('enable_nestloop', saved_nestloop, true);
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 

@@ -592,12 +592,24 @@ engage_engagement_combine(PG_FUNCTION_ARGS)
 #define NUMERIC_NBASE			10000
 
 /*
+ * Room for an unsigned 64-bit integer as numeric: header, uint16 and at
+ * most 5 base-10000 digits.  The final function builds its four numerics in
+ * such buffers on its stack: heap_form_tuple copies them into the result,
+ * so a group costs no allocation but the result's.
+ */
+typedef union EngagementNumericBuf
+{
+	char		data[VARHDRSZ + sizeof(uint16) + 5 * sizeof(int16)];
+	int32		align;
+} EngagementNumericBuf;
+
+/*
  * An unsigned 64-bit integer as numeric, built directly in the short format
- * (what int64_to_numeric() returns, without its intermediate allocations:
- * the final function makes four of these per group).
+ * (what int64_to_numeric() returns, without its intermediate allocations),
+ * in buf, or palloc'd when buf is NULL.
  */
 static Numeric
-engagement_uint64_numeric(uint64 value)
+engagement_uint64_numeric(uint64 value, EngagementNumericBuf *buf)
 {
 	int16		digits[5];		/* least significant first; 2^64 < 10000^5 */
 	int			ndigits = 0;
@@ -619,7 +631,7 @@ engagement_uint64_numeric(uint64 value)
 	n = ndigits - low;
 
 	len = VARHDRSZ + sizeof(uint16) + n * sizeof(int16);
-	result = (Numeric) palloc(len);
+	result = (Numeric) (buf != NULL ? buf->data : palloc(len));
 	SET_VARSIZE(result, len);
 	/* positive, display scale 0, weight = ndigits - 1 (0 for zero) */
 	header = NUMERIC_SHORT_FLAG |
@@ -632,14 +644,17 @@ engagement_uint64_numeric(uint64 value)
 	return result;
 }
 
-/* A non-negative 128-bit integer plus a fraction, as numeric */
+/*
+ * A non-negative 128-bit integer plus a fraction, as numeric: in buf (may
+ * be NULL) when it is an integer below 2^64, palloc'd otherwise.
+ */
 static Numeric
-engagement_sum_numeric(uint64 lo, uint64 hi, double frac)
+engagement_sum_numeric(uint64 lo, uint64 hi, double frac, EngagementNumericBuf *buf)
 {
 	Numeric		result;
 
 	if (likely(hi == 0))
-		result = engagement_uint64_numeric(lo);
+		result = engagement_uint64_numeric(lo, buf);
 	else
 	{
 		/* hi * 2^64 + lo, with each word split to stay within int64 */
@@ -662,20 +677,20 @@ engagement_sum_numeric(uint64 lo, uint64 hi, double frac)
 	return result;
 }
 
-/* Measure m's sum as numeric */
+/* Measure m's sum as numeric (see engagement_sum_numeric for buf) */
 static Numeric
-engagement_measure_numeric(const int64 *slots, int m)
+engagement_measure_numeric(const int64 *slots, int m, EngagementNumericBuf *buf)
 {
 	double		frac;
 
 	memcpy(&frac, &slots[ES_FRAC(m)], sizeof(double));
 	return engagement_sum_numeric((uint64) slots[ES_SUM_LO(m)],
-								  (uint64) slots[ES_SUM_HI(m)], frac);
+								  (uint64) slots[ES_SUM_HI(m)], frac, buf);
 }
 
 /* DL + UL as numeric; the caller checked that at least one is present */
 static Numeric
-engagement_total_numeric(const int64 *slots)
+engagement_total_numeric(const int64 *slots, EngagementNumericBuf *buf)
 {
 	uint64		lo1 = (uint64) slots[ES_SUM_LO(1)];
 	uint64		hi1 = (uint64) slots[ES_SUM_HI(1)];
@@ -694,11 +709,11 @@ engagement_total_numeric(const int64 *slots)
 	}
 	if (overflow)
 		/* past 2^128: add the two sums as numerics */
-		return numeric_add_opt_error(engagement_measure_numeric(slots, 1),
-									 engagement_measure_numeric(slots, 2), NULL);
+		return numeric_add_opt_error(engagement_measure_numeric(slots, 1, NULL),
+									 engagement_measure_numeric(slots, 2, NULL), NULL);
 	memcpy(&f1, &slots[ES_FRAC(1)], sizeof(double));
 	memcpy(&f2, &slots[ES_FRAC(2)], sizeof(double));
-	return engagement_sum_numeric(lo, hi, f1 + f2);
+	return engagement_sum_numeric(lo, hi, f1 + f2, buf);
 }
 
 /* Final function: the state as an engage.engagement value */
@@ -710,6 +725,7 @@ engage_engagement_final(PG_FUNCTION_ARGS)
 	int			nslots;
 	int64	   *raw = engagement_state_slots(state, &nslots);
 	int64		slots[ENGAGEMENT_NSLOTS];
+	EngagementNumericBuf bufs[ENGAGEMENT_NATTS];
 	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	Datum		values[ENGAGEMENT_NATTS];
 	bool		nulls[ENGAGEMENT_NATTS];
@@ -754,12 +770,12 @@ engage_engagement_final(PG_FUNCTION_ARGS)
 	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
 	{
 		if (present & (INT64CONST(1) << m))
-			values[1 + m] = NumericGetDatum(engagement_measure_numeric(slots, m));
+			values[1 + m] = NumericGetDatum(engagement_measure_numeric(slots, m, &bufs[1 + m]));
 		else
 			nulls[1 + m] = true;
 	}
 	if (present & ((INT64CONST(1) << 1) | (INT64CONST(1) << 2)))
-		values[4] = NumericGetDatum(engagement_total_numeric(slots));
+		values[4] = NumericGetDatum(engagement_total_numeric(slots, &bufs[4]));
 	else
 		nulls[4] = true;
 	values[5] = Int64GetDatum(slots[ES_NULLS]);

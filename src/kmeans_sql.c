@@ -2,8 +2,8 @@
  *
  * kmeans_sql.c
  *	  SQL interface of engage's clustering: kmeans_cluster,
- *	  kmeans_centroids, kmeans_model, kmeans_predict, elbow_inertia,
- *	  scaling_params and normalize_points.
+ *	  kmeans_centroids, kmeans_model, kmeans_predict, kmeans_assign,
+ *	  elbow_inertia, scaling_params and normalize_points.
  *
  * A thin layer over the numerical core (kmeans.c, scale.c, knee.c, which
  * know nothing of PostgreSQL): it validates the arguments, reads the
@@ -760,7 +760,7 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 
 /* Get a float8[] attribute of a model, checking its shape */
 static double *
-model_array(HeapTupleHeader model, const char *name, int ndim, int *dims)
+model_array(HeapTupleHeader model, const char *fname, const char *name, int ndim, int *dims)
 {
 	bool		isnull;
 	Datum		value = GetAttributeByName(model, name, &isnull);
@@ -770,14 +770,14 @@ model_array(HeapTupleHeader model, const char *name, int ndim, int *dims)
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kmeans_predict: the model's %s is null", name)));
+				 errmsg("%s: the model's %s is null", fname, name)));
 	arr = DatumGetArrayTypeP(value);
 	if (ARR_ELEMTYPE(arr) != FLOAT8OID || ARR_NDIM(arr) != ndim ||
 		(ARR_HASNULL(arr) && array_contains_nulls(arr)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kmeans_predict: the model's %s is not a %d-dimensional double precision array without nulls",
-						name, ndim)));
+				 errmsg("%s: the model's %s is not a %d-dimensional double precision array without nulls",
+						fname, name, ndim)));
 	for (i = 0; i < ndim; i++)
 		dims[i] = ARR_DIMS(arr)[i];
 	/* a model made by kmeans_model has finite values and no zero scale */
@@ -790,10 +790,48 @@ model_array(HeapTupleHeader model, const char *name, int ndim, int *dims)
 			(strcmp(name, "scale") == 0 && v == 0.0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("kmeans_predict: the model's %s has an invalid element %g", name, v),
+					 errmsg("%s: the model's %s has an invalid element %g", fname, name, v),
 					 errhint("Use a model made by engage.kmeans_model.")));
 	}
 	return (double *) ARR_DATA_PTR(arr);
+}
+
+/*
+ * The scaler (scale and shift) and the k x d normalised centroids of a
+ * model made by kmeans_model, checked; fname names the caller in errors.
+ */
+static void
+model_read(HeapTupleHeader model, const char *fname, engage_scaler *s,
+		   double **centroids, int *k)
+{
+	bool		isnull;
+	Datum		method;
+	int			dims[2];
+	int			d;
+
+	memset(s, 0, sizeof(*s));
+	s->scale = model_array(model, fname, "scale", 1, dims);
+	d = dims[0];
+	s->offset = model_array(model, fname, "shift", 1, dims);
+	if (dims[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model's scale and shift differ in length", fname)));
+	*centroids = model_array(model, fname, "centroids_normalized", 2, dims);
+	*k = dims[0];
+	if (dims[1] != d || *k < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model's centroids do not have %d features", fname, d)));
+	method = GetAttributeByName(model, "normalization", &isnull);
+	if (isnull ||
+		engage_scale_method_parse(TextDatumGetCString(method), &s->method) != ENGAGE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the model's normalization is not 'zscore', 'minmax' or 'none'", fname)));
+	s->d = d;
+	/* the transform reads only scale and shift; the fit's statistics are not kept */
+	s->mean = s->var = s->data_min = s->data_max = s->scale;
 }
 
 /*
@@ -809,9 +847,6 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	ArrayType  *x;
 	engage_scaler s;
 	engage_env	env;
-	bool		isnull;
-	Datum		method;
-	int			dims[2];
 	int			d;
 	int			k;
 	double	   *centroids;
@@ -828,30 +863,9 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	model = PG_GETARG_HEAPTUPLEHEADER(0);
 	x = PG_GETARG_ARRAYTYPE_P(1);
 
-	memset(&s, 0, sizeof(s));
 	memset(&env, 0, sizeof(env));
-	s.scale = model_array(model, "scale", 1, dims);
-	d = dims[0];
-	s.offset = model_array(model, "shift", 1, dims);
-	if (dims[0] != d)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kmeans_predict: the model's scale and shift differ in length")));
-	centroids = model_array(model, "centroids_normalized", 2, dims);
-	k = dims[0];
-	if (dims[1] != d || k < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kmeans_predict: the model's centroids do not have %d features", d)));
-	method = GetAttributeByName(model, "normalization", &isnull);
-	if (isnull ||
-		engage_scale_method_parse(TextDatumGetCString(method), &s.method) != ENGAGE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kmeans_predict: the model's normalization is not 'zscore', 'minmax' or 'none'")));
-	s.d = d;
-	/* the transform reads only scale and shift; the fit's statistics are not kept */
-	s.mean = s.var = s.data_min = s.data_max = s.scale;
+	model_read(model, "kmeans_predict", &s, &centroids, &k);
+	d = s.d;
 
 	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
 		ereport(ERROR,
@@ -874,6 +888,82 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("kmeans_predict: %s", engage_strerror(rc))));
 	PG_RETURN_INT32(label + 1);
+}
+
+/*
+ * kmeans_assign(model, points): every point of the points query assigned
+ * with a model made by kmeans_model, as kmeans_predict would, in one pass:
+ * key, cluster (1..k) and Euclidean distance to its centroid in the
+ * normalised space.  With the points the model was fitted on, this is
+ * kmeans_cluster's result without fitting again.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_assign_points);
+Datum
+engage_kmeans_assign_points(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	MemoryContext scratch;
+	MemoryContext old;
+	double	   *centroids;
+	int32_t    *labels;
+	double	   *distances;
+	Size		n;
+	int			rc;
+	int64		i;
+
+	require_arg(fcinfo, 0, "kmeans_assign", "model");
+	require_arg(fcinfo, 1, "kmeans_assign", "points");
+	InitMaterializedSRF(fcinfo, 0);
+	memset(&o, 0, sizeof(o));
+	memset(&kd, 0, sizeof(kd));
+	o.fname = "kmeans_assign";
+	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	kd.env.check = core_check;
+	kd.env.check_arg = &kd.env;
+
+	scratch = scratch_context("engage kmeans_assign");
+	old = MemoryContextSwitchTo(scratch);
+	model_read(PG_GETARG_HEAPTUPLEHEADER(0), o.fname, &kd.scaler, &centroids, &o.k);
+	engage_read_points(o.points, o.fname, &kd.pts);
+	if ((size_t) kd.pts.d != kd.scaler.d)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg_plural("kmeans_assign: the points query has %d feature, the model %zu",
+							   "kmeans_assign: the points query has %d features, the model %zu",
+							   kd.pts.d, kd.pts.d, kd.scaler.d)));
+	n = kd.pts.n;
+	engage_check_memory(kd.pts.bytes,
+						n * (kd.pts.d * sizeof(double) + sizeof(int32_t) + sizeof(double)),
+						o.fname);
+	kd.scaled = MemoryContextAllocHuge(scratch, n * kd.pts.d * sizeof(double));
+	labels = MemoryContextAllocHuge(scratch, n * sizeof(int32_t));
+	distances = MemoryContextAllocHuge(scratch, n * sizeof(double));
+	rc = engage_scaler_transform(&kd.scaler, kd.pts.data, n, kd.scaled, &kd.env);
+	if (rc == ENGAGE_OK)
+		rc = engage_kmeans_assign(kd.scaled, n, kd.pts.d, centroids, o.k, &kd.env,
+								  labels, distances);
+	if (rc != ENGAGE_OK)
+		core_error(rc, &o, &kd);
+	MemoryContextSwitchTo(old);
+
+	for (i = 0; i < kd.pts.n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if (i + PREFETCH_AHEAD < kd.pts.n)
+			engage_prefetch(kd.pts.keys[i + PREFETCH_AHEAD]);
+		values[0] = PointerGetDatum(kd.pts.keys[i]);
+		values[1] = Int32GetDatum(labels[i] + 1);
+		values[2] = Float8GetDatum(distances[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
 }
 
 /*

@@ -236,7 +236,8 @@ SELECT (SELECT count(*) FROM bi_log) AS rows_written, (SELECT count(*) FROM bi_p
        to_regclass('bi_made_by_ddl') AS ddl_table, to_regclass('bi_t2') AS ctas_table,
        (SELECT is_called FROM bi_seq) AS sequence_used, current_setting('transaction_read_only') AS read_only;
 
--- 6. elbow_inertia, scaling_params, normalize_points, kmeans_model, kmeans_predict
+-- 6. elbow_inertia, scaling_params, normalize_points, kmeans_model, kmeans_predict,
+-- kmeans_assign
 CREATE TABLE bi_model AS SELECT engage.kmeans_model('SELECT id, a, b FROM bi_pts', 2) AS model;
 SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (120, 'elbow: points NULL', $$SELECT count(*) FROM engage.elbow_inertia(NULL)$$),
@@ -273,7 +274,17 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (151, 'kmeans_predict: model with a NaN centroid', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{1}', '{0}', '{{1}}', '{{NaN},{1}}', '{1}', 0, 1, true, 1), '{1}')$$),
 (152, 'kmeans_predict: model with an unknown normalization', $$SELECT engage.kmeans_predict(ROW('{a}', 'l2', '{1}', '{0}', '{{1}}', '{{1}}', '{1}', 0, 1, true, 1), '{1}')$$),
 (153, 'kmeans_predict: model with scale and shift of different lengths', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{1,2}', '{0}', '{{1}}', '{{1}}', '{1}', 0, 1, true, 1), '{1}')$$),
-(154, 'kmeans_predict: model with one-dimensional centroids', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{1}', '{0}', '{{1}}', '{1}', '{1}', 0, 1, true, 1), '{1}')$$)
+(154, 'kmeans_predict: model with one-dimensional centroids', $$SELECT engage.kmeans_predict(ROW('{a}', 'zscore', '{1}', '{0}', '{{1}}', '{1}', '{1}', 0, 1, true, 1), '{1}')$$),
+(247, 'kmeans_assign: model NULL', $$SELECT count(*) FROM engage.kmeans_assign(NULL, 'SELECT id, a, b FROM bi_pts')$$),
+(248, 'kmeans_assign: points NULL', $$SELECT count(*) FROM bi_model, engage.kmeans_assign(model, NULL)$$),
+(249, 'kmeans_assign: fewer features than the model', $$SELECT count(*) FROM bi_model, engage.kmeans_assign(model, 'SELECT id, a FROM bi_pts')$$),
+(250, 'kmeans_assign: a NaN feature', $$SELECT count(*) FROM bi_model, engage.kmeans_assign(model, 'SELECT id, a, ''NaN''::float8 FROM bi_pts')$$),
+(251, 'kmeans_assign: a feature of 1e308 (too large once normalised)', $$SELECT count(*) FROM bi_model, engage.kmeans_assign(model, 'SELECT id, a, 1e308::float8 FROM bi_pts')$$),
+(252, 'kmeans_assign: no points', $$SELECT count(*) FROM bi_model, engage.kmeans_assign(model, 'SELECT id, a, b FROM bi_pts WHERE false')$$),
+(253, 'kmeans_assign: model of NULLs', $$SELECT count(*) FROM engage.kmeans_assign(ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), 'SELECT id, a, b FROM bi_pts')$$),
+(254, 'kmeans_assign: model with a zero scale', $$SELECT count(*) FROM engage.kmeans_assign(ROW('{a}', 'zscore', '{0}', '{0}', '{{1}}', '{{1}}', '{1}', 0, 1, true, 1), 'SELECT id, a FROM bi_pts')$$),
+(255, 'kmeans_assign: a points query that writes', $$SELECT count(*) FROM bi_model, engage.kmeans_assign(model, 'SELECT bi_writer(id), a, b FROM bi_pts')$$),
+(256, 'kmeans_assign: duplicate keys (documented: every row is a point)', $$SELECT string_agg(key || ':' || cluster, ',' ORDER BY key, cluster) FROM bi_model, engage.kmeans_assign(model, 'SELECT 1, a, b FROM bi_pts')$$)
 ) AS c(n, what, q);
 
 -- 7. Charts, escaping, formatting and labels

@@ -89,6 +89,23 @@ SELECT engage.kmeans_predict(m, '{0.2,0.3}'), engage.kmeans_predict(m, '{9,9}'),
        engage.kmeans_predict(m, '{60,40}'), engage.kmeans_predict(m, NULL),
        engage.kmeans_predict(m, '{1,NULL}')
 FROM model;
+-- kmeans_assign: the whole points query in one pass, with distances; on the
+-- points the model was fitted on, kmeans_cluster's result
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE a.cluster IS DISTINCT FROM c.cluster) AS clusters_differing,
+       max(abs(a.distance - c.distance)) AS largest_distance_difference
+FROM model, engage.kmeans_assign(model.m, 'SELECT id, a, b FROM pts') a
+FULL JOIN engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, seed => 3) c USING (key);
+-- and kmeans_predict's clusters for new points, with their distance checked
+-- against the model's normalised centroids
+SELECT a.key, a.cluster, a.cluster = engage.kmeans_predict(m, ARRAY[v.a, v.b]) AS as_predict,
+       round(a.distance::numeric, 9) = round(sqrt(((v.a - (m).shift[1]) / (m).scale[1] - (m).centroids_normalized[a.cluster][1]) ^ 2
+                                               + ((v.b - (m).shift[2]) / (m).scale[2] - (m).centroids_normalized[a.cluster][2]) ^ 2)::numeric, 9)
+         AS distance_checked
+FROM model,
+     engage.kmeans_assign(model.m, 'SELECT * FROM (VALUES (''p'', 0.2::float8, 0.3::float8), (''q'', 9, 9), (''r'', 60, 40)) v') a
+JOIN (VALUES ('p', 0.2::float8, 0.3::float8), ('q', 9, 9), ('r', 60, 40)) v(key, a, b) USING (key)
+ORDER BY a.key;
 -- usable in a view
 CREATE VIEW pts_clusters AS
 SELECT p.id, engage.kmeans_predict((SELECT m FROM model), ARRAY[p.a, p.b]) AS cluster FROM pts p;

@@ -113,6 +113,8 @@ FROM public.priv_xdr;
 SELECT key, cluster FROM engage.kmeans_cluster('SELECT id, a, b FROM public.priv_pts', 3) ORDER BY key;
 SELECT cluster, size FROM engage.kmeans_centroids('SELECT id, a, b FROM public.priv_pts', 3, 'minmax') ORDER BY cluster;
 SELECT engage.kmeans_predict(engage.kmeans_model('SELECT id, a, b FROM public.priv_pts', 3), '{49, 49}');
+SELECT count(*) FROM engage.kmeans_assign(engage.kmeans_model('SELECT id, a, b FROM public.priv_pts', 3),
+                                          'SELECT id, a, b FROM public.priv_pts');
 SELECT k, is_elbow FROM engage.elbow_inertia('SELECT id, a, b FROM public.priv_pts', 1, 4) ORDER BY k;
 SELECT feature, scale FROM engage.scaling_params('SELECT id, a, b FROM public.priv_pts', 'minmax') ORDER BY feature;
 SELECT count(*) FROM engage.normalize_points('SELECT id, ARRAY[a, b] FROM public.priv_pts');
@@ -154,6 +156,10 @@ SELECT count(*) AS ks FROM engage.elbow_inertia('SELECT msisdn, sessions, durati
 SELECT count(*) AS features FROM engage.scaling_params('SELECT msisdn, sessions, duration_ms, total_bytes FROM users');
 SELECT count(*) AS points FROM engage.normalize_points('SELECT msisdn, sessions, duration_ms, total_bytes FROM users');
 SELECT engage.kmeans_predict(engage.kmeans_model('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 3), '{1, 0, 0}');
+CREATE TABLE users_model AS
+SELECT engage.kmeans_model('SELECT msisdn, sessions FROM users', 2) AS m;
+GRANT SELECT ON users_model TO regress_engage_outsider;	-- the model, not the points
+SELECT count(*) AS points FROM users_model, engage.kmeans_assign(m, 'SELECT msisdn, sessions FROM users');
 SELECT length(engage.svg_bar_chart('{a}', '{1}', 't')) > 0 AS chart_ok;
 -- run_analysis writes the run log and the result tables: without the grants
 -- below it is refused, and so is the report
@@ -198,6 +204,7 @@ SELECT f, pg_temp.sqlstate_of(q) FROM (VALUES
   ('kmeans_cluster', $$SELECT * FROM engage.kmeans_cluster('SELECT msisdn, sessions FROM regress_engage_data.users', 2)$$),
   ('kmeans_centroids', $$SELECT * FROM engage.kmeans_centroids('SELECT msisdn, sessions FROM regress_engage_data.users', 2)$$),
   ('kmeans_model', $$SELECT engage.kmeans_model('SELECT msisdn, sessions FROM regress_engage_data.users', 2)$$),
+  ('kmeans_assign', $$SELECT count(*) FROM engage.kmeans_assign((SELECT m FROM regress_engage_data.users_model), 'SELECT msisdn, sessions FROM regress_engage_data.users')$$),
   ('elbow_inertia', $$SELECT * FROM engage.elbow_inertia('SELECT msisdn, sessions FROM regress_engage_data.users')$$),
   ('scaling_params', $$SELECT * FROM engage.scaling_params('SELECT msisdn, sessions FROM regress_engage_data.users')$$),
   ('normalize_points', $$SELECT * FROM engage.normalize_points('SELECT msisdn, sessions FROM regress_engage_data.users')$$),
