@@ -4,7 +4,10 @@ On a generated xDR table (ENGAGE_BENCH_ROWS rows, TellCo layout), in two
 shapes: grouped by subscriber, and over the whole table; with the bare scan
 (SELECT count(*)) and the minimal grouped scan (count(*) per subscriber) as
 floors, and the same reading the last measure column (count(UL): every row
-deformed up to its 55th column, as any aggregate of the measures must).
+deformed up to its 55th column, as any aggregate of the measures must);
+grouped, also one core aggregate whose state is passed by reference like
+engagement_agg's (avg(UL): a float8[3] updated in place), where count and
+float8 sums keep theirs by value inside the hash table's entry.
 Each contender runs ENGAGE_BENCH_REPS times, alternating, serial and
 with 2 parallel workers; the table gives medians and engage / plain ratios.
 Besides the plain float8 sums (what analysts write), the exact plain SQL
@@ -40,6 +43,8 @@ SHAPES = {
          "SELECT %s, count(*) FROM %s %s GROUP BY 1" % (K, TABLE, WHERE)),
         ("floor: reading the measures, count(UL) GROUP BY subscriber",
          "SELECT %s, count(%s) FROM %s %s GROUP BY 1" % (K, UL, TABLE, WHERE)),
+        ("floor: one aggregate with a by-reference state, avg(UL) GROUP BY subscriber",
+         "SELECT %s, avg(%s) FROM %s %s GROUP BY 1" % (K, UL, TABLE, WHERE)),
         ("plain SQL (float8 sums)",
          "SELECT %s, count(*), sum(%s), sum(%s), sum(%s) FROM %s %s GROUP BY 1"
          % (K, D, DL, UL, TABLE, WHERE)),

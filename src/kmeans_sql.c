@@ -626,6 +626,32 @@ cluster_points(FunctionCallInfo fcinfo, const char *fname, MemoryContext scratch
 }
 
 /*
+ * The rows of kmeans_cluster and kmeans_assign: each point's key, cluster
+ * (1..k, from 0-based labels) and distance, into the SRF's tuplestore.
+ */
+static void
+put_assignments(ReturnSetInfo *rsinfo, const EngagePoints *pts,
+				const int32_t *labels, const double *distances)
+{
+	int64		i;
+
+	for (i = 0; i < pts->n; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		if (i + PREFETCH_AHEAD < pts->n)
+			engage_prefetch(pts->keys[i + PREFETCH_AHEAD]);
+		values[0] = PointerGetDatum(pts->keys[i]);
+		values[1] = Int32GetDatum(labels[i] + 1);
+		values[2] = Float8GetDatum(distances[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
  * kmeans_cluster(points, k, normalize, n_init, max_iter, tol, seed, init,
  * initial_centroids): one row per point: key, cluster (1..k), distance to
  * its centroid in the normalised space.
@@ -639,26 +665,12 @@ engage_kmeans_cluster(PG_FUNCTION_ARGS)
 	KmeansData	kd;
 	engage_kmeans_result res;
 	MemoryContext scratch;
-	int64		i;
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage kmeans_cluster");
 	cluster_points(fcinfo, "kmeans_cluster", scratch, &o, &kd, &res, NULL);
 
-	for (i = 0; i < kd.pts.n; i++)
-	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		if (i + PREFETCH_AHEAD < kd.pts.n)
-			engage_prefetch(kd.pts.keys[i + PREFETCH_AHEAD]);
-		values[0] = PointerGetDatum(kd.pts.keys[i]);
-		values[1] = Int32GetDatum(res.labels[i] + 1);
-		values[2] = Float8GetDatum(res.distances[i]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
+	put_assignments(rsinfo, &kd.pts, res.labels, res.distances);
 	MemoryContextDelete(scratch);
 	return (Datum) 0;
 }
@@ -911,7 +923,6 @@ engage_kmeans_assign_points(PG_FUNCTION_ARGS)
 	double	   *distances;
 	Size		n;
 	int			rc;
-	int64		i;
 
 	require_arg(fcinfo, 0, "kmeans_assign", "model");
 	require_arg(fcinfo, 1, "kmeans_assign", "points");
@@ -948,20 +959,7 @@ engage_kmeans_assign_points(PG_FUNCTION_ARGS)
 		core_error(rc, &o, &kd);
 	MemoryContextSwitchTo(old);
 
-	for (i = 0; i < kd.pts.n; i++)
-	{
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
-
-		if (i + PREFETCH_AHEAD < kd.pts.n)
-			engage_prefetch(kd.pts.keys[i + PREFETCH_AHEAD]);
-		values[0] = PointerGetDatum(kd.pts.keys[i]);
-		values[1] = Int32GetDatum(labels[i] + 1);
-		values[2] = Float8GetDatum(distances[i]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
+	put_assignments(rsinfo, &kd.pts, labels, distances);
 	MemoryContextDelete(scratch);
 	return (Datum) 0;
 }
