@@ -13,6 +13,7 @@ OBJS = \
 	src/scale.o \
 	src/svg.o \
 	src/svg_sql.o \
+	src/traffic_agg.o \
 	src/xdr_generator.o
 
 DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(wildcard sql/$(EXTENSION)--*--*.sql)

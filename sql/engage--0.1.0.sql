@@ -100,6 +100,56 @@ COMMENT ON AGGREGATE @extschema@.engagement_agg(numeric, numeric, numeric) IS
 'Per-group engagement of xDR sessions (duration ms, DL bytes, UL bytes): sessions, exact sums, NULL and rejected counts';
 
 ------------------------------------------------------------------------------
+-- Per-user traffic of several applications: traffic_agg
+------------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.traffic AS (
+	dl_bytes double precision[],
+	ul_bytes double precision[],
+	null_values bigint,
+	rejected_values bigint
+);
+
+COMMENT ON TYPE @extschema@.traffic IS
+'Traffic of one group of xDR sessions in several applications: dl_bytes[i] and ul_bytes[i] are the sums of the i-th (DL, UL) column pair (NULL when the column has no accepted value), with counts of NULL and rejected (NaN, infinite, negative) values';
+
+-- Transition state: a double precision[] of 2 + number of columns elements
+-- (see src/traffic_agg.c).
+
+CREATE FUNCTION @extschema@.traffic_accum(double precision[], VARIADIC "any")
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'engage_traffic_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.traffic_combine(double precision[], double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'engage_traffic_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.traffic_final(double precision[])
+RETURNS @extschema@.traffic
+AS 'MODULE_PATHNAME', 'engage_traffic_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.traffic_accum(double precision[], "any") IS
+'Transition function of traffic_agg';
+COMMENT ON FUNCTION @extschema@.traffic_combine(double precision[], double precision[]) IS
+'Combine function of traffic_agg: merges two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.traffic_final(double precision[]) IS
+'Final function of traffic_agg: turns the state into an engage.traffic value';
+
+CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC "any") (
+	SFUNC = @extschema@.traffic_accum,
+	STYPE = double precision[],
+	FINALFUNC = @extschema@.traffic_final,
+	COMBINEFUNC = @extschema@.traffic_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC "any") IS
+'Per-group traffic of several applications from (DL, UL) double precision column pairs: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted';
+
+------------------------------------------------------------------------------
 -- xDR data generator
 ------------------------------------------------------------------------------
 
@@ -623,11 +673,8 @@ DECLARE
 	t timestamptz;
 	app record;
 	n_apps integer := 0;
-	app_sums text := '';
 	app_values text := '';
 	app_tops text := '';
-	app_arrays text := '';
-	app_arrays_ul text := '';
 	app_totals text := '';
 	saved_nestloop text;
 	saved_jit text;
@@ -639,9 +686,7 @@ DECLARE
 	n_nosub bigint;
 	n_users bigint;
 	n_rejected bigint;
-	app_rejected text := '';
-	valid_dl text;
-	valid_ul text;
+	app_args text := '';
 	total_inertia double precision;
 	chosen_k integer;
 	pruned bigint[];
@@ -710,19 +755,9 @@ BEGIN
 		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
 		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
 			n_apps := n_apps + 1;
-			-- a valid value: 0 <= x < Infinity (NaN sorts above Infinity)
-			valid_dl := format('(s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision)', app.dl);
-			valid_ul := format('(s.%1$I >= 0 AND s.%1$I::double precision < ''Infinity''::double precision)', app.ul);
-			app_sums := app_sums || format(', sum(s.%I) FILTER (WHERE %s) AS a%s_dl, sum(s.%I) FILTER (WHERE %s) AS a%s_ul',
-			                               app.dl, valid_dl, n_apps, app.ul, valid_ul, n_apps);
-			app_rejected := app_rejected || format(' + CASE WHEN s.%I IS NULL OR %s THEN 0 ELSE 1 END'
-			                                       ' + CASE WHEN s.%I IS NULL OR %s THEN 0 ELSE 1 END',
-			                                       app.dl, valid_dl, app.ul, valid_ul);
-			app_cols := app_cols || format(', a.a%s_dl, a.a%s_ul', n_apps, n_apps);
-			app_arrays := app_arrays || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
-				|| format('u.a%s_dl', n_apps);
-			app_arrays_ul := app_arrays_ul || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
-				|| format('u.a%s_ul', n_apps);
+			app_args := app_args || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('s.%I::double precision, s.%I::double precision', app.dl, app.ul);
+			app_cols := app_cols || format(', (a.t).dl_bytes[%1$s] AS a%1$s_dl, (a.t).ul_bytes[%1$s] AS a%1$s_ul', n_apps);
 			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('@extschema@.engagement_agg(NULL::double precision, u.a%1$s_dl, u.a%1$s_ul) AS t%1$s, '
 				          'count(*) FILTER (WHERE COALESCE(u.a%1$s_dl, 0) + COALESCE(u.a%1$s_ul, 0) > 0) AS t%1$s_users',
@@ -740,17 +775,17 @@ BEGIN
 			WITH agg AS MATERIALIZED (
 				SELECT s.%1$I AS m,
 				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
-				       %10$s AS app_rejected %5$s
+				       %5$s AS t
 				FROM %6$s AS s
 				GROUP BY 1
 			), users AS MATERIALIZED (
 				SELECT a.m, a.m::text AS msisdn, (a.e).sessions, (a.e).duration_ms, (a.e).dl_bytes,
-				       (a.e).ul_bytes, (a.e).total_bytes %8$s
+				       (a.e).ul_bytes, (a.e).total_bytes, (a.t).dl_bytes AS app_dl, (a.t).ul_bytes AS app_ul %8$s
 				FROM agg a
 				WHERE a.m IS NOT NULL
 			), ins_users AS (
 				INSERT INTO @extschema@.result_user_engagement
-				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, %9$s
+				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, u.app_dl, u.app_ul
 				FROM users u
 			), ins_top AS (
 				INSERT INTO @extschema@.result_top_users
@@ -767,10 +802,13 @@ BEGIN
 			)%7$s
 			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
 			       count(*) FILTER (WHERE a.m IS NOT NULL),
-			       COALESCE(sum((a.e).rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
+			       COALESCE(sum((a.e).rejected_values + COALESCE((a.t).rejected_values, 0)) FILTER (WHERE a.m IS NOT NULL), 0)
 			FROM agg a
 			$q$,
-			msisdn_column, duration_column, dl_column, ul_column, app_sums, src,
+			msisdn_column, duration_column, dl_column, ul_column,
+			CASE WHEN n_apps = 0 THEN 'NULL::@extschema@.traffic'
+			     ELSE format('@extschema@.traffic_agg(%s)', app_args) END,
+			src,
 			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
 				INSERT INTO @extschema@.result_app_totals
 				SELECT $1, v.application, v.position,
@@ -790,10 +828,7 @@ BEGIN
 				             COALESCE(x.dl::numeric, 0) + COALESCE(x.ul::numeric, 0) AS total
 				      FROM (%3$s) x) t
 			)$q$, app_totals, app_values, app_tops) END,
-			app_cols,
-			CASE WHEN n_apps = 0 THEN 'NULL, NULL'
-			     ELSE format('ARRAY[%s]::double precision[], ARRAY[%s]::double precision[]', app_arrays, app_arrays_ul) END,
-			CASE WHEN n_apps = 0 THEN '0::bigint' ELSE format('sum(0%s)', app_rejected) END)
+			app_cols)
 		INTO n_rows, n_nosub, n_users, n_rejected
 		USING run;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);

@@ -299,6 +299,51 @@ WHERE (e.sessions, e.duration_ms, e.dl_bytes, e.ul_bytes, e.total_bytes, e.null_
    IS DISTINCT FROM (p.sessions, p.duration_ms, p.dl_bytes, p.ul_bytes,
                      coalesce(p.dl_bytes, 0) + coalesce(p.ul_bytes, 0), p.null_values, p.rejected_values);
 
+------------------------------------------------------------------------------
+-- traffic_agg: per-group sums of (DL, UL) column pairs, with the same policy
+------------------------------------------------------------------------------
+SELECT (engage.traffic_agg(a, b, c, d)).*
+FROM (VALUES (1::float8, 2::float8, NULL::float8, 'NaN'::float8), (3, -1, NULL, 4.5),
+             ('Infinity', 0, NULL, '-Infinity')) v(a, b, c, d);
+-- no rows: NULL, as sum() gives
+SELECT engage.traffic_agg(a, b) IS NULL AS no_rows FROM (VALUES (1::float8, 2::float8)) v(a, b) WHERE false;
+-- against plain SQL, per group, serial and parallel (Partial Aggregate)
+CREATE TABLE traffic_sql AS
+SELECT msisdn, sum(dur) AS s1, sum(dl) FILTER (WHERE dl >= 0 AND dl < 'Infinity') AS s2,
+       sum(ul) FILTER (WHERE ul >= 0 AND ul < 'Infinity') AS s3, sum(dur + 1) AS s4,
+       count(*) FILTER (WHERE dl IS NULL) + count(*) FILTER (WHERE ul IS NULL) AS nulls,
+       count(*) FILTER (WHERE NOT (dl >= 0 AND dl < 'Infinity'))
+       + count(*) FILTER (WHERE NOT (ul >= 0 AND ul < 'Infinity')) AS rejected
+FROM par GROUP BY 1;
+CREATE TABLE traffic_serial AS
+SELECT msisdn, (engage.traffic_agg(dur, dl, ul, dur + 1)).* FROM par GROUP BY 1;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT plan_shows('SELECT msisdn, engage.traffic_agg(dur, dl, ul, dur + 1) FROM par GROUP BY 1',
+                  'Partial (Hash|Group)?Aggregate') AS traffic_partial_aggregate;
+CREATE TABLE traffic_parallel AS
+SELECT msisdn, (engage.traffic_agg(dur, dl, ul, dur + 1)).* FROM par GROUP BY 1;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS groups, sum(nulls) AS nulls, sum(rejected) AS rejected,
+       count(*) FILTER (WHERE (t.dl_bytes[1], t.ul_bytes[1], t.dl_bytes[2], t.ul_bytes[2], t.null_values, t.rejected_values)
+                              IS DISTINCT FROM (q.s1, q.s2, q.s3, q.s4, q.nulls, q.rejected)) AS serial_differing,
+       count(*) FILTER (WHERE (p.dl_bytes, p.ul_bytes, p.null_values, p.rejected_values)
+                              IS DISTINCT FROM (t.dl_bytes, t.ul_bytes, t.null_values, t.rejected_values)) AS parallel_differing
+FROM traffic_sql q JOIN traffic_serial t USING (msisdn) JOIN traffic_parallel p USING (msisdn);
+-- called directly, on a state, and on bad arguments
+SELECT engage.traffic_accum(NULL, 1::float8, 'NaN'::float8);
+SELECT engage.traffic_final(engage.traffic_combine('{0,1,5,NaN}', '{2,0,1,7}'));
+SELECT engage.traffic_agg(a) FROM (VALUES (1::float8)) v(a);
+SELECT engage.traffic_agg(a, b) FROM (VALUES (1::int, 2::float8)) v(a, b);
+SELECT engage.traffic_agg(VARIADIC ARRAY[1::float8, 2]);
+SELECT engage.traffic_combine('{0,0,1,2}', '{0,0,1,2,3,4}');
+SELECT engage.traffic_final('{0,0,-1,NaN}');
+
 -- Rows without a subscriber: the idiom that leaves them out, and the count
 SELECT count(*) FILTER (WHERE msisdn IS NULL) AS rows_without_subscriber,
        count(DISTINCT msisdn) AS users
