@@ -746,9 +746,10 @@ BEGIN
 		-- 1. Per-user engagement, application usage and totals, top users, in
 		-- one scan of the source: rows without MSISDN form the NULL group,
 		-- counted and left out.  Per user and application, DL and UL are float8
-		-- sums (exact below 2^53 bytes) of the valid values: NaN, infinite and
-		-- negative ones are skipped and counted, as engagement_agg does for
-		-- the duration, DL and UL; the application totals add the users' sums
+		-- sums (exact below 2^53 bytes) of the valid values, by traffic_agg:
+		-- NaN, infinite and negative ones are skipped and counted, as
+		-- engagement_agg does for the duration, DL and UL (application
+		-- columns are cast to double precision); the application totals add the users' sums
 		-- up exactly with engagement_agg.  Top 10s by ORDER BY ... LIMIT 10 (a
 		-- bounded heap sort), ranked afterwards; numeric conversions only for
 		-- the rows kept (float8 -> numeric costs about a microsecond).

@@ -398,6 +398,13 @@ def repetition(ctl):
     repeat("kmeans_model and kmeans_predict of 20,000 points",
            "SELECT engage.kmeans_predict(m, ARRAY[1, 2, 3]::float8[]) FROM "
            "engage.kmeans_model('SELECT id, a, b, c FROM mid WHERE id <= 20000', 4, n_init => 2) m")
+    repeat("kmeans_assign of 100,000 points",
+           "SELECT count(*), sum(a.distance) FROM "
+           "engage.kmeans_model('SELECT id, a, b, c FROM mid WHERE id <= 20000', 4, n_init => 2) m, "
+           "engage.kmeans_assign(m, 'SELECT id, a, b, c FROM mid') a")
+    repeat("traffic_agg of 100,000 rows in 1,000 groups",
+           "SELECT count(*), sum((t).dl_bytes[1]) FROM (SELECT engage.traffic_agg(a, b, c, a + b) AS t "
+           "FROM mid GROUP BY id % 1000) g")
     repeat("svg_bar_chart, svg_line_chart, svg_cluster_chart",
            "SELECT length(engage.svg_bar_chart(array_agg('app ' || i), array_agg(i * 1e9::float8), 'Bars', 'x', 'y', 'B')) "
            "     + length(engage.svg_line_chart(array_agg(i::float8), array_agg(1e6 / i), 'Elbow', 'k', 'inertia', 3, 'elbow')) "
