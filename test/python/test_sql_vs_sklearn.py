@@ -209,6 +209,33 @@ def t_predict(conn, Z, X, state):
     return "(2000 new points)"
 
 
+@check("kmeans_assign of 2000 new points = scikit-learn's predict and transform with the model")
+def t_assign(conn, X, state):
+    C, _, _ = state["engage3"]
+    rng = np.random.default_rng(2)
+    new = X[rng.integers(0, len(X), 2000)] * rng.uniform(0.5, 1.5, (2000, 3))
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE new_points AS SELECT i, a, b, c FROM "
+                "unnest(%s::float8[], %s::float8[], %s::float8[]) WITH ORDINALITY AS p(a, b, c, i)",
+                (list(new[:, 0]), list(new[:, 1]), list(new[:, 2])))
+    cur.execute("SELECT a.cluster, a.distance FROM model, "
+                "engage.kmeans_assign(m, 'SELECT i, a, b, c FROM new_points') a ORDER BY a.key::bigint")
+    rows = cur.fetchall()
+    mine = np.array([r[0] - 1 for r in rows])
+    dist = np.array([r[1] for r in rows])
+    scaler = StandardScaler().fit(X)
+    sk = KMeans(n_clusters=3, init=C, n_init=1, max_iter=1).fit(scaler.transform(X))
+    sk.cluster_centers_ = C
+    Zn = scaler.transform(new)
+    ref = sk.predict(Zn)
+    ref_dist = sk.transform(Zn)[np.arange(len(Zn)), ref]
+    differ = int(np.sum(mine != ref))
+    assert differ == 0, "%d of 2000 clusters differ" % differ
+    d = float(np.max(np.abs(dist - ref_dist)))
+    assert d <= 1e-9, "distance differs by %g" % d
+    return "(2000 new points, max distance difference %.1e)" % d
+
+
 @check("engagement_agg = pandas groupby on a generated xDR table")
 def t_engagement(conn):
     cur = conn.cursor()
@@ -252,6 +279,7 @@ def main():
         t_fixed_point(conn, Z, state, keys)
         t_distances(conn, Z, state, keys)
         t_predict(conn, Z, X, state)
+        t_assign(conn, X, state)
     t_elbow(conn, Z, state)
     if "elbow" in state:
         t_silhouette(Z, state)
