@@ -344,11 +344,12 @@ CREATE TYPE @extschema@.kmeans_model AS (
 	inertia double precision,
 	iterations integer,
 	converged boolean,
-	n_points bigint
+	n_points bigint,
+	cluster_inertia double precision[]
 );
 
 COMMENT ON TYPE @extschema@.kmeans_model IS
-'A fitted K-means clustering: features, normalisation (scale and shift), k x d centroids in the features'' units and normalised, sizes, inertia, iterations, convergence and number of points; kmeans_predict assigns new points with it';
+'A fitted K-means clustering: features, normalisation (scale and shift), k x d centroids in the features'' units and normalised, sizes, inertia, iterations, convergence, number of points and the inertia of each cluster; kmeans_predict and kmeans_assign assign points with it';
 
 CREATE FUNCTION @extschema@.kmeans_model(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
@@ -885,8 +886,7 @@ BEGIN
 			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
-			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
-			       sum(u.distance * u.distance) AS inertia
+			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum
 			FROM joined u
 			GROUP BY u.cluster
 		)
@@ -903,7 +903,7 @@ BEGIN
 		       ARRAY[(m.m).centroids[s.cluster][1], (m.m).centroids[s.cluster][2], (m.m).centroids[s.cluster][3]],
 		       ARRAY[(m.m).centroids_normalized[s.cluster][1], (m.m).centroids_normalized[s.cluster][2],
 		             (m.m).centroids_normalized[s.cluster][3]],
-		       s.inertia
+		       (m.m).cluster_inertia[s.cluster]
 		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
 		PERFORM set_config('enable_nestloop', saved_nestloop, true);
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);

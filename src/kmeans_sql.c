@@ -735,8 +735,8 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 	engage_kmeans_result res;
 	MemoryContext scratch;
 	TupleDesc	tupdesc;
-	Datum		values[11];
-	bool		nulls[11] = {false};
+	Datum		values[12];
+	bool		nulls[12] = {false};
 	double	   *original;
 	Datum	   *sizes;
 	HeapTuple	tuple;
@@ -765,6 +765,7 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 	values[8] = Int32GetDatum(res.iterations);
 	values[9] = BoolGetDatum(res.converged != 0);
 	values[10] = Int64GetDatum(kd.pts.n);
+	values[11] = PointerGetDatum(float8_array(res.cluster_inertia, o.k));
 	tuple = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
 	MemoryContextDelete(scratch);
 	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));

@@ -81,6 +81,10 @@ SELECT DISTINCT features[2] FROM engage.normalize_points('SELECT id, a, 5 AS c F
 CREATE TABLE model AS
 SELECT engage.kmeans_model('SELECT id, a, b FROM pts', 3, seed => 3) AS m;
 SELECT (m).features, (m).normalization, (m).sizes, (m).n_points, (m).converged FROM model;
+-- the inertia of each cluster: kmeans_centroids' inertia, adding up to the model's
+SELECT c.cluster, abs((m).cluster_inertia[c.cluster] - c.inertia) <= 1e-12 * c.total_inertia AS inertia_agrees,
+       abs((SELECT sum(x) FROM unnest((m).cluster_inertia) x) - (m).inertia) <= 1e-12 * (m).inertia AS total_agrees
+FROM model, engage.kmeans_centroids('SELECT id, a, b FROM pts', 3, seed => 3) c ORDER BY 1;
 SELECT count(*) AS points,
        count(*) FILTER (WHERE c.cluster <> engage.kmeans_predict(model.m, ARRAY[p.a, p.b])) AS differing
 FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, seed => 3) c
