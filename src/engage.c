@@ -17,6 +17,7 @@
 #include <limits.h>
 
 #include "fmgr.h"
+#include "funcapi.h"
 #include "utils/guc.h"
 
 #include "engage.h"
@@ -68,4 +69,24 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("engage");
+}
+
+/* The blessed row type of a composite-returning function (see engage.h) */
+TupleDesc
+engage_result_tupdesc(FunctionCallInfo fcinfo, int natts, const char *type_name)
+{
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	MemoryContext oldcontext;
+
+	if (tupdesc != NULL)
+		return tupdesc;
+	oldcontext = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tupdesc->natts != natts)
+		elog(ERROR, "%s must have %d attributes", type_name, natts);
+	tupdesc = BlessTupleDesc(tupdesc);
+	fcinfo->flinfo->fn_extra = tupdesc;
+	MemoryContextSwitchTo(oldcontext);
+	return tupdesc;
 }

@@ -51,6 +51,8 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
+#include "engage.h"
+
 /* Layout of the wide bigint[] transition state */
 #define ES_ROWS			0		/* rows aggregated (sessions) */
 #define ES_NULLS		1		/* NULL measures skipped */
@@ -726,7 +728,7 @@ engage_engagement_final(PG_FUNCTION_ARGS)
 	int64	   *raw = engagement_state_slots(state, &nslots);
 	int64		slots[ENGAGEMENT_NSLOTS];
 	EngagementNumericBuf bufs[ENGAGEMENT_NATTS];
-	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	TupleDesc	tupdesc = engage_result_tupdesc(fcinfo, ENGAGEMENT_NATTS, "engage.engagement");
 	Datum		values[ENGAGEMENT_NATTS];
 	bool		nulls[ENGAGEMENT_NATTS];
 	int64		present;
@@ -734,20 +736,6 @@ engage_engagement_final(PG_FUNCTION_ARGS)
 
 	engagement_expand(raw, nslots, slots);
 	present = slots[ES_PRESENT];
-
-	/* Look up and bless the result row type once per query */
-	if (tupdesc == NULL)
-	{
-		MemoryContext oldcontext = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		if (tupdesc->natts != ENGAGEMENT_NATTS)
-			elog(ERROR, "engage.engagement must have %d attributes", ENGAGEMENT_NATTS);
-		tupdesc = BlessTupleDesc(tupdesc);
-		fcinfo->flinfo->fn_extra = tupdesc;
-		MemoryContextSwitchTo(oldcontext);
-	}
 
 	/* a state made by the aggregate: counts >= 0, fractional sums finite */
 	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)

@@ -40,6 +40,8 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 
+#include "engage.h"
+
 #define TS_NULLS	0			/* NULL values skipped */
 #define TS_REJECTED 1			/* NaN, infinite or negative values skipped */
 #define TS_SUM(i)	(2 + (i))	/* sum of argument i (0-based), NaN: none */
@@ -236,25 +238,11 @@ engage_traffic_final(PG_FUNCTION_ARGS)
 	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
 	int			nslots;
 	double	   *slots = traffic_state_slots(state, &nslots);
-	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	TupleDesc	tupdesc = engage_result_tupdesc(fcinfo, TRAFFIC_NATTS, "engage.traffic");
 	Datum		values[TRAFFIC_NATTS];
 	bool		nulls[TRAFFIC_NATTS] = {false, false, false, false};
 	int			npairs = (nslots - TS_SUM(0)) / 2;
 	int			i;
-
-	/* Look up and bless the result row type once per query */
-	if (tupdesc == NULL)
-	{
-		MemoryContext oldcontext = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-
-		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
-		if (tupdesc->natts != TRAFFIC_NATTS)
-			elog(ERROR, "engage.traffic must have %d attributes", TRAFFIC_NATTS);
-		tupdesc = BlessTupleDesc(tupdesc);
-		fcinfo->flinfo->fn_extra = tupdesc;
-		MemoryContextSwitchTo(oldcontext);
-	}
 
 	/* a state made by the aggregate: whole counts, sums >= 0 or NaN */
 	for (i = TS_SUM(0); i < nslots; i++)
