@@ -759,7 +759,7 @@ BEGIN
 			n_apps := n_apps + 1;
 			app_args := app_args || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('s.%I::double precision, s.%I::double precision', app.dl, app.ul);
-			app_cols := app_cols || format(', (a.t).dl_bytes[%1$s] AS a%1$s_dl, (a.t).ul_bytes[%1$s] AS a%1$s_ul', n_apps);
+			app_cols := app_cols || format(', a.app_dl[%1$s] AS a%1$s_dl, a.app_ul[%1$s] AS a%1$s_ul', n_apps);
 			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('@extschema@.engagement_agg(NULL::double precision, u.a%1$s_dl, u.a%1$s_ul) AS t%1$s, '
 				          'count(*) FILTER (WHERE COALESCE(u.a%1$s_dl, 0) + COALESCE(u.a%1$s_ul, 0) > 0) AS t%1$s_users',
@@ -777,12 +777,12 @@ BEGIN
 			WITH agg AS MATERIALIZED (
 				SELECT s.%1$I AS m,
 				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
-				       %5$s AS t
+				       %5$s
 				FROM %6$s AS s
 				GROUP BY 1
 			), users AS MATERIALIZED (
 				SELECT a.m, a.m::text AS msisdn, (a.e).sessions, (a.e).duration_ms, (a.e).dl_bytes,
-				       (a.e).ul_bytes, (a.e).total_bytes, (a.t).dl_bytes AS app_dl, (a.t).ul_bytes AS app_ul %8$s
+				       (a.e).ul_bytes, (a.e).total_bytes, a.app_dl, a.app_ul %8$s
 				FROM agg a
 				WHERE a.m IS NOT NULL
 			), ins_users AS (
@@ -804,12 +804,16 @@ BEGIN
 			)%7$s
 			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
 			       count(*) FILTER (WHERE a.m IS NOT NULL),
-			       COALESCE(sum((a.e).rejected_values + COALESCE((a.t).rejected_values, 0)) FILTER (WHERE a.m IS NOT NULL), 0)
+			       COALESCE(sum((a.e).rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
 			FROM agg a
 			$q$,
 			msisdn_column, duration_column, dl_column, ul_column,
-			CASE WHEN n_apps = 0 THEN 'NULL::@extschema@.traffic'
-			     ELSE format('@extschema@.traffic_agg(%s)', app_args) END,
+			-- the three fields of one traffic_agg call (the planner computes
+			-- identical aggregate calls once)
+			CASE WHEN n_apps = 0
+			     THEN 'NULL::double precision[] AS app_dl, NULL::double precision[] AS app_ul, 0::bigint AS app_rejected'
+			     ELSE format('(@extschema@.traffic_agg(%1$s)).dl_bytes AS app_dl, (@extschema@.traffic_agg(%1$s)).ul_bytes AS app_ul, '
+			                 '(@extschema@.traffic_agg(%1$s)).rejected_values AS app_rejected', app_args) END,
 			src,
 			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
 				INSERT INTO @extschema@.result_app_totals

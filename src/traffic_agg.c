@@ -47,8 +47,8 @@
 #define TS_SUM(i)	(2 + (i))	/* sum of argument i (0-based), NaN: none */
 #define TRAFFIC_NATTS 4			/* attributes of engage.traffic */
 
-/* 2 * 50 columns: as many as a function call takes, and then some */
-#define TRAFFIC_MAX_COLUMNS 100
+/* as many columns as a call takes: FUNC_MAX_ARGS less the state, in pairs */
+#define TRAFFIC_MAX_COLUMNS ((FUNC_MAX_ARGS - 1) / 2 * 2)
 
 /*
  * The number of columns of a call, checked once per query (cached in

@@ -94,7 +94,23 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (19, 'forged state: negative session count',
  $$SELECT engage.engagement_final('{-1,0,0,0,0,0,0,0,0,0,0,0,0}')::text$$),
 (20, 'final function on NULL (strict)',
- $$SELECT engage.engagement_final(NULL)::text$$)
+ $$SELECT engage.engagement_final(NULL)::text$$),
+(257, 'traffic_agg: NULL, NaN, +-Infinity, negative are skipped and counted',
+ $$SELECT engage.traffic_agg(x, x)::text FROM (VALUES (NULL::float8), ('NaN'), ('Infinity'), ('-Infinity'), (-1)) v(x)$$),
+(258, 'traffic_agg: an odd number of columns',
+ $$SELECT engage.traffic_agg(x, x, x)::text FROM (VALUES (1::float8)) v(x)$$),
+(259, 'traffic_agg: 49 pairs, as many as a call takes (documented)',
+ 'SELECT array_length((engage.traffic_agg(' || repeat('x, ', 97) || 'x)).dl_bytes, 1)::text FROM (VALUES (1::float8)) v(x)'),
+(260, 'traffic_agg: a text column',
+ $$SELECT engage.traffic_agg(a, b)::text FROM bi_text$$),
+(261, 'traffic_agg: no rows',
+ $$SELECT engage.traffic_agg(a::float8, a::float8)::text FROM bi_empty$$),
+(262, 'traffic_agg: 1e308 twice (the sum is infinite, documented)',
+ $$SELECT engage.traffic_agg(x, x)::text FROM (VALUES (1e308::float8), (1e308)) v(x)$$),
+(263, 'traffic_final: a forged state of the wrong length',
+ $$SELECT engage.traffic_final('{0,0,1}')::text$$),
+(264, 'traffic_combine: a forged state with a NULL',
+ $$SELECT engage.traffic_combine('{0,0,1,NULL}', '{0,0,1,2}')::text$$)
 ) AS c(n, what, q);
 
 -- 2. The xDR generator
