@@ -6,12 +6,12 @@ MODULE_big = engage
 OBJS = \
 	src/engage.o \
 	src/engagement_agg.o \
-	src/kmeans.o \
+	src/core/kmeans.o \
 	src/kmeans_sql.o \
-	src/knee.o \
+	src/core/knee.o \
 	src/points.o \
-	src/scale.o \
-	src/svg.o \
+	src/core/scale.o \
+	src/core/svg.o \
 	src/svg_sql.o \
 	src/traffic_agg.o \
 	src/xdr_generator.o

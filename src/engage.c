@@ -21,7 +21,7 @@
 #include "utils/guc.h"
 
 #include "engage.h"
-#include "kmeans.h"
+#include "core/kmeans.h"
 
 PG_MODULE_MAGIC;
 
@@ -56,7 +56,7 @@ _PG_init(void)
 							&engage_threads,
 							2,
 							1,
-							ENGAGE_MAX_THREADS,
+							ECORE_MAX_THREADS,
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);

@@ -39,10 +39,10 @@
 #include "utils/memutils.h"
 
 #include "engage.h"
-#include "kmeans.h"
-#include "knee.h"
+#include "core/kmeans.h"
+#include "core/knee.h"
 #include "points.h"
-#include "scale.h"
+#include "core/scale.h"
 
 /* Bounds of the options (documented in the README) */
 #define KMEANS_MAX_K		10000
@@ -55,12 +55,12 @@ typedef struct KmeansOptions
 	const char *fname;			/* SQL function name, for messages */
 	char	   *points;			/* the points query */
 	int			k;
-	engage_scale_method normalize;
+	ecore_scale_method normalize;
 	int			n_init;
 	int			max_iter;
 	double		tol;
 	int64		seed;
-	engage_kmeans_init init;
+	ecore_kmeans_init init;
 	ArrayType  *initial_centroids;	/* k x d, original units, or NULL */
 } KmeansOptions;
 
@@ -68,9 +68,9 @@ typedef struct KmeansOptions
 typedef struct KmeansData
 {
 	EngagePoints pts;			/* keys and raw features (canonical order) */
-	engage_scaler scaler;
+	ecore_scaler scaler;
 	double	   *scaled;			/* n x d, normalised */
-	engage_env	env;
+	ecore_env	env;
 	Size		bytes;			/* memory held so far */
 } KmeansData;
 
@@ -86,7 +86,7 @@ core_alloc(void *arg, size_t size)
 static void
 core_abort(int code, Datum arg)
 {
-	engage_env *env = (engage_env *) DatumGetPointer(arg);
+	ecore_env *env = (ecore_env *) DatumGetPointer(arg);
 
 	(void) code;
 	if (env->abort_hook != NULL)
@@ -107,7 +107,7 @@ core_abort(int code, Datum arg)
 static void
 core_check(void *arg)
 {
-	engage_env *env = (engage_env *) arg;
+	ecore_env *env = (ecore_env *) arg;
 
 	if (env->abort_hook == NULL)
 	{
@@ -127,37 +127,37 @@ core_error(int status, const KmeansOptions *o, const KmeansData *kd)
 {
 	switch (status)
 	{
-		case ENGAGE_EDISTINCT:
+		case ECORE_EDISTINCT:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: fewer distinct points than k = %d clusters",
 							o->fname, o->k),
 					 errhint("Ask for fewer clusters.")));
 			break;
-		case ENGAGE_ENONFINITE:
-		case ENGAGE_ERANGE:
+		case ECORE_ENONFINITE:
+		case ECORE_ERANGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
 							o->fname,
 							kd->pts.feature_names[kd->env.error_col],
 							text_to_cstring(kd->pts.keys[kd->env.error_row]),
-							status == ENGAGE_ERANGE ? "too large (|x| > 1e100)" : "not finite"),
+							status == ECORE_ERANGE ? "too large (|x| > 1e100)" : "not finite"),
 					 errhint("Leave such points out of the points query.")));
 			break;
-		case ENGAGE_EINIT_VALUE:
+		case ECORE_EINIT_VALUE:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: initial centroid %zu is not finite or too large",
 							o->fname, kd->env.error_row + 1)));
 			break;
-		case ENGAGE_ENOMEM:
+		case ECORE_ENOMEM:
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory in %s", o->fname)));
 			break;
 		default:
-			elog(ERROR, "%s: %s", o->fname, engage_strerror(status));
+			elog(ERROR, "%s: %s", o->fname, ecore_strerror(status));
 	}
 }
 
@@ -172,12 +172,12 @@ require_arg(FunctionCallInfo fcinfo, int argno, const char *fname, const char *n
 }
 
 /* Parse the normalize option */
-static engage_scale_method
+static ecore_scale_method
 parse_normalize(const char *value, const char *fname)
 {
-	engage_scale_method m;
+	ecore_scale_method m;
 
-	if (engage_scale_method_parse(value, &m) != ENGAGE_OK)
+	if (ecore_scale_method_parse(value, &m) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: unknown normalization \"%s\"", fname, value),
@@ -231,20 +231,20 @@ parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, const char *fname,
 						fname, o->tol)));
 
 	/* 'given' exists only for the functions that take initial_centroids */
-	if (engage_kmeans_init_parse(init, &o->init) != ENGAGE_OK ||
-		(o->init == ENGAGE_INIT_USER && !has_initial))
+	if (ecore_kmeans_init_parse(init, &o->init) != ECORE_OK ||
+		(o->init == ECORE_INIT_USER && !has_initial))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: unknown init value \"%s\"", fname, init),
 				 errhint(has_initial ?
 						 "Use 'k-means++', 'random', or 'given' with initial_centroids." :
 						 "Use 'k-means++' or 'random'.")));
-	if (o->init == ENGAGE_INIT_USER && o->initial_centroids == NULL)
+	if (o->init == ECORE_INIT_USER && o->initial_centroids == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: init 'given' needs initial_centroids", fname),
 				 errhint("Pass a k x d double precision[][] array of centroids in the features' units.")));
-	if (o->init != ENGAGE_INIT_USER && o->initial_centroids != NULL)
+	if (o->init != ECORE_INIT_USER && o->initial_centroids != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: initial_centroids are used only with init 'given'", fname)));
@@ -464,17 +464,17 @@ load_points(const KmeansOptions *o, KmeansData *kd)
 						o->fname);
 	canonical_order(&kd->pts, CurrentMemoryContext);
 
-	if (engage_scaler_bytes(d, &scaler_bytes) != ENGAGE_OK)
-		elog(ERROR, "engage_scaler_bytes failed");
+	if (ecore_scaler_bytes(d, &scaler_bytes) != ECORE_OK)
+		elog(ERROR, "ecore_scaler_bytes failed");
 	engage_check_memory(kd->bytes, scaler_bytes + n * d * sizeof(double), o->fname);
-	rc = engage_scaler_init(&kd->scaler, o->normalize, d, &kd->env);
-	if (rc == ENGAGE_OK)
-		rc = engage_scaler_fit(&kd->scaler, kd->pts.data, n, &kd->env);
-	if (rc != ENGAGE_OK)
+	rc = ecore_scaler_init(&kd->scaler, o->normalize, d, &kd->env);
+	if (rc == ECORE_OK)
+		rc = ecore_scaler_fit(&kd->scaler, kd->pts.data, n, &kd->env);
+	if (rc != ECORE_OK)
 		core_error(rc, o, kd);
 	kd->scaled = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
-	rc = engage_scaler_transform(&kd->scaler, kd->pts.data, n, kd->scaled, &kd->env);
-	if (rc != ENGAGE_OK)
+	rc = ecore_scaler_transform(&kd->scaler, kd->pts.data, n, kd->scaled, &kd->env);
+	if (rc != ECORE_OK)
 		core_error(rc, o, kd);
 	kd->bytes += scaler_bytes + n * d * sizeof(double);
 }
@@ -502,8 +502,8 @@ initial_centroids(const KmeansOptions *o, KmeansData *kd)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s: initial_centroids must not contain nulls", o->fname)));
 	c = palloc(sizeof(double) * o->k * d);
-	rc = engage_scaler_transform(&kd->scaler, (double *) ARR_DATA_PTR(arr), o->k, c, &kd->env);
-	if (rc != ENGAGE_OK)
+	rc = ecore_scaler_transform(&kd->scaler, (double *) ARR_DATA_PTR(arr), o->k, c, &kd->env);
+	if (rc != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: initial centroid %zu is not finite", o->fname,
@@ -518,13 +518,13 @@ initial_centroids(const KmeansOptions *o, KmeansData *kd)
  */
 static void
 fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
-		   engage_kmeans_result *res)
+		   ecore_kmeans_result *res)
 {
-	engage_kmeans_params p;
+	ecore_kmeans_params p;
 	size_t		bytes;
 	int			rc;
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = k;
 	p.init = o->init;
 	p.n_init = o->n_init;
@@ -534,18 +534,18 @@ fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
 	p.n_threads = engage_threads;
 	if (start != NULL)
 	{
-		p.init = ENGAGE_INIT_USER;
+		p.init = ECORE_INIT_USER;
 		p.init_centroids = start;
 	}
-	else if (o->init == ENGAGE_INIT_USER)
+	else if (o->init == ECORE_INIT_USER)
 		p.init_centroids = initial_centroids(o, kd);
 
-	rc = engage_kmeans_bytes(kd->pts.n, kd->pts.d, &p, &bytes);
-	if (rc != ENGAGE_OK)
+	rc = ecore_kmeans_bytes(kd->pts.n, kd->pts.d, &p, &bytes);
+	if (rc != ECORE_OK)
 		core_error(rc, o, kd);
 	engage_check_memory(kd->bytes, bytes, o->fname);
-	rc = engage_kmeans_fit(kd->scaled, kd->pts.n, kd->pts.d, &p, &kd->env, res);
-	if (rc != ENGAGE_OK)
+	rc = ecore_kmeans_fit(kd->scaled, kd->pts.n, kd->pts.d, &p, &kd->env, res);
+	if (rc != ECORE_OK)
 		core_error(rc, o, kd);
 }
 
@@ -602,7 +602,7 @@ text_array(char **values, int n)
  */
 static void
 cluster_points(FunctionCallInfo fcinfo, const char *fname, MemoryContext scratch,
-			   KmeansOptions *o, KmeansData *kd, engage_kmeans_result *res,
+			   KmeansOptions *o, KmeansData *kd, ecore_kmeans_result *res,
 			   double **original)
 {
 	MemoryContext old;
@@ -618,8 +618,8 @@ cluster_points(FunctionCallInfo fcinfo, const char *fname, MemoryContext scratch
 	if (original != NULL)
 	{
 		*original = palloc(sizeof(double) * o->k * kd->pts.d);
-		if (engage_scaler_inverse_transform(&kd->scaler, res->centroids, o->k,
-											*original, &kd->env) != ENGAGE_OK)
+		if (ecore_scaler_inverse_transform(&kd->scaler, res->centroids, o->k,
+											*original, &kd->env) != ECORE_OK)
 			elog(ERROR, "inverse transform of the centroids failed");
 	}
 	MemoryContextSwitchTo(old);
@@ -663,7 +663,7 @@ engage_kmeans_cluster(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	KmeansOptions o;
 	KmeansData	kd;
-	engage_kmeans_result res;
+	ecore_kmeans_result res;
 	MemoryContext scratch;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -687,7 +687,7 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	KmeansOptions o;
 	KmeansData	kd;
-	engage_kmeans_result res;
+	ecore_kmeans_result res;
 	MemoryContext scratch;
 	double	   *original;
 	ArrayType  *features;
@@ -732,7 +732,7 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 {
 	KmeansOptions o;
 	KmeansData	kd;
-	engage_kmeans_result res;
+	ecore_kmeans_result res;
 	MemoryContext scratch;
 	TupleDesc	tupdesc;
 	Datum		values[12];
@@ -754,7 +754,7 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 	for (c = 0; c < o.k; c++)
 		sizes[c] = Int64GetDatum(res.sizes[c]);
 	values[0] = PointerGetDatum(text_array(kd.pts.feature_names, d));
-	values[1] = CStringGetTextDatum(engage_scale_method_name(kd.scaler.method));
+	values[1] = CStringGetTextDatum(ecore_scale_method_name(kd.scaler.method));
 	values[2] = PointerGetDatum(float8_array(kd.scaler.scale, d));
 	values[3] = PointerGetDatum(float8_array(kd.scaler.offset, d));
 	values[4] = PointerGetDatum(float8_matrix(original, o.k, d));
@@ -799,7 +799,7 @@ model_array(HeapTupleHeader model, const char *fname, const char *name, int ndim
 		double		v = ((double *) ARR_DATA_PTR(arr))[i];
 
 		if (!isfinite(v) ||
-			(strcmp(name, "centroids_normalized") == 0 && fabs(v) > ENGAGE_MAX_ABS_CENTROID) ||
+			(strcmp(name, "centroids_normalized") == 0 && fabs(v) > ECORE_MAX_ABS_CENTROID) ||
 			(strcmp(name, "scale") == 0 && v == 0.0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -814,7 +814,7 @@ model_array(HeapTupleHeader model, const char *fname, const char *name, int ndim
  * model made by kmeans_model, checked; fname names the caller in errors.
  */
 static void
-model_read(HeapTupleHeader model, const char *fname, engage_scaler *s,
+model_read(HeapTupleHeader model, const char *fname, ecore_scaler *s,
 		   double **centroids, int *k)
 {
 	bool		isnull;
@@ -838,7 +838,7 @@ model_read(HeapTupleHeader model, const char *fname, engage_scaler *s,
 				 errmsg("%s: the model's centroids do not have %d features", fname, d)));
 	method = GetAttributeByName(model, "normalization", &isnull);
 	if (isnull ||
-		engage_scale_method_parse(TextDatumGetCString(method), &s->method) != ENGAGE_OK)
+		ecore_scale_method_parse(TextDatumGetCString(method), &s->method) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s: the model's normalization is not 'zscore', 'minmax' or 'none'", fname)));
@@ -858,8 +858,8 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 {
 	HeapTupleHeader model;
 	ArrayType  *x;
-	engage_scaler s;
-	engage_env	env;
+	ecore_scaler s;
+	ecore_env	env;
 	int			d;
 	int			k;
 	double	   *centroids;
@@ -888,18 +888,18 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	point = palloc(sizeof(double) * d);
-	rc = engage_scaler_transform(&s, (double *) ARR_DATA_PTR(x), 1, point, &env);
-	if (rc == ENGAGE_OK)
-		rc = engage_kmeans_assign(point, 1, d, centroids, k, &env, &label, NULL);
-	if (rc == ENGAGE_ENONFINITE || rc == ENGAGE_ERANGE)
+	rc = ecore_scaler_transform(&s, (double *) ARR_DATA_PTR(x), 1, point, &env);
+	if (rc == ECORE_OK)
+		rc = ecore_kmeans_assign(point, 1, d, centroids, k, &env, &label, NULL);
+	if (rc == ECORE_ENONFINITE || rc == ECORE_ERANGE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("kmeans_predict: feature %zu is %s", env.error_col + 1,
-						rc == ENGAGE_ERANGE ? "too large (|x| > 1e100 once normalised)" : "not finite")));
-	if (rc != ENGAGE_OK)
+						rc == ECORE_ERANGE ? "too large (|x| > 1e100 once normalised)" : "not finite")));
+	if (rc != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kmeans_predict: %s", engage_strerror(rc))));
+				 errmsg("kmeans_predict: %s", ecore_strerror(rc))));
 	PG_RETURN_INT32(label + 1);
 }
 
@@ -952,11 +952,11 @@ engage_kmeans_assign_points(PG_FUNCTION_ARGS)
 	kd.scaled = MemoryContextAllocHuge(scratch, n * kd.pts.d * sizeof(double));
 	labels = MemoryContextAllocHuge(scratch, n * sizeof(int32_t));
 	distances = MemoryContextAllocHuge(scratch, n * sizeof(double));
-	rc = engage_scaler_transform(&kd.scaler, kd.pts.data, n, kd.scaled, &kd.env);
-	if (rc == ENGAGE_OK)
-		rc = engage_kmeans_assign(kd.scaled, n, kd.pts.d, centroids, o.k, &kd.env,
+	rc = ecore_scaler_transform(&kd.scaler, kd.pts.data, n, kd.scaled, &kd.env);
+	if (rc == ECORE_OK)
+		rc = ecore_kmeans_assign(kd.scaled, n, kd.pts.d, centroids, o.k, &kd.env,
 								  labels, distances);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		core_error(rc, &o, &kd);
 	MemoryContextSwitchTo(old);
 
@@ -973,7 +973,7 @@ engage_kmeans_assign_points(PG_FUNCTION_ARGS)
  * that and costs one run.  False when every cluster has zero inertia.
  */
 static bool
-split_start(const KmeansData *kd, const engage_kmeans_result *res, double *split)
+split_start(const KmeansData *kd, const ecore_kmeans_result *res, double *split)
 {
 	int			d = kd->pts.d;
 	int			worst = 0;
@@ -1056,8 +1056,8 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	have_split = false;
 	for (k = k_min; k <= k_max; k++)
 	{
-		engage_kmeans_result res;
-		engage_kmeans_result alt;
+		ecore_kmeans_result res;
+		ecore_kmeans_result alt;
 		double		score;
 
 		CHECK_FOR_INTERRUPTS();
@@ -1072,10 +1072,10 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 			if (alt.inertia < res.inertia)
 				res = alt;
 		}
-		rc = engage_silhouette_simplified(kd.scaled, kd.pts.n, kd.pts.d,
+		rc = ecore_silhouette_simplified(kd.scaled, kd.pts.n, kd.pts.d,
 										  res.centroids, k, res.labels,
 										  &kd.env, &score, NULL);
-		if (rc != ENGAGE_OK)
+		if (rc != ECORE_OK)
 			core_error(rc, &o, &kd);
 		inertia[k - k_min] = res.inertia;
 		silhouette[k - k_min] = score;
@@ -1087,9 +1087,9 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(scratch);
 		MemoryContextReset(perk);
 	}
-	rc = engage_knee_locate(xs, inertia, nk, 1.0, ENGAGE_KNEE_CONVEX,
-							ENGAGE_KNEE_DECREASING, &knee);
-	if (rc != ENGAGE_OK)
+	rc = ecore_knee_locate(xs, inertia, nk, 1.0, ECORE_KNEE_CONVEX,
+							ECORE_KNEE_DECREASING, &knee);
+	if (rc != ECORE_OK)
 		knee = -1;				/* e.g. a single k: no elbow */
 	MemoryContextSwitchTo(old);
 
@@ -1163,7 +1163,7 @@ engage_scaling_params(PG_FUNCTION_ARGS)
 		bool		nulls[8] = {false};
 
 		values[0] = CStringGetTextDatum(kd.pts.feature_names[j]);
-		values[1] = CStringGetTextDatum(engage_scale_method_name(kd.scaler.method));
+		values[1] = CStringGetTextDatum(ecore_scale_method_name(kd.scaler.method));
 		values[2] = Float8GetDatum(kd.scaler.mean[j]);
 		values[3] = Float8GetDatum(sqrt(kd.scaler.var[j]));
 		values[4] = Float8GetDatum(kd.scaler.data_min[j]);

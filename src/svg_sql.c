@@ -35,7 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "svg.h"
+#include "core/svg.h"
 
 /* Core allocator: palloc_extended (huge; NULL when out of memory) */
 static void *
@@ -55,7 +55,7 @@ svg_check_interrupts(void *arg)
 
 /* A core environment */
 static void
-svg_env_init(engage_env *env)
+svg_env_init(ecore_env *env)
 {
 	memset(env, 0, sizeof(*env));
 	env->alloc = svg_alloc;
@@ -68,7 +68,7 @@ svg_flags(void)
 {
 	int			enc = GetDatabaseEncoding();
 
-	return (enc == PG_UTF8 || enc == PG_SQL_ASCII) ? 0 : ENGAGE_SVG_ASCII;
+	return (enc == PG_UTF8 || enc == PG_SQL_ASCII) ? 0 : ECORE_SVG_ASCII;
 }
 
 /* A text value as a NUL-terminated UTF-8 string */
@@ -188,51 +188,51 @@ svg_bound(const char *fname, const char *what, int n, int max, const char *hint)
 
 /* Raise a core status as an error */
 static void
-svg_error(int rc, const engage_env *env, const char *fname)
+svg_error(int rc, const ecore_env *env, const char *fname)
 {
 	static const char *const field[] = {"values", "x", "y", "mark_x", "sizes"};
 	char		where[64];
 	size_t		f = env->error_col;
 
-	if (rc == ENGAGE_SVG_ENONFINITE || rc == ENGAGE_SVG_ERANGE ||
-		rc == ENGAGE_SVG_ENEGATIVE)
+	if (rc == ECORE_SVG_ENONFINITE || rc == ECORE_SVG_ERANGE ||
+		rc == ECORE_SVG_ENEGATIVE)
 	{
-		if (f == ENGAGE_SVG_FIELD_MARK)
+		if (f == ECORE_SVG_FIELD_MARK)
 			snprintf(where, sizeof(where), "mark_x");
-		else if (f >= ENGAGE_SVG_FIELD_PROFILE)
+		else if (f >= ECORE_SVG_FIELD_PROFILE)
 			snprintf(where, sizeof(where), "profile[%zu][%zu]",
-					 env->error_row + 1, f - ENGAGE_SVG_FIELD_PROFILE + 1);
+					 env->error_row + 1, f - ECORE_SVG_FIELD_PROFILE + 1);
 		else
 			snprintf(where, sizeof(where), "%s[%zu]", field[f], env->error_row + 1);
 	}
 	switch (rc)
 	{
-		case ENGAGE_SVG_ENONFINITE:
+		case ECORE_SVG_ENONFINITE:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("%s: %s is not finite", fname, where),
 					 errhint("Leave NaN and infinite values out of the chart.")));
 			break;
-		case ENGAGE_SVG_ERANGE:
+		case ECORE_SVG_ERANGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("%s: %s is out of range", fname, where),
 					 errdetail("Charted values must be at most 1e300 in magnitude.")));
 			break;
-		case ENGAGE_SVG_ENEGATIVE:
+		case ECORE_SVG_ENEGATIVE:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s: %s must not be negative", fname, where),
 					 errdetail("A cluster size is a number of users.")));
 			break;
-		case ENGAGE_SVG_ENOMEM:
-		case ENGAGE_SVG_EOVERFLOW:
+		case ECORE_SVG_ENOMEM:
+		case ECORE_SVG_EOVERFLOW:
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory in %s", fname)));
 			break;
 		default:
-			elog(ERROR, "%s: %s", fname, engage_svg_strerror(rc));
+			elog(ERROR, "%s: %s", fname, ecore_svg_strerror(rc));
 	}
 }
 
@@ -256,7 +256,7 @@ Datum
 engage_xml_escape(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	engage_env	env;
+	ecore_env	env;
 	char	   *src,
 			   *out;
 	size_t		len,
@@ -275,15 +275,15 @@ engage_xml_escape(PG_FUNCTION_ARGS)
 		src = svg_utf8(t);
 		len = strlen(src);
 	}
-	n = engage_svg_escaped_length(src, len, flags);
+	n = ecore_svg_escaped_length(src, len, flags);
 	if (n > MaxAllocSize - VARHDRSZ - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("xml_escape: escaped text would be too long"),
 				 errdetail("The escaped text would take %zu bytes; a text value holds at most %zu.",
 						   n, (size_t) (MaxAllocSize - VARHDRSZ))));
-	rc = engage_svg_escape(&env, src, len, flags, &out, &n);
-	if (rc != ENGAGE_SVG_OK)
+	rc = ecore_svg_escape(&env, src, len, flags, &out, &n);
+	if (rc != ECORE_SVG_OK)
 		svg_error(rc, &env, "xml_escape");
 	PG_RETURN_TEXT_P(svg_result(out, n, "xml_escape"));
 }
@@ -298,8 +298,8 @@ Datum
 engage_sql_svg_bar_chart(PG_FUNCTION_ARGS)
 {
 	const char *fname = "svg_bar_chart";
-	engage_env	env;
-	engage_svg_texts txt;
+	ecore_env	env;
+	ecore_svg_texts txt;
 	const char **labels;
 	double	   *values;
 	int			nl,
@@ -314,7 +314,7 @@ engage_sql_svg_bar_chart(PG_FUNCTION_ARGS)
 	labels = svg_text_array(PG_GETARG_ARRAYTYPE_P(0), fname, "labels", &nl);
 	values = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), fname, "values", &nv);
 	svg_same_length(fname, "labels", nl, "values", nv);
-	svg_bound(fname, "bars", nv, ENGAGE_SVG_MAX_BARS,
+	svg_bound(fname, "bars", nv, ECORE_SVG_MAX_BARS,
 			  "Chart the largest categories and sum the others into one bar.");
 	memset(&txt, 0, sizeof(txt));
 	txt.title = svg_opt_text(fcinfo, 2);
@@ -323,8 +323,8 @@ engage_sql_svg_bar_chart(PG_FUNCTION_ARGS)
 	txt.unit = svg_opt_text(fcinfo, 5);
 	txt.flags = svg_flags();
 	svg_env_init(&env);
-	rc = engage_svg_bar_chart(&env, &txt, (size_t) nv, labels, values, &out, &len);
-	if (rc != ENGAGE_SVG_OK)
+	rc = ecore_svg_bar_chart(&env, &txt, (size_t) nv, labels, values, &out, &len);
+	if (rc != ECORE_SVG_OK)
 		svg_error(rc, &env, fname);
 	PG_RETURN_TEXT_P(svg_result(out, len, fname));
 }
@@ -339,8 +339,8 @@ Datum
 engage_sql_svg_line_chart(PG_FUNCTION_ARGS)
 {
 	const char *fname = "svg_line_chart";
-	engage_env	env;
-	engage_svg_texts txt;
+	ecore_env	env;
+	ecore_svg_texts txt;
 	double	   *x,
 			   *y,
 				mark = 0;
@@ -356,7 +356,7 @@ engage_sql_svg_line_chart(PG_FUNCTION_ARGS)
 	x = svg_float8_array(PG_GETARG_ARRAYTYPE_P(0), fname, "x", &nx);
 	y = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), fname, "y", &ny);
 	svg_same_length(fname, "x", nx, "y", ny);
-	svg_bound(fname, "points", nx, ENGAGE_SVG_MAX_POINTS,
+	svg_bound(fname, "points", nx, ECORE_SVG_MAX_POINTS,
 			  "Sample or aggregate the points first.");
 	memset(&txt, 0, sizeof(txt));
 	txt.title = svg_opt_text(fcinfo, 2);
@@ -366,10 +366,10 @@ engage_sql_svg_line_chart(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(5))
 		mark = PG_GETARG_FLOAT8(5);
 	svg_env_init(&env);
-	rc = engage_svg_line_chart(&env, &txt, (size_t) nx, x, y,
+	rc = ecore_svg_line_chart(&env, &txt, (size_t) nx, x, y,
 							   PG_ARGISNULL(5) ? NULL : &mark,
 							   svg_opt_text(fcinfo, 6), &out, &len);
-	if (rc != ENGAGE_SVG_OK)
+	if (rc != ECORE_SVG_OK)
 		svg_error(rc, &env, fname);
 	PG_RETURN_TEXT_P(svg_result(out, len, fname));
 }
@@ -384,8 +384,8 @@ Datum
 engage_sql_svg_cluster_chart(PG_FUNCTION_ARGS)
 {
 	const char *fname = "svg_cluster_chart";
-	engage_env	env;
-	engage_svg_texts txt;
+	ecore_env	env;
+	ecore_svg_texts txt;
 	const char **labels,
 			  **metrics;
 	ArrayType  *sa,
@@ -412,10 +412,10 @@ engage_sql_svg_cluster_chart(PG_FUNCTION_ARGS)
 	sa = PG_GETARG_ARRAYTYPE_P(1);
 	ns = svg_check_1d(sa, fname, "sizes");
 	svg_same_length(fname, "labels", k, "sizes", ns);
-	svg_bound(fname, "clusters", k, ENGAGE_SVG_MAX_CLUSTERS,
+	svg_bound(fname, "clusters", k, ECORE_SVG_MAX_CLUSTERS,
 			  "Chart fewer clusters.");
 	metrics = svg_text_array(PG_GETARG_ARRAYTYPE_P(2), fname, "metrics", &m);
-	svg_bound(fname, "metrics", m, ENGAGE_SVG_MAX_METRICS,
+	svg_bound(fname, "metrics", m, ECORE_SVG_MAX_METRICS,
 			  "Chart fewer metrics.");
 
 	deconstruct_array(sa, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
@@ -452,9 +452,9 @@ engage_sql_svg_cluster_chart(PG_FUNCTION_ARGS)
 	txt.title = svg_opt_text(fcinfo, 4);
 	txt.flags = svg_flags();
 	svg_env_init(&env);
-	rc = engage_svg_cluster_chart(&env, &txt, (size_t) k, labels, sizes,
+	rc = ecore_svg_cluster_chart(&env, &txt, (size_t) k, labels, sizes,
 								  (size_t) m, metrics, profile, &out, &len);
-	if (rc != ENGAGE_SVG_OK)
+	if (rc != ECORE_SVG_OK)
 		svg_error(rc, &env, fname);
 	PG_RETURN_TEXT_P(svg_result(out, len, fname));
 }

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kmeans.h"
-#include "knee.h"
-#include "scale.h"
+#include "core/kmeans.h"
+#include "core/knee.h"
+#include "core/scale.h"
 #include "fuzz_arena.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -125,13 +125,13 @@ fz_fail(const char *what, int line)
 static int
 fz_known_status(int rc)
 {
-	return rc >= ENGAGE_OK && rc <= ENGAGE_EINVAL_CURVE;
+	return rc >= ECORE_OK && rc <= ECORE_EINVAL_CURVE;
 }
 
 /* Invariants of a successful fit. */
 static void
 fz_check_fit(const double *Z, size_t n, size_t d,
-			 const engage_kmeans_result *r, engage_env *env)
+			 const ecore_kmeans_result *r, ecore_env *env)
 {
 	int64_t		total = 0;
 	double		sum = 0.0,
@@ -181,18 +181,18 @@ fz_check_fit(const double *Z, size_t n, size_t d,
 		FZ_ASSERT(sqrt(a) <= sqrt(b));
 	}
 	/* assign reproduces the labels and distances exactly */
-	FZ_ASSERT(engage_kmeans_assign(Z, n, d, r->centroids, r->k, env, lab, dist) == ENGAGE_OK);
+	FZ_ASSERT(ecore_kmeans_assign(Z, n, d, r->centroids, r->k, env, lab, dist) == ECORE_OK);
 	FZ_ASSERT(memcmp(lab, r->labels, n * sizeof(int32_t)) == 0);
 	FZ_ASSERT(memcmp(dist, r->distances, n * sizeof(double)) == 0);
 	/* inertia of the labelling */
-	FZ_ASSERT(engage_kmeans_inertia(Z, n, d, r->centroids, r->k, r->labels, env,
-									&in2, ci, sz) == ENGAGE_OK);
+	FZ_ASSERT(ecore_kmeans_inertia(Z, n, d, r->centroids, r->k, r->labels, env,
+									&in2, ci, sz) == ECORE_OK);
 	FZ_ASSERT(fabs(in2 - r->inertia) <= 1e-9 * (r->inertia + 1e-300) || in2 == r->inertia);
 	for (j = 0; j < r->k; j++)
 		FZ_ASSERT(sz[j] == r->sizes[j]);
 	/* silhouette */
-	FZ_ASSERT(engage_silhouette_simplified(Z, n, d, r->centroids, r->k, r->labels,
-										   env, &s, dist) == ENGAGE_OK);
+	FZ_ASSERT(ecore_silhouette_simplified(Z, n, d, r->centroids, r->k, r->labels,
+										   env, &s, dist) == ECORE_OK);
 	if (r->k == 1)
 		FZ_ASSERT(isnan(s));
 	else
@@ -215,10 +215,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_in		in = {data, size};
 	fz_arena	arena;
 	fz_check	chk;
-	engage_env	env;
-	engage_scaler sc;
-	engage_kmeans_params p;
-	engage_kmeans_result r,
+	ecore_env	env;
+	ecore_scaler sc;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r,
 				r2;
 	size_t		n,
 				d,
@@ -268,51 +268,51 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		Cu[i] = (opt2 & 64) ? fz_value(&in, X, n * d) : X[(i * 7) % (n * d)];
 
 	/* ---- scaling ---- */
-	rc = engage_scaler_init(&sc, (engage_scale_method) (opt % 3), d, &env);
-	FZ_ASSERT(rc == ENGAGE_OK);
-	rc = engage_scaler_fit(&sc, X, n, &env);
-	if (rc != ENGAGE_OK)
+	rc = ecore_scaler_init(&sc, (ecore_scale_method) (opt % 3), d, &env);
+	FZ_ASSERT(rc == ECORE_OK);
+	rc = ecore_scaler_fit(&sc, X, n, &env);
+	if (rc != ECORE_OK)
 	{
-		FZ_ASSERT(rc == ENGAGE_ENONFINITE || rc == ENGAGE_ERANGE);
+		FZ_ASSERT(rc == ECORE_ENONFINITE || rc == ECORE_ERANGE);
 		FZ_ASSERT(env.error_row < n && env.error_col < d);
 		FZ_ASSERT(!isfinite(X[env.error_row * d + env.error_col]) ||
-				  fabs(X[env.error_row * d + env.error_col]) > ENGAGE_MAX_ABS);
+				  fabs(X[env.error_row * d + env.error_col]) > ECORE_MAX_ABS);
 		memcpy(Z, X, n * d * sizeof(double));	/* kmeans must reject it too */
 	}
 	else
 	{
 		for (i = 0; i < d; i++)
 			FZ_ASSERT(isfinite(sc.scale[i]) && sc.scale[i] > 0.0 && isfinite(sc.offset[i]));
-		rc = engage_scaler_transform(&sc, X, n, Z, &env);
-		FZ_ASSERT(rc == ENGAGE_OK);
-		if (sc.method == ENGAGE_SCALE_MINMAX)
+		rc = ecore_scaler_transform(&sc, X, n, Z, &env);
+		FZ_ASSERT(rc == ECORE_OK);
+		if (sc.method == ECORE_SCALE_MINMAX)
 			for (i = 0; i < n * d; i++)
 				FZ_ASSERT(Z[i] >= -1e-9 && Z[i] <= 1.0 + 1e-9);
 	}
 
 	/* ---- k-means ---- */
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = k;
-	p.init = (engage_kmeans_init) ((opt >> 2) % 3);
+	p.init = (ecore_kmeans_init) ((opt >> 2) % 3);
 	p.init_centroids = Cu;
 	p.n_init = 1 + (opt >> 4) % 3;
 	p.max_iter = (opt2 & 3) == 0 ? 0 : 1 + (opt2 >> 2) % 20;
 	p.tol = tols[(opt2 >> 5) % 8];
 	p.seed = seed;
-	p.algorithm = (engage_kmeans_algorithm) ((opt >> 6) & 1);
+	p.algorithm = (ecore_kmeans_algorithm) ((opt >> 6) & 1);
 	p.n_local_trials = (opt & 0x80) ? 1 + opt2 % 5 : 0;
 
-	rc = engage_kmeans_bytes(n, d, &p, &bytes);
+	rc = ecore_kmeans_bytes(n, d, &p, &bytes);
 	FZ_ASSERT(fz_known_status(rc));
 	base_count = arena.count;
 	base_total = arena.total;
-	rc2 = engage_kmeans_fit(Z, n, d, &p, &env, &r);
+	rc2 = ecore_kmeans_fit(Z, n, d, &p, &env, &r);
 	FZ_ASSERT(fz_known_status(rc2));
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		FZ_ASSERT(rc2 == rc);	/* bytes() fails exactly like fit() */
-	if (rc2 == ENGAGE_OK)
+	if (rc2 == ECORE_OK)
 	{
-		FZ_ASSERT(rc == ENGAGE_OK);
+		FZ_ASSERT(rc == ECORE_OK);
 		FZ_ASSERT(arena.total - base_total == bytes && arena.count - base_count == 1);
 		fz_check_fit(Z, n, d, &r, &env);
 
@@ -322,12 +322,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(lab_copy, r.labels, n * sizeof(int32_t));
 		memcpy(lab_copy_c, r.centroids, (size_t) k * d * sizeof(double));
 		inertia_copy = r.inertia;
-		FZ_ASSERT(engage_kmeans_fit(Z, n, d, &p, &env, &r2) == ENGAGE_OK);
+		FZ_ASSERT(ecore_kmeans_fit(Z, n, d, &p, &env, &r2) == ECORE_OK);
 		FZ_ASSERT(memcmp(lab_copy, r2.labels, n * sizeof(int32_t)) == 0);
 		FZ_ASSERT(memcmp(lab_copy_c, r2.centroids, (size_t) k * d * sizeof(double)) == 0);
 		FZ_ASSERT(inertia_copy == r2.inertia);
-		p.algorithm = (engage_kmeans_algorithm) (1 - (int) p.algorithm);
-		FZ_ASSERT(engage_kmeans_fit(Z, n, d, &p, &env, &r2) == ENGAGE_OK);
+		p.algorithm = (ecore_kmeans_algorithm) (1 - (int) p.algorithm);
+		FZ_ASSERT(ecore_kmeans_fit(Z, n, d, &p, &env, &r2) == ECORE_OK);
 		FZ_ASSERT(memcmp(lab_copy, r2.labels, n * sizeof(int32_t)) == 0);
 		FZ_ASSERT(memcmp(lab_copy_c, r2.centroids, (size_t) k * d * sizeof(double)) == 0);
 		FZ_ASSERT(inertia_copy == r2.inertia);
@@ -340,7 +340,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		chk.jump_at = 1 + opt2 % 13;
 		chk.jb = &jb;
 		if (setjmp(jb) == 0)
-			(void) engage_kmeans_fit(Z, n, d, &p, &env, &r2);
+			(void) ecore_kmeans_fit(Z, n, d, &p, &env, &r2);
 		else
 			jumped = 1;
 		chk.jump_at = 0;
@@ -348,26 +348,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* allocation failure */
 		arena.fail_at = arena.count;
-		FZ_ASSERT(engage_kmeans_fit(Z, n, d, &p, &env, &r2) == ENGAGE_ENOMEM);
+		FZ_ASSERT(ecore_kmeans_fit(Z, n, d, &p, &env, &r2) == ECORE_ENOMEM);
 		arena.fail_at = -1;
 
 		/* elbow (k-means++) and its knee */
-		if (p.init != ENGAGE_INIT_USER)
+		if (p.init != ECORE_INIT_USER)
 		{
 			double		curve[10];
 			int			it[10];
 			long		kel = -5;
 			int			kk;
 
-			rc = engage_kmeans_elbow(Z, n, d, k, &p, &env, curve, it);
-			FZ_ASSERT(rc == ENGAGE_OK);
+			rc = ecore_kmeans_elbow(Z, n, d, k, &p, &env, curve, it);
+			FZ_ASSERT(rc == ECORE_OK);
 			for (kk = 0; kk < k; kk++)
 				FZ_ASSERT(curve[kk] >= 0.0 && isfinite(curve[kk]));
-			FZ_ASSERT(engage_knee_elbow(curve, (size_t) k, &kel) == ENGAGE_OK);
+			FZ_ASSERT(ecore_knee_elbow(curve, (size_t) k, &kel) == ECORE_OK);
 			FZ_ASSERT(kel == -1 || (kel >= 1 && kel <= k));
 		}
 	}
-	else if (rc2 == ENGAGE_ENONFINITE || rc2 == ENGAGE_ERANGE)
+	else if (rc2 == ECORE_ENONFINITE || rc2 == ECORE_ERANGE)
 	{
 		FZ_ASSERT(env.error_row < n);
 	}
@@ -385,14 +385,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			acc += (isfinite(step) && step > 0 && step < 1e6) ? step : 1.0;
 			kx[i] = acc;
 		}
-		rc = engage_knee_locate(kx, Z, n, (opt2 & 1) ? 1.0 : 0.5 * (double) (opt % 7),
-								(engage_knee_curve) ((opt >> 3) & 1),
-								(engage_knee_direction) ((opt >> 5) & 1), &kn);
+		rc = ecore_knee_locate(kx, Z, n, (opt2 & 1) ? 1.0 : 0.5 * (double) (opt % 7),
+								(ecore_knee_curve) ((opt >> 3) & 1),
+								(ecore_knee_direction) ((opt >> 5) & 1), &kn);
 		FZ_ASSERT(fz_known_status(rc));
-		if (rc == ENGAGE_OK)
+		if (rc == ECORE_OK)
 			FZ_ASSERT(kn == -1 || (kn >= 0 && (size_t) kn < n));
 		else
-			FZ_ASSERT(rc == ENGAGE_EINVAL_CURVE);
+			FZ_ASSERT(rc == ECORE_EINVAL_CURVE);
 		free(kx);
 	}
 

@@ -3,8 +3,8 @@
  * fuzz_format.c
  *	  libFuzzer target of the number formatting of engage's SVG core
  *	  (src/svg.c), called directly rather than through a chart:
- *	  engage_svg_format_fixed, engage_svg_format_value,
- *	  engage_svg_nice_ticks and engage_svg_format_tick, with any double
+ *	  ecore_svg_format_fixed, ecore_svg_format_value,
+ *	  ecore_svg_nice_ticks and ecore_svg_format_tick, with any double
  *	  (raw bit patterns), any decimals and any output capacity.
  *
  *	  Each output goes into a buffer of exactly cap bytes (a write past it
@@ -13,7 +13,7 @@
  *	  well formed (digits, one point, grouping every three digits, an
  *	  exponent or an SI prefix where documented) and, read back, is the
  *	  value to within its printed precision; ticks cover [lo, hi] with
- *	  2..ENGAGE_SVG_MAX_TICKS ticks, and each tick label reads back as its
+ *	  2..ECORE_SVG_MAX_TICKS ticks, and each tick label reads back as its
  *	  tick to within half a step, so the labels of an axis are distinct
  *	  and increasing.  Any violation calls abort().
  *
@@ -34,7 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "svg.h"
+#include "core/svg.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -217,7 +217,7 @@ fz_near(double x, double v, double tol)
  */
 static void
 fz_short_buffer(int which, double v, int decimals, int flag,
-				const engage_svg_ticks *t, int tick, size_t cap,
+				const ecore_svg_ticks *t, int tick, size_t cap,
 				const char *full, size_t full_len)
 {
 	char	   *buf = malloc(cap > 0 ? cap : 1);
@@ -227,11 +227,11 @@ fz_short_buffer(int which, double v, int decimals, int flag,
 		abort();
 	buf[0] = 'X';
 	if (which == 0)
-		n = engage_svg_format_fixed(v, decimals, flag, buf, cap);
+		n = ecore_svg_format_fixed(v, decimals, flag, buf, cap);
 	else if (which == 1)
-		n = engage_svg_format_value(v, flag, buf, cap);
+		n = ecore_svg_format_value(v, flag, buf, cap);
 	else
-		n = engage_svg_format_tick(t, tick, flag, buf, cap);
+		n = ecore_svg_format_tick(t, tick, flag, buf, cap);
 	if (cap == 0)
 	{
 		if (n != 0 || buf[0] != 'X')
@@ -252,7 +252,7 @@ static void
 fz_fixed(double v, int decimals, int group, size_t cap)
 {
 	char		full[FZ_FULL];
-	size_t		n = engage_svg_format_fixed(v, decimals, group, full, sizeof(full));
+	size_t		n = ecore_svg_format_fixed(v, decimals, group, full, sizeof(full));
 	fz_number	back;
 	int			dec,
 				want;
@@ -300,7 +300,7 @@ static void
 fz_value(double v, int si, size_t cap)
 {
 	char		full[FZ_FULL];
-	size_t		n = engage_svg_format_value(v, si, full, sizeof(full));
+	size_t		n = ecore_svg_format_value(v, si, full, sizeof(full));
 	fz_number	back;
 	int			dec;
 
@@ -327,28 +327,28 @@ fz_value(double v, int si, size_t cap)
 static void
 fz_ticks(double lo, double hi, int target, int si, size_t cap)
 {
-	engage_svg_ticks t;
+	ecore_svg_ticks t;
 	double		a = fmin(lo, hi),
 				b = fmax(lo, hi),
 				slack;
-	int			rc = engage_svg_nice_ticks(lo, hi, target, &t),
+	int			rc = ecore_svg_nice_ticks(lo, hi, target, &t),
 				i;
 
 	if (!isfinite(lo) || !isfinite(hi))
 	{
-		if (rc != ENGAGE_SVG_ENONFINITE)
+		if (rc != ECORE_SVG_ENONFINITE)
 			fz_die("ticks: non-finite bound accepted", isfinite(lo) ? hi : lo, NULL);
 		return;
 	}
-	if (fabs(lo) > ENGAGE_SVG_MAX_ABS || fabs(hi) > ENGAGE_SVG_MAX_ABS)
+	if (fabs(lo) > ECORE_SVG_MAX_ABS || fabs(hi) > ECORE_SVG_MAX_ABS)
 	{
-		if (rc != ENGAGE_SVG_ERANGE)
+		if (rc != ECORE_SVG_ERANGE)
 			fz_die("ticks: huge bound accepted", fabs(lo) > fabs(hi) ? lo : hi, NULL);
 		return;
 	}
-	if (rc != ENGAGE_SVG_OK)
+	if (rc != ECORE_SVG_OK)
 		fz_die("ticks: finite bounds refused", lo, NULL);
-	if (t.count < 2 || t.count > ENGAGE_SVG_MAX_TICKS || !(t.step > 0) ||
+	if (t.count < 2 || t.count > ECORE_SVG_MAX_TICKS || !(t.step > 0) ||
 		!isfinite(t.step) || !isfinite(t.first) || !isfinite(t.last) ||
 		!(t.last > t.first))
 		fz_die("ticks: count, step or bounds", lo, NULL);
@@ -365,7 +365,7 @@ fz_ticks(double lo, double hi, int target, int si, size_t cap)
 		double		v = t.first + (double) i * t.step;
 		fz_number	back;
 		int			dec;
-		size_t		n = engage_svg_format_tick(&t, i, si, full, sizeof(full));
+		size_t		n = ecore_svg_format_tick(&t, i, si, full, sizeof(full));
 
 		if (n != strlen(full) || n == 0 || n >= 48)
 			fz_die("tick: length", v, full);

@@ -2,9 +2,9 @@
  *
  * fuzz_options.c
  *	  libFuzzer target of the option parsers of engage's numerical core:
- *	  engage_kmeans_init_parse ('k-means++', 'random', 'given'),
- *	  engage_scale_method_parse ('zscore', 'minmax', 'none') and
- *	  engage_name_equal, the ASCII case-insensitive comparison behind both
+ *	  ecore_kmeans_init_parse ('k-means++', 'random', 'given'),
+ *	  ecore_scale_method_parse ('zscore', 'minmax', 'none') and
+ *	  ecore_name_equal, the ASCII case-insensitive comparison behind both
  *	  (the PostgreSQL glue hands them the option texts as given in SQL).
  *
  *	  Every string is copied into a buffer of exactly its size, so a read
@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kmeans.h"
-#include "scale.h"
+#include "core/kmeans.h"
+#include "core/scale.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -85,33 +85,33 @@ fz_exact_copy(const char *s, size_t len)
 	return c;
 }
 
-/* engage_name_equal against the reference, both ways round */
+/* ecore_name_equal against the reference, both ways round */
 static void
 fz_check_equal(const char *a, const char *b)
 {
-	int			e = engage_name_equal(a, b);
+	int			e = ecore_name_equal(a, b);
 
 	if (e != 0 && e != 1)
-		fz_die("engage_name_equal returned neither 0 nor 1", a);
+		fz_die("ecore_name_equal returned neither 0 nor 1", a);
 	if (e != ref_equal(a, b))
-		fz_die("engage_name_equal disagrees with the reference", a);
-	if (engage_name_equal(b, a) != e)
-		fz_die("engage_name_equal is not symmetric", a);
+		fz_die("ecore_name_equal disagrees with the reference", a);
+	if (ecore_name_equal(b, a) != e)
+		fz_die("ecore_name_equal is not symmetric", a);
 }
 
 /* Both parsers on one string */
 static void
 fz_check_parsers(const char *s)
 {
-	engage_kmeans_init init = (engage_kmeans_init) 77;
-	engage_scale_method m = (engage_scale_method) 77;
+	ecore_kmeans_init init = (ecore_kmeans_init) 77;
+	ecore_scale_method m = (ecore_scale_method) 77;
 	int			want = -1,
 				rc,
 				i;
 
-	if (!engage_name_equal(s, s))
+	if (!ecore_name_equal(s, s))
 		fz_die("a name differs from itself", s);
-	if (engage_name_equal(s, NULL) || engage_name_equal(NULL, s))
+	if (ecore_name_equal(s, NULL) || ecore_name_equal(NULL, s))
 		fz_die("NULL matched a name", s);
 
 	/* init */
@@ -121,18 +121,18 @@ fz_check_parsers(const char *s)
 		if (ref_equal(s, init_names[i]))
 			want = i;
 	}
-	rc = engage_kmeans_init_parse(s, &init);
+	rc = ecore_kmeans_init_parse(s, &init);
 	if (want >= 0)
 	{
 		const char *name;
 
-		if (rc != ENGAGE_OK || (int) init != want)
+		if (rc != ECORE_OK || (int) init != want)
 			fz_die("init name not accepted, or the wrong value", s);
-		name = engage_kmeans_init_name(init);
+		name = ecore_kmeans_init_name(init);
 		if (name == NULL || strlen(name) != strlen(s) || !ref_equal(name, s))
 			fz_die("init name does not round-trip", s);
 	}
-	else if (rc != ENGAGE_EINVAL_INIT || (int) init != 77)
+	else if (rc != ECORE_EINVAL_INIT || (int) init != 77)
 		fz_die("unknown init accepted, wrong status or output changed", s);
 
 	/* scaling */
@@ -143,18 +143,18 @@ fz_check_parsers(const char *s)
 		if (ref_equal(s, scale_names[i]))
 			want = i;
 	}
-	rc = engage_scale_method_parse(s, &m);
+	rc = ecore_scale_method_parse(s, &m);
 	if (want >= 0)
 	{
 		const char *name;
 
-		if (rc != ENGAGE_OK || (int) m != want)
+		if (rc != ECORE_OK || (int) m != want)
 			fz_die("scaling name not accepted, or the wrong value", s);
-		name = engage_scale_method_name(m);
+		name = ecore_scale_method_name(m);
 		if (name == NULL || !ref_equal(name, s))
 			fz_die("scaling name does not round-trip", s);
 	}
-	else if (rc != ENGAGE_EINVAL_ARG || (int) m != 77)
+	else if (rc != ECORE_EINVAL_ARG || (int) m != 77)
 		fz_die("unknown scaling accepted, wrong status or output changed", s);
 }
 
@@ -202,7 +202,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						flip[j] = (char) (c + ('a' - 'A'));
 				}
 			}
-			if (!engage_name_equal(flip, strs[i]))
+			if (!ecore_name_equal(flip, strs[i]))
 				fz_die("a case-flipped copy differs", strs[i]);
 			fz_check_parsers(flip);
 			free(flip);

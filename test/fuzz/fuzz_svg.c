@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "svg.h"
+#include "core/svg.h"
 #include "../unit/svg_check.h"
 #include "fuzz_arena.h"
 
@@ -47,12 +47,12 @@ fz_check_chart(int rc, const char *out, size_t len, const char *which)
 {
 	const char *problem;
 
-	if (rc != ENGAGE_SVG_OK)
+	if (rc != ECORE_SVG_OK)
 	{
-		if (rc != ENGAGE_SVG_ENONFINITE && rc != ENGAGE_SVG_ERANGE &&
-			rc != ENGAGE_SVG_ENEGATIVE && rc != ENGAGE_SVG_ENOMEM &&
-			rc != ENGAGE_SVG_EINVAL_N && rc != ENGAGE_SVG_EINVAL_M)
-			fz_die(which, engage_svg_strerror(rc));
+		if (rc != ECORE_SVG_ENONFINITE && rc != ECORE_SVG_ERANGE &&
+			rc != ECORE_SVG_ENEGATIVE && rc != ECORE_SVG_ENOMEM &&
+			rc != ECORE_SVG_EINVAL_N && rc != ECORE_SVG_EINVAL_M)
+			fz_die(which, ecore_svg_strerror(rc));
 		return;
 	}
 	problem = svg_check(out, len);
@@ -66,7 +66,7 @@ fz_check_chart(int rc, const char *out, size_t len, const char *which)
 static void
 fz_escape(const uint8_t *data, size_t size, int flags, fz_arena *arena)
 {
-	engage_env	env;
+	ecore_env	env;
 	char	   *out = NULL;
 	size_t		n = 0,
 				i;
@@ -75,18 +75,18 @@ fz_escape(const uint8_t *data, size_t size, int flags, fz_arena *arena)
 	memset(&env, 0, sizeof(env));
 	env.alloc = fz_alloc;
 	env.alloc_arg = arena;
-	rc = engage_svg_escape(&env, (const char *) data, size, flags, &out, &n);
-	if (rc == ENGAGE_SVG_ENOMEM)
+	rc = ecore_svg_escape(&env, (const char *) data, size, flags, &out, &n);
+	if (rc == ECORE_SVG_ENOMEM)
 		return;
-	if (rc != ENGAGE_SVG_OK)
-		fz_die("escape", engage_svg_strerror(rc));
-	if (n != engage_svg_escaped_length((const char *) data, size, flags) || strlen(out) != n)
+	if (rc != ECORE_SVG_OK)
+		fz_die("escape", ecore_svg_strerror(rc));
+	if (n != ecore_svg_escaped_length((const char *) data, size, flags) || strlen(out) != n)
 		fz_die("escape", "length mismatch");
 	for (i = 0; i < n; i++)
 	{
 		if (out[i] == '<' || out[i] == '>' || out[i] == '"' || out[i] == '\'')
 			fz_die("escape", "raw special character");
-		if ((flags & ENGAGE_SVG_ASCII) && (unsigned char) out[i] >= 0x80)
+		if ((flags & ECORE_SVG_ASCII) && (unsigned char) out[i] >= 0x80)
 			fz_die("escape", "non-ASCII byte in ASCII mode");
 	}
 	/* as XML text inside an element, it must check as a document */
@@ -112,8 +112,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fz_arena	arena;
-	engage_env	env;
-	engage_svg_texts txt;
+	ecore_env	env;
+	ecore_svg_texts txt;
 	double		vals[256];
 	int64_t		sizes[256];
 	const char *texts[FZ_MAX_TEXTS];
@@ -133,7 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&arena, 0, sizeof(arena));
 	arena.fail_at = -1;
 	fz_escape(data, size, 0, &arena);
-	fz_escape(data, size, ENGAGE_SVG_ASCII, &arena);
+	fz_escape(data, size, ECORE_SVG_ASCII, &arena);
 	fz_free(&arena);
 	if (size < 2)
 		return 0;
@@ -180,19 +180,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	txt.x_label = nt > 1 ? texts[1] : NULL;
 	txt.y_label = nt > 2 ? texts[2] : NULL;
 	txt.unit = (opt & 3) == 0 ? NULL : (opt & 3) == 1 ? "B" : (opt & 3) == 2 ? "%" : (nt > 3 ? texts[3] : "ms");
-	txt.flags = (opt & 4) ? ENGAGE_SVG_ASCII : 0;
+	txt.flags = (opt & 4) ? ECORE_SVG_ASCII : 0;
 
 	memset(&env, 0, sizeof(env));
 	env.alloc = fz_alloc;
 	env.alloc_arg = &arena;
 	arena.fail_at = (opt & 0x20) ? (int) (n % 3) : -1;
 
-	rc = engage_svg_bar_chart(&env, &txt, n, labels, vals, &out, &len);
+	rc = ecore_svg_bar_chart(&env, &txt, n, labels, vals, &out, &len);
 	fz_check_chart(rc, out, len, "bar chart");
 	fz_free(&arena);
 
 	mark = vals[n / 2];
-	rc = engage_svg_line_chart(&env, &txt, n > 1 ? n / 2 : 1, vals, vals + n / 2,
+	rc = ecore_svg_line_chart(&env, &txt, n > 1 ? n / 2 : 1, vals, vals + n / 2,
 							   (opt & 8) ? &mark : NULL,
 							   (opt & 16) && nt > 4 ? texts[4] : NULL, &out, &len);
 	fz_check_chart(rc, out, len, "line chart");
@@ -207,7 +207,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		for (i = 0; i < m; i++)
 			metrics[i] = texts[(1 + i) % nt];
-		rc = engage_svg_cluster_chart(&env, &txt, k, labels, sizes, m, metrics,
+		rc = ecore_svg_cluster_chart(&env, &txt, k, labels, sizes, m, metrics,
 									  vals, &out, &len);
 		fz_check_chart(rc, out, len, "cluster chart");
 		fz_free(&arena);

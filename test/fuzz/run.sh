@@ -50,8 +50,8 @@ sources_of() {
 # the functions fuzz_options and fuzz_format call directly
 functions_of() {
 	case $1 in
-	options) echo 'engage_name_equal|engage_kmeans_init_(parse|name)|engage_scale_method_(parse|name)' ;;
-	format) echo 'engage_svg_format_(fixed|value|tick)|engage_svg_nice_ticks|format_exp|put_str|trim_zeros|ilog10' ;;
+	options) echo 'ecore_name_equal|engage_kmeans_init_(parse|name)|engage_scale_method_(parse|name)' ;;
+	format) echo 'engage_svg_format_(fixed|value|tick)|ecore_svg_nice_ticks|format_exp|put_str|trim_zeros|ilog10' ;;
 	esac
 }
 

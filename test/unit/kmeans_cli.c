@@ -31,9 +31,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "kmeans.h"
-#include "knee.h"
-#include "scale.h"
+#include "core/kmeans.h"
+#include "core/knee.h"
+#include "core/scale.h"
 
 /* Blocks handed out by the allocator, freed at exit. */
 typedef struct cli_arena
@@ -253,11 +253,11 @@ knee_mode(void)
 		for (i = 0; i < n; i++)
 			if (scanf("%lf", &y[i]) != 1)
 				die("bad knee input", NULL);
-		rc = engage_knee_locate(x, y, (size_t) n, S,
-								strcmp(curve, "concave") == 0 ? ENGAGE_KNEE_CONCAVE : ENGAGE_KNEE_CONVEX,
-								strcmp(dir, "increasing") == 0 ? ENGAGE_KNEE_INCREASING : ENGAGE_KNEE_DECREASING,
+		rc = ecore_knee_locate(x, y, (size_t) n, S,
+								strcmp(curve, "concave") == 0 ? ECORE_KNEE_CONCAVE : ECORE_KNEE_CONVEX,
+								strcmp(dir, "increasing") == 0 ? ECORE_KNEE_INCREASING : ECORE_KNEE_DECREASING,
 								&knee);
-		if (rc != ENGAGE_OK)
+		if (rc != ECORE_OK)
 			printf("error %d\n", rc);
 		else
 			printf("%ld\n", knee);
@@ -283,11 +283,11 @@ main(int argc, char **argv)
 	double	   *X = NULL,
 			   *Z,
 			   *orig;
-	engage_scale_method method = ENGAGE_SCALE_ZSCORE;
-	engage_kmeans_params p;
-	engage_kmeans_result res;
-	engage_scaler sc;
-	engage_env env;
+	ecore_scale_method method = ECORE_SCALE_ZSCORE;
+	ecore_kmeans_params p;
+	ecore_kmeans_result res;
+	ecore_scaler sc;
+	ecore_env env;
 	cli_arena	arena;
 	int			rc,
 				elbow = 0,
@@ -318,7 +318,7 @@ main(int argc, char **argv)
 		d = (size_t) strtoull(argv[4], NULL, 10);
 		argi = 5;
 	}
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	for (; argi < (size_t) argc; argi++)
 	{
 		const char *a = argv[argi];
@@ -330,7 +330,7 @@ main(int argc, char **argv)
 			cols = v;
 		else if (strcmp(a, "--scale") == 0)
 		{
-			if (engage_scale_method_parse(v, &method) != ENGAGE_OK)
+			if (ecore_scale_method_parse(v, &method) != ECORE_OK)
 				die("bad --scale", v);
 		}
 		else if (strcmp(a, "--k") == 0)
@@ -344,9 +344,9 @@ main(int argc, char **argv)
 		else if (strcmp(a, "--seed") == 0)
 			p.seed = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--algo") == 0)
-			p.algorithm = strcmp(v, "lloyd") == 0 ? ENGAGE_ALGO_LLOYD : ENGAGE_ALGO_HAMERLY;
+			p.algorithm = strcmp(v, "lloyd") == 0 ? ECORE_ALGO_LLOYD : ECORE_ALGO_HAMERLY;
 		else if (strcmp(a, "--init") == 0)
-			p.init = strcmp(v, "random") == 0 ? ENGAGE_INIT_RANDOM : ENGAGE_INIT_KMEANSPP;
+			p.init = strcmp(v, "random") == 0 ? ECORE_INIT_RANDOM : ECORE_INIT_KMEANSPP;
 		else if (strcmp(a, "--elbow") == 0)
 			elbow = atoi(v);
 		else if (strcmp(a, "--labels-out") == 0)
@@ -385,18 +385,18 @@ main(int argc, char **argv)
 
 	Z = malloc(n * d * sizeof(double));
 	t0 = now_sec();
-	rc = engage_scaler_init(&sc, method, d, &env);
-	if (rc == ENGAGE_OK)
-		rc = engage_scaler_fit(&sc, X, n, &env);
-	if (rc == ENGAGE_OK)
-		rc = engage_scaler_transform(&sc, X, n, Z, &env);
+	rc = ecore_scaler_init(&sc, method, d, &env);
+	if (rc == ECORE_OK)
+		rc = ecore_scaler_fit(&sc, X, n, &env);
+	if (rc == ECORE_OK)
+		rc = ecore_scaler_transform(&sc, X, n, Z, &env);
 	t_scale = now_sec() - t0;
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 	{
-		printf("error %d %s row %zu\n", rc, engage_strerror(rc), env.error_row);
+		printf("error %d %s row %zu\n", rc, ecore_strerror(rc), env.error_row);
 		return 1;
 	}
-	printf("scale_method %s\n", engage_scale_method_name(method));
+	printf("scale_method %s\n", ecore_scale_method_name(method));
 	print_row("scale_mean", -1, sc.mean, d);
 	print_row("scale_var", -1, sc.var, d);
 	print_row("scale_data_min", -1, sc.data_min, d);
@@ -412,21 +412,21 @@ main(int argc, char **argv)
 			die("cannot write", scaled_out);
 		fclose(f);
 	}
-	rc = engage_kmeans_bytes(n, d, &p, &bytes);
-	if (rc != ENGAGE_OK)
+	rc = ecore_kmeans_bytes(n, d, &p, &bytes);
+	if (rc != ECORE_OK)
 	{
-		printf("error %d %s\n", rc, engage_strerror(rc));
+		printf("error %d %s\n", rc, ecore_strerror(rc));
 		return 1;
 	}
 	printf("fit_bytes %zu\n", bytes);
 	for (rep = 0; rep < repeat; rep++)
 	{
 		t0 = now_sec();
-		rc = engage_kmeans_fit(Z, n, d, &p, &env, &res);
+		rc = ecore_kmeans_fit(Z, n, d, &p, &env, &res);
 		t1 = now_sec() - t0;
-		if (rc != ENGAGE_OK)
+		if (rc != ECORE_OK)
 		{
-			printf("error %d %s row %zu\n", rc, engage_strerror(rc), env.error_row);
+			printf("error %d %s row %zu\n", rc, ecore_strerror(rc), env.error_row);
 			return 1;
 		}
 		t_fit_sum += t1;
@@ -437,7 +437,7 @@ main(int argc, char **argv)
 		   res.k, res.inertia, res.iterations, res.converged, res.best_restart,
 		   res.tol_abs);
 	orig = malloc((size_t) res.k * d * sizeof(double));
-	engage_scaler_inverse_transform(&sc, res.centroids, (size_t) res.k, orig, &env);
+	ecore_scaler_inverse_transform(&sc, res.centroids, (size_t) res.k, orig, &env);
 	for (j = 0; j < res.k; j++)
 	{
 		print_row("centroid", j, res.centroids + (size_t) j * d, d);
@@ -448,7 +448,7 @@ main(int argc, char **argv)
 	{
 		double		sil = 0;
 
-		rc = engage_silhouette_simplified(Z, n, d, res.centroids, res.k,
+		rc = ecore_silhouette_simplified(Z, n, d, res.centroids, res.k,
 										  res.labels, &env, &sil, NULL);
 		printf("silhouette %.17g\n", sil);
 	}
@@ -471,17 +471,17 @@ main(int argc, char **argv)
 		long		kel = -1;
 
 		t0 = now_sec();
-		rc = engage_kmeans_elbow(Z, n, d, elbow, &p, &env, inertia, iters);
+		rc = ecore_kmeans_elbow(Z, n, d, elbow, &p, &env, inertia, iters);
 		t1 = now_sec() - t0;
-		if (rc != ENGAGE_OK)
+		if (rc != ECORE_OK)
 		{
-			printf("error %d %s\n", rc, engage_strerror(rc));
+			printf("error %d %s\n", rc, ecore_strerror(rc));
 			return 1;
 		}
 		for (j = 0; j < elbow; j++)
 			printf("elbow %d %.17g %d\n", j + 1, inertia[j], iters[j]);
-		rc = engage_knee_elbow(inertia, (size_t) elbow, &kel);
-		printf("knee %ld\ntime_elbow %.6f\n", rc == ENGAGE_OK ? kel : -2, t1);
+		rc = ecore_knee_elbow(inertia, (size_t) elbow, &kel);
+		printf("knee %ld\ntime_elbow %.6f\n", rc == ECORE_OK ? kel : -2, t1);
 		free(inertia);
 		free(iters);
 	}

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kmeans.h"
-#include "knee.h"
-#include "rng.h"
-#include "scale.h"
+#include "core/kmeans.h"
+#include "core/knee.h"
+#include "core/rng.h"
+#include "core/scale.h"
 
 /* ---------------------------------------------------------------------
  * Harness
@@ -158,10 +158,10 @@ static test_arena g_arena;
 static test_check g_check;
 
 /* A fresh environment on the global arena and check counter. */
-static engage_env
+static ecore_env
 make_env(void)
 {
-	engage_env	env;
+	ecore_env	env;
 
 	arena_reset(&g_arena);
 	memset(&g_check, 0, sizeof(g_check));
@@ -180,10 +180,10 @@ make_env(void)
 
 /* Standard normal deviate (Box-Muller) from the engage generator. */
 static double
-gauss(engage_rng *r)
+gauss(ecore_rng *r)
 {
-	double		u1 = engage_rng_uniform_pos(r);
-	double		u2 = engage_rng_uniform(r);
+	double		u1 = ecore_rng_uniform_pos(r);
+	double		u2 = ecore_rng_uniform(r);
 
 	return sqrt(-2.0 * log(u1)) * cos(2.0 * 3.14159265358979323846 * u2);
 }
@@ -195,18 +195,18 @@ make_blobs(size_t n, size_t d, int blobs, double sep, uint64_t seed,
 {
 	double	   *X = malloc(n * d * sizeof(double));
 	double	   *mu = malloc((size_t) blobs * d * sizeof(double));
-	engage_rng	r;
+	ecore_rng	r;
 	size_t		i,
 				j;
 	int			b;
 
-	engage_rng_seed(&r, seed, 99);
+	ecore_rng_seed(&r, seed, 99);
 	for (b = 0; b < blobs; b++)
 		for (j = 0; j < d; j++)
-			mu[(size_t) b * d + j] = sep * (engage_rng_uniform(&r) - 0.5);
+			mu[(size_t) b * d + j] = sep * (ecore_rng_uniform(&r) - 0.5);
 	for (i = 0; i < n; i++)
 	{
-		b = (int) engage_rng_below(&r, (uint64_t) blobs);
+		b = (int) ecore_rng_below(&r, (uint64_t) blobs);
 		if (truth)
 			truth[i] = b;
 		for (j = 0; j < d; j++)
@@ -392,7 +392,7 @@ vec_norm(const double *a, size_t d)
 /* Invariants every fit result must satisfy. */
 static void
 check_result_invariants(const double *X, size_t n, size_t d,
-						const engage_kmeans_result *r)
+						const ecore_kmeans_result *r)
 {
 	int64_t		total = 0;
 	double		sum = 0.0;
@@ -445,58 +445,58 @@ check_result_invariants(const double *X, size_t n, size_t d,
 static void
 test_rng_streams(void)
 {
-	engage_rng	a,
+	ecore_rng	a,
 				b,
 				c;
 	int			i,
 				same = 1,
 				diff = 0;
 
-	engage_rng_seed(&a, 42, 0);
-	engage_rng_seed(&b, 42, 0);
-	engage_rng_seed(&c, 42, 1);
+	ecore_rng_seed(&a, 42, 0);
+	ecore_rng_seed(&b, 42, 0);
+	ecore_rng_seed(&c, 42, 1);
 	for (i = 0; i < 100; i++)
 	{
-		uint64_t	x = engage_rng_next(&a);
+		uint64_t	x = ecore_rng_next(&a);
 
-		if (x != engage_rng_next(&b))
+		if (x != ecore_rng_next(&b))
 			same = 0;
-		if (x != engage_rng_next(&c))
+		if (x != ecore_rng_next(&c))
 			diff = 1;
 	}
 	CHECK(same);
 	CHECK(diff);
 	/* fixed reference values: the generator must never change */
-	engage_rng_seed(&a, 0, 0);
-	CHECK(engage_rng_next(&a) == RNG_REF0);
-	engage_rng_seed(&a, UINT64_C(0xDEADBEEF), 7);
-	CHECK(engage_rng_next(&a) == RNG_REF1);
+	ecore_rng_seed(&a, 0, 0);
+	CHECK(ecore_rng_next(&a) == RNG_REF0);
+	ecore_rng_seed(&a, UINT64_C(0xDEADBEEF), 7);
+	CHECK(ecore_rng_next(&a) == RNG_REF1);
 	/* xoshiro256** reference outputs from state {1, 2, 3, 4} */
 	a.s[0] = 1;
 	a.s[1] = 2;
 	a.s[2] = 3;
 	a.s[3] = 4;
-	CHECK(engage_rng_next(&a) == UINT64_C(11520));
-	CHECK(engage_rng_next(&a) == UINT64_C(0));
-	CHECK(engage_rng_next(&a) == UINT64_C(1509978240));
-	CHECK(engage_rng_next(&a) == UINT64_C(1215971899390074240));
+	CHECK(ecore_rng_next(&a) == UINT64_C(11520));
+	CHECK(ecore_rng_next(&a) == UINT64_C(0));
+	CHECK(ecore_rng_next(&a) == UINT64_C(1509978240));
+	CHECK(ecore_rng_next(&a) == UINT64_C(1215971899390074240));
 }
 
 /* Uniform ranges and bounded integers. */
 static void
 test_rng_ranges(void)
 {
-	engage_rng	r;
+	ecore_rng	r;
 	int			i,
 				ok = 1,
 				seen[7] = {0};
 
-	engage_rng_seed(&r, 7, 3);
+	ecore_rng_seed(&r, 7, 3);
 	for (i = 0; i < 10000; i++)
 	{
-		double		u = engage_rng_uniform(&r);
-		double		p = engage_rng_uniform_pos(&r);
-		uint64_t	b = engage_rng_below(&r, 7);
+		double		u = ecore_rng_uniform(&r);
+		double		p = ecore_rng_uniform_pos(&r);
+		uint64_t	b = ecore_rng_below(&r, 7);
 
 		if (!(u >= 0.0 && u < 1.0) || !(p > 0.0 && p <= 1.0) || b >= 7)
 			ok = 0;
@@ -506,8 +506,8 @@ test_rng_ranges(void)
 	CHECK(ok);
 	for (i = 0; i < 7; i++)
 		CHECK(seen[i] > 1200 && seen[i] < 1700);
-	CHECK(engage_rng_below(&r, 1) == 0);
-	CHECK(engage_rng_below(&r, 0) == 0);
+	CHECK(ecore_rng_below(&r, 1) == 0);
+	CHECK(ecore_rng_below(&r, 0) == 0);
 }
 
 /* ---------------------------------------------------------------------
@@ -522,39 +522,39 @@ test_strerror(void)
 	int			a,
 				b;
 
-	for (a = ENGAGE_OK; a <= ENGAGE_EINVAL_CURVE; a++)
+	for (a = ECORE_OK; a <= ECORE_EINVAL_CURVE; a++)
 	{
-		CHECK(engage_strerror(a) != NULL && engage_strerror(a)[0] != '\0');
-		for (b = ENGAGE_OK; b < a; b++)
-			CHECK(strcmp(engage_strerror(a), engage_strerror(b)) != 0);
+		CHECK(ecore_strerror(a) != NULL && ecore_strerror(a)[0] != '\0');
+		for (b = ECORE_OK; b < a; b++)
+			CHECK(strcmp(ecore_strerror(a), ecore_strerror(b)) != 0);
 	}
-	CHECK(strcmp(engage_strerror(9999), "unknown error") == 0);
+	CHECK(strcmp(ecore_strerror(9999), "unknown error") == 0);
 }
 
-/* engage_validate_points: first bad row and column. */
+/* ecore_validate_points: first bad row and column. */
 static void
 test_validate_points(void)
 {
 	double		X[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-	engage_env	env = make_env();
+	ecore_env	env = make_env();
 
-	CHECK_EQ_INT(engage_validate_points(X, 4, 3, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_validate_points(X, 4, 3, &env), ECORE_OK);
 	X[7] = NAN;
 	X[10] = INFINITY;
-	CHECK_EQ_INT(engage_validate_points(X, 4, 3, &env), ENGAGE_ENONFINITE);
+	CHECK_EQ_INT(ecore_validate_points(X, 4, 3, &env), ECORE_ENONFINITE);
 	CHECK_EQ_INT(env.error_row, 2);
 	CHECK_EQ_INT(env.error_col, 1);
 	X[7] = 1e101;
-	CHECK_EQ_INT(engage_validate_points(X, 4, 3, &env), ENGAGE_ERANGE);
+	CHECK_EQ_INT(ecore_validate_points(X, 4, 3, &env), ECORE_ERANGE);
 	CHECK_EQ_INT(env.error_row, 2);
 	X[7] = -1e100;				/* the limit itself is accepted */
-	CHECK_EQ_INT(engage_validate_points(X, 4, 3, &env), ENGAGE_ENONFINITE);
+	CHECK_EQ_INT(ecore_validate_points(X, 4, 3, &env), ECORE_ENONFINITE);
 	CHECK_EQ_INT(env.error_row, 3);
-	CHECK_EQ_INT(engage_validate_points(X, 0, 3, &env), ENGAGE_EINVAL_N);
-	CHECK_EQ_INT(engage_validate_points(X, 4, 0, &env), ENGAGE_EINVAL_D);
-	CHECK_EQ_INT(engage_validate_points(NULL, 4, 3, &env), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_validate_points(X, 4, 3, NULL), ENGAGE_EINVAL_ENV);
-	CHECK_EQ_INT(engage_validate_points(X, SIZE_MAX / 2, 3, &env), ENGAGE_EOVERFLOW);
+	CHECK_EQ_INT(ecore_validate_points(X, 0, 3, &env), ECORE_EINVAL_N);
+	CHECK_EQ_INT(ecore_validate_points(X, 4, 0, &env), ECORE_EINVAL_D);
+	CHECK_EQ_INT(ecore_validate_points(NULL, 4, 3, &env), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_validate_points(X, 4, 3, NULL), ECORE_EINVAL_ENV);
+	CHECK_EQ_INT(ecore_validate_points(X, SIZE_MAX / 2, 3, &env), ECORE_EOVERFLOW);
 	arena_reset(&g_arena);
 }
 
@@ -571,14 +571,14 @@ test_scale_zscore_basic(void)
 	double		X[8] = {1, 10, 2, 10, 3, 10, 4, 10};
 	double		Z[8],
 				B[8];
-	engage_env	env = make_env();
-	engage_scaler s;
+	ecore_env	env = make_env();
+	ecore_scaler s;
 	int			i;
 
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_ZSCORE, 2, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ZSCORE, 2, &env), ECORE_OK);
 	CHECK_EQ_INT(g_arena.count, 1);
 	CHECK_EQ_INT(g_arena.total, 12 * sizeof(double));
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 4, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_OK);
 	CHECK_EQ_INT(s.n, 4);
 	CHECK(s.mean[0] == 2.5);
 	CHECK(s.var[0] == 1.25);
@@ -587,12 +587,12 @@ test_scale_zscore_basic(void)
 	CHECK(s.var[1] == 0.0);
 	CHECK(s.scale[1] == 1.0);	/* zero variance: scale 1 */
 	CHECK(s.data_min[0] == 1.0 && s.data_max[0] == 4.0);
-	CHECK_EQ_INT(engage_scaler_transform(&s, X, 4, Z, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_transform(&s, X, 4, Z, &env), ECORE_OK);
 	CHECK(Z[0] == (1 - 2.5) / sqrt(1.25));
 	CHECK(Z[6] == (4 - 2.5) / sqrt(1.25));
 	for (i = 0; i < 4; i++)
 		CHECK(Z[2 * i + 1] == 0.0);
-	CHECK_EQ_INT(engage_scaler_inverse_transform(&s, Z, 4, B, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_inverse_transform(&s, Z, 4, B, &env), ECORE_OK);
 	for (i = 0; i < 8; i++)
 		CHECK_CLOSE(B[i], X[i], 1e-15);
 	arena_reset(&g_arena);
@@ -607,21 +607,21 @@ test_scale_zscore_numerics(void)
 	double	   *X = malloc(n * sizeof(double));
 	long double m = 0,
 				v = 0;
-	engage_env	env = make_env();
-	engage_scaler s;
-	engage_rng	r;
+	ecore_env	env = make_env();
+	ecore_scaler s;
+	ecore_rng	r;
 
-	engage_rng_seed(&r, 5, 5);
+	ecore_rng_seed(&r, 5, 5);
 	for (i = 0; i < n; i++)
-		X[i] = 1e9 + engage_rng_uniform(&r);
+		X[i] = 1e9 + ecore_rng_uniform(&r);
 	for (i = 0; i < n; i++)
 		m += X[i];
 	m /= n;
 	for (i = 0; i < n; i++)
 		v += (X[i] - m) * (X[i] - m);
 	v /= n;
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_ZSCORE, 1, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, n, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ZSCORE, 1, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, n, &env), ECORE_OK);
 	CHECK_CLOSE(s.mean[0], (double) m, 1e-15);
 	CHECK_CLOSE(s.var[0], (double) v, 1e-6);	/* 1e9 offset: ~7 digits */
 	CHECK(s.scale[0] != 1.0);
@@ -634,11 +634,11 @@ static void
 test_scale_zscore_near_constant(void)
 {
 	double		X[4] = {1e8, 1e8 + 1e-8, 1e8, 1e8};
-	engage_env	env = make_env();
-	engage_scaler s;
+	ecore_env	env = make_env();
+	ecore_scaler s;
 
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_ZSCORE, 1, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 4, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ZSCORE, 1, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_OK);
 	/* var ~ 2e-17 <= n*eps*var + (n*mean*eps)^2 ~ 8e-15: constant */
 	CHECK(s.scale[0] == 1.0);
 	arena_reset(&g_arena);
@@ -651,20 +651,20 @@ test_scale_minmax(void)
 	double		X[6] = {-2, 5, 0, 5, 6, 5};
 	double		Z[6],
 				B[6];
-	engage_env	env = make_env();
-	engage_scaler s;
+	ecore_env	env = make_env();
+	ecore_scaler s;
 	int			i;
 
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_MINMAX, 2, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 3, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_MINMAX, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 3, &env), ECORE_OK);
 	CHECK(s.scale[0] == 1.0 / 8.0);
 	CHECK(s.offset[0] == 0.0 - (-2.0) * (1.0 / 8.0));
 	CHECK(s.scale[1] == 1.0);
-	CHECK_EQ_INT(engage_scaler_transform(&s, X, 3, Z, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_transform(&s, X, 3, Z, &env), ECORE_OK);
 	CHECK(Z[0] == 0.0 && Z[2] == 0.25 && Z[4] == 1.0);
 	for (i = 0; i < 3; i++)
 		CHECK(Z[2 * i + 1] == 0.0);
-	CHECK_EQ_INT(engage_scaler_inverse_transform(&s, Z, 3, B, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_inverse_transform(&s, Z, 3, B, &env), ECORE_OK);
 	for (i = 0; i < 6; i++)
 		CHECK_CLOSE(B[i], X[i], 1e-15);
 	arena_reset(&g_arena);
@@ -677,27 +677,27 @@ test_scale_none_inplace(void)
 	double		X[4] = {1, 2, 3, 4};
 	double		Y[4] = {1, 2, 3, 4};
 	double		Z[4];
-	engage_env	env = make_env();
-	engage_scaler s;
+	ecore_env	env = make_env();
+	ecore_scaler s;
 	int			i;
 
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_NONE, 2, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 2, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_transform(&s, X, 2, Z, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_NONE, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_transform(&s, X, 2, Z, &env), ECORE_OK);
 	for (i = 0; i < 4; i++)
 		CHECK(Z[i] == X[i]);
 	CHECK(s.mean[0] == 2.0 && s.mean[1] == 3.0);	/* stats still fitted */
-	CHECK_EQ_INT(engage_scaler_inverse_transform(&s, Z, 2, Z, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_inverse_transform(&s, Z, 2, Z, &env), ECORE_OK);
 	for (i = 0; i < 4; i++)
 		CHECK(Z[i] == X[i]);
 	/* zscore in place */
 	arena_reset(&g_arena);
 	env = make_env();
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_ZSCORE, 2, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_fit(&s, Y, 2, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_transform(&s, Y, 2, Y, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ZSCORE, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, Y, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_transform(&s, Y, 2, Y, &env), ECORE_OK);
 	CHECK(Y[0] == -1.0 && Y[2] == 1.0);
-	CHECK_EQ_INT(engage_scaler_inverse_transform(&s, Y, 2, Y, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_inverse_transform(&s, Y, 2, Y, &env), ECORE_OK);
 	for (i = 0; i < 4; i++)
 		CHECK(Y[i] == X[i]);
 	arena_reset(&g_arena);
@@ -709,47 +709,47 @@ test_scale_errors(void)
 {
 	double		X[6] = {1, 2, 3, NAN, 5, 6};
 	double		Z[6];
-	engage_env	env = make_env();
-	engage_scaler s;
-	engage_scale_method m;
+	ecore_env	env = make_env();
+	ecore_scaler s;
+	ecore_scale_method m;
 	size_t		bytes = 0;
 
-	CHECK_EQ_INT(engage_scale_method_parse("ZScore", &m), ENGAGE_OK);
-	CHECK_EQ_INT(m, ENGAGE_SCALE_ZSCORE);
-	CHECK_EQ_INT(engage_scale_method_parse("minmax", &m), ENGAGE_OK);
-	CHECK_EQ_INT(m, ENGAGE_SCALE_MINMAX);
-	CHECK_EQ_INT(engage_scale_method_parse("none", &m), ENGAGE_OK);
-	CHECK_EQ_INT(m, ENGAGE_SCALE_NONE);
-	CHECK_EQ_INT(engage_scale_method_parse("robust", &m), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_scale_method_parse("zscorex", &m), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_scale_method_parse(NULL, &m), ENGAGE_EINVAL_ARG);
-	CHECK(strcmp(engage_scale_method_name(ENGAGE_SCALE_MINMAX), "minmax") == 0);
-	CHECK(engage_scale_method_name((engage_scale_method) 42) == NULL);
-	CHECK_EQ_INT(engage_scaler_bytes(3, &bytes), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scale_method_parse("ZScore", &m), ECORE_OK);
+	CHECK_EQ_INT(m, ECORE_SCALE_ZSCORE);
+	CHECK_EQ_INT(ecore_scale_method_parse("minmax", &m), ECORE_OK);
+	CHECK_EQ_INT(m, ECORE_SCALE_MINMAX);
+	CHECK_EQ_INT(ecore_scale_method_parse("none", &m), ECORE_OK);
+	CHECK_EQ_INT(m, ECORE_SCALE_NONE);
+	CHECK_EQ_INT(ecore_scale_method_parse("robust", &m), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_scale_method_parse("zscorex", &m), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_scale_method_parse(NULL, &m), ECORE_EINVAL_ARG);
+	CHECK(strcmp(ecore_scale_method_name(ECORE_SCALE_MINMAX), "minmax") == 0);
+	CHECK(ecore_scale_method_name((ecore_scale_method) 42) == NULL);
+	CHECK_EQ_INT(ecore_scaler_bytes(3, &bytes), ECORE_OK);
 	CHECK_EQ_INT(bytes, 18 * sizeof(double));
-	CHECK_EQ_INT(engage_scaler_bytes(0, &bytes), ENGAGE_EINVAL_D);
-	CHECK_EQ_INT(engage_scaler_bytes(SIZE_MAX / 8, &bytes), ENGAGE_EOVERFLOW);
-	CHECK_EQ_INT(engage_scaler_init(&s, (engage_scale_method) 9, 2, &env), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_scaler_bytes(0, &bytes), ECORE_EINVAL_D);
+	CHECK_EQ_INT(ecore_scaler_bytes(SIZE_MAX / 8, &bytes), ECORE_EOVERFLOW);
+	CHECK_EQ_INT(ecore_scaler_init(&s, (ecore_scale_method) 9, 2, &env), ECORE_EINVAL_ARG);
 	g_arena.fail_after = 0;
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_ZSCORE, 2, &env), ENGAGE_ENOMEM);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ZSCORE, 2, &env), ECORE_ENOMEM);
 	g_arena.fail_after = -1;
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_ZSCORE, 2, NULL), ENGAGE_EINVAL_ENV);
-	CHECK_EQ_INT(engage_scaler_init(&s, ENGAGE_SCALE_ZSCORE, 2, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 3, &env), ENGAGE_ENONFINITE);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ZSCORE, 2, NULL), ECORE_EINVAL_ENV);
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ZSCORE, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 3, &env), ECORE_ENONFINITE);
 	CHECK_EQ_INT(env.error_row, 1);
 	CHECK_EQ_INT(env.error_col, 1);
 	X[3] = 4;
 	X[4] = -1e200;
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 3, &env), ENGAGE_ERANGE);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 3, &env), ECORE_ERANGE);
 	CHECK_EQ_INT(env.error_row, 2);
 	X[4] = 5;
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 0, &env), ENGAGE_EINVAL_N);
-	CHECK_EQ_INT(engage_scaler_fit(&s, X, 3, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 0, &env), ECORE_EINVAL_N);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 3, &env), ECORE_OK);
 	X[5] = INFINITY;
-	CHECK_EQ_INT(engage_scaler_transform(&s, X, 3, Z, &env), ENGAGE_ENONFINITE);
+	CHECK_EQ_INT(ecore_scaler_transform(&s, X, 3, Z, &env), ECORE_ENONFINITE);
 	CHECK_EQ_INT(env.error_row, 2);
-	CHECK_EQ_INT(engage_scaler_transform(NULL, X, 3, Z, &env), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_scaler_inverse_transform(&s, NULL, 3, Z, &env), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_scaler_transform(NULL, X, 3, Z, &env), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_scaler_inverse_transform(&s, NULL, 3, Z, &env), ECORE_EINVAL_ARG);
 	arena_reset(&g_arena);
 }
 
@@ -764,31 +764,31 @@ test_option_names(void)
 	};
 	static const char *const sep[] = {"zscore", "minmax", "none", "k-means++",
 	"random", "given"};
-	engage_kmeans_init init = ENGAGE_INIT_RANDOM;
-	engage_scale_method m = ENGAGE_SCALE_MINMAX;
+	ecore_kmeans_init init = ECORE_INIT_RANDOM;
+	ecore_scale_method m = ECORE_SCALE_MINMAX;
 	char		buf[16];
 	size_t		i,
 				j;
 	int			v;
 
-	/* engage_name_equal: ASCII case only, whole strings, NULL never */
-	CHECK(engage_name_equal("K-Means++", "k-means++"));
-	CHECK(engage_name_equal("az", "AZ"));	/* both sides fold, A and Z too */
-	CHECK(engage_name_equal("AZ", "az"));
-	CHECK(engage_name_equal("", ""));
-	CHECK(!engage_name_equal("", "a"));
-	CHECK(!engage_name_equal("a", ""));
-	CHECK(!engage_name_equal("@", "`"));	/* 'A' - 1 and 'a' - 1 */
-	CHECK(!engage_name_equal("[", "{"));	/* 'Z' + 1 and 'z' + 1 */
-	CHECK(!engage_name_equal("\xC3\x89", "\xC3\xA9"));	/* E/e acute: exact */
-	CHECK(!engage_name_equal(NULL, "none"));
-	CHECK(!engage_name_equal("none", NULL));
-	CHECK(!engage_name_equal(NULL, NULL));
+	/* ecore_name_equal: ASCII case only, whole strings, NULL never */
+	CHECK(ecore_name_equal("K-Means++", "k-means++"));
+	CHECK(ecore_name_equal("az", "AZ"));	/* both sides fold, A and Z too */
+	CHECK(ecore_name_equal("AZ", "az"));
+	CHECK(ecore_name_equal("", ""));
+	CHECK(!ecore_name_equal("", "a"));
+	CHECK(!ecore_name_equal("a", ""));
+	CHECK(!ecore_name_equal("@", "`"));	/* 'A' - 1 and 'a' - 1 */
+	CHECK(!ecore_name_equal("[", "{"));	/* 'Z' + 1 and 'z' + 1 */
+	CHECK(!ecore_name_equal("\xC3\x89", "\xC3\xA9"));	/* E/e acute: exact */
+	CHECK(!ecore_name_equal(NULL, "none"));
+	CHECK(!ecore_name_equal("none", NULL));
+	CHECK(!ecore_name_equal(NULL, NULL));
 
 	/* init: every name in every case pattern of its first letters */
 	for (v = 0; v < 3; v++)
 	{
-		const char *name = engage_kmeans_init_name((engage_kmeans_init) v);
+		const char *name = ecore_kmeans_init_name((ecore_kmeans_init) v);
 
 		CHECK(name != NULL);
 		if (name == NULL)
@@ -799,42 +799,42 @@ test_option_names(void)
 			for (i = 0; i < 4 && buf[i]; i++)
 				if (((j >> i) & 1) && buf[i] >= 'a' && buf[i] <= 'z')
 					buf[i] = (char) (buf[i] - 'a' + 'A');
-			init = (engage_kmeans_init) 7;
-			CHECK_EQ_INT(engage_kmeans_init_parse(buf, &init), ENGAGE_OK);
+			init = (ecore_kmeans_init) 7;
+			CHECK_EQ_INT(ecore_kmeans_init_parse(buf, &init), ECORE_OK);
 			CHECK_EQ_INT(init, v);
 		}
 	}
-	CHECK_EQ_INT(engage_kmeans_init_parse("RANDOM", &init), ENGAGE_OK);
-	CHECK_EQ_INT(init, ENGAGE_INIT_RANDOM);
-	CHECK_EQ_INT(engage_kmeans_init_parse("Given", &init), ENGAGE_OK);
-	CHECK_EQ_INT(init, ENGAGE_INIT_USER);
-	CHECK(engage_kmeans_init_name((engage_kmeans_init) 3) == NULL);
-	CHECK(engage_kmeans_init_name((engage_kmeans_init) -1) == NULL);
-	CHECK_EQ_INT(engage_kmeans_init_parse(NULL, &init), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_kmeans_init_parse("random", NULL), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_scale_method_parse("none", NULL), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_init_parse("RANDOM", &init), ECORE_OK);
+	CHECK_EQ_INT(init, ECORE_INIT_RANDOM);
+	CHECK_EQ_INT(ecore_kmeans_init_parse("Given", &init), ECORE_OK);
+	CHECK_EQ_INT(init, ECORE_INIT_USER);
+	CHECK(ecore_kmeans_init_name((ecore_kmeans_init) 3) == NULL);
+	CHECK(ecore_kmeans_init_name((ecore_kmeans_init) -1) == NULL);
+	CHECK_EQ_INT(ecore_kmeans_init_parse(NULL, &init), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_init_parse("random", NULL), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_scale_method_parse("none", NULL), ECORE_EINVAL_ARG);
 
 	/* near misses: rejected, and the output is left alone */
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 	{
-		init = ENGAGE_INIT_RANDOM;
-		m = ENGAGE_SCALE_MINMAX;
-		CHECK_EQ_INT(engage_kmeans_init_parse(bad[i], &init), ENGAGE_EINVAL_INIT);
-		CHECK_EQ_INT(init, ENGAGE_INIT_RANDOM);
-		CHECK_EQ_INT(engage_scale_method_parse(bad[i], &m), ENGAGE_EINVAL_ARG);
-		CHECK_EQ_INT(m, ENGAGE_SCALE_MINMAX);
+		init = ECORE_INIT_RANDOM;
+		m = ECORE_SCALE_MINMAX;
+		CHECK_EQ_INT(ecore_kmeans_init_parse(bad[i], &init), ECORE_EINVAL_INIT);
+		CHECK_EQ_INT(init, ECORE_INIT_RANDOM);
+		CHECK_EQ_INT(ecore_scale_method_parse(bad[i], &m), ECORE_EINVAL_ARG);
+		CHECK_EQ_INT(m, ECORE_SCALE_MINMAX);
 	}
 
 	/* the two vocabularies do not overlap */
 	for (i = 0; i < 3; i++)
-		CHECK_EQ_INT(engage_kmeans_init_parse(sep[i], &init), ENGAGE_EINVAL_INIT);
+		CHECK_EQ_INT(ecore_kmeans_init_parse(sep[i], &init), ECORE_EINVAL_INIT);
 	for (i = 3; i < 6; i++)
-		CHECK_EQ_INT(engage_scale_method_parse(sep[i], &m), ENGAGE_EINVAL_ARG);
+		CHECK_EQ_INT(ecore_scale_method_parse(sep[i], &m), ECORE_EINVAL_ARG);
 
 	/* scale names round-trip, upper case too */
 	for (v = 0; v < 3; v++)
 	{
-		const char *name = engage_scale_method_name((engage_scale_method) v);
+		const char *name = ecore_scale_method_name((ecore_scale_method) v);
 
 		CHECK(name != NULL);
 		if (name == NULL)
@@ -842,7 +842,7 @@ test_option_names(void)
 		for (i = 0; name[i] && i + 1 < sizeof(buf); i++)
 			buf[i] = (char) (name[i] - 'a' + 'A');
 		buf[i] = '\0';
-		CHECK_EQ_INT(engage_scale_method_parse(buf, &m), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_scale_method_parse(buf, &m), ECORE_OK);
 		CHECK_EQ_INT(m, v);
 	}
 }
@@ -858,59 +858,59 @@ test_kmeans_params(void)
 {
 	double		X[8] = {0, 0, 1, 1, 5, 5, 6, 6};
 	double		Ci[4] = {0, 0, 6, 6};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	size_t		bytes = 0;
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	CHECK(p.k == 3 && p.n_init == 10 && p.max_iter == 300 && p.tol == 1e-4);
-	CHECK(p.init == ENGAGE_INIT_KMEANSPP && p.algorithm == ENGAGE_ALGO_HAMERLY);
+	CHECK(p.init == ECORE_INIT_KMEANSPP && p.algorithm == ECORE_ALGO_HAMERLY);
 	p.k = 2;
-	CHECK_EQ_INT(engage_kmeans_bytes(4, 2, &p, &bytes), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_bytes(4, 2, &p, &bytes), ECORE_OK);
 	CHECK(bytes > 0);
-	CHECK_EQ_INT(engage_kmeans_bytes(0, 2, &p, &bytes), ENGAGE_EINVAL_N);
-	CHECK_EQ_INT(engage_kmeans_bytes(4, 0, &p, &bytes), ENGAGE_EINVAL_D);
-	CHECK_EQ_INT(engage_kmeans_bytes(4, 2, NULL, &bytes), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_kmeans_bytes(4, 2, &p, NULL), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_bytes(0, 2, &p, &bytes), ECORE_EINVAL_N);
+	CHECK_EQ_INT(ecore_kmeans_bytes(4, 0, &p, &bytes), ECORE_EINVAL_D);
+	CHECK_EQ_INT(ecore_kmeans_bytes(4, 2, NULL, &bytes), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_bytes(4, 2, &p, NULL), ECORE_EINVAL_ARG);
 	p.k = 0;
-	CHECK_EQ_INT(engage_kmeans_bytes(4, 2, &p, &bytes), ENGAGE_EINVAL_K);
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_K);
+	CHECK_EQ_INT(ecore_kmeans_bytes(4, 2, &p, &bytes), ECORE_EINVAL_K);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_K);
 	p.k = 5;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_K);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_K);
 	p.k = 2;
 	p.n_init = 0;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_NINIT);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_NINIT);
 	p.n_init = 1;
 	p.max_iter = 0;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_MAXITER);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_MAXITER);
 	p.max_iter = 10;
 	p.tol = -1;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_TOL);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_TOL);
 	p.tol = NAN;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_TOL);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_TOL);
 	p.tol = INFINITY;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_TOL);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_TOL);
 	p.tol = 0;
-	p.init = (engage_kmeans_init) 7;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_INIT);
-	p.init = ENGAGE_INIT_USER;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_INIT);
+	p.init = (ecore_kmeans_init) 7;
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_INIT);
+	p.init = ECORE_INIT_USER;
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_INIT);
 	p.init_centroids = Ci;
-	p.algorithm = (engage_kmeans_algorithm) 5;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_ALGORITHM);
-	p.algorithm = ENGAGE_ALGO_LLOYD;
+	p.algorithm = (ecore_kmeans_algorithm) 5;
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_ALGORITHM);
+	p.algorithm = ECORE_ALGO_LLOYD;
 	p.n_local_trials = -1;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_ARG);
 	p.n_local_trials = 100000;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_EINVAL_ARG);
 	p.n_local_trials = 0;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, NULL, &r), ENGAGE_EINVAL_ENV);
-	CHECK_EQ_INT(engage_kmeans_fit(NULL, 4, 2, &p, &env, &r), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, NULL), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_kmeans_bytes(SIZE_MAX / 4, 2, &p, &bytes), ENGAGE_EOVERFLOW);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, NULL, &r), ECORE_EINVAL_ENV);
+	CHECK_EQ_INT(ecore_kmeans_fit(NULL, 4, 2, &p, &env, &r), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, NULL), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_bytes(SIZE_MAX / 4, 2, &p, &bytes), ECORE_EOVERFLOW);
 	CHECK_EQ_INT(g_arena.count, 0);	/* nothing allocated on errors */
-	CHECK_EQ_INT(engage_kmeans_fit(X, 4, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.centroids[0] == 0.5 && r.centroids[1] == 0.5);
 	CHECK(r.centroids[2] == 5.5 && r.centroids[3] == 5.5);
 	arena_reset(&g_arena);
@@ -922,30 +922,30 @@ test_kmeans_bad_values(void)
 {
 	double		X[10] = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4};
 	double		Ci[4] = {0, 0, 4, 4};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 2;
 	X[7] = NAN;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 5, 2, &p, &env, &r), ENGAGE_ENONFINITE);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 5, 2, &p, &env, &r), ECORE_ENONFINITE);
 	CHECK_EQ_INT(env.error_row, 3);
 	X[7] = -INFINITY;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 5, 2, &p, &env, &r), ENGAGE_ENONFINITE);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 5, 2, &p, &env, &r), ECORE_ENONFINITE);
 	CHECK_EQ_INT(env.error_row, 3);
 	X[7] = 3;
 	X[2] = 2e100;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 5, 2, &p, &env, &r), ENGAGE_ERANGE);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 5, 2, &p, &env, &r), ECORE_ERANGE);
 	CHECK_EQ_INT(env.error_row, 1);
 	X[2] = 1;
-	p.init = ENGAGE_INIT_USER;
+	p.init = ECORE_INIT_USER;
 	p.init_centroids = Ci;
 	Ci[3] = NAN;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 5, 2, &p, &env, &r), ENGAGE_EINIT_VALUE);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 5, 2, &p, &env, &r), ECORE_EINIT_VALUE);
 	CHECK_EQ_INT(env.error_row, 1);
 	Ci[3] = 4;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 5, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 5, 2, &p, &env, &r), ECORE_OK);
 	arena_reset(&g_arena);
 }
 
@@ -954,19 +954,19 @@ static void
 test_kmeans_distinct(void)
 {
 	double		X[12] = {1, 2, 1, 2, 0.0, 0, -0.0, 0, 1, 2, -0.0, -0.0};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 3;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 6, 2, &p, &env, &r), ENGAGE_EDISTINCT);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 6, 2, &p, &env, &r), ECORE_EDISTINCT);
 	p.k = 2;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 6, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 6, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.inertia == 0.0);
 	check_result_invariants(X, 6, 2, &r);
-	p.init = ENGAGE_INIT_RANDOM;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 6, 2, &p, &env, &r), ENGAGE_OK);
+	p.init = ECORE_INIT_RANDOM;
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 6, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.inertia == 0.0);
 	arena_reset(&g_arena);
 }
@@ -978,9 +978,9 @@ test_kmeans_memory_accounting(void)
 	size_t		n = 3000,
 				bytes = 0;
 	double	   *X = make_blobs(n, 3, 4, 20, 11, NULL);
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env;
 	int			algo,
 				init;
 	double		inertia[6];
@@ -989,13 +989,13 @@ test_kmeans_memory_accounting(void)
 		for (init = 0; init < 2; init++)
 		{
 			env = make_env();
-			engage_kmeans_params_default(&p);
+			ecore_kmeans_params_default(&p);
 			p.k = 4;
-			p.algorithm = (engage_kmeans_algorithm) algo;
-			p.init = (engage_kmeans_init) init;
-			CHECK_EQ_INT(engage_kmeans_bytes(n, 3, &p, &bytes), ENGAGE_OK);
-			CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
-			CHECK_EQ_INT(g_arena.count, ENGAGE_MAX_ALLOCS);
+			p.algorithm = (ecore_kmeans_algorithm) algo;
+			p.init = (ecore_kmeans_init) init;
+			CHECK_EQ_INT(ecore_kmeans_bytes(n, 3, &p, &bytes), ECORE_OK);
+			CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
+			CHECK_EQ_INT(g_arena.count, ECORE_MAX_ALLOCS);
 			CHECK(g_arena.total <= bytes);
 			CHECK_EQ_INT(g_arena.total, bytes);
 			/* roughly n * 20 bytes + small */
@@ -1004,11 +1004,11 @@ test_kmeans_memory_accounting(void)
 		}
 	env = make_env();
 	g_arena.fail_after = 0;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_ENOMEM);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_ENOMEM);
 	arena_reset(&g_arena);
 	env = make_env();
-	CHECK_EQ_INT(engage_kmeans_elbow_bytes(n, 3, 6, &p, &bytes), ENGAGE_OK);
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 6, &p, &env, inertia, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_elbow_bytes(n, 3, 6, &p, &bytes), ECORE_OK);
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 3, 6, &p, &env, inertia, NULL), ECORE_OK);
 	CHECK_EQ_INT(g_arena.count, 1);
 	CHECK_EQ_INT(g_arena.total, bytes);
 	arena_reset(&g_arena);
@@ -1025,20 +1025,20 @@ static void
 test_kmeans_tiny(void)
 {
 	double		X[4] = {10, 0, 11, 1};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	int			algo,
 				init;
 
 	for (algo = 0; algo < 2; algo++)
 		for (init = 0; init < 2; init++)
 		{
-			engage_kmeans_params_default(&p);
+			ecore_kmeans_params_default(&p);
 			p.k = 2;
-			p.algorithm = (engage_kmeans_algorithm) algo;
-			p.init = (engage_kmeans_init) init;
-			CHECK_EQ_INT(engage_kmeans_fit(X, 4, 1, &p, &env, &r), ENGAGE_OK);
+			p.algorithm = (ecore_kmeans_algorithm) algo;
+			p.init = (ecore_kmeans_init) init;
+			CHECK_EQ_INT(ecore_kmeans_fit(X, 4, 1, &p, &env, &r), ECORE_OK);
 			CHECK(r.centroids[0] == 0.5);
 			CHECK(r.centroids[1] == 10.5);
 			CHECK(r.labels[0] == 1 && r.labels[1] == 0 && r.labels[2] == 1 && r.labels[3] == 0);
@@ -1062,22 +1062,22 @@ test_kmeans_k1_identical(void)
 {
 	double		X[6] = {1, 2, 3, 4, 5, 9};
 	double		Y[6] = {7, 7, 7, 7, 7, 7};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 1;
-	CHECK_EQ_INT(engage_kmeans_fit(X, 3, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, 3, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.centroids[0] == 3.0 && r.centroids[1] == 5.0);
 	CHECK(r.sizes[0] == 3);
 	CHECK(r.inertia == 13.0 + 1.0 + 20.0);
 	CHECK(r.converged == 1 && r.iterations == 2);
 	check_result_invariants(X, 3, 2, &r);
-	CHECK_EQ_INT(engage_kmeans_fit(Y, 6, 1, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(Y, 6, 1, &p, &env, &r), ECORE_OK);
 	CHECK(r.inertia == 0.0 && r.centroids[0] == 7.0 && r.sizes[0] == 6);
 	p.k = 2;
-	CHECK_EQ_INT(engage_kmeans_fit(Y, 6, 1, &p, &env, &r), ENGAGE_EDISTINCT);
+	CHECK_EQ_INT(ecore_kmeans_fit(Y, 6, 1, &p, &env, &r), ECORE_EDISTINCT);
 	arena_reset(&g_arena);
 }
 
@@ -1086,18 +1086,18 @@ static void
 test_kmeans_k_equals_n(void)
 {
 	double		X[10] = {3, 1, -4, 1, 5, 9, -2, 6, 5, 3};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	int			init,
 				j;
 
 	for (init = 0; init < 2; init++)
 	{
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = 5;
-		p.init = (engage_kmeans_init) init;
-		CHECK_EQ_INT(engage_kmeans_fit(X, 5, 2, &p, &env, &r), ENGAGE_OK);
+		p.init = (ecore_kmeans_init) init;
+		CHECK_EQ_INT(ecore_kmeans_fit(X, 5, 2, &p, &env, &r), ECORE_OK);
 		CHECK(r.inertia == 0.0);
 		for (j = 0; j < 5; j++)
 			CHECK(r.sizes[j] == 1);
@@ -1116,39 +1116,39 @@ test_kmeans_empty_relocation(void)
 	double		C2[3] = {1, 1000, 2000};
 	double		X3[3] = {0, 1, 50};
 	double		C3[3] = {0.5, 50, 1000};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	int			algo;
 
 	for (algo = 0; algo < 2; algo++)
 	{
-		engage_kmeans_params_default(&p);
-		p.algorithm = (engage_kmeans_algorithm) algo;
-		p.init = ENGAGE_INIT_USER;
+		ecore_kmeans_params_default(&p);
+		p.algorithm = (ecore_kmeans_algorithm) algo;
+		p.init = ECORE_INIT_USER;
 		p.k = 2;
 		p.init_centroids = C1;
 		p.max_iter = 1;
-		CHECK_EQ_INT(engage_kmeans_fit(X1, 4, 1, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X1, 4, 1, &p, &env, &r), ECORE_OK);
 		/* cluster 1 empty: takes 10, farthest from centroid 1 */
 		CHECK(r.centroids[0] == 1.0 && r.centroids[1] == 10.0);
 		CHECK(r.labels[3] == 1 && r.labels[0] == 0);
 		CHECK(r.iterations == 1 && r.converged == 0);
 		p.max_iter = 100;
-		CHECK_EQ_INT(engage_kmeans_fit(X1, 4, 1, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X1, 4, 1, &p, &env, &r), ECORE_OK);
 		CHECK(r.centroids[0] == 1.0 && r.centroids[1] == 10.0);
 		CHECK(r.converged == 1);
 
 		p.k = 3;
 		p.init_centroids = C2;
 		p.max_iter = 1;
-		CHECK_EQ_INT(engage_kmeans_fit(X2, 5, 1, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X2, 5, 1, &p, &env, &r), ECORE_OK);
 		/* cluster 1 takes 20 (farthest), cluster 2 takes 10 */
 		CHECK(r.centroids[0] == 1.0 && r.centroids[1] == 10.0 && r.centroids[2] == 20.0);
 		CHECK(r.sizes[0] == 3 && r.sizes[1] == 1 && r.sizes[2] == 1);
 
 		p.init_centroids = C3;
-		CHECK_EQ_INT(engage_kmeans_fit(X3, 3, 1, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X3, 3, 1, &p, &env, &r), ECORE_OK);
 		/* 50 is alone in its cluster: not movable; 0 and 1 tie -> 0 */
 		CHECK(r.centroids[0] == 0.0 && r.centroids[1] == 1.0 && r.centroids[2] == 50.0);
 		check_result_invariants(X3, 3, 1, &r);
@@ -1167,28 +1167,28 @@ test_kmeans_stopping(void)
 	double		Ci[6] = {0, 0, 0.1, 0, 0, 0.1};
 	double	   *sums = calloc(6, sizeof(double));
 	long		cnt[3] = {0, 0, 0};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 3;
-	p.init = ENGAGE_INIT_USER;
+	p.init = ECORE_INIT_USER;
 	p.init_centroids = Ci;
 	p.max_iter = 1;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.iterations == 1 && r.converged == 0);
 	check_result_invariants(X, n, 2, &r);
 	p.max_iter = 3;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.iterations == 3 && r.converged == 0);
 	p.max_iter = 300;
 	p.tol = 1e6;				/* any shift is below: stop after one */
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.iterations == 1 && r.converged == 1);
 	check_result_invariants(X, n, 2, &r);
 	p.tol = 0.0;				/* only "no assignment changes" stops */
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	CHECK(r.converged == 1 && r.iterations > 3);
 	/* fixed point: centroids are the means of their points */
 	for (i = 0; i < n; i++)
@@ -1204,7 +1204,7 @@ test_kmeans_stopping(void)
 	}
 	CHECK_CLOSE(r.tol_abs, 0.0, 0);
 	p.tol = 1e-4;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	CHECK_CLOSE(r.tol_abs, 1e-4 * ref_mean_var(X, n, 2), 1e-10);
 	free(sums);
 	free(X);
@@ -1217,30 +1217,30 @@ test_kmeans_determinism(void)
 {
 	size_t		n = 5000;
 	double	   *X = make_blobs(n, 3, 6, 8, 31, NULL);
-	engage_kmeans_params p;
-	engage_kmeans_result r;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
 	int32_t    *lab = malloc(n * sizeof(int32_t));
 	double		cen[18],
 				inertia;
 	int			init,
 				other_seed_differs = 0;
 	uint64_t	seed;
-	engage_env	env;
+	ecore_env	env;
 
 	for (init = 0; init < 2; init++)
 	{
 		env = make_env();
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = 6;
 		p.seed = 12345;
-		p.init = (engage_kmeans_init) init;
-		CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+		p.init = (ecore_kmeans_init) init;
+		CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 		memcpy(lab, r.labels, n * sizeof(int32_t));
 		memcpy(cen, r.centroids, sizeof(cen));
 		inertia = r.inertia;
 		arena_reset(&g_arena);
 		env = make_env();
-		CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 		CHECK(memcmp(lab, r.labels, n * sizeof(int32_t)) == 0);
 		CHECK(memcmp(cen, r.centroids, sizeof(cen)) == 0);
 		CHECK(inertia == r.inertia);
@@ -1250,7 +1250,7 @@ test_kmeans_determinism(void)
 			env = make_env();
 			p.seed = seed;
 			p.n_init = 1;
-			CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+			CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 			check_result_invariants(X, n, 3, &r);
 			if (memcmp(cen, r.centroids, sizeof(cen)) != 0)
 				other_seed_differs = 1;
@@ -1271,7 +1271,7 @@ static long thr_jump_at;
 static void
 thr_check(void *arg)
 {
-	engage_env *env = (engage_env *) arg;
+	ecore_env *env = (ecore_env *) arg;
 
 	thr_calls++;
 	if (thr_jump_at > 0 && thr_calls >= thr_jump_at)
@@ -1297,19 +1297,19 @@ test_kmeans_threads(void)
 				curve2[6];
 	int			threads[] = {1, 2, 3, 8};
 	int			t;
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env;
 
 	for (t = 0; t < 4; t++)
 	{
 		env = make_env();
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = 7;
 		p.seed = 99;
 		p.n_threads = threads[t];
-		CHECK_EQ_INT(engage_kmeans_bytes(n, 3, &p, &bytes), ENGAGE_OK);
-		CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_bytes(n, 3, &p, &bytes), ECORE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 		CHECK_EQ_INT(g_arena.count, 1);
 		CHECK_EQ_INT(g_arena.total, bytes);
 		CHECK(env.abort_hook == NULL);
@@ -1332,10 +1332,10 @@ test_kmeans_threads(void)
 	/* the elbow too */
 	env = make_env();
 	p.n_threads = 1;
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 6, &p, &env, curve1, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 3, 6, &p, &env, curve1, NULL), ECORE_OK);
 	env = make_env();
 	p.n_threads = 2;
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 6, &p, &env, curve2, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 3, 6, &p, &env, curve2, NULL), ECORE_OK);
 	CHECK(memcmp(curve1, curve2, sizeof(curve1)) == 0);
 	arena_reset(&g_arena);
 
@@ -1348,7 +1348,7 @@ test_kmeans_threads(void)
 	thr_jump_at = 40;
 	if (setjmp(thr_jump) == 0)
 	{
-		(void) engage_kmeans_fit(X, n, 3, &p, &env, &r);
+		(void) ecore_kmeans_fit(X, n, 3, &p, &env, &r);
 		CHECK(!"the fit was not interrupted");
 	}
 	else
@@ -1364,9 +1364,9 @@ static void
 test_kmeans_hamerly_equals_lloyd(void)
 {
 	static const size_t dims[] = {1, 2, 3, 4, 5, 7};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env;
 	int			di,
 				k,
 				init,
@@ -1387,14 +1387,14 @@ test_kmeans_hamerly_equals_lloyd(void)
 							conv;
 
 				env = make_env();
-				engage_kmeans_params_default(&p);
+				ecore_kmeans_params_default(&p);
 				p.k = k;
 				p.n_init = 3;
 				p.seed = (uint64_t) (di * 100 + k);
-				p.init = (engage_kmeans_init) init;
+				p.init = (ecore_kmeans_init) init;
 				p.tol = (k % 3 == 0) ? 0.0 : 1e-4;
-				p.algorithm = ENGAGE_ALGO_LLOYD;
-				CHECK_EQ_INT(engage_kmeans_fit(X, n, d, &p, &env, &r), ENGAGE_OK);
+				p.algorithm = ECORE_ALGO_LLOYD;
+				CHECK_EQ_INT(ecore_kmeans_fit(X, n, d, &p, &env, &r), ECORE_OK);
 				memcpy(lab, r.labels, n * sizeof(int32_t));
 				memcpy(cen, r.centroids, (size_t) k * d * sizeof(double));
 				inertia = r.inertia;
@@ -1402,8 +1402,8 @@ test_kmeans_hamerly_equals_lloyd(void)
 				conv = r.converged;
 				arena_reset(&g_arena);
 				env = make_env();
-				p.algorithm = ENGAGE_ALGO_HAMERLY;
-				CHECK_EQ_INT(engage_kmeans_fit(X, n, d, &p, &env, &r), ENGAGE_OK);
+				p.algorithm = ECORE_ALGO_HAMERLY;
+				CHECK_EQ_INT(ecore_kmeans_fit(X, n, d, &p, &env, &r), ECORE_OK);
 				check_result_invariants(X, n, d, &r);
 				runs++;
 				if (memcmp(lab, r.labels, n * sizeof(int32_t)) != 0 ||
@@ -1431,9 +1431,9 @@ test_kmeans_hamerly_equals_lloyd(void)
 static void
 test_kmeans_vs_reference_lloyd(void)
 {
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env;
 	int			trial;
 
 	for (trial = 0; trial < 12; trial++)
@@ -1461,12 +1461,12 @@ test_kmeans_vs_reference_lloyd(void)
 		ref_lloyd(X, n, d, k, Cr, 300, tol * ref_mean_var(X, n, d), lab, &iters, &conv);
 
 		env = make_env();
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = k;
-		p.init = ENGAGE_INIT_USER;
+		p.init = ECORE_INIT_USER;
 		p.init_centroids = C0;
 		p.tol = tol;
-		CHECK_EQ_INT(engage_kmeans_fit(X, n, d, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X, n, d, &p, &env, &r), ECORE_OK);
 		CHECK_EQ_INT(r.iterations, iters);
 		CHECK_EQ_INT(r.converged, conv);
 		/* same partition: compare via the centroid of each point */
@@ -1498,13 +1498,13 @@ test_kmeans_recovers_blobs(void)
 	double	   *X = make_blobs(n, 3, 4, 200.0, 5, truth);
 	int			map[4] = {-1, -1, -1, -1},
 				ok = 1;
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 4;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 	for (i = 0; i < n; i++)
 	{
 		if (map[truth[i]] < 0)
@@ -1527,18 +1527,18 @@ test_kmeans_relabel_order(void)
 	/* clusters around (5,0) [norm 5], (-5,0) [norm 5], (0,1) [norm 1] */
 	double		X[18] = {5, 0.5, 5, -0.5, -5, 0.5, -5, -0.5, 0, 1.5, 0, 0.5,
 	5, 0.5, -5, -0.5, 0, 1};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	uint64_t	seed;
 
 	for (seed = 0; seed < 8; seed++)
 	{
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = 3;
 		p.seed = seed;
 		p.n_init = 1;
-		CHECK_EQ_INT(engage_kmeans_fit(X, 9, 2, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X, 9, 2, &p, &env, &r), ECORE_OK);
 		CHECK(r.centroids[0] == 0.0 && r.centroids[1] == 1.0);
 		CHECK(r.centroids[2] == -5.0);	/* (-5, .) before (5, .) */
 		CHECK(r.centroids[4] == 5.0);
@@ -1554,23 +1554,23 @@ test_kmeans_random_init_duplicates(void)
 	size_t		n = 3000,
 				i;
 	double	   *X = malloc(n * sizeof(double));
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 
 	for (i = 0; i < n; i++)
 		X[i] = 4.0;
 	X[1234] = -3.0;
 	X[2999] = 11.0;
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 3;
 	p.n_init = 2;
-	p.init = ENGAGE_INIT_RANDOM;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 1, &p, &env, &r), ENGAGE_OK);
+	p.init = ECORE_INIT_RANDOM;
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 1, &p, &env, &r), ECORE_OK);
 	CHECK(r.inertia == 0.0);
 	CHECK(r.centroids[0] == -3.0 && r.centroids[1] == 4.0 && r.centroids[2] == 11.0);
-	p.init = ENGAGE_INIT_KMEANSPP;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 1, &p, &env, &r), ENGAGE_OK);
+	p.init = ECORE_INIT_KMEANSPP;
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 1, &p, &env, &r), ECORE_OK);
 	CHECK(r.inertia == 0.0);
 	free(X);
 	arena_reset(&g_arena);
@@ -1581,17 +1581,17 @@ static void
 test_kmeans_tiny_values(void)
 {
 	double		X[8] = {1e-200, 2e-200, 3e-200, 0, 1e-200, 2e-200, 5e-200, 5e-200};
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	int			init;
 
 	for (init = 0; init < 2; init++)
 	{
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = 3;
-		p.init = (engage_kmeans_init) init;
-		CHECK_EQ_INT(engage_kmeans_fit(X, 8, 1, &p, &env, &r), ENGAGE_OK);
+		p.init = (ecore_kmeans_init) init;
+		CHECK_EQ_INT(ecore_kmeans_fit(X, 8, 1, &p, &env, &r), ECORE_OK);
 		check_result_invariants(X, 8, 1, &r);
 	}
 	arena_reset(&g_arena);
@@ -1603,17 +1603,17 @@ test_kmeans_local_trials(void)
 {
 	size_t		n = 2000;
 	double	   *X = make_blobs(n, 2, 5, 30.0, 8, NULL);
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	int			t;
 
 	for (t = 1; t <= 9; t += 4)
 	{
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = 5;
 		p.n_local_trials = t;
-		CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 		check_result_invariants(X, n, 2, &r);
 		arena_reset(&g_arena);
 		env = make_env();
@@ -1627,25 +1627,25 @@ test_kmeans_best_restart(void)
 {
 	size_t		n = 3000;
 	double	   *X = make_blobs(n, 2, 12, 10.0, 9, NULL);
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	double		best10,
 				single;
 	uint64_t	s;
 	int			ok = 1;
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 8;
 	p.n_init = 10;
 	p.seed = 3;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	best10 = r.inertia;
 	/* n_init = 1 with the same seed = restart 0 of the n_init = 10 fit */
 	p.n_init = 1;
 	for (s = 3; s < 4; s++)
 	{
-		CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 		single = r.inertia;
 		if (best10 > single * (1 + 1e-12))
 			ok = 0;
@@ -1664,32 +1664,32 @@ test_kmeans_elbow(void)
 	double		inertia[7];
 	int			iters[7],
 				k;
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
 	size_t		bytes;
 
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.n_init = 4;
 	p.seed = 99;
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 7, &p, &env, inertia, iters), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 3, 7, &p, &env, inertia, iters), ECORE_OK);
 	for (k = 1; k <= 7; k++)
 	{
 		arena_reset(&g_arena);
 		env = make_env();
 		p.k = k;
-		CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 		CHECK(r.inertia == inertia[k - 1]);
 		CHECK(r.iterations == iters[k - 1]);
 	}
 	CHECK(inertia[0] > inertia[3]);
-	p.init = ENGAGE_INIT_USER;
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 7, &p, &env, inertia, NULL), ENGAGE_EINVAL_INIT);
-	CHECK_EQ_INT(engage_kmeans_elbow_bytes(n, 3, 7, &p, &bytes), ENGAGE_EINVAL_INIT);
-	p.init = ENGAGE_INIT_RANDOM;
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 0, &p, &env, inertia, NULL), ENGAGE_EINVAL_K);
-	CHECK_EQ_INT(engage_kmeans_elbow(X, 3, 3, 7, &p, &env, inertia, NULL), ENGAGE_EINVAL_K);
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 3, 7, &p, &env, NULL, NULL), ENGAGE_EINVAL_ARG);
+	p.init = ECORE_INIT_USER;
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 3, 7, &p, &env, inertia, NULL), ECORE_EINVAL_INIT);
+	CHECK_EQ_INT(ecore_kmeans_elbow_bytes(n, 3, 7, &p, &bytes), ECORE_EINVAL_INIT);
+	p.init = ECORE_INIT_RANDOM;
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 3, 0, &p, &env, inertia, NULL), ECORE_EINVAL_K);
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, 3, 3, 7, &p, &env, inertia, NULL), ECORE_EINVAL_K);
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 3, 7, &p, &env, NULL, NULL), ECORE_EINVAL_ARG);
 	free(X);
 	arena_reset(&g_arena);
 }
@@ -1707,40 +1707,40 @@ test_assign(void)
 	double		X[8] = {1, 0, 1.9, 0, 1, 100, -3, 0};
 	int32_t		lab[4];
 	double		dist[4];
-	engage_env	env = make_env();
+	ecore_env	env = make_env();
 
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 2, C, 3, &env, lab, dist), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 2, C, 3, &env, lab, dist), ECORE_OK);
 	CHECK(lab[0] == 0);			/* tie between 0 and 1: lowest */
 	CHECK(lab[1] == 1 && lab[2] == 2 && lab[3] == 0);
 	CHECK(dist[0] == 1.0 && dist[2] == 95.0 && dist[3] == 3.0);
 	CHECK_CLOSE(dist[1], 0.1, 1e-12);
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 2, C, 3, &env, lab, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 2, C, 3, &env, lab, NULL), ECORE_OK);
 	CHECK(lab[1] == 1);
 	CHECK_EQ_INT(g_arena.count, 0);
 	X[5] = NAN;
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 2, C, 3, &env, lab, NULL), ENGAGE_ENONFINITE);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 2, C, 3, &env, lab, NULL), ECORE_ENONFINITE);
 	CHECK_EQ_INT(env.error_row, 2);
 	X[5] = 1;
 	C[3] = INFINITY;
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 2, C, 3, &env, lab, NULL), ENGAGE_EINIT_VALUE);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 2, C, 3, &env, lab, NULL), ECORE_EINIT_VALUE);
 	CHECK_EQ_INT(env.error_row, 1);
 	C[3] = 0;
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 2, C, 0, &env, lab, NULL), ENGAGE_EINVAL_K);
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 0, C, 3, &env, lab, NULL), ENGAGE_EINVAL_D);
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 2, C, 3, &env, NULL, NULL), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_kmeans_assign(X, 4, 2, C, 3, NULL, lab, NULL), ENGAGE_EINVAL_ENV);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 2, C, 0, &env, lab, NULL), ECORE_EINVAL_K);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 0, C, 3, &env, lab, NULL), ECORE_EINVAL_D);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 2, C, 3, &env, NULL, NULL), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, 4, 2, C, 3, NULL, lab, NULL), ECORE_EINVAL_ENV);
 	/* assign reproduces the fit's labels */
 	{
 		size_t		n = 1500;
 		double	   *Y = make_blobs(n, 4, 5, 7.0, 41, NULL);
 		int32_t    *l2 = malloc(n * sizeof(int32_t));
-		engage_kmeans_params p;
-		engage_kmeans_result r;
+		ecore_kmeans_params p;
+		ecore_kmeans_result r;
 
-		engage_kmeans_params_default(&p);
+		ecore_kmeans_params_default(&p);
 		p.k = 5;
-		CHECK_EQ_INT(engage_kmeans_fit(Y, n, 4, &p, &env, &r), ENGAGE_OK);
-		CHECK_EQ_INT(engage_kmeans_assign(Y, n, 4, r.centroids, 5, &env, l2, NULL), ENGAGE_OK);
+		CHECK_EQ_INT(ecore_kmeans_fit(Y, n, 4, &p, &env, &r), ECORE_OK);
+		CHECK_EQ_INT(ecore_kmeans_assign(Y, n, 4, r.centroids, 5, &env, l2, NULL), ECORE_OK);
 		CHECK(memcmp(l2, r.labels, n * sizeof(int32_t)) == 0);
 		free(Y);
 		free(l2);
@@ -1748,7 +1748,7 @@ test_assign(void)
 	arena_reset(&g_arena);
 }
 
-/* engage_kmeans_inertia on a given labelling. */
+/* ecore_kmeans_inertia on a given labelling. */
 static void
 test_inertia_fn(void)
 {
@@ -1758,20 +1758,20 @@ test_inertia_fn(void)
 	double		ci[2],
 				tot;
 	int64_t		sz[2];
-	engage_env	env = make_env();
+	ecore_env	env = make_env();
 
-	CHECK_EQ_INT(engage_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, ci, sz), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, ci, sz), ECORE_OK);
 	CHECK(tot == 1 + 4 + 1 + 9);
 	CHECK(ci[0] == 5 && ci[1] == 10 && sz[0] == 2 && sz[1] == 2);
 	lab[1] = 1;					/* any labelling, not only nearest */
-	CHECK_EQ_INT(engage_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, NULL, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, NULL, NULL), ECORE_OK);
 	CHECK(tot == 1 + 64 + 1 + 9);
 	lab[2] = 2;
-	CHECK_EQ_INT(engage_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, NULL, NULL), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, NULL, NULL), ECORE_EINVAL_ARG);
 	CHECK_EQ_INT(env.error_row, 2);
 	lab[2] = -1;
-	CHECK_EQ_INT(engage_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, NULL, NULL), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_kmeans_inertia(X, 4, 1, C, 2, NULL, &env, &tot, NULL, NULL), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_inertia(X, 4, 1, C, 2, lab, &env, &tot, NULL, NULL), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_kmeans_inertia(X, 4, 1, C, 2, NULL, &env, &tot, NULL, NULL), ECORE_EINVAL_ARG);
 	arena_reset(&g_arena);
 }
 
@@ -1789,28 +1789,28 @@ test_silhouette(void)
 				e0 = (3 - 0.5) / 3,
 				e1 = (2 - 0.5) / 2,
 				e2 = 1.0;
-	engage_env	env = make_env();
+	ecore_env	env = make_env();
 
-	CHECK_EQ_INT(engage_silhouette_simplified(X, 3, 1, C, 2, NULL, &env, &s, pp), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, 3, 1, C, 2, NULL, &env, &s, pp), ECORE_OK);
 	CHECK_CLOSE(pp[0], e0, 1e-15);
 	CHECK_CLOSE(pp[1], e1, 1e-15);
 	CHECK_CLOSE(pp[2], e2, 1e-15);
 	CHECK_CLOSE(s, (e0 + e1 + e2) / 3, 1e-15);
-	CHECK_EQ_INT(engage_silhouette_simplified(X, 3, 1, C, 2, lab, &env, &s, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, 3, 1, C, 2, lab, &env, &s, NULL), ECORE_OK);
 	CHECK_CLOSE(s, (e0 + e1 + e2) / 3, 1e-15);
 	/* point 0 labelled with the far centroid: negative */
-	CHECK_EQ_INT(engage_silhouette_simplified(X, 3, 1, C, 2, wrong, &env, &s, pp), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, 3, 1, C, 2, wrong, &env, &s, pp), ECORE_OK);
 	CHECK_CLOSE(pp[0], (0.5 - 3.0) / 3.0, 1e-15);
 	/* k = 1: undefined */
-	CHECK_EQ_INT(engage_silhouette_simplified(X, 3, 1, C, 1, NULL, &env, &s, pp), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, 3, 1, C, 1, NULL, &env, &s, pp), ECORE_OK);
 	CHECK(isnan(s) && isnan(pp[0]));
 	/* max(a, b) = 0: s = 0 (a point on two identical centroids) */
 	X[0] = 4;
-	CHECK_EQ_INT(engage_silhouette_simplified(X, 1, 1, Cd, 2, NULL, &env, &s, pp), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, 1, 1, Cd, 2, NULL, &env, &s, pp), ECORE_OK);
 	CHECK(s == 0.0 && pp[0] == 0.0);
 	lab[0] = 5;
-	CHECK_EQ_INT(engage_silhouette_simplified(X, 3, 1, C, 2, lab, &env, &s, NULL), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_silhouette_simplified(X, 3, 1, C, 2, NULL, &env, NULL, NULL), ENGAGE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, 3, 1, C, 2, lab, &env, &s, NULL), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, 3, 1, C, 2, NULL, &env, NULL, NULL), ECORE_EINVAL_ARG);
 	CHECK_EQ_INT(g_arena.count, 0);
 	arena_reset(&g_arena);
 }
@@ -1824,46 +1824,46 @@ test_silhouette(void)
 static void
 test_interrupt_calls(void)
 {
-	size_t		n = 3 * ENGAGE_CHECK_CHUNK + 1;
+	size_t		n = 3 * ECORE_CHECK_CHUNK + 1;
 	double	   *X = make_blobs(n, 2, 3, 10, 3, NULL);
 	int32_t    *lab = malloc(n * sizeof(int32_t));
 	double		s,
 				inertia[3];
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_scaler sc;
-	engage_env	env = make_env();
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_scaler sc;
+	ecore_env	env = make_env();
 
-	CHECK_EQ_INT(engage_validate_points(X, n, 2, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_validate_points(X, n, 2, &env), ECORE_OK);
 	CHECK_EQ_INT(g_check.calls, 4);
 	g_check.calls = 0;
-	CHECK_EQ_INT(engage_kmeans_assign(X, n, 2, X, 3, &env, lab, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_assign(X, n, 2, X, 3, &env, lab, NULL), ECORE_OK);
 	CHECK_EQ_INT(g_check.calls, 8);	/* validation + assignment */
 	g_check.calls = 0;
-	CHECK_EQ_INT(engage_silhouette_simplified(X, n, 2, X, 3, lab, &env, &s, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_silhouette_simplified(X, n, 2, X, 3, lab, &env, &s, NULL), ECORE_OK);
 	CHECK_EQ_INT(g_check.calls, 8);
 	g_check.calls = 0;
-	CHECK_EQ_INT(engage_scaler_init(&sc, ENGAGE_SCALE_ZSCORE, 2, &env), ENGAGE_OK);
-	CHECK_EQ_INT(engage_scaler_fit(&sc, X, n, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_init(&sc, ECORE_SCALE_ZSCORE, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&sc, X, n, &env), ECORE_OK);
 	/* validation, min/max, then 2 passes x 2 columns x 2 blocks of 8192 */
 	CHECK_EQ_INT(g_check.calls, 16);
 	g_check.calls = 0;
-	CHECK_EQ_INT(engage_scaler_transform(&sc, X, n, X, &env), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_scaler_transform(&sc, X, n, X, &env), ECORE_OK);
 	CHECK_EQ_INT(g_check.calls, 8);
 	g_check.calls = 0;
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 3;
 	p.n_init = 2;
 	p.tol = 0;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	/* at least: 4 per O(n) pass and once per iteration of each restart */
 	CHECK(g_check.calls >= 4 * (long) (r.iterations + 6) + r.iterations);
 	g_check.calls = 0;
-	CHECK_EQ_INT(engage_kmeans_elbow(X, n, 2, 3, &p, &env, inertia, NULL), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_elbow(X, n, 2, 3, &p, &env, inertia, NULL), ECORE_OK);
 	CHECK(g_check.calls > 40);
 	/* without a callback nothing breaks */
 	env.check = NULL;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 2, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 2, &p, &env, &r), ECORE_OK);
 	free(lab);
 	free(X);
 	arena_reset(&g_arena);
@@ -1873,11 +1873,11 @@ test_interrupt_calls(void)
 static void
 test_interrupt_longjmp(void)
 {
-	size_t		n = 5 * ENGAGE_CHECK_CHUNK;
+	size_t		n = 5 * ECORE_CHECK_CHUNK;
 	double	   *X = make_blobs(n, 3, 4, 10, 4, NULL);
-	engage_kmeans_params p;
-	engage_kmeans_result r;
-	engage_env	env;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env;
 	jmp_buf		jb;
 	long		at,
 				total_calls;
@@ -1885,10 +1885,10 @@ test_interrupt_longjmp(void)
 				completed = 0;
 
 	env = make_env();
-	engage_kmeans_params_default(&p);
+	ecore_kmeans_params_default(&p);
 	p.k = 4;
 	p.n_init = 2;
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 	total_calls = g_check.calls;
 	arena_reset(&g_arena);
 	for (at = 1; at <= total_calls; at += 7)
@@ -1898,7 +1898,7 @@ test_interrupt_longjmp(void)
 		g_check.jump_at = at;
 		if (setjmp(jb) == 0)
 		{
-			if (engage_kmeans_fit(X, n, 3, &p, &env, &r) == ENGAGE_OK)
+			if (ecore_kmeans_fit(X, n, 3, &p, &env, &r) == ECORE_OK)
 				completed++;
 		}
 		else
@@ -1910,7 +1910,7 @@ test_interrupt_longjmp(void)
 	CHECK(completed == 0);
 	/* a fit after interrupted ones is unaffected */
 	env = make_env();
-	CHECK_EQ_INT(engage_kmeans_fit(X, n, 3, &p, &env, &r), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_kmeans_fit(X, n, 3, &p, &env, &r), ECORE_OK);
 	check_result_invariants(X, n, 3, &r);
 	arena_reset(&g_arena);
 	free(X);
@@ -1924,11 +1924,11 @@ test_interrupt_longjmp(void)
 /* One Kneedle call; returns the index or -99 on error. */
 static long
 knee_of(const double *x, const double *y, size_t n, double S,
-		engage_knee_curve c, engage_knee_direction dir)
+		ecore_knee_curve c, ecore_knee_direction dir)
 {
 	long		k = -77;
 
-	if (engage_knee_locate(x, y, n, S, c, dir, &k) != ENGAGE_OK)
+	if (ecore_knee_locate(x, y, n, S, c, dir, &k) != ECORE_OK)
 		return -99;
 	return k;
 }
@@ -1960,29 +1960,29 @@ test_knee_curves(void)
 	for (i = 0; i < 19; i++)
 		x19[i] = i + 1;
 	/* classic elbow, four curve/direction combinations, S */
-	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 2);
-	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_INCREASING), 9);
-	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ENGAGE_KNEE_CONCAVE, ENGAGE_KNEE_DECREASING), 9);
-	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ENGAGE_KNEE_CONCAVE, ENGAGE_KNEE_INCREASING), 0);
-	CHECK_EQ_INT(knee_of(x10, elbow, 10, 3, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 2);
-	CHECK_EQ_INT(knee_of(x10, elbow, 10, 0, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 2);
+	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 2);
+	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_INCREASING), 9);
+	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ECORE_KNEE_CONCAVE, ECORE_KNEE_DECREASING), 9);
+	CHECK_EQ_INT(knee_of(x10, elbow, 10, 1, ECORE_KNEE_CONCAVE, ECORE_KNEE_INCREASING), 0);
+	CHECK_EQ_INT(knee_of(x10, elbow, 10, 3, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 2);
+	CHECK_EQ_INT(knee_of(x10, elbow, 10, 0, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 2);
 	/* no knee: straight line, constant, two points, wrong shape */
-	CHECK_EQ_INT(knee_of(x10, line, 5, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), -1);
-	CHECK_EQ_INT(knee_of(x10, cst, 4, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), -1);
-	CHECK_EQ_INT(knee_of(x10, cst, 4, 1, ENGAGE_KNEE_CONCAVE, ENGAGE_KNEE_INCREASING), -1);
-	CHECK_EQ_INT(knee_of(x10, two, 2, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), -1);
-	CHECK_EQ_INT(knee_of(x10, two, 1, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), -1);
-	CHECK_EQ_INT(knee_of(x10, inc, 6, 1, ENGAGE_KNEE_CONCAVE, ENGAGE_KNEE_INCREASING), -1);
+	CHECK_EQ_INT(knee_of(x10, line, 5, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), -1);
+	CHECK_EQ_INT(knee_of(x10, cst, 4, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), -1);
+	CHECK_EQ_INT(knee_of(x10, cst, 4, 1, ECORE_KNEE_CONCAVE, ECORE_KNEE_INCREASING), -1);
+	CHECK_EQ_INT(knee_of(x10, two, 2, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), -1);
+	CHECK_EQ_INT(knee_of(x10, two, 1, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), -1);
+	CHECK_EQ_INT(knee_of(x10, inc, 6, 1, ECORE_KNEE_CONCAVE, ECORE_KNEE_INCREASING), -1);
 	/* knee at index 0 (maximum of the difference curve at the start) */
-	CHECK_EQ_INT(knee_of(x10, cdec, 8, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 0);
-	CHECK_EQ_INT(knee_of(x10, cdec, 8, 1, ENGAGE_KNEE_CONCAVE, ENGAGE_KNEE_DECREASING), 4);
-	CHECK_EQ_INT(knee_of(x10, inc, 6, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 0);
+	CHECK_EQ_INT(knee_of(x10, cdec, 8, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 0);
+	CHECK_EQ_INT(knee_of(x10, cdec, 8, 1, ECORE_KNEE_CONCAVE, ECORE_KNEE_DECREASING), 4);
+	CHECK_EQ_INT(knee_of(x10, inc, 6, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 0);
 	/* two local maxima: S decides which one */
-	CHECK_EQ_INT(knee_of(x10, bump, 9, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 1);
-	CHECK_EQ_INT(knee_of(x10, bump, 9, 3, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 4);
+	CHECK_EQ_INT(knee_of(x10, bump, 9, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 1);
+	CHECK_EQ_INT(knee_of(x10, bump, 9, 3, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 4);
 	/* kneed's README examples: elbow x = 5, knee x = 7 */
-	CHECK_EQ_INT(knee_of(x19, readme_dec, 19, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING), 4);
-	CHECK_EQ_INT(knee_of(x0, readme_inc, 10, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_INCREASING), 7);
+	CHECK_EQ_INT(knee_of(x19, readme_dec, 19, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING), 4);
+	CHECK_EQ_INT(knee_of(x0, readme_inc, 10, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_INCREASING), 7);
 }
 
 /* Knee errors and the elbow convenience. */
@@ -1994,28 +1994,28 @@ test_knee_errors_elbow(void)
 	double		elbow[10] = {100, 50, 30, 25, 22, 20, 19, 18, 17.5, 17};
 	long		k = 0;
 
-	CHECK_EQ_INT(engage_knee_locate(x, y, 4, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING, &k), ENGAGE_EINVAL_CURVE);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 4, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING, &k), ECORE_EINVAL_CURVE);
 	x[2] = 3;
 	y[1] = NAN;
-	CHECK_EQ_INT(engage_knee_locate(x, y, 4, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING, &k), ENGAGE_EINVAL_CURVE);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 4, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING, &k), ECORE_EINVAL_CURVE);
 	y[1] = 3;
 	x[0] = -INFINITY;
-	CHECK_EQ_INT(engage_knee_locate(x, y, 4, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING, &k), ENGAGE_EINVAL_CURVE);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 4, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING, &k), ECORE_EINVAL_CURVE);
 	x[0] = 1;
-	CHECK_EQ_INT(engage_knee_locate(x, y, 4, NAN, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING, &k), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_knee_locate(x, y, 0, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING, &k), ENGAGE_EINVAL_N);
-	CHECK_EQ_INT(engage_knee_locate(x, y, 4, 1, (engage_knee_curve) 3, ENGAGE_KNEE_DECREASING, &k), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_knee_locate(x, y, 4, 1, ENGAGE_KNEE_CONVEX, (engage_knee_direction) 3, &k), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_knee_locate(NULL, y, 4, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING, &k), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_knee_locate(x, y, 4, 1, ENGAGE_KNEE_CONVEX, ENGAGE_KNEE_DECREASING, &k), ENGAGE_OK);
-	CHECK_EQ_INT(engage_knee_elbow(elbow, 10, &k), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 4, NAN, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING, &k), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 0, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING, &k), ECORE_EINVAL_N);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 4, 1, (ecore_knee_curve) 3, ECORE_KNEE_DECREASING, &k), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 4, 1, ECORE_KNEE_CONVEX, (ecore_knee_direction) 3, &k), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_knee_locate(NULL, y, 4, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING, &k), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_knee_locate(x, y, 4, 1, ECORE_KNEE_CONVEX, ECORE_KNEE_DECREASING, &k), ECORE_OK);
+	CHECK_EQ_INT(ecore_knee_elbow(elbow, 10, &k), ECORE_OK);
 	CHECK_EQ_INT(k, 3);			/* index 2 = k 3 */
-	CHECK_EQ_INT(engage_knee_elbow(elbow, 2, &k), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_knee_elbow(elbow, 2, &k), ECORE_OK);
 	CHECK_EQ_INT(k, -1);
-	CHECK_EQ_INT(engage_knee_elbow(elbow, 1, &k), ENGAGE_OK);
+	CHECK_EQ_INT(ecore_knee_elbow(elbow, 1, &k), ECORE_OK);
 	CHECK_EQ_INT(k, -1);
-	CHECK_EQ_INT(engage_knee_elbow(NULL, 3, &k), ENGAGE_EINVAL_ARG);
-	CHECK_EQ_INT(engage_knee_elbow(elbow, 0, &k), ENGAGE_EINVAL_N);
+	CHECK_EQ_INT(ecore_knee_elbow(NULL, 3, &k), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_knee_elbow(elbow, 0, &k), ECORE_EINVAL_N);
 }
 
 /* ---------------------------------------------------------------------

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "svg.h"
+#include "core/svg.h"
 #include "svg_check.h"
 
 /* ---------------------------------------------------------------------
@@ -86,10 +86,10 @@ free_blocks(void)
 }
 
 /* A fresh environment */
-static engage_env
+static ecore_env
 new_env(void)
 {
-	engage_env	env;
+	ecore_env	env;
 
 	memset(&env, 0, sizeof(env));
 	env.alloc = test_alloc;
@@ -101,25 +101,25 @@ static const char *
 esc(const char *s, size_t len, int flags)
 {
 	static char res[4096];
-	engage_env	env = new_env();
+	ecore_env	env = new_env();
 	char	   *out = NULL;
 	size_t		n = 0;
 
-	if (engage_svg_escape(&env, s, len, flags, &out, &n) != ENGAGE_SVG_OK ||
+	if (ecore_svg_escape(&env, s, len, flags, &out, &n) != ECORE_SVG_OK ||
 		n >= sizeof(res) || strlen(out) != n ||
-		engage_svg_escaped_length(s, len, flags) != n)
+		ecore_svg_escaped_length(s, len, flags) != n)
 		return "<error>";
 	memcpy(res, out, n + 1);
 	return res;
 }
 
-/* Value formatted by engage_svg_format_value */
+/* Value formatted by ecore_svg_format_value */
 static const char *
 fv(double v, int si)
 {
 	static char res[64];
 
-	engage_svg_format_value(v, si, res, sizeof(res));
+	ecore_svg_format_value(v, si, res, sizeof(res));
 	return res;
 }
 
@@ -178,7 +178,7 @@ test_escape_invalid(void)
 	CHECK_STR(esc("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\xB1", 14, 0),
 			  "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\xB1");
 	/* ASCII mode */
-	CHECK_STR(esc("caf\xC3\xA9 \xF0\x9F\x93\xB1 \xFF<", 13, ENGAGE_SVG_ASCII),
+	CHECK_STR(esc("caf\xC3\xA9 \xF0\x9F\x93\xB1 \xFF<", 13, ECORE_SVG_ASCII),
 			  "caf&#xE9; &#x1F4F1; &#xFFFD;&lt;");
 }
 
@@ -186,17 +186,17 @@ test_escape_invalid(void)
 static void
 test_escape_errors(void)
 {
-	engage_env	env = new_env();
+	ecore_env	env = new_env();
 	char	   *out;
 	size_t		n;
 
-	CHECK(engage_svg_escape(NULL, "a", 1, 0, &out, &n) == ENGAGE_SVG_EINVAL_ENV);
-	CHECK(engage_svg_escape(&env, NULL, 1, 0, &out, &n) == ENGAGE_SVG_EINVAL_ARG);
-	CHECK(engage_svg_escape(&env, "a", 1, 0, NULL, &n) == ENGAGE_SVG_EINVAL_ARG);
+	CHECK(ecore_svg_escape(NULL, "a", 1, 0, &out, &n) == ECORE_SVG_EINVAL_ENV);
+	CHECK(ecore_svg_escape(&env, NULL, 1, 0, &out, &n) == ECORE_SVG_EINVAL_ARG);
+	CHECK(ecore_svg_escape(&env, "a", 1, 0, NULL, &n) == ECORE_SVG_EINVAL_ARG);
 	fail_at = 0;
-	CHECK(engage_svg_escape(&env, "a", 1, 0, &out, &n) == ENGAGE_SVG_ENOMEM);
-	CHECK(strcmp(engage_svg_strerror(ENGAGE_SVG_ENOMEM), "out of memory") == 0);
-	CHECK(strcmp(engage_svg_strerror(999), "unknown status") == 0);
+	CHECK(ecore_svg_escape(&env, "a", 1, 0, &out, &n) == ECORE_SVG_ENOMEM);
+	CHECK(strcmp(ecore_svg_strerror(ECORE_SVG_ENOMEM), "out of memory") == 0);
+	CHECK(strcmp(ecore_svg_strerror(999), "unknown status") == 0);
 }
 
 /* Fixed notation */
@@ -205,23 +205,23 @@ test_format_fixed(void)
 {
 	char		b[64];
 
-	engage_svg_format_fixed(1234567.891, 2, 1, b, sizeof(b));
+	ecore_svg_format_fixed(1234567.891, 2, 1, b, sizeof(b));
 	CHECK_STR(b, "1,234,567.89");
-	engage_svg_format_fixed(-1234.5, 0, 1, b, sizeof(b));
+	ecore_svg_format_fixed(-1234.5, 0, 1, b, sizeof(b));
 	CHECK_STR(b, "-1,235");
-	engage_svg_format_fixed(-0.004, 2, 0, b, sizeof(b));
+	ecore_svg_format_fixed(-0.004, 2, 0, b, sizeof(b));
 	CHECK_STR(b, "0.00");
-	engage_svg_format_fixed(0.05, 2, 0, b, sizeof(b));
+	ecore_svg_format_fixed(0.05, 2, 0, b, sizeof(b));
 	CHECK_STR(b, "0.05");
-	engage_svg_format_fixed(999, 0, 1, b, sizeof(b));
+	ecore_svg_format_fixed(999, 0, 1, b, sizeof(b));
 	CHECK_STR(b, "999");
-	engage_svg_format_fixed(100000, 0, 1, b, sizeof(b));
+	ecore_svg_format_fixed(100000, 0, 1, b, sizeof(b));
 	CHECK_STR(b, "100,000");
-	engage_svg_format_fixed(2e16, 0, 1, b, sizeof(b));
+	ecore_svg_format_fixed(2e16, 0, 1, b, sizeof(b));
 	CHECK_STR(b, "2e16");
-	engage_svg_format_fixed(NAN, 0, 1, b, sizeof(b));
+	ecore_svg_format_fixed(NAN, 0, 1, b, sizeof(b));
 	CHECK_STR(b, "NaN");
-	engage_svg_format_fixed(123456, 0, 1, b, 4);
+	ecore_svg_format_fixed(123456, 0, 1, b, 4);
 	CHECK_STR(b, "123");
 }
 
@@ -252,38 +252,38 @@ test_format_value(void)
 static void
 test_ticks(void)
 {
-	engage_svg_ticks t;
+	ecore_svg_ticks t;
 	char		b[64];
 
-	CHECK(engage_svg_nice_ticks(0, 95, 5, &t) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_nice_ticks(0, 95, 5, &t) == ECORE_SVG_OK);
 	CHECK(t.first == 0 && t.step == 20 && t.count == 6 && t.last == 100);
-	CHECK(engage_svg_nice_ticks(0, 0, 5, &t) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_nice_ticks(0, 0, 5, &t) == ECORE_SVG_OK);
 	CHECK(t.first == 0 && t.last == 1 && t.count >= 2);
-	CHECK(engage_svg_nice_ticks(1, 10, 10, &t) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_nice_ticks(1, 10, 10, &t) == ECORE_SVG_OK);
 	CHECK(t.first == 1 && t.step == 1 && t.count == 10);
-	CHECK(engage_svg_nice_ticks(5, 5, 5, &t) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_nice_ticks(5, 5, 5, &t) == ECORE_SVG_OK);
 	CHECK(t.first <= 5 && t.last >= 5 && t.last > t.first);
-	CHECK(engage_svg_nice_ticks(-3, 7, 5, &t) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_nice_ticks(-3, 7, 5, &t) == ECORE_SVG_OK);
 	CHECK(t.first == -4 && t.step == 2 && t.last == 8);
-	CHECK(engage_svg_nice_ticks(0, 1e300, 6, &t) == ENGAGE_SVG_OK);
-	CHECK(isfinite(t.last) && t.last >= 1e300 && t.count <= ENGAGE_SVG_MAX_TICKS);
-	CHECK(engage_svg_nice_ticks(1, 1 + 1e-13, 6, &t) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_nice_ticks(0, 1e300, 6, &t) == ECORE_SVG_OK);
+	CHECK(isfinite(t.last) && t.last >= 1e300 && t.count <= ECORE_SVG_MAX_TICKS);
+	CHECK(ecore_svg_nice_ticks(1, 1 + 1e-13, 6, &t) == ECORE_SVG_OK);
 	CHECK(t.last > t.first && t.count >= 2);
-	CHECK(engage_svg_nice_ticks(0, NAN, 6, &t) == ENGAGE_SVG_ENONFINITE);
-	CHECK(engage_svg_nice_ticks(0, 1e301, 6, &t) == ENGAGE_SVG_ERANGE);
+	CHECK(ecore_svg_nice_ticks(0, NAN, 6, &t) == ECORE_SVG_ENONFINITE);
+	CHECK(ecore_svg_nice_ticks(0, 1e301, 6, &t) == ECORE_SVG_ERANGE);
 
-	CHECK(engage_svg_nice_ticks(0, 1.15e9, 6, &t) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_nice_ticks(0, 1.15e9, 6, &t) == ECORE_SVG_OK);
 	CHECK(t.step == 2e8 && t.count == 7);
-	engage_svg_format_tick(&t, 0, 1, b, sizeof(b));
+	ecore_svg_format_tick(&t, 0, 1, b, sizeof(b));
 	CHECK_STR(b, "0");
-	engage_svg_format_tick(&t, 1, 1, b, sizeof(b));
+	ecore_svg_format_tick(&t, 1, 1, b, sizeof(b));
 	CHECK_STR(b, "0.2 G");
-	engage_svg_format_tick(&t, 6, 1, b, sizeof(b));
+	ecore_svg_format_tick(&t, 6, 1, b, sizeof(b));
 	CHECK_STR(b, "1.2 G");
-	engage_svg_format_tick(&t, 6, 0, b, sizeof(b));
+	ecore_svg_format_tick(&t, 6, 0, b, sizeof(b));
 	CHECK_STR(b, "1,200,000,000");
-	CHECK(engage_svg_nice_ticks(0, 0.9, 6, &t) == ENGAGE_SVG_OK);
-	engage_svg_format_tick(&t, 3, 1, b, sizeof(b));
+	CHECK(ecore_svg_nice_ticks(0, 0.9, 6, &t) == ECORE_SVG_OK);
+	ecore_svg_format_tick(&t, 3, 1, b, sizeof(b));
 	CHECK_STR(b, "0.6");
 }
 
@@ -291,14 +291,14 @@ test_ticks(void)
 static void
 test_bar_chart(void)
 {
-	engage_env	env = new_env();
-	engage_svg_texts txt = {"Top <3> apps & more", "application", "traffic", "B", 0};
+	ecore_env	env = new_env();
+	ecore_svg_texts txt = {"Top <3> apps & more", "application", "traffic", "B", 0};
 	const char *labels[] = {"Gaming", "<script>alert(1)</script>", "You\"Tube'"};
 	double		values[] = {6.4e14, 6.3e14, 3.4e13};
 	char	   *out = NULL;
 	size_t		n = 0;
 
-	CHECK(engage_svg_bar_chart(&env, &txt, 3, labels, values, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 3, labels, values, &out, &n) == ECORE_SVG_OK);
 	if (out == NULL)
 		return;
 	CHECK_DOC(out, n);
@@ -317,57 +317,57 @@ test_bar_chart(void)
 static void
 test_bar_edges(void)
 {
-	engage_env	env = new_env();
-	engage_svg_texts txt = {NULL, NULL, NULL, NULL, 0};
-	const char *labels[ENGAGE_SVG_MAX_BARS + 1];
-	double		values[ENGAGE_SVG_MAX_BARS + 1];
+	ecore_env	env = new_env();
+	ecore_svg_texts txt = {NULL, NULL, NULL, NULL, 0};
+	const char *labels[ECORE_SVG_MAX_BARS + 1];
+	double		values[ECORE_SVG_MAX_BARS + 1];
 	char		longlabel[400];
 	char	   *out = NULL;
 	size_t		n = 0,
 				i;
 	int			k;
 
-	for (i = 0; i <= ENGAGE_SVG_MAX_BARS; i++)
+	for (i = 0; i <= ECORE_SVG_MAX_BARS; i++)
 	{
 		labels[i] = "";
 		values[i] = 0;
 	}
 	/* all zero, empty labels, no texts */
-	CHECK(engage_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ECORE_SVG_OK);
 	if (out)
 		CHECK_DOC(out, n);
 	/* negative values */
 	values[0] = -5;
 	values[1] = 3;
 	txt.unit = "ms";
-	CHECK(engage_svg_bar_chart(&env, &txt, 2, labels, values, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 2, labels, values, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	CHECK(strstr(out, ">-5 ms</text>") != NULL);
 	/* the bound */
-	for (i = 0; i <= ENGAGE_SVG_MAX_BARS; i++)
+	for (i = 0; i <= ECORE_SVG_MAX_BARS; i++)
 		values[i] = (double) i * 1e6;
 	txt.unit = "%";
-	CHECK(engage_svg_bar_chart(&env, &txt, ENGAGE_SVG_MAX_BARS, labels, values, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_bar_chart(&env, &txt, ECORE_SVG_MAX_BARS, labels, values, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
-	CHECK(engage_svg_bar_chart(&env, &txt, ENGAGE_SVG_MAX_BARS + 1, labels, values, &out, &n) == ENGAGE_SVG_EINVAL_N);
-	CHECK(engage_svg_bar_chart(&env, &txt, 0, labels, values, &out, &n) == ENGAGE_SVG_EINVAL_N);
+	CHECK(ecore_svg_bar_chart(&env, &txt, ECORE_SVG_MAX_BARS + 1, labels, values, &out, &n) == ECORE_SVG_EINVAL_N);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 0, labels, values, &out, &n) == ECORE_SVG_EINVAL_N);
 	/* NaN, infinity, too large */
 	values[2] = NAN;
-	CHECK(engage_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ENGAGE_SVG_ENONFINITE);
-	CHECK(env.error_row == 2 && env.error_col == ENGAGE_SVG_FIELD_VALUES);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ECORE_SVG_ENONFINITE);
+	CHECK(env.error_row == 2 && env.error_col == ECORE_SVG_FIELD_VALUES);
 	values[2] = -INFINITY;
-	CHECK(engage_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ENGAGE_SVG_ENONFINITE);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ECORE_SVG_ENONFINITE);
 	values[2] = 1e301;
-	CHECK(engage_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ENGAGE_SVG_ERANGE);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 5, labels, values, &out, &n) == ECORE_SVG_ERANGE);
 	/* huge and tiny magnitudes */
 	values[0] = 1e300;
 	values[1] = -1e300;
 	values[2] = 1e-300;
-	CHECK(engage_svg_bar_chart(&env, &txt, 3, labels, values, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 3, labels, values, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	values[0] = 1e-300;
 	values[1] = 5e-324;
-	CHECK(engage_svg_bar_chart(&env, &txt, 3, labels, values, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 3, labels, values, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	/* a very long label: cut with an ellipsis, on a character boundary */
 	for (i = 0; i + 2 < sizeof(longlabel); i += 2)
@@ -375,14 +375,14 @@ test_bar_edges(void)
 	longlabel[i] = '\0';
 	labels[0] = longlabel;
 	values[0] = 1;
-	CHECK(engage_svg_bar_chart(&env, &txt, 1, labels, values, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 1, labels, values, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	CHECK(strstr(out, "\xC3\xA9\xE2\x80\xA6</text>") != NULL);
 	/* NULL arguments */
-	CHECK(engage_svg_bar_chart(NULL, &txt, 1, labels, values, &out, &n) == ENGAGE_SVG_EINVAL_ENV);
-	CHECK(engage_svg_bar_chart(&env, &txt, 1, NULL, values, &out, &n) == ENGAGE_SVG_EINVAL_ARG);
+	CHECK(ecore_svg_bar_chart(NULL, &txt, 1, labels, values, &out, &n) == ECORE_SVG_EINVAL_ENV);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 1, NULL, values, &out, &n) == ECORE_SVG_EINVAL_ARG);
 	labels[0] = NULL;
-	CHECK(engage_svg_bar_chart(&env, &txt, 1, labels, values, &out, &n) == ENGAGE_SVG_EINVAL_ARG);
+	CHECK(ecore_svg_bar_chart(&env, &txt, 1, labels, values, &out, &n) == ECORE_SVG_EINVAL_ARG);
 	labels[0] = "x";
 	/* every allocation failing in turn */
 	for (k = 0; k < 40; k++)
@@ -391,9 +391,9 @@ test_bar_edges(void)
 
 		free_blocks();
 		fail_at = k;
-		rc = engage_svg_bar_chart(&env, &txt, 50, labels, values, &out, &n);
-		CHECK(rc == ENGAGE_SVG_ENOMEM || rc == ENGAGE_SVG_OK);
-		if (rc == ENGAGE_SVG_OK)
+		rc = ecore_svg_bar_chart(&env, &txt, 50, labels, values, &out, &n);
+		CHECK(rc == ECORE_SVG_ENOMEM || rc == ECORE_SVG_OK);
+		if (rc == ECORE_SVG_OK)
 			break;
 	}
 	CHECK(k < 40);
@@ -403,8 +403,8 @@ test_bar_edges(void)
 static void
 test_line_chart(void)
 {
-	engage_env	env = new_env();
-	engage_svg_texts txt = {"Elbow", "k (clusters)", "inertia", NULL, ENGAGE_SVG_ASCII};
+	ecore_env	env = new_env();
+	ecore_svg_texts txt = {"Elbow", "k (clusters)", "inertia", NULL, ECORE_SVG_ASCII};
 	double		x[10],
 				y[10],
 				mark = 3;
@@ -417,7 +417,7 @@ test_line_chart(void)
 		x[i] = (double) i + 1;
 		y[i] = 300000.0 / (double) (i + 1);
 	}
-	CHECK(engage_svg_line_chart(&env, &txt, 10, x, y, &mark, "elbow: k = 3 \xE2\x86\x92 <b>", &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_line_chart(&env, &txt, 10, x, y, &mark, "elbow: k = 3 \xE2\x86\x92 <b>", &out, &n) == ECORE_SVG_OK);
 	if (out == NULL)
 		return;
 	CHECK_DOC(out, n);
@@ -429,29 +429,29 @@ test_line_chart(void)
 	CHECK(strstr(out, ">10</text>") != NULL);
 	/* default mark label; a mark outside the data; no mark */
 	mark = 12;
-	CHECK(engage_svg_line_chart(&env, &txt, 10, x, y, &mark, NULL, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_line_chart(&env, &txt, 10, x, y, &mark, NULL, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	CHECK(strstr(out, ">x = 12</text>") != NULL);
 	CHECK(strstr(out, "r=\"7\"") == NULL);
-	CHECK(engage_svg_line_chart(&env, &txt, 1, x, y, NULL, NULL, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_line_chart(&env, &txt, 1, x, y, NULL, NULL, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	/* errors */
 	mark = NAN;
-	CHECK(engage_svg_line_chart(&env, &txt, 10, x, y, &mark, NULL, &out, &n) == ENGAGE_SVG_ENONFINITE);
-	CHECK(env.error_col == ENGAGE_SVG_FIELD_MARK);
+	CHECK(ecore_svg_line_chart(&env, &txt, 10, x, y, &mark, NULL, &out, &n) == ECORE_SVG_ENONFINITE);
+	CHECK(env.error_col == ECORE_SVG_FIELD_MARK);
 	y[4] = INFINITY;
-	CHECK(engage_svg_line_chart(&env, &txt, 10, x, y, NULL, NULL, &out, &n) == ENGAGE_SVG_ENONFINITE);
-	CHECK(env.error_row == 4 && env.error_col == ENGAGE_SVG_FIELD_Y);
-	CHECK(engage_svg_line_chart(&env, &txt, 0, x, y, NULL, NULL, &out, &n) == ENGAGE_SVG_EINVAL_N);
-	CHECK(engage_svg_line_chart(&env, &txt, ENGAGE_SVG_MAX_POINTS + 1, x, y, NULL, NULL, &out, &n) == ENGAGE_SVG_EINVAL_N);
+	CHECK(ecore_svg_line_chart(&env, &txt, 10, x, y, NULL, NULL, &out, &n) == ECORE_SVG_ENONFINITE);
+	CHECK(env.error_row == 4 && env.error_col == ECORE_SVG_FIELD_Y);
+	CHECK(ecore_svg_line_chart(&env, &txt, 0, x, y, NULL, NULL, &out, &n) == ECORE_SVG_EINVAL_N);
+	CHECK(ecore_svg_line_chart(&env, &txt, ECORE_SVG_MAX_POINTS + 1, x, y, NULL, NULL, &out, &n) == ECORE_SVG_EINVAL_N);
 }
 
 /* Cluster chart */
 static void
 test_cluster_chart(void)
 {
-	engage_env	env = new_env();
-	engage_svg_texts txt = {"Clusters", NULL, NULL, NULL, 0};
+	ecore_env	env = new_env();
+	ecore_svg_texts txt = {"Clusters", NULL, NULL, NULL, 0};
 	const char *labels[] = {"1 low engagement", "2 <medium>", "3 high & \"loyal\""};
 	const char *metrics[] = {"sessions", "duration (ms)", "traffic (bytes)"};
 	int64_t		sizes[] = {61000, 38000, 7856};
@@ -459,7 +459,7 @@ test_cluster_chart(void)
 	char	   *out = NULL;
 	size_t		n = 0;
 
-	CHECK(engage_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ECORE_SVG_OK);
 	if (out == NULL)
 		return;
 	CHECK_DOC(out, n);
@@ -471,55 +471,55 @@ test_cluster_chart(void)
 	/* negative profile values: normalised mode; zero sizes */
 	profile[0] = -1;
 	sizes[0] = sizes[1] = sizes[2] = 0;
-	CHECK(engage_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	CHECK(strstr(out, "largest magnitude") != NULL);
 	/* all zero */
 	memset(profile, 0, sizeof(profile));
-	CHECK(engage_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ECORE_SVG_OK);
 	CHECK_DOC(out, n);
 	/* errors */
 	sizes[1] = -1;
-	CHECK(engage_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ENGAGE_SVG_ENEGATIVE);
-	CHECK(env.error_row == 1 && env.error_col == ENGAGE_SVG_FIELD_SIZES);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ECORE_SVG_ENEGATIVE);
+	CHECK(env.error_row == 1 && env.error_col == ECORE_SVG_FIELD_SIZES);
 	sizes[1] = 5;
 	profile[5] = NAN;
-	CHECK(engage_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ENGAGE_SVG_ENONFINITE);
-	CHECK(env.error_row == 1 && env.error_col == ENGAGE_SVG_FIELD_PROFILE + 2);
-	CHECK(engage_svg_cluster_chart(&env, &txt, 0, labels, sizes, 3, metrics, profile, &out, &n) == ENGAGE_SVG_EINVAL_N);
-	CHECK(engage_svg_cluster_chart(&env, &txt, 3, labels, sizes, 0, metrics, profile, &out, &n) == ENGAGE_SVG_EINVAL_M);
-	CHECK(engage_svg_cluster_chart(&env, &txt, 3, labels, sizes, ENGAGE_SVG_MAX_METRICS + 1, metrics, profile, &out, &n) == ENGAGE_SVG_EINVAL_M);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 3, labels, sizes, 3, metrics, profile, &out, &n) == ECORE_SVG_ENONFINITE);
+	CHECK(env.error_row == 1 && env.error_col == ECORE_SVG_FIELD_PROFILE + 2);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 0, labels, sizes, 3, metrics, profile, &out, &n) == ECORE_SVG_EINVAL_N);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 3, labels, sizes, 0, metrics, profile, &out, &n) == ECORE_SVG_EINVAL_M);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, 3, labels, sizes, ECORE_SVG_MAX_METRICS + 1, metrics, profile, &out, &n) == ECORE_SVG_EINVAL_M);
 }
 
 /* Many clusters and metrics, huge sizes */
 static void
 test_cluster_big(void)
 {
-	engage_env	env = new_env();
-	engage_svg_texts txt = {"Many", NULL, NULL, NULL, 0};
-	const char *labels[ENGAGE_SVG_MAX_CLUSTERS];
-	const char *metrics[ENGAGE_SVG_MAX_METRICS];
-	int64_t		sizes[ENGAGE_SVG_MAX_CLUSTERS];
-	double		profile[ENGAGE_SVG_MAX_CLUSTERS * ENGAGE_SVG_MAX_METRICS];
+	ecore_env	env = new_env();
+	ecore_svg_texts txt = {"Many", NULL, NULL, NULL, 0};
+	const char *labels[ECORE_SVG_MAX_CLUSTERS];
+	const char *metrics[ECORE_SVG_MAX_METRICS];
+	int64_t		sizes[ECORE_SVG_MAX_CLUSTERS];
+	double		profile[ECORE_SVG_MAX_CLUSTERS * ECORE_SVG_MAX_METRICS];
 	char	   *out = NULL;
 	size_t		n = 0,
 				i;
 
-	for (i = 0; i < ENGAGE_SVG_MAX_CLUSTERS; i++)
+	for (i = 0; i < ECORE_SVG_MAX_CLUSTERS; i++)
 	{
 		labels[i] = "a rather long cluster label that will be cut";
 		sizes[i] = INT64_MAX / 64;
 	}
-	for (i = 0; i < ENGAGE_SVG_MAX_METRICS; i++)
+	for (i = 0; i < ECORE_SVG_MAX_METRICS; i++)
 		metrics[i] = "metric with a long name";
-	for (i = 0; i < ENGAGE_SVG_MAX_CLUSTERS * ENGAGE_SVG_MAX_METRICS; i++)
+	for (i = 0; i < ECORE_SVG_MAX_CLUSTERS * ECORE_SVG_MAX_METRICS; i++)
 		profile[i] = (double) (i % 7) * 1e299;
-	CHECK(engage_svg_cluster_chart(&env, &txt, ENGAGE_SVG_MAX_CLUSTERS, labels, sizes,
-								   ENGAGE_SVG_MAX_METRICS, metrics, profile, &out, &n) == ENGAGE_SVG_OK);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, ECORE_SVG_MAX_CLUSTERS, labels, sizes,
+								   ECORE_SVG_MAX_METRICS, metrics, profile, &out, &n) == ECORE_SVG_OK);
 	if (out)
 		CHECK_DOC(out, n);
-	CHECK(engage_svg_cluster_chart(&env, &txt, ENGAGE_SVG_MAX_CLUSTERS + 1, labels, sizes,
-								   1, metrics, profile, &out, &n) == ENGAGE_SVG_EINVAL_N);
+	CHECK(ecore_svg_cluster_chart(&env, &txt, ECORE_SVG_MAX_CLUSTERS + 1, labels, sizes,
+								   1, metrics, profile, &out, &n) == ECORE_SVG_EINVAL_N);
 }
 
 typedef struct test_case

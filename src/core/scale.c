@@ -14,45 +14,38 @@
 #include <math.h>
 #include <string.h>
 
-/* Call the interrupt callback, if any. */
-#define SC_CHECK(env) \
-	do { \
-		if ((env)->check != NULL) \
-			(env)->check((env)->check_arg); \
-	} while (0)
-
 /* End of the chunk of rows starting at start. */
 #define SC_CHUNK_END(start, n) \
-	((n) - (start) > ENGAGE_CHECK_CHUNK ? (start) + ENGAGE_CHECK_CHUNK : (n))
+	((n) - (start) > ECORE_CHECK_CHUNK ? (start) + ECORE_CHECK_CHUNK : (n))
 
 /* Parse a method name. */
 int
-engage_scale_method_parse(const char *name, engage_scale_method *method)
+ecore_scale_method_parse(const char *name, ecore_scale_method *method)
 {
 	if (name == NULL || method == NULL)
-		return ENGAGE_EINVAL_ARG;
-	if (engage_name_equal(name, "zscore"))
-		*method = ENGAGE_SCALE_ZSCORE;
-	else if (engage_name_equal(name, "minmax"))
-		*method = ENGAGE_SCALE_MINMAX;
-	else if (engage_name_equal(name, "none"))
-		*method = ENGAGE_SCALE_NONE;
+		return ECORE_EINVAL_ARG;
+	if (ecore_name_equal(name, "zscore"))
+		*method = ECORE_SCALE_ZSCORE;
+	else if (ecore_name_equal(name, "minmax"))
+		*method = ECORE_SCALE_MINMAX;
+	else if (ecore_name_equal(name, "none"))
+		*method = ECORE_SCALE_NONE;
 	else
-		return ENGAGE_EINVAL_ARG;
-	return ENGAGE_OK;
+		return ECORE_EINVAL_ARG;
+	return ECORE_OK;
 }
 
 /* Name of a method. */
 const char *
-engage_scale_method_name(engage_scale_method method)
+ecore_scale_method_name(ecore_scale_method method)
 {
 	switch (method)
 	{
-		case ENGAGE_SCALE_NONE:
+		case ECORE_SCALE_NONE:
 			return "none";
-		case ENGAGE_SCALE_ZSCORE:
+		case ECORE_SCALE_ZSCORE:
 			return "zscore";
-		case ENGAGE_SCALE_MINMAX:
+		case ECORE_SCALE_MINMAX:
 			return "minmax";
 	}
 	return NULL;
@@ -60,30 +53,30 @@ engage_scale_method_name(engage_scale_method method)
 
 /* Is the method one of the enum values? */
 static int
-sc_valid_method(engage_scale_method method)
+sc_valid_method(ecore_scale_method method)
 {
-	return method == ENGAGE_SCALE_NONE || method == ENGAGE_SCALE_ZSCORE ||
-		method == ENGAGE_SCALE_MINMAX;
+	return method == ECORE_SCALE_NONE || method == ECORE_SCALE_ZSCORE ||
+		method == ECORE_SCALE_MINMAX;
 }
 
 /* Bytes of the scaler arrays. */
 int
-engage_scaler_bytes(size_t d, size_t *bytes)
+ecore_scaler_bytes(size_t d, size_t *bytes)
 {
 	if (bytes == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	if (d < 1)
-		return ENGAGE_EINVAL_D;
+		return ECORE_EINVAL_D;
 	if (d > SIZE_MAX / (6 * sizeof(double)))
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	*bytes = 6 * d * sizeof(double);
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Allocate the scaler arrays (one request). */
 int
-engage_scaler_init(engage_scaler *s, engage_scale_method method, size_t d,
-				   engage_env *env)
+ecore_scaler_init(ecore_scaler *s, ecore_scale_method method, size_t d,
+				   ecore_env *env)
 {
 	size_t		bytes = 0;
 	size_t		j;
@@ -91,15 +84,15 @@ engage_scaler_init(engage_scaler *s, engage_scale_method method, size_t d,
 	int			rc;
 
 	if (env == NULL || env->alloc == NULL)
-		return ENGAGE_EINVAL_ENV;
+		return ECORE_EINVAL_ENV;
 	if (s == NULL || !sc_valid_method(method))
-		return ENGAGE_EINVAL_ARG;
-	rc = engage_scaler_bytes(d, &bytes);
-	if (rc != ENGAGE_OK)
+		return ECORE_EINVAL_ARG;
+	rc = ecore_scaler_bytes(d, &bytes);
+	if (rc != ECORE_OK)
 		return rc;
 	base = (double *) env->alloc(env->alloc_arg, bytes);
 	if (base == NULL)
-		return ENGAGE_ENOMEM;
+		return ECORE_ENOMEM;
 	s->method = method;
 	s->d = d;
 	s->n = 0;
@@ -118,12 +111,12 @@ engage_scaler_init(engage_scaler *s, engage_scale_method method, size_t d,
 		s->scale[j] = 1.0;
 		s->offset[j] = 0.0;
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Check the scaler structure is usable. */
 static int
-sc_valid_scaler(const engage_scaler *s)
+sc_valid_scaler(const ecore_scaler *s)
 {
 	return s != NULL && sc_valid_method(s->method) && s->d >= 1 &&
 		s->mean != NULL && s->var != NULL && s->data_min != NULL &&
@@ -132,7 +125,7 @@ sc_valid_scaler(const engage_scaler *s)
 
 /* First non-finite value of X: status and row in env. */
 static int
-sc_check_finite(const double *X, size_t n, size_t d, engage_env *env)
+sc_check_finite(const double *X, size_t n, size_t d, ecore_env *env)
 {
 	size_t		start,
 				end,
@@ -142,17 +135,17 @@ sc_check_finite(const double *X, size_t n, size_t d, engage_env *env)
 	for (start = 0; start < n; start = end)
 	{
 		end = SC_CHUNK_END(start, n);
-		SC_CHECK(env);
+		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 			for (j = 0; j < d; j++)
 				if (!isfinite(X[i * d + j]))
 				{
 					env->error_row = i;
 					env->error_col = j;
-					return ENGAGE_ENONFINITE;
+					return ECORE_ENONFINITE;
 				}
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* numpy's pairwise summation block (PW_BLOCKSIZE) and ufunc buffer. */
@@ -246,7 +239,7 @@ sc_pairwise(const double *a, size_t m, size_t stride, double T,
  */
 static void
 sc_column_sums(const double *X, size_t n, size_t d, size_t col, double T,
-			   engage_env *env, double *s1, double *s2)
+			   ecore_env *env, double *s1, double *s2)
 {
 	size_t		start,
 				m;
@@ -259,7 +252,7 @@ sc_column_sums(const double *X, size_t n, size_t d, size_t col, double T,
 					b2 = 0.0;
 
 		m = n - start > SC_BUFSIZE ? SC_BUFSIZE : n - start;
-		SC_CHECK(env);
+		ECORE_CHECK(env);
 		sc_pairwise(X + start * d + col, m, d, T, &b1, s2 ? &b2 : NULL);
 		t1 += b1;
 		t2 += b2;
@@ -274,8 +267,8 @@ sc_column_sums(const double *X, size_t n, size_t d, size_t col, double T,
  * algorithm, sums as numpy (see sc_column_sums); then scale and offset.
  */
 int
-engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
-				  engage_env *env)
+ecore_scaler_fit(ecore_scaler *s, const double *X, size_t n,
+				  ecore_env *env)
 {
 	size_t		d,
 				start,
@@ -287,12 +280,12 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 	int			rc;
 
 	if (env == NULL)
-		return ENGAGE_EINVAL_ENV;
+		return ECORE_EINVAL_ENV;
 	if (!sc_valid_scaler(s) || X == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	d = s->d;
-	rc = engage_validate_points(X, n, d, env);
-	if (rc != ENGAGE_OK)
+	rc = ecore_validate_points(X, n, d, env);
+	if (rc != ECORE_OK)
 		return rc;
 	nd = (double) n;
 
@@ -305,7 +298,7 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 	for (start = 0; start < n; start = end)
 	{
 		end = SC_CHUNK_END(start, n);
-		SC_CHECK(env);
+		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
 			const double *x = X + i * d;
@@ -338,7 +331,7 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 	{
 		switch (s->method)
 		{
-			case ENGAGE_SCALE_ZSCORE:
+			case ECORE_SCALE_ZSCORE:
 				{
 					double		var = s->var[j];
 					double		q = nd * s->mean[j] * eps;
@@ -348,7 +341,7 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 					s->offset[j] = s->mean[j];
 				}
 				break;
-			case ENGAGE_SCALE_MINMAX:
+			case ECORE_SCALE_MINMAX:
 				{
 					double		range = s->data_max[j] - s->data_min[j];
 
@@ -358,20 +351,20 @@ engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
 					s->offset[j] = 0.0 - s->data_min[j] * s->scale[j];
 				}
 				break;
-			case ENGAGE_SCALE_NONE:
+			case ECORE_SCALE_NONE:
 				s->scale[j] = 1.0;
 				s->offset[j] = 0.0;
 				break;
 		}
 	}
 	s->n = n;
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Transform (see scale.h); out may equal X. */
 int
-engage_scaler_transform(const engage_scaler *s, const double *X, size_t n,
-						double *out, engage_env *env)
+ecore_scaler_transform(const ecore_scaler *s, const double *X, size_t n,
+						double *out, ecore_env *env)
 {
 	size_t		d,
 				start,
@@ -381,19 +374,19 @@ engage_scaler_transform(const engage_scaler *s, const double *X, size_t n,
 	int			rc;
 
 	if (env == NULL)
-		return ENGAGE_EINVAL_ENV;
+		return ECORE_EINVAL_ENV;
 	if (!sc_valid_scaler(s) || X == NULL || out == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	d = s->d;
 	if (n > SIZE_MAX / d / sizeof(double))
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	rc = sc_check_finite(X, n, d, env);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	for (start = 0; start < n; start = end)
 	{
 		end = SC_CHUNK_END(start, n);
-		SC_CHECK(env);
+		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
 			const double *x = X + i * d;
@@ -401,28 +394,28 @@ engage_scaler_transform(const engage_scaler *s, const double *X, size_t n,
 
 			switch (s->method)
 			{
-				case ENGAGE_SCALE_ZSCORE:
+				case ECORE_SCALE_ZSCORE:
 					for (j = 0; j < d; j++)
 						o[j] = (x[j] - s->offset[j]) / s->scale[j];
 					break;
-				case ENGAGE_SCALE_MINMAX:
+				case ECORE_SCALE_MINMAX:
 					for (j = 0; j < d; j++)
 						o[j] = x[j] * s->scale[j] + s->offset[j];
 					break;
-				case ENGAGE_SCALE_NONE:
+				case ECORE_SCALE_NONE:
 					if (o != x)
 						memmove(o, x, d * sizeof(double));
 					break;
 			}
 		}
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Inverse transform (see scale.h); out may equal Z. */
 int
-engage_scaler_inverse_transform(const engage_scaler *s, const double *Z,
-								size_t n, double *out, engage_env *env)
+ecore_scaler_inverse_transform(const ecore_scaler *s, const double *Z,
+								size_t n, double *out, ecore_env *env)
 {
 	size_t		d,
 				start,
@@ -431,16 +424,16 @@ engage_scaler_inverse_transform(const engage_scaler *s, const double *Z,
 				j;
 
 	if (env == NULL)
-		return ENGAGE_EINVAL_ENV;
+		return ECORE_EINVAL_ENV;
 	if (!sc_valid_scaler(s) || Z == NULL || out == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	d = s->d;
 	if (n > SIZE_MAX / d / sizeof(double))
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	for (start = 0; start < n; start = end)
 	{
 		end = SC_CHUNK_END(start, n);
-		SC_CHECK(env);
+		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
 			const double *z = Z + i * d;
@@ -448,20 +441,20 @@ engage_scaler_inverse_transform(const engage_scaler *s, const double *Z,
 
 			switch (s->method)
 			{
-				case ENGAGE_SCALE_ZSCORE:
+				case ECORE_SCALE_ZSCORE:
 					for (j = 0; j < d; j++)
 						o[j] = z[j] * s->scale[j] + s->offset[j];
 					break;
-				case ENGAGE_SCALE_MINMAX:
+				case ECORE_SCALE_MINMAX:
 					for (j = 0; j < d; j++)
 						o[j] = (z[j] - s->offset[j]) / s->scale[j];
 					break;
-				case ENGAGE_SCALE_NONE:
+				case ECORE_SCALE_NONE:
 					if (o != z)
 						memmove(o, z, d * sizeof(double));
 					break;
 			}
 		}
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }

@@ -43,7 +43,7 @@
 /* Bytes of escaped text between two calls of env->check */
 #define CHECK_BYTES ((size_t) 1 << 20)
 
-static const char *const palette[ENGAGE_SVG_MAX_METRICS] = {
+static const char *const palette[ECORE_SVG_MAX_METRICS] = {
 	"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
 	"#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#8c564b"
 };
@@ -53,7 +53,7 @@ static const char *const si_prefix[] = {"", "k", "M", "G", "T", "P", "E"};
 /* Growing output buffer: the first failure sticks in status */
 typedef struct svgbuf
 {
-	engage_env *env;
+	ecore_env *env;
 	char	   *data;
 	size_t		len;
 	size_t		cap;
@@ -62,29 +62,29 @@ typedef struct svgbuf
 
 /* Static English message of a status code */
 const char *
-engage_svg_strerror(int status)
+ecore_svg_strerror(int status)
 {
 	switch (status)
 	{
-		case ENGAGE_SVG_OK:
+		case ECORE_SVG_OK:
 			return "success";
-		case ENGAGE_SVG_EINVAL_ENV:
+		case ECORE_SVG_EINVAL_ENV:
 			return "invalid environment (no allocator)";
-		case ENGAGE_SVG_EINVAL_ARG:
+		case ECORE_SVG_EINVAL_ARG:
 			return "invalid argument (NULL pointer)";
-		case ENGAGE_SVG_EINVAL_N:
+		case ECORE_SVG_EINVAL_N:
 			return "number of bars, points or clusters out of range";
-		case ENGAGE_SVG_EINVAL_M:
+		case ECORE_SVG_EINVAL_M:
 			return "number of metrics out of range";
-		case ENGAGE_SVG_ENONFINITE:
+		case ECORE_SVG_ENONFINITE:
 			return "value is NaN or infinite";
-		case ENGAGE_SVG_ERANGE:
+		case ECORE_SVG_ERANGE:
 			return "value too large in magnitude";
-		case ENGAGE_SVG_ENEGATIVE:
+		case ECORE_SVG_ENEGATIVE:
 			return "negative cluster size";
-		case ENGAGE_SVG_ENOMEM:
+		case ECORE_SVG_ENOMEM:
 			return "out of memory";
-		case ENGAGE_SVG_EOVERFLOW:
+		case ECORE_SVG_EOVERFLOW:
 			return "size overflow";
 	}
 	return "unknown status";
@@ -214,7 +214,7 @@ put_char(char *dst, int32_t cp, const unsigned char *src, size_t srclen,
 			dst[0] = (char) cp;
 		return 1;
 	}
-	if (flags & ENGAGE_SVG_ASCII)
+	if (flags & ECORE_SVG_ASCII)
 	{
 		n = (size_t) snprintf(tmp, sizeof(tmp), "&#x%X;", (unsigned int) cp);
 		if (dst)
@@ -255,7 +255,7 @@ count_chars(const char *s, size_t len)
  * not NULL; returns the length (SIZE_MAX on overflow).  env may be NULL.
  */
 static size_t
-escape_into(engage_env *env, char *dst, const char *src, size_t len,
+escape_into(ecore_env *env, char *dst, const char *src, size_t len,
 			int flags, size_t max_chars)
 {
 	const unsigned char *p = (const unsigned char *) src;
@@ -297,7 +297,7 @@ escape_into(engage_env *env, char *dst, const char *src, size_t len,
 
 /* Length of the escaped form of src[0..len) */
 size_t
-engage_svg_escaped_length(const char *src, size_t len, int flags)
+ecore_svg_escaped_length(const char *src, size_t len, int flags)
 {
 	if (src == NULL)
 		return 0;
@@ -306,28 +306,28 @@ engage_svg_escaped_length(const char *src, size_t len, int flags)
 
 /* Escape src[0..len) into a new string */
 int
-engage_svg_escape(engage_env *env, const char *src, size_t len, int flags,
+ecore_svg_escape(ecore_env *env, const char *src, size_t len, int flags,
 				  char **out, size_t *out_len)
 {
 	size_t		n;
 	char	   *dst;
 
 	if (env == NULL || env->alloc == NULL)
-		return ENGAGE_SVG_EINVAL_ENV;
+		return ECORE_SVG_EINVAL_ENV;
 	if (out == NULL || out_len == NULL || (src == NULL && len > 0))
-		return ENGAGE_SVG_EINVAL_ARG;
+		return ECORE_SVG_EINVAL_ARG;
 	n = len ? escape_into(env, NULL, src, len, flags, 0) : 0;
 	if (n == SIZE_MAX)
-		return ENGAGE_SVG_EOVERFLOW;
+		return ECORE_SVG_EOVERFLOW;
 	dst = env->alloc(env->alloc_arg, n + 1);
 	if (dst == NULL)
-		return ENGAGE_SVG_ENOMEM;
+		return ECORE_SVG_ENOMEM;
 	if (len)
 		escape_into(env, dst, src, len, flags, 0);
 	dst[n] = '\0';
 	*out = dst;
 	*out_len = n;
-	return ENGAGE_SVG_OK;
+	return ECORE_SVG_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -400,7 +400,7 @@ format_exp(double v, int sig, char *out, size_t cap)
 
 /* Fixed notation (see svg.h) */
 size_t
-engage_svg_format_fixed(double v, int decimals, int group, char *out,
+ecore_svg_format_fixed(double v, int decimals, int group, char *out,
 						size_t cap)
 {
 	char		digits[32],
@@ -488,7 +488,7 @@ ilog10(double a)
 
 /* A value people read (see svg.h) */
 size_t
-engage_svg_format_value(double v, int si, char *out, size_t cap)
+ecore_svg_format_value(double v, int si, char *out, size_t cap)
 {
 	double		a = fabs(v),
 				m,
@@ -500,7 +500,7 @@ engage_svg_format_value(double v, int si, char *out, size_t cap)
 	if (cap == 0)
 		return 0;
 	if (!isfinite(v))
-		return engage_svg_format_fixed(v, 0, 0, out, cap);
+		return ecore_svg_format_fixed(v, 0, 0, out, cap);
 	if (a == 0)
 		return put_str(out, cap, "0");
 	if (si && a >= 999.5)
@@ -524,7 +524,7 @@ engage_svg_format_value(double v, int si, char *out, size_t cap)
 		}
 		if (fabs(m) >= 999.5)
 			return format_exp(v, 3, out, cap);
-		n = engage_svg_format_fixed(m, d, 0, out, cap);
+		n = ecore_svg_format_fixed(m, d, 0, out, cap);
 		n = trim_zeros(out, n);
 		if (n + 3 < cap)
 		{
@@ -538,13 +538,13 @@ engage_svg_format_value(double v, int si, char *out, size_t cap)
 	d = 2 - ilog10(a);
 	if (d < 0)
 		d = 0;
-	n = engage_svg_format_fixed(v, d, 1, out, cap);
+	n = ecore_svg_format_fixed(v, d, 1, out, cap);
 	return trim_zeros(out, n);
 }
 
 /* Nice ticks (see svg.h) */
 int
-engage_svg_nice_ticks(double lo, double hi, int target, engage_svg_ticks *t)
+ecore_svg_nice_ticks(double lo, double hi, int target, ecore_svg_ticks *t)
 {
 	double		span,
 				big,
@@ -560,11 +560,11 @@ engage_svg_nice_ticks(double lo, double hi, int target, engage_svg_ticks *t)
 	long long	count;
 
 	if (t == NULL)
-		return ENGAGE_SVG_EINVAL_ARG;
+		return ECORE_SVG_EINVAL_ARG;
 	if (!isfinite(lo) || !isfinite(hi))
-		return ENGAGE_SVG_ENONFINITE;
-	if (fabs(lo) > ENGAGE_SVG_MAX_ABS || fabs(hi) > ENGAGE_SVG_MAX_ABS)
-		return ENGAGE_SVG_ERANGE;
+		return ECORE_SVG_ENONFINITE;
+	if (fabs(lo) > ECORE_SVG_MAX_ABS || fabs(hi) > ECORE_SVG_MAX_ABS)
+		return ECORE_SVG_ERANGE;
 	if (target < 2)
 		target = 2;
 	if (target > 20)
@@ -606,7 +606,7 @@ engage_svg_nice_ticks(double lo, double hi, int target, engage_svg_ticks *t)
 	last = ceil(hi / step) * step;
 	count = llround((last - first) / step) + 1;
 	if (!(step > 0) || !isfinite(first) || !isfinite(last) || !(last > first) ||
-		count < 2 || count > ENGAGE_SVG_MAX_TICKS)
+		count < 2 || count > ECORE_SVG_MAX_TICKS)
 	{
 		/* precision ran out: the bare range */
 		first = lo;
@@ -620,12 +620,12 @@ engage_svg_nice_ticks(double lo, double hi, int target, engage_svg_ticks *t)
 	t->last = first + (double) (count - 1) * step;
 	if (!(t->last > t->first))
 		t->last = last;
-	return ENGAGE_SVG_OK;
+	return ECORE_SVG_OK;
 }
 
 /* Tick label (see svg.h) */
 size_t
-engage_svg_format_tick(const engage_svg_ticks *t, int i, int si, char *out,
+ecore_svg_format_tick(const ecore_svg_ticks *t, int i, int si, char *out,
 					   size_t cap)
 {
 	double		v,
@@ -654,7 +654,7 @@ engage_svg_format_tick(const engage_svg_ticks *t, int i, int si, char *out,
 			d = 0;
 		if (d > 12)
 			return format_exp(v, 6, out, cap);
-		n = engage_svg_format_fixed(v / sc, d, 0, out, cap);
+		n = ecore_svg_format_fixed(v / sc, d, 0, out, cap);
 		if (n + 3 < cap)
 		{
 			out[n++] = ' ';
@@ -667,7 +667,7 @@ engage_svg_format_tick(const engage_svg_ticks *t, int i, int si, char *out,
 		d = -ilog10(t->step);
 		if (d < 0)
 			d = 0;
-		return engage_svg_format_fixed(v, d, 1, out, cap);
+		return ecore_svg_format_fixed(v, d, 1, out, cap);
 	}
 	d = ilog10(big) - ilog10(t->step) + 1;
 	return format_exp(v, d < 1 ? 1 : d > 17 ? 17 : d, out, cap);
@@ -686,11 +686,11 @@ buf_reserve(svgbuf *b, size_t extra)
 				ncap;
 	char	   *p;
 
-	if (b->status != ENGAGE_SVG_OK)
+	if (b->status != ECORE_SVG_OK)
 		return 0;
 	if (extra > SIZE_MAX - b->len - 1)
 	{
-		b->status = ENGAGE_SVG_EOVERFLOW;
+		b->status = ECORE_SVG_EOVERFLOW;
 		return 0;
 	}
 	need = b->len + extra + 1;
@@ -709,7 +709,7 @@ buf_reserve(svgbuf *b, size_t extra)
 	p = b->env->alloc(b->env->alloc_arg, ncap);
 	if (p == NULL)
 	{
-		b->status = ENGAGE_SVG_ENOMEM;
+		b->status = ECORE_SVG_ENOMEM;
 		return 0;
 	}
 	if (b->len)
@@ -743,8 +743,8 @@ buf_text(svgbuf *b, const char *s, size_t max_chars, int flags)
 	n = escape_into(NULL, NULL, s, len, flags, max_chars);
 	if (n == SIZE_MAX)
 	{
-		if (b->status == ENGAGE_SVG_OK)
-			b->status = ENGAGE_SVG_EOVERFLOW;
+		if (b->status == ECORE_SVG_OK)
+			b->status = ECORE_SVG_EOVERFLOW;
 		return;
 	}
 	if (!buf_reserve(b, n))
@@ -766,7 +766,7 @@ fmt_coord(double v, char *out, size_t cap)
 		v = COORD_MAX;
 	if (v < -COORD_MAX)
 		v = -COORD_MAX;
-	n = engage_svg_format_fixed(v, 1, 0, out, cap);
+	n = ecore_svg_format_fixed(v, 1, 0, out, cap);
 	return trim_zeros(out, n);
 }
 
@@ -884,7 +884,7 @@ unit_si(const char *unit)
 /*
  * A formatted number with its unit, into out (cap >= 96): "1.2 GB",
  * "12.3 k", "345 B", "120,000 ms", "12.5%".  The unit is copied raw (cut
- * to ENGAGE_SVG_UNIT_CHARS characters on a sequence boundary); the caller
+ * to ECORE_SVG_UNIT_CHARS characters on a sequence boundary); the caller
  * escapes the result.
  */
 static void
@@ -901,7 +901,7 @@ with_unit(char *num, size_t cap, const char *unit)
 		return;
 	prefixed = strchr(num, ' ') != NULL;	/* "1.2 G": an SI prefix */
 	ulen = strlen(unit);
-	while (i < ulen && chars < ENGAGE_SVG_UNIT_CHARS)
+	while (i < ulen && chars < ECORE_SVG_UNIT_CHARS)
 	{
 		i += utf8_next((const unsigned char *) unit + i, ulen - i, &cp);
 		chars++;
@@ -917,26 +917,26 @@ with_unit(char *num, size_t cap, const char *unit)
 
 /* Check one chart value: finite and not too large */
 static int
-check_value(engage_env *env, double v, size_t row, int field)
+check_value(ecore_env *env, double v, size_t row, int field)
 {
 	if (!isfinite(v))
 	{
 		env->error_row = row;
 		env->error_col = (size_t) field;
-		return ENGAGE_SVG_ENONFINITE;
+		return ECORE_SVG_ENONFINITE;
 	}
-	if (fabs(v) > ENGAGE_SVG_MAX_ABS)
+	if (fabs(v) > ECORE_SVG_MAX_ABS)
 	{
 		env->error_row = row;
 		env->error_col = (size_t) field;
-		return ENGAGE_SVG_ERANGE;
+		return ECORE_SVG_ERANGE;
 	}
-	return ENGAGE_SVG_OK;
+	return ECORE_SVG_OK;
 }
 
 /* Map a value onto [p0, p1] through the tick range (clamped by fmt_coord) */
 static double
-scale_to(const engage_svg_ticks *t, double v, double p0, double p1)
+scale_to(const ecore_svg_ticks *t, double v, double p0, double p1)
 {
 	double		frac = (v - t->first) / (t->last - t->first);
 
@@ -947,7 +947,7 @@ scale_to(const engage_svg_ticks *t, double v, double p0, double p1)
 
 /* Document start: svg element, title, description, background */
 static void
-doc_start(svgbuf *b, const engage_svg_texts *txt, double w, double h,
+doc_start(svgbuf *b, const ecore_svg_texts *txt, double w, double h,
 		  const char *fallback_title)
 {
 	w = ceil(w);
@@ -957,7 +957,7 @@ doc_start(svgbuf *b, const engage_svg_texts *txt, double w, double h,
 		 "viewBox=\"0 0 %f %f\" font-family=\"" FONT "\" role=\"img\">\n<title>",
 		 w, h, w, h);
 	if (txt->title && txt->title[0])
-		buf_text(b, txt->title, ENGAGE_SVG_TITLE_CHARS, txt->flags);
+		buf_text(b, txt->title, ECORE_SVG_TITLE_CHARS, txt->flags);
 	else
 		buf_put(b, fallback_title, strlen(fallback_title));
 	emit(b, 0, "</title>\n<rect x=\"0\" y=\"0\" width=\"%f\" height=\"%f\" fill=\"#ffffff\"/>\n",
@@ -966,7 +966,7 @@ doc_start(svgbuf *b, const engage_svg_texts *txt, double w, double h,
 	{
 		emit(b, 0, "<text x=\"%f\" y=\"30\" text-anchor=\"middle\" font-size=\"%d\" "
 			 "font-weight=\"bold\" fill=\"" COLOR_TEXT "\">", w / 2, FS_TITLE);
-		buf_text(b, txt->title, ENGAGE_SVG_TITLE_CHARS, txt->flags);
+		buf_text(b, txt->title, ECORE_SVG_TITLE_CHARS, txt->flags);
 		emit(b, 0, "</text>\n");
 	}
 }
@@ -976,16 +976,16 @@ static int
 doc_end(svgbuf *b, char **out, size_t *out_len)
 {
 	emit(b, 0, "</svg>\n");
-	if (b->status != ENGAGE_SVG_OK)
+	if (b->status != ECORE_SVG_OK)
 		return b->status;
 	*out = b->data;
 	*out_len = b->len;
-	return ENGAGE_SVG_OK;
+	return ECORE_SVG_OK;
 }
 
 /* Widest tick label of an axis, in pixels */
 static double
-ticks_width(const engage_svg_ticks *t, int si, const char *unit)
+ticks_width(const ecore_svg_ticks *t, int si, const char *unit)
 {
 	char		num[128];
 	double		w = 0,
@@ -994,7 +994,7 @@ ticks_width(const engage_svg_ticks *t, int si, const char *unit)
 
 	for (i = 0; i < t->count; i++)
 	{
-		engage_svg_format_tick(t, i, si, num, sizeof(num));
+		ecore_svg_format_tick(t, i, si, num, sizeof(num));
 		with_unit(num, sizeof(num), unit);
 		tw = text_width(num, FS_TICK, 0);
 		if (tw > w)
@@ -1008,7 +1008,7 @@ ticks_width(const engage_svg_ticks *t, int si, const char *unit)
  * labels right-aligned at x0 - 6, grid to x1.
  */
 static void
-y_axis(svgbuf *b, int flags, const engage_svg_ticks *t, int si,
+y_axis(svgbuf *b, int flags, const ecore_svg_ticks *t, int si,
 	   const char *unit, double x0, double x1, double top, double bottom)
 {
 	char		num[128];
@@ -1018,7 +1018,7 @@ y_axis(svgbuf *b, int flags, const engage_svg_ticks *t, int si,
 	for (i = 0; i < t->count; i++)
 	{
 		y = scale_to(t, t->first + (double) i * t->step, bottom, top);
-		engage_svg_format_tick(t, i, si, num, sizeof(num));
+		ecore_svg_format_tick(t, i, si, num, sizeof(num));
 		with_unit(num, sizeof(num), unit);
 		emit(b, flags, "<line x1=\"%f\" y1=\"%f\" x2=\"%f\" y2=\"%f\" stroke=\"" COLOR_GRID "\"/>\n",
 			 x0, y, x1, y);
@@ -1029,7 +1029,7 @@ y_axis(svgbuf *b, int flags, const engage_svg_ticks *t, int si,
 
 /* Axis label of the y axis (rotated), centred on [top, bottom] */
 static void
-y_label(svgbuf *b, const engage_svg_texts *txt, const char *text, double x,
+y_label(svgbuf *b, const ecore_svg_texts *txt, const char *text, double x,
 		double top, double bottom)
 {
 	double		cy = (top + bottom) / 2;
@@ -1038,19 +1038,19 @@ y_label(svgbuf *b, const engage_svg_texts *txt, const char *text, double x,
 		return;
 	emit(b, 0, "<text x=\"%f\" y=\"%f\" transform=\"rotate(-90 %f %f)\" text-anchor=\"middle\" "
 		 "font-size=\"%d\" fill=\"" COLOR_TEXT "\">", x, cy, x, cy, FS_AXIS);
-	buf_text(b, text, ENGAGE_SVG_AXIS_CHARS, txt->flags);
+	buf_text(b, text, ECORE_SVG_AXIS_CHARS, txt->flags);
 	emit(b, 0, "</text>\n");
 }
 
 /* Axis label of the x axis, centred at (cx, y) */
 static void
-x_label(svgbuf *b, const engage_svg_texts *txt, double cx, double y)
+x_label(svgbuf *b, const ecore_svg_texts *txt, double cx, double y)
 {
 	if (txt->x_label == NULL || txt->x_label[0] == '\0')
 		return;
 	emit(b, 0, "<text x=\"%f\" y=\"%f\" text-anchor=\"middle\" font-size=\"%d\" "
 		 "fill=\"" COLOR_TEXT "\">", cx, y, FS_AXIS);
-	buf_text(b, txt->x_label, ENGAGE_SVG_AXIS_CHARS, txt->flags);
+	buf_text(b, txt->x_label, ECORE_SVG_AXIS_CHARS, txt->flags);
 	emit(b, 0, "</text>\n");
 }
 
@@ -1084,7 +1084,7 @@ cat_plan(cat_layout *c, size_t n, const char *const *labels, double slot)
 
 	c->rotated = 0;
 	c->stride = 1;
-	c->max_chars = ENGAGE_SVG_LABEL_CHARS;
+	c->max_chars = ECORE_SVG_LABEL_CHARS;
 	for (i = 0; i < n; i++)
 	{
 		w = text_width(labels[i], FS_TICK, c->max_chars);
@@ -1150,12 +1150,12 @@ slot_width(size_t n, double wide, double target_w)
 
 /* Bar chart (see svg.h) */
 int
-engage_svg_bar_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
+ecore_svg_bar_chart(ecore_env *env, const ecore_svg_texts *txt, size_t n,
 					 const char *const *labels, const double *values,
 					 char **out, size_t *out_len)
 {
 	svgbuf		b = {0};
-	engage_svg_ticks t;
+	ecore_svg_ticks t;
 	cat_layout	cat;
 	int			rc,
 				si,
@@ -1180,16 +1180,16 @@ engage_svg_bar_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 	char		num[128];
 
 	if (env == NULL || env->alloc == NULL)
-		return ENGAGE_SVG_EINVAL_ENV;
+		return ECORE_SVG_EINVAL_ENV;
 	if (txt == NULL || out == NULL || out_len == NULL)
-		return ENGAGE_SVG_EINVAL_ARG;
-	if (n < 1 || n > ENGAGE_SVG_MAX_BARS)
-		return ENGAGE_SVG_EINVAL_N;
+		return ECORE_SVG_EINVAL_ARG;
+	if (n < 1 || n > ECORE_SVG_MAX_BARS)
+		return ECORE_SVG_EINVAL_N;
 	if (labels == NULL || values == NULL)
-		return ENGAGE_SVG_EINVAL_ARG;
+		return ECORE_SVG_EINVAL_ARG;
 	for (i = 0; i < n; i++)
 	{
-		if ((rc = check_value(env, values[i], i, ENGAGE_SVG_FIELD_VALUES)) != ENGAGE_SVG_OK)
+		if ((rc = check_value(env, values[i], i, ECORE_SVG_FIELD_VALUES)) != ECORE_SVG_OK)
 			return rc;
 		if (values[i] < lo)
 			lo = values[i];
@@ -1197,8 +1197,8 @@ engage_svg_bar_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 			hi = values[i];
 	}
 	si = unit_si(txt->unit);
-	rc = engage_svg_nice_ticks(lo, hi, 6, &t);
-	if (rc != ENGAGE_SVG_OK)
+	rc = ecore_svg_nice_ticks(lo, hi, 6, &t);
+	if (rc != ECORE_SVG_OK)
 		return rc;
 
 	slot = slot_width(n, 96, 640);
@@ -1207,12 +1207,12 @@ engage_svg_bar_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 	bw = slot * 0.68;
 	for (i = 0; i < n; i++)
 	{
-		engage_svg_format_value(values[i], si, num, 64);
+		ecore_svg_format_value(values[i], si, num, 64);
 		with_unit(num, sizeof(num), txt->unit);
 		if (text_width(num, FS_VALUE, 0) > maxvw)
 			maxvw = text_width(num, FS_VALUE, 0);
 		if (labels[i] == NULL)
-			return ENGAGE_SVG_EINVAL_ARG;
+			return ECORE_SVG_EINVAL_ARG;
 	}
 	if (maxvw > slot - 2)
 		show_values = 0;
@@ -1235,11 +1235,11 @@ engage_svg_bar_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 
 		x = left + slot * (double) i + (slot - bw) / 2;
 		y = scale_to(&t, v, bottom, top);
-		engage_svg_format_value(v, si, num, 64);
+		ecore_svg_format_value(v, si, num, 64);
 		with_unit(num, sizeof(num), txt->unit);
 		emit(&b, txt->flags, "<rect x=\"%f\" y=\"%f\" width=\"%f\" height=\"%f\" fill=\"" COLOR_BAR "\">"
 			 "<title>", x, fmin(y, base), bw, fabs(base - y));
-		buf_text(&b, labels[i], ENGAGE_SVG_TITLE_CHARS, txt->flags);
+		buf_text(&b, labels[i], ECORE_SVG_TITLE_CHARS, txt->flags);
 		emit(&b, txt->flags, ": %t</title></rect>\n", num);
 		if (show_values)
 			emit(&b, txt->flags, "<text x=\"%f\" y=\"%f\" text-anchor=\"middle\" font-size=\"%d\" "
@@ -1263,12 +1263,12 @@ engage_svg_bar_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 
 /* Line chart with markers (see svg.h) */
 int
-engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
+ecore_svg_line_chart(ecore_env *env, const ecore_svg_texts *txt, size_t n,
 					  const double *x, const double *y, const double *mark_x,
 					  const char *mark_label, char **out, size_t *out_len)
 {
 	svgbuf		b = {0};
-	engage_svg_ticks tx,
+	ecore_svg_ticks tx,
 				ty;
 	int			rc,
 				si,
@@ -1293,20 +1293,20 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 				mlabel[160];
 
 	if (env == NULL || env->alloc == NULL)
-		return ENGAGE_SVG_EINVAL_ENV;
+		return ECORE_SVG_EINVAL_ENV;
 	if (txt == NULL || out == NULL || out_len == NULL)
-		return ENGAGE_SVG_EINVAL_ARG;
-	if (n < 1 || n > ENGAGE_SVG_MAX_POINTS)
-		return ENGAGE_SVG_EINVAL_N;
+		return ECORE_SVG_EINVAL_ARG;
+	if (n < 1 || n > ECORE_SVG_MAX_POINTS)
+		return ECORE_SVG_EINVAL_N;
 	if (x == NULL || y == NULL)
-		return ENGAGE_SVG_EINVAL_ARG;
+		return ECORE_SVG_EINVAL_ARG;
 	xlo = xhi = 0;
 	ylo = yhi = 0;
 	for (i = 0; i < n; i++)
 	{
-		if ((rc = check_value(env, x[i], i, ENGAGE_SVG_FIELD_X)) != ENGAGE_SVG_OK)
+		if ((rc = check_value(env, x[i], i, ECORE_SVG_FIELD_X)) != ECORE_SVG_OK)
 			return rc;
-		if ((rc = check_value(env, y[i], i, ENGAGE_SVG_FIELD_Y)) != ENGAGE_SVG_OK)
+		if ((rc = check_value(env, y[i], i, ECORE_SVG_FIELD_Y)) != ECORE_SVG_OK)
 			return rc;
 		if (i == 0 || x[i] < xlo)
 			xlo = x[i];
@@ -1319,7 +1319,7 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 	}
 	if (mark_x != NULL)
 	{
-		if ((rc = check_value(env, *mark_x, 0, ENGAGE_SVG_FIELD_MARK)) != ENGAGE_SVG_OK)
+		if ((rc = check_value(env, *mark_x, 0, ECORE_SVG_FIELD_MARK)) != ECORE_SVG_OK)
 			return rc;
 		xlo = fmin(xlo, *mark_x);
 		xhi = fmax(xhi, *mark_x);
@@ -1331,9 +1331,9 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 			}
 	}
 	si = unit_si(txt->unit);
-	if ((rc = engage_svg_nice_ticks(xlo, xhi, 10, &tx)) != ENGAGE_SVG_OK)
+	if ((rc = ecore_svg_nice_ticks(xlo, xhi, 10, &tx)) != ECORE_SVG_OK)
 		return rc;
-	if ((rc = engage_svg_nice_ticks(ylo, yhi, 6, &ty)) != ENGAGE_SVG_OK)
+	if ((rc = ecore_svg_nice_ticks(ylo, yhi, 6, &ty)) != ECORE_SVG_OK)
 		return rc;
 	left = 28 + ticks_width(&ty, si, txt->unit) + 12;
 	if (left < 70)
@@ -1362,7 +1362,7 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 				 px, bottom, px, bottom + 5);
 			if (i % (size_t) stride != 0)
 				continue;
-			engage_svg_format_tick(&tx, (int) i, 0, num, sizeof(num));
+			ecore_svg_format_tick(&tx, (int) i, 0, num, sizeof(num));
 			emit(&b, 0, "<text x=\"%f\" y=\"%f\" text-anchor=\"middle\" font-size=\"%d\" "
 				 "fill=\"" COLOR_TEXT "\">%t</text>\n", px, bottom + 20, FS_TICK, num);
 		}
@@ -1376,7 +1376,7 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 
 		if (mark_label == NULL || mark_label[0] == '\0')
 		{
-			engage_svg_format_value(*mark_x, 0, num, 64);
+			ecore_svg_format_value(*mark_x, 0, num, 64);
 			snprintf(mlabel, sizeof(mlabel), "x = %s", num);
 			mark_label = mlabel;
 		}
@@ -1385,7 +1385,7 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 		emit(&b, 0, "<text x=\"%f\" y=\"%f\" text-anchor=\"%s\" font-size=\"%d\" font-weight=\"bold\" "
 			 "fill=\"" COLOR_MARK "\">", to_left ? mx - 8 : mx + 8, top + 16,
 			 to_left ? "end" : "start", FS_AXIS);
-		buf_text(&b, mark_label, ENGAGE_SVG_AXIS_CHARS, txt->flags);
+		buf_text(&b, mark_label, ECORE_SVG_AXIS_CHARS, txt->flags);
 		emit(&b, 0, "</text>\n");
 	}
 	emit(&b, 0, "<polyline fill=\"none\" stroke=\"" COLOR_BAR "\" stroke-width=\"2\" stroke-linejoin=\"round\" points=\"");
@@ -1404,8 +1404,8 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 
 		px = scale_to(&tx, x[i], left, right);
 		py = scale_to(&ty, y[i], bottom, top);
-		engage_svg_format_value(x[i], 0, num, 64);
-		engage_svg_format_value(y[i], si, ynum, 64);
+		ecore_svg_format_value(x[i], 0, num, 64);
+		ecore_svg_format_value(y[i], si, ynum, 64);
 		with_unit(ynum, sizeof(ynum), txt->unit);
 		emit(&b, txt->flags, "<circle cx=\"%f\" cy=\"%f\" r=\"4\" fill=\"#ffffff\" stroke=\"" COLOR_BAR "\" "
 			 "stroke-width=\"2\"><title>%t: %t</title></circle>\n", px, py, num, ynum);
@@ -1429,14 +1429,14 @@ engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt, size_t n,
 
 /* Cluster chart (see svg.h) */
 int
-engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
+ecore_svg_cluster_chart(ecore_env *env, const ecore_svg_texts *txt,
 						 size_t k, const char *const *labels,
 						 const int64_t *sizes, size_t m,
 						 const char *const *metrics, const double *profile,
 						 char **out, size_t *out_len)
 {
 	svgbuf		b = {0};
-	engage_svg_ticks ts,
+	ecore_svg_ticks ts,
 				tp;
 	cat_layout	cat;
 	int			rc,
@@ -1446,8 +1446,8 @@ engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
 	size_t		i,
 				j;
 	double		total = 0,
-				mean[ENGAGE_SVG_MAX_METRICS],
-				maxabs[ENGAGE_SVG_MAX_METRICS],
+				mean[ECORE_SVG_MAX_METRICS],
+				maxabs[ECORE_SVG_MAX_METRICS],
 				rmin = 0,
 				rmax = 0,
 				slot,
@@ -1473,34 +1473,34 @@ engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
 				raw[128];
 
 	if (env == NULL || env->alloc == NULL)
-		return ENGAGE_SVG_EINVAL_ENV;
+		return ECORE_SVG_EINVAL_ENV;
 	if (txt == NULL || out == NULL || out_len == NULL)
-		return ENGAGE_SVG_EINVAL_ARG;
-	if (k < 1 || k > ENGAGE_SVG_MAX_CLUSTERS)
-		return ENGAGE_SVG_EINVAL_N;
-	if (m < 1 || m > ENGAGE_SVG_MAX_METRICS)
-		return ENGAGE_SVG_EINVAL_M;
+		return ECORE_SVG_EINVAL_ARG;
+	if (k < 1 || k > ECORE_SVG_MAX_CLUSTERS)
+		return ECORE_SVG_EINVAL_N;
+	if (m < 1 || m > ECORE_SVG_MAX_METRICS)
+		return ECORE_SVG_EINVAL_M;
 	if (labels == NULL || sizes == NULL || metrics == NULL || profile == NULL)
-		return ENGAGE_SVG_EINVAL_ARG;
+		return ECORE_SVG_EINVAL_ARG;
 	for (i = 0; i < k; i++)
 	{
 		if (labels[i] == NULL)
-			return ENGAGE_SVG_EINVAL_ARG;
+			return ECORE_SVG_EINVAL_ARG;
 		if (sizes[i] < 0)
 		{
 			env->error_row = i;
-			env->error_col = ENGAGE_SVG_FIELD_SIZES;
-			return ENGAGE_SVG_ENEGATIVE;
+			env->error_col = ECORE_SVG_FIELD_SIZES;
+			return ECORE_SVG_ENEGATIVE;
 		}
 		total += (double) sizes[i];
 		for (j = 0; j < m; j++)
 			if ((rc = check_value(env, profile[i * m + j], i,
-								  ENGAGE_SVG_FIELD_PROFILE + (int) j)) != ENGAGE_SVG_OK)
+								  ECORE_SVG_FIELD_PROFILE + (int) j)) != ECORE_SVG_OK)
 				return rc;
 	}
 	for (j = 0; j < m; j++)
 		if (metrics[j] == NULL)
-			return ENGAGE_SVG_EINVAL_ARG;
+			return ECORE_SVG_EINVAL_ARG;
 
 	/* overall means (weighted by the sizes) and largest magnitudes */
 	for (j = 0; j < m; j++)
@@ -1545,10 +1545,10 @@ engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
 		for (i = 0; i < k; i++)
 			smax = fmax(smax, (double) sizes[i]);
 		/* headroom above the tallest bar for its two value labels */
-		if ((rc = engage_svg_nice_ticks(0, smax * 1.2, 5, &ts)) != ENGAGE_SVG_OK)
+		if ((rc = ecore_svg_nice_ticks(0, smax * 1.2, 5, &ts)) != ECORE_SVG_OK)
 			return rc;
 	}
-	if ((rc = engage_svg_nice_ticks(rmin, rmax, 6, &tp)) != ENGAGE_SVG_OK)
+	if ((rc = ecore_svg_nice_ticks(rmin, rmax, 6, &tp)) != ECORE_SVG_OK)
 		return rc;
 
 	/* layout */
@@ -1603,7 +1603,7 @@ engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
 
 		for (i = 0; i < k; i++)
 		{
-			engage_svg_format_fixed((double) sizes[i], 0, 1, num, sizeof(num));
+			ecore_svg_format_fixed((double) sizes[i], 0, 1, num, sizeof(num));
 			maxlw = fmax(maxlw, text_width(num, FS_VALUE, 0));
 		}
 		show_sizes = maxlw <= slot - 4 ? 2 : text_width("100.0%", FS_VALUE, 0) <= slot - 2 ? 1 : 0;
@@ -1613,11 +1613,11 @@ engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
 
 			x = left + slot * (double) i + (slot - sbw) / 2;
 			y = scale_to(&ts, (double) sizes[i], bottom1, top1);
-			engage_svg_format_fixed((double) sizes[i], 0, 1, num, sizeof(num));
-			engage_svg_format_fixed(pct, 1, 0, share, sizeof(share));
+			ecore_svg_format_fixed((double) sizes[i], 0, 1, num, sizeof(num));
+			ecore_svg_format_fixed(pct, 1, 0, share, sizeof(share));
 			emit(&b, txt->flags, "<rect x=\"%f\" y=\"%f\" width=\"%f\" height=\"%f\" fill=\"" COLOR_BAR "\">"
 				 "<title>", x, y, sbw, bottom1 - y);
-			buf_text(&b, labels[i], ENGAGE_SVG_TITLE_CHARS, txt->flags);
+			buf_text(&b, labels[i], ECORE_SVG_TITLE_CHARS, txt->flags);
 			emit(&b, txt->flags, ": %t users (%t%%)</title></rect>\n", num, share);
 			if (show_sizes == 2)
 				emit(&b, txt->flags, "<text x=\"%f\" y=\"%f\" text-anchor=\"middle\" font-size=\"%d\" "
@@ -1670,11 +1670,11 @@ engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
 
 			x = gx + bw * (double) j;
 			y = scale_to(&tp, r, bottom2, top2);
-			engage_svg_format_value(v, 0, raw, 64);
-			engage_svg_format_value(r, 0, num, 64);
+			ecore_svg_format_value(v, 0, raw, 64);
+			ecore_svg_format_value(r, 0, num, 64);
 			emit(&b, txt->flags, "<rect x=\"%f\" y=\"%f\" width=\"%f\" height=\"%f\" fill=\"%s\">"
 				 "<title>", x + 0.5, fmin(y, base), fmax(bw - 1, 0.5), fabs(base - y), palette[j]);
-			buf_text(&b, labels[i], ENGAGE_SVG_TITLE_CHARS, txt->flags);
+			buf_text(&b, labels[i], ECORE_SVG_TITLE_CHARS, txt->flags);
 			emit(&b, txt->flags, ", %t: %t (%t%t)</title></rect>\n", metrics[j], raw, num,
 				 ratio_mode ? " \xC3\x97 mean" : " of the largest");
 			if (show_ratio)

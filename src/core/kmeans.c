@@ -20,8 +20,8 @@
  *	 thus a deterministic function of the sequence of label changes, which
  *	 makes the two E-step strategies below give bit-identical results.
  *
- * - E-step strategies: ENGAGE_ALGO_LLOYD computes the k distances of every
- *	 point; ENGAGE_ALGO_HAMERLY (default) keeps for every point an upper
+ * - E-step strategies: ECORE_ALGO_LLOYD computes the k distances of every
+ *	 point; ECORE_ALGO_HAMERLY (default) keeps for every point an upper
  *	 bound on the distance to its centroid and a lower bound on the
  *	 distance to every other centroid (Hamerly 2010).  The bounds are
  *	 stored relative to cumulative drifts (P[j]: total shift of centroid
@@ -104,16 +104,9 @@
 #define KM_NOINLINE static
 #endif
 
-/* Call the interrupt callback, if any. */
-#define KM_CHECK(env) \
-	do { \
-		if ((env)->check != NULL) \
-			(env)->check((env)->check_arg); \
-	} while (0)
-
 /* End of the chunk of points starting at start. */
 #define KM_CHUNK_END(start, n) \
-	((n) - (start) > ENGAGE_CHECK_CHUNK ? (start) + ENGAGE_CHECK_CHUNK : (n))
+	((n) - (start) > ECORE_CHECK_CHUNK ? (start) + ECORE_CHECK_CHUNK : (n))
 
 /* Run EXPR with D_ a compile-time constant for d = 1..4, else d. */
 #define KM_DISPATCH(dim, EXPR) \
@@ -216,7 +209,7 @@ default_trials(int k)
 /* Compute the layout of a fit of n x d points with k clusters. */
 static void
 km_compute_layout(km_layout *L, size_t n, size_t d, int k,
-				  const engage_kmeans_params *p)
+				  const ecore_kmeans_params *p)
 {
 	size_t		kd = 0;
 	int			need_w;
@@ -230,8 +223,8 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 		return;
 	}
 	kd = (size_t) k * d;
-	need_w = (p->algorithm == ENGAGE_ALGO_HAMERLY ||
-			  p->init == ENGAGE_INIT_KMEANSPP);
+	need_w = (p->algorithm == ECORE_ALGO_HAMERLY ||
+			  p->init == ECORE_INIT_KMEANSPP);
 
 	/* doubles first */
 	L->centroids = lay_reserve(L, kd, sizeof(double));
@@ -250,7 +243,7 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 	L->cand_C = lay_reserve(L, (size_t) L->T, d * sizeof(double));
 	L->cand_pot = lay_reserve(L, (size_t) L->T, sizeof(double));
 	L->rvals = lay_reserve(L, (size_t) L->T, sizeof(double));
-	L->scratch_bound = lay_reserve(L, n < ENGAGE_CHECK_CHUNK ? n : ENGAGE_CHECK_CHUNK,
+	L->scratch_bound = lay_reserve(L, n < ECORE_CHECK_CHUNK ? n : ECORE_CHECK_CHUNK,
 								   sizeof(double));
 	/* then 8-byte integers */
 	L->sizes = lay_reserve(L, (size_t) k, sizeof(int64_t));
@@ -262,7 +255,7 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 	L->perm = lay_reserve(L, (size_t) k, sizeof(int32_t));
 	L->empties = lay_reserve(L, (size_t) k, sizeof(int32_t));
 	L->rorder = lay_reserve(L, (size_t) L->T, sizeof(int32_t));
-	L->scratch_idx = lay_reserve(L, n < ENGAGE_CHECK_CHUNK ? n : ENGAGE_CHECK_CHUNK,
+	L->scratch_idx = lay_reserve(L, n < ECORE_CHECK_CHUNK ? n : ECORE_CHECK_CHUNK,
 								 sizeof(uint32_t));
 }
 
@@ -276,45 +269,45 @@ static int	km_block_bytes(const km_layout *L, int nthreads, size_t *bytes);
 
 /* Static English message of a status code. */
 const char *
-engage_strerror(int status)
+ecore_strerror(int status)
 {
 	switch (status)
 	{
-		case ENGAGE_OK:
+		case ECORE_OK:
 			return "success";
-		case ENGAGE_EINVAL_ENV:
+		case ECORE_EINVAL_ENV:
 			return "no allocator given to the numerical core";
-		case ENGAGE_EINVAL_ARG:
+		case ECORE_EINVAL_ARG:
 			return "invalid argument";
-		case ENGAGE_EINVAL_N:
+		case ECORE_EINVAL_N:
 			return "number of points must be at least 1";
-		case ENGAGE_EINVAL_D:
+		case ECORE_EINVAL_D:
 			return "number of features must be at least 1";
-		case ENGAGE_EINVAL_K:
+		case ECORE_EINVAL_K:
 			return "number of clusters k must be between 1 and the number of points";
-		case ENGAGE_EINVAL_NINIT:
+		case ECORE_EINVAL_NINIT:
 			return "n_init must be at least 1";
-		case ENGAGE_EINVAL_MAXITER:
+		case ECORE_EINVAL_MAXITER:
 			return "max_iter must be at least 1";
-		case ENGAGE_EINVAL_TOL:
+		case ECORE_EINVAL_TOL:
 			return "tol must be a finite number >= 0";
-		case ENGAGE_EINVAL_INIT:
+		case ECORE_EINVAL_INIT:
 			return "invalid initialisation method (or user centroids missing)";
-		case ENGAGE_EINVAL_ALGORITHM:
+		case ECORE_EINVAL_ALGORITHM:
 			return "invalid k-means algorithm";
-		case ENGAGE_ENONFINITE:
+		case ECORE_ENONFINITE:
 			return "input contains NaN or infinity";
-		case ENGAGE_ERANGE:
+		case ECORE_ERANGE:
 			return "input value too large in magnitude (limit 1e100)";
-		case ENGAGE_EINIT_VALUE:
+		case ECORE_EINIT_VALUE:
 			return "initial centroid contains NaN, infinity or a value too large";
-		case ENGAGE_EDISTINCT:
+		case ECORE_EDISTINCT:
 			return "fewer distinct points than clusters k";
-		case ENGAGE_ENOMEM:
+		case ECORE_ENOMEM:
 			return "out of memory";
-		case ENGAGE_EOVERFLOW:
+		case ECORE_EOVERFLOW:
 			return "problem too large: size overflow";
-		case ENGAGE_EINVAL_CURVE:
+		case ECORE_EINVAL_CURVE:
 			return "invalid curve: x must be finite and strictly increasing, y finite";
 	}
 	return "unknown error";
@@ -322,7 +315,7 @@ engage_strerror(int status)
 
 /* Names equal up to ASCII case. */
 int
-engage_name_equal(const char *a, const char *b)
+ecore_name_equal(const char *a, const char *b)
 {
 	unsigned char ca,
 				cb;
@@ -345,32 +338,32 @@ engage_name_equal(const char *a, const char *b)
 
 /* Parse an initialisation name. */
 int
-engage_kmeans_init_parse(const char *name, engage_kmeans_init *init)
+ecore_kmeans_init_parse(const char *name, ecore_kmeans_init *init)
 {
 	if (name == NULL || init == NULL)
-		return ENGAGE_EINVAL_ARG;
-	if (engage_name_equal(name, "k-means++"))
-		*init = ENGAGE_INIT_KMEANSPP;
-	else if (engage_name_equal(name, "random"))
-		*init = ENGAGE_INIT_RANDOM;
-	else if (engage_name_equal(name, "given"))
-		*init = ENGAGE_INIT_USER;
+		return ECORE_EINVAL_ARG;
+	if (ecore_name_equal(name, "k-means++"))
+		*init = ECORE_INIT_KMEANSPP;
+	else if (ecore_name_equal(name, "random"))
+		*init = ECORE_INIT_RANDOM;
+	else if (ecore_name_equal(name, "given"))
+		*init = ECORE_INIT_USER;
 	else
-		return ENGAGE_EINVAL_INIT;
-	return ENGAGE_OK;
+		return ECORE_EINVAL_INIT;
+	return ECORE_OK;
 }
 
 /* Name of an initialisation. */
 const char *
-engage_kmeans_init_name(engage_kmeans_init init)
+ecore_kmeans_init_name(ecore_kmeans_init init)
 {
 	switch (init)
 	{
-		case ENGAGE_INIT_KMEANSPP:
+		case ECORE_INIT_KMEANSPP:
 			return "k-means++";
-		case ENGAGE_INIT_RANDOM:
+		case ECORE_INIT_RANDOM:
 			return "random";
-		case ENGAGE_INIT_USER:
+		case ECORE_INIT_USER:
 			return "given";
 	}
 	return NULL;
@@ -387,20 +380,20 @@ check_row(const double *x, size_t d, double limit, size_t *col)
 		if (!isfinite(x[j]))
 		{
 			*col = j;
-			return ENGAGE_ENONFINITE;
+			return ECORE_ENONFINITE;
 		}
 		if (fabs(x[j]) > limit)
 		{
 			*col = j;
-			return ENGAGE_ERANGE;
+			return ECORE_ERANGE;
 		}
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Validate points: finite and not too large; first bad row in env. */
 int
-engage_validate_points(const double *X, size_t n, size_t d, engage_env *env)
+ecore_validate_points(const double *X, size_t n, size_t d, ecore_env *env)
 {
 	size_t		start,
 				end,
@@ -409,23 +402,23 @@ engage_validate_points(const double *X, size_t n, size_t d, engage_env *env)
 	int			rc;
 
 	if (env == NULL)
-		return ENGAGE_EINVAL_ENV;
+		return ECORE_EINVAL_ENV;
 	if (X == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	if (n < 1)
-		return ENGAGE_EINVAL_N;
+		return ECORE_EINVAL_N;
 	if (d < 1)
-		return ENGAGE_EINVAL_D;
+		return ECORE_EINVAL_D;
 	if (n > SIZE_MAX / d / sizeof(double))
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(env);
+		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
-			rc = check_row(X + i * d, d, ENGAGE_MAX_ABS, &col);
-			if (rc != ENGAGE_OK)
+			rc = check_row(X + i * d, d, ECORE_MAX_ABS, &col);
+			if (rc != ECORE_OK)
 			{
 				env->error_row = i;
 				env->error_col = col;
@@ -433,39 +426,39 @@ engage_validate_points(const double *X, size_t n, size_t d, engage_env *env)
 			}
 		}
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /*
- * Validate k x d centroids: ENGAGE_EINIT_VALUE with the index.  The limit
- * is ENGAGE_MAX_ABS_CENTROID: the mean of points of magnitude up to
- * ENGAGE_MAX_ABS can round slightly above it.
+ * Validate k x d centroids: ECORE_EINIT_VALUE with the index.  The limit
+ * is ECORE_MAX_ABS_CENTROID: the mean of points of magnitude up to
+ * ECORE_MAX_ABS can round slightly above it.
  */
 static int
-validate_centroids(const double *C, int k, size_t d, engage_env *env)
+validate_centroids(const double *C, int k, size_t d, ecore_env *env)
 {
 	size_t		col = 0;
 	int			j;
 
 	if (C == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	for (j = 0; j < k; j++)
 	{
-		if (check_row(C + (size_t) j * d, d, ENGAGE_MAX_ABS_CENTROID, &col) != ENGAGE_OK)
+		if (check_row(C + (size_t) j * d, d, ECORE_MAX_ABS_CENTROID, &col) != ECORE_OK)
 		{
 			env->error_row = (size_t) j;
 			env->error_col = col;
-			return ENGAGE_EINIT_VALUE;
+			return ECORE_EINIT_VALUE;
 		}
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Threads a fit uses: n_threads, at most one per restart. */
 static int
-km_threads(const engage_kmeans_params *p)
+km_threads(const ecore_kmeans_params *p)
 {
-	int			n_init = (p->init == ENGAGE_INIT_USER) ? 1 : p->n_init;
+	int			n_init = (p->init == ECORE_INIT_USER) ? 1 : p->n_init;
 	int			t = p->n_threads < 1 ? 1 : p->n_threads;
 
 	return t < n_init ? t : n_init;
@@ -473,71 +466,71 @@ km_threads(const engage_kmeans_params *p)
 
 /* Validate the parameters of a fit with k clusters. */
 static int
-validate_params(size_t n, size_t d, int k, const engage_kmeans_params *p)
+validate_params(size_t n, size_t d, int k, const ecore_kmeans_params *p)
 {
 	if (p == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	if (n < 1)
-		return ENGAGE_EINVAL_N;
+		return ECORE_EINVAL_N;
 	if (d < 1)
-		return ENGAGE_EINVAL_D;
+		return ECORE_EINVAL_D;
 	if (n > SIZE_MAX / d / sizeof(double))
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	if (k < 1 || (size_t) k > n)
-		return ENGAGE_EINVAL_K;
-	if (p->init != ENGAGE_INIT_KMEANSPP && p->init != ENGAGE_INIT_RANDOM &&
-		p->init != ENGAGE_INIT_USER)
-		return ENGAGE_EINVAL_INIT;
-	if (p->init == ENGAGE_INIT_USER && p->init_centroids == NULL)
-		return ENGAGE_EINVAL_INIT;
-	if (p->algorithm != ENGAGE_ALGO_HAMERLY && p->algorithm != ENGAGE_ALGO_LLOYD)
-		return ENGAGE_EINVAL_ALGORITHM;
+		return ECORE_EINVAL_K;
+	if (p->init != ECORE_INIT_KMEANSPP && p->init != ECORE_INIT_RANDOM &&
+		p->init != ECORE_INIT_USER)
+		return ECORE_EINVAL_INIT;
+	if (p->init == ECORE_INIT_USER && p->init_centroids == NULL)
+		return ECORE_EINVAL_INIT;
+	if (p->algorithm != ECORE_ALGO_HAMERLY && p->algorithm != ECORE_ALGO_LLOYD)
+		return ECORE_EINVAL_ALGORITHM;
 	if (p->n_init < 1)
-		return ENGAGE_EINVAL_NINIT;
+		return ECORE_EINVAL_NINIT;
 	if (p->max_iter < 1)
-		return ENGAGE_EINVAL_MAXITER;
+		return ECORE_EINVAL_MAXITER;
 	if (!isfinite(p->tol) || p->tol < 0.0)
-		return ENGAGE_EINVAL_TOL;
+		return ECORE_EINVAL_TOL;
 	if (p->n_local_trials < 0 || p->n_local_trials > KM_MAX_TRIALS)
-		return ENGAGE_EINVAL_ARG;
-	if (p->n_threads < 0 || p->n_threads > ENGAGE_MAX_THREADS)
-		return ENGAGE_EINVAL_ARG;
-	return ENGAGE_OK;
+		return ECORE_EINVAL_ARG;
+	if (p->n_threads < 0 || p->n_threads > ECORE_MAX_THREADS)
+		return ECORE_EINVAL_ARG;
+	return ECORE_OK;
 }
 
 /* Fill *params with the defaults. */
 void
-engage_kmeans_params_default(engage_kmeans_params *params)
+ecore_kmeans_params_default(ecore_kmeans_params *params)
 {
 	memset(params, 0, sizeof(*params));
 	params->k = 3;
-	params->init = ENGAGE_INIT_KMEANSPP;
+	params->init = ECORE_INIT_KMEANSPP;
 	params->init_centroids = NULL;
 	params->n_init = 10;
 	params->max_iter = 300;
 	params->tol = 1e-4;
 	params->seed = 0;
-	params->algorithm = ENGAGE_ALGO_HAMERLY;
+	params->algorithm = ECORE_ALGO_HAMERLY;
 	params->n_local_trials = 0;
 	params->n_threads = 1;
 }
 
-/* Bytes requested by engage_kmeans_fit(). */
+/* Bytes requested by ecore_kmeans_fit(). */
 int
-engage_kmeans_bytes(size_t n, size_t d, const engage_kmeans_params *params,
+ecore_kmeans_bytes(size_t n, size_t d, const ecore_kmeans_params *params,
 					size_t *bytes)
 {
 	km_layout	L;
 	int			rc;
 
 	if (bytes == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	rc = validate_params(n, d, params ? params->k : 0, params);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	km_compute_layout(&L, n, d, params->k, params);
 	if (L.overflow)
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	return km_block_bytes(&L, km_threads(params), bytes);
 }
 
@@ -800,8 +793,8 @@ typedef struct km_ctx
 	size_t		n;
 	size_t		d;
 	int			k;
-	engage_env *env;
-	const engage_kmeans_params *p;
+	ecore_env *env;
+	const ecore_kmeans_params *p;
 	int			T;
 	double		margin;			/* absolute margin of the bound tests */
 	double		tol_abs;
@@ -830,8 +823,8 @@ typedef struct km_ctx
 	int32_t    *perm;
 	int32_t    *empties;
 	int32_t    *rorder;
-	uint32_t   *scratch_idx;	/* ENGAGE_CHECK_CHUNK point offsets */
-	double	   *scratch_bound;	/* ENGAGE_CHECK_CHUNK bounds */
+	uint32_t   *scratch_idx;	/* ECORE_CHECK_CHUNK point offsets */
+	double	   *scratch_bound;	/* ECORE_CHECK_CHUNK bounds */
 
 	/* outputs */
 	double	   *out_centroids;
@@ -903,7 +896,7 @@ km_column_stats(km_ctx *c)
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (j = 0; j < d; j++)
 			acc[j] = 0.0;
 		for (i = start; i < end; i++)
@@ -927,7 +920,7 @@ km_column_stats(km_ctx *c)
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (j = 0; j < d; j++)
 			acc[j] = 0.0;
 		for (i = start; i < end; i++)
@@ -964,7 +957,7 @@ km_enough_distinct(km_ctx *c, int k)
 	for (start = 0; start < c->n; start = end)
 	{
 		end = KM_CHUNK_END(start, c->n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
 			if (!rowset_lookup(c->hash, c->hash_cap, c->X, c->d, i, 1))
@@ -984,16 +977,16 @@ km_enough_distinct(km_ctx *c, int k)
  * are in the set).
  */
 static size_t
-km_pick_unused_row(km_ctx *c, engage_rng *rng)
+km_pick_unused_row(km_ctx *c, ecore_rng *rng)
 {
-	size_t		start = (size_t) engage_rng_below(rng, (uint64_t) c->n);
+	size_t		start = (size_t) ecore_rng_below(rng, (uint64_t) c->n);
 	size_t		off,
 				i;
 
 	for (off = 0; off < c->n; off++)
 	{
-		if (off % ENGAGE_CHECK_CHUNK == 0)
-			KM_CHECK(c->env);
+		if (off % ECORE_CHECK_CHUNK == 0)
+			ECORE_CHECK(c->env);
 		i = start + off;
 		if (i >= c->n)
 			i -= c->n;
@@ -1010,7 +1003,7 @@ km_pick_unused_row(km_ctx *c, engage_rng *rng)
 
 /* k distinct points chosen uniformly (rejection, then a cyclic scan). */
 static void
-km_init_random(km_ctx *c, engage_rng *rng)
+km_init_random(km_ctx *c, ecore_rng *rng)
 {
 	int			j,
 				tries;
@@ -1023,7 +1016,7 @@ km_init_random(km_ctx *c, engage_rng *rng)
 
 		for (tries = 0; tries < KM_RANDOM_TRIES; tries++)
 		{
-			i = (size_t) engage_rng_below(rng, (uint64_t) c->n);
+			i = (size_t) ecore_rng_below(rng, (uint64_t) c->n);
 			if (!rowset_lookup(c->hash, c->hash_cap, c->X, c->d, i, 0))
 			{
 				found = 1;
@@ -1069,14 +1062,14 @@ pp_sort_r(double *r, int32_t *order, int T)
  * underflows to 0.
  */
 static int
-pp_draw(km_ctx *c, engage_rng *rng, double pot)
+pp_draw(km_ctx *c, ecore_rng *rng, double pot)
 {
 	int			t,
 				ok = (pot > 0.0 && isfinite(pot));
 
 	for (t = 0; t < c->T; t++)
 	{
-		c->rvals[t] = engage_rng_uniform_pos(rng) * pot;
+		c->rvals[t] = ecore_rng_uniform_pos(rng) * pot;
 		if (!(c->rvals[t] > 0.0))
 			ok = 0;
 	}
@@ -1113,7 +1106,7 @@ pp_update_impl(km_ctx *c, const double *center, int first, int ok,
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
 			double		v;
@@ -1171,7 +1164,7 @@ pp_candidate_pots_impl(km_ctx *c, int t0, int G, size_t d)
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
 			const double *x = X + i * d;
@@ -1248,7 +1241,7 @@ pp_update(km_ctx *c, const double *center, int first, int ok)
 
 /* Greedy k-means++ (scikit-learn's _kmeans_plusplus). */
 static void
-km_init_pp(km_ctx *c, engage_rng *rng)
+km_init_pp(km_ctx *c, ecore_rng *rng)
 {
 	size_t		d = c->d,
 				first;
@@ -1260,7 +1253,7 @@ km_init_pp(km_ctx *c, engage_rng *rng)
 				best;
 
 	memset(c->hash, 0, c->hash_cap * sizeof(size_t));
-	first = (size_t) engage_rng_below(rng, (uint64_t) c->n);
+	first = (size_t) ecore_rng_below(rng, (uint64_t) c->n);
 	rowset_lookup(c->hash, c->hash_cap, c->X, d, first, 1);
 	memcpy(c->C, c->X + first * d, d * sizeof(double));
 	if (c->k == 1)
@@ -1343,7 +1336,7 @@ estep_first_impl(km_ctx *c, int bounds, size_t d)
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
 			const double *x = X + i * d;
@@ -1382,7 +1375,7 @@ estep_lloyd_impl(km_ctx *c, size_t d)
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
 			const double *x = X + i * d;
@@ -1442,7 +1435,7 @@ estep_hamerly_impl(km_ctx *c, size_t d)
 					q;
 
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		/* 1: points whose bounds do not prove the label (branch-free) */
 		for (i = start; i < end; i++)
 		{
@@ -1566,7 +1559,7 @@ resync_sums(km_ctx *c)
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
 			const double *x = X + i * d;
@@ -1609,7 +1602,7 @@ relocate_empty(km_ctx *c)
 		for (start = 0; start < n; start = end)
 		{
 			end = KM_CHUNK_END(start, n);
-			KM_CHECK(c->env);
+			ECORE_CHECK(c->env);
 			for (i = start; i < end; i++)
 			{
 				double		dd;
@@ -1717,7 +1710,7 @@ inertia_impl(km_ctx *c, size_t d)
 		double		acc = 0.0;
 
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 			acc += sqdist(X + i * d, C + (size_t) labels[i] * d, d);
 		total += acc;
@@ -1743,7 +1736,7 @@ inertia_run(km_ctx *c)
 static double
 km_lloyd(km_ctx *c, int want_inertia, int *iterations, int *converged)
 {
-	int			hamerly = (c->p->algorithm == ENGAGE_ALGO_HAMERLY);
+	int			hamerly = (c->p->algorithm == ECORE_ALGO_HAMERLY);
 	int			it,
 				strict = 0,
 				conv = 0,
@@ -1757,7 +1750,7 @@ km_lloyd(km_ctx *c, int want_inertia, int *iterations, int *converged)
 	c->changes_since_sync = 0;
 	for (it = 1; it <= c->p->max_iter; it++)
 	{
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		if (it == 1)
 		{
 			estep_first(c, hamerly);
@@ -1928,7 +1921,7 @@ final_pass_impl(km_ctx *c, size_t d)
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(c->env);
+		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
 			double		b1,
@@ -1973,9 +1966,9 @@ typedef struct km_best
 static void
 km_run_restarts(km_ctx *c, int first, int step, int n_init, km_best *best)
 {
-	const engage_kmeans_params *p = c->p;
+	const ecore_kmeans_params *p = c->p;
 	size_t		kd = (size_t) c->k * c->d;
-	engage_rng	rng;
+	ecore_rng	rng;
 	int			r,
 				iters,
 				conv;
@@ -1984,10 +1977,10 @@ km_run_restarts(km_ctx *c, int first, int step, int n_init, km_best *best)
 	best->r = -1;
 	for (r = first; r < n_init; r += step)
 	{
-		engage_rng_seed(&rng, p->seed, (uint64_t) r);
-		if (p->init == ENGAGE_INIT_USER)
+		ecore_rng_seed(&rng, p->seed, (uint64_t) r);
+		if (p->init == ECORE_INIT_USER)
 			memcpy(c->C, p->init_centroids, kd * sizeof(double));
-		else if (p->init == ENGAGE_INIT_RANDOM)
+		else if (p->init == ECORE_INIT_RANDOM)
 			km_init_random(c, &rng);
 		else
 			km_init_pp(c, &rng);
@@ -2007,7 +2000,7 @@ km_run_restarts(km_ctx *c, int first, int step, int n_init, km_best *best)
 typedef struct km_worker
 {
 	km_ctx		c;
-	engage_env	env;			/* check = km_worker_check, no alloc */
+	ecore_env	env;			/* check = km_worker_check, no alloc */
 	volatile int *stop;
 	jmp_buf		jump;			/* where km_worker_check lands on stop */
 	int			first;
@@ -2036,9 +2029,9 @@ km_block_bytes(const km_layout *L, int nthreads, size_t *bytes)
 	size_t		t = (size_t) nthreads;
 
 	if (stride < L->total || stride > (SIZE_MAX - 64) / t)
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	*bytes = stride * t + 64 + (t - 1) * sizeof(km_worker);
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Check of a worker thread: leave its restarts when the fit stops. */
@@ -2162,7 +2155,7 @@ km_run_threaded(km_ctx *c, int n_init, km_best *best)
 			{
 				struct timespec ms = {0, 1000000};
 
-				KM_CHECK(c->env);
+				ECORE_CHECK(c->env);
 				nanosleep(&ms, NULL);
 			}
 			pthread_join(pool.workers[t].thread, NULL);
@@ -2193,10 +2186,10 @@ km_run_threaded(km_ctx *c, int n_init, km_best *best)
  * c->nthreads threads), keep the best, relabel, final pass.
  */
 static int
-km_fit_k(km_ctx *c, engage_kmeans_result *res)
+km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 {
-	const engage_kmeans_params *p = c->p;
-	int			n_init = (p->init == ENGAGE_INIT_USER) ? 1 : p->n_init;
+	const ecore_kmeans_params *p = c->p;
+	int			n_init = (p->init == ECORE_INIT_USER) ? 1 : p->n_init;
 	km_best		best;
 
 	c->T = p->n_local_trials > 0 ? p->n_local_trials : default_trials(c->k);
@@ -2210,7 +2203,7 @@ km_fit_k(km_ctx *c, engage_kmeans_result *res)
 	res->converged = best.conv;
 	res->best_restart = best.r;
 	res->tol_abs = c->tol_abs;
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /*
@@ -2219,7 +2212,7 @@ km_fit_k(km_ctx *c, engage_kmeans_result *res)
  */
 static int
 km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
-		 const engage_kmeans_params *p, engage_env *env)
+		 const ecore_kmeans_params *p, ecore_env *env)
 {
 	km_layout	L;
 	char	   *base;
@@ -2230,31 +2223,31 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 	int			rc;
 
 	if (env == NULL || env->alloc == NULL)
-		return ENGAGE_EINVAL_ENV;
+		return ECORE_EINVAL_ENV;
 	if (X == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	rc = validate_params(n, d, k, p);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	km_compute_layout(&L, n, d, k, p);
 	if (L.overflow)
-		return ENGAGE_EOVERFLOW;
-	rc = engage_validate_points(X, n, d, env);
-	if (rc != ENGAGE_OK)
+		return ECORE_EOVERFLOW;
+	rc = ecore_validate_points(X, n, d, env);
+	if (rc != ECORE_OK)
 		return rc;
-	if (p->init == ENGAGE_INIT_USER)
+	if (p->init == ECORE_INIT_USER)
 	{
 		rc = validate_centroids(p->init_centroids, k, d, env);
-		if (rc != ENGAGE_OK)
+		if (rc != ECORE_OK)
 			return rc;
 	}
 
 	rc = km_block_bytes(&L, km_threads(p), &bytes);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	base = (char *) env->alloc(env->alloc_arg, bytes);
 	if (base == NULL)
-		return ENGAGE_ENOMEM;
+		return ECORE_ENOMEM;
 	memset(c, 0, sizeof(*c));
 	c->layout = L;
 	c->block = base;
@@ -2273,7 +2266,7 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 		double		lo = c->stats[2 * d + f];
 		double		hi = c->stats[3 * d + f];
 
-		if (p->init == ENGAGE_INIT_USER)
+		if (p->init == ECORE_INIT_USER)
 		{
 			int			j;
 
@@ -2295,28 +2288,28 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 	c->margin = KM_MARGIN_REL * sqrt(diam2);
 
 	if (!km_enough_distinct(c, k))
-		return ENGAGE_EDISTINCT;
-	return ENGAGE_OK;
+		return ECORE_EDISTINCT;
+	return ECORE_OK;
 }
 
 /* Fit K-means (see kmeans.h). */
 int
-engage_kmeans_fit(const double *X, size_t n, size_t d,
-				  const engage_kmeans_params *params, engage_env *env,
-				  engage_kmeans_result *result)
+ecore_kmeans_fit(const double *X, size_t n, size_t d,
+				  const ecore_kmeans_params *params, ecore_env *env,
+				  ecore_kmeans_result *result)
 {
 	km_ctx		c;
-	engage_kmeans_result res;
+	ecore_kmeans_result res;
 	int			rc;
 
 	if (result == NULL || params == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	rc = km_setup(&c, X, n, d, params->k, params, env);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	memset(&res, 0, sizeof(res));
 	rc = km_fit_k(&c, &res);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	res.n = n;
 	res.d = d;
@@ -2327,55 +2320,55 @@ engage_kmeans_fit(const double *X, size_t n, size_t d,
 	res.sizes = c.out_sizes;
 	res.cluster_inertia = c.out_cluster_inertia;
 	*result = res;
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Parameters of an elbow run: k-means++ unless random init asked. */
 static int
-elbow_params(const engage_kmeans_params *params, int k_max,
-			 engage_kmeans_params *p)
+elbow_params(const ecore_kmeans_params *params, int k_max,
+			 ecore_kmeans_params *p)
 {
 	if (params == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	*p = *params;
-	if (p->init == ENGAGE_INIT_USER)
-		return ENGAGE_EINVAL_INIT;
+	if (p->init == ECORE_INIT_USER)
+		return ECORE_EINVAL_INIT;
 	p->k = k_max;
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
-/* Bytes requested by engage_kmeans_elbow(). */
+/* Bytes requested by ecore_kmeans_elbow(). */
 int
-engage_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
-						  const engage_kmeans_params *params, size_t *bytes)
+ecore_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
+						  const ecore_kmeans_params *params, size_t *bytes)
 {
-	engage_kmeans_params p;
+	ecore_kmeans_params p;
 	int			rc = elbow_params(params, k_max, &p);
 
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
-	return engage_kmeans_bytes(n, d, &p, bytes);
+	return ecore_kmeans_bytes(n, d, &p, bytes);
 }
 
 /* Elbow curve: inertia of k = 1..k_max (see kmeans.h). */
 int
-engage_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
-					const engage_kmeans_params *params, engage_env *env,
+ecore_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
+					const ecore_kmeans_params *params, ecore_env *env,
 					double *inertia, int *iterations)
 {
-	engage_kmeans_params p;
+	ecore_kmeans_params p;
 	km_ctx		c;
-	engage_kmeans_result res;
+	ecore_kmeans_result res;
 	int			rc,
 				k;
 
 	if (inertia == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	rc = elbow_params(params, k_max, &p);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	rc = km_setup(&c, X, n, d, k_max, &p, env);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	for (k = 1; k <= k_max; k++)
 	{
@@ -2383,13 +2376,13 @@ engage_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
 		c.k = k;
 		p.k = k;
 		rc = km_fit_k(&c, &res);
-		if (rc != ENGAGE_OK)
+		if (rc != ECORE_OK)
 			return rc;
 		inertia[k - 1] = res.inertia;
 		if (iterations != NULL)
 			iterations[k - 1] = res.iterations;
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -2400,7 +2393,7 @@ engage_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
 /* Nearest-centroid labels (and distances) of n points. */
 KM_INLINE void
 assign_impl(const double *X, size_t n, const double *C, int k,
-			engage_env *env, int32_t *labels, double *distances, size_t d)
+			ecore_env *env, int32_t *labels, double *distances, size_t d)
 {
 	size_t		start,
 				end,
@@ -2409,7 +2402,7 @@ assign_impl(const double *X, size_t n, const double *C, int k,
 	for (start = 0; start < n; start = end)
 	{
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(env);
+		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
 			double		b1,
@@ -2425,48 +2418,48 @@ assign_impl(const double *X, size_t n, const double *C, int k,
 /* Validate common arguments of assign/inertia/silhouette. */
 static int
 validate_eval_args(const double *X, size_t n, size_t d, const double *C,
-				   int k, engage_env *env)
+				   int k, ecore_env *env)
 {
 	int			rc;
 
 	if (env == NULL)
-		return ENGAGE_EINVAL_ENV;
+		return ECORE_EINVAL_ENV;
 	if (X == NULL || C == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	if (d < 1)
-		return ENGAGE_EINVAL_D;
+		return ECORE_EINVAL_D;
 	if (k < 1)
-		return ENGAGE_EINVAL_K;
+		return ECORE_EINVAL_K;
 	if ((size_t) k > SIZE_MAX / d / sizeof(double))
-		return ENGAGE_EOVERFLOW;
+		return ECORE_EOVERFLOW;
 	rc = validate_centroids(C, k, d, env);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
-	return engage_validate_points(X, n, d, env);
+	return ecore_validate_points(X, n, d, env);
 }
 
 /* Assign (predict) nearest centroids (see kmeans.h). */
 int
-engage_kmeans_assign(const double *X, size_t n, size_t d,
-					 const double *centroids, int k, engage_env *env,
+ecore_kmeans_assign(const double *X, size_t n, size_t d,
+					 const double *centroids, int k, ecore_env *env,
 					 int32_t *labels, double *distances)
 {
 	int			rc;
 
 	if (labels == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	rc = validate_eval_args(X, n, d, centroids, k, env);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	KM_DISPATCH(d, assign_impl(X, n, centroids, k, env, labels, distances, D_));
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Inertia of a given labelling (see kmeans.h). */
 int
-engage_kmeans_inertia(const double *X, size_t n, size_t d,
+ecore_kmeans_inertia(const double *X, size_t n, size_t d,
 					  const double *centroids, int k, const int32_t *labels,
-					  engage_env *env, double *inertia,
+					  ecore_env *env, double *inertia,
 					  double *cluster_inertia, int64_t *sizes)
 {
 	size_t		start,
@@ -2477,15 +2470,15 @@ engage_kmeans_inertia(const double *X, size_t n, size_t d,
 				j;
 
 	if (labels == NULL || inertia == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	rc = validate_eval_args(X, n, d, centroids, k, env);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	for (i = 0; i < n; i++)
 		if (labels[i] < 0 || labels[i] >= k)
 		{
 			env->error_row = i;
-			return ENGAGE_EINVAL_ARG;
+			return ECORE_EINVAL_ARG;
 		}
 	if (cluster_inertia != NULL)
 		for (j = 0; j < k; j++)
@@ -2497,7 +2490,7 @@ engage_kmeans_inertia(const double *X, size_t n, size_t d,
 		double		acc = 0.0;
 
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(env);
+		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
 			double		v = sqdist(X + i * d, centroids + (size_t) labels[i] * d, d);
@@ -2511,7 +2504,7 @@ engage_kmeans_inertia(const double *X, size_t n, size_t d,
 		total += acc;
 	}
 	*inertia = total;
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Simplified silhouette of one chunk; returns the sum of s. */
@@ -2565,9 +2558,9 @@ silhouette_impl(const double *X, size_t start, size_t end, const double *C,
 
 /* Simplified silhouette (see kmeans.h). */
 int
-engage_silhouette_simplified(const double *X, size_t n, size_t d,
+ecore_silhouette_simplified(const double *X, size_t n, size_t d,
 							 const double *centroids, int k,
-							 const int32_t *labels, engage_env *env,
+							 const int32_t *labels, ecore_env *env,
 							 double *score, double *per_point)
 {
 	size_t		start,
@@ -2577,16 +2570,16 @@ engage_silhouette_simplified(const double *X, size_t n, size_t d,
 	int			rc;
 
 	if (score == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	rc = validate_eval_args(X, n, d, centroids, k, env);
-	if (rc != ENGAGE_OK)
+	if (rc != ECORE_OK)
 		return rc;
 	if (labels != NULL)
 		for (i = 0; i < n; i++)
 			if (labels[i] < 0 || labels[i] >= k)
 			{
 				env->error_row = i;
-				return ENGAGE_EINVAL_ARG;
+				return ECORE_EINVAL_ARG;
 			}
 	if (k == 1)
 	{
@@ -2594,17 +2587,17 @@ engage_silhouette_simplified(const double *X, size_t n, size_t d,
 			for (i = 0; i < n; i++)
 				per_point[i] = NAN;
 		*score = NAN;
-		return ENGAGE_OK;
+		return ECORE_OK;
 	}
 	for (start = 0; start < n; start = end)
 	{
 		double		acc = 0.0;
 
 		end = KM_CHUNK_END(start, n);
-		KM_CHECK(env);
+		ECORE_CHECK(env);
 		KM_DISPATCH(d, acc = silhouette_impl(X, start, end, centroids, k, labels, per_point, D_));
 		total += acc;
 	}
 	*score = total / (double) n;
-	return ENGAGE_OK;
+	return ECORE_OK;
 }

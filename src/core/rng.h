@@ -15,20 +15,20 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ENGAGE_RNG_H
-#define ENGAGE_RNG_H
+#ifndef ECORE_RNG_H
+#define ECORE_RNG_H
 
 #include <stdint.h>
 
 /* State of one xoshiro256** generator. */
-typedef struct engage_rng
+typedef struct ecore_rng
 {
 	uint64_t	s[4];
-} engage_rng;
+} ecore_rng;
 
 /* One splitmix64 step: advances *x and returns the next output. */
 static inline uint64_t
-engage_splitmix64(uint64_t *x)
+ecore_splitmix64(uint64_t *x)
 {
 	uint64_t	z;
 
@@ -46,34 +46,34 @@ engage_splitmix64(uint64_t *x)
  * never all zero.
  */
 static inline void
-engage_rng_seed(engage_rng *rng, uint64_t seed, uint64_t stream)
+ecore_rng_seed(ecore_rng *rng, uint64_t seed, uint64_t stream)
 {
 	uint64_t	a = seed;
 	uint64_t	b = stream ^ UINT64_C(0x6A09E667F3BCC909);
 	uint64_t	x;
 
-	x = engage_splitmix64(&a) ^ (engage_splitmix64(&b) * UINT64_C(0xD1B54A32D192ED03));
-	rng->s[0] = engage_splitmix64(&x);
-	rng->s[1] = engage_splitmix64(&x);
-	rng->s[2] = engage_splitmix64(&x);
-	rng->s[3] = engage_splitmix64(&x);
+	x = ecore_splitmix64(&a) ^ (ecore_splitmix64(&b) * UINT64_C(0xD1B54A32D192ED03));
+	rng->s[0] = ecore_splitmix64(&x);
+	rng->s[1] = ecore_splitmix64(&x);
+	rng->s[2] = ecore_splitmix64(&x);
+	rng->s[3] = ecore_splitmix64(&x);
 	if ((rng->s[0] | rng->s[1] | rng->s[2] | rng->s[3]) == 0)
 		rng->s[0] = 1;
 }
 
 /* Rotate left (helper of xoshiro256**). */
 static inline uint64_t
-engage_rotl64(uint64_t v, int r)
+ecore_rotl64(uint64_t v, int r)
 {
 	return (v << r) | (v >> (64 - r));
 }
 
 /* Next 64 random bits. */
 static inline uint64_t
-engage_rng_next(engage_rng *rng)
+ecore_rng_next(ecore_rng *rng)
 {
 	uint64_t   *s = rng->s;
-	uint64_t	result = engage_rotl64(s[1] * 5, 7) * 9;
+	uint64_t	result = ecore_rotl64(s[1] * 5, 7) * 9;
 	uint64_t	t = s[1] << 17;
 
 	s[2] ^= s[0];
@@ -81,22 +81,22 @@ engage_rng_next(engage_rng *rng)
 	s[1] ^= s[2];
 	s[0] ^= s[3];
 	s[2] ^= t;
-	s[3] = engage_rotl64(s[3], 45);
+	s[3] = ecore_rotl64(s[3], 45);
 	return result;
 }
 
 /* Uniform double in [0, 1) with 53 random bits. */
 static inline double
-engage_rng_uniform(engage_rng *rng)
+ecore_rng_uniform(ecore_rng *rng)
 {
-	return (double) (engage_rng_next(rng) >> 11) * 0x1.0p-53;
+	return (double) (ecore_rng_next(rng) >> 11) * 0x1.0p-53;
 }
 
 /* Uniform double in (0, 1] with 53 random bits (never exactly zero). */
 static inline double
-engage_rng_uniform_pos(engage_rng *rng)
+ecore_rng_uniform_pos(ecore_rng *rng)
 {
-	return (double) ((engage_rng_next(rng) >> 11) + 1) * 0x1.0p-53;
+	return (double) ((ecore_rng_next(rng) >> 11) + 1) * 0x1.0p-53;
 }
 
 /*
@@ -104,7 +104,7 @@ engage_rng_uniform_pos(engage_rng *rng)
  * low 2^64 mod bound values, as OpenBSD's arc4random_uniform).
  */
 static inline uint64_t
-engage_rng_below(engage_rng *rng, uint64_t bound)
+ecore_rng_below(ecore_rng *rng, uint64_t bound)
 {
 	uint64_t	threshold;
 	uint64_t	r;
@@ -114,10 +114,10 @@ engage_rng_below(engage_rng *rng, uint64_t bound)
 	threshold = (UINT64_C(0) - bound) % bound;
 	for (;;)
 	{
-		r = engage_rng_next(rng);
+		r = ecore_rng_next(rng);
 		if (r >= threshold)
 			return r % bound;
 	}
 }
 
-#endif							/* ENGAGE_RNG_H */
+#endif							/* ECORE_RNG_H */

@@ -40,43 +40,43 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ENGAGE_KNEE_H
-#define ENGAGE_KNEE_H
+#ifndef ECORE_KNEE_H
+#define ECORE_KNEE_H
 
 #include <stddef.h>
 
-#include "kmeans.h"				/* status codes */
+#include "core.h"				/* status codes */
 
 /* Shape of the curve (kneed's curve argument). */
-typedef enum engage_knee_curve
+typedef enum ecore_knee_curve
 {
-	ENGAGE_KNEE_CONVEX = 0,
-	ENGAGE_KNEE_CONCAVE = 1
-} engage_knee_curve;
+	ECORE_KNEE_CONVEX = 0,
+	ECORE_KNEE_CONCAVE = 1
+} ecore_knee_curve;
 
 /* Direction of the curve (kneed's direction argument). */
-typedef enum engage_knee_direction
+typedef enum ecore_knee_direction
 {
-	ENGAGE_KNEE_DECREASING = 0,
-	ENGAGE_KNEE_INCREASING = 1
-} engage_knee_direction;
+	ECORE_KNEE_DECREASING = 0,
+	ECORE_KNEE_INCREASING = 1
+} ecore_knee_direction;
 
 /*
  * Kneedle on (x[i], y[i]), i < n.  x must be strictly increasing and
- * finite, y finite (else ENGAGE_EINVAL_CURVE), S finite (else
- * ENGAGE_EINVAL_ARG), n >= 1 (else ENGAGE_EINVAL_N).  On ENGAGE_OK *knee
+ * finite, y finite (else ECORE_EINVAL_CURVE), S finite (else
+ * ECORE_EINVAL_ARG), n >= 1 (else ECORE_EINVAL_N).  On ECORE_OK *knee
  * is the index of the knee in x (kneed's knee == x[*knee]) or -1 when
  * there is none (see above).
  */
-extern int	engage_knee_locate(const double *x, const double *y, size_t n,
-							   double S, engage_knee_curve curve,
-							   engage_knee_direction direction, long *knee);
+extern int	ecore_knee_locate(const double *x, const double *y, size_t n,
+							   double S, ecore_knee_curve curve,
+							   ecore_knee_direction direction, long *knee);
 
 /*
  * Elbow of an inertia curve: inertia[i] is the inertia of k = i + 1.
- * Same as engage_knee_locate with x = 1..n, S = 1, convex, decreasing.
+ * Same as ecore_knee_locate with x = 1..n, S = 1, convex, decreasing.
  * *k_elbow = the chosen k (index + 1), or -1 when there is no knee.
  */
-extern int	engage_knee_elbow(const double *inertia, size_t n, long *k_elbow);
+extern int	ecore_knee_elbow(const double *inertia, size_t n, long *k_elbow);
 
-#endif							/* ENGAGE_KNEE_H */
+#endif							/* ECORE_KNEE_H */

@@ -39,30 +39,30 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ENGAGE_SCALE_H
-#define ENGAGE_SCALE_H
+#ifndef ECORE_SCALE_H
+#define ECORE_SCALE_H
 
 #include <stddef.h>
 
-#include "kmeans.h"				/* engage_env, status codes */
+#include "core.h"				/* ecore_env, status codes */
 
 /* Scaling methods. */
-typedef enum engage_scale_method
+typedef enum ecore_scale_method
 {
-	ENGAGE_SCALE_NONE = 0,
-	ENGAGE_SCALE_ZSCORE = 1,
-	ENGAGE_SCALE_MINMAX = 2
-} engage_scale_method;
+	ECORE_SCALE_NONE = 0,
+	ECORE_SCALE_ZSCORE = 1,
+	ECORE_SCALE_MINMAX = 2
+} ecore_scale_method;
 
 /*
  * A scaler.  The six arrays (d doubles each) live in one block obtained
- * by engage_scaler_init() from env->alloc; a caller may also point them at
+ * by ecore_scaler_init() from env->alloc; a caller may also point them at
  * its own storage (e.g. to rebuild a scaler from stored parameters) and
  * set method and d itself.
  */
-typedef struct engage_scaler
+typedef struct ecore_scaler
 {
-	engage_scale_method method;
+	ecore_scale_method method;
 	size_t		d;
 	size_t		n;				/* rows seen by the fit */
 	double	   *mean;			/* column mean (sklearn mean_) */
@@ -73,46 +73,46 @@ typedef struct engage_scaler
 								 * none: 1 (sklearn scale_) */
 	double	   *offset;			/* zscore: mean; minmax: sklearn min_; none:
 								 * 0 */
-} engage_scaler;
+} ecore_scaler;
 
 /*
  * Parse a method name: "zscore", "minmax" or "none" (ASCII case
- * insensitive).  ENGAGE_EINVAL_ARG when unknown.
+ * insensitive).  ECORE_EINVAL_ARG when unknown.
  */
-extern int	engage_scale_method_parse(const char *name,
-									  engage_scale_method *method);
+extern int	ecore_scale_method_parse(const char *name,
+									  ecore_scale_method *method);
 
 /* Name of a method ("zscore", "minmax", "none"), NULL if invalid. */
-extern const char *engage_scale_method_name(engage_scale_method method);
+extern const char *ecore_scale_method_name(ecore_scale_method method);
 
-/* Bytes engage_scaler_init() requests (6 * d doubles, one request). */
-extern int	engage_scaler_bytes(size_t d, size_t *bytes);
+/* Bytes ecore_scaler_init() requests (6 * d doubles, one request). */
+extern int	ecore_scaler_bytes(size_t d, size_t *bytes);
 
 /* Allocate the arrays through env->alloc and set method and d. */
-extern int	engage_scaler_init(engage_scaler *s, engage_scale_method method,
-							   size_t d, engage_env *env);
+extern int	ecore_scaler_init(ecore_scaler *s, ecore_scale_method method,
+							   size_t d, ecore_env *env);
 
 /*
- * Fit on X (n x d, row-major): validates the points (ENGAGE_ENONFINITE or
- * ENGAGE_ERANGE with env->error_row), then fills every array.  No
+ * Fit on X (n x d, row-major): validates the points (ECORE_ENONFINITE or
+ * ECORE_ERANGE with env->error_row), then fills every array.  No
  * allocation (env->alloc may be NULL); env->check per chunk.
  */
-extern int	engage_scaler_fit(engage_scaler *s, const double *X, size_t n,
-							  engage_env *env);
+extern int	ecore_scaler_fit(ecore_scaler *s, const double *X, size_t n,
+							  ecore_env *env);
 
 /*
  * out = transform(X), n x d; out may equal X (in place).  Validates X
- * (NaN/infinity: ENGAGE_ENONFINITE with env->error_row).  No allocation.
+ * (NaN/infinity: ECORE_ENONFINITE with env->error_row).  No allocation.
  */
-extern int	engage_scaler_transform(const engage_scaler *s, const double *X,
-									size_t n, double *out, engage_env *env);
+extern int	ecore_scaler_transform(const ecore_scaler *s, const double *X,
+									size_t n, double *out, ecore_env *env);
 
 /*
  * out = inverse transform(Z) (normalised -> original units), n x d; out
  * may equal Z.  No allocation.
  */
-extern int	engage_scaler_inverse_transform(const engage_scaler *s,
+extern int	ecore_scaler_inverse_transform(const ecore_scaler *s,
 											const double *Z, size_t n,
-											double *out, engage_env *env);
+											double *out, ecore_env *env);
 
-#endif							/* ENGAGE_SCALE_H */
+#endif							/* ECORE_SCALE_H */

@@ -15,14 +15,14 @@
  * core (the caller frees it, e.g. with a memory context reset).  A chart is
  * written into a buffer that doubles when full, so a call makes at most
  * about log2(output size) requests totalling less than twice the output
- * plus 8 kB.  engage_svg_escape() measures first and makes one request.
+ * plus 8 kB.  ecore_svg_escape() measures first and makes one request.
  * env->check (optional) is called every 1 MB of escaped text.
  *
  * Text: every string that comes from the data (titles, labels, metric
  * names, units) is escaped: & < > " ' become entities; a byte sequence that
  * is not UTF-8, a C0 control other than tab, line feed and carriage return,
  * and U+FFFE/U+FFFF (not XML 1.0 characters) each become U+FFFD; a valid
- * UTF-8 sequence is never split.  With ENGAGE_SVG_ASCII the output is pure
+ * UTF-8 sequence is never split.  With ECORE_SVG_ASCII the output is pure
  * ASCII (every non-ASCII character as &#xHEX;), for databases whose
  * encoding is not UTF-8.  Chart strings are NUL-terminated; a NULL pointer
  * is an absent optional text.  Long texts are cut to a number of
@@ -31,71 +31,71 @@
  * Numbers: formatted without the C library's locale (digits are produced
  * from integers; the exponent form uses "%e" whose decimal point is
  * normalised to "."), so output is identical in every locale.  Chart
- * values must be finite and of magnitude at most ENGAGE_SVG_MAX_ABS.
+ * values must be finite and of magnitude at most ECORE_SVG_MAX_ABS.
  *
  * Copyright (c) 2026, engage developers
  *
  *-------------------------------------------------------------------------
  */
-#ifndef ENGAGE_SVG_H
-#define ENGAGE_SVG_H
+#ifndef ECORE_SVG_H
+#define ECORE_SVG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kmeans.h"				/* engage_env */
+#include "core.h"				/* ecore_env */
 
 /* Status codes of the chart functions (0 is success). */
-typedef enum engage_svg_status
+typedef enum ecore_svg_status
 {
-	ENGAGE_SVG_OK = 0,
-	ENGAGE_SVG_EINVAL_ENV,		/* env is NULL or env->alloc is NULL */
-	ENGAGE_SVG_EINVAL_ARG,		/* a NULL array or output pointer */
-	ENGAGE_SVG_EINVAL_N,		/* n (bars, points, clusters) below 1 or
+	ECORE_SVG_OK = 0,
+	ECORE_SVG_EINVAL_ENV,		/* env is NULL or env->alloc is NULL */
+	ECORE_SVG_EINVAL_ARG,		/* a NULL array or output pointer */
+	ECORE_SVG_EINVAL_N,		/* n (bars, points, clusters) below 1 or
 								 * above its bound */
-	ENGAGE_SVG_EINVAL_M,		/* cluster chart: metrics below 1 or above
-								 * ENGAGE_SVG_MAX_METRICS */
-	ENGAGE_SVG_ENONFINITE,		/* NaN or infinity: field in
+	ECORE_SVG_EINVAL_M,		/* cluster chart: metrics below 1 or above
+								 * ECORE_SVG_MAX_METRICS */
+	ECORE_SVG_ENONFINITE,		/* NaN or infinity: field in
 								 * env->error_col, index in env->error_row */
-	ENGAGE_SVG_ERANGE,			/* |value| > ENGAGE_SVG_MAX_ABS: same */
-	ENGAGE_SVG_ENEGATIVE,		/* cluster size below 0: same */
-	ENGAGE_SVG_ENOMEM,			/* env->alloc returned NULL */
-	ENGAGE_SVG_EOVERFLOW		/* a size computation overflows size_t */
-} engage_svg_status;
+	ECORE_SVG_ERANGE,			/* |value| > ECORE_SVG_MAX_ABS: same */
+	ECORE_SVG_ENEGATIVE,		/* cluster size below 0: same */
+	ECORE_SVG_ENOMEM,			/* env->alloc returned NULL */
+	ECORE_SVG_EOVERFLOW		/* a size computation overflows size_t */
+} ecore_svg_status;
 
 /*
  * Which input holds the value of an ENONFINITE/ERANGE/ENEGATIVE error:
  * set in env->error_col (the index in env->error_row).
  */
-typedef enum engage_svg_field
+typedef enum ecore_svg_field
 {
-	ENGAGE_SVG_FIELD_VALUES = 0,	/* bar chart values[error_row] */
-	ENGAGE_SVG_FIELD_X,			/* line chart x[error_row] */
-	ENGAGE_SVG_FIELD_Y,			/* line chart y[error_row] */
-	ENGAGE_SVG_FIELD_MARK,		/* line chart mark_x */
-	ENGAGE_SVG_FIELD_SIZES,		/* cluster chart sizes[error_row] */
-	ENGAGE_SVG_FIELD_PROFILE	/* profile of cluster error_row, metric
-								 * error_col - ENGAGE_SVG_FIELD_PROFILE */
-} engage_svg_field;
+	ECORE_SVG_FIELD_VALUES = 0,	/* bar chart values[error_row] */
+	ECORE_SVG_FIELD_X,			/* line chart x[error_row] */
+	ECORE_SVG_FIELD_Y,			/* line chart y[error_row] */
+	ECORE_SVG_FIELD_MARK,		/* line chart mark_x */
+	ECORE_SVG_FIELD_SIZES,		/* cluster chart sizes[error_row] */
+	ECORE_SVG_FIELD_PROFILE	/* profile of cluster error_row, metric
+								 * error_col - ECORE_SVG_FIELD_PROFILE */
+} ecore_svg_field;
 
 /* Bounds */
-#define ENGAGE_SVG_MAX_BARS 1000	/* bars of a bar chart */
-#define ENGAGE_SVG_MAX_POINTS 10000 /* points of a line chart */
-#define ENGAGE_SVG_MAX_CLUSTERS 50	/* clusters of a cluster chart */
-#define ENGAGE_SVG_MAX_METRICS 12	/* metrics of a cluster chart */
-#define ENGAGE_SVG_MAX_ABS 1e300	/* largest |value| charted */
+#define ECORE_SVG_MAX_BARS 1000	/* bars of a bar chart */
+#define ECORE_SVG_MAX_POINTS 10000 /* points of a line chart */
+#define ECORE_SVG_MAX_CLUSTERS 50	/* clusters of a cluster chart */
+#define ECORE_SVG_MAX_METRICS 12	/* metrics of a cluster chart */
+#define ECORE_SVG_MAX_ABS 1e300	/* largest |value| charted */
 
 /* Characters (code points) kept of each text before the ellipsis */
-#define ENGAGE_SVG_TITLE_CHARS 100
-#define ENGAGE_SVG_AXIS_CHARS 60
-#define ENGAGE_SVG_LABEL_CHARS 32
-#define ENGAGE_SVG_UNIT_CHARS 16
+#define ECORE_SVG_TITLE_CHARS 100
+#define ECORE_SVG_AXIS_CHARS 60
+#define ECORE_SVG_LABEL_CHARS 32
+#define ECORE_SVG_UNIT_CHARS 16
 
 /* Escaping flags */
-#define ENGAGE_SVG_ASCII 1		/* non-ASCII characters as &#xHEX; */
+#define ECORE_SVG_ASCII 1		/* non-ASCII characters as &#xHEX; */
 
 /* Static English message of a status code (never NULL). */
-extern const char *engage_svg_strerror(int status);
+extern const char *ecore_svg_strerror(int status);
 
 /* ---------------------------------------------------------------------
  * Escaping
@@ -106,13 +106,13 @@ extern const char *engage_svg_strerror(int status);
  * Length in bytes of the escaped form of src[0..len) (embedded NULs are
  * escaped too, as U+FFFD).  SIZE_MAX if it would overflow size_t.
  */
-extern size_t engage_svg_escaped_length(const char *src, size_t len, int flags);
+extern size_t ecore_svg_escaped_length(const char *src, size_t len, int flags);
 
 /*
  * Escape src[0..len) into a new NUL-terminated string from env->alloc;
  * *out_len gets its length.  One allocation of exactly *out_len + 1 bytes.
  */
-extern int	engage_svg_escape(engage_env *env, const char *src, size_t len,
+extern int	ecore_svg_escape(ecore_env *env, const char *src, size_t len,
 							  int flags, char **out, size_t *out_len);
 
 /* ---------------------------------------------------------------------
@@ -125,7 +125,7 @@ extern int	engage_svg_escape(engage_env *env, const char *src, size_t len,
  * separators if group, into out (cap >= 48; always NUL-terminated).  Falls
  * back to the exponent form past 1e15.  Returns the length written.
  */
-extern size_t engage_svg_format_fixed(double v, int decimals, int group,
+extern size_t ecore_svg_format_fixed(double v, int decimals, int group,
 									  char *out, size_t cap);
 
 /*
@@ -133,35 +133,35 @@ extern size_t engage_svg_format_fixed(double v, int decimals, int group,
  * from 1,000 on ("12.3 k", "1.2 G", up to E, then "1.23e24"); without,
  * thousands separators ("123,456", "1.5", "0.0123"); tiny values in
  * exponent form ("1.2e-7").  Integers up to 1e15 keep all their digits
- * without si.  Same cap rule as engage_svg_format_fixed.
+ * without si.  Same cap rule as ecore_svg_format_fixed.
  */
-extern size_t engage_svg_format_value(double v, int si, char *out, size_t cap);
+extern size_t ecore_svg_format_value(double v, int si, char *out, size_t cap);
 
 /* Ticks of an axis: first + i * step for i in 0..count-1 */
-typedef struct engage_svg_ticks
+typedef struct ecore_svg_ticks
 {
 	double		first;			/* first tick (<= the data minimum) */
 	double		step;			/* 1, 2 or 5 times a power of ten */
-	int			count;			/* 2..ENGAGE_SVG_MAX_TICKS */
+	int			count;			/* 2..ECORE_SVG_MAX_TICKS */
 	double		last;			/* first + (count - 1) * step */
-} engage_svg_ticks;
+} ecore_svg_ticks;
 
-#define ENGAGE_SVG_MAX_TICKS 64
+#define ECORE_SVG_MAX_TICKS 64
 
 /*
  * Nice ticks covering [lo, hi] with about target (2..20) intervals.  A
- * zero or tiny range is widened (all zero: 0..1).  Returns ENGAGE_SVG_OK,
+ * zero or tiny range is widened (all zero: 0..1).  Returns ECORE_SVG_OK,
  * or ENONFINITE / ERANGE for a bad bound.
  */
-extern int	engage_svg_nice_ticks(double lo, double hi, int target,
-								  engage_svg_ticks *t);
+extern int	ecore_svg_nice_ticks(double lo, double hi, int target,
+								  ecore_svg_ticks *t);
 
 /*
  * Label of tick i of t, formatted for the whole axis (the same prefix and
  * decimals for every tick): with si, "200 M", "1.2 G"; without,
- * "1,500", "0.25".  Same cap rule as engage_svg_format_fixed.
+ * "1,500", "0.25".  Same cap rule as ecore_svg_format_fixed.
  */
-extern size_t engage_svg_format_tick(const engage_svg_ticks *t, int i, int si,
+extern size_t ecore_svg_format_tick(const ecore_svg_ticks *t, int i, int si,
 									 char *out, size_t cap);
 
 /* ---------------------------------------------------------------------
@@ -171,7 +171,7 @@ extern size_t engage_svg_format_tick(const engage_svg_ticks *t, int i, int si,
  */
 
 /* Texts common to every chart (any may be NULL: left out) */
-typedef struct engage_svg_texts
+typedef struct ecore_svg_texts
 {
 	const char *title;
 	const char *x_label;
@@ -182,43 +182,43 @@ typedef struct engage_svg_texts
 	 * ("120,000 ms", "12.5%").
 	 */
 	const char *unit;
-	int			flags;			/* ENGAGE_SVG_ASCII or 0 */
-} engage_svg_texts;
+	int			flags;			/* ECORE_SVG_ASCII or 0 */
+} ecore_svg_texts;
 
 /*
- * Bar chart of n (1..ENGAGE_SVG_MAX_BARS) labelled values; negative values
+ * Bar chart of n (1..ECORE_SVG_MAX_BARS) labelled values; negative values
  * go below a zero line; each bar has its value printed above it when there
  * is room, and as a tooltip always.
  */
-extern int	engage_svg_bar_chart(engage_env *env, const engage_svg_texts *txt,
+extern int	ecore_svg_bar_chart(ecore_env *env, const ecore_svg_texts *txt,
 								 size_t n, const char *const *labels,
 								 const double *values,
 								 char **out, size_t *out_len);
 
 /*
- * Line chart with markers of n (1..ENGAGE_SVG_MAX_POINTS) points (x[i],
+ * Line chart with markers of n (1..ECORE_SVG_MAX_POINTS) points (x[i],
  * y[i]) joined in the given order.  If mark_x is not NULL, the point at
  * x = *mark_x is highlighted with a dashed vertical line and mark_label
  * (default "x = <value>").
  */
-extern int	engage_svg_line_chart(engage_env *env, const engage_svg_texts *txt,
+extern int	ecore_svg_line_chart(ecore_env *env, const ecore_svg_texts *txt,
 								  size_t n, const double *x, const double *y,
 								  const double *mark_x, const char *mark_label,
 								  char **out, size_t *out_len);
 
 /*
- * Cluster chart of k (1..ENGAGE_SVG_MAX_CLUSTERS) clusters: their sizes
+ * Cluster chart of k (1..ECORE_SVG_MAX_CLUSTERS) clusters: their sizes
  * (>= 0; bars with count and share in %) and their profile (k x m,
- * row-major, m in 1..ENGAGE_SVG_MAX_METRICS) as grouped bars: each metric
+ * row-major, m in 1..ECORE_SVG_MAX_METRICS) as grouped bars: each metric
  * relative to its overall mean weighted by the sizes when every metric is
  * >= 0 with a positive mean, else each divided by its largest |value|.
  * txt->unit is not used.
  */
-extern int	engage_svg_cluster_chart(engage_env *env, const engage_svg_texts *txt,
+extern int	ecore_svg_cluster_chart(ecore_env *env, const ecore_svg_texts *txt,
 									 size_t k, const char *const *labels,
 									 const int64_t *sizes, size_t m,
 									 const char *const *metrics,
 									 const double *profile,
 									 char **out, size_t *out_len);
 
-#endif							/* ENGAGE_SVG_H */
+#endif							/* ECORE_SVG_H */

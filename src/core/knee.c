@@ -130,7 +130,7 @@ knee_is_extremum(const knee_curve *c, size_t i, int want_max)
 /* Kneedle on (x or 1..n, y); see knee.h. */
 static int
 knee_run(const double *x, const double *y, size_t n, double S,
-		 engage_knee_curve curve, engage_knee_direction direction,
+		 ecore_knee_curve curve, ecore_knee_direction direction,
 		 long *knee)
 {
 	knee_curve	c;
@@ -143,30 +143,30 @@ knee_run(const double *x, const double *y, size_t n, double S,
 	volatile double sub_v;
 
 	if (y == NULL || knee == NULL)
-		return ENGAGE_EINVAL_ARG;
-	if (curve != ENGAGE_KNEE_CONVEX && curve != ENGAGE_KNEE_CONCAVE)
-		return ENGAGE_EINVAL_ARG;
-	if (direction != ENGAGE_KNEE_DECREASING &&
-		direction != ENGAGE_KNEE_INCREASING)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
+	if (curve != ECORE_KNEE_CONVEX && curve != ECORE_KNEE_CONCAVE)
+		return ECORE_EINVAL_ARG;
+	if (direction != ECORE_KNEE_DECREASING &&
+		direction != ECORE_KNEE_INCREASING)
+		return ECORE_EINVAL_ARG;
 	if (!isfinite(S))
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	if (n < 1)
-		return ENGAGE_EINVAL_N;
+		return ECORE_EINVAL_N;
 	for (i = 0; i < n; i++)
 	{
 		if (!isfinite(y[i]))
-			return ENGAGE_EINVAL_CURVE;
+			return ECORE_EINVAL_CURVE;
 		if (x == NULL)
 			continue;
 		if (!isfinite(x[i]))
-			return ENGAGE_EINVAL_CURVE;
+			return ECORE_EINVAL_CURVE;
 		if (i > 0 && !(x[i] > x[i - 1]))
-			return ENGAGE_EINVAL_CURVE;
+			return ECORE_EINVAL_CURVE;
 	}
 	*knee = -1;
 	if (n < 2)
-		return ENGAGE_OK;
+		return ECORE_OK;
 
 	c.x = x;
 	c.y = y;
@@ -192,9 +192,9 @@ knee_run(const double *x, const double *y, size_t n, double S,
 		c.xrange = xmax - c.xmin;
 		c.yrange = ymax - c.ymin;
 	}
-	c.flip = ((direction == ENGAGE_KNEE_DECREASING && curve == ENGAGE_KNEE_CONCAVE) ||
-			  (direction == ENGAGE_KNEE_INCREASING && curve == ENGAGE_KNEE_CONVEX));
-	c.invert = (curve == ENGAGE_KNEE_CONVEX);
+	c.flip = ((direction == ECORE_KNEE_DECREASING && curve == ECORE_KNEE_CONCAVE) ||
+			  (direction == ECORE_KNEE_INCREASING && curve == ECORE_KNEE_CONVEX));
+	c.invert = (curve == ECORE_KNEE_CONVEX);
 	/* numpy y.max(): NaN as soon as one element is NaN */
 	c.ynmax = knee_yn(&c, 0);
 	for (i = 1; i < n; i++)
@@ -212,7 +212,7 @@ knee_run(const double *x, const double *y, size_t n, double S,
 		if (knee_is_extremum(&c, first_max, 1))
 			break;
 	if (first_max == n)
-		return ENGAGE_OK;
+		return ECORE_OK;
 
 	absmean = fabs(knee_pairwise(&c, 0, n - 1) / (double) (n - 1));
 	sub_v = S * absmean;		/* volatile: no fused multiply-add below */
@@ -231,40 +231,40 @@ knee_run(const double *x, const double *y, size_t n, double S,
 			threshold = 0.0;
 		if (knee_yd(&c, i + 1) < threshold)
 		{
-			if ((curve == ENGAGE_KNEE_CONVEX) == (direction == ENGAGE_KNEE_DECREASING))
+			if ((curve == ECORE_KNEE_CONVEX) == (direction == ECORE_KNEE_DECREASING))
 				*knee = (long) threshold_index;
 			else
 				*knee = (long) (n - 1 - threshold_index);
-			return ENGAGE_OK;
+			return ECORE_OK;
 		}
 	}
-	return ENGAGE_OK;
+	return ECORE_OK;
 }
 
 /* Kneedle (see knee.h). */
 int
-engage_knee_locate(const double *x, const double *y, size_t n, double S,
-				   engage_knee_curve curve, engage_knee_direction direction,
+ecore_knee_locate(const double *x, const double *y, size_t n, double S,
+				   ecore_knee_curve curve, ecore_knee_direction direction,
 				   long *knee)
 {
 	if (x == NULL)
-		return ENGAGE_EINVAL_ARG;
+		return ECORE_EINVAL_ARG;
 	return knee_run(x, y, n, S, curve, direction, knee);
 }
 
 /* Elbow of an inertia curve for k = 1..n. */
 int
-engage_knee_elbow(const double *inertia, size_t n, long *k_elbow)
+ecore_knee_elbow(const double *inertia, size_t n, long *k_elbow)
 {
 	long		idx = -1;
 	int			rc;
 
 	if (k_elbow == NULL)
-		return ENGAGE_EINVAL_ARG;
-	rc = knee_run(NULL, inertia, n, 1.0, ENGAGE_KNEE_CONVEX,
-				  ENGAGE_KNEE_DECREASING, &idx);
-	if (rc != ENGAGE_OK)
+		return ECORE_EINVAL_ARG;
+	rc = knee_run(NULL, inertia, n, 1.0, ECORE_KNEE_CONVEX,
+				  ECORE_KNEE_DECREASING, &idx);
+	if (rc != ECORE_OK)
 		return rc;
 	*k_elbow = idx < 0 ? -1 : idx + 1;
-	return ENGAGE_OK;
+	return ECORE_OK;
 }

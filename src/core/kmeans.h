@@ -1,0 +1,238 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans.h
+ *	  Numerical core of engage's clustering: K-means (k-means++ / random /
+ *	  user initialisation, n_init restarts, Lloyd iterations accelerated by
+ *	  Hamerly's bounds), assignment of new points, simplified silhouette and
+ *	  the elbow curve.  The definitions shared by the whole core (status
+ *	  codes, the caller environment) are in core.h.
+ *
+ * Plain C99, no PostgreSQL headers: it is unit-tested and fuzzed alone
+ * (test/unit, test/fuzz) and called by a thin PostgreSQL glue.
+ *
+ * ---- How the glue uses it ------------------------------------------------
+ *
+ *	ecore_env env = {0};
+ *	env.alloc = my_palloc;	env.alloc_arg = memory_context;
+ *	env.check = my_check;	(calls CHECK_FOR_INTERRUPTS())
+ *
+ *	ecore_kmeans_params p;
+ *	ecore_kmeans_params_default(&p);
+ *	p.k = 3; p.seed = 42;
+ *	if (ecore_kmeans_bytes(n, d, &p, &bytes) != ECORE_OK || bytes > limit)
+ *		ereport(ERROR, ...);					(before any allocation)
+ *	rc = ecore_kmeans_fit(X, n, d, &p, &env, &res);
+ *	if (rc != ECORE_OK)
+ *		ereport(ERROR, ecore_strerror(rc), env.error_row ...);
+ *	... copy res.labels / res.centroids into SQL values ...
+ *
+ * Memory and interrupts: as core.h says (one env->alloc request per call,
+ * env->check per chunk of points and per Lloyd iteration).
+ *
+ * Threads: with params.n_threads > 1 the n_init restarts of a fit are
+ * shared by that many threads (restart r runs on thread r mod n_threads,
+ * each with its own workspace inside the single allocation; the best
+ * restart is chosen by inertia, then restart index, so the result is the
+ * same for any n_threads).  Only the calling thread ever calls env->alloc
+ * or env->check; the other threads poll a stop flag and start with every
+ * signal blocked.  While they run, env->abort_hook is set: a check that
+ * longjmps must call it first (it stops and joins the threads), so that
+ * nothing runs on memory the caller is about to free.
+ *
+ * Data: points are n x d float8, row-major (point i, feature j at
+ * X[i * d + j]).  Values must be finite and of magnitude at most
+ * ECORE_MAX_ABS (1e100) so that squared distances and sums cannot
+ * overflow; the first offending row is reported in env->error_row.
+ *
+ * Determinism: results depend only on the data, the parameters and the
+ * 64-bit seed (own xoshiro256** generator, restart r uses stream r of the
+ * seed); no global state, no time, and the same result for any
+ * n_threads.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ECORE_KMEANS_H
+#define ECORE_KMEANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+
+/* Most threads one fit may use (ecore_kmeans_params.n_threads). */
+#define ECORE_MAX_THREADS 64
+
+/* ---------------------------------------------------------------------
+ * K-means
+ * ---------------------------------------------------------------------
+ */
+
+/* Initialisation of the centroids. */
+typedef enum ecore_kmeans_init
+{
+	ECORE_INIT_KMEANSPP = 0,	/* greedy k-means++ (as scikit-learn) */
+	ECORE_INIT_RANDOM = 1,		/* k distinct points chosen uniformly */
+	ECORE_INIT_USER = 2		/* params->init_centroids (k x d) */
+} ecore_kmeans_init;
+
+/*
+ * Parse an initialisation name: "k-means++" (ECORE_INIT_KMEANSPP),
+ * "random" (ECORE_INIT_RANDOM) or "given" (ECORE_INIT_USER), ASCII case
+ * insensitive.  ECORE_EINVAL_INIT when unknown, ECORE_EINVAL_ARG when
+ * name or init is NULL; *init is set on ECORE_OK only.
+ */
+extern int	ecore_kmeans_init_parse(const char *name, ecore_kmeans_init *init);
+
+/* Name of an initialisation ("k-means++", "random", "given"), NULL if invalid. */
+extern const char *ecore_kmeans_init_name(ecore_kmeans_init init);
+
+/* Lloyd iteration strategy; both give identical results. */
+typedef enum ecore_kmeans_algorithm
+{
+	ECORE_ALGO_HAMERLY = 0,	/* Hamerly's bounds (default, fastest) */
+	ECORE_ALGO_LLOYD = 1		/* plain Lloyd: all k distances per point */
+} ecore_kmeans_algorithm;
+
+/* Parameters of a fit; ecore_kmeans_params_default() fills defaults. */
+typedef struct ecore_kmeans_params
+{
+	int			k;				/* clusters, 1 <= k <= n (default 3) */
+	ecore_kmeans_init init;	/* default ECORE_INIT_KMEANSPP */
+	const double *init_centroids;	/* k x d, clustering space, for
+									 * ECORE_INIT_USER (else ignored) */
+	int			n_init;			/* restarts, >= 1 (default 10); forced to 1
+								 * with ECORE_INIT_USER */
+	int			max_iter;		/* Lloyd iterations per restart, >= 1
+								 * (default 300) */
+	double		tol;			/* relative tolerance >= 0 (default 1e-4):
+								 * stop when the total squared centroid
+								 * shift <= tol * mean feature variance */
+	uint64_t	seed;			/* PRNG seed (default 0) */
+	ecore_kmeans_algorithm algorithm;	/* default ECORE_ALGO_HAMERLY */
+	int			n_threads;		/* threads sharing the restarts, 0 or 1 =
+								 * none (default 1), at most
+								 * ECORE_MAX_THREADS; the result does not
+								 * depend on it */
+	int			n_local_trials; /* k-means++ candidates per centroid; 0 =
+								 * 2 + floor(ln k) as scikit-learn */
+} ecore_kmeans_params;
+
+/*
+ * Result of a fit.  All arrays point into the single block the fit got
+ * from env->alloc.  Clusters are relabelled 0..k-1 by ascending Euclidean
+ * norm of the centroid in the clustering space (ties: lexicographic order
+ * of the centroid coordinates, then the previous order), so with
+ * engagement features cluster 0 is the least engaged.
+ */
+typedef struct ecore_kmeans_result
+{
+	size_t		n;
+	size_t		d;
+	int			k;
+	double	   *centroids;		/* k x d, row-major, clustering space */
+	int32_t    *labels;			/* n, in 0..k-1: nearest centroid (ties:
+								 * lowest index) */
+	double	   *distances;		/* n, Euclidean distance to own centroid */
+	int64_t    *sizes;			/* k, points per cluster (sum n) */
+	double	   *cluster_inertia;	/* k, sum of squared distances */
+	double		inertia;		/* sum of cluster_inertia */
+	int			iterations;		/* Lloyd iterations of the kept restart */
+	int			converged;		/* 1: stopped on no change or tol; 0:
+								 * max_iter reached */
+	int			best_restart;	/* index of the kept restart */
+	double		tol_abs;		/* tol * mean feature variance */
+} ecore_kmeans_result;
+
+/* Fill *params with the defaults listed in ecore_kmeans_params. */
+extern void ecore_kmeans_params_default(ecore_kmeans_params *params);
+
+/*
+ * Bytes ecore_kmeans_fit() will request from env->alloc for n x d points
+ * with these params (outputs and workspace, one request).  Validates n, d,
+ * k (k <= n), the enums, n_init, max_iter and tol first, so a non-OK
+ * status here is the same the fit would return.  Roughly
+ * n * (4 + 8 + 8) + O(k * (d + 1)) bytes.
+ */
+extern int	ecore_kmeans_bytes(size_t n, size_t d,
+								const ecore_kmeans_params *params,
+								size_t *bytes);
+
+/*
+ * Fit K-means on X (n x d).  Validates the points (ECORE_ENONFINITE /
+ * ECORE_ERANGE with env->error_row), checks there are at least k
+ * distinct points (ECORE_EDISTINCT), then runs n_init restarts (restart r
+ * seeded from (seed, r)), each: initialisation, Lloyd iterations until no
+ * assignment changes, or the total squared centroid shift <= tol_abs, or
+ * max_iter; then a last assignment step so that labels and inertia match
+ * the final centroids.  An empty cluster takes the point farthest from
+ * its assigned centroid (among points whose cluster keeps at least one
+ * point and not already moved).  The restart with the lowest inertia is
+ * kept (first on ties), relabelled, and the final labels, distances,
+ * sizes and inertias are computed from its centroids.  *result is filled
+ * on ECORE_OK only.
+ */
+extern int	ecore_kmeans_fit(const double *X, size_t n, size_t d,
+							  const ecore_kmeans_params *params,
+							  ecore_env *env, ecore_kmeans_result *result);
+
+/* Bytes ecore_kmeans_elbow() will request (one request, as a k_max fit). */
+extern int	ecore_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
+									  const ecore_kmeans_params *params,
+									  size_t *bytes);
+
+/*
+ * Elbow curve: fit k = 1..k_max with params (params->k ignored; init
+ * k-means++ or random, ECORE_INIT_USER is ECORE_EINVAL_INIT) and store
+ * the inertia of k in inertia[k - 1] (caller array of k_max): exactly the
+ * inertia ecore_kmeans_fit() returns for that k.  iterations may be NULL
+ * or receive the iterations of each k.  Fails like ecore_kmeans_fit for
+ * k = k_max (ECORE_EINVAL_K if k_max < 1 or > n, ECORE_EDISTINCT if
+ * fewer than k_max distinct points).  One allocation, reused for every k.
+ */
+extern int	ecore_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
+								const ecore_kmeans_params *params,
+								ecore_env *env, double *inertia,
+								int *iterations);
+
+/*
+ * Assign (predict): label of each point of X (n x d) = nearest of the k
+ * centroids (k x d), ties to the lowest index; distances (may be NULL)
+ * gets the Euclidean distance to it.  No allocation (env->alloc may be
+ * NULL).  Validates the points and the centroids (centroid problems are
+ * ECORE_EINIT_VALUE).
+ */
+extern int	ecore_kmeans_assign(const double *X, size_t n, size_t d,
+								 const double *centroids, int k,
+								 ecore_env *env, int32_t *labels,
+								 double *distances);
+
+/*
+ * Inertia of a labelling: sum over points of the squared Euclidean
+ * distance to centroid labels[i]; per-cluster sums in cluster_inertia (k,
+ * may be NULL) and sizes (k, may be NULL).  Labels out of range are
+ * ECORE_EINVAL_ARG with env->error_row.  No allocation.
+ */
+extern int	ecore_kmeans_inertia(const double *X, size_t n, size_t d,
+								  const double *centroids, int k,
+								  const int32_t *labels, ecore_env *env,
+								  double *inertia, double *cluster_inertia,
+								  int64_t *sizes);
+
+/*
+ * Simplified (centroid-based) silhouette, O(n k): for each point,
+ * a = distance to its own centroid (labels[i], or the nearest centroid
+ * when labels is NULL), b = distance to the nearest other centroid,
+ * s = (b - a) / max(a, b), and s = 0 when max(a, b) = 0.  *score gets the
+ * mean over the points; per_point (n, may be NULL) gets each s.  For
+ * k = 1 the silhouette is undefined: *score (and every per_point) is NaN
+ * and the status is ECORE_OK.  No allocation.
+ */
+extern int	ecore_silhouette_simplified(const double *X, size_t n, size_t d,
+										 const double *centroids, int k,
+										 const int32_t *labels,
+										 ecore_env *env, double *score,
+										 double *per_point);
+
+#endif							/* ECORE_KMEANS_H */
