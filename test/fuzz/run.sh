@@ -41,9 +41,9 @@ sources_of() {
 	local src
 	src=$(cd ../../src && pwd)
 	case $1 in
-	core) echo "$src/kmeans.c $src/scale.c $src/knee.c" ;;
-	options) echo "$src/kmeans.c $src/scale.c" ;;
-	*) echo "$src/svg.c" ;;
+	core) echo "$src/core/kmeans.c $src/core/scale.c $src/core/knee.c" ;;
+	options) echo "$src/core/kmeans.c $src/core/scale.c" ;;
+	*) echo "$src/core/svg.c" ;;
 	esac
 }
 
