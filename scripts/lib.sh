@@ -42,13 +42,49 @@ ensure_packages() {
 	fi
 }
 
-# Build with warnings as errors (through PG_CFLAGS) and install
+# Build with warnings as errors (through PG_CFLAGS) and install: into
+# PostgreSQL's own directories, or, when ENGAGE_INSTALL_DIR is set, into a
+# private installation tree there (install_private), which the clusters
+# that start_cluster starts then use.  Extra arguments go to make (flags
+# of a sanitizer build, for example).
 build_and_install() {
 	local cflags="-Wall -Wextra -Werror -isystem $($PG_CONFIG --includedir-server)"
-	log "building engage (PG_CFLAGS=$cflags)"
-	make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG PG_CFLAGS="$cflags" >/dev/null
+	log "building engage (PG_CFLAGS=$cflags $*)"
+	make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG PG_CFLAGS="$cflags" "$@" >/dev/null
+	if [ -n "${ENGAGE_INSTALL_DIR:-}" ]; then
+		install_private "$ENGAGE_INSTALL_DIR" "$@"
+		return
+	fi
 	log "installing engage into $($PG_CONFIG --pkglibdir)"
 	as_root make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG install >/dev/null
+}
+
+# install_private DIR [make arguments]: a private PostgreSQL installation
+# tree in DIR (make install DESTDIR=DIR, a copy of Debian's postgres
+# binary, symbolic links to every other file of Debian's lib and share
+# directories).  PostgreSQL finds its lib and share directories relative
+# to its own binary, so a cluster started from that copy loads engage from
+# DIR and the system-wide engage is not touched: two checkouts can be
+# tested side by side.  Exports ENGAGE_POSTGRES, the binary start_cluster
+# starts.
+install_private() {
+	local dir=$1 pkglib share bindir f
+	shift
+	pkglib=$($PG_CONFIG --pkglibdir)
+	share=$($PG_CONFIG --sharedir)
+	bindir=$($PG_CONFIG --bindir)
+	log "installing engage into the private tree $dir"
+	rm -rf "$dir$pkglib/engage.so" "$dir$share/extension"/engage*
+	make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG DESTDIR="$dir" "$@" install >/dev/null
+	mkdir -p "$dir$bindir" "$dir$pkglib" "$dir$share/extension"
+	# a copy, not a link: PostgreSQL resolves links to find its directories
+	cp "$bindir/postgres" "$dir$bindir/postgres"
+	for f in "$pkglib"/* "$share"/* "$share"/extension/*; do
+		local to=$dir$f
+		[ -e "$to" ] || [ -L "$to" ] || ln -s "$f" "$to"
+	done
+	chmod -R a+rX "$dir"
+	export ENGAGE_POSTGRES=$dir$bindir/postgres
 }
 
 # The OS user that owns the cluster, and the database superuser
@@ -66,7 +102,8 @@ as_owner() {
 }
 
 # start_cluster DIR PORT [extra postgresql.conf lines]: initdb if needed,
-# then start (or keep running) a private cluster with its socket in DIR.
+# then start (or keep running) a private cluster with its socket in DIR,
+# from ENGAGE_POSTGRES when set (a private installation tree).
 # Sets PGHOST, PGPORT, PGUSER for what follows.
 start_cluster() {
 	local dir=$1 port=$2 extra=${3:-}
@@ -95,7 +132,8 @@ CONF
 	export PGHOST=$dir PGPORT=$port PGUSER=$owner
 	if ! as_owner $PG_BIN/pg_ctl -D "$dir/data" status >/dev/null 2>&1; then
 		log "starting PostgreSQL on port $port, socket in $dir"
-		as_owner $PG_BIN/pg_ctl -D "$dir/data" -l "$dir/postgresql.log" -w -t 60 start >/dev/null
+		as_owner $PG_BIN/pg_ctl -D "$dir/data" ${ENGAGE_POSTGRES:+-p "$ENGAGE_POSTGRES"} \
+			-l "$dir/postgresql.log" -w -t 60 start >/dev/null
 	fi
 }
 
