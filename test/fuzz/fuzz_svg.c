@@ -1,12 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_svg.c
- *	  libFuzzer target of engage's SVG core (src/svg.c): the input bytes
- *	  are escaped whole (both modes), then split into texts and numbers
- *	  for the three chart builders.  Every document must pass the strict
- *	  checker of test/unit/svg_check.h; escaping must agree with its
- *	  announced length and never leave a raw & < > " '.  Any violation
- *	  calls abort().
+ *	  libFuzzer target of engage's SVG core (src/core/svg_*.c): the input
+ *	  bytes are escaped whole (both modes), then split into texts and
+ *	  numbers for the three chart builders.  Every document must pass the
+ *	  strict checker of test/unit/svg_check.h; escaping must agree with
+ *	  its announced length and never leave a raw & < > " '.  Any
+ *	  violation calls abort().
  *
  *	  clang -fsanitize=fuzzer,address,undefined (see test/fuzz/Makefile)
  *

@@ -2,10 +2,11 @@
  *
  * svg_check.h
  *	  A strict, small well-formedness checker of the SVG documents that
- *	  src/svg.c writes, shared by test/unit/test_svg.c and
- *	  test/fuzz/fuzz_svg.c: valid UTF-8 with only XML 1.0 characters,
- *	  balanced elements, quoted attributes without '<', only known
- *	  entities, no raw '>' in text, and no <script> or event attribute.
+ *	  the SVG core (src/core/svg_*.c) writes, shared by
+ *	  test/unit/test_svg.c and test/fuzz/fuzz_svg.c: valid UTF-8 with only
+ *	  XML 1.0 characters, balanced elements, quoted attributes without
+ *	  '<', only known entities, no raw '>' in text, and no <script> or
+ *	  event attribute.
  *
  * Copyright (c) 2026, engage developers
  *

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * test_svg.c
- *	  Unit tests of engage's SVG core (src/svg.c): escaping, number
+ *	  Unit tests of engage's SVG core (src/core/svg_*.c): escaping, number
  *	  formatting, nice ticks, the three chart builders and their errors,
  *	  with the harness of test_core.c: one line per failing check, then
  *	  the line "N passed, N failed" (test cases); exit status 1 on failure.
