@@ -11,7 +11,12 @@ OBJS = \
 	src/core/knee.o \
 	src/points.o \
 	src/core/scale.o \
-	src/core/svg.o \
+	src/core/svg_bar.o \
+	src/core/svg_cluster.o \
+	src/core/svg_doc.o \
+	src/core/svg_format.o \
+	src/core/svg_line.o \
+	src/core/svg_text.o \
 	src/svg_sql.o \
 	src/traffic_agg.o \
 	src/xdr_generator.o

@@ -8,7 +8,10 @@
  *
  * Plain C99, no PostgreSQL headers: it is unit-tested and fuzzed alone
  * (test/unit/test_svg.c, test/fuzz/fuzz_svg.c) and called by a thin
- * PostgreSQL glue (svg_sql.c).
+ * PostgreSQL glue (svg_sql.c).  The code is split by concern: svg_text.c
+ * (escaping), svg_format.c (numbers and ticks), svg_doc.c (the document
+ * writer and what the charts share) and one file per chart (svg_bar.c,
+ * svg_line.c, svg_cluster.c); svg_internal.h is what those files share.
  *
  * Memory: as in the rest of the core (see kmeans.h) the code never calls
  * malloc/free: every byte comes from env->alloc and is never freed by the

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_arena.h
- *	  The allocation arena the fuzz targets hand to engage's cores as their
- *	  allocator: counts requests and bytes, poisons new blocks, can fail a
- *	  chosen request, frees everything after each input.
+ *	  The allocation arena the fuzz targets (and test/unit/test_svg.c) hand
+ *	  to engage's cores as their allocator: counts requests and bytes,
+ *	  poisons new blocks, can fail a chosen request, frees everything after
+ *	  each input (test case).
  *
  * Copyright (c) 2026, engage developers
  *

@@ -2,7 +2,7 @@
  *
  * fuzz_format.c
  *	  libFuzzer target of the number formatting of engage's SVG core
- *	  (src/svg.c), called directly rather than through a chart:
+ *	  (src/core/svg_format.c), called directly rather than through a chart:
  *	  ecore_svg_format_fixed, ecore_svg_format_value,
  *	  ecore_svg_nice_ticks and ecore_svg_format_tick, with any double
  *	  (raw bit patterns), any decimals and any output capacity.

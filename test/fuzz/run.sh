@@ -43,7 +43,8 @@ sources_of() {
 	case $1 in
 	core) echo "$src/core/kmeans.c $src/core/scale.c $src/core/knee.c" ;;
 	options) echo "$src/core/kmeans.c $src/core/scale.c" ;;
-	*) echo "$src/core/svg.c" ;;
+	format) echo "$src/core/svg_format.c" ;;
+	*) echo "$src"/core/svg_*.c ;;
 	esac
 }
 
@@ -51,7 +52,7 @@ sources_of() {
 functions_of() {
 	case $1 in
 	options) echo 'ecore_name_equal|engage_kmeans_init_(parse|name)|engage_scale_method_(parse|name)' ;;
-	format) echo 'engage_svg_format_(fixed|value|tick)|ecore_svg_nice_ticks|format_exp|put_str|trim_zeros|ilog10' ;;
+	format) echo 'ecore_svg_format_(fixed|value|tick)|ecore_svg_nice_ticks|format_exp|put_str|trim_zeros|ilog10' ;;
 	esac
 }
 

@@ -2,10 +2,12 @@
  *
  * svg_check.h
  *	  A strict, small well-formedness checker of the SVG documents that
- *	  src/svg.c writes, shared by test/unit/test_svg.c and
- *	  test/fuzz/fuzz_svg.c: valid UTF-8 with only XML 1.0 characters,
- *	  balanced elements, quoted attributes without '<', only known
- *	  entities, no raw '>' in text, and no <script> or event attribute.
+ *	  the SVG core (src/core/svg_*.c) writes, shared by
+ *	  test/unit/test_svg.c and test/fuzz/fuzz_svg.c: valid UTF-8 with only
+ *	  XML 1.0 characters, balanced elements, quoted attributes without
+ *	  '<', only known entities, no raw '>' in text, and no <script> or
+ *	  event attribute; for a chart (svg_check_chart), also the parts every
+ *	  chart has and no NaN or infinity in an attribute.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -235,6 +237,28 @@ svg_check_nonfinite(const char *doc)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Check a chart document: well-formed (svg_check), with the svg root
+ * element, its viewBox, a title, the white background and the closing
+ * tag, and no NaN or infinity in an attribute.  NULL if fine, else a
+ * static description of the first problem.
+ */
+static const char *
+svg_check_chart(const char *doc, size_t len)
+{
+	const char *problem = svg_check(doc, len);
+
+	if (problem != NULL)
+		return problem;
+	if (strstr(doc, "<svg xmlns=\"http://www.w3.org/2000/svg\"") == NULL ||
+		strstr(doc, "viewBox=\"0 0 ") == NULL || strstr(doc, "<title>") == NULL ||
+		strstr(doc, "fill=\"#ffffff\"") == NULL || strstr(doc, "</svg>\n") == NULL)
+		return "missing svg element, viewBox, title or background";
+	if (svg_check_nonfinite(doc))
+		return "NaN or infinity in an attribute";
+	return NULL;
 }
 
 #endif							/* ENGAGE_SVG_CHECK_H */

@@ -2,8 +2,9 @@
  *
  * test_core.c
  *	  Unit tests of engage's numerical core (kmeans.c, scale.c, knee.c,
- *	  rng.h), with a tiny harness: one line per failing check, then the
- *	  line "N passed, N failed" (test cases); exit status 1 on failure.
+ *	  rng.h), with the harness of harness.h: one line per failing check,
+ *	  then the line "N passed, N failed" (test cases); exit status 1 on
+ *	  failure.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -21,67 +22,16 @@
 #include "core/knee.h"
 #include "core/rng.h"
 #include "core/scale.h"
+#include "harness.h"
 
 /* ---------------------------------------------------------------------
- * Harness
+ * Reference values
  * ---------------------------------------------------------------------
  */
 
 /* first outputs of the seeding used by engage (regression guard) */
 #define RNG_REF0 UINT64_C(0x42B83831E6954E1D)
 #define RNG_REF1 UINT64_C(0x3600B796B71C1280)
-
-static const char *current_test = "";
-static int	case_failed;
-
-/* Report a failed check. */
-static void
-fail_at(const char *file, int line, const char *what)
-{
-	printf("FAIL %s:%d [%s]: %s\n", file, line, current_test, what);
-	case_failed = 1;
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			fail_at(__FILE__, __LINE__, #cond); \
-	} while (0)
-
-/* Relative closeness of two doubles. */
-static int
-close_rel(double a, double b, double rel)
-{
-	double		scale = fabs(a) > fabs(b) ? fabs(a) : fabs(b);
-
-	if (a == b)
-		return 1;
-	return fabs(a - b) <= rel * (scale > 1e-300 ? scale : 1e-300);
-}
-
-#define CHECK_CLOSE(a, b, rel) \
-	do { \
-		double		a_ = (a), \
-					b_ = (b); \
-		if (!close_rel(a_, b_, rel)) \
-		{ \
-			char		buf_[256]; \
-			snprintf(buf_, sizeof(buf_), "%s = %.17g vs %s = %.17g", #a, a_, #b, b_); \
-			fail_at(__FILE__, __LINE__, buf_); \
-		} \
-	} while (0)
-
-#define CHECK_EQ_INT(a, b) \
-	do { \
-		long long	a_ = (long long) (a), \
-					b_ = (long long) (b); \
-		if (a_ != b_) \
-		{ \
-			char		buf_[256]; \
-			snprintf(buf_, sizeof(buf_), "%s = %lld, expected %s = %lld", #a, a_, #b, b_); \
-			fail_at(__FILE__, __LINE__, buf_); \
-		} \
-	} while (0)
 
 /* ---------------------------------------------------------------------
  * Test allocator (counting arena) and interrupt callbacks
@@ -2023,17 +1973,6 @@ test_knee_errors_elbow(void)
  * ---------------------------------------------------------------------
  */
 
-typedef void (*test_fn) (void);
-
-/* One registered test case. */
-typedef struct test_case
-{
-	const char *name;
-	test_fn		fn;
-} test_case;
-
-#define TEST(f) {#f, f}
-
 static const test_case tests[] = {
 	TEST(test_rng_streams),
 	TEST(test_rng_ranges),
@@ -2075,28 +2014,17 @@ static const test_case tests[] = {
 	TEST(test_knee_errors_elbow),
 };
 
-/* Run every test (or those whose name contains argv[1]). */
+/* Free what a test case allocated. */
+static void
+after_test(void)
+{
+	arena_reset(&g_arena);
+}
+
+/* Run every test (or those whose name contains an argument). */
 int
 main(int argc, char **argv)
 {
-	size_t		i;
-	int			passed = 0,
-				failed = 0;
-
 	arena_reset(&g_arena);
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-	{
-		if (argc > 1 && strstr(tests[i].name, argv[1]) == NULL)
-			continue;
-		current_test = tests[i].name;
-		case_failed = 0;
-		tests[i].fn();
-		arena_reset(&g_arena);
-		if (case_failed)
-			failed++;
-		else
-			passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return run_test_cases(tests, TEST_COUNT(tests), argc, argv, after_test);
 }

@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * test_svg.c
- *	  Unit tests of engage's SVG core (src/svg.c): escaping, number
+ *	  Unit tests of engage's SVG core (src/core/svg_*.c): escaping, number
  *	  formatting, nice ticks, the three chart builders and their errors,
- *	  with the harness of test_core.c: one line per failing check, then
+ *	  with the harness of harness.h: one line per failing check, then
  *	  the line "N passed, N failed" (test cases); exit status 1 on failure.
+ *	  Allocations come from the arena of test/fuzz/fuzz_arena.h.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -17,72 +18,24 @@
 #include <string.h>
 
 #include "core/svg.h"
+#include "harness.h"
 #include "svg_check.h"
+#include "../fuzz/fuzz_arena.h"
 
 /* ---------------------------------------------------------------------
- * Harness
+ * Helpers
  * ---------------------------------------------------------------------
  */
 
-#define MAX_BLOCKS 4096
+/* Arena of the allocator: every block of a test case, freed at its end */
+static fz_arena arena = {{NULL}, 0, 0, -1};
 
-static const char *current_test = "";
-static int	case_failed;
-
-/* Arena: every block of a test case, freed at its end */
-static void *blocks[MAX_BLOCKS];
-static int	nblocks;
-static int	fail_at = -1;		/* fail allocation number fail_at */
-
-/* Report a failed check. */
-static void
-fail_at_line(const char *file, int line, const char *what)
-{
-	printf("FAIL %s:%d [%s]: %s\n", file, line, current_test, what);
-	case_failed = 1;
-}
-
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-			fail_at_line(__FILE__, __LINE__, #cond); \
-	} while (0)
-
-#define CHECK_STR(got, want) \
-	do { \
-		const char *g_ = (got), *w_ = (want); \
-		if (strcmp(g_, w_) != 0) \
-		{ \
-			char		buf_[512]; \
-			snprintf(buf_, sizeof(buf_), "%s = \"%s\", want \"%s\"", #got, g_, w_); \
-			fail_at_line(__FILE__, __LINE__, buf_); \
-		} \
-	} while (0)
-
-/* Allocator callback (counts requests; can fail one) */
-static void *
-test_alloc(void *arg, size_t size)
-{
-	void	   *p;
-
-	(void) arg;
-	if (nblocks >= MAX_BLOCKS || nblocks == fail_at)
-		return NULL;
-	p = malloc(size ? size : 1);
-	if (p == NULL)
-		return NULL;
-	memset(p, 0xA5, size);
-	blocks[nblocks++] = p;
-	return p;
-}
-
-/* Free every block */
+/* Free every block of the arena (after each test case) */
 static void
 free_blocks(void)
 {
-	while (nblocks > 0)
-		free(blocks[--nblocks]);
-	fail_at = -1;
+	fz_free(&arena);
+	arena.fail_at = -1;
 }
 
 /* A fresh environment */
@@ -92,7 +45,8 @@ new_env(void)
 	ecore_env	env;
 
 	memset(&env, 0, sizeof(env));
-	env.alloc = test_alloc;
+	env.alloc = fz_alloc;
+	env.alloc_arg = &arena;
 	return env;
 }
 
@@ -127,16 +81,10 @@ fv(double v, int si)
 static void
 check_doc(const char *doc, size_t len, const char *file, int line)
 {
-	const char *problem = svg_check(doc, len);
+	const char *problem = svg_check_chart(doc, len);
 
 	if (problem != NULL)
-		fail_at_line(file, line, problem);
-	if (strstr(doc, "<svg xmlns=\"http://www.w3.org/2000/svg\"") == NULL ||
-		strstr(doc, "viewBox=\"0 0 ") == NULL || strstr(doc, "<title>") == NULL ||
-		strstr(doc, "fill=\"#ffffff\"") == NULL || strstr(doc, "</svg>\n") == NULL)
-		fail_at_line(file, line, "missing svg element, viewBox, title or background");
-	if (svg_check_nonfinite(doc))
-		fail_at_line(file, line, "NaN or infinity in an attribute");
+		fail_at(file, line, problem);
 }
 
 #define CHECK_DOC(doc, len) check_doc(doc, len, __FILE__, __LINE__)
@@ -193,7 +141,7 @@ test_escape_errors(void)
 	CHECK(ecore_svg_escape(NULL, "a", 1, 0, &out, &n) == ECORE_SVG_EINVAL_ENV);
 	CHECK(ecore_svg_escape(&env, NULL, 1, 0, &out, &n) == ECORE_SVG_EINVAL_ARG);
 	CHECK(ecore_svg_escape(&env, "a", 1, 0, NULL, &n) == ECORE_SVG_EINVAL_ARG);
-	fail_at = 0;
+	arena.fail_at = 0;
 	CHECK(ecore_svg_escape(&env, "a", 1, 0, &out, &n) == ECORE_SVG_ENOMEM);
 	CHECK(strcmp(ecore_svg_strerror(ECORE_SVG_ENOMEM), "out of memory") == 0);
 	CHECK(strcmp(ecore_svg_strerror(999), "unknown status") == 0);
@@ -390,7 +338,7 @@ test_bar_edges(void)
 		int			rc;
 
 		free_blocks();
-		fail_at = k;
+		arena.fail_at = k;
 		rc = ecore_svg_bar_chart(&env, &txt, 50, labels, values, &out, &n);
 		CHECK(rc == ECORE_SVG_ENOMEM || rc == ECORE_SVG_OK);
 		if (rc == ECORE_SVG_OK)
@@ -522,12 +470,6 @@ test_cluster_big(void)
 								   1, metrics, profile, &out, &n) == ECORE_SVG_EINVAL_N);
 }
 
-typedef struct test_case
-{
-	const char *name;
-	void		(*fn) (void);
-} test_case;
-
 static const test_case tests[] = {
 	{"escape_entities", test_escape_entities},
 	{"escape_invalid", test_escape_invalid},
@@ -542,33 +484,9 @@ static const test_case tests[] = {
 	{"cluster_big", test_cluster_big},
 };
 
-/* Run every test case (or those named on the command line) */
+/* Run every test case (or those whose name contains an argument) */
 int
 main(int argc, char **argv)
 {
-	int			passed = 0,
-				failed = 0;
-	size_t		i;
-	int			a,
-				run;
-
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-	{
-		run = argc < 2;
-		for (a = 1; a < argc; a++)
-			if (strcmp(argv[a], tests[i].name) == 0)
-				run = 1;
-		if (!run)
-			continue;
-		current_test = tests[i].name;
-		case_failed = 0;
-		tests[i].fn();
-		free_blocks();
-		if (case_failed)
-			failed++;
-		else
-			passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return run_test_cases(tests, TEST_COUNT(tests), argc, argv, free_blocks);
 }
