@@ -97,45 +97,33 @@ SELECT engage.report_html(-1);
 \set VERBOSITY default
 
 -- run_analysis of 0.2.0 on the same table: the same figures as the run of
--- 0.1.0 (rows compared without their run_id and times)
+-- 0.1.0
 SELECT engage.run_analysis('public.upg_xdr', k_max => 5) > :first_run AS second_run_ok;
-CREATE TEMP VIEW upg_figures AS
-SELECT 'user_engagement' AS view, (t.msisdn, t.sessions, t.duration_ms, t.dl_bytes, t.ul_bytes, t.total_bytes)::text AS row
-FROM engage.result_user_engagement t WHERE t.run_id = :first_run
+-- The figures of a run, without its run_id and times
+CREATE FUNCTION pg_temp.run_figures(run bigint) RETURNS TABLE (result text, figures text)
+LANGUAGE sql STABLE AS $$
+SELECT 'user_engagement', (t.msisdn, t.sessions, t.duration_ms, t.dl_bytes, t.ul_bytes, t.total_bytes)::text
+FROM engage.result_user_engagement t WHERE t.run_id = run
 UNION ALL SELECT 'user_cluster', (t.msisdn, t.cluster, t.distance, t.sessions, t.duration_ms, t.total_bytes)::text
-FROM engage.result_user_cluster t WHERE t.run_id = :first_run
+FROM engage.result_user_cluster t WHERE t.run_id = run
 UNION ALL SELECT 'cluster_stats', (t.cluster, t.label, t.description, t.users, t.share, t.sessions_total,
                                     t.duration_ms_total, t.total_bytes_total, t.centroid, t.centroid_normalized, t.inertia)::text
-FROM engage.result_cluster_stats t WHERE t.run_id = :first_run
+FROM engage.result_cluster_stats t WHERE t.run_id = run
 UNION ALL SELECT 'top_users', (t.metric, t.rank, t.msisdn, t.value)::text
-FROM engage.result_top_users t WHERE t.run_id = :first_run
+FROM engage.result_top_users t WHERE t.run_id = run
 UNION ALL SELECT 'app_totals', (t.application, t.position, t.rank, t.users, t.dl_bytes, t.ul_bytes, t.total_bytes)::text
-FROM engage.result_app_totals t WHERE t.run_id = :first_run
+FROM engage.result_app_totals t WHERE t.run_id = run
 UNION ALL SELECT 'top_users_per_app', (t.application, t.rank, t.msisdn, t.total_bytes)::text
-FROM engage.result_top_users_per_app t WHERE t.run_id = :first_run
+FROM engage.result_top_users_per_app t WHERE t.run_id = run
 UNION ALL SELECT 'elbow', (t.k, t.inertia, t.silhouette, t.is_elbow)::text
-FROM engage.result_elbow t WHERE t.run_id = :first_run;
-CREATE TEMP TABLE figures_0_1 AS SELECT * FROM upg_figures;
+FROM engage.result_elbow t WHERE t.run_id = run
+$$;
 SELECT max(run_id) AS second_run FROM engage.run WHERE status = 'ok' \gset
-CREATE OR REPLACE TEMP VIEW upg_figures AS
-SELECT 'user_engagement' AS view, (t.msisdn, t.sessions, t.duration_ms, t.dl_bytes, t.ul_bytes, t.total_bytes)::text AS row
-FROM engage.result_user_engagement t WHERE t.run_id = :second_run
-UNION ALL SELECT 'user_cluster', (t.msisdn, t.cluster, t.distance, t.sessions, t.duration_ms, t.total_bytes)::text
-FROM engage.result_user_cluster t WHERE t.run_id = :second_run
-UNION ALL SELECT 'cluster_stats', (t.cluster, t.label, t.description, t.users, t.share, t.sessions_total,
-                                    t.duration_ms_total, t.total_bytes_total, t.centroid, t.centroid_normalized, t.inertia)::text
-FROM engage.result_cluster_stats t WHERE t.run_id = :second_run
-UNION ALL SELECT 'top_users', (t.metric, t.rank, t.msisdn, t.value)::text
-FROM engage.result_top_users t WHERE t.run_id = :second_run
-UNION ALL SELECT 'app_totals', (t.application, t.position, t.rank, t.users, t.dl_bytes, t.ul_bytes, t.total_bytes)::text
-FROM engage.result_app_totals t WHERE t.run_id = :second_run
-UNION ALL SELECT 'top_users_per_app', (t.application, t.rank, t.msisdn, t.total_bytes)::text
-FROM engage.result_top_users_per_app t WHERE t.run_id = :second_run
-UNION ALL SELECT 'elbow', (t.k, t.inertia, t.silhouette, t.is_elbow)::text
-FROM engage.result_elbow t WHERE t.run_id = :second_run;
-SELECT (SELECT count(*) FROM figures_0_1) AS rows_0_1,
-       (SELECT count(*) FROM (TABLE figures_0_1 EXCEPT ALL SELECT * FROM upg_figures) d) AS only_0_1,
-       (SELECT count(*) FROM (SELECT * FROM upg_figures EXCEPT ALL TABLE figures_0_1) d) AS only_0_2;
+SELECT (SELECT count(*) FROM pg_temp.run_figures(:first_run)) AS rows_0_1,
+       (SELECT count(*) FROM (SELECT * FROM pg_temp.run_figures(:first_run)
+                              EXCEPT ALL SELECT * FROM pg_temp.run_figures(:second_run)) d) AS only_0_1,
+       (SELECT count(*) FROM (SELECT * FROM pg_temp.run_figures(:second_run)
+                              EXCEPT ALL SELECT * FROM pg_temp.run_figures(:first_run)) d) AS only_0_2;
 
 -- 3. The upgraded extension has exactly the objects of a fresh 0.2.0
 -- install.  engage_objects describes each member object of the extension
@@ -285,7 +273,7 @@ CROSS JOIN LATERAL (VALUES
 ) AS p(property, value)
 WHERE e.extname = 'engage';
 
-DROP VIEW upg_results, upg_figures;
+DROP VIEW upg_results;
 CREATE TEMP TABLE objects_upgraded AS SELECT * FROM engage_objects;
 
 -- A fresh install of 0.2.0
