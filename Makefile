@@ -1,9 +1,10 @@
 # engage: PGXS build of the engage extension
 EXTENSION = engage
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = engage
 OBJS = \
+	src/compat.o \
 	src/engage.o \
 	src/engagement_agg.o \
 	src/core/kmeans.o \
@@ -21,7 +22,26 @@ OBJS = \
 	src/traffic_agg.o \
 	src/xdr_generator.o
 
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql $(wildcard sql/$(EXTENSION)--*--*.sql)
+# The install script of the current version is built (make, into sql/,
+# not committed) from these files, concatenated in this order: each may use
+# what an earlier one created.
+SQL_SOURCES = \
+	sql/src/header.sql \
+	sql/src/aggregates.sql \
+	sql/src/xdr.sql \
+	sql/src/clustering.sql \
+	sql/src/charts.sql \
+	sql/src/analysis.sql \
+	sql/src/run_analysis.sql \
+	sql/src/scheduling.sql \
+	sql/src/report.sql \
+	sql/src/report_html.sql
+
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# The install scripts of released versions (never edited again) and every
+# upgrade script
+DATA = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql.tmp
 
 TESTS = $(wildcard test/sql/*.sql)
 REGRESS = $(patsubst test/sql/%.sql,%,$(TESTS))
@@ -34,6 +54,12 @@ SHLIB_LINK += -pthread
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# sql/engage--$(EXTVERSION).sql from SQL_SOURCES (a failed cat leaves no
+# half-written script behind)
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) Makefile
+	cat $(filter %.sql,$^) > $@.tmp
+	mv $@.tmp $@
 
 # The two commands of the README: everything from a fresh Debian 12 machine.
 .PHONY: demo test bench

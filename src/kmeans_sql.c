@@ -910,9 +910,9 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
  * normalised space.  With the points the model was fitted on, this is
  * kmeans_cluster's result without fitting again.
  */
-PG_FUNCTION_INFO_V1(engage_kmeans_assign_points);
+PG_FUNCTION_INFO_V1(engage_kmeans_assign);
 Datum
-engage_kmeans_assign_points(PG_FUNCTION_ARGS)
+engage_kmeans_assign(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	KmeansOptions o;

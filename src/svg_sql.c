@@ -288,14 +288,14 @@ engage_xml_escape(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(svg_result(out, n, "xml_escape"));
 }
 
-PG_FUNCTION_INFO_V1(engage_sql_svg_bar_chart);
+PG_FUNCTION_INFO_V1(engage_svg_bar_chart);
 
 /*
  * svg_bar_chart(labels text[], values float8[], title text, x_label text,
  * y_label text, unit text)
  */
 Datum
-engage_sql_svg_bar_chart(PG_FUNCTION_ARGS)
+engage_svg_bar_chart(PG_FUNCTION_ARGS)
 {
 	const char *fname = "svg_bar_chart";
 	ecore_env	env;
@@ -329,14 +329,14 @@ engage_sql_svg_bar_chart(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(svg_result(out, len, fname));
 }
 
-PG_FUNCTION_INFO_V1(engage_sql_svg_line_chart);
+PG_FUNCTION_INFO_V1(engage_svg_line_chart);
 
 /*
  * svg_line_chart(x float8[], y float8[], title text, x_label text,
  * y_label text, mark_x float8, mark_label text)
  */
 Datum
-engage_sql_svg_line_chart(PG_FUNCTION_ARGS)
+engage_svg_line_chart(PG_FUNCTION_ARGS)
 {
 	const char *fname = "svg_line_chart";
 	ecore_env	env;
@@ -374,14 +374,14 @@ engage_sql_svg_line_chart(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(svg_result(out, len, fname));
 }
 
-PG_FUNCTION_INFO_V1(engage_sql_svg_cluster_chart);
+PG_FUNCTION_INFO_V1(engage_svg_cluster_chart);
 
 /*
  * svg_cluster_chart(labels text[], sizes bigint[], metrics text[],
  * profile float8[][] (k x m), title text)
  */
 Datum
-engage_sql_svg_cluster_chart(PG_FUNCTION_ARGS)
+engage_svg_cluster_chart(PG_FUNCTION_ARGS)
 {
 	const char *fname = "svg_cluster_chart";
 	ecore_env	env;

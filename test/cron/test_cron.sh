@@ -54,7 +54,7 @@ check() {
 }
 
 # expect_error NAME DB SQL SQLSTATE TEXT...: the SQL fails with SQLSTATE and
-# its message, DETAIL or HINT contain each TEXT
+# its message, DETAIL, HINT or CONTEXT contain each TEXT
 expect_error() {
 	local name=$1 db=$2 sql=$3 state=$4 out t
 	shift 4
@@ -94,7 +94,8 @@ check "generate 5000 xDR rows" "5000" \
 
 # 2. Arguments
 expect_error "NULL schedule is an error" $CRON_DB \
-	"SELECT engage.schedule_refresh(NULL)" 22004 "schedule_refresh: arguments must not be NULL"
+	"SELECT engage.schedule_refresh(NULL)" 22004 "arguments must not be NULL" \
+	"PL/pgSQL function engage.schedule_refresh("
 expect_error "empty schedule is an error" $CRON_DB \
 	"SELECT engage.schedule_refresh('  ')" 22023 "schedule must not be empty"
 expect_error "empty job name is an error" $CRON_DB \
@@ -192,11 +193,12 @@ if [ -n "$OUTER_PGPORT$OUTER_PGHOST" ] && [ "$OUTER_PGPORT" != "$CRON_PORT" ] &&
 		q $PLAIN_DB "SELECT engage.generate_xdr('public.xdr', 100, seed => 1)" >/dev/null
 		expect_error "schedule_refresh without pg_cron says how to set it up" $PLAIN_DB \
 			"SELECT engage.schedule_refresh('0 3 * * *')" 0A000 \
-			"schedule_refresh: pg_cron is not loaded" "postgresql-15-cron" \
+			"pg_cron is not loaded" "PL/pgSQL function engage.schedule_refresh(" "postgresql-15-cron" \
 			"add pg_cron to shared_preload_libraries" "cron.database_name = '$PLAIN_DB'" \
 			"restart PostgreSQL" "CREATE EXTENSION pg_cron"
 		expect_error "unschedule_refresh without pg_cron" $PLAIN_DB \
-			"SELECT engage.unschedule_refresh()" 0A000 "unschedule_refresh: pg_cron is not loaded"
+			"SELECT engage.unschedule_refresh()" 0A000 "pg_cron is not loaded" \
+			"PL/pgSQL function engage.unschedule_refresh("
 		expect_error "argument checks come first without pg_cron" $PLAIN_DB \
 			"SELECT engage.schedule_refresh(NULL)" 22004 "arguments must not be NULL"
 		q postgres "DROP DATABASE $PLAIN_DB" >/dev/null

@@ -447,7 +447,7 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (242, 'schedule_refresh without pg_cron', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_one')$$, NULL),
 (243, 'unschedule_refresh: job name NULL', $$SELECT engage.unschedule_refresh(NULL)$$, NULL),
 (244, 'unschedule_refresh without pg_cron', $$SELECT engage.unschedule_refresh()$$, NULL),
-(245, 'cron_database: caller NULL (internal)', $$SELECT engage.cron_database(NULL)$$, NULL),
+(245, 'cron_database without pg_cron (internal)', $$SELECT engage.cron_database()$$, NULL),
 (246, 'analysis_progress: NULL arguments (internal; progress off)', $$SELECT engage.analysis_progress(NULL, NULL, NULL) IS NOT NULL$$, NULL)
 ) AS c(n, what, q, then_q);
 RESET client_min_messages;

@@ -1,5 +1,6 @@
 -- catalog: every object of the extension is documented (COMMENT ON), runs
--- with the caller's rights, and lives in schema engage.
+-- with the caller's rights, and lives in schema engage; every C function's
+-- symbol is named after it.
 
 -- Functions, aggregates, tables, views, sequences and types without a comment
 SELECT 'function' AS kind, p.oid::regprocedure::text AS name
@@ -35,4 +36,19 @@ SELECT a.aggfnoid::regprocedure AS aggregate, a.aggcombinefn <> 0 AS has_combine
        p.proparallel = 's' AS parallel_safe, a.aggtranstype::regtype AS state_type
 FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
 WHERE p.pronamespace = 'engage'::regnamespace
+ORDER BY 1::text;
+
+-- Every C function is in engage's library, under the symbol
+-- engage_<SQL name> (the overloads of one name: engage_<SQL name>_<suffix>)
+SELECT count(*) AS c_functions
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace = 'engage'::regnamespace AND l.lanname = 'c';
+SELECT p.oid::regprocedure AS function, p.prosrc AS symbol, p.probin AS library
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace = 'engage'::regnamespace AND l.lanname = 'c'
+  AND NOT (p.probin = '$libdir/engage'
+           AND (p.prosrc = 'engage_' || p.proname
+                OR (p.prosrc ~ ('^engage_' || p.proname || '_[a-z0-9]+$')
+                    AND (SELECT count(*) FROM pg_proc o
+                         WHERE o.pronamespace = p.pronamespace AND o.proname = p.proname) > 1)))
 ORDER BY 1::text;

@@ -15,13 +15,33 @@ CREATE DATABASE regression_engage_privileges;
 SET extra_float_digits = 0;
 \set SHOW_CONTEXT never
 
--- 1. The extension script: no CREATE OR REPLACE (which could take over an
--- object someone created before), nothing SECURITY DEFINER
-SELECT count(*) FILTER (WHERE m[1] ~* 'replace') AS create_or_replace,
-       count(*) FILTER (WHERE m[1] ~* 'definer') AS security_definer
-FROM regexp_matches(pg_read_file((SELECT setting FROM pg_config WHERE name = 'SHAREDIR')
-                                 || '/extension/engage--0.1.0.sql'),
-                    '(create\s+or\s+replace|security\s+definer)', 'gi') AS m;
+-- 1. The extension scripts installed (their SQL comments left out): no
+-- CREATE OR REPLACE in an install script engage--V.sql (it could take over
+-- an object someone created before), nothing SECURITY DEFINER in any.  An
+-- upgrade script engage--A--B.sql may replace functions, but only those
+-- that version A created (PostgreSQL itself refuses to replace an object
+-- that is not a member of the extension).
+CREATE TEMP TABLE scripts AS
+SELECT f AS script,
+       regexp_replace(regexp_replace(pg_read_file(d.dir || f), '/\*.*?\*/', '', 'g'), '--[^\n]*', '', 'g') AS body
+FROM (SELECT setting || '/extension/' AS dir FROM pg_config WHERE name = 'SHAREDIR') d,
+     pg_ls_dir(d.dir) AS f
+WHERE f ~ '^engage--.*\.sql$';
+SELECT s.script,
+       (SELECT count(*) FROM regexp_matches(s.body, 'create\s+or\s+replace', 'gi')) AS create_or_replace,
+       (SELECT count(*) FROM regexp_matches(s.body, 'create\s+or\s+replace\s+function', 'gi')) AS of_functions,
+       (SELECT count(*) FROM regexp_matches(s.body, 'security\s+definer', 'gi')) AS security_definer
+FROM scripts s ORDER BY s.script;
+-- functions that an upgrade script replaces but the install script of the
+-- version it starts from does not create
+SELECT u.script, r[1] AS replaced_but_not_created
+FROM scripts u
+CROSS JOIN LATERAL regexp_matches(u.body, 'create\s+or\s+replace\s+function\s+@extschema@\.(\w+)\s*\(', 'gi') AS r
+WHERE u.script ~ '^engage--[0-9.]+--[0-9.]+\.sql$'
+  AND NOT EXISTS (SELECT FROM scripts f
+                  WHERE f.script = 'engage--' || substring(u.script FROM '^engage--([0-9.]+)--') || '.sql'
+                    AND f.body ~* ('create\s+function\s+@extschema@\.' || r[1] || '\s*\('))
+ORDER BY 1, 2;
 
 -- An object of the same name made before CREATE EXTENSION is not replaced:
 -- the extension refuses to be created

@@ -1,0 +1,830 @@
+/* engage--0.1.0--0.2.0.sql: upgrade the engage extension from 0.1.0 to 0.2.0 */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "ALTER EXTENSION engage UPDATE TO '0.2.0'" to load this file. \quit
+
+-- Every difference between the install scripts of 0.1.0 and 0.2.0 is made
+-- here, so that an upgraded database has exactly the objects of a fresh
+-- 0.2.0 install (test/sql/upgrade.sql checks it).  CREATE OR REPLACE
+-- replaces functions of the extension only: PostgreSQL refuses to replace
+-- an object that is not a member of the extension being updated.
+
+------------------------------------------------------------------------------
+-- 1. C entry points: every SQL function's C symbol is engage_<SQL name>.
+-- The library keeps the four symbols of 0.1.0 (src/compat.c) for databases
+-- not upgraded yet.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.kmeans_assign(model @extschema@.kmeans_model, points text)
+RETURNS TABLE (key text, cluster integer, distance double precision)
+AS 'MODULE_PATHNAME', 'engage_kmeans_assign'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.svg_bar_chart(labels text[], "values" double precision[], title text,
+    x_label text DEFAULT NULL, y_label text DEFAULT NULL, unit text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'engage_svg_bar_chart'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.svg_line_chart(x double precision[], y double precision[], title text,
+    x_label text DEFAULT NULL, y_label text DEFAULT NULL,
+    mark_x double precision DEFAULT NULL, mark_label text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'engage_svg_line_chart'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.svg_cluster_chart(labels text[], sizes bigint[], metrics text[],
+    profile double precision[], title text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'engage_svg_cluster_chart'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+------------------------------------------------------------------------------
+-- 2. Messages in PostgreSQL's style: no routine name in the text (the
+-- CONTEXT line names the PL/pgSQL function), values in double quotes.
+-- cron_database loses its caller argument, which only named the routine
+-- in its messages.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.analysis_progress(run_id bigint, step text, since timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF COALESCE(current_setting('engage.progress', true), 'off')::boolean THEN
+		RAISE NOTICE 'analysis run %: %', run_id, step
+			USING DETAIL = format('%s ms.', round(extract(epoch FROM clock_timestamp() - since) * 1000));
+	END IF;
+	RETURN clock_timestamp();
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.run_analysis(
+	source regclass DEFAULT 'public.xdr'::text::regclass,
+	k integer DEFAULT 3,
+	seed bigint DEFAULT 0,
+	k_max integer DEFAULT 10,
+	msisdn_column text DEFAULT 'MSISDN/Number',
+	duration_column text DEFAULT 'Dur. (ms)',
+	dl_column text DEFAULT 'Total DL (Bytes)',
+	ul_column text DEFAULT 'Total UL (Bytes)',
+	applications jsonb DEFAULT '{"Social Media": ["Social Media DL (Bytes)", "Social Media UL (Bytes)"],
+	                             "Google": ["Google DL (Bytes)", "Google UL (Bytes)"],
+	                             "Email": ["Email DL (Bytes)", "Email UL (Bytes)"],
+	                             "Youtube": ["Youtube DL (Bytes)", "Youtube UL (Bytes)"],
+	                             "Netflix": ["Netflix DL (Bytes)", "Netflix UL (Bytes)"],
+	                             "Gaming": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"],
+	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
+	keep_runs integer DEFAULT 3)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	run bigint;
+	t timestamptz;
+	app record;
+	n_apps integer := 0;
+	app_values text := '';
+	app_tops text := '';
+	app_totals text := '';
+	saved_nestloop text;
+	saved_jit text;
+	saved_seqscan text;
+	app_cols text := '';
+	src text;
+	points text;
+	n_rows bigint;
+	n_nosub bigint;
+	n_users bigint;
+	n_rejected bigint;
+	app_args text := '';
+	total_inertia double precision;
+	chosen_k integer;
+	pruned bigint[];
+	e_message text;
+	e_detail text;
+	e_hint text;
+	e_state text;
+BEGIN
+	-- Arguments that are wrong on their face are errors (no run is logged)
+	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
+	   OR duration_column IS NULL OR dl_column IS NULL OR ul_column IS NULL
+	   OR applications IS NULL OR keep_runs IS NULL THEN
+		RAISE EXCEPTION 'arguments must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF k < 1 OR k > 10000 THEN
+		RAISE EXCEPTION 'k must be between 1 and 10000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k is %s.', k);
+	END IF;
+	IF k_max < 0 OR k_max > 10000 THEN
+		RAISE EXCEPTION 'k_max must be between 0 and 10000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
+			      HINT = 'k_max 0 skips the elbow curve.';
+	END IF;
+	IF keep_runs < 1 THEN
+		RAISE EXCEPTION 'keep_runs must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('keep_runs is %s.', keep_runs);
+	END IF;
+	IF jsonb_typeof(applications) <> 'object' OR EXISTS (
+		SELECT FROM jsonb_each(applications) AS a(name, cols)
+		WHERE jsonb_typeof(a.cols) <> 'array' OR jsonb_array_length(a.cols) <> 2
+		   OR jsonb_typeof(a.cols -> 0) <> 'string' OR jsonb_typeof(a.cols -> 1) <> 'string') THEN
+		RAISE EXCEPTION 'applications must be a JSON object of "name": ["DL column", "UL column"]'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('applications is %s.', applications);
+	END IF;
+
+	-- One run at a time (a second run waits for the first to commit or
+	-- roll back); readers take no lock.
+	PERFORM pg_advisory_xact_lock(1701734241, 1);	-- 'enga', 1
+
+	src := run_analysis.source::text;	-- schema-qualified: search_path is pg_catalog
+	INSERT INTO @extschema@.run (started, source, parameters, k, status)
+	VALUES (clock_timestamp(), src,
+	        jsonb_build_object('seed', run_analysis.seed, 'k_max', run_analysis.k_max,
+	                           'keep_runs', run_analysis.keep_runs,
+	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
+	                           'dl_column', dl_column, 'ul_column', ul_column,
+	                           'applications', applications),
+	        run_analysis.k, 'running')
+	RETURNING run_id INTO run;
+	t := clock_timestamp();
+
+	-- A failure from here on rolls back this block's rows (a subtransaction),
+	-- is logged in engage.run and reported as a WARNING; the call returns NULL.
+	BEGIN
+		-- 1. Per-user engagement, application usage and totals, top users, in
+		-- one scan of the source: rows without MSISDN form the NULL group,
+		-- counted and left out.  Per user and application, DL and UL are float8
+		-- sums (exact below 2^53 bytes) of the valid values, by traffic_agg:
+		-- NaN, infinite and negative ones are skipped and counted, as
+		-- engagement_agg does for the duration, DL and UL (application
+		-- columns are cast to double precision); the application totals add the users' sums
+		-- up exactly with engagement_agg.  Top 10s by ORDER BY ... LIMIT 10 (a
+		-- bounded heap sort), ranked afterwards; numeric conversions only for
+		-- the rows kept (float8 -> numeric costs about a microsecond).
+		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
+		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
+			n_apps := n_apps + 1;
+			app_args := app_args || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('s.%I::double precision, s.%I::double precision', app.dl, app.ul);
+			app_cols := app_cols || format(', a.app_dl[%1$s] AS a%1$s_dl, a.app_ul[%1$s] AS a%1$s_ul', n_apps);
+			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('@extschema@.engagement_agg(NULL::double precision, u.a%1$s_dl, u.a%1$s_ul) AS t%1$s, '
+				          'count(*) FILTER (WHERE COALESCE(u.a%1$s_dl, 0) + COALESCE(u.a%1$s_ul, 0) > 0) AS t%1$s_users',
+				          n_apps);
+			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('(%L, %s, (t.t%s).dl_bytes, (t.t%s).ul_bytes, t.t%s_users)', app.name, n_apps, n_apps, n_apps, n_apps);
+			app_tops := app_tops || CASE WHEN n_apps > 1 THEN ' UNION ALL ' ELSE '' END
+				|| format('(SELECT %L AS application, u.m, u.msisdn, u.a%s_dl AS dl, u.a%s_ul AS ul '
+				          'FROM users u WHERE u.a%s_dl IS NOT NULL OR u.a%s_ul IS NOT NULL '
+				          'ORDER BY COALESCE(u.a%s_dl, 0) + COALESCE(u.a%s_ul, 0) DESC, u.m LIMIT 10)',
+				          app.name, n_apps, n_apps, n_apps, n_apps, n_apps, n_apps);
+		END LOOP;
+
+		EXECUTE format($q$
+			WITH agg AS MATERIALIZED (
+				SELECT s.%1$I AS m,
+				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
+				       %5$s
+				FROM %6$s AS s
+				GROUP BY 1
+			), users AS MATERIALIZED (
+				SELECT a.m, a.m::text AS msisdn, (a.e).sessions, (a.e).duration_ms, (a.e).dl_bytes,
+				       (a.e).ul_bytes, (a.e).total_bytes, a.app_dl, a.app_ul %8$s
+				FROM agg a
+				WHERE a.m IS NOT NULL
+			), ins_users AS (
+				INSERT INTO @extschema@.result_user_engagement
+				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, u.app_dl, u.app_ul
+				FROM users u
+			), ins_top AS (
+				INSERT INTO @extschema@.result_top_users
+				SELECT $1, t.metric, row_number() OVER (PARTITION BY t.metric ORDER BY t.value DESC, t.m),
+				       t.msisdn, t.value
+				FROM ((SELECT 'sessions' AS metric, u.m, u.msisdn, u.sessions::numeric AS value
+				       FROM users u ORDER BY u.sessions DESC, u.m LIMIT 10)
+				      UNION ALL
+				      (SELECT 'duration_ms', u.m, u.msisdn, u.duration_ms
+				       FROM users u WHERE u.duration_ms IS NOT NULL ORDER BY u.duration_ms DESC, u.m LIMIT 10)
+				      UNION ALL
+				      (SELECT 'total_bytes', u.m, u.msisdn, u.total_bytes
+				       FROM users u WHERE u.total_bytes IS NOT NULL ORDER BY u.total_bytes DESC, u.m LIMIT 10)) t
+			)%7$s
+			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
+			       count(*) FILTER (WHERE a.m IS NOT NULL),
+			       COALESCE(sum((a.e).rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
+			FROM agg a
+			$q$,
+			msisdn_column, duration_column, dl_column, ul_column,
+			-- the three fields of one traffic_agg call (the planner computes
+			-- identical aggregate calls once)
+			CASE WHEN n_apps = 0
+			     THEN 'NULL::double precision[] AS app_dl, NULL::double precision[] AS app_ul, 0::bigint AS app_rejected'
+			     ELSE format('(@extschema@.traffic_agg(%1$s)).dl_bytes AS app_dl, (@extschema@.traffic_agg(%1$s)).ul_bytes AS app_ul, '
+			                 '(@extschema@.traffic_agg(%1$s)).rejected_values AS app_rejected', app_args) END,
+			src,
+			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
+				INSERT INTO @extschema@.result_app_totals
+				SELECT $1, v.application, v.position,
+				       row_number() OVER (ORDER BY v.total DESC NULLS LAST, v.application),
+				       v.users, v.dl, v.ul, v.total
+				FROM (SELECT %1$s FROM users u) t
+				CROSS JOIN LATERAL (VALUES %2$s) AS w(application, position, dl, ul, users)
+				CROSS JOIN LATERAL (SELECT w.application, w.position, w.dl, w.ul, w.users,
+				                           CASE WHEN w.dl IS NULL AND w.ul IS NULL THEN NULL
+				                                ELSE COALESCE(w.dl, 0) + COALESCE(w.ul, 0) END AS total) v
+			), ins_app_tops AS (
+				INSERT INTO @extschema@.result_top_users_per_app
+				SELECT $1, t.application,
+				       row_number() OVER (PARTITION BY t.application ORDER BY t.total DESC, t.m),
+				       t.msisdn, t.total
+				FROM (SELECT x.application, x.m, x.msisdn,
+				             COALESCE(x.dl::numeric, 0) + COALESCE(x.ul::numeric, 0) AS total
+				      FROM (%3$s) x) t
+			)$q$, app_totals, app_values, app_tops) END,
+			app_cols)
+		INTO n_rows, n_nosub, n_users, n_rejected
+		USING run;
+		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
+		IF n_users < run_analysis.k THEN
+			RAISE EXCEPTION 'relation "%" has % subscribers, fewer than k = %',
+				(SELECT format('%s.%s', n.nspname, c.relname)
+				 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				 WHERE c.oid = run_analysis.source),
+				n_users, run_analysis.k
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Ask for at most as many clusters as there are subscribers (rows without MSISDN do not count).';
+		END IF;
+
+		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
+		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
+		-- whatever the row order; a tolerance would stop a few users short of
+		-- it, at a point that depends on the start), fitted once (kmeans_model)
+		-- and the users assigned with the model (kmeans_assign: at the fixed
+		-- point, the fit's own labels); cluster statistics, labels and
+		-- descriptions (the clusters joined with the users' rows of this run,
+		-- stored in one statement)
+		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
+		-- The rows just written have no statistics yet (ANALYZE would need the
+		-- tables' owner): a nested loop over two 10^5-row inputs would be
+		-- quadratic, so this statement is planned without nested loops.
+		-- From here to the pruning, every read of the per-user tables is of
+		-- one run: through the BRIN index on run_id, not a sequential scan of
+		-- what the tables hold (runs kept, and the space of pruned runs, which
+		-- only VACUUM frees: several times the run's own size).  The cost
+		-- penalties of the disabled plans would push costs over the JIT
+		-- thresholds and compile for nothing (0.7 s per run, and memory that
+		-- LLVM keeps), so JIT is off too.
+		saved_nestloop := current_setting('enable_nestloop');
+		saved_seqscan := current_setting('enable_seqscan');
+		saved_jit := current_setting('jit');
+		PERFORM set_config('enable_nestloop', 'off', true);
+		PERFORM set_config('enable_seqscan', 'off', true);
+		PERFORM set_config('jit', 'off', true);
+		WITH model AS MATERIALIZED (
+			SELECT @extschema@.kmeans_model(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS m
+		), uc AS MATERIALIZED (
+			SELECT c.key, c.cluster, c.distance
+			FROM model, @extschema@.kmeans_assign(model.m, points) AS c
+		), joined AS MATERIALIZED (
+			SELECT uc.key, uc.cluster, uc.distance, u.sessions, u.duration_ms, u.total_bytes
+			FROM uc
+			JOIN @extschema@.result_user_engagement u ON u.run_id = run AND u.msisdn = uc.key
+		), ins_uc AS (
+			INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance, sessions, duration_ms, total_bytes)
+			SELECT run, j.key, j.cluster, j.distance, j.sessions, j.duration_ms, j.total_bytes FROM joined j
+		), overall AS (
+			SELECT count(*) AS users, avg(u.sessions) AS sessions, avg(u.duration_ms) AS duration_ms,
+			       avg(u.total_bytes) AS total_bytes
+			FROM @extschema@.result_user_engagement u WHERE u.run_id = run
+		), stats AS (
+			SELECT u.cluster, count(*) AS users,
+			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
+			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
+			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum
+			FROM joined u
+			GROUP BY u.cluster
+		)
+		INSERT INTO @extschema@.result_cluster_stats
+		SELECT run, s.cluster, @extschema@.cluster_label(s.cluster, run_analysis.k),
+		       format('%s%% of users; per user on average %s sessions (%s the overall %s), %s min (%s the overall %s), %s MB (%s the overall %s)',
+		              round(100.0 * s.users / o.users, 1),
+		              round(s.s_avg, 2), @extschema@.compare_to_average(s.s_avg, o.sessions), round(o.sessions, 2),
+		              round(s.d_avg / 60000, 1), @extschema@.compare_to_average(s.d_avg, o.duration_ms), round(o.duration_ms / 60000, 1),
+		              round(s.b_avg / 1000000, 1), @extschema@.compare_to_average(s.b_avg, o.total_bytes), round(o.total_bytes / 1000000, 1)),
+		       s.users, s.users::numeric / o.users,
+		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
+		       s.b_min, s.b_max, s.b_avg, s.b_sum,
+		       ARRAY[(m.m).centroids[s.cluster][1], (m.m).centroids[s.cluster][2], (m.m).centroids[s.cluster][3]],
+		       ARRAY[(m.m).centroids_normalized[s.cluster][1], (m.m).centroids_normalized[s.cluster][2],
+		             (m.m).centroids_normalized[s.cluster][3]],
+		       (m.m).cluster_inertia[s.cluster]
+		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
+		PERFORM set_config('enable_nestloop', saved_nestloop, true);
+		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
+
+		-- 3. The elbow curve, k = 1..k_max (at most the number of users)
+		IF run_analysis.k_max > 0 THEN
+			INSERT INTO @extschema@.result_elbow
+			SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow
+			FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
+			                               seed => run_analysis.seed) AS e;
+			SELECT e.k INTO chosen_k FROM @extschema@.result_elbow e WHERE e.run_id = run AND e.is_elbow;
+			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s: elbow at k = %s',
+			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none')), t);
+		END IF;
+
+		-- 4. Done: log, and keep only the last keep_runs successful runs
+		SELECT sum(c.inertia) INTO total_inertia
+		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
+		UPDATE @extschema@.run r
+		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
+		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k, status = 'ok'
+		WHERE r.run_id = run;
+
+		SELECT array_agg(o.run_id) INTO pruned
+		FROM (SELECT r.run_id FROM @extschema@.run r WHERE r.status = 'ok'
+		      ORDER BY r.run_id DESC OFFSET run_analysis.keep_runs) o;
+		IF pruned IS NOT NULL THEN
+			DELETE FROM @extschema@.result_user_engagement x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_user_cluster x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_cluster_stats x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_top_users x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_app_totals x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_top_users_per_app x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
+			UPDATE @extschema@.run r SET status = 'pruned' WHERE r.run_id = ANY (pruned);
+		END IF;
+		PERFORM set_config('enable_seqscan', saved_seqscan, true);
+		PERFORM set_config('jit', saved_jit, true);
+		t := @extschema@.analysis_progress(run, format('done; runs pruned: %s', COALESCE(array_length(pruned, 1), 0)), t);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+		                        e_hint = PG_EXCEPTION_HINT, e_state = RETURNED_SQLSTATE;
+		UPDATE @extschema@.run r
+		SET ended = clock_timestamp(), status = 'failed', error = e_message, sqlstate = e_state
+		WHERE r.run_id = run;
+		RAISE WARNING 'analysis run % failed: %', run, e_message
+			USING DETAIL = concat_ws(' ', NULLIF(e_detail, ''), NULLIF(e_hint, ''),
+			                         format('SQLSTATE %s. The failure is logged in engage.run; the previous results are unchanged.', e_state));
+		RETURN NULL;
+	END;
+	RETURN run;
+END
+$$;
+
+CREATE FUNCTION @extschema@.cron_database()
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cron_db text := current_setting('cron.database_name', true);
+	loaded boolean;
+	setup text;
+BEGIN
+	-- shared_preload_libraries is a comma-separated list; names may be quoted
+	SELECT 'pg_cron' = ANY (array_agg(btrim(l, ' "')))
+	INTO loaded
+	FROM unnest(string_to_array(current_setting('shared_preload_libraries'), ',')) AS l;
+	setup := format('Install the Debian package postgresql-15-cron, add pg_cron to shared_preload_libraries '
+	                'and set cron.database_name = ''%s'' in postgresql.conf, restart PostgreSQL, '
+	                'then run CREATE EXTENSION pg_cron in database "%s".',
+	                current_database(), current_database());
+	IF NOT COALESCE(loaded, false) OR cron_db IS NULL THEN
+		RAISE EXCEPTION 'pg_cron is not loaded'
+			USING ERRCODE = 'feature_not_supported',
+			      DETAIL = 'engage schedules run_analysis with the pg_cron extension, which must be in shared_preload_libraries.',
+			      HINT = setup;
+	END IF;
+	IF to_regnamespace('cron') IS NULL
+	   OR NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+		IF cron_db = current_database() THEN
+			RAISE EXCEPTION 'extension "pg_cron" is not installed in this database'
+				USING ERRCODE = 'undefined_object',
+				      DETAIL = format('pg_cron is loaded and runs its jobs from database "%s".', cron_db),
+				      HINT = 'Run CREATE EXTENSION pg_cron in this database.';
+		END IF;
+		RAISE EXCEPTION 'pg_cron runs its jobs from database "%", not from "%"', cron_db, current_database()
+			USING ERRCODE = 'undefined_object',
+			      DETAIL = format('The pg_cron extension can only be installed in database "%s" (cron.database_name).', cron_db),
+			      HINT = format('Set cron.database_name = ''%s'' in postgresql.conf, restart PostgreSQL and run CREATE EXTENSION pg_cron in this database; '
+			                    'or schedule the job from database "%s" with cron.schedule_in_database(..., database => ''%s'').',
+			                    current_database(), cron_db, current_database());
+	END IF;
+	RETURN cron_db;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.cron_database() IS
+'Internal to schedule_refresh and unschedule_refresh: raises an error saying how to set pg_cron up unless it is loaded (shared_preload_libraries) and installed in the current database; returns cron.database_name';
+
+CREATE OR REPLACE FUNCTION @extschema@.schedule_refresh(
+	schedule text,
+	source regclass DEFAULT 'public.xdr'::text::regclass,
+	k integer DEFAULT 3,
+	seed bigint DEFAULT 0,
+	job_name text DEFAULT 'engage_refresh')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	cron_db text;
+	command text;
+	job bigint;
+BEGIN
+	-- Arguments that are wrong on their face are errors
+	IF schedule IS NULL OR source IS NULL OR k IS NULL OR seed IS NULL OR job_name IS NULL THEN
+		RAISE EXCEPTION 'arguments must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF btrim(schedule) = '' THEN
+		RAISE EXCEPTION 'schedule must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Give a cron schedule such as "0 3 * * *" (every day at 03:00 GMT) or "*/30 * * * *".';
+	END IF;
+	IF btrim(job_name) = '' THEN
+		RAISE EXCEPTION 'job_name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF k < 1 OR k > 10000 THEN
+		RAISE EXCEPTION 'k must be between 1 and 10000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k is %s.', k);
+	END IF;
+
+	cron_db := @extschema@.cron_database();
+
+	-- The job runs in a new session, with the default search_path: name the
+	-- source with its schema
+	SELECT format('SELECT @extschema@.run_analysis(source => %L::regclass, k => %s, seed => %s)',
+	              format('%I.%I', n.nspname, c.relname), schedule_refresh.k, schedule_refresh.seed)
+	INTO command
+	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+	WHERE c.oid = source;
+
+	-- cron.schedule upserts: a job of the same name and user is replaced
+	IF cron_db = current_database() THEN
+		EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job USING job_name, schedule, command;
+	ELSIF to_regprocedure('cron.schedule_in_database(text,text,text,text,text,boolean)') IS NOT NULL THEN
+		EXECUTE 'SELECT cron.schedule_in_database($1, $2, $3, $4)' INTO job
+			USING job_name, schedule, command, current_database();
+	ELSE
+		RAISE EXCEPTION 'pg_cron runs its jobs from database "%", not from "%"', cron_db, current_database()
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Update pg_cron to 1.4 or later (cron.schedule_in_database), or set cron.database_name to this database.';
+	END IF;
+	RETURN job;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.unschedule_refresh(job_name text DEFAULT 'engage_refresh')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	job bigint;
+	removed boolean := false;
+BEGIN
+	IF job_name IS NULL OR btrim(job_name) = '' THEN
+		RAISE EXCEPTION 'job_name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	PERFORM @extschema@.cron_database();
+	FOR job IN EXECUTE 'SELECT jobid FROM cron.job WHERE jobname = $1 AND username = current_user'
+		USING job_name
+	LOOP
+		EXECUTE 'SELECT cron.unschedule($1)' INTO removed USING job;
+	END LOOP;
+	RETURN COALESCE(removed, false);
+END
+$$;
+
+DROP FUNCTION @extschema@.cron_database(text);
+
+CREATE OR REPLACE FUNCTION @extschema@.report_html(run_id bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.run;
+	rid bigint;
+	fi constant text := 'FM999,999,999,999,999,999,990';
+	f1 constant text := 'FM999,999,999,999,999,999,990.0';
+	f2 constant text := 'FM999,999,999,999,999,999,990.00';
+	n_clusters integer;
+	n_apps integer;
+	n_elbow integer;
+	app_traffic numeric;
+	h text;
+	part text;
+	chart text;
+BEGIN
+	IF report_html.run_id IS NULL THEN
+		SELECT l.* INTO r FROM @extschema@.latest_run l;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'there is no successful run to report'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      HINT = 'Run engage.run_analysis() first; engage.run lists the runs and their status.';
+		END IF;
+	ELSE
+		SELECT l.* INTO r FROM @extschema@.run l WHERE l.run_id = report_html.run_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'run % does not exist', report_html.run_id
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'engage.run lists the runs; report_html() without an argument reports the latest successful run.';
+		END IF;
+		IF r.status <> 'ok' THEN
+			RAISE EXCEPTION 'run % has no results to report', r.run_id
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      DETAIL = format('Its status is %s.', r.status),
+				      HINT = CASE r.status
+				             WHEN 'failed' THEN 'A failed run stores no results; engage.run.error says why.'
+				             WHEN 'pruned' THEN 'Its results were deleted to keep the last keep_runs successful runs.'
+				             ELSE 'Report a run with status ok.' END;
+		END IF;
+	END IF;
+	rid := r.run_id;
+
+	SELECT count(*) INTO n_clusters FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
+	SELECT count(*), sum(a.total_bytes) INTO n_apps, app_traffic
+	FROM @extschema@.result_app_totals a WHERE a.run_id = rid;
+	SELECT count(*) INTO n_elbow FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+
+	-- Head, style and title
+	h := '<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="engage.report_html">
+<title>' || @extschema@.xml_escape(format('User engagement report: %s, run %s', r.source, rid)) || '</title>
+<style>
+body{margin:0;background:#f3f5f8;color:#1f2933;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1240px;margin:0 auto;padding:24px 28px 32px}
+h1{margin:0 0 4px;font-size:26px}
+h2{margin:0 0 4px;font-size:19px}
+h3{margin:0 0 6px;font-size:15px}
+p{margin:0 0 12px}
+.sub,.note{color:#52606d}
+code{font:13px/1.3 ui-monospace,"DejaVu Sans Mono",monospace;background:#eef1f5;padding:1px 4px;border-radius:3px}
+section{background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:18px 22px;margin:0 0 20px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:12px;margin:16px 0 20px}
+.card{background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:10px 14px}
+.card .k{font-size:11px;color:#52606d;text-transform:uppercase;letter-spacing:.05em}
+.card .v{font-size:20px;font-weight:600;overflow-wrap:anywhere}
+.card .d{font-size:12px;color:#52606d}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:18px 24px;align-items:start}
+.grid+h3{margin-top:16px}
+.grid4{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:16px 20px}
+figure{margin:0 0 12px;text-align:center}
+svg{max-width:100%;height:auto}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;margin:0 0 8px}
+th,td{padding:5px 8px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
+thead th{background:#eef2f6;font-size:12px;color:#3e4c59;font-weight:600}
+thead tr.group th{background:#e3e9f0;text-align:center}
+.n{text-align:right;white-space:nowrap}
+tbody tr:nth-child(even){background:#fafbfc}
+tr.mark td{background:#fff3cd;font-weight:600}
+.g{border-left:1px solid #d5dce4}
+.lbl{font-weight:600;white-space:nowrap}
+.desc{font-weight:400;font-size:12px;color:#52606d;max-width:300px}
+footer{color:#7b8794;font-size:12px;text-align:center}
+</style>
+</head>
+<body>
+<main>
+<header>
+<h1>User engagement report</h1>
+<p class="sub">Engagement analysis of the xDR table <code>' || @extschema@.xml_escape(r.source) || '</code> by engage.run_analysis, run '
+		|| rid || '.</p>
+</header>
+';
+
+	-- The run in figures
+	SELECT string_agg(format('<div class="card"><div class="k">%s</div><div class="v">%s</div>%s</div>',
+	                         c.k, c.v, COALESCE('<div class="d">' || c.d || '</div>', '')), E'\n' ORDER BY c.o)
+	INTO part
+	FROM (VALUES
+		(1, 'Source table', @extschema@.xml_escape(r.source), NULL),
+		(2, 'Run', rid::text, @extschema@.xml_escape(format('%s, took %s s', to_char(r.started, 'YYYY-MM-DD HH24:MI:SS TZ'),
+		                                                   to_char(extract(epoch FROM r.ended - r.started), f1)))),
+		(3, 'Rows read', to_char(r.rows_read, fi), NULL),
+		(4, 'Rows left out', to_char(r.rows_without_subscriber, fi),
+		    format('without subscriber (NULL MSISDN), %s%% of the rows; %s NaN, infinite or negative values skipped',
+		           to_char(100.0 * r.rows_without_subscriber / NULLIF(r.rows_read, 0), f1),
+		           to_char(COALESCE(r.rejected_values, 0), fi))),
+		(5, 'Users', to_char(r.users, fi), 'distinct subscribers'),
+		(6, 'Clusters (k)', r.k::text, 'K-means on z-scored sessions, duration and traffic'),
+		(7, 'Inertia', to_char(r.inertia, f1), 'sum of squared distances to the centroids'),
+		(8, 'Elbow k', COALESCE(r.elbow_k::text, '&ndash;'),
+		    CASE WHEN n_elbow = 0 THEN 'elbow curve skipped (k_max = 0)'
+		         WHEN r.elbow_k IS NULL THEN 'the curve has no knee'
+		         ELSE format('Kneedle over k = 1..%s', n_elbow) END)
+	) AS c(o, k, v, d);
+	h := h || '<div class="cards">' || E'\n' || part || E'\n</div>\n';
+
+	-- Top 10 users by each metric
+	SELECT string_agg(x.tbl, E'\n' ORDER BY x.o) INTO part
+	FROM (SELECT m.o, format('<div><h3>%s</h3><table><thead><tr><th class="n">#</th><th>MSISDN</th><th class="n">%s</th></tr></thead><tbody>%s</tbody></table></div>',
+	                         m.title, m.col,
+	                         COALESCE(string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td></tr>',
+	                                                    t.rank, @extschema@.xml_escape(t.msisdn),
+	                                                    CASE m.metric
+	                                                    WHEN 'sessions' THEN to_char(t.value, fi)
+	                                                    WHEN 'duration_ms' THEN to_char(t.value / 60000, f1)
+	                                                    ELSE @extschema@.format_bytes(t.value) END),
+	                                             '' ORDER BY t.rank),
+	                                  '<tr><td colspan="3" class="note">no users</td></tr>')) AS tbl
+	      FROM (VALUES (1, 'sessions', 'By sessions', 'sessions'),
+	                   (2, 'duration_ms', 'By total session duration', 'duration (min)'),
+	                   (3, 'total_bytes', 'By total traffic (DL + UL)', 'traffic')) AS m(o, metric, title, col)
+	      LEFT JOIN @extschema@.result_top_users t ON t.run_id = rid AND t.metric = m.metric
+	      GROUP BY m.o, m.title, m.col) x;
+	h := h || '<section id="top-users">
+<h2>Top 10 users</h2>
+<p class="note">By value, descending; ties broken by MSISDN ascending. Users with no value are left out.</p>
+<div class="grid">
+' || part || '
+</div>
+</section>
+';
+
+	-- Engagement clusters: chart and statistics
+	chart := '';
+	IF n_clusters BETWEEN 1 AND 50 THEN
+		SELECT @extschema@.svg_cluster_chart(
+		           array_agg(c.cluster || ' ' || c.label ORDER BY c.cluster),
+		           array_agg(c.users ORDER BY c.cluster),
+		           ARRAY['sessions', 'duration (ms)', 'traffic (bytes)'],
+		           array_agg(ARRAY[COALESCE(c.sessions_avg, 0), COALESCE(c.duration_ms_avg, 0),
+		                           COALESCE(c.total_bytes_avg, 0)]::double precision[] ORDER BY c.cluster),
+		           format('User engagement clusters (k = %s)', n_clusters))
+		INTO chart
+		FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
+		chart := '<figure>' || regexp_replace(chart, '^<\?xml[^>]*\?>\s*', '') || '</figure>' || E'\n';
+	ELSE
+		chart := '<p class="note">No chart: the cluster chart shows at most 50 clusters.</p>' || E'\n';
+	END IF;
+	SELECT string_agg(format('<tr><td><div class="lbl">%s &middot; %s</div><div class="desc">%s</div></td>'
+	                         '<td class="n">%s</td><td class="n">%s%%</td>'
+	                         '<td class="n g">%s</td><td class="n">%s &ndash; %s</td><td class="n">%s</td>'
+	                         '<td class="n g">%s</td><td class="n">%s &ndash; %s</td><td class="n">%s</td>'
+	                         '<td class="n g">%s</td><td class="n">%s &ndash; %s</td><td class="n">%s</td>'
+	                         '<td class="n g">%s</td></tr>',
+	                         c.cluster, @extschema@.xml_escape(c.label), @extschema@.xml_escape(c.description),
+	                         to_char(c.users, fi), to_char(100 * c.share, f1),
+	                         to_char(c.sessions_avg, f2), to_char(c.sessions_min, fi), to_char(c.sessions_max, fi),
+	                         to_char(c.sessions_total, fi),
+	                         to_char(c.duration_ms_avg / 60000, f1), to_char(c.duration_ms_min / 60000, f1),
+	                         to_char(c.duration_ms_max / 60000, f1), to_char(c.duration_ms_total / 3600000, f1),
+	                         @extschema@.format_bytes(c.total_bytes_avg), @extschema@.format_bytes(c.total_bytes_min),
+	                         @extschema@.format_bytes(c.total_bytes_max), @extschema@.format_bytes(c.total_bytes_total),
+	                         to_char(c.inertia, f1)),
+	                  E'\n' ORDER BY c.cluster)
+	INTO part
+	FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
+	h := h || '<section id="clusters">
+<h2>Engagement clusters</h2>
+<p class="note">K-means (k = ' || r.k || ') on the z-scored sessions, duration and traffic of each user; clusters are numbered by ascending centroid norm, so 1 is the least engaged. The chart''s lower panel shows each cluster''s averages relative to the average over all users.</p>
+' || chart || '<table>
+<thead><tr class="group"><th colspan="3"></th><th colspan="3" class="g">Sessions per user</th><th colspan="3" class="g">Duration per user (min)</th><th colspan="3" class="g">Traffic per user (DL + UL)</th><th class="g"></th></tr>
+<tr><th>Cluster</th><th class="n">Users</th><th class="n">Share</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total (h)</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">Inertia</th></tr></thead>
+<tbody>
+' || COALESCE(part, '') || '
+</tbody>
+</table>
+</section>
+';
+
+	-- Applications: top 3, totals and top 10 users of each
+	IF n_apps = 0 THEN
+		h := h || '<section id="applications">
+<h2>Applications</h2>
+<p class="note">This run has no application usage (run_analysis was called with applications =&gt; ''{}'').</p>
+</section>
+';
+	ELSE
+		SELECT '<figure>' || regexp_replace(
+		           @extschema@.svg_bar_chart(array_agg(a.application ORDER BY a.rank),
+		                                     array_agg(COALESCE(a.total_bytes, 0)::double precision ORDER BY a.rank),
+		                                     'Top 3 applications by total traffic', 'application', 'total traffic', 'B'),
+		           '^<\?xml[^>]*\?>\s*', '') || '</figure>'
+		INTO chart
+		FROM @extschema@.result_app_totals a WHERE a.run_id = rid AND a.rank <= 3;
+		SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td></tr>',
+		                         a.rank, @extschema@.xml_escape(a.application), to_char(a.users, fi),
+		                         COALESCE(@extschema@.format_bytes(a.total_bytes), '&ndash;'),
+		                         COALESCE(to_char(100 * a.total_bytes / NULLIF(app_traffic, 0), f1) || '%', '&ndash;')),
+		                  E'\n' ORDER BY a.rank)
+		INTO part
+		FROM @extschema@.result_app_totals a WHERE a.run_id = rid AND a.rank <= 3;
+		h := h || '<section id="applications">
+<h2>Applications</h2>
+<p class="note">Traffic (DL + UL) of each application over the users'' rows (rows without subscriber left out).</p>
+<div class="grid">
+' || chart || '
+<div><h3>Top 3 applications</h3>
+<table><thead><tr><th class="n">#</th><th>Application</th><th class="n">Users</th><th class="n">Traffic</th><th class="n">Share</th></tr></thead>
+<tbody>
+' || part || '
+</tbody></table>
+';
+		SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td></tr>',
+		                         a.rank, @extschema@.xml_escape(a.application), to_char(a.users, fi),
+		                         COALESCE(@extschema@.format_bytes(a.dl_bytes), '&ndash;'),
+		                         COALESCE(@extschema@.format_bytes(a.ul_bytes), '&ndash;'),
+		                         COALESCE(@extschema@.format_bytes(a.total_bytes), '&ndash;'),
+		                         COALESCE(to_char(100 * a.total_bytes / NULLIF(app_traffic, 0), f1) || '%', '&ndash;')),
+		                  E'\n' ORDER BY a.rank)
+		INTO part
+		FROM @extschema@.result_app_totals a WHERE a.run_id = rid;
+		h := h || '<h3>Application totals</h3>
+<table><thead><tr><th class="n">#</th><th>Application</th><th class="n">Users</th><th class="n">DL</th><th class="n">UL</th><th class="n">Total</th><th class="n">Share</th></tr></thead>
+<tbody>
+' || part || '
+</tbody></table>
+</div>
+</div>
+';
+		SELECT string_agg(x.tbl, E'\n' ORDER BY x.rank) INTO part
+		FROM (SELECT a.rank, format('<div><h3>%s</h3><table><thead><tr><th class="n">#</th><th>MSISDN</th><th class="n">traffic</th></tr></thead><tbody>%s</tbody></table></div>',
+		                            @extschema@.xml_escape(a.application),
+		                            COALESCE(string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td></tr>',
+		                                                       t.rank, @extschema@.xml_escape(t.msisdn),
+		                                                       @extschema@.format_bytes(t.total_bytes)),
+		                                                '' ORDER BY t.rank),
+		                                     '<tr><td colspan="3" class="note">no users</td></tr>')) AS tbl
+		      FROM @extschema@.result_app_totals a
+		      LEFT JOIN @extschema@.result_top_users_per_app t ON t.run_id = a.run_id AND t.application = a.application
+		      WHERE a.run_id = rid
+		      GROUP BY a.rank, a.application) x;
+		h := h || '<h3>Top 10 users of each application</h3>
+<div class="grid4">
+' || part || '
+</div>
+</section>
+';
+	END IF;
+
+	-- The elbow curve
+	IF n_elbow = 0 THEN
+		h := h || '<section id="elbow">
+<h2>Elbow method</h2>
+<p class="note">The elbow curve was skipped in this run (k_max =&gt; 0).</p>
+</section>
+';
+	ELSE
+		SELECT '<figure>' || regexp_replace(
+		           @extschema@.svg_line_chart(array_agg(e.k::double precision ORDER BY e.k),
+		                                      array_agg(e.inertia ORDER BY e.k),
+		                                      'Elbow method: K-means inertia by k', 'k (clusters)', 'inertia',
+		                                      r.elbow_k, format('elbow: k = %s', r.elbow_k)),
+		           '^<\?xml[^>]*\?>\s*', '') || '</figure>'
+		INTO chart
+		FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+		SELECT string_agg(format('<tr%s><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
+		                         CASE WHEN e.is_elbow THEN ' class="mark"' ELSE '' END,
+		                         e.k, to_char(e.inertia, f1),
+		                         COALESCE(to_char(e.silhouette, 'FM990.0000'), '&ndash;'),
+		                         concat_ws(', ', CASE WHEN e.is_elbow THEN 'elbow' END,
+		                                         CASE WHEN e.k = r.k THEN 'k of this run' END)),
+		                  E'\n' ORDER BY e.k)
+		INTO part
+		FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+		h := h || '<section id="elbow">
+<h2>Elbow method</h2>
+<p class="note">K-means inertia for k = 1..' || n_elbow || ' and the simplified silhouette; the elbow is the k that Kneedle picks'
+			|| CASE WHEN r.elbow_k IS NULL THEN ' (this curve has no knee).' ELSE format(': k = %s.', r.elbow_k) END || '</p>
+<div class="grid">
+' || chart || '
+<table><thead><tr><th class="n">k</th><th class="n">Inertia</th><th class="n">Silhouette</th><th></th></tr></thead>
+<tbody>
+' || part || '
+</tbody></table>
+</div>
+</section>
+';
+	END IF;
+
+	RETURN h || '<footer>Made by engage.report_html(' || rid || ') from engage.run and the engage.result_* tables. Traffic in SI units (1 kB = 1,000 bytes); durations in minutes.</footer>
+</main>
+</body>
+</html>
+';
+END
+$$;
+
+------------------------------------------------------------------------------
+-- 3. Comments
+------------------------------------------------------------------------------
+
+COMMENT ON FUNCTION @extschema@.kmeans_model(text, integer, text, integer, integer, double precision, bigint, text, double precision[]) IS
+'The clustering of kmeans_cluster with the same arguments, as one engage.kmeans_model value, to store and to assign points with kmeans_predict or kmeans_assign';

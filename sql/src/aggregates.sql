@@ -1,0 +1,147 @@
+------------------------------------------------------------------------------
+-- sql/src/aggregates.sql: the per-group aggregates of xDR sessions
+--
+-- engagement_agg (sessions, exact sums of duration, DL and UL bytes) and
+-- traffic_agg (DL and UL sums of several applications), their result types
+-- and their transition, combine and final functions (C: src/engagement_agg.c,
+-- src/traffic_agg.c).
+------------------------------------------------------------------------------
+
+-- engagement_agg: per-user engagement
+
+CREATE TYPE @extschema@.engagement AS (
+	sessions bigint,
+	duration_ms numeric,
+	dl_bytes numeric,
+	ul_bytes numeric,
+	total_bytes numeric,
+	null_values bigint,
+	rejected_values bigint
+);
+
+COMMENT ON TYPE @extschema@.engagement IS
+'Engagement of one group of xDR sessions: sessions (rows), exact sums of duration, DL, UL and DL + UL bytes, and counts of NULL and rejected (NaN, infinite, negative) measures';
+
+-- Transition state: a bigint[], compact (5 elements) until a group needs the
+-- wide form (13 elements); see src/engagement_agg.c for both layouts.
+
+CREATE FUNCTION @extschema@.engagement_accum(bigint[], double precision, double precision, double precision)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_accum_float8'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_accum(bigint[], bigint, bigint, bigint)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_accum_int8'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_accum(bigint[], numeric, numeric, numeric)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_accum_numeric'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_combine(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_engagement_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.engagement_final(bigint[])
+RETURNS @extschema@.engagement
+AS 'MODULE_PATHNAME', 'engage_engagement_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.engagement_accum(bigint[], double precision, double precision, double precision) IS
+'Transition function of engagement_agg(double precision, double precision, double precision)';
+COMMENT ON FUNCTION @extschema@.engagement_accum(bigint[], bigint, bigint, bigint) IS
+'Transition function of engagement_agg(bigint, bigint, bigint)';
+COMMENT ON FUNCTION @extschema@.engagement_accum(bigint[], numeric, numeric, numeric) IS
+'Transition function of engagement_agg(numeric, numeric, numeric)';
+COMMENT ON FUNCTION @extschema@.engagement_combine(bigint[], bigint[]) IS
+'Combine function of engagement_agg: merges two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.engagement_final(bigint[]) IS
+'Final function of engagement_agg: turns the state into an engage.engagement value';
+
+CREATE AGGREGATE @extschema@.engagement_agg(double precision, double precision, double precision) (
+	SFUNC = @extschema@.engagement_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.engagement_final,
+	COMBINEFUNC = @extschema@.engagement_combine,
+	INITCOND = '{0,0,0,0,0}',
+	SSPACE = 64,
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE @extschema@.engagement_agg(bigint, bigint, bigint) (
+	SFUNC = @extschema@.engagement_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.engagement_final,
+	COMBINEFUNC = @extschema@.engagement_combine,
+	INITCOND = '{0,0,0,0,0}',
+	SSPACE = 64,
+	PARALLEL = SAFE
+);
+
+CREATE AGGREGATE @extschema@.engagement_agg(numeric, numeric, numeric) (
+	SFUNC = @extschema@.engagement_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.engagement_final,
+	COMBINEFUNC = @extschema@.engagement_combine,
+	INITCOND = '{0,0,0,0,0}',
+	SSPACE = 64,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.engagement_agg(double precision, double precision, double precision) IS
+'Per-group engagement of xDR sessions (duration ms, DL bytes, UL bytes): sessions, exact sums, NULL and rejected counts';
+COMMENT ON AGGREGATE @extschema@.engagement_agg(bigint, bigint, bigint) IS
+'Per-group engagement of xDR sessions (duration ms, DL bytes, UL bytes): sessions, exact sums, NULL and rejected counts';
+COMMENT ON AGGREGATE @extschema@.engagement_agg(numeric, numeric, numeric) IS
+'Per-group engagement of xDR sessions (duration ms, DL bytes, UL bytes): sessions, exact sums, NULL and rejected counts';
+
+-- traffic_agg: per-user traffic of several applications
+
+CREATE TYPE @extschema@.traffic AS (
+	dl_bytes double precision[],
+	ul_bytes double precision[],
+	null_values bigint,
+	rejected_values bigint
+);
+
+COMMENT ON TYPE @extschema@.traffic IS
+'Traffic of one group of xDR sessions in several applications: dl_bytes[i] and ul_bytes[i] are the sums of the i-th (DL, UL) column pair (NULL when the column has no accepted value), with counts of NULL and rejected (NaN, infinite, negative) values';
+
+-- Transition state: a double precision[] of 2 + number of columns elements
+-- (see src/traffic_agg.c).
+
+CREATE FUNCTION @extschema@.traffic_accum(double precision[], VARIADIC "any")
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'engage_traffic_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.traffic_combine(double precision[], double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'engage_traffic_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.traffic_final(double precision[])
+RETURNS @extschema@.traffic
+AS 'MODULE_PATHNAME', 'engage_traffic_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.traffic_accum(double precision[], "any") IS
+'Transition function of traffic_agg';
+COMMENT ON FUNCTION @extschema@.traffic_combine(double precision[], double precision[]) IS
+'Combine function of traffic_agg: merges two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.traffic_final(double precision[]) IS
+'Final function of traffic_agg: turns the state into an engage.traffic value';
+
+CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC "any") (
+	SFUNC = @extschema@.traffic_accum,
+	STYPE = double precision[],
+	FINALFUNC = @extschema@.traffic_final,
+	COMBINEFUNC = @extschema@.traffic_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC "any") IS
+'Per-group traffic of several applications from (DL, UL) double precision column pairs: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted';

@@ -1,0 +1,345 @@
+------------------------------------------------------------------------------
+-- sql/src/analysis.sql: what run_analysis writes and what BI tools read
+--
+-- The run log (engage.run), the run-versioned result tables, the helpers
+-- of run_analysis (cluster_label, compare_to_average, analysis_progress)
+-- and the views of the latest successful run.  run_analysis itself is in
+-- sql/src/run_analysis.sql.
+------------------------------------------------------------------------------
+
+-- engage.run_analysis runs the whole analysis of one xDR table and stores
+-- its results under a new run_id in the result_* tables; the views show the
+-- latest successful run.  A run writes only new rows (MVCC): readers keep
+-- seeing the previous run until the run's transaction commits, and never
+-- wait for it.  No foreign keys from the result tables to engage.run: a
+-- referential check per inserted row would cost more than the analysis.
+
+CREATE TABLE @extschema@.run (
+	run_id bigserial PRIMARY KEY,
+	started timestamptz NOT NULL,
+	ended timestamptz,
+	source text NOT NULL,
+	parameters jsonb NOT NULL,
+	rows_read bigint,
+	rows_without_subscriber bigint,
+	rejected_values bigint,
+	users bigint,
+	k integer NOT NULL,
+	inertia double precision,
+	elbow_k integer,
+	status text NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'pruned')),
+	error text,
+	sqlstate text
+);
+
+COMMENT ON TABLE @extschema@.run IS
+'Log of engage.run_analysis: one row per run (successful, failed or pruned); the views show the results of the latest run with status ok';
+
+COMMENT ON SEQUENCE @extschema@.run_run_id_seq IS
+'Run ids of engage.run_analysis (engage.run.run_id)';
+COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the results of the run are stored under it';
+COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
+COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
+COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qualified)';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names and the applications';
+COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
+COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
+COMMENT ON COLUMN @extschema@.run.rejected_values IS 'NaN, infinite and negative values skipped in the duration, DL, UL and application columns of the rows with a subscriber';
+COMMENT ON COLUMN @extschema@.run.users IS 'Distinct subscribers (non-NULL MSISDNs)';
+COMMENT ON COLUMN @extschema@.run.k IS 'Number of K-means clusters';
+COMMENT ON COLUMN @extschema@.run.inertia IS 'K-means inertia (sum of squared distances to the centroids, z-scored space)';
+COMMENT ON COLUMN @extschema@.run.elbow_k IS 'The k that the elbow method (Kneedle) picks over k = 1..k_max; NULL when the curve has no knee or the elbow was skipped';
+COMMENT ON COLUMN @extschema@.run.status IS 'running (only ever seen inside the run''s own transaction), ok, failed (error and sqlstate say why; no results stored) or pruned (ok, but its results were deleted to keep the last keep_runs successful runs)';
+COMMENT ON COLUMN @extschema@.run.error IS 'Error message of a failed run';
+COMMENT ON COLUMN @extschema@.run.sqlstate IS 'SQLSTATE of the error of a failed run';
+
+CREATE TABLE @extschema@.result_user_engagement (
+	run_id bigint NOT NULL,
+	msisdn text NOT NULL,
+	sessions bigint NOT NULL,
+	duration_ms numeric,
+	dl_bytes numeric,
+	ul_bytes numeric,
+	total_bytes numeric,
+	app_dl_bytes double precision[],
+	app_ul_bytes double precision[]
+);
+
+-- The per-user tables are written once per run (10^5 to 10^7 rows) and read
+-- a run at a time: a BRIN index on run_id finds a run's pages at a fraction
+-- of what a unique btree on (run_id, msisdn) costs to maintain.  msisdn is
+-- unique within a run by construction (GROUP BY).
+CREATE INDEX result_user_engagement_run_id_idx ON @extschema@.result_user_engagement USING brin (run_id);
+
+COMMENT ON TABLE @extschema@.result_user_engagement IS
+'Per-user engagement of each run (engagement_agg by MSISDN, rows without MSISDN left out) and the user''s traffic per application; read it through the views engage.user_engagement and engage.app_usage';
+COMMENT ON COLUMN @extschema@.result_user_engagement.app_dl_bytes IS 'DL bytes of the user per application, in the order of engage.result_app_totals.position';
+COMMENT ON COLUMN @extschema@.result_user_engagement.app_ul_bytes IS 'UL bytes of the user per application, in the order of engage.result_app_totals.position';
+
+CREATE TABLE @extschema@.result_user_cluster (
+	run_id bigint NOT NULL,
+	msisdn text NOT NULL,
+	cluster integer NOT NULL,
+	distance double precision NOT NULL,
+	sessions bigint NOT NULL,
+	duration_ms numeric,
+	total_bytes numeric
+);
+
+CREATE INDEX result_user_cluster_run_id_idx ON @extschema@.result_user_cluster USING brin (run_id);
+
+COMMENT ON TABLE @extschema@.result_user_cluster IS
+'K-means cluster of each user of each run, with the clustered metrics (so that reading a run''s clusters needs no join by MSISDN); read it through the view engage.user_clusters';
+
+CREATE TABLE @extschema@.result_cluster_stats (
+	run_id bigint NOT NULL,
+	cluster integer NOT NULL,
+	label text NOT NULL,
+	description text NOT NULL,
+	users bigint NOT NULL,
+	share numeric NOT NULL,
+	sessions_min bigint, sessions_max bigint, sessions_avg numeric, sessions_total numeric,
+	duration_ms_min numeric, duration_ms_max numeric, duration_ms_avg numeric, duration_ms_total numeric,
+	total_bytes_min numeric, total_bytes_max numeric, total_bytes_avg numeric, total_bytes_total numeric,
+	centroid double precision[] NOT NULL,
+	centroid_normalized double precision[] NOT NULL,
+	inertia double precision NOT NULL,
+	PRIMARY KEY (run_id, cluster)
+);
+
+COMMENT ON TABLE @extschema@.result_cluster_stats IS
+'Statistics of each K-means cluster of each run; read it through the view engage.cluster_stats';
+
+CREATE TABLE @extschema@.result_top_users (
+	run_id bigint NOT NULL,
+	metric text NOT NULL,
+	rank integer NOT NULL,
+	msisdn text NOT NULL,
+	value numeric NOT NULL,
+	PRIMARY KEY (run_id, metric, rank)
+);
+
+COMMENT ON TABLE @extschema@.result_top_users IS
+'Top 10 users of each run by sessions, duration_ms and total_bytes; read it through the view engage.top_users';
+
+CREATE TABLE @extschema@.result_app_totals (
+	run_id bigint NOT NULL,
+	application text NOT NULL,
+	position integer NOT NULL,
+	rank integer NOT NULL,
+	users bigint NOT NULL,
+	dl_bytes numeric,
+	ul_bytes numeric,
+	total_bytes numeric,
+	PRIMARY KEY (run_id, application)
+);
+
+COMMENT ON TABLE @extschema@.result_app_totals IS
+'Traffic of each application over all users, per run; read it through the views engage.app_totals and engage.top_apps';
+COMMENT ON COLUMN @extschema@.result_app_totals.position IS 'Index of the application in the arrays app_dl_bytes and app_ul_bytes of engage.result_user_engagement (applications in name order)';
+
+CREATE TABLE @extschema@.result_top_users_per_app (
+	run_id bigint NOT NULL,
+	application text NOT NULL,
+	rank integer NOT NULL,
+	msisdn text NOT NULL,
+	total_bytes numeric NOT NULL,
+	PRIMARY KEY (run_id, application, rank)
+);
+
+COMMENT ON TABLE @extschema@.result_top_users_per_app IS
+'Top 10 users of each application by its traffic, per run; read it through the view engage.top_users_per_app';
+
+CREATE TABLE @extschema@.result_elbow (
+	run_id bigint NOT NULL,
+	k integer NOT NULL,
+	inertia double precision NOT NULL,
+	silhouette double precision,
+	is_elbow boolean NOT NULL,
+	PRIMARY KEY (run_id, k)
+);
+
+COMMENT ON TABLE @extschema@.result_elbow IS
+'Elbow curve of each run (elbow_inertia, k = 1..k_max); read it through the view engage.elbow';
+
+-- The run log and the results are data, not definitions: pg_dump dumps their
+-- rows (after CREATE EXTENSION), so a restored database keeps its runs.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.run', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_user_engagement', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_user_cluster', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_cluster_stats', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_app_totals', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users_per_app', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_elbow', '');
+
+-- Plain words for cluster c of k (clusters are numbered by ascending
+-- centroid norm, so cluster 1 is the least engaged).
+CREATE FUNCTION @extschema@.cluster_label(cluster integer, k integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE
+	WHEN cluster < 1 OR cluster > k THEN NULL
+	WHEN k = 2 THEN (ARRAY['low engagement', 'high engagement'])[cluster]
+	WHEN k = 3 THEN (ARRAY['low engagement', 'medium engagement', 'high engagement'])[cluster]
+	WHEN k = 5 THEN (ARRAY['very low engagement', 'low engagement', 'medium engagement',
+	                       'high engagement', 'very high engagement'])[cluster]
+	ELSE pg_catalog.format('engagement level %s of %s', cluster, k)
+END;
+
+COMMENT ON FUNCTION @extschema@.cluster_label(integer, integer) IS
+'Plain-words label of cluster 1..k of an engagement clustering (numbered by ascending centroid norm): low / medium / high engagement for k = 3, low / high for k = 2, very low .. very high for k = 5, otherwise "engagement level c of k"; NULL when cluster is not in 1..k';
+
+-- How a cluster's average compares with the overall average, in words.
+CREATE FUNCTION @extschema@.compare_to_average(value numeric, average numeric)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+RETURN CASE
+	WHEN value IS NULL OR average IS NULL OR value = 'NaN' OR average = 'NaN'
+	     OR abs(value) = 'Infinity' OR abs(average) = 'Infinity' THEN 'unknown against'
+	WHEN average = 0 THEN CASE WHEN value = 0 THEN 'equal to' ELSE 'above' END
+	WHEN value < 0.5 * average THEN 'far below'
+	WHEN value < 0.9 * average THEN 'below'
+	WHEN value <= 1.1 * average THEN 'close to'
+	WHEN value <= 2 * average THEN 'above'
+	ELSE 'far above'
+END;
+
+COMMENT ON FUNCTION @extschema@.compare_to_average(numeric, numeric) IS
+'Words comparing a value with an average, as used in the cluster descriptions: far below (< 0.5x), below (< 0.9x), close to (0.9x to 1.1x), above (up to 2x), far above; "unknown against" when either is NULL, NaN or infinite';
+
+-- Progress of run_analysis: a NOTICE with the step and its duration when
+-- engage.progress is on; returns the time the next step starts.
+CREATE FUNCTION @extschema@.analysis_progress(run_id bigint, step text, since timestamptz)
+RETURNS timestamptz
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF COALESCE(current_setting('engage.progress', true), 'off')::boolean THEN
+		RAISE NOTICE 'analysis run %: %', run_id, step
+			USING DETAIL = format('%s ms.', round(extract(epoch FROM clock_timestamp() - since) * 1000));
+	END IF;
+	RETURN clock_timestamp();
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.analysis_progress(bigint, text, timestamptz) IS
+'Internal to run_analysis: when engage.progress is on, reports a finished step as a NOTICE with its duration as the DETAIL; returns clock_timestamp()';
+
+-- The BI views: the results of the latest successful run.  Each view
+-- evaluates the latest run when it is read; to read several views of the
+-- same run while a refresh may commit, read them in one REPEATABLE READ
+-- transaction, or join on run_id.
+
+CREATE VIEW @extschema@.latest_run AS
+SELECT r.*
+FROM @extschema@.run r
+WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.latest_run IS
+'The engage.run row of the latest successful run of run_analysis: the run that every other result view shows';
+
+CREATE VIEW @extschema@.user_engagement AS
+SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
+FROM @extschema@.result_user_engagement u
+WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.user_engagement IS
+'Per-user engagement of the latest successful run: one row per subscriber (rows without MSISDN left out), with sessions (xDR rows), total duration in ms and DL, UL and DL + UL bytes (exact sums)';
+COMMENT ON COLUMN @extschema@.user_engagement.msisdn IS 'The subscriber, as the text form of the MSISDN column';
+COMMENT ON COLUMN @extschema@.user_engagement.sessions IS 'xDR rows (sessions) of the subscriber';
+COMMENT ON COLUMN @extschema@.user_engagement.duration_ms IS 'Sum of the session durations, in ms';
+COMMENT ON COLUMN @extschema@.user_engagement.total_bytes IS 'dl_bytes + ul_bytes';
+
+CREATE VIEW @extschema@.user_clusters AS
+SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
+       c.sessions, c.duration_ms, c.total_bytes
+FROM @extschema@.result_user_cluster c
+JOIN @extschema@.result_cluster_stats s ON s.run_id = c.run_id AND s.cluster = c.cluster
+WHERE c.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.user_clusters IS
+'The K-means cluster of each subscriber in the latest successful run, with its label, distance to the centroid (z-scored space) and the clustered metrics';
+COMMENT ON COLUMN @extschema@.user_clusters.cluster IS 'Cluster 1..k, numbered by ascending centroid norm: 1 is the least engaged';
+COMMENT ON COLUMN @extschema@.user_clusters.distance IS 'Euclidean distance to the cluster''s centroid in the z-scored space';
+
+CREATE VIEW @extschema@.cluster_stats AS
+SELECT s.run_id, s.cluster, s.label, s.description, s.users, s.share,
+       s.sessions_min, s.sessions_max, s.sessions_avg, s.sessions_total,
+       s.duration_ms_min, s.duration_ms_max, s.duration_ms_avg, s.duration_ms_total,
+       s.total_bytes_min, s.total_bytes_max, s.total_bytes_avg, s.total_bytes_total,
+       s.centroid, s.centroid_normalized, s.inertia
+FROM @extschema@.result_cluster_stats s
+WHERE s.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.cluster_stats IS
+'One row per K-means cluster of the latest successful run: label, one-line description against the overall averages, size and share of users, min / max / avg / total of sessions, duration_ms and total_bytes, centroid and inertia';
+COMMENT ON COLUMN @extschema@.cluster_stats.label IS 'Plain words: low / medium / high engagement for k = 3 (see engage.cluster_label)';
+COMMENT ON COLUMN @extschema@.cluster_stats.description IS 'Share of users and average sessions, duration (minutes) and traffic (MB = 10^6 bytes) per user against the overall averages';
+COMMENT ON COLUMN @extschema@.cluster_stats.share IS 'Fraction of the users in this cluster (0 to 1)';
+COMMENT ON COLUMN @extschema@.cluster_stats.centroid IS 'Centroid in the features'' units: sessions, duration_ms, total_bytes';
+COMMENT ON COLUMN @extschema@.cluster_stats.centroid_normalized IS 'Centroid in the z-scored space';
+COMMENT ON COLUMN @extschema@.cluster_stats.inertia IS 'Sum of squared distances of the cluster''s users to its centroid (z-scored space)';
+
+CREATE VIEW @extschema@.top_users AS
+SELECT t.run_id, t.metric, t.rank, t.msisdn, t.value
+FROM @extschema@.result_top_users t
+WHERE t.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.top_users IS
+'Top 10 subscribers of the latest successful run by each metric (sessions, duration_ms, total_bytes): ranked by value descending, ties broken by MSISDN ascending in the source column''s own order; users with a NULL value are left out';
+COMMENT ON COLUMN @extschema@.top_users.metric IS 'sessions, duration_ms or total_bytes';
+COMMENT ON COLUMN @extschema@.top_users.rank IS '1..10, distinct';
+
+CREATE VIEW @extschema@.app_usage AS
+SELECT u.run_id, u.msisdn, a.application, x.dl_bytes, x.ul_bytes,
+       CASE WHEN x.dl_bytes IS NULL AND x.ul_bytes IS NULL THEN NULL
+            ELSE COALESCE(x.dl_bytes, 0) + COALESCE(x.ul_bytes, 0) END AS total_bytes
+FROM @extschema@.result_user_engagement u
+JOIN @extschema@.result_app_totals a ON a.run_id = u.run_id
+CROSS JOIN LATERAL (SELECT u.app_dl_bytes[a.position]::numeric AS dl_bytes,
+                           u.app_ul_bytes[a.position]::numeric AS ul_bytes) x
+WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.app_usage IS
+'Traffic of each subscriber in each application in the latest successful run: sums of the application''s DL and UL columns over the subscriber''s rows';
+COMMENT ON COLUMN @extschema@.app_usage.total_bytes IS 'dl_bytes + ul_bytes (a missing side counts as 0; NULL when both are)';
+
+CREATE VIEW @extschema@.app_totals AS
+SELECT a.run_id, a.application, a.rank, a.users, a.dl_bytes, a.ul_bytes, a.total_bytes
+FROM @extschema@.result_app_totals a
+WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.app_totals IS
+'Traffic of each application over all subscribers (rows without MSISDN left out) in the latest successful run, ranked by total traffic';
+COMMENT ON COLUMN @extschema@.app_totals.rank IS 'Rank by total_bytes descending, ties by application name';
+COMMENT ON COLUMN @extschema@.app_totals.users IS 'Subscribers with some traffic in the application';
+
+CREATE VIEW @extschema@.top_users_per_app AS
+SELECT t.run_id, t.application, t.rank, t.msisdn, t.total_bytes
+FROM @extschema@.result_top_users_per_app t
+WHERE t.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.top_users_per_app IS
+'Top 10 subscribers of each application by its traffic (DL + UL) in the latest successful run, ties broken by MSISDN ascending in the source column''s own order';
+
+CREATE VIEW @extschema@.top_apps AS
+SELECT a.run_id, a.rank, a.application, a.users, a.total_bytes
+FROM @extschema@.result_app_totals a
+WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+  AND a.rank <= 3;
+
+COMMENT ON VIEW @extschema@.top_apps IS
+'The 3 most used applications by total traffic in the latest successful run';
+
+CREATE VIEW @extschema@.elbow AS
+SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow
+FROM @extschema@.result_elbow e
+WHERE e.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON VIEW @extschema@.elbow IS
+'The elbow curve of the latest successful run: K-means inertia and simplified silhouette for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';

@@ -1,0 +1,113 @@
+------------------------------------------------------------------------------
+-- sql/src/clustering.sql: normalisation, K-means, assignment of new points,
+-- the elbow
+--
+-- scaling_params, normalize_points, kmeans_cluster, kmeans_centroids,
+-- kmeans_model (and its type), kmeans_predict, kmeans_assign and
+-- elbow_inertia (C: src/kmeans_sql.c, src/points.c over src/core/).
+------------------------------------------------------------------------------
+
+-- points: a query whose first column is the key of each point (any type;
+-- it comes back as its text form) and whose other columns are numeric
+-- features (or one double precision[] column).  It runs with the caller's
+-- rights and must not modify data.  (The option is called normalization:
+-- NORMALIZE is an SQL keyword, which cannot name a parameter.)
+
+CREATE FUNCTION @extschema@.scaling_params(points text, normalization text DEFAULT 'zscore')
+RETURNS TABLE (feature text, normalization text, mean double precision, std double precision,
+               min double precision, max double precision,
+               scale double precision, shift double precision)
+AS 'MODULE_PATHNAME', 'engage_scaling_params'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.scaling_params(text, text) IS
+'Scaling parameters of each feature of the points query: mean, population std, min, max, and the scale and shift applied (zscore: (x - shift) / scale; minmax: x * scale + shift; none: x), as scikit-learn''s StandardScaler and MinMaxScaler';
+
+CREATE FUNCTION @extschema@.normalize_points(points text, normalization text DEFAULT 'zscore')
+RETURNS TABLE (key text, features double precision[])
+AS 'MODULE_PATHNAME', 'engage_normalize_points'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.normalize_points(text, text) IS
+'The points of the points query, normalised (zscore, minmax or none) as the clustering functions see them: key and features';
+
+CREATE FUNCTION @extschema@.kmeans_cluster(points text, k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    initial_centroids double precision[] DEFAULT NULL)
+RETURNS TABLE (key text, cluster integer, distance double precision)
+AS 'MODULE_PATHNAME', 'engage_kmeans_cluster'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_cluster(text, integer, text, integer, integer, double precision, bigint, text, double precision[]) IS
+'K-means clustering of the points query: one row per point with its key (text form), cluster 1..k (ascending centroid norm in normalised space: 1 is the least engaged) and Euclidean distance to its centroid in normalised space';
+
+CREATE FUNCTION @extschema@.kmeans_centroids(points text, k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    initial_centroids double precision[] DEFAULT NULL)
+RETURNS TABLE (cluster integer, size bigint, centroid double precision[],
+               centroid_normalized double precision[], inertia double precision,
+               total_inertia double precision, iterations integer, converged boolean,
+               features text[])
+AS 'MODULE_PATHNAME', 'engage_kmeans_centroids'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_centroids(text, integer, text, integer, integer, double precision, bigint, text, double precision[]) IS
+'The clusters of kmeans_cluster with the same arguments: size, centroid in the features'' units and normalised, the cluster''s inertia, and the total inertia, iterations and convergence of the clustering';
+
+CREATE TYPE @extschema@.kmeans_model AS (
+	features text[],
+	normalization text,
+	scale double precision[],
+	shift double precision[],
+	centroids double precision[],
+	centroids_normalized double precision[],
+	sizes bigint[],
+	inertia double precision,
+	iterations integer,
+	converged boolean,
+	n_points bigint,
+	cluster_inertia double precision[]
+);
+
+COMMENT ON TYPE @extschema@.kmeans_model IS
+'A fitted K-means clustering: features, normalisation (scale and shift), k x d centroids in the features'' units and normalised, sizes, inertia, iterations, convergence, number of points and the inertia of each cluster; kmeans_predict and kmeans_assign assign points with it';
+
+CREATE FUNCTION @extschema@.kmeans_model(points text, k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    initial_centroids double precision[] DEFAULT NULL)
+RETURNS @extschema@.kmeans_model
+AS 'MODULE_PATHNAME', 'engage_kmeans_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_model(text, integer, text, integer, integer, double precision, bigint, text, double precision[]) IS
+'The clustering of kmeans_cluster with the same arguments, as one engage.kmeans_model value, to store and to assign points with kmeans_predict or kmeans_assign';
+
+CREATE FUNCTION @extschema@.kmeans_predict(model @extschema@.kmeans_model, features double precision[])
+RETURNS integer
+AS 'MODULE_PATHNAME', 'engage_kmeans_predict'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_predict(@extschema@.kmeans_model, double precision[]) IS
+'Cluster (1..k) of a new point under a fitted model: normalised as the model''s points, nearest centroid (ties: lowest cluster); NULL when a feature is NULL';
+
+CREATE FUNCTION @extschema@.kmeans_assign(model @extschema@.kmeans_model, points text)
+RETURNS TABLE (key text, cluster integer, distance double precision)
+AS 'MODULE_PATHNAME', 'engage_kmeans_assign'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_assign(@extschema@.kmeans_model, text) IS
+'Every point of the points query assigned with a fitted model, in one pass: key (text form), cluster 1..k (nearest centroid once normalised as the model''s points, ties: lowest cluster) and Euclidean distance to it in normalised space; on the points the model was fitted on, kmeans_cluster''s result without fitting again';
+
+CREATE FUNCTION @extschema@.elbow_inertia(points text, k_min integer DEFAULT 1, k_max integer DEFAULT 10,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++')
+RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
+               iterations integer, is_elbow boolean, centroids_normalized double precision[])
+AS 'MODULE_PATHNAME', 'engage_elbow_inertia'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text) IS
+'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee';

@@ -1,0 +1,326 @@
+------------------------------------------------------------------------------
+-- sql/src/report_html.sql: engage.report_html, one run's results as a
+-- self-contained HTML page
+--
+-- The report reads the run's rows from the result_* tables by run_id, so a
+-- kept older run can be reported too.  Every text from the data goes
+-- through xml_escape; the body itself is ASCII (entities for the rest), so
+-- that it is the same in every database encoding.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.report_html(run_id bigint DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r @extschema@.run;
+	rid bigint;
+	fi constant text := 'FM999,999,999,999,999,999,990';
+	f1 constant text := 'FM999,999,999,999,999,999,990.0';
+	f2 constant text := 'FM999,999,999,999,999,999,990.00';
+	n_clusters integer;
+	n_apps integer;
+	n_elbow integer;
+	app_traffic numeric;
+	h text;
+	part text;
+	chart text;
+BEGIN
+	IF report_html.run_id IS NULL THEN
+		SELECT l.* INTO r FROM @extschema@.latest_run l;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'there is no successful run to report'
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      HINT = 'Run engage.run_analysis() first; engage.run lists the runs and their status.';
+		END IF;
+	ELSE
+		SELECT l.* INTO r FROM @extschema@.run l WHERE l.run_id = report_html.run_id;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'run % does not exist', report_html.run_id
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'engage.run lists the runs; report_html() without an argument reports the latest successful run.';
+		END IF;
+		IF r.status <> 'ok' THEN
+			RAISE EXCEPTION 'run % has no results to report', r.run_id
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      DETAIL = format('Its status is %s.', r.status),
+				      HINT = CASE r.status
+				             WHEN 'failed' THEN 'A failed run stores no results; engage.run.error says why.'
+				             WHEN 'pruned' THEN 'Its results were deleted to keep the last keep_runs successful runs.'
+				             ELSE 'Report a run with status ok.' END;
+		END IF;
+	END IF;
+	rid := r.run_id;
+
+	SELECT count(*) INTO n_clusters FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
+	SELECT count(*), sum(a.total_bytes) INTO n_apps, app_traffic
+	FROM @extschema@.result_app_totals a WHERE a.run_id = rid;
+	SELECT count(*) INTO n_elbow FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+
+	-- Head, style and title
+	h := '<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="engage.report_html">
+<title>' || @extschema@.xml_escape(format('User engagement report: %s, run %s', r.source, rid)) || '</title>
+<style>
+body{margin:0;background:#f3f5f8;color:#1f2933;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1240px;margin:0 auto;padding:24px 28px 32px}
+h1{margin:0 0 4px;font-size:26px}
+h2{margin:0 0 4px;font-size:19px}
+h3{margin:0 0 6px;font-size:15px}
+p{margin:0 0 12px}
+.sub,.note{color:#52606d}
+code{font:13px/1.3 ui-monospace,"DejaVu Sans Mono",monospace;background:#eef1f5;padding:1px 4px;border-radius:3px}
+section{background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:18px 22px;margin:0 0 20px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:12px;margin:16px 0 20px}
+.card{background:#fff;border:1px solid #dde3ea;border-radius:8px;padding:10px 14px}
+.card .k{font-size:11px;color:#52606d;text-transform:uppercase;letter-spacing:.05em}
+.card .v{font-size:20px;font-weight:600;overflow-wrap:anywhere}
+.card .d{font-size:12px;color:#52606d}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:18px 24px;align-items:start}
+.grid+h3{margin-top:16px}
+.grid4{display:grid;grid-template-columns:repeat(auto-fill,minmax(270px,1fr));gap:16px 20px}
+figure{margin:0 0 12px;text-align:center}
+svg{max-width:100%;height:auto}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;margin:0 0 8px}
+th,td{padding:5px 8px;border-bottom:1px solid #e4e7eb;text-align:left;vertical-align:top}
+thead th{background:#eef2f6;font-size:12px;color:#3e4c59;font-weight:600}
+thead tr.group th{background:#e3e9f0;text-align:center}
+.n{text-align:right;white-space:nowrap}
+tbody tr:nth-child(even){background:#fafbfc}
+tr.mark td{background:#fff3cd;font-weight:600}
+.g{border-left:1px solid #d5dce4}
+.lbl{font-weight:600;white-space:nowrap}
+.desc{font-weight:400;font-size:12px;color:#52606d;max-width:300px}
+footer{color:#7b8794;font-size:12px;text-align:center}
+</style>
+</head>
+<body>
+<main>
+<header>
+<h1>User engagement report</h1>
+<p class="sub">Engagement analysis of the xDR table <code>' || @extschema@.xml_escape(r.source) || '</code> by engage.run_analysis, run '
+		|| rid || '.</p>
+</header>
+';
+
+	-- The run in figures
+	SELECT string_agg(format('<div class="card"><div class="k">%s</div><div class="v">%s</div>%s</div>',
+	                         c.k, c.v, COALESCE('<div class="d">' || c.d || '</div>', '')), E'\n' ORDER BY c.o)
+	INTO part
+	FROM (VALUES
+		(1, 'Source table', @extschema@.xml_escape(r.source), NULL),
+		(2, 'Run', rid::text, @extschema@.xml_escape(format('%s, took %s s', to_char(r.started, 'YYYY-MM-DD HH24:MI:SS TZ'),
+		                                                   to_char(extract(epoch FROM r.ended - r.started), f1)))),
+		(3, 'Rows read', to_char(r.rows_read, fi), NULL),
+		(4, 'Rows left out', to_char(r.rows_without_subscriber, fi),
+		    format('without subscriber (NULL MSISDN), %s%% of the rows; %s NaN, infinite or negative values skipped',
+		           to_char(100.0 * r.rows_without_subscriber / NULLIF(r.rows_read, 0), f1),
+		           to_char(COALESCE(r.rejected_values, 0), fi))),
+		(5, 'Users', to_char(r.users, fi), 'distinct subscribers'),
+		(6, 'Clusters (k)', r.k::text, 'K-means on z-scored sessions, duration and traffic'),
+		(7, 'Inertia', to_char(r.inertia, f1), 'sum of squared distances to the centroids'),
+		(8, 'Elbow k', COALESCE(r.elbow_k::text, '&ndash;'),
+		    CASE WHEN n_elbow = 0 THEN 'elbow curve skipped (k_max = 0)'
+		         WHEN r.elbow_k IS NULL THEN 'the curve has no knee'
+		         ELSE format('Kneedle over k = 1..%s', n_elbow) END)
+	) AS c(o, k, v, d);
+	h := h || '<div class="cards">' || E'\n' || part || E'\n</div>\n';
+
+	-- Top 10 users by each metric
+	SELECT string_agg(x.tbl, E'\n' ORDER BY x.o) INTO part
+	FROM (SELECT m.o, format('<div><h3>%s</h3><table><thead><tr><th class="n">#</th><th>MSISDN</th><th class="n">%s</th></tr></thead><tbody>%s</tbody></table></div>',
+	                         m.title, m.col,
+	                         COALESCE(string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td></tr>',
+	                                                    t.rank, @extschema@.xml_escape(t.msisdn),
+	                                                    CASE m.metric
+	                                                    WHEN 'sessions' THEN to_char(t.value, fi)
+	                                                    WHEN 'duration_ms' THEN to_char(t.value / 60000, f1)
+	                                                    ELSE @extschema@.format_bytes(t.value) END),
+	                                             '' ORDER BY t.rank),
+	                                  '<tr><td colspan="3" class="note">no users</td></tr>')) AS tbl
+	      FROM (VALUES (1, 'sessions', 'By sessions', 'sessions'),
+	                   (2, 'duration_ms', 'By total session duration', 'duration (min)'),
+	                   (3, 'total_bytes', 'By total traffic (DL + UL)', 'traffic')) AS m(o, metric, title, col)
+	      LEFT JOIN @extschema@.result_top_users t ON t.run_id = rid AND t.metric = m.metric
+	      GROUP BY m.o, m.title, m.col) x;
+	h := h || '<section id="top-users">
+<h2>Top 10 users</h2>
+<p class="note">By value, descending; ties broken by MSISDN ascending. Users with no value are left out.</p>
+<div class="grid">
+' || part || '
+</div>
+</section>
+';
+
+	-- Engagement clusters: chart and statistics
+	chart := '';
+	IF n_clusters BETWEEN 1 AND 50 THEN
+		SELECT @extschema@.svg_cluster_chart(
+		           array_agg(c.cluster || ' ' || c.label ORDER BY c.cluster),
+		           array_agg(c.users ORDER BY c.cluster),
+		           ARRAY['sessions', 'duration (ms)', 'traffic (bytes)'],
+		           array_agg(ARRAY[COALESCE(c.sessions_avg, 0), COALESCE(c.duration_ms_avg, 0),
+		                           COALESCE(c.total_bytes_avg, 0)]::double precision[] ORDER BY c.cluster),
+		           format('User engagement clusters (k = %s)', n_clusters))
+		INTO chart
+		FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
+		chart := '<figure>' || regexp_replace(chart, '^<\?xml[^>]*\?>\s*', '') || '</figure>' || E'\n';
+	ELSE
+		chart := '<p class="note">No chart: the cluster chart shows at most 50 clusters.</p>' || E'\n';
+	END IF;
+	SELECT string_agg(format('<tr><td><div class="lbl">%s &middot; %s</div><div class="desc">%s</div></td>'
+	                         '<td class="n">%s</td><td class="n">%s%%</td>'
+	                         '<td class="n g">%s</td><td class="n">%s &ndash; %s</td><td class="n">%s</td>'
+	                         '<td class="n g">%s</td><td class="n">%s &ndash; %s</td><td class="n">%s</td>'
+	                         '<td class="n g">%s</td><td class="n">%s &ndash; %s</td><td class="n">%s</td>'
+	                         '<td class="n g">%s</td></tr>',
+	                         c.cluster, @extschema@.xml_escape(c.label), @extschema@.xml_escape(c.description),
+	                         to_char(c.users, fi), to_char(100 * c.share, f1),
+	                         to_char(c.sessions_avg, f2), to_char(c.sessions_min, fi), to_char(c.sessions_max, fi),
+	                         to_char(c.sessions_total, fi),
+	                         to_char(c.duration_ms_avg / 60000, f1), to_char(c.duration_ms_min / 60000, f1),
+	                         to_char(c.duration_ms_max / 60000, f1), to_char(c.duration_ms_total / 3600000, f1),
+	                         @extschema@.format_bytes(c.total_bytes_avg), @extschema@.format_bytes(c.total_bytes_min),
+	                         @extschema@.format_bytes(c.total_bytes_max), @extschema@.format_bytes(c.total_bytes_total),
+	                         to_char(c.inertia, f1)),
+	                  E'\n' ORDER BY c.cluster)
+	INTO part
+	FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
+	h := h || '<section id="clusters">
+<h2>Engagement clusters</h2>
+<p class="note">K-means (k = ' || r.k || ') on the z-scored sessions, duration and traffic of each user; clusters are numbered by ascending centroid norm, so 1 is the least engaged. The chart''s lower panel shows each cluster''s averages relative to the average over all users.</p>
+' || chart || '<table>
+<thead><tr class="group"><th colspan="3"></th><th colspan="3" class="g">Sessions per user</th><th colspan="3" class="g">Duration per user (min)</th><th colspan="3" class="g">Traffic per user (DL + UL)</th><th class="g"></th></tr>
+<tr><th>Cluster</th><th class="n">Users</th><th class="n">Share</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total (h)</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">Inertia</th></tr></thead>
+<tbody>
+' || COALESCE(part, '') || '
+</tbody>
+</table>
+</section>
+';
+
+	-- Applications: top 3, totals and top 10 users of each
+	IF n_apps = 0 THEN
+		h := h || '<section id="applications">
+<h2>Applications</h2>
+<p class="note">This run has no application usage (run_analysis was called with applications =&gt; ''{}'').</p>
+</section>
+';
+	ELSE
+		SELECT '<figure>' || regexp_replace(
+		           @extschema@.svg_bar_chart(array_agg(a.application ORDER BY a.rank),
+		                                     array_agg(COALESCE(a.total_bytes, 0)::double precision ORDER BY a.rank),
+		                                     'Top 3 applications by total traffic', 'application', 'total traffic', 'B'),
+		           '^<\?xml[^>]*\?>\s*', '') || '</figure>'
+		INTO chart
+		FROM @extschema@.result_app_totals a WHERE a.run_id = rid AND a.rank <= 3;
+		SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td></tr>',
+		                         a.rank, @extschema@.xml_escape(a.application), to_char(a.users, fi),
+		                         COALESCE(@extschema@.format_bytes(a.total_bytes), '&ndash;'),
+		                         COALESCE(to_char(100 * a.total_bytes / NULLIF(app_traffic, 0), f1) || '%', '&ndash;')),
+		                  E'\n' ORDER BY a.rank)
+		INTO part
+		FROM @extschema@.result_app_totals a WHERE a.run_id = rid AND a.rank <= 3;
+		h := h || '<section id="applications">
+<h2>Applications</h2>
+<p class="note">Traffic (DL + UL) of each application over the users'' rows (rows without subscriber left out).</p>
+<div class="grid">
+' || chart || '
+<div><h3>Top 3 applications</h3>
+<table><thead><tr><th class="n">#</th><th>Application</th><th class="n">Users</th><th class="n">Traffic</th><th class="n">Share</th></tr></thead>
+<tbody>
+' || part || '
+</tbody></table>
+';
+		SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td></tr>',
+		                         a.rank, @extschema@.xml_escape(a.application), to_char(a.users, fi),
+		                         COALESCE(@extschema@.format_bytes(a.dl_bytes), '&ndash;'),
+		                         COALESCE(@extschema@.format_bytes(a.ul_bytes), '&ndash;'),
+		                         COALESCE(@extschema@.format_bytes(a.total_bytes), '&ndash;'),
+		                         COALESCE(to_char(100 * a.total_bytes / NULLIF(app_traffic, 0), f1) || '%', '&ndash;')),
+		                  E'\n' ORDER BY a.rank)
+		INTO part
+		FROM @extschema@.result_app_totals a WHERE a.run_id = rid;
+		h := h || '<h3>Application totals</h3>
+<table><thead><tr><th class="n">#</th><th>Application</th><th class="n">Users</th><th class="n">DL</th><th class="n">UL</th><th class="n">Total</th><th class="n">Share</th></tr></thead>
+<tbody>
+' || part || '
+</tbody></table>
+</div>
+</div>
+';
+		SELECT string_agg(x.tbl, E'\n' ORDER BY x.rank) INTO part
+		FROM (SELECT a.rank, format('<div><h3>%s</h3><table><thead><tr><th class="n">#</th><th>MSISDN</th><th class="n">traffic</th></tr></thead><tbody>%s</tbody></table></div>',
+		                            @extschema@.xml_escape(a.application),
+		                            COALESCE(string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td></tr>',
+		                                                       t.rank, @extschema@.xml_escape(t.msisdn),
+		                                                       @extschema@.format_bytes(t.total_bytes)),
+		                                                '' ORDER BY t.rank),
+		                                     '<tr><td colspan="3" class="note">no users</td></tr>')) AS tbl
+		      FROM @extschema@.result_app_totals a
+		      LEFT JOIN @extschema@.result_top_users_per_app t ON t.run_id = a.run_id AND t.application = a.application
+		      WHERE a.run_id = rid
+		      GROUP BY a.rank, a.application) x;
+		h := h || '<h3>Top 10 users of each application</h3>
+<div class="grid4">
+' || part || '
+</div>
+</section>
+';
+	END IF;
+
+	-- The elbow curve
+	IF n_elbow = 0 THEN
+		h := h || '<section id="elbow">
+<h2>Elbow method</h2>
+<p class="note">The elbow curve was skipped in this run (k_max =&gt; 0).</p>
+</section>
+';
+	ELSE
+		SELECT '<figure>' || regexp_replace(
+		           @extschema@.svg_line_chart(array_agg(e.k::double precision ORDER BY e.k),
+		                                      array_agg(e.inertia ORDER BY e.k),
+		                                      'Elbow method: K-means inertia by k', 'k (clusters)', 'inertia',
+		                                      r.elbow_k, format('elbow: k = %s', r.elbow_k)),
+		           '^<\?xml[^>]*\?>\s*', '') || '</figure>'
+		INTO chart
+		FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+		SELECT string_agg(format('<tr%s><td class="n">%s</td><td class="n">%s</td><td class="n">%s</td><td>%s</td></tr>',
+		                         CASE WHEN e.is_elbow THEN ' class="mark"' ELSE '' END,
+		                         e.k, to_char(e.inertia, f1),
+		                         COALESCE(to_char(e.silhouette, 'FM990.0000'), '&ndash;'),
+		                         concat_ws(', ', CASE WHEN e.is_elbow THEN 'elbow' END,
+		                                         CASE WHEN e.k = r.k THEN 'k of this run' END)),
+		                  E'\n' ORDER BY e.k)
+		INTO part
+		FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+		h := h || '<section id="elbow">
+<h2>Elbow method</h2>
+<p class="note">K-means inertia for k = 1..' || n_elbow || ' and the simplified silhouette; the elbow is the k that Kneedle picks'
+			|| CASE WHEN r.elbow_k IS NULL THEN ' (this curve has no knee).' ELSE format(': k = %s.', r.elbow_k) END || '</p>
+<div class="grid">
+' || chart || '
+<table><thead><tr><th class="n">k</th><th class="n">Inertia</th><th class="n">Silhouette</th><th></th></tr></thead>
+<tbody>
+' || part || '
+</tbody></table>
+</div>
+</section>
+';
+	END IF;
+
+	RETURN h || '<footer>Made by engage.report_html(' || rid || ') from engage.run and the engage.result_* tables. Traffic in SI units (1 kB = 1,000 bytes); durations in minutes.</footer>
+</main>
+</body>
+</html>
+';
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.report_html(bigint) IS
+'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis (NULL: the latest successful run): the run in figures, top 10 users, cluster statistics with labels and descriptions, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';

@@ -1,0 +1,329 @@
+------------------------------------------------------------------------------
+-- sql/src/run_analysis.sql: engage.run_analysis, the whole analysis of an
+-- xDR table in one call
+--
+-- Per-user engagement, top users and application usage in one scan of the
+-- source; K-means and cluster statistics; the elbow curve; the run log and
+-- the pruning of old runs.  Writes the tables of sql/src/analysis.sql.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.run_analysis(
+	source regclass DEFAULT 'public.xdr'::text::regclass,
+	k integer DEFAULT 3,
+	seed bigint DEFAULT 0,
+	k_max integer DEFAULT 10,
+	msisdn_column text DEFAULT 'MSISDN/Number',
+	duration_column text DEFAULT 'Dur. (ms)',
+	dl_column text DEFAULT 'Total DL (Bytes)',
+	ul_column text DEFAULT 'Total UL (Bytes)',
+	applications jsonb DEFAULT '{"Social Media": ["Social Media DL (Bytes)", "Social Media UL (Bytes)"],
+	                             "Google": ["Google DL (Bytes)", "Google UL (Bytes)"],
+	                             "Email": ["Email DL (Bytes)", "Email UL (Bytes)"],
+	                             "Youtube": ["Youtube DL (Bytes)", "Youtube UL (Bytes)"],
+	                             "Netflix": ["Netflix DL (Bytes)", "Netflix UL (Bytes)"],
+	                             "Gaming": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"],
+	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
+	keep_runs integer DEFAULT 3)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	run bigint;
+	t timestamptz;
+	app record;
+	n_apps integer := 0;
+	app_values text := '';
+	app_tops text := '';
+	app_totals text := '';
+	saved_nestloop text;
+	saved_jit text;
+	saved_seqscan text;
+	app_cols text := '';
+	src text;
+	points text;
+	n_rows bigint;
+	n_nosub bigint;
+	n_users bigint;
+	n_rejected bigint;
+	app_args text := '';
+	total_inertia double precision;
+	chosen_k integer;
+	pruned bigint[];
+	e_message text;
+	e_detail text;
+	e_hint text;
+	e_state text;
+BEGIN
+	-- Arguments that are wrong on their face are errors (no run is logged)
+	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
+	   OR duration_column IS NULL OR dl_column IS NULL OR ul_column IS NULL
+	   OR applications IS NULL OR keep_runs IS NULL THEN
+		RAISE EXCEPTION 'arguments must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF k < 1 OR k > 10000 THEN
+		RAISE EXCEPTION 'k must be between 1 and 10000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k is %s.', k);
+	END IF;
+	IF k_max < 0 OR k_max > 10000 THEN
+		RAISE EXCEPTION 'k_max must be between 0 and 10000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
+			      HINT = 'k_max 0 skips the elbow curve.';
+	END IF;
+	IF keep_runs < 1 THEN
+		RAISE EXCEPTION 'keep_runs must be at least 1'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('keep_runs is %s.', keep_runs);
+	END IF;
+	IF jsonb_typeof(applications) <> 'object' OR EXISTS (
+		SELECT FROM jsonb_each(applications) AS a(name, cols)
+		WHERE jsonb_typeof(a.cols) <> 'array' OR jsonb_array_length(a.cols) <> 2
+		   OR jsonb_typeof(a.cols -> 0) <> 'string' OR jsonb_typeof(a.cols -> 1) <> 'string') THEN
+		RAISE EXCEPTION 'applications must be a JSON object of "name": ["DL column", "UL column"]'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('applications is %s.', applications);
+	END IF;
+
+	-- One run at a time (a second run waits for the first to commit or
+	-- roll back); readers take no lock.
+	PERFORM pg_advisory_xact_lock(1701734241, 1);	-- 'enga', 1
+
+	src := run_analysis.source::text;	-- schema-qualified: search_path is pg_catalog
+	INSERT INTO @extschema@.run (started, source, parameters, k, status)
+	VALUES (clock_timestamp(), src,
+	        jsonb_build_object('seed', run_analysis.seed, 'k_max', run_analysis.k_max,
+	                           'keep_runs', run_analysis.keep_runs,
+	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
+	                           'dl_column', dl_column, 'ul_column', ul_column,
+	                           'applications', applications),
+	        run_analysis.k, 'running')
+	RETURNING run_id INTO run;
+	t := clock_timestamp();
+
+	-- A failure from here on rolls back this block's rows (a subtransaction),
+	-- is logged in engage.run and reported as a WARNING; the call returns NULL.
+	BEGIN
+		-- 1. Per-user engagement, application usage and totals, top users, in
+		-- one scan of the source: rows without MSISDN form the NULL group,
+		-- counted and left out.  Per user and application, DL and UL are float8
+		-- sums (exact below 2^53 bytes) of the valid values, by traffic_agg:
+		-- NaN, infinite and negative ones are skipped and counted, as
+		-- engagement_agg does for the duration, DL and UL (application
+		-- columns are cast to double precision); the application totals add the users' sums
+		-- up exactly with engagement_agg.  Top 10s by ORDER BY ... LIMIT 10 (a
+		-- bounded heap sort), ranked afterwards; numeric conversions only for
+		-- the rows kept (float8 -> numeric costs about a microsecond).
+		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
+		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
+			n_apps := n_apps + 1;
+			app_args := app_args || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('s.%I::double precision, s.%I::double precision', app.dl, app.ul);
+			app_cols := app_cols || format(', a.app_dl[%1$s] AS a%1$s_dl, a.app_ul[%1$s] AS a%1$s_ul', n_apps);
+			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('@extschema@.engagement_agg(NULL::double precision, u.a%1$s_dl, u.a%1$s_ul) AS t%1$s, '
+				          'count(*) FILTER (WHERE COALESCE(u.a%1$s_dl, 0) + COALESCE(u.a%1$s_ul, 0) > 0) AS t%1$s_users',
+				          n_apps);
+			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
+				|| format('(%L, %s, (t.t%s).dl_bytes, (t.t%s).ul_bytes, t.t%s_users)', app.name, n_apps, n_apps, n_apps, n_apps);
+			app_tops := app_tops || CASE WHEN n_apps > 1 THEN ' UNION ALL ' ELSE '' END
+				|| format('(SELECT %L AS application, u.m, u.msisdn, u.a%s_dl AS dl, u.a%s_ul AS ul '
+				          'FROM users u WHERE u.a%s_dl IS NOT NULL OR u.a%s_ul IS NOT NULL '
+				          'ORDER BY COALESCE(u.a%s_dl, 0) + COALESCE(u.a%s_ul, 0) DESC, u.m LIMIT 10)',
+				          app.name, n_apps, n_apps, n_apps, n_apps, n_apps, n_apps);
+		END LOOP;
+
+		EXECUTE format($q$
+			WITH agg AS MATERIALIZED (
+				SELECT s.%1$I AS m,
+				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
+				       %5$s
+				FROM %6$s AS s
+				GROUP BY 1
+			), users AS MATERIALIZED (
+				SELECT a.m, a.m::text AS msisdn, (a.e).sessions, (a.e).duration_ms, (a.e).dl_bytes,
+				       (a.e).ul_bytes, (a.e).total_bytes, a.app_dl, a.app_ul %8$s
+				FROM agg a
+				WHERE a.m IS NOT NULL
+			), ins_users AS (
+				INSERT INTO @extschema@.result_user_engagement
+				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, u.app_dl, u.app_ul
+				FROM users u
+			), ins_top AS (
+				INSERT INTO @extschema@.result_top_users
+				SELECT $1, t.metric, row_number() OVER (PARTITION BY t.metric ORDER BY t.value DESC, t.m),
+				       t.msisdn, t.value
+				FROM ((SELECT 'sessions' AS metric, u.m, u.msisdn, u.sessions::numeric AS value
+				       FROM users u ORDER BY u.sessions DESC, u.m LIMIT 10)
+				      UNION ALL
+				      (SELECT 'duration_ms', u.m, u.msisdn, u.duration_ms
+				       FROM users u WHERE u.duration_ms IS NOT NULL ORDER BY u.duration_ms DESC, u.m LIMIT 10)
+				      UNION ALL
+				      (SELECT 'total_bytes', u.m, u.msisdn, u.total_bytes
+				       FROM users u WHERE u.total_bytes IS NOT NULL ORDER BY u.total_bytes DESC, u.m LIMIT 10)) t
+			)%7$s
+			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
+			       count(*) FILTER (WHERE a.m IS NOT NULL),
+			       COALESCE(sum((a.e).rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
+			FROM agg a
+			$q$,
+			msisdn_column, duration_column, dl_column, ul_column,
+			-- the three fields of one traffic_agg call (the planner computes
+			-- identical aggregate calls once)
+			CASE WHEN n_apps = 0
+			     THEN 'NULL::double precision[] AS app_dl, NULL::double precision[] AS app_ul, 0::bigint AS app_rejected'
+			     ELSE format('(@extschema@.traffic_agg(%1$s)).dl_bytes AS app_dl, (@extschema@.traffic_agg(%1$s)).ul_bytes AS app_ul, '
+			                 '(@extschema@.traffic_agg(%1$s)).rejected_values AS app_rejected', app_args) END,
+			src,
+			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
+				INSERT INTO @extschema@.result_app_totals
+				SELECT $1, v.application, v.position,
+				       row_number() OVER (ORDER BY v.total DESC NULLS LAST, v.application),
+				       v.users, v.dl, v.ul, v.total
+				FROM (SELECT %1$s FROM users u) t
+				CROSS JOIN LATERAL (VALUES %2$s) AS w(application, position, dl, ul, users)
+				CROSS JOIN LATERAL (SELECT w.application, w.position, w.dl, w.ul, w.users,
+				                           CASE WHEN w.dl IS NULL AND w.ul IS NULL THEN NULL
+				                                ELSE COALESCE(w.dl, 0) + COALESCE(w.ul, 0) END AS total) v
+			), ins_app_tops AS (
+				INSERT INTO @extschema@.result_top_users_per_app
+				SELECT $1, t.application,
+				       row_number() OVER (PARTITION BY t.application ORDER BY t.total DESC, t.m),
+				       t.msisdn, t.total
+				FROM (SELECT x.application, x.m, x.msisdn,
+				             COALESCE(x.dl::numeric, 0) + COALESCE(x.ul::numeric, 0) AS total
+				      FROM (%3$s) x) t
+			)$q$, app_totals, app_values, app_tops) END,
+			app_cols)
+		INTO n_rows, n_nosub, n_users, n_rejected
+		USING run;
+		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
+		IF n_users < run_analysis.k THEN
+			RAISE EXCEPTION 'relation "%" has % subscribers, fewer than k = %',
+				(SELECT format('%s.%s', n.nspname, c.relname)
+				 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				 WHERE c.oid = run_analysis.source),
+				n_users, run_analysis.k
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Ask for at most as many clusters as there are subscribers (rows without MSISDN do not count).';
+		END IF;
+
+		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
+		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
+		-- whatever the row order; a tolerance would stop a few users short of
+		-- it, at a point that depends on the start), fitted once (kmeans_model)
+		-- and the users assigned with the model (kmeans_assign: at the fixed
+		-- point, the fit's own labels); cluster statistics, labels and
+		-- descriptions (the clusters joined with the users' rows of this run,
+		-- stored in one statement)
+		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
+		-- The rows just written have no statistics yet (ANALYZE would need the
+		-- tables' owner): a nested loop over two 10^5-row inputs would be
+		-- quadratic, so this statement is planned without nested loops.
+		-- From here to the pruning, every read of the per-user tables is of
+		-- one run: through the BRIN index on run_id, not a sequential scan of
+		-- what the tables hold (runs kept, and the space of pruned runs, which
+		-- only VACUUM frees: several times the run's own size).  The cost
+		-- penalties of the disabled plans would push costs over the JIT
+		-- thresholds and compile for nothing (0.7 s per run, and memory that
+		-- LLVM keeps), so JIT is off too.
+		saved_nestloop := current_setting('enable_nestloop');
+		saved_seqscan := current_setting('enable_seqscan');
+		saved_jit := current_setting('jit');
+		PERFORM set_config('enable_nestloop', 'off', true);
+		PERFORM set_config('enable_seqscan', 'off', true);
+		PERFORM set_config('jit', 'off', true);
+		WITH model AS MATERIALIZED (
+			SELECT @extschema@.kmeans_model(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS m
+		), uc AS MATERIALIZED (
+			SELECT c.key, c.cluster, c.distance
+			FROM model, @extschema@.kmeans_assign(model.m, points) AS c
+		), joined AS MATERIALIZED (
+			SELECT uc.key, uc.cluster, uc.distance, u.sessions, u.duration_ms, u.total_bytes
+			FROM uc
+			JOIN @extschema@.result_user_engagement u ON u.run_id = run AND u.msisdn = uc.key
+		), ins_uc AS (
+			INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance, sessions, duration_ms, total_bytes)
+			SELECT run, j.key, j.cluster, j.distance, j.sessions, j.duration_ms, j.total_bytes FROM joined j
+		), overall AS (
+			SELECT count(*) AS users, avg(u.sessions) AS sessions, avg(u.duration_ms) AS duration_ms,
+			       avg(u.total_bytes) AS total_bytes
+			FROM @extschema@.result_user_engagement u WHERE u.run_id = run
+		), stats AS (
+			SELECT u.cluster, count(*) AS users,
+			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
+			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
+			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum
+			FROM joined u
+			GROUP BY u.cluster
+		)
+		INSERT INTO @extschema@.result_cluster_stats
+		SELECT run, s.cluster, @extschema@.cluster_label(s.cluster, run_analysis.k),
+		       format('%s%% of users; per user on average %s sessions (%s the overall %s), %s min (%s the overall %s), %s MB (%s the overall %s)',
+		              round(100.0 * s.users / o.users, 1),
+		              round(s.s_avg, 2), @extschema@.compare_to_average(s.s_avg, o.sessions), round(o.sessions, 2),
+		              round(s.d_avg / 60000, 1), @extschema@.compare_to_average(s.d_avg, o.duration_ms), round(o.duration_ms / 60000, 1),
+		              round(s.b_avg / 1000000, 1), @extschema@.compare_to_average(s.b_avg, o.total_bytes), round(o.total_bytes / 1000000, 1)),
+		       s.users, s.users::numeric / o.users,
+		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
+		       s.b_min, s.b_max, s.b_avg, s.b_sum,
+		       ARRAY[(m.m).centroids[s.cluster][1], (m.m).centroids[s.cluster][2], (m.m).centroids[s.cluster][3]],
+		       ARRAY[(m.m).centroids_normalized[s.cluster][1], (m.m).centroids_normalized[s.cluster][2],
+		             (m.m).centroids_normalized[s.cluster][3]],
+		       (m.m).cluster_inertia[s.cluster]
+		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
+		PERFORM set_config('enable_nestloop', saved_nestloop, true);
+		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
+
+		-- 3. The elbow curve, k = 1..k_max (at most the number of users)
+		IF run_analysis.k_max > 0 THEN
+			INSERT INTO @extschema@.result_elbow
+			SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow
+			FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
+			                               seed => run_analysis.seed) AS e;
+			SELECT e.k INTO chosen_k FROM @extschema@.result_elbow e WHERE e.run_id = run AND e.is_elbow;
+			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s: elbow at k = %s',
+			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none')), t);
+		END IF;
+
+		-- 4. Done: log, and keep only the last keep_runs successful runs
+		SELECT sum(c.inertia) INTO total_inertia
+		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
+		UPDATE @extschema@.run r
+		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
+		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k, status = 'ok'
+		WHERE r.run_id = run;
+
+		SELECT array_agg(o.run_id) INTO pruned
+		FROM (SELECT r.run_id FROM @extschema@.run r WHERE r.status = 'ok'
+		      ORDER BY r.run_id DESC OFFSET run_analysis.keep_runs) o;
+		IF pruned IS NOT NULL THEN
+			DELETE FROM @extschema@.result_user_engagement x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_user_cluster x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_cluster_stats x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_top_users x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_app_totals x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_top_users_per_app x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
+			UPDATE @extschema@.run r SET status = 'pruned' WHERE r.run_id = ANY (pruned);
+		END IF;
+		PERFORM set_config('enable_seqscan', saved_seqscan, true);
+		PERFORM set_config('jit', saved_jit, true);
+		t := @extschema@.analysis_progress(run, format('done; runs pruned: %s', COALESCE(array_length(pruned, 1), 0)), t);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS e_message = MESSAGE_TEXT, e_detail = PG_EXCEPTION_DETAIL,
+		                        e_hint = PG_EXCEPTION_HINT, e_state = RETURNED_SQLSTATE;
+		UPDATE @extschema@.run r
+		SET ended = clock_timestamp(), status = 'failed', error = e_message, sqlstate = e_state
+		WHERE r.run_id = run;
+		RAISE WARNING 'analysis run % failed: %', run, e_message
+			USING DETAIL = concat_ws(' ', NULLIF(e_detail, ''), NULLIF(e_hint, ''),
+			                         format('SQLSTATE %s. The failure is logged in engage.run; the previous results are unchanged.', e_state));
+		RETURN NULL;
+	END;
+	RETURN run;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';
