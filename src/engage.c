@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include <limits.h>
+#include <math.h>
 
 #include "fmgr.h"
 #include "funcapi.h"
@@ -69,6 +70,22 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("engage");
+}
+
+/* Fail cleanly past engage.max_memory (see engage.h) */
+void
+engage_check_memory(Size already, Size more, const char *what)
+{
+	double		limit = (double) engage_max_memory_kb * 1024.0;
+
+	if ((double) already + (double) more > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs more memory than engage.max_memory allows", what),
+				 errdetail("It needs at least %.0f MB; engage.max_memory is %d MB.",
+						   ceil(((double) already + (double) more) / (1024.0 * 1024.0)),
+						   engage_max_memory_kb / 1024),
+				 errhint("Raise engage.max_memory (SET engage.max_memory = '4GB'), or cluster fewer points.")));
 }
 
 /* The blessed row type of a composite-returning function (see engage.h) */

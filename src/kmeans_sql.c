@@ -28,7 +28,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -267,178 +266,11 @@ check_k(int k, int64 n, const char *fname, const char *name)
 				 errhint("Ask for at most as many clusters as there are points.")));
 }
 
-/* Prefetch hint: the keys and rows of a permutation are read out of order */
-#if defined(__GNUC__) || defined(__clang__)
-#define engage_prefetch(p) __builtin_prefetch((p), 0, 1)
-#else
-#define engage_prefetch(p) ((void) 0)
-#endif
-#define PREFETCH_AHEAD 16
-
-/* Sort entry: a hash of the point, then its index */
-typedef struct PointOrder
-{
-	uint64		hash;
-	int64		index;
-} PointOrder;
-
-static const EngagePoints *sort_points;	/* for the comparator below */
-
-/* Full comparison of two points: key, then features (bit patterns) */
-static int
-point_cmp_full(int64 a, int64 b)
-{
-	text	   *ka = sort_points->keys[a];
-	text	   *kb = sort_points->keys[b];
-	int			la = VARSIZE_ANY_EXHDR(ka);
-	int			lb = VARSIZE_ANY_EXHDR(kb);
-	int			c = memcmp(VARDATA_ANY(ka), VARDATA_ANY(kb), Min(la, lb));
-
-	if (c != 0)
-		return c;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return memcmp(sort_points->data + a * sort_points->d,
-				  sort_points->data + b * sort_points->d,
-				  sizeof(double) * sort_points->d);
-}
-
-/* qsort comparator of PointOrder: hash, then the points themselves */
-static int
-point_order_cmp(const void *pa, const void *pb)
-{
-	const PointOrder *a = (const PointOrder *) pa;
-	const PointOrder *b = (const PointOrder *) pb;
-
-	if (a->hash != b->hash)
-		return a->hash < b->hash ? -1 : 1;
-	return point_cmp_full(a->index, b->index);
-}
-
-/* Mix a 64-bit value into a hash (the splitmix64 finaliser) */
-static inline uint64
-mix64(uint64 h, uint64 v)
-{
-	h ^= v + UINT64CONST(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
-	h ^= h >> 30;
-	h *= UINT64CONST(0xbf58476d1ce4e5b9);
-	h ^= h >> 27;
-	h *= UINT64CONST(0x94d049bb133111eb);
-	h ^= h >> 31;
-	return h;
-}
-
-/*
- * Put the points in a canonical order (by a 64-bit hash of key and
- * features; equal hashes by key and features), so that the clustering
- * depends on the set of points only, not on the order the query returned
- * them in (which a parallel plan or a synchronised scan changes).  LSD
- * radix sort on the hash, 12 bits a pass (cache-friendly buckets) over the
- * high 48 bits, then qsort of the (rare) runs of equal high bits.
- */
-static void
-canonical_order(EngagePoints *pts, MemoryContext cxt)
-{
-	int64		n = pts->n;
-	int			d = pts->d;
-	PointOrder *a;
-	PointOrder *b;
-	int64	   *count;
-	double	   *data;
-	text	  **keys;
-	int			pass;
-	int			j;
-	int64		i;
-	int64		run;
-
-	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
-	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
-	count = MemoryContextAlloc(cxt, sizeof(int64) * 4096);
-	for (i = 0; i < n; i++)
-	{
-		uint64		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(pts->keys[i]),
-											VARSIZE_ANY_EXHDR(pts->keys[i]), 0);
-		const double *x = pts->data + i * d;
-
-		for (j = 0; j < d; j++)
-		{
-			uint64		bits;
-
-			memcpy(&bits, &x[j], sizeof(bits));
-			h = mix64(h, bits);
-		}
-		a[i].hash = h;
-		a[i].index = i;
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (pass = 0; pass < 4; pass++)
-	{
-		int			shift = 16 + pass * 12;
-		int64		sum = 0;
-		PointOrder *tmp;
-
-		CHECK_FOR_INTERRUPTS();
-		memset(count, 0, sizeof(int64) * 4096);
-		for (i = 0; i < n; i++)
-			count[(a[i].hash >> shift) & 0xFFF]++;
-		for (i = 0; i < 4096; i++)
-		{
-			int64		c = count[i];
-
-			count[i] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-		{
-			b[count[(a[i].hash >> shift) & 0xFFF]++] = a[i];
-			if ((i & 65535) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
-		tmp = a;
-		a = b;
-		b = tmp;
-	}
-	/* equal hashes: order by the points themselves */
-	sort_points = pts;
-	for (i = 0; i < n; i = run)
-	{
-		for (run = i + 1; run < n && (a[run].hash >> 16) == (a[i].hash >> 16); run++)
-			;
-		if (run - i > 1)
-			qsort(a + i, run - i, sizeof(PointOrder), point_order_cmp);
-	}
-	sort_points = NULL;
-
-	/* permute keys and data */
-	data = MemoryContextAllocHuge(cxt, sizeof(double) * d * n);
-	keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
-	for (i = 0; i < n; i++)
-	{
-		if (i + PREFETCH_AHEAD < n)
-		{
-			engage_prefetch(pts->data + a[i + PREFETCH_AHEAD].index * d);
-			engage_prefetch(pts->keys[a[i + PREFETCH_AHEAD].index]);
-		}
-		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
-		keys[i] = pts->keys[a[i].index];
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	pfree(pts->data);
-	pfree(pts->keys);
-	pfree(a);
-	pfree(b);
-	pfree(count);
-	pts->data = data;
-	pts->keys = keys;
-}
-
 /*
  * Read the points of o->points into kd (in the current memory context, a
- * scratch context of the caller), put them in canonical order, fit the
- * scaler and make the normalised copy; every step checked against
- * engage.max_memory first.
+ * scratch context of the caller), in canonical order, fit the scaler and
+ * make the normalised copy; every step checked against engage.max_memory
+ * first.
  */
 static void
 load_points(const KmeansOptions *o, KmeansData *kd)
@@ -454,15 +286,10 @@ load_points(const KmeansOptions *o, KmeansData *kd)
 	kd->env.check = core_check;
 	kd->env.check_arg = &kd->env;
 
-	engage_read_points(o->points, o->fname, &kd->pts);
+	engage_read_points(o->points, ENGAGE_POINTS_CANONICAL_ORDER, o->fname, &kd->pts);
 	n = kd->pts.n;
 	d = kd->pts.d;
 	kd->bytes = kd->pts.bytes;
-
-	/* canonical order: two sort arrays and a second copy of the points */
-	engage_check_memory(kd->bytes, n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)),
-						o->fname);
-	canonical_order(&kd->pts, CurrentMemoryContext);
 
 	if (ecore_scaler_bytes(d, &scaler_bytes) != ECORE_OK)
 		elog(ERROR, "ecore_scaler_bytes failed");
@@ -640,8 +467,8 @@ put_assignments(ReturnSetInfo *rsinfo, const EngagePoints *pts,
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		if (i + PREFETCH_AHEAD < pts->n)
-			engage_prefetch(pts->keys[i + PREFETCH_AHEAD]);
+		if (i + ENGAGE_PREFETCH_AHEAD < pts->n)
+			engage_prefetch(pts->keys[i + ENGAGE_PREFETCH_AHEAD]);
 		values[0] = PointerGetDatum(pts->keys[i]);
 		values[1] = Int32GetDatum(labels[i] + 1);
 		values[2] = Float8GetDatum(distances[i]);
@@ -938,7 +765,7 @@ engage_kmeans_assign_points(PG_FUNCTION_ARGS)
 	scratch = scratch_context("engage kmeans_assign");
 	old = MemoryContextSwitchTo(scratch);
 	model_read(PG_GETARG_HEAPTUPLEHEADER(0), o.fname, &kd.scaler, &centroids, &o.k);
-	engage_read_points(o.points, o.fname, &kd.pts);
+	engage_read_points(o.points, ENGAGE_POINTS_QUERY_ORDER, o.fname, &kd.pts);
 	if ((size_t) kd.pts.d != kd.scaler.d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

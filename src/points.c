@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * points.c
- *	  Reading the points of a clustering from a query.
+ *	  The points stage of a clustering: reading the points of a query,
+ *	  validating them, putting them in order, within engage.max_memory.
  *
  * The query's first column is the key of each point (any type; kept in its
  * text form), its other columns are the numeric features (smallint,
@@ -12,7 +13,14 @@
  * float8 matrix and one buffer of keys (as text values, ready to be
  * returned).  Every growth is checked first against engage.max_memory, so a
  * query too large for it fails with a clear error before anything big is
- * allocated.
+ * allocated.  Each point is validated as it arrives (a key, finite
+ * features, as many as the others').
+ *
+ * The clustering functions then want the points in a canonical order (by a
+ * hash of key and features), so that their result depends on the set of
+ * points only, not on the order the query returned them in, which a
+ * parallel plan or a synchronised scan changes; kmeans_assign, which
+ * treats each point alone, keeps the query's order.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -24,6 +32,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -59,25 +68,6 @@ typedef struct PointsReceiver
 	Size		keybytes;
 	Size		keycap;
 } PointsReceiver;
-
-/*
- * Fail cleanly if holding `more` bytes on top of `already` would pass
- * engage.max_memory.
- */
-void
-engage_check_memory(Size already, Size more, const char *what)
-{
-	double		limit = (double) engage_max_memory_kb * 1024.0;
-
-	if ((double) already + (double) more > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs more memory than engage.max_memory allows", what),
-				 errdetail("It needs at least %.0f MB; engage.max_memory is %d MB.",
-						   ceil(((double) already + (double) more) / (1024.0 * 1024.0)),
-						   engage_max_memory_kb / 1024),
-				 errhint("Raise engage.max_memory (SET engage.max_memory = '4GB'), or cluster fewer points.")));
-}
 
 /* Is this a feature column type that converts to double precision? */
 static bool
@@ -342,22 +332,240 @@ points_noop(DestReceiver *self)
 	(void) self;
 }
 
+/* Sort entry: a hash of the point, then its index */
+typedef struct PointOrder
+{
+	uint64		hash;
+	int64		index;
+} PointOrder;
+
+/* Full comparison of two points: key, then features (bit patterns) */
+static int
+point_cmp_full(const EngagePoints *pts, int64 a, int64 b)
+{
+	text	   *ka = pts->keys[a];
+	text	   *kb = pts->keys[b];
+	int			la = VARSIZE_ANY_EXHDR(ka);
+	int			lb = VARSIZE_ANY_EXHDR(kb);
+	int			c = memcmp(VARDATA_ANY(ka), VARDATA_ANY(kb), Min(la, lb));
+
+	if (c != 0)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return memcmp(pts->data + a * pts->d, pts->data + b * pts->d,
+				  sizeof(double) * pts->d);
+}
+
+/* qsort_arg comparator of PointOrder: hash, then the points themselves */
+static int
+point_order_cmp(const void *pa, const void *pb, void *arg)
+{
+	const PointOrder *a = (const PointOrder *) pa;
+	const PointOrder *b = (const PointOrder *) pb;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return point_cmp_full((const EngagePoints *) arg, a->index, b->index);
+}
+
+/* Mix a 64-bit value into a hash (the splitmix64 finaliser) */
+static inline uint64
+mix64(uint64 h, uint64 v)
+{
+	h ^= v + UINT64CONST(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+	h ^= h >> 30;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return h;
+}
+
 /*
- * Run `query` and read its points into `points`, allocated in the memory
- * context current at the call.  `fname` names the calling function in
- * messages.
+ * Put the points in the canonical order (by a 64-bit hash of key and
+ * features; equal hashes by key and features), in their memory context,
+ * after checking the memory it takes (two sort arrays and a second copy of
+ * the points) against engage.max_memory.  LSD radix sort on the hash, 12
+ * bits a pass (cache-friendly buckets) over the high 48 bits, then qsort of
+ * the (rare) runs of equal high bits.
+ */
+static void
+canonical_order(EngagePoints *pts, MemoryContext cxt, const char *fname)
+{
+	int64		n = pts->n;
+	int			d = pts->d;
+	PointOrder *a;
+	PointOrder *b;
+	int64	   *count;
+	double	   *data;
+	text	  **keys;
+	int			pass;
+	int			j;
+	int64		i;
+	int64		run;
+
+	engage_check_memory(pts->bytes,
+						(Size) n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)),
+						fname);
+	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
+	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
+	count = MemoryContextAlloc(cxt, sizeof(int64) * 4096);
+	for (i = 0; i < n; i++)
+	{
+		uint64		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(pts->keys[i]),
+											VARSIZE_ANY_EXHDR(pts->keys[i]), 0);
+		const double *x = pts->data + i * d;
+
+		for (j = 0; j < d; j++)
+		{
+			uint64		bits;
+
+			memcpy(&bits, &x[j], sizeof(bits));
+			h = mix64(h, bits);
+		}
+		a[i].hash = h;
+		a[i].index = i;
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (pass = 0; pass < 4; pass++)
+	{
+		int			shift = 16 + pass * 12;
+		int64		sum = 0;
+		PointOrder *tmp;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(count, 0, sizeof(int64) * 4096);
+		for (i = 0; i < n; i++)
+			count[(a[i].hash >> shift) & 0xFFF]++;
+		for (i = 0; i < 4096; i++)
+		{
+			int64		c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+		{
+			b[count[(a[i].hash >> shift) & 0xFFF]++] = a[i];
+			if ((i & 65535) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		tmp = a;
+		a = b;
+		b = tmp;
+	}
+	/* equal hashes: order by the points themselves */
+	for (i = 0; i < n; i = run)
+	{
+		for (run = i + 1; run < n && (a[run].hash >> 16) == (a[i].hash >> 16); run++)
+			;
+		if (run - i > 1)
+			qsort_arg(a + i, run - i, sizeof(PointOrder), point_order_cmp, pts);
+	}
+
+	/* permute keys and data */
+	data = MemoryContextAllocHuge(cxt, sizeof(double) * d * n);
+	keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
+	for (i = 0; i < n; i++)
+	{
+		if (i + ENGAGE_PREFETCH_AHEAD < n)
+		{
+			engage_prefetch(pts->data + a[i + ENGAGE_PREFETCH_AHEAD].index * d);
+			engage_prefetch(pts->keys[a[i + ENGAGE_PREFETCH_AHEAD].index]);
+		}
+		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
+		keys[i] = pts->keys[a[i].index];
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(pts->data);
+	pfree(pts->keys);
+	pfree(a);
+	pfree(b);
+	pfree(count);
+	pts->data = data;
+	pts->keys = keys;
+}
+
+/*
+ * Prepare the points query and check that it is one SELECT that neither
+ * writes (WITH ... INSERT) nor locks rows (FOR UPDATE).  Inside SPI.
+ */
+static SPIPlanPtr
+prepare_points_query(const char *query, const char *fname)
+{
+	SPIPlanPtr	plan;
+	List	   *sources;
+	CachedPlanSource *source;
+	Query	   *parsed;
+
+	plan = SPI_prepare(query, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	/* a single SELECT; read-only execution refuses data changes anyway */
+	sources = SPI_plan_get_plan_sources(plan);
+	if (list_length(sources) != 1 ||
+		((CachedPlanSource *) linitial(sources))->commandTag != CMDTAG_SELECT ||
+		!SPI_is_cursor_plan(plan))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the points query must be one SELECT", fname),
+				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
+	source = (CachedPlanSource *) linitial(sources);
+	parsed = list_length(source->query_list) == 1 ?
+		linitial_node(Query, source->query_list) : NULL;
+	if (parsed != NULL && (parsed->hasModifyingCTE || parsed->rowMarks != NIL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: the points query must be one SELECT", fname),
+				 errdetail(parsed->hasModifyingCTE ?
+						   "Its WITH clause changes data." :
+						   "It locks rows (FOR UPDATE or FOR SHARE)."),
+				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
+	return plan;
+}
+
+/*
+ * Run the prepared points query into the receiver, in read-only mode
+ * (transaction_read_only, restored on return or error, as a function's SET
+ * clause is), so that functions it calls cannot change data either:
+ * "cannot execute INSERT in a read-only transaction".  Inside SPI.
+ */
+static void
+run_points_query(SPIPlanPtr plan, PointsReceiver *r)
+{
+	SPIExecuteOptions options;
+	int			nestlevel;
+	int			rc;
+
+	memset(&options, 0, sizeof(options));
+	options.read_only = true;
+	options.dest = &r->pub;
+
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	rc = SPI_execute_plan_extended(plan, &options);
+	AtEOXact_GUC(true, nestlevel);
+	/* with a DestNone receiver SPI reports a SELECT as SPI_OK_UTILITY */
+	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
+		elog(ERROR, "%s: the points query failed: %s", r->fname, SPI_result_code_string(rc));
+}
+
+/*
+ * The points stage: run `query`, read and validate its points into
+ * `points`, in the memory context current at the call, and put them in
+ * `order`; every allocation is checked against engage.max_memory first.
+ * `fname` names the calling function in messages.
  */
 void
-engage_read_points(const char *query, const char *fname, EngagePoints *points)
+engage_read_points(const char *query, EngagePointsOrder order,
+				   const char *fname, EngagePoints *points)
 {
 	PointsReceiver r;
 	SPIPlanPtr	plan;
-	List	   *sources;
-	SPIExecuteOptions options;
-	CachedPlanSource *source;
-	Query	   *parsed;
-	int			nestlevel;
-	int			rc;
 	int			j;
 	int64		i;
 
@@ -374,49 +582,8 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = SPI_prepare(query, 0, NULL);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	/* a single SELECT; read-only execution refuses data changes anyway */
-	sources = SPI_plan_get_plan_sources(plan);
-	if (list_length(sources) != 1 ||
-		((CachedPlanSource *) linitial(sources))->commandTag != CMDTAG_SELECT ||
-		!SPI_is_cursor_plan(plan))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query must be one SELECT", fname),
-				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
-	/* nor a SELECT that writes (WITH ... INSERT) or locks rows (FOR UPDATE) */
-	source = (CachedPlanSource *) linitial(sources);
-	parsed = list_length(source->query_list) == 1 ?
-		linitial_node(Query, source->query_list) : NULL;
-	if (parsed != NULL && (parsed->hasModifyingCTE || parsed->rowMarks != NIL))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query must be one SELECT", fname),
-				 errdetail(parsed->hasModifyingCTE ?
-						   "Its WITH clause changes data." :
-						   "It locks rows (FOR UPDATE or FOR SHARE)."),
-				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
-
-	memset(&options, 0, sizeof(options));
-	options.read_only = true;
-	options.dest = &r.pub;
-
-	/*
-	 * Run it in read-only mode (transaction_read_only, restored on return or
-	 * error, as a function's SET clause is), so that functions it calls
-	 * cannot change data either: "cannot execute INSERT in a read-only
-	 * transaction".
-	 */
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	rc = SPI_execute_plan_extended(plan, &options);
-	AtEOXact_GUC(true, nestlevel);
-	/* with a DestNone receiver SPI reports a SELECT as SPI_OK_UTILITY */
-	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-		elog(ERROR, "%s: the points query failed: %s", fname, SPI_result_code_string(rc));
+	plan = prepare_points_query(query, fname);
+	run_points_query(plan, &r);
 
 	if (r.n == 0)
 		ereport(ERROR,
@@ -440,4 +607,7 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 	points->d = r.d;
 	points->data = r.data;
 	points->bytes = r.keycap + sizeof(text *) * r.n + sizeof(double) * r.d * r.cap;
+
+	if (order == ENGAGE_POINTS_CANONICAL_ORDER)
+		canonical_order(points, r.cxt, fname);
 }
