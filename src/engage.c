@@ -2,11 +2,16 @@
  *
  * engage.c
  *	  Module entry point of the engage extension: user engagement analytics
- *	  for telecom xDR data inside PostgreSQL.  Defines the GUCs.
+ *	  for telecom xDR data inside PostgreSQL.  Defines the GUCs and the
+ *	  helpers that the SQL functions share (engage.h).
  *
- * The SQL objects live in the other files of src/, by feature:
- * engagement_agg.c (the per-user engagement aggregate), xdr_generator.c
- * (synthetic xDR data), points.c (reading points for clustering).
+ * The SQL functions live in the other files of src/, by feature:
+ * engagement_agg.c (the per-user engagement aggregate), traffic_agg.c (the
+ * per-application traffic aggregate), xdr_generator.c (synthetic xDR
+ * data), kmeans_sql.c (K-means, the elbow, normalization) with points.c
+ * (its points stage: reading, validating and ordering the points of a
+ * query) and svg_sql.c (the SVG charts).  They call the PostgreSQL-free
+ * numerical core in src/core/.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -74,17 +79,17 @@ _PG_init(void)
 
 /* Fail cleanly past engage.max_memory (see engage.h) */
 void
-engage_check_memory(Size already, Size more, const char *what)
+engage_check_memory(Size already, Size more)
 {
 	double		limit = (double) engage_max_memory_kb * 1024.0;
 
 	if ((double) already + (double) more > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs more memory than engage.max_memory allows", what),
-				 errdetail("It needs at least %.0f MB; engage.max_memory is %d MB.",
-						   ceil(((double) already + (double) more) / (1024.0 * 1024.0)),
-						   engage_max_memory_kb / 1024),
+				 errmsg("memory needed exceeds engage.max_memory (%d MB)",
+						engage_max_memory_kb / 1024),
+				 errdetail("The call needs at least %.0f MB.",
+						   ceil(((double) already + (double) more) / (1024.0 * 1024.0))),
 				 errhint("Raise engage.max_memory (SET engage.max_memory = '4GB'), or cluster fewer points.")));
 }
 

@@ -25,7 +25,7 @@ extern int	engage_threads;
  * engage.max_memory: every step of a clustering call checks what it needs
  * before allocating it.
  */
-extern void engage_check_memory(Size already, Size more, const char *what);
+extern void engage_check_memory(Size already, Size more);
 
 /*
  * Prefetch hint, for the keys and rows of points read out of order, and

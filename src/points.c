@@ -52,7 +52,6 @@
 typedef struct PointsReceiver
 {
 	DestReceiver pub;
-	const char *fname;			/* calling function, for messages */
 	MemoryContext cxt;			/* where the points go */
 	MemoryContext rowcxt;		/* per-row scratch, reset every row */
 	TupleDesc	tupdesc;
@@ -123,13 +122,16 @@ check_feature(double x, bool isnull, const PointsReceiver *r, int col,
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: feature \"%s\" of point \"%s\" is null",
-						r->fname, feature, key),
+				 errmsg("feature \"%s\" of point \"%s\" is null", feature, key),
 				 errhint("Leave such points out of the points query, or replace the NULL with coalesce().")));
+	if (isnan(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature \"%s\" of point \"%s\" is NaN", feature, key),
+				 errhint("Leave such points out of the points query.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
-					r->fname, feature, key, isnan(x) ? "NaN" : "infinite"),
+			 errmsg("feature \"%s\" of point \"%s\" is infinite", feature, key),
 			 errhint("Leave such points out of the points query.")));
 }
 
@@ -149,8 +151,9 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	if (natts < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query returns %d column%s, at least 2 are needed",
-						r->fname, natts, natts == 1 ? "" : "s"),
+				 errmsg_plural("the points query returns %d column, at least 2 are needed",
+							   "the points query returns %d columns, at least 2 are needed",
+							   natts, natts),
 				 errhint("The first column is the key, the others are the features (or one double precision[] column).")));
 
 	/* in the points' context: the executor's is gone when the rows are */
@@ -169,8 +172,8 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 			if (!is_numeric_feature_type(r->coltypes[j]))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("%s: feature column \"%s\" has type %s, which is not numeric",
-								r->fname, NameStr(TupleDescAttr(typeinfo, j)->attname),
+						 errmsg("feature column \"%s\" has type %s, which is not numeric",
+								NameStr(TupleDescAttr(typeinfo, j)->attname),
 								format_type_be(r->coltypes[j])),
 						 errhint("Features are smallint, integer, bigint, real, double precision or numeric columns, or one double precision[] column: cast the column.")));
 	}
@@ -193,8 +196,7 @@ points_grow(PointsReceiver *r, Size keylen)
 		int64		newcap = (r->cap == 0) ? 1024 : r->cap * 2;
 
 		engage_check_memory(points_bytes(r),
-							(Size) (newcap - r->cap) * (sizeof(double) * r->d + sizeof(Size)),
-							r->fname);
+							(Size) (newcap - r->cap) * (sizeof(double) * r->d + sizeof(Size)));
 		if (r->data == NULL)
 		{
 			r->data = MemoryContextAllocHuge(r->cxt, sizeof(double) * r->d * newcap);
@@ -211,7 +213,7 @@ points_grow(PointsReceiver *r, Size keylen)
 	{
 		Size		newcap = Max(r->keycap * 2, r->keybytes + keylen + 65536);
 
-		engage_check_memory(points_bytes(r), newcap - r->keycap, r->fname);
+		engage_check_memory(points_bytes(r), newcap - r->keycap);
 		if (r->keybuf == NULL)
 			r->keybuf = MemoryContextAllocHuge(r->cxt, newcap);
 		else
@@ -241,7 +243,7 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (slot->tts_isnull[0])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: the points query returned a null key", r->fname),
+				 errmsg("the points query returned a null key"),
 				 errhint("Leave rows without a key out, for example with WHERE key IS NOT NULL.")));
 	key = OutputFunctionCall(&r->keyout, slot->tts_values[0]);
 
@@ -252,17 +254,17 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 		if (slot->tts_isnull[1])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s: the features of point \"%s\" are null", r->fname, key)));
+					 errmsg("the features of point \"%s\" are null", key)));
 		arr = DatumGetArrayTypeP(slot->tts_values[1]);
 		if (ARR_NDIM(arr) != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("%s: the features of point \"%s\" must be a one-dimensional array",
-							r->fname, key)));
+					 errmsg("the features of point \"%s\" must be a one-dimensional array",
+							key)));
 		if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s: the features of point \"%s\" contain a null", r->fname, key),
+					 errmsg("the features of point \"%s\" contain a null", key),
 					 errdetail("Feature arrays must not contain nulls.")));
 		dim = ARR_DIMS(arr)[0];
 		if (r->d == 0)
@@ -270,8 +272,9 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 		else if (dim != r->d)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("%s: point \"%s\" has %d features, the points before it have %d",
-							r->fname, key, dim, r->d)));
+					 errmsg_plural("point \"%s\" has %d feature, the points before it have %d",
+								   "point \"%s\" has %d features, the points before it have %d",
+								   dim, key, dim, r->d)));
 	}
 
 	/* the key as a text value: short header when it fits, else aligned */
@@ -391,7 +394,7 @@ mix64(uint64 h, uint64 v)
  * the (rare) runs of equal high bits.
  */
 static void
-canonical_order(EngagePoints *pts, MemoryContext cxt, const char *fname)
+canonical_order(EngagePoints *pts, MemoryContext cxt)
 {
 	int64		n = pts->n;
 	int			d = pts->d;
@@ -406,8 +409,7 @@ canonical_order(EngagePoints *pts, MemoryContext cxt, const char *fname)
 	int64		run;
 
 	engage_check_memory(pts->bytes,
-						(Size) n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)),
-						fname);
+						(Size) n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)));
 	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
 	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
 	count = MemoryContextAlloc(cxt, sizeof(int64) * 4096);
@@ -494,7 +496,7 @@ canonical_order(EngagePoints *pts, MemoryContext cxt, const char *fname)
  * writes (WITH ... INSERT) nor locks rows (FOR UPDATE).  Inside SPI.
  */
 static SPIPlanPtr
-prepare_points_query(const char *query, const char *fname)
+prepare_points_query(const char *query)
 {
 	SPIPlanPtr	plan;
 	List	   *sources;
@@ -511,7 +513,7 @@ prepare_points_query(const char *query, const char *fname)
 		!SPI_is_cursor_plan(plan))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query must be one SELECT", fname),
+				 errmsg("the points query must be one SELECT"),
 				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
 	source = (CachedPlanSource *) linitial(sources);
 	parsed = list_length(source->query_list) == 1 ?
@@ -519,7 +521,7 @@ prepare_points_query(const char *query, const char *fname)
 	if (parsed != NULL && (parsed->hasModifyingCTE || parsed->rowMarks != NIL))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query must be one SELECT", fname),
+				 errmsg("the points query must be one SELECT"),
 				 errdetail(parsed->hasModifyingCTE ?
 						   "Its WITH clause changes data." :
 						   "It locks rows (FOR UPDATE or FOR SHARE)."),
@@ -551,18 +553,17 @@ run_points_query(SPIPlanPtr plan, PointsReceiver *r)
 	AtEOXact_GUC(true, nestlevel);
 	/* with a DestNone receiver SPI reports a SELECT as SPI_OK_UTILITY */
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-		elog(ERROR, "%s: the points query failed: %s", r->fname, SPI_result_code_string(rc));
+		elog(ERROR, "points query failed: %s", SPI_result_code_string(rc));
 }
 
 /*
  * The points stage: run `query`, read and validate its points into
  * `points`, in the memory context current at the call, and put them in
  * `order`; every allocation is checked against engage.max_memory first.
- * `fname` names the calling function in messages.
  */
 void
 engage_read_points(const char *query, EngagePointsOrder order,
-				   const char *fname, EngagePoints *points)
+				   EngagePoints *points)
 {
 	PointsReceiver r;
 	SPIPlanPtr	plan;
@@ -575,20 +576,19 @@ engage_read_points(const char *query, EngagePointsOrder order,
 	r.pub.rShutdown = points_noop;
 	r.pub.rDestroy = points_noop;
 	r.pub.mydest = DestNone;
-	r.fname = fname;
 	r.cxt = CurrentMemoryContext;
 	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engage points row",
 									 ALLOCSET_SMALL_SIZES);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	plan = prepare_points_query(query, fname);
+	plan = prepare_points_query(query);
 	run_points_query(plan, &r);
 
 	if (r.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query returned no rows", fname),
+				 errmsg("the points query returned no rows"),
 				 errhint("Check the query's WHERE clause and the table it reads.")));
 
 	points->feature_names = MemoryContextAlloc(r.cxt, sizeof(char *) * r.d);
@@ -609,5 +609,5 @@ engage_read_points(const char *query, EngagePointsOrder order,
 	points->bytes = r.keycap + sizeof(text *) * r.n + sizeof(double) * r.d * r.cap;
 
 	if (order == ENGAGE_POINTS_CANONICAL_ORDER)
-		canonical_order(points, r.cxt, fname);
+		canonical_order(points, r.cxt);
 }

@@ -35,6 +35,6 @@ typedef enum EngagePointsOrder
 } EngagePointsOrder;
 
 extern void engage_read_points(const char *query, EngagePointsOrder order,
-							   const char *fname, EngagePoints *points);
+							   EngagePoints *points);
 
 #endif							/* ENGAGE_POINTS_H */
