@@ -77,6 +77,16 @@ _PG_init(void)
 	MarkGUCPrefixReserved("engage");
 }
 
+/* An argument that must not be NULL (see engage.h) */
+void
+engage_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
 /* Fail cleanly past engage.max_memory (see engage.h) */
 void
 engage_check_memory(Size already, Size more)

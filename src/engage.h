@@ -20,6 +20,10 @@ extern int	engage_max_memory_kb;
 /* engage.threads: threads one clustering call may use */
 extern int	engage_threads;
 
+/* Raise an error if argument argno, called name, is NULL */
+extern void engage_require_arg(FunctionCallInfo fcinfo, int argno,
+							   const char *name);
+
 /*
  * Fail cleanly if holding `more` bytes on top of `already` would pass
  * engage.max_memory: every step of a clustering call checks what it needs

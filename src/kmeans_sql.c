@@ -255,16 +255,6 @@ core_error(int status, const KmeansData *kd)
 	}
 }
 
-/* An argument that must not be NULL */
-static void
-require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
-}
-
 /* Parse the normalization option */
 static ecore_scale_method
 parse_normalization(const char *value)
@@ -294,9 +284,9 @@ parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, int first,
 	static const char *const names[] = {"normalization", "n_init", "max_iter",
 	"tol", "seed", "init"};
 
-	require_arg(fcinfo, 0, "points");
+	engage_require_arg(fcinfo, 0, "points");
 	for (i = 0; i < 6; i++)
-		require_arg(fcinfo, first + i, names[i]);
+		engage_require_arg(fcinfo, first + i, names[i]);
 	o->points = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	o->normalization = parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(first)));
 	o->n_init = PG_GETARG_INT32(first + 1);
@@ -537,7 +527,7 @@ cluster_points(FunctionCallInfo fcinfo, const char *function, MemoryContext scra
 	MemoryContext old;
 	double	   *start = NULL;
 
-	require_arg(fcinfo, 1, "k");
+	engage_require_arg(fcinfo, 1, "k");
 	parse_options(fcinfo, o, 2, true);
 	o->k = PG_GETARG_INT32(1);
 	check_k(o->k, -1, "k");
@@ -800,7 +790,7 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	int32_t		label;
 	int			rc;
 
-	require_arg(fcinfo, 0, "model");
+	engage_require_arg(fcinfo, 0, "model");
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	model = PG_GETARG_HEAPTUPLEHEADER(0);
@@ -860,8 +850,8 @@ engage_kmeans_assign_points(PG_FUNCTION_ARGS)
 	Size		n;
 	int			rc;
 
-	require_arg(fcinfo, 0, "model");
-	require_arg(fcinfo, 1, "points");
+	engage_require_arg(fcinfo, 0, "model");
+	engage_require_arg(fcinfo, 1, "points");
 	InitMaterializedSRF(fcinfo, 0);
 	points = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
@@ -966,8 +956,8 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	long		knee = -1;
 	int			rc;
 
-	require_arg(fcinfo, 1, "k_min");
-	require_arg(fcinfo, 2, "k_max");
+	engage_require_arg(fcinfo, 1, "k_min");
+	engage_require_arg(fcinfo, 2, "k_max");
 	parse_options(fcinfo, &o, 3, false);
 	k_min = PG_GETARG_INT32(1);
 	k_max = PG_GETARG_INT32(2);
@@ -1066,8 +1056,8 @@ load_scaled_points(FunctionCallInfo fcinfo, const char *function,
 	MemoryContext old;
 
 	memset(&o, 0, sizeof(o));
-	require_arg(fcinfo, 0, "points");
-	require_arg(fcinfo, 1, "normalization");
+	engage_require_arg(fcinfo, 0, "points");
+	engage_require_arg(fcinfo, 1, "normalization");
 	o.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	o.normalization = parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	old = MemoryContextSwitchTo(scratch);

@@ -35,6 +35,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "engage.h"
 #include "core/svg.h"
 
 /*
@@ -100,16 +101,6 @@ svg_opt_text(FunctionCallInfo fcinfo, int argno)
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	return svg_utf8(PG_GETARG_TEXT_PP(argno));
-}
-
-/* An argument that must not be NULL */
-static void
-svg_require(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name)));
 }
 
 /* Check that an array is one-dimensional and non-empty, without NULLs */
@@ -327,9 +318,9 @@ engage_sql_svg_bar_chart(PG_FUNCTION_ARGS)
 	char	   *out;
 	size_t		len;
 
-	svg_require(fcinfo, 0, "labels");
-	svg_require(fcinfo, 1, "values");
-	svg_require(fcinfo, 2, "title");
+	engage_require_arg(fcinfo, 0, "labels");
+	engage_require_arg(fcinfo, 1, "values");
+	engage_require_arg(fcinfo, 2, "title");
 	labels = svg_text_array(PG_GETARG_ARRAYTYPE_P(0), "labels", &nl);
 	values = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), "values", &nv);
 	svg_same_length("labels", nl, "values", nv);
@@ -369,9 +360,9 @@ engage_sql_svg_line_chart(PG_FUNCTION_ARGS)
 	char	   *out;
 	size_t		len;
 
-	svg_require(fcinfo, 0, "x");
-	svg_require(fcinfo, 1, "y");
-	svg_require(fcinfo, 2, "title");
+	engage_require_arg(fcinfo, 0, "x");
+	engage_require_arg(fcinfo, 1, "y");
+	engage_require_arg(fcinfo, 2, "title");
 	x = svg_float8_array(PG_GETARG_ARRAYTYPE_P(0), "x", &nx);
 	y = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), "y", &ny);
 	svg_same_length("x", nx, "y", ny);
@@ -422,11 +413,11 @@ engage_sql_svg_cluster_chart(PG_FUNCTION_ARGS)
 	char	   *out;
 	size_t		len;
 
-	svg_require(fcinfo, 0, "labels");
-	svg_require(fcinfo, 1, "sizes");
-	svg_require(fcinfo, 2, "metrics");
-	svg_require(fcinfo, 3, "profile");
-	svg_require(fcinfo, 4, "title");
+	engage_require_arg(fcinfo, 0, "labels");
+	engage_require_arg(fcinfo, 1, "sizes");
+	engage_require_arg(fcinfo, 2, "metrics");
+	engage_require_arg(fcinfo, 3, "profile");
+	engage_require_arg(fcinfo, 4, "title");
 	labels = svg_text_array(PG_GETARG_ARRAYTYPE_P(0), "labels", &k);
 	sa = PG_GETARG_ARRAYTYPE_P(1);
 	ns = svg_check_1d(sa, "sizes");
