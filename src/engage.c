@@ -2,11 +2,16 @@
  *
  * engage.c
  *	  Module entry point of the engage extension: user engagement analytics
- *	  for telecom xDR data inside PostgreSQL.  Defines the GUCs.
+ *	  for telecom xDR data inside PostgreSQL.  Defines the GUCs and the
+ *	  helpers that the SQL functions share (engage.h).
  *
- * The SQL objects live in the other files of src/, by feature:
- * engagement_agg.c (the per-user engagement aggregate), xdr_generator.c
- * (synthetic xDR data), points.c (reading points for clustering).
+ * The SQL functions live in the other files of src/, by feature:
+ * engagement_agg.c (the per-user engagement aggregate), traffic_agg.c (the
+ * per-application traffic aggregate), xdr_generator.c (synthetic xDR
+ * data), kmeans_sql.c (K-means, the elbow, normalization) with points.c
+ * (its points stage: reading, validating and ordering the points of a
+ * query) and svg_sql.c (the SVG charts).  They call the PostgreSQL-free
+ * numerical core in src/core/.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -15,6 +20,7 @@
 #include "postgres.h"
 
 #include <limits.h>
+#include <math.h>
 
 #include "fmgr.h"
 #include "funcapi.h"
@@ -69,6 +75,32 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("engage");
+}
+
+/* An argument that must not be NULL (see engage.h) */
+void
+engage_require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+}
+
+/* Fail cleanly past engage.max_memory (see engage.h) */
+void
+engage_check_memory(Size already, Size more)
+{
+	double		limit = (double) engage_max_memory_kb * 1024.0;
+
+	if ((double) already + (double) more > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("memory needed exceeds engage.max_memory (%d MB)",
+						engage_max_memory_kb / 1024),
+				 errdetail("The call needs at least %.0f MB.",
+						   ceil(((double) already + (double) more) / (1024.0 * 1024.0))),
+				 errhint("Raise engage.max_memory (SET engage.max_memory = '4GB'), or cluster fewer points.")));
 }
 
 /* The blessed row type of a composite-returning function (see engage.h) */

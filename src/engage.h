@@ -20,6 +20,28 @@ extern int	engage_max_memory_kb;
 /* engage.threads: threads one clustering call may use */
 extern int	engage_threads;
 
+/* Raise an error if argument argno, called name, is NULL */
+extern void engage_require_arg(FunctionCallInfo fcinfo, int argno,
+							   const char *name);
+
+/*
+ * Fail cleanly if holding `more` bytes on top of `already` would pass
+ * engage.max_memory: every step of a clustering call checks what it needs
+ * before allocating it.
+ */
+extern void engage_check_memory(Size already, Size more);
+
+/*
+ * Prefetch hint, for the keys and rows of points read out of order, and
+ * how many entries ahead to prefetch.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define engage_prefetch(p) __builtin_prefetch((p), 0, 1)
+#else
+#define engage_prefetch(p) ((void) 0)
+#endif
+#define ENGAGE_PREFETCH_AHEAD 16
+
 /*
  * The blessed row type of a function returning a composite of natts
  * attributes (type_name, for the error), looked up once per query and

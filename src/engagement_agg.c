@@ -88,6 +88,37 @@ static const char *const measure_names[ENGAGEMENT_NMEASURES] = {
 	"duration_ms", "dl_bytes", "ul_bytes"
 };
 
+/* The argument type of a transition function */
+typedef enum EngagementInput
+{
+	ENGAGEMENT_FLOAT8,
+	ENGAGEMENT_INT8,
+	ENGAGEMENT_NUMERIC
+} EngagementInput;
+
+/* Raise the error of measure m's sum reaching 2^128 (out of the hot path) */
+static pg_noinline pg_attribute_noreturn() void
+engagement_sum_out_of_range(int m)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("engagement_agg sum of %s is out of range",
+					measure_names[m]),
+			 errdetail("A sum must be below 2^128.")));
+}
+
+/* Raise the error of a value of measure m of 2^64 or more, in text */
+static pg_noinline pg_attribute_noreturn() void
+engagement_value_out_of_range(const char *value, int m)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("value %s of %s is out of range for engagement_agg",
+					value, measure_names[m]),
+			 errdetail("Each value must be below 2^64."),
+			 errhint("Such a value is a faulty measure: filter it out or set it to NULL.")));
+}
+
 /*
  * Check that an array is a well-formed state (compact or wide) and return
  * its slots; *nslots is ENGAGEMENT_NSLOTS_COMPACT or ENGAGEMENT_NSLOTS.
@@ -224,11 +255,7 @@ engagement_add_uint64(int64 *slots, int m, uint64 value)
 	if (newlo < lo)
 	{
 		if (unlikely(hi == PG_UINT64_MAX))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("engagement_agg sum of %s is out of range",
-							measure_names[m]),
-					 errdetail("A sum must be below 2^128.")));
+			engagement_sum_out_of_range(m);
 		hi++;
 	}
 	slots[ES_SUM_LO(m)] = (int64) newlo;
@@ -264,12 +291,7 @@ engagement_add_float8(int64 *slots, int m, double x)
 	else if (isnan(x) || x < 0.0 || isinf(x))
 		slots[ES_REJECTED]++;
 	else
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("value %g of %s is out of range for engagement_agg",
-						x, measure_names[m]),
-				 errdetail("Each value must be below 2^64."),
-				 errhint("Such a value is a faulty measure: filter it out or set it to NULL.")));
+		engagement_value_out_of_range(psprintf("%g", x), m);
 }
 
 /* Accumulate one bigint measure */
@@ -320,13 +342,8 @@ engagement_add_numeric(int64 *slots, int m, Numeric x)
 		errno = 0;
 		value = strtoull(digits, &end, 10);
 		if (errno == ERANGE || *end != '\0')
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("value %s of %s is out of range for engagement_agg",
-							strlen(digits) > 30 ? numeric_out_sci(ipart, 6) : digits,
-							measure_names[m]),
-					 errdetail("Each value must be below 2^64."),
-					 errhint("Such a value is a faulty measure: filter it out or set it to NULL.")));
+			engagement_value_out_of_range(strlen(digits) > 30 ?
+										  numeric_out_sci(ipart, 6) : digits, m);
 	}
 	engagement_add_uint64(slots, m, value);
 
@@ -428,20 +445,23 @@ engagement_wide_state(ArrayType *state, int nslots, int64 **slots)
 }
 
 /*
- * Transition functions, one per argument type.  Non-strict: a row with NULL
- * measures still counts as a session.
+ * The transition functions' shared body, inlined into each of them with a
+ * constant input type, so that each keeps its own straight code: a
+ * double precision or bigint row goes to a compact state when it fits
+ * there; any other row, and every numeric row, to the wide form.
+ * Non-strict: a row with NULL measures still counts as a session.
  */
-PG_FUNCTION_INFO_V1(engage_engagement_accum_float8);
-Datum
-engage_engagement_accum_float8(PG_FUNCTION_ARGS)
+static pg_attribute_always_inline Datum
+engagement_accum(FunctionCallInfo fcinfo, EngagementInput input)
 {
 	ArrayType  *state = engagement_trans_state(fcinfo);
 	int			nslots;
 	int64	   *slots = engagement_state_slots(state, &nslots);
 	int			m;
 
-	if (likely(nslots == ENGAGEMENT_NSLOTS_COMPACT) &&
-		likely(engagement_compact_add_row(slots, fcinfo, true)))
+	if (input != ENGAGEMENT_NUMERIC &&
+		likely(nslots == ENGAGEMENT_NSLOTS_COMPACT) &&
+		likely(engagement_compact_add_row(slots, fcinfo, input == ENGAGEMENT_FLOAT8)))
 		PG_RETURN_ARRAYTYPE_P(state);
 	state = engagement_wide_state(state, nslots, &slots);
 
@@ -450,58 +470,38 @@ engage_engagement_accum_float8(PG_FUNCTION_ARGS)
 	{
 		if (PG_ARGISNULL(m + 1))
 			slots[ES_NULLS]++;
-		else
+		else if (input == ENGAGEMENT_FLOAT8)
 			engagement_add_float8(slots, m, PG_GETARG_FLOAT8(m + 1));
-	}
-	PG_RETURN_ARRAYTYPE_P(state);
-}
-
-PG_FUNCTION_INFO_V1(engage_engagement_accum_int8);
-Datum
-engage_engagement_accum_int8(PG_FUNCTION_ARGS)
-{
-	ArrayType  *state = engagement_trans_state(fcinfo);
-	int			nslots;
-	int64	   *slots = engagement_state_slots(state, &nslots);
-	int			m;
-
-	if (likely(nslots == ENGAGEMENT_NSLOTS_COMPACT) &&
-		likely(engagement_compact_add_row(slots, fcinfo, false)))
-		PG_RETURN_ARRAYTYPE_P(state);
-	state = engagement_wide_state(state, nslots, &slots);
-
-	slots[ES_ROWS]++;
-	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
-	{
-		if (PG_ARGISNULL(m + 1))
-			slots[ES_NULLS]++;
-		else
+		else if (input == ENGAGEMENT_INT8)
 			engagement_add_int8(slots, m, PG_GETARG_INT64(m + 1));
-	}
-	PG_RETURN_ARRAYTYPE_P(state);
-}
-
-/* numeric measures always use the wide form */
-PG_FUNCTION_INFO_V1(engage_engagement_accum_numeric);
-Datum
-engage_engagement_accum_numeric(PG_FUNCTION_ARGS)
-{
-	ArrayType  *state = engagement_trans_state(fcinfo);
-	int			nslots;
-	int64	   *slots = engagement_state_slots(state, &nslots);
-	int			m;
-
-	state = engagement_wide_state(state, nslots, &slots);
-
-	slots[ES_ROWS]++;
-	for (m = 0; m < ENGAGEMENT_NMEASURES; m++)
-	{
-		if (PG_ARGISNULL(m + 1))
-			slots[ES_NULLS]++;
 		else
 			engagement_add_numeric(slots, m, PG_GETARG_NUMERIC(m + 1));
 	}
 	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* Transition function of engagement_agg(double precision, ...) */
+PG_FUNCTION_INFO_V1(engage_engagement_accum_float8);
+Datum
+engage_engagement_accum_float8(PG_FUNCTION_ARGS)
+{
+	return engagement_accum(fcinfo, ENGAGEMENT_FLOAT8);
+}
+
+/* Transition function of engagement_agg(bigint, ...) */
+PG_FUNCTION_INFO_V1(engage_engagement_accum_int8);
+Datum
+engage_engagement_accum_int8(PG_FUNCTION_ARGS)
+{
+	return engagement_accum(fcinfo, ENGAGEMENT_INT8);
+}
+
+/* Transition function of engagement_agg(numeric, ...): the wide form */
+PG_FUNCTION_INFO_V1(engage_engagement_accum_numeric);
+Datum
+engage_engagement_accum_numeric(PG_FUNCTION_ARGS)
+{
+	return engagement_accum(fcinfo, ENGAGEMENT_NUMERIC);
 }
 
 /*
@@ -568,11 +568,7 @@ engage_engagement_combine(PG_FUNCTION_ARGS)
 			continue;
 		/* add the high word first, then the low word with its carry */
 		if (hi1 + hi2 < hi1)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("engagement_agg sum of %s is out of range",
-							measure_names[m]),
-					 errdetail("A sum must be below 2^128.")));
+			engagement_sum_out_of_range(m);
 		s1[ES_SUM_HI(m)] = (int64) (hi1 + hi2);
 		engagement_add_uint64(s1, m, (uint64) s2[ES_SUM_LO(m)]);
 		memcpy(&frac, &s2[ES_FRAC(m)], sizeof(double));

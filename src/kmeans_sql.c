@@ -6,13 +6,20 @@
  *	  elbow_inertia, scaling_params and normalize_points.
  *
  * A thin layer over the numerical core (kmeans.c, scale.c, knee.c, which
- * know nothing of PostgreSQL): it validates the arguments, reads the
- * points (points.c), puts them in a canonical order so that the result
- * does not depend on the plan or the physical order of the rows, checks
- * the memory a call needs against engage.max_memory before allocating it,
- * hands the core palloc (in a scratch memory context) and
- * CHECK_FOR_INTERRUPTS, and turns the core's results and errors into rows
- * and ereports.
+ * know nothing of PostgreSQL).  A call checks its arguments, then goes
+ * through its steps once, in order: the points (points.c reads, validates
+ * and orders them), their normalization, the clustering (or the assignment
+ * to a model's clusters), and the result rows.  Every step checks the
+ * memory it needs against engage.max_memory before allocating it; the core
+ * gets palloc (in a scratch memory context) and CHECK_FOR_INTERRUPTS, and
+ * its results and errors become rows and ereports.
+ *
+ * Errors.  A message about an argument names the argument.  While a call
+ * works on its points, an error context callback says which function is
+ * doing what, as COPY's says which line it is reading:
+ *
+ *		ERROR:  fewer distinct points than k = 3 clusters
+ *		CONTEXT:  kmeans_cluster: clustering with k = 3
  *
  * Clusters are numbered 1..k by ascending norm of their centroid in the
  * normalised space, so with engagement features cluster 1 is the least
@@ -28,7 +35,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -52,10 +58,9 @@
 /* Options of a clustering call, from its SQL arguments */
 typedef struct KmeansOptions
 {
-	const char *fname;			/* SQL function name, for messages */
 	char	   *points;			/* the points query */
 	int			k;
-	ecore_scale_method normalize;
+	ecore_scale_method normalization;
 	int			n_init;
 	int			max_iter;
 	double		tol;
@@ -64,10 +69,29 @@ typedef struct KmeansOptions
 	ArrayType  *initial_centroids;	/* k x d, original units, or NULL */
 } KmeansOptions;
 
-/* Points read, in canonical order, with their scaler and scaled copy */
+/* The step a call is in, for the context of its errors */
+typedef enum KmeansStep
+{
+	KMEANS_STEP_NONE,			/* checking arguments: no context */
+	KMEANS_STEP_POINTS,			/* reading the points query */
+	KMEANS_STEP_NORMALIZATION,	/* fitting and applying the normalization */
+	KMEANS_STEP_CLUSTERING,		/* clustering with k clusters */
+	KMEANS_STEP_ASSIGNMENT		/* assigning the points to a model's clusters */
+} KmeansStep;
+
+/*
+ * A call working on its points: the points read (in canonical order, but
+ * for kmeans_assign), their scaler and normalised copy, the core's
+ * environment, the memory held, and the step it is in, which its error
+ * context callback reports.
+ */
 typedef struct KmeansData
 {
-	EngagePoints pts;			/* keys and raw features (canonical order) */
+	const char *function;		/* the SQL function */
+	KmeansStep	step;
+	int			k;				/* clusters of the clustering step */
+	ErrorContextCallback errcallback;
+	EngagePoints pts;
 	ecore_scaler scaler;
 	double	   *scaled;			/* n x d, normalised */
 	ecore_env	env;
@@ -121,91 +145,150 @@ core_check(void *arg)
 	PG_END_ENSURE_ERROR_CLEANUP(core_abort, PointerGetDatum(env));
 }
 
+/* Error context callback: the function and the step it is in */
+static void
+kmeans_error_context(void *arg)
+{
+	const KmeansData *kd = (const KmeansData *) arg;
+
+	switch (kd->step)
+	{
+		case KMEANS_STEP_NONE:
+			break;
+		case KMEANS_STEP_POINTS:
+			errcontext("%s: reading the points query", kd->function);
+			break;
+		case KMEANS_STEP_NORMALIZATION:
+			errcontext("%s: applying the normalization", kd->function);
+			break;
+		case KMEANS_STEP_CLUSTERING:
+			errcontext("%s: clustering with k = %d", kd->function, kd->k);
+			break;
+		case KMEANS_STEP_ASSIGNMENT:
+			errcontext("%s: assigning the points to the model's clusters", kd->function);
+			break;
+	}
+}
+
+/*
+ * Start the work of a call of SQL function `function` on its points: an
+ * empty kd whose core allocates in the current memory context (the call's
+ * scratch context), and its error context callback pushed.  kmeans_end pops
+ * it.
+ */
+static void
+kmeans_begin(KmeansData *kd, const char *function)
+{
+	memset(kd, 0, sizeof(*kd));
+	kd->function = function;
+	kd->step = KMEANS_STEP_NONE;
+	kd->env.alloc = core_alloc;
+	kd->env.alloc_arg = CurrentMemoryContext;
+	kd->env.check = core_check;
+	kd->env.check_arg = &kd->env;
+	kd->errcallback.callback = kmeans_error_context;
+	kd->errcallback.arg = kd;
+	kd->errcallback.previous = error_context_stack;
+	error_context_stack = &kd->errcallback;
+}
+
+/* Enter a step (k: the clusters of a clustering step, else 0) */
+static inline void
+kmeans_step(KmeansData *kd, KmeansStep step, int k)
+{
+	kd->step = step;
+	kd->k = k;
+}
+
+/* End the work on the points: pop the error context callback */
+static void
+kmeans_end(KmeansData *kd)
+{
+	Assert(error_context_stack == &kd->errcallback);
+	error_context_stack = kd->errcallback.previous;
+}
+
 /* Raise a core status as an error */
 static void
-core_error(int status, const KmeansOptions *o, const KmeansData *kd)
+core_error(int status, const KmeansData *kd)
 {
 	switch (status)
 	{
 		case ECORE_EDISTINCT:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: fewer distinct points than k = %d clusters",
-							o->fname, o->k),
+					 errmsg("fewer distinct points than k = %d clusters", kd->k),
 					 errhint("Ask for fewer clusters.")));
 			break;
 		case ECORE_ENONFINITE:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature \"%s\" of point \"%s\" is not finite",
+							kd->pts.feature_names[kd->env.error_col],
+							text_to_cstring(kd->pts.keys[kd->env.error_row])),
+					 errhint("Leave such points out of the points query.")));
+			break;
 		case ECORE_ERANGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
-							o->fname,
+					 errmsg("feature \"%s\" of point \"%s\" is too large",
 							kd->pts.feature_names[kd->env.error_col],
-							text_to_cstring(kd->pts.keys[kd->env.error_row]),
-							status == ECORE_ERANGE ? "too large (|x| > 1e100)" : "not finite"),
+							text_to_cstring(kd->pts.keys[kd->env.error_row])),
+					 errdetail("Features must be at most 1e100 in magnitude."),
 					 errhint("Leave such points out of the points query.")));
 			break;
 		case ECORE_EINIT_VALUE:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: initial centroid %zu is not finite or too large",
-							o->fname, kd->env.error_row + 1)));
+					 errmsg("initial centroid %zu is not finite or too large",
+							kd->env.error_row + 1)));
 			break;
 		case ECORE_ENOMEM:
+			/* not with core_alloc, which raises palloc's own error */
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory in %s", o->fname)));
+					 errmsg("out of memory"),
+					 errdetail("The numerical core could not allocate its work space.")));
 			break;
 		default:
-			elog(ERROR, "%s: %s", o->fname, ecore_strerror(status));
+			elog(ERROR, "numerical core failed: %s", ecore_strerror(status));
 	}
 }
 
-/* An argument that must not be NULL */
-static void
-require_arg(FunctionCallInfo fcinfo, int argno, const char *fname, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: %s must not be null", fname, name)));
-}
-
-/* Parse the normalize option */
+/* Parse the normalization option */
 static ecore_scale_method
-parse_normalize(const char *value, const char *fname)
+parse_normalization(const char *value)
 {
 	ecore_scale_method m;
 
 	if (ecore_scale_method_parse(value, &m) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: unknown normalization \"%s\"", fname, value),
-				 errhint("Use 'zscore', 'minmax' or 'none'.")));
+				 errmsg("unknown normalization \"%s\"", value),
+				 errhint("Use \"zscore\", \"minmax\" or \"none\".")));
 	return m;
 }
 
 /*
  * Read the options of kmeans_cluster / kmeans_centroids / kmeans_model /
  * elbow_inertia.  Their arguments are (points, k | k_min, k_max,
- * normalize, n_init, max_iter, tol, seed, init[, initial_centroids]);
- * `first` is the argument number of normalize.
+ * normalization, n_init, max_iter, tol, seed, init[, initial_centroids]);
+ * `first` is the argument number of normalization.
  */
 static void
-parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, const char *fname,
-			  int first, bool has_initial)
+parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, int first,
+			  bool has_initial)
 {
 	char	   *init;
 	int			i;
 	static const char *const names[] = {"normalization", "n_init", "max_iter",
 	"tol", "seed", "init"};
 
-	o->fname = fname;
-	require_arg(fcinfo, 0, fname, "points");
+	engage_require_arg(fcinfo, 0, "points");
 	for (i = 0; i < 6; i++)
-		require_arg(fcinfo, first + i, fname, names[i]);
+		engage_require_arg(fcinfo, first + i, names[i]);
 	o->points = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	o->normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(first)), fname);
+	o->normalization = parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(first)));
 	o->n_init = PG_GETARG_INT32(first + 1);
 	o->max_iter = PG_GETARG_INT32(first + 2);
 	o->tol = PG_GETARG_FLOAT8(first + 3);
@@ -217,266 +300,102 @@ parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, const char *fname,
 	if (o->n_init < 1 || o->n_init > KMEANS_MAX_N_INIT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: n_init must be between 1 and %d, not %d",
-						fname, KMEANS_MAX_N_INIT, o->n_init)));
+				 errmsg("n_init must be between 1 and %d, not %d",
+						KMEANS_MAX_N_INIT, o->n_init)));
 	if (o->max_iter < 1 || o->max_iter > KMEANS_MAX_ITER)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: max_iter must be between 1 and %d, not %d",
-						fname, KMEANS_MAX_ITER, o->max_iter)));
+				 errmsg("max_iter must be between 1 and %d, not %d",
+						KMEANS_MAX_ITER, o->max_iter)));
 	if (!(o->tol >= 0.0 && o->tol < 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: tol must be at least 0 and below 1, not %g",
-						fname, o->tol)));
+				 errmsg("tol must be at least 0 and below 1, not %g", o->tol)));
 
-	/* 'given' exists only for the functions that take initial_centroids */
+	/* "given" exists only for the functions that take initial_centroids */
 	if (ecore_kmeans_init_parse(init, &o->init) != ECORE_OK ||
 		(o->init == ECORE_INIT_USER && !has_initial))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: unknown init value \"%s\"", fname, init),
+				 errmsg("unknown init value \"%s\"", init),
 				 errhint(has_initial ?
-						 "Use 'k-means++', 'random', or 'given' with initial_centroids." :
-						 "Use 'k-means++' or 'random'.")));
+						 "Use \"k-means++\", \"random\", or \"given\" with initial_centroids." :
+						 "Use \"k-means++\" or \"random\".")));
 	if (o->init == ECORE_INIT_USER && o->initial_centroids == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: init 'given' needs initial_centroids", fname),
+				 errmsg("init \"given\" needs initial_centroids"),
 				 errhint("Pass a k x d double precision[][] array of centroids in the features' units.")));
 	if (o->init != ECORE_INIT_USER && o->initial_centroids != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: initial_centroids are used only with init 'given'", fname)));
+				 errmsg("initial_centroids are used only with init \"given\"")));
 }
 
-/* Check k against its bounds and the number of points */
+/*
+ * Check k (the argument called name) against its bounds and, when n is not
+ * negative, against the number of points.
+ */
 static void
-check_k(int k, int64 n, const char *fname, const char *name)
+check_k(int k, int64 n, const char *name)
 {
 	if (k < 1 || k > KMEANS_MAX_K)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: %s must be between 1 and %d, not %d",
-						fname, name, KMEANS_MAX_K, k)));
+				 errmsg("%s must be between 1 and %d, not %d",
+						name, KMEANS_MAX_K, k)));
 	if (n >= 0 && k > n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: %s = %d is more than the %lld points",
-						fname, name, k, (long long) n),
+				 errmsg_plural("%s = %d is more than the %lld point",
+							   "%s = %d is more than the %lld points",
+							   (unsigned long) n,
+							   name, k, (long long) n),
 				 errhint("Ask for at most as many clusters as there are points.")));
 }
 
-/* Prefetch hint: the keys and rows of a permutation are read out of order */
-#if defined(__GNUC__) || defined(__clang__)
-#define engage_prefetch(p) __builtin_prefetch((p), 0, 1)
-#else
-#define engage_prefetch(p) ((void) 0)
-#endif
-#define PREFETCH_AHEAD 16
-
-/* Sort entry: a hash of the point, then its index */
-typedef struct PointOrder
-{
-	uint64		hash;
-	int64		index;
-} PointOrder;
-
-static const EngagePoints *sort_points;	/* for the comparator below */
-
-/* Full comparison of two points: key, then features (bit patterns) */
-static int
-point_cmp_full(int64 a, int64 b)
-{
-	text	   *ka = sort_points->keys[a];
-	text	   *kb = sort_points->keys[b];
-	int			la = VARSIZE_ANY_EXHDR(ka);
-	int			lb = VARSIZE_ANY_EXHDR(kb);
-	int			c = memcmp(VARDATA_ANY(ka), VARDATA_ANY(kb), Min(la, lb));
-
-	if (c != 0)
-		return c;
-	if (la != lb)
-		return la < lb ? -1 : 1;
-	return memcmp(sort_points->data + a * sort_points->d,
-				  sort_points->data + b * sort_points->d,
-				  sizeof(double) * sort_points->d);
-}
-
-/* qsort comparator of PointOrder: hash, then the points themselves */
-static int
-point_order_cmp(const void *pa, const void *pb)
-{
-	const PointOrder *a = (const PointOrder *) pa;
-	const PointOrder *b = (const PointOrder *) pb;
-
-	if (a->hash != b->hash)
-		return a->hash < b->hash ? -1 : 1;
-	return point_cmp_full(a->index, b->index);
-}
-
-/* Mix a 64-bit value into a hash (the splitmix64 finaliser) */
-static inline uint64
-mix64(uint64 h, uint64 v)
-{
-	h ^= v + UINT64CONST(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
-	h ^= h >> 30;
-	h *= UINT64CONST(0xbf58476d1ce4e5b9);
-	h ^= h >> 27;
-	h *= UINT64CONST(0x94d049bb133111eb);
-	h ^= h >> 31;
-	return h;
-}
-
 /*
- * Put the points in a canonical order (by a 64-bit hash of key and
- * features; equal hashes by key and features), so that the clustering
- * depends on the set of points only, not on the order the query returned
- * them in (which a parallel plan or a synchronised scan changes).  LSD
- * radix sort on the hash, 12 bits a pass (cache-friendly buckets) over the
- * high 48 bits, then qsort of the (rare) runs of equal high bits.
+ * The normalization step: fit the scaler on the points read and make
+ * their normalised copy, in the current memory context, after checking
+ * the memory against engage.max_memory.
  */
 static void
-canonical_order(EngagePoints *pts, MemoryContext cxt)
+apply_normalization(KmeansData *kd, ecore_scale_method normalization)
 {
-	int64		n = pts->n;
-	int			d = pts->d;
-	PointOrder *a;
-	PointOrder *b;
-	int64	   *count;
-	double	   *data;
-	text	  **keys;
-	int			pass;
-	int			j;
-	int64		i;
-	int64		run;
-
-	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
-	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
-	count = MemoryContextAlloc(cxt, sizeof(int64) * 4096);
-	for (i = 0; i < n; i++)
-	{
-		uint64		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(pts->keys[i]),
-											VARSIZE_ANY_EXHDR(pts->keys[i]), 0);
-		const double *x = pts->data + i * d;
-
-		for (j = 0; j < d; j++)
-		{
-			uint64		bits;
-
-			memcpy(&bits, &x[j], sizeof(bits));
-			h = mix64(h, bits);
-		}
-		a[i].hash = h;
-		a[i].index = i;
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (pass = 0; pass < 4; pass++)
-	{
-		int			shift = 16 + pass * 12;
-		int64		sum = 0;
-		PointOrder *tmp;
-
-		CHECK_FOR_INTERRUPTS();
-		memset(count, 0, sizeof(int64) * 4096);
-		for (i = 0; i < n; i++)
-			count[(a[i].hash >> shift) & 0xFFF]++;
-		for (i = 0; i < 4096; i++)
-		{
-			int64		c = count[i];
-
-			count[i] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-		{
-			b[count[(a[i].hash >> shift) & 0xFFF]++] = a[i];
-			if ((i & 65535) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
-		tmp = a;
-		a = b;
-		b = tmp;
-	}
-	/* equal hashes: order by the points themselves */
-	sort_points = pts;
-	for (i = 0; i < n; i = run)
-	{
-		for (run = i + 1; run < n && (a[run].hash >> 16) == (a[i].hash >> 16); run++)
-			;
-		if (run - i > 1)
-			qsort(a + i, run - i, sizeof(PointOrder), point_order_cmp);
-	}
-	sort_points = NULL;
-
-	/* permute keys and data */
-	data = MemoryContextAllocHuge(cxt, sizeof(double) * d * n);
-	keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
-	for (i = 0; i < n; i++)
-	{
-		if (i + PREFETCH_AHEAD < n)
-		{
-			engage_prefetch(pts->data + a[i + PREFETCH_AHEAD].index * d);
-			engage_prefetch(pts->keys[a[i + PREFETCH_AHEAD].index]);
-		}
-		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
-		keys[i] = pts->keys[a[i].index];
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	pfree(pts->data);
-	pfree(pts->keys);
-	pfree(a);
-	pfree(b);
-	pfree(count);
-	pts->data = data;
-	pts->keys = keys;
-}
-
-/*
- * Read the points of o->points into kd (in the current memory context, a
- * scratch context of the caller), put them in canonical order, fit the
- * scaler and make the normalised copy; every step checked against
- * engage.max_memory first.
- */
-static void
-load_points(const KmeansOptions *o, KmeansData *kd)
-{
+	Size		n = kd->pts.n;
+	Size		d = kd->pts.d;
 	size_t		scaler_bytes;
 	int			rc;
-	Size		n,
-				d;
 
-	memset(kd, 0, sizeof(*kd));
-	kd->env.alloc = core_alloc;
-	kd->env.alloc_arg = CurrentMemoryContext;
-	kd->env.check = core_check;
-	kd->env.check_arg = &kd->env;
-
-	engage_read_points(o->points, o->fname, &kd->pts);
-	n = kd->pts.n;
-	d = kd->pts.d;
-	kd->bytes = kd->pts.bytes;
-
-	/* canonical order: two sort arrays and a second copy of the points */
-	engage_check_memory(kd->bytes, n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)),
-						o->fname);
-	canonical_order(&kd->pts, CurrentMemoryContext);
-
+	kmeans_step(kd, KMEANS_STEP_NORMALIZATION, 0);
 	if (ecore_scaler_bytes(d, &scaler_bytes) != ECORE_OK)
 		elog(ERROR, "ecore_scaler_bytes failed");
-	engage_check_memory(kd->bytes, scaler_bytes + n * d * sizeof(double), o->fname);
-	rc = ecore_scaler_init(&kd->scaler, o->normalize, d, &kd->env);
+	engage_check_memory(kd->bytes, scaler_bytes + n * d * sizeof(double));
+	rc = ecore_scaler_init(&kd->scaler, normalization, d, &kd->env);
 	if (rc == ECORE_OK)
 		rc = ecore_scaler_fit(&kd->scaler, kd->pts.data, n, &kd->env);
 	if (rc != ECORE_OK)
-		core_error(rc, o, kd);
+		core_error(rc, kd);
 	kd->scaled = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
 	rc = ecore_scaler_transform(&kd->scaler, kd->pts.data, n, kd->scaled, &kd->env);
 	if (rc != ECORE_OK)
-		core_error(rc, o, kd);
+		core_error(rc, kd);
 	kd->bytes += scaler_bytes + n * d * sizeof(double);
+	kmeans_step(kd, KMEANS_STEP_NONE, 0);
+}
+
+/*
+ * The points step and the normalization step of a call: the points of
+ * o->points, in canonical order, and their normalised copy, into kd.
+ */
+static void
+points_and_normalization(const KmeansOptions *o, KmeansData *kd)
+{
+	kmeans_step(kd, KMEANS_STEP_POINTS, 0);
+	engage_read_points(o->points, ENGAGE_POINTS_CANONICAL_ORDER, &kd->pts);
+	kd->bytes = kd->pts.bytes;
+	kmeans_step(kd, KMEANS_STEP_NONE, 0);
+	apply_normalization(kd, o->normalization);
 }
 
 /* The user's initial centroids (k x d, original units), normalised */
@@ -491,30 +410,31 @@ initial_centroids(const KmeansOptions *o, KmeansData *kd)
 	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("%s: initial_centroids must be double precision[]", o->fname)));
+				 errmsg("initial_centroids must be double precision[]")));
 	if (ARR_NDIM(arr) != 2 || ARR_DIMS(arr)[0] != o->k || ARR_DIMS(arr)[1] != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s: initial_centroids must be a %d x %d array (k x features)",
-						o->fname, o->k, d)));
+				 errmsg("initial_centroids must be a %d x %d array (k x features)",
+						o->k, d)));
 	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: initial_centroids must not contain nulls", o->fname)));
+				 errmsg("initial_centroids must not contain nulls")));
 	c = palloc(sizeof(double) * o->k * d);
 	rc = ecore_scaler_transform(&kd->scaler, (double *) ARR_DATA_PTR(arr), o->k, c, &kd->env);
 	if (rc != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: initial centroid %zu is not finite", o->fname,
+				 errmsg("initial centroid %zu is not finite",
 						kd->env.error_row + 1)));
 	return c;
 }
 
 /*
- * Fit K-means with k clusters on the loaded points, from the options'
- * initialisation or, when start is not NULL, from these k x d normalised
- * centroids (one run).
+ * The clustering step: fit K-means with k clusters on the normalised
+ * points, from the options' initialisation or, when start is not NULL,
+ * from these k x d normalised centroids, after checking the memory against
+ * engage.max_memory.  The call stays in the clustering step on return.
  */
 static void
 fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
@@ -524,6 +444,7 @@ fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
 	size_t		bytes;
 	int			rc;
 
+	kmeans_step(kd, KMEANS_STEP_CLUSTERING, k);
 	ecore_kmeans_params_default(&p);
 	p.k = k;
 	p.init = o->init;
@@ -537,18 +458,15 @@ fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
 		p.init = ECORE_INIT_USER;
 		p.init_centroids = start;
 	}
-	else if (o->init == ECORE_INIT_USER)
-		p.init_centroids = initial_centroids(o, kd);
 
 	rc = ecore_kmeans_bytes(kd->pts.n, kd->pts.d, &p, &bytes);
 	if (rc != ECORE_OK)
-		core_error(rc, o, kd);
-	engage_check_memory(kd->bytes, bytes, o->fname);
+		core_error(rc, kd);
+	engage_check_memory(kd->bytes, bytes);
 	rc = ecore_kmeans_fit(kd->scaled, kd->pts.n, kd->pts.d, &p, &kd->env, res);
 	if (rc != ECORE_OK)
-		core_error(rc, o, kd);
+		core_error(rc, kd);
 }
-
 /* A float8[] from n doubles */
 static ArrayType *
 float8_array(const double *values, int n)
@@ -594,27 +512,32 @@ text_array(char **values, int n)
 	AllocSetContextCreate(CurrentMemoryContext, name, ALLOCSET_DEFAULT_SIZES)
 
 /*
- * Common start of kmeans_cluster, kmeans_centroids and kmeans_model: read
- * their arguments (points, k, options), load the points into kd in the
- * scratch context and fit; with original not NULL, also the centroids in
- * the features' units (k x d, in scratch).  The caller's context is current
- * on return.
+ * The work of kmeans_cluster, kmeans_centroids and kmeans_model (SQL
+ * function `function`): check their arguments (points, k, options), then,
+ * in the scratch context, the points, their normalization and the
+ * clustering, into kd and res; with original not NULL, also the centroids
+ * in the features' units (k x d, in scratch).  The caller's context is
+ * current on return.
  */
 static void
-cluster_points(FunctionCallInfo fcinfo, const char *fname, MemoryContext scratch,
+cluster_points(FunctionCallInfo fcinfo, const char *function, MemoryContext scratch,
 			   KmeansOptions *o, KmeansData *kd, ecore_kmeans_result *res,
 			   double **original)
 {
 	MemoryContext old;
+	double	   *start = NULL;
 
-	require_arg(fcinfo, 1, fname, "k");
-	parse_options(fcinfo, o, fname, 2, true);
+	engage_require_arg(fcinfo, 1, "k");
+	parse_options(fcinfo, o, 2, true);
 	o->k = PG_GETARG_INT32(1);
-	check_k(o->k, -1, fname, "k");
+	check_k(o->k, -1, "k");
 	old = MemoryContextSwitchTo(scratch);
-	load_points(o, kd);
-	check_k(o->k, kd->pts.n, fname, "k");
-	fit_kmeans(o, kd, o->k, NULL, res);
+	kmeans_begin(kd, function);
+	points_and_normalization(o, kd);
+	check_k(o->k, kd->pts.n, "k");
+	if (o->init == ECORE_INIT_USER)
+		start = initial_centroids(o, kd);
+	fit_kmeans(o, kd, o->k, start, res);
 	if (original != NULL)
 	{
 		*original = palloc(sizeof(double) * o->k * kd->pts.d);
@@ -622,6 +545,7 @@ cluster_points(FunctionCallInfo fcinfo, const char *fname, MemoryContext scratch
 											*original, &kd->env) != ECORE_OK)
 			elog(ERROR, "inverse transform of the centroids failed");
 	}
+	kmeans_end(kd);
 	MemoryContextSwitchTo(old);
 }
 
@@ -640,8 +564,8 @@ put_assignments(ReturnSetInfo *rsinfo, const EngagePoints *pts,
 		Datum		values[3];
 		bool		nulls[3] = {false, false, false};
 
-		if (i + PREFETCH_AHEAD < pts->n)
-			engage_prefetch(pts->keys[i + PREFETCH_AHEAD]);
+		if (i + ENGAGE_PREFETCH_AHEAD < pts->n)
+			engage_prefetch(pts->keys[i + ENGAGE_PREFETCH_AHEAD]);
 		values[0] = PointerGetDatum(pts->keys[i]);
 		values[1] = Int32GetDatum(labels[i] + 1);
 		values[2] = Float8GetDatum(distances[i]);
@@ -652,7 +576,7 @@ put_assignments(ReturnSetInfo *rsinfo, const EngagePoints *pts,
 }
 
 /*
- * kmeans_cluster(points, k, normalize, n_init, max_iter, tol, seed, init,
+ * kmeans_cluster(points, k, normalization, n_init, max_iter, tol, seed, init,
  * initial_centroids): one row per point: key, cluster (1..k), distance to
  * its centroid in the normalised space.
  */
@@ -723,7 +647,7 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 /*
  * kmeans_model(same arguments) returns engage.kmeans_model: everything
  * needed to assign new points (kmeans_predict) and to read the
- * clustering: features, normalize, the scaler's scale and shift, the
+ * clustering: features, normalization, the scaler's scale and shift, the
  * centroids in both spaces, sizes, inertia, iterations, converged.
  */
 PG_FUNCTION_INFO_V1(engage_kmeans_model);
@@ -773,7 +697,7 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 
 /* Get a float8[] attribute of a model, checking its shape */
 static double *
-model_array(HeapTupleHeader model, const char *fname, const char *name, int ndim, int *dims)
+model_array(HeapTupleHeader model, const char *name, int ndim, int *dims)
 {
 	bool		isnull;
 	Datum		value = GetAttributeByName(model, name, &isnull);
@@ -783,14 +707,14 @@ model_array(HeapTupleHeader model, const char *fname, const char *name, int ndim
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the model's %s is null", fname, name)));
+				 errmsg("the model's %s is null", name)));
 	arr = DatumGetArrayTypeP(value);
 	if (ARR_ELEMTYPE(arr) != FLOAT8OID || ARR_NDIM(arr) != ndim ||
 		(ARR_HASNULL(arr) && array_contains_nulls(arr)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the model's %s is not a %d-dimensional double precision array without nulls",
-						fname, name, ndim)));
+				 errmsg("the model's %s is not a %d-dimensional double precision array without nulls",
+						name, ndim)));
 	for (i = 0; i < ndim; i++)
 		dims[i] = ARR_DIMS(arr)[i];
 	/* a model made by kmeans_model has finite values and no zero scale */
@@ -803,7 +727,7 @@ model_array(HeapTupleHeader model, const char *fname, const char *name, int ndim
 			(strcmp(name, "scale") == 0 && v == 0.0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: the model's %s has an invalid element %g", fname, name, v),
+					 errmsg("the model's %s has an invalid element %g", name, v),
 					 errhint("Use a model made by engage.kmeans_model.")));
 	}
 	return (double *) ARR_DATA_PTR(arr);
@@ -811,11 +735,10 @@ model_array(HeapTupleHeader model, const char *fname, const char *name, int ndim
 
 /*
  * The scaler (scale and shift) and the k x d normalised centroids of a
- * model made by kmeans_model, checked; fname names the caller in errors.
+ * model made by kmeans_model, checked.
  */
 static void
-model_read(HeapTupleHeader model, const char *fname, ecore_scaler *s,
-		   double **centroids, int *k)
+model_read(HeapTupleHeader model, ecore_scaler *s, double **centroids, int *k)
 {
 	bool		isnull;
 	Datum		method;
@@ -823,25 +746,25 @@ model_read(HeapTupleHeader model, const char *fname, ecore_scaler *s,
 	int			d;
 
 	memset(s, 0, sizeof(*s));
-	s->scale = model_array(model, fname, "scale", 1, dims);
+	s->scale = model_array(model, "scale", 1, dims);
 	d = dims[0];
-	s->offset = model_array(model, fname, "shift", 1, dims);
+	s->offset = model_array(model, "shift", 1, dims);
 	if (dims[0] != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the model's scale and shift differ in length", fname)));
-	*centroids = model_array(model, fname, "centroids_normalized", 2, dims);
+				 errmsg("the model's scale and shift differ in length")));
+	*centroids = model_array(model, "centroids_normalized", 2, dims);
 	*k = dims[0];
 	if (dims[1] != d || *k < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the model's centroids do not have %d features", fname, d)));
+				 errmsg("the model's centroids do not have %d features", d)));
 	method = GetAttributeByName(model, "normalization", &isnull);
 	if (isnull ||
 		ecore_scale_method_parse(TextDatumGetCString(method), &s->method) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the model's normalization is not 'zscore', 'minmax' or 'none'", fname)));
+				 errmsg("the model's normalization is not \"zscore\", \"minmax\" or \"none\"")));
 	s->d = d;
 	/* the transform reads only scale and shift; the fit's statistics are not kept */
 	s->mean = s->var = s->data_min = s->data_max = s->scale;
@@ -867,23 +790,20 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	int32_t		label;
 	int			rc;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("kmeans_predict: model must not be null")));
+	engage_require_arg(fcinfo, 0, "model");
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	model = PG_GETARG_HEAPTUPLEHEADER(0);
 	x = PG_GETARG_ARRAYTYPE_P(1);
 
 	memset(&env, 0, sizeof(env));
-	model_read(model, "kmeans_predict", &s, &centroids, &k);
+	model_read(model, &s, &centroids, &k);
 	d = s.d;
 
 	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("kmeans_predict: features must be a double precision[] of %d elements", d)));
+				 errmsg("features must be a double precision[] of %d elements", d)));
 	if (ARR_HASNULL(x) && array_contains_nulls(x))
 		PG_RETURN_NULL();
 
@@ -891,15 +811,19 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	rc = ecore_scaler_transform(&s, (double *) ARR_DATA_PTR(x), 1, point, &env);
 	if (rc == ECORE_OK)
 		rc = ecore_kmeans_assign(point, 1, d, centroids, k, &env, &label, NULL);
-	if (rc == ECORE_ENONFINITE || rc == ECORE_ERANGE)
+	if (rc == ECORE_ENONFINITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("kmeans_predict: feature %zu is %s", env.error_col + 1,
-						rc == ECORE_ERANGE ? "too large (|x| > 1e100 once normalised)" : "not finite")));
+				 errmsg("feature %zu is not finite", env.error_col + 1)));
+	if (rc == ECORE_ERANGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature %zu is too large", env.error_col + 1),
+				 errdetail("Normalized, features must be at most 1e100 in magnitude.")));
 	if (rc != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kmeans_predict: %s", ecore_strerror(rc))));
+				 errmsg("%s", ecore_strerror(rc))));
 	PG_RETURN_INT32(label + 1);
 }
 
@@ -915,49 +839,53 @@ Datum
 engage_kmeans_assign(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	KmeansOptions o;
 	KmeansData	kd;
 	MemoryContext scratch;
 	MemoryContext old;
+	char	   *points;
 	double	   *centroids;
+	int			k;
 	int32_t    *labels;
 	double	   *distances;
 	Size		n;
 	int			rc;
 
-	require_arg(fcinfo, 0, "kmeans_assign", "model");
-	require_arg(fcinfo, 1, "kmeans_assign", "points");
+	engage_require_arg(fcinfo, 0, "model");
+	engage_require_arg(fcinfo, 1, "points");
 	InitMaterializedSRF(fcinfo, 0);
-	memset(&o, 0, sizeof(o));
-	memset(&kd, 0, sizeof(kd));
-	o.fname = "kmeans_assign";
-	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	kd.env.check = core_check;
-	kd.env.check_arg = &kd.env;
+	points = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
 	scratch = scratch_context("engage kmeans_assign");
 	old = MemoryContextSwitchTo(scratch);
-	model_read(PG_GETARG_HEAPTUPLEHEADER(0), o.fname, &kd.scaler, &centroids, &o.k);
-	engage_read_points(o.points, o.fname, &kd.pts);
+	kmeans_begin(&kd, "kmeans_assign");
+	model_read(PG_GETARG_HEAPTUPLEHEADER(0), &kd.scaler, &centroids, &k);
+
+	/* the points, in the query's order: each is assigned alone */
+	kmeans_step(&kd, KMEANS_STEP_POINTS, 0);
+	engage_read_points(points, ENGAGE_POINTS_QUERY_ORDER, &kd.pts);
+	kmeans_step(&kd, KMEANS_STEP_NONE, 0);
 	if ((size_t) kd.pts.d != kd.scaler.d)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg_plural("kmeans_assign: the points query has %d feature, the model %zu",
-							   "kmeans_assign: the points query has %d features, the model %zu",
+				 errmsg_plural("the points query has %d feature, the model %zu",
+							   "the points query has %d features, the model %zu",
 							   kd.pts.d, kd.pts.d, kd.scaler.d)));
+
+	/* normalised with the model's scaler, and assigned */
+	kmeans_step(&kd, KMEANS_STEP_ASSIGNMENT, 0);
 	n = kd.pts.n;
 	engage_check_memory(kd.pts.bytes,
-						n * (kd.pts.d * sizeof(double) + sizeof(int32_t) + sizeof(double)),
-						o.fname);
+						n * (kd.pts.d * sizeof(double) + sizeof(int32_t) + sizeof(double)));
 	kd.scaled = MemoryContextAllocHuge(scratch, n * kd.pts.d * sizeof(double));
 	labels = MemoryContextAllocHuge(scratch, n * sizeof(int32_t));
 	distances = MemoryContextAllocHuge(scratch, n * sizeof(double));
 	rc = ecore_scaler_transform(&kd.scaler, kd.pts.data, n, kd.scaled, &kd.env);
 	if (rc == ECORE_OK)
-		rc = ecore_kmeans_assign(kd.scaled, n, kd.pts.d, centroids, o.k, &kd.env,
+		rc = ecore_kmeans_assign(kd.scaled, n, kd.pts.d, centroids, k, &kd.env,
 								  labels, distances);
 	if (rc != ECORE_OK)
-		core_error(rc, &o, &kd);
+		core_error(rc, &kd);
+	kmeans_end(&kd);
 	MemoryContextSwitchTo(old);
 
 	put_assignments(rsinfo, &kd.pts, labels, distances);
@@ -996,12 +924,13 @@ split_start(const KmeansData *kd, const ecore_kmeans_result *res, double *split)
 }
 
 /*
- * elbow_inertia(points, k_min, k_max, normalize, n_init, max_iter, tol,
+ * elbow_inertia(points, k_min, k_max, normalization, n_init, max_iter, tol,
  * seed, init): one row per k: inertia, simplified silhouette (NULL for
  * k = 1), iterations, is_elbow on the k that Kneedle picks (none when the
- * curve has no knee), and the k centroids (normalised).  Each k after the first gets, besides its n_init
- * restarts, one run started from the previous k's clustering with its worst
- * cluster split (split_start), and keeps the better.
+ * curve has no knee), and the k centroids (normalised).  Each k after the
+ * first gets, besides its n_init restarts, one run started from the
+ * previous k's clustering with its worst cluster split (split_start), and
+ * keeps the better.
  */
 PG_FUNCTION_INFO_V1(engage_elbow_inertia);
 Datum
@@ -1027,23 +956,24 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	long		knee = -1;
 	int			rc;
 
-	require_arg(fcinfo, 1, "elbow_inertia", "k_min");
-	require_arg(fcinfo, 2, "elbow_inertia", "k_max");
-	parse_options(fcinfo, &o, "elbow_inertia", 3, false);
+	engage_require_arg(fcinfo, 1, "k_min");
+	engage_require_arg(fcinfo, 2, "k_max");
+	parse_options(fcinfo, &o, 3, false);
 	k_min = PG_GETARG_INT32(1);
 	k_max = PG_GETARG_INT32(2);
-	check_k(k_min, -1, o.fname, "k_min");
-	check_k(k_max, -1, o.fname, "k_max");
+	check_k(k_min, -1, "k_min");
+	check_k(k_max, -1, "k_max");
 	if (k_max < k_min)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("elbow_inertia: k_max (%d) is less than k_min (%d)", k_max, k_min)));
+				 errmsg("k_max (%d) is less than k_min (%d)", k_max, k_min)));
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage elbow_inertia");
 	old = MemoryContextSwitchTo(scratch);
-	load_points(&o, &kd);
-	check_k(k_max, kd.pts.n, o.fname, "k_max");
+	kmeans_begin(&kd, "elbow_inertia");
+	points_and_normalization(&o, &kd);
+	check_k(k_max, kd.pts.n, "k_max");
 
 	nk = k_max - k_min + 1;
 	inertia = palloc(sizeof(double) * nk);
@@ -1063,7 +993,6 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		MemoryContextSwitchTo(perk);
 		kd.env.alloc_arg = perk;
-		o.k = k;				/* for the messages of core_error */
 		fit_kmeans(&o, &kd, k, NULL, &res);
 		/* one more start: the previous k's clustering, its worst cluster split */
 		if (have_split)
@@ -1076,7 +1005,7 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 										  res.centroids, k, res.labels,
 										  &kd.env, &score, NULL);
 		if (rc != ECORE_OK)
-			core_error(rc, &o, &kd);
+			core_error(rc, &kd);
 		inertia[k - k_min] = res.inertia;
 		silhouette[k - k_min] = score;
 		iterations[k - k_min] = res.iterations;
@@ -1084,9 +1013,9 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(scratch);
 		centroids[k - k_min] = float8_matrix(res.centroids, k, kd.pts.d);
 		have_split = (k < k_max) && split_start(&kd, &res, split);
-		MemoryContextSwitchTo(scratch);
 		MemoryContextReset(perk);
 	}
+	kmeans_end(&kd);
 	rc = ecore_knee_locate(xs, inertia, nk, 1.0, ECORE_KNEE_CONVEX,
 							ECORE_KNEE_DECREASING, &knee);
 	if (rc != ECORE_OK)
@@ -1115,30 +1044,31 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 }
 
 /*
- * Common start of scaling_params and normalize_points: read their
- * arguments (points, normalization) and load the points, normalised, into
- * kd, in the scratch context.
+ * The work of scaling_params and normalize_points (SQL function
+ * `function`): check their arguments (points, normalization), then the
+ * points and their normalization into kd, in the scratch context.
  */
 static void
-load_scaled_points(FunctionCallInfo fcinfo, const char *fname,
+load_scaled_points(FunctionCallInfo fcinfo, const char *function,
 				   MemoryContext scratch, KmeansData *kd)
 {
 	KmeansOptions o;
 	MemoryContext old;
 
 	memset(&o, 0, sizeof(o));
-	o.fname = fname;
-	require_arg(fcinfo, 0, fname, "points");
-	require_arg(fcinfo, 1, fname, "normalization");
+	engage_require_arg(fcinfo, 0, "points");
+	engage_require_arg(fcinfo, 1, "normalization");
 	o.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	o.normalize = parse_normalize(text_to_cstring(PG_GETARG_TEXT_PP(1)), fname);
+	o.normalization = parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	old = MemoryContextSwitchTo(scratch);
-	load_points(&o, kd);
+	kmeans_begin(kd, function);
+	points_and_normalization(&o, kd);
+	kmeans_end(kd);
 	MemoryContextSwitchTo(old);
 }
 
 /*
- * scaling_params(points, normalize): one row per feature with the fitted
+ * scaling_params(points, normalization): one row per feature with the fitted
  * scaler: mean, std (population), min, max, and the scale and shift that
  * the transform applies (zscore: (x - shift) / scale; minmax:
  * x * scale + shift; none: x), as scikit-learn's scalers define them
@@ -1177,8 +1107,8 @@ engage_scaling_params(PG_FUNCTION_ARGS)
 }
 
 /*
- * normalize_points(points, normalize): one row per point: key and its normalised
- * features, exactly what the clustering functions cluster.
+ * normalize_points(points, normalization): one row per point: key and its
+ * normalised features, exactly what the clustering functions cluster.
  */
 PG_FUNCTION_INFO_V1(engage_normalize_points);
 Datum

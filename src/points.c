@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * points.c
- *	  Reading the points of a clustering from a query.
+ *	  The points stage of a clustering: reading the points of a query,
+ *	  validating them, putting them in order, within engage.max_memory.
  *
  * The query's first column is the key of each point (any type; kept in its
  * text form), its other columns are the numeric features (smallint,
@@ -12,7 +13,14 @@
  * float8 matrix and one buffer of keys (as text values, ready to be
  * returned).  Every growth is checked first against engage.max_memory, so a
  * query too large for it fails with a clear error before anything big is
- * allocated.
+ * allocated.  Each point is validated as it arrives (a key, finite
+ * features, as many as the others').
+ *
+ * The clustering functions then want the points in a canonical order (by a
+ * hash of key and features), so that their result depends on the set of
+ * points only, not on the order the query returned them in, which a
+ * parallel plan or a synchronised scan changes; kmeans_assign, which
+ * treats each point alone, keeps the query's order.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -24,6 +32,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -43,7 +52,6 @@
 typedef struct PointsReceiver
 {
 	DestReceiver pub;
-	const char *fname;			/* calling function, for messages */
 	MemoryContext cxt;			/* where the points go */
 	MemoryContext rowcxt;		/* per-row scratch, reset every row */
 	TupleDesc	tupdesc;
@@ -59,25 +67,6 @@ typedef struct PointsReceiver
 	Size		keybytes;
 	Size		keycap;
 } PointsReceiver;
-
-/*
- * Fail cleanly if holding `more` bytes on top of `already` would pass
- * engage.max_memory.
- */
-void
-engage_check_memory(Size already, Size more, const char *what)
-{
-	double		limit = (double) engage_max_memory_kb * 1024.0;
-
-	if ((double) already + (double) more > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs more memory than engage.max_memory allows", what),
-				 errdetail("It needs at least %.0f MB; engage.max_memory is %d MB.",
-						   ceil(((double) already + (double) more) / (1024.0 * 1024.0)),
-						   engage_max_memory_kb / 1024),
-				 errhint("Raise engage.max_memory (SET engage.max_memory = '4GB'), or cluster fewer points.")));
-}
 
 /* Is this a feature column type that converts to double precision? */
 static bool
@@ -133,13 +122,16 @@ check_feature(double x, bool isnull, const PointsReceiver *r, int col,
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: feature \"%s\" of point \"%s\" is null",
-						r->fname, feature, key),
+				 errmsg("feature \"%s\" of point \"%s\" is null", feature, key),
 				 errhint("Leave such points out of the points query, or replace the NULL with coalesce().")));
+	if (isnan(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature \"%s\" of point \"%s\" is NaN", feature, key),
+				 errhint("Leave such points out of the points query.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_EXCEPTION),
-			 errmsg("%s: feature \"%s\" of point \"%s\" is %s",
-					r->fname, feature, key, isnan(x) ? "NaN" : "infinite"),
+			 errmsg("feature \"%s\" of point \"%s\" is infinite", feature, key),
 			 errhint("Leave such points out of the points query.")));
 }
 
@@ -159,8 +151,9 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	if (natts < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query returns %d column%s, at least 2 are needed",
-						r->fname, natts, natts == 1 ? "" : "s"),
+				 errmsg_plural("the points query returns %d column, at least 2 are needed",
+							   "the points query returns %d columns, at least 2 are needed",
+							   natts, natts),
 				 errhint("The first column is the key, the others are the features (or one double precision[] column).")));
 
 	/* in the points' context: the executor's is gone when the rows are */
@@ -179,8 +172,8 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 			if (!is_numeric_feature_type(r->coltypes[j]))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("%s: feature column \"%s\" has type %s, which is not numeric",
-								r->fname, NameStr(TupleDescAttr(typeinfo, j)->attname),
+						 errmsg("feature column \"%s\" has type %s, which is not numeric",
+								NameStr(TupleDescAttr(typeinfo, j)->attname),
 								format_type_be(r->coltypes[j])),
 						 errhint("Features are smallint, integer, bigint, real, double precision or numeric columns, or one double precision[] column: cast the column.")));
 	}
@@ -203,8 +196,7 @@ points_grow(PointsReceiver *r, Size keylen)
 		int64		newcap = (r->cap == 0) ? 1024 : r->cap * 2;
 
 		engage_check_memory(points_bytes(r),
-							(Size) (newcap - r->cap) * (sizeof(double) * r->d + sizeof(Size)),
-							r->fname);
+							(Size) (newcap - r->cap) * (sizeof(double) * r->d + sizeof(Size)));
 		if (r->data == NULL)
 		{
 			r->data = MemoryContextAllocHuge(r->cxt, sizeof(double) * r->d * newcap);
@@ -221,7 +213,7 @@ points_grow(PointsReceiver *r, Size keylen)
 	{
 		Size		newcap = Max(r->keycap * 2, r->keybytes + keylen + 65536);
 
-		engage_check_memory(points_bytes(r), newcap - r->keycap, r->fname);
+		engage_check_memory(points_bytes(r), newcap - r->keycap);
 		if (r->keybuf == NULL)
 			r->keybuf = MemoryContextAllocHuge(r->cxt, newcap);
 		else
@@ -251,7 +243,7 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (slot->tts_isnull[0])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: the points query returned a null key", r->fname),
+				 errmsg("the points query returned a null key"),
 				 errhint("Leave rows without a key out, for example with WHERE key IS NOT NULL.")));
 	key = OutputFunctionCall(&r->keyout, slot->tts_values[0]);
 
@@ -262,17 +254,17 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 		if (slot->tts_isnull[1])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s: the features of point \"%s\" are null", r->fname, key)));
+					 errmsg("the features of point \"%s\" are null", key)));
 		arr = DatumGetArrayTypeP(slot->tts_values[1]);
 		if (ARR_NDIM(arr) != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("%s: the features of point \"%s\" must be a one-dimensional array",
-							r->fname, key)));
+					 errmsg("the features of point \"%s\" must be a one-dimensional array",
+							key)));
 		if (ARR_HASNULL(arr) && array_contains_nulls(arr))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s: the features of point \"%s\" contain a null", r->fname, key),
+					 errmsg("the features of point \"%s\" contain a null", key),
 					 errdetail("Feature arrays must not contain nulls.")));
 		dim = ARR_DIMS(arr)[0];
 		if (r->d == 0)
@@ -280,8 +272,9 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 		else if (dim != r->d)
 			ereport(ERROR,
 					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("%s: point \"%s\" has %d features, the points before it have %d",
-							r->fname, key, dim, r->d)));
+					 errmsg_plural("point \"%s\" has %d feature, the points before it have %d",
+								   "point \"%s\" has %d features, the points before it have %d",
+								   dim, key, dim, r->d)));
 	}
 
 	/* the key as a text value: short header when it fits, else aligned */
@@ -342,38 +335,174 @@ points_noop(DestReceiver *self)
 	(void) self;
 }
 
-/*
- * Run `query` and read its points into `points`, allocated in the memory
- * context current at the call.  `fname` names the calling function in
- * messages.
- */
-void
-engage_read_points(const char *query, const char *fname, EngagePoints *points)
+/* Sort entry: a hash of the point, then its index */
+typedef struct PointOrder
 {
-	PointsReceiver r;
-	SPIPlanPtr	plan;
-	List	   *sources;
-	SPIExecuteOptions options;
-	CachedPlanSource *source;
-	Query	   *parsed;
-	int			nestlevel;
-	int			rc;
+	uint64		hash;
+	int64		index;
+} PointOrder;
+
+/* Full comparison of two points: key, then features (bit patterns) */
+static int
+point_cmp_full(const EngagePoints *pts, int64 a, int64 b)
+{
+	text	   *ka = pts->keys[a];
+	text	   *kb = pts->keys[b];
+	int			la = VARSIZE_ANY_EXHDR(ka);
+	int			lb = VARSIZE_ANY_EXHDR(kb);
+	int			c = memcmp(VARDATA_ANY(ka), VARDATA_ANY(kb), Min(la, lb));
+
+	if (c != 0)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return memcmp(pts->data + a * pts->d, pts->data + b * pts->d,
+				  sizeof(double) * pts->d);
+}
+
+/* qsort_arg comparator of PointOrder: hash, then the points themselves */
+static int
+point_order_cmp(const void *pa, const void *pb, void *arg)
+{
+	const PointOrder *a = (const PointOrder *) pa;
+	const PointOrder *b = (const PointOrder *) pb;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	return point_cmp_full((const EngagePoints *) arg, a->index, b->index);
+}
+
+/* Mix a 64-bit value into a hash (the splitmix64 finaliser) */
+static inline uint64
+mix64(uint64 h, uint64 v)
+{
+	h ^= v + UINT64CONST(0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
+	h ^= h >> 30;
+	h *= UINT64CONST(0xbf58476d1ce4e5b9);
+	h ^= h >> 27;
+	h *= UINT64CONST(0x94d049bb133111eb);
+	h ^= h >> 31;
+	return h;
+}
+
+/*
+ * Put the points in the canonical order (by a 64-bit hash of key and
+ * features; equal hashes by key and features), in their memory context,
+ * after checking the memory it takes (two sort arrays and a second copy of
+ * the points) against engage.max_memory.  LSD radix sort on the hash, 12
+ * bits a pass (cache-friendly buckets) over the high 48 bits, then qsort of
+ * the (rare) runs of equal high bits.
+ */
+static void
+canonical_order(EngagePoints *pts, MemoryContext cxt)
+{
+	int64		n = pts->n;
+	int			d = pts->d;
+	PointOrder *a;
+	PointOrder *b;
+	int64	   *count;
+	double	   *data;
+	text	  **keys;
+	int			pass;
 	int			j;
 	int64		i;
+	int64		run;
 
-	memset(&r, 0, sizeof(r));
-	r.pub.receiveSlot = points_receive;
-	r.pub.rStartup = points_startup;
-	r.pub.rShutdown = points_noop;
-	r.pub.rDestroy = points_noop;
-	r.pub.mydest = DestNone;
-	r.fname = fname;
-	r.cxt = CurrentMemoryContext;
-	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engage points row",
-									 ALLOCSET_SMALL_SIZES);
+	engage_check_memory(pts->bytes,
+						(Size) n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)));
+	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
+	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
+	count = MemoryContextAlloc(cxt, sizeof(int64) * 4096);
+	for (i = 0; i < n; i++)
+	{
+		uint64		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(pts->keys[i]),
+											VARSIZE_ANY_EXHDR(pts->keys[i]), 0);
+		const double *x = pts->data + i * d;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		for (j = 0; j < d; j++)
+		{
+			uint64		bits;
+
+			memcpy(&bits, &x[j], sizeof(bits));
+			h = mix64(h, bits);
+		}
+		a[i].hash = h;
+		a[i].index = i;
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (pass = 0; pass < 4; pass++)
+	{
+		int			shift = 16 + pass * 12;
+		int64		sum = 0;
+		PointOrder *tmp;
+
+		CHECK_FOR_INTERRUPTS();
+		memset(count, 0, sizeof(int64) * 4096);
+		for (i = 0; i < n; i++)
+			count[(a[i].hash >> shift) & 0xFFF]++;
+		for (i = 0; i < 4096; i++)
+		{
+			int64		c = count[i];
+
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+		{
+			b[count[(a[i].hash >> shift) & 0xFFF]++] = a[i];
+			if ((i & 65535) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		tmp = a;
+		a = b;
+		b = tmp;
+	}
+	/* equal hashes: order by the points themselves */
+	for (i = 0; i < n; i = run)
+	{
+		for (run = i + 1; run < n && (a[run].hash >> 16) == (a[i].hash >> 16); run++)
+			;
+		if (run - i > 1)
+			qsort_arg(a + i, run - i, sizeof(PointOrder), point_order_cmp, pts);
+	}
+
+	/* permute keys and data */
+	data = MemoryContextAllocHuge(cxt, sizeof(double) * d * n);
+	keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
+	for (i = 0; i < n; i++)
+	{
+		if (i + ENGAGE_PREFETCH_AHEAD < n)
+		{
+			engage_prefetch(pts->data + a[i + ENGAGE_PREFETCH_AHEAD].index * d);
+			engage_prefetch(pts->keys[a[i + ENGAGE_PREFETCH_AHEAD].index]);
+		}
+		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
+		keys[i] = pts->keys[a[i].index];
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(pts->data);
+	pfree(pts->keys);
+	pfree(a);
+	pfree(b);
+	pfree(count);
+	pts->data = data;
+	pts->keys = keys;
+}
+
+/*
+ * Prepare the points query and check that it is one SELECT that neither
+ * writes (WITH ... INSERT) nor locks rows (FOR UPDATE).  Inside SPI.
+ */
+static SPIPlanPtr
+prepare_points_query(const char *query)
+{
+	SPIPlanPtr	plan;
+	List	   *sources;
+	CachedPlanSource *source;
+	Query	   *parsed;
+
 	plan = SPI_prepare(query, 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -384,31 +513,39 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 		!SPI_is_cursor_plan(plan))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query must be one SELECT", fname),
+				 errmsg("the points query must be one SELECT"),
 				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
-	/* nor a SELECT that writes (WITH ... INSERT) or locks rows (FOR UPDATE) */
 	source = (CachedPlanSource *) linitial(sources);
 	parsed = list_length(source->query_list) == 1 ?
 		linitial_node(Query, source->query_list) : NULL;
 	if (parsed != NULL && (parsed->hasModifyingCTE || parsed->rowMarks != NIL))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query must be one SELECT", fname),
+				 errmsg("the points query must be one SELECT"),
 				 errdetail(parsed->hasModifyingCTE ?
 						   "Its WITH clause changes data." :
 						   "It locks rows (FOR UPDATE or FOR SHARE)."),
 				 errhint("Pass a SELECT whose first column is the key and whose other columns are the features.")));
+	return plan;
+}
+
+/*
+ * Run the prepared points query into the receiver, in read-only mode
+ * (transaction_read_only, restored on return or error, as a function's SET
+ * clause is), so that functions it calls cannot change data either:
+ * "cannot execute INSERT in a read-only transaction".  Inside SPI.
+ */
+static void
+run_points_query(SPIPlanPtr plan, PointsReceiver *r)
+{
+	SPIExecuteOptions options;
+	int			nestlevel;
+	int			rc;
 
 	memset(&options, 0, sizeof(options));
 	options.read_only = true;
-	options.dest = &r.pub;
+	options.dest = &r->pub;
 
-	/*
-	 * Run it in read-only mode (transaction_read_only, restored on return or
-	 * error, as a function's SET clause is), so that functions it calls
-	 * cannot change data either: "cannot execute INSERT in a read-only
-	 * transaction".
-	 */
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
@@ -416,12 +553,42 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 	AtEOXact_GUC(true, nestlevel);
 	/* with a DestNone receiver SPI reports a SELECT as SPI_OK_UTILITY */
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_UTILITY)
-		elog(ERROR, "%s: the points query failed: %s", fname, SPI_result_code_string(rc));
+		elog(ERROR, "points query failed: %s", SPI_result_code_string(rc));
+}
+
+/*
+ * The points stage: run `query`, read and validate its points into
+ * `points`, in the memory context current at the call, and put them in
+ * `order`; every allocation is checked against engage.max_memory first.
+ */
+void
+engage_read_points(const char *query, EngagePointsOrder order,
+				   EngagePoints *points)
+{
+	PointsReceiver r;
+	SPIPlanPtr	plan;
+	int			j;
+	int64		i;
+
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = points_receive;
+	r.pub.rStartup = points_startup;
+	r.pub.rShutdown = points_noop;
+	r.pub.rDestroy = points_noop;
+	r.pub.mydest = DestNone;
+	r.cxt = CurrentMemoryContext;
+	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engage points row",
+									 ALLOCSET_SMALL_SIZES);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = prepare_points_query(query);
+	run_points_query(plan, &r);
 
 	if (r.n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: the points query returned no rows", fname),
+				 errmsg("the points query returned no rows"),
 				 errhint("Check the query's WHERE clause and the table it reads.")));
 
 	points->feature_names = MemoryContextAlloc(r.cxt, sizeof(char *) * r.d);
@@ -440,4 +607,7 @@ engage_read_points(const char *query, const char *fname, EngagePoints *points)
 	points->d = r.d;
 	points->data = r.data;
 	points->bytes = r.keycap + sizeof(text *) * r.n + sizeof(double) * r.d * r.cap;
+
+	if (order == ENGAGE_POINTS_CANONICAL_ORDER)
+		canonical_order(points, r.cxt);
 }

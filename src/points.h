@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * points.h
- *	  Reading the points of a clustering from a query: keys and a dense
- *	  float8 matrix, bounded by engage.max_memory.
+ *	  The points stage of a clustering: the points of a query read,
+ *	  validated and put in order, as keys and a dense float8 matrix, within
+ *	  engage.max_memory.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -25,8 +26,15 @@ typedef struct EngagePoints
 	Size		bytes;			/* memory held by keys and data */
 } EngagePoints;
 
-extern void engage_read_points(const char *query, const char *fname,
+/* The order of the points read */
+typedef enum EngagePointsOrder
+{
+	ENGAGE_POINTS_QUERY_ORDER,	/* as the query returned them */
+	ENGAGE_POINTS_CANONICAL_ORDER	/* by key and features: the same for
+									 * every plan and physical row order */
+} EngagePointsOrder;
+
+extern void engage_read_points(const char *query, EngagePointsOrder order,
 							   EngagePoints *points);
-extern void engage_check_memory(Size already, Size more, const char *what);
 
 #endif							/* ENGAGE_POINTS_H */

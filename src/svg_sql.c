@@ -35,14 +35,21 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "engage.h"
 #include "core/svg.h"
 
-/* Core allocator: palloc_extended (huge; NULL when out of memory) */
+/*
+ * Core allocator: palloc_extended (huge; NULL when out of memory, with the
+ * size of the request kept in *arg for the error's detail)
+ */
 static void *
 svg_alloc(void *arg, size_t size)
 {
-	(void) arg;
-	return palloc_extended(size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	void	   *p = palloc_extended(size, MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+
+	if (p == NULL)
+		*(size_t *) arg = size;
+	return p;
 }
 
 /* Core interrupt check */
@@ -53,12 +60,17 @@ svg_check_interrupts(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* A core environment */
+/*
+ * A core environment; *failed_request receives the size of an allocation
+ * that fails
+ */
 static void
-svg_env_init(ecore_env *env)
+svg_env_init(ecore_env *env, size_t *failed_request)
 {
 	memset(env, 0, sizeof(*env));
+	*failed_request = 0;
 	env->alloc = svg_alloc;
+	env->alloc_arg = failed_request;
 	env->check = svg_check_interrupts;
 }
 
@@ -91,51 +103,40 @@ svg_opt_text(FunctionCallInfo fcinfo, int argno)
 	return svg_utf8(PG_GETARG_TEXT_PP(argno));
 }
 
-/* An argument that must not be NULL */
-static void
-svg_require(FunctionCallInfo fcinfo, int argno, const char *fname,
-			const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: %s must not be null", fname, name)));
-}
-
 /* Check that an array is one-dimensional and non-empty, without NULLs */
 static int
-svg_check_1d(ArrayType *a, const char *fname, const char *name)
+svg_check_1d(ArrayType *a, const char *name)
 {
 	int			n;
 
 	if (ARR_NDIM(a) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: array \"%s\" must not be empty", fname, name)));
+				 errmsg("array \"%s\" must not be empty", name)));
 	if (ARR_NDIM(a) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s: array \"%s\" must be one-dimensional", fname, name),
+				 errmsg("array \"%s\" must be one-dimensional", name),
 				 errdetail_plural("It has %d dimension.", "It has %d dimensions.",
 								  ARR_NDIM(a), ARR_NDIM(a))));
 	if (ARR_HASNULL(a) && array_contains_nulls(a))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: array \"%s\" must not contain nulls", fname, name)));
+				 errmsg("array \"%s\" must not contain nulls", name)));
 	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 	return n;
 }
 
 /* The strings of a text[] argument, in UTF-8 */
 static const char **
-svg_text_array(ArrayType *a, const char *fname, const char *name, int *n)
+svg_text_array(ArrayType *a, const char *name, int *n)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	const char **res;
 	int			i;
 
-	*n = svg_check_1d(a, fname, name);
+	*n = svg_check_1d(a, name);
 	deconstruct_array(a, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, n);
 	res = palloc(sizeof(char *) * (*n));
 	for (i = 0; i < *n; i++)
@@ -145,14 +146,14 @@ svg_text_array(ArrayType *a, const char *fname, const char *name, int *n)
 
 /* The values of a float8[] argument */
 static double *
-svg_float8_array(ArrayType *a, const char *fname, const char *name, int *n)
+svg_float8_array(ArrayType *a, const char *name, int *n)
 {
 	Datum	   *elems;
 	bool	   *nulls;
 	double	   *res;
 	int			i;
 
-	*n = svg_check_1d(a, fname, name);
+	*n = svg_check_1d(a, name);
 	deconstruct_array(a, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
 					  TYPALIGN_DOUBLE, &elems, &nulls, n);
 	res = palloc(sizeof(double) * (*n));
@@ -163,32 +164,32 @@ svg_float8_array(ArrayType *a, const char *fname, const char *name, int *n)
 
 /* Two arrays that must have the same length */
 static void
-svg_same_length(const char *fname, const char *a, int na, const char *b, int nb)
+svg_same_length(const char *a, int na, const char *b, int nb)
 {
 	if (na != nb)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: arrays \"%s\" and \"%s\" must have the same length",
-						fname, a, b),
+				 errmsg("arrays \"%s\" and \"%s\" must have the same length",
+						a, b),
 				 errdetail("\"%s\" has %d elements and \"%s\" has %d.",
 						   a, na, b, nb)));
 }
 
 /* Too many elements for a chart */
 static void
-svg_bound(const char *fname, const char *what, int n, int max, const char *hint)
+svg_bound(const char *what, int n, int max, const char *hint)
 {
 	if (n > max)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s: too many %s: %d", fname, what, n),
+				 errmsg("too many %s: %d", what, n),
 				 errdetail("The chart takes at most %d %s.", max, what),
 				 errhint("%s", hint)));
 }
 
 /* Raise a core status as an error */
 static void
-svg_error(int rc, const ecore_env *env, const char *fname)
+svg_error(int rc, const ecore_env *env)
 {
 	static const char *const field[] = {"values", "x", "y", "mark_x", "sizes"};
 	char		where[64];
@@ -210,40 +211,48 @@ svg_error(int rc, const ecore_env *env, const char *fname)
 		case ECORE_SVG_ENONFINITE:
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
-					 errmsg("%s: %s is not finite", fname, where),
+					 errmsg("%s is not finite", where),
 					 errhint("Leave NaN and infinite values out of the chart.")));
 			break;
 		case ECORE_SVG_ERANGE:
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("%s: %s is out of range", fname, where),
+					 errmsg("%s is out of range", where),
 					 errdetail("Charted values must be at most 1e300 in magnitude.")));
 			break;
 		case ECORE_SVG_ENEGATIVE:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s: %s must not be negative", fname, where),
+					 errmsg("%s must not be negative", where),
 					 errdetail("A cluster size is a number of users.")));
 			break;
 		case ECORE_SVG_ENOMEM:
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Failed on request of size %zu.",
+							   *(const size_t *) env->alloc_arg)));
+			break;
 		case ECORE_SVG_EOVERFLOW:
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
-					 errmsg("out of memory in %s", fname)));
+					 errmsg("out of memory"),
+					 errdetail("The result would be larger than %zu bytes.",
+							   (size_t) SIZE_MAX)));
 			break;
 		default:
-			elog(ERROR, "%s: %s", fname, ecore_svg_strerror(rc));
+			elog(ERROR, "chart core failed: %s", ecore_svg_strerror(rc));
 	}
 }
 
 /* The document as a text value */
 static text *
-svg_result(const char *out, size_t len, const char *fname)
+svg_result(const char *out, size_t len)
 {
 	if (len > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s: result would be too long", fname),
+				 errmsg("result would be too long"),
 				 errdetail("The result would take %zu bytes; a text value holds at most %zu.",
 						   len, (size_t) (MaxAllocSize - VARHDRSZ))));
 	return cstring_to_text_with_len(out, (int) len);
@@ -257,6 +266,7 @@ engage_xml_escape(PG_FUNCTION_ARGS)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
 	ecore_env	env;
+	size_t		failed_request;
 	char	   *src,
 			   *out;
 	size_t		len,
@@ -264,7 +274,7 @@ engage_xml_escape(PG_FUNCTION_ARGS)
 	int			flags = svg_flags(),
 				rc;
 
-	svg_env_init(&env);
+	svg_env_init(&env, &failed_request);
 	if (flags == 0)
 	{
 		src = VARDATA_ANY(t);
@@ -279,13 +289,13 @@ engage_xml_escape(PG_FUNCTION_ARGS)
 	if (n > MaxAllocSize - VARHDRSZ - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("xml_escape: escaped text would be too long"),
+				 errmsg("escaped text would be too long"),
 				 errdetail("The escaped text would take %zu bytes; a text value holds at most %zu.",
 						   n, (size_t) (MaxAllocSize - VARHDRSZ))));
 	rc = ecore_svg_escape(&env, src, len, flags, &out, &n);
 	if (rc != ECORE_SVG_OK)
-		svg_error(rc, &env, "xml_escape");
-	PG_RETURN_TEXT_P(svg_result(out, n, "xml_escape"));
+		svg_error(rc, &env);
+	PG_RETURN_TEXT_P(svg_result(out, n));
 }
 
 PG_FUNCTION_INFO_V1(engage_svg_bar_chart);
@@ -297,8 +307,8 @@ PG_FUNCTION_INFO_V1(engage_svg_bar_chart);
 Datum
 engage_svg_bar_chart(PG_FUNCTION_ARGS)
 {
-	const char *fname = "svg_bar_chart";
 	ecore_env	env;
+	size_t		failed_request;
 	ecore_svg_texts txt;
 	const char **labels;
 	double	   *values;
@@ -308,13 +318,13 @@ engage_svg_bar_chart(PG_FUNCTION_ARGS)
 	char	   *out;
 	size_t		len;
 
-	svg_require(fcinfo, 0, fname, "labels");
-	svg_require(fcinfo, 1, fname, "values");
-	svg_require(fcinfo, 2, fname, "title");
-	labels = svg_text_array(PG_GETARG_ARRAYTYPE_P(0), fname, "labels", &nl);
-	values = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), fname, "values", &nv);
-	svg_same_length(fname, "labels", nl, "values", nv);
-	svg_bound(fname, "bars", nv, ECORE_SVG_MAX_BARS,
+	engage_require_arg(fcinfo, 0, "labels");
+	engage_require_arg(fcinfo, 1, "values");
+	engage_require_arg(fcinfo, 2, "title");
+	labels = svg_text_array(PG_GETARG_ARRAYTYPE_P(0), "labels", &nl);
+	values = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), "values", &nv);
+	svg_same_length("labels", nl, "values", nv);
+	svg_bound("bars", nv, ECORE_SVG_MAX_BARS,
 			  "Chart the largest categories and sum the others into one bar.");
 	memset(&txt, 0, sizeof(txt));
 	txt.title = svg_opt_text(fcinfo, 2);
@@ -322,11 +332,11 @@ engage_svg_bar_chart(PG_FUNCTION_ARGS)
 	txt.y_label = svg_opt_text(fcinfo, 4);
 	txt.unit = svg_opt_text(fcinfo, 5);
 	txt.flags = svg_flags();
-	svg_env_init(&env);
+	svg_env_init(&env, &failed_request);
 	rc = ecore_svg_bar_chart(&env, &txt, (size_t) nv, labels, values, &out, &len);
 	if (rc != ECORE_SVG_OK)
-		svg_error(rc, &env, fname);
-	PG_RETURN_TEXT_P(svg_result(out, len, fname));
+		svg_error(rc, &env);
+	PG_RETURN_TEXT_P(svg_result(out, len));
 }
 
 PG_FUNCTION_INFO_V1(engage_svg_line_chart);
@@ -338,8 +348,8 @@ PG_FUNCTION_INFO_V1(engage_svg_line_chart);
 Datum
 engage_svg_line_chart(PG_FUNCTION_ARGS)
 {
-	const char *fname = "svg_line_chart";
 	ecore_env	env;
+	size_t		failed_request;
 	ecore_svg_texts txt;
 	double	   *x,
 			   *y,
@@ -350,13 +360,13 @@ engage_svg_line_chart(PG_FUNCTION_ARGS)
 	char	   *out;
 	size_t		len;
 
-	svg_require(fcinfo, 0, fname, "x");
-	svg_require(fcinfo, 1, fname, "y");
-	svg_require(fcinfo, 2, fname, "title");
-	x = svg_float8_array(PG_GETARG_ARRAYTYPE_P(0), fname, "x", &nx);
-	y = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), fname, "y", &ny);
-	svg_same_length(fname, "x", nx, "y", ny);
-	svg_bound(fname, "points", nx, ECORE_SVG_MAX_POINTS,
+	engage_require_arg(fcinfo, 0, "x");
+	engage_require_arg(fcinfo, 1, "y");
+	engage_require_arg(fcinfo, 2, "title");
+	x = svg_float8_array(PG_GETARG_ARRAYTYPE_P(0), "x", &nx);
+	y = svg_float8_array(PG_GETARG_ARRAYTYPE_P(1), "y", &ny);
+	svg_same_length("x", nx, "y", ny);
+	svg_bound("points", nx, ECORE_SVG_MAX_POINTS,
 			  "Sample or aggregate the points first.");
 	memset(&txt, 0, sizeof(txt));
 	txt.title = svg_opt_text(fcinfo, 2);
@@ -365,13 +375,13 @@ engage_svg_line_chart(PG_FUNCTION_ARGS)
 	txt.flags = svg_flags();
 	if (!PG_ARGISNULL(5))
 		mark = PG_GETARG_FLOAT8(5);
-	svg_env_init(&env);
+	svg_env_init(&env, &failed_request);
 	rc = ecore_svg_line_chart(&env, &txt, (size_t) nx, x, y,
 							   PG_ARGISNULL(5) ? NULL : &mark,
 							   svg_opt_text(fcinfo, 6), &out, &len);
 	if (rc != ECORE_SVG_OK)
-		svg_error(rc, &env, fname);
-	PG_RETURN_TEXT_P(svg_result(out, len, fname));
+		svg_error(rc, &env);
+	PG_RETURN_TEXT_P(svg_result(out, len));
 }
 
 PG_FUNCTION_INFO_V1(engage_svg_cluster_chart);
@@ -383,8 +393,8 @@ PG_FUNCTION_INFO_V1(engage_svg_cluster_chart);
 Datum
 engage_svg_cluster_chart(PG_FUNCTION_ARGS)
 {
-	const char *fname = "svg_cluster_chart";
 	ecore_env	env;
+	size_t		failed_request;
 	ecore_svg_texts txt;
 	const char **labels,
 			  **metrics;
@@ -403,19 +413,19 @@ engage_svg_cluster_chart(PG_FUNCTION_ARGS)
 	char	   *out;
 	size_t		len;
 
-	svg_require(fcinfo, 0, fname, "labels");
-	svg_require(fcinfo, 1, fname, "sizes");
-	svg_require(fcinfo, 2, fname, "metrics");
-	svg_require(fcinfo, 3, fname, "profile");
-	svg_require(fcinfo, 4, fname, "title");
-	labels = svg_text_array(PG_GETARG_ARRAYTYPE_P(0), fname, "labels", &k);
+	engage_require_arg(fcinfo, 0, "labels");
+	engage_require_arg(fcinfo, 1, "sizes");
+	engage_require_arg(fcinfo, 2, "metrics");
+	engage_require_arg(fcinfo, 3, "profile");
+	engage_require_arg(fcinfo, 4, "title");
+	labels = svg_text_array(PG_GETARG_ARRAYTYPE_P(0), "labels", &k);
 	sa = PG_GETARG_ARRAYTYPE_P(1);
-	ns = svg_check_1d(sa, fname, "sizes");
-	svg_same_length(fname, "labels", k, "sizes", ns);
-	svg_bound(fname, "clusters", k, ECORE_SVG_MAX_CLUSTERS,
+	ns = svg_check_1d(sa, "sizes");
+	svg_same_length("labels", k, "sizes", ns);
+	svg_bound("clusters", k, ECORE_SVG_MAX_CLUSTERS,
 			  "Chart fewer clusters.");
-	metrics = svg_text_array(PG_GETARG_ARRAYTYPE_P(2), fname, "metrics", &m);
-	svg_bound(fname, "metrics", m, ECORE_SVG_MAX_METRICS,
+	metrics = svg_text_array(PG_GETARG_ARRAYTYPE_P(2), "metrics", &m);
+	svg_bound("metrics", m, ECORE_SVG_MAX_METRICS,
 			  "Chart fewer metrics.");
 
 	deconstruct_array(sa, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
@@ -428,20 +438,20 @@ engage_svg_cluster_chart(PG_FUNCTION_ARGS)
 	if (ARR_NDIM(pa) != 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("%s: array \"profile\" must be two-dimensional", fname),
+				 errmsg("array \"profile\" must be two-dimensional"),
 				 errdetail_plural("It has %d dimension.", "It has %d dimensions.",
 								  ARR_NDIM(pa), ARR_NDIM(pa)),
 				 errhint("Pass one row per cluster and one column per metric, as in ARRAY[[1, 2], [3, 4]].")));
 	if (ARR_DIMS(pa)[0] != k || ARR_DIMS(pa)[1] != m)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s: array \"profile\" must be %d x %d", fname, k, m),
+				 errmsg("array \"profile\" must be %d x %d", k, m),
 				 errdetail("It is %d x %d; it needs one row per label and one column per metric.",
 						   ARR_DIMS(pa)[0], ARR_DIMS(pa)[1])));
 	if (ARR_HASNULL(pa) && array_contains_nulls(pa))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s: array \"profile\" must not contain nulls", fname)));
+				 errmsg("array \"profile\" must not contain nulls")));
 	deconstruct_array(pa, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
 					  TYPALIGN_DOUBLE, &elems, &nulls, &np);
 	profile = palloc(sizeof(double) * np);
@@ -451,10 +461,10 @@ engage_svg_cluster_chart(PG_FUNCTION_ARGS)
 	memset(&txt, 0, sizeof(txt));
 	txt.title = svg_opt_text(fcinfo, 4);
 	txt.flags = svg_flags();
-	svg_env_init(&env);
+	svg_env_init(&env, &failed_request);
 	rc = ecore_svg_cluster_chart(&env, &txt, (size_t) k, labels, sizes,
 								  (size_t) m, metrics, profile, &out, &len);
 	if (rc != ECORE_SVG_OK)
-		svg_error(rc, &env, fname);
-	PG_RETURN_TEXT_P(svg_result(out, len, fname));
+		svg_error(rc, &env);
+	PG_RETURN_TEXT_P(svg_result(out, len));
 }

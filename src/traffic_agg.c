@@ -67,11 +67,12 @@ traffic_columns(FunctionCallInfo fcinfo)
 	if (get_fn_expr_variadic(flinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("traffic_agg: pass the columns as separate arguments, not as a VARIADIC array")));
+				 errmsg("columns must be separate arguments, not a VARIADIC array"),
+				 errhint("Pass the columns one by one: traffic_agg(dl_1, ul_1, dl_2, ul_2, ...).")));
 	if (ncols < 2 || ncols % 2 != 0 || ncols > TRAFFIC_MAX_COLUMNS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("traffic_agg: arguments must be (DL, UL) pairs, 1 to %d of them",
+				 errmsg("arguments must be (DL, UL) pairs, 1 to %d of them",
 						TRAFFIC_MAX_COLUMNS / 2),
 				 errdetail_plural("The call has %d argument.", "The call has %d arguments.",
 								  ncols, ncols)));
@@ -82,7 +83,7 @@ traffic_columns(FunctionCallInfo fcinfo)
 		if (type != FLOAT8OID)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("traffic_agg: argument %d is %s, not double precision",
+					 errmsg("argument %d is %s, not double precision",
 							i + 1, OidIsValid(type) ? format_type_be(type) : "of unknown type"),
 					 errhint("Cast the column: traffic_agg(dl::double precision, ul::double precision, ...).")));
 	}
