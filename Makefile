@@ -6,7 +6,11 @@ MODULE_big = engage
 OBJS = \
 	src/engage.o \
 	src/engagement_agg.o \
+	src/core/core.o \
 	src/core/kmeans.o \
+	src/core/kmeans_eval.o \
+	src/core/kmeans_lloyd.o \
+	src/core/kmeans_seed.o \
 	src/kmeans_sql.o \
 	src/core/knee.o \
 	src/points.o \

@@ -125,6 +125,14 @@ extern const char *ecore_strerror(int status);
 extern int	ecore_name_equal(const char *a, const char *b);
 
 /*
+ * Check one row of d values: ECORE_OK, or ECORE_ENONFINITE / ECORE_ERANGE
+ * (|x| > limit) for the first bad value, whose index goes to *col.  The
+ * row check of ecore_validate_points and of the K-means centroids.
+ */
+extern int	ecore_check_row(const double *x, size_t d, double limit,
+							 size_t *col);
+
+/*
  * Validate points: finite and |x| <= ECORE_MAX_ABS.  Returns ECORE_OK,
  * ECORE_ENONFINITE or ECORE_ERANGE (first offending row/col in env;
  * a row with both problems reports the first bad value).  Calls env->check
