@@ -59,6 +59,8 @@ ecore_strerror(int status)
 			return "problem too large: size overflow";
 		case ECORE_EINVAL_CURVE:
 			return "invalid curve: x must be finite and strictly increasing, y finite";
+		case ECORE_EUNDERFLOW:
+			return "points too close together: their squared distances underflow (differences below about 1e-150)";
 	}
 	return "unknown error";
 }

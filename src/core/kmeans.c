@@ -24,6 +24,7 @@
 
 #include "kmeans_internal.h"
 
+#include <float.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -31,6 +32,17 @@
 
 /* Relative safety margin of the Hamerly bound tests (times the diameter). */
 #define KM_MARGIN_REL 1e-8
+
+/*
+ * Smallest squared span of the points (sum over the features of the
+ * squared range) accepted with k >= 2: points that span less than 1e-150
+ * have squared distances of 1e-300 or less, down to subnormal numbers
+ * (below DBL_MIN, about 2.2e-308: few significant bits) and 0, so nearest
+ * centroids and empty-cluster relocation would be decided by rounding, and
+ * the Hamerly margin (1e-8 times the span, at least 1e-158 here) would no
+ * longer cover the rounding of distances (up to about 2e-162 sqrt(d)).
+ */
+#define KM_MIN_SPAN2 1e-300
 
 /* Most k-means++ candidates per centroid accepted in n_local_trials. */
 #define KM_MAX_TRIALS 1024
@@ -779,8 +791,40 @@ km_run_threaded(km_ctx *c, int n_init, km_best *best)
 }
 
 /*
+ * After the final pass: is a cluster empty because its centroid cannot be
+ * told apart from another centroid?  That is their squared distance below
+ * DBL_MIN (the two closer than about 1.5e-154, equal included): the
+ * points of such clusters differ only by amounts whose squares underflow,
+ * so every tie goes to the lower index and the other cluster gets no
+ * point.  (Points that span enough, KM_MIN_SPAN2, can still hold such
+ * points: a feature of values below about 1e-150 next to ordinary ones.)
+ * Costs O(k) unless a cluster is empty.
+ */
+static int
+km_empty_underflow(const km_ctx *c)
+{
+	const double *C = c->out_centroids;
+	size_t		d = c->d;
+	int			j,
+				m;
+
+	for (j = 0; j < c->k; j++)
+	{
+		if (c->out_sizes[j] != 0)
+			continue;
+		for (m = 0; m < c->k; m++)
+			if (m != j &&
+				sqdist(C + (size_t) j * d, C + (size_t) m * d, d) < DBL_MIN)
+				return 1;
+	}
+	return 0;
+}
+
+/*
  * Fit k clusters with the context's workspace: n_init restarts (on
- * c->nthreads threads), keep the best, relabel, final pass.
+ * c->nthreads threads), keep the best, relabel, final pass; fails with
+ * ECORE_EUNDERFLOW if a cluster is left empty by centroids that cannot be
+ * told apart (km_empty_underflow).
  */
 static int
 km_fit_k(km_ctx *c, ecore_kmeans_result *res)
@@ -796,6 +840,8 @@ km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 		km_run_restarts(c, 0, 1, n_init, &best);
 	km_relabel(c, c->best_C, c->out_centroids);
 	res->inertia = final_pass(c);
+	if (km_empty_underflow(c))
+		return ECORE_EUNDERFLOW;
 	res->iterations = best.iters;
 	res->converged = best.conv;
 	res->best_restart = best.r;
@@ -805,7 +851,8 @@ km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 
 /*
  * Common start of fit and elbow: validate points, allocate the block for
- * k (the largest k of the call), statistics, margin, distinct check.
+ * k (the largest k of the call), statistics, margin, distinct check, and
+ * the span of the points (ECORE_EUNDERFLOW below KM_MIN_SPAN2 if k >= 2).
  */
 static int
 km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
@@ -815,6 +862,7 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 	char	   *base;
 	size_t		bytes;
 	double		diam2 = 0.0,
+				span2 = 0.0,
 				meanvar = 0.0;
 	size_t		f;
 	int			rc;
@@ -863,6 +911,7 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 		double		lo = c->stats[2 * d + f];
 		double		hi = c->stats[3 * d + f];
 
+		span2 += (hi - lo) * (hi - lo);
 		if (p->init == ECORE_INIT_USER)
 		{
 			int			j;
@@ -886,6 +935,8 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 
 	if (!km_enough_distinct(c, k))
 		return ECORE_EDISTINCT;
+	if (k >= 2 && span2 < KM_MIN_SPAN2)
+		return ECORE_EUNDERFLOW;
 	return ECORE_OK;
 }
 
