@@ -22,13 +22,17 @@
 # repetition); medians and the ratio new / old.  Every run's output
 # (inertia, iterations, centroids, sizes, silhouette, elbow curve) and
 # labels must be identical between the two builds: the script fails
-# otherwise.
+# otherwise.  On a shared machine times are noisy; so, when valgrind is
+# installed, one fit of each build also runs under callgrind, and the
+# instructions executed inside ecore_kmeans_fit (deterministic) are
+# compared too.
 #
 # Environment: ENGAGE_BENCH_CORE_POINTS (default 1000000),
 # ENGAGE_BENCH_CORE_REPS (fit repetitions, default 5),
 # ENGAGE_BENCH_CORE_ELBOW_REPS (elbow k = 1..10 repetitions, default 3; 0
-# skips the elbow).  Prints a Markdown table; bench/run.sh core saves it to
-# bench/results/core.md.
+# skips the elbow), ENGAGE_BENCH_CORE_CALLGRIND (default 1; 0 skips the
+# instruction count).  Prints a Markdown table; bench/run.sh core saves it
+# to bench/results/core.md.
 #
 # Copyright (c) 2026, engage developers
 
@@ -39,6 +43,7 @@ ref=${1:-b376a2f}
 points=${ENGAGE_BENCH_CORE_POINTS:-1000000}
 reps=${ENGAGE_BENCH_CORE_REPS:-5}
 elbow_reps=${ENGAGE_BENCH_CORE_ELBOW_REPS:-3}
+callgrind=${ENGAGE_BENCH_CORE_CALLGRIND:-1}
 python=/usr/bin/python3
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -153,4 +158,19 @@ if [ "$elbow_reps" -gt 0 ]; then
 	log "elbow k = 1..10, n_init = 10: $elbow_reps repetitions each"
 	bench elbow "$elbow_reps" --seed 0 --elbow 10
 	row "elbow k = 1..10, n_init = 10" "identical (10 inertias, iterations)"
+fi
+
+# instructions of one fit in ecore_kmeans_fit, inclusive (callgrind)
+fit_instructions() {
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$1" "$tmp/cli_$1" raw \
+		"$tmp/points.f64" "$points" 3 --k 3 --n-init 10 --seed 0 >/dev/null 2>&1
+	callgrind_annotate --inclusive=yes "$tmp/cg.$1" 2>/dev/null |
+		awk '/:ecore_kmeans_fit / && !seen {gsub(",", "", $1); print $1; seen = 1}'
+}
+
+if [ "$callgrind" = 1 ] && command -v valgrind >/dev/null; then
+	log "fit k = 3, n_init = 10 under callgrind: one run each"
+	i_old=$(fit_instructions old)
+	i_new=$(fit_instructions new)
+	awk -v o="$i_old" -v n="$i_new" 'BEGIN {printf "| fit k = 3, n_init = 10: instructions in ecore_kmeans_fit (callgrind) | %.0f | %.0f | %.6f | deterministic: one run each | | |\n", o, n, n / o}'
 fi
