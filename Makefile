@@ -3,24 +3,30 @@ EXTENSION = engage
 EXTVERSION = 0.2.0
 
 MODULE_big = engage
+# the PostgreSQL glue, one file per SQL feature (src/), then the
+# PostgreSQL-free numerical core (src/core/, unit-tested alone in test/unit)
 OBJS = \
-	src/compat.o \
 	src/engage.o \
+	src/compat.o \
 	src/engagement_agg.o \
-	src/core/kmeans.o \
-	src/kmeans_sql.o \
-	src/core/knee.o \
-	src/points.o \
-	src/core/scale.o \
-	src/core/svg_bar.o \
-	src/core/svg_cluster.o \
-	src/core/svg_doc.o \
-	src/core/svg_format.o \
-	src/core/svg_line.o \
-	src/core/svg_text.o \
-	src/svg_sql.o \
 	src/traffic_agg.o \
-	src/xdr_generator.o
+	src/xdr_generator.o \
+	src/points.o \
+	src/kmeans_sql.o \
+	src/svg_sql.o \
+	src/core/core.o \
+	src/core/kmeans.o \
+	src/core/kmeans_seed.o \
+	src/core/kmeans_lloyd.o \
+	src/core/kmeans_eval.o \
+	src/core/scale.o \
+	src/core/knee.o \
+	src/core/svg_text.o \
+	src/core/svg_format.o \
+	src/core/svg_doc.o \
+	src/core/svg_bar.o \
+	src/core/svg_line.o \
+	src/core/svg_cluster.o
 
 # The install script of the current version is built (make, into sql/,
 # not committed) from these files, concatenated in this order: each may use

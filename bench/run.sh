@@ -2,8 +2,11 @@
 # bench/run.sh: engage's benchmarks, one command, engage and its competitor
 # side by side in the same run.
 #
-# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] ...
-#   (no argument: every benchmark)
+# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] [core] ...
+#   (no argument: every benchmark but core)
+#
+# core (bench/core.sh) times the numerical core at a git ref against the
+# working tree and needs no server: "bash bench/run.sh core" runs only it.
 #
 # Sets up like the demo (packages, build, install), starts a private cluster
 # in ENGAGE_BENCH_DIR (default /tmp/engage-bench, port 54321) with
@@ -15,6 +18,12 @@
 # (default 5), ENGAGE_BENCH_WORK_MEM (default 256MB).
 
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+if [ "$*" = core ]; then
+	mkdir -p "$ENGAGE_ROOT/bench/results"
+	bash "$ENGAGE_ROOT/bench/core.sh" | tee "$ENGAGE_ROOT/bench/results/core.md"
+	exit
+fi
 
 BENCH_DIR=${ENGAGE_BENCH_DIR:-/tmp/engage-bench}
 BENCH_PORT=${ENGAGE_BENCH_PORT:-54321}
@@ -40,6 +49,10 @@ mkdir -p "$ENGAGE_ROOT/bench/results"
 benches=${*:-engagement_agg kmeans analysis}
 for b in $benches; do
 	log "benchmark $b"
+	if [ "$b" = core ]; then
+		bash "$ENGAGE_ROOT/bench/core.sh" | tee "$ENGAGE_ROOT/bench/results/core.md"
+		continue
+	fi
 	$PYTHON "$ENGAGE_ROOT/bench/$b.py" | tee "$ENGAGE_ROOT/bench/results/$b.md"
 done
 log "cluster left running in $BENCH_DIR; stop it with: $PG_BIN/pg_ctl -D $BENCH_DIR/data stop (as $(cluster_owner))"

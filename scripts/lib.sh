@@ -78,7 +78,10 @@ install_private() {
 	make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG DESTDIR="$dir" "$@" install >/dev/null
 	mkdir -p "$dir$bindir" "$dir$pkglib" "$dir$share/extension"
 	# a copy, not a link: PostgreSQL resolves links to find its directories
-	cp "$bindir/postgres" "$dir$bindir/postgres"
+	if ! cmp -s "$bindir/postgres" "$dir$bindir/postgres"; then
+		cp "$bindir/postgres" "$dir$bindir/postgres.new"
+		mv -f "$dir$bindir/postgres.new" "$dir$bindir/postgres"	# even while it runs
+	fi
 	for f in "$pkglib"/* "$share"/* "$share"/extension/*; do
 		local to=$dir$f
 		[ -e "$to" ] || [ -L "$to" ] || ln -s "$f" "$to"

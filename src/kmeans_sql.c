@@ -243,6 +243,13 @@ core_error(int status, const KmeansData *kd)
 					 errmsg("initial centroid %zu is not finite or too large",
 							kd->env.error_row + 1)));
 			break;
+		case ECORE_EUNDERFLOW:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("points too close together to be clustered"),
+					 errdetail("Their squared distances underflow double precision: the normalized points span less than 1e-150, or some differ only by less than about 1e-154."),
+					 errhint("Express the features in a smaller unit (multiply them by a large constant); a normalization treats such a feature as constant.")));
+			break;
 		case ECORE_ENOMEM:
 			/* not with core_alloc, which raises palloc's own error */
 			ereport(ERROR,

@@ -67,8 +67,12 @@ typedef enum ecore_status
 	ECORE_EDISTINCT,			/* fewer distinct points than k */
 	ECORE_ENOMEM,				/* env->alloc returned NULL */
 	ECORE_EOVERFLOW,			/* a size computation overflows size_t */
-	ECORE_EINVAL_CURVE			/* knee: x not strictly increasing, or a
+	ECORE_EINVAL_CURVE,		/* knee: x not strictly increasing, or a
 								 * non-finite x/y */
+	ECORE_EUNDERFLOW			/* k-means with k >= 2: the points are
+								 * distinct but too close together for
+								 * their squared distances, which
+								 * underflow (see kmeans.h) */
 } ecore_status;
 
 /*
@@ -77,7 +81,25 @@ typedef enum ecore_status
  */
 #define ECORE_CHECK_CHUNK 4096
 
-/* Largest magnitude accepted for a coordinate of a point. */
+/*
+ * Largest magnitude accepted for a coordinate of a point, checked on the
+ * raw values by every entry point (the scaler's fit as well as the
+ * clustering), so it holds whatever the normalisation.  Why a bound, and
+ * one this far below DBL_MAX (1.8e308):
+ *	- squares overflow above sqrt(DBL_MAX), 1.3e154, and the core sums
+ *	  squares over points and features: the zscore variance (the sum of
+ *	  (x - mean)^2, computed as scikit-learn does), squared distances,
+ *	  inertia.  With |x| <= 1e100 a squared difference is at most 4e200,
+ *	  so a sum of 1e100 of them stays finite: no count of points or
+ *	  features can overflow, and no code path needs a special case;
+ *	- minmax needs max - min finite, the K-means sums of up to n points;
+ *	- one bound for every normalisation keeps the contract simple: points
+ *	  accepted under one normalisation are accepted under all, and a
+ *	  stored model's new points are checked like its training points.
+ * Lifting it for zscore and minmax would need power-of-two prescaling in
+ * the scaler (where scikit-learn itself overflows), for values no
+ * measurement comes near: rescaling the unit is the remedy.
+ */
 #define ECORE_MAX_ABS 1e100
 
 /*
@@ -123,6 +145,14 @@ extern const char *ecore_strerror(int status);
  * The option parsers of the core use it.
  */
 extern int	ecore_name_equal(const char *a, const char *b);
+
+/*
+ * Check one row of d values: ECORE_OK, or ECORE_ENONFINITE / ECORE_ERANGE
+ * (|x| > limit) for the first bad value, whose index goes to *col.  The
+ * row check of ecore_validate_points and of the K-means centroids.
+ */
+extern int	ecore_check_row(const double *x, size_t d, double limit,
+							 size_t *col);
 
 /*
  * Validate points: finite and |x| <= ECORE_MAX_ABS.  Returns ECORE_OK,

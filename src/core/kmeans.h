@@ -42,7 +42,19 @@
  * Data: points are n x d float8, row-major (point i, feature j at
  * X[i * d + j]).  Values must be finite and of magnitude at most
  * ECORE_MAX_ABS (1e100) so that squared distances and sums cannot
- * overflow; the first offending row is reported in env->error_row.
+ * overflow (core.h says why); the first offending row is reported in
+ * env->error_row.  At the other end, with k >= 2 squared distances must
+ * not underflow: points that span less than 1e-150 (the square root of
+ * the sum over the features of the squared ranges), whose squared
+ * distances are subnormal or 0, are refused with ECORE_EUNDERFLOW, and so
+ * is a fit that would leave a cluster empty because its points differ
+ * from another cluster's only by amounts whose squares underflow (below
+ * about 1.5e-154: a feature of tiny values next to ordinary ones).  Tiny
+ * values whose squares are still normal numbers cluster exactly like the
+ * same values scaled up by a power of two.  zscore and minmax do not help
+ * with smaller ones: like scikit-learn's scalers they treat such a
+ * feature as constant (scale 1); the remedy is to scale the data up
+ * (another unit).
  *
  * Determinism: results depend only on the data, the parameters and the
  * 64-bit seed (own xoshiro256** generator, restart r uses stream r of the
@@ -170,8 +182,12 @@ extern int	ecore_kmeans_bytes(size_t n, size_t d,
  * its assigned centroid (among points whose cluster keeps at least one
  * point and not already moved).  The restart with the lowest inertia is
  * kept (first on ties), relabelled, and the final labels, distances,
- * sizes and inertias are computed from its centroids.  *result is filled
- * on ECORE_OK only.
+ * sizes and inertias are computed from its centroids.  ECORE_EUNDERFLOW
+ * (k >= 2) when the points are too close together for their squared
+ * distances (see "Data" above), checked before the restarts (the span)
+ * and after the final pass (an empty cluster whose centroid is closer
+ * than about 1.5e-154 to another one, equal included).  *result is
+ * filled on ECORE_OK only.
  */
 extern int	ecore_kmeans_fit(const double *X, size_t n, size_t d,
 							  const ecore_kmeans_params *params,
@@ -189,7 +205,8 @@ extern int	ecore_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
  * inertia ecore_kmeans_fit() returns for that k.  iterations may be NULL
  * or receive the iterations of each k.  Fails like ecore_kmeans_fit for
  * k = k_max (ECORE_EINVAL_K if k_max < 1 or > n, ECORE_EDISTINCT if
- * fewer than k_max distinct points).  One allocation, reused for every k.
+ * fewer than k_max distinct points), and with ECORE_EUNDERFLOW if the fit
+ * of any k fails so.  One allocation, reused for every k.
  */
 extern int	ecore_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
 								const ecore_kmeans_params *params,

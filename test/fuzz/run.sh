@@ -41,8 +41,10 @@ sources_of() {
 	local src
 	src=$(cd ../../src && pwd)
 	case $1 in
-	core) echo "$src/core/kmeans.c $src/core/scale.c $src/core/knee.c" ;;
-	options) echo "$src/core/kmeans.c $src/core/scale.c" ;;
+	core) echo "$src/core/core.c $src/core/kmeans.c $src/core/kmeans_seed.c" \
+		"$src/core/kmeans_lloyd.c $src/core/kmeans_eval.c $src/core/scale.c" \
+		"$src/core/knee.c" ;;
+	options) echo "$src/core/core.c $src/core/kmeans.c $src/core/scale.c" ;;
 	format) echo "$src/core/svg_format.c" ;;
 	*) echo "$src"/core/svg_*.c ;;
 	esac
@@ -51,7 +53,7 @@ sources_of() {
 # the functions fuzz_options and fuzz_format call directly
 functions_of() {
 	case $1 in
-	options) echo 'ecore_name_equal|engage_kmeans_init_(parse|name)|engage_scale_method_(parse|name)' ;;
+	options) echo 'ecore_name_equal|ecore_kmeans_init_(parse|name)|ecore_scale_method_(parse|name)' ;;
 	format) echo 'ecore_svg_format_(fixed|value|tick)|ecore_svg_nice_ticks|format_exp|put_str|trim_zeros|ilog10' ;;
 	esac
 }

@@ -225,7 +225,13 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (99, 'identical points, k = 1', $$SELECT string_agg(DISTINCT cluster || ' ' || distance, ',') FROM engage.kmeans_cluster('SELECT id, 1, 1 FROM bi_pts', 1)$$),
 (100, 'more clusters than distinct points', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, id % 2, 0 FROM bi_pts', 3)$$),
 (101, 'zero-variance feature', $$SELECT string_agg(key || ':' || cluster, ',' ORDER BY key) FROM engage.kmeans_cluster('SELECT id, a, 5 FROM bi_pts', 3)$$),
-(102, 'duplicate keys: every row is a point', $$SELECT count(*) || ' points, ' || count(DISTINCT key) || ' key, clusters ' || string_agg(DISTINCT cluster::text, ',') FROM engage.kmeans_cluster('SELECT 1, a, b FROM bi_pts', 3)$$)
+(102, 'duplicate keys: every row is a point', $$SELECT count(*) || ' points, ' || count(DISTINCT key) || ' key, clusters ' || string_agg(DISTINCT cluster::text, ',') FROM engage.kmeans_cluster('SELECT 1, a, b FROM bi_pts', 3)$$),
+(265, 'squares underflow: 1e-300 * [0,1,2,10,11,12]', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT i, i * 1e-300::float8 FROM unnest(ARRAY[0, 1, 2, 10, 11, 12]) i', 2)$$),
+(266, 'squares underflow, normalization none', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT i, i * 1e-300::float8 FROM unnest(ARRAY[0, 1, 2, 10, 11, 12]) i', 2, 'none')$$),
+(267, 'squares underflow, minmax', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT i, i * 1e-300::float8 FROM unnest(ARRAY[0, 1, 2, 10, 11, 12]) i', 2, 'minmax')$$),
+(268, 'tiny feature beside 0/1, k = 3 (empty cluster)', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a * 1e-300, CASE WHEN a < 5 THEN 0 ELSE 1 END FROM bi_pts', 3, 'none')$$),
+(269, 'tiny feature beside 0/1, k = 2 clusters', $$SELECT string_agg(key || ':' || cluster, ',' ORDER BY key) FROM engage.kmeans_cluster('SELECT id, a * 1e-300, CASE WHEN a < 5 THEN 0 ELSE 1 END FROM bi_pts', 2, 'none')$$),
+(270, 'elbow_inertia: squares underflow', $$SELECT count(*) FROM engage.elbow_inertia('SELECT i, i * 1e-300::float8 FROM unnest(ARRAY[0, 1, 2, 10, 11, 12]) i', 1, 3)$$)
 ) AS c(n, what, q);
 
 -- 5. Clustering: points queries that change data are refused; nothing is written

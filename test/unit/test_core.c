@@ -1530,11 +1530,12 @@ test_kmeans_random_init_duplicates(void)
 static void
 test_kmeans_tiny_values(void)
 {
-	double		X[8] = {1e-200, 2e-200, 3e-200, 0, 1e-200, 2e-200, 5e-200, 5e-200};
+	double		X[8] = {1e-140, 2e-140, 3e-140, 0, 1e-140, 2e-140, 5e-140, 5e-140};
 	ecore_kmeans_params p;
 	ecore_kmeans_result r;
 	ecore_env	env = make_env();
-	int			init;
+	int			init,
+				j;
 
 	for (init = 0; init < 2; init++)
 	{
@@ -1543,8 +1544,243 @@ test_kmeans_tiny_values(void)
 		p.init = (ecore_kmeans_init) init;
 		CHECK_EQ_INT(ecore_kmeans_fit(X, 8, 1, &p, &env, &r), ECORE_OK);
 		check_result_invariants(X, 8, 1, &r);
+		for (j = 0; j < 3; j++)
+			CHECK(r.sizes[j] > 0);
 	}
 	arena_reset(&g_arena);
+}
+
+/*
+ * Points whose differences are too small to square (a user's report:
+ * 1e-300 * {0, 1, 2, 10, 11, 12}, k = 2, which gave an empty cluster and
+ * inertia 0).  Every normalisation leaves them tiny (zscore and minmax
+ * treat such a feature as constant, as scikit-learn does), and the fit,
+ * whatever the algorithm, initialisation and threads, fails with
+ * ECORE_EUNDERFLOW; so does the elbow.  bytes() cannot see the data and
+ * succeeds; k = 1 needs no distance and works.
+ */
+static void
+test_kmeans_underflow_span(void)
+{
+	double		raw[6] = {0, 1, 2, 10, 11, 12};
+	double		tiny8[8] = {1e-200, 2e-200, 3e-200, 0, 1e-200, 2e-200, 5e-200, 5e-200};
+	double		X[6],
+				Z[6],
+				C[2],
+				inertia[2];
+	ecore_scaler sc;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env;
+	size_t		bytes,
+				i;
+	int			m,
+				algo,
+				init,
+				threads;
+
+	for (i = 0; i < 6; i++)
+		X[i] = raw[i] * 1e-300;
+	for (m = 0; m < 3; m++)
+	{
+		env = make_env();
+		CHECK_EQ_INT(ecore_scaler_init(&sc, (ecore_scale_method) m, 1, &env), ECORE_OK);
+		CHECK_EQ_INT(ecore_scaler_fit(&sc, X, 6, &env), ECORE_OK);
+		CHECK_EQ_INT(ecore_scaler_transform(&sc, X, 6, Z, &env), ECORE_OK);
+		CHECK(fabs(Z[5] - Z[0]) < 1e-298);
+		C[0] = Z[0];
+		C[1] = Z[5];
+		for (algo = 0; algo < 2; algo++)
+			for (init = 0; init < 3; init++)
+				for (threads = 1; threads <= 2; threads++)
+				{
+					ecore_kmeans_params_default(&p);
+					p.k = 2;
+					p.algorithm = (ecore_kmeans_algorithm) algo;
+					p.init = (ecore_kmeans_init) init;
+					p.init_centroids = C;
+					p.n_threads = threads;
+					CHECK_EQ_INT(ecore_kmeans_bytes(6, 1, &p, &bytes), ECORE_OK);
+					CHECK_EQ_INT(ecore_kmeans_fit(Z, 6, 1, &p, &env, &r), ECORE_EUNDERFLOW);
+				}
+		ecore_kmeans_params_default(&p);
+		CHECK_EQ_INT(ecore_kmeans_elbow(Z, 6, 1, 2, &p, &env, inertia, NULL), ECORE_EUNDERFLOW);
+		p.k = 1;
+		CHECK_EQ_INT(ecore_kmeans_fit(Z, 6, 1, &p, &env, &r), ECORE_OK);
+		CHECK_EQ_INT(r.sizes[0], 6);
+		CHECK_EQ_INT(ecore_kmeans_elbow(Z, 6, 1, 1, &p, &env, inertia, NULL), ECORE_OK);
+	}
+	/*
+	 * 1e-160: squares subnormal (few significant bits) but not 0, refused
+	 * too; 1e-149: squares normal, clustered as {0, 1, 2}, {10, 11, 12}
+	 */
+	for (m = 0; m < 2; m++)
+	{
+		env = make_env();
+		for (i = 0; i < 6; i++)
+			X[i] = raw[i] * (m == 0 ? 1e-160 : 1e-149);
+		ecore_kmeans_params_default(&p);
+		p.k = 2;
+		CHECK_EQ_INT(ecore_kmeans_fit(X, 6, 1, &p, &env, &r),
+					 m == 0 ? ECORE_EUNDERFLOW : ECORE_OK);
+	}
+	check_result_invariants(X, 6, 1, &r);
+	CHECK(r.sizes[0] == 3 && r.sizes[1] == 3 && r.labels[0] == 0 && r.labels[5] == 1);
+	CHECK(r.inertia > 0.0);
+
+	env = make_env();
+	ecore_kmeans_params_default(&p);
+	p.k = 3;
+	CHECK_EQ_INT(ecore_kmeans_fit(tiny8, 8, 1, &p, &env, &r), ECORE_EUNDERFLOW);
+	/* 5 distinct values: k = 5 underflows, k = 6 is ECORE_EDISTINCT */
+	p.k = 5;
+	CHECK_EQ_INT(ecore_kmeans_fit(tiny8, 8, 1, &p, &env, &r), ECORE_EUNDERFLOW);
+	p.k = 6;
+	CHECK_EQ_INT(ecore_kmeans_fit(tiny8, 8, 1, &p, &env, &r), ECORE_EDISTINCT);
+	arena_reset(&g_arena);
+}
+
+/*
+ * A feature of values below 1e-150 next to an ordinary one: points that
+ * differ only in it cannot be told apart by squared distances.  With
+ * fewer such groups than k the fit fails with ECORE_EUNDERFLOW (the points
+ * span enough: the check after the final pass sees the empty cluster);
+ * with enough groups they are clustered, no cluster empty.
+ */
+static void
+test_kmeans_underflow_mixed(void)
+{
+	/* (1e-300, 5) and (2e-300, 5) cannot be told apart */
+	double		X1[6] = {1e-300, 5, 2e-300, 5, 1e-300, 7};
+	/* SQL's bad_input case 97: (-a * 1e-300, -b), 5 separable groups */
+	double		a[7] = {0, 0, 1, 10, 10, 11, 50};
+	double		b[7] = {0, 1, 0, 10, 11, 10, 50};
+	double		X2[14],
+				inertia[3];
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env = make_env();
+	int			algo,
+				init,
+				j;
+	uint64_t	seed;
+
+	for (j = 0; j < 7; j++)
+	{
+		X2[2 * j] = -a[j] * 1e-300;
+		X2[2 * j + 1] = -b[j];
+	}
+	for (algo = 0; algo < 2; algo++)
+		for (init = 0; init < 3; init++)
+			for (seed = 0; seed < 4; seed++)
+			{
+				env = make_env();
+				ecore_kmeans_params_default(&p);
+				p.k = 3;
+				p.seed = seed;
+				p.algorithm = (ecore_kmeans_algorithm) algo;
+				p.init = (ecore_kmeans_init) init;
+				p.init_centroids = X1;
+				CHECK_EQ_INT(ecore_kmeans_fit(X1, 3, 2, &p, &env, &r), ECORE_EUNDERFLOW);
+				if (init != ECORE_INIT_USER)
+					CHECK_EQ_INT(ecore_kmeans_elbow(X1, 3, 2, 3, &p, &env, inertia, NULL),
+								 ECORE_EUNDERFLOW);
+				/* two clusters can be told apart */
+				p.k = 2;
+				CHECK_EQ_INT(ecore_kmeans_fit(X1, 3, 2, &p, &env, &r), ECORE_OK);
+				check_result_invariants(X1, 3, 2, &r);
+				CHECK(r.sizes[0] == 2 && r.sizes[1] == 1);
+				p.k = 3;
+				CHECK_EQ_INT(ecore_kmeans_fit(X2, 7, 2, &p, &env, &r), ECORE_OK);
+				check_result_invariants(X2, 7, 2, &r);
+				for (j = 0; j < 3; j++)
+					CHECK(r.sizes[j] > 0);
+			}
+	arena_reset(&g_arena);
+}
+
+/*
+ * Magnitudes small but with squares still normal numbers cluster exactly
+ * as ordinary ones: scaling by 2^-450 (exact in binary floating point)
+ * gives the same labels, iterations and kept restart, and centroids,
+ * distances and inertia scaled exactly, for both algorithms and inits.
+ */
+static void
+test_kmeans_scale_invariance(void)
+{
+	size_t		n = 1500,
+				d = 2,
+				i;
+	double	   *X = make_blobs(n, d, 4, 20.0, 21, NULL);
+	double	   *Y = malloc(n * d * sizeof(double));
+	double	   *dist = malloc(n * sizeof(double));
+	int32_t    *lab = malloc(n * sizeof(int32_t));
+	double		cent[8],
+				inertia;
+	ecore_kmeans_params p;
+	ecore_kmeans_result r;
+	ecore_env	env;
+	int			algo,
+				init,
+				iters,
+				restart,
+				same_lab,
+				same_c,
+				same_dist;
+
+	for (i = 0; i < n * d; i++)
+		Y[i] = ldexp(X[i], -450);
+	for (algo = 0; algo < 2; algo++)
+		for (init = 0; init < 2; init++)
+		{
+			env = make_env();
+			ecore_kmeans_params_default(&p);
+			p.k = 4;
+			p.n_init = 3;
+			p.seed = 5;
+			p.algorithm = (ecore_kmeans_algorithm) algo;
+			p.init = (ecore_kmeans_init) init;
+			CHECK_EQ_INT(ecore_kmeans_fit(X, n, d, &p, &env, &r), ECORE_OK);
+			memcpy(lab, r.labels, n * sizeof(int32_t));
+			memcpy(dist, r.distances, n * sizeof(double));
+			memcpy(cent, r.centroids, sizeof(cent));
+			inertia = r.inertia;
+			iters = r.iterations;
+			restart = r.best_restart;
+			CHECK_EQ_INT(ecore_kmeans_fit(Y, n, d, &p, &env, &r), ECORE_OK);
+			same_lab = memcmp(lab, r.labels, n * sizeof(int32_t)) == 0;
+			same_c = 1;
+			for (i = 0; i < 8; i++)
+				same_c &= (r.centroids[i] == ldexp(cent[i], -450));
+			same_dist = 1;
+			for (i = 0; i < n; i++)
+				same_dist &= (r.distances[i] == ldexp(dist[i], -450));
+			CHECK(same_lab);
+			CHECK(same_c);
+			CHECK(same_dist);
+			CHECK(r.inertia == ldexp(inertia, -900));
+			CHECK_EQ_INT(r.iterations, iters);
+			CHECK_EQ_INT(r.best_restart, restart);
+		}
+	free(X);
+	free(Y);
+	free(dist);
+	free(lab);
+	arena_reset(&g_arena);
+}
+
+/* ECORE_EUNDERFLOW has its own message, in the style of the others. */
+static void
+test_strerror_underflow(void)
+{
+	const char *m = ecore_strerror(ECORE_EUNDERFLOW);
+	int			a;
+
+	CHECK(strcmp(m, "unknown error") != 0);
+	CHECK(m[0] >= 'a' && m[0] <= 'z');
+	CHECK(m[strlen(m) - 1] != '.');
+	for (a = ECORE_OK; a < ECORE_EUNDERFLOW; a++)
+		CHECK(strcmp(m, ecore_strerror(a)) != 0);
 }
 
 /* n_local_trials: 1 and many candidates work. */
@@ -2002,6 +2238,10 @@ static const test_case tests[] = {
 	TEST(test_kmeans_relabel_order),
 	TEST(test_kmeans_random_init_duplicates),
 	TEST(test_kmeans_tiny_values),
+	TEST(test_kmeans_underflow_span),
+	TEST(test_kmeans_underflow_mixed),
+	TEST(test_kmeans_scale_invariance),
+	TEST(test_strerror_underflow),
 	TEST(test_kmeans_local_trials),
 	TEST(test_kmeans_best_restart),
 	TEST(test_kmeans_elbow),

@@ -1,0 +1,365 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans_internal.h
+ *	  What the files of engage's K-means share and nobody else needs: the
+ *	  fit context (km_ctx) and its memory layout, the hot distance kernels
+ *	  (static inline, so that every file that uses them gets them inlined),
+ *	  the dimension dispatch, and the km_ functions one file calls in
+ *	  another.
+ *
+ * The K-means is split by stage:
+ *	 kmeans.c		 layout, parameters, setup, restarts and threads,
+ *					 relabelling and the final pass, fit and elbow
+ *	 kmeans_seed.c	 distinct-row set, random and k-means++ seeding
+ *	 kmeans_lloyd.c	 E-steps (Lloyd, Hamerly), M-step, empty clusters,
+ *					 the Lloyd loop of one restart
+ *	 kmeans_eval.c	 assign, inertia and silhouette of given centroids
+ *
+ * Distances: all computed exactly as sum((x - c)^2) in feature order (no
+ * norm expansion), with kernels written out for d = 1..4.  Argmin
+ * selections are branch-free on the bit patterns (see nearest2).
+ *
+ * Reproducibility: results depend only on data, parameters and seed, bit
+ * for bit, for a given build.  Across CPU architectures a compiler that
+ * fuses multiply-adds (e.g. GCC on aarch64, default -ffp-contract=fast)
+ * may change last bits; build with -ffp-contract=off for bit-identical
+ * results everywhere (x86-64 without -march flags never fuses).
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ECORE_KMEANS_INTERNAL_H
+#define ECORE_KMEANS_INTERNAL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kmeans.h"
+#include "rng.h"
+
+/*
+ * Kernels are written once with d a parameter (KM_INLINE, always
+ * inlined) and instantiated for d = 1..4 and generic d by one small
+ * KM_NOINLINE wrapper each: kept out of the big callers, they get good
+ * register allocation.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define KM_INLINE static inline __attribute__((always_inline))
+#define KM_NOINLINE static __attribute__((noinline))
+#else
+#define KM_INLINE static inline
+#define KM_NOINLINE static
+#endif
+
+/* End of the chunk of points starting at start. */
+#define KM_CHUNK_END(start, n) \
+	((n) - (start) > ECORE_CHECK_CHUNK ? (start) + ECORE_CHECK_CHUNK : (n))
+
+/* Run EXPR with D_ a compile-time constant for d = 1..4, else d. */
+#define KM_DISPATCH(dim, EXPR) \
+	do { \
+		switch (dim) \
+		{ \
+			case 1: { const size_t D_ = 1; EXPR; } break; \
+			case 2: { const size_t D_ = 2; EXPR; } break; \
+			case 3: { const size_t D_ = 3; EXPR; } break; \
+			case 4: { const size_t D_ = 4; EXPR; } break; \
+			default: { const size_t D_ = (dim); EXPR; } break; \
+		} \
+	} while (0)
+
+/* Prefetch of a point some iterations ahead (a hint only). */
+#if defined(__GNUC__) || defined(__clang__)
+#define KM_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define KM_PREFETCH(p) ((void) 0)
+#endif
+
+/* ---------------------------------------------------------------------
+ * Memory layout and fit context
+ * ---------------------------------------------------------------------
+ */
+
+/* Offsets (bytes) of every array of a fit inside the single block. */
+typedef struct km_layout
+{
+	size_t		total;
+	int			overflow;
+	int			T;				/* k-means++ candidates per centroid */
+	size_t		hash_cap;		/* hash table slots (power of two) */
+	/* outputs */
+	size_t		centroids, cluster_inertia, sizes, distances, labels;
+	/* workspace */
+	size_t		C, Cnew, best_C, sums, P, Mo, s_half, norms, stats, cand_C;
+	size_t		cand_pot, rvals, counts, hash, cand, perm, empties, rorder;
+	size_t		scratch_idx, scratch_bound;
+	size_t		w;				/* (size_t) -1 when not needed */
+} km_layout;
+
+/* Everything one fit (all restarts) works on. */
+typedef struct km_ctx
+{
+	km_layout	layout;			/* of one workspace */
+	char	   *block;			/* the allocation: nthreads workspaces, then
+								 * the worker structs */
+	int			nthreads;
+	const double *X;
+	size_t		n;
+	size_t		d;
+	int			k;
+	ecore_env *env;
+	const ecore_kmeans_params *p;
+	int			T;
+	double		margin;			/* absolute margin of the bound tests */
+	double		tol_abs;
+	size_t		changes_since_sync;
+
+	double	   *C;				/* current centroids (k x d) */
+	double	   *Cnew;			/* next centroids (k x d) */
+	double	   *best_C;
+	double	   *sums;
+	double	   *P;				/* cumulative shift per centroid */
+	double	   *Mo;				/* cumulative max shift of the others */
+	double	   *s_half;			/* half distance to nearest other centroid */
+	double	   *norms;
+	double	   *stats;			/* 6 x d: mean, var, min, max, 2 scratch */
+	double	   *cand_C;
+	double	   *cand_pot;
+	double	   *rvals;
+	double	   *v;				/* upper bound - P[label] (= distances) */
+	double	   *w;				/* lower bound + Mo[label] (also k-means++
+								 * D^2) */
+	int64_t    *counts;
+	size_t	   *hash;
+	size_t		hash_cap;
+	size_t	   *cand;
+	int32_t    *labels;
+	int32_t    *perm;
+	int32_t    *empties;
+	int32_t    *rorder;
+	uint32_t   *scratch_idx;	/* ECORE_CHECK_CHUNK point offsets */
+	double	   *scratch_bound;	/* ECORE_CHECK_CHUNK bounds */
+
+	/* outputs */
+	double	   *out_centroids;
+	double	   *out_cluster_inertia;
+	int64_t    *out_sizes;
+} km_ctx;
+
+/* ---------------------------------------------------------------------
+ * Distance kernels
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Squared Euclidean distance, summed in feature order.  Written out for
+ * d <= 4 (GCC -O2 does not unroll the loop even with d constant); the
+ * sums are the same as the loop's (0.0 + t0^2 == t0^2).
+ */
+KM_INLINE double
+sqdist(const double *a, const double *b, size_t d)
+{
+	double		s,
+				t0,
+				t1,
+				t2,
+				t3;
+	size_t		j;
+
+	switch (d)
+	{
+		case 1:
+			t0 = a[0] - b[0];
+			return t0 * t0;
+		case 2:
+			t0 = a[0] - b[0];
+			t1 = a[1] - b[1];
+			return t0 * t0 + t1 * t1;
+		case 3:
+			t0 = a[0] - b[0];
+			t1 = a[1] - b[1];
+			t2 = a[2] - b[2];
+			return (t0 * t0 + t1 * t1) + t2 * t2;
+		case 4:
+			t0 = a[0] - b[0];
+			t1 = a[1] - b[1];
+			t2 = a[2] - b[2];
+			t3 = a[3] - b[3];
+			return ((t0 * t0 + t1 * t1) + t2 * t2) + t3 * t3;
+		default:
+			break;
+	}
+	s = 0.0;
+	for (j = 0; j < d; j++)
+	{
+		t0 = a[j] - b[j];
+		s += t0 * t0;
+	}
+	return s;
+}
+
+/* dst[j] += src[j], j < d (unrolled for d <= 4). */
+KM_INLINE void
+vec_add(double *dst, const double *src, size_t d)
+{
+	size_t		j;
+
+	switch (d)
+	{
+		case 1:
+			dst[0] += src[0];
+			return;
+		case 2:
+			dst[0] += src[0];
+			dst[1] += src[1];
+			return;
+		case 3:
+			dst[0] += src[0];
+			dst[1] += src[1];
+			dst[2] += src[2];
+			return;
+		case 4:
+			dst[0] += src[0];
+			dst[1] += src[1];
+			dst[2] += src[2];
+			dst[3] += src[3];
+			return;
+		default:
+			break;
+	}
+	for (j = 0; j < d; j++)
+		dst[j] += src[j];
+}
+
+/* dst[j] -= src[j], j < d (unrolled for d <= 4). */
+KM_INLINE void
+vec_sub(double *dst, const double *src, size_t d)
+{
+	size_t		j;
+
+	switch (d)
+	{
+		case 1:
+			dst[0] -= src[0];
+			return;
+		case 2:
+			dst[0] -= src[0];
+			dst[1] -= src[1];
+			return;
+		case 3:
+			dst[0] -= src[0];
+			dst[1] -= src[1];
+			dst[2] -= src[2];
+			return;
+		case 4:
+			dst[0] -= src[0];
+			dst[1] -= src[1];
+			dst[2] -= src[2];
+			dst[3] -= src[3];
+			return;
+		default:
+			break;
+	}
+	for (j = 0; j < d; j++)
+		dst[j] -= src[j];
+}
+
+/* Bits of a double. */
+KM_INLINE uint64_t
+dbl_bits(double x)
+{
+	uint64_t	u;
+
+	memcpy(&u, &x, sizeof(u));
+	return u;
+}
+
+/* Double of bits. */
+KM_INLINE double
+bits_dbl(uint64_t u)
+{
+	double		x;
+
+	memcpy(&x, &u, sizeof(x));
+	return x;
+}
+
+/*
+ * Nearest centroid (lowest index on ties), its squared distance and the
+ * smallest squared distance to any other centroid (INFINITY if k = 1).
+ *
+ * The winner is data dependent, so branches would mispredict; the
+ * selections are done with masks on the bit patterns: squared distances
+ * are never negative nor NaN (finite input), and non-negative doubles
+ * order like their bits as unsigned integers.  (Plain ternaries are turned
+ * back into branches by GCC's jump threading for some d.)  The values are
+ * those of the obvious branchy code.
+ */
+KM_INLINE int32_t
+nearest2(const double *x, const double *C, int k, size_t d,
+		 double *best, double *second)
+{
+	uint64_t	b1 = dbl_bits(sqdist(x, C, d));
+	uint64_t	b2 = dbl_bits(INFINITY);
+	uint32_t	bi = 0;
+	int			j;
+
+	for (j = 1; j < k; j++)
+	{
+		uint64_t	t = dbl_bits(sqdist(x, C + (size_t) j * d, d));
+		uint64_t	m = (uint64_t) 0 - (uint64_t) (t < b1);
+		uint64_t	lo = (t & m) | (b1 & ~m);
+		uint64_t	hi = (b1 & m) | (t & ~m);
+		uint64_t	m2 = (uint64_t) 0 - (uint64_t) (hi < b2);
+
+		b2 = (hi & m2) | (b2 & ~m2);
+		bi = (bi & ~(uint32_t) m) | ((uint32_t) j & (uint32_t) m);
+		b1 = lo;
+	}
+	*best = bits_dbl(b1);
+	*second = bits_dbl(b2);
+	return (int32_t) bi;
+}
+
+/* ---------------------------------------------------------------------
+ * Functions shared between the K-means files
+ * ---------------------------------------------------------------------
+ */
+
+/* kmeans.c */
+
+/*
+ * Validate k x d centroids: ECORE_EINIT_VALUE with the index in
+ * env->error_row.  The limit is ECORE_MAX_ABS_CENTROID: the mean of
+ * points of magnitude up to ECORE_MAX_ABS can round slightly above it.
+ */
+extern int	km_validate_centroids(const double *C, int k, size_t d,
+								  ecore_env *env);
+
+/* kmeans_seed.c */
+
+/*
+ * Do at least k distinct points exist?  Inserts rows into the hash set
+ * until k distinct are seen (usually the first k rows).
+ */
+extern int	km_enough_distinct(km_ctx *c, int k);
+
+/* k distinct points chosen uniformly, into c->C (restart's rng). */
+extern void km_init_random(km_ctx *c, ecore_rng *rng);
+
+/* Greedy k-means++ (scikit-learn's _kmeans_plusplus), into c->C. */
+extern void km_init_pp(km_ctx *c, ecore_rng *rng);
+
+/* kmeans_lloyd.c */
+
+/*
+ * One restart from the centroids in c->C: Lloyd iterations (Hamerly or
+ * plain), final E-step; returns the inertia (if want_inertia) and the
+ * iteration count / converged flag.
+ */
+extern double km_lloyd(km_ctx *c, int want_inertia, int *iterations,
+					   int *converged);
+
+#endif							/* ECORE_KMEANS_INTERNAL_H */
