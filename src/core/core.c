@@ -13,10 +13,6 @@
 
 #include <math.h>
 
-/* End of the chunk of points starting at start. */
-#define CORE_CHUNK_END(start, n) \
-	((n) - (start) > ECORE_CHECK_CHUNK ? (start) + ECORE_CHECK_CHUNK : (n))
-
 /* Static English message of a status code. */
 const char *
 ecore_strerror(int status)
@@ -132,7 +128,7 @@ ecore_validate_points(const double *X, size_t n, size_t d, ecore_env *env)
 		return ECORE_EOVERFLOW;
 	for (start = 0; start < n; start = end)
 	{
-		end = CORE_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{

@@ -163,6 +163,13 @@ extern int	ecore_check_row(const double *x, size_t d, double limit,
 extern int	ecore_validate_points(const double *X, size_t n, size_t d,
 								   ecore_env *env);
 
+/*
+ * End of the chunk of points (or rows) that starts at start, of n: a long
+ * loop calls ECORE_CHECK once per chunk.
+ */
+#define ECORE_CHUNK_END(start, n) \
+	((n) - (start) > ECORE_CHECK_CHUNK ? (start) + ECORE_CHECK_CHUNK : (n))
+
 /* Call env->check, if the caller gave one (a long loop's interrupt point). */
 #define ECORE_CHECK(env) \
 	do { \

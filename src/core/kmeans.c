@@ -363,7 +363,7 @@ km_column_stats(km_ctx *c)
 	}
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (j = 0; j < d; j++)
 			acc[j] = 0.0;
@@ -387,7 +387,7 @@ km_column_stats(km_ctx *c)
 		mean[j] /= (double) n;
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (j = 0; j < d; j++)
 			acc[j] = 0.0;
@@ -524,7 +524,7 @@ final_pass_impl(km_ctx *c, size_t d)
 		cin[j] = 0.0;
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{

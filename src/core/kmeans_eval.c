@@ -22,7 +22,7 @@ assign_impl(const double *X, size_t n, const double *C, int k,
 
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
@@ -110,7 +110,7 @@ ecore_kmeans_inertia(const double *X, size_t n, size_t d,
 	{
 		double		acc = 0.0;
 
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
@@ -214,7 +214,7 @@ ecore_silhouette_simplified(const double *X, size_t n, size_t d,
 	{
 		double		acc = 0.0;
 
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		KM_DISPATCH(d, acc = silhouette_impl(X, start, end, centroids, k, labels, per_point, D_));
 		total += acc;

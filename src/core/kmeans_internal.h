@@ -53,10 +53,6 @@
 #define KM_NOINLINE static
 #endif
 
-/* End of the chunk of points starting at start. */
-#define KM_CHUNK_END(start, n) \
-	((n) - (start) > ECORE_CHECK_CHUNK ? (start) + ECORE_CHECK_CHUNK : (n))
-
 /* Run EXPR with D_ a compile-time constant for d = 1..4, else d. */
 #define KM_DISPATCH(dim, EXPR) \
 	do { \

@@ -85,7 +85,7 @@ estep_first_impl(km_ctx *c, int bounds, size_t d)
 	memset(counts, 0, (size_t) k * sizeof(int64_t));
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
@@ -124,7 +124,7 @@ estep_lloyd_impl(km_ctx *c, size_t d)
 
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
@@ -184,7 +184,7 @@ estep_hamerly_impl(km_ctx *c, size_t d)
 					m2 = 0,
 					q;
 
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		/* 1: points whose bounds do not prove the label (branch-free) */
 		for (i = start; i < end; i++)
@@ -308,7 +308,7 @@ resync_sums(km_ctx *c)
 	memset(counts, 0, (size_t) c->k * sizeof(int64_t));
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
@@ -351,7 +351,7 @@ relocate_empty(km_ctx *c)
 
 		for (start = 0; start < n; start = end)
 		{
-			end = KM_CHUNK_END(start, n);
+			end = ECORE_CHUNK_END(start, n);
 			ECORE_CHECK(c->env);
 			for (i = start; i < end; i++)
 			{
@@ -459,7 +459,7 @@ inertia_impl(km_ctx *c, size_t d)
 	{
 		double		acc = 0.0;
 
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 			acc += sqdist(X + i * d, C + (size_t) labels[i] * d, d);

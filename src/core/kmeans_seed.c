@@ -108,7 +108,7 @@ km_enough_distinct(km_ctx *c, int k)
 	memset(c->hash, 0, c->hash_cap * sizeof(size_t));
 	for (start = 0; start < c->n; start = end)
 	{
-		end = KM_CHUNK_END(start, c->n);
+		end = ECORE_CHUNK_END(start, c->n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
@@ -257,7 +257,7 @@ pp_update_impl(km_ctx *c, const double *center, int first, int ok,
 
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{
@@ -315,7 +315,7 @@ pp_candidate_pots_impl(km_ctx *c, int t0, int G, size_t d)
 
 	for (start = 0; start < n; start = end)
 	{
-		end = KM_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(c->env);
 		for (i = start; i < end; i++)
 		{

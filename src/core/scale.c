@@ -14,10 +14,6 @@
 #include <math.h>
 #include <string.h>
 
-/* End of the chunk of rows starting at start. */
-#define SC_CHUNK_END(start, n) \
-	((n) - (start) > ECORE_CHECK_CHUNK ? (start) + ECORE_CHECK_CHUNK : (n))
-
 /* Parse a method name. */
 int
 ecore_scale_method_parse(const char *name, ecore_scale_method *method)
@@ -134,7 +130,7 @@ sc_check_finite(const double *X, size_t n, size_t d, ecore_env *env)
 
 	for (start = 0; start < n; start = end)
 	{
-		end = SC_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 			for (j = 0; j < d; j++)
@@ -297,7 +293,7 @@ ecore_scaler_fit(ecore_scaler *s, const double *X, size_t n,
 	}
 	for (start = 0; start < n; start = end)
 	{
-		end = SC_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
@@ -385,7 +381,7 @@ ecore_scaler_transform(const ecore_scaler *s, const double *X, size_t n,
 		return rc;
 	for (start = 0; start < n; start = end)
 	{
-		end = SC_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
@@ -432,7 +428,7 @@ ecore_scaler_inverse_transform(const ecore_scaler *s, const double *Z,
 		return ECORE_EOVERFLOW;
 	for (start = 0; start < n; start = end)
 	{
-		end = SC_CHUNK_END(start, n);
+		end = ECORE_CHUNK_END(start, n);
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 		{
