@@ -1,14 +1,17 @@
 /*-------------------------------------------------------------------------
  *
  * harness.h
- *	  The harness of engage's unit tests (test_core.c, test_svg.c): checks
- *	  that print one line per failure ("FAIL file:line [test case]: what"),
- *	  a table of test cases, and the runner that prints the last line,
- *	  "N passed, N failed" (test cases), which test/unit/Makefile sums
- *	  over the programs; exit status 1 on failure.
+ *	  The harness of engage's unit tests (the programs test_core and
+ *	  test_svg): checks that print one line per failure ("FAIL file:line
+ *	  [test case]: what"), a table of test cases, and the runner that
+ *	  prints the last line, "N passed, N failed" (test cases), which
+ *	  test/unit/Makefile sums over the programs; exit status 1 on failure.
  *
- * Header-only: each test program includes it once.  A test case is a
- * function without arguments; it fails if any of its checks fails.
+ * A test case is a function without arguments; it fails if any of its
+ * checks fails.  The runner and the state it shares with the checks (the
+ * test case being run, whether one of its checks failed) are in
+ * harness.c, linked once into each program, so a program's test cases
+ * may live in several files.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -22,17 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The test case being run, and whether one of its checks failed */
-static const char *current_test = "";
-static int	case_failed;
-
-/* Report a failed check */
-static inline void
-fail_at(const char *file, int line, const char *what)
-{
-	printf("FAIL %s:%d [%s]: %s\n", file, line, current_test, what);
-	case_failed = 1;
-}
+/* Report a failed check of the test case being run */
+extern void fail_at(const char *file, int line, const char *what);
 
 /* Relative closeness of two doubles */
 static inline int
@@ -107,36 +101,7 @@ typedef struct test_case
  * not NULL: frees what the case allocated).  Prints "N passed, N failed"
  * and returns the exit status of the program.
  */
-static inline int
-run_test_cases(const test_case *tests, size_t n, int argc, char **argv,
-		  void (*after) (void))
-{
-	int			passed = 0,
-				failed = 0,
-				run,
-				a;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-	{
-		run = argc < 2;
-		for (a = 1; a < argc; a++)
-			if (strstr(tests[i].name, argv[a]) != NULL)
-				run = 1;
-		if (!run)
-			continue;
-		current_test = tests[i].name;
-		case_failed = 0;
-		tests[i].fn();
-		if (after != NULL)
-			after();
-		if (case_failed)
-			failed++;
-		else
-			passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
-}
+extern int run_test_cases(const test_case *tests, size_t n, int argc,
+						  char **argv, void (*after) (void));
 
 #endif							/* ENGAGE_HARNESS_H */
