@@ -81,7 +81,7 @@ test_option_names(void)
 	static const char *const bad[] = {
 		"", " zscore", "zscore ", "z-score", "zscor", "zscoree", "minmax\n",
 		"k-means", "k-means+", "k-means+++", "kmeans++", "K-MEANS++ ", "given\t",
-		"random\x80", "\xC5\x9A" "andom", "rand", "none\x01", "zscor\xC5"
+		"random\x80", ("\xC5\x9A" "andom"), "rand", "none\x01", "zscor\xC5"
 	};
 	static const char *const sep[] = {"zscore", "minmax", "none", "k-means++",
 	"random", "given"};
