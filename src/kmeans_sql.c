@@ -45,9 +45,9 @@
 #include "utils/memutils.h"
 
 #include "engage.h"
+#include "points.h"
 #include "core/kmeans.h"
 #include "core/knee.h"
-#include "points.h"
 #include "core/scale.h"
 
 /* Bounds of the options (documented in the README) */
