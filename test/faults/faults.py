@@ -70,9 +70,10 @@ the call whatever the speed of the machine:
 
 ENGAGE_FAULTS_QUICK=1 faults at fewer steps (scripts/test.sh).
 
-Prints one line per check ("ok - ..." or "not ok - ...") and the figures
-(among them every cancellation latency, and their median and maximum), and
-ends with "N passed, N failed"; exits non-zero on any failure.
+Prints one line per check ("ok - ..." or "not ok - ...": test/python/helpers.py)
+and the figures (among them every cancellation latency, and their median
+and maximum), and ends with "N passed, N failed"; exits non-zero on any
+failure.
 """
 
 import os
@@ -83,6 +84,9 @@ import threading
 import time
 
 import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from helpers import check, connect, finish  # noqa: E402  (test/python/helpers.py)
 
 BIG_ROWS = int(os.environ.get("ENGAGE_FAULTS_POINTS", "10000000"))
 XDR_ROWS = int(os.environ.get("ENGAGE_FAULTS_XDR_ROWS", "300000"))
@@ -99,38 +103,8 @@ POLL = 0.01             # seconds between two looks at a call
 STILL = 0.1             # no read for this long: the points are read
 AIM = 0.25              # a statement_timeout lands this long after the step began
 
-PASSED = 0
-FAILED = 0
 FIGURES = []
 LATENCIES = []
-
-
-def ok(name):
-    global PASSED
-    PASSED += 1
-    print(f"ok - {name}", flush=True)
-
-
-def not_ok(name, why=""):
-    global FAILED
-    FAILED += 1
-    print(f"not ok - {name}" + (f": {why}" if why else ""), flush=True)
-
-
-def check(name, cond, why=""):
-    if cond:
-        ok(name)
-    else:
-        not_ok(name, why)
-
-
-def connect(**settings):
-    conn = psycopg2.connect("")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        for k, v in settings.items():
-            cur.execute(f"SET {k} = %s", (str(v),))
-    return conn
 
 
 def one(conn, sql, args=None):
@@ -457,7 +431,7 @@ def fault(ctl, call, method, target, timeout=None):
     try:
         gate = Gate(call.gate(target))
     except (psycopg2.Error, RuntimeError) as e:
-        not_ok(f"{name}: a gate", str(e).strip().splitlines()[0])
+        check(f"{name}: a gate", False, str(e).strip().splitlines()[0])
         return None, None, ctl
     if method == "statement_timeout":
         v = Victim(call.sql, statement_timeout=max(1, int(timeout * 1000))).start()
@@ -478,7 +452,7 @@ def fault(ctl, call, method, target, timeout=None):
                 one(ctl, "SELECT pg_terminate_backend(%s)", (v.pid,))
             v.wait(HANG_LIMIT)
             gate.release()
-            not_ok(f"{name}: reached", f"the call {'ended' if outcome == 'ended' else 'never got there'} "
+            check(f"{name}: reached", False, f"the call {'ended' if outcome == 'ended' else 'never got there'} "
                    f"({v.sqlstate} {v.error or 'success'}) before the fault, last seen {at}")
             v.conn.close()
             return None, w, ctl
@@ -488,7 +462,7 @@ def fault(ctl, call, method, target, timeout=None):
             name += f" (sent: {at})"
     honoured = v.wait(HANG_LIMIT)
     if not honoured:
-        not_ok(f"{name}: honoured", f"the call still runs {HANG_LIMIT:g} s after the fault: terminated")
+        check(f"{name}: honoured", False, f"the call still runs {HANG_LIMIT:g} s after the fault: terminated")
         one(ctl, "SELECT pg_terminate_backend(%s)", (v.pid,))
         v.wait(HANG_LIMIT)
     gate.release()
@@ -501,7 +475,7 @@ def fault(ctl, call, method, target, timeout=None):
                     gone = True
                     break
             except psycopg2.Error as e:
-                not_ok(f"{name}: the other sessions survive", f"{e}".strip().splitlines()[0])
+                check(f"{name}: the other sessions survive", False, f"{e}".strip().splitlines()[0])
                 ctl = connect()
                 break
             time.sleep(0.05)
@@ -515,12 +489,12 @@ def fault(ctl, call, method, target, timeout=None):
     if honoured and v.sqlstate == "57014":
         LATENCIES.append(latency)
         FIGURES.append((f"{name}: cancelled after", latency))
-        ok(f"{name}: cancelled (57014), {latency * 1000:.0f} ms after the "
-           f"{'request' if method == 'pg_cancel_backend' else 'timeout'}")
+        check(f"{name}: cancelled (57014), {latency * 1000:.0f} ms after the "
+              f"{'request' if method == 'pg_cancel_backend' else 'timeout'}", True)
         call.check_landing(name, target, method, v.context)
     elif honoured:
-        not_ok(f"{name}: cancelled", f"the call ended with {v.sqlstate} {v.error or 'success'}"
-               f" after {v.ended - v.started:.1f} s, last seen {at}")
+        check(f"{name}: cancelled", False, f"the call ended with {v.sqlstate} {v.error or 'success'}"
+              f" after {v.ended - v.started:.1f} s, last seen {at}")
     return v, w, ctl
 
 
@@ -608,7 +582,7 @@ def worker_wait_probe(ctl, km):
     """Cancel while the backend's thread waits for a slowed-down worker thread."""
     name = "kmeans_cluster, pg_cancel_backend while the backend's thread waits for its worker"
     if (os.cpu_count() or 1) < 2:
-        ok(f"{name} # skip: needs 2 cores")
+        check(f"{name} # skip: needs 2 cores", True)
         return
     gate = Gate(km.gate(None))
     v = Victim("INSERT INTO km_out SELECT * FROM engage.kmeans_cluster("
@@ -643,17 +617,17 @@ def worker_wait_probe(ctl, km):
             h.wait()
         gate.release()
     if requested is None:
-        not_ok(name, f"the backend's thread never waited for its worker (last seen "
-                     f"{w.state(w) if w.now else 'starting'}); the probe could not cancel there")
+        check(name, False, f"the backend's thread never waited for its worker (last seen "
+              f"{w.state(w) if w.now else 'starting'}); the probe could not cancel there")
     elif not honoured:
-        not_ok(name, f"the call still runs {HANG_LIMIT:g} s after the cancel")
+        check(name, False, f"the call still runs {HANG_LIMIT:g} s after the cancel")
     elif v.sqlstate != "57014":
-        not_ok(name, f"the call ended with {v.sqlstate} {v.error or 'success'}")
+        check(name, False, f"the call ended with {v.sqlstate} {v.error or 'success'}")
     else:
         latency = v.ended - requested
         LATENCIES.append(latency)
         FIGURES.append((f"{name}: cancelled after", latency))
-        ok(f"{name}: cancelled (57014), {latency * 1000:.0f} ms after the request")
+        check(f"{name}: cancelled (57014), {latency * 1000:.0f} ms after the request", True)
         after_cancel(name, v, ctl, "km_out")
     v.conn.close()
 
@@ -726,7 +700,7 @@ def repeat(name, sql, expect_error=False):
     FIGURES.append((f"{name}: RssAnon, VmRSS, VmHWM, RssShmem after call 10 / 100",
                     " / ".join(f"{at10[i] >> 10:,} -> {at100[i] >> 10:,} kB" for i in (1, 2, 3, 4))))
     if failures:
-        not_ok(f"{name}: {CALLS} calls", f"{failures} calls {'succeeded' if expect_error else 'failed'}")
+        check(f"{name}: {CALLS} calls", False, f"{failures} calls {'succeeded' if expect_error else 'failed'}")
         return
     check(f"{name}: {CALLS} calls in one backend, memory contexts {at10[0]:,} -> {at100[0]:,} bytes "
           f"(call 10 -> 100)", d_ctx <= CTX_TOLERANCE, f"grew by {d_ctx:,} bytes, tolerance {CTX_TOLERANCE:,}")
@@ -885,7 +859,7 @@ def main():
         try:
             part(ctl)
         except Exception as e:  # a broken part fails, the others still run
-            not_ok(f"{part.__name__}", f"{type(e).__name__}: {e}")
+            check(f"{part.__name__}", False, f"{type(e).__name__}: {e}")
             ctl = connect()
         FIGURES.append((part.__name__, f"{time.monotonic() - t:.1f} s"))
     for name, value in FIGURES:
@@ -896,9 +870,7 @@ def main():
         lat = sorted(LATENCIES)
         print(f"# cancellation latency (request or timeout to error) over {len(lat)} cancels: "
               f"median {lat[len(lat) // 2] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms (printed, not checked)")
-    print(f"{PASSED} passed, {FAILED} failed")
-    return 0 if FAILED == 0 and PASSED > 0 else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    finish(main)

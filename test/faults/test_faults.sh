@@ -42,33 +42,25 @@ trap cleanup EXIT
 stop_cluster "$FAULTS_DIR"
 rm -rf "$FAULTS_DIR"
 if ! start_cluster "$FAULTS_DIR" "$FAULTS_PORT"; then
-	echo "not ok - start a cluster on port $FAULTS_PORT"
-	echo "0 passed, 1 failed"
-	exit 1
+	not_ok "start a cluster on port $FAULTS_PORT"
+	finish
 fi
 psql -X -q -d postgres -c "CREATE DATABASE $DB" >/dev/null
 
 PGDATABASE=$DB ENGAGE_FAULTS_LOG=$FAULTS_DIR/postgresql.log $PYTHON "$ENGAGE_ROOT/test/faults/faults.py" |
 	tee "$FAULTS_DIR/faults.out"
-rc=${PIPESTATUS[0]}
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$FAULTS_DIR/faults.out" | tail -1)
-passed=$(echo "$line" | awk '{print $1}')
-failed=$(echo "$line" | awk '{print $3}')
-if [ -z "$line" ]; then passed=0; failed=1; fi	# faults.py died before its summary
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+# shellcheck disable=SC2046
+add_counts faults.py $(suite_counts "$FAULTS_DIR/faults.out" "${PIPESTATUS[0]}")
 
 # The server log: no crash, no PANIC, no restart
 crash=$(grep -E 'PANIC|terminated by signal|was terminated|exited with exit code|terminating any other active server processes|database system was interrupted' \
 	"$FAULTS_DIR/postgresql.log")
 if [ -z "$crash" ]; then
-	echo "ok - server log: no crash, no PANIC, no restart"
-	passed=$((passed + 1))
+	ok "server log: no crash, no PANIC, no restart"
 else
-	echo "not ok - server log: $crash"
-	failed=$((failed + 1))
+	not_ok "server log" "$crash"
 fi
 echo "# server log: $(grep -c 'canceling statement due to' "$FAULTS_DIR/postgresql.log") statements cancelled," \
 	"$(grep -c 'terminating connection due to administrator command' "$FAULTS_DIR/postgresql.log") backends terminated"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish

@@ -53,25 +53,14 @@ DB=engage_load
 HERE=$ENGAGE_ROOT/test/load
 # script@weight: what one pgbench transaction does, and how often
 SCRIPTS="analysis.sql@2 refresh.sql@1 insert.sql@10 direct.sql@4 bi_read.sql@10 bi_snapshot.sql@10"
-PASS=0
-FAIL=0
 
 cleanup() {
 	if [ "${ENGAGE_LOAD_KEEP:-0}" != 1 ]; then stop_cluster "$LOAD_DIR"; fi
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-not_ok() { echo "not ok - $1${2:+: $2}"; FAIL=$((FAIL + 1)); }
-finish() { echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]; exit $?; }
-
 # q SQL: one query on the load database, unaligned output
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $DB -c "$1" 2>&1; }
-
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '$3'"; fi
-}
 
 # 0. Build, a fresh cluster, the database
 if [ "${ENGAGE_NO_BUILD:-0}" != 1 ]; then

@@ -26,13 +26,14 @@ results = {"passed": 0, "failed": 0}
 
 
 def check(name, ok, detail=""):
-    """Record and print one check."""
+    """Record and print one check: "ok - NAME" or "not ok - NAME: DETAIL"
+    (as the shell suites print theirs: scripts/lib.sh)."""
     if ok:
         results["passed"] += 1
-        print(f"ok   {name}")
+        print(f"ok - {name}", flush=True)
     else:
         results["failed"] += 1
-        print(f"FAIL {name} {detail}")
+        print(f"not ok - {name}" + (f": {detail}" if detail else ""), flush=True)
 
 
 def checked(name):
@@ -44,7 +45,7 @@ def checked(name):
             try:
                 msg = fn(*args)
             except Exception as e:  # noqa: BLE001 - a failed check of any kind
-                check(f"{name}:", False, str(e))
+                check(name, False, str(e))
                 traceback.print_exc(file=sys.stdout)
                 return
             check(f"{name} {msg}" if msg else name, True)
@@ -65,10 +66,14 @@ def finish(main):
     sys.exit(0 if results["failed"] == 0 and results["passed"] > 0 else 1)
 
 
-def connect(dbname):
-    """A connection in autocommit mode."""
-    conn = psycopg2.connect(dbname=dbname)
+def connect(dbname=None, **settings):
+    """A connection in autocommit mode to database dbname (by default the
+    PG* environment's), with the settings given (SET name = value)."""
+    conn = psycopg2.connect(dbname=dbname) if dbname else psycopg2.connect("")
     conn.autocommit = True
+    with conn.cursor() as cur:
+        for name, value in settings.items():
+            cur.execute(f"SET {name} = %s", (str(value),))
     return conn
 
 
