@@ -25,21 +25,15 @@ ensure_packages
 set +e
 
 FUZZ_DIR=$ENGAGE_ROOT/test/fuzz
-PASSED=0
-FAILED=0
 
 # step NAME MAKE-TARGET [VARS]: run make in test/fuzz, add its summary line
 step() {
-	local name=$1 line p f
+	local name=$1
 	shift
 	log "$name"
 	make -s -C "$FUZZ_DIR" "$@" 2>&1 | tee "$FUZZ_DIR/build/step.out"
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$FUZZ_DIR/build/step.out" | tail -n 1)
-	p=$(echo "$line" | awk '{print $1}')
-	f=$(echo "$line" | awk '{print $3}')
-	if [ -z "$line" ]; then p=0; f=1; fi
-	PASSED=$((PASSED + p))
-	FAILED=$((FAILED + f))
+	# shellcheck disable=SC2046
+	add_counts "$name" $(suite_counts "$FUZZ_DIR/build/step.out")
 }
 
 log "building the fuzz targets (test/fuzz)"
@@ -49,5 +43,4 @@ step "fuzzing each target for $FUZZ_SECONDS s" run FUZZ_SECONDS="$FUZZ_SECONDS"
 log "line coverage of the corpora"
 make -s -C "$FUZZ_DIR" coverage 2>&1 | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+finish

@@ -16,11 +16,52 @@ PYTHON=/usr/bin/python3
 
 # Debian packages that the demo and the tests need
 ENGAGE_PACKAGES="make gcc libc6-dev clang libclang-rt-14-dev postgresql-15 \
-postgresql-server-dev-15 postgresql-15-cron postgresql-contrib libipc-run-perl \
+postgresql-server-dev-15 postgresql-15-cron postgresql-contrib \
 python3 python3-numpy python3-pandas python3-sklearn python3-psycopg2 \
 libxml2-utils chromium python3-pil"
 
 log() { printf '==> %s\n' "$*" >&2; }
+
+# Counting checks, for the shell suites and the scripts that run suites:
+# ok NAME, not_ok NAME [WHY] and check NAME EXPECTED ACTUAL print one line
+# per check ("ok - NAME", "not ok - NAME: WHY") and count it in PASS or
+# FAIL; add_counts NAME PASSED FAILED adds a part's counts (a suite's
+# summary, from suite_counts); finish prints "N passed, N failed" and exits,
+# non-zero on any failure or when nothing passed.
+PASS=0
+FAIL=0
+ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
+not_ok() { echo "not ok - $1${2:+: $2}"; FAIL=$((FAIL + 1)); }
+check() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '$3'"; fi
+}
+add_counts() {
+	log "$1: $2 passed, $3 failed"
+	PASS=$((PASS + $2))
+	FAIL=$((FAIL + $3))
+}
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
+	exit $?
+}
+
+# suite_counts FILE [STATUS]: "PASSED FAILED" from the last line
+# "N passed, N failed" of a suite's output in FILE; "0 1" when there is
+# none (the suite died before its summary), and 1 failed at least when
+# STATUS, the suite's exit status, is not 0
+suite_counts() {
+	local line p f
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "0 1"
+		return
+	fi
+	p=$(echo "$line" | awk '{print $1}')
+	f=$(echo "$line" | awk '{print $3}')
+	if [ "${2:-0}" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	echo "$p $f"
+}
 
 # Run a command as root (directly, or through sudo)
 as_root() {
@@ -65,8 +106,10 @@ build_and_install() {
 # directories).  PostgreSQL finds its lib and share directories relative
 # to its own binary, so a cluster started from that copy loads engage from
 # DIR and the system-wide engage is not touched: two checkouts can be
-# tested side by side.  Exports ENGAGE_POSTGRES, the binary start_cluster
-# starts.
+# tested side by side.  Installs the build of ENGAGE_ROOT, or of
+# ENGAGE_BUILD_DIR when set (a copy of the sources built elsewhere, as
+# scripts/sanitize.sh does).  Exports ENGAGE_POSTGRES, the binary
+# start_cluster starts.
 install_private() {
 	local dir=$1 pkglib share bindir f
 	shift
@@ -75,7 +118,7 @@ install_private() {
 	bindir=$($PG_CONFIG --bindir)
 	log "installing engage into the private tree $dir"
 	rm -rf "$dir$pkglib/engage.so" "$dir$share/extension"/engage*
-	make -C "$ENGAGE_ROOT" -s PG_CONFIG=$PG_CONFIG DESTDIR="$dir" "$@" install >/dev/null
+	make -C "${ENGAGE_BUILD_DIR:-$ENGAGE_ROOT}" -s PG_CONFIG=$PG_CONFIG DESTDIR="$dir" "$@" install >/dev/null
 	mkdir -p "$dir$bindir" "$dir$pkglib" "$dir$share/extension"
 	# a copy, not a link: PostgreSQL resolves links to find its directories
 	if ! cmp -s "$bindir/postgres" "$dir$bindir/postgres"; then
@@ -106,11 +149,20 @@ as_owner() {
 
 # start_cluster DIR PORT [extra postgresql.conf lines]: initdb if needed,
 # then start (or keep running) a private cluster with its socket in DIR,
-# from ENGAGE_POSTGRES when set (a private installation tree).
+# from ENGAGE_POSTGRES when set (a private installation tree, or a wrapper
+# that execs one); when only ENGAGE_INSTALL_DIR is set (a suite run on its
+# own after build_and_install), from the tree there, which must exist.
 # Sets PGHOST, PGPORT, PGUSER for what follows.
 start_cluster() {
 	local dir=$1 port=$2 extra=${3:-}
 	local owner
+	if [ -n "${ENGAGE_INSTALL_DIR:-}" ] && [ -z "${ENGAGE_POSTGRES:-}" ]; then
+		if [ ! -x "$ENGAGE_INSTALL_DIR$PG_BIN/postgres" ]; then
+			log "ENGAGE_INSTALL_DIR=$ENGAGE_INSTALL_DIR has no private installation tree (build_and_install makes it)"
+			return 1
+		fi
+		export ENGAGE_POSTGRES=$ENGAGE_INSTALL_DIR$PG_BIN/postgres
+	fi
 	owner=$(cluster_owner)
 	mkdir -p "$dir"
 	if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi

@@ -7,21 +7,21 @@
 #  2. engage.so built with gcc -fsanitize=address,undefined and
 #     float-cast-overflow (through PG_CFLAGS / PG_LDFLAGS) from a copy of the
 #     sources in $ASAN_DIR/build, never in the working tree.
-#  3. A private PostgreSQL installation tree in $ASAN_DIR/inst: the ASan
-#     engage.so and engage's control and SQL files (make install
-#     DESTDIR=...), a copy of Debian's postgres binary, and symbolic links
-#     to every other file of Debian's lib and share directories.
-#     PostgreSQL finds its lib and share directories relative to its own
-#     binary (it is relocatable), so the private cluster, started from that
-#     copy, loads $libdir/engage from the tree, and the system-wide
-#     engage.so, which the other clusters of the machine use, is not
-#     touched.
-#  4. A private cluster ($ASAN_DIR/data, port $ASAN_PORT, jit off) whose
-#     postgres alone runs with the ASan runtime preloaded (LD_PRELOAD, with
-#     test/sanitize/asan_init_first.c after it: see there) and reports to
-#     the server log, $ASAN_DIR/logs/postgresql.log; a check that its
-#     backends map the ASan engage.so of the tree; the whole pg_regress
-#     suite (test/sql, expected/) with its output in $ASAN_DIR/out.
+#  3. A private PostgreSQL installation tree in $ASAN_DIR/inst (lib.sh's
+#     install_private): the ASan engage.so and engage's control and SQL
+#     files, a copy of Debian's postgres binary, and symbolic links to
+#     every other file of Debian's lib and share directories.  PostgreSQL
+#     finds its lib and share directories relative to its own binary (it
+#     is relocatable), so the private cluster, started from that copy,
+#     loads $libdir/engage from the tree, and the system-wide engage.so,
+#     which the other clusters of the machine use, is not touched.
+#  4. A private cluster (lib.sh's start_cluster: $ASAN_DIR/cluster, port
+#     $ASAN_PORT, jit off) whose postgres alone runs with the ASan runtime
+#     preloaded (LD_PRELOAD, with test/sanitize/asan_init_first.c after it:
+#     see there) and reports to the server log,
+#     $ASAN_DIR/cluster/postgresql.log; a check that its backends map the
+#     ASan engage.so of the tree; the whole pg_regress suite (test/sql,
+#     expected/) with its output in $ASAN_DIR/out.
 #  5. Positive control: a throwaway module (test/sanitize/canary.c, same
 #     flags) makes one UBSan and one ASan report in the same cluster.
 #  6. The cluster is stopped and every sanitizer report is sorted by the
@@ -43,53 +43,34 @@ ASAN_DIR=${ENGAGE_ASAN_DIR:-/tmp/engage-asan}
 ASAN_PORT=${ENGAGE_ASAN_PORT:-54349}
 BUILD=$ASAN_DIR/build
 INST=$ASAN_DIR/inst
-LOGS=$ASAN_DIR/logs
 OUT=$ASAN_DIR/out
-DATA=$ASAN_DIR/data
-SOCK=$ASAN_DIR/run
-PASSED=0
-FAILED=0
+CLUSTER=$ASAN_DIR/cluster
+SERVER_LOG=$CLUSTER/postgresql.log
 
 SAN_FLAGS="-fsanitize=address,undefined -fsanitize=float-cast-overflow -fno-omit-frame-pointer"
-
-count() {
-	log "$1: $2 passed, $3 failed"
-	PASSED=$((PASSED + $2))
-	FAILED=$((FAILED + $3))
-}
 
 # wait until the cluster accepts connections (after a crash, its recovery)
 wait_ready() {
 	local i
 	for i in $(seq 1 120); do
-		$PG_BIN/pg_isready -q -h "$SOCK" -p "$ASAN_PORT" && return 0
+		$PG_BIN/pg_isready -q && return 0
 		sleep 1
 	done
 	return 1
 }
 
-stop() {
-	if [ -f "$DATA/postmaster.pid" ]; then
-		as_owner $PG_BIN/pg_ctl -D "$DATA" -m fast -w -t 120 stop >/dev/null 2>&1
-	fi
-}
-
 set -e
 ensure_packages
 set +e
-stop
+stop_cluster "$CLUSTER"
 rm -rf "$ASAN_DIR"
-mkdir -p "$BUILD" "$LOGS" "$OUT"
+mkdir -p "$BUILD" "$OUT"
 
 # ---- 1. unit tests with ASan + UBSan
 log "unit tests with ASan + UBSan (test/unit check-asan)"
 make -s -C "$ENGAGE_ROOT/test/unit" check-asan 2>&1 | tee "$ASAN_DIR/unit.log"
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$ASAN_DIR/unit.log" | tail -n 1)
-if [ -n "$line" ]; then
-	count "unit (ASan + UBSan)" "$(echo "$line" | awk '{print $1}')" "$(echo "$line" | awk '{print $3}')"
-else
-	count "unit (ASan + UBSan)" 0 1
-fi
+# shellcheck disable=SC2046
+add_counts "unit (ASan + UBSan)" $(suite_counts "$ASAN_DIR/unit.log")
 
 # ---- 2. ASan build of engage.so, out of the working tree
 cp -r "$ENGAGE_ROOT/Makefile" "$ENGAGE_ROOT/engage.control" "$ENGAGE_ROOT/src" \
@@ -100,35 +81,17 @@ log "building engage with $SAN_FLAGS in $BUILD"
 if ! make -C "$BUILD" -s PG_CONFIG=$PG_CONFIG PG_CFLAGS="$CFLAGS_ASAN" \
 	PG_LDFLAGS="$SAN_FLAGS" >"$ASAN_DIR/build.log" 2>&1; then
 	cat "$ASAN_DIR/build.log"
-	count "ASan build" 0 1
-	echo "$PASSED passed, $FAILED failed"
-	exit 1
+	add_counts "ASan build" 0 1
+	finish
 fi
 
-# ---- 3. private installation tree
-PKGLIB=$($PG_CONFIG --pkglibdir)
-SHARE=$($PG_CONFIG --sharedir)
-BINDIR=$($PG_CONFIG --bindir)
-make -C "$BUILD" -s PG_CONFIG=$PG_CONFIG PG_CFLAGS="$CFLAGS_ASAN" \
-	PG_LDFLAGS="$SAN_FLAGS" DESTDIR="$INST" install >>"$ASAN_DIR/build.log" 2>&1
-mkdir -p "$INST$BINDIR" "$INST$PKGLIB" "$INST$SHARE/extension"
-# a copy, not a link: PostgreSQL resolves links to find its directories
-cp "$BINDIR/postgres" "$INST$BINDIR/postgres"
-for f in "$PKGLIB"/*; do
-	[ -e "$INST$PKGLIB/${f##*/}" ] || ln -s "$f" "$INST$PKGLIB/${f##*/}"
-done
-for f in "$SHARE"/*; do
-	[ -e "$INST$SHARE/${f##*/}" ] || ln -s "$f" "$INST$SHARE/${f##*/}"
-done
-for f in "$SHARE"/extension/*; do
-	[ -e "$INST$SHARE/extension/${f##*/}" ] || ln -s "$f" "$INST$SHARE/extension/${f##*/}"
-done
-ASAN_SO=$INST$PKGLIB/engage.so
+# ---- 3. private installation tree (exports ENGAGE_POSTGRES, its postgres)
+ENGAGE_BUILD_DIR=$BUILD install_private "$INST" PG_CFLAGS="$CFLAGS_ASAN" PG_LDFLAGS="$SAN_FLAGS"
+ASAN_SO=$INST$($PG_CONFIG --pkglibdir)/engage.so
 if [ "$(nm -D "$ASAN_SO" | grep -c __asan_report)" -eq 0 ]; then
 	log "$ASAN_SO is not instrumented"
-	count "ASan build" 0 1
-	echo "$PASSED passed, $FAILED failed"
-	exit 1
+	add_counts "ASan build" 0 1
+	finish
 fi
 
 # the canary module, same flags, next to it (loaded by absolute path)
@@ -153,41 +116,18 @@ cat >"$ASAN_DIR/postgres" <<WRAPPER
 export LD_PRELOAD="$PRELOAD"
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:quarantine_size_mb=64:malloc_context_size=30"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0"
-exec "$INST$BINDIR/postgres" "\$@"
+exec "$ENGAGE_POSTGRES" "\$@"
 WRAPPER
 chmod 755 "$ASAN_DIR/postgres"
 
-# ---- 4. private cluster, pg_regress
+# ---- 4. private cluster (started through the wrapper), pg_regress
 chmod 755 "$ASAN_DIR"
-mkdir -p "$SOCK"
-chown -R "$(cluster_owner)" "$LOGS" "$SOCK"
-log "initdb $DATA"
-mkdir -p "$DATA" && chown "$(cluster_owner)" "$DATA"
-as_owner $PG_BIN/initdb -D "$DATA" -U "$(cluster_owner)" -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
-cat >>"$DATA/postgresql.conf" <<CONF
-# engage ASan cluster (scripts/sanitize.sh)
-port = $ASAN_PORT
-listen_addresses = ''
-unix_socket_directories = '$SOCK'
-wal_level = minimal
-max_wal_senders = 0
-fsync = off
-synchronous_commit = off
-full_page_writes = off
-max_worker_processes = 16
-max_parallel_workers = 8
-jit = off
-CONF
-export PGHOST=$SOCK PGPORT=$ASAN_PORT PGUSER=$(cluster_owner)
-trap stop EXIT
-log "starting $INST$BINDIR/postgres on port $ASAN_PORT with the ASan runtime"
-as_owner $PG_BIN/pg_ctl -D "$DATA" -p "$ASAN_DIR/postgres" -l "$LOGS/postgresql.log" \
-	-w -t 120 start >/dev/null
-if [ $? -ne 0 ]; then
-	cat "$LOGS/postgresql.log"
-	count "ASan cluster" 0 1
-	echo "$PASSED passed, $FAILED failed"
-	exit 1
+trap 'stop_cluster "$CLUSTER"' EXIT
+log "starting $ENGAGE_POSTGRES on port $ASAN_PORT with the ASan runtime"
+if ! ENGAGE_POSTGRES=$ASAN_DIR/postgres start_cluster "$CLUSTER" "$ASAN_PORT" "jit = off"; then
+	cat "$SERVER_LOG"
+	add_counts "ASan cluster" 0 1
+	finish
 fi
 
 # the backends load engage.so from the tree, next to the ASan runtime
@@ -199,11 +139,11 @@ maps=$(psql -X -At -d engage_asan_check -c "CREATE EXTENSION engage" \
 	-c "SELECT l FROM regexp_split_to_table(pg_read_file('/proc/self/maps'), E'\\n') l WHERE l ~ '(engage|libasan)[.]so'")
 if [ "$(echo "$maps" | grep -c "$ASAN_SO")" -gt 0 ] && [ "$(echo "$maps" | grep -c libasan)" -gt 0 ]; then
 	log "the backends map $ASAN_SO and the ASan runtime"
-	count "ASan engage.so loaded" 1 0
+	add_counts "ASan engage.so loaded" 1 0
 else
 	log "the backend does not map $ASAN_SO with the ASan runtime:"
 	echo "$maps"
-	count "ASan engage.so loaded" 0 1
+	add_counts "ASan engage.so loaded" 0 1
 fi
 
 log "pg_regress (test/sql) against the ASan build, output in $OUT"
@@ -212,13 +152,13 @@ tests=$(cd "$ENGAGE_ROOT/test/sql" && ls ./*.sql | sed 's|^\./||; s|\.sql$||' | 
 # shellcheck disable=SC2086
 (cd "$ENGAGE_ROOT" && "$(dirname "$($PG_CONFIG --pgxs)")/../test/regress/pg_regress" \
 	--inputdir=test --outputdir="$OUT" --load-extension=engage \
-	--bindir="$PG_BIN" --host="$SOCK" --port="$ASAN_PORT" --user="$PGUSER" \
+	--bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user="$PGUSER" \
 	$tests) 2>&1 | tee "$ASAN_DIR/regress.log"
 ok=$(grep -cE '\.\.\. ok' "$ASAN_DIR/regress.log")
 bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$ASAN_DIR/regress.log")
 if [ $((ok + bad)) -eq 0 ]; then bad=1; fi
 [ -f "$OUT/regression.diffs" ] && cat "$OUT/regression.diffs"
-count "pg_regress under ASan + UBSan" "$ok" "$bad"
+add_counts "pg_regress under ASan + UBSan" "$ok" "$bad"
 
 # ---- 5. positive control
 log "canary: one UBSan and one ASan report expected"
@@ -235,7 +175,7 @@ SQL
 wait_ready
 
 # ---- 6. stop, sort the reports
-stop
+stop_cluster "$CLUSTER"
 trap - EXIT
 # report blocks: an ASan report ends with its SUMMARY line; a UBSan report
 # is its "runtime error" line and the stack frames right below it
@@ -257,21 +197,20 @@ blk != "" { blk = blk $0 "\n" }
 END {
 	flush()
 	printf "%d %d %d %d\n", n["engage"], n["other"], n["canary_ubsan"], n["canary_asan"]
-}' "$LOGS/postgresql.log" >"$ASAN_DIR/report-counts"
+}' "$SERVER_LOG" >"$ASAN_DIR/report-counts"
 read -r n_engage n_other n_cub n_cas <"$ASAN_DIR/report-counts"
-log "sanitizer reports: engage $n_engage, PostgreSQL/other $n_other, canary UBSan $n_cub, canary ASan $n_cas (server log $LOGS/postgresql.log, details in $ASAN_DIR/reports.txt)"
-if [ "$n_engage" -eq 0 ]; then count "no sanitizer report in engage's code" 1 0
+log "sanitizer reports: engage $n_engage, PostgreSQL/other $n_other, canary UBSan $n_cub, canary ASan $n_cas (server log $SERVER_LOG, details in $ASAN_DIR/reports.txt)"
+if [ "$n_engage" -eq 0 ]; then add_counts "no sanitizer report in engage's code" 1 0
 else
 	head -n 80 "$ASAN_DIR/reports.txt"
-	count "no sanitizer report in engage's code ($n_engage reports)" 0 1
+	add_counts "no sanitizer report in engage's code ($n_engage reports)" 0 1
 fi
-if [ "$n_cub" -eq 1 ] && [ "$n_cas" -eq 1 ]; then count "canary reports found" 1 0
-else count "canary reports found (UBSan $n_cub, ASan $n_cas; 1 and 1 expected)" 0 1
+if [ "$n_cub" -eq 1 ] && [ "$n_cas" -eq 1 ]; then add_counts "canary reports found" 1 0
+else add_counts "canary reports found (UBSan $n_cub, ASan $n_cas; 1 and 1 expected)" 0 1
 fi
 if [ "$n_other" -gt 0 ]; then
 	log "reports outside engage's code (not counted as failures):"
 	grep -E 'ERROR: AddressSanitizer|runtime error:' "$ASAN_DIR/reports.txt" | sort | uniq -c | head -n 20
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+finish

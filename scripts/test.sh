@@ -7,28 +7,23 @@
 # non-zero on any failure.  .ci/run calls exactly this script.
 #
 # Usage: bash scripts/test.sh
+#   ENGAGE_INSTALL_DIR=DIR: engage in a private installation tree (lib.sh)
+#   ENGAGE_TEST_PORT=PORT: the ports of its clusters (default 54329)
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set +e	# count failures instead of stopping at the first one
 set -o pipefail
 
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/engage-test.XXXXXX")
+# the main cluster's port; the clusters of the cron, load and faults suites
+# take the ports 10, 29 and 39 above it (ENGAGE_TEST_PORT moves them all)
 TEST_PORT=${ENGAGE_TEST_PORT:-54329}
-PASSED=0
-FAILED=0
 
 cleanup() {
 	stop_cluster "$TEST_DIR"
 	rm -rf "$TEST_DIR"
 }
 trap cleanup EXIT
-
-# count_suite NAME PASSED FAILED
-count_suite() {
-	log "suite $1: $2 passed, $3 failed"
-	PASSED=$((PASSED + $2))
-	FAILED=$((FAILED + $3))
-}
 
 set -e
 ensure_packages
@@ -50,21 +45,17 @@ if [ -f regression.diffs ]; then
 	log "regression.diffs:"
 	cat regression.diffs
 fi
-count_suite pg_regress "$ok" "$bad"
+add_counts "suite pg_regress" "$ok" "$bad"
 
 # run_suite NAME COMMAND...: run a suite that ends with "N passed, N failed"
 run_suite() {
-	local name=$1 line p f rc
+	local name=$1 rc
 	shift
 	log "suite $name"
 	"$@" 2>&1 | tee "$TEST_DIR/suite.log"
 	rc=${PIPESTATUS[0]}
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$TEST_DIR/suite.log" | tail -1)
-	p=$(echo "$line" | awk '{print $1}')
-	f=$(echo "$line" | awk '{print $3}')
-	if [ -z "$line" ]; then p=0; f=1; fi	# the suite died before its summary
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	count_suite "$name" "$p" "$f"
+	# shellcheck disable=SC2046
+	add_counts "suite $name" $(suite_counts "$TEST_DIR/suite.log" "$rc")
 }
 
 # 2. C unit tests of the numerical core, and the core against scikit-learn
@@ -74,7 +65,7 @@ ENGAGE_SKIP_TIMING=1 run_suite "core vs scikit-learn (test/unit/sklearn_check.py
 	$PYTHON test/unit/sklearn_check.py
 
 # Scheduling with pg_cron, in its own cluster (this one has no pg_cron)
-run_suite "cron (test/cron/test_cron.sh)" bash test/cron/test_cron.sh
+ENGAGE_CRON_TEST_PORT=$((TEST_PORT + 10)) run_suite "cron (test/cron/test_cron.sh)" bash test/cron/test_cron.sh
 
 # 3. The SQL functions against pandas / scikit-learn, charts (test/python)
 for t in test/python/test_*.py; do
@@ -84,10 +75,9 @@ done
 
 # 4. Under concurrent load (pgbench, 16 clients, 10 s; `make load` runs 60 s)
 # and under faults (cancels, repeated calls, killed runs), each on its own cluster
-ENGAGE_NO_BUILD=1 ENGAGE_LOAD_SECONDS=10 ENGAGE_LOAD_DIR="$TEST_DIR/load" ENGAGE_LOAD_PORT=54358 \
+ENGAGE_NO_BUILD=1 ENGAGE_LOAD_SECONDS=10 ENGAGE_LOAD_DIR="$TEST_DIR/load" ENGAGE_LOAD_PORT=$((TEST_PORT + 29)) \
 	run_suite "load (test/load/pgbench.sh, 10 s)" bash test/load/pgbench.sh
-ENGAGE_FAULTS_QUICK=1 ENGAGE_FAULTS_XDR_ROWS=150000 ENGAGE_FAULTS_DIR="$TEST_DIR/faults" ENGAGE_FAULTS_PORT=54368 \
+ENGAGE_FAULTS_QUICK=1 ENGAGE_FAULTS_XDR_ROWS=150000 ENGAGE_FAULTS_DIR="$TEST_DIR/faults" ENGAGE_FAULTS_PORT=$((TEST_PORT + 39)) \
 	run_suite "faults (test/faults/test_faults.sh)" bash test/faults/test_faults.sh
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ] && [ "$PASSED" -gt 0 ]
+finish

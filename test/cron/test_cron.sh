@@ -22,8 +22,6 @@ CRON_PORT=${ENGAGE_CRON_TEST_PORT:-54339}
 CRON_DB=engage_cron
 # Seconds to wait for the two scheduled runs
 WAIT=${ENGAGE_CRON_WAIT:-60}
-PASS=0
-FAIL=0
 
 # The cluster of the caller's PG* environment (if any), for the check
 # without pg_cron: start_cluster replaces PGHOST, PGPORT and PGUSER
@@ -42,16 +40,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { echo "ok - $1"; PASS=$((PASS + 1)); }
-not_ok() { echo "not ok - $1${2:+: $2}"; FAIL=$((FAIL + 1)); }
-
 # q DB SQL: one query, unaligned output
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>&1; }
-
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "expected '$2', got '$3'"; fi
-}
 
 # expect_error NAME DB SQL SQLSTATE TEXT...: the SQL fails with SQLSTATE and
 # its message, DETAIL, HINT or CONTEXT contain each TEXT
@@ -77,8 +67,7 @@ expect_error() {
 extra="shared_preload_libraries = 'pg_cron'"$'\n'"cron.database_name = '$CRON_DB'"$'\n'"cron.host = '$CRON_DIR'"
 if ! start_cluster "$CRON_DIR" "$CRON_PORT" "$extra"; then
 	not_ok "start a cluster with pg_cron on port $CRON_PORT" "$(tail -20 "$CRON_DIR/postgresql.log" 2>/dev/null)"
-	echo "$PASS passed, $FAIL failed"
-	exit 1
+	finish
 fi
 ok "start a cluster with pg_cron on port $CRON_PORT"
 
@@ -207,5 +196,4 @@ else
 	echo "# no running cluster in the PG* environment: check without pg_cron skipped"
 fi
 
-echo "$PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
+finish

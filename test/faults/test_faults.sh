@@ -4,18 +4,27 @@
 #
 # Starts a throwaway cluster (ENGAGE_FAULTS_DIR, default /tmp/engage-faults;
 # port ENGAGE_FAULTS_PORT, default 54369), runs faults.py against it with
-# Debian's python3 and psycopg2, then checks the server log: cancels and
-# terminations are expected there, a crash (a backend terminated by a
-# signal, a PANIC, a restart of the cluster) is not.  Prints one line per
-# check and ends with "N passed, N failed"; exits non-zero on any failure.
-# Stops its cluster at the end (ENGAGE_FAULTS_KEEP=1 keeps it running).
+# Debian's python3 and psycopg2 (the server log in ENGAGE_FAULTS_LOG: it
+# names where a terminated backend was), then checks the server log:
+# cancels and terminations are expected there, a crash (a backend
+# terminated by a signal, a PANIC, a restart of the cluster) is not.
+# Prints one line per check and ends with "N passed, N failed"; exits
+# non-zero on any failure.  Stops its cluster at the end
+# (ENGAGE_FAULTS_KEEP=1 keeps it running).
+#
+# Every fault waits for the call to reach a named step and lands inside it
+# (faults.py says how), so the suite neither passes without faulting nor
+# fails because the machine is slow or busy.  The cancellation latencies
+# are printed, not checked.
 #
 # Needs about 4 GB of memory (K-means of 10 million points) and 2 cores for
 # the probe that slows a worker thread down.  ENGAGE_FAULTS_POINTS sets the
-# points of the big K-means (default 10,000,000), ENGAGE_FAULTS_CANCEL_LIMIT
-# the longest accepted time from a cancel request to the error (default 1 s).
+# points of the big K-means (default 10,000,000), ENGAGE_FAULTS_HANG_LIMIT
+# the longest wait for a step or for a call to end after its fault (default
+# 300 s: a guard against a hang, not a performance limit).
 #
-# Usage: bash test/faults/test_faults.sh  (the engage build must be installed)
+# Usage: bash test/faults/test_faults.sh  (the engage build must be installed,
+#        or ENGAGE_INSTALL_DIR name a private installation tree: scripts/lib.sh)
 
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
 set +e
@@ -33,32 +42,25 @@ trap cleanup EXIT
 stop_cluster "$FAULTS_DIR"
 rm -rf "$FAULTS_DIR"
 if ! start_cluster "$FAULTS_DIR" "$FAULTS_PORT"; then
-	echo "not ok - start a cluster on port $FAULTS_PORT"
-	echo "0 passed, 1 failed"
-	exit 1
+	not_ok "start a cluster on port $FAULTS_PORT"
+	finish
 fi
 psql -X -q -d postgres -c "CREATE DATABASE $DB" >/dev/null
 
-PGDATABASE=$DB $PYTHON "$ENGAGE_ROOT/test/faults/faults.py" | tee "$FAULTS_DIR/faults.out"
-rc=${PIPESTATUS[0]}
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$FAULTS_DIR/faults.out" | tail -1)
-passed=$(echo "$line" | awk '{print $1}')
-failed=$(echo "$line" | awk '{print $3}')
-if [ -z "$line" ]; then passed=0; failed=1; fi	# faults.py died before its summary
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+PGDATABASE=$DB ENGAGE_FAULTS_LOG=$FAULTS_DIR/postgresql.log $PYTHON "$ENGAGE_ROOT/test/faults/faults.py" |
+	tee "$FAULTS_DIR/faults.out"
+# shellcheck disable=SC2046
+add_counts faults.py $(suite_counts "$FAULTS_DIR/faults.out" "${PIPESTATUS[0]}")
 
 # The server log: no crash, no PANIC, no restart
 crash=$(grep -E 'PANIC|terminated by signal|was terminated|exited with exit code|terminating any other active server processes|database system was interrupted' \
 	"$FAULTS_DIR/postgresql.log")
 if [ -z "$crash" ]; then
-	echo "ok - server log: no crash, no PANIC, no restart"
-	passed=$((passed + 1))
+	ok "server log: no crash, no PANIC, no restart"
 else
-	echo "not ok - server log: $crash"
-	failed=$((failed + 1))
+	not_ok "server log" "$crash"
 fi
 echo "# server log: $(grep -c 'canceling statement due to' "$FAULTS_DIR/postgresql.log") statements cancelled," \
 	"$(grep -c 'terminating connection due to administrator command' "$FAULTS_DIR/postgresql.log") backends terminated"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+finish

@@ -11,45 +11,18 @@ ends with "N passed, N failed"; exits non-zero on any failure.
 
 Copyright (c) 2026, engage developers
 """
-import sys
-import traceback
-
 import numpy as np
 import pandas as pd
 import psycopg2
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
-from helpers import fresh_database
+from helpers import checked, drop_databases, finish, fresh_database, query
 
 DB = "engage_analysis_tests"
 ROWS = 30000
 APPS = ["Social Media", "Google", "Email", "Youtube", "Netflix", "Gaming", "Other"]
 METRICS = ["sessions", "duration_ms", "total_bytes"]
-
-results = []
-
-
-def check(name):
-    """Decorator: run a check, record pass / fail with its message."""
-    def wrap(fn):
-        def run(*args):
-            try:
-                msg = fn(*args)
-                results.append((name, True))
-                print("ok   %s %s" % (name, msg or ""))
-            except Exception as e:  # noqa: BLE001 - a failed check of any kind
-                results.append((name, False))
-                print("FAIL %s: %s" % (name, e))
-                traceback.print_exc(file=sys.stdout)
-        return run
-    return wrap
-
-
-def query(conn, sql, args=None):
-    cur = conn.cursor()
-    cur.execute(sql, args)
-    return cur.fetchall()
 
 
 def frame(conn, sql):
@@ -93,7 +66,7 @@ def main():
     text = msisdn_text(conn, users["msisdn"])
     users["key"] = users["msisdn"].map(text)
 
-    @check("run log: status ok, rows read, rows without subscriber, users")
+    @checked("run log: status ok, rows read, rows without subscriber, users")
     def t_run():
         r = query(conn, "SELECT run_id, status, rows_read, rows_without_subscriber, users "
                         "FROM engage.latest_run")[0]
@@ -102,7 +75,7 @@ def main():
         return "(%s rows, %s without subscriber, %s users)" % want[2:]
     t_run()
 
-    @check("per-user engagement = pandas groupby (every user, exact)")
+    @checked("per-user engagement = pandas groupby (every user, exact)")
     def t_users():
         v = frame(conn, "SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes "
                         "FROM engage.user_engagement")
@@ -115,7 +88,7 @@ def main():
     t_users()
 
     for metric in METRICS:
-        @check("top 10 users by %s identical (value desc, MSISDN asc)" % metric)
+        @checked("top 10 users by %s identical (value desc, MSISDN asc)" % metric)
         def t_top(metric=metric):
             want = top10(users, metric)
             got = frame(conn, "SELECT rank, msisdn, value FROM engage.top_users "
@@ -126,7 +99,7 @@ def main():
             return "(%d ties in the list)" % ties
         t_top()
 
-    @check("KMeans(3, n_init=10) on StandardScaler: inertia within 1e-4 relative (engage's may be lower)")
+    @checked("KMeans(3, n_init=10) on StandardScaler: inertia within 1e-4 relative (engage's may be lower)")
     def t_kmeans():
         X = StandardScaler().fit_transform(users[METRICS].astype(float).values)
         km = KMeans(n_clusters=3, n_init=10, random_state=0).fit(X)
@@ -139,7 +112,7 @@ def main():
             ours, km.inertia_, rel, got, sizes)
     t_kmeans()
 
-    @check("KMeans(3, n_init=10, tol=0) run to convergence: the same cluster sizes and inertia within 1e-9")
+    @checked("KMeans(3, n_init=10, tol=0) run to convergence: the same cluster sizes and inertia within 1e-9")
     def t_kmeans_converged():
         # run_analysis runs K-means to a fixed point (tol 0); scikit-learn's
         # default tol stops a few users short of it, at a point that depends
@@ -155,7 +128,7 @@ def main():
         return "(sizes %s, relative inertia difference %.1e)" % (got, rel)
     t_kmeans_converged()
 
-    @check("cluster statistics = pandas groupby over the clusters")
+    @checked("cluster statistics = pandas groupby over the clusters")
     def t_stats():
         c = frame(conn, "SELECT msisdn, cluster FROM engage.user_clusters")
         m = users.merge(c, left_on="key", right_on="msisdn", suffixes=("", "_c"))
@@ -188,7 +161,7 @@ def main():
     apps = pd.concat(per_app, ignore_index=True)
     apps["key"] = apps["msisdn"].map(text)
 
-    @check("per-user per-application traffic = pandas groupby (exact)")
+    @checked("per-user per-application traffic = pandas groupby (exact)")
     def t_app_usage():
         v = frame(conn, "SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage")
         m = apps.merge(v, left_on=["key", "application"], right_on=["msisdn", "application"])
@@ -201,7 +174,7 @@ def main():
 
     totals = apps.groupby("application")["total"].sum()
 
-    @check("application totals identical")
+    @checked("application totals identical")
     def t_app_totals():
         v = frame(conn, "SELECT application, total_bytes FROM engage.app_totals").set_index("application")
         assert sorted(v.index) == sorted(APPS)
@@ -212,7 +185,7 @@ def main():
     t_app_totals()
 
     for a in APPS:
-        @check("top 10 users of %s identical (traffic desc, MSISDN asc)" % a)
+        @checked("top 10 users of %s identical (traffic desc, MSISDN asc)" % a)
         def t_app_top(a=a):
             want = top10(apps[apps["application"] == a], "total")
             got = frame(conn, "SELECT msisdn, total_bytes FROM engage.top_users_per_app "
@@ -222,7 +195,7 @@ def main():
             return ""
         t_app_top()
 
-    @check("top 3 applications identical")
+    @checked("top 3 applications identical")
     def t_top_apps():
         want = list(totals.sort_values(ascending=False).index[:3])
         got = [r[0] for r in query(conn, "SELECT application FROM engage.top_apps ORDER BY rank")]
@@ -231,20 +204,8 @@ def main():
     t_top_apps()
 
     conn.close()
-    admin = psycopg2.connect(dbname="postgres")
-    admin.autocommit = True
-    admin.cursor().execute("DROP DATABASE IF EXISTS %s" % DB)
-    admin.close()
+    drop_databases(DB)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # noqa: BLE001 - set-up failed: count it
-        results.append(("setup", False))
-        print("FAIL setup: %s" % e)
-        traceback.print_exc(file=sys.stdout)
-    passed = sum(1 for _, ok in results if ok)
-    failed = len(results) - passed
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    finish(main)

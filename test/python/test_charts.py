@@ -23,15 +23,10 @@ Copyright (c) 2026, engage developers
 """
 
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
 import xml.etree.ElementTree as ET
 
-from PIL import Image
-
-from helpers import check, connect, create_databases, drop_databases, render, results
+from helpers import check, connect, create_databases, drop_databases, finish_files, rendered
 
 DB = "engage_charts_tests"
 DB_LATIN1 = "engage_charts_tests_latin1"
@@ -82,12 +77,9 @@ def check_chart(name, svg, outdir, hostile=()):
 
     width = int(float(root.get("width")))
     height = int(float(root.get("height")))
-    png = os.path.join(outdir, name + ".png")
-    render(path, png, width, height)
-    if not os.path.exists(png):
-        check(f"{name}: chromium renders it", False, "no PNG")
+    img = rendered(name, path, os.path.join(outdir, name + ".png"), width, height)
+    if img is None:
         return
-    img = Image.open(png).convert("RGB")
     pixels = list(img.getdata())
     nonwhite = sum(1 for p in pixels if p != (255, 255, 255))
     colours = len(set(pixels[:: max(1, len(pixels) // 200000)]))
@@ -96,12 +88,8 @@ def check_chart(name, svg, outdir, hostile=()):
           nonwhite > 0.01 * len(pixels) and colours > 2)
 
 
-def main():
-    """Run every check."""
-    keep = os.environ.get("ENGAGE_CHART_DIR")
-    outdir = keep or tempfile.mkdtemp(prefix="engage-charts-")
-    os.makedirs(outdir, exist_ok=True)
-    setup()
+def checks(outdir):
+    """Every check (the databases set up), the files in outdir."""
     conn = connect(DB)
     cur = conn.cursor()
     try:
@@ -164,17 +152,7 @@ def main():
         check("latin1: xml_escape", cur.fetchone()[0] == "&#xE9;&lt;")
     finally:
         conn.close()
-    teardown()
-    if not keep:
-        shutil.rmtree(outdir, ignore_errors=True)
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as e:  # a crash counts as a failure, with the summary line
-        print(f"FAIL unexpected error: {e!r}")
-        print(f"{results['passed']} passed, {results['failed'] + 1} failed")
-        sys.exit(1)
+    finish_files(checks, setup, teardown, "ENGAGE_CHART_DIR", "engage-charts-")

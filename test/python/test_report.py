@@ -27,16 +27,11 @@ Copyright (c) 2026, engage developers
 
 import os
 import re
-import shutil
 import subprocess
-import sys
-import tempfile
 from html.parser import HTMLParser
 
 import psycopg2
-from PIL import Image
-
-from helpers import check, connect, create_databases, drop_databases, render, results
+from helpers import check, connect, create_databases, drop_databases, finish_files, rendered
 
 DB = "engage_report_tests"
 DB_LATIN1 = "engage_report_tests_latin1"
@@ -155,12 +150,9 @@ def check_report(name, html, path, outdir, hostile=(), svgs=3, top=()):
     check(f"{name}: xmllint --html parses it (only HTML5/SVG tags unknown to it: {len(errors)})",
           r.returncode == 0 and not unexpected, (stderr if r.returncode else "\n".join(unexpected))[:500])
 
-    png = os.path.join(outdir, name + ".png")
-    render(path, png, 1280, 4000)
-    if not os.path.exists(png):
-        check(f"{name}: chromium renders it", False, "no PNG")
+    img = rendered(name, path, os.path.join(outdir, name + ".png"), 1280, 4000)
+    if img is None:
         return
-    img = Image.open(png).convert("RGB")
     pixels = list(img.getdata())
     background = max(set(pixels[::97]), key=pixels[::97].count)
     other = sum(1 for px in pixels if px != background)
@@ -172,84 +164,68 @@ def check_report(name, html, path, outdir, hostile=(), svgs=3, top=()):
     check(f"{name}: the charts' bars are drawn ({bars} bar pixels)", bars > 5000)
 
 
-def main():
-    outdir = os.environ.get("ENGAGE_REPORT_DIR") or tempfile.mkdtemp(prefix="engage-report-")
-    os.makedirs(outdir, exist_ok=True)
-    keep = bool(os.environ.get("ENGAGE_REPORT_DIR"))
+def checks(outdir):
+    """Every check (the databases set up), the files in outdir."""
+    conn = connect(DB)
+    cur = conn.cursor()
+    cur.execute("SELECT engage.run_analysis('public.xdr')")
+    run1 = cur.fetchone()[0]
+    check("run_analysis succeeds", run1 is not None)
+    cur.execute("SELECT DISTINCT msisdn FROM engage.top_users ORDER BY 1")
+    top = [r[0] for r in cur.fetchall()]
+    cur.execute("SELECT DISTINCT msisdn FROM engage.top_users_per_app ORDER BY 1")
+    top_apps = [r[0] for r in cur.fetchall()]
+    cur.execute("SELECT engage.report_html()")
+    html1 = cur.fetchone()[0]
+
+    path = os.path.join(outdir, "report.html")
+    rc, err = psql_report(DB, "NULL", path)
+    with open(path, encoding="utf-8") as f:
+        written = f.read()
+    check("psql -XAt writes the raw report (as the demo does)", rc == 0 and written == html1 + "\n", err[:300])
+    check_report("report", written, path, outdir, svgs=3, top=sorted(set(top + top_apps)))
+    for s in ("Top 10 users", "Engagement clusters", "Applications", "Top 3 applications",
+              "Application totals", "Top 10 users of each application", "Elbow method"):
+        check(f"report: section {s!r}", f">{s}</h" in html1)
+
+    cur.execute("SELECT engage.run_analysis('public.xdr', k_max => 0, applications => %s::jsonb)",
+                (__import__("json").dumps(HOSTILE_APPS),))
+    run2 = cur.fetchone()[0]
+    check("run_analysis with hostile application names succeeds", run2 is not None)
+    path2 = os.path.join(outdir, "report_hostile.html")
+    rc, err = psql_report(DB, run2, path2)
+    with open(path2, encoding="utf-8") as f:
+        html2 = f.read()
+    check("psql writes the hostile report", rc == 0, err[:300])
+    check_report("report_hostile", html2, path2, outdir, hostile=list(HOSTILE_APPS), svgs=2)
+    check("report_hostile: the names are escaped",
+          "&lt;script&gt;alert(1)&lt;/script&gt;" in html2
+          and "A &amp; B &quot;quoted&quot; &#39;single&#39; &lt;b&gt;" in html2)
+
+    cur.execute(f"SELECT engage.report_html({run1})")
+    check("the older run's report is unchanged by a later run", cur.fetchone()[0] == html1)
     try:
-        setup()
-        conn = connect(DB)
-        cur = conn.cursor()
-        cur.execute("SELECT engage.run_analysis('public.xdr')")
-        run1 = cur.fetchone()[0]
-        check("run_analysis succeeds", run1 is not None)
-        cur.execute("SELECT DISTINCT msisdn FROM engage.top_users ORDER BY 1")
-        top = [r[0] for r in cur.fetchall()]
-        cur.execute("SELECT DISTINCT msisdn FROM engage.top_users_per_app ORDER BY 1")
-        top_apps = [r[0] for r in cur.fetchall()]
-        cur.execute("SELECT engage.report_html()")
-        html1 = cur.fetchone()[0]
+        cur.execute("SELECT engage.report_html(123456)")
+        check("an unknown run id is an error", False, "no error")
+    except psycopg2.Error as e:
+        check("an unknown run id is an error (22023, with a hint)",
+              e.pgcode == "22023" and "does not exist" in e.pgerror and e.diag.message_hint is not None,
+              str(e.pgcode) + " " + str(e.pgerror))
+    conn.close()
 
-        path = os.path.join(outdir, "report.html")
-        rc, err = psql_report(DB, "NULL", path)
-        with open(path, encoding="utf-8") as f:
-            written = f.read()
-        check("psql -XAt writes the raw report (as the demo does)", rc == 0 and written == html1 + "\n", err[:300])
-        check_report("report", written, path, outdir, svgs=3, top=sorted(set(top + top_apps)))
-        for s in ("Top 10 users", "Engagement clusters", "Applications", "Top 3 applications",
-                  "Application totals", "Top 10 users of each application", "Elbow method"):
-            check(f"report: section {s!r}", f">{s}</h" in html1)
-
-        cur.execute("SELECT engage.run_analysis('public.xdr', k_max => 0, applications => %s::jsonb)",
-                    (__import__("json").dumps(HOSTILE_APPS),))
-        run2 = cur.fetchone()[0]
-        check("run_analysis with hostile application names succeeds", run2 is not None)
-        path2 = os.path.join(outdir, "report_hostile.html")
-        rc, err = psql_report(DB, run2, path2)
-        with open(path2, encoding="utf-8") as f:
-            html2 = f.read()
-        check("psql writes the hostile report", rc == 0, err[:300])
-        check_report("report_hostile", html2, path2, outdir, hostile=list(HOSTILE_APPS), svgs=2)
-        check("report_hostile: the names are escaped",
-              "&lt;script&gt;alert(1)&lt;/script&gt;" in html2
-              and "A &amp; B &quot;quoted&quot; &#39;single&#39; &lt;b&gt;" in html2)
-
-        cur.execute(f"SELECT engage.report_html({run1})")
-        check("the older run's report is unchanged by a later run", cur.fetchone()[0] == html1)
-        try:
-            cur.execute("SELECT engage.report_html(123456)")
-            check("an unknown run id is an error", False, "no error")
-        except psycopg2.Error as e:
-            check("an unknown run id is an error (22023, with a hint)",
-                  e.pgcode == "22023" and "does not exist" in e.pgerror and e.diag.message_hint is not None,
-                  str(e.pgcode) + " " + str(e.pgerror))
-        conn.close()
-
-        c = connect(DB_LATIN1)
-        cur = c.cursor()
-        cur.execute("SELECT engage.run_analysis('public.xdr', k_max => 3, applications => %s::jsonb)",
-                    ('{"Caf\u00e9 & <T\u00e9l\u00e9>": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"]}',))
-        check("LATIN1: run_analysis succeeds", cur.fetchone()[0] is not None)
-        cur.execute("SELECT engage.report_html()")
-        h = cur.fetchone()[0]
-        check("LATIN1: the report is pure ASCII", h.isascii(), repr([ch for ch in h if not ch.isascii()][:5]))
-        check("LATIN1: the application name is escaped as character references",
-              "Caf&#xE9; &amp; &lt;T&#xE9;l&#xE9;&gt;" in h or "Caf&#xe9; &amp; &lt;T&#xe9;l&#xe9;&gt;" in h,
-              re.findall(r"Caf[^<]{0,40}", h)[:2])
-        c.close()
-    except Exception as e:  # a crash is a failure, not a traceback without summary
-        check("the suite runs to its end", False, f"{type(e).__name__}: {e}")
-    finally:
-        try:
-            teardown()
-        except Exception as e:
-            check("teardown", False, str(e))
-        if not keep:
-            shutil.rmtree(outdir, ignore_errors=True)
-
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 0 if results["failed"] == 0 and results["passed"] > 0 else 1
+    c = connect(DB_LATIN1)
+    cur = c.cursor()
+    cur.execute("SELECT engage.run_analysis('public.xdr', k_max => 3, applications => %s::jsonb)",
+                ('{"Caf\u00e9 & <T\u00e9l\u00e9>": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"]}',))
+    check("LATIN1: run_analysis succeeds", cur.fetchone()[0] is not None)
+    cur.execute("SELECT engage.report_html()")
+    h = cur.fetchone()[0]
+    check("LATIN1: the report is pure ASCII", h.isascii(), repr([ch for ch in h if not ch.isascii()][:5]))
+    check("LATIN1: the application name is escaped as character references",
+          "Caf&#xE9; &amp; &lt;T&#xE9;l&#xE9;&gt;" in h or "Caf&#xe9; &amp; &lt;T&#xe9;l&#xe9;&gt;" in h,
+          re.findall(r"Caf[^<]{0,40}", h)[:2])
+    c.close()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    finish_files(checks, setup, teardown, "ENGAGE_REPORT_DIR", "engage-report-")

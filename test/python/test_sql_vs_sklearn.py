@@ -9,15 +9,13 @@ ends with "N passed, N failed"; exits non-zero on any failure.
 """
 import io
 import os
-import sys
-import traceback
 
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from helpers import fresh_database
+from helpers import checked, finish, fresh_database, query
 from reference import kneed_reference, simplified_silhouette
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,24 +23,6 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 DB = "engage_python_tests"
 FEATURES = ["sessions", "duration_ms", "total_bytes"]
 POINTS = "SELECT msisdn, sessions, duration_ms, total_bytes FROM users"
-
-results = []
-
-
-def check(name):
-    """Decorator: run a check, record pass / fail with its message."""
-    def wrap(fn):
-        def run(*args):
-            try:
-                msg = fn(*args)
-                results.append((name, True, msg or ""))
-                print("ok   %s %s" % (name, msg or ""))
-            except Exception as e:  # noqa: BLE001 - a failed check of any kind
-                results.append((name, False, str(e)))
-                print("FAIL %s: %s" % (name, e))
-                traceback.print_exc(file=sys.stdout)
-        return run
-    return wrap
 
 
 def rel(a, b):
@@ -62,13 +42,8 @@ def setup():
     return conn, df
 
 
-def query(conn, sql, args=None):
-    cur = conn.cursor()
-    cur.execute(sql, args)
-    return cur.fetchall()
 
-
-@check("scaling_params zscore = StandardScaler (1e-12 relative)")
+@checked("scaling_params zscore = StandardScaler (1e-12 relative)")
 def t_zscore(conn, X):
     rows = query(conn, "SELECT mean, std, scale, shift FROM engage.scaling_params(%s, 'zscore') "
                  "ORDER BY array_position(%s, feature)", (POINTS, FEATURES))
@@ -79,7 +54,7 @@ def t_zscore(conn, X):
     return "(max relative difference %.1e)" % r
 
 
-@check("scaling_params minmax = MinMaxScaler (1e-12 relative)")
+@checked("scaling_params minmax = MinMaxScaler (1e-12 relative)")
 def t_minmax(conn, X):
     rows = query(conn, "SELECT min, max, scale, shift FROM engage.scaling_params(%s, 'minmax') "
                  "ORDER BY array_position(%s, feature)", (POINTS, FEATURES))
@@ -90,7 +65,7 @@ def t_minmax(conn, X):
     return "(max relative difference %.1e)" % r
 
 
-@check("normalize_points = StandardScaler.transform (1e-12)")
+@checked("normalize_points = StandardScaler.transform (1e-12)")
 def t_normalize(conn, X, keys):
     rows = dict(query(conn, "SELECT key, features FROM engage.normalize_points(%s)", (POINTS,)))
     Z = StandardScaler().fit_transform(X)
@@ -106,7 +81,7 @@ def engage_fit(conn, k):
     return np.array([r[2] for r in rows]), rows[0][3], [r[1] for r in rows]
 
 
-@check("k = 3: engage inertia <= scikit-learn's best x (1 + 1e-4)")
+@checked("k = 3: engage inertia <= scikit-learn's best x (1 + 1e-4)")
 def t_inertia(conn, Z, state):
     C, inertia, sizes = engage_fit(conn, 3)
     sk = KMeans(n_clusters=3, n_init=10, random_state=0).fit(Z)
@@ -115,7 +90,7 @@ def t_inertia(conn, Z, state):
     return "(engage %.6f, scikit-learn %.6f, sizes %s)" % (inertia, sk.inertia_, sizes)
 
 
-@check("k = 3, tol 0: engage's centroids are a fixed point of scikit-learn's KMeans")
+@checked("k = 3, tol 0: engage's centroids are a fixed point of scikit-learn's KMeans")
 def t_fixed_point(conn, Z, state, keys):
     # run to convergence (tol = 0: until no point changes cluster), the
     # centroids are the means of their points and each point is nearest its own
@@ -135,7 +110,7 @@ def t_fixed_point(conn, Z, state, keys):
     return "(max centroid shift %.1e, labels identical)" % shift
 
 
-@check("kmeans_cluster distances and kmeans_centroids inertia agree with numpy")
+@checked("kmeans_cluster distances and kmeans_centroids inertia agree with numpy")
 def t_distances(conn, Z, state, keys):
     C, inertia, sizes = state["engage3"]
     rows = {r[0]: (r[1], r[2]) for r in
@@ -150,7 +125,7 @@ def t_distances(conn, Z, state, keys):
     return "(max distance difference %.1e)" % d
 
 
-@check("elbow k = 1..10: engage inertia <= scikit-learn's x (1 + 1e-3) at every k")
+@checked("elbow k = 1..10: engage inertia <= scikit-learn's x (1 + 1e-3) at every k")
 def t_elbow(conn, Z, state):
     rows = query(conn, "SELECT k, inertia, silhouette, is_elbow, centroids_normalized "
                  "FROM engage.elbow_inertia(%s, 1, 10) "
@@ -164,7 +139,7 @@ def t_elbow(conn, Z, state):
     return "(largest engage / scikit-learn - 1: %.2e)" % worst
 
 
-@check("elbow silhouettes = simplified silhouette computed with numpy")
+@checked("elbow silhouettes = simplified silhouette computed with numpy")
 def t_silhouette(Z, state):
     worst = 0.0
     for k, _, silhouette, _, centroids in state["elbow"]:
@@ -179,7 +154,7 @@ def t_silhouette(Z, state):
     return "(max difference %.1e)" % worst
 
 
-@check("is_elbow = Kneedle's knee on engage's inertia curve")
+@checked("is_elbow = Kneedle's knee on engage's inertia curve")
 def t_knee(conn, state):
     ks = [r[0] for r in state["elbow"]]
     inertia = [r[1] for r in state["elbow"]]
@@ -189,7 +164,7 @@ def t_knee(conn, state):
     return "(elbow at k = %s)" % mine
 
 
-@check("kmeans_predict = scikit-learn's predict with engage's centroids")
+@checked("kmeans_predict = scikit-learn's predict with engage's centroids")
 def t_predict(conn, Z, X, state):
     C, _, _ = state["engage3"]
     cur = conn.cursor()
@@ -209,7 +184,7 @@ def t_predict(conn, Z, X, state):
     return "(2000 new points)"
 
 
-@check("kmeans_assign of 2000 new points = scikit-learn's predict and transform with the model")
+@checked("kmeans_assign of 2000 new points = scikit-learn's predict and transform with the model")
 def t_assign(conn, X, state):
     C, _, _ = state["engage3"]
     rng = np.random.default_rng(2)
@@ -236,7 +211,7 @@ def t_assign(conn, X, state):
     return "(2000 new points, max distance difference %.1e)" % d
 
 
-@check("engagement_agg = pandas groupby on a generated xDR table")
+@checked("engagement_agg = pandas groupby on a generated xDR table")
 def t_engagement(conn):
     cur = conn.cursor()
     cur.execute("SELECT engage.generate_xdr('gen', 50000, seed => 11)")
@@ -286,11 +261,7 @@ def main():
         t_knee(conn, state)
     t_engagement(conn)
     conn.close()
-    passed = sum(1 for r in results if r[1])
-    failed = len(results) - passed
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
-    main()
+    finish(main)
