@@ -11,8 +11,8 @@ repetition in this order:
 2. engage.run_analysis with its defaults (k = 3, elbow k = 1..10, the 7
    applications) in a fresh backend, with the time of each step (the
    engage.progress NOTICEs) and the backend's peak memory: private memory
-   (RssAnon of /proc/<pid>/status, sampled every 20 ms) and VmHWM (which
-   also counts the shared buffers the backend touched);
+   (RssAnon of /proc/<pid>/status, sampled every 20 ms; also per step) and
+   VmHWM (which also counts the shared buffers the backend touched);
 3. the pandas pipeline of bench/pandas_pipeline.py on the same table, at the
    sizes up to ENGAGE_BENCH_SCALE_PANDAS_ROWS (default 2,000,000: at
    10,000,000 rows it takes about 15 minutes a run).
@@ -47,6 +47,7 @@ import os
 import re
 import sys
 import threading
+import time
 
 import analysis
 import pandas_pipeline
@@ -112,45 +113,56 @@ def rss_anon_mb(pid):
 
 
 class MemorySampler(threading.Thread):
-    """Samples a process's RssAnon every 20 ms until stopped; .peak is the largest sample, in MB."""
+    """Samples a process's RssAnon every 20 ms until stopped: .samples, (perf_counter, MB) pairs."""
 
     def __init__(self, pid):
         super().__init__(daemon=True)
         self.pid = pid
-        self.peak = 0.0
+        self.samples = []
         self.halt = threading.Event()
+
+    def sample(self):
+        mb = rss_anon_mb(self.pid)
+        if mb is not None:
+            self.samples.append((time.perf_counter(), mb))
 
     def run(self):
         while not self.halt.is_set():
-            mb = rss_anon_mb(self.pid)
-            if mb is not None:
-                self.peak = max(self.peak, mb)
+            self.sample()
             self.halt.wait(0.02)
 
     def stop(self):
         self.halt.set()
         self.join()
-        mb = rss_anon_mb(self.pid)
-        if mb is not None:
-            self.peak = max(self.peak, mb)
-        return self.peak
+        self.sample()
+
+    def peak(self, start=float("-inf"), end=float("inf")):
+        """The largest sample taken between start and end (perf_counter), in MB."""
+        return max([mb for t, mb in self.samples if start <= t <= end] or [0.0])
 
 
 def timed_run_analysis(table):
-    """run_analysis in a fresh backend: (seconds, run id, steps, peak RssAnon MB, VmHWM MB)."""
+    """run_analysis in a fresh backend: (seconds, run id, steps, peak RssAnon MB, VmHWM MB, peak
+    RssAnon MB of each step).  A step's window starts where the previous steps' times add up to,
+    counted from the call (the server's clock and this one differ by the call's latency)."""
     conn = connect()
     cur = conn.cursor()
     cur.execute("SELECT pg_backend_pid()")
     pid = cur.fetchone()[0]
     sampler = MemorySampler(pid)
     sampler.start()
+    start = time.perf_counter()
     try:
         seconds, (run, steps) = timed(lambda: analysis.run_analysis(conn, table))
     finally:
-        anon = sampler.stop()
+        sampler.stop()
     hwm = peak_rss_mb(pid)
     conn.close()
-    return seconds, run, steps, anon, hwm
+    step_peaks, at = {}, start
+    for name, sec in steps.items():
+        step_peaks[name] = sampler.peak(at, at + sec)
+        at += sec
+    return seconds, run, steps, sampler.peak(), hwm, step_peaks
 
 
 def floor_plan(conn, table):
@@ -219,17 +231,18 @@ def main():
         if DIAG:
             diag_rows.append((size, "plan of the floor", None, floor_plan(conn, table)))
         t_floor, t_engage, t_pandas, anon, hwm = [], [], [], [], []
-        s_engage, s_pandas, s_diag = {}, {}, {}
+        s_engage, s_pandas, s_diag, m_engage = {}, {}, {}, {}
         run = ref = None
         for _ in range(REPS):
             t_floor.append(copy_seconds(conn, floor_query(table)))
             cur.execute("VACUUM " + ", ".join(RESULT_TABLES))
-            seconds, run, steps, a, h = timed_run_analysis(table)
+            seconds, run, steps, a, h, step_peaks = timed_run_analysis(table)
             t_engage.append(seconds)
             anon.append(a)
             hwm.append(h)
             for name, sec in steps.items():
                 s_engage.setdefault(name, []).append(sec)
+                m_engage.setdefault(name, []).append(step_peaks[name])
             if DIAG:
                 for name, sec in diagnostics(table, run).items():
                     s_diag.setdefault(name, []).append(sec)
@@ -279,7 +292,8 @@ def main():
                         "within" if max(anon) <= max_memory_mb else "above"))
 
         for name, secs in s_engage.items():
-            steps_rows.append((size, name, median(secs), median(secs) / e, median(secs) / f))
+            steps_rows.append((size, name, median(secs), median(secs) / e, median(secs) / f,
+                               max(m_engage[name])))
         for name, secs in s_diag.items():
             diag_rows.append((size, name, median(secs), "%.2fx the floor" % (median(secs) / f)))
         notes.append("%s rows, every run: floor %s s; run_analysis %s s; pandas %s"
@@ -294,10 +308,10 @@ def main():
     for g in goals:
         print("- " + g)
     print("\n## Where run_analysis's time goes (medians of the engage.progress steps)\n")
-    print("| xDR rows | step | seconds | share of run_analysis | x the floor |")
-    print("|---:|---|---:|---:|---:|")
-    for size, name, sec, share, ratio in steps_rows:
-        print("| %s | %s | %.2f | %.0f%% | %.2fx |" % (fmt_rows(size), name, sec, 100 * share, ratio))
+    print("| xDR rows | step | seconds | share of run_analysis | x the floor | peak private memory (MB) |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for size, name, sec, share, ratio, mb in steps_rows:
+        print("| %s | %s | %.2f | %.0f%% | %.2fx | %.0f |" % (fmt_rows(size), name, sec, 100 * share, ratio, mb))
     if diag_rows:
         print("\n## Diagnostics (untimed pieces of run_analysis, medians)\n")
         print("| xDR rows | what | seconds | note |")
