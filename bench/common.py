@@ -3,8 +3,10 @@
 Connection from the PG* environment that bench/run.sh sets; data sets made
 with engage.generate_xdr once and reused; timing by EXPLAIN (ANALYZE,
 TIMING OFF), which runs the query in full and discards its rows (so that no
-client transfer is measured); medians over repetitions that alternate
-between the contenders.
+client transfer is measured), or by COPY (query) TO '/dev/null', which also
+converts every result row to text and writes it out (the server discards
+it); the peak memory of a backend from /proc; medians over repetitions that
+alternate between the contenders.
 """
 import os
 import re
@@ -45,6 +47,31 @@ def explain_time_ms(conn, query, settings):
     plan = "\n".join(r[0] for r in cur.fetchall())
     m = re.search(r"Execution Time: ([0-9.]+) ms", plan)
     return float(m.group(1)), plan
+
+
+def copy_seconds(conn, query):
+    """Wall time of COPY (query) TO '/dev/null': the query run in full and its rows written out
+    by the server as text, none sent to the client (needs a superuser, as the bench cluster's owner is)."""
+    cur = conn.cursor()
+    start = time.perf_counter()
+    cur.execute("COPY (%s) TO '/dev/null'" % query)
+    return time.perf_counter() - start
+
+
+def timed(fn):
+    """(seconds, result) of fn()."""
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def peak_rss_mb(pid):
+    """Peak resident memory (VmHWM) of process pid in MB, from /proc (the server runs on this machine)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return float("nan")
 
 
 def median(xs):

@@ -11,13 +11,12 @@ backend from /proc (VmHWM of a fresh backend).
 """
 import os
 import sys
-import time
 
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
-from common import connect, env_int, median
+from common import connect, env_int, median, peak_rss_mb, timed
 
 REPS = env_int("ENGAGE_BENCH_KMEANS_REPS", 3)
 N = env_int("ENGAGE_BENCH_KMEANS_POINTS", 1000000)
@@ -55,12 +54,6 @@ def load(conn, table):
     return np.array(cur.fetchall(), dtype=float)
 
 
-def timed(fn):
-    t = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t, out
-
-
 def engage_cluster(conn, points, k=3):
     cur = conn.cursor()
     cur.execute("SELECT count(*) FROM engage.kmeans_cluster(%s, %s)", (points, k))
@@ -81,14 +74,6 @@ def sk_cluster(X, k=3):
 def sk_elbow(X):
     Z = StandardScaler().fit_transform(X)
     return {k: KMeans(n_clusters=k, n_init=10).fit(Z).inertia_ for k in range(1, 11)}
-
-
-def peak_rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
 
 
 def main():

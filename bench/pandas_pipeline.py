@@ -112,6 +112,6 @@ def run(conn, table, seed=0, k=3, k_max=10):
         "rows": len(df), "rows_without_subscriber": rows_without_subscriber, "users": len(eng),
         "tops": tops, "inertia": km.inertia_, "sizes": sorted(sizes.tolist()), "stats": stats,
         "app_totals": totals, "app_tops": app_tops, "top3": list(top3.index),
-        "elbow": inertias, "svg": svg.getvalue(), "Z": Z, "seed": seed,
+        "elbow": inertias, "svg": svg.getvalue(), "X": X, "Z": Z, "seed": seed,
         "times": times,
     }

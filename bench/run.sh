@@ -2,8 +2,12 @@
 # bench/run.sh: engage's benchmarks, one command, engage and its competitor
 # side by side in the same run.
 #
-# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] [core] ...
+# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] [scale] [core] ...
 #   (no argument: every benchmark but core)
+#
+# scale (bench/scale.py) times run_analysis at 2 M and 10 M rows against the
+# plain-SQL floor and the pandas pipeline (issue 11's goals); its own
+# variables are ENGAGE_BENCH_SCALE_* (see bench/README.md).
 #
 # core (bench/core.sh) times the numerical core at a git ref against the
 # working tree and needs no server: "bash bench/run.sh core" runs only it.
@@ -15,7 +19,9 @@
 # to bench/results/<name>.md.
 #
 # Environment: ENGAGE_BENCH_ROWS (default 10000000), ENGAGE_BENCH_REPS
-# (default 5), ENGAGE_BENCH_WORK_MEM (default 256MB).
+# (default 5), ENGAGE_BENCH_WORK_MEM (default 256MB); ENGAGE_BENCH_DIR and
+# ENGAGE_BENCH_PORT (the cluster); ENGAGE_INSTALL_DIR (a private install,
+# see scripts/lib.sh).
 
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
@@ -31,6 +37,9 @@ export ENGAGE_BENCH_ROWS=${ENGAGE_BENCH_ROWS:-10000000}
 export ENGAGE_BENCH_REPS=${ENGAGE_BENCH_REPS:-5}
 export ENGAGE_BENCH_WORK_MEM=${ENGAGE_BENCH_WORK_MEM:-256MB}
 
+# the pandas pipeline of the analysis and scale benchmarks draws its chart
+# with matplotlib, which the demo and the tests do not need
+EXTRA_PACKAGES="${EXTRA_PACKAGES:-} python3-matplotlib"
 ensure_packages
 build_and_install
 start_cluster "$BENCH_DIR" "$BENCH_PORT" "shared_buffers = 8GB
@@ -46,7 +55,7 @@ CREATE EXTENSION engage;
 SQL
 
 mkdir -p "$ENGAGE_ROOT/bench/results"
-benches=${*:-engagement_agg kmeans analysis}
+benches=${*:-engagement_agg kmeans analysis scale}
 for b in $benches; do
 	log "benchmark $b"
 	if [ "$b" = core ]; then
