@@ -110,6 +110,12 @@ typedef struct km_ctx
 	int			T;
 	double		margin;			/* absolute margin of the bound tests */
 	double		tol_abs;
+	double		span2;			/* sum over the features of the squared
+								 * range of the points */
+	double	   *rec_C;			/* if not NULL: restart r's final centroids
+								 * go to rec_C + r * k_max * d ... */
+	double	   *rec_inertia;	/* ... and its inertia to rec_inertia[r] */
+	size_t		rec_stride;		/* k_max * d */
 	size_t		changes_since_sync;
 
 	double	   *C;				/* current centroids (k x d) */
