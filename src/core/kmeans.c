@@ -3,15 +3,15 @@
  * kmeans.c
  *	  K-means numerical core of engage (see kmeans.h for the API): the
  *	  memory layout of a fit, parameters and their validation, the setup
- *	  shared by fit and elbow (validation of the points, the single
+ *	  shared by fit and the elbows (validation of the points, the single
  *	  allocation, column statistics, distinct-point check), the n_init
  *	  restarts and the threads that share them, the relabelling of the
- *	  kept centroids and the final pass, ecore_kmeans_fit and
- *	  ecore_kmeans_elbow.
+ *	  kept centroids and the final pass, and ecore_kmeans_fit.
  *
  * The other stages are in kmeans_seed.c (initialisation), kmeans_lloyd.c
- * (Lloyd iterations) and kmeans_eval.c (assign, inertia, silhouette); what
- * they share is in kmeans_internal.h.
+ * (Lloyd iterations), kmeans_eval.c (assign, inertia, silhouette) and
+ * kmeans_elbow.c (the elbow curves); what they share is in
+ * kmeans_internal.h.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -32,17 +32,6 @@
 
 /* Relative safety margin of the Hamerly bound tests (times the diameter). */
 #define KM_MARGIN_REL 1e-8
-
-/*
- * Smallest squared span of the points (sum over the features of the
- * squared range) accepted with k >= 2: points that span less than 1e-150
- * have squared distances of 1e-300 or less, down to subnormal numbers
- * (below DBL_MIN, about 2.2e-308: few significant bits) and 0, so nearest
- * centroids and empty-cluster relocation would be decided by rounding, and
- * the Hamerly margin (1e-8 times the span, at least 1e-158 here) would no
- * longer cover the rounding of distances (up to about 2e-162 sqrt(d)).
- */
-#define KM_MIN_SPAN2 1e-300
 
 /* Most k-means++ candidates per centroid accepted in n_local_trials. */
 #define KM_MAX_TRIALS 1024
@@ -101,7 +90,7 @@ default_trials(int k)
 }
 
 /* Compute the layout of a fit of n x d points with k clusters. */
-static void
+void
 km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 				  const ecore_kmeans_params *p)
 {
@@ -152,9 +141,6 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 	L->scratch_idx = lay_reserve(L, n < ECORE_CHECK_CHUNK ? n : ECORE_CHECK_CHUNK,
 								 sizeof(uint32_t));
 }
-
-/* Bytes of a fit's block with nthreads workspaces (defined below). */
-static int	km_block_bytes(const km_layout *L, int nthreads, size_t *bytes);
 
 /* ---------------------------------------------------------------------
  * Parameters and validation
@@ -216,7 +202,7 @@ km_validate_centroids(const double *C, int k, size_t d, ecore_env *env)
 }
 
 /* Threads a fit uses: n_threads, at most one per restart. */
-static int
+int
 km_threads(const ecore_kmeans_params *p)
 {
 	int			n_init = (p->init == ECORE_INIT_USER) ? 1 : p->n_init;
@@ -226,8 +212,8 @@ km_threads(const ecore_kmeans_params *p)
 }
 
 /* Validate the parameters of a fit with k clusters. */
-static int
-validate_params(size_t n, size_t d, int k, const ecore_kmeans_params *p)
+int
+km_validate_params(size_t n, size_t d, int k, const ecore_kmeans_params *p)
 {
 	if (p == NULL)
 		return ECORE_EINVAL_ARG;
@@ -286,7 +272,7 @@ ecore_kmeans_bytes(size_t n, size_t d, const ecore_kmeans_params *params,
 
 	if (bytes == NULL)
 		return ECORE_EINVAL_ARG;
-	rc = validate_params(n, d, params ? params->k : 0, params);
+	rc = km_validate_params(n, d, params ? params->k : 0, params);
 	if (rc != ECORE_OK)
 		return rc;
 	km_compute_layout(&L, n, d, params->k, params);
@@ -543,9 +529,9 @@ final_pass_impl(km_ctx *c, size_t d)
 	return total;
 }
 
-/* final_pass_impl for the dimension of the data. */
-KM_NOINLINE double
-final_pass(km_ctx *c)
+/* final_pass_impl for the dimension of the data (see kmeans_internal.h). */
+KM_NOINLINE_EXTERN double
+km_final_pass(km_ctx *c)
 {
 	double		total = 0.0;
 
@@ -554,7 +540,7 @@ final_pass(km_ctx *c)
 }
 
 /* ---------------------------------------------------------------------
- * Restarts, threads, fit and elbow
+ * Restarts, threads and fit
  * ---------------------------------------------------------------------
  */
 
@@ -636,7 +622,7 @@ typedef struct km_pool
 } km_pool;
 
 /* Bytes of a fit's block with nthreads workspaces. */
-static int
+int
 km_block_bytes(const km_layout *L, int nthreads, size_t *bytes)
 {
 	size_t		stride = (L->total + 63) & ~(size_t) 63;
@@ -831,7 +817,7 @@ km_empty_underflow(const km_ctx *c)
  * ECORE_EUNDERFLOW if a cluster is left empty by centroids that cannot be
  * told apart (km_empty_underflow).
  */
-static int
+int
 km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 {
 	const ecore_kmeans_params *p = c->p;
@@ -844,7 +830,7 @@ km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 	else
 		km_run_restarts(c, 0, 1, n_init, &best);
 	km_relabel(c, c->best_C, c->out_centroids);
-	res->inertia = final_pass(c);
+	res->inertia = km_final_pass(c);
 	if (km_empty_underflow(c))
 		return ECORE_EUNDERFLOW;
 	res->iterations = best.iters;
@@ -859,7 +845,7 @@ km_fit_k(km_ctx *c, ecore_kmeans_result *res)
  * diameter of the box of the points and, if init is not NULL, of the k x
  * d starting centroids init.
  */
-static void
+void
 km_set_margin(km_ctx *c, const double *init, int k)
 {
 	size_t		d = c->d,
@@ -895,7 +881,7 @@ km_set_margin(km_ctx *c, const double *init, int k)
  * clusters, on the block at base laid out by L with nthreads workspaces:
  * carve it, then the column statistics, tol_abs, the span and the margin.
  */
-static void
+void
 km_attach(km_ctx *c, const km_layout *L, int nthreads, char *base,
 		  const double *X, size_t n, size_t d, int k,
 		  const ecore_kmeans_params *p, ecore_env *env)
@@ -935,7 +921,7 @@ km_attach(km_ctx *c, const km_layout *L, int nthreads, char *base,
  * k (the largest k of the call), statistics, margin, distinct check, and
  * the span of the points (ECORE_EUNDERFLOW below KM_MIN_SPAN2 if k >= 2).
  */
-static int
+int
 km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 		 const ecore_kmeans_params *p, ecore_env *env)
 {
@@ -948,7 +934,7 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 		return ECORE_EINVAL_ENV;
 	if (X == NULL)
 		return ECORE_EINVAL_ARG;
-	rc = validate_params(n, d, k, p);
+	rc = km_validate_params(n, d, k, p);
 	if (rc != ECORE_OK)
 		return rc;
 	km_compute_layout(&L, n, d, k, p);
@@ -1007,612 +993,5 @@ ecore_kmeans_fit(const double *X, size_t n, size_t d,
 	res.sizes = c.out_sizes;
 	res.cluster_inertia = c.out_cluster_inertia;
 	*result = res;
-	return ECORE_OK;
-}
-
-/* Parameters of an elbow run: k-means++ unless random init asked. */
-static int
-elbow_params(const ecore_kmeans_params *params, int k_max,
-			 ecore_kmeans_params *p)
-{
-	if (params == NULL)
-		return ECORE_EINVAL_ARG;
-	*p = *params;
-	if (p->init == ECORE_INIT_USER)
-		return ECORE_EINVAL_INIT;
-	p->k = k_max;
-	return ECORE_OK;
-}
-
-/* Bytes requested by ecore_kmeans_elbow(). */
-int
-ecore_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
-						  const ecore_kmeans_params *params, size_t *bytes)
-{
-	ecore_kmeans_params p;
-	int			rc = elbow_params(params, k_max, &p);
-
-	if (rc != ECORE_OK)
-		return rc;
-	return ecore_kmeans_bytes(n, d, &p, bytes);
-}
-
-/* Elbow curve: inertia of k = 1..k_max (see kmeans.h). */
-int
-ecore_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
-					const ecore_kmeans_params *params, ecore_env *env,
-					double *inertia, int *iterations)
-{
-	ecore_kmeans_params p;
-	km_ctx		c;
-	ecore_kmeans_result res;
-	int			rc,
-				k;
-
-	if (inertia == NULL)
-		return ECORE_EINVAL_ARG;
-	rc = elbow_params(params, k_max, &p);
-	if (rc != ECORE_OK)
-		return rc;
-	rc = km_setup(&c, X, n, d, k_max, &p, env);
-	if (rc != ECORE_OK)
-		return rc;
-	for (k = 1; k <= k_max; k++)
-	{
-		memset(&res, 0, sizeof(res));
-		c.k = k;
-		p.k = k;
-		rc = km_fit_k(&c, &res);
-		if (rc != ECORE_OK)
-			return rc;
-		inertia[k - 1] = res.inertia;
-		if (iterations != NULL)
-			iterations[k - 1] = res.iterations;
-	}
-	return ECORE_OK;
-}
-
-/* ---------------------------------------------------------------------
- * The elbow curve of elbow_inertia: split starts and an optional sample
- * ---------------------------------------------------------------------
- */
-
-/* splitmix64's finaliser: a bijection of 64-bit words */
-static inline uint64_t
-mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
-/* Hash of (seed, bytes) that chooses the elbow's sample (see kmeans.h). */
-uint64_t
-ecore_sample_hash(uint64_t seed, const void *data, size_t len)
-{
-	const unsigned char *b = (const unsigned char *) data;
-	uint64_t	h = mix64(seed ^ UINT64_C(0x9E3779B97F4A7C15)) ^
-		((uint64_t) len * UINT64_C(0xD1B54A32D192ED03));
-	size_t		i = 0;
-
-	for (;;)
-	{
-		uint64_t	w = 0;
-		size_t		j,
-					rest = len - i;
-
-		if (rest > 8)
-			rest = 8;
-		for (j = 0; j < rest; j++)
-			w |= (uint64_t) b[i + j] << (8 * j);
-		h = mix64(h ^ w) + UINT64_C(0x9E3779B97F4A7C15);
-		i += rest;
-		if (i >= len)
-			break;
-	}
-	return mix64(h);
-}
-
-/* Fill *params with the defaults of ecore_elbow_curve. */
-void
-ecore_elbow_params_default(ecore_elbow_params *params)
-{
-	memset(params, 0, sizeof(*params));
-	ecore_kmeans_params_default(&params->km);
-	params->k_min = 1;
-	params->k_max = 10;
-	params->sample = 0;
-	params->hashes = NULL;
-	params->refine = 0;
-}
-
-/* An entry of the sample's heap: a point's hash and index */
-typedef struct el_entry
-{
-	uint64_t	h;
-	size_t		i;
-} el_entry;
-
-/* Where ecore_elbow_curve's block holds what */
-typedef struct el_plan
-{
-	ecore_kmeans_params p;		/* the fit parameters, k = k_max */
-	int			sampled;		/* restarts on a sample */
-	size_t		m;				/* sample size (n when not sampled) */
-	int			refine;
-	km_layout	LA;				/* all points */
-	int			ntA;
-	km_layout	LS;				/* the sample */
-	int			ntS;
-	size_t		offA,
-				offS,
-				offHeap,
-				offSX,
-				offRec,			/* n_init x k_max x d centroids, n_init
-								 * inertias, n_init indices */
-				offBuf;			/* 4 x k_max x d doubles */
-	size_t		total;
-} el_plan;
-
-/* Reserve bytes at the end of the plan, 64-byte aligned; 0 on overflow. */
-static int
-el_reserve(el_plan *pl, size_t bytes, size_t *off)
-{
-	size_t		start = (pl->total + 63) & ~(size_t) 63;
-
-	if (start < pl->total || bytes > SIZE_MAX - start)
-		return 0;
-	*off = start;
-	pl->total = start + bytes;
-	return 1;
-}
-
-/* Validate the elbow's parameters and lay its block out. */
-static int
-el_plan_make(size_t n, size_t d, const ecore_elbow_params *ep, el_plan *pl)
-{
-	size_t		bytes,
-				kd;
-	int			rc;
-
-	if (ep == NULL)
-		return ECORE_EINVAL_ARG;
-	memset(pl, 0, sizeof(*pl));
-	pl->p = ep->km;
-	if (pl->p.init == ECORE_INIT_USER)
-		return ECORE_EINVAL_INIT;
-	if (ep->k_min < 1 || ep->k_min > ep->k_max)
-		return ECORE_EINVAL_K;
-	pl->p.k = ep->k_max;
-	rc = validate_params(n, d, ep->k_max, &pl->p);
-	if (rc != ECORE_OK)
-		return rc;
-	if (ep->refine < 0 || ep->refine > pl->p.n_init)
-		return ECORE_EINVAL_ARG;
-	pl->refine = ep->refine == 0 ? (pl->p.n_init < 3 ? pl->p.n_init : 3) : ep->refine;
-	pl->sampled = (ep->sample > 0 && ep->sample < n);
-	pl->m = pl->sampled ? ep->sample : n;
-	if (pl->sampled && (ep->sample < (size_t) ep->k_max || ep->hashes == NULL))
-		return ECORE_EINVAL_ARG;
-
-	km_compute_layout(&pl->LA, n, d, ep->k_max, &pl->p);
-	if (pl->LA.overflow)
-		return ECORE_EOVERFLOW;
-	pl->ntA = pl->sampled ? 1 : km_threads(&pl->p);
-	rc = km_block_bytes(&pl->LA, pl->ntA, &bytes);
-	if (rc != ECORE_OK)
-		return rc;
-	if (!el_reserve(pl, bytes, &pl->offA))
-		return ECORE_EOVERFLOW;
-	if (pl->sampled)
-	{
-		km_compute_layout(&pl->LS, pl->m, d, ep->k_max, &pl->p);
-		if (pl->LS.overflow)
-			return ECORE_EOVERFLOW;
-		pl->ntS = km_threads(&pl->p);
-		rc = km_block_bytes(&pl->LS, pl->ntS, &bytes);
-		if (rc != ECORE_OK)
-			return rc;
-		if (!el_reserve(pl, bytes, &pl->offS) ||
-			!el_reserve(pl, pl->m * sizeof(el_entry), &pl->offHeap) ||
-			!el_reserve(pl, pl->m * d * sizeof(double), &pl->offSX))
-			return ECORE_EOVERFLOW;
-		if ((size_t) ep->k_max * d > SIZE_MAX / sizeof(double) / (size_t) pl->p.n_init ||
-			!el_reserve(pl, (size_t) pl->p.n_init *
-						((size_t) ep->k_max * d * sizeof(double) + sizeof(double) + sizeof(int)),
-						&pl->offRec))
-			return ECORE_EOVERFLOW;
-	}
-	kd = (size_t) ep->k_max * d;
-	if (kd > SIZE_MAX / (4 * sizeof(double)) ||
-		!el_reserve(pl, 4 * kd * sizeof(double), &pl->offBuf))
-		return ECORE_EOVERFLOW;
-	/* the allocator's alignment is 8: room to align the start to 64 */
-	if (pl->total > SIZE_MAX - 64)
-		return ECORE_EOVERFLOW;
-	pl->total += 64;
-	return ECORE_OK;
-}
-
-/* Bytes requested by ecore_elbow_curve(). */
-int
-ecore_elbow_curve_bytes(size_t n, size_t d, const ecore_elbow_params *params,
-						size_t *bytes)
-{
-	el_plan		pl;
-	int			rc;
-
-	if (bytes == NULL)
-		return ECORE_EINVAL_ARG;
-	rc = el_plan_make(n, d, params, &pl);
-	if (rc != ECORE_OK)
-		return rc;
-	*bytes = pl.total;
-	return ECORE_OK;
-}
-
-/* Is entry a before entry b: (hash, index) order? */
-static inline int
-el_before(const el_entry *a, const el_entry *b)
-{
-	return a->h < b->h || (a->h == b->h && a->i < b->i);
-}
-
-/* Sift-down in a max-heap of len entries by (hash, index). */
-static void
-el_sift(el_entry *h, size_t root, size_t len)
-{
-	for (;;)
-	{
-		size_t		child = 2 * root + 1;
-		el_entry	tmp;
-
-		if (child >= len)
-			return;
-		if (child + 1 < len && el_before(&h[child], &h[child + 1]))
-			child++;
-		if (!el_before(&h[root], &h[child]))
-			return;
-		tmp = h[root];
-		h[root] = h[child];
-		h[child] = tmp;
-		root = child;
-	}
-}
-
-/*
- * The sample: the m points of smallest (hashes[i], i), copied into SX in
- * that order.  A max-heap of m entries over one pass, then a heap sort.
- */
-static void
-el_sample(const double *X, size_t n, size_t d, const uint64_t *hashes,
-		  size_t m, el_entry *heap, double *SX, ecore_env *env)
-{
-	size_t		start,
-				end,
-				i,
-				len = 0;
-
-	for (start = 0; start < n; start = end)
-	{
-		end = ECORE_CHUNK_END(start, n);
-		ECORE_CHECK(env);
-		for (i = start; i < end; i++)
-		{
-			if (len < m)
-			{
-				/* sift-up of the new entry */
-				size_t		pos = len++;
-
-				heap[pos].h = hashes[i];
-				heap[pos].i = i;
-				while (pos > 0 && el_before(&heap[(pos - 1) / 2], &heap[pos]))
-				{
-					el_entry	tmp = heap[pos];
-
-					heap[pos] = heap[(pos - 1) / 2];
-					heap[(pos - 1) / 2] = tmp;
-					pos = (pos - 1) / 2;
-				}
-			}
-			else if (hashes[i] < heap[0].h)
-			{
-				/* i is above every index in the heap: equal hashes lose */
-				heap[0].h = hashes[i];
-				heap[0].i = i;
-				el_sift(heap, 0, m);
-			}
-		}
-	}
-	for (len = m; len > 1; len--)
-	{
-		el_entry	tmp = heap[0];
-
-		if ((len & 4095) == 0)
-			ECORE_CHECK(env);
-		heap[0] = heap[len - 1];
-		heap[len - 1] = tmp;
-		el_sift(heap, 0, len - 1);
-	}
-	for (i = 0; i < m; i++)
-		memcpy(SX + i * d, X + heap[i].i * d, d * sizeof(double));
-}
-
-/*
- * Fit k clusters on c from the k x d centroids start, one run, single
- * thread (a split start or a refinement), with the margin of those
- * centroids.  c's own parameters are restored afterwards.
- */
-static int
-el_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res)
-{
-	ecore_kmeans_params pu = *c->p;
-	const ecore_kmeans_params *saved = c->p;
-	int			saved_nt = c->nthreads;
-	int			rc;
-
-	pu.k = k;
-	pu.init = ECORE_INIT_USER;
-	pu.init_centroids = start;
-	c->p = &pu;
-	c->nthreads = 1;
-	c->k = k;
-	km_set_margin(c, start, k);
-	rc = km_fit_k(c, res);
-	c->p = saved;
-	c->nthreads = saved_nt;
-	km_set_margin(c, NULL, k);
-	return rc;
-}
-
-/* Fit k clusters on c with the n_init restarts of its parameters. */
-static int
-el_fit_restarts(km_ctx *c, ecore_kmeans_params *p, int k,
-				ecore_kmeans_result *res)
-{
-	p->k = k;
-	c->k = k;
-	km_set_margin(c, NULL, k);
-	return km_fit_k(c, res);
-}
-
-/*
- * The start of the next k's split run (into split, (k + 1) x d) from the
- * clustering in c's outputs: its k centroids, plus the point farthest from
- * its centroid (the first on ties) in the cluster of largest inertia (the
- * first on ties).  0 when every cluster has zero inertia.
- */
-static int
-el_split_start(const km_ctx *c, int k, double *split)
-{
-	size_t		d = c->d,
-				i,
-				far = 0;
-	int			worst = 0,
-				j,
-				found = 0;
-
-	for (j = 1; j < k; j++)
-		if (c->out_cluster_inertia[j] > c->out_cluster_inertia[worst])
-			worst = j;
-	if (!(c->out_cluster_inertia[worst] > 0.0))
-		return 0;
-	for (i = 0; i < c->n; i++)
-		if (c->labels[i] == worst && (!found || c->v[i] > c->v[far]))
-		{
-			far = i;
-			found = 1;
-		}
-	memcpy(split, c->out_centroids, (size_t) k * d * sizeof(double));
-	memcpy(split + (size_t) k * d, c->X + far * d, d * sizeof(double));
-	return 1;
-}
-
-/* The elbow curve of elbow_inertia (see kmeans.h). */
-int
-ecore_elbow_curve(const double *X, size_t n, size_t d,
-				  const ecore_elbow_params *params, ecore_env *env,
-				  ecore_elbow_out *out)
-{
-	el_plan		pl;
-	km_ctx		A,
-				S;
-	km_ctx	   *R;				/* where the restarts run: A or S */
-	char	   *base;
-	double	   *keep,
-			   *split,
-			   *cand2,
-			   *rec_C = NULL,
-			   *rec_inertia = NULL;
-	int		   *order = NULL;
-	int			have_split = 0,
-				k,
-				rc;
-
-	if (out == NULL || out->inertia == NULL)
-		return ECORE_EINVAL_ARG;
-	rc = el_plan_make(n, d, params, &pl);
-	if (rc != ECORE_OK)
-		return rc;
-	if (env == NULL || env->alloc == NULL)
-		return ECORE_EINVAL_ENV;
-	if (X == NULL)
-		return ECORE_EINVAL_ARG;
-	out->k = params->k_min;
-	out->sample_used = n;
-	rc = ecore_validate_points(X, n, d, env);
-	if (rc != ECORE_OK)
-		return rc;
-	base = (char *) env->alloc(env->alloc_arg, pl.total);
-	if (base == NULL)
-		return ECORE_ENOMEM;
-	base = (char *) (((uintptr_t) base + 63) & ~(uintptr_t) 63);
-	keep = (double *) (base + pl.offBuf);
-	split = keep + (size_t) params->k_max * d;
-	cand2 = split + 2 * (size_t) params->k_max * d;
-
-	km_attach(&A, &pl.LA, pl.ntA, base + pl.offA, X, n, d, params->k_max,
-			  &pl.p, env);
-	R = &A;
-	if (pl.sampled)
-	{
-		double	   *SX = (double *) (base + pl.offSX);
-
-		el_sample(X, n, d, params->hashes, pl.m,
-				  (el_entry *) (base + pl.offHeap), SX, env);
-		km_attach(&S, &pl.LS, pl.ntS, base + pl.offS, SX, pl.m, d,
-				  params->k_max, &pl.p, env);
-		/* a sample that cannot hold k_max clusters: all points, one thread */
-		if (!km_enough_distinct(&S, params->k_max) ||
-			(params->k_max >= 2 && S.span2 < KM_MIN_SPAN2))
-			pl.sampled = 0;
-		else
-		{
-			R = &S;
-			out->sample_used = pl.m;
-			rec_C = (double *) (base + pl.offRec);
-			rec_inertia = rec_C + (size_t) pl.p.n_init * params->k_max * d;
-			order = (int *) (rec_inertia + pl.p.n_init);
-			S.rec_C = rec_C;
-			S.rec_inertia = rec_inertia;
-			S.rec_stride = (size_t) params->k_max * d;
-		}
-	}
-
-	for (k = params->k_min; k <= params->k_max; k++)
-	{
-		ecore_kmeans_result res,
-					alt;
-		size_t		kd = (size_t) k * d;
-		double		best;
-		int			iters,
-					last_is_best;
-
-		out->k = k;
-		if (!pl.sampled && !km_enough_distinct(&A, k))
-			return ECORE_EDISTINCT;
-		if (k >= 2 && A.span2 < KM_MIN_SPAN2)
-			return ECORE_EUNDERFLOW;
-
-		memset(&res, 0, sizeof(res));
-		memset(&alt, 0, sizeof(alt));
-		rc = el_fit_restarts(R, &pl.p, k, &res);
-		if (rc != ECORE_OK)
-			return rc;
-		if (!pl.sampled)
-		{
-			/* exact: the restarts, then the split run, on all points */
-			best = res.inertia;
-			iters = res.iterations;
-			last_is_best = 1;
-			if (have_split)
-			{
-				memcpy(keep, A.out_centroids, kd * sizeof(double));
-				rc = el_fit_from(&A, k, split, &alt);
-				if (rc != ECORE_OK)
-					return rc;
-				if (alt.inertia < best)
-				{
-					best = alt.inertia;
-					iters = alt.iterations;
-				}
-				else
-					last_is_best = 0;
-			}
-		}
-		else
-		{
-			/*
-			 * sampled: the refine restarts of lowest inertia on the
-			 * sample (one per distinct inertia), then the split run on
-			 * the sample, each refined on all points; the lowest inertia
-			 * on all points is kept, the first on ties
-			 */
-			int			nrec = pl.p.n_init,
-						ncand = 0,
-						c,
-						j;
-
-			for (j = 0; j < nrec; j++)
-				order[j] = j;
-			/* insertion sort by (inertia, restart) */
-			for (j = 1; j < nrec; j++)
-			{
-				int			x = order[j],
-							y = j;
-
-				while (y > 0 && rec_inertia[order[y - 1]] > rec_inertia[x])
-				{
-					order[y] = order[y - 1];
-					y--;
-				}
-				order[y] = x;
-			}
-			if (have_split)
-			{
-				rc = el_fit_from(&S, k, split, &alt);
-				if (rc != ECORE_OK)
-					return rc;
-				memcpy(cand2, S.out_centroids, kd * sizeof(double));
-			}
-			best = 0.0;
-			iters = 0;
-			last_is_best = 1;
-			for (c = 0; c <= nrec; c++)
-			{
-				const double *start;
-
-				if (c < nrec)
-				{
-					if (ncand >= pl.refine ||
-						(c > 0 && rec_inertia[order[c]] <= rec_inertia[order[c - 1]] *
-						 (1.0 + 1e-9)))
-						continue;
-					start = rec_C + (size_t) order[c] * S.rec_stride;
-					ncand++;
-				}
-				else if (have_split)
-					start = cand2;
-				else
-					break;
-				rc = el_fit_from(&A, k, start, &alt);
-				if (rc != ECORE_OK)
-					return rc;
-				if (c == 0 || alt.inertia < best)
-				{
-					best = alt.inertia;
-					iters = alt.iterations;
-					memcpy(keep, A.out_centroids, kd * sizeof(double));
-					last_is_best = 1;
-				}
-				else
-					last_is_best = 0;
-			}
-		}
-		if (!last_is_best)
-		{
-			/* the outputs of the kept run again: labels, distances, sizes */
-			memcpy(A.out_centroids, keep, kd * sizeof(double));
-			A.k = k;
-			best = final_pass(&A);
-		}
-
-		out->inertia[k - params->k_min] = best;
-		if (out->iterations != NULL)
-			out->iterations[k - params->k_min] = iters;
-		if (out->centroids != NULL)
-			memcpy(out->centroids + (size_t) (k - params->k_min) * params->k_max * d,
-				   A.out_centroids, kd * sizeof(double));
-		if (out->silhouette != NULL)
-		{
-			rc = ecore_silhouette_simplified(X, n, d, A.out_centroids, k,
-											  A.labels, env,
-											  &out->silhouette[k - params->k_min],
-											  NULL);
-			if (rc != ECORE_OK)
-				return rc;
-		}
-		have_split = (k < params->k_max) && el_split_start(&A, k, split);
-	}
 	return ECORE_OK;
 }

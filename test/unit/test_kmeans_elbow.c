@@ -2,10 +2,11 @@
  *
  * test_kmeans_elbow.c
  *	  Unit tests of the elbow curve of elbow_inertia (ecore_elbow_curve in
- *	  src/core/kmeans.c): the exact path against the fits it stands for,
- *	  bit for bit; the sample's hash and choice; the sampled curve against
- *	  the exact one; determinism under a permutation of the points and
- *	  any number of threads; memory accounting; interrupts; bad arguments.
+ *	  src/core/kmeans_elbow.c): the exact path against the fits it stands
+ *	  for, bit for bit; the sample's hash and choice; the sampled curve
+ *	  against the exact one; determinism under a permutation of the points
+ *	  and any number of threads; memory accounting; interrupts; bad
+ *	  arguments.
  *
  * Copyright (c) 2026, engage developers
  *
