@@ -363,7 +363,9 @@ el_sample(const double *X, size_t n, size_t d, const uint64_t *hashes,
 /*
  * Fit k clusters on c from the k x d centroids start, one run, single
  * thread (a split start or a refinement), with the margin of those
- * centroids.  c's own parameters are restored afterwards.
+ * centroids.  The run is not recorded in c's restart records (rec_C,
+ * rec_inertia), which keep the restarts of k.  c's own parameters are
+ * restored afterwards.
  */
 static int
 el_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res)
@@ -371,6 +373,8 @@ el_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res)
 	ecore_kmeans_params pu = *c->p;
 	const ecore_kmeans_params *saved = c->p;
 	int			saved_nt = c->nthreads;
+	double	   *saved_rec_C = c->rec_C;
+	double	   *saved_rec_inertia = c->rec_inertia;
 	int			rc;
 
 	pu.k = k;
@@ -379,10 +383,14 @@ el_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res)
 	c->p = &pu;
 	c->nthreads = 1;
 	c->k = k;
+	c->rec_C = NULL;
+	c->rec_inertia = NULL;
 	km_set_margin(c, start, k);
 	rc = km_fit_k(c, res);
 	c->p = saved;
 	c->nthreads = saved_nt;
+	c->rec_C = saved_rec_C;
+	c->rec_inertia = saved_rec_inertia;
 	km_set_margin(c, NULL, k);
 	return rc;
 }
@@ -572,12 +580,6 @@ ecore_elbow_curve(const double *X, size_t n, size_t d,
 			}
 			if (have_split)
 			{
-				/*
-				 * XXX S.rec_C is set, so this run also overwrites restart
-				 * 0's record (rec_C, rec_inertia[0]) after order was
-				 * sorted: restart 0 is then never refined as itself.  To
-				 * fix together with the sampled path's agreement.
-				 */
 				rc = el_fit_from(&S, k, split, &alt);
 				if (rc != ECORE_OK)
 					return rc;
