@@ -19,6 +19,7 @@ OBJS = \
 	src/core/kmeans_seed.o \
 	src/core/kmeans_lloyd.o \
 	src/core/kmeans_eval.o \
+	src/core/kmeans_elbow.o \
 	src/core/scale.o \
 	src/core/knee.o \
 	src/core/svg_text.o \

@@ -90,6 +90,8 @@ typedef struct KmeansData
 	const char *function;		/* the SQL function */
 	KmeansStep	step;
 	int			k;				/* clusters of the clustering step */
+	const ecore_elbow_out *elbow;	/* while elbow_inertia's curve runs: its
+									 * out->k is the k being fitted */
 	ErrorContextCallback errcallback;
 	EngagePoints pts;
 	ecore_scaler scaler;
@@ -162,7 +164,8 @@ kmeans_error_context(void *arg)
 			errcontext("%s: applying the normalization", kd->function);
 			break;
 		case KMEANS_STEP_CLUSTERING:
-			errcontext("%s: clustering with k = %d", kd->function, kd->k);
+			errcontext("%s: clustering with k = %d", kd->function,
+					   kd->elbow != NULL ? kd->elbow->k : kd->k);
 			break;
 		case KMEANS_STEP_ASSIGNMENT:
 			errcontext("%s: assigning the points to the model's clusters", kd->function);
@@ -901,43 +904,14 @@ engage_kmeans_assign(PG_FUNCTION_ARGS)
 }
 
 /*
- * The start of the elbow's extra run for k + 1 (into split, (k + 1) x d):
- * the k centroids of res, plus the point farthest from its centroid in the
- * cluster of largest inertia.  Random restarts alone can all land in a poor
- * local minimum for some k; splitting the previous k's clustering avoids
- * that and costs one run.  False when every cluster has zero inertia.
- */
-static bool
-split_start(const KmeansData *kd, const ecore_kmeans_result *res, double *split)
-{
-	int			d = kd->pts.d;
-	int			worst = 0;
-	int			c;
-	int64		far = -1;
-	int64		i;
-
-	for (c = 1; c < res->k; c++)
-		if (res->cluster_inertia[c] > res->cluster_inertia[worst])
-			worst = c;
-	if (!(res->cluster_inertia[worst] > 0.0))
-		return false;
-	for (i = 0; i < kd->pts.n; i++)
-		if (res->labels[i] == worst &&
-			(far < 0 || res->distances[i] > res->distances[far]))
-			far = i;
-	memcpy(split, res->centroids, sizeof(double) * res->k * d);
-	memcpy(split + (Size) res->k * d, kd->scaled + far * d, sizeof(double) * d);
-	return true;
-}
-
-/*
  * elbow_inertia(points, k_min, k_max, normalization, n_init, max_iter, tol,
  * seed, init): one row per k: inertia, simplified silhouette (NULL for
  * k = 1), iterations, is_elbow on the k that Kneedle picks (none when the
  * curve has no knee), and the k centroids (normalised).  Each k after the
  * first gets, besides its n_init restarts, one run started from the
- * previous k's clustering with its worst cluster split (split_start), and
- * keeps the better.
+ * previous k's clustering with its worst cluster split, and keeps the
+ * better: ecore_elbow_curve on its exact path (the restarts on every
+ * point; its sampled path is not exposed in SQL).
  */
 PG_FUNCTION_INFO_V1(engage_elbow_inertia);
 Datum
@@ -947,19 +921,16 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	KmeansOptions o;
 	KmeansData	kd;
 	MemoryContext scratch;
-	MemoryContext perk;
 	MemoryContext old;
+	ecore_elbow_params ep;
+	ecore_elbow_out out;
 	int			k_min;
 	int			k_max;
 	int			nk;
 	int			k;
-	double	   *inertia;
-	double	   *silhouette;
-	int		   *iterations;
 	double	   *xs;
 	ArrayType **centroids;
-	double	   *split;
-	bool		have_split;
+	size_t		bytes;
 	long		knee = -1;
 	int			rc;
 
@@ -982,48 +953,48 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	points_and_normalization(&o, &kd);
 	check_k(k_max, kd.pts.n, "k_max");
 
+	ecore_elbow_params_default(&ep);
+	ep.km.init = o.init;
+	ep.km.n_init = o.n_init;
+	ep.km.max_iter = o.max_iter;
+	ep.km.tol = o.tol;
+	ep.km.seed = (uint64_t) o.seed;
+	ep.km.n_threads = engage_threads;
+	ep.k_min = k_min;
+	ep.k_max = k_max;
+	ep.sample = 0;				/* the exact path: every point */
+
 	nk = k_max - k_min + 1;
-	inertia = palloc(sizeof(double) * nk);
-	silhouette = palloc(sizeof(double) * nk);
-	iterations = palloc(sizeof(int) * nk);
+	memset(&out, 0, sizeof(out));
+	out.inertia = palloc(sizeof(double) * nk);
+	out.silhouette = palloc(sizeof(double) * nk);
+	out.iterations = palloc(sizeof(int) * nk);
+	out.centroids = palloc(sizeof(double) * nk * k_max * kd.pts.d);
 	xs = palloc(sizeof(double) * nk);
 	centroids = palloc(sizeof(ArrayType *) * nk);
-	perk = AllocSetContextCreate(scratch, "engage elbow_inertia k", ALLOCSET_DEFAULT_SIZES);
-	split = palloc(sizeof(double) * k_max * kd.pts.d);
-	have_split = false;
-	for (k = k_min; k <= k_max; k++)
-	{
-		ecore_kmeans_result res;
-		ecore_kmeans_result alt;
-		double		score;
 
-		CHECK_FOR_INTERRUPTS();
-		MemoryContextSwitchTo(perk);
-		kd.env.alloc_arg = perk;
-		fit_kmeans(&o, &kd, k, NULL, &res);
-		/* one more start: the previous k's clustering, its worst cluster split */
-		if (have_split)
-		{
-			fit_kmeans(&o, &kd, k, split, &alt);
-			if (alt.inertia < res.inertia)
-				res = alt;
-		}
-		rc = ecore_silhouette_simplified(kd.scaled, kd.pts.n, kd.pts.d,
-										  res.centroids, k, res.labels,
-										  &kd.env, &score, NULL);
-		if (rc != ECORE_OK)
-			core_error(rc, &kd);
-		inertia[k - k_min] = res.inertia;
-		silhouette[k - k_min] = score;
-		iterations[k - k_min] = res.iterations;
-		xs[k - k_min] = k;
-		MemoryContextSwitchTo(scratch);
-		centroids[k - k_min] = float8_matrix(res.centroids, k, kd.pts.d);
-		have_split = (k < k_max) && split_start(&kd, &res, split);
-		MemoryContextReset(perk);
+	kmeans_step(&kd, KMEANS_STEP_CLUSTERING, k_min);
+	rc = ecore_elbow_curve_bytes(kd.pts.n, kd.pts.d, &ep, &bytes);
+	if (rc != ECORE_OK)
+		core_error(rc, &kd);
+	engage_check_memory(kd.bytes, bytes);
+	out.k = k_min;
+	kd.elbow = &out;
+	rc = ecore_elbow_curve(kd.scaled, kd.pts.n, kd.pts.d, &ep, &kd.env, &out);
+	kd.elbow = NULL;
+	if (rc != ECORE_OK)
+	{
+		kmeans_step(&kd, KMEANS_STEP_CLUSTERING, out.k);
+		core_error(rc, &kd);
 	}
 	kmeans_end(&kd);
-	rc = ecore_knee_locate(xs, inertia, nk, 1.0, ECORE_KNEE_CONVEX,
+	for (k = k_min; k <= k_max; k++)
+	{
+		xs[k - k_min] = k;
+		centroids[k - k_min] = float8_matrix(out.centroids + (Size) (k - k_min) * k_max * kd.pts.d,
+											 k, kd.pts.d);
+	}
+	rc = ecore_knee_locate(xs, out.inertia, nk, 1.0, ECORE_KNEE_CONVEX,
 							ECORE_KNEE_DECREASING, &knee);
 	if (rc != ECORE_OK)
 		knee = -1;				/* e.g. a single k: no elbow */
@@ -1033,15 +1004,15 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	{
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
-		double		s = silhouette[k - k_min];
+		double		s = out.silhouette[k - k_min];
 
 		values[0] = Int32GetDatum(k);
-		values[1] = Float8GetDatum(inertia[k - k_min]);
+		values[1] = Float8GetDatum(out.inertia[k - k_min]);
 		if (isnan(s))
 			nulls[2] = true;
 		else
 			values[2] = Float8GetDatum(s);
-		values[3] = Int32GetDatum(iterations[k - k_min]);
+		values[3] = Int32GetDatum(out.iterations[k - k_min]);
 		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
 		values[5] = PointerGetDatum(centroids[k - k_min]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);

@@ -3,15 +3,15 @@
  * kmeans.c
  *	  K-means numerical core of engage (see kmeans.h for the API): the
  *	  memory layout of a fit, parameters and their validation, the setup
- *	  shared by fit and elbow (validation of the points, the single
+ *	  shared by fit and the elbows (validation of the points, the single
  *	  allocation, column statistics, distinct-point check), the n_init
  *	  restarts and the threads that share them, the relabelling of the
- *	  kept centroids and the final pass, ecore_kmeans_fit and
- *	  ecore_kmeans_elbow.
+ *	  kept centroids and the final pass, and ecore_kmeans_fit.
  *
  * The other stages are in kmeans_seed.c (initialisation), kmeans_lloyd.c
- * (Lloyd iterations) and kmeans_eval.c (assign, inertia, silhouette); what
- * they share is in kmeans_internal.h.
+ * (Lloyd iterations), kmeans_eval.c (assign, inertia, silhouette) and
+ * kmeans_elbow.c (the elbow curves); what they share is in
+ * kmeans_internal.h.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -32,17 +32,6 @@
 
 /* Relative safety margin of the Hamerly bound tests (times the diameter). */
 #define KM_MARGIN_REL 1e-8
-
-/*
- * Smallest squared span of the points (sum over the features of the
- * squared range) accepted with k >= 2: points that span less than 1e-150
- * have squared distances of 1e-300 or less, down to subnormal numbers
- * (below DBL_MIN, about 2.2e-308: few significant bits) and 0, so nearest
- * centroids and empty-cluster relocation would be decided by rounding, and
- * the Hamerly margin (1e-8 times the span, at least 1e-158 here) would no
- * longer cover the rounding of distances (up to about 2e-162 sqrt(d)).
- */
-#define KM_MIN_SPAN2 1e-300
 
 /* Most k-means++ candidates per centroid accepted in n_local_trials. */
 #define KM_MAX_TRIALS 1024
@@ -101,7 +90,7 @@ default_trials(int k)
 }
 
 /* Compute the layout of a fit of n x d points with k clusters. */
-static void
+void
 km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 				  const ecore_kmeans_params *p)
 {
@@ -152,9 +141,6 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 	L->scratch_idx = lay_reserve(L, n < ECORE_CHECK_CHUNK ? n : ECORE_CHECK_CHUNK,
 								 sizeof(uint32_t));
 }
-
-/* Bytes of a fit's block with nthreads workspaces (defined below). */
-static int	km_block_bytes(const km_layout *L, int nthreads, size_t *bytes);
 
 /* ---------------------------------------------------------------------
  * Parameters and validation
@@ -216,7 +202,7 @@ km_validate_centroids(const double *C, int k, size_t d, ecore_env *env)
 }
 
 /* Threads a fit uses: n_threads, at most one per restart. */
-static int
+int
 km_threads(const ecore_kmeans_params *p)
 {
 	int			n_init = (p->init == ECORE_INIT_USER) ? 1 : p->n_init;
@@ -226,8 +212,8 @@ km_threads(const ecore_kmeans_params *p)
 }
 
 /* Validate the parameters of a fit with k clusters. */
-static int
-validate_params(size_t n, size_t d, int k, const ecore_kmeans_params *p)
+int
+km_validate_params(size_t n, size_t d, int k, const ecore_kmeans_params *p)
 {
 	if (p == NULL)
 		return ECORE_EINVAL_ARG;
@@ -286,7 +272,7 @@ ecore_kmeans_bytes(size_t n, size_t d, const ecore_kmeans_params *params,
 
 	if (bytes == NULL)
 		return ECORE_EINVAL_ARG;
-	rc = validate_params(n, d, params ? params->k : 0, params);
+	rc = km_validate_params(n, d, params ? params->k : 0, params);
 	if (rc != ECORE_OK)
 		return rc;
 	km_compute_layout(&L, n, d, params->k, params);
@@ -543,9 +529,9 @@ final_pass_impl(km_ctx *c, size_t d)
 	return total;
 }
 
-/* final_pass_impl for the dimension of the data. */
-KM_NOINLINE double
-final_pass(km_ctx *c)
+/* final_pass_impl for the dimension of the data (see kmeans_internal.h). */
+KM_NOINLINE_EXTERN double
+km_final_pass(km_ctx *c)
 {
 	double		total = 0.0;
 
@@ -554,7 +540,7 @@ final_pass(km_ctx *c)
 }
 
 /* ---------------------------------------------------------------------
- * Restarts, threads, fit and elbow
+ * Restarts, threads and fit
  * ---------------------------------------------------------------------
  */
 
@@ -593,7 +579,12 @@ km_run_restarts(km_ctx *c, int first, int step, int n_init, km_best *best)
 			km_init_random(c, &rng);
 		else
 			km_init_pp(c, &rng);
-		inertia = km_lloyd(c, n_init > 1, &iters, &conv);
+		inertia = km_lloyd(c, n_init > 1 || c->rec_C != NULL, &iters, &conv);
+		if (c->rec_C != NULL)
+		{
+			memcpy(c->rec_C + (size_t) r * c->rec_stride, c->C, kd * sizeof(double));
+			c->rec_inertia[r] = inertia;
+		}
 		if (best->r < 0 || inertia < best->inertia)
 		{
 			best->r = r;
@@ -631,7 +622,7 @@ typedef struct km_pool
 } km_pool;
 
 /* Bytes of a fit's block with nthreads workspaces. */
-static int
+int
 km_block_bytes(const km_layout *L, int nthreads, size_t *bytes)
 {
 	size_t		stride = (L->total + 63) & ~(size_t) 63;
@@ -826,7 +817,7 @@ km_empty_underflow(const km_ctx *c)
  * ECORE_EUNDERFLOW if a cluster is left empty by centroids that cannot be
  * told apart (km_empty_underflow).
  */
-static int
+int
 km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 {
 	const ecore_kmeans_params *p = c->p;
@@ -839,7 +830,7 @@ km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 	else
 		km_run_restarts(c, 0, 1, n_init, &best);
 	km_relabel(c, c->best_C, c->out_centroids);
-	res->inertia = final_pass(c);
+	res->inertia = km_final_pass(c);
 	if (km_empty_underflow(c))
 		return ECORE_EUNDERFLOW;
 	res->iterations = best.iters;
@@ -850,28 +841,100 @@ km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 }
 
 /*
+ * The margin of the Hamerly bound tests of c: KM_MARGIN_REL times the
+ * diameter of the box of the points and, if init is not NULL, of the k x
+ * d starting centroids init.
+ */
+void
+km_set_margin(km_ctx *c, const double *init, int k)
+{
+	size_t		d = c->d,
+				f;
+	double		diam2 = 0.0;
+
+	for (f = 0; f < d; f++)
+	{
+		double		lo = c->stats[2 * d + f];
+		double		hi = c->stats[3 * d + f];
+
+		if (init != NULL)
+		{
+			int			j;
+
+			for (j = 0; j < k; j++)
+			{
+				double		x = init[(size_t) j * d + f];
+
+				if (x < lo)
+					lo = x;
+				if (x > hi)
+					hi = x;
+			}
+		}
+		diam2 += (hi - lo) * (hi - lo);
+	}
+	c->margin = KM_MARGIN_REL * sqrt(diam2);
+}
+
+/*
+ * Make c the context of a fit of the n x d points X with up to k
+ * clusters, on the block at base laid out by L with nthreads workspaces:
+ * carve it, then the column statistics, tol_abs, the span and the margin.
+ */
+void
+km_attach(km_ctx *c, const km_layout *L, int nthreads, char *base,
+		  const double *X, size_t n, size_t d, int k,
+		  const ecore_kmeans_params *p, ecore_env *env)
+{
+	double		meanvar = 0.0;
+	size_t		f;
+
+	memset(c, 0, sizeof(*c));
+	c->layout = *L;
+	c->block = base;
+	c->nthreads = nthreads;
+	c->X = X;
+	c->n = n;
+	c->d = d;
+	c->k = k;
+	c->env = env;
+	c->p = p;
+	km_carve(c, L, base);
+
+	km_column_stats(c);
+	c->span2 = 0.0;
+	for (f = 0; f < d; f++)
+	{
+		double		lo = c->stats[2 * d + f];
+		double		hi = c->stats[3 * d + f];
+
+		c->span2 += (hi - lo) * (hi - lo);
+		meanvar += c->stats[d + f];
+	}
+	meanvar /= (double) d;
+	c->tol_abs = p->tol * meanvar;
+	km_set_margin(c, p->init == ECORE_INIT_USER ? p->init_centroids : NULL, k);
+}
+
+/*
  * Common start of fit and elbow: validate points, allocate the block for
  * k (the largest k of the call), statistics, margin, distinct check, and
  * the span of the points (ECORE_EUNDERFLOW below KM_MIN_SPAN2 if k >= 2).
  */
-static int
+int
 km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 		 const ecore_kmeans_params *p, ecore_env *env)
 {
 	km_layout	L;
 	char	   *base;
 	size_t		bytes;
-	double		diam2 = 0.0,
-				span2 = 0.0,
-				meanvar = 0.0;
-	size_t		f;
 	int			rc;
 
 	if (env == NULL || env->alloc == NULL)
 		return ECORE_EINVAL_ENV;
 	if (X == NULL)
 		return ECORE_EINVAL_ARG;
-	rc = validate_params(n, d, k, p);
+	rc = km_validate_params(n, d, k, p);
 	if (rc != ECORE_OK)
 		return rc;
 	km_compute_layout(&L, n, d, k, p);
@@ -893,49 +956,11 @@ km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
 	base = (char *) env->alloc(env->alloc_arg, bytes);
 	if (base == NULL)
 		return ECORE_ENOMEM;
-	memset(c, 0, sizeof(*c));
-	c->layout = L;
-	c->block = base;
-	c->nthreads = km_threads(p);
-	c->X = X;
-	c->n = n;
-	c->d = d;
-	c->k = k;
-	c->env = env;
-	c->p = p;
-	km_carve(c, &L, base);
-
-	km_column_stats(c);
-	for (f = 0; f < d; f++)
-	{
-		double		lo = c->stats[2 * d + f];
-		double		hi = c->stats[3 * d + f];
-
-		span2 += (hi - lo) * (hi - lo);
-		if (p->init == ECORE_INIT_USER)
-		{
-			int			j;
-
-			for (j = 0; j < k; j++)
-			{
-				double		x = p->init_centroids[(size_t) j * d + f];
-
-				if (x < lo)
-					lo = x;
-				if (x > hi)
-					hi = x;
-			}
-		}
-		diam2 += (hi - lo) * (hi - lo);
-		meanvar += c->stats[d + f];
-	}
-	meanvar /= (double) d;
-	c->tol_abs = p->tol * meanvar;
-	c->margin = KM_MARGIN_REL * sqrt(diam2);
+	km_attach(c, &L, km_threads(p), base, X, n, d, k, p, env);
 
 	if (!km_enough_distinct(c, k))
 		return ECORE_EDISTINCT;
-	if (k >= 2 && span2 < KM_MIN_SPAN2)
+	if (k >= 2 && c->span2 < KM_MIN_SPAN2)
 		return ECORE_EUNDERFLOW;
 	return ECORE_OK;
 }
@@ -968,67 +993,5 @@ ecore_kmeans_fit(const double *X, size_t n, size_t d,
 	res.sizes = c.out_sizes;
 	res.cluster_inertia = c.out_cluster_inertia;
 	*result = res;
-	return ECORE_OK;
-}
-
-/* Parameters of an elbow run: k-means++ unless random init asked. */
-static int
-elbow_params(const ecore_kmeans_params *params, int k_max,
-			 ecore_kmeans_params *p)
-{
-	if (params == NULL)
-		return ECORE_EINVAL_ARG;
-	*p = *params;
-	if (p->init == ECORE_INIT_USER)
-		return ECORE_EINVAL_INIT;
-	p->k = k_max;
-	return ECORE_OK;
-}
-
-/* Bytes requested by ecore_kmeans_elbow(). */
-int
-ecore_kmeans_elbow_bytes(size_t n, size_t d, int k_max,
-						  const ecore_kmeans_params *params, size_t *bytes)
-{
-	ecore_kmeans_params p;
-	int			rc = elbow_params(params, k_max, &p);
-
-	if (rc != ECORE_OK)
-		return rc;
-	return ecore_kmeans_bytes(n, d, &p, bytes);
-}
-
-/* Elbow curve: inertia of k = 1..k_max (see kmeans.h). */
-int
-ecore_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
-					const ecore_kmeans_params *params, ecore_env *env,
-					double *inertia, int *iterations)
-{
-	ecore_kmeans_params p;
-	km_ctx		c;
-	ecore_kmeans_result res;
-	int			rc,
-				k;
-
-	if (inertia == NULL)
-		return ECORE_EINVAL_ARG;
-	rc = elbow_params(params, k_max, &p);
-	if (rc != ECORE_OK)
-		return rc;
-	rc = km_setup(&c, X, n, d, k_max, &p, env);
-	if (rc != ECORE_OK)
-		return rc;
-	for (k = 1; k <= k_max; k++)
-	{
-		memset(&res, 0, sizeof(res));
-		c.k = k;
-		p.k = k;
-		rc = km_fit_k(&c, &res);
-		if (rc != ECORE_OK)
-			return rc;
-		inertia[k - 1] = res.inertia;
-		if (iterations != NULL)
-			iterations[k - 1] = res.iterations;
-	}
 	return ECORE_OK;
 }

@@ -213,6 +213,105 @@ extern int	ecore_kmeans_elbow(const double *X, size_t n, size_t d, int k_max,
 								ecore_env *env, double *inertia,
 								int *iterations);
 
+/* ---------------------------------------------------------------------
+ * The elbow curve of elbow_inertia: split starts and an optional sample
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * 64-bit hash of (seed, len bytes of data) that chooses the sample of
+ * ecore_elbow_curve (the bytes of each point's key).  Defined on the
+ * bytes alone (8-byte little-endian words assembled byte by byte, mixed
+ * with splitmix64's finaliser), so every machine, and every worker of a
+ * distributed table, computes the same value.
+ */
+extern uint64_t ecore_sample_hash(uint64_t seed, const void *data, size_t len);
+
+/* Parameters of ecore_elbow_curve */
+typedef struct ecore_elbow_params
+{
+	ecore_kmeans_params km;		/* init (k-means++ or random), n_init,
+								 * max_iter, tol, seed, n_threads,
+								 * algorithm; km.k is ignored */
+	int			k_min;			/* 1 <= k_min <= k_max <= n */
+	int			k_max;
+	size_t		sample;			/* m: 0 or >= n: every point (the exact
+								 * path); else the restarts run on the m
+								 * points of smallest (hash, index) and
+								 * their best candidates are refined on
+								 * all points; at least k_max */
+	const uint64_t *hashes;		/* n hashes (ecore_sample_hash of each
+								 * point's key); needed when sample < n */
+	int			refine;			/* restarts refined on all points per k:
+								 * those of lowest inertia on the sample,
+								 * one per distinct inertia, 1..n_init; 0 =
+								 * the default, min(3, n_init); the split
+								 * run is refined too */
+} ecore_elbow_params;
+
+/* Outputs of ecore_elbow_curve: caller arrays of k_max - k_min + 1 */
+typedef struct ecore_elbow_out
+{
+	double	   *inertia;		/* inertia on all points */
+	double	   *silhouette;		/* simplified silhouette on all points (NaN
+								 * for k = 1); may be NULL */
+	int		   *iterations;		/* Lloyd iterations on all points of the
+								 * kept run; may be NULL */
+	double	   *centroids;		/* (k_max - k_min + 1) x k_max x d: k's
+								 * centroids (relabelled as a fit's) at
+								 * (k - k_min) * k_max * d; may be NULL */
+	size_t		sample_used;	/* points the restarts ran on: n on the
+								 * exact path, else the sample size */
+	int			k;				/* the k being fitted (on an error: the k
+								 * that failed) */
+} ecore_elbow_out;
+
+/* Set *params to ecore_kmeans_params_default, k 1..10, no sample. */
+extern void ecore_elbow_params_default(ecore_elbow_params *params);
+
+/*
+ * Bytes ecore_elbow_curve() will request (one request).  Validates like
+ * the curve (k range, sample, refine, hashes, the fit parameters for
+ * k_max).
+ */
+extern int	ecore_elbow_curve_bytes(size_t n, size_t d,
+									 const ecore_elbow_params *params,
+									 size_t *bytes);
+
+/*
+ * The elbow curve of elbow_inertia, for k = k_min..k_max.
+ *
+ * Exact path (sample 0 or >= n): each k is ecore_kmeans_fit() with the
+ * parameters (n_init restarts on all points), plus, from k_min + 1 on, one
+ * more run started from the previous k's clustering with its worst
+ * cluster split (its centroids, plus the point farthest from its centroid
+ * in the cluster of largest inertia; none when every cluster has zero
+ * inertia), kept when its inertia is strictly lower.  Bit for bit the
+ * results of those fits, whatever n_threads.
+ *
+ * With a sample (sample < n): the sample is the m points of smallest
+ * (hashes[i], i), in that order, so it does not depend on the order of
+ * the points when their hashes differ (the caller breaks ties by ordering
+ * the points canonically).  Each k: the n_init restarts run on the sample
+ * (shared by the threads), and the split start (from the previous k's
+ * result on all points) is run on the sample too; then the candidates
+ * (the params->refine best restarts on the sample and the split run) are
+ * refined on all points by Lloyd iterations from their centroids, to
+ * convergence (tol on all points' variance, max_iter), and the one of
+ * lowest inertia on all points is kept (the first on ties, the restarts
+ * in order of their inertia on the sample, then the split run).  The inertia, the silhouette and the split of the next k are of
+ * all points.  When the sample holds fewer than k_max distinct points,
+ * the exact path runs instead (single thread; sample_used = n).
+ *
+ * Errors as ecore_kmeans_fit for the k in out->k (the distinct-point
+ * check is per k, as the fit's), ECORE_EINVAL_ARG for a bad sample or
+ * refine or missing hashes, ECORE_EINVAL_INIT for ECORE_INIT_USER.
+ * env->check is called per chunk of points and per Lloyd iteration.
+ */
+extern int	ecore_elbow_curve(const double *X, size_t n, size_t d,
+							   const ecore_elbow_params *params,
+							   ecore_env *env, ecore_elbow_out *out);
+
 /*
  * Assign (predict): label of each point of X (n x d) = nearest of the k
  * centroids (k x d), ties to the lowest index; distances (may be NULL)

@@ -9,11 +9,13 @@
  *
  * The K-means is split by stage:
  *	 kmeans.c		 layout, parameters, setup, restarts and threads,
- *					 relabelling and the final pass, fit and elbow
+ *					 relabelling and the final pass, fit
  *	 kmeans_seed.c	 distinct-row set, random and k-means++ seeding
  *	 kmeans_lloyd.c	 E-steps (Lloyd, Hamerly), M-step, empty clusters,
  *					 the Lloyd loop of one restart
  *	 kmeans_eval.c	 assign, inertia and silhouette of given centroids
+ *	 kmeans_elbow.c	 the elbow curves (ecore_kmeans_elbow and
+ *					 ecore_elbow_curve with its split starts and sample)
  *
  * Distances: all computed exactly as sum((x - c)^2) in feature order (no
  * norm expansion), with kernels written out for d = 1..4.  Argmin
@@ -48,9 +50,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define KM_INLINE static inline __attribute__((always_inline))
 #define KM_NOINLINE static __attribute__((noinline))
+#define KM_NOINLINE_EXTERN __attribute__((noinline))
 #else
 #define KM_INLINE static inline
 #define KM_NOINLINE static
+#define KM_NOINLINE_EXTERN
 #endif
 
 /* Run EXPR with D_ a compile-time constant for d = 1..4, else d. */
@@ -65,6 +69,17 @@
 			default: { const size_t D_ = (dim); EXPR; } break; \
 		} \
 	} while (0)
+
+/*
+ * Smallest squared span of the points (sum over the features of the
+ * squared range) accepted with k >= 2: points that span less than 1e-150
+ * have squared distances of 1e-300 or less, down to subnormal numbers
+ * (below DBL_MIN, about 2.2e-308: few significant bits) and 0, so nearest
+ * centroids and empty-cluster relocation would be decided by rounding, and
+ * the Hamerly margin (1e-8 times the span, at least 1e-158 here) would no
+ * longer cover the rounding of distances (up to about 2e-162 sqrt(d)).
+ */
+#define KM_MIN_SPAN2 1e-300
 
 /* Prefetch of a point some iterations ahead (a hint only). */
 #if defined(__GNUC__) || defined(__clang__)
@@ -110,6 +125,12 @@ typedef struct km_ctx
 	int			T;
 	double		margin;			/* absolute margin of the bound tests */
 	double		tol_abs;
+	double		span2;			/* sum over the features of the squared
+								 * range of the points */
+	double	   *rec_C;			/* if not NULL: restart r's final centroids
+								 * go to rec_C + r * k_max * d ... */
+	double	   *rec_inertia;	/* ... and its inertia to rec_inertia[r] */
+	size_t		rec_stride;		/* k_max * d */
 	size_t		changes_since_sync;
 
 	double	   *C;				/* current centroids (k x d) */
@@ -325,6 +346,55 @@ nearest2(const double *x, const double *C, int k, size_t d,
  */
 
 /* kmeans.c */
+
+/* Compute the layout of a fit of n x d points with k clusters. */
+extern void km_compute_layout(km_layout *L, size_t n, size_t d, int k,
+							  const ecore_kmeans_params *p);
+
+/* Threads a fit uses: n_threads, at most one per restart. */
+extern int	km_threads(const ecore_kmeans_params *p);
+
+/* Validate the parameters of a fit with k clusters. */
+extern int	km_validate_params(size_t n, size_t d, int k,
+							   const ecore_kmeans_params *p);
+
+/* Bytes of a fit's block laid out by L with nthreads workspaces. */
+extern int	km_block_bytes(const km_layout *L, int nthreads, size_t *bytes);
+
+/*
+ * Make c the context of a fit of the n x d points X with up to k
+ * clusters, on the block at base laid out by L with nthreads workspaces
+ * (carve, column statistics, tol_abs, span, margin).
+ */
+extern void km_attach(km_ctx *c, const km_layout *L, int nthreads,
+					  char *base, const double *X, size_t n, size_t d,
+					  int k, const ecore_kmeans_params *p, ecore_env *env);
+
+/*
+ * Common start of a fit or an elbow: validate, allocate the block for k
+ * (the largest k of the call), km_attach, distinct and span checks.
+ */
+extern int	km_setup(km_ctx *c, const double *X, size_t n, size_t d, int k,
+					 const ecore_kmeans_params *p, ecore_env *env);
+
+/*
+ * The margin of the Hamerly bound tests of c (from the box of the points
+ * and, if init is not NULL, of the k x d starting centroids init).
+ */
+extern void km_set_margin(km_ctx *c, const double *init, int k);
+
+/*
+ * Fit c->k clusters with c's workspace: n_init restarts, keep the best,
+ * relabel, final pass (ECORE_EUNDERFLOW on an empty cluster whose
+ * centroid cannot be told apart from another).
+ */
+extern int	km_fit_k(km_ctx *c, ecore_kmeans_result *res);
+
+/*
+ * Final pass over the centroids in c->out_centroids: labels, distances,
+ * sizes, per-cluster inertia; returns the total inertia.
+ */
+extern double km_final_pass(km_ctx *c);
 
 /*
  * Validate k x d centroids: ECORE_EINIT_VALUE with the index in

@@ -42,8 +42,8 @@ sources_of() {
 	src=$(cd ../../src && pwd)
 	case $1 in
 	core) echo "$src/core/core.c $src/core/kmeans.c $src/core/kmeans_seed.c" \
-		"$src/core/kmeans_lloyd.c $src/core/kmeans_eval.c $src/core/scale.c" \
-		"$src/core/knee.c" ;;
+		"$src/core/kmeans_lloyd.c $src/core/kmeans_eval.c $src/core/kmeans_elbow.c" \
+		"$src/core/scale.c $src/core/knee.c" ;;
 	options) echo "$src/core/core.c $src/core/kmeans.c $src/core/scale.c" ;;
 	format) echo "$src/core/svg_format.c" ;;
 	*) echo "$src"/core/svg_*.c ;;

@@ -120,6 +120,15 @@ extern void test_kmeans_local_trials(void);
 extern void test_kmeans_best_restart(void);
 extern void test_kmeans_elbow(void);
 
+/* test_kmeans_elbow.c */
+extern void test_elbow_exact_bits(void);
+extern void test_elbow_sample_hash(void);
+extern void test_elbow_sampled_close(void);
+extern void test_elbow_sampled_determinism(void);
+extern void test_elbow_memory_accounting(void);
+extern void test_elbow_interrupts(void);
+extern void test_elbow_errors(void);
+
 /* test_kmeans_eval.c */
 extern void test_assign(void);
 extern void test_inertia_fn(void);
