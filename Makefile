@@ -62,6 +62,11 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies (Debian's PostgreSQL is built without
+# --enable-depend): every object depends on every header of the tree, so
+# that a changed structure never leaves a stale object behind
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 # sql/engage--$(EXTVERSION).sql from SQL_SOURCES (a failed cat leaves no
 # half-written script behind)
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) Makefile

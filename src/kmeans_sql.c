@@ -965,19 +965,23 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	ep.sample = 0;				/* the exact path: every point */
 
 	nk = k_max - k_min + 1;
-	memset(&out, 0, sizeof(out));
-	out.inertia = palloc(sizeof(double) * nk);
-	out.silhouette = palloc(sizeof(double) * nk);
-	out.iterations = palloc(sizeof(int) * nk);
-	out.centroids = palloc(sizeof(double) * nk * k_max * kd.pts.d);
-	xs = palloc(sizeof(double) * nk);
-	centroids = palloc(sizeof(ArrayType *) * nk);
-
 	kmeans_step(&kd, KMEANS_STEP_CLUSTERING, k_min);
 	rc = ecore_elbow_curve_bytes(kd.pts.n, kd.pts.d, &ep, &bytes);
 	if (rc != ECORE_OK)
 		core_error(rc, &kd);
+	/* the core's block, then the nk x k_max x d centroids it returns */
 	engage_check_memory(kd.bytes, bytes);
+	engage_check_memory(kd.bytes + bytes,
+						(Size) ((double) nk * k_max * kd.pts.d * sizeof(double)));
+	memset(&out, 0, sizeof(out));
+	out.inertia = palloc(sizeof(double) * nk);
+	out.silhouette = palloc(sizeof(double) * nk);
+	out.iterations = palloc(sizeof(int) * nk);
+	out.centroids = MemoryContextAllocHuge(CurrentMemoryContext,
+										   sizeof(double) * (Size) nk * k_max * kd.pts.d);
+	xs = palloc(sizeof(double) * nk);
+	centroids = palloc(sizeof(ArrayType *) * nk);
+
 	out.k = k_min;
 	kd.elbow = &out;
 	rc = ecore_elbow_curve(kd.scaled, kd.pts.n, kd.pts.d, &ep, &kd.env, &out);

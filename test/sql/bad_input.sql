@@ -360,7 +360,8 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (200, 'compare_to_average: NULL, NaN, Infinity, zero average', $$SELECT concat_ws(', ', engage.compare_to_average(NULL, 1), engage.compare_to_average('NaN', 1), engage.compare_to_average(1, 'NaN'), engage.compare_to_average('Infinity', 1), engage.compare_to_average(1, '-Infinity'), engage.compare_to_average(1, 0), engage.compare_to_average(0, 0))$$),
 (201, 'engage.threads = 0', $$SELECT set_config('engage.threads', '0', true)$$),
 (202, 'engage.max_memory too small for the points', $$SELECT count(*) FROM (SELECT set_config('engage.max_memory', '1MB', true) AS m) s, LATERAL engage.kmeans_cluster('SELECT i, ' || (SELECT string_agg('i * ' || j, ', ') FROM generate_series(1, 30) j) || ' FROM generate_series(1, 5000) i' || left(s.m, 0), 2)$$),
-(203, 'engage.progress = banana', $$SELECT set_config('engage.progress', 'banana', true)$$)
+(203, 'engage.progress = banana', $$SELECT set_config('engage.progress', 'banana', true)$$),
+(271, 'elbow_inertia: k_max = 10000 centroids past max_memory', $$SELECT count(*) FROM engage.elbow_inertia('SELECT g, g, g % 97, g % 13, g % 7, g % 5, g % 3 FROM generate_series(1, 10000) g', 1, 10000, n_init => 1, max_iter => 1)$$)
 ) AS c(n, what, q);
 
 -- 8. The whole analysis, the report and scheduling.  A failed run returns
