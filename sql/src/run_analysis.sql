@@ -39,7 +39,6 @@ DECLARE
 	saved_nestloop text;
 	saved_jit text;
 	saved_seqscan text;
-	app_cols text := '';
 	src text;
 	points text;
 	n_rows bigint;
@@ -110,60 +109,60 @@ BEGIN
 		-- NaN, infinite and negative ones are skipped and counted, as
 		-- engagement_agg does for the duration, DL and UL (application
 		-- columns are cast to double precision); the application totals add the users' sums
-		-- up exactly with engagement_agg.  Top 10s by ORDER BY ... LIMIT 10 (a
-		-- bounded heap sort), ranked afterwards; numeric conversions only for
-		-- the rows kept (float8 -> numeric costs about a microsecond).
+		-- up exactly with engagement_agg.  The groups are materialised once,
+		-- with the aggregates' fields as plain columns (agg); the users' rows
+		-- are written from it, and the top 10s and totals read it again.  Top
+		-- 10s by ORDER BY ... LIMIT 10 (a bounded heap sort) on the source's
+		-- MSISDN, ranked afterwards; text and numeric conversions only for the
+		-- rows kept (float8 -> numeric costs about a microsecond).
 		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
 		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
 			n_apps := n_apps + 1;
 			app_args := app_args || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('s.%I::double precision, s.%I::double precision', app.dl, app.ul);
-			app_cols := app_cols || format(', a.app_dl[%1$s] AS a%1$s_dl, a.app_ul[%1$s] AS a%1$s_ul', n_apps);
 			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
-				|| format('@extschema@.engagement_agg(NULL::double precision, u.a%1$s_dl, u.a%1$s_ul) AS t%1$s, '
-				          'count(*) FILTER (WHERE COALESCE(u.a%1$s_dl, 0) + COALESCE(u.a%1$s_ul, 0) > 0) AS t%1$s_users',
+				|| format('@extschema@.engagement_agg(NULL::double precision, a.app_dl[%1$s], a.app_ul[%1$s]) AS t%1$s, '
+				          'count(*) FILTER (WHERE COALESCE(a.app_dl[%1$s], 0) + COALESCE(a.app_ul[%1$s], 0) > 0) AS t%1$s_users',
 				          n_apps);
 			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('(%L, %s, (t.t%s).dl_bytes, (t.t%s).ul_bytes, t.t%s_users)', app.name, n_apps, n_apps, n_apps, n_apps);
 			app_tops := app_tops || CASE WHEN n_apps > 1 THEN ' UNION ALL ' ELSE '' END
-				|| format('(SELECT %L AS application, u.m, u.msisdn, u.a%s_dl AS dl, u.a%s_ul AS ul '
-				          'FROM users u WHERE u.a%s_dl IS NOT NULL OR u.a%s_ul IS NOT NULL '
-				          'ORDER BY COALESCE(u.a%s_dl, 0) + COALESCE(u.a%s_ul, 0) DESC, u.m LIMIT 10)',
-				          app.name, n_apps, n_apps, n_apps, n_apps, n_apps, n_apps);
+				|| format('(SELECT %L AS application, a.m, a.app_dl[%2$s] AS dl, a.app_ul[%2$s] AS ul '
+				          'FROM agg a WHERE a.m IS NOT NULL AND (a.app_dl[%2$s] IS NOT NULL OR a.app_ul[%2$s] IS NOT NULL) '
+				          'ORDER BY COALESCE(a.app_dl[%2$s], 0) + COALESCE(a.app_ul[%2$s], 0) DESC, a.m LIMIT 10)',
+				          app.name, n_apps);
 		END LOOP;
 
 		EXECUTE format($q$
 			WITH agg AS MATERIALIZED (
-				SELECT s.%1$I AS m,
-				       @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
-				       %5$s
-				FROM %6$s AS s
-				GROUP BY 1
-			), users AS MATERIALIZED (
-				SELECT a.m, a.m::text AS msisdn, (a.e).sessions, (a.e).duration_ms, (a.e).dl_bytes,
-				       (a.e).ul_bytes, (a.e).total_bytes, a.app_dl, a.app_ul %8$s
-				FROM agg a
-				WHERE a.m IS NOT NULL
+				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes,
+				       (g.e).total_bytes, (g.e).rejected_values, g.app_dl, g.app_ul, g.app_rejected
+				FROM (SELECT s.%1$I AS m,
+				             @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
+				             %5$s
+				      FROM %6$s AS s
+				      GROUP BY 1) g
 			), ins_users AS (
 				INSERT INTO @extschema@.result_user_engagement
-				SELECT $1, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, u.app_dl, u.app_ul
-				FROM users u
+				SELECT $1, a.m::text, a.sessions, a.duration_ms, a.dl_bytes, a.ul_bytes, a.total_bytes, a.app_dl, a.app_ul
+				FROM agg a
+				WHERE a.m IS NOT NULL
 			), ins_top AS (
 				INSERT INTO @extschema@.result_top_users
 				SELECT $1, t.metric, row_number() OVER (PARTITION BY t.metric ORDER BY t.value DESC, t.m),
-				       t.msisdn, t.value
-				FROM ((SELECT 'sessions' AS metric, u.m, u.msisdn, u.sessions::numeric AS value
-				       FROM users u ORDER BY u.sessions DESC, u.m LIMIT 10)
+				       t.m::text, t.value
+				FROM ((SELECT 'sessions' AS metric, a.m, a.sessions::numeric AS value
+				       FROM agg a WHERE a.m IS NOT NULL ORDER BY a.sessions DESC, a.m LIMIT 10)
 				      UNION ALL
-				      (SELECT 'duration_ms', u.m, u.msisdn, u.duration_ms
-				       FROM users u WHERE u.duration_ms IS NOT NULL ORDER BY u.duration_ms DESC, u.m LIMIT 10)
+				      (SELECT 'duration_ms', a.m, a.duration_ms
+				       FROM agg a WHERE a.m IS NOT NULL AND a.duration_ms IS NOT NULL ORDER BY a.duration_ms DESC, a.m LIMIT 10)
 				      UNION ALL
-				      (SELECT 'total_bytes', u.m, u.msisdn, u.total_bytes
-				       FROM users u WHERE u.total_bytes IS NOT NULL ORDER BY u.total_bytes DESC, u.m LIMIT 10)) t
+				      (SELECT 'total_bytes', a.m, a.total_bytes
+				       FROM agg a WHERE a.m IS NOT NULL AND a.total_bytes IS NOT NULL ORDER BY a.total_bytes DESC, a.m LIMIT 10)) t
 			)%7$s
-			SELECT COALESCE(sum((a.e).sessions), 0), COALESCE(sum((a.e).sessions) FILTER (WHERE a.m IS NULL), 0),
+			SELECT COALESCE(sum(a.sessions), 0), COALESCE(sum(a.sessions) FILTER (WHERE a.m IS NULL), 0),
 			       count(*) FILTER (WHERE a.m IS NOT NULL),
-			       COALESCE(sum((a.e).rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
+			       COALESCE(sum(a.rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
 			FROM agg a
 			$q$,
 			msisdn_column, duration_column, dl_column, ul_column,
@@ -179,7 +178,7 @@ BEGIN
 				SELECT $1, v.application, v.position,
 				       row_number() OVER (ORDER BY v.total DESC NULLS LAST, v.application),
 				       v.users, v.dl, v.ul, v.total
-				FROM (SELECT %1$s FROM users u) t
+				FROM (SELECT %1$s FROM agg a WHERE a.m IS NOT NULL) t
 				CROSS JOIN LATERAL (VALUES %2$s) AS w(application, position, dl, ul, users)
 				CROSS JOIN LATERAL (SELECT w.application, w.position, w.dl, w.ul, w.users,
 				                           CASE WHEN w.dl IS NULL AND w.ul IS NULL THEN NULL
@@ -188,12 +187,11 @@ BEGIN
 				INSERT INTO @extschema@.result_top_users_per_app
 				SELECT $1, t.application,
 				       row_number() OVER (PARTITION BY t.application ORDER BY t.total DESC, t.m),
-				       t.msisdn, t.total
-				FROM (SELECT x.application, x.m, x.msisdn,
+				       t.m::text, t.total
+				FROM (SELECT x.application, x.m,
 				             COALESCE(x.dl::numeric, 0) + COALESCE(x.ul::numeric, 0) AS total
 				      FROM (%3$s) x) t
-			)$q$, app_totals, app_values, app_tops) END,
-			app_cols)
+			)$q$, app_totals, app_values, app_tops) END)
 		INTO n_rows, n_nosub, n_users, n_rejected
 		USING run;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
