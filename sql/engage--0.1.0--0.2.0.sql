@@ -89,6 +89,7 @@ DECLARE
 	app_values text := '';
 	app_tops text := '';
 	app_totals text := '';
+	app_cols text := '';
 	saved_nestloop text;
 	saved_jit text;
 	saved_seqscan text;
@@ -173,16 +174,17 @@ BEGIN
 			n_apps := n_apps + 1;
 			app_args := app_args || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('s.%I::double precision, s.%I::double precision', app.dl, app.ul);
+			app_cols := app_cols || format(', a.app_dl[%1$s] AS a%1$s_dl, a.app_ul[%1$s] AS a%1$s_ul', n_apps);
 			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
-				|| format('@extschema@.engagement_agg(NULL::double precision, a.app_dl[%1$s], a.app_ul[%1$s]) AS t%1$s, '
-				          'count(*) FILTER (WHERE COALESCE(a.app_dl[%1$s], 0) + COALESCE(a.app_ul[%1$s], 0) > 0) AS t%1$s_users',
+				|| format('@extschema@.engagement_agg(NULL::double precision, p.a%1$s_dl, p.a%1$s_ul) AS t%1$s, '
+				          'count(*) FILTER (WHERE COALESCE(p.a%1$s_dl, 0) + COALESCE(p.a%1$s_ul, 0) > 0) AS t%1$s_users',
 				          n_apps);
 			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('(%L, %s, (t.t%s).dl_bytes, (t.t%s).ul_bytes, t.t%s_users)', app.name, n_apps, n_apps, n_apps, n_apps);
 			app_tops := app_tops || CASE WHEN n_apps > 1 THEN ' UNION ALL ' ELSE '' END
-				|| format('(SELECT %L AS application, a.m, a.app_dl[%2$s] AS dl, a.app_ul[%2$s] AS ul '
-				          'FROM agg a WHERE a.m IS NOT NULL AND (a.app_dl[%2$s] IS NOT NULL OR a.app_ul[%2$s] IS NOT NULL) '
-				          'ORDER BY COALESCE(a.app_dl[%2$s], 0) + COALESCE(a.app_ul[%2$s], 0) DESC, a.m LIMIT 10)',
+				|| format('(SELECT %L AS application, p.m, p.a%2$s_dl AS dl, p.a%2$s_ul AS ul '
+				          'FROM apps p WHERE p.a%2$s_dl IS NOT NULL OR p.a%2$s_ul IS NOT NULL '
+				          'ORDER BY COALESCE(p.a%2$s_dl, 0) + COALESCE(p.a%2$s_ul, 0) DESC, p.m LIMIT 10)',
 				          app.name, n_apps);
 		END LOOP;
 
@@ -226,12 +228,16 @@ BEGIN
 			     ELSE format('(@extschema@.traffic_agg(%1$s)).dl_bytes AS app_dl, (@extschema@.traffic_agg(%1$s)).ul_bytes AS app_ul, '
 			                 '(@extschema@.traffic_agg(%1$s)).rejected_values AS app_rejected', app_args) END,
 			src,
-			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
+			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, apps AS MATERIALIZED (
+				SELECT a.m %4$s
+				FROM agg a
+				WHERE a.m IS NOT NULL
+			), ins_app_totals AS (
 				INSERT INTO @extschema@.result_app_totals
 				SELECT $1, v.application, v.position,
 				       row_number() OVER (ORDER BY v.total DESC NULLS LAST, v.application),
 				       v.users, v.dl, v.ul, v.total
-				FROM (SELECT %1$s FROM agg a WHERE a.m IS NOT NULL) t
+				FROM (SELECT %1$s FROM apps p) t
 				CROSS JOIN LATERAL (VALUES %2$s) AS w(application, position, dl, ul, users)
 				CROSS JOIN LATERAL (SELECT w.application, w.position, w.dl, w.ul, w.users,
 				                           CASE WHEN w.dl IS NULL AND w.ul IS NULL THEN NULL
@@ -244,7 +250,7 @@ BEGIN
 				FROM (SELECT x.application, x.m,
 				             COALESCE(x.dl::numeric, 0) + COALESCE(x.ul::numeric, 0) AS total
 				      FROM (%3$s) x) t
-			)$q$, app_totals, app_values, app_tops) END)
+			)$q$, app_totals, app_values, app_tops, app_cols) END)
 		INTO n_rows, n_nosub, n_users, n_rejected
 		USING run;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
