@@ -165,10 +165,13 @@ BEGIN
 		-- columns are cast to double precision); the application totals add the users' sums
 		-- up exactly with engagement_agg.  The groups are materialised once,
 		-- with the aggregates' fields as plain columns (agg); the users' rows
-		-- are written from it, and the top 10s and totals read it again.  Top
-		-- 10s by ORDER BY ... LIMIT 10 (a bounded heap sort) on the source's
-		-- MSISDN, ranked afterwards; text and numeric conversions only for the
-		-- rows kept (float8 -> numeric costs about a microsecond).
+		-- are written from it, the counts and the metric top 10s read it
+		-- again; the application top 10s and totals read a narrow copy of the
+		-- users' application sums as plain columns (apps: an array subscript
+		-- in every row of every sort costs more than the copy).  Top 10s by
+		-- ORDER BY ... LIMIT 10 (a bounded heap sort) on the source's MSISDN,
+		-- ranked afterwards; text and numeric conversions only for the rows
+		-- kept (float8 -> numeric costs about a microsecond).
 		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
 		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
 			n_apps := n_apps + 1;
