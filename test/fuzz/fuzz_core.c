@@ -4,8 +4,9 @@
  *	  libFuzzer target of engage's numerical core: bytes become a small
  *	  problem (n, d, k, options, values including NaN, infinities, huge,
  *	  tiny and duplicated values), run through scaling, k-means (both
- *	  algorithms, rerun), assign, inertia, silhouette, elbow and knee, with
- *	  invariants checked by abort().
+ *	  algorithms, rerun), assign, inertia, silhouette, elbow and knee, then
+ *	  elbow_inertia's curve (ecore_elbow_curve, exact and sampled paths,
+ *	  key hashes from the input), with invariants checked by abort().
  *
  *	  clang -fsanitize=fuzzer,address,undefined (see test/fuzz/Makefile)
  *
