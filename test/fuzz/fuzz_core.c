@@ -4,8 +4,9 @@
  *	  libFuzzer target of engage's numerical core: bytes become a small
  *	  problem (n, d, k, options, values including NaN, infinities, huge,
  *	  tiny and duplicated values), run through scaling, k-means (both
- *	  algorithms, rerun), assign, inertia, silhouette, elbow and knee, with
- *	  invariants checked by abort().
+ *	  algorithms, rerun), assign, inertia, silhouette, elbow and knee, then
+ *	  elbow_inertia's curve (ecore_elbow_curve, exact and sampled paths,
+ *	  key hashes from the input), with invariants checked by abort().
  *
  *	  clang -fsanitize=fuzzer,address,undefined (see test/fuzz/Makefile)
  *
@@ -122,6 +123,9 @@ fz_fail(const char *what, int line)
 
 #define FZ_ASSERT(c) do { if (!(c)) fz_fail(#c, __LINE__); } while (0)
 
+/* Most k of an elbow curve fuzzed (k_max <= 3 + 5) */
+#define FZ_ELBOW_MAXK 8
+
 /* Is a status one the core documents for these calls? */
 static int
 fz_known_status(int rc)
@@ -229,6 +233,246 @@ fz_check_fit(const double *Z, size_t n, size_t d,
 	free(dist);
 	free(ci);
 	free(sz);
+}
+
+/* Outputs of one ecore_elbow_curve call, in caller-owned arrays. */
+typedef struct fz_curve
+{
+	double		inertia[FZ_ELBOW_MAXK];
+	double		silhouette[FZ_ELBOW_MAXK];
+	int			iterations[FZ_ELBOW_MAXK];
+	double	   *centroids;		/* FZ_ELBOW_MAXK x k_max x d */
+	ecore_elbow_out out;
+} fz_curve;
+
+/* Point out's arrays at cu's (centroids: nc doubles, 0x5A-poisoned). */
+static void
+fz_curve_init(fz_curve *cu, size_t nc)
+{
+	memset(cu->inertia, 0x5A, sizeof(cu->inertia));
+	memset(cu->silhouette, 0x5A, sizeof(cu->silhouette));
+	memset(cu->iterations, 0x5A, sizeof(cu->iterations));
+	cu->centroids = malloc(nc * sizeof(double));
+	memset(cu->centroids, 0x5A, nc * sizeof(double));
+	memset(&cu->out, 0, sizeof(cu->out));
+	cu->out.inertia = cu->inertia;
+	cu->out.silhouette = cu->silhouette;
+	cu->out.iterations = cu->iterations;
+	cu->out.centroids = cu->centroids;
+}
+
+/* Are two successful curves bit-identical? */
+static int
+fz_curve_same(const fz_curve *a, const fz_curve *b, int nk, size_t nc)
+{
+	return memcmp(a->inertia, b->inertia, nk * sizeof(double)) == 0 &&
+		memcmp(a->silhouette, b->silhouette, nk * sizeof(double)) == 0 &&
+		memcmp(a->iterations, b->iterations, nk * sizeof(int)) == 0 &&
+		memcmp(a->centroids, b->centroids, nc * sizeof(double)) == 0 &&
+		a->out.sample_used == b->out.sample_used && a->out.k == b->out.k;
+}
+
+/*
+ * The elbow curve of elbow_inertia (ecore_elbow_curve) on Z, with its
+ * parameters and the points' key hashes decoded from the rest of the
+ * input: the exact path (sample 0 or >= n) and the sampled path (a small
+ * sample), their error paths, one allocation of exactly the announced
+ * bytes, the outputs' ranges, determinism, the exact path's independence
+ * of the thread count and its agreement with ecore_kmeans_fit per k.
+ */
+static void
+fz_elbow_curve(fz_in *in, const double *Z, size_t n, size_t d,
+			   fz_arena *arena, ecore_env *env)
+{
+	static const double tols[6] = {1e-4, 0.0, 1e-2, 1.0, -1.0, NAN};
+	ecore_elbow_params ep;
+	fz_curve	cu,
+				cu2;
+	uint64_t   *hashes = malloc(n * sizeof(uint64_t));
+	uint64_t	hseed;
+	uint8_t		b0,
+				b1,
+				b2,
+				b3,
+				b4,
+				b5;
+	size_t		i,
+				bytes = 0,
+				nc;
+	int			nk,
+				j,
+				rc,
+				rcb,
+				base_count,
+				exact;
+	size_t		base_total;
+
+	b0 = fz_byte(in);
+	b1 = fz_byte(in);
+	b2 = fz_byte(in);
+	b3 = fz_byte(in);
+	b4 = fz_byte(in);
+	b5 = fz_byte(in);
+	hseed = fz_byte(in);
+
+	ecore_elbow_params_default(&ep);
+	ep.k_min = 1 + b0 % 3;
+	ep.k_max = ep.k_min + (b0 >> 2) % 6;	/* may exceed n: EINVAL_K */
+	if ((b0 & 0xE0) == 0xE0)
+		ep.k_max = ep.k_min - 1;	/* k_min > k_max: EINVAL_K */
+	ep.km.init = (ecore_kmeans_init) (b1 % 4 == 3 ? 0 : b1 % 4);	/* USER: EINVAL_INIT */
+	ep.km.n_init = 1 + (b1 >> 2) % 4;
+	ep.km.max_iter = (b1 & 0x80) ? 1 + (b1 >> 4) % 4 : 300;
+	ep.km.tol = tols[b2 % 6];
+	ep.km.seed = (uint64_t) b2 << 8 | b3;
+	ep.km.algorithm = (ecore_kmeans_algorithm) ((b2 >> 3) & 1);
+	ep.km.n_threads = 1 + (b2 >> 4) % 3;
+	ep.refine = (b3 >> 4) % 6;	/* above n_init: EINVAL_ARG */
+	/* sample: 0 (exact), small (sampled), >= n (exact), below k_max */
+	switch (b4 % 4)
+	{
+		case 0:
+			ep.sample = 0;
+			break;
+		case 1:
+		case 2:
+			ep.sample = (size_t) ep.k_max + (b4 >> 2) % 12;
+			break;
+		default:
+			ep.sample = (b4 >> 2) % (n + 2);
+			break;
+	}
+	/* the points' keys: bytes of the input, duplicated keys tie */
+	for (i = 0; i < n; i++)
+	{
+		uint8_t		key[8];
+		size_t		len = fz_byte(in) % 9,
+					t;
+
+		for (t = 0; t < len; t++)
+			key[t] = fz_byte(in);
+		hashes[i] = ecore_sample_hash(hseed, key, len);
+		/* the hash is of the bytes alone: the same again */
+		FZ_ASSERT(hashes[i] == ecore_sample_hash(hseed, key, len));
+	}
+	ep.hashes = (b5 & 0x40) && ep.sample > 0 ? NULL : hashes;	/* EINVAL_ARG */
+
+	nk = ep.k_max - ep.k_min + 1;
+	if (nk < 1)
+		nk = 1;
+	nc = (size_t) nk * (size_t) (ep.k_max > 0 ? ep.k_max : 1) * d;
+	exact = ep.sample == 0 || ep.sample >= n;
+
+	rcb = ecore_elbow_curve_bytes(n, d, &ep, &bytes);
+	FZ_ASSERT(fz_known_status(rcb));
+	fz_curve_init(&cu, nc);
+	base_count = arena->count;
+	base_total = arena->total;
+	rc = ecore_elbow_curve(Z, n, d, &ep, env, &cu.out);
+	FZ_ASSERT(fz_known_status(rc));
+	/* statuses the curve documents: a fit's, never a user init's */
+	FZ_ASSERT(rc != ECORE_EINIT_VALUE && rc != ECORE_EINVAL_CURVE &&
+			  rc != ECORE_EINVAL_ENV);
+	if (rcb != ECORE_OK)
+	{
+		/* bytes() validates like the curve, which allocates nothing */
+		FZ_ASSERT(rc == rcb);
+		FZ_ASSERT(arena->count == base_count);
+	}
+	else
+	{
+		/* at most one request, of exactly the announced bytes */
+		FZ_ASSERT(arena->count - base_count <= 1);
+		if (arena->count != base_count)
+			FZ_ASSERT(arena->total - base_total == bytes);
+	}
+	if (ep.km.init == ECORE_INIT_USER)
+		FZ_ASSERT(rc == ECORE_EINVAL_INIT);
+	else if (ep.k_max > (int) n || ep.k_min > ep.k_max)
+		FZ_ASSERT(rc == ECORE_EINVAL_K);
+	else if (ep.km.tol < 0 || isnan(ep.km.tol))
+		FZ_ASSERT(rc == ECORE_EINVAL_TOL);
+
+	if (rc == ECORE_OK)
+	{
+		FZ_ASSERT(arena->count - base_count == 1);
+		FZ_ASSERT(cu.out.k == ep.k_max);
+		if (exact)
+			FZ_ASSERT(cu.out.sample_used == n);
+		else
+			FZ_ASSERT(cu.out.sample_used == ep.sample || cu.out.sample_used == n);
+		for (j = 0; j < nk; j++)
+		{
+			int			k = ep.k_min + j;
+			size_t		f;
+
+			/* nonincreasing is not guaranteed: no check of the order */
+			FZ_ASSERT(isfinite(cu.inertia[j]) && cu.inertia[j] >= 0.0);
+			if (k == 1)
+				FZ_ASSERT(isnan(cu.silhouette[j]));
+			else
+				FZ_ASSERT(cu.silhouette[j] >= -1.0 && cu.silhouette[j] <= 1.0);
+			FZ_ASSERT(cu.iterations[j] >= 1 && cu.iterations[j] <= ep.km.max_iter);
+			for (f = 0; f < (size_t) k * d; f++)
+				FZ_ASSERT(isfinite(cu.centroids[(size_t) j * ep.k_max * d + f]));
+		}
+
+		/* the same again, bit for bit */
+		fz_curve_init(&cu2, nc);
+		FZ_ASSERT(ecore_elbow_curve(Z, n, d, &ep, env, &cu2.out) == ECORE_OK);
+		FZ_ASSERT(fz_curve_same(&cu, &cu2, nk, nc));
+		free(cu2.centroids);
+
+		if (exact)
+		{
+			ecore_elbow_params ep2 = ep;
+			ecore_kmeans_params p = ep.km;
+			ecore_kmeans_result r;
+
+			/* the exact path does not depend on the thread count */
+			ep2.km.n_threads = ep.km.n_threads == 1 ? 3 : 1;
+			FZ_ASSERT(ecore_elbow_curve_bytes(n, d, &ep2, &bytes) == ECORE_OK);
+			base_total = arena->total;
+			fz_curve_init(&cu2, nc);
+			FZ_ASSERT(ecore_elbow_curve(Z, n, d, &ep2, env, &cu2.out) == ECORE_OK);
+			FZ_ASSERT(arena->total - base_total == bytes);
+			FZ_ASSERT(fz_curve_same(&cu, &cu2, nk, nc));
+			free(cu2.centroids);
+
+			/*
+			 * each k is the fit of k, or the split run when strictly
+			 * lower: k_min (no split start yet) is the fit, bit for bit
+			 */
+			for (j = 0; j < nk; j++)
+			{
+				p.k = ep.k_min + j;
+				FZ_ASSERT(ecore_kmeans_fit(Z, n, d, &p, env, &r) == ECORE_OK);
+				FZ_ASSERT(cu.inertia[j] <= r.inertia);
+				if (j == 0)
+				{
+					FZ_ASSERT(cu.inertia[0] == r.inertia);
+					FZ_ASSERT(cu.iterations[0] == r.iterations);
+					FZ_ASSERT(memcmp(cu.centroids, r.centroids,
+									 (size_t) p.k * d * sizeof(double)) == 0);
+				}
+			}
+		}
+
+		/* allocation failure */
+		arena->fail_at = arena->count;
+		fz_curve_init(&cu2, nc);
+		FZ_ASSERT(ecore_elbow_curve(Z, n, d, &ep, env, &cu2.out) == ECORE_ENOMEM);
+		free(cu2.centroids);
+		arena->fail_at = -1;
+	}
+	else
+	{
+		FZ_ASSERT(rc != ECORE_ENOMEM);
+		if (rc == ECORE_EDISTINCT || rc == ECORE_EUNDERFLOW)
+			FZ_ASSERT(cu.out.k >= ep.k_min && cu.out.k <= ep.k_max);
+	}
+	free(cu.centroids);
+	free(hashes);
 }
 
 /* Fuzz entry point. */
@@ -422,6 +666,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_ASSERT(rc == ECORE_EINVAL_CURVE);
 		free(kx);
 	}
+
+	/* ---- the elbow curve of elbow_inertia, from the rest of the input ---- */
+	fz_elbow_curve(&in, Z, n, d, &arena, &env);
 
 	fz_free(&arena);
 	free(X);
