@@ -290,7 +290,6 @@ ecore_kmeans_bytes(size_t n, size_t d, const ecore_kmeans_params *params,
 static void
 km_carve(km_ctx *c, const km_layout *L, char *base)
 {
-	c->T = L->T;
 	c->hash_cap = L->hash_cap;
 	c->out_centroids = (double *) (base + L->centroids);
 	c->out_cluster_inertia = (double *) (base + L->cluster_inertia);
@@ -715,12 +714,6 @@ km_run_threaded(km_ctx *c, int n_init, km_best *best)
 		w->c = *c;
 		km_carve(&w->c, &c->layout, c->block + stride * (size_t) t);
 		memcpy(w->c.stats, c->stats, 6 * c->d * sizeof(double));
-		/*
-		 * km_carve set the k-means++ trials of the block's layout (k_max
-		 * for an elbow); the restarts of this k use this k's, as the
-		 * calling thread's do
-		 */
-		w->c.T = c->T;
 		w->env = *c->env;
 		w->env.alloc = NULL;
 		w->env.check = km_worker_check;

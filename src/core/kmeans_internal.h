@@ -98,7 +98,8 @@ typedef struct km_layout
 {
 	size_t		total;
 	int			overflow;
-	int			T;				/* k-means++ candidates per centroid */
+	int			T;				/* k-means++ candidates per centroid room is
+								 * made for (those of the largest k) */
 	size_t		hash_cap;		/* hash table slots (power of two) */
 	/* outputs */
 	size_t		centroids, cluster_inertia, sizes, distances, labels;
@@ -122,7 +123,9 @@ typedef struct km_ctx
 	int			k;
 	ecore_env *env;
 	const ecore_kmeans_params *p;
-	int			T;
+	int			T;				/* k-means++ candidates per centroid of the
+								 * k being fitted (km_fit_k sets it; a
+								 * worker inherits it with the context) */
 	double		margin;			/* absolute margin of the bound tests */
 	double		tol_abs;
 	double		span2;			/* sum over the features of the squared
