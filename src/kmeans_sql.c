@@ -2,8 +2,8 @@
  *
  * kmeans_sql.c
  *	  SQL interface of engage's clustering: kmeans_cluster,
- *	  kmeans_centroids, kmeans_model, kmeans_predict, kmeans_assign,
- *	  elbow_inertia, scaling_params and normalize_points.
+ *	  kmeans_cluster_rows, kmeans_centroids, kmeans_model, kmeans_predict,
+ *	  kmeans_assign, elbow_inertia, scaling_params and normalize_points.
  *
  * A thin layer over the numerical core (kmeans.c, scale.c, knee.c, which
  * know nothing of PostgreSQL).  A call checks its arguments, then goes
@@ -43,6 +43,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "engage.h"
 #include "points.h"
@@ -67,6 +69,10 @@ typedef struct KmeansOptions
 	int64		seed;
 	ecore_kmeans_init init;
 	ArrayType  *initial_centroids;	/* k x d, original units, or NULL */
+	bool		rows;			/* kmeans_cluster_rows: keep the points' rows */
+	int			features;		/* with rows: feature columns, -1 all */
+	TupleDesc	row_desc;		/* with rows: the caller's column definitions */
+	Oid			model_type;		/* with rows: engage.kmeans_model */
 } KmeansOptions;
 
 /* The step a call is in, for the context of its errors */
@@ -228,7 +234,7 @@ core_error(int status, const KmeansData *kd)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("feature \"%s\" of point \"%s\" is not finite",
 							kd->pts.feature_names[kd->env.error_col],
-							text_to_cstring(kd->pts.keys[kd->env.error_row])),
+							engage_point_key(&kd->pts, kd->env.error_row)),
 					 errhint("Leave such points out of the points query.")));
 			break;
 		case ECORE_ERANGE:
@@ -236,7 +242,7 @@ core_error(int status, const KmeansData *kd)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("feature \"%s\" of point \"%s\" is too large",
 							kd->pts.feature_names[kd->env.error_col],
-							text_to_cstring(kd->pts.keys[kd->env.error_row])),
+							engage_point_key(&kd->pts, kd->env.error_row)),
 					 errdetail("Features must be at most 1e100 in magnitude."),
 					 errhint("Leave such points out of the points query.")));
 			break;
@@ -297,6 +303,9 @@ parse_options(FunctionCallInfo fcinfo, KmeansOptions *o, int first,
 	engage_require_arg(fcinfo, 0, "points");
 	for (i = 0; i < 6; i++)
 		engage_require_arg(fcinfo, first + i, names[i]);
+	o->rows = false;
+	o->features = -1;
+	o->row_desc = NULL;
 	o->points = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	o->normalization = parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(first)));
 	o->n_init = PG_GETARG_INT32(first + 1);
@@ -367,7 +376,8 @@ check_k(int k, int64 n, const char *name)
 /*
  * The normalization step: fit the scaler on the points read and make
  * their normalised copy, in the current memory context, after checking
- * the memory against engage.max_memory.
+ * the memory against engage.max_memory (points read with their rows are
+ * normalised in place).
  */
 static void
 apply_normalization(KmeansData *kd, ecore_scale_method normalization)
@@ -386,12 +396,50 @@ apply_normalization(KmeansData *kd, ecore_scale_method normalization)
 		rc = ecore_scaler_fit(&kd->scaler, kd->pts.data, n, &kd->env);
 	if (rc != ECORE_OK)
 		core_error(rc, kd);
-	kd->scaled = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
+	/* points read with their rows are not needed in the features' units */
+	kd->scaled = kd->pts.rowbuf != NULL ? kd->pts.data :
+		MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
 	rc = ecore_scaler_transform(&kd->scaler, kd->pts.data, n, kd->scaled, &kd->env);
 	if (rc != ECORE_OK)
 		core_error(rc, kd);
-	kd->bytes += scaler_bytes + n * d * sizeof(double);
+	kd->bytes += scaler_bytes + (kd->scaled != kd->pts.data ? n * d * sizeof(double) : 0);
 	kmeans_step(kd, KMEANS_STEP_NONE, 0);
+}
+
+/*
+ * Check the column definition list of a kmeans_cluster_rows call against
+ * the columns of its points query: each of them with its type, then cluster
+ * integer, distance double precision and, optionally, model
+ * engage.kmeans_model.
+ */
+static void
+check_row_columns(const KmeansOptions *o, TupleDesc query)
+{
+	TupleDesc	expected = o->row_desc;
+	int			qn = query->natts;
+	int			j;
+
+	if (expected->natts != qn + 2 && expected->natts != qn + 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the column definition list has %d columns, the points query %d",
+						expected->natts, qn),
+				 errdetail("The list has the points query's columns, then cluster and distance, and optionally model."),
+				 errhint("List the points query's columns, then cluster integer, distance double precision and, optionally, model engage.kmeans_model.")));
+	for (j = 0; j < expected->natts; j++)
+	{
+		Oid			want = j < qn ? TupleDescAttr(query, j)->atttypid :
+			j == qn ? INT4OID : j == qn + 1 ? FLOAT8OID : o->model_type;
+		Form_pg_attribute att = TupleDescAttr(expected, j);
+
+		if (att->atttypid != want)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" of the column definition list has type %s, not %s",
+							NameStr(att->attname), format_type_be(att->atttypid),
+							format_type_be(want)),
+					 errhint("List the points query's columns, then cluster integer, distance double precision and, optionally, model engage.kmeans_model.")));
+	}
 }
 
 /*
@@ -402,7 +450,13 @@ static void
 points_and_normalization(const KmeansOptions *o, KmeansData *kd)
 {
 	kmeans_step(kd, KMEANS_STEP_POINTS, 0);
-	engage_read_points(o->points, ENGAGE_POINTS_CANONICAL_ORDER, &kd->pts);
+	if (o->rows)
+	{
+		engage_read_point_rows(o->points, o->features, &kd->pts);
+		check_row_columns(o, kd->pts.tupdesc);
+	}
+	else
+		engage_read_points(o->points, ENGAGE_POINTS_CANONICAL_ORDER, &kd->pts);
 	kd->bytes = kd->pts.bytes;
 	kmeans_step(kd, KMEANS_STEP_NONE, 0);
 	apply_normalization(kd, o->normalization);
@@ -655,6 +709,41 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The engage.kmeans_model value (a tuple of tupdesc, in the current memory
+ * context) of a clustering: features, normalization, the scaler's scale and
+ * shift, the centroids in both spaces (original: in the features' units),
+ * sizes, inertia, iterations, converged, points, each cluster's inertia.
+ */
+static HeapTuple
+model_tuple(TupleDesc tupdesc, const KmeansOptions *o, const KmeansData *kd,
+			const ecore_kmeans_result *res, const double *original)
+{
+	Datum		values[12];
+	bool		nulls[12] = {false};
+	Datum	   *sizes;
+	int			d = kd->pts.d;
+	int			c;
+
+	sizes = palloc(sizeof(Datum) * o->k);
+	for (c = 0; c < o->k; c++)
+		sizes[c] = Int64GetDatum(res->sizes[c]);
+	values[0] = PointerGetDatum(text_array(kd->pts.feature_names, d));
+	values[1] = CStringGetTextDatum(ecore_scale_method_name(kd->scaler.method));
+	values[2] = PointerGetDatum(float8_array(kd->scaler.scale, d));
+	values[3] = PointerGetDatum(float8_array(kd->scaler.offset, d));
+	values[4] = PointerGetDatum(float8_matrix(original, o->k, d));
+	values[5] = PointerGetDatum(float8_matrix(res->centroids, o->k, d));
+	values[6] = PointerGetDatum(construct_array(sizes, o->k, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[7] = Float8GetDatum(res->inertia);
+	values[8] = Int32GetDatum(res->iterations);
+	values[9] = BoolGetDatum(res->converged != 0);
+	values[10] = Int64GetDatum(kd->pts.n);
+	values[11] = PointerGetDatum(float8_array(res->cluster_inertia, o->k));
+	return heap_form_tuple(tupdesc, values, nulls);
+}
+
+/*
  * kmeans_model(same arguments) returns engage.kmeans_model: everything
  * needed to assign new points (kmeans_predict) and to read the
  * clustering: features, normalization, the scaler's scale and shift, the
@@ -669,40 +758,119 @@ engage_kmeans_model(PG_FUNCTION_ARGS)
 	ecore_kmeans_result res;
 	MemoryContext scratch;
 	TupleDesc	tupdesc;
-	Datum		values[12];
-	bool		nulls[12] = {false};
 	double	   *original;
-	Datum	   *sizes;
 	HeapTuple	tuple;
-	int			d;
-	int			c;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	scratch = scratch_context("engage kmeans_model");
 	cluster_points(fcinfo, "kmeans_model", scratch, &o, &kd, &res, &original);
-	d = kd.pts.d;
-
-	/* the result is built in the caller's context */
-	sizes = palloc(sizeof(Datum) * o.k);
-	for (c = 0; c < o.k; c++)
-		sizes[c] = Int64GetDatum(res.sizes[c]);
-	values[0] = PointerGetDatum(text_array(kd.pts.feature_names, d));
-	values[1] = CStringGetTextDatum(ecore_scale_method_name(kd.scaler.method));
-	values[2] = PointerGetDatum(float8_array(kd.scaler.scale, d));
-	values[3] = PointerGetDatum(float8_array(kd.scaler.offset, d));
-	values[4] = PointerGetDatum(float8_matrix(original, o.k, d));
-	values[5] = PointerGetDatum(float8_matrix(res.centroids, o.k, d));
-	values[6] = PointerGetDatum(construct_array(sizes, o.k, INT8OID, sizeof(int64),
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[7] = Float8GetDatum(res.inertia);
-	values[8] = Int32GetDatum(res.iterations);
-	values[9] = BoolGetDatum(res.converged != 0);
-	values[10] = Int64GetDatum(kd.pts.n);
-	values[11] = PointerGetDatum(float8_array(res.cluster_inertia, o.k));
-	tuple = heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls);
+	tuple = model_tuple(BlessTupleDesc(tupdesc), &o, &kd, &res, original);
 	MemoryContextDelete(scratch);
 	PG_RETURN_DATUM(HeapTupleGetDatum(tuple));
+}
+
+/*
+ * kmeans_cluster_rows(points, k, normalization, n_init, max_iter, tol, seed,
+ * init, initial_centroids, features): kmeans_cluster's clustering, from one
+ * read of the points query, returned as the query's rows: every column as
+ * the query returned it (the key, the first `features` columns after it,
+ * the features, and any others, carried through), then the cluster (1..k)
+ * and the distance to its centroid in the normalised space, and, when the
+ * column definition list asks for it, the model (engage.kmeans_model, as
+ * kmeans_model returns it) on the first row (NULL on the others).  Rows in
+ * the canonical order, as kmeans_cluster's.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_cluster_rows);
+Datum
+engage_kmeans_cluster_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	ecore_kmeans_result res;
+	MemoryContext scratch;
+	MemoryContext old;
+	double	   *start = NULL;
+	double	   *original;
+	Datum	   *values;
+	bool	   *nulls;
+	Datum		model = (Datum) 0;
+	bool		want_model;
+	int			qn;
+	int64		i;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) || rsinfo->expectedDesc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("kmeans_cluster_rows must be called with a column definition list"),
+				 errhint("Call it in FROM ... AS t(...), listing the points query's columns, then cluster integer and distance double precision.")));
+	engage_require_arg(fcinfo, 1, "k");
+	parse_options(fcinfo, &o, 2, true);
+	o.k = PG_GETARG_INT32(1);
+	check_k(o.k, -1, "k");
+	o.rows = true;
+	if (!PG_ARGISNULL(9))
+	{
+		o.features = PG_GETARG_INT32(9);
+		if (o.features < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must be at least 1, not %d", o.features),
+					 errhint("Pass NULL to cluster on every column after the key.")));
+	}
+	o.model_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								   CStringGetDatum("kmeans_model"),
+								   ObjectIdGetDatum(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	o.row_desc = rsinfo->setDesc;
+
+	/* the points with their rows, normalised, and the clustering */
+	scratch = scratch_context("engage kmeans_cluster_rows");
+	old = MemoryContextSwitchTo(scratch);
+	kmeans_begin(&kd, "kmeans_cluster_rows");
+	points_and_normalization(&o, &kd);
+	check_k(o.k, kd.pts.n, "k");
+	if (o.init == ECORE_INIT_USER)
+		start = initial_centroids(&o, &kd);
+	fit_kmeans(&o, &kd, o.k, start, &res);
+	kmeans_end(&kd);
+
+	qn = kd.pts.tupdesc->natts;
+	want_model = (rsinfo->setDesc->natts == qn + 3);
+	if (want_model)
+	{
+		TupleDesc	model_desc = lookup_rowtype_tupdesc(o.model_type, -1);
+
+		original = palloc(sizeof(double) * o.k * kd.pts.d);
+		if (ecore_scaler_inverse_transform(&kd.scaler, res.centroids, o.k,
+											original, &kd.env) != ECORE_OK)
+			elog(ERROR, "inverse transform of the centroids failed");
+		model = HeapTupleGetDatum(model_tuple(model_desc, &o, &kd, &res, original));
+		ReleaseTupleDesc(model_desc);
+	}
+
+	/* the rows, with their clusters */
+	values = palloc(sizeof(Datum) * (qn + 3));
+	nulls = palloc(sizeof(bool) * (qn + 3));
+	for (i = 0; i < kd.pts.n; i++)
+	{
+		if (i + ENGAGE_PREFETCH_AHEAD < kd.pts.n)
+			engage_prefetch(kd.pts.rowbuf + kd.pts.rowoff[i + ENGAGE_PREFETCH_AHEAD]);
+		engage_point_row(&kd.pts, i, values, nulls);
+		values[qn] = Int32GetDatum(res.labels[i] + 1);
+		nulls[qn] = false;
+		values[qn + 1] = Float8GetDatum(res.distances[i]);
+		nulls[qn + 1] = false;
+		values[qn + 2] = model;
+		nulls[qn + 2] = (i > 0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
 }
 
 /* Get a float8[] attribute of a model, checking its shape */

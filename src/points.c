@@ -22,6 +22,14 @@
  * parallel plan or a synchronised scan changes; kmeans_assign, which
  * treats each point alone, keeps the query's order.
  *
+ * engage_read_point_rows reads the points of kmeans_cluster_rows: besides
+ * the double precision features, each point keeps its whole row (the key
+ * and every column, as the query returned them, NULLs and all) packed in
+ * one buffer, with no text conversion and no allocation per row, so that
+ * the rows can be returned with their clusters after one read.  The first
+ * `features` columns after the key are the features; the others are
+ * carried through.
+ *
  * Copyright (c) 2026, engage developers
  *
  *-------------------------------------------------------------------------
@@ -62,10 +70,13 @@ typedef struct PointsReceiver
 	int64		n;				/* points read */
 	int64		cap;			/* points the matrix has room for */
 	double	   *data;			/* n x d */
-	Size	   *keyoff;			/* offset of each key in keybuf */
+	Size	   *keyoff;			/* offset of each key (or row) in keybuf */
 	char	   *keybuf;
 	Size		keybytes;
 	Size		keycap;
+	bool		keep_rows;		/* engage_read_point_rows: pack whole rows */
+	int			features;		/* with keep_rows: feature columns, -1 all */
+	uint64	   *keyhash;		/* with keep_rows: hash of each key's text */
 } PointsReceiver;
 
 /* Is this a feature column type that converts to double precision? */
@@ -144,6 +155,7 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	Oid			keyout;
 	bool		keyvarlena;
 	MemoryContext old;
+	int			nfeat;
 	int			j;
 
 	(void) operation;
@@ -164,11 +176,21 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	getTypeOutputInfo(r->coltypes[0], &keyout, &keyvarlena);
 	fmgr_info_cxt(keyout, &r->keyout, r->cxt);
 
-	r->array_mode = (natts == 2 && r->coltypes[1] == FLOAT8ARRAYOID);
+	nfeat = natts - 1;
+	if (r->keep_rows && r->features >= 0)
+	{
+		if (r->features < 1 || r->features > natts - 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must be between 1 and %d (the columns of the points query after the key), not %d",
+							natts - 1, r->features)));
+		nfeat = r->features;
+	}
+	r->array_mode = (nfeat == 1 && r->coltypes[1] == FLOAT8ARRAYOID);
 	if (!r->array_mode)
 	{
-		r->d = natts - 1;
-		for (j = 1; j < natts; j++)
+		r->d = nfeat;
+		for (j = 1; j <= nfeat; j++)
 			if (!is_numeric_feature_type(r->coltypes[j]))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -180,11 +202,18 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	MemoryContextSwitchTo(old);
 }
 
+/* Memory held per point by the arrays of the points (not the keys' buffer) */
+static Size
+point_bytes(const PointsReceiver *r)
+{
+	return sizeof(double) * r->d + sizeof(Size) + (r->keep_rows ? sizeof(uint64) : 0);
+}
+
 /* Memory held by the points read so far */
 static Size
 points_bytes(const PointsReceiver *r)
 {
-	return r->keycap + (Size) r->cap * (sizeof(double) * r->d + sizeof(Size));
+	return r->keycap + (Size) r->cap * point_bytes(r);
 }
 
 /* Make room for one more point and a key of keylen bytes */
@@ -196,16 +225,20 @@ points_grow(PointsReceiver *r, Size keylen)
 		int64		newcap = (r->cap == 0) ? 1024 : r->cap * 2;
 
 		engage_check_memory(points_bytes(r),
-							(Size) (newcap - r->cap) * (sizeof(double) * r->d + sizeof(Size)));
+							(Size) (newcap - r->cap) * point_bytes(r));
 		if (r->data == NULL)
 		{
 			r->data = MemoryContextAllocHuge(r->cxt, sizeof(double) * r->d * newcap);
 			r->keyoff = MemoryContextAllocHuge(r->cxt, sizeof(Size) * newcap);
+			if (r->keep_rows)
+				r->keyhash = MemoryContextAllocHuge(r->cxt, sizeof(uint64) * newcap);
 		}
 		else
 		{
 			r->data = repalloc_huge(r->data, sizeof(double) * r->d * newcap);
 			r->keyoff = repalloc_huge(r->keyoff, sizeof(Size) * newcap);
+			if (r->keep_rows)
+				r->keyhash = repalloc_huge(r->keyhash, sizeof(uint64) * newcap);
 		}
 		r->cap = newcap;
 	}
@@ -222,6 +255,305 @@ points_grow(PointsReceiver *r, Size keylen)
 	}
 }
 
+/*
+ * Whole rows (engage_read_point_rows).  A row is packed as a null bitmap
+ * (a bit per column, set for NULL) followed by each non-NULL column's value:
+ * the bytes of a by-value datum (unaligned, copied out when read), a
+ * fixed-length by-reference value, a C string with its terminator, or a
+ * varlena, detoasted, with a 1-byte header when it fits in one, as a heap
+ * tuple stores it.  A by-reference value other than a short varlena starts
+ * at its type's alignment, counted from the buffer's start (palloc'd:
+ * maximally aligned), so that it can be used in place.
+ */
+
+/* Detoast the varlena columns of a row (in the current context) */
+static void
+row_detoast(TupleDesc tupdesc, Datum *values, const bool *isnull)
+{
+	int			j;
+
+	for (j = 0; j < tupdesc->natts; j++)
+		if (!isnull[j] && TupleDescAttr(tupdesc, j)->attlen == -1)
+			values[j] = PointerGetDatum(PG_DETOAST_DATUM_PACKED(values[j]));
+}
+
+/* Does a (detoasted) varlena go in the buffer with a 1-byte header? */
+static inline bool
+row_varlena_short(const struct varlena *v)
+{
+	return VARATT_IS_SHORT(v) ||
+		VARSIZE(v) - VARHDRSZ + VARHDRSZ_SHORT <= VARATT_SHORT_MAX;
+}
+
+/* Bytes that a row takes at most in the buffer, alignment padding included */
+static Size
+row_bytes_bound(TupleDesc tupdesc, const Datum *values, const bool *isnull)
+{
+	Size		bytes = (tupdesc->natts + 7) / 8;
+	int			j;
+
+	for (j = 0; j < tupdesc->natts; j++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, j);
+
+		if (isnull[j])
+			continue;
+		if (att->attbyval)
+			bytes += att->attlen;
+		else if (att->attlen > 0)
+			bytes += att->attlen + MAXIMUM_ALIGNOF;
+		else if (att->attlen == -2)
+			bytes += strlen(DatumGetCString(values[j])) + 1;
+		else
+			bytes += VARSIZE_ANY(DatumGetPointer(values[j])) + MAXIMUM_ALIGNOF;
+	}
+	return bytes;
+}
+
+/* Pack a row at buf + off; the end of the row */
+static Size
+row_pack(TupleDesc tupdesc, const Datum *values, const bool *isnull,
+		 char *buf, Size off)
+{
+	int			nbitmap = (tupdesc->natts + 7) / 8;
+	char	   *bitmap = buf + off;
+	int			j;
+
+	memset(bitmap, 0, nbitmap);
+	off += nbitmap;
+	for (j = 0; j < tupdesc->natts; j++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, j);
+
+		if (isnull[j])
+		{
+			bitmap[j / 8] |= 1 << (j % 8);
+			continue;
+		}
+		if (att->attbyval)
+		{
+			switch (att->attlen)
+			{
+				case 1:
+					{
+						char		v = DatumGetChar(values[j]);
+
+						memcpy(buf + off, &v, 1);
+						break;
+					}
+				case 2:
+					{
+						int16		v = DatumGetInt16(values[j]);
+
+						memcpy(buf + off, &v, 2);
+						break;
+					}
+				case 4:
+					{
+						int32		v = DatumGetInt32(values[j]);
+
+						memcpy(buf + off, &v, 4);
+						break;
+					}
+				case 8:
+					{
+						int64		v = DatumGetInt64(values[j]);
+
+						memcpy(buf + off, &v, 8);
+						break;
+					}
+				default:
+					elog(ERROR, "unsupported by-value type length %d", att->attlen);
+			}
+			off += att->attlen;
+		}
+		else if (att->attlen > 0)
+		{
+			off = att_align_nominal(off, att->attalign);
+			memcpy(buf + off, DatumGetPointer(values[j]), att->attlen);
+			off += att->attlen;
+		}
+		else if (att->attlen == -2)
+		{
+			Size		len = strlen(DatumGetCString(values[j])) + 1;
+
+			memcpy(buf + off, DatumGetCString(values[j]), len);
+			off += len;
+		}
+		else
+		{
+			struct varlena *v = (struct varlena *) DatumGetPointer(values[j]);
+
+			if (VARATT_IS_SHORT(v))
+			{
+				memcpy(buf + off, v, VARSIZE_SHORT(v));
+				off += VARSIZE_SHORT(v);
+			}
+			else if (row_varlena_short(v))
+			{
+				Size		len = VARSIZE(v) - VARHDRSZ;
+
+				SET_VARSIZE_SHORT(buf + off, len + VARHDRSZ_SHORT);
+				memcpy(buf + off + VARHDRSZ_SHORT, VARDATA(v), len);
+				off += len + VARHDRSZ_SHORT;
+			}
+			else
+			{
+				off = att_align_nominal(off, att->attalign);
+				memcpy(buf + off, v, VARSIZE(v));
+				off += VARSIZE(v);
+			}
+		}
+	}
+	return off;
+}
+
+/*
+ * The columns of point i's row (engage_read_point_rows), into values and
+ * isnull (natts each); by-reference values point into the points' buffer.
+ */
+void
+engage_point_row(const EngagePoints *pts, int64 i, Datum *values, bool *isnull)
+{
+	TupleDesc	tupdesc = pts->tupdesc;
+	const char *buf = pts->rowbuf;
+	Size		off = pts->rowoff[i];
+	const char *bitmap = buf + off;
+	int			j;
+
+	off += (tupdesc->natts + 7) / 8;
+	for (j = 0; j < tupdesc->natts; j++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, j);
+
+		isnull[j] = (bitmap[j / 8] & (1 << (j % 8))) != 0;
+		if (isnull[j])
+		{
+			values[j] = (Datum) 0;
+			continue;
+		}
+		if (att->attbyval)
+		{
+			switch (att->attlen)
+			{
+				case 1:
+					values[j] = CharGetDatum(buf[off]);
+					break;
+				case 2:
+					{
+						int16		v;
+
+						memcpy(&v, buf + off, 2);
+						values[j] = Int16GetDatum(v);
+						break;
+					}
+				case 4:
+					{
+						int32		v;
+
+						memcpy(&v, buf + off, 4);
+						values[j] = Int32GetDatum(v);
+						break;
+					}
+				default:
+					{
+						int64		v;
+
+						memcpy(&v, buf + off, 8);
+						values[j] = Int64GetDatum(v);
+						break;
+					}
+			}
+			off += att->attlen;
+		}
+		else if (att->attlen > 0)
+		{
+			off = att_align_nominal(off, att->attalign);
+			values[j] = PointerGetDatum(buf + off);
+			off += att->attlen;
+		}
+		else if (att->attlen == -2)
+		{
+			values[j] = CStringGetDatum(buf + off);
+			off += strlen(buf + off) + 1;
+		}
+		else
+		{
+			if (!VARATT_IS_SHORT(buf + off))
+				off = att_align_nominal(off, att->attalign);
+			values[j] = PointerGetDatum(buf + off);
+			off += VARSIZE_ANY(buf + off);
+		}
+	}
+}
+
+/* The text form of point i's key (palloc'd) */
+char *
+engage_point_key(const EngagePoints *pts, int64 i)
+{
+	Datum	   *values;
+	bool	   *isnull;
+	char	   *key;
+
+	if (pts->rowbuf == NULL)
+		return text_to_cstring(pts->keys[i]);
+	values = palloc(sizeof(Datum) * pts->tupdesc->natts);
+	isnull = palloc(sizeof(bool) * pts->tupdesc->natts);
+	engage_point_row(pts, i, values, isnull);
+	key = OutputFunctionCall(pts->keyout, values[0]);
+	pfree(values);
+	pfree(isnull);
+	return key;
+}
+
+/* Append the key of a point as a text value: short header when it fits */
+static void
+append_key(PointsReceiver *r, const char *key)
+{
+	Size		len = strlen(key);
+	Size		keylen;
+
+	keylen = (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX) ?
+		len + VARHDRSZ_SHORT : INTALIGN(len + VARHDRSZ) + sizeof(int32);
+	points_grow(r, keylen);
+	if (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX)
+	{
+		SET_VARSIZE_SHORT(r->keybuf + r->keybytes, len + VARHDRSZ_SHORT);
+		memcpy(r->keybuf + r->keybytes + VARHDRSZ_SHORT, key, len);
+		r->keyoff[r->n] = r->keybytes;
+	}
+	else
+	{
+		Size		start = INTALIGN(r->keybytes);
+
+		SET_VARSIZE(r->keybuf + start, len + VARHDRSZ);
+		memcpy(r->keybuf + start + VARHDRSZ, key, len);
+		r->keyoff[r->n] = start;
+		keylen = start - r->keybytes + len + VARHDRSZ;
+	}
+	r->keybytes += keylen;
+}
+
+/*
+ * Append the whole row of a point (in the row's memory context), and the
+ * hash of its key's text form, which the canonical order starts from.
+ */
+static void
+append_row(PointsReceiver *r, TupleTableSlot *slot, const char *key)
+{
+	int			natts = r->tupdesc->natts;
+	Datum	   *values = palloc(sizeof(Datum) * natts);
+
+	memcpy(values, slot->tts_values, sizeof(Datum) * natts);
+	row_detoast(r->tupdesc, values, slot->tts_isnull);
+	points_grow(r, row_bytes_bound(r->tupdesc, values, slot->tts_isnull));
+	r->keyoff[r->n] = r->keybytes;
+	r->keybytes = row_pack(r->tupdesc, values, slot->tts_isnull,
+						   r->keybuf, r->keybytes);
+	r->keyhash[r->n] = hash_bytes_extended((const unsigned char *) key,
+										   strlen(key), 0);
+}
+
 /* Append one row of the query as a point */
 static bool
 points_receive(TupleTableSlot *slot, DestReceiver *self)
@@ -229,8 +561,6 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 	PointsReceiver *r = (PointsReceiver *) self;
 	MemoryContext old;
 	char	   *key;
-	Size		len;
-	Size		keylen;
 	ArrayType  *arr = NULL;
 	double	   *row;
 	int			j;
@@ -277,27 +607,10 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 								   dim, key, dim, r->d)));
 	}
 
-	/* the key as a text value: short header when it fits, else aligned */
-	len = strlen(key);
-	keylen = (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX) ?
-		len + VARHDRSZ_SHORT : INTALIGN(len + VARHDRSZ) + sizeof(int32);
-	points_grow(r, keylen);
-	if (len + VARHDRSZ_SHORT <= VARATT_SHORT_MAX)
-	{
-		SET_VARSIZE_SHORT(r->keybuf + r->keybytes, len + VARHDRSZ_SHORT);
-		memcpy(r->keybuf + r->keybytes + VARHDRSZ_SHORT, key, len);
-		r->keyoff[r->n] = r->keybytes;
-	}
+	if (r->keep_rows)
+		append_row(r, slot, key);
 	else
-	{
-		Size		start = INTALIGN(r->keybytes);
-
-		SET_VARSIZE(r->keybuf + start, len + VARHDRSZ);
-		memcpy(r->keybuf + start + VARHDRSZ, key, len);
-		r->keyoff[r->n] = start;
-		keylen = start - r->keybytes + len + VARHDRSZ;
-	}
-	r->keybytes += keylen;
+		append_key(r, key);
 
 	row = r->data + r->n * r->d;
 	if (r->array_mode)
@@ -342,16 +655,31 @@ typedef struct PointOrder
 	int64		index;
 } PointOrder;
 
-/* Full comparison of two points: key, then features (bit patterns) */
+/* Full comparison of two points: key's text form, then features (bit patterns) */
 static int
 point_cmp_full(const EngagePoints *pts, int64 a, int64 b)
 {
-	text	   *ka = pts->keys[a];
-	text	   *kb = pts->keys[b];
-	int			la = VARSIZE_ANY_EXHDR(ka);
-	int			lb = VARSIZE_ANY_EXHDR(kb);
-	int			c = memcmp(VARDATA_ANY(ka), VARDATA_ANY(kb), Min(la, lb));
+	const char *ka;
+	const char *kb;
+	int			la;
+	int			lb;
+	int			c;
 
+	if (pts->rowbuf == NULL)
+	{
+		ka = VARDATA_ANY(pts->keys[a]);
+		kb = VARDATA_ANY(pts->keys[b]);
+		la = VARSIZE_ANY_EXHDR(pts->keys[a]);
+		lb = VARSIZE_ANY_EXHDR(pts->keys[b]);
+	}
+	else
+	{
+		ka = engage_point_key(pts, a);
+		kb = engage_point_key(pts, b);
+		la = strlen(ka);
+		lb = strlen(kb);
+	}
+	c = memcmp(ka, kb, Min(la, lb));
 	if (c != 0)
 		return c;
 	if (la != lb)
@@ -387,7 +715,8 @@ mix64(uint64 h, uint64 v)
 
 /*
  * Put the points in the canonical order (by a 64-bit hash of key and
- * features; equal hashes by key and features), in their memory context,
+ * features; equal hashes by key and features; the key by its text form,
+ * so that rows read whole come in the same order), in their memory context,
  * after checking the memory it takes (two sort arrays and a second copy of
  * the points) against engage.max_memory.  LSD radix sort on the hash, 12
  * bits a pass (cache-friendly buckets) over the high 48 bits, then qsort of
@@ -402,21 +731,23 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 	PointOrder *b;
 	int64	   *count;
 	double	   *data;
-	text	  **keys;
+	text	  **keys = NULL;
+	Size	   *rowoff = NULL;
 	int			pass;
 	int			j;
 	int64		i;
 	int64		run;
 
 	engage_check_memory(pts->bytes,
-						(Size) n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(text *)));
+						(Size) n * (2 * sizeof(PointOrder) + sizeof(double) * d + sizeof(Size)));
 	a = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
 	b = MemoryContextAllocHuge(cxt, sizeof(PointOrder) * n);
 	count = MemoryContextAlloc(cxt, sizeof(int64) * 4096);
 	for (i = 0; i < n; i++)
 	{
-		uint64		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(pts->keys[i]),
-											VARSIZE_ANY_EXHDR(pts->keys[i]), 0);
+		uint64		h = pts->keyhash != NULL ? pts->keyhash[i] :
+			hash_bytes_extended((const unsigned char *) VARDATA_ANY(pts->keys[i]),
+								VARSIZE_ANY_EXHDR(pts->keys[i]), 0);
 		const double *x = pts->data + i * d;
 
 		for (j = 0; j < d; j++)
@@ -467,28 +798,48 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 			qsort_arg(a + i, run - i, sizeof(PointOrder), point_order_cmp, pts);
 	}
 
-	/* permute keys and data */
+	/* permute keys (or rows) and data */
+	pfree(b);
 	data = MemoryContextAllocHuge(cxt, sizeof(double) * d * n);
-	keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
+	if (pts->rowbuf == NULL)
+		keys = MemoryContextAllocHuge(cxt, sizeof(text *) * n);
+	else
+		rowoff = MemoryContextAllocHuge(cxt, sizeof(Size) * n);
 	for (i = 0; i < n; i++)
 	{
 		if (i + ENGAGE_PREFETCH_AHEAD < n)
 		{
 			engage_prefetch(pts->data + a[i + ENGAGE_PREFETCH_AHEAD].index * d);
-			engage_prefetch(pts->keys[a[i + ENGAGE_PREFETCH_AHEAD].index]);
+			if (keys != NULL)
+				engage_prefetch(pts->keys[a[i + ENGAGE_PREFETCH_AHEAD].index]);
 		}
 		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
-		keys[i] = pts->keys[a[i].index];
+		if (keys != NULL)
+			keys[i] = pts->keys[a[i].index];
+		else
+			rowoff[i] = pts->rowoff[a[i].index];
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	pfree(pts->data);
-	pfree(pts->keys);
 	pfree(a);
-	pfree(b);
 	pfree(count);
 	pts->data = data;
-	pts->keys = keys;
+	if (keys != NULL)
+	{
+		pfree(pts->keys);
+		pts->keys = keys;
+	}
+	else
+	{
+		pfree(pts->rowoff);
+		pts->rowoff = rowoff;
+	}
+	if (pts->keyhash != NULL)
+	{
+		pfree(pts->keyhash);
+		pts->keyhash = NULL;
+	}
 }
 
 /*
@@ -557,13 +908,13 @@ run_points_query(SPIPlanPtr plan, PointsReceiver *r)
 }
 
 /*
- * The points stage: run `query`, read and validate its points into
- * `points`, in the memory context current at the call, and put them in
- * `order`; every allocation is checked against engage.max_memory first.
+ * Read the points of `query` into `points` (see engage_read_points); with
+ * keep_rows, every column of each point's row too, the first `features`
+ * (-1: all) after the key being the features.
  */
-void
-engage_read_points(const char *query, EngagePointsOrder order,
-				   EngagePoints *points)
+static void
+read_points(const char *query, EngagePointsOrder order, bool keep_rows,
+			int features, EngagePoints *points)
 {
 	PointsReceiver r;
 	SPIPlanPtr	plan;
@@ -579,6 +930,8 @@ engage_read_points(const char *query, EngagePointsOrder order,
 	r.cxt = CurrentMemoryContext;
 	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engage points row",
 									 ALLOCSET_SMALL_SIZES);
+	r.keep_rows = keep_rows;
+	r.features = features;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -599,15 +952,61 @@ engage_read_points(const char *query, EngagePointsOrder order,
 	SPI_finish();
 	MemoryContextDelete(r.rowcxt);
 
-	points->keys = MemoryContextAllocHuge(r.cxt, sizeof(text *) * r.n);
-	for (i = 0; i < r.n; i++)
-		points->keys[i] = (text *) (r.keybuf + r.keyoff[i]);
-	pfree(r.keyoff);
 	points->n = r.n;
 	points->d = r.d;
-	points->data = r.data;
-	points->bytes = r.keycap + sizeof(text *) * r.n + sizeof(double) * r.d * r.cap;
+	if (keep_rows)
+	{
+		/* the arrays and the buffer cut to what they hold */
+		points->keys = NULL;
+		points->data = repalloc_huge(r.data, sizeof(double) * r.d * r.n);
+		points->rowoff = repalloc_huge(r.keyoff, sizeof(Size) * r.n);
+		points->keyhash = repalloc_huge(r.keyhash, sizeof(uint64) * r.n);
+		points->rowbuf = repalloc_huge(r.keybuf, Max(r.keybytes, 1));
+		points->tupdesc = r.tupdesc;
+		points->keyout = MemoryContextAlloc(r.cxt, sizeof(FmgrInfo));
+		fmgr_info_copy(points->keyout, &r.keyout, r.cxt);
+		points->bytes = Max(r.keybytes, 1) +
+			(Size) r.n * (sizeof(double) * r.d + sizeof(Size) + sizeof(uint64));
+	}
+	else
+	{
+		points->keys = MemoryContextAllocHuge(r.cxt, sizeof(text *) * r.n);
+		for (i = 0; i < r.n; i++)
+			points->keys[i] = (text *) (r.keybuf + r.keyoff[i]);
+		pfree(r.keyoff);
+		points->data = r.data;
+		points->rowbuf = NULL;
+		points->rowoff = NULL;
+		points->keyhash = NULL;
+		points->tupdesc = NULL;
+		points->keyout = NULL;
+		points->bytes = r.keycap + sizeof(text *) * r.n + sizeof(double) * r.d * r.cap;
+	}
 
 	if (order == ENGAGE_POINTS_CANONICAL_ORDER)
 		canonical_order(points, r.cxt);
+}
+
+/*
+ * The points stage: run `query`, read and validate its points into
+ * `points`, in the memory context current at the call, and put them in
+ * `order`; every allocation is checked against engage.max_memory first.
+ */
+void
+engage_read_points(const char *query, EngagePointsOrder order,
+				   EngagePoints *points)
+{
+	read_points(query, order, false, -1, points);
+}
+
+/*
+ * The points stage of kmeans_cluster_rows: as engage_read_points in the
+ * canonical order, each point keeping its whole row (engage_point_row
+ * returns it); the first `features` columns after the key (-1: all of
+ * them) are the features, the others are only carried.
+ */
+void
+engage_read_point_rows(const char *query, int features, EngagePoints *points)
+{
+	read_points(query, ENGAGE_POINTS_CANONICAL_ORDER, true, features, points);
 }

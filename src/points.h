@@ -14,7 +14,14 @@
 
 #include "postgres.h"
 
-/* Points read from a query: row i is keys[i] and data[i * d .. i * d + d - 1] */
+#include "access/tupdesc.h"
+#include "fmgr.h"
+
+/*
+ * Points read from a query: row i is keys[i] and data[i * d .. i * d + d - 1];
+ * read by engage_read_point_rows, keys is NULL and point i's whole row is
+ * packed in rowbuf at rowoff[i] (engage_point_row unpacks it).
+ */
 typedef struct EngagePoints
 {
 	int64		n;				/* number of points */
@@ -23,7 +30,12 @@ typedef struct EngagePoints
 								 * possibly with a short header) */
 	double	   *data;			/* n x d, row-major */
 	char	  **feature_names;	/* d column names (or "f1".."fd" for an array) */
-	Size		bytes;			/* memory held by keys and data */
+	Size		bytes;			/* memory held by keys (or rows) and data */
+	char	   *rowbuf;			/* the rows, packed, or NULL */
+	Size	   *rowoff;			/* offset of each point's row in rowbuf */
+	uint64	   *keyhash;		/* while reading rows: hash of each key */
+	TupleDesc	tupdesc;		/* the rows' columns */
+	FmgrInfo   *keyout;			/* output function of the key */
 } EngagePoints;
 
 /* The order of the points read */
@@ -36,5 +48,10 @@ typedef enum EngagePointsOrder
 
 extern void engage_read_points(const char *query, EngagePointsOrder order,
 							   EngagePoints *points);
+extern void engage_read_point_rows(const char *query, int features,
+								   EngagePoints *points);
+extern void engage_point_row(const EngagePoints *pts, int64 i, Datum *values,
+							 bool *isnull);
+extern char *engage_point_key(const EngagePoints *pts, int64 i);
 
 #endif							/* ENGAGE_POINTS_H */

@@ -2,9 +2,10 @@
 -- sql/src/clustering.sql: normalisation, K-means, assignment of new points,
 -- the elbow
 --
--- scaling_params, normalize_points, kmeans_cluster, kmeans_centroids,
--- kmeans_model (and its type), kmeans_predict, kmeans_assign and
--- elbow_inertia (C: src/kmeans_sql.c, src/points.c over src/core/).
+-- scaling_params, normalize_points, kmeans_cluster, kmeans_cluster_rows,
+-- kmeans_centroids, kmeans_model (and its type), kmeans_predict,
+-- kmeans_assign and elbow_inertia (C: src/kmeans_sql.c, src/points.c over
+-- src/core/).
 ------------------------------------------------------------------------------
 
 -- points: a query whose first column is the key of each point (any type;
@@ -41,6 +42,17 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans_cluster(text, integer, text, integer, integer, double precision, bigint, text, double precision[]) IS
 'K-means clustering of the points query: one row per point with its key (text form), cluster 1..k (ascending centroid norm in normalised space: 1 is the least engaged) and Euclidean distance to its centroid in normalised space';
+
+CREATE FUNCTION @extschema@.kmeans_cluster_rows(points text, k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    initial_centroids double precision[] DEFAULT NULL, features integer DEFAULT NULL)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'engage_kmeans_cluster_rows'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_cluster_rows(text, integer, text, integer, integer, double precision, bigint, text, double precision[], integer) IS
+'The clustering of kmeans_cluster with the same arguments, from one read of the points query, returned as its rows: every column as the query returned it (the key, the features: the first features columns after the key, all of them when NULL, and the other columns, carried through unchanged), then cluster 1..k and distance, and, when the column definition list ends with model engage.kmeans_model, the kmeans_model value on the first row (NULL on the others); the column definition list names the query''s columns with their types, then cluster integer, distance double precision[, model engage.kmeans_model]';
 
 CREATE FUNCTION @extschema@.kmeans_centroids(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
