@@ -422,9 +422,10 @@ check_row_columns(const KmeansOptions *o, TupleDesc query)
 	if (expected->natts != qn + 2 && expected->natts != qn + 3)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the column definition list has %d columns, the points query %d",
-						expected->natts, qn),
-				 errdetail("The list has the points query's columns, then cluster and distance, and optionally model."),
+				 errmsg("the column definition list has %d columns, not %d or %d",
+						expected->natts, qn + 2, qn + 3),
+				 errdetail("The points query has %d columns; the list has them, then cluster and distance, and optionally model.",
+						   qn),
 				 errhint("List the points query's columns, then cluster integer, distance double precision and, optionally, model engage.kmeans_model.")));
 	for (j = 0; j < expected->natts; j++)
 	{

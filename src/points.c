@@ -310,6 +310,20 @@ row_bytes_bound(TupleDesc tupdesc, const Datum *values, const bool *isnull)
 	return bytes;
 }
 
+/*
+ * Align offset off of buf for a value of alignment align, zeroing the
+ * padding: a packed row is read back as a heap tuple is, where a zero byte
+ * before a varlena is padding and a nonzero one a short varlena's header.
+ */
+static inline Size
+row_align(char *buf, Size off, char align)
+{
+	Size		aligned = att_align_nominal(off, align);
+
+	memset(buf + off, 0, aligned - off);
+	return aligned;
+}
+
 /* Pack a row at buf + off; the end of the row */
 static Size
 row_pack(TupleDesc tupdesc, const Datum *values, const bool *isnull,
@@ -369,7 +383,7 @@ row_pack(TupleDesc tupdesc, const Datum *values, const bool *isnull,
 		}
 		else if (att->attlen > 0)
 		{
-			off = att_align_nominal(off, att->attalign);
+			off = row_align(buf, off, att->attalign);
 			memcpy(buf + off, DatumGetPointer(values[j]), att->attlen);
 			off += att->attlen;
 		}
@@ -399,7 +413,7 @@ row_pack(TupleDesc tupdesc, const Datum *values, const bool *isnull,
 			}
 			else
 			{
-				off = att_align_nominal(off, att->attalign);
+				off = row_align(buf, off, att->attalign);
 				memcpy(buf + off, v, VARSIZE(v));
 				off += VARSIZE(v);
 			}
@@ -479,7 +493,8 @@ engage_point_row(const EngagePoints *pts, int64 i, Datum *values, bool *isnull)
 		}
 		else
 		{
-			if (!VARATT_IS_SHORT(buf + off))
+			/* zero padding before an aligned value; a short header is not 0 */
+			if (buf[off] == 0)
 				off = att_align_nominal(off, att->attalign);
 			values[j] = PointerGetDatum(buf + off);
 			off += VARSIZE_ANY(buf + off);
@@ -762,6 +777,11 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+	if (pts->keyhash != NULL)
+	{
+		pfree(pts->keyhash);
+		pts->keyhash = NULL;
+	}
 	for (pass = 0; pass < 4; pass++)
 	{
 		int			shift = 16 + pass * 12;
@@ -834,11 +854,6 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 	{
 		pfree(pts->rowoff);
 		pts->rowoff = rowoff;
-	}
-	if (pts->keyhash != NULL)
-	{
-		pfree(pts->keyhash);
-		pts->keyhash = NULL;
 	}
 }
 

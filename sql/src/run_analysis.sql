@@ -37,7 +37,6 @@ DECLARE
 	app_tops text := '';
 	app_totals text := '';
 	app_cols text := '';
-	saved_nestloop text;
 	saved_jit text;
 	saved_seqscan text;
 	src text;
@@ -217,16 +216,17 @@ BEGIN
 		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
 		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
 		-- whatever the row order; a tolerance would stop a few users short of
-		-- it, at a point that depends on the start), fitted once (kmeans_model)
-		-- and the users assigned with the model (kmeans_assign: at the fixed
-		-- point, the fit's own labels); cluster statistics, labels and
-		-- descriptions (the clusters joined with the users' rows of this run,
-		-- stored in one statement)
+		-- it, at a point that depends on the start), from one read of the
+		-- users' rows of this run (kmeans_cluster_rows: the fit of
+		-- kmeans_model on the points of the elbow's query, each user's row
+		-- returned with its cluster and distance, and the model on the first
+		-- row); the users' clusters, written with the stored metrics carried
+		-- through (duration and traffic as stored, NULLs included: no join by
+		-- MSISDN), and the cluster statistics, labels and descriptions, in one
+		-- statement.  The overall averages are the clusters' sums over their
+		-- counts: avg() is that division.
 		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
 		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
-		-- The rows just written have no statistics yet (ANALYZE would need the
-		-- tables' owner): a nested loop over two 10^5-row inputs would be
-		-- quadratic, so this statement is planned without nested loops.
 		-- From here to the pruning, every read of the per-user tables is of
 		-- one run: through the BRIN index on run_id, not a sequential scan of
 		-- what the tables hold (runs kept, and the space of pruned runs, which
@@ -234,35 +234,37 @@ BEGIN
 		-- penalties of the disabled plans would push costs over the JIT
 		-- thresholds and compile for nothing (0.7 s per run, and memory that
 		-- LLVM keeps), so JIT is off too.
-		saved_nestloop := current_setting('enable_nestloop');
 		saved_seqscan := current_setting('enable_seqscan');
 		saved_jit := current_setting('jit');
-		PERFORM set_config('enable_nestloop', 'off', true);
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
-		WITH model AS MATERIALIZED (
-			SELECT @extschema@.kmeans_model(points, run_analysis.k, tol => 0, seed => run_analysis.seed) AS m
-		), uc AS MATERIALIZED (
-			SELECT c.key, c.cluster, c.distance
-			FROM model, @extschema@.kmeans_assign(model.m, points) AS c
-		), joined AS MATERIALIZED (
-			SELECT uc.key, uc.cluster, uc.distance, u.sessions, u.duration_ms, u.total_bytes
-			FROM uc
-			JOIN @extschema@.result_user_engagement u ON u.run_id = run AND u.msisdn = uc.key
+		WITH c AS MATERIALIZED (
+			SELECT c.msisdn, c.cluster, c.distance, c.sessions, c.duration_ms, c.total_bytes, c.model
+			FROM @extschema@.kmeans_cluster_rows(
+			         format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
+			                'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
+			         run_analysis.k, tol => 0, seed => run_analysis.seed, features => 3)
+			     AS c(msisdn text, sessions bigint, duration_points numeric, total_bytes_points numeric,
+			          duration_ms numeric, total_bytes numeric,
+			          cluster integer, distance double precision, model @extschema@.kmeans_model)
 		), ins_uc AS (
 			INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance, sessions, duration_ms, total_bytes)
-			SELECT run, j.key, j.cluster, j.distance, j.sessions, j.duration_ms, j.total_bytes FROM joined j
-		), overall AS (
-			SELECT count(*) AS users, avg(u.sessions) AS sessions, avg(u.duration_ms) AS duration_ms,
-			       avg(u.total_bytes) AS total_bytes
-			FROM @extschema@.result_user_engagement u WHERE u.run_id = run
+			SELECT run, c.msisdn, c.cluster, c.distance, c.sessions, c.duration_ms, c.total_bytes FROM c
+		), model AS (
+			SELECT c.model AS m FROM c WHERE c.model IS NOT NULL LIMIT 1
 		), stats AS (
 			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
-			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum
-			FROM joined u
+			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
+			       count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
+			FROM c u
 			GROUP BY u.cluster
+		), overall AS (
+			SELECT sum(s.users)::bigint AS users, sum(s.s_sum) / sum(s.users) AS sessions,
+			       sum(s.d_sum) / NULLIF(sum(s.d_count), 0) AS duration_ms,
+			       sum(s.b_sum) / NULLIF(sum(s.b_count), 0) AS total_bytes
+			FROM stats s
 		)
 		INSERT INTO @extschema@.result_cluster_stats
 		SELECT run, s.cluster, @extschema@.cluster_label(s.cluster, run_analysis.k),
@@ -279,7 +281,6 @@ BEGIN
 		             (m.m).centroids_normalized[s.cluster][3]],
 		       (m.m).cluster_inertia[s.cluster]
 		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
-		PERFORM set_config('enable_nestloop', saved_nestloop, true);
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users)

@@ -259,7 +259,7 @@ SELECT (SELECT count(*) FROM bi_log) AS rows_written, (SELECT count(*) FROM bi_p
        (SELECT is_called FROM bi_seq) AS sequence_used, current_setting('transaction_read_only') AS read_only;
 
 -- 6. elbow_inertia, scaling_params, normalize_points, kmeans_model, kmeans_predict,
--- kmeans_assign
+-- kmeans_assign, kmeans_cluster_rows
 CREATE TABLE bi_model AS SELECT engage.kmeans_model('SELECT id, a, b FROM bi_pts', 2) AS model;
 SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (120, 'elbow: points NULL', $$SELECT count(*) FROM engage.elbow_inertia(NULL)$$),
@@ -306,7 +306,23 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (253, 'kmeans_assign: model of NULLs', $$SELECT count(*) FROM engage.kmeans_assign(ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL), 'SELECT id, a, b FROM bi_pts')$$),
 (254, 'kmeans_assign: model with a zero scale', $$SELECT count(*) FROM engage.kmeans_assign(ROW('{a}', 'zscore', '{0}', '{0}', '{{1}}', '{{1}}', '{1}', 0, 1, true, 1, NULL), 'SELECT id, a FROM bi_pts')$$),
 (255, 'kmeans_assign: a points query that writes', $$SELECT count(*) FROM bi_model, engage.kmeans_assign(model, 'SELECT bi_writer(id), a, b FROM bi_pts')$$),
-(256, 'kmeans_assign: duplicate keys (documented: every row is a point)', $$SELECT string_agg(key || ':' || cluster, ',' ORDER BY key, cluster) FROM bi_model, engage.kmeans_assign(model, 'SELECT 1, a, b FROM bi_pts')$$)
+(256, 'kmeans_assign: duplicate keys (documented: every row is a point)', $$SELECT string_agg(key || ':' || cluster, ',' ORDER BY key, cluster) FROM bi_model, engage.kmeans_assign(model, 'SELECT 1, a, b FROM bi_pts')$$),
+(272, 'kmeans_cluster_rows: points NULL', $$SELECT count(*) FROM engage.kmeans_cluster_rows(NULL) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(273, 'kmeans_cluster_rows: k NULL', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', NULL) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(274, 'kmeans_cluster_rows: features = 0', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', 2, features => 0) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(275, 'kmeans_cluster_rows: more features than columns', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', 2, features => 3) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(276, 'kmeans_cluster_rows: no column definition list (in the select list)', $$SELECT engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', 2) IS NULL$$),
+(277, 'kmeans_cluster_rows: cluster and distance missing', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', 2) AS r(id int, a float8, b float8)$$),
+(278, 'kmeans_cluster_rows: a column of another type', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', 2) AS r(id text, a float8, b float8, cluster int, distance float8)$$),
+(279, 'kmeans_cluster_rows: a last column that is not the model', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', 2) AS r(id int, a float8, b float8, cluster int, distance float8, model text)$$),
+(280, 'kmeans_cluster_rows: a NULL feature', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, NULLIF(b, b) FROM bi_pts', 2) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(281, 'kmeans_cluster_rows: a NULL carried column (documented: carried)', $$SELECT count(*) || ' rows, ' || count(x) || ' x' FROM engage.kmeans_cluster_rows('SELECT id, a, b, NULL::text AS x FROM bi_pts', 2, features => 2) AS r(id int, a float8, b float8, x text, cluster int, distance float8)$$),
+(282, 'kmeans_cluster_rows: a text carried column as a feature', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b, ''x''::text FROM bi_pts', 2) AS r(id int, a float8, b float8, x text, cluster int, distance float8)$$),
+(283, 'kmeans_cluster_rows: a points query that writes', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT bi_writer(id), a, b FROM bi_pts', 2) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(284, 'kmeans_cluster_rows: no points', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts WHERE false', 2) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(285, 'kmeans_cluster_rows: k above the number of points', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_pts', 8) AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(286, 'kmeans_cluster_rows: a feature of 1e308 (too large once normalised)', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, CASE WHEN id = 1 THEN 1e308 ELSE b END FROM bi_pts', 2, normalization => 'none') AS r(id int, a float8, b float8, cluster int, distance float8)$$),
+(287, 'kmeans_cluster_rows: key and carried columns of fixed-length by-reference types (documented)', $$SELECT string_agg(r.k::text || left(r.u::text, 4) || r.n || ':' || r.cluster, ',' ORDER BY r.k[0]) FROM engage.kmeans_cluster_rows('SELECT point(id, 0) AS k, a, b, md5(id::text)::uuid AS u, id::text::name AS n FROM bi_pts', 2, features => 2) AS r(k point, a float8, b float8, u uuid, n name, cluster int, distance float8)$$)
 ) AS c(n, what, q);
 
 -- 7. Charts, escaping, formatting and labels

@@ -165,6 +165,67 @@ JOIN (SELECT c.cluster, count(*) AS n, avg(u.sessions) AS m1, avg(u.duration_ms)
       FROM user_clusters_exact c JOIN users u ON u.msisdn::text = c.key GROUP BY 1) s USING (cluster)
 ORDER BY 1;
 
+-- kmeans_cluster_rows: kmeans_cluster's clustering from one read, returned as
+-- the query's rows; the same rows (key, cluster, distance) in the same order
+-- as kmeans_cluster, the model of kmeans_model with the same arguments on the
+-- first row, and the carried columns as the query returned them
+CREATE TABLE user_rows AS
+SELECT r.*, row_number() OVER () AS ord
+FROM engage.kmeans_cluster_rows(
+       'SELECT msisdn, sessions, duration_ms, total_bytes, label, CASE WHEN label = 1 THEN NULL ELSE sessions::numeric / 3 END AS third FROM users',
+       3, tol => 0, features => 3)
+     AS r(msisdn float8, sessions float8, duration_ms float8, total_bytes float8, label int, third numeric,
+          cluster integer, distance double precision, model engage.kmeans_model);
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE c.key IS NULL OR r.msisdn IS NULL) AS unmatched,
+       count(*) FILTER (WHERE c.ord <> r.ord) AS order_differs,
+       count(*) FILTER (WHERE c.cluster <> r.cluster OR c.distance <> r.distance) AS clusters_differ
+FROM user_rows r
+FULL JOIN (SELECT k.*, row_number() OVER () AS ord FROM user_clusters_exact k) c ON c.key = r.msisdn::text;
+SELECT count(*) FILTER (WHERE r.model IS NOT NULL) AS models, bool_and(r.model IS NULL) FILTER (WHERE r.ord > 1) AS only_first,
+       (SELECT r1.model = engage.kmeans_model('SELECT msisdn, sessions, duration_ms, total_bytes FROM users', 3, tol => 0)
+        FROM user_rows r1 WHERE r1.ord = 1) AS model_agrees
+FROM user_rows r;
+SELECT count(*) AS users,
+       count(*) FILTER (WHERE (r.sessions, r.duration_ms, r.total_bytes, r.label) IS DISTINCT FROM (u.sessions, u.duration_ms, u.total_bytes, u.label)) AS values_differ,
+       count(*) FILTER (WHERE r.third IS DISTINCT FROM CASE WHEN u.label = 1 THEN NULL ELSE u.sessions::numeric / 3 END) AS carried_differ,
+       count(*) FILTER (WHERE r.third IS NULL) = (SELECT count(*) FROM users WHERE label = 1) AS nulls_carried
+FROM user_rows r JOIN users u ON u.msisdn = r.msisdn;
+-- the features are the first columns after the key, the others only carried
+-- (here the text key of a column that is not a feature); any key type, in
+-- its text form's canonical order, as kmeans_cluster; the options
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE (c.key, c.cluster, c.distance) IS DISTINCT FROM (r.id::text, r.cluster, r.distance)) AS differing
+FROM (SELECT r.*, row_number() OVER () AS ord
+      FROM engage.kmeans_cluster_rows('SELECT id, b, a, id::text AS name FROM pts', 2, 'minmax', seed => 5, features => 2)
+           AS r(id int, b float8, a float8, name text, cluster int, distance float8)) r
+FULL JOIN (SELECT c.*, row_number() OVER () AS ord
+           FROM engage.kmeans_cluster('SELECT id, b, a FROM pts', 2, 'minmax', seed => 5) c) c USING (ord);
+SELECT r.d, r.a, length(r.note) AS note_length, r.cluster, round(r.distance::numeric, 6) AS distance,
+       r.cluster = c.cluster AND r.distance = c.distance AS as_kmeans_cluster
+FROM engage.kmeans_cluster_rows($$SELECT date '2026-01-01' + id AS d, ARRAY[a, b] AS f, a::numeric(5,1) AS a,
+                                          repeat('x', id * 1000) || id AS note FROM pts$$,
+                                2, init => 'given', initial_centroids => '{{0,0},{40,40}}', features => 1)
+     AS r(d date, f float8[], a numeric, note text, cluster int, distance float8)
+JOIN engage.kmeans_cluster($$SELECT date '2026-01-01' + id, ARRAY[a, b] FROM pts$$,
+                           2, init => 'given', initial_centroids => '{{0,0},{40,40}}') c ON c.key = r.d::text
+ORDER BY r.d;
+-- carried values of every length and alignment come back whole: short and
+-- long text (stored compressed, or out of line), double-aligned arrays,
+-- after 1-byte ones
+CREATE TABLE pts_long AS
+SELECT id, a, b, repeat('ab', id * 200 * id) || id AS note, id % 2 = 0 AS flag, ARRAY[a, b, id] AS arr,
+       id::smallint AS small, (SELECT string_agg(md5(i::text || id), '') FROM generate_series(1, 20 * id) i) AS ext
+FROM pts;
+SELECT r.id, r.note = p.note AS note_whole, length(r.note) AS note_length, r.arr = p.arr AS array_whole,
+       r.flag, r.small = r.id AS small_whole, r.ext = p.ext AS ext_whole, length(r.ext) AS ext_length
+FROM engage.kmeans_cluster_rows('SELECT id, a, b, note, flag, arr, small, ext FROM pts_long', 2, features => 2)
+     AS r(id int, a float8, b float8, note text, flag boolean, arr float8[], small smallint, ext text,
+          cluster int, distance float8)
+JOIN pts_long p USING (id)
+ORDER BY r.id;
+SELECT count(*) FILTER (WHERE pg_column_size(note) < length(note)) AS notes_stored_compressed FROM pts_long;
+
 -- The elbow on a sample (the whole curve is checked against scikit-learn in
 -- test/python): clusters grow more alike as k grows
 SELECT k, inertia < lag(inertia) OVER (ORDER BY k) AS decreasing,
