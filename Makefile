@@ -14,6 +14,7 @@ OBJS = \
 	src/points.o \
 	src/kmeans_sql.o \
 	src/svg_sql.o \
+	src/user_engagement.o \
 	src/core/core.o \
 	src/core/kmeans.o \
 	src/core/kmeans_seed.o \

@@ -60,6 +60,25 @@ BEGIN
 END
 $$;
 
+-- The per-user step of run_analysis (src/user_engagement.c): runs the
+-- per-user query that run_analysis builds (parallel query allowed), writes
+-- its rows into result_user_engagement in bulk and returns the counts, the
+-- top 10 users per metric and per application and the application totals.
+CREATE FUNCTION @extschema@.store_user_engagement(
+	run_id bigint, query text, n_applications integer,
+	OUT rows_read bigint, OUT rows_without_subscriber bigint, OUT users bigint,
+	OUT rejected_values bigint,
+	OUT top_metrics text[], OUT top_ranks integer[], OUT top_msisdns text[], OUT top_values numeric[],
+	OUT app_dl_bytes numeric[], OUT app_ul_bytes numeric[], OUT app_users bigint[],
+	OUT app_top_positions integer[], OUT app_top_ranks integer[], OUT app_top_msisdns text[],
+	OUT app_top_bytes numeric[])
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_store_user_engagement'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
+'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position) and the application totals and users';
+
 CREATE OR REPLACE FUNCTION @extschema@.run_analysis(
 	source regclass DEFAULT 'public.xdr'::text::regclass,
 	k integer DEFAULT 3,
@@ -87,9 +106,7 @@ DECLARE
 	app record;
 	n_apps integer := 0;
 	app_values text := '';
-	app_tops text := '';
-	app_totals text := '';
-	app_cols text := '';
+	user_query text;
 	saved_jit text;
 	saved_seqscan text;
 	src text;
@@ -161,98 +178,66 @@ BEGIN
 		-- sums (exact below 2^53 bytes) of the valid values, by traffic_agg:
 		-- NaN, infinite and negative ones are skipped and counted, as
 		-- engagement_agg does for the duration, DL and UL (application
-		-- columns are cast to double precision); the application totals add the users' sums
-		-- up exactly with engagement_agg.  The groups are materialised once,
-		-- with the aggregates' fields as plain columns (agg); the users' rows
-		-- are written from it, the counts and the metric top 10s read it
-		-- again; the application top 10s and totals read a narrow copy of the
-		-- users' application sums as plain columns (apps: an array subscript
-		-- in every row of every sort costs more than the copy).  Top 10s by
-		-- ORDER BY ... LIMIT 10 (a bounded heap sort) on the source's MSISDN,
-		-- ranked afterwards; text and numeric conversions only for the rows
-		-- kept (float8 -> numeric costs about a microsecond).
+		-- columns are cast to double precision).  store_user_engagement
+		-- (src/user_engagement.c) runs this grouped query with parallel query
+		-- allowed and, as the groups stream out, writes the users' rows in
+		-- bulk, keeps the top 10 users per metric and per application and adds
+		-- up the application totals exactly (engagement_agg's sums of the
+		-- users' sums) and the counts; the few rows of the top lists and
+		-- totals are written here.  Top 10s as ORDER BY value DESC, MSISDN
+		-- LIMIT 10 would give them, with the MSISDN in the source's type; an
+		-- application's top 10 is chosen by its float8 DL + UL and ranked by
+		-- the numeric total.
 		FOR app IN SELECT a.name, a.cols ->> 0 AS dl, a.cols ->> 1 AS ul
 		           FROM jsonb_each(applications) AS a(name, cols) ORDER BY a.name LOOP
 			n_apps := n_apps + 1;
 			app_args := app_args || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('s.%I::double precision, s.%I::double precision', app.dl, app.ul);
-			app_cols := app_cols || format(', a.app_dl[%1$s] AS a%1$s_dl, a.app_ul[%1$s] AS a%1$s_ul', n_apps);
-			app_totals := app_totals || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
-				|| format('@extschema@.engagement_agg(NULL::double precision, p.a%1$s_dl, p.a%1$s_ul) AS t%1$s, '
-				          'count(*) FILTER (WHERE COALESCE(p.a%1$s_dl, 0) + COALESCE(p.a%1$s_ul, 0) > 0) AS t%1$s_users',
-				          n_apps);
 			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
-				|| format('(%L, %s, (t.t%s).dl_bytes, (t.t%s).ul_bytes, t.t%s_users)', app.name, n_apps, n_apps, n_apps, n_apps);
-			app_tops := app_tops || CASE WHEN n_apps > 1 THEN ' UNION ALL ' ELSE '' END
-				|| format('(SELECT %L AS application, p.m, p.a%2$s_dl AS dl, p.a%2$s_ul AS ul '
-				          'FROM apps p WHERE p.a%2$s_dl IS NOT NULL OR p.a%2$s_ul IS NOT NULL '
-				          'ORDER BY COALESCE(p.a%2$s_dl, 0) + COALESCE(p.a%2$s_ul, 0) DESC, p.m LIMIT 10)',
-				          app.name, n_apps);
+				|| format('(%L, %s)', app.name, n_apps);
 		END LOOP;
+		user_query := format($q$
+			SELECT g.m::text, g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes,
+			       (g.e).total_bytes, (g.e).rejected_values, %5$s
+			FROM (SELECT s.%1$I AS m, @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e%6$s
+			      FROM %7$s AS s
+			      GROUP BY 1) g$q$,
+			msisdn_column, duration_column, dl_column, ul_column,
+			CASE WHEN n_apps = 0 THEN 'NULL::double precision[], NULL::double precision[], 0::bigint'
+			     ELSE '(g.t).dl_bytes, (g.t).ul_bytes, (g.t).rejected_values' END,
+			CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
+			src);
 
 		EXECUTE format($q$
-			WITH agg AS MATERIALIZED (
-				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes,
-				       (g.e).total_bytes, (g.e).rejected_values, g.app_dl, g.app_ul, g.app_rejected
-				FROM (SELECT s.%1$I AS m,
-				             @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e,
-				             %5$s
-				      FROM %6$s AS s
-				      GROUP BY 1) g
-			), ins_users AS (
-				INSERT INTO @extschema@.result_user_engagement
-				SELECT $1, a.m::text, a.sessions, a.duration_ms, a.dl_bytes, a.ul_bytes, a.total_bytes, a.app_dl, a.app_ul
-				FROM agg a
-				WHERE a.m IS NOT NULL
+			WITH u AS MATERIALIZED (
+				SELECT * FROM @extschema@.store_user_engagement($1, %1$L, %2$s)
 			), ins_top AS (
 				INSERT INTO @extschema@.result_top_users
-				SELECT $1, t.metric, row_number() OVER (PARTITION BY t.metric ORDER BY t.value DESC, t.m),
-				       t.m::text, t.value
-				FROM ((SELECT 'sessions' AS metric, a.m, a.sessions::numeric AS value
-				       FROM agg a WHERE a.m IS NOT NULL ORDER BY a.sessions DESC, a.m LIMIT 10)
-				      UNION ALL
-				      (SELECT 'duration_ms', a.m, a.duration_ms
-				       FROM agg a WHERE a.m IS NOT NULL AND a.duration_ms IS NOT NULL ORDER BY a.duration_ms DESC, a.m LIMIT 10)
-				      UNION ALL
-				      (SELECT 'total_bytes', a.m, a.total_bytes
-				       FROM agg a WHERE a.m IS NOT NULL AND a.total_bytes IS NOT NULL ORDER BY a.total_bytes DESC, a.m LIMIT 10)) t
-			)%7$s
-			SELECT COALESCE(sum(a.sessions), 0), COALESCE(sum(a.sessions) FILTER (WHERE a.m IS NULL), 0),
-			       count(*) FILTER (WHERE a.m IS NOT NULL),
-			       COALESCE(sum(a.rejected_values + a.app_rejected) FILTER (WHERE a.m IS NOT NULL), 0)
-			FROM agg a
+				SELECT $1, t.metric, t.rank, t.msisdn, t.value
+				FROM u CROSS JOIN LATERAL unnest(u.top_metrics, u.top_ranks, u.top_msisdns, u.top_values)
+				     AS t(metric, rank, msisdn, value)
+			)%3$s
+			SELECT u.rows_read, u.rows_without_subscriber, u.users, u.rejected_values FROM u
 			$q$,
-			msisdn_column, duration_column, dl_column, ul_column,
-			-- the three fields of one traffic_agg call (the planner computes
-			-- identical aggregate calls once)
-			CASE WHEN n_apps = 0
-			     THEN 'NULL::double precision[] AS app_dl, NULL::double precision[] AS app_ul, 0::bigint AS app_rejected'
-			     ELSE format('(@extschema@.traffic_agg(%1$s)).dl_bytes AS app_dl, (@extschema@.traffic_agg(%1$s)).ul_bytes AS app_ul, '
-			                 '(@extschema@.traffic_agg(%1$s)).rejected_values AS app_rejected', app_args) END,
-			src,
-			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, apps AS MATERIALIZED (
-				SELECT a.m %4$s
-				FROM agg a
-				WHERE a.m IS NOT NULL
-			), ins_app_totals AS (
+			user_query, n_apps,
+			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
 				INSERT INTO @extschema@.result_app_totals
 				SELECT $1, v.application, v.position,
 				       row_number() OVER (ORDER BY v.total DESC NULLS LAST, v.application),
 				       v.users, v.dl, v.ul, v.total
-				FROM (SELECT %1$s FROM apps p) t
-				CROSS JOIN LATERAL (VALUES %2$s) AS w(application, position, dl, ul, users)
-				CROSS JOIN LATERAL (SELECT w.application, w.position, w.dl, w.ul, w.users,
-				                           CASE WHEN w.dl IS NULL AND w.ul IS NULL THEN NULL
-				                                ELSE COALESCE(w.dl, 0) + COALESCE(w.ul, 0) END AS total) v
+				FROM u CROSS JOIN LATERAL (VALUES %1$s) AS w(application, position)
+				CROSS JOIN LATERAL (SELECT w.application, w.position, u.app_dl_bytes[w.position] AS dl,
+				                           u.app_ul_bytes[w.position] AS ul, u.app_users[w.position] AS users) x
+				CROSS JOIN LATERAL (SELECT x.application, x.position, x.dl, x.ul, x.users,
+				                           CASE WHEN x.dl IS NULL AND x.ul IS NULL THEN NULL
+				                                ELSE COALESCE(x.dl, 0) + COALESCE(x.ul, 0) END AS total) v
 			), ins_app_tops AS (
 				INSERT INTO @extschema@.result_top_users_per_app
-				SELECT $1, t.application,
-				       row_number() OVER (PARTITION BY t.application ORDER BY t.total DESC, t.m),
-				       t.m::text, t.total
-				FROM (SELECT x.application, x.m,
-				             COALESCE(x.dl::numeric, 0) + COALESCE(x.ul::numeric, 0) AS total
-				      FROM (%3$s) x) t
-			)$q$, app_totals, app_values, app_tops, app_cols) END)
+				SELECT $1, w.application, t.rank, t.msisdn, t.bytes
+				FROM u CROSS JOIN LATERAL unnest(u.app_top_positions, u.app_top_ranks, u.app_top_msisdns,
+				                                 u.app_top_bytes) AS t(position, rank, msisdn, bytes)
+				JOIN (VALUES %1$s) AS w(application, position) ON w.position = t.position
+			)$q$, app_values) END)
 		INTO n_rows, n_nosub, n_users, n_rejected
 		USING run;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);

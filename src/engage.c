@@ -10,8 +10,9 @@
  * per-application traffic aggregate), xdr_generator.c (synthetic xDR
  * data), kmeans_sql.c (K-means, the elbow, normalization) with points.c
  * (its points stage: reading, validating and ordering the points of a
- * query) and svg_sql.c (the SVG charts).  They call the PostgreSQL-free
- * numerical core in src/core/.
+ * query), svg_sql.c (the SVG charts) and user_engagement.c (the per-user
+ * step of run_analysis).  They call the PostgreSQL-free numerical core in
+ * src/core/.
  *
  * Copyright (c) 2026, engage developers
  *

@@ -230,6 +230,25 @@ $$;
 COMMENT ON FUNCTION @extschema@.analysis_progress(bigint, text, timestamptz) IS
 'Internal to run_analysis: when engage.progress is on, reports a finished step as a NOTICE with its duration as the DETAIL; returns clock_timestamp()';
 
+-- The per-user step of run_analysis (src/user_engagement.c): runs the
+-- per-user query that run_analysis builds (parallel query allowed), writes
+-- its rows into result_user_engagement in bulk and returns the counts, the
+-- top 10 users per metric and per application and the application totals.
+CREATE FUNCTION @extschema@.store_user_engagement(
+	run_id bigint, query text, n_applications integer,
+	OUT rows_read bigint, OUT rows_without_subscriber bigint, OUT users bigint,
+	OUT rejected_values bigint,
+	OUT top_metrics text[], OUT top_ranks integer[], OUT top_msisdns text[], OUT top_values numeric[],
+	OUT app_dl_bytes numeric[], OUT app_ul_bytes numeric[], OUT app_users bigint[],
+	OUT app_top_positions integer[], OUT app_top_ranks integer[], OUT app_top_msisdns text[],
+	OUT app_top_bytes numeric[])
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_store_user_engagement'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
+'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position) and the application totals and users';
+
 -- The BI views: the results of the latest successful run.  Each view
 -- evaluates the latest run when it is read; to read several views of the
 -- same run while a refresh may commit, read them in one REPEATABLE READ

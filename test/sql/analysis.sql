@@ -238,4 +238,90 @@ WHERE p.pronamespace = 'engage'::regnamespace
   AND p.proname IN ('run_analysis', 'cluster_label', 'compare_to_average', 'analysis_progress')
 ORDER BY 1;
 
-DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr;
+-- The per-user step in parallel workers.  With parallel query made cheap
+-- and the planner told of few subscribers (so that partial aggregation
+-- pays), run_analysis's per-user query (written out here as run_analysis
+-- builds it) gets a parallel plan: partial aggregates in the workers,
+-- combined in the leader, which writes the users' rows while the workers
+-- run.  The results are those of the plain-SQL reference, as in the serial
+-- runs above.
+ALTER TABLE xdr ALTER "MSISDN/Number" SET (n_distinct = 100);
+ANALYZE xdr;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT g.m::text, g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes,
+       (g.e).total_bytes, (g.e).rejected_values, (g.t).dl_bytes, (g.t).ul_bytes, (g.t).rejected_values
+FROM (SELECT s."MSISDN/Number" AS m, engage.engagement_agg(s."Dur. (ms)", s."Total DL (Bytes)", s."Total UL (Bytes)") AS e,
+             engage.traffic_agg(s."Email DL (Bytes)"::double precision, s."Email UL (Bytes)"::double precision, s."Gaming DL (Bytes)"::double precision, s."Gaming UL (Bytes)"::double precision, s."Google DL (Bytes)"::double precision, s."Google UL (Bytes)"::double precision, s."Netflix DL (Bytes)"::double precision, s."Netflix UL (Bytes)"::double precision, s."Other DL (Bytes)"::double precision, s."Other UL (Bytes)"::double precision, s."Social Media DL (Bytes)"::double precision, s."Social Media UL (Bytes)"::double precision, s."Youtube DL (Bytes)"::double precision, s."Youtube UL (Bytes)"::double precision) AS t
+      FROM public.xdr AS s
+      GROUP BY 1) g;
+SELECT engage.run_analysis(k_max => 0) IS NOT NULL AS ok;
+SELECT r.rows_read = (SELECT count(*) FROM xdr) AS rows_read_ok, r.users = (SELECT count(*) FROM ref_users) AS users_ok,
+       r.rows_without_subscriber = (SELECT count(*) FROM xdr WHERE "MSISDN/Number" IS NULL) AS without_subscriber_ok,
+       (SELECT count(*) FROM (
+          (SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users
+           EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement)
+          UNION ALL
+          (SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement
+           EXCEPT SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users)) d) AS users_differing,
+       (SELECT count(*) FROM (
+          (SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps
+           EXCEPT SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage)
+          UNION ALL
+          (SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage
+           EXCEPT SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps)) d) AS app_usage_differing
+FROM engage.latest_run r;
+-- the top users per metric and per application, ranks included
+SELECT (SELECT count(*) FROM engage.top_users) AS top_users,
+       (SELECT count(*) FROM (
+          SELECT metric, rank, msisdn, value FROM engage.top_users
+          EXCEPT
+          SELECT metric, rank, m::text, value
+          FROM (SELECT v.metric, v.m, v.value, row_number() OVER (PARTITION BY v.metric ORDER BY v.value DESC, v.m) AS rank
+                FROM ref_users u
+                CROSS JOIN LATERAL (VALUES ('sessions', u.m, u.sessions::numeric), ('duration_ms', u.m, u.duration_ms),
+                                           ('total_bytes', u.m, u.total_bytes)) AS v(metric, m, value)
+                WHERE v.value IS NOT NULL) r
+          WHERE rank <= 10) d) AS top_users_differing,
+       (SELECT count(*) FROM engage.top_users_per_app) AS top_users_per_app,
+       (SELECT count(*) FROM (
+          SELECT application, rank, msisdn, total_bytes FROM engage.top_users_per_app
+          EXCEPT
+          SELECT application, rank, m::text, total_bytes
+          FROM (SELECT application, m, total_bytes,
+                       row_number() OVER (PARTITION BY application ORDER BY total_bytes DESC, m) AS rank
+                FROM ref_apps) r WHERE rank <= 10) d) AS top_users_per_app_differing;
+SELECT count(*) AS applications,
+       count(*) FILTER (WHERE a.users = r.users AND a.dl_bytes = r.dl AND a.ul_bytes = r.ul
+                        AND a.total_bytes = r.total AND a.rank = r.rank) AS totals_agree
+FROM (SELECT application, row_number() OVER (ORDER BY sum(total_bytes) DESC, application) AS rank,
+             count(*) FILTER (WHERE total_bytes > 0) AS users,
+             sum(dl_bytes) AS dl, sum(ul_bytes) AS ul, sum(total_bytes) AS total
+      FROM ref_apps GROUP BY application) r
+JOIN engage.app_totals a USING (application);
+-- A text MSISDN: ties in the top lists are broken by the text order of the
+-- MSISDN (in its collation, here "C"), not the numeric one
+CREATE TABLE xdr_text AS
+SELECT x.*, x."MSISDN/Number"::bigint::text COLLATE "C" AS msisdn_text FROM xdr x;
+ALTER TABLE xdr_text ALTER msisdn_text SET (n_distinct = 100);
+ANALYZE xdr_text;
+SELECT engage.run_analysis('xdr_text', msisdn_column => 'msisdn_text', k_max => 0) IS NOT NULL AS ok;
+SELECT count(*) AS top_users,
+       count(*) FILTER (WHERE t.msisdn = r.msisdn AND t.value = r.value) AS agree
+FROM engage.top_users t
+JOIN (SELECT v.metric, v.m AS msisdn, v.value,
+             row_number() OVER (PARTITION BY v.metric ORDER BY v.value DESC, v.m COLLATE "C") AS rank
+      FROM ref_users u
+      CROSS JOIN LATERAL (VALUES ('sessions', u.m::bigint::text, u.sessions::numeric),
+                                 ('duration_ms', u.m::bigint::text, u.duration_ms),
+                                 ('total_bytes', u.m::bigint::text, u.total_bytes)) AS v(metric, m, value)
+      WHERE v.value IS NOT NULL) r USING (metric, rank);
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+
+DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text;

@@ -473,6 +473,63 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (245, 'cron_database without pg_cron (internal)', $$SELECT engage.cron_database()$$, NULL),
 (246, 'analysis_progress: NULL arguments (internal; progress off)', $$SELECT engage.analysis_progress(NULL, NULL, NULL) IS NOT NULL$$, NULL)
 ) AS c(n, what, q, then_q);
+
+-- store_user_engagement, internal to run_analysis: its arguments, the
+-- per-user query it runs (one SELECT that changes nothing, of the columns
+-- run_analysis gives it), what it returns, and a table it must not write
+-- in bulk
+CREATE VIEW bi_users AS
+SELECT run_id, string_agg(msisdn || ':' || sessions || ':' || coalesce(duration_ms::text, '-') || ':'
+                          || coalesce(app_dl_bytes::text, '-') || ':' || coalesce(app_ul_bytes::text, '-'), ' ' ORDER BY msisdn) AS users
+FROM engage.result_user_engagement GROUP BY run_id;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(288, 'store_user_engagement: run_id NULL', $$SELECT users FROM engage.store_user_engagement(NULL, 'SELECT 1', 0)$$, NULL),
+(289, 'store_user_engagement: query NULL', $$SELECT users FROM engage.store_user_engagement(1, NULL, 0)$$, NULL),
+(290, 'store_user_engagement: n_applications NULL', $$SELECT users FROM engage.store_user_engagement(1, 'SELECT 1', NULL)$$, NULL),
+(291, 'store_user_engagement: n_applications -1', $$SELECT users FROM engage.store_user_engagement(1, 'SELECT 1', -1)$$, NULL),
+(292, 'store_user_engagement: n_applications 1001', $$SELECT users FROM engage.store_user_engagement(1, 'SELECT 1', 1001)$$, NULL),
+(293, 'store_user_engagement: a syntax error', $$SELECT users FROM engage.store_user_engagement(1, 'SELEC 1', 0)$$, NULL),
+(294, 'store_user_engagement: an INSERT', $$SELECT users FROM engage.store_user_engagement(1, 'INSERT INTO bi_log VALUES (253)', 0)$$,
+ $$SELECT count(*) FROM bi_log$$),
+(295, 'store_user_engagement: two statements', $$SELECT users FROM engage.store_user_engagement(1, 'SELECT 1; SELECT 2', 0)$$, NULL),
+(296, 'store_user_engagement: a WITH clause that writes',
+ $$SELECT users FROM engage.store_user_engagement(1, 'WITH w AS (INSERT INTO bi_log VALUES (255) RETURNING 1) SELECT * FROM w', 0)$$,
+ $$SELECT count(*) FROM bi_log$$),
+(297, 'store_user_engagement: FOR UPDATE', $$SELECT users FROM engage.store_user_engagement(1, 'SELECT * FROM bi_pts FOR UPDATE', 0)$$, NULL),
+(298, 'store_user_engagement: one column', $$SELECT users FROM engage.store_user_engagement(1, 'SELECT 1', 0)$$, NULL),
+(299, 'store_user_engagement: sessions as text',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, 1, ''1''::text, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint', 0)$$, NULL),
+(300, 'store_user_engagement: an MSISDN type without an order',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, ''{}''::json, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint', 0)$$, NULL),
+(301, 'store_user_engagement: application arrays of 1 element for 2 applications',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, ''{1}''::float8[], ''{1}''::float8[], 0::bigint', 2)$$, NULL),
+(302, 'store_user_engagement: a two-dimensional application array',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, ''{{1},{2}}''::float8[], ''{1,2}''::float8[], 0::bigint', 2)$$, NULL),
+(303, 'store_user_engagement: a NULL session count',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, 1, NULL::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint', 0)$$, NULL),
+(304, 'store_user_engagement: a subscriber without its text MSISDN',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT NULL::text, 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint', 0)$$, NULL),
+(305, 'store_user_engagement: an application sum of 2^64 in the totals',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, ''{18446744073709551616}''::float8[], ''{1}''::float8[], 0::bigint', 1)$$, NULL),
+(306, 'store_user_engagement: two users and the rows without subscriber; ties, NULLs, a fraction (documented result)',
+ $$SELECT u::text FROM engage.store_user_engagement(-265,
+     'SELECT v.m::text, v.m, v.s::bigint, v.d::numeric, v.dl::numeric, v.ul::numeric, (v.dl + v.ul)::numeric, 0::bigint,
+             ARRAY[v.a, NULL]::float8[], ARRAY[v.b, 1]::float8[], 1::bigint
+      FROM (VALUES (2, 1, NULL, 7, 1, NULL, 2), (1, 2, 10, 5, 5, 3.5, 1), (NULL, 4, 0, 0, 0, 0, 0)) v(m, s, d, dl, ul, a, b)', 2) u$$,
+ $$SELECT users FROM bi_users WHERE run_id = -265$$),
+(307, 'store_user_engagement: no rows (documented result)',
+ $$SELECT u::text FROM engage.store_user_engagement(-266, 'SELECT ''a''::text, 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint WHERE false', 1) u$$,
+ $$SELECT count(*) FROM engage.result_user_engagement WHERE run_id = -266$$)
+) AS c(n, what, q, then_q);
+CREATE FUNCTION bi_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER bi_trigger BEFORE INSERT ON engage.result_user_engagement FOR EACH ROW EXECUTE FUNCTION bi_trigger();
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(308, 'store_user_engagement: a trigger on result_user_engagement',
+ $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint', 0)$$, NULL)
+) AS c(n, what, q, then_q);
+DROP TRIGGER bi_trigger ON engage.result_user_engagement;
+DROP FUNCTION bi_trigger();
+DROP VIEW bi_users;
 RESET client_min_messages;
 
 -- The catalogue: every case recorded once, numbered 1..n, and none is an

@@ -204,6 +204,33 @@ FROM engage.latest_run r;
 SELECT position('<title>User engagement report: regress_engage_data.axdr' IN engage.report_html()) > 0 AS report_ok;
 RESET ROLE;
 
+-- run_analysis writes the users' rows in bulk (store_user_engagement), past
+-- the executor's INSERT: it checks the INSERT privilege on
+-- result_user_engagement itself, and refuses the table when row-level
+-- security is enabled on it (it would not apply the policies)
+REVOKE INSERT ON engage.result_user_engagement FROM regress_engage_analyst;
+SET ROLE regress_engage_analyst;
+SET client_min_messages = error;
+SELECT engage.run_analysis('axdr', k_max => 0) IS NULL AS failed;
+RESET client_min_messages;
+SELECT status, sqlstate, error FROM engage.run ORDER BY run_id DESC LIMIT 1;
+SELECT users FROM engage.store_user_engagement(0, $$SELECT 'a'::text, 1, 1::bigint, 1::numeric, 1::numeric,
+    1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint$$, 0);
+RESET ROLE;
+GRANT INSERT ON engage.result_user_engagement TO regress_engage_analyst;
+ALTER TABLE engage.result_user_engagement ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON engage.result_user_engagement TO regress_engage_analyst USING (true);
+SET ROLE regress_engage_analyst;
+SET client_min_messages = error;
+SELECT engage.run_analysis('axdr', k_max => 0) IS NULL AS failed;
+RESET client_min_messages;
+SELECT status, sqlstate, error FROM engage.run ORDER BY run_id DESC LIMIT 1;
+RESET ROLE;
+DROP POLICY all_rows ON engage.result_user_engagement;
+ALTER TABLE engage.result_user_engagement DISABLE ROW LEVEL SECURITY;
+SELECT count(*) AS rows_of_failed_runs FROM engage.result_user_engagement u
+JOIN engage.run r USING (run_id) WHERE r.status = 'failed';
+
 -- The reader reads the views, and nothing else
 SET ROLE regress_engage_reader;
 SELECT count(*) > 0 AS reads_users FROM engage.user_engagement;
