@@ -242,12 +242,29 @@ typedef struct ecore_elbow_params
 								 * all points; at least k_max */
 	const uint64_t *hashes;		/* n hashes (ecore_sample_hash of each
 								 * point's key); needed when sample < n */
+	int			sample_n_init;	/* restarts on the sample per k, 0..
+								 * ECORE_ELBOW_MAX_SAMPLE_N_INIT; 0 = the
+								 * default, ecore_elbow_sample_n_init(n_init) */
 	int			refine;			/* restarts refined on all points per k:
 								 * those of lowest inertia on the sample,
 								 * one per distinct inertia, 1..n_init; 0 =
 								 * the default, min(3, n_init); the split
 								 * run is refined too */
 } ecore_elbow_params;
+
+/* Most restarts on the sample per k (ecore_elbow_params.sample_n_init) */
+#define ECORE_ELBOW_MAX_SAMPLE_N_INIT 10000
+
+/* Default number of restarts refined on all points per k */
+#define ECORE_ELBOW_REFINE 3
+
+/* Default restarts on the sample for n_init restarts on all points */
+static inline int
+ecore_elbow_sample_n_init(int n_init)
+{
+	return n_init > ECORE_ELBOW_MAX_SAMPLE_N_INIT / 3 ?
+		ECORE_ELBOW_MAX_SAMPLE_N_INIT : 3 * n_init;
+}
 
 /* Outputs of ecore_elbow_curve: caller arrays of k_max - k_min + 1 */
 typedef struct ecore_elbow_out

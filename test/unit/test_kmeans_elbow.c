@@ -405,9 +405,13 @@ test_elbow_memory_accounting(void)
 	CHECK_EQ_INT(ecore_elbow_curve(X, n, d, &ep, &env, &cu.out), ECORE_OK);
 	CHECK_EQ_INT(g_arena.count, ECORE_MAX_ALLOCS);
 	CHECK_EQ_INT(g_arena.total, bytes_sampled);
-	/* two workspaces on n points against one on n and two on the sample */
-	CHECK(bytes_sampled < bytes_exact);
-	CHECK(bytes_sampled > n * 20 + 2000 * (2 * 20 + 16 + d * 8));
+	/*
+	 * the same two workspaces on n points (the threads share the
+	 * candidates refined on all points), plus two on the sample, its
+	 * heap, points and weights
+	 */
+	CHECK(bytes_sampled > bytes_exact + 2000 * (2 * 20 + 16 + (d + 1) * 8));
+	CHECK(bytes_sampled < bytes_exact + 2000 * (2 * 20 + 16 + (d + 1) * 8) + 65536);
 	arena_reset(&g_arena);
 
 	/* an allocator that fails */
@@ -483,8 +487,9 @@ test_elbow_errors(void)
 	size_t		bytes,
 				i;
 
+	/* the sample: the first (equal) points, whose hashes are the smallest */
 	for (i = 0; i < 20; i++)
-		h[i] = (uint64_t) i;	/* the sample: the first (equal) points */
+		h[i] = i < 10 ? (uint64_t) i : UINT64_MAX - i;
 	memset(&out, 0, sizeof(out));
 	out.inertia = inertia;
 	ecore_elbow_params_default(&ep);
@@ -498,8 +503,16 @@ test_elbow_errors(void)
 	ep.k_max = 21;
 	CHECK_EQ_INT(ecore_elbow_curve(X, 20, 1, &ep, &env, &out), ECORE_EINVAL_K);
 	ep.k_max = 3;
-	ep.refine = 11;
+	/* refine: at most the restarts on the sample (3 n_init by default) */
+	ep.refine = 31;
 	CHECK_EQ_INT(ecore_elbow_curve(X, 20, 1, &ep, &env, &out), ECORE_EINVAL_ARG);
+	ep.sample_n_init = 40;
+	CHECK_EQ_INT(ecore_elbow_curve_bytes(20, 1, &ep, &bytes), ECORE_OK);
+	ep.sample_n_init = -1;
+	CHECK_EQ_INT(ecore_elbow_curve_bytes(20, 1, &ep, &bytes), ECORE_EINVAL_ARG);
+	ep.sample_n_init = ECORE_ELBOW_MAX_SAMPLE_N_INIT + 1;
+	CHECK_EQ_INT(ecore_elbow_curve_bytes(20, 1, &ep, &bytes), ECORE_EINVAL_ARG);
+	ep.sample_n_init = 0;
 	ep.refine = 0;
 	ep.sample = 10;
 	CHECK_EQ_INT(ecore_elbow_curve(X, 20, 1, &ep, &env, &out), ECORE_EINVAL_ARG);	/* no hashes */
