@@ -252,6 +252,16 @@ typedef struct ecore_elbow_params
 								 * run is refined too */
 } ecore_elbow_params;
 
+/*
+ * The sample elbow_inertia chooses when not told (sample NULL): the exact
+ * path up to ECORE_ELBOW_AUTO_EXACT_MAX points, above it a sample of
+ * ECORE_ELBOW_AUTO_SAMPLE points (where the sampled path starts to cost
+ * less than the exact one on three features; its agreement is measured at
+ * that size, see kmeans_elbow.c).
+ */
+#define ECORE_ELBOW_AUTO_EXACT_MAX 200000
+#define ECORE_ELBOW_AUTO_SAMPLE 32768
+
 /* Most restarts on the sample per k (ecore_elbow_params.sample_n_init) */
 #define ECORE_ELBOW_MAX_SAMPLE_N_INIT 10000
 
