@@ -38,6 +38,12 @@
  *	 strategies return the same labels, centroids and iterations, bit for
  *	 bit (tested in test/unit and by the fuzzer).
  *
+ * - Weights (a weighted sample of the elbow, c->wt): each point counts
+ *	 wt[i] times in the means and the inertia.  The E-steps are the same;
+ *	 the M-step recomputes the weighted sums and weights of the clusters
+ *	 from the labels, in point order (instead of the E-steps' incremental
+ *	 sums), so the weighted path is as deterministic.
+ *
  * - Empty cluster (after an E-step): it takes the point farthest from its
  *	 assigned centroid (ties: lowest index) among the points whose cluster
  *	 has at least two points; that point's label changes to the empty

@@ -19,6 +19,11 @@
  * - 'random' draws rows uniformly and rejects rows equal to a chosen
  *	 centre (after KM_RANDOM_TRIES rejections: the same cyclic scan).
  *
+ * - With weights (c->wt, a weighted sample), rows are drawn with
+ *	 probability proportional to their weight (the first centre, random
+ *	 draws) or to weight times D(x)^2, and potentials are weighted: the
+ *	 seeding of the points the sample stands for.
+ *
  * Copyright (c) 2026, engage developers
  *
  *-------------------------------------------------------------------------
