@@ -567,7 +567,7 @@ ecore_elbow_curve(const double *X, size_t n, size_t d,
 				  (el_entry *) (base + pl.offHeap), SX, SW, env);
 		km_attach(&S, &pl.LS, pl.ntS, base + pl.offS, SX, pl.m, d,
 				  params->k_max, &pl.pS, env);
-		/* a sample that cannot hold k_max clusters: all points, one thread */
+		/* a sample that cannot hold k_max clusters: the exact path */
 		if (!km_enough_distinct(&S, params->k_max) ||
 			(params->k_max >= 2 && S.span2 < KM_MIN_SPAN2))
 			pl.sampled = 0;
