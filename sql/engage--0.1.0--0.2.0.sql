@@ -79,7 +79,11 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
 'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position) and the application totals and users';
 
-CREATE OR REPLACE FUNCTION @extschema@.run_analysis(
+-- run_analysis gains elbow_sample (issue 11): a new signature, so the
+-- function of 0.1.0 is dropped first (its comment is set again in 3.)
+DROP FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer);
+
+CREATE FUNCTION @extschema@.run_analysis(
 	source regclass DEFAULT 'public.xdr'::text::regclass,
 	k integer DEFAULT 3,
 	seed bigint DEFAULT 0,
@@ -95,7 +99,8 @@ CREATE OR REPLACE FUNCTION @extschema@.run_analysis(
 	                             "Netflix": ["Netflix DL (Bytes)", "Netflix UL (Bytes)"],
 	                             "Gaming": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"],
 	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
-	keep_runs integer DEFAULT 3)
+	keep_runs integer DEFAULT 3,
+	elbow_sample integer DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -118,6 +123,7 @@ DECLARE
 	app_args text := '';
 	total_inertia double precision;
 	chosen_k integer;
+	used_sample integer;
 	pruned bigint[];
 	e_message text;
 	e_detail text;
@@ -139,6 +145,12 @@ BEGIN
 		RAISE EXCEPTION 'k_max must be between 0 and 10000'
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
 			      HINT = 'k_max 0 skips the elbow curve.';
+	END IF;
+	IF elbow_sample < 0 OR (elbow_sample > 0 AND elbow_sample < k_max) THEN
+		RAISE EXCEPTION 'elbow_sample must be 0 or at least k_max'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('elbow_sample is %s, k_max %s.', elbow_sample, k_max),
+			      HINT = 'elbow_sample 0 runs the elbow''s restarts on every user, NULL lets elbow_inertia choose.';
 	END IF;
 	IF keep_runs < 1 THEN
 		RAISE EXCEPTION 'keep_runs must be at least 1'
@@ -164,7 +176,7 @@ BEGIN
 	                           'keep_runs', run_analysis.keep_runs,
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
-	                           'applications', applications),
+	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample),
 	        run_analysis.k, 'running')
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
@@ -321,15 +333,24 @@ BEGIN
 		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
-		-- 3. The elbow curve, k = 1..k_max (at most the number of users)
+		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
+		-- restarts on every user or on a sample of elbow_sample users (NULL:
+		-- elbow_inertia chooses), the inertias always of all users
 		IF run_analysis.k_max > 0 THEN
-			INSERT INTO @extschema@.result_elbow
-			SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow
-			FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
-			                               seed => run_analysis.seed) AS e;
-			SELECT e.k INTO chosen_k FROM @extschema@.result_elbow e WHERE e.run_id = run AND e.is_elbow;
-			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s: elbow at k = %s',
-			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none')), t);
+			WITH e AS MATERIALIZED (
+				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
+				FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
+				                               seed => run_analysis.seed, sample => run_analysis.elbow_sample) AS e
+			), ins AS (
+				INSERT INTO @extschema@.result_elbow
+				SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow FROM e
+			)
+			SELECT max(e.k) FILTER (WHERE e.is_elbow), max(e.sample_size) INTO chosen_k, used_sample FROM e;
+			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s%s: elbow at k = %s',
+			                                               LEAST(run_analysis.k_max, n_users),
+			                                               CASE WHEN used_sample IS NOT NULL
+			                                                    THEN format(', restarts on a sample of %s users', used_sample) ELSE '' END,
+			                                               COALESCE(chosen_k::text, 'none')), t);
 		END IF;
 
 		-- 4. Done: log, and keep only the last keep_runs successful runs
@@ -337,7 +358,8 @@ BEGIN
 		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
 		UPDATE @extschema@.run r
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
-		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k, status = 'ok'
+		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
+		    elbow_sample = used_sample, status = 'ok'
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -837,3 +859,37 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans_cluster_rows(text, integer, text, integer, integer, double precision, bigint, text, double precision[], integer) IS
 'The clustering of kmeans_cluster with the same arguments, from one read of the points query, returned as its rows: every column as the query returned it (the key, the features: the first features columns after the key, all of them when NULL, and the other columns, carried through unchanged), then cluster 1..k and distance, and, when the column definition list ends with model engage.kmeans_model, the kmeans_model value on the first row (NULL on the others); the column definition list names the query''s columns with their types, then cluster integer, distance double precision[, model engage.kmeans_model]';
+
+------------------------------------------------------------------------------
+-- 5. The elbow's sample (issue 11): elbow_inertia gains the argument sample
+-- and the result column sample_size, run_analysis the argument
+-- elbow_sample (above), engage.run the column elbow_sample (its last
+-- column, so latest_run, SELECT r.*, is made again to show it)
+------------------------------------------------------------------------------
+
+DROP FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text);
+
+CREATE FUNCTION @extschema@.elbow_inertia(points text, k_min integer DEFAULT 1, k_max integer DEFAULT 10,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    sample integer DEFAULT NULL)
+RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
+               iterations integer, is_elbow boolean, centroids_normalized double precision[],
+               sample_size integer)
+AS 'MODULE_PATHNAME', 'engage_elbow_inertia'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text, integer) IS
+'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee. sample 0: the n_init restarts run on every point; n > 0: 3 x n_init weighted restarts run on a sample of n points chosen by a hash of the key and the seed (half uniform, half by squared distance to the mean), and the best are refined on all points; NULL (default): every point up to 200,000 points, a sample of 32,768 above. sample_size is the sample used (NULL: every point); inertia and silhouette are always of all points';
+
+ALTER TABLE @extschema@.run ADD COLUMN elbow_sample integer;
+COMMENT ON COLUMN @extschema@.run.elbow_sample IS 'Points of the sample the elbow curve''s restarts ran on (elbow_inertia''s sample_size; run_analysis''s elbow_sample); NULL when they ran on every user or the elbow was skipped';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications and elbow_sample';
+
+CREATE OR REPLACE VIEW @extschema@.latest_run AS
+SELECT r.*
+FROM @extschema@.run r
+WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';

@@ -1073,14 +1073,43 @@ engage_kmeans_assign(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The hashes that choose elbow_inertia's sample: ecore_sample_hash of each
+ * point's key (its text form), with the seed.  The points are in canonical
+ * order, so the sample does not depend on the order of the rows.
+ */
+static uint64_t *
+sample_hashes(KmeansData *kd, uint64_t seed)
+{
+	Size		n = kd->pts.n;
+	uint64_t   *h;
+	Size		i;
+
+	engage_check_memory(kd->bytes, n * sizeof(uint64_t));
+	h = MemoryContextAllocHuge(CurrentMemoryContext, n * sizeof(uint64_t));
+	for (i = 0; i < n; i++)
+	{
+		const text *key = kd->pts.keys[i];
+
+		h[i] = ecore_sample_hash(seed, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	kd->bytes += n * sizeof(uint64_t);
+	return h;
+}
+
+/*
  * elbow_inertia(points, k_min, k_max, normalization, n_init, max_iter, tol,
- * seed, init): one row per k: inertia, simplified silhouette (NULL for
- * k = 1), iterations, is_elbow on the k that Kneedle picks (none when the
- * curve has no knee), and the k centroids (normalised).  Each k after the
- * first gets, besides its n_init restarts, one run started from the
- * previous k's clustering with its worst cluster split, and keeps the
- * better: ecore_elbow_curve on its exact path (the restarts on every
- * point; its sampled path is not exposed in SQL).
+ * seed, init, sample): one row per k: inertia, simplified silhouette (NULL
+ * for k = 1), iterations, is_elbow on the k that Kneedle picks (none when
+ * the curve has no knee), the k centroids (normalised) and the size of the
+ * sample the restarts ran on (NULL: every point).  Each k after the first
+ * gets, besides its restarts, one run started from the previous k's
+ * clustering with its worst cluster split: ecore_elbow_curve.  sample 0
+ * is its exact path (n_init restarts on every point), n > 0 its sampled
+ * path with a sample of n points (exact when n reaches the number of
+ * points), NULL the exact path up to ECORE_ELBOW_AUTO_EXACT_MAX points and
+ * a sample of ECORE_ELBOW_AUTO_SAMPLE above.
  */
 PG_FUNCTION_INFO_V1(engage_elbow_inertia);
 Datum
@@ -1101,6 +1130,8 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	ArrayType **centroids;
 	size_t		bytes;
 	long		knee = -1;
+	bool		auto_sample = PG_ARGISNULL(9);
+	int32		sample = auto_sample ? 0 : PG_GETARG_INT32(9);
 	int			rc;
 
 	engage_require_arg(fcinfo, 1, "k_min");
@@ -1114,6 +1145,16 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k_max (%d) is less than k_min (%d)", k_max, k_min)));
+	if (sample < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample must be at least 0, not %d", sample),
+				 errhint("Pass 0 for the restarts on every point, NULL to let elbow_inertia choose.")));
+	if (sample > 0 && sample < k_max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample (%d) is less than k_max (%d)", sample, k_max),
+				 errhint("A sample must hold at least k_max points.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage elbow_inertia");
@@ -1131,7 +1172,14 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	ep.km.n_threads = engage_threads;
 	ep.k_min = k_min;
 	ep.k_max = k_max;
-	ep.sample = 0;				/* the exact path: every point */
+	if (auto_sample)
+		ep.sample = kd.pts.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
+	else
+		ep.sample = (size_t) sample;
+	if (ep.sample > 0 && ep.sample < (size_t) kd.pts.n)
+		ep.hashes = sample_hashes(&kd, ep.km.seed);
+	else
+		ep.sample = 0;			/* the exact path: every point */
 
 	nk = k_max - k_min + 1;
 	kmeans_step(&kd, KMEANS_STEP_CLUSTERING, k_min);
@@ -1175,8 +1223,8 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 
 	for (k = k_min; k <= k_max; k++)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
 		double		s = out.silhouette[k - k_min];
 
 		values[0] = Int32GetDatum(k);
@@ -1188,6 +1236,10 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 		values[3] = Int32GetDatum(out.iterations[k - k_min]);
 		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
 		values[5] = PointerGetDatum(centroids[k - k_min]);
+		if (out.sample_used < (size_t) kd.pts.n)
+			values[6] = Int32GetDatum((int32) out.sample_used);
+		else
+			nulls[6] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(scratch);

@@ -29,7 +29,8 @@ CREATE TABLE @extschema@.run (
 	elbow_k integer,
 	status text NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'pruned')),
 	error text,
-	sqlstate text
+	sqlstate text,
+	elbow_sample integer
 );
 
 COMMENT ON TABLE @extschema@.run IS
@@ -41,7 +42,7 @@ COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the re
 COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
 COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
 COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qualified)';
-COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names and the applications';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications and elbow_sample';
 COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
 COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
 COMMENT ON COLUMN @extschema@.run.rejected_values IS 'NaN, infinite and negative values skipped in the duration, DL, UL and application columns of the rows with a subscriber';
@@ -52,6 +53,7 @@ COMMENT ON COLUMN @extschema@.run.elbow_k IS 'The k that the elbow method (Kneed
 COMMENT ON COLUMN @extschema@.run.status IS 'running (only ever seen inside the run''s own transaction), ok, failed (error and sqlstate say why; no results stored) or pruned (ok, but its results were deleted to keep the last keep_runs successful runs)';
 COMMENT ON COLUMN @extschema@.run.error IS 'Error message of a failed run';
 COMMENT ON COLUMN @extschema@.run.sqlstate IS 'SQLSTATE of the error of a failed run';
+COMMENT ON COLUMN @extschema@.run.elbow_sample IS 'Points of the sample the elbow curve''s restarts ran on (elbow_inertia''s sample_size; run_analysis''s elbow_sample); NULL when they ran on every user or the elbow was skipped';
 
 CREATE TABLE @extschema@.result_user_engagement (
 	run_id bigint NOT NULL,

@@ -115,11 +115,13 @@ COMMENT ON FUNCTION @extschema@.kmeans_assign(@extschema@.kmeans_model, text) IS
 
 CREATE FUNCTION @extschema@.elbow_inertia(points text, k_min integer DEFAULT 1, k_max integer DEFAULT 10,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
-    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++')
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    sample integer DEFAULT NULL)
 RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
-               iterations integer, is_elbow boolean, centroids_normalized double precision[])
+               iterations integer, is_elbow boolean, centroids_normalized double precision[],
+               sample_size integer)
 AS 'MODULE_PATHNAME', 'engage_elbow_inertia'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text) IS
-'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee';
+COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text, integer) IS
+'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee. sample 0: the n_init restarts run on every point; n > 0: 3 x n_init weighted restarts run on a sample of n points chosen by a hash of the key and the seed (half uniform, half by squared distance to the mean), and the best are refined on all points; NULL (default): every point up to 200,000 points, a sample of 32,768 above. sample_size is the sample used (NULL: every point); inertia and silhouette are always of all points';

@@ -23,7 +23,8 @@ CREATE FUNCTION @extschema@.run_analysis(
 	                             "Netflix": ["Netflix DL (Bytes)", "Netflix UL (Bytes)"],
 	                             "Gaming": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"],
 	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
-	keep_runs integer DEFAULT 3)
+	keep_runs integer DEFAULT 3,
+	elbow_sample integer DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -46,6 +47,7 @@ DECLARE
 	app_args text := '';
 	total_inertia double precision;
 	chosen_k integer;
+	used_sample integer;
 	pruned bigint[];
 	e_message text;
 	e_detail text;
@@ -67,6 +69,12 @@ BEGIN
 		RAISE EXCEPTION 'k_max must be between 0 and 10000'
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
 			      HINT = 'k_max 0 skips the elbow curve.';
+	END IF;
+	IF elbow_sample < 0 OR (elbow_sample > 0 AND elbow_sample < k_max) THEN
+		RAISE EXCEPTION 'elbow_sample must be 0 or at least k_max'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('elbow_sample is %s, k_max %s.', elbow_sample, k_max),
+			      HINT = 'elbow_sample 0 runs the elbow''s restarts on every user, NULL lets elbow_inertia choose.';
 	END IF;
 	IF keep_runs < 1 THEN
 		RAISE EXCEPTION 'keep_runs must be at least 1'
@@ -92,7 +100,7 @@ BEGIN
 	                           'keep_runs', run_analysis.keep_runs,
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
-	                           'applications', applications),
+	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample),
 	        run_analysis.k, 'running')
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
@@ -249,15 +257,24 @@ BEGIN
 		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
-		-- 3. The elbow curve, k = 1..k_max (at most the number of users)
+		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
+		-- restarts on every user or on a sample of elbow_sample users (NULL:
+		-- elbow_inertia chooses), the inertias always of all users
 		IF run_analysis.k_max > 0 THEN
-			INSERT INTO @extschema@.result_elbow
-			SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow
-			FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
-			                               seed => run_analysis.seed) AS e;
-			SELECT e.k INTO chosen_k FROM @extschema@.result_elbow e WHERE e.run_id = run AND e.is_elbow;
-			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s: elbow at k = %s',
-			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none')), t);
+			WITH e AS MATERIALIZED (
+				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
+				FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
+				                               seed => run_analysis.seed, sample => run_analysis.elbow_sample) AS e
+			), ins AS (
+				INSERT INTO @extschema@.result_elbow
+				SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow FROM e
+			)
+			SELECT max(e.k) FILTER (WHERE e.is_elbow), max(e.sample_size) INTO chosen_k, used_sample FROM e;
+			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s%s: elbow at k = %s',
+			                                               LEAST(run_analysis.k_max, n_users),
+			                                               CASE WHEN used_sample IS NOT NULL
+			                                                    THEN format(', restarts on a sample of %s users', used_sample) ELSE '' END,
+			                                               COALESCE(chosen_k::text, 'none')), t);
 		END IF;
 
 		-- 4. Done: log, and keep only the last keep_runs successful runs
@@ -265,7 +282,8 @@ BEGIN
 		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
 		UPDATE @extschema@.run r
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
-		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k, status = 'ok'
+		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
+		    elbow_sample = used_sample, status = 'ok'
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -299,5 +317,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';

@@ -118,6 +118,7 @@ km_compute_layout(km_layout *L, size_t n, size_t d, int k,
 	L->Cnew = lay_reserve(L, kd, sizeof(double));
 	L->best_C = lay_reserve(L, kd, sizeof(double));
 	L->sums = lay_reserve(L, kd, sizeof(double));
+	L->wsum = lay_reserve(L, (size_t) k, sizeof(double));
 	L->P = lay_reserve(L, (size_t) k, sizeof(double));
 	L->Mo = lay_reserve(L, (size_t) k, sizeof(double));
 	L->s_half = lay_reserve(L, (size_t) k, sizeof(double));
@@ -301,6 +302,7 @@ km_carve(km_ctx *c, const km_layout *L, char *base)
 	c->Cnew = (double *) (base + L->Cnew);
 	c->best_C = (double *) (base + L->best_C);
 	c->sums = (double *) (base + L->sums);
+	c->wsum = (double *) (base + L->wsum);
 	c->P = (double *) (base + L->P);
 	c->Mo = (double *) (base + L->Mo);
 	c->s_half = (double *) (base + L->s_half);
@@ -572,7 +574,9 @@ km_run_restarts(km_ctx *c, int first, int step, int n_init, km_best *best)
 	for (r = first; r < n_init; r += step)
 	{
 		ecore_rng_seed(&rng, p->seed, (uint64_t) r);
-		if (p->init == ECORE_INIT_USER)
+		if (c->starts != NULL)
+			memcpy(c->C, c->starts + (size_t) r * c->rec_stride, kd * sizeof(double));
+		else if (p->init == ECORE_INIT_USER)
 			memcpy(c->C, p->init_centroids, kd * sizeof(double));
 		else if (p->init == ECORE_INIT_RANDOM)
 			km_init_random(c, &rng);
@@ -820,7 +824,8 @@ int
 km_fit_k(km_ctx *c, ecore_kmeans_result *res)
 {
 	const ecore_kmeans_params *p = c->p;
-	int			n_init = (p->init == ECORE_INIT_USER) ? 1 : p->n_init;
+	int			n_init = c->starts != NULL ? c->n_starts :
+		(p->init == ECORE_INIT_USER) ? 1 : p->n_init;
 	km_best		best;
 
 	c->T = p->n_local_trials > 0 ? p->n_local_trials : default_trials(c->k);

@@ -236,18 +236,47 @@ typedef struct ecore_elbow_params
 	int			k_min;			/* 1 <= k_min <= k_max <= n */
 	int			k_max;
 	size_t		sample;			/* m: 0 or >= n: every point (the exact
-								 * path); else the restarts run on the m
-								 * points of smallest (hash, index) and
-								 * their best candidates are refined on
-								 * all points; at least k_max */
+								 * path); else the restarts run on a
+								 * weighted sample of m points and their
+								 * best candidates are refined on all
+								 * points; at least k_max */
 	const uint64_t *hashes;		/* n hashes (ecore_sample_hash of each
 								 * point's key); needed when sample < n */
+	int			sample_n_init;	/* restarts on the sample per k, 0..
+								 * ECORE_ELBOW_MAX_SAMPLE_N_INIT; 0 = the
+								 * default, ecore_elbow_sample_n_init(n_init) */
 	int			refine;			/* restarts refined on all points per k:
-								 * those of lowest inertia on the sample,
-								 * one per distinct inertia, 1..n_init; 0 =
-								 * the default, min(3, n_init); the split
-								 * run is refined too */
+								 * the best of each of the first refine
+								 * groups of restarts on the sample,
+								 * 1..sample_n_init; 0 = the default,
+								 * ECORE_ELBOW_REFINE (at most the
+								 * restarts); the split run is refined
+								 * too */
 } ecore_elbow_params;
+
+/*
+ * The sample elbow_inertia chooses when not told (sample NULL): the exact
+ * path up to ECORE_ELBOW_AUTO_EXACT_MAX points, above it a sample of
+ * ECORE_ELBOW_AUTO_SAMPLE points (where the sampled path starts to cost
+ * less than the exact one on three features; its agreement is measured at
+ * that size, see kmeans_elbow.c).
+ */
+#define ECORE_ELBOW_AUTO_EXACT_MAX 200000
+#define ECORE_ELBOW_AUTO_SAMPLE 32768
+
+/* Most restarts on the sample per k (ecore_elbow_params.sample_n_init) */
+#define ECORE_ELBOW_MAX_SAMPLE_N_INIT 10000
+
+/* Default number of restarts refined on all points per k */
+#define ECORE_ELBOW_REFINE 3
+
+/* Default restarts on the sample for n_init restarts on all points */
+static inline int
+ecore_elbow_sample_n_init(int n_init)
+{
+	return n_init > ECORE_ELBOW_MAX_SAMPLE_N_INIT / 3 ?
+		ECORE_ELBOW_MAX_SAMPLE_N_INIT : 3 * n_init;
+}
 
 /* Outputs of ecore_elbow_curve: caller arrays of k_max - k_min + 1 */
 typedef struct ecore_elbow_out
@@ -289,19 +318,30 @@ extern int	ecore_elbow_curve_bytes(size_t n, size_t d,
  * inertia), kept when its inertia is strictly lower.  Bit for bit the
  * results of those fits, whatever n_threads.
  *
- * With a sample (sample < n): the sample is the m points of smallest
- * (hashes[i], i), in that order, so it does not depend on the order of
- * the points when their hashes differ (the caller breaks ties by ordering
- * the points canonically).  Each k: the n_init restarts run on the sample
- * (shared by the threads), and the split start (from the previous k's
- * result on all points) is run on the sample too; then the candidates
- * (the params->refine best restarts on the sample and the split run) are
- * refined on all points by Lloyd iterations from their centroids, to
- * convergence (tol on all points' variance, max_iter), and the one of
- * lowest inertia on all points is kept (the first on ties, the restarts
- * in order of their inertia on the sample, then the split run).  The inertia, the silhouette and the split of the next k are of
- * all points.  When the sample holds fewer than k_max distinct points,
- * the exact path runs instead (single thread; sample_used = n).
+ * With a sample (sample < n): the sample is chosen by priority sampling
+ * (Duffield, Lund and Thorup) with the measure q_i = 1 / (2n) + d_i^2 /
+ * (2 sum d^2), d_i the distance of point i to the mean of all points (a
+ * "lightweight coreset", Bachem, Lucic and Krause 2018): point i's key is
+ * u_i / q_i, u_i in (0, 1) from hashes[i]; the m points of smallest
+ * (key, i) are the sample, in that order, each weighted max(1, 1 /
+ * (kappa q_i)) (kappa the (m + 1)-th key), the number of points it stands
+ * for.  The sample does not depend on the order of the points when their
+ * keys differ (the caller breaks ties by ordering the points
+ * canonically).  Each k: sample_n_init restarts run on the sample,
+ * weighted (k-means++ and random draws by weight, weighted means and
+ * inertia, the tolerance of all points), shared by the threads, and the
+ * split start (from the previous k's result on all points) is run on the
+ * sample too; then the candidates are refined on all points by Lloyd
+ * iterations from their centroids (tol and max_iter as the fit's), shared
+ * by the threads, and the one of lowest inertia on all points is kept (the
+ * first on ties).  The candidates: in order of their inertia on the
+ * sample, the restarts fall into groups (each within 1e-4 of the previous
+ * one: one local minimum stopped at slightly different places); the best
+ * of each of the first params->refine groups, then the split run.  The
+ * inertia, the silhouette and the split of the next k are of all points.
+ * When the sample holds fewer than k_max distinct points, the exact path
+ * runs instead (sample_used = n).  The result is the same for any
+ * n_threads.
  *
  * Errors as ecore_kmeans_fit for the k in out->k (the distinct-point
  * check is per k, as the fit's), ECORE_EINVAL_ARG for a bad sample or

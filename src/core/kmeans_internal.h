@@ -104,7 +104,7 @@ typedef struct km_layout
 	/* outputs */
 	size_t		centroids, cluster_inertia, sizes, distances, labels;
 	/* workspace */
-	size_t		C, Cnew, best_C, sums, P, Mo, s_half, norms, stats, cand_C;
+	size_t		C, Cnew, best_C, sums, wsum, P, Mo, s_half, norms, stats, cand_C;
 	size_t		cand_pot, rvals, counts, hash, cand, perm, empties, rorder;
 	size_t		scratch_idx, scratch_bound;
 	size_t		w;				/* (size_t) -1 when not needed */
@@ -134,12 +134,21 @@ typedef struct km_ctx
 								 * go to rec_C + r * k_max * d ... */
 	double	   *rec_inertia;	/* ... and its inertia to rec_inertia[r] */
 	size_t		rec_stride;		/* k_max * d */
+	const double *starts;		/* if not NULL: the restarts are n_starts
+								 * runs, run r from the k x d centroids at
+								 * starts + r * rec_stride (the params'
+								 * init and n_init are not used) */
+	int			n_starts;
 	size_t		changes_since_sync;
+	const double *wt;			/* n point weights (a weighted sample: each
+								 * point stands for wt[i] points), or NULL:
+								 * every point counts once */
 
 	double	   *C;				/* current centroids (k x d) */
 	double	   *Cnew;			/* next centroids (k x d) */
 	double	   *best_C;
 	double	   *sums;
+	double	   *wsum;			/* weight of each cluster (with wt) */
 	double	   *P;				/* cumulative shift per centroid */
 	double	   *Mo;				/* cumulative max shift of the others */
 	double	   *s_half;			/* half distance to nearest other centroid */

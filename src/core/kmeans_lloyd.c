@@ -38,6 +38,12 @@
  *	 strategies return the same labels, centroids and iterations, bit for
  *	 bit (tested in test/unit and by the fuzzer).
  *
+ * - Weights (a weighted sample of the elbow, c->wt): each point counts
+ *	 wt[i] times in the means and the inertia.  The E-steps are the same;
+ *	 the M-step recomputes the weighted sums and weights of the clusters
+ *	 from the labels, in point order (instead of the E-steps' incremental
+ *	 sums), so the weighted path is as deterministic.
+ *
  * - Empty cluster (after an E-step): it takes the point farthest from its
  *	 assigned centroid (ties: lowest index) among the points whose cluster
  *	 has at least two points; that point's label changes to the empty
@@ -323,6 +329,45 @@ resync_sums(km_ctx *c)
 }
 
 /*
+ * Weighted sums and weights of the clusters, from scratch in point order
+ * (a weighted context: the M-step's means are weighted means).  They
+ * replace the sums the E-steps maintain (unweighted) before every M-step.
+ */
+static void
+weighted_sums(km_ctx *c)
+{
+	size_t		n = c->n,
+				d = c->d,
+				start,
+				end,
+				i,
+				j;
+	double	   *sums = c->sums;
+	double	   *wsum = c->wsum;
+	const double *wt = c->wt;
+	const int32_t *labels = c->labels;
+	const double *X = c->X;
+
+	memset(sums, 0, (size_t) c->k * d * sizeof(double));
+	for (j = 0; j < (size_t) c->k; j++)
+		wsum[j] = 0.0;
+	for (start = 0; start < n; start = end)
+	{
+		end = ECORE_CHUNK_END(start, n);
+		ECORE_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			const double *x = X + i * d;
+			double	   *s = sums + (size_t) labels[i] * d;
+
+			for (j = 0; j < d; j++)
+				s[j] += wt[i] * x[j];
+			wsum[labels[i]] += wt[i];
+		}
+	}
+}
+
+/*
  * Serve the empty clusters: each takes the point farthest from its
  * assigned (current) centroid, among points whose cluster keeps at least
  * one point; ties to the lowest index.  Returns the number of moves.
@@ -383,8 +428,9 @@ relocate_empty(km_ctx *c)
 }
 
 /*
- * M-step: relocate empty clusters, new centroids = sums / counts, shifts
- * into the cumulative bounds, swap C and Cnew.  Returns the total squared
+ * M-step: relocate empty clusters, new centroids = sums / counts (with
+ * weights: weighted sums / weights, recomputed), shifts into the
+ * cumulative bounds, swap C and Cnew.  Returns the total squared
  * shift; *relocated = number of relocations.
  */
 static double
@@ -407,9 +453,11 @@ mstep(km_ctx *c, int *relocated)
 			*relocated = relocate_empty(c);
 			break;
 		}
+	if (c->wt != NULL)
+		weighted_sums(c);
 	for (j = 0; j < k; j++)
 	{
-		double		cnt = (double) c->counts[j];
+		double		cnt = c->wt != NULL ? c->wsum[j] : (double) c->counts[j];
 		const double *s = c->sums + (size_t) j * d;
 		double	   *cn = c->Cnew + (size_t) j * d;
 		double		d2,
@@ -468,12 +516,42 @@ inertia_impl(km_ctx *c, size_t d)
 	return total;
 }
 
-/* inertia_impl for the dimension of the data. */
+/* Weighted sum of squared distances to the labelled centroids. */
+static double
+inertia_weighted(km_ctx *c)
+{
+	const double *X = c->X;
+	const double *C = c->C;
+	const int32_t *labels = c->labels;
+	const double *wt = c->wt;
+	size_t		n = c->n,
+				d = c->d,
+				start,
+				end,
+				i;
+	double		total = 0.0;
+
+	for (start = 0; start < n; start = end)
+	{
+		double		acc = 0.0;
+
+		end = ECORE_CHUNK_END(start, n);
+		ECORE_CHECK(c->env);
+		for (i = start; i < end; i++)
+			acc += wt[i] * sqdist(X + i * d, C + (size_t) labels[i] * d, d);
+		total += acc;
+	}
+	return total;
+}
+
+/* inertia_impl for the dimension of the data (weighted with weights). */
 KM_NOINLINE double
 inertia_run(km_ctx *c)
 {
 	double		total = 0.0;
 
+	if (c->wt != NULL)
+		return inertia_weighted(c);
 	KM_DISPATCH(c->d, total = inertia_impl(c, D_));
 	return total;
 }

@@ -19,6 +19,11 @@
  * - 'random' draws rows uniformly and rejects rows equal to a chosen
  *	 centre (after KM_RANDOM_TRIES rejections: the same cyclic scan).
  *
+ * - With weights (c->wt, a weighted sample), rows are drawn with
+ *	 probability proportional to their weight (the first centre, random
+ *	 draws) or to weight times D(x)^2, and potentials are weighted: the
+ *	 seeding of the points the sample stands for.
+ *
  * Copyright (c) 2026, engage developers
  *
  *-------------------------------------------------------------------------
@@ -148,6 +153,49 @@ km_pick_unused_row(km_ctx *c, ecore_rng *rng)
 	return start;				/* unreachable with enough distinct points */
 }
 
+/*
+ * A row drawn with probability proportional to its weight (a weighted
+ * context): the first row whose running sum of weights reaches u times
+ * the total, u uniform in (0, 1]; the last row of positive weight if
+ * rounding leaves the value above the running sum.
+ */
+static size_t
+km_pick_weighted(km_ctx *c, ecore_rng *rng)
+{
+	const double *wt = c->wt;
+	size_t		n = c->n,
+				start,
+				end,
+				i,
+				last = 0;
+	double		total = 0.0,
+				r,
+				run = 0.0;
+
+	for (start = 0; start < n; start = end)
+	{
+		end = ECORE_CHUNK_END(start, n);
+		ECORE_CHECK(c->env);
+		for (i = start; i < end; i++)
+			total += wt[i];
+	}
+	r = ecore_rng_uniform_pos(rng) * total;
+	for (start = 0; start < n; start = end)
+	{
+		end = ECORE_CHUNK_END(start, n);
+		ECORE_CHECK(c->env);
+		for (i = start; i < end; i++)
+		{
+			run += wt[i];
+			if (wt[i] > 0.0)
+				last = i;
+			if (run >= r && wt[i] > 0.0)
+				return i;
+		}
+	}
+	return last;
+}
+
 /* ---------------------------------------------------------------------
  * Initialisation
  * ---------------------------------------------------------------------
@@ -168,7 +216,8 @@ km_init_random(km_ctx *c, ecore_rng *rng)
 
 		for (tries = 0; tries < KM_RANDOM_TRIES; tries++)
 		{
-			i = (size_t) ecore_rng_below(rng, (uint64_t) c->n);
+			i = c->wt != NULL ? km_pick_weighted(c, rng) :
+				(size_t) ecore_rng_below(rng, (uint64_t) c->n);
 			if (!rowset_lookup(c->hash, c->hash_cap, c->X, c->d, i, 0))
 			{
 				found = 1;
@@ -238,9 +287,10 @@ pp_draw(km_ctx *c, ecore_rng *rng, double pot)
  */
 KM_INLINE double
 pp_update_impl(km_ctx *c, const double *center, int first, int ok,
-			   size_t d)
+			   int weighted, size_t d)
 {
 	const double *X = c->X;
+	const double *wt = c->wt;
 	double	   *w = c->w;
 	size_t		n = c->n,
 				start,
@@ -272,6 +322,8 @@ pp_update_impl(km_ctx *c, const double *center, int first, int ok,
 					v = w[i] < v ? w[i] : v;
 				w[i] = v;
 			}
+			if (weighted)
+				v *= wt[i];
 			run += v;
 			last_pos = v > 0.0 ? i : last_pos;
 			if (run >= next_r)
@@ -296,10 +348,11 @@ pp_update_impl(km_ctx *c, const double *center, int first, int ok,
  * min(w[i], d(x, cand)^2), summed in point order (register accumulators).
  */
 KM_INLINE void
-pp_candidate_pots_impl(km_ctx *c, int t0, int G, size_t d)
+pp_candidate_pots_impl(km_ctx *c, int t0, int G, int weighted, size_t d)
 {
 	const double *X = c->X;
 	const double *w = c->w;
+	const double *wt = c->wt;
 	const double *c0 = c->cand_C + (size_t) t0 * d;
 	const double *c1 = G > 1 ? c0 + d : c0;
 	const double *c2 = G > 2 ? c0 + 2 * d : c0;
@@ -323,6 +376,31 @@ pp_candidate_pots_impl(km_ctx *c, int t0, int G, size_t d)
 			double		wi = w[i];
 			double		v0 = sqdist(x, c0, d);
 
+			if (weighted)
+			{
+				double		f = wt[i];
+
+				a0 += f * (v0 < wi ? v0 : wi);
+				if (G > 1)
+				{
+					double		v1 = sqdist(x, c1, d);
+
+					a1 += f * (v1 < wi ? v1 : wi);
+				}
+				if (G > 2)
+				{
+					double		v2 = sqdist(x, c2, d);
+
+					a2 += f * (v2 < wi ? v2 : wi);
+				}
+				if (G > 3)
+				{
+					double		v3 = sqdist(x, c3, d);
+
+					a3 += f * (v3 < wi ? v3 : wi);
+				}
+				continue;
+			}
 			a0 += v0 < wi ? v0 : wi;
 			if (G > 1)
 			{
@@ -353,6 +431,30 @@ pp_candidate_pots_impl(km_ctx *c, int t0, int G, size_t d)
 		c->cand_pot[t0 + 3] = a3;
 }
 
+/*
+ * Potentials of candidates t0 .. t0+G-1 of a weighted context: each
+ * point's term times its weight (kept apart from the unweighted kernels).
+ */
+KM_NOINLINE void
+pp_candidate_pots_weighted(km_ctx *c, int t0, int G)
+{
+	switch (G)
+	{
+		case 1:
+			KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 1, 1, D_));
+			break;
+		case 2:
+			KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 2, 1, D_));
+			break;
+		case 3:
+			KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 3, 1, D_));
+			break;
+		default:
+			KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 4, 1, D_));
+			break;
+	}
+}
+
 /* Potentials of the first T candidates, by groups of up to four. */
 KM_NOINLINE void
 pp_candidate_pots(km_ctx *c, int T)
@@ -363,31 +465,39 @@ pp_candidate_pots(km_ctx *c, int T)
 	for (t0 = 0; t0 < T; t0 += 4)
 	{
 		G = T - t0 < 4 ? T - t0 : 4;
+		if (c->wt != NULL)
+		{
+			pp_candidate_pots_weighted(c, t0, G);
+			continue;
+		}
 		switch (G)
 		{
 			case 1:
-				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 1, D_));
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 1, 0, D_));
 				break;
 			case 2:
-				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 2, D_));
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 2, 0, D_));
 				break;
 			case 3:
-				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 3, D_));
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 3, 0, D_));
 				break;
 			default:
-				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 4, D_));
+				KM_DISPATCH(c->d, pp_candidate_pots_impl(c, t0, 4, 0, D_));
 				break;
 		}
 	}
 }
 
-/* pp_update_impl for the dimension of the data. */
+/* pp_update_impl for the dimension of the data (and weights, if any). */
 KM_NOINLINE double
 pp_update(km_ctx *c, const double *center, int first, int ok)
 {
 	double		run = 0.0;
 
-	KM_DISPATCH(c->d, run = pp_update_impl(c, center, first, ok, D_));
+	if (c->wt != NULL)
+		KM_DISPATCH(c->d, run = pp_update_impl(c, center, first, ok, 1, D_));
+	else
+		KM_DISPATCH(c->d, run = pp_update_impl(c, center, first, ok, 0, D_));
 	return run;
 }
 
@@ -405,7 +515,8 @@ km_init_pp(km_ctx *c, ecore_rng *rng)
 				best;
 
 	memset(c->hash, 0, c->hash_cap * sizeof(size_t));
-	first = (size_t) ecore_rng_below(rng, (uint64_t) c->n);
+	first = c->wt != NULL ? km_pick_weighted(c, rng) :
+		(size_t) ecore_rng_below(rng, (uint64_t) c->n);
 	rowset_lookup(c->hash, c->hash_cap, c->X, d, first, 1);
 	memcpy(c->C, c->X + first * d, d * sizeof(double));
 	if (c->k == 1)

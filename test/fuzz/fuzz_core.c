@@ -327,7 +327,7 @@ fz_elbow_curve(fz_in *in, const double *Z, size_t n, size_t d,
 	ep.km.seed = (uint64_t) b2 << 8 | b3;
 	ep.km.algorithm = (ecore_kmeans_algorithm) ((b2 >> 3) & 1);
 	ep.km.n_threads = 1 + (b2 >> 4) % 3;
-	ep.refine = (b3 >> 4) % 6;	/* above n_init: EINVAL_ARG */
+	ep.refine = (b3 >> 4) % 6;	/* above 3 n_init: EINVAL_ARG */
 	/* sample: 0 (exact), small (sampled), >= n (exact), below k_max */
 	switch (b4 % 4)
 	{

@@ -131,12 +131,38 @@ def t_elbow(conn, Z, state):
                  "FROM engage.elbow_inertia(%s, 1, 10) "
                  "ORDER BY k", (POINTS,))
     state["elbow"] = rows
+    state["sk_elbow"] = {}
     worst = 0.0
     for k, inertia, _, _, _ in rows:
         sk = KMeans(n_clusters=k, n_init=10, random_state=0).fit(Z).inertia_
+        state["sk_elbow"][k] = sk
         worst = max(worst, inertia / sk - 1)
         assert inertia <= sk * (1 + 1e-3), "k = %d: engage %r, scikit-learn %r" % (k, inertia, sk)
     return "(largest engage / scikit-learn - 1: %.2e)" % worst
+
+
+@checked("elbow on a sample of 32,768 users: inertia <= scikit-learn's x (1 + 1e-3), Kneedle's elbow k")
+def t_elbow_sampled(conn, Z, state):
+    # the restarts on a sample (what elbow_inertia chooses above 200,000
+    # points), the inertias of all points, against scikit-learn's best of
+    # 10 on all points
+    rows = query(conn, "SELECT k, inertia, is_elbow, centroids_normalized, sample_size "
+                 "FROM engage.elbow_inertia(%s, 1, 10, sample => 32768) ORDER BY k", (POINTS,))
+    worst = 0.0
+    for k, inertia, _, C, m in rows:
+        assert m == 32768, "k = %d: sample_size %r" % (k, m)
+        sk = state["sk_elbow"][k]
+        worst = max(worst, inertia / sk - 1)
+        assert inertia <= sk * (1 + 1e-3), "k = %d: engage %r, scikit-learn %r" % (k, inertia, sk)
+        # the inertia is that of the centroids on all points
+        C = np.array(C)
+        d2 = ((Z[:, None, :] - C[None, :, :]) ** 2).sum(axis=2).min(axis=1)
+        assert abs(d2.sum() - inertia) <= 1e-9 * inertia, "k = %d: inertia %r, numpy %r" % (k, inertia, d2.sum())
+    ks = sorted(state["sk_elbow"])
+    ref = kneed_reference(ks, [state["sk_elbow"][k] for k in ks])
+    mine = [r[0] for r in rows if r[2]]
+    assert mine == ([] if ref < 0 else [ks[ref]]), "engage %s, kneed on scikit-learn %s" % (mine, ref)
+    return "(largest engage / scikit-learn - 1: %.2e, elbow at k = %s)" % (worst, mine)
 
 
 @checked("elbow silhouettes = simplified silhouette computed with numpy")
@@ -259,6 +285,7 @@ def main():
     if "elbow" in state:
         t_silhouette(Z, state)
         t_knee(conn, state)
+        t_elbow_sampled(conn, Z, state)
     t_engagement(conn)
     conn.close()
 

@@ -21,7 +21,10 @@ SELECT :first_run IS NOT NULL AS run_ok;
 -- What the results look like before the upgrade: every row of every view,
 -- as text (float8 in its shortest exact form), and the report of the run
 CREATE TEMP VIEW upg_results AS
-SELECT 'latest_run' AS view, t::text AS row FROM engage.latest_run t
+SELECT 'latest_run' AS view,
+       (t.run_id, t.started, t.ended, t.source, t.parameters, t.rows_read, t.rows_without_subscriber,
+        t.rejected_values, t.users, t.k, t.inertia, t.elbow_k, t.status, t.error, t.sqlstate)::text AS row
+FROM engage.latest_run t
 UNION ALL SELECT 'user_engagement', t::text FROM engage.user_engagement t
 UNION ALL SELECT 'user_clusters', t::text FROM engage.user_clusters t
 UNION ALL SELECT 'cluster_stats', t::text FROM engage.cluster_stats t

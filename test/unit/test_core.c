@@ -327,6 +327,7 @@ static const test_case tests[] = {
 	TEST(test_elbow_exact_bits),
 	TEST(test_elbow_sample_hash),
 	TEST(test_elbow_sampled_close),
+	TEST(test_elbow_sampled_heavy_tail),
 	TEST(test_elbow_sampled_determinism),
 	TEST(test_elbow_memory_accounting),
 	TEST(test_elbow_interrupts),

@@ -124,6 +124,7 @@ extern void test_kmeans_elbow(void);
 extern void test_elbow_exact_bits(void);
 extern void test_elbow_sample_hash(void);
 extern void test_elbow_sampled_close(void);
+extern void test_elbow_sampled_heavy_tail(void);
 extern void test_elbow_sampled_determinism(void);
 extern void test_elbow_memory_accounting(void);
 extern void test_elbow_interrupts(void);
