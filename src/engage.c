@@ -25,7 +25,9 @@
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 #include "engage.h"
 #include "core/kmeans.h"
@@ -38,8 +40,11 @@ int			engage_max_memory_kb = 2 * 1024 * 1024;
 /* engage.threads */
 int			engage_threads = 2;
 
-/* engage.progress: read by engage.run_analysis with current_setting() */
-static bool engage_progress = false;
+/*
+ * engage.progress: read by engage.run_analysis with current_setting(), and
+ * by the C functions that report how far a long loop has got
+ */
+bool		engage_progress = false;
 
 void		_PG_init(void);
 
@@ -68,8 +73,8 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 	DefineCustomBoolVariable("engage.progress",
-							 "Reports each step of engage.run_analysis and its duration as a NOTICE.",
-							 NULL,
+							 "Reports the progress of engage.run_analysis as NOTICEs.",
+							 "Each step with its duration, and within the long steps how far they have got.",
 							 &engage_progress,
 							 false,
 							 PGC_USERSET,
@@ -122,4 +127,36 @@ engage_result_tupdesc(FunctionCallInfo fcinfo, int natts, const char *type_name)
 	fcinfo->flinfo->fn_extra = tupdesc;
 	MemoryContextSwitchTo(oldcontext);
 	return tupdesc;
+}
+
+/*
+ * A progress NOTICE (engage.progress on): the message, and the milliseconds
+ * since start as its DETAIL, as run_analysis's own step NOTICEs.
+ */
+void
+engage_progress_notice(TimestampTz start, const char *fmt,...)
+{
+	StringInfoData buf;
+	long		ms;
+
+	if (!engage_progress)
+		return;
+	ms = TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	ereport(NOTICE,
+			(errmsg_internal("%s", buf.data),
+			 errdetail("%ld ms.", ms)));
+	pfree(buf.data);
 }

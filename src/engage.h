@@ -12,6 +12,7 @@
 #define ENGAGE_H
 
 #include "access/tupdesc.h"
+#include "datatype/timestamp.h"
 #include "fmgr.h"
 
 /* engage.max_memory, in kB: memory one clustering call may use */
@@ -19,6 +20,18 @@ extern int	engage_max_memory_kb;
 
 /* engage.threads: threads one clustering call may use */
 extern int	engage_threads;
+
+/*
+ * engage.progress: run_analysis reports its steps, and the long loops of
+ * engage's functions how far they have got, as NOTICEs
+ */
+extern bool engage_progress;
+
+/*
+ * When engage.progress is on, a NOTICE with the formatted message and, as
+ * its DETAIL, the milliseconds since start.
+ */
+extern void engage_progress_notice(TimestampTz start, const char *fmt,...) pg_attribute_printf(2, 3);
 
 /* Raise an error if argument argno, called name, is NULL */
 extern void engage_require_arg(FunctionCallInfo fcinfo, int argno,

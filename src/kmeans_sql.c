@@ -44,6 +44,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "engage.h"
@@ -1098,6 +1099,26 @@ sample_hashes(KmeansData *kd, uint64_t seed)
 	return h;
 }
 
+/* Where an elbow curve started, for its progress NOTICEs */
+typedef struct ElbowProgress
+{
+	TimestampTz start;
+	int			k_min;
+} ElbowProgress;
+
+/*
+ * ecore_elbow_params.progress: with engage.progress on, a NOTICE after each
+ * k of the curve (a 10-minute curve on a big table shows it move)
+ */
+static void
+elbow_progress(void *arg, int k, int k_max)
+{
+	const ElbowProgress *p = (const ElbowProgress *) arg;
+
+	engage_progress_notice(p->start, "elbow curve: k = %d of %d..%d done",
+						   k, p->k_min, k_max);
+}
+
 /*
  * elbow_inertia(points, k_min, k_max, normalization, n_init, max_iter, tol,
  * seed, init, sample): one row per k: inertia, simplified silhouette (NULL
@@ -1130,6 +1151,7 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	ArrayType **centroids;
 	size_t		bytes;
 	long		knee = -1;
+	ElbowProgress progress;
 	bool		auto_sample = PG_ARGISNULL(9);
 	int32		sample = auto_sample ? 0 : PG_GETARG_INT32(9);
 	int			rc;
@@ -1199,6 +1221,13 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	xs = palloc(sizeof(double) * nk);
 	centroids = palloc(sizeof(ArrayType *) * nk);
 
+	if (engage_progress)
+	{
+		progress.start = GetCurrentTimestamp();
+		progress.k_min = k_min;
+		ep.progress = elbow_progress;
+		ep.progress_arg = &progress;
+	}
 	out.k = k_min;
 	kd.elbow = &out;
 	rc = ecore_elbow_curve(kd.scaled, kd.pts.n, kd.pts.d, &ep, &kd.env, &out);

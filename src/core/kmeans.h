@@ -252,6 +252,15 @@ typedef struct ecore_elbow_params
 								 * ECORE_ELBOW_REFINE (at most the
 								 * restarts); the split run is refined
 								 * too */
+	/*
+	 * Optional (NULL: none): called from the calling thread after each k
+	 * of the curve, with that k and k_max, so a caller can report how far
+	 * a long curve has got.  It must not longjmp out of the core except
+	 * through env->check's rules (call env->abort_hook first); engage's
+	 * glue only reports.
+	 */
+	void		(*progress) (void *arg, int k, int k_max);
+	void	   *progress_arg;
 } ecore_elbow_params;
 
 /*

@@ -717,6 +717,8 @@ ecore_elbow_curve(const double *X, size_t n, size_t d,
 				return rc;
 		}
 		have_split = (k < params->k_max) && el_split_start(&A, k, split);
+		if (params->progress != NULL)
+			params->progress(params->progress_arg, k, params->k_max);
 	}
 	return ECORE_OK;
 }
