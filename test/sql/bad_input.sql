@@ -553,7 +553,7 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (319, 'store_user_clusters: a NULL feature', $$SELECT engage.store_user_clusters(1, 'SELECT ''a''::text, 1::bigint, NULL::numeric, 1::numeric, 1::numeric, 1::numeric', 1, 0)$$, NULL),
 (320, 'store_user_clusters: a NULL msisdn', $$SELECT engage.store_user_clusters(1, 'SELECT NULL::text, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 1::numeric', 1, 0)$$, NULL),
 (321, 'store_user_clusters: three users, NULL stored metrics carried (documented result)',
- $$SELECT (m).points || ' points, sizes ' || (m).sizes::text FROM engage.store_user_clusters(-267,
+ $$SELECT m.n_points || ' points, sizes ' || m.sizes::text || ', centroids ' || m.centroids::text FROM engage.store_user_clusters(-267,
      'SELECT m, s, coalesce(d, 0), coalesce(b, 0), d, b FROM (VALUES (''a'', 1::bigint, NULL::numeric, 1::numeric), (''b'', 2, 5, NULL), (''c'', 9, 9, 9.5)) v(m, s, d, b)', 2, 0) m$$,
  $$SELECT users FROM bi_clusters WHERE run_id = -267$$)
 ) AS c(n, what, q, then_q);
