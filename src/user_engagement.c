@@ -18,7 +18,8 @@
  * aggregation to parallel workers.  The rows reach a DestReceiver in the
  * leader, which writes them in batches with table_multi_insert and a
  * BulkInsertState, as COPY FROM does, then inserts their index entries
- * (the BRIN index on run_id) and checks the table's constraints.  Writing
+ * (the BRIN index on run_id) and checks the table's constraints
+ * (bulk_write.c, shared with store_user_clusters).  Writing
  * from the leader while its workers read is what CREATE TABLE AS does too;
  * the transaction id is taken before the query starts (none may be
  * assigned in parallel mode).  Since the rows bypass the executor's
