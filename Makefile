@@ -15,6 +15,7 @@ OBJS = \
 	src/kmeans_sql.o \
 	src/svg_sql.o \
 	src/user_engagement.o \
+	src/bulk_write.o \
 	src/core/core.o \
 	src/core/kmeans.o \
 	src/core/kmeans_seed.o \

@@ -79,6 +79,17 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
 'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position) and the application totals and users';
 
+-- The K-means step of run_analysis (src/kmeans_sql.c, src/bulk_write.c):
+-- the fit of kmeans_cluster_rows on the run's users (one read), each user's
+-- cluster written into result_user_cluster in bulk; returns the model.
+CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint)
+RETURNS @extschema@.kmeans_model
+AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint) IS
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+
 -- run_analysis gains elbow_sample (issue 11): a new signature, so the
 -- function of 0.1.0 is dropped first (its comment is set again in 3.)
 DROP FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer);
@@ -116,6 +127,7 @@ DECLARE
 	saved_seqscan text;
 	src text;
 	points text;
+	model @extschema@.kmeans_model;
 	n_rows bigint;
 	n_nosub bigint;
 	n_users bigint;
@@ -267,12 +279,12 @@ BEGIN
 		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
 		-- whatever the row order; a tolerance would stop a few users short of
 		-- it, at a point that depends on the start), from one read of the
-		-- users' rows of this run (kmeans_cluster_rows: the fit of
-		-- kmeans_model on the points of the elbow's query, each user's row
-		-- returned with its cluster and distance, and the model on the first
-		-- row); the users' clusters, written with the stored metrics carried
+		-- users' rows of this run: store_user_clusters (src/kmeans_sql.c) fits
+		-- kmeans_cluster_rows's model on the points of the elbow's query and
+		-- writes each user's cluster in bulk, with the stored metrics carried
 		-- through (duration and traffic as stored, NULLs included: no join by
-		-- MSISDN), and the cluster statistics, labels and descriptions, in one
+		-- MSISDN), and returns the model; then the cluster statistics,
+		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
 		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
@@ -288,27 +300,18 @@ BEGIN
 		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
-		WITH c AS MATERIALIZED (
-			SELECT c.msisdn, c.cluster, c.distance, c.sessions, c.duration_ms, c.total_bytes, c.model
-			FROM @extschema@.kmeans_cluster_rows(
-			         format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
-			                'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-			         run_analysis.k, tol => 0, seed => run_analysis.seed, features => 3)
-			     AS c(msisdn text, sessions bigint, duration_points numeric, total_bytes_points numeric,
-			          duration_ms numeric, total_bytes numeric,
-			          cluster integer, distance double precision, model @extschema@.kmeans_model)
-		), ins_uc AS (
-			INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance, sessions, duration_ms, total_bytes)
-			SELECT run, c.msisdn, c.cluster, c.distance, c.sessions, c.duration_ms, c.total_bytes FROM c
-		), model AS (
-			SELECT c.model AS m FROM c WHERE c.model IS NOT NULL LIMIT 1
-		), stats AS (
+		model := @extschema@.store_user_clusters(run,
+		             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
+		                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
+		             run_analysis.k, run_analysis.seed);
+		WITH stats AS (
 			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
 			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
 			       count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
-			FROM c u
+			FROM @extschema@.result_user_cluster u
+			WHERE u.run_id = run
 			GROUP BY u.cluster
 		), overall AS (
 			SELECT sum(s.users)::bigint AS users, sum(s.s_sum) / sum(s.users) AS sessions,
@@ -326,11 +329,11 @@ BEGIN
 		       s.users, s.users::numeric / o.users,
 		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
 		       s.b_min, s.b_max, s.b_avg, s.b_sum,
-		       ARRAY[(m.m).centroids[s.cluster][1], (m.m).centroids[s.cluster][2], (m.m).centroids[s.cluster][3]],
-		       ARRAY[(m.m).centroids_normalized[s.cluster][1], (m.m).centroids_normalized[s.cluster][2],
-		             (m.m).centroids_normalized[s.cluster][3]],
-		       (m.m).cluster_inertia[s.cluster]
-		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
+		       ARRAY[model.centroids[s.cluster][1], model.centroids[s.cluster][2], model.centroids[s.cluster][3]],
+		       ARRAY[model.centroids_normalized[s.cluster][1], model.centroids_normalized[s.cluster][2],
+		             model.centroids_normalized[s.cluster][3]],
+		       model.cluster_inertia[s.cluster]
+		FROM stats s CROSS JOIN overall o;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its

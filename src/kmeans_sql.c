@@ -47,6 +47,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "bulk_write.h"
 #include "engage.h"
 #include "points.h"
 #include "core/kmeans.h"
@@ -873,6 +874,149 @@ engage_kmeans_cluster_rows(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(scratch);
 	return (Datum) 0;
+}
+
+/* The columns of store_user_clusters's points query */
+#define UC_QUERY_NATTS		6
+/* engage.result_user_cluster's columns */
+#define UC_TABLE_NATTS		7
+
+/*
+ * engage.store_user_clusters(run_id, points, k, seed): the K-means step of
+ * run_analysis.  kmeans_cluster_rows's clustering of the points query with
+ * k and seed (normalization zscore, n_init 10, max_iter 300, tol 0,
+ * k-means++, the 3 features after the key), from one read, each user's row
+ * written in bulk (bulk_write.c) into engage.result_user_cluster under
+ * run_id: the key (msisdn), the cluster (1..k), the distance, the second
+ * column (sessions) and the last two (the stored duration_ms and
+ * total_bytes, NULLs included), in the canonical order.  The points query
+ * returns msisdn text, sessions bigint, the duration and traffic features
+ * (numeric types), duration_ms numeric and total_bytes numeric.  Returns
+ * the model (engage.kmeans_model, as kmeans_model returns it).  Internal to
+ * run_analysis; the caller needs INSERT on the table, which must have no
+ * triggers and no row-level security.
+ */
+PG_FUNCTION_INFO_V1(engage_store_user_clusters);
+Datum
+engage_store_user_clusters(PG_FUNCTION_ARGS)
+{
+	static const Oid query_types[UC_QUERY_NATTS] = {
+		TEXTOID, INT8OID, InvalidOid, InvalidOid, NUMERICOID, NUMERICOID
+	};
+	static const Oid table_types[UC_TABLE_NATTS] = {
+		INT8OID, TEXTOID, INT4OID, FLOAT8OID, INT8OID, NUMERICOID, NUMERICOID
+	};
+	KmeansOptions o;
+	KmeansData	kd;
+	ecore_kmeans_result res;
+	EngageBulkWriter writer;
+	MemoryContext scratch;
+	MemoryContext caller = CurrentMemoryContext;
+	TupleDesc	tupdesc;
+	TupleDesc	qdesc;
+	double	   *original;
+	HeapTuple	model;
+	Datum	   *values;
+	bool	   *nulls;
+	int64		run_id;
+	int64		i;
+	int			j;
+
+	engage_require_arg(fcinfo, 0, "run_id");
+	engage_require_arg(fcinfo, 1, "points");
+	engage_require_arg(fcinfo, 2, "k");
+	engage_require_arg(fcinfo, 3, "seed");
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	run_id = PG_GETARG_INT64(0);
+	memset(&o, 0, sizeof(o));
+	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	o.k = PG_GETARG_INT32(2);
+	o.seed = PG_GETARG_INT64(3);
+	o.normalization = ECORE_SCALE_ZSCORE;
+	o.n_init = 10;
+	o.max_iter = 300;
+	o.tol = 0.0;
+	o.init = ECORE_INIT_KMEANSPP;
+	o.initial_centroids = NULL;
+	o.rows = true;
+	o.features = 3;
+	o.row_desc = NULL;
+	check_k(o.k, -1, "k");
+
+	/* the table first: no clustering for a caller who may not write it */
+	scratch = scratch_context("engage store_user_clusters");
+	MemoryContextSwitchTo(scratch);
+	engage_bulk_open(&writer, get_func_namespace(fcinfo->flinfo->fn_oid),
+					 "result_user_cluster", UC_TABLE_NATTS, table_types,
+					 "users' clusters");
+
+	/* the points with their rows, normalised, and the clustering */
+	kmeans_begin(&kd, "store_user_clusters");
+	kmeans_step(&kd, KMEANS_STEP_POINTS, 0);
+	engage_read_point_rows(o.points, o.features, &kd.pts);
+	qdesc = kd.pts.tupdesc;
+	if (qdesc->natts != UC_QUERY_NATTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the points query of store_user_clusters must return %d columns",
+						UC_QUERY_NATTS),
+				 errdetail("It returns %d.", qdesc->natts)));
+	for (j = 0; j < UC_QUERY_NATTS; j++)
+		if (OidIsValid(query_types[j]) &&
+			TupleDescAttr(qdesc, j)->atttypid != query_types[j])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column %d of the points query of store_user_clusters is %s, not %s",
+							j + 1, format_type_be(TupleDescAttr(qdesc, j)->atttypid),
+							format_type_be(query_types[j])),
+					 errhint("The columns are: msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric and total_bytes numeric.")));
+	kd.bytes = kd.pts.bytes;
+	kmeans_step(&kd, KMEANS_STEP_NONE, 0);
+	apply_normalization(&kd, o.normalization);
+	check_k(o.k, kd.pts.n, "k");
+	fit_kmeans(&o, &kd, o.k, NULL, &res);
+	kmeans_end(&kd);
+
+	/* each user's row, in bulk */
+	writer.cid = GetCurrentCommandId(true);
+	values = palloc(sizeof(Datum) * UC_QUERY_NATTS);
+	nulls = palloc(sizeof(bool) * UC_QUERY_NATTS);
+	for (i = 0; i < kd.pts.n; i++)
+	{
+		TupleTableSlot *slot;
+
+		if (i + ENGAGE_PREFETCH_AHEAD < kd.pts.n)
+			engage_prefetch(kd.pts.rowbuf + kd.pts.rowoff[i + ENGAGE_PREFETCH_AHEAD]);
+		engage_point_row(&kd.pts, i, values, nulls);
+		slot = engage_bulk_slot(&writer);
+		slot->tts_values[0] = Int64GetDatum(run_id);
+		slot->tts_isnull[0] = false;
+		slot->tts_values[1] = values[0];
+		slot->tts_isnull[1] = nulls[0];
+		slot->tts_values[2] = Int32GetDatum(res.labels[i] + 1);
+		slot->tts_isnull[2] = false;
+		slot->tts_values[3] = Float8GetDatum(res.distances[i]);
+		slot->tts_isnull[3] = false;
+		slot->tts_values[4] = values[1];
+		slot->tts_isnull[4] = nulls[1];
+		slot->tts_values[5] = values[4];
+		slot->tts_isnull[5] = nulls[4];
+		slot->tts_values[6] = values[5];
+		slot->tts_isnull[6] = nulls[5];
+		engage_bulk_add(&writer);
+	}
+	engage_bulk_close(&writer);
+
+	/* the model, in the caller's context */
+	original = palloc(sizeof(double) * o.k * kd.pts.d);
+	if (ecore_scaler_inverse_transform(&kd.scaler, res.centroids, o.k,
+										original, &kd.env) != ECORE_OK)
+		elog(ERROR, "inverse transform of the centroids failed");
+	MemoryContextSwitchTo(caller);
+	model = model_tuple(BlessTupleDesc(tupdesc), &o, &kd, &res, original);
+	MemoryContextDelete(scratch);
+	PG_RETURN_DATUM(HeapTupleGetDatum(model));
 }
 
 /* Get a float8[] attribute of a model, checking its shape */

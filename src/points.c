@@ -87,6 +87,118 @@ is_numeric_feature_type(Oid typid)
 		typid == FLOAT4OID || typid == FLOAT8OID || typid == NUMERICOID;
 }
 
+/*
+ * The on-disk layout of a numeric (PostgreSQL's src/backend/utils/adt/numeric.c,
+ * unchanged since 9.1: pg_upgrade keeps data files, so it cannot change).
+ * After the varlena header, a uint16 header word: its two high bits say
+ * short (10), special (11: NaN, +-Infinity) or long (00 positive, 01
+ * negative) format.  Short: sign bit 0x2000, display scale in 0x1F80,
+ * weight in the low 7 bits (0x0040 its sign); long: the word holds sign and
+ * display scale, and an int16 weight follows.  Then the base-10000 digits
+ * (int16 each, 0..9999), the first one of weight `weight`: the value is
+ * the sum of digit[i] * 10000^(weight - i).
+ */
+#define NUM_FLAGBITS_MASK	0xC000
+#define NUM_POS				0x0000
+#define NUM_NEG				0x4000
+#define NUM_SHORT			0x8000
+#define NUM_SHORT_SIGN		0x2000
+#define NUM_SHORT_WSIGN		0x0040
+#define NUM_SHORT_WMASK		0x003F
+#define NUM_NBASE			10000
+
+/* 2^53: every integer of at most this magnitude is a double exactly */
+#define TWO_POW_53			INT64CONST(9007199254740992)
+
+/*
+ * A numeric as double precision, as numeric_float8_no_overflow gives it
+ * (which in PostgreSQL 15 prints the numeric as text and reads the text
+ * back with strtod), but without the text when the value is an integer of
+ * magnitude at most 2^53: such an integer is a double exactly, so the
+ * correctly rounded strtod of its decimal form and the conversion of the
+ * integer give the same double, bit for bit (zero is +0, the numeric
+ * having no negative zero).  Anything else (a fraction, a larger value,
+ * NaN, +-Infinity, a layout not recognised) goes through
+ * numeric_float8_no_overflow; a finite numeric beyond double precision
+ * becomes +-DBL_MAX (too large, not infinite).
+ */
+double
+engage_numeric_to_double(Datum value)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+
+	if (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v))
+	{
+		const char *p = VARDATA_ANY(v);
+		Size		len = VARSIZE_ANY_EXHDR(v);
+		uint16		header;
+		int			weight;
+		bool		negative;
+		int			ndigits;
+		int			i;
+		int64		acc = 0;
+
+		if (len < sizeof(uint16))
+			goto slow;
+		memcpy(&header, p, sizeof(uint16));
+		if ((header & NUM_FLAGBITS_MASK) == NUM_SHORT)
+		{
+			negative = (header & NUM_SHORT_SIGN) != 0;
+			weight = (header & NUM_SHORT_WMASK) |
+				((header & NUM_SHORT_WSIGN) ? ~NUM_SHORT_WMASK : 0);
+			p += sizeof(uint16);
+			len -= sizeof(uint16);
+		}
+		else if ((header & NUM_FLAGBITS_MASK) == NUM_POS ||
+				 (header & NUM_FLAGBITS_MASK) == NUM_NEG)
+		{
+			int16		w;
+
+			if (len < 2 * sizeof(uint16))
+				goto slow;
+			negative = (header & NUM_FLAGBITS_MASK) == NUM_NEG;
+			memcpy(&w, p + sizeof(uint16), sizeof(int16));
+			weight = w;
+			p += 2 * sizeof(uint16);
+			len -= 2 * sizeof(uint16);
+		}
+		else
+			goto slow;			/* NaN, +-Infinity */
+		ndigits = len / sizeof(int16);
+		if (ndigits == 0)
+		{
+			if (negative)
+				goto slow;		/* a negative zero is never stored */
+			return 0.0;
+		}
+		/* an integer below 10000^4 = 10^16, or something else */
+		if (weight < 0 || weight > 3 || ndigits > weight + 1)
+			goto slow;
+		for (i = 0; i <= weight; i++)
+		{
+			int16		digit = 0;
+
+			if (i < ndigits)
+				memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
+			if (digit < 0 || digit >= NUM_NBASE)
+				goto slow;
+			acc = acc * NUM_NBASE + digit;
+		}
+		if (acc > TWO_POW_53)
+			goto slow;
+		return negative ? -(double) acc : (double) acc;
+	}
+slow:
+	{
+		double		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+														   value));
+
+		if (isinf(x) && !numeric_is_inf(DatumGetNumeric(value)))
+			x = copysign(DBL_MAX, x);
+		return x;
+	}
+}
+
 /* A feature value as double precision */
 static double
 feature_to_double(Datum value, Oid typid)
@@ -104,15 +216,7 @@ feature_to_double(Datum value, Oid typid)
 		case FLOAT8OID:
 			return DatumGetFloat8(value);
 		case NUMERICOID:
-			{
-				double		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-																   value));
-
-				/* a finite numeric beyond double precision is too large, not infinite */
-				if (isinf(x) && !numeric_is_inf(DatumGetNumeric(value)))
-					x = copysign(DBL_MAX, x);
-				return x;
-			}
+			return engage_numeric_to_double(value);
 		default:
 			elog(ERROR, "unexpected feature type %u", typid);
 	}

@@ -18,7 +18,8 @@
  * aggregation to parallel workers.  The rows reach a DestReceiver in the
  * leader, which writes them in batches with table_multi_insert and a
  * BulkInsertState, as COPY FROM does, then inserts their index entries
- * (the BRIN index on run_id) and checks the table's constraints.  Writing
+ * (the BRIN index on run_id) and checks the table's constraints
+ * (bulk_write.c, shared with store_user_clusters).  Writing
  * from the leader while its workers read is what CREATE TABLE AS does too;
  * the transaction id is taken before the query starts (none may be
  * assigned in parallel mode).  Since the rows bypass the executor's
@@ -86,6 +87,7 @@
 #include "utils/rls.h"
 #include "utils/sortsupport.h"
 
+#include "bulk_write.h"
 #include "engage.h"
 
 /* The columns of the per-user query */
@@ -109,7 +111,6 @@
 #define R_NATTS			15
 
 #define TOP_N			10		/* users per top list */
-#define BATCH_ROWS		1000	/* rows per table_multi_insert */
 #define MAX_APPLICATIONS 1000
 
 /* 2^64 as a double: the first per-user sum too large for a total */
@@ -160,14 +161,7 @@ typedef struct UserReceiver
 	int			napps;
 
 	/* the table and its bulk insertion */
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
-	BulkInsertState bistate;
-	CommandId	cid;
-	bool		check_constraints;
-	TupleTableSlot *slots[BATCH_ROWS];
-	int			nbuffered;
+	EngageBulkWriter writer;
 
 	/* ordering of the MSISDN key */
 	SortSupportData keysort;
@@ -379,39 +373,6 @@ read_app_array(Datum value, bool isnull, int n, double *vals, const char *column
 	}
 }
 
-/*
- * Write the buffered rows: one table_multi_insert, then their index
- * entries, as COPY FROM does.
- */
-static void
-flush_rows(UserReceiver *r)
-{
-	MemoryContext oldcxt;
-	int			i;
-
-	if (r->nbuffered == 0)
-		return;
-	CHECK_FOR_INTERRUPTS();
-	oldcxt = MemoryContextSwitchTo(GetPerTupleMemoryContext(r->estate));
-	table_multi_insert(r->rel, r->slots, r->nbuffered, r->cid, 0, r->bistate);
-	if (r->rri->ri_NumIndices > 0)
-	{
-		for (i = 0; i < r->nbuffered; i++)
-		{
-			List	   *recheck;
-
-			recheck = ExecInsertIndexTuples(r->rri, r->slots[i], r->estate,
-											false, false, NULL, NIL);
-			list_free(recheck);
-		}
-	}
-	for (i = 0; i < r->nbuffered; i++)
-		ExecClearTuple(r->slots[i]);
-	MemoryContextSwitchTo(oldcxt);
-	ResetPerTupleExprContext(r->estate);
-	r->nbuffered = 0;
-}
-
 /* The query's row type: check it, and prepare the ordering of its key */
 static void
 user_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
@@ -455,7 +416,7 @@ user_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	get_typlenbyval(key->atttypid, &r->keylen, &r->keybyval);
 
 	/* after SPI's CommandCounterIncrement: rows invisible to the query */
-	r->cid = GetCurrentCommandId(true);
+	r->writer.cid = GetCurrentCommandId(true);
 }
 
 /* One per-user row: write it, offer it to the top lists, add it up */
@@ -497,8 +458,7 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	oldcxt = MemoryContextSwitchTo(r->rowcxt);
 
 	/* the table's row, materialised in its slot until the batch is written */
-	out = r->slots[r->nbuffered];
-	ExecClearTuple(out);
+	out = engage_bulk_slot(&r->writer);
 	out->tts_values[0] = Int64GetDatum(r->run_id);
 	out->tts_isnull[0] = false;
 	for (i = 1; i < T_NATTS; i++)
@@ -506,12 +466,7 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 		out->tts_values[i] = v[table_columns[i]];
 		out->tts_isnull[i] = isnull[table_columns[i]];
 	}
-	ExecStoreVirtualTuple(out);
-	ExecMaterializeSlot(out);
-	if (r->check_constraints)
-		ExecConstraints(r->rri, out, r->estate);
-	if (++r->nbuffered == BATCH_ROWS)
-		flush_rows(r);
+	engage_bulk_add(&r->writer);
 
 	/* the metric top lists */
 	memset(&cand, 0, sizeof(cand));
@@ -566,7 +521,7 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 static void
 user_shutdown(DestReceiver *self)
 {
-	flush_rows((UserReceiver *) self);
+	engage_bulk_flush(&((UserReceiver *) self)->writer);
 }
 
 /* Nothing to free: the memory goes with the function's context */
@@ -578,8 +533,8 @@ user_destroy(DestReceiver *self)
 
 /*
  * Open engage.result_user_engagement (in the function's own schema) for
- * bulk insertion: lock, privileges, what the bulk path cannot honour, its
- * layout, its indexes.
+ * bulk insertion (bulk_write.c): lock, privileges, what the bulk path
+ * cannot honour, its layout, its indexes.
  */
 static void
 open_result_table(UserReceiver *r, Oid nspid)
@@ -588,79 +543,9 @@ open_result_table(UserReceiver *r, Oid nspid)
 		INT8OID, TEXTOID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID,
 		FLOAT8ARRAYOID, FLOAT8ARRAYOID
 	};
-	Oid			relid;
-	RangeTblEntry *rte;
-	TupleDesc	desc;
-	int			i;
 
-	relid = get_relname_relid("result_user_engagement", nspid);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s.result_user_engagement\" does not exist",
-						get_namespace_name(nspid))));
-	r->rel = table_open(relid, RowExclusiveLock);
-
-	/* the INSERT privilege on every column, as the executor checks it */
-	rte = makeNode(RangeTblEntry);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = relid;
-	rte->relkind = r->rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	rte->requiredPerms = ACL_INSERT;
-	desc = RelationGetDescr(r->rel);
-	for (i = 1; i <= desc->natts; i++)
-		rte->insertedCols = bms_add_member(rte->insertedCols,
-										   i - FirstLowInvalidHeapAttributeNumber);
-	ExecCheckRTPerms(list_make1(rte), true);
-
-	if (r->rel->trigdesc != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("relation \"%s\" has triggers", RelationGetRelationName(r->rel)),
-				 errdetail("The per-user rows are written in bulk, without firing triggers.")));
-	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("relation \"%s\" has row-level security enabled",
-						RelationGetRelationName(r->rel)),
-				 errdetail("The per-user rows are written in bulk, without row-level security policies.")));
-	for (i = 0; i < desc->natts; i++)
-		if (i >= T_NATTS || TupleDescAttr(desc, i)->attisdropped ||
-			TupleDescAttr(desc, i)->atttypid != types[i])
-			break;
-	if (i != T_NATTS || desc->natts != T_NATTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("relation \"%s\" does not have the columns of engage 0.2.0",
-						RelationGetRelationName(r->rel)),
-				 errhint("Update the extension: ALTER EXTENSION engage UPDATE.")));
-
-	r->estate = CreateExecutorState();
-	ExecInitRangeTable(r->estate, list_make1(rte));
-	r->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(r->rri, r->rel, 1, NULL, 0);
-	CheckValidResultRel(r->rri, CMD_INSERT);
-	ExecOpenIndices(r->rri, false);
-	r->check_constraints = (desc->constr != NULL);
-	r->bistate = GetBulkInsertState();
-	for (i = 0; i < BATCH_ROWS; i++)
-		r->slots[i] = table_slot_create(r->rel, NULL);
-}
-
-/* Finish the bulk insertion and close the table (its lock is kept) */
-static void
-close_result_table(UserReceiver *r)
-{
-	int			i;
-
-	FreeBulkInsertState(r->bistate);
-	table_finish_bulk_insert(r->rel, 0);
-	ExecCloseIndices(r->rri);
-	for (i = 0; i < BATCH_ROWS; i++)
-		ExecDropSingleTupleTableSlot(r->slots[i]);
-	FreeExecutorState(r->estate);
-	table_close(r->rel, NoLock);
+	engage_bulk_open(&r->writer, nspid, "result_user_engagement", T_NATTS, types,
+					 "per-user rows");
 }
 
 /*
@@ -795,7 +680,7 @@ engage_store_user_engagement(PG_FUNCTION_ARGS)
 	/* no transaction id may be assigned once parallel workers run */
 	(void) GetCurrentTransactionId();
 	run_user_query(query, &r);
-	close_result_table(&r);
+	engage_bulk_close(&r.writer);
 
 	/* the metric top lists, in rank order */
 	tm = palloc(sizeof(Datum) * 3 * TOP_N);

@@ -251,6 +251,17 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
 'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position) and the application totals and users';
 
+-- The K-means step of run_analysis (src/kmeans_sql.c, src/bulk_write.c):
+-- the fit of kmeans_cluster_rows on the run's users (one read), each user's
+-- cluster written into result_user_cluster in bulk; returns the model.
+CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint)
+RETURNS @extschema@.kmeans_model
+AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint) IS
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+
 -- The BI views: the results of the latest successful run.  Each view
 -- evaluates the latest run when it is read; to read several views of the
 -- same run while a refresh may commit, read them in one REPEATABLE READ

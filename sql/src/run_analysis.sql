@@ -40,6 +40,7 @@ DECLARE
 	saved_seqscan text;
 	src text;
 	points text;
+	model @extschema@.kmeans_model;
 	n_rows bigint;
 	n_nosub bigint;
 	n_users bigint;
@@ -191,12 +192,12 @@ BEGIN
 		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
 		-- whatever the row order; a tolerance would stop a few users short of
 		-- it, at a point that depends on the start), from one read of the
-		-- users' rows of this run (kmeans_cluster_rows: the fit of
-		-- kmeans_model on the points of the elbow's query, each user's row
-		-- returned with its cluster and distance, and the model on the first
-		-- row); the users' clusters, written with the stored metrics carried
+		-- users' rows of this run: store_user_clusters (src/kmeans_sql.c) fits
+		-- kmeans_cluster_rows's model on the points of the elbow's query and
+		-- writes each user's cluster in bulk, with the stored metrics carried
 		-- through (duration and traffic as stored, NULLs included: no join by
-		-- MSISDN), and the cluster statistics, labels and descriptions, in one
+		-- MSISDN), and returns the model; then the cluster statistics,
+		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
 		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
@@ -212,27 +213,18 @@ BEGIN
 		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
-		WITH c AS MATERIALIZED (
-			SELECT c.msisdn, c.cluster, c.distance, c.sessions, c.duration_ms, c.total_bytes, c.model
-			FROM @extschema@.kmeans_cluster_rows(
-			         format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
-			                'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-			         run_analysis.k, tol => 0, seed => run_analysis.seed, features => 3)
-			     AS c(msisdn text, sessions bigint, duration_points numeric, total_bytes_points numeric,
-			          duration_ms numeric, total_bytes numeric,
-			          cluster integer, distance double precision, model @extschema@.kmeans_model)
-		), ins_uc AS (
-			INSERT INTO @extschema@.result_user_cluster (run_id, msisdn, cluster, distance, sessions, duration_ms, total_bytes)
-			SELECT run, c.msisdn, c.cluster, c.distance, c.sessions, c.duration_ms, c.total_bytes FROM c
-		), model AS (
-			SELECT c.model AS m FROM c WHERE c.model IS NOT NULL LIMIT 1
-		), stats AS (
+		model := @extschema@.store_user_clusters(run,
+		             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
+		                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
+		             run_analysis.k, run_analysis.seed);
+		WITH stats AS (
 			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
 			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
 			       count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
-			FROM c u
+			FROM @extschema@.result_user_cluster u
+			WHERE u.run_id = run
 			GROUP BY u.cluster
 		), overall AS (
 			SELECT sum(s.users)::bigint AS users, sum(s.s_sum) / sum(s.users) AS sessions,
@@ -250,11 +242,11 @@ BEGIN
 		       s.users, s.users::numeric / o.users,
 		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
 		       s.b_min, s.b_max, s.b_avg, s.b_sum,
-		       ARRAY[(m.m).centroids[s.cluster][1], (m.m).centroids[s.cluster][2], (m.m).centroids[s.cluster][3]],
-		       ARRAY[(m.m).centroids_normalized[s.cluster][1], (m.m).centroids_normalized[s.cluster][2],
-		             (m.m).centroids_normalized[s.cluster][3]],
-		       (m.m).cluster_inertia[s.cluster]
-		FROM stats s CROSS JOIN overall o CROSS JOIN model m;
+		       ARRAY[model.centroids[s.cluster][1], model.centroids[s.cluster][2], model.centroids[s.cluster][3]],
+		       ARRAY[model.centroids_normalized[s.cluster][1], model.centroids_normalized[s.cluster][2],
+		             model.centroids_normalized[s.cluster][3]],
+		       model.cluster_inertia[s.cluster]
+		FROM stats s CROSS JOIN overall o;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its

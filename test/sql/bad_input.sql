@@ -534,8 +534,42 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
  $$SELECT users FROM engage.store_user_engagement(1, 'SELECT ''a''::text, 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint', 0)$$, NULL)
 ) AS c(n, what, q, then_q);
 DROP TRIGGER bi_trigger ON engage.result_user_engagement;
-DROP FUNCTION bi_trigger();
 DROP VIEW bi_users;
+
+-- store_user_clusters, internal to run_analysis: its arguments, its points
+-- query (one SELECT that changes nothing, of the columns run_analysis gives
+-- it), what it writes and returns, and a table it must not write in bulk
+CREATE VIEW bi_clusters AS
+SELECT run_id, string_agg(msisdn || ':' || cluster || ':' || round(distance::numeric, 6) || ':' || sessions || ':'
+                          || coalesce(duration_ms::text, '-') || ':' || coalesce(total_bytes::text, '-'), ' ' ORDER BY msisdn) AS users
+FROM engage.result_user_cluster GROUP BY run_id;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(309, 'store_user_clusters: run_id NULL', $$SELECT engage.store_user_clusters(NULL, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0)$$, NULL),
+(310, 'store_user_clusters: points NULL', $$SELECT engage.store_user_clusters(1, NULL, 2, 0)$$, NULL),
+(311, 'store_user_clusters: k NULL', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', NULL, 0)$$, NULL),
+(312, 'store_user_clusters: seed NULL', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, NULL)$$, NULL),
+(313, 'store_user_clusters: k 0', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 0, 0)$$, NULL),
+(314, 'store_user_clusters: k above the number of points', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 4, 0)$$,
+ $$SELECT count(*) FROM engage.result_user_cluster WHERE run_id = 1$$),
+(315, 'store_user_clusters: a points query that writes', $$SELECT engage.store_user_clusters(1, 'SELECT bi_writer(id)::text, 1::bigint, a, b, 1::numeric, 1::numeric FROM bi_pts', 2, 0)$$,
+ $$SELECT count(*) FROM bi_log$$),
+(316, 'store_user_clusters: five columns', $$SELECT engage.store_user_clusters(1, 'SELECT ''a''::text, 1::bigint, 1::numeric, 1::numeric, 1::numeric', 1, 0)$$, NULL),
+(317, 'store_user_clusters: sessions as integer', $$SELECT engage.store_user_clusters(1, 'SELECT ''a''::text, 1, 1::numeric, 1::numeric, 1::numeric, 1::numeric', 1, 0)$$, NULL),
+(318, 'store_user_clusters: a stored duration of double precision', $$SELECT engage.store_user_clusters(1, 'SELECT ''a''::text, 1::bigint, 1::numeric, 1::numeric, 1::float8, 1::numeric', 1, 0)$$, NULL),
+(319, 'store_user_clusters: a NULL feature', $$SELECT engage.store_user_clusters(1, 'SELECT ''a''::text, 1::bigint, NULL::numeric, 1::numeric, 1::numeric, 1::numeric', 1, 0)$$, NULL),
+(320, 'store_user_clusters: a NULL msisdn', $$SELECT engage.store_user_clusters(1, 'SELECT NULL::text, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 1::numeric', 1, 0)$$, NULL),
+(321, 'store_user_clusters: three users, NULL stored metrics carried (documented result)',
+ $$SELECT m.n_points || ' points, sizes ' || m.sizes::text || ', centroids ' || m.centroids::text FROM engage.store_user_clusters(-267,
+     'SELECT m, s, coalesce(d, 0), coalesce(b, 0), d, b FROM (VALUES (''a'', 1::bigint, NULL::numeric, 1::numeric), (''b'', 2, 5, NULL), (''c'', 9, 9, 9.5)) v(m, s, d, b)', 2, 0) m$$,
+ $$SELECT users FROM bi_clusters WHERE run_id = -267$$)
+) AS c(n, what, q, then_q);
+CREATE TRIGGER bi_trigger BEFORE INSERT ON engage.result_user_cluster FOR EACH ROW EXECUTE FUNCTION bi_trigger();
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(322, 'store_user_clusters: a trigger on result_user_cluster', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0)$$, NULL)
+) AS c(n, what, q, then_q);
+DROP TRIGGER bi_trigger ON engage.result_user_cluster;
+DROP FUNCTION bi_trigger();
+DROP VIEW bi_clusters;
 RESET client_min_messages;
 
 -- The catalogue: every case recorded once, numbered 1..n, and none is an

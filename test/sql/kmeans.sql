@@ -41,6 +41,34 @@ SELECT count(*) AS differing FROM (
   EXCEPT
   SELECT * FROM engage.kmeans_cluster('SELECT id, a::int, b::numeric FROM pts', 3)) d;
 
+-- numeric features: bit for bit the double precision of numeric_float8
+-- (integers up to 2^53 in magnitude are converted without their text form,
+-- the others through it): around 2^53, negative, with a scale, zero, large,
+-- stored in a table (short varlena headers) and as constants
+CREATE TABLE num_edge (id int, v numeric);
+INSERT INTO num_edge VALUES (1, 9007199254740991), (2, 9007199254740992), (3, 9007199254740993),
+  (4, -9007199254740991), (5, -9007199254740992), (6, -9007199254740993), (7, 1.50), (8, 1.00),
+  (9, 0), (10, -0.0), (11, -1), (12, 0.0001), (13, -0.1), (14, 9999999999999999), (15, 10000000000000000),
+  (16, 123456789012.000), (17, 99990000), (18, 1e15), (19, 18014398509481985), (20, 9007199254740995),
+  (21, 1e99), (22, -1e99), (23, 98765432109876543210987654321), (24, 12345678.9), (25, 4503599627370497.5),
+  (26, 100000000), (27, -10000), (28, 1e-30);
+INSERT INTO num_edge SELECT 100 + i, (CASE i % 4 WHEN 0 THEN floor(2 ^ (i % 61) * 0.7377)
+  WHEN 1 THEN -floor(2 ^ (i % 57) * 0.913) WHEN 2 THEN round((i * 7919.123457)::numeric, i % 6)
+  ELSE 9007199254740992 + i % 21 - 10 END)::numeric FROM generate_series(1, 2000) i;
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE float8send(p.features[1]) = float8send(e.v::float8)) AS same_double
+FROM engage.normalize_points('SELECT id, v FROM num_edge', 'none') p JOIN num_edge e ON e.id = p.key::int;
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE float8send(p.features[1]) = float8send(e.v::float8)) AS same_double
+FROM engage.normalize_points('SELECT id, v FROM (VALUES (1, 9007199254740992::numeric), (2, -9007199254740993::numeric),
+                              (3, 1.50::numeric), (4, 123::numeric), (5, -0.5::numeric)) t(id, v)', 'none') p
+JOIN (VALUES (1, 9007199254740992::numeric), (2, -9007199254740993::numeric), (3, 1.50::numeric),
+             (4, 123::numeric), (5, -0.5::numeric)) e(id, v) ON e.id = p.key::int;
+-- NaN and infinite numerics are refused, too large ones are too large
+SELECT * FROM engage.normalize_points($$SELECT 1, 'NaN'::numeric$$, 'none');
+SELECT * FROM engage.normalize_points($$SELECT 1, '-Infinity'::numeric$$, 'none');
+SELECT * FROM engage.normalize_points($$SELECT 1, 1e400::numeric$$, 'none');
+
 -- Keys of any length and encoding come back unchanged (short and long text)
 SELECT count(*) AS points, count(*) FILTER (WHERE c.key = k.key) AS keys_back
 FROM engage.kmeans_cluster($$SELECT repeat('é', i * 7) || i, i, i % 7 FROM generate_series(1, 60) i$$, 2) c

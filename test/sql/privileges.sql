@@ -231,6 +231,30 @@ ALTER TABLE engage.result_user_engagement DISABLE ROW LEVEL SECURITY;
 SELECT count(*) AS rows_of_failed_runs FROM engage.result_user_engagement u
 JOIN engage.run r USING (run_id) WHERE r.status = 'failed';
 
+-- and the users' clusters (store_user_clusters) the same way, on
+-- result_user_cluster: the INSERT privilege, no row-level security
+REVOKE INSERT ON engage.result_user_cluster FROM regress_engage_analyst;
+SET ROLE regress_engage_analyst;
+SET client_min_messages = error;
+SELECT engage.run_analysis('axdr', k_max => 0) IS NULL AS failed;
+RESET client_min_messages;
+SELECT status, sqlstate, error FROM engage.run ORDER BY run_id DESC LIMIT 1;
+SELECT engage.store_user_clusters(0, $$SELECT 'a'::text, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 1::numeric$$, 1, 0);
+RESET ROLE;
+GRANT INSERT ON engage.result_user_cluster TO regress_engage_analyst;
+ALTER TABLE engage.result_user_cluster ENABLE ROW LEVEL SECURITY;
+CREATE POLICY all_rows ON engage.result_user_cluster TO regress_engage_analyst USING (true);
+SET ROLE regress_engage_analyst;
+SET client_min_messages = error;
+SELECT engage.run_analysis('axdr', k_max => 0) IS NULL AS failed;
+RESET client_min_messages;
+SELECT status, sqlstate, error FROM engage.run ORDER BY run_id DESC LIMIT 1;
+RESET ROLE;
+DROP POLICY all_rows ON engage.result_user_cluster;
+ALTER TABLE engage.result_user_cluster DISABLE ROW LEVEL SECURITY;
+SELECT count(*) AS rows_of_failed_runs FROM engage.result_user_cluster u
+JOIN engage.run r USING (run_id) WHERE r.status = 'failed';
+
 -- The reader reads the views, and nothing else
 SET ROLE regress_engage_reader;
 SELECT count(*) > 0 AS reads_users FROM engage.user_engagement;
