@@ -86,9 +86,13 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/sortsupport.h"
+#include "utils/timestamp.h"
 
 #include "bulk_write.h"
 #include "engage.h"
+
+/* engage.progress: a NOTICE each time this many more users are written */
+#define USER_PROGRESS_EVERY 1000000
 
 /* The columns of the per-user query */
 #define Q_MSISDN		0		/* text, stored */
@@ -159,6 +163,7 @@ typedef struct UserReceiver
 	DestReceiver pub;
 	int64		run_id;
 	int			napps;
+	TimestampTz started;		/* for the engage.progress NOTICEs */
 
 	/* the table and its bulk insertion */
 	EngageBulkWriter writer;
@@ -453,6 +458,9 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the per-user query returned a NULL msisdn for a subscriber")));
 	r->users++;
+	if (unlikely(r->users % USER_PROGRESS_EVERY == 0))
+		engage_progress_notice(r->started, "per-user engagement: " INT64_FORMAT " users written",
+							   r->users);
 	r->rejected += DatumGetInt64(v[Q_REJECTED]) + DatumGetInt64(v[Q_APP_REJECTED]);
 
 	oldcxt = MemoryContextSwitchTo(r->rowcxt);
@@ -658,6 +666,7 @@ engage_store_user_engagement(PG_FUNCTION_ARGS)
 	r.pub.rDestroy = user_destroy;
 	r.pub.mydest = DestNone;
 	r.run_id = PG_GETARG_INT64(0);
+	r.started = GetCurrentTimestamp();
 	r.napps = PG_GETARG_INT32(2);
 	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	r.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engage per-user row",
