@@ -90,6 +90,20 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint) IS
 'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
+-- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
+-- of the run's users, from the normalised points that store_user_clusters
+-- kept in the same (sub)transaction, or read again when it kept none.
+CREATE FUNCTION @extschema@.store_elbow_curve(run_id bigint, points text, k_max integer, seed bigint,
+    sample integer)
+RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
+               iterations integer, is_elbow boolean, centroids_normalized double precision[],
+               sample_size integer)
+AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
+'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+
 -- run_analysis gains elbow_sample (issue 11): a new signature, so the
 -- function of 0.1.0 is dropped first (its comment is set again in 3.)
 DROP FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer);
@@ -338,12 +352,14 @@ BEGIN
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
-		-- elbow_inertia chooses), the inertias always of all users
+		-- elbow_inertia chooses), the inertias always of all users:
+		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
+		-- query, from the points store_user_clusters kept (no second read)
 		IF run_analysis.k_max > 0 THEN
 			WITH e AS MATERIALIZED (
 				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
-				FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
-				                               seed => run_analysis.seed, sample => run_analysis.elbow_sample) AS e
+				FROM @extschema@.store_elbow_curve(run, points, LEAST(run_analysis.k_max, n_users)::integer,
+				                                   run_analysis.seed, run_analysis.elbow_sample) AS e
 			), ins AS (
 				INSERT INTO @extschema@.result_elbow
 				SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow FROM e

@@ -46,6 +46,9 @@ int			engage_threads = 2;
  */
 bool		engage_progress = false;
 
+/* Memory held between calls (see engage.h) */
+Size		engage_held_bytes = 0;
+
 void		_PG_init(void);
 
 /* Define engage's GUCs */
@@ -99,6 +102,7 @@ engage_check_memory(Size already, Size more)
 {
 	double		limit = (double) engage_max_memory_kb * 1024.0;
 
+	already += engage_held_bytes;
 	if ((double) already + (double) more > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),

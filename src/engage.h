@@ -45,6 +45,12 @@ extern void engage_require_arg(FunctionCallInfo fcinfo, int argno,
 extern void engage_check_memory(Size already, Size more);
 
 /*
+ * Memory that engage holds between calls (the points store_user_clusters
+ * keeps for run_analysis's elbow curve): engage_check_memory counts it.
+ */
+extern Size engage_held_bytes;
+
+/*
  * Prefetch hint, for the keys and rows of points read out of order, and
  * how many entries ahead to prefetch.
  */

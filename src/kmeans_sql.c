@@ -34,6 +34,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -219,6 +220,19 @@ kmeans_end(KmeansData *kd)
 	error_context_stack = kd->errcallback.previous;
 }
 
+/*
+ * The key of point i of a call, for a message; points kept by
+ * store_user_clusters for the elbow (keys not kept) by their position in
+ * the canonical order.
+ */
+static char *
+point_name(const KmeansData *kd, Size i)
+{
+	if (kd->pts.keys == NULL && kd->pts.rowbuf == NULL)
+		return psprintf("number %zu", i + 1);
+	return engage_point_key(&kd->pts, i);
+}
+
 /* Raise a core status as an error */
 static void
 core_error(int status, const KmeansData *kd)
@@ -236,7 +250,7 @@ core_error(int status, const KmeansData *kd)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("feature \"%s\" of point \"%s\" is not finite",
 							kd->pts.feature_names[kd->env.error_col],
-							engage_point_key(&kd->pts, kd->env.error_row)),
+							point_name(kd, kd->env.error_row)),
 					 errhint("Leave such points out of the points query.")));
 			break;
 		case ECORE_ERANGE:
@@ -244,7 +258,7 @@ core_error(int status, const KmeansData *kd)
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("feature \"%s\" of point \"%s\" is too large",
 							kd->pts.feature_names[kd->env.error_col],
-							engage_point_key(&kd->pts, kd->env.error_row)),
+							point_name(kd, kd->env.error_row)),
 					 errdetail("Features must be at most 1e100 in magnitude."),
 					 errhint("Leave such points out of the points query.")));
 			break;
@@ -876,6 +890,183 @@ engage_kmeans_cluster_rows(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * The points of a run kept by store_user_clusters for run_analysis's elbow
+ * curve (store_elbow_curve), so that the run's users are read once: what
+ * elbow_inertia would build from the elbow's points query (the zscore
+ * normalised points in canonical order, their count, features and feature
+ * names, and the sample hashes of their keys for the seed), in a memory
+ * context of its own.  At most one is kept, for the (sub)transaction that
+ * made it: store_elbow_curve takes it, and the end of that (sub)transaction
+ * (commit or abort) frees it.  Its memory counts against engage.max_memory
+ * (engage_held_bytes) while it is kept.
+ */
+typedef struct ElbowCache
+{
+	MemoryContext cxt;			/* holds the cache itself and its arrays */
+	int64		run_id;
+	int64		seed;
+	SubTransactionId subid;		/* the (sub)transaction that made it */
+	int64		n;
+	int			d;
+	double	   *scaled;			/* n x d, normalised, canonical order */
+	uint64_t   *hashes;			/* n sample hashes of the keys for seed */
+	char	  **feature_names;	/* d */
+	Size		bytes;			/* scaled and hashes */
+} ElbowCache;
+
+static ElbowCache *elbow_cache = NULL;
+static bool elbow_cache_callbacks = false;
+
+/* Free the kept points, if any */
+static void
+elbow_cache_free(void)
+{
+	if (elbow_cache == NULL)
+		return;
+	MemoryContextDelete(elbow_cache->cxt);
+	elbow_cache = NULL;
+	engage_held_bytes = 0;
+}
+
+/* Transaction callback: nothing is kept past its transaction */
+static void
+elbow_cache_xact(XactEvent event, void *arg)
+{
+	(void) event;
+	(void) arg;
+	elbow_cache_free();
+}
+
+/* Subtransaction callback: free what the ending subtransaction kept */
+static void
+elbow_cache_subxact(SubXactEvent event, SubTransactionId mySubid,
+					SubTransactionId parentSubid, void *arg)
+{
+	(void) parentSubid;
+	(void) arg;
+	if (elbow_cache != NULL && elbow_cache->subid == mySubid &&
+		(event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB ||
+		 event == SUBXACT_EVENT_PRE_COMMIT_SUB))
+		elbow_cache_free();
+}
+
+/*
+ * run_analysis's points query of run run_id, as it formats it: the key and
+ * the three features of the elbow's points (carried: then duration_ms and
+ * total_bytes, store_user_clusters's), from the tables of schema nsp.
+ */
+static char *
+run_points_query(Oid nsp, int64 run_id, bool carried)
+{
+	char	   *schema = get_namespace_name(nsp);
+
+	if (schema == NULL)
+		elog(ERROR, "cache lookup failed for namespace %u", nsp);
+	return psprintf("SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0)%s "
+					"FROM %s.result_user_engagement WHERE run_id = " INT64_FORMAT,
+					carried ? ", duration_ms, total_bytes" : "",
+					quote_identifier(schema), run_id);
+}
+
+/*
+ * Keep the points of store_user_clusters's kd (read with their rows,
+ * normalised in place, in canonical order; key column text) for the elbow
+ * curve of run run_id with seed, when its points query (points) is
+ * run_analysis's for that run and they fit within engage.max_memory.
+ * Replaces what was kept before.
+ */
+static void
+elbow_cache_keep(Oid nsp, int64 run_id, int64 seed, const char *points,
+				 KmeansData *kd)
+{
+	Size		n = kd->pts.n;
+	int			d = kd->pts.d;
+	Size		bytes = n * (d * sizeof(double) + sizeof(uint64_t));
+	MemoryContext cxt;
+	ElbowCache *c;
+	Datum	   *values;
+	bool	   *nulls;
+	Size		i;
+	int			j;
+
+	elbow_cache_free();
+	if (strcmp(points, run_points_query(nsp, run_id, true)) != 0 ||
+		(double) kd->bytes + (double) bytes > (double) engage_max_memory_kb * 1024.0)
+		return;
+	if (!elbow_cache_callbacks)
+	{
+		RegisterXactCallback(elbow_cache_xact, NULL);
+		RegisterSubXactCallback(elbow_cache_subxact, NULL);
+		elbow_cache_callbacks = true;
+	}
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "engage elbow points",
+								ALLOCSET_DEFAULT_SIZES);
+	c = MemoryContextAllocZero(cxt, sizeof(ElbowCache));
+	c->cxt = cxt;
+	elbow_cache = c;
+	c->run_id = run_id;
+	c->seed = seed;
+	c->subid = GetCurrentSubTransactionId();
+	c->n = n;
+	c->d = d;
+	c->bytes = bytes;
+	engage_held_bytes = bytes;
+	c->scaled = MemoryContextAllocHuge(cxt, n * d * sizeof(double));
+	memcpy(c->scaled, kd->scaled, n * d * sizeof(double));
+	c->feature_names = MemoryContextAlloc(cxt, d * sizeof(char *));
+	for (j = 0; j < d; j++)
+		c->feature_names[j] = MemoryContextStrdup(cxt, kd->pts.feature_names[j]);
+
+	/* the sample hashes of the keys' text form, as sample_hashes makes them */
+	c->hashes = MemoryContextAllocHuge(cxt, n * sizeof(uint64_t));
+	values = palloc(sizeof(Datum) * kd->pts.tupdesc->natts);
+	nulls = palloc(sizeof(bool) * kd->pts.tupdesc->natts);
+	for (i = 0; i < n; i++)
+	{
+		text	   *key;
+
+		engage_point_row(&kd->pts, i, values, nulls);
+		Assert(!nulls[0]);
+		key = DatumGetTextPP(values[0]);
+		c->hashes[i] = ecore_sample_hash((uint64_t) seed, VARDATA_ANY(key),
+										 VARSIZE_ANY_EXHDR(key));
+		if ((Pointer) key != DatumGetPointer(values[0]))
+			pfree(key);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Take the points kept for the elbow curve of run run_id with seed when the
+ * elbow's points query (points) is run_analysis's for that run and they
+ * were kept in the current (sub)transaction: their memory context becomes
+ * a child of parent, and they are returned.  Otherwise NULL.  Either way
+ * nothing is kept any more.
+ */
+static ElbowCache *
+elbow_cache_take(Oid nsp, int64 run_id, int64 seed, const char *points,
+				 MemoryContext parent)
+{
+	ElbowCache *c = elbow_cache;
+
+	if (c == NULL)
+		return NULL;
+	if (c->run_id != run_id || c->seed != seed ||
+		c->subid != GetCurrentSubTransactionId() ||
+		strcmp(points, run_points_query(nsp, run_id, false)) != 0)
+	{
+		elbow_cache_free();
+		return NULL;
+	}
+	MemoryContextSetParent(c->cxt, parent);
+	elbow_cache = NULL;
+	engage_held_bytes = 0;
+	return c;
+}
+
 /* The columns of store_user_clusters's points query */
 #define UC_QUERY_NATTS		6
 /* engage.result_user_cluster's columns */
@@ -1007,6 +1198,10 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 		engage_bulk_add(&writer);
 	}
 	engage_bulk_close(&writer);
+
+	/* the points, for run_analysis's elbow curve (store_elbow_curve) */
+	elbow_cache_keep(get_func_namespace(fcinfo->flinfo->fn_oid), run_id, o.seed,
+					 o.points, &kd);
 
 	/* the model, in the caller's context */
 	original = palloc(sizeof(double) * o.k * kd.pts.d);
@@ -1264,6 +1459,149 @@ elbow_progress(void *arg, int k, int k_max)
 }
 
 /*
+ * Check the k range and the sample of an elbow curve (sample is ignored
+ * when auto_sample: the SQL sample is NULL).
+ */
+static void
+check_elbow_args(int k_min, int k_max, bool auto_sample, int32 sample)
+{
+	check_k(k_min, -1, "k_min");
+	check_k(k_max, -1, "k_max");
+	if (k_max < k_min)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k_max (%d) is less than k_min (%d)", k_max, k_min)));
+	if (auto_sample)
+		return;
+	if (sample < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample must be at least 0, not %d", sample),
+				 errhint("Pass 0 for the restarts on every point, NULL to let elbow_inertia choose.")));
+	if (sample > 0 && sample < k_max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample (%d) is less than k_max (%d)", sample, k_max),
+				 errhint("A sample must hold at least k_max points.")));
+}
+
+/*
+ * The elbow curve of elbow_inertia and store_elbow_curve, from the points
+ * in kd (n, d, the normalised points in canonical order, the feature
+ * names; kd begun in the scratch context, which is current): k_min..k_max
+ * with the options o (normalization aside) and the sample (auto_sample:
+ * elbow_inertia's choice), the rows into the SRF's tuplestore.  hashes: the
+ * sample hashes of the points for o->seed, or NULL to compute them from
+ * the points' keys.  Ends kd's work; the caller's context (caller) is
+ * current on return.
+ */
+static void
+elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
+				 int k_min, int k_max, bool auto_sample, int32 sample,
+				 const uint64_t *hashes, MemoryContext caller)
+{
+	ecore_elbow_params ep;
+	ecore_elbow_out out;
+	int			nk;
+	int			k;
+	double	   *xs;
+	ArrayType **centroids;
+	size_t		bytes;
+	long		knee = -1;
+	ElbowProgress progress;
+	int			rc;
+
+	check_k(k_max, kd->pts.n, "k_max");
+
+	ecore_elbow_params_default(&ep);
+	ep.km.init = o->init;
+	ep.km.n_init = o->n_init;
+	ep.km.max_iter = o->max_iter;
+	ep.km.tol = o->tol;
+	ep.km.seed = (uint64_t) o->seed;
+	ep.km.n_threads = engage_threads;
+	ep.k_min = k_min;
+	ep.k_max = k_max;
+	if (auto_sample)
+		ep.sample = kd->pts.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
+	else
+		ep.sample = (size_t) sample;
+	if (ep.sample > 0 && ep.sample < (size_t) kd->pts.n)
+		ep.hashes = hashes != NULL ? hashes : sample_hashes(kd, ep.km.seed);
+	else
+		ep.sample = 0;			/* the exact path: every point */
+
+	nk = k_max - k_min + 1;
+	kmeans_step(kd, KMEANS_STEP_CLUSTERING, k_min);
+	rc = ecore_elbow_curve_bytes(kd->pts.n, kd->pts.d, &ep, &bytes);
+	if (rc != ECORE_OK)
+		core_error(rc, kd);
+	/* the core's block, then the nk x k_max x d centroids it returns */
+	engage_check_memory(kd->bytes, bytes);
+	engage_check_memory(kd->bytes + bytes,
+						(Size) ((double) nk * k_max * kd->pts.d * sizeof(double)));
+	memset(&out, 0, sizeof(out));
+	out.inertia = palloc(sizeof(double) * nk);
+	out.silhouette = palloc(sizeof(double) * nk);
+	out.iterations = palloc(sizeof(int) * nk);
+	out.centroids = MemoryContextAllocHuge(CurrentMemoryContext,
+										   sizeof(double) * (Size) nk * k_max * kd->pts.d);
+	xs = palloc(sizeof(double) * nk);
+	centroids = palloc(sizeof(ArrayType *) * nk);
+
+	if (engage_progress)
+	{
+		progress.start = GetCurrentTimestamp();
+		progress.k_min = k_min;
+		ep.progress = elbow_progress;
+		ep.progress_arg = &progress;
+	}
+	out.k = k_min;
+	kd->elbow = &out;
+	rc = ecore_elbow_curve(kd->scaled, kd->pts.n, kd->pts.d, &ep, &kd->env, &out);
+	kd->elbow = NULL;
+	if (rc != ECORE_OK)
+	{
+		kmeans_step(kd, KMEANS_STEP_CLUSTERING, out.k);
+		core_error(rc, kd);
+	}
+	kmeans_end(kd);
+	for (k = k_min; k <= k_max; k++)
+	{
+		xs[k - k_min] = k;
+		centroids[k - k_min] = float8_matrix(out.centroids + (Size) (k - k_min) * k_max * kd->pts.d,
+											 k, kd->pts.d);
+	}
+	rc = ecore_knee_locate(xs, out.inertia, nk, 1.0, ECORE_KNEE_CONVEX,
+							ECORE_KNEE_DECREASING, &knee);
+	if (rc != ECORE_OK)
+		knee = -1;				/* e.g. a single k: no elbow */
+	MemoryContextSwitchTo(caller);
+
+	for (k = k_min; k <= k_max; k++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
+		double		s = out.silhouette[k - k_min];
+
+		values[0] = Int32GetDatum(k);
+		values[1] = Float8GetDatum(out.inertia[k - k_min]);
+		if (isnan(s))
+			nulls[2] = true;
+		else
+			values[2] = Float8GetDatum(s);
+		values[3] = Int32GetDatum(out.iterations[k - k_min]);
+		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
+		values[5] = PointerGetDatum(centroids[k - k_min]);
+		if (out.sample_used < (size_t) kd->pts.n)
+			values[6] = Int32GetDatum((int32) out.sample_used);
+		else
+			nulls[6] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+/*
  * elbow_inertia(points, k_min, k_max, normalization, n_init, max_iter, tol,
  * seed, init, sample): one row per k: inertia, simplified silhouette (NULL
  * for k = 1), iterations, is_elbow on the k that Kneedle picks (none when
@@ -1285,136 +1623,87 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 	KmeansData	kd;
 	MemoryContext scratch;
 	MemoryContext old;
-	ecore_elbow_params ep;
-	ecore_elbow_out out;
 	int			k_min;
 	int			k_max;
-	int			nk;
-	int			k;
-	double	   *xs;
-	ArrayType **centroids;
-	size_t		bytes;
-	long		knee = -1;
-	ElbowProgress progress;
 	bool		auto_sample = PG_ARGISNULL(9);
 	int32		sample = auto_sample ? 0 : PG_GETARG_INT32(9);
-	int			rc;
 
 	engage_require_arg(fcinfo, 1, "k_min");
 	engage_require_arg(fcinfo, 2, "k_max");
 	parse_options(fcinfo, &o, 3, false);
 	k_min = PG_GETARG_INT32(1);
 	k_max = PG_GETARG_INT32(2);
-	check_k(k_min, -1, "k_min");
-	check_k(k_max, -1, "k_max");
-	if (k_max < k_min)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k_max (%d) is less than k_min (%d)", k_max, k_min)));
-	if (sample < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sample must be at least 0, not %d", sample),
-				 errhint("Pass 0 for the restarts on every point, NULL to let elbow_inertia choose.")));
-	if (sample > 0 && sample < k_max)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sample (%d) is less than k_max (%d)", sample, k_max),
-				 errhint("A sample must hold at least k_max points.")));
+	check_elbow_args(k_min, k_max, auto_sample, sample);
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage elbow_inertia");
 	old = MemoryContextSwitchTo(scratch);
 	kmeans_begin(&kd, "elbow_inertia");
 	points_and_normalization(&o, &kd);
-	check_k(k_max, kd.pts.n, "k_max");
+	elbow_curve_rows(rsinfo, &o, &kd, k_min, k_max, auto_sample, sample, NULL, old);
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
+}
 
-	ecore_elbow_params_default(&ep);
-	ep.km.init = o.init;
-	ep.km.n_init = o.n_init;
-	ep.km.max_iter = o.max_iter;
-	ep.km.tol = o.tol;
-	ep.km.seed = (uint64_t) o.seed;
-	ep.km.n_threads = engage_threads;
-	ep.k_min = k_min;
-	ep.k_max = k_max;
-	if (auto_sample)
-		ep.sample = kd.pts.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
+/*
+ * store_elbow_curve(run_id, points, k_max, seed, sample): step 3 of
+ * run_analysis, elbow_inertia(points, 1, k_max, seed => seed, sample =>
+ * sample)'s rows, bit for bit.  When store_user_clusters has just clustered
+ * the same users of run_id with the same seed, in the same
+ * (sub)transaction, the normalised points it kept are used (and freed)
+ * instead of reading the points query again.
+ */
+PG_FUNCTION_INFO_V1(engage_store_elbow_curve);
+Datum
+engage_store_elbow_curve(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	KmeansOptions o;
+	KmeansData	kd;
+	MemoryContext scratch;
+	MemoryContext old;
+	ElbowCache *cache;
+	int64		run_id;
+	int			k_max;
+	bool		auto_sample = PG_ARGISNULL(4);
+	int32		sample = auto_sample ? 0 : PG_GETARG_INT32(4);
+
+	engage_require_arg(fcinfo, 0, "run_id");
+	engage_require_arg(fcinfo, 1, "points");
+	engage_require_arg(fcinfo, 2, "k_max");
+	engage_require_arg(fcinfo, 3, "seed");
+	run_id = PG_GETARG_INT64(0);
+	memset(&o, 0, sizeof(o));
+	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	k_max = PG_GETARG_INT32(2);
+	o.seed = PG_GETARG_INT64(3);
+	/* elbow_inertia's defaults */
+	o.normalization = ECORE_SCALE_ZSCORE;
+	o.n_init = 10;
+	o.max_iter = 300;
+	o.tol = 1e-4;
+	o.init = ECORE_INIT_KMEANSPP;
+	o.features = -1;
+	check_elbow_args(1, k_max, auto_sample, sample);
+
+	InitMaterializedSRF(fcinfo, 0);
+	scratch = scratch_context("engage store_elbow_curve");
+	old = MemoryContextSwitchTo(scratch);
+	cache = elbow_cache_take(get_func_namespace(fcinfo->flinfo->fn_oid),
+							 run_id, o.seed, o.points, scratch);
+	kmeans_begin(&kd, "store_elbow_curve");
+	if (cache != NULL)
+	{
+		kd.pts.n = cache->n;
+		kd.pts.d = cache->d;
+		kd.pts.feature_names = cache->feature_names;
+		kd.scaled = cache->scaled;
+		kd.bytes = cache->bytes;
+	}
 	else
-		ep.sample = (size_t) sample;
-	if (ep.sample > 0 && ep.sample < (size_t) kd.pts.n)
-		ep.hashes = sample_hashes(&kd, ep.km.seed);
-	else
-		ep.sample = 0;			/* the exact path: every point */
-
-	nk = k_max - k_min + 1;
-	kmeans_step(&kd, KMEANS_STEP_CLUSTERING, k_min);
-	rc = ecore_elbow_curve_bytes(kd.pts.n, kd.pts.d, &ep, &bytes);
-	if (rc != ECORE_OK)
-		core_error(rc, &kd);
-	/* the core's block, then the nk x k_max x d centroids it returns */
-	engage_check_memory(kd.bytes, bytes);
-	engage_check_memory(kd.bytes + bytes,
-						(Size) ((double) nk * k_max * kd.pts.d * sizeof(double)));
-	memset(&out, 0, sizeof(out));
-	out.inertia = palloc(sizeof(double) * nk);
-	out.silhouette = palloc(sizeof(double) * nk);
-	out.iterations = palloc(sizeof(int) * nk);
-	out.centroids = MemoryContextAllocHuge(CurrentMemoryContext,
-										   sizeof(double) * (Size) nk * k_max * kd.pts.d);
-	xs = palloc(sizeof(double) * nk);
-	centroids = palloc(sizeof(ArrayType *) * nk);
-
-	if (engage_progress)
-	{
-		progress.start = GetCurrentTimestamp();
-		progress.k_min = k_min;
-		ep.progress = elbow_progress;
-		ep.progress_arg = &progress;
-	}
-	out.k = k_min;
-	kd.elbow = &out;
-	rc = ecore_elbow_curve(kd.scaled, kd.pts.n, kd.pts.d, &ep, &kd.env, &out);
-	kd.elbow = NULL;
-	if (rc != ECORE_OK)
-	{
-		kmeans_step(&kd, KMEANS_STEP_CLUSTERING, out.k);
-		core_error(rc, &kd);
-	}
-	kmeans_end(&kd);
-	for (k = k_min; k <= k_max; k++)
-	{
-		xs[k - k_min] = k;
-		centroids[k - k_min] = float8_matrix(out.centroids + (Size) (k - k_min) * k_max * kd.pts.d,
-											 k, kd.pts.d);
-	}
-	rc = ecore_knee_locate(xs, out.inertia, nk, 1.0, ECORE_KNEE_CONVEX,
-							ECORE_KNEE_DECREASING, &knee);
-	if (rc != ECORE_OK)
-		knee = -1;				/* e.g. a single k: no elbow */
-	MemoryContextSwitchTo(old);
-
-	for (k = k_min; k <= k_max; k++)
-	{
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, false, false};
-		double		s = out.silhouette[k - k_min];
-
-		values[0] = Int32GetDatum(k);
-		values[1] = Float8GetDatum(out.inertia[k - k_min]);
-		if (isnan(s))
-			nulls[2] = true;
-		else
-			values[2] = Float8GetDatum(s);
-		values[3] = Int32GetDatum(out.iterations[k - k_min]);
-		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
-		values[5] = PointerGetDatum(centroids[k - k_min]);
-		if (out.sample_used < (size_t) kd.pts.n)
-			values[6] = Int32GetDatum((int32) out.sample_used);
-		else
-			nulls[6] = true;
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+		points_and_normalization(&o, &kd);
+	elbow_curve_rows(rsinfo, &o, &kd, 1, k_max, auto_sample, sample,
+					 cache != NULL ? cache->hashes : NULL, old);
 	MemoryContextDelete(scratch);
 	return (Datum) 0;
 }

@@ -262,6 +262,20 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint) IS
 'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
+-- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
+-- of the run's users, from the normalised points that store_user_clusters
+-- kept in the same (sub)transaction, or read again when it kept none.
+CREATE FUNCTION @extschema@.store_elbow_curve(run_id bigint, points text, k_max integer, seed bigint,
+    sample integer)
+RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
+               iterations integer, is_elbow boolean, centroids_normalized double precision[],
+               sample_size integer)
+AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
+'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+
 -- The BI views: the results of the latest successful run.  Each view
 -- evaluates the latest run when it is read; to read several views of the
 -- same run while a refresh may commit, read them in one REPEATABLE READ

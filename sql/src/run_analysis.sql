@@ -251,12 +251,14 @@ BEGIN
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
-		-- elbow_inertia chooses), the inertias always of all users
+		-- elbow_inertia chooses), the inertias always of all users:
+		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
+		-- query, from the points store_user_clusters kept (no second read)
 		IF run_analysis.k_max > 0 THEN
 			WITH e AS MATERIALIZED (
 				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
-				FROM @extschema@.elbow_inertia(points, 1, LEAST(run_analysis.k_max, n_users)::integer,
-				                               seed => run_analysis.seed, sample => run_analysis.elbow_sample) AS e
+				FROM @extschema@.store_elbow_curve(run, points, LEAST(run_analysis.k_max, n_users)::integer,
+				                                   run_analysis.seed, run_analysis.elbow_sample) AS e
 			), ins AS (
 				INSERT INTO @extschema@.result_elbow
 				SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow FROM e

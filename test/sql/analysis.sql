@@ -155,6 +155,72 @@ SELECT count(*) AS differing FROM (
 SELECT count(*) AS ks, (SELECT k FROM engage.elbow WHERE is_elbow) = (SELECT elbow_k FROM engage.latest_run) AS elbow_k_agrees
 FROM engage.elbow;
 
+-- store_elbow_curve, run_analysis's elbow step: elbow_inertia's rows, bit
+-- for bit, from the normalised points store_user_clusters kept in the same
+-- (sub)transaction (exact path: sample 0; sampled path: sample 50), or read
+-- again without them.  The users' rows are changed after the clustering
+-- (sessions squared): a curve from the kept points is still the one of the
+-- points clustered, one read again is the one of the changed rows.  Each
+-- check runs in a subtransaction that it rolls back.
+CREATE TABLE se_q AS
+SELECT r.run_id,
+       format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM engage.result_user_engagement WHERE run_id = %s', r.run_id) AS q4,
+       format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes FROM engage.result_user_engagement WHERE run_id = %s', r.run_id) AS q6
+FROM engage.latest_run r;
+CREATE TABLE se_ref AS
+SELECT s.sample, e.*
+FROM se_q, (VALUES (0), (50)) s(sample),
+     LATERAL engage.elbow_inertia(se_q.q4, 1, 5, seed => 7, sample => s.sample) e;
+SELECT count(*) AS ref_rows, count(*) FILTER (WHERE sample_size = 50) AS sampled_rows FROM se_ref;
+CREATE FUNCTION se_check(label text, smp integer, clustered boolean) RETURNS TABLE (check_name text, differing bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	q se_q;
+BEGIN
+	SELECT * INTO q FROM se_q;
+	IF clustered THEN
+		DELETE FROM engage.result_user_cluster u WHERE u.run_id = q.run_id;
+		PERFORM engage.store_user_clusters(q.run_id, q.q6, 3, 7);
+	END IF;
+	UPDATE engage.result_user_engagement x SET sessions = x.sessions * x.sessions WHERE x.run_id = q.run_id;
+	CREATE TEMP TABLE se_got AS SELECT * FROM engage.store_elbow_curve(q.run_id, q.q4, 5, 7, smp);
+	-- kept points: the curve of the rows clustered; read again: of the changed rows
+	RETURN QUERY SELECT label || ': got but not expected', count(*) FROM (
+		SELECT * FROM se_got
+		EXCEPT ALL
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size
+		FROM se_ref WHERE clustered AND sample = smp
+		EXCEPT ALL
+		SELECT * FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered) d;
+	RETURN QUERY SELECT label || ': expected but not got', count(*) FROM (
+		(SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size
+		 FROM se_ref WHERE clustered AND sample = smp
+		 UNION ALL
+		 SELECT * FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered)
+		EXCEPT ALL
+		SELECT * FROM se_got) d;
+	-- and the changed rows have a curve of their own (1: it differs)
+	RETURN QUERY SELECT label || ': unlike the clustered rows'' curve', least(count(*), 1) FROM (
+		SELECT * FROM se_got
+		EXCEPT ALL
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size
+		FROM se_ref WHERE sample = smp) d;
+	-- a second call has no kept points: the changed rows
+	RETURN QUERY SELECT label || ': second call', count(*) FROM (
+		SELECT * FROM engage.store_elbow_curve(q.run_id, q.q4, 5, 7, smp)
+		EXCEPT ALL
+		SELECT * FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp)) d;
+	DROP TABLE se_got;
+	RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'undo';
+EXCEPTION WHEN raise_exception THEN
+	RETURN;
+END
+$$;
+SELECT * FROM se_check('exact, kept points', 0, true);
+SELECT * FROM se_check('sampled, kept points', 50, true);
+SELECT * FROM se_check('exact, read again', 0, false);
+SELECT * FROM se_check('sampled, read again', 50, false);
+
 -- Every view shows the latest successful run
 SELECT (SELECT count(DISTINCT run_id) FROM engage.user_engagement) + (SELECT count(DISTINCT run_id) FROM engage.user_clusters)
      + (SELECT count(DISTINCT run_id) FROM engage.cluster_stats) + (SELECT count(DISTINCT run_id) FROM engage.top_users)
@@ -324,4 +390,5 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
-DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text;
+DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text, se_q, se_ref;
+DROP FUNCTION se_check(text, integer, boolean);

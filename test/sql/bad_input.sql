@@ -570,6 +570,27 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 DROP TRIGGER bi_trigger ON engage.result_user_cluster;
 DROP FUNCTION bi_trigger();
 DROP VIEW bi_clusters;
+
+-- store_elbow_curve, internal to run_analysis: its arguments and points
+-- query as elbow_inertia's (without points kept by store_user_clusters it
+-- reads them as elbow_inertia does), and a documented result
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(340, 'store_elbow_curve: run_id NULL', $$SELECT count(*) FROM engage.store_elbow_curve(NULL, 'SELECT id, a, b FROM bi_pts', 2, 0, NULL)$$, NULL),
+(341, 'store_elbow_curve: points NULL', $$SELECT count(*) FROM engage.store_elbow_curve(1, NULL, 2, 0, NULL)$$, NULL),
+(342, 'store_elbow_curve: k_max NULL', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', NULL, 0, NULL)$$, NULL),
+(343, 'store_elbow_curve: seed NULL', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 2, NULL, NULL)$$, NULL),
+(344, 'store_elbow_curve: k_max 0', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 0, 0, NULL)$$, NULL),
+(345, 'store_elbow_curve: sample -1', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 2, 0, -1)$$, NULL),
+(346, 'store_elbow_curve: sample below k_max', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 3, 0, 2)$$, NULL),
+(347, 'store_elbow_curve: k_max above the points', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 8, 0, NULL)$$, NULL),
+(348, 'store_elbow_curve: identical points, k_max = 2 (the message names k)', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, 1, 1 FROM bi_pts', 2, 0, NULL)$$, NULL),
+(349, 'store_elbow_curve: a points query that writes', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT bi_writer(id), a, b FROM bi_pts', 2, 0, NULL)$$, NULL),
+(350, 'store_elbow_curve: three points, as elbow_inertia (documented result)',
+ $$SELECT string_agg(k || ':' || round(inertia::numeric, 9) || ':' || coalesce(round(silhouette::numeric, 9)::text, '-') || ':' || is_elbow || ':' || coalesce(sample_size::text, '-'), ' ' ORDER BY k)
+   FROM engage.store_elbow_curve(1, 'SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 3, 0, NULL)$$,
+ $$SELECT string_agg(k || ':' || round(inertia::numeric, 9) || ':' || coalesce(round(silhouette::numeric, 9)::text, '-') || ':' || is_elbow || ':' || coalesce(sample_size::text, '-'), ' ' ORDER BY k)
+   FROM engage.elbow_inertia('SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 1, 3)$$)
+) AS c(n, what, q, then_q);
 RESET client_min_messages;
 
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
