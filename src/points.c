@@ -24,8 +24,8 @@
  *
  * engage_read_point_rows reads the points of kmeans_cluster_rows: besides
  * the double precision features, each point keeps its whole row (the key
- * and every column, as the query returned them, NULLs and all) packed in
- * one buffer, with no text conversion and no allocation per row, so that
+ * and every column, as the query returned them, NULLs and all) as a
+ * minimal tuple in one buffer, with no text conversion and no allocation per row, so that
  * the rows can be returned with their clusters after one read.  The first
  * `features` columns after the key are the features; the others are
  * carried through.
@@ -39,6 +39,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -360,14 +361,11 @@ points_grow(PointsReceiver *r, Size keylen)
 }
 
 /*
- * Whole rows (engage_read_point_rows).  A row is packed as a null bitmap
- * (a bit per column, set for NULL) followed by each non-NULL column's value:
- * the bytes of a by-value datum (unaligned, copied out when read), a
- * fixed-length by-reference value, a C string with its terminator, or a
- * varlena, detoasted, with a 1-byte header when it fits in one, as a heap
- * tuple stores it.  A by-reference value other than a short varlena starts
- * at its type's alignment, counted from the buffer's start (palloc'd:
- * maximally aligned), so that it can be used in place.
+ * Whole rows (engage_read_point_rows).  A row is kept as a minimal tuple
+ * (PostgreSQL's own format: heap_fill_tuple writes it, heap_deform_tuple
+ * reads it back), its varlena columns detoasted first, at a maximally
+ * aligned offset of the buffer (palloc'd: maximally aligned), so that its
+ * by-reference values are used in place.
  */
 
 /* Detoast the varlena columns of a row (in the current context) */
@@ -381,149 +379,57 @@ row_detoast(TupleDesc tupdesc, Datum *values, const bool *isnull)
 			values[j] = PointerGetDatum(PG_DETOAST_DATUM_PACKED(values[j]));
 }
 
-/* Does a (detoasted) varlena go in the buffer with a 1-byte header? */
-static inline bool
-row_varlena_short(const struct varlena *v)
+/* Does the row have a NULL column? */
+static bool
+row_hasnull(TupleDesc tupdesc, const bool *isnull)
 {
-	return VARATT_IS_SHORT(v) ||
-		VARSIZE(v) - VARHDRSZ + VARHDRSZ_SHORT <= VARATT_SHORT_MAX;
-}
-
-/* Bytes that a row takes at most in the buffer, alignment padding included */
-static Size
-row_bytes_bound(TupleDesc tupdesc, const Datum *values, const bool *isnull)
-{
-	Size		bytes = (tupdesc->natts + 7) / 8;
 	int			j;
 
 	for (j = 0; j < tupdesc->natts; j++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, j);
-
 		if (isnull[j])
-			continue;
-		if (att->attbyval)
-			bytes += att->attlen;
-		else if (att->attlen > 0)
-			bytes += att->attlen + MAXIMUM_ALIGNOF;
-		else if (att->attlen == -2)
-			bytes += strlen(DatumGetCString(values[j])) + 1;
-		else
-			bytes += VARSIZE_ANY(DatumGetPointer(values[j])) + MAXIMUM_ALIGNOF;
-	}
-	return bytes;
+			return true;
+	return false;
+}
+
+/* Offset of a minimal tuple's data, as heap_form_minimal_tuple sets it */
+static Size
+row_hoff(TupleDesc tupdesc, bool hasnull)
+{
+	return MAXALIGN(SizeofMinimalTupleHeader +
+					(hasnull ? BITMAPLEN(tupdesc->natts) : 0));
+}
+
+/* Bytes that the row takes in the buffer, the alignment of its start included */
+static Size
+row_bytes(TupleDesc tupdesc, Datum *values, bool *isnull)
+{
+	return MAXIMUM_ALIGNOF + row_hoff(tupdesc, row_hasnull(tupdesc, isnull)) +
+		heap_compute_data_size(tupdesc, values, isnull);
 }
 
 /*
- * Align offset off of buf for a value of alignment align, zeroing the
- * padding: a packed row is read back as a heap tuple is, where a zero byte
- * before a varlena is padding and a nonzero one a short varlena's header.
+ * Form the row as a minimal tuple at the first maximally aligned offset of
+ * buf from *off (in the room row_bytes asks for), as heap_form_minimal_tuple
+ * does; sets *off to the tuple's start and returns its end.
  */
-static inline Size
-row_align(char *buf, Size off, char align)
-{
-	Size		aligned = att_align_nominal(off, align);
-
-	memset(buf + off, 0, aligned - off);
-	return aligned;
-}
-
-/* Pack a row at buf + off; the end of the row */
 static Size
-row_pack(TupleDesc tupdesc, const Datum *values, const bool *isnull,
-		 char *buf, Size off)
+row_pack(TupleDesc tupdesc, Datum *values, bool *isnull, char *buf, Size *off)
 {
-	int			nbitmap = (tupdesc->natts + 7) / 8;
-	char	   *bitmap = buf + off;
-	int			j;
+	bool		hasnull = row_hasnull(tupdesc, isnull);
+	Size		start = MAXALIGN(*off);
+	Size		hoff = row_hoff(tupdesc, hasnull);
+	Size		data_len = heap_compute_data_size(tupdesc, values, isnull);
+	MinimalTuple tuple = (MinimalTuple) (buf + start);
 
-	memset(bitmap, 0, nbitmap);
-	off += nbitmap;
-	for (j = 0; j < tupdesc->natts; j++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, j);
-
-		if (isnull[j])
-		{
-			bitmap[j / 8] |= 1 << (j % 8);
-			continue;
-		}
-		if (att->attbyval)
-		{
-			switch (att->attlen)
-			{
-				case 1:
-					{
-						char		v = DatumGetChar(values[j]);
-
-						memcpy(buf + off, &v, 1);
-						break;
-					}
-				case 2:
-					{
-						int16		v = DatumGetInt16(values[j]);
-
-						memcpy(buf + off, &v, 2);
-						break;
-					}
-				case 4:
-					{
-						int32		v = DatumGetInt32(values[j]);
-
-						memcpy(buf + off, &v, 4);
-						break;
-					}
-				case 8:
-					{
-						int64		v = DatumGetInt64(values[j]);
-
-						memcpy(buf + off, &v, 8);
-						break;
-					}
-				default:
-					elog(ERROR, "unsupported by-value type length %d", att->attlen);
-			}
-			off += att->attlen;
-		}
-		else if (att->attlen > 0)
-		{
-			off = row_align(buf, off, att->attalign);
-			memcpy(buf + off, DatumGetPointer(values[j]), att->attlen);
-			off += att->attlen;
-		}
-		else if (att->attlen == -2)
-		{
-			Size		len = strlen(DatumGetCString(values[j])) + 1;
-
-			memcpy(buf + off, DatumGetCString(values[j]), len);
-			off += len;
-		}
-		else
-		{
-			struct varlena *v = (struct varlena *) DatumGetPointer(values[j]);
-
-			if (VARATT_IS_SHORT(v))
-			{
-				memcpy(buf + off, v, VARSIZE_SHORT(v));
-				off += VARSIZE_SHORT(v);
-			}
-			else if (row_varlena_short(v))
-			{
-				Size		len = VARSIZE(v) - VARHDRSZ;
-
-				SET_VARSIZE_SHORT(buf + off, len + VARHDRSZ_SHORT);
-				memcpy(buf + off + VARHDRSZ_SHORT, VARDATA(v), len);
-				off += len + VARHDRSZ_SHORT;
-			}
-			else
-			{
-				off = row_align(buf, off, att->attalign);
-				memcpy(buf + off, v, VARSIZE(v));
-				off += VARSIZE(v);
-			}
-		}
-	}
-	return off;
+	/* heap_fill_tuple leaves alignment padding as it finds it: zero it */
+	memset(tuple, 0, hoff + data_len);
+	tuple->t_len = hoff + data_len;
+	HeapTupleHeaderSetNatts(tuple, tupdesc->natts);
+	tuple->t_hoff = hoff + MINIMAL_TUPLE_OFFSET;
+	heap_fill_tuple(tupdesc, values, isnull, (char *) tuple + hoff, data_len,
+					&tuple->t_infomask, hasnull ? tuple->t_bits : NULL);
+	*off = start;
+	return start + hoff + data_len;
 }
 
 /*
@@ -533,77 +439,13 @@ row_pack(TupleDesc tupdesc, const Datum *values, const bool *isnull,
 void
 engage_point_row(const EngagePoints *pts, int64 i, Datum *values, bool *isnull)
 {
-	TupleDesc	tupdesc = pts->tupdesc;
-	const char *buf = pts->rowbuf;
-	Size		off = pts->rowoff[i];
-	const char *bitmap = buf + off;
-	int			j;
+	MinimalTuple tuple = (MinimalTuple) (pts->rowbuf + pts->rowoff[i]);
+	HeapTupleData htup;
 
-	off += (tupdesc->natts + 7) / 8;
-	for (j = 0; j < tupdesc->natts; j++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, j);
-
-		isnull[j] = (bitmap[j / 8] & (1 << (j % 8))) != 0;
-		if (isnull[j])
-		{
-			values[j] = (Datum) 0;
-			continue;
-		}
-		if (att->attbyval)
-		{
-			switch (att->attlen)
-			{
-				case 1:
-					values[j] = CharGetDatum(buf[off]);
-					break;
-				case 2:
-					{
-						int16		v;
-
-						memcpy(&v, buf + off, 2);
-						values[j] = Int16GetDatum(v);
-						break;
-					}
-				case 4:
-					{
-						int32		v;
-
-						memcpy(&v, buf + off, 4);
-						values[j] = Int32GetDatum(v);
-						break;
-					}
-				default:
-					{
-						int64		v;
-
-						memcpy(&v, buf + off, 8);
-						values[j] = Int64GetDatum(v);
-						break;
-					}
-			}
-			off += att->attlen;
-		}
-		else if (att->attlen > 0)
-		{
-			off = att_align_nominal(off, att->attalign);
-			values[j] = PointerGetDatum(buf + off);
-			off += att->attlen;
-		}
-		else if (att->attlen == -2)
-		{
-			values[j] = CStringGetDatum(buf + off);
-			off += strlen(buf + off) + 1;
-		}
-		else
-		{
-			/* zero padding before an aligned value; a short header is not 0 */
-			if (buf[off] == 0)
-				off = att_align_nominal(off, att->attalign);
-			values[j] = PointerGetDatum(buf + off);
-			off += VARSIZE_ANY(buf + off);
-		}
-	}
+	/* a minimal tuple read as a heap tuple, as ExecStoreMinimalTuple does */
+	htup.t_len = tuple->t_len + MINIMAL_TUPLE_OFFSET;
+	htup.t_data = (HeapTupleHeader) ((char *) tuple - MINIMAL_TUPLE_OFFSET);
+	heap_deform_tuple(&htup, pts->tupdesc, values, isnull);
 }
 
 /* The text form of point i's key (palloc'd) */
@@ -662,13 +504,14 @@ append_row(PointsReceiver *r, TupleTableSlot *slot, const char *key)
 {
 	int			natts = r->tupdesc->natts;
 	Datum	   *values = palloc(sizeof(Datum) * natts);
+	Size		off;
 
 	memcpy(values, slot->tts_values, sizeof(Datum) * natts);
 	row_detoast(r->tupdesc, values, slot->tts_isnull);
-	points_grow(r, row_bytes_bound(r->tupdesc, values, slot->tts_isnull));
-	r->keyoff[r->n] = r->keybytes;
-	r->keybytes = row_pack(r->tupdesc, values, slot->tts_isnull,
-						   r->keybuf, r->keybytes);
+	points_grow(r, row_bytes(r->tupdesc, values, slot->tts_isnull));
+	off = r->keybytes;
+	r->keybytes = row_pack(r->tupdesc, values, slot->tts_isnull, r->keybuf, &off);
+	r->keyoff[r->n] = off;
 	r->keyhash[r->n] = hash_bytes_extended((const unsigned char *) key,
 										   strlen(key), 0);
 }

@@ -20,7 +20,7 @@
 /*
  * Points read from a query: row i is keys[i] and data[i * d .. i * d + d - 1];
  * read by engage_read_point_rows, keys is NULL and point i's whole row is
- * packed in rowbuf at rowoff[i] (engage_point_row unpacks it).
+ * kept in rowbuf at rowoff[i] as a minimal tuple (engage_point_row deforms it).
  */
 typedef struct EngagePoints
 {
