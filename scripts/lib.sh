@@ -199,3 +199,44 @@ stop_cluster() {
 		as_owner $PG_BIN/pg_ctl -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
 	fi
 }
+
+# citus_installed: whether Citus 13.2 is installed into this PostgreSQL
+# (its library and control file; a private installation tree links them
+# when build_and_install runs after Citus was installed)
+citus_installed() {
+	[ -f "$($PG_CONFIG --pkglibdir)/citus.so" ] &&
+		grep -q "^default_version = '13\.2" "$($PG_CONFIG --sharedir)/extension/citus.control" 2>/dev/null
+}
+
+# start_citus_cluster DIR PORT: a local Citus cluster for the distributed
+# tests, on 127.0.0.1: a coordinator (DIR/coordinator, PORT) and two
+# workers (DIR/worker1 and DIR/worker2, PORT + 1 and PORT + 2), each a
+# start_cluster cluster with citus preloaded and CREATE EXTENSION citus in
+# its postgres database; the coordinator knows its own address and has the
+# two workers as nodes.  Kept running when already running.  Sets PGHOST,
+# PGPORT and PGUSER to the coordinator.
+start_citus_cluster() {
+	local dir=$1 port=$2 i
+	local conf="listen_addresses = '127.0.0.1'
+shared_preload_libraries = 'citus'
+citus.log_distributed_deadlock_detection = off"
+	for i in 1 2; do
+		start_cluster "$dir/worker$i" $((port + i)) "$conf"
+		$PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION IF NOT EXISTS citus' >/dev/null
+	done
+	start_cluster "$dir/coordinator" "$port" "$conf"
+	$PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL
+CREATE EXTENSION IF NOT EXISTS citus;
+SELECT citus_set_coordinator_host('127.0.0.1', $port);
+SELECT citus_add_node('127.0.0.1', p) FROM (VALUES ($((port + 1))), ($((port + 2)))) AS w(p)
+WHERE NOT EXISTS (SELECT FROM pg_dist_node n WHERE n.nodeport = w.p);
+SQL
+}
+
+# stop_citus_cluster DIR: stop the coordinator and the workers
+stop_citus_cluster() {
+	local dir=$1
+	stop_cluster "$dir/coordinator"
+	stop_cluster "$dir/worker1"
+	stop_cluster "$dir/worker2"
+}
