@@ -38,7 +38,9 @@ tables: the last 3 runs kept (keep_runs), the space of pruned ones free.
 
 Environment: ENGAGE_BENCH_SCALE_SIZES (default "2000000 10000000"),
 ENGAGE_BENCH_SCALE_REPS (default 3), ENGAGE_BENCH_SCALE_PANDAS_ROWS
-(default 2000000; 0: never), ENGAGE_BENCH_SCALE_DIAG (default 1),
+(default 2000000; 0: never), ENGAGE_BENCH_SCALE_PANDAS_REPS (default: every
+repetition; 1 runs the pipeline in the first repetition only, about 12
+minutes at 10 M rows), ENGAGE_BENCH_SCALE_DIAG (default 1),
 ENGAGE_BENCH_WORK_MEM (default 256MB).
 
 Copyright (c) 2026, engage developers
@@ -56,6 +58,7 @@ from common import connect, copy_seconds, ensure_xdr, env_int, median, peak_rss_
 SIZES = [int(x) for x in os.environ.get("ENGAGE_BENCH_SCALE_SIZES", "2000000 10000000").split()]
 REPS = env_int("ENGAGE_BENCH_SCALE_REPS", 3)
 PANDAS_ROWS = env_int("ENGAGE_BENCH_SCALE_PANDAS_ROWS", 2000000)
+PANDAS_REPS = env_int("ENGAGE_BENCH_SCALE_PANDAS_REPS", REPS)
 DIAG = env_int("ENGAGE_BENCH_SCALE_DIAG", 1)
 WORK_MEM = analysis.WORK_MEM
 ELBOW_RTOL = 1e-3
@@ -233,7 +236,7 @@ def main():
         t_floor, t_engage, t_pandas, anon, hwm = [], [], [], [], []
         s_engage, s_pandas, s_diag, m_engage = {}, {}, {}, {}
         run = ref = None
-        for _ in range(REPS):
+        for rep in range(REPS):
             t_floor.append(copy_seconds(conn, floor_query(table)))
             cur.execute("VACUUM " + ", ".join(RESULT_TABLES))
             seconds, run, steps, a, h, step_peaks = timed_run_analysis(table)
@@ -246,7 +249,7 @@ def main():
             if DIAG:
                 for name, sec in diagnostics(table, run).items():
                     s_diag.setdefault(name, []).append(sec)
-            if with_pandas:
+            if with_pandas and rep < PANDAS_REPS:
                 seconds, ref = timed(lambda: pandas_pipeline.run(conn, table))
                 t_pandas.append(seconds)
                 for name, sec in ref["times"].items():
