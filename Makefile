@@ -16,6 +16,7 @@ OBJS = \
 	src/svg_sql.o \
 	src/user_engagement.o \
 	src/bulk_write.o \
+	src/kmeans_agg.o \
 	src/core/core.o \
 	src/core/kmeans.o \
 	src/core/kmeans_seed.o \
@@ -24,6 +25,8 @@ OBJS = \
 	src/core/kmeans_elbow.o \
 	src/core/scale.o \
 	src/core/knee.o \
+	src/core/xsum.o \
+	src/core/kmeans_step.o \
 	src/core/svg_text.o \
 	src/core/svg_format.o \
 	src/core/svg_doc.o \
@@ -39,6 +42,7 @@ SQL_SOURCES = \
 	sql/src/aggregates.sql \
 	sql/src/xdr.sql \
 	sql/src/clustering.sql \
+	sql/src/kmeans_agg.sql \
 	sql/src/charts.sql \
 	sql/src/analysis.sql \
 	sql/src/run_analysis.sql \

@@ -591,6 +591,41 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
  $$SELECT string_agg(k || ':' || round(inertia::numeric, 9) || ':' || coalesce(round(silhouette::numeric, 9)::text, '-') || ':' || is_elbow || ':' || coalesce(sample_size::text, '-'), ' ' ORDER BY k)
    FROM engage.elbow_inertia('SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 1, 3)$$)
 ) AS c(n, what, q, then_q);
+
+-- 400-429: the split K-means (scaling_agg, kmeans_step_agg, their combine
+-- and final functions, kmeans_fit_sampled)
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(400, 'scaling_agg: a NULL feature', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{1,2}'::float8[]), ('{1,NULL}')) v(x)$$),
+(401, 'scaling_agg: NaN', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{1,2}'::float8[]), ('{1,NaN}')) v(x)$$),
+(402, 'scaling_agg: -Infinity', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{-Infinity,2}'::float8[])) v(x)$$),
+(403, 'scaling_agg: 1e101', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{1,1e101}'::float8[])) v(x)$$),
+(404, 'scaling_agg: ragged features', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{1,2}'::float8[]), ('{1,2,3}')) v(x)$$),
+(405, 'scaling_agg: two-dimensional features', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{{1,2}}'::float8[])) v(x)$$),
+(406, 'scaling_agg: no feature', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{}'::float8[])) v(x)$$),
+(407, 'scaling_agg: unknown normalization', $$SELECT engage.scaling_agg(x, 'robust')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
+(408, 'scaling_agg: normalization NULL', $$SELECT engage.scaling_agg(x, NULL)::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
+(409, 'scaling_agg: normalization changing between rows', $$SELECT engage.scaling_agg(x, m)::text FROM (VALUES ('{1,2}'::float8[], 'zscore'), ('{1,2}', 'minmax')) v(x, m)$$),
+(410, 'scaling_agg: only NULL rows (documented: NULL)', $$SELECT coalesce(engage.scaling_agg(x)::text, 'NULL') || ' ' || count(*) FROM (VALUES (NULL::float8[]), (NULL)) v(x)$$),
+(411, 'scaling_final: a forged state', $$SELECT engage.scaling_final('{1,2,3}')::text$$),
+(412, 'scaling_combine: states of different features', $$SELECT engage.scaling_combine(engage.scaling_accum(NULL, '{1}'), engage.scaling_accum(NULL, '{1,2}'))::text$$),
+(413, 'kmeans_step_agg: model NULL', $$SELECT engage.kmeans_step_agg(NULL, ARRAY[a, b])::text FROM bi_pts$$),
+(414, 'kmeans_step_agg: features of another length than the model''s', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, b, 1])::text FROM bi_pts, bi_model$$),
+(415, 'kmeans_step_agg: NaN', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, 'NaN'])::text FROM bi_pts, bi_model$$),
+(416, 'kmeans_step_agg: a normalised feature past 1e100', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, 1e300])::text FROM bi_pts, bi_model$$),
+(417, 'kmeans_step_agg: a model without centroids', $$SELECT engage.kmeans_step_agg(m, ARRAY[a, b])::text FROM bi_pts, (SELECT (model).features, (model).normalization, (model).scale, (model).shift, (model).centroids, NULL::float8[], (model).sizes, (model).inertia, (model).iterations, (model).converged, (model).n_points, (model).cluster_inertia FROM bi_model) m$$),
+(418, 'kmeans_step_agg: centroids not k x d', $$SELECT engage.kmeans_step_agg(m, ARRAY[a, b])::text FROM bi_pts, (SELECT (model).features, (model).normalization, (model).scale, (model).shift, (model).centroids, '{{1,2,3}}'::float8[], (model).sizes, (model).inertia, (model).iterations, (model).converged, (model).n_points, (model).cluster_inertia FROM bi_model) m$$),
+(419, 'kmeans_step_agg: a zero scale', $$SELECT engage.kmeans_step_agg(m, ARRAY[a, b])::text FROM bi_pts, (SELECT (model).features, (model).normalization, '{0,1}'::float8[], (model).shift, (model).centroids, (model).centroids_normalized, (model).sizes, (model).inertia, (model).iterations, (model).converged, (model).n_points, (model).cluster_inertia FROM bi_model) m$$),
+(420, 'kmeans_step_agg: the model changing between rows', $$SELECT engage.kmeans_step_agg(m, ARRAY[a, b])::text FROM bi_pts, LATERAL (SELECT (model).features, (model).normalization, (model).scale, (model).shift, (model).centroids, CASE WHEN id = 1 THEN (model).centroids_normalized ELSE '{{0,0},{1,1}}' END, (model).sizes, (model).inertia, (model).iterations, (model).converged, (model).n_points, (model).cluster_inertia FROM bi_model) m$$),
+(421, 'kmeans_step_combine: states of different models', $$SELECT engage.kmeans_step_combine(engage.kmeans_step_accum(NULL, model, '{1,1}'), engage.kmeans_step_accum(NULL, (model.features, 'none', '{1,1}', '{0,0}', model.centroids, model.centroids_normalized, model.sizes, model.inertia, model.iterations, model.converged, model.n_points, model.cluster_inertia)::engage.kmeans_model, '{1,1}'))::text FROM bi_model, LATERAL (SELECT (bi_model.model).*) model$$),
+(422, 'kmeans_step_final: a forged state', $$SELECT engage.kmeans_step_final('{1,2,3,4,5,6,7,8}')::text$$),
+(423, 'kmeans_step_agg: one point, two clusters (documented: the empty one keeps its centroid)', $$SELECT (s).sizes::text || ' ' || (s).empty_clusters || ' ' || ((s).centroids_normalized[2:2] = (model).centroids_normalized[2:2]) FROM (SELECT engage.kmeans_step_agg(model, '{0,0}') AS s, model FROM bi_model GROUP BY model) q$$),
+(424, 'kmeans_fit_sampled: k 0', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 0)::text$$),
+(425, 'kmeans_fit_sampled: init given', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, init => 'given')::text$$),
+(426, 'kmeans_fit_sampled: no rows', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_empty', 2)::text$$),
+(427, 'kmeans_fit_sampled: a text feature', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_text', 2)::text$$),
+(428, 'kmeans_fit_sampled: a points query that writes', $$SELECT engage.kmeans_fit_sampled('SELECT bi_writer(id), a, b FROM bi_pts', 2)::text$$),
+(429, 'kmeans_fit_sampled: a sample smaller than k', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 3, sample => 2)::text$$)
+) AS c(n, what, q);
 RESET client_min_messages;
 
 -- The catalogue: every case recorded once, numbered 1..n, and none is an

@@ -339,6 +339,13 @@ static const test_case tests[] = {
 	TEST(test_interrupt_longjmp),
 	TEST(test_knee_curves),
 	TEST(test_knee_errors_elbow),
+	TEST(test_xsum_exact),
+	TEST(test_xsum_orders_splits),
+	TEST(test_xsum_carries),
+	TEST(test_xsum_div_variance),
+	TEST(test_scaleagg),
+	TEST(test_kstep_vs_core),
+	TEST(test_kstep_empty),
 };
 
 /* Free what a test case allocated. */

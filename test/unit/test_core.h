@@ -143,4 +143,13 @@ extern void test_interrupt_longjmp(void);
 extern void test_knee_curves(void);
 extern void test_knee_errors_elbow(void);
 
+/* test_xsum.c */
+extern void test_xsum_exact(void);
+extern void test_xsum_orders_splits(void);
+extern void test_xsum_carries(void);
+extern void test_xsum_div_variance(void);
+extern void test_scaleagg(void);
+extern void test_kstep_vs_core(void);
+extern void test_kstep_empty(void);
+
 #endif							/* ENGAGE_TEST_CORE_H */

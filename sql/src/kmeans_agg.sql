@@ -1,0 +1,144 @@
+------------------------------------------------------------------------------
+-- sql/src/kmeans_agg.sql: K-means whose points never gather in one place
+--
+-- scaling_agg (and its type scaling), kmeans_step_agg (and its type
+-- kmeans_step), sample_hash and kmeans_fit_sampled (C: src/kmeans_agg.c
+-- over src/core/kmeans_step.c and src/core/xsum.c).  The aggregates have
+-- bigint[] states and combine functions: parallel workers and Citus
+-- workers compute them in parts, and every sum in them is exact, so the
+-- results are the same bits whatever the plan.
+------------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.scaling AS (
+	normalization text,
+	n_points bigint,
+	mean double precision[],
+	std double precision[],
+	min double precision[],
+	max double precision[],
+	scale double precision[],
+	shift double precision[]
+);
+
+COMMENT ON TYPE @extschema@.scaling IS
+'The scaler of a set of points (scaling_agg): normalization, number of points, and per feature the mean, population std, min, max, and the scale and shift of the transform (zscore: (x - shift) / scale; minmax: x * scale + shift; none: x)';
+
+CREATE FUNCTION @extschema@.scaling_accum(state bigint[], features double precision[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_scaling_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.scaling_accum(bigint[], double precision[]) IS
+'Transition function of scaling_agg(double precision[]) (zscore)';
+
+CREATE FUNCTION @extschema@.scaling_accum(state bigint[], features double precision[], normalization text)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_scaling_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.scaling_accum(bigint[], double precision[], text) IS
+'Transition function of scaling_agg(double precision[], text)';
+
+CREATE FUNCTION @extschema@.scaling_combine(a bigint[], b bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_scaling_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.scaling_combine(bigint[], bigint[]) IS
+'Combine function of scaling_agg: merges two partial states exactly';
+
+CREATE FUNCTION @extschema@.scaling_final(state bigint[])
+RETURNS @extschema@.scaling
+AS 'MODULE_PATHNAME', 'engage_scaling_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.scaling_final(bigint[]) IS
+'Final function of scaling_agg: the engage.scaling of the points';
+
+CREATE AGGREGATE @extschema@.scaling_agg(double precision[]) (
+	SFUNC = @extschema@.scaling_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.scaling_final,
+	COMBINEFUNC = @extschema@.scaling_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.scaling_agg(double precision[]) IS
+'The zscore scaler of the points (one double precision[] of features per row, NULL rows skipped), as engage.scaling: min and max as scaling_params, mean and std from exact sums rounded once, the same in any plan and split';
+
+CREATE AGGREGATE @extschema@.scaling_agg(double precision[], text) (
+	SFUNC = @extschema@.scaling_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.scaling_final,
+	COMBINEFUNC = @extschema@.scaling_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.scaling_agg(double precision[], text) IS
+'The scaler (normalization zscore, minmax or none, the same on every row) of the points (one double precision[] of features per row, NULL rows skipped), as engage.scaling: min and max as scaling_params, mean and std from exact sums rounded once, the same in any plan and split';
+
+CREATE TYPE @extschema@.kmeans_step AS (
+	centroids_normalized double precision[],
+	sizes bigint[],
+	cluster_inertia double precision[],
+	inertia double precision,
+	n_points bigint,
+	empty_clusters integer,
+	converged boolean
+);
+
+COMMENT ON TYPE @extschema@.kmeans_step IS
+'One Lloyd step of K-means (kmeans_step_agg): the next k x d normalised centroids (the exact mean of each cluster''s points, rounded once; an empty cluster takes the point farthest from its centroid), and of the assignment of the points to the model''s centroids: sizes, each cluster''s inertia, the inertia, the points, the empty clusters; converged: the next centroids are the model''s, bit for bit';
+
+CREATE FUNCTION @extschema@.kmeans_step_accum(state bigint[], model @extschema@.kmeans_model, features double precision[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_kmeans_step_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_step_accum(bigint[], @extschema@.kmeans_model, double precision[]) IS
+'Transition function of kmeans_step_agg';
+
+CREATE FUNCTION @extschema@.kmeans_step_combine(a bigint[], b bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_kmeans_step_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_step_combine(bigint[], bigint[]) IS
+'Combine function of kmeans_step_agg: merges two partial states of the same model exactly';
+
+CREATE FUNCTION @extschema@.kmeans_step_final(state bigint[])
+RETURNS @extschema@.kmeans_step
+AS 'MODULE_PATHNAME', 'engage_kmeans_step_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_step_final(bigint[]) IS
+'Final function of kmeans_step_agg: the engage.kmeans_step of the points';
+
+CREATE AGGREGATE @extschema@.kmeans_step_agg(@extschema@.kmeans_model, double precision[]) (
+	SFUNC = @extschema@.kmeans_step_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.kmeans_step_final,
+	COMBINEFUNC = @extschema@.kmeans_step_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.kmeans_step_agg(@extschema@.kmeans_model, double precision[]) IS
+'One Lloyd step of K-means over the points (features in their units, normalised with the model''s scale and shift as kmeans_predict does; NULL rows skipped) from the model''s normalised centroids, as engage.kmeans_step; exact sums, the same in any plan and split';
+
+CREATE FUNCTION @extschema@.sample_hash(key text, seed bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'engage_sample_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.sample_hash(text, bigint) IS
+'The 64-bit hash (as bigint) of a point''s key and a seed that chooses the samples of elbow_inertia and kmeans_fit_sampled: the same on every server';
+
+CREATE FUNCTION @extschema@.kmeans_fit_sampled(points text, k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL)
+RETURNS @extschema@.kmeans_model
+AS 'MODULE_PATHNAME', 'engage_kmeans_fit_sampled'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer) IS
+'K-means of the points query without gathering its points: the scaler by scaling_agg, n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point)';

@@ -1,0 +1,623 @@
+/*-------------------------------------------------------------------------
+ *
+ * kmeans_step.c
+ *	  Combinable states of the scaler and of one Lloyd step (see
+ *	  kmeans_step.h): layouts on int64_t slots, adding a point, merging
+ *	  two states, and the final results.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "kmeans_step.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "kmeans_internal.h"
+
+#define XS ECORE_XSUM_SLOTS
+
+/* ---------------------------------------------------------------------
+ * The scaler: header, then per feature min, max, sum(x), sum(x^2)
+ * ---------------------------------------------------------------------
+ */
+#define SA_MAGIC	0
+#define SA_D		1
+#define SA_METHOD	2
+#define SA_N		3
+#define SA_HDR		4
+#define SA_FEAT		(2 + 2 * XS)
+#define SA_MIN(j)	(SA_HDR + (size_t) (j) * SA_FEAT)
+#define SA_MAX(j)	(SA_MIN(j) + 1)
+#define SA_S1(j)	(SA_MIN(j) + 2)
+#define SA_S2(j)	(SA_MIN(j) + 2 + XS)
+
+/* Double of slot bits, and back */
+static double
+slot_dbl(int64_t v)
+{
+	double		x;
+
+	memcpy(&x, &v, sizeof(x));
+	return x;
+}
+
+/* Slot bits of a double */
+static int64_t
+dbl_slot(double x)
+{
+	int64_t		v;
+
+	memcpy(&v, &x, sizeof(v));
+	return v;
+}
+
+/* Slots of a scaler state */
+size_t
+ecore_scaleagg_slots(size_t d)
+{
+	if (d < 1 || d > ECORE_KSTEP_MAX_D)
+		return 0;
+	return SA_HDR + d * SA_FEAT;
+}
+
+/* Set up an empty scaler state */
+void
+ecore_scaleagg_init(int64_t *st, size_t d, ecore_scale_method method)
+{
+	memset(st, 0, ecore_scaleagg_slots(d) * sizeof(int64_t));
+	st[SA_MAGIC] = ECORE_SCALEAGG_MAGIC;
+	st[SA_D] = (int64_t) d;
+	st[SA_METHOD] = (int64_t) method;
+	st[SA_N] = 0;
+}
+
+/* Is st a valid scaler state of nslots slots? */
+int
+ecore_scaleagg_check(const int64_t *st, size_t nslots)
+{
+	size_t		d,
+				j;
+
+	if (st == NULL || nslots < SA_HDR || st[SA_MAGIC] != ECORE_SCALEAGG_MAGIC)
+		return ECORE_EINVAL_ARG;
+	if (st[SA_D] < 1 || st[SA_D] > ECORE_KSTEP_MAX_D)
+		return ECORE_EINVAL_ARG;
+	d = (size_t) st[SA_D];
+	if (nslots != ecore_scaleagg_slots(d))
+		return ECORE_EINVAL_ARG;
+	if (st[SA_METHOD] != ECORE_SCALE_NONE && st[SA_METHOD] != ECORE_SCALE_ZSCORE &&
+		st[SA_METHOD] != ECORE_SCALE_MINMAX)
+		return ECORE_EINVAL_ARG;
+	if (st[SA_N] < 0 || st[SA_N] > (INT64_C(1) << 62))
+		return ECORE_EINVAL_ARG;
+	for (j = 0; j < d; j++)
+	{
+		double		lo = slot_dbl(st[SA_MIN(j)]),
+					hi = slot_dbl(st[SA_MAX(j)]);
+
+		if (!isfinite(lo) || !isfinite(hi) || lo > hi ||
+			!ecore_xsum_valid(st + SA_S1(j)) || !ecore_xsum_valid(st + SA_S2(j)))
+			return ECORE_EINVAL_ARG;
+	}
+	return ECORE_OK;
+}
+
+/* d of a valid scaler state */
+size_t
+ecore_scaleagg_d(const int64_t *st)
+{
+	return (size_t) st[SA_D];
+}
+
+/* method of a valid scaler state */
+ecore_scale_method
+ecore_scaleagg_method(const int64_t *st)
+{
+	return (ecore_scale_method) st[SA_METHOD];
+}
+
+/* points of a valid scaler state */
+int64_t
+ecore_scaleagg_n(const int64_t *st)
+{
+	return st[SA_N];
+}
+
+/* Add a point to a scaler state */
+int
+ecore_scaleagg_add(int64_t *st, const double *x, size_t *col)
+{
+	size_t		d = (size_t) st[SA_D],
+				j;
+	int			rc;
+
+	rc = ecore_check_row(x, d, ECORE_MAX_ABS, col);
+	if (rc != ECORE_OK)
+		return rc;
+	for (j = 0; j < d; j++)
+	{
+		if (st[SA_N] == 0)
+		{
+			st[SA_MIN(j)] = dbl_slot(x[j]);
+			st[SA_MAX(j)] = dbl_slot(x[j]);
+		}
+		else
+		{
+			if (x[j] < slot_dbl(st[SA_MIN(j)]))
+				st[SA_MIN(j)] = dbl_slot(x[j]);
+			if (x[j] > slot_dbl(st[SA_MAX(j)]))
+				st[SA_MAX(j)] = dbl_slot(x[j]);
+		}
+		ecore_xsum_add(st + SA_S1(j), x[j]);
+		ecore_xsum_add_square(st + SA_S2(j), x[j]);
+	}
+	st[SA_N]++;
+	return ECORE_OK;
+}
+
+/*
+ * Merge two scaler states.  The minimum and maximum of equal values keep
+ * a's bits, which is order-independent for every value but zero: -0 and
+ * +0 compare equal, so the smaller bits (+0) win on ties.
+ */
+int
+ecore_scaleagg_merge(int64_t *a, const int64_t *b)
+{
+	size_t		d = (size_t) a[SA_D],
+				j;
+
+	if (a[SA_D] != b[SA_D] || a[SA_METHOD] != b[SA_METHOD])
+		return ECORE_EINVAL_ARG;
+	if (b[SA_N] == 0)
+		return ECORE_OK;
+	for (j = 0; j < d; j++)
+	{
+		double		amin = slot_dbl(a[SA_MIN(j)]),
+					amax = slot_dbl(a[SA_MAX(j)]),
+					bmin = slot_dbl(b[SA_MIN(j)]),
+					bmax = slot_dbl(b[SA_MAX(j)]);
+
+		if (a[SA_N] == 0 || bmin < amin ||
+			(bmin == amin && b[SA_MIN(j)] < a[SA_MIN(j)]))
+			a[SA_MIN(j)] = b[SA_MIN(j)];
+		if (a[SA_N] == 0 || bmax > amax ||
+			(bmax == amax && b[SA_MAX(j)] < a[SA_MAX(j)]))
+			a[SA_MAX(j)] = b[SA_MAX(j)];
+		ecore_xsum_merge(a + SA_S1(j), b + SA_S1(j));
+		ecore_xsum_merge(a + SA_S2(j), b + SA_S2(j));
+	}
+	a[SA_N] += b[SA_N];
+	return ECORE_OK;
+}
+
+/*
+ * The scaler of a state: mean and var exact, rounded once; scale and
+ * offset from them as ecore_scaler_fit derives them (scale.c).
+ */
+int
+ecore_scaleagg_final(const int64_t *st, ecore_scaler *s)
+{
+	size_t		d = (size_t) st[SA_D],
+				j;
+	uint64_t	n = (uint64_t) st[SA_N];
+	double		nd = (double) st[SA_N],
+				eps = DBL_EPSILON;
+	int			rc;
+
+	if (n == 0)
+		return ECORE_EINVAL_N;
+	for (j = 0; j < d; j++)
+	{
+		rc = ecore_xsum_div(st + SA_S1(j), n, &s->mean[j]);
+		if (rc == ECORE_OK)
+			rc = ecore_xsum_variance(st + SA_S1(j), st + SA_S2(j), n, &s->var[j]);
+		if (rc != ECORE_OK)
+			return rc;
+		s->data_min[j] = slot_dbl(st[SA_MIN(j)]);
+		s->data_max[j] = slot_dbl(st[SA_MAX(j)]);
+		switch (s->method)
+		{
+			case ECORE_SCALE_ZSCORE:
+				{
+					double		var = s->var[j];
+					double		q = nd * s->mean[j] * eps;
+					double		upper = nd * eps * var + q * q;
+
+					s->scale[j] = (var <= upper) ? 1.0 : sqrt(var);
+					s->offset[j] = s->mean[j];
+				}
+				break;
+			case ECORE_SCALE_MINMAX:
+				{
+					double		range = s->data_max[j] - s->data_min[j];
+
+					if (range < 10.0 * eps)
+						range = 1.0;
+					s->scale[j] = 1.0 / range;
+					s->offset[j] = 0.0 - s->data_min[j] * s->scale[j];
+				}
+				break;
+			case ECORE_SCALE_NONE:
+				s->scale[j] = 1.0;
+				s->offset[j] = 0.0;
+				break;
+		}
+	}
+	s->n = (size_t) n;
+	return ECORE_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * One Lloyd step: header, centroids, counts, per cluster d feature sums
+ * and the inertia, then k candidates (squared distance, cluster, point)
+ * ---------------------------------------------------------------------
+ */
+#define KS_MAGIC	0
+#define KS_K		1
+#define KS_D		2
+#define KS_N		3
+#define KS_FP		4
+#define KS_NCAND	5
+#define KS_WORST	6			/* least preferred candidate, when full */
+#define KS_HDR		7
+
+/* Offsets of the parts of a state of k clusters and d features */
+typedef struct ks_layout
+{
+	int			k;
+	size_t		d;
+	size_t		cent;			/* k x d centroid bits */
+	size_t		counts;			/* k counts */
+	size_t		sums;			/* k x (d + 1) accumulators */
+	size_t		cand;			/* k candidates of (2 + d) slots */
+	size_t		total;
+} ks_layout;
+
+/* The layout of a state */
+static void
+ks_layout_of(int k, size_t d, ks_layout *l)
+{
+	l->k = k;
+	l->d = d;
+	l->cent = KS_HDR;
+	l->counts = l->cent + (size_t) k * d;
+	l->sums = l->counts + (size_t) k;
+	l->cand = l->sums + (size_t) k * (d + 1) * XS;
+	l->total = l->cand + (size_t) k * (2 + d);
+}
+
+/* Accumulator of feature f (f = d: the inertia) of cluster j */
+#define KS_SUM(st, l, j, f) \
+	((st) + (l)->sums + ((size_t) (j) * ((l)->d + 1) + (size_t) (f)) * XS)
+
+/* Candidate c */
+#define KS_CAND(st, l, c) ((st) + (l)->cand + (size_t) (c) * (2 + (l)->d))
+
+/* Slots of a step state */
+size_t
+ecore_kstep_slots(int k, size_t d)
+{
+	ks_layout	l;
+
+	if (k < 1 || k > ECORE_KSTEP_MAX_K || d < 1 || d > ECORE_KSTEP_MAX_D)
+		return 0;
+	ks_layout_of(k, d, &l);
+	return l.total;
+}
+
+/* Set up an empty step state */
+void
+ecore_kstep_init(int64_t *st, int k, size_t d, const double *C,
+				 uint64_t fingerprint)
+{
+	ks_layout	l;
+
+	ks_layout_of(k, d, &l);
+	memset(st, 0, l.total * sizeof(int64_t));
+	st[KS_MAGIC] = ECORE_KSTEP_MAGIC;
+	st[KS_K] = k;
+	st[KS_D] = (int64_t) d;
+	st[KS_FP] = (int64_t) fingerprint;
+	memcpy(st + l.cent, C, (size_t) k * d * sizeof(double));
+}
+
+/* Is st a valid step state of nslots slots? */
+int
+ecore_kstep_check(const int64_t *st, size_t nslots)
+{
+	ks_layout	l;
+	int64_t		total = 0,
+				nc;
+	size_t		i;
+	int			j;
+
+	if (st == NULL || nslots < KS_HDR || st[KS_MAGIC] != ECORE_KSTEP_MAGIC ||
+		st[KS_K] < 1 || st[KS_K] > ECORE_KSTEP_MAX_K ||
+		st[KS_D] < 1 || st[KS_D] > ECORE_KSTEP_MAX_D)
+		return ECORE_EINVAL_ARG;
+	ks_layout_of((int) st[KS_K], (size_t) st[KS_D], &l);
+	if (nslots != l.total)
+		return ECORE_EINVAL_ARG;
+	for (i = 0; i < (size_t) l.k * l.d; i++)
+		if (!isfinite(slot_dbl(st[l.cent + i])) ||
+			fabs(slot_dbl(st[l.cent + i])) > ECORE_MAX_ABS_CENTROID)
+			return ECORE_EINVAL_ARG;
+	for (j = 0; j < l.k; j++)
+	{
+		if (st[l.counts + j] < 0 || st[l.counts + j] > (INT64_C(1) << 62))
+			return ECORE_EINVAL_ARG;
+		total += st[l.counts + j];
+		for (i = 0; i <= l.d; i++)
+			if (!ecore_xsum_valid(KS_SUM(st, &l, j, i)))
+				return ECORE_EINVAL_ARG;
+	}
+	if (st[KS_N] != total)
+		return ECORE_EINVAL_ARG;
+	nc = st[KS_NCAND];
+	if (nc < 0 || nc > l.k || nc > total ||
+		(nc == l.k && (st[KS_WORST] < 0 || st[KS_WORST] >= l.k)))
+		return ECORE_EINVAL_ARG;
+	for (j = 0; j < nc; j++)
+	{
+		const int64_t *c = KS_CAND(st, &l, j);
+		double		dist = slot_dbl(c[0]);
+
+		if (!isfinite(dist) || dist < 0.0 || c[1] < 0 || c[1] >= l.k ||
+			st[l.counts + c[1]] < 1)
+			return ECORE_EINVAL_ARG;
+		if (ecore_check_row((const double *) (c + 2), l.d, ECORE_MAX_ABS, &i) != ECORE_OK)
+			return ECORE_EINVAL_ARG;
+	}
+	return ECORE_OK;
+}
+
+/* k of a valid step state */
+int
+ecore_kstep_k(const int64_t *st)
+{
+	return (int) st[KS_K];
+}
+
+/* d of a valid step state */
+size_t
+ecore_kstep_d(const int64_t *st)
+{
+	return (size_t) st[KS_D];
+}
+
+/* fingerprint of a valid step state */
+uint64_t
+ecore_kstep_fingerprint(const int64_t *st)
+{
+	return (uint64_t) st[KS_FP];
+}
+
+/* Do the state's centroids equal C bit for bit? */
+int
+ecore_kstep_same_centroids(const int64_t *st, const double *C)
+{
+	return memcmp(st + KS_HDR, C,
+				  (size_t) st[KS_K] * (size_t) st[KS_D] * sizeof(double)) == 0;
+}
+
+/* Total-order key of a finite double: unsigned order = numeric order */
+static inline uint64_t
+order_key(int64_t bits)
+{
+	uint64_t	u = (uint64_t) bits;
+
+	return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
+}
+
+/*
+ * Does candidate a come before candidate b (farther, then smaller
+ * features, then lower cluster)?  Squared distances are >= 0, ordered
+ * like their bits.
+ */
+static int
+cand_before(const int64_t *a, const int64_t *b, size_t d)
+{
+	size_t		f;
+
+	if (a[0] != b[0])
+		return (uint64_t) a[0] > (uint64_t) b[0];
+	for (f = 0; f < d; f++)
+	{
+		uint64_t	ka = order_key(a[2 + f]),
+					kb = order_key(b[2 + f]);
+
+		if (ka != kb)
+			return ka < kb;
+	}
+	return a[1] < b[1];
+}
+
+/* Index of the least preferred of the k (full) candidates */
+static int64_t
+cand_worst(const int64_t *st, const ks_layout *l)
+{
+	int64_t		w = 0;
+	int			c;
+
+	for (c = 1; c < l->k; c++)
+		if (cand_before(KS_CAND(st, l, w), KS_CAND(st, l, c), l->d))
+			w = c;
+	return w;
+}
+
+/*
+ * Offer candidate x (2 + d slots) to the state: kept when fewer than k
+ * are held or when it comes before the least preferred one.
+ */
+static void
+cand_offer(int64_t *st, const ks_layout *l, const int64_t *x)
+{
+	int64_t		nc = st[KS_NCAND];
+
+	if (nc < l->k)
+	{
+		memcpy(KS_CAND(st, l, nc), x, (2 + l->d) * sizeof(int64_t));
+		st[KS_NCAND] = ++nc;
+		if (nc == l->k)
+			st[KS_WORST] = cand_worst(st, l);
+		return;
+	}
+	if (!cand_before(x, KS_CAND(st, l, st[KS_WORST]), l->d))
+		return;
+	memcpy(KS_CAND(st, l, st[KS_WORST]), x, (2 + l->d) * sizeof(int64_t));
+	st[KS_WORST] = cand_worst(st, l);
+}
+
+/* Add a normalised point to a step state */
+void
+ecore_kstep_add(int64_t *st, const double *C, const double *z)
+{
+	ks_layout	l;
+	double		b1,
+				b2;
+	int32_t		j;
+	size_t		f;
+	int64_t    *acc;
+
+	ks_layout_of((int) st[KS_K], (size_t) st[KS_D], &l);
+	j = nearest2(z, C, l.k, l.d, &b1, &b2);
+	st[l.counts + j]++;
+	st[KS_N]++;
+	acc = KS_SUM(st, &l, j, 0);
+	for (f = 0; f < l.d; f++)
+		ecore_xsum_add(acc + f * XS, z[f]);
+	ecore_xsum_add(acc + l.d * XS, b1);
+	/* the farthest points: most are rejected by the first comparison */
+	if (st[KS_NCAND] < l.k ||
+		(uint64_t) dbl_slot(b1) >= (uint64_t) KS_CAND(st, &l, st[KS_WORST])[0])
+	{
+		int64_t		x[2 + ECORE_KSTEP_MAX_D];
+
+		x[0] = dbl_slot(b1);
+		x[1] = j;
+		memcpy(x + 2, z, l.d * sizeof(double));
+		cand_offer(st, &l, x);
+	}
+}
+
+/* Merge two step states */
+int
+ecore_kstep_merge(int64_t *a, const int64_t *b)
+{
+	ks_layout	l;
+	int			j;
+	size_t		f;
+	int64_t		c;
+
+	if (a[KS_K] != b[KS_K] || a[KS_D] != b[KS_D] || a[KS_FP] != b[KS_FP])
+		return ECORE_EINVAL_ARG;
+	ks_layout_of((int) a[KS_K], (size_t) a[KS_D], &l);
+	if (memcmp(a + l.cent, b + l.cent, (size_t) l.k * l.d * sizeof(int64_t)) != 0)
+		return ECORE_EINVAL_ARG;
+	for (j = 0; j < l.k; j++)
+	{
+		a[l.counts + j] += b[l.counts + j];
+		for (f = 0; f <= l.d; f++)
+			ecore_xsum_merge(KS_SUM(a, &l, j, f), KS_SUM(b, &l, j, f));
+	}
+	a[KS_N] += b[KS_N];
+	for (c = 0; c < b[KS_NCAND]; c++)
+		cand_offer(a, &l, KS_CAND(b, &l, c));
+	return ECORE_OK;
+}
+
+/*
+ * The results of a step (see kmeans_step.h).  The relocation works on
+ * scratch, a copy of the state: each empty cluster, in ascending order,
+ * takes the first candidate (in the candidates' order) not yet taken
+ * whose cluster still has two points or more; its point leaves that
+ * cluster's sums (an exact subtraction) and becomes the empty cluster's.
+ */
+int
+ecore_kstep_final(const int64_t *st, int64_t *scratch, ecore_kstep_out *out)
+{
+	ks_layout	l;
+	int			j,
+				rc;
+	size_t		f;
+	int64_t		total[XS];
+	const double *C = (const double *) (st + KS_HDR);
+	int64_t    *cnt;
+
+	ks_layout_of((int) st[KS_K], (size_t) st[KS_D], &l);
+	memcpy(scratch, st, l.total * sizeof(int64_t));
+	cnt = scratch + l.counts;
+	out->n = st[KS_N];
+	out->empty = 0;
+	out->relocated = 0;
+	ecore_xsum_init(total);
+	for (j = 0; j < l.k; j++)
+	{
+		out->sizes[j] = st[l.counts + j];
+		if (out->sizes[j] == 0)
+			out->empty++;
+		rc = ecore_xsum_value(KS_SUM(st, &l, j, l.d), &out->cluster_inertia[j]);
+		if (rc != ECORE_OK)
+			return rc;
+		ecore_xsum_merge(total, KS_SUM(st, &l, j, l.d));
+	}
+	rc = ecore_xsum_value(total, &out->inertia);
+	if (rc != ECORE_OK)
+		return rc;
+
+	/* empty clusters, in ascending order */
+	for (j = 0; j < l.k && out->empty > 0; j++)
+	{
+		int64_t		best = -1,
+					c;
+		int64_t    *x;
+		int32_t		a;
+
+		if (cnt[j] != 0)
+			continue;
+		for (c = 0; c < scratch[KS_NCAND]; c++)
+		{
+			const int64_t *y = KS_CAND(scratch, &l, c);
+
+			if (y[1] < 0 || cnt[y[1]] < 2)
+				continue;		/* taken, or its cluster would empty */
+			if (best < 0 || cand_before(y, KS_CAND(scratch, &l, best), l.d))
+				best = c;
+		}
+		if (best < 0)
+			continue;			/* fewer points than clusters */
+		x = KS_CAND(scratch, &l, best);
+		a = (int32_t) x[1];
+		for (f = 0; f < l.d; f++)
+		{
+			double		v = slot_dbl(x[2 + f]);
+
+			ecore_xsum_add(KS_SUM(scratch, &l, a, f), -v);
+			ecore_xsum_add(KS_SUM(scratch, &l, j, f), v);
+		}
+		cnt[a]--;
+		cnt[j] = 1;
+		x[1] = -1;
+		out->relocated++;
+	}
+
+	/* next centroids: exact means, rounded once */
+	for (j = 0; j < l.k; j++)
+		for (f = 0; f < l.d; f++)
+		{
+			double	   *dst = out->next + (size_t) j * l.d + f;
+
+			if (cnt[j] == 0)
+				*dst = C[(size_t) j * l.d + f];
+			else
+			{
+				rc = ecore_xsum_div(KS_SUM(scratch, &l, j, f), (uint64_t) cnt[j], dst);
+				if (rc != ECORE_OK)
+					return rc;
+			}
+		}
+	out->fixed_point = memcmp(out->next, C, (size_t) l.k * l.d * sizeof(double)) == 0;
+	return ECORE_OK;
+}

@@ -1,0 +1,184 @@
+-- kmeans_agg: the split K-means (scaling_agg, kmeans_step_agg, sample_hash,
+-- kmeans_fit_sampled) against independent SQL and against kmeans_cluster;
+-- serial and parallel plans give the same bits
+-- (float8 as text: the shortest exact form, so text equality is bit equality)
+SET extra_float_digits = 1;
+
+-- Three well-separated blobs of 60,000 points, and a large offset on c
+SELECT setseed(0.42);
+CREATE TABLE ka_pts AS
+SELECT g AS id,
+       (g % 3) * 10 + random() AS a,
+       (g % 3) * 5 + 2 * random() AS b,
+       1e9 + (g % 3) * 40 + 30 * random() AS c
+FROM generate_series(1, 60000) g;
+ANALYZE ka_pts;
+
+-- Plans: serial, and parallel (Partial Aggregate in workers)
+CREATE FUNCTION pg_temp.serial() RETURNS void LANGUAGE sql AS
+$$ SELECT set_config('max_parallel_workers_per_gather', '0', false) $$;
+CREATE FUNCTION pg_temp.parallel() RETURNS void LANGUAGE sql AS
+$$ SELECT set_config('max_parallel_workers_per_gather', '2', false),
+          set_config('parallel_setup_cost', '0', false),
+          set_config('parallel_tuple_cost', '0', false),
+          set_config('min_parallel_table_scan_size', '0', false) $$;
+-- The exact value of x as numeric when x * 2^s is an integer (random()
+-- gives multiples of 2^-52; c, near 1e9, is a multiple of 2^-23)
+CREATE FUNCTION pg_temp.exact(x float8, s int) RETURNS numeric LANGUAGE sql AS
+$$ SELECT (x * 2 ^ s)::bigint::numeric / (2::numeric ^ s) $$;
+
+-- 1. scaling_agg against plain SQL: min and max equal, mean and std within
+-- 4 ulp of the exact values (numeric), and of scaling_params
+SELECT (s).normalization, (s).n_points,
+       (s).min = ARRAY[min(a), min(b), min(c)] AS min_equal,
+       (s).max = ARRAY[max(a), max(b), max(c)] AS max_equal
+FROM ka_pts, (SELECT engage.scaling_agg(ARRAY[a, b, c]) AS s FROM ka_pts) q
+GROUP BY s;
+WITH agg AS (SELECT engage.scaling_agg(ARRAY[a, b, c]) AS s FROM ka_pts),
+ref AS (SELECT avg(pg_temp.exact(a, 52)) AS ma, avg(pg_temp.exact(b, 52)) AS mb, avg(pg_temp.exact(c, 23)) AS mc,
+               stddev_pop(pg_temp.exact(a, 52)) AS sa, stddev_pop(pg_temp.exact(b, 52)) AS sb, stddev_pop(pg_temp.exact(c, 23)) AS sc
+        FROM ka_pts)
+SELECT abs((s).mean[1] - ma) <= 4e-16 * abs(ma) AS mean_a, abs((s).mean[2] - mb) <= 4e-16 * abs(mb) AS mean_b,
+       abs((s).mean[3] - mc) <= 4e-16 * abs(mc) AS mean_c,
+       abs((s).std[1] - sa) <= 1e-15 * sa AS std_a, abs((s).std[2] - sb) <= 1e-15 * sb AS std_b,
+       abs((s).std[3] - sc) <= 1e-15 * sc AS std_c
+FROM agg, ref;
+WITH agg AS (SELECT engage.scaling_agg(ARRAY[a, b, c], 'zscore') AS s FROM ka_pts),
+p AS (SELECT row_number() OVER () AS j, * FROM engage.scaling_params('SELECT id, a, b, c FROM ka_pts', 'zscore'))
+SELECT bool_and(abs((s).mean[j] - p.mean) <= 4 * 2.2205e-16 * abs(p.mean)) AS mean_within_4_ulp,
+       bool_and(abs((s).std[j] - p.std) <= 4 * 2.2205e-16 * p.std) AS std_within_4_ulp,
+       bool_and((s).scale[j] = (s).std[j] AND (s).shift[j] = (s).mean[j]) AS zscore_parameters
+FROM agg, p;
+WITH agg AS (SELECT engage.scaling_agg(ARRAY[a, b, c], 'minmax') AS s FROM ka_pts),
+p AS (SELECT row_number() OVER () AS j, * FROM engage.scaling_params('SELECT id, a, b, c FROM ka_pts', 'minmax'))
+SELECT bool_and((s).scale[j] = p.scale AND (s).shift[j] = p.shift
+                AND (s).min[j] = p.min AND (s).max[j] = p.max) AS minmax_identical
+FROM agg, p;
+
+-- 2. the same bits in a serial and a parallel plan, and in any row order
+SELECT pg_temp.serial();
+CREATE TEMP TABLE ka_serial AS
+SELECT engage.scaling_agg(ARRAY[a, b, c])::text AS z, engage.scaling_agg(ARRAY[a, b, c], 'minmax')::text AS m
+FROM ka_pts;
+SELECT pg_temp.parallel();
+EXPLAIN (COSTS OFF) SELECT engage.scaling_agg(ARRAY[a, b, c]) FROM ka_pts;
+SELECT z = (SELECT engage.scaling_agg(ARRAY[a, b, c])::text FROM ka_pts) AS zscore_same_bits,
+       m = (SELECT engage.scaling_agg(ARRAY[a, b, c], 'minmax')::text FROM ka_pts) AS minmax_same_bits
+FROM ka_serial;
+SELECT pg_temp.serial();
+SELECT z = (SELECT engage.scaling_agg(x)::text FROM (SELECT ARRAY[a, b, c] AS x FROM ka_pts ORDER BY c DESC) o) AS any_order_same_bits
+FROM ka_serial;
+
+-- 3. one Lloyd step against a plain-SQL Lloyd step from the centroids of
+-- kmeans_model: each point to its nearest normalised centroid (ties to
+-- the lowest), the mean of each cluster, the inertia
+CREATE TABLE ka_model AS
+SELECT engage.kmeans_model('SELECT id, a, b, c FROM ka_pts', 3, n_init => 2, max_iter => 2) AS model;
+CREATE TEMP TABLE ka_ref AS
+WITH z AS (
+  SELECT id, ARRAY[(a - (model).shift[1]) / (model).scale[1], (b - (model).shift[2]) / (model).scale[2],
+                   (c - (model).shift[3]) / (model).scale[3]] AS z, model
+  FROM ka_pts, ka_model),
+lab AS (
+  SELECT id, z, best.j, best.d2
+  FROM z, LATERAL (
+    SELECT j, ((z[1] - (model).centroids_normalized[j][1]) ^ 2 + (z[2] - (model).centroids_normalized[j][2]) ^ 2)
+              + (z[3] - (model).centroids_normalized[j][3]) ^ 2 AS d2
+    FROM generate_series(1, 3) j ORDER BY 2, 1 LIMIT 1) best)
+SELECT j, count(*) AS size, avg(z[1]) AS m1, avg(z[2]) AS m2, avg(z[3]) AS m3, sum(d2::text::numeric) AS inertia
+FROM lab GROUP BY j;
+CREATE TEMP TABLE ka_step AS
+SELECT engage.kmeans_step_agg(model, ARRAY[a, b, c]) AS s FROM ka_pts, ka_model GROUP BY model;
+SELECT bool_and((s).sizes[j] = size) AS sizes_equal,
+       bool_and(abs((s).centroids_normalized[j][1] - m1) <= 1e-13 AND abs((s).centroids_normalized[j][2] - m2) <= 1e-13
+                AND abs((s).centroids_normalized[j][3] - m3) <= 1e-13) AS centroids_close,
+       bool_and(abs((s).cluster_inertia[j] - inertia) <= 1e-12 * inertia) AS cluster_inertia_close,
+       abs(max((s).inertia) - sum(inertia)) <= 1e-12 * sum(inertia) AS inertia_close,
+       max((s).n_points) AS n_points, max((s).empty_clusters) AS empty_clusters
+FROM ka_step, ka_ref;
+-- kmeans_predict assigns each point to the cluster the step counted it in
+SELECT (SELECT array_agg(cnt ORDER BY c) FROM (
+          SELECT engage.kmeans_predict(model, ARRAY[a, b, c]) AS c, count(*) AS cnt
+          FROM ka_pts, ka_model GROUP BY 1) q) = (s).sizes AS predict_matches_step
+FROM ka_step;
+-- the exact mean: with normalization none, each next centroid is the
+-- correctly rounded mean (numeric) of its cluster's points
+CREATE TEMP TABLE ka_none AS
+SELECT ((model).features, 'none', '{1,1,1}'::float8[], '{0,0,0}'::float8[], (model).centroids,
+        (model).centroids, (model).sizes, (model).inertia, (model).iterations, (model).converged,
+        (model).n_points, (model).cluster_inertia)::engage.kmeans_model AS model
+FROM ka_model;
+WITH s AS (SELECT engage.kmeans_step_agg(model, ARRAY[a, b, c]) AS s FROM ka_pts, ka_none GROUP BY model),
+m AS (SELECT engage.kmeans_predict(model, ARRAY[a, b, c]) AS j, avg(pg_temp.exact(a, 52)) AS ma,
+             avg(pg_temp.exact(c, 23)) AS mc
+      FROM ka_pts, ka_none GROUP BY 1)
+SELECT count(*) AS clusters,
+       bool_and((s).centroids_normalized[j][1] = ma::float8 AND (s).centroids_normalized[j][3] = mc::float8) AS exact_means
+FROM m, s;
+
+-- 4. serial and parallel steps: the same bits
+SELECT pg_temp.parallel();
+EXPLAIN (COSTS OFF) SELECT engage.kmeans_step_agg((SELECT model FROM ka_model), ARRAY[a, b, c]) FROM ka_pts;
+SELECT s::text = (SELECT engage.kmeans_step_agg((SELECT model FROM ka_model), ARRAY[a, b, c])::text FROM ka_pts) AS step_same_bits
+FROM ka_step;
+SELECT pg_temp.serial();
+
+-- 5. an empty cluster takes the point farthest from its centroid
+WITH m AS (
+  SELECT ((model).features, (model).normalization, (model).scale, (model).shift, (model).centroids,
+          ARRAY[[(model).centroids_normalized[1][1], (model).centroids_normalized[1][2], (model).centroids_normalized[1][3]],
+                [(model).centroids_normalized[2][1], (model).centroids_normalized[2][2], (model).centroids_normalized[2][3]],
+                [100, 100, 100]]::float8[],
+          (model).sizes, (model).inertia, (model).iterations, (model).converged, (model).n_points,
+          (model).cluster_inertia)::engage.kmeans_model AS model
+  FROM ka_model),
+s AS (SELECT engage.kmeans_step_agg(model, ARRAY[a, b, c]) AS s, model FROM ka_pts, m GROUP BY model),
+far AS (
+  SELECT z, d2 FROM (
+    SELECT ARRAY[(a - (model).shift[1]) / (model).scale[1], (b - (model).shift[2]) / (model).scale[2],
+                 (c - (model).shift[3]) / (model).scale[3]] AS z, model FROM ka_pts, m) p,
+    LATERAL (SELECT min(((z[1] - (model).centroids_normalized[j][1]) ^ 2 + (z[2] - (model).centroids_normalized[j][2]) ^ 2)
+                        + (z[3] - (model).centroids_normalized[j][3]) ^ 2) AS d2
+             FROM generate_series(1, 2) j) q
+  ORDER BY d2 DESC LIMIT 1)
+SELECT (s).empty_clusters, (s).sizes[3] AS size_3,
+       (s).centroids_normalized[3:3][1:3] = ARRAY[far.z] AS takes_farthest_point
+FROM s, far;
+
+-- 6. kmeans_fit_sampled: the clusters and the inertia of kmeans_cluster run
+-- to convergence (tol 0) on the same points; the same model in any row order
+CREATE TEMP TABLE ka_fit AS
+SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3) AS model;
+SELECT (model).features, (model).normalization, (model).converged, (model).n_points,
+       (model).iterations < 300 AS iterations_below_max,
+       (model).sizes = (SELECT array_agg(size ORDER BY cluster) FROM engage.kmeans_centroids(
+           'SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, tol => 0)) AS sizes_equal,
+       abs((model).inertia - (SELECT max(total_inertia) FROM engage.kmeans_centroids(
+           'SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, tol => 0))) <= 1e-6 * (model).inertia AS inertia_within_1e6
+FROM ka_fit;
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE k.cluster = engage.kmeans_predict(f.model, ARRAY[p.a, p.b, p.c])) AS same_cluster
+FROM engage.kmeans_cluster('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, tol => 0) k
+JOIN ka_pts p ON p.id = k.key::int, ka_fit f;
+SELECT model::text = (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts ORDER BY c DESC', 3, n_init => 3)::text)
+       AS any_order_same_model,
+       (model).centroids_normalized = (SELECT (m).centroids_normalized FROM (SELECT engage.kmeans_fit_sampled(
+           'SELECT id, ARRAY[a, b, c] FROM ka_pts', 3, n_init => 3) AS m) q) AS array_form_same_centroids
+FROM ka_fit;
+-- in a parallel plan
+SELECT pg_temp.parallel();
+SELECT model::text = (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3)::text)
+       AS parallel_same_model
+FROM ka_fit;
+SELECT pg_temp.serial();
+-- restarts on a sample of 2,000 points chosen by sample_hash: the same
+-- clusters after the steps over every point
+SELECT (s.model).sizes = (f.model).sizes AS sample_same_sizes,
+       (s.model).centroids_normalized = (f.model).centroids_normalized AS sample_same_centroids
+FROM ka_fit f, (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, sample => 2000) AS model) s;
+-- sample_hash: deterministic, depends on the key and the seed
+SELECT engage.sample_hash('a', 0) = engage.sample_hash('a', 0) AS same,
+       engage.sample_hash('a', 0) <> engage.sample_hash('a', 1) AS seed_changes,
+       engage.sample_hash('a', 0) <> engage.sample_hash('b', 0) AS key_changes;
+
+DROP TABLE ka_pts, ka_model;
