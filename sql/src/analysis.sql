@@ -42,7 +42,7 @@ COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the re
 COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
 COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
 COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qualified)';
-COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications and elbow_sample';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
 COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
 COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
 COMMENT ON COLUMN @extschema@.run.rejected_values IS 'NaN, infinite and negative values skipped in the duration, DL, UL and application columns of the rows with a subscriber';
@@ -186,6 +186,10 @@ COMMENT ON COLUMN @extschema@.run_distributed.layout IS 'msisdn: the source is h
 COMMENT ON COLUMN @extschema@.run_distributed.user_engagement IS 'The distributed table of the run''s per-user engagement (engage.user_engagement_<run_id>): the columns of result_user_engagement but run_id, msisdn in the source''s type, and rejected_values';
 COMMENT ON COLUMN @extschema@.run_distributed.user_cluster IS 'The distributed table of the run''s users'' clusters (engage.user_cluster_<run_id>): the columns of result_user_cluster but run_id, msisdn in the source''s type';
 
+-- The views read it with their reader's rights (through the functions
+-- below): it names tables, and holds nothing else.
+GRANT SELECT ON @extschema@.run_distributed TO PUBLIC;
+
 -- The run log and the results are data, not definitions: pg_dump dumps their
 -- rows (after CREATE EXTENSION), so a restored database keeps its runs.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.run', '');
@@ -297,7 +301,7 @@ AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
-'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
 -- The per-user step of run_analysis on Citus: the counts, top 10s and
 -- application totals of the run's distributed per-user table, as

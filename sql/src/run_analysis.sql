@@ -48,7 +48,8 @@
 --   cluster statistics, elbow, run log) stay on the coordinator.
 -- - Pruning a run drops its two tables.  They are owned by the role that
 --   ran the run (which needs CREATE on schema engage) and get the SELECT
---   grants of result_user_engagement and result_user_cluster.  They are not
+--   grants of result_user_engagement and result_user_cluster and of the
+--   views that read them (the views read them with their reader's rights).  They are not
 --   members of the extension: DROP EXTENSION engage leaves them.
 -- - On a Citus worker, run_analysis of a Citus table is an error: its
 --   results would go to the worker's own engage tables, which no view of
@@ -310,7 +311,10 @@ BEGIN
 			FOR grant_row IN
 				SELECT DISTINCT x.tab, a.grantee
 				FROM (VALUES (users_table, '@extschema@.result_user_engagement'::regclass),
-				             (clusters_table, '@extschema@.result_user_cluster'::regclass)) x(tab, model)
+				             (users_table, '@extschema@.user_engagement'::regclass),
+				             (users_table, '@extschema@.app_usage'::regclass),
+				             (clusters_table, '@extschema@.result_user_cluster'::regclass),
+				             (clusters_table, '@extschema@.user_clusters'::regclass)) x(tab, model)
 				JOIN pg_class c ON c.oid = x.model
 				CROSS JOIN LATERAL aclexplode(c.relacl) a
 				WHERE a.privilege_type = 'SELECT' AND a.grantee <> c.relowner LOOP
