@@ -365,8 +365,11 @@ BEGIN
 	top_metrics := '{}'; top_ranks := '{}'; top_msisdns := '{}'; top_values := '{}';
 	FOREACH metric IN ARRAY ARRAY['sessions', 'duration_ms', 'total_bytes'] LOOP
 		rank := 0;
-		FOR r IN EXECUTE format('SELECT u.msisdn::text AS m, u.%1$I::numeric AS v FROM %2$s u '
-		                        'WHERE u.%1$I IS NOT NULL ORDER BY u.%1$I DESC, u.msisdn LIMIT 10', metric, $2) LOOP
+		-- (the conversions in the outer query: for 10 rows, not every row)
+		FOR r IN EXECUTE format('SELECT c.key::text AS m, c.v::numeric AS v FROM ('
+		                        'SELECT u.msisdn AS key, u.%1$I AS v FROM %2$s u '
+		                        'WHERE u.%1$I IS NOT NULL ORDER BY u.%1$I DESC, u.msisdn LIMIT 10) c '
+		                        'ORDER BY c.v DESC, c.key', metric, $2) LOOP
 			rank := rank + 1;
 			top_metrics := top_metrics || metric;
 			top_ranks := top_ranks || rank;
@@ -382,14 +385,13 @@ BEGIN
 	FOR i IN 1 .. $3 LOOP
 		rank := 0;
 		FOR r IN EXECUTE format($q$
-			SELECT c.m, c.v FROM (
-				SELECT u.msisdn AS key, u.msisdn::text AS m,
-				       COALESCE(u.app_dl_bytes[%1$s]::numeric, 0) + COALESCE(u.app_ul_bytes[%1$s]::numeric, 0) AS v
-				FROM %2$s u
-				WHERE u.app_dl_bytes[%1$s] IS NOT NULL OR u.app_ul_bytes[%1$s] IS NOT NULL
-				ORDER BY COALESCE(u.app_dl_bytes[%1$s], 0) + COALESCE(u.app_ul_bytes[%1$s], 0) DESC, u.msisdn
-				LIMIT 10) c
-			ORDER BY c.v DESC, c.key$q$, i, $2) LOOP
+			SELECT c.key::text AS m, COALESCE(c.dl::numeric, 0) + COALESCE(c.ul::numeric, 0) AS v
+			FROM (SELECT u.msisdn AS key, u.app_dl_bytes[%1$s] AS dl, u.app_ul_bytes[%1$s] AS ul
+			      FROM %2$s u
+			      WHERE u.app_dl_bytes[%1$s] IS NOT NULL OR u.app_ul_bytes[%1$s] IS NOT NULL
+			      ORDER BY COALESCE(u.app_dl_bytes[%1$s], 0) + COALESCE(u.app_ul_bytes[%1$s], 0) DESC, u.msisdn
+			      LIMIT 10) c
+			ORDER BY 2 DESC, c.key$q$, i, $2) LOOP
 			rank := rank + 1;
 			app_top_positions := app_top_positions || i;
 			app_top_ranks := app_top_ranks || rank;
