@@ -102,10 +102,11 @@ AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
-'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
--- run_analysis gains elbow_sample (issue 11): a new signature, so the
--- function of 0.1.0 is dropped first (its comment is set again in 3.)
+-- run_analysis gains elbow_sample (issue 11) and without_msisdn (issue
+-- 12): a new signature, so the function of 0.1.0 is dropped first (its
+-- comment is set again in 5.)
 DROP FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer);
 
 CREATE FUNCTION @extschema@.run_analysis(
@@ -125,7 +126,8 @@ CREATE FUNCTION @extschema@.run_analysis(
 	                             "Gaming": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"],
 	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
 	keep_runs integer DEFAULT 3,
-	elbow_sample integer DEFAULT NULL)
+	elbow_sample integer DEFAULT NULL,
+	without_msisdn regclass DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -151,6 +153,21 @@ DECLARE
 	chosen_k integer;
 	used_sample integer;
 	pruned bigint[];
+	layout text;			-- NULL: one node; msisdn, other: Citus (see above)
+	dist_method text;
+	dist_column text;
+	msisdn_type text;
+	users_table text;
+	clusters_table text;
+	staging text;
+	user_source text;
+	columns text;
+	grant_row record;
+	step_query text;
+	stats_from text;
+	n_extra bigint := 0;
+	n_extra_keyed bigint;
+	n_source_nosub bigint := 0;
 	e_message text;
 	e_detail text;
 	e_hint text;
@@ -191,6 +208,24 @@ BEGIN
 			      DETAIL = format('applications is %s.', applications);
 	END IF;
 
+	-- A Citus distributed source: its layout decides the per-user steps
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT p.partmethod::text, CASE WHEN p.partkey IS NULL THEN NULL
+		                ELSE pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END
+		         FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+			INTO dist_method, dist_column USING run_analysis.source;
+		IF dist_method IS NOT NULL
+		   AND (SELECT l.groupid <> 0 FROM pg_catalog.pg_dist_local_group l) THEN
+			RAISE EXCEPTION 'run_analysis of a Citus table must run on the coordinator'
+				USING ERRCODE = 'feature_not_supported',
+				      DETAIL = format('This node is a Citus worker; relation %s is a Citus table.', run_analysis.source),
+				      HINT = 'Call run_analysis on the coordinator, whose result tables the views read.';
+		END IF;
+		IF dist_method IN ('h', 'r', 'a') AND dist_column IS NOT NULL THEN
+			layout := CASE WHEN dist_method = 'h' AND dist_column = msisdn_column THEN 'msisdn' ELSE 'other' END;
+		END IF;
+	END IF;
+
 	-- One run at a time (a second run waits for the first to commit or
 	-- roll back); readers take no lock.
 	PERFORM pg_advisory_xact_lock(1701734241, 1);	-- 'enga', 1
@@ -202,7 +237,8 @@ BEGIN
 	                           'keep_runs', run_analysis.keep_runs,
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
-	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample),
+	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
+	                           'without_msisdn', run_analysis.without_msisdn::text),
 	        run_analysis.k, 'running')
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
@@ -246,18 +282,139 @@ BEGIN
 			CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
 			src);
 
+		-- The rows kept apart from the source (without_msisdn) are counted
+		-- first: they must all be without MSISDN.
+		IF run_analysis.without_msisdn IS NOT NULL THEN
+			EXECUTE format('SELECT count(*), count(s.%I) FROM %s AS s', msisdn_column,
+			               run_analysis.without_msisdn)
+				INTO n_extra, n_extra_keyed;
+			IF n_extra_keyed > 0 THEN
+				RAISE EXCEPTION 'relation % holds % rows with an MSISDN', run_analysis.without_msisdn, n_extra_keyed
+					USING ERRCODE = 'invalid_parameter_value',
+					      HINT = 'without_msisdn holds the rows of the source that have no MSISDN; the others belong in the source.';
+			END IF;
+		END IF;
+
+		IF layout IS NULL THEN
+			step_query := format('@extschema@.store_user_engagement($1, %L, %s)', user_query, n_apps);
+		ELSE
+			-- Citus: the run's per-user tables, of the source's MSISDN type
+			-- and collation, distributed by it
+			users_table := format('@extschema@.%I', 'user_engagement_' || run);
+			clusters_table := format('@extschema@.%I', 'user_cluster_' || run);
+			staging := format('@extschema@.%I', 'xdr_staging_' || run);
+			IF to_regclass(users_table) IS NOT NULL OR to_regclass(clusters_table) IS NOT NULL
+			   OR to_regclass(staging) IS NOT NULL THEN
+				RAISE EXCEPTION 'relation % or % already exists', users_table, clusters_table
+					USING ERRCODE = 'duplicate_table',
+					      HINT = 'A table left by an earlier installation of engage (DROP EXTENSION keeps the distributed per-user tables): drop it.';
+			END IF;
+			SELECT format_type(a.atttypid, a.atttypmod)
+			       || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+			               THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END
+			INTO msisdn_type
+			FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+			LEFT JOIN pg_collation co ON co.oid = a.attcollation
+			LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+			WHERE a.attrelid = run_analysis.source AND a.attname = msisdn_column
+			  AND a.attnum > 0 AND NOT a.attisdropped;
+			IF msisdn_type IS NULL THEN
+				RAISE EXCEPTION 'column "%" of relation % does not exist', msisdn_column, run_analysis.source
+					USING ERRCODE = 'undefined_column';
+			END IF;
+			user_source := src;
+			IF layout = 'other' THEN
+				-- a user's rows are on every worker: the used columns of the
+				-- rows with an MSISDN, repartitioned by it into a staging
+				-- table, worker to worker; the rows without, counted
+				SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)
+				                          || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+				                                  THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END),
+				                  ', ' ORDER BY a.attnum),
+				       string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum)
+				INTO step_query, columns
+				FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+				LEFT JOIN pg_collation co ON co.oid = a.attcollation
+				LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+				WHERE a.attrelid = run_analysis.source AND a.attnum > 0 AND NOT a.attisdropped
+				  AND a.attname IN (SELECT msisdn_column UNION SELECT duration_column UNION SELECT dl_column
+				                    UNION SELECT ul_column
+				                    UNION SELECT c.value FROM jsonb_each(applications) AS x(name, cols)
+				                          CROSS JOIN LATERAL jsonb_array_elements_text(x.cols) AS c(value));
+				EXECUTE format('CREATE TABLE %s (%s)', staging, step_query);
+				EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, $2, colocate_with => ''none'')'
+					USING staging, msisdn_column;
+				EXECUTE format('INSERT INTO %1$s (%2$s) SELECT %2$s FROM %3$s AS s WHERE s.%4$I IS NOT NULL',
+				               staging, columns, src, msisdn_column);
+				EXECUTE format('SELECT count(*) FROM %s AS s WHERE s.%I IS NULL', src, msisdn_column)
+					INTO n_source_nosub;
+				user_source := staging;
+				t := @extschema@.analysis_progress(run, format('Citus: rows with an MSISDN repartitioned by it into %s, %s without counted', staging, n_source_nosub), t);
+			END IF;
+			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, sessions bigint NOT NULL, duration_ms numeric, '
+			               'dl_bytes numeric, ul_bytes numeric, total_bytes numeric, '
+			               'app_dl_bytes double precision[], app_ul_bytes double precision[], '
+			               'rejected_values bigint NOT NULL)', users_table, msisdn_type);
+			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, cluster integer NOT NULL, '
+			               'distance double precision NOT NULL, sessions bigint NOT NULL, '
+			               'duration_ms numeric, total_bytes numeric)', clusters_table, msisdn_type);
+			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
+				USING users_table, user_source;
+			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
+				USING clusters_table, user_source;
+			FOR grant_row IN
+				SELECT DISTINCT x.tab, a.grantee
+				FROM (VALUES (users_table, '@extschema@.result_user_engagement'::regclass),
+				             (users_table, '@extschema@.user_engagement'::regclass),
+				             (users_table, '@extschema@.app_usage'::regclass),
+				             (clusters_table, '@extschema@.result_user_cluster'::regclass),
+				             (clusters_table, '@extschema@.user_clusters'::regclass)) x(tab, model)
+				JOIN pg_class c ON c.oid = x.model
+				CROSS JOIN LATERAL aclexplode(c.relacl) a
+				WHERE a.privilege_type = 'SELECT' AND a.grantee <> c.relowner LOOP
+				EXECUTE format('GRANT SELECT ON %s TO %s', grant_row.tab,
+				               CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC'
+				                    ELSE quote_ident(grant_row.grantee::regrole::text) END);
+			END LOOP;
+			INSERT INTO @extschema@.run_distributed (run_id, layout, user_engagement, user_cluster)
+			VALUES (run, layout, users_table, clusters_table);
+
+			-- the per-user rows, on the workers: each shard groups its own
+			-- users (the aggregates in a subquery: each state made once)
+			EXECUTE format($q$
+				INSERT INTO %1$s (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes,
+				                  app_dl_bytes, app_ul_bytes, rejected_values)
+				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes, (g.e).total_bytes, %2$s
+				FROM (SELECT s.%3$I AS m, @extschema@.engagement_agg(s.%4$I, s.%5$I, s.%6$I) AS e%7$s
+				      FROM %8$s AS s
+				      WHERE s.%3$I IS NOT NULL
+				      GROUP BY 1) g$q$,
+				users_table,
+				CASE WHEN n_apps = 0 THEN 'NULL, NULL, (g.e).rejected_values'
+				     ELSE '(g.t).dl_bytes, (g.t).ul_bytes, (g.e).rejected_values + (g.t).rejected_values' END,
+				msisdn_column, duration_column, dl_column, ul_column,
+				CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
+				user_source);
+			IF layout = 'other' THEN
+				EXECUTE format('DROP TABLE %s', staging);
+			END IF;
+			t := @extschema@.analysis_progress(run, format('Citus: per-user rows written on the workers into %s', users_table), t);
+			step_query := format('@extschema@.store_user_engagement_citus($1, %L, %s, %s)',
+			                     users_table, n_apps, n_source_nosub);
+		END IF;
+
 		EXECUTE format($q$
 			WITH u AS MATERIALIZED (
-				SELECT * FROM @extschema@.store_user_engagement($1, %1$L, %2$s)
+				SELECT * FROM %1$s
 			), ins_top AS (
 				INSERT INTO @extschema@.result_top_users
 				SELECT $1, t.metric, t.rank, t.msisdn, t.value
 				FROM u CROSS JOIN LATERAL unnest(u.top_metrics, u.top_ranks, u.top_msisdns, u.top_values)
 				     AS t(metric, rank, msisdn, value)
-			)%3$s
+			)%2$s
 			SELECT u.rows_read, u.rows_without_subscriber, u.users, u.rejected_values FROM u
 			$q$,
-			user_query, n_apps,
+			step_query,
 			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
 				INSERT INTO @extschema@.result_app_totals
 				SELECT $1, v.application, v.position,
@@ -278,6 +435,8 @@ BEGIN
 			)$q$, app_values) END)
 		INTO n_rows, n_nosub, n_users, n_rejected
 		USING run;
+		n_rows := n_rows + n_extra;
+		n_nosub := n_nosub + n_extra;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
 		IF n_users < run_analysis.k THEN
 			RAISE EXCEPTION 'relation "%" has % subscribers, fewer than k = %',
@@ -301,8 +460,11 @@ BEGIN
 		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
-		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
-		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
+		-- On Citus (layout not NULL) the fit is store_cluster_model's, the
+		-- same on the points read from the run's distributed table, and each
+		-- user's cluster and distance are written on the workers by
+		-- kmeans_nearest, which gives them as the fit's last pass did, bit
+		-- for bit; the statistics are aggregates that Citus splits.
 		-- From here to the pruning, every read of the per-user tables is of
 		-- one run: through the BRIN index on run_id, not a sequential scan of
 		-- what the tables hold (runs kept, and the space of pruned runs, which
@@ -314,18 +476,34 @@ BEGIN
 		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
-		model := @extschema@.store_user_clusters(run,
-		             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
-		                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-		             run_analysis.k, run_analysis.seed);
+		IF layout IS NULL THEN
+			points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+			                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
+			model := @extschema@.store_user_clusters(run,
+			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
+			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
+			             run_analysis.k, run_analysis.seed);
+			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
+		ELSE
+			points := format('SELECT u.msisdn::text, u.sessions, COALESCE(u.duration_ms, 0), COALESCE(u.total_bytes, 0) '
+			                 'FROM %s u', users_table);
+			model := @extschema@.store_cluster_model(run, points, run_analysis.k, run_analysis.seed);
+			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
+			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
+			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
+			               'ARRAY[u.sessions::double precision, COALESCE(u.duration_ms, 0)::double precision, '
+			               'COALESCE(u.total_bytes, 0)::double precision]) p',
+			               clusters_table, users_table, model);
+			stats_from := format('%s u', clusters_table);
+		END IF;
+		EXECUTE format($q$
 		WITH stats AS (
 			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
 			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
 			       count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
-			FROM @extschema@.result_user_cluster u
-			WHERE u.run_id = run
+			FROM %s
 			GROUP BY u.cluster
 		), overall AS (
 			SELECT sum(s.users)::bigint AS users, sum(s.s_sum) / sum(s.users) AS sessions,
@@ -334,8 +512,8 @@ BEGIN
 			FROM stats s
 		)
 		INSERT INTO @extschema@.result_cluster_stats
-		SELECT run, s.cluster, @extschema@.cluster_label(s.cluster, run_analysis.k),
-		       format('%s%% of users; per user on average %s sessions (%s the overall %s), %s min (%s the overall %s), %s MB (%s the overall %s)',
+		SELECT $1, s.cluster, @extschema@.cluster_label(s.cluster, $2),
+		       format('%%s%%%% of users; per user on average %%s sessions (%%s the overall %%s), %%s min (%%s the overall %%s), %%s MB (%%s the overall %%s)',
 		              round(100.0 * s.users / o.users, 1),
 		              round(s.s_avg, 2), @extschema@.compare_to_average(s.s_avg, o.sessions), round(o.sessions, 2),
 		              round(s.d_avg / 60000, 1), @extschema@.compare_to_average(s.d_avg, o.duration_ms), round(o.duration_ms / 60000, 1),
@@ -343,18 +521,20 @@ BEGIN
 		       s.users, s.users::numeric / o.users,
 		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
 		       s.b_min, s.b_max, s.b_avg, s.b_sum,
-		       ARRAY[model.centroids[s.cluster][1], model.centroids[s.cluster][2], model.centroids[s.cluster][3]],
-		       ARRAY[model.centroids_normalized[s.cluster][1], model.centroids_normalized[s.cluster][2],
-		             model.centroids_normalized[s.cluster][3]],
-		       model.cluster_inertia[s.cluster]
-		FROM stats s CROSS JOIN overall o;
+		       ARRAY[($3).centroids[s.cluster][1], ($3).centroids[s.cluster][2], ($3).centroids[s.cluster][3]],
+		       ARRAY[($3).centroids_normalized[s.cluster][1], ($3).centroids_normalized[s.cluster][2],
+		             ($3).centroids_normalized[s.cluster][3]],
+		       ($3).cluster_inertia[s.cluster]
+		FROM stats s CROSS JOIN overall o$q$, stats_from)
+		USING run, run_analysis.k, model;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
 		-- elbow_inertia chooses), the inertias always of all users:
 		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
-		-- query, from the points store_user_clusters kept (no second read)
+		-- query, from the points store_user_clusters (store_cluster_model)
+		-- kept (no second read)
 		IF run_analysis.k_max > 0 THEN
 			WITH e AS MATERIALIZED (
 				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
@@ -392,6 +572,14 @@ BEGIN
 			DELETE FROM @extschema@.result_app_totals x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_top_users_per_app x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
+			-- the per-user tables of pruned runs on Citus go whole
+			FOR grant_row IN
+				SELECT x.tab FROM @extschema@.run_distributed d
+				CROSS JOIN LATERAL (VALUES (d.user_engagement), (d.user_cluster)) x(tab)
+				WHERE d.run_id = ANY (pruned) LOOP
+				EXECUTE format('DROP TABLE IF EXISTS %s', grant_row.tab);
+			END LOOP;
+			DELETE FROM @extschema@.run_distributed x WHERE x.run_id = ANY (pruned);
 			UPDATE @extschema@.run r SET status = 'pruned' WHERE r.run_id = ANY (pruned);
 		END IF;
 		PERFORM set_config('enable_seqscan', saved_seqscan, true);
@@ -903,15 +1091,15 @@ COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, inte
 
 ALTER TABLE @extschema@.run ADD COLUMN elbow_sample integer;
 COMMENT ON COLUMN @extschema@.run.elbow_sample IS 'Points of the sample the elbow curve''s restarts ran on (elbow_inertia''s sample_size; run_analysis''s elbow_sample); NULL when they ran on every user or the elbow was skipped';
-COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications and elbow_sample';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
 
 CREATE OR REPLACE VIEW @extschema@.latest_run AS
 SELECT r.*
 FROM @extschema@.run r
 WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
 
 -- 0.2.0: K-means whose points never gather in one place (sql/src/kmeans_agg.sql)
 CREATE TYPE @extschema@.scaling AS (
@@ -1047,3 +1235,248 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer) IS
 'K-means of the points query without gathering its points: the scaler by scaling_agg, n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point)';
+
+------------------------------------------------------------------------------
+-- 6. Citus (issue 12): run_analysis on a distributed source runs its
+-- per-user steps on the workers, into distributed tables of the run that
+-- engage.run_distributed names and the per-user views read through
+-- distributed_user_engagement and distributed_user_cluster
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.kmeans_nearest(model @extschema@.kmeans_model, features double precision[],
+    OUT cluster integer, OUT distance double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_kmeans_nearest'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_nearest(@extschema@.kmeans_model, double precision[]) IS
+'Cluster (1..k) of a point under a fitted model, as kmeans_predict gives it, and its Euclidean distance to that centroid in the normalised space; on the points the model was fitted on, the cluster and distance of the fit, bit for bit; NULLs when a feature is NULL. Pushed down to the Citus workers, it assigns a distributed table''s rows where they are';
+
+-- Runs on a Citus distributed source (run_analysis, "Citus" in
+-- sql/src/run_analysis.sql) keep their per-user rows in two distributed
+-- tables of their own, in this schema, named after the run; this table
+-- names them, and the views find them through it.  A table per run, not
+-- per source: its msisdn keeps the type of the run's source, a run's rows
+-- are dropped whole when it is pruned (no DELETE of millions of rows, no
+-- space for VACUUM to free on every worker), and a run is never read
+-- while it is written.
+CREATE TABLE @extschema@.run_distributed (
+	run_id bigint PRIMARY KEY,
+	layout text NOT NULL CHECK (layout IN ('msisdn', 'other')),
+	user_engagement text NOT NULL,
+	user_cluster text NOT NULL
+);
+
+COMMENT ON TABLE @extschema@.run_distributed IS
+'Runs of run_analysis on a Citus distributed source: the distributed tables that hold their per-user rows (read through the views engage.user_engagement, engage.user_clusters and engage.app_usage, or directly); dropped with the run when it is pruned';
+COMMENT ON COLUMN @extschema@.run_distributed.run_id IS 'The run (engage.run.run_id)';
+COMMENT ON COLUMN @extschema@.run_distributed.layout IS 'msisdn: the source is hash-distributed by its MSISDN column and the per-user tables are colocated with it; other: distributed by another column, the rows were repartitioned by MSISDN first';
+COMMENT ON COLUMN @extschema@.run_distributed.user_engagement IS 'The distributed table of the run''s per-user engagement (engage.user_engagement_<run_id>): the columns of result_user_engagement but run_id, msisdn in the source''s type, and rejected_values';
+COMMENT ON COLUMN @extschema@.run_distributed.user_cluster IS 'The distributed table of the run''s users'' clusters (engage.user_cluster_<run_id>): the columns of result_user_cluster but run_id, msisdn in the source''s type';
+
+-- The views read it with their reader's rights (through the functions
+-- below): it names tables, and holds nothing else.
+GRANT SELECT ON @extschema@.run_distributed TO PUBLIC;
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_distributed', '');
+
+-- The per-user step of run_analysis on Citus: the counts, top 10s and
+-- application totals of the run's distributed per-user table, as
+-- store_user_engagement returns them on one node, from queries that Citus
+-- runs on the workers: each top 10 an ORDER BY ... LIMIT 10 that every
+-- shard runs and the coordinator merges (the MSISDN, in the source's type,
+-- breaks ties), the counts and totals aggregates that Citus splits (the
+-- application totals by engagement_agg: the exact sums of the users' sums,
+-- as store_user_engagement adds them).
+CREATE FUNCTION @extschema@.store_user_engagement_citus(
+	run_id bigint, users_table regclass, n_applications integer, source_rows_without_subscriber bigint,
+	OUT rows_read bigint, OUT rows_without_subscriber bigint, OUT users bigint,
+	OUT rejected_values bigint,
+	OUT top_metrics text[], OUT top_ranks integer[], OUT top_msisdns text[], OUT top_values numeric[],
+	OUT app_dl_bytes numeric[], OUT app_ul_bytes numeric[], OUT app_users bigint[],
+	OUT app_top_positions integer[], OUT app_top_ranks integer[], OUT app_top_msisdns text[],
+	OUT app_top_bytes numeric[])
+RETURNS record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	q text := '';
+	i integer;
+	rank integer;
+	r record;
+	metric text;
+	nosub bigint := $4;
+BEGIN
+	IF $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL THEN
+		RAISE EXCEPTION 'arguments must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF $3 < 0 OR $3 > 1000 THEN
+		RAISE EXCEPTION 'n_applications must be between 0 and 1000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('n_applications is %s.', $3);
+	END IF;
+
+	-- the counts and the application totals: one scan
+	FOR i IN 1 .. $3 LOOP
+		q := q || format(', @extschema@.engagement_agg(NULL::double precision, u.app_dl_bytes[%1$s], u.app_ul_bytes[%1$s]) AS e%1$s'
+		                 ', count(*) FILTER (WHERE COALESCE(u.app_dl_bytes[%1$s], 0) + COALESCE(u.app_ul_bytes[%1$s], 0) > 0) AS n%1$s', i);
+	END LOOP;
+	EXECUTE format($q$
+		SELECT a.sessions, a.users, a.rejected, %1$s
+		FROM (SELECT COALESCE(sum(u.sessions), 0)::bigint AS sessions, count(*) AS users,
+		             COALESCE(sum(u.rejected_values), 0)::bigint AS rejected%2$s
+		      FROM %3$s u) a$q$,
+		CASE WHEN $3 = 0 THEN '''{}''::numeric[], ''{}''::numeric[], ''{}''::bigint[]'
+		     ELSE format('ARRAY[%s], ARRAY[%s], ARRAY[%s]',
+		                 (SELECT string_agg(format('(a.e%s).dl_bytes', g), ', ') FROM generate_series(1, $3) g),
+		                 (SELECT string_agg(format('(a.e%s).ul_bytes', g), ', ') FROM generate_series(1, $3) g),
+		                 (SELECT string_agg(format('a.n%s', g), ', ') FROM generate_series(1, $3) g)) END,
+		q, $2)
+	INTO rows_read, users, rejected_values, app_dl_bytes, app_ul_bytes, app_users;
+	rows_read := rows_read + nosub;
+	rows_without_subscriber := nosub;
+
+	-- the top 10 users of each metric (NULLs left out): value descending,
+	-- then the MSISDN ascending in its own type and collation
+	top_metrics := '{}'; top_ranks := '{}'; top_msisdns := '{}'; top_values := '{}';
+	FOREACH metric IN ARRAY ARRAY['sessions', 'duration_ms', 'total_bytes'] LOOP
+		rank := 0;
+		-- (the conversions in the outer query: for 10 rows, not every row)
+		FOR r IN EXECUTE format('SELECT c.key::text AS m, c.v::numeric AS v FROM ('
+		                        'SELECT u.msisdn AS key, u.%1$I AS v FROM %2$s u '
+		                        'WHERE u.%1$I IS NOT NULL ORDER BY u.%1$I DESC, u.msisdn LIMIT 10) c '
+		                        'ORDER BY c.v DESC, c.key', metric, $2) LOOP
+			rank := rank + 1;
+			top_metrics := top_metrics || metric;
+			top_ranks := top_ranks || rank;
+			top_msisdns := top_msisdns || r.m;
+			top_values := top_values || r.v;
+		END LOOP;
+	END LOOP;
+
+	-- the top 10 users of each application among those with a DL or UL
+	-- value: chosen by DL + UL in double precision, ranked by the numeric
+	-- total, ties by the MSISDN
+	app_top_positions := '{}'; app_top_ranks := '{}'; app_top_msisdns := '{}'; app_top_bytes := '{}';
+	FOR i IN 1 .. $3 LOOP
+		rank := 0;
+		FOR r IN EXECUTE format($q$
+			SELECT c.key::text AS m, COALESCE(c.dl::numeric, 0) + COALESCE(c.ul::numeric, 0) AS v
+			FROM (SELECT u.msisdn AS key, u.app_dl_bytes[%1$s] AS dl, u.app_ul_bytes[%1$s] AS ul
+			      FROM %2$s u
+			      WHERE u.app_dl_bytes[%1$s] IS NOT NULL OR u.app_ul_bytes[%1$s] IS NOT NULL
+			      ORDER BY COALESCE(u.app_dl_bytes[%1$s], 0) + COALESCE(u.app_ul_bytes[%1$s], 0) DESC, u.msisdn
+			      LIMIT 10) c
+			ORDER BY 2 DESC, c.key$q$, i, $2) LOOP
+			rank := rank + 1;
+			app_top_positions := app_top_positions || i;
+			app_top_ranks := app_top_ranks || rank;
+			app_top_msisdns := app_top_msisdns || r.m;
+			app_top_bytes := app_top_bytes || r.v;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.store_user_engagement_citus(bigint, regclass, integer, bigint) IS
+'Internal to run_analysis on a Citus distributed source: from the run''s distributed per-user table (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, app_dl_bytes, app_ul_bytes, rejected_values), what store_user_engagement returns on one node: the rows read (the users'' sessions and rows_without_subscriber), the users, the rejected values, the top 10 users per metric and per application and the application totals and users, by queries that the workers run (ORDER BY ... LIMIT 10 per shard, split aggregates)';
+
+-- The K-means step of run_analysis on Citus (src/kmeans_sql.c): the fit of
+-- store_user_clusters on the points read from the run's distributed table,
+-- the points kept for the elbow; nothing written (the users' clusters are
+-- written on the workers by kmeans_nearest).
+CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint)
+RETURNS @extschema@.kmeans_model
+AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint) IS
+'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query and seed in the same (sub)transaction';
+
+-- The per-user rows of a run on Citus, for the views: the rows of the
+-- run's distributed tables (engage.run_distributed) in the columns of
+-- result_user_engagement and result_user_cluster; none for a run on one
+-- node.  The views are static objects of the extension while the tables
+-- are made per run, so the views reach them through these functions
+-- (dynamic SQL).  The price, for a BI tool: a function's rows are
+-- gathered on the coordinator whole before the view's filters apply, so
+-- a view of a distributed run costs a read of all its users; a query that
+-- filters or aggregates users at scale reads the run's table
+-- (engage.run_distributed names it), where Citus pushes the filter and
+-- the aggregate down to the workers.
+CREATE FUNCTION @extschema@.distributed_user_engagement(run bigint)
+RETURNS TABLE (run_id bigint, msisdn text, sessions bigint, duration_ms numeric, dl_bytes numeric,
+               ul_bytes numeric, total_bytes numeric, app_dl_bytes double precision[],
+               app_ul_bytes double precision[])
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tab text;
+BEGIN
+	SELECT d.user_engagement INTO tab FROM @extschema@.run_distributed d WHERE d.run_id = $1;
+	IF tab IS NOT NULL THEN
+		RETURN QUERY EXECUTE format('SELECT $1, u.msisdn::text, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, '
+		                            'u.total_bytes, u.app_dl_bytes, u.app_ul_bytes FROM %s u', tab)
+			USING $1;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.distributed_user_engagement(bigint) IS
+'The per-user engagement of a run on a Citus distributed source, from its distributed table (engage.run_distributed), in the columns of result_user_engagement (msisdn as text); no rows for a run on one node. The views engage.user_engagement and engage.app_usage read it';
+
+CREATE FUNCTION @extschema@.distributed_user_cluster(run bigint)
+RETURNS TABLE (run_id bigint, msisdn text, cluster integer, distance double precision, sessions bigint,
+               duration_ms numeric, total_bytes numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tab text;
+BEGIN
+	SELECT d.user_cluster INTO tab FROM @extschema@.run_distributed d WHERE d.run_id = $1;
+	IF tab IS NOT NULL THEN
+		RETURN QUERY EXECUTE format('SELECT $1, u.msisdn::text, u.cluster, u.distance, u.sessions, '
+		                            'u.duration_ms, u.total_bytes FROM %s u', tab)
+			USING $1;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.distributed_user_cluster(bigint) IS
+'The users'' clusters of a run on a Citus distributed source, from its distributed table (engage.run_distributed), in the columns of result_user_cluster (msisdn as text); no rows for a run on one node. The view engage.user_clusters reads it';
+
+CREATE OR REPLACE VIEW @extschema@.user_engagement AS
+SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
+FROM @extschema@.result_user_engagement u
+WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+UNION ALL
+SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
+FROM @extschema@.distributed_user_engagement((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) u;
+
+CREATE OR REPLACE VIEW @extschema@.user_clusters AS
+SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
+       c.sessions, c.duration_ms, c.total_bytes
+FROM (SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+      FROM @extschema@.result_user_cluster x
+      WHERE x.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+      UNION ALL
+      SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+      FROM @extschema@.distributed_user_cluster((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) x) c
+JOIN @extschema@.result_cluster_stats s ON s.run_id = c.run_id AND s.cluster = c.cluster;
+
+CREATE OR REPLACE VIEW @extschema@.app_usage AS
+SELECT u.run_id, u.msisdn, a.application, x.dl_bytes, x.ul_bytes,
+       CASE WHEN x.dl_bytes IS NULL AND x.ul_bytes IS NULL THEN NULL
+            ELSE COALESCE(x.dl_bytes, 0) + COALESCE(x.ul_bytes, 0) END AS total_bytes
+FROM (SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+      FROM @extschema@.result_user_engagement e
+      WHERE e.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+      UNION ALL
+      SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+      FROM @extschema@.distributed_user_engagement((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) e) u
+JOIN @extschema@.result_app_totals a ON a.run_id = u.run_id
+CROSS JOIN LATERAL (SELECT u.app_dl_bytes[a.position]::numeric AS dl_bytes,
+                           u.app_ul_bytes[a.position]::numeric AS ul_bytes) x;

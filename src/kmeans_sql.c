@@ -3,7 +3,8 @@
  * kmeans_sql.c
  *	  SQL interface of engage's clustering: kmeans_cluster,
  *	  kmeans_cluster_rows, kmeans_centroids, kmeans_model, kmeans_predict,
- *	  kmeans_assign, elbow_inertia, scaling_params and normalize_points.
+ *	  kmeans_nearest, kmeans_assign, elbow_inertia, scaling_params and
+ *	  normalize_points, and run_analysis's internal store_* functions.
  *
  * A thin layer over the numerical core (kmeans.c, scale.c, knee.c, which
  * know nothing of PostgreSQL).  A call checks its arguments, then goes
@@ -907,6 +908,7 @@ typedef struct ElbowCache
 	int64		run_id;
 	int64		seed;
 	SubTransactionId subid;		/* the (sub)transaction that made it */
+	char	   *points;			/* the elbow's points query it serves */
 	int64		n;
 	int			d;
 	double	   *scaled;			/* n x d, normalised, canonical order */
@@ -970,15 +972,14 @@ run_points_query(Oid nsp, int64 run_id, bool carried)
 }
 
 /*
- * Keep the points of store_user_clusters's kd (read with their rows,
- * normalised in place, in canonical order; key column text) for the elbow
- * curve of run run_id with seed, when its points query (points) is
- * run_analysis's for that run and they fit within engage.max_memory.
- * Replaces what was kept before.
+ * Keep the points of kd (read with their rows, normalised in place, in
+ * canonical order; key column text) for the elbow curve of run run_id with
+ * seed, to be taken by store_elbow_curve when its points query is
+ * elbow_points, when they fit within engage.max_memory.  Replaces what was
+ * kept before.
  */
 static void
-elbow_cache_keep(Oid nsp, int64 run_id, int64 seed, const char *points,
-				 KmeansData *kd)
+elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData *kd)
 {
 	Size		n = kd->pts.n;
 	int			d = kd->pts.d;
@@ -991,8 +992,7 @@ elbow_cache_keep(Oid nsp, int64 run_id, int64 seed, const char *points,
 	int			j;
 
 	elbow_cache_free();
-	if (strcmp(points, run_points_query(nsp, run_id, true)) != 0 ||
-		(double) kd->bytes + (double) bytes > (double) engage_max_memory_kb * 1024.0)
+	if ((double) kd->bytes + (double) bytes > (double) engage_max_memory_kb * 1024.0)
 		return;
 	if (!elbow_cache_callbacks)
 	{
@@ -1009,6 +1009,7 @@ elbow_cache_keep(Oid nsp, int64 run_id, int64 seed, const char *points,
 	c->run_id = run_id;
 	c->seed = seed;
 	c->subid = GetCurrentSubTransactionId();
+	c->points = MemoryContextStrdup(cxt, elbow_points);
 	c->n = n;
 	c->d = d;
 	c->bytes = bytes;
@@ -1041,13 +1042,13 @@ elbow_cache_keep(Oid nsp, int64 run_id, int64 seed, const char *points,
 
 /*
  * Take the points kept for the elbow curve of run run_id with seed when the
- * elbow's points query (points) is run_analysis's for that run and they
+ * elbow's points query (points) is the one they were kept for and they
  * were kept in the current (sub)transaction: their memory context becomes
  * a child of parent, and they are returned.  Otherwise NULL.  Either way
  * nothing is kept any more.
  */
 static ElbowCache *
-elbow_cache_take(Oid nsp, int64 run_id, int64 seed, const char *points,
+elbow_cache_take(int64 run_id, int64 seed, const char *points,
 				 MemoryContext parent)
 {
 	ElbowCache *c = elbow_cache;
@@ -1056,7 +1057,7 @@ elbow_cache_take(Oid nsp, int64 run_id, int64 seed, const char *points,
 		return NULL;
 	if (c->run_id != run_id || c->seed != seed ||
 		c->subid != GetCurrentSubTransactionId() ||
-		strcmp(points, run_points_query(nsp, run_id, false)) != 0)
+		strcmp(points, c->points) != 0)
 	{
 		elbow_cache_free();
 		return NULL;
@@ -1069,27 +1070,23 @@ elbow_cache_take(Oid nsp, int64 run_id, int64 seed, const char *points,
 
 /* The columns of store_user_clusters's points query */
 #define UC_QUERY_NATTS		6
+/* The columns of store_cluster_model's points query */
+#define CM_QUERY_NATTS		4
 /* engage.result_user_cluster's columns */
 #define UC_TABLE_NATTS		7
 
 /*
- * engage.store_user_clusters(run_id, points, k, seed): the K-means step of
- * run_analysis.  kmeans_cluster_rows's clustering of the points query with
- * k and seed (normalization zscore, n_init 10, max_iter 300, tol 0,
- * k-means++, the 3 features after the key), from one read, each user's row
- * written in bulk (bulk_write.c) into engage.result_user_cluster under
- * run_id: the key (msisdn), the cluster (1..k), the distance, the second
- * column (sessions) and the last two (the stored duration_ms and
- * total_bytes, NULLs included), in the canonical order.  The points query
- * returns msisdn text, sessions bigint, the duration and traffic features
- * (numeric types), duration_ms numeric and total_bytes numeric.  Returns
- * the model (engage.kmeans_model, as kmeans_model returns it).  Internal to
- * run_analysis; the caller needs INSERT on the table, which must have no
- * triggers and no row-level security.
+ * The fit of run_analysis's K-means step, shared by store_user_clusters
+ * (write true) and store_cluster_model (write false): kmeans_cluster_rows's
+ * clustering of the points query (fcinfo's argument 1) with k and seed
+ * (normalization zscore, n_init 10, max_iter 300, tol 0, k-means++, the 3
+ * features after the key), from one read.  With write, each user's row is
+ * written in bulk into engage.result_user_cluster (see
+ * store_user_clusters); either way the normalised points are kept for
+ * store_elbow_curve.  Returns the model.
  */
-PG_FUNCTION_INFO_V1(engage_store_user_clusters);
-Datum
-engage_store_user_clusters(PG_FUNCTION_ARGS)
+static Datum
+fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 {
 	static const Oid query_types[UC_QUERY_NATTS] = {
 		TEXTOID, INT8OID, InvalidOid, InvalidOid, NUMERICOID, NUMERICOID
@@ -1097,6 +1094,9 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 	static const Oid table_types[UC_TABLE_NATTS] = {
 		INT8OID, TEXTOID, INT4OID, FLOAT8OID, INT8OID, NUMERICOID, NUMERICOID
 	};
+	const char *function = write ? "store_user_clusters" : "store_cluster_model";
+	int			natts = write ? UC_QUERY_NATTS : CM_QUERY_NATTS;
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
 	KmeansOptions o;
 	KmeansData	kd;
 	ecore_kmeans_result res;
@@ -1138,30 +1138,31 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 	/* the table first: no clustering for a caller who may not write it */
 	scratch = scratch_context("engage store_user_clusters");
 	MemoryContextSwitchTo(scratch);
-	engage_bulk_open(&writer, get_func_namespace(fcinfo->flinfo->fn_oid),
-					 "result_user_cluster", UC_TABLE_NATTS, table_types,
-					 "users' clusters");
+	if (write)
+		engage_bulk_open(&writer, nsp, "result_user_cluster", UC_TABLE_NATTS, table_types,
+						 "users' clusters");
 
 	/* the points with their rows, normalised, and the clustering */
-	kmeans_begin(&kd, "store_user_clusters");
+	kmeans_begin(&kd, function);
 	kmeans_step(&kd, KMEANS_STEP_POINTS, 0);
 	engage_read_point_rows(o.points, o.features, &kd.pts);
 	qdesc = kd.pts.tupdesc;
-	if (qdesc->natts != UC_QUERY_NATTS)
+	if (qdesc->natts != natts)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the points query of store_user_clusters must return %d columns",
-						UC_QUERY_NATTS),
+				 errmsg("the points query of %s must return %d columns", function, natts),
 				 errdetail("It returns %d.", qdesc->natts)));
-	for (j = 0; j < UC_QUERY_NATTS; j++)
+	for (j = 0; j < natts; j++)
 		if (OidIsValid(query_types[j]) &&
 			TupleDescAttr(qdesc, j)->atttypid != query_types[j])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("column %d of the points query of store_user_clusters is %s, not %s",
-							j + 1, format_type_be(TupleDescAttr(qdesc, j)->atttypid),
+					 errmsg("column %d of the points query of %s is %s, not %s",
+							j + 1, function, format_type_be(TupleDescAttr(qdesc, j)->atttypid),
 							format_type_be(query_types[j])),
-					 errhint("The columns are: msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric and total_bytes numeric.")));
+					 write ?
+					 errhint("The columns are: msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric and total_bytes numeric.") :
+					 errhint("The columns are: msisdn text, sessions bigint, the duration and traffic features.")));
 	kd.bytes = kd.pts.bytes;
 	kmeans_step(&kd, KMEANS_STEP_NONE, 0);
 	apply_normalization(&kd, o.normalization);
@@ -1170,38 +1171,49 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 	kmeans_end(&kd);
 
 	/* each user's row, in bulk */
-	writer.cid = GetCurrentCommandId(true);
-	values = palloc(sizeof(Datum) * UC_QUERY_NATTS);
-	nulls = palloc(sizeof(bool) * UC_QUERY_NATTS);
-	for (i = 0; i < kd.pts.n; i++)
+	if (write)
 	{
-		TupleTableSlot *slot;
+		writer.cid = GetCurrentCommandId(true);
+		values = palloc(sizeof(Datum) * UC_QUERY_NATTS);
+		nulls = palloc(sizeof(bool) * UC_QUERY_NATTS);
+		for (i = 0; i < kd.pts.n; i++)
+		{
+			TupleTableSlot *slot;
 
-		if (i + ENGAGE_PREFETCH_AHEAD < kd.pts.n)
-			engage_prefetch(kd.pts.rowbuf + kd.pts.rowoff[i + ENGAGE_PREFETCH_AHEAD]);
-		engage_point_row(&kd.pts, i, values, nulls);
-		slot = engage_bulk_slot(&writer);
-		slot->tts_values[0] = Int64GetDatum(run_id);
-		slot->tts_isnull[0] = false;
-		slot->tts_values[1] = values[0];
-		slot->tts_isnull[1] = nulls[0];
-		slot->tts_values[2] = Int32GetDatum(res.labels[i] + 1);
-		slot->tts_isnull[2] = false;
-		slot->tts_values[3] = Float8GetDatum(res.distances[i]);
-		slot->tts_isnull[3] = false;
-		slot->tts_values[4] = values[1];
-		slot->tts_isnull[4] = nulls[1];
-		slot->tts_values[5] = values[4];
-		slot->tts_isnull[5] = nulls[4];
-		slot->tts_values[6] = values[5];
-		slot->tts_isnull[6] = nulls[5];
-		engage_bulk_add(&writer);
+			if (i + ENGAGE_PREFETCH_AHEAD < kd.pts.n)
+				engage_prefetch(kd.pts.rowbuf + kd.pts.rowoff[i + ENGAGE_PREFETCH_AHEAD]);
+			engage_point_row(&kd.pts, i, values, nulls);
+			slot = engage_bulk_slot(&writer);
+			slot->tts_values[0] = Int64GetDatum(run_id);
+			slot->tts_isnull[0] = false;
+			slot->tts_values[1] = values[0];
+			slot->tts_isnull[1] = nulls[0];
+			slot->tts_values[2] = Int32GetDatum(res.labels[i] + 1);
+			slot->tts_isnull[2] = false;
+			slot->tts_values[3] = Float8GetDatum(res.distances[i]);
+			slot->tts_isnull[3] = false;
+			slot->tts_values[4] = values[1];
+			slot->tts_isnull[4] = nulls[1];
+			slot->tts_values[5] = values[4];
+			slot->tts_isnull[5] = nulls[4];
+			slot->tts_values[6] = values[5];
+			slot->tts_isnull[6] = nulls[5];
+			engage_bulk_add(&writer);
+		}
+		engage_bulk_close(&writer);
 	}
-	engage_bulk_close(&writer);
 
-	/* the points, for run_analysis's elbow curve (store_elbow_curve) */
-	elbow_cache_keep(get_func_namespace(fcinfo->flinfo->fn_oid), run_id, o.seed,
-					 o.points, &kd);
+	/*
+	 * The points, for run_analysis's elbow curve (store_elbow_curve): the
+	 * elbow's points query is run_analysis's for the run (store_user_clusters
+	 * on the run's own query), or the very query read (store_cluster_model)
+	 */
+	if (!write)
+		elbow_cache_keep(run_id, o.seed, o.points, &kd);
+	else if (strcmp(o.points, run_points_query(nsp, run_id, true)) == 0)
+		elbow_cache_keep(run_id, o.seed, run_points_query(nsp, run_id, false), &kd);
+	else
+		elbow_cache_free();
 
 	/* the model, in the caller's context */
 	original = palloc(sizeof(double) * o.k * kd.pts.d);
@@ -1212,6 +1224,45 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 	model = model_tuple(BlessTupleDesc(tupdesc), &o, &kd, &res, original);
 	MemoryContextDelete(scratch);
 	PG_RETURN_DATUM(HeapTupleGetDatum(model));
+}
+
+/*
+ * engage.store_user_clusters(run_id, points, k, seed): the K-means step of
+ * run_analysis on one node.  kmeans_cluster_rows's clustering of the points
+ * query with k and seed (normalization zscore, n_init 10, max_iter 300, tol
+ * 0, k-means++, the 3 features after the key), from one read, each user's
+ * row written in bulk (bulk_write.c) into engage.result_user_cluster under
+ * run_id: the key (msisdn), the cluster (1..k), the distance, the second
+ * column (sessions) and the last two (the stored duration_ms and
+ * total_bytes, NULLs included), in the canonical order.  The points query
+ * returns msisdn text, sessions bigint, the duration and traffic features
+ * (numeric types), duration_ms numeric and total_bytes numeric.  Returns
+ * the model (engage.kmeans_model, as kmeans_model returns it).  Internal to
+ * run_analysis; the caller needs INSERT on the table, which must have no
+ * triggers and no row-level security.
+ */
+PG_FUNCTION_INFO_V1(engage_store_user_clusters);
+Datum
+engage_store_user_clusters(PG_FUNCTION_ARGS)
+{
+	return fit_user_clusters(fcinfo, true);
+}
+
+/*
+ * engage.store_cluster_model(run_id, points, k, seed): the K-means step of
+ * run_analysis on a Citus source.  The fit of store_user_clusters on the
+ * points query (msisdn text, sessions bigint, the duration and traffic
+ * features), bit for bit, without writing anything: run_analysis assigns
+ * each user on the workers (kmeans_nearest in a pushed-down INSERT ...
+ * SELECT).  The points are kept for store_elbow_curve(run_id, points, ...)
+ * with the same query and seed in the same (sub)transaction.  Returns the
+ * model.  Internal to run_analysis.
+ */
+PG_FUNCTION_INFO_V1(engage_store_cluster_model);
+Datum
+engage_store_cluster_model(PG_FUNCTION_ARGS)
+{
+	return fit_user_clusters(fcinfo, false);
 }
 
 /* Get a float8[] attribute of a model, checking its shape */
@@ -1344,6 +1395,120 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", ecore_strerror(rc))));
 	PG_RETURN_INT32(label + 1);
+}
+
+/*
+ * A model read by kmeans_nearest, kept in fn_extra across the calls of one
+ * query: the model's bytes (to recognise it) and what model_read gives.
+ */
+typedef struct NearestCache
+{
+	Size		len;
+	char	   *bytes;			/* the model's datum, flattened */
+	ecore_scaler scaler;
+	double	   *centroids;		/* k x d, normalised */
+	int			k;
+} NearestCache;
+
+/*
+ * The model of a kmeans_nearest call, read once per query: a model equal,
+ * byte for byte, to the last one is not read and checked again (a
+ * pushed-down INSERT ... SELECT passes the same constant on every row).
+ */
+static NearestCache *
+nearest_model(FunctionCallInfo fcinfo, HeapTupleHeader model)
+{
+	NearestCache *c = (NearestCache *) fcinfo->flinfo->fn_extra;
+	Size		len = HeapTupleHeaderGetDatumLength(model);
+	MemoryContext old;
+	HeapTupleHeader copy;
+	ecore_scaler s;
+	double	   *centroids;
+	int			k;
+
+	if (c != NULL && c->len == len && memcmp(c->bytes, model, len) == 0)
+		return c;
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	if (c == NULL)
+		c = palloc0(sizeof(NearestCache));
+	else
+		pfree(c->bytes);
+	copy = palloc(len);
+	memcpy(copy, model, len);
+	/* the scaler and the centroids point into the copy, which is kept */
+	model_read(copy, &s, &centroids, &k);
+	c->bytes = (char *) copy;
+	c->len = len;
+	c->scaler = s;
+	c->centroids = centroids;
+	c->k = k;
+	fcinfo->flinfo->fn_extra = c;
+	MemoryContextSwitchTo(old);
+	return c;
+}
+
+/*
+ * kmeans_nearest(model, features float8[]): the cluster (1..k) of a point
+ * under a model, as kmeans_predict gives it, and the Euclidean distance to
+ * that centroid in the normalised space.  On the points a model was fitted
+ * on, each point's cluster and distance as the fit gave them, bit for bit
+ * (the fit's last pass is this assignment).  NULL features give NULLs.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_nearest);
+Datum
+engage_kmeans_nearest(PG_FUNCTION_ARGS)
+{
+	NearestCache *c;
+	ArrayType  *x;
+	TupleDesc	tupdesc;
+	ecore_env	env;
+	double	   *point;
+	int32_t		label;
+	double		distance;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	int			d;
+	int			rc;
+
+	engage_require_arg(fcinfo, 0, "model");
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
+	d = c->scaler.d;
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	x = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("features must be a double precision[] of %d elements", d)));
+	if (ARR_HASNULL(x) && array_contains_nulls(x))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+
+	memset(&env, 0, sizeof(env));
+	point = palloc(sizeof(double) * d);
+	rc = ecore_scaler_transform(&c->scaler, (double *) ARR_DATA_PTR(x), 1, point, &env);
+	if (rc == ECORE_OK)
+		rc = ecore_kmeans_assign(point, 1, d, c->centroids, c->k, &env, &label, &distance);
+	if (rc == ECORE_ENONFINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature %zu is not finite", env.error_col + 1)));
+	if (rc == ECORE_ERANGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature %zu is too large", env.error_col + 1),
+				 errdetail("Normalized, features must be at most 1e100 in magnitude.")));
+	if (rc != ECORE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", ecore_strerror(rc))));
+	pfree(point);
+	values[0] = Int32GetDatum(label + 1);
+	values[1] = Float8GetDatum(distance);
+	nulls[0] = nulls[1] = false;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 /*
@@ -1689,8 +1854,7 @@ engage_store_elbow_curve(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage store_elbow_curve");
 	old = MemoryContextSwitchTo(scratch);
-	cache = elbow_cache_take(get_func_namespace(fcinfo->flinfo->fn_oid),
-							 run_id, o.seed, o.points, scratch);
+	cache = elbow_cache_take(run_id, o.seed, o.points, scratch);
 	kmeans_begin(&kd, "store_elbow_curve");
 	if (cache != NULL)
 	{

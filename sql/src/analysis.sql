@@ -42,7 +42,7 @@ COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the re
 COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
 COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
 COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qualified)';
-COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications and elbow_sample';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
 COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
 COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
 COMMENT ON COLUMN @extschema@.run.rejected_values IS 'NaN, infinite and negative values skipped in the duration, DL, UL and application columns of the rows with a subscriber';
@@ -164,6 +164,32 @@ CREATE TABLE @extschema@.result_elbow (
 COMMENT ON TABLE @extschema@.result_elbow IS
 'Elbow curve of each run (elbow_inertia, k = 1..k_max); read it through the view engage.elbow';
 
+-- Runs on a Citus distributed source (run_analysis, "Citus" in
+-- sql/src/run_analysis.sql) keep their per-user rows in two distributed
+-- tables of their own, in this schema, named after the run; this table
+-- names them, and the views find them through it.  A table per run, not
+-- per source: its msisdn keeps the type of the run's source, a run's rows
+-- are dropped whole when it is pruned (no DELETE of millions of rows, no
+-- space for VACUUM to free on every worker), and a run is never read
+-- while it is written.
+CREATE TABLE @extschema@.run_distributed (
+	run_id bigint PRIMARY KEY,
+	layout text NOT NULL CHECK (layout IN ('msisdn', 'other')),
+	user_engagement text NOT NULL,
+	user_cluster text NOT NULL
+);
+
+COMMENT ON TABLE @extschema@.run_distributed IS
+'Runs of run_analysis on a Citus distributed source: the distributed tables that hold their per-user rows (read through the views engage.user_engagement, engage.user_clusters and engage.app_usage, or directly); dropped with the run when it is pruned';
+COMMENT ON COLUMN @extschema@.run_distributed.run_id IS 'The run (engage.run.run_id)';
+COMMENT ON COLUMN @extschema@.run_distributed.layout IS 'msisdn: the source is hash-distributed by its MSISDN column and the per-user tables are colocated with it; other: distributed by another column, the rows were repartitioned by MSISDN first';
+COMMENT ON COLUMN @extschema@.run_distributed.user_engagement IS 'The distributed table of the run''s per-user engagement (engage.user_engagement_<run_id>): the columns of result_user_engagement but run_id, msisdn in the source''s type, and rejected_values';
+COMMENT ON COLUMN @extschema@.run_distributed.user_cluster IS 'The distributed table of the run''s users'' clusters (engage.user_cluster_<run_id>): the columns of result_user_cluster but run_id, msisdn in the source''s type';
+
+-- The views read it with their reader's rights (through the functions
+-- below): it names tables, and holds nothing else.
+GRANT SELECT ON @extschema@.run_distributed TO PUBLIC;
+
 -- The run log and the results are data, not definitions: pg_dump dumps their
 -- rows (after CREATE EXTENSION), so a restored database keeps its runs.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.run', '');
@@ -175,6 +201,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_app_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users_per_app', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_elbow', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_distributed', '');
 
 -- Plain words for cluster c of k (clusters are numbered by ascending
 -- centroid norm, so cluster 1 is the least engaged).
@@ -274,10 +301,181 @@ AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
-'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
--- The BI views: the results of the latest successful run.  Each view
--- evaluates the latest run when it is read; to read several views of the
+-- The per-user step of run_analysis on Citus: the counts, top 10s and
+-- application totals of the run's distributed per-user table, as
+-- store_user_engagement returns them on one node, from queries that Citus
+-- runs on the workers: each top 10 an ORDER BY ... LIMIT 10 that every
+-- shard runs and the coordinator merges (the MSISDN, in the source's type,
+-- breaks ties), the counts and totals aggregates that Citus splits (the
+-- application totals by engagement_agg: the exact sums of the users' sums,
+-- as store_user_engagement adds them).
+CREATE FUNCTION @extschema@.store_user_engagement_citus(
+	run_id bigint, users_table regclass, n_applications integer, source_rows_without_subscriber bigint,
+	OUT rows_read bigint, OUT rows_without_subscriber bigint, OUT users bigint,
+	OUT rejected_values bigint,
+	OUT top_metrics text[], OUT top_ranks integer[], OUT top_msisdns text[], OUT top_values numeric[],
+	OUT app_dl_bytes numeric[], OUT app_ul_bytes numeric[], OUT app_users bigint[],
+	OUT app_top_positions integer[], OUT app_top_ranks integer[], OUT app_top_msisdns text[],
+	OUT app_top_bytes numeric[])
+RETURNS record
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	q text := '';
+	i integer;
+	rank integer;
+	r record;
+	metric text;
+	nosub bigint := $4;
+BEGIN
+	IF $1 IS NULL OR $2 IS NULL OR $3 IS NULL OR $4 IS NULL THEN
+		RAISE EXCEPTION 'arguments must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF $3 < 0 OR $3 > 1000 THEN
+		RAISE EXCEPTION 'n_applications must be between 0 and 1000'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('n_applications is %s.', $3);
+	END IF;
+
+	-- the counts and the application totals: one scan
+	FOR i IN 1 .. $3 LOOP
+		q := q || format(', @extschema@.engagement_agg(NULL::double precision, u.app_dl_bytes[%1$s], u.app_ul_bytes[%1$s]) AS e%1$s'
+		                 ', count(*) FILTER (WHERE COALESCE(u.app_dl_bytes[%1$s], 0) + COALESCE(u.app_ul_bytes[%1$s], 0) > 0) AS n%1$s', i);
+	END LOOP;
+	EXECUTE format($q$
+		SELECT a.sessions, a.users, a.rejected, %1$s
+		FROM (SELECT COALESCE(sum(u.sessions), 0)::bigint AS sessions, count(*) AS users,
+		             COALESCE(sum(u.rejected_values), 0)::bigint AS rejected%2$s
+		      FROM %3$s u) a$q$,
+		CASE WHEN $3 = 0 THEN '''{}''::numeric[], ''{}''::numeric[], ''{}''::bigint[]'
+		     ELSE format('ARRAY[%s], ARRAY[%s], ARRAY[%s]',
+		                 (SELECT string_agg(format('(a.e%s).dl_bytes', g), ', ') FROM generate_series(1, $3) g),
+		                 (SELECT string_agg(format('(a.e%s).ul_bytes', g), ', ') FROM generate_series(1, $3) g),
+		                 (SELECT string_agg(format('a.n%s', g), ', ') FROM generate_series(1, $3) g)) END,
+		q, $2)
+	INTO rows_read, users, rejected_values, app_dl_bytes, app_ul_bytes, app_users;
+	rows_read := rows_read + nosub;
+	rows_without_subscriber := nosub;
+
+	-- the top 10 users of each metric (NULLs left out): value descending,
+	-- then the MSISDN ascending in its own type and collation
+	top_metrics := '{}'; top_ranks := '{}'; top_msisdns := '{}'; top_values := '{}';
+	FOREACH metric IN ARRAY ARRAY['sessions', 'duration_ms', 'total_bytes'] LOOP
+		rank := 0;
+		-- (the conversions in the outer query: for 10 rows, not every row)
+		FOR r IN EXECUTE format('SELECT c.key::text AS m, c.v::numeric AS v FROM ('
+		                        'SELECT u.msisdn AS key, u.%1$I AS v FROM %2$s u '
+		                        'WHERE u.%1$I IS NOT NULL ORDER BY u.%1$I DESC, u.msisdn LIMIT 10) c '
+		                        'ORDER BY c.v DESC, c.key', metric, $2) LOOP
+			rank := rank + 1;
+			top_metrics := top_metrics || metric;
+			top_ranks := top_ranks || rank;
+			top_msisdns := top_msisdns || r.m;
+			top_values := top_values || r.v;
+		END LOOP;
+	END LOOP;
+
+	-- the top 10 users of each application among those with a DL or UL
+	-- value: chosen by DL + UL in double precision, ranked by the numeric
+	-- total, ties by the MSISDN
+	app_top_positions := '{}'; app_top_ranks := '{}'; app_top_msisdns := '{}'; app_top_bytes := '{}';
+	FOR i IN 1 .. $3 LOOP
+		rank := 0;
+		FOR r IN EXECUTE format($q$
+			SELECT c.key::text AS m, COALESCE(c.dl::numeric, 0) + COALESCE(c.ul::numeric, 0) AS v
+			FROM (SELECT u.msisdn AS key, u.app_dl_bytes[%1$s] AS dl, u.app_ul_bytes[%1$s] AS ul
+			      FROM %2$s u
+			      WHERE u.app_dl_bytes[%1$s] IS NOT NULL OR u.app_ul_bytes[%1$s] IS NOT NULL
+			      ORDER BY COALESCE(u.app_dl_bytes[%1$s], 0) + COALESCE(u.app_ul_bytes[%1$s], 0) DESC, u.msisdn
+			      LIMIT 10) c
+			ORDER BY 2 DESC, c.key$q$, i, $2) LOOP
+			rank := rank + 1;
+			app_top_positions := app_top_positions || i;
+			app_top_ranks := app_top_ranks || rank;
+			app_top_msisdns := app_top_msisdns || r.m;
+			app_top_bytes := app_top_bytes || r.v;
+		END LOOP;
+	END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.store_user_engagement_citus(bigint, regclass, integer, bigint) IS
+'Internal to run_analysis on a Citus distributed source: from the run''s distributed per-user table (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, app_dl_bytes, app_ul_bytes, rejected_values), what store_user_engagement returns on one node: the rows read (the users'' sessions and rows_without_subscriber), the users, the rejected values, the top 10 users per metric and per application and the application totals and users, by queries that the workers run (ORDER BY ... LIMIT 10 per shard, split aggregates)';
+
+-- The K-means step of run_analysis on Citus (src/kmeans_sql.c): the fit of
+-- store_user_clusters on the points read from the run's distributed table,
+-- the points kept for the elbow; nothing written (the users' clusters are
+-- written on the workers by kmeans_nearest).
+CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint)
+RETURNS @extschema@.kmeans_model
+AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint) IS
+'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query and seed in the same (sub)transaction';
+
+-- The per-user rows of a run on Citus, for the views: the rows of the
+-- run's distributed tables (engage.run_distributed) in the columns of
+-- result_user_engagement and result_user_cluster; none for a run on one
+-- node.  The views are static objects of the extension while the tables
+-- are made per run, so the views reach them through these functions
+-- (dynamic SQL).  The price, for a BI tool: a function's rows are
+-- gathered on the coordinator whole before the view's filters apply, so
+-- a view of a distributed run costs a read of all its users; a query that
+-- filters or aggregates users at scale reads the run's table
+-- (engage.run_distributed names it), where Citus pushes the filter and
+-- the aggregate down to the workers.
+CREATE FUNCTION @extschema@.distributed_user_engagement(run bigint)
+RETURNS TABLE (run_id bigint, msisdn text, sessions bigint, duration_ms numeric, dl_bytes numeric,
+               ul_bytes numeric, total_bytes numeric, app_dl_bytes double precision[],
+               app_ul_bytes double precision[])
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tab text;
+BEGIN
+	SELECT d.user_engagement INTO tab FROM @extschema@.run_distributed d WHERE d.run_id = $1;
+	IF tab IS NOT NULL THEN
+		RETURN QUERY EXECUTE format('SELECT $1, u.msisdn::text, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, '
+		                            'u.total_bytes, u.app_dl_bytes, u.app_ul_bytes FROM %s u', tab)
+			USING $1;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.distributed_user_engagement(bigint) IS
+'The per-user engagement of a run on a Citus distributed source, from its distributed table (engage.run_distributed), in the columns of result_user_engagement (msisdn as text); no rows for a run on one node. The views engage.user_engagement and engage.app_usage read it';
+
+CREATE FUNCTION @extschema@.distributed_user_cluster(run bigint)
+RETURNS TABLE (run_id bigint, msisdn text, cluster integer, distance double precision, sessions bigint,
+               duration_ms numeric, total_bytes numeric)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tab text;
+BEGIN
+	SELECT d.user_cluster INTO tab FROM @extschema@.run_distributed d WHERE d.run_id = $1;
+	IF tab IS NOT NULL THEN
+		RETURN QUERY EXECUTE format('SELECT $1, u.msisdn::text, u.cluster, u.distance, u.sessions, '
+		                            'u.duration_ms, u.total_bytes FROM %s u', tab)
+			USING $1;
+	END IF;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.distributed_user_cluster(bigint) IS
+'The users'' clusters of a run on a Citus distributed source, from its distributed table (engage.run_distributed), in the columns of result_user_cluster (msisdn as text); no rows for a run on one node. The view engage.user_clusters reads it';
+
+-- The BI views: the results of the latest successful run.  The per-user
+-- views read the run's rows from the result tables, or, for a run on a
+-- Citus distributed source, through distributed_user_engagement and
+-- distributed_user_cluster (the other branch of the UNION ALL is empty).
+-- Each view evaluates the latest run when it is read; to read several views of the
 -- same run while a refresh may commit, read them in one REPEATABLE READ
 -- transaction, or join on run_id.
 
@@ -292,7 +490,10 @@ COMMENT ON VIEW @extschema@.latest_run IS
 CREATE VIEW @extschema@.user_engagement AS
 SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
 FROM @extschema@.result_user_engagement u
-WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+UNION ALL
+SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
+FROM @extschema@.distributed_user_engagement((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) u;
 
 COMMENT ON VIEW @extschema@.user_engagement IS
 'Per-user engagement of the latest successful run: one row per subscriber (rows without MSISDN left out), with sessions (xDR rows), total duration in ms and DL, UL and DL + UL bytes (exact sums)';
@@ -304,9 +505,13 @@ COMMENT ON COLUMN @extschema@.user_engagement.total_bytes IS 'dl_bytes + ul_byte
 CREATE VIEW @extschema@.user_clusters AS
 SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
        c.sessions, c.duration_ms, c.total_bytes
-FROM @extschema@.result_user_cluster c
-JOIN @extschema@.result_cluster_stats s ON s.run_id = c.run_id AND s.cluster = c.cluster
-WHERE c.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+FROM (SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+      FROM @extschema@.result_user_cluster x
+      WHERE x.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+      UNION ALL
+      SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+      FROM @extschema@.distributed_user_cluster((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) x) c
+JOIN @extschema@.result_cluster_stats s ON s.run_id = c.run_id AND s.cluster = c.cluster;
 
 COMMENT ON VIEW @extschema@.user_clusters IS
 'The K-means cluster of each subscriber in the latest successful run, with its label, distance to the centroid (z-scored space) and the clustered metrics';
@@ -345,11 +550,15 @@ CREATE VIEW @extschema@.app_usage AS
 SELECT u.run_id, u.msisdn, a.application, x.dl_bytes, x.ul_bytes,
        CASE WHEN x.dl_bytes IS NULL AND x.ul_bytes IS NULL THEN NULL
             ELSE COALESCE(x.dl_bytes, 0) + COALESCE(x.ul_bytes, 0) END AS total_bytes
-FROM @extschema@.result_user_engagement u
+FROM (SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+      FROM @extschema@.result_user_engagement e
+      WHERE e.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
+      UNION ALL
+      SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+      FROM @extschema@.distributed_user_engagement((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) e) u
 JOIN @extschema@.result_app_totals a ON a.run_id = u.run_id
 CROSS JOIN LATERAL (SELECT u.app_dl_bytes[a.position]::numeric AS dl_bytes,
-                           u.app_ul_bytes[a.position]::numeric AS ul_bytes) x
-WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+                           u.app_ul_bytes[a.position]::numeric AS ul_bytes) x;
 
 COMMENT ON VIEW @extschema@.app_usage IS
 'Traffic of each subscriber in each application in the latest successful run: sums of the application''s DL and UL columns over the subscriber''s rows';

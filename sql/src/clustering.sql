@@ -4,7 +4,7 @@
 --
 -- scaling_params, normalize_points, kmeans_cluster, kmeans_cluster_rows,
 -- kmeans_centroids, kmeans_model (and its type), kmeans_predict,
--- kmeans_assign and elbow_inertia (C: src/kmeans_sql.c, src/points.c over
+-- kmeans_nearest, kmeans_assign and elbow_inertia (C: src/kmeans_sql.c, src/points.c over
 -- src/core/).
 ------------------------------------------------------------------------------
 
@@ -104,6 +104,15 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans_predict(@extschema@.kmeans_model, double precision[]) IS
 'Cluster (1..k) of a new point under a fitted model: normalised as the model''s points, nearest centroid (ties: lowest cluster); NULL when a feature is NULL';
+
+CREATE FUNCTION @extschema@.kmeans_nearest(model @extschema@.kmeans_model, features double precision[],
+    OUT cluster integer, OUT distance double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_kmeans_nearest'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_nearest(@extschema@.kmeans_model, double precision[]) IS
+'Cluster (1..k) of a point under a fitted model, as kmeans_predict gives it, and its Euclidean distance to that centroid in the normalised space; on the points the model was fitted on, the cluster and distance of the fit, bit for bit; NULLs when a feature is NULL. Pushed down to the Citus workers, it assigns a distributed table''s rows where they are';
 
 CREATE FUNCTION @extschema@.kmeans_assign(model @extschema@.kmeans_model, points text)
 RETURNS TABLE (key text, cluster integer, distance double precision)

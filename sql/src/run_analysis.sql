@@ -5,7 +5,55 @@
 -- Per-user engagement, top users and application usage in one scan of the
 -- source; K-means and cluster statistics; the elbow curve; the run log and
 -- the pruning of old runs.  Writes the tables of sql/src/analysis.sql.
+--
+-- On a Citus distributed source the per-user steps run on the workers
+-- instead; see "Citus" below and the README.
 ------------------------------------------------------------------------------
+
+-- Citus.  run_analysis has no dependency on Citus: it reads
+-- pg_dist_partition only when that catalog exists, and calls Citus's
+-- functions through EXECUTE.  A source that is a Citus table but not
+-- distributed (a reference or Citus-local table, a single-shard table of a
+-- distributed schema) is routed to one node and analysed as on one node.
+-- For a distributed source (hash, range or append):
+-- - The per-user rows go into two distributed tables made for the run,
+--   engage.user_engagement_<run_id> and engage.user_cluster_<run_id>
+--   (registered in engage.run_distributed; the views read them through
+--   engage.distributed_user_engagement and distributed_user_cluster), their
+--   msisdn of the source column's type and collation, distributed by it.
+-- - Source hash-distributed by the MSISDN column (the layout to use): the
+--   tables are colocated with it and written by a pushed-down INSERT ...
+--   SELECT that each shard runs alone (the aggregates in a subquery, so
+--   that each state is made once and read per column).  Such a table
+--   cannot hold rows without MSISDN (22004): they are kept in a table of
+--   their own, passed as without_msisdn, whose rows are counted as read and
+--   without subscriber (and must all be without MSISDN).
+-- - Source distributed by another column: a user's rows lie on every
+--   worker, so they are first repartitioned by MSISDN into a staging table
+--   (engage.xdr_staging_<run_id>: the MSISDN, duration, DL, UL and
+--   application columns of the rows with an MSISDN; Citus's repartitioned
+--   INSERT ... SELECT moves them worker to worker, not through the
+--   coordinator), dropped at the end of the step; the rows without MSISDN
+--   are counted in the source.  The cost: a second scan of the source, and
+--   the used columns of the rows with an MSISDN sent over the network and
+--   written once more.
+-- - The counts, the top 10s and the application totals
+--   (store_user_engagement_citus): ORDER BY ... LIMIT 10 that every shard
+--   runs and the coordinator merges, and aggregates that Citus splits.
+--   K-means: the points are read once on the coordinator for the fit and
+--   the elbow (store_cluster_model, then store_elbow_curve), each user's
+--   cluster and distance written on the workers (kmeans_nearest in a
+--   pushed-down INSERT ... SELECT); the cluster statistics by split
+--   aggregates.  The small result tables (top users, application totals,
+--   cluster statistics, elbow, run log) stay on the coordinator.
+-- - Pruning a run drops its two tables.  They are owned by the role that
+--   ran the run (which needs CREATE on schema engage) and get the SELECT
+--   grants of result_user_engagement and result_user_cluster and of the
+--   views that read them (the views read them with their reader's rights).  They are not
+--   members of the extension: DROP EXTENSION engage leaves them.
+-- - On a Citus worker, run_analysis of a Citus table is an error: its
+--   results would go to the worker's own engage tables, which no view of
+--   the coordinator reads.
 
 CREATE FUNCTION @extschema@.run_analysis(
 	source regclass DEFAULT 'public.xdr'::text::regclass,
@@ -24,7 +72,8 @@ CREATE FUNCTION @extschema@.run_analysis(
 	                             "Gaming": ["Gaming DL (Bytes)", "Gaming UL (Bytes)"],
 	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
 	keep_runs integer DEFAULT 3,
-	elbow_sample integer DEFAULT NULL)
+	elbow_sample integer DEFAULT NULL,
+	without_msisdn regclass DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -50,6 +99,21 @@ DECLARE
 	chosen_k integer;
 	used_sample integer;
 	pruned bigint[];
+	layout text;			-- NULL: one node; msisdn, other: Citus (see above)
+	dist_method text;
+	dist_column text;
+	msisdn_type text;
+	users_table text;
+	clusters_table text;
+	staging text;
+	user_source text;
+	columns text;
+	grant_row record;
+	step_query text;
+	stats_from text;
+	n_extra bigint := 0;
+	n_extra_keyed bigint;
+	n_source_nosub bigint := 0;
 	e_message text;
 	e_detail text;
 	e_hint text;
@@ -90,6 +154,24 @@ BEGIN
 			      DETAIL = format('applications is %s.', applications);
 	END IF;
 
+	-- A Citus distributed source: its layout decides the per-user steps
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT p.partmethod::text, CASE WHEN p.partkey IS NULL THEN NULL
+		                ELSE pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) END
+		         FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid = $1'
+			INTO dist_method, dist_column USING run_analysis.source;
+		IF dist_method IS NOT NULL
+		   AND (SELECT l.groupid <> 0 FROM pg_catalog.pg_dist_local_group l) THEN
+			RAISE EXCEPTION 'run_analysis of a Citus table must run on the coordinator'
+				USING ERRCODE = 'feature_not_supported',
+				      DETAIL = format('This node is a Citus worker; relation %s is a Citus table.', run_analysis.source),
+				      HINT = 'Call run_analysis on the coordinator, whose result tables the views read.';
+		END IF;
+		IF dist_method IN ('h', 'r', 'a') AND dist_column IS NOT NULL THEN
+			layout := CASE WHEN dist_method = 'h' AND dist_column = msisdn_column THEN 'msisdn' ELSE 'other' END;
+		END IF;
+	END IF;
+
 	-- One run at a time (a second run waits for the first to commit or
 	-- roll back); readers take no lock.
 	PERFORM pg_advisory_xact_lock(1701734241, 1);	-- 'enga', 1
@@ -101,7 +183,8 @@ BEGIN
 	                           'keep_runs', run_analysis.keep_runs,
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
-	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample),
+	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
+	                           'without_msisdn', run_analysis.without_msisdn::text),
 	        run_analysis.k, 'running')
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
@@ -145,18 +228,139 @@ BEGIN
 			CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
 			src);
 
+		-- The rows kept apart from the source (without_msisdn) are counted
+		-- first: they must all be without MSISDN.
+		IF run_analysis.without_msisdn IS NOT NULL THEN
+			EXECUTE format('SELECT count(*), count(s.%I) FROM %s AS s', msisdn_column,
+			               run_analysis.without_msisdn)
+				INTO n_extra, n_extra_keyed;
+			IF n_extra_keyed > 0 THEN
+				RAISE EXCEPTION 'relation % holds % rows with an MSISDN', run_analysis.without_msisdn, n_extra_keyed
+					USING ERRCODE = 'invalid_parameter_value',
+					      HINT = 'without_msisdn holds the rows of the source that have no MSISDN; the others belong in the source.';
+			END IF;
+		END IF;
+
+		IF layout IS NULL THEN
+			step_query := format('@extschema@.store_user_engagement($1, %L, %s)', user_query, n_apps);
+		ELSE
+			-- Citus: the run's per-user tables, of the source's MSISDN type
+			-- and collation, distributed by it
+			users_table := format('@extschema@.%I', 'user_engagement_' || run);
+			clusters_table := format('@extschema@.%I', 'user_cluster_' || run);
+			staging := format('@extschema@.%I', 'xdr_staging_' || run);
+			IF to_regclass(users_table) IS NOT NULL OR to_regclass(clusters_table) IS NOT NULL
+			   OR to_regclass(staging) IS NOT NULL THEN
+				RAISE EXCEPTION 'relation % or % already exists', users_table, clusters_table
+					USING ERRCODE = 'duplicate_table',
+					      HINT = 'A table left by an earlier installation of engage (DROP EXTENSION keeps the distributed per-user tables): drop it.';
+			END IF;
+			SELECT format_type(a.atttypid, a.atttypmod)
+			       || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+			               THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END
+			INTO msisdn_type
+			FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+			LEFT JOIN pg_collation co ON co.oid = a.attcollation
+			LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+			WHERE a.attrelid = run_analysis.source AND a.attname = msisdn_column
+			  AND a.attnum > 0 AND NOT a.attisdropped;
+			IF msisdn_type IS NULL THEN
+				RAISE EXCEPTION 'column "%" of relation % does not exist', msisdn_column, run_analysis.source
+					USING ERRCODE = 'undefined_column';
+			END IF;
+			user_source := src;
+			IF layout = 'other' THEN
+				-- a user's rows are on every worker: the used columns of the
+				-- rows with an MSISDN, repartitioned by it into a staging
+				-- table, worker to worker; the rows without, counted
+				SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)
+				                          || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+				                                  THEN format(' COLLATE %I.%I', cn.nspname, co.collname) ELSE '' END),
+				                  ', ' ORDER BY a.attnum),
+				       string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum)
+				INTO step_query, columns
+				FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+				LEFT JOIN pg_collation co ON co.oid = a.attcollation
+				LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+				WHERE a.attrelid = run_analysis.source AND a.attnum > 0 AND NOT a.attisdropped
+				  AND a.attname IN (SELECT msisdn_column UNION SELECT duration_column UNION SELECT dl_column
+				                    UNION SELECT ul_column
+				                    UNION SELECT c.value FROM jsonb_each(applications) AS x(name, cols)
+				                          CROSS JOIN LATERAL jsonb_array_elements_text(x.cols) AS c(value));
+				EXECUTE format('CREATE TABLE %s (%s)', staging, step_query);
+				EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, $2, colocate_with => ''none'')'
+					USING staging, msisdn_column;
+				EXECUTE format('INSERT INTO %1$s (%2$s) SELECT %2$s FROM %3$s AS s WHERE s.%4$I IS NOT NULL',
+				               staging, columns, src, msisdn_column);
+				EXECUTE format('SELECT count(*) FROM %s AS s WHERE s.%I IS NULL', src, msisdn_column)
+					INTO n_source_nosub;
+				user_source := staging;
+				t := @extschema@.analysis_progress(run, format('Citus: rows with an MSISDN repartitioned by it into %s, %s without counted', staging, n_source_nosub), t);
+			END IF;
+			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, sessions bigint NOT NULL, duration_ms numeric, '
+			               'dl_bytes numeric, ul_bytes numeric, total_bytes numeric, '
+			               'app_dl_bytes double precision[], app_ul_bytes double precision[], '
+			               'rejected_values bigint NOT NULL)', users_table, msisdn_type);
+			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, cluster integer NOT NULL, '
+			               'distance double precision NOT NULL, sessions bigint NOT NULL, '
+			               'duration_ms numeric, total_bytes numeric)', clusters_table, msisdn_type);
+			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
+				USING users_table, user_source;
+			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
+				USING clusters_table, user_source;
+			FOR grant_row IN
+				SELECT DISTINCT x.tab, a.grantee
+				FROM (VALUES (users_table, '@extschema@.result_user_engagement'::regclass),
+				             (users_table, '@extschema@.user_engagement'::regclass),
+				             (users_table, '@extschema@.app_usage'::regclass),
+				             (clusters_table, '@extschema@.result_user_cluster'::regclass),
+				             (clusters_table, '@extschema@.user_clusters'::regclass)) x(tab, model)
+				JOIN pg_class c ON c.oid = x.model
+				CROSS JOIN LATERAL aclexplode(c.relacl) a
+				WHERE a.privilege_type = 'SELECT' AND a.grantee <> c.relowner LOOP
+				EXECUTE format('GRANT SELECT ON %s TO %s', grant_row.tab,
+				               CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC'
+				                    ELSE quote_ident(grant_row.grantee::regrole::text) END);
+			END LOOP;
+			INSERT INTO @extschema@.run_distributed (run_id, layout, user_engagement, user_cluster)
+			VALUES (run, layout, users_table, clusters_table);
+
+			-- the per-user rows, on the workers: each shard groups its own
+			-- users (the aggregates in a subquery: each state made once)
+			EXECUTE format($q$
+				INSERT INTO %1$s (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes,
+				                  app_dl_bytes, app_ul_bytes, rejected_values)
+				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes, (g.e).total_bytes, %2$s
+				FROM (SELECT s.%3$I AS m, @extschema@.engagement_agg(s.%4$I, s.%5$I, s.%6$I) AS e%7$s
+				      FROM %8$s AS s
+				      WHERE s.%3$I IS NOT NULL
+				      GROUP BY 1) g$q$,
+				users_table,
+				CASE WHEN n_apps = 0 THEN 'NULL, NULL, (g.e).rejected_values'
+				     ELSE '(g.t).dl_bytes, (g.t).ul_bytes, (g.e).rejected_values + (g.t).rejected_values' END,
+				msisdn_column, duration_column, dl_column, ul_column,
+				CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
+				user_source);
+			IF layout = 'other' THEN
+				EXECUTE format('DROP TABLE %s', staging);
+			END IF;
+			t := @extschema@.analysis_progress(run, format('Citus: per-user rows written on the workers into %s', users_table), t);
+			step_query := format('@extschema@.store_user_engagement_citus($1, %L, %s, %s)',
+			                     users_table, n_apps, n_source_nosub);
+		END IF;
+
 		EXECUTE format($q$
 			WITH u AS MATERIALIZED (
-				SELECT * FROM @extschema@.store_user_engagement($1, %1$L, %2$s)
+				SELECT * FROM %1$s
 			), ins_top AS (
 				INSERT INTO @extschema@.result_top_users
 				SELECT $1, t.metric, t.rank, t.msisdn, t.value
 				FROM u CROSS JOIN LATERAL unnest(u.top_metrics, u.top_ranks, u.top_msisdns, u.top_values)
 				     AS t(metric, rank, msisdn, value)
-			)%3$s
+			)%2$s
 			SELECT u.rows_read, u.rows_without_subscriber, u.users, u.rejected_values FROM u
 			$q$,
-			user_query, n_apps,
+			step_query,
 			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
 				INSERT INTO @extschema@.result_app_totals
 				SELECT $1, v.application, v.position,
@@ -177,6 +381,8 @@ BEGIN
 			)$q$, app_values) END)
 		INTO n_rows, n_nosub, n_users, n_rejected
 		USING run;
+		n_rows := n_rows + n_extra;
+		n_nosub := n_nosub + n_extra;
 		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
 		IF n_users < run_analysis.k THEN
 			RAISE EXCEPTION 'relation "%" has % subscribers, fewer than k = %',
@@ -200,8 +406,11 @@ BEGIN
 		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
-		points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
-		                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
+		-- On Citus (layout not NULL) the fit is store_cluster_model's, the
+		-- same on the points read from the run's distributed table, and each
+		-- user's cluster and distance are written on the workers by
+		-- kmeans_nearest, which gives them as the fit's last pass did, bit
+		-- for bit; the statistics are aggregates that Citus splits.
 		-- From here to the pruning, every read of the per-user tables is of
 		-- one run: through the BRIN index on run_id, not a sequential scan of
 		-- what the tables hold (runs kept, and the space of pruned runs, which
@@ -213,18 +422,34 @@ BEGIN
 		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
-		model := @extschema@.store_user_clusters(run,
-		             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
-		                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-		             run_analysis.k, run_analysis.seed);
+		IF layout IS NULL THEN
+			points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+			                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
+			model := @extschema@.store_user_clusters(run,
+			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
+			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
+			             run_analysis.k, run_analysis.seed);
+			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
+		ELSE
+			points := format('SELECT u.msisdn::text, u.sessions, COALESCE(u.duration_ms, 0), COALESCE(u.total_bytes, 0) '
+			                 'FROM %s u', users_table);
+			model := @extschema@.store_cluster_model(run, points, run_analysis.k, run_analysis.seed);
+			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
+			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
+			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
+			               'ARRAY[u.sessions::double precision, COALESCE(u.duration_ms, 0)::double precision, '
+			               'COALESCE(u.total_bytes, 0)::double precision]) p',
+			               clusters_table, users_table, model);
+			stats_from := format('%s u', clusters_table);
+		END IF;
+		EXECUTE format($q$
 		WITH stats AS (
 			SELECT u.cluster, count(*) AS users,
 			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
 			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
 			       count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
-			FROM @extschema@.result_user_cluster u
-			WHERE u.run_id = run
+			FROM %s
 			GROUP BY u.cluster
 		), overall AS (
 			SELECT sum(s.users)::bigint AS users, sum(s.s_sum) / sum(s.users) AS sessions,
@@ -233,8 +458,8 @@ BEGIN
 			FROM stats s
 		)
 		INSERT INTO @extschema@.result_cluster_stats
-		SELECT run, s.cluster, @extschema@.cluster_label(s.cluster, run_analysis.k),
-		       format('%s%% of users; per user on average %s sessions (%s the overall %s), %s min (%s the overall %s), %s MB (%s the overall %s)',
+		SELECT $1, s.cluster, @extschema@.cluster_label(s.cluster, $2),
+		       format('%%s%%%% of users; per user on average %%s sessions (%%s the overall %%s), %%s min (%%s the overall %%s), %%s MB (%%s the overall %%s)',
 		              round(100.0 * s.users / o.users, 1),
 		              round(s.s_avg, 2), @extschema@.compare_to_average(s.s_avg, o.sessions), round(o.sessions, 2),
 		              round(s.d_avg / 60000, 1), @extschema@.compare_to_average(s.d_avg, o.duration_ms), round(o.duration_ms / 60000, 1),
@@ -242,18 +467,20 @@ BEGIN
 		       s.users, s.users::numeric / o.users,
 		       s.s_min, s.s_max, s.s_avg, s.s_sum, s.d_min, s.d_max, s.d_avg, s.d_sum,
 		       s.b_min, s.b_max, s.b_avg, s.b_sum,
-		       ARRAY[model.centroids[s.cluster][1], model.centroids[s.cluster][2], model.centroids[s.cluster][3]],
-		       ARRAY[model.centroids_normalized[s.cluster][1], model.centroids_normalized[s.cluster][2],
-		             model.centroids_normalized[s.cluster][3]],
-		       model.cluster_inertia[s.cluster]
-		FROM stats s CROSS JOIN overall o;
+		       ARRAY[($3).centroids[s.cluster][1], ($3).centroids[s.cluster][2], ($3).centroids[s.cluster][3]],
+		       ARRAY[($3).centroids_normalized[s.cluster][1], ($3).centroids_normalized[s.cluster][2],
+		             ($3).centroids_normalized[s.cluster][3]],
+		       ($3).cluster_inertia[s.cluster]
+		FROM stats s CROSS JOIN overall o$q$, stats_from)
+		USING run, run_analysis.k, model;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
 		-- elbow_inertia chooses), the inertias always of all users:
 		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
-		-- query, from the points store_user_clusters kept (no second read)
+		-- query, from the points store_user_clusters (store_cluster_model)
+		-- kept (no second read)
 		IF run_analysis.k_max > 0 THEN
 			WITH e AS MATERIALIZED (
 				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
@@ -291,6 +518,14 @@ BEGIN
 			DELETE FROM @extschema@.result_app_totals x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_top_users_per_app x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
+			-- the per-user tables of pruned runs on Citus go whole
+			FOR grant_row IN
+				SELECT x.tab FROM @extschema@.run_distributed d
+				CROSS JOIN LATERAL (VALUES (d.user_engagement), (d.user_cluster)) x(tab)
+				WHERE d.run_id = ANY (pruned) LOOP
+				EXECUTE format('DROP TABLE IF EXISTS %s', grant_row.tab);
+			END LOOP;
+			DELETE FROM @extschema@.run_distributed x WHERE x.run_id = ANY (pruned);
 			UPDATE @extschema@.run r SET status = 'pruned' WHERE r.run_id = ANY (pruned);
 		END IF;
 		PERFORM set_config('enable_seqscan', saved_seqscan, true);
@@ -311,5 +546,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';

@@ -628,6 +628,49 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 ) AS c(n, what, q);
 RESET client_min_messages;
 
+-- Citus (issue 12), what works without Citus: run_analysis's without_msisdn
+-- (the rows kept apart from a source distributed by MSISDN), kmeans_nearest,
+-- and the internal functions of the Citus path (store_cluster_model,
+-- store_user_engagement_citus, distributed_user_engagement and
+-- distributed_user_cluster).  The rest is in test/citus/.
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(380, 'run_analysis: without_msisdn a table that does not exist', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_nosuch')$$, NULL),
+(381, 'run_analysis: without_msisdn holding rows with an MSISDN (the source itself): a failed run', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_xdr_one') IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(382, 'run_analysis: without_msisdn without the MSISDN column: a failed run', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_pts') IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(383, 'run_analysis: without_msisdn of 20 rows without MSISDN: counted as read and without subscriber (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_xdr_nosub') IS NULL$$,
+ $$SELECT l.run || ', rows_read ' || r.rows_read || ', rows_without_subscriber ' || r.rows_without_subscriber || ', users ' || r.users || ', parameter ' || (r.parameters ->> 'without_msisdn') FROM bi_last_run l, engage.latest_run r$$),
+(384, 'run_analysis: without_msisdn an empty table (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_xdr_empty') IS NULL$$,
+ $$SELECT l.run || ', rows_read ' || r.rows_read || ', rows_without_subscriber ' || r.rows_without_subscriber FROM bi_last_run l, engage.latest_run r$$),
+(385, 'kmeans_nearest: model NULL', $$SELECT engage.kmeans_nearest(NULL, '{1,2}')::text$$, NULL),
+(386, 'kmeans_nearest: features NULL (documented result)', $$SELECT engage.kmeans_nearest(model, NULL)::text FROM bi_model$$, NULL),
+(387, 'kmeans_nearest: a NULL feature (documented result)', $$SELECT engage.kmeans_nearest(model, '{1,NULL}')::text FROM bi_model$$, NULL),
+(388, 'kmeans_nearest: too few features', $$SELECT engage.kmeans_nearest(model, '{1}')::text FROM bi_model$$, NULL),
+(389, 'kmeans_nearest: a NaN feature', $$SELECT engage.kmeans_nearest(model, '{NaN,1}')::text FROM bi_model$$, NULL),
+(390, 'kmeans_nearest: a model with a zero scale', $$SELECT engage.kmeans_nearest(ROW(m.features, m.normalization, '{0,1}', m.shift, m.centroids, m.centroids_normalized, m.sizes, m.inertia, m.iterations, m.converged, m.n_points, m.cluster_inertia)::engage.kmeans_model, '{1,1}')::text FROM bi_model, LATERAL (SELECT (model).*) m$$, NULL),
+(391, 'kmeans_nearest: every point as kmeans_assign assigns it, distances bit for bit (documented result)',
+ $$SELECT count(*) || ' points, ' || count(*) FILTER (WHERE a.cluster = (n).cluster AND float8send(a.distance) = float8send((n).distance)) || ' equal'
+   FROM bi_model, engage.kmeans_assign(model, 'SELECT id, a, b FROM bi_pts') a
+   JOIN (SELECT id::text AS key, engage.kmeans_nearest((SELECT model FROM bi_model), ARRAY[a, b]) AS n FROM bi_pts) p ON p.key = a.key$$, NULL),
+(392, 'store_cluster_model: run_id NULL', $$SELECT (engage.store_cluster_model(NULL, 'SELECT id::text, id::bigint, a, b FROM bi_pts', 2, 0)).inertia$$, NULL),
+(393, 'store_cluster_model: a key that is not text', $$SELECT (engage.store_cluster_model(1, 'SELECT id, id::bigint, a, b FROM bi_pts', 2, 0)).inertia$$, NULL),
+(394, 'store_cluster_model: store_user_clusters''s six columns', $$SELECT (engage.store_cluster_model(1, 'SELECT id::text, id::bigint, a, b, a::numeric, b::numeric FROM bi_pts', 2, 0)).inertia$$, NULL),
+(395, 'store_cluster_model: k above the points', $$SELECT (engage.store_cluster_model(1, 'SELECT id::text, id::bigint, a, b FROM bi_pts', 8, 0)).inertia$$, NULL),
+(396, 'store_cluster_model: the model of kmeans_model with tol 0 (documented result)',
+ $$SELECT (m).centroids = (k).centroids AND (m).cluster_inertia = (k).cluster_inertia AND (m).sizes = (k).sizes
+   FROM (SELECT engage.store_cluster_model(1, 'SELECT id::text, id::bigint, a, b FROM bi_pts', 2, 0) AS m,
+                engage.kmeans_model('SELECT id::text, id::bigint, a, b FROM bi_pts', 2, tol => 0) AS k) x$$, NULL),
+(397, 'store_user_engagement_citus: n_applications 1001', $$SELECT (engage.store_user_engagement_citus(1, 'bi_pts', 1001, 0)).users$$, NULL),
+(398, 'store_user_engagement_citus: rows without subscriber NULL', $$SELECT (engage.store_user_engagement_citus(1, 'bi_pts', 0, NULL)).users$$, NULL),
+(399, 'distributed_user_engagement and distributed_user_cluster of a run on one node, and of NULL: no rows (documented result)',
+ $$SELECT (SELECT count(*) FROM engage.distributed_user_engagement((SELECT max(run_id) FROM engage.run))) || ' ' ||
+          (SELECT count(*) FROM engage.distributed_user_cluster((SELECT max(run_id) FROM engage.run))) || ' ' ||
+          (SELECT count(*) FROM engage.distributed_user_engagement(NULL))$$, NULL)
+) AS c(n, what, q, then_q);
+RESET client_min_messages;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,

@@ -1,0 +1,286 @@
+"""test/citus/test_run_analysis.py: run_analysis on Citus distributed sources.
+
+One generated xDR table (engage.generate_xdr, some rows without MSISDN) is
+analysed as a local table on the coordinator (the one-node reference) and
+as distributed tables of the same rows:
+  (a) hash-distributed by MSISDN, its rows without MSISDN in a local table
+      passed as without_msisdn;
+  (b) distributed by another column ("Start"), rows without MSISDN included;
+  (c) the MSISDN as text (ties in the top 10s ordered as text), distributed
+      by it, against a local copy of its own.
+Every view of engage and engage.run's counts must be identical to the local
+run's (float8 values compared in their exact text form, cluster distances
+bit for bit).  Also checked: the per-user tables (distributed by the MSISDN
+in the source's type, colocated with a source distributed by it), the
+counts against plain SQL, a failed run that leaves no table behind, rows
+with an MSISDN in without_msisdn, the pruning of distributed runs, and
+run_analysis called on a worker (an error, nothing logged there).
+
+Runs against a coordinator and two workers (scripts/lib.sh
+start_citus_cluster: PGHOST, PGPORT, PGUSER name the coordinator; the
+workers listen on 127.0.0.1, ports PGPORT + 1 and + 2), alone with
+`python3 test/citus/test_run_analysis.py` or from the Citus suite.  Works
+in schema citus_ra of the current database, dropped at the start and at
+the end; CREATE EXTENSION engage if it is not there.
+
+Copyright (c) 2026, engage developers
+"""
+import os
+import sys
+
+import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from helpers import check, connect, finish, query  # noqa: E402
+
+ROWS = int(os.environ.get("ENGAGE_CITUS_ROWS", "150000"))
+SEED = 5
+VIEWS = ["latest_run", "user_engagement", "user_clusters", "cluster_stats", "top_users",
+         "app_usage", "app_totals", "top_users_per_app", "top_apps", "elbow"]
+# engage.run's columns that a run on the same rows must repeat
+RUN_COLUMNS = ["rows_read", "rows_without_subscriber", "rejected_values", "users", "k",
+               "inertia", "elbow_k", "elbow_sample", "status", "error"]
+# the columns of latest_run that differ from run to run
+RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters"}
+
+
+def view_rows(conn, view):
+    """Every row of a view as text, but its run_id (and what else names the
+    run), sorted: float8 values in their shortest exact form."""
+    cols = [c for (c,) in query(conn, """
+        SELECT a.attname FROM pg_attribute a
+        WHERE a.attrelid = ('engage.' || %s)::regclass AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY a.attnum""", (view,)) if c not in RUN_SPECIFIC]
+    sel = ", ".join(f't."{c}"' for c in cols)
+    return sorted(r[0] for r in query(conn, f"SELECT ROW({sel})::text FROM engage.{view} t"))
+
+
+def snapshot(conn):
+    """Every view of the latest run, in one REPEATABLE READ snapshot."""
+    conn.autocommit = False
+    conn.set_session(isolation_level="REPEATABLE READ")
+    try:
+        return {v: view_rows(conn, v) for v in VIEWS}
+    finally:
+        conn.rollback()
+        conn.set_session(isolation_level="READ COMMITTED")
+        conn.autocommit = True
+
+
+def run_counts(conn, run_id):
+    cols = ", ".join(RUN_COLUMNS)
+    return query(conn, f"SELECT {cols} FROM engage.run WHERE run_id = %s", (run_id,))[0]
+
+
+def analyse(conn, source, **args):
+    """run_analysis on source: the run id (NULL when it failed)."""
+    extra = "".join(f", {k} => %s" for k in args)
+    return query(conn, f"SELECT engage.run_analysis(%s{extra})", (source, *args.values()))[0][0]
+
+
+def compare(conn, label, ref, ref_run, run):
+    """Every view and engage.run's counts of run against the reference."""
+    check(f"{label}: the run succeeded", run is not None)
+    if run is None:
+        return
+    got = snapshot(conn)
+    for v in VIEWS:
+        a, b = ref[v], got[v]
+        detail = ""
+        if a != b:
+            only_ref = len(set(a) - set(b))
+            only_got = len(set(b) - set(a))
+            detail = f"{len(a)} rows on one node, {len(b)} here; {only_ref} only on one node, {only_got} only here"
+        check(f"{label}: view engage.{v} identical to one node's ({len(a)} rows)", a == b and len(a) > 0, detail)
+    rc, gc = run_counts(conn, ref_run), run_counts(conn, run)
+    check(f"{label}: engage.run's counts identical to one node's {rc[:4]}", rc == gc, f"{rc} vs {gc}")
+
+
+def distances_bitwise(conn, ref_run, run):
+    """The users' cluster distances of run, bit for bit those of ref_run."""
+    diff = query(conn, """
+        SELECT count(*) FROM (
+            SELECT msisdn, cluster, float8send(distance) FROM engage.result_user_cluster WHERE run_id = %s
+            EXCEPT ALL
+            SELECT msisdn, cluster, float8send(distance) FROM engage.distributed_user_cluster(%s)) x""",
+                 (ref_run, run))[0][0]
+    n = query(conn, "SELECT count(*) FROM engage.distributed_user_cluster(%s)", (run,))[0][0]
+    check(f"run {run}: clusters and distances of {n} users bit for bit one node's", diff == 0 and n > 0,
+          f"{diff} differ")
+
+
+def per_user_tables(conn, run, source, colocated):
+    """The run's per-user tables: registered, distributed by msisdn of the
+    source column's type, colocated with the source when it is distributed
+    by MSISDN."""
+    row = query(conn, "SELECT user_engagement, user_cluster FROM engage.run_distributed WHERE run_id = %s",
+                (run,))
+    check(f"run {run}: per-user tables registered in engage.run_distributed", len(row) == 1)
+    if not row:
+        return
+    src_type = query(conn, """SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                              WHERE attrelid = %s::regclass AND attname = 'MSISDN/Number'""", (source,))[0][0]
+    for tab in row[0]:
+        info = query(conn, """
+            SELECT p.partmethod::text, column_to_column_name(p.logicalrelid, p.partkey),
+                   format_type(a.atttypid, a.atttypmod),
+                   p.colocationid = (SELECT s.colocationid FROM pg_dist_partition s
+                                     WHERE s.logicalrelid = %s::regclass)
+            FROM pg_dist_partition p
+            JOIN pg_attribute a ON a.attrelid = p.logicalrelid AND a.attname = 'msisdn'
+            WHERE p.logicalrelid = %s::regclass""", (source, tab))
+        ok = len(info) == 1 and info[0][0] == "h" and info[0][1] == "msisdn" and info[0][2] == src_type
+        if colocated:
+            ok = ok and info[0][3]
+        check(f"run {run}: {tab} hash-distributed by msisdn {src_type}"
+              + (", colocated with the source" if colocated else ""), ok, str(info))
+
+
+def plain_sql_counts(conn, run, sources, without=None):
+    """engage.run's rows, rows without subscriber and users against plain
+    SQL over the distributed source(s)."""
+    total = sum(query(conn, f"SELECT count(*) FROM {s}")[0][0] for s in sources + ([without] if without else []))
+    nosub = sum(query(conn, f'SELECT count(*) FROM {s} WHERE "MSISDN/Number" IS NULL')[0][0]
+                for s in sources + ([without] if without else []))
+    users = query(conn, f'SELECT count(DISTINCT "MSISDN/Number") FROM {sources[0]}')[0][0]
+    got = query(conn, "SELECT rows_read, rows_without_subscriber, users FROM engage.run WHERE run_id = %s",
+                (run,))[0]
+    check(f"run {run}: rows read, without subscriber and users as plain SQL counts them ({total}, {nosub}, {users})",
+          tuple(got) == (total, nosub, users), str(got))
+
+
+def error_of(conn, sql, args=None):
+    try:
+        query(conn, sql, args)
+    except psycopg2.Error as e:
+        return e.pgcode, e.pgerror
+    return None, None
+
+
+def main():
+    conn = connect()
+    query(conn, "SELECT 1")
+    conn.cursor().execute("SET client_min_messages = warning")
+    conn.cursor().execute("CREATE EXTENSION IF NOT EXISTS engage")
+    conn.cursor().execute("DROP SCHEMA IF EXISTS citus_ra CASCADE")
+    conn.cursor().execute("CREATE SCHEMA citus_ra")
+    try:
+        body(conn)
+    finally:
+        conn.cursor().execute("DROP SCHEMA IF EXISTS citus_ra CASCADE")
+
+
+def body(conn):
+    cur = conn.cursor()
+    cur.execute("SELECT engage.generate_xdr('citus_ra.xdr_local', %s, NULL, %s)", (ROWS, SEED))
+    nulls = query(conn, 'SELECT count(*) FROM citus_ra.xdr_local WHERE "MSISDN/Number" IS NULL')[0][0]
+    check(f"the generated table has rows without MSISDN ({nulls} of {ROWS})", nulls > 0)
+
+    # (a) by MSISDN, the rows without it apart
+    cur.execute("CREATE TABLE citus_ra.xdr_msisdn (LIKE citus_ra.xdr_local)")
+    cur.execute("SELECT create_distributed_table('citus_ra.xdr_msisdn', 'MSISDN/Number')")
+    cur.execute('INSERT INTO citus_ra.xdr_msisdn SELECT * FROM citus_ra.xdr_local WHERE "MSISDN/Number" IS NOT NULL')
+    cur.execute('CREATE TABLE citus_ra.xdr_nomsisdn AS SELECT * FROM citus_ra.xdr_local WHERE "MSISDN/Number" IS NULL')
+    code, _ = error_of(conn, 'INSERT INTO citus_ra.xdr_msisdn SELECT * FROM citus_ra.xdr_nomsisdn LIMIT 1')
+    check("a table distributed by MSISDN refuses a row without MSISDN (22004)", code == "22004", str(code))
+    # (b) by another column
+    cur.execute("CREATE TABLE citus_ra.xdr_other (LIKE citus_ra.xdr_local)")
+    cur.execute("SELECT create_distributed_table('citus_ra.xdr_other', 'Start')")
+    cur.execute("INSERT INTO citus_ra.xdr_other SELECT * FROM citus_ra.xdr_local")
+
+    local = analyse(conn, "citus_ra.xdr_local", keep_runs=100)
+    check("the one-node run succeeded", local is not None)
+    ref = snapshot(conn)
+    check("the one-node run stored no distributed tables",
+          query(conn, "SELECT count(*) FROM engage.run_distributed WHERE run_id = %s", (local,))[0][0] == 0)
+
+    run_a = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, without_msisdn="citus_ra.xdr_nomsisdn")
+    compare(conn, "(a) distributed by MSISDN + without_msisdn", ref, local, run_a)
+    if run_a is not None:
+        distances_bitwise(conn, local, run_a)
+        per_user_tables(conn, run_a, "citus_ra.xdr_msisdn", True)
+        plain_sql_counts(conn, run_a, ["citus_ra.xdr_msisdn"], "citus_ra.xdr_nomsisdn")
+        layout = query(conn, "SELECT layout FROM engage.run_distributed WHERE run_id = %s", (run_a,))
+        check("(a) layout msisdn", layout == [("msisdn",)], str(layout))
+
+    run_b = analyse(conn, "citus_ra.xdr_other", keep_runs=100)
+    compare(conn, "(b) distributed by another column", ref, local, run_b)
+    if run_b is not None:
+        distances_bitwise(conn, local, run_b)
+        per_user_tables(conn, run_b, "citus_ra.xdr_other", False)
+        plain_sql_counts(conn, run_b, ["citus_ra.xdr_other"])
+        staging = query(conn, "SELECT to_regclass(%s)", (f"engage.xdr_staging_{run_b}",))[0][0]
+        check("(b) the staging table is gone after the run", staging is None, str(staging))
+
+    # (c) a text MSISDN: the top 10s' ties ordered as text
+    cur.execute("""CREATE TABLE citus_ra.xdr_text_local AS
+                   SELECT "MSISDN/Number"::bigint::text AS "MSISDN/Number", "Dur. (ms)",
+                          "Total DL (Bytes)", "Total UL (Bytes)",
+                          "Social Media DL (Bytes)", "Social Media UL (Bytes)", "Google DL (Bytes)",
+                          "Google UL (Bytes)", "Email DL (Bytes)", "Email UL (Bytes)",
+                          "Youtube DL (Bytes)", "Youtube UL (Bytes)", "Netflix DL (Bytes)",
+                          "Netflix UL (Bytes)", "Gaming DL (Bytes)", "Gaming UL (Bytes)",
+                          "Other DL (Bytes)", "Other UL (Bytes)"
+                   FROM citus_ra.xdr_local""")
+    cur.execute("CREATE TABLE citus_ra.xdr_text (LIKE citus_ra.xdr_text_local)")
+    cur.execute("SELECT create_distributed_table('citus_ra.xdr_text', 'MSISDN/Number')")
+    cur.execute('INSERT INTO citus_ra.xdr_text SELECT * FROM citus_ra.xdr_text_local WHERE "MSISDN/Number" IS NOT NULL')
+    cur.execute('CREATE TABLE citus_ra.xdr_text_nomsisdn AS '
+                'SELECT * FROM citus_ra.xdr_text_local WHERE "MSISDN/Number" IS NULL')
+    local_t = analyse(conn, "citus_ra.xdr_text_local", keep_runs=100, k_max=4)
+    ref_t = snapshot(conn)
+    ties = query(conn, "SELECT count(*) FROM (SELECT value FROM engage.top_users WHERE metric = 'sessions' "
+                       "GROUP BY value HAVING count(*) > 1) x")[0][0]
+    check(f"(c) the sessions top 10 has ties ({ties} values), ordered by the MSISDN", ties > 0)
+    run_c = analyse(conn, "citus_ra.xdr_text", keep_runs=100, k_max=4,
+                    without_msisdn="citus_ra.xdr_text_nomsisdn")
+    compare(conn, "(c) text MSISDN distributed by it", ref_t, local_t, run_c)
+    if run_c is not None:
+        per_user_tables(conn, run_c, "citus_ra.xdr_text", True)
+
+    # rows with an MSISDN in without_msisdn: a failed run, logged
+    cur.execute("SET client_min_messages = error")
+    bad = analyse(conn, "citus_ra.xdr_msisdn", without_msisdn="citus_ra.xdr_local", keep_runs=100)
+    err = query(conn, "SELECT status, sqlstate, error FROM engage.run ORDER BY run_id DESC LIMIT 1")[0]
+    check("without_msisdn holding rows with an MSISDN: the run fails (22023), logged",
+          bad is None and err[0] == "failed" and err[1] == "22023" and "rows with an MSISDN" in err[2], str(err))
+
+    # a run that fails once its tables are made leaves none behind
+    bad = analyse(conn, "citus_ra.xdr_msisdn", duration_column="no such column", keep_runs=100)
+    failed = query(conn, "SELECT run_id, status, sqlstate FROM engage.run ORDER BY run_id DESC LIMIT 1")[0]
+    left = query(conn, "SELECT to_regclass(%s), to_regclass(%s), "
+                       "(SELECT count(*) FROM engage.run_distributed WHERE run_id = %s)",
+                 (f"engage.user_engagement_{failed[0]}", f"engage.user_cluster_{failed[0]}", failed[0]))[0]
+    check("a run failing in its per-user INSERT ... SELECT (no such column): logged, its tables rolled back",
+          bad is None and failed[1] == "failed" and left == (None, None, 0), f"{failed} {left}")
+    cur.execute("SET client_min_messages = warning")
+
+    # the views still show the last successful run (c)
+    check("after the failed runs the views show the last successful run",
+          snapshot(conn) == ref_t)
+
+    # run_analysis on a worker: an error, nothing logged on the worker
+    port = int(os.environ.get("PGPORT", "5432")) + 1
+    wconn = psycopg2.connect(host="127.0.0.1", port=port, dbname=conn.info.dbname, user=conn.info.user)
+    wconn.autocommit = True
+    before = query(wconn, "SELECT count(*) FROM engage.run")[0][0]
+    code, msg = error_of(wconn, "SELECT engage.run_analysis('citus_ra.xdr_msisdn')")
+    after = query(wconn, "SELECT count(*) FROM engage.run")[0][0]
+    check("run_analysis of a distributed table on a worker: 0A000, must run on the coordinator",
+          code == "0A000" and "coordinator" in (msg or ""), f"{code} {msg}")
+    check("... and nothing is logged in the worker's engage.run", before == after, f"{before} -> {after}")
+    wconn.close()
+
+    # pruning: keep_runs => 1 drops the distributed runs' tables
+    dist_runs = [r for r in (run_a, run_b, run_c) if r is not None]
+    last = analyse(conn, "citus_ra.xdr_local", keep_runs=1, k_max=0)
+    left = query(conn, "SELECT count(*) FROM engage.run_distributed")[0][0]
+    tables = [query(conn, "SELECT to_regclass(%s)", (f"engage.{t}_{r}",))[0][0]
+              for r in dist_runs for t in ("user_engagement", "user_cluster")]
+    check(f"pruning drops the per-user tables of the {len(dist_runs)} distributed runs",
+          last is not None and left == 0 and all(t is None for t in tables) and len(dist_runs) > 0,
+          f"{left} registered, {tables}")
+
+
+if __name__ == "__main__":
+    finish(main)
