@@ -912,3 +912,27 @@ WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = '
 
 COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer) IS
 'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place';
+
+------------------------------------------------------------------------------
+-- 6. traffic_agg(VARIADIC double precision[]) (issue 12): the form of
+-- traffic_agg that Citus can split, beside the "any" form of 0.1.0
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.traffic_accum(double precision[], VARIADIC double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'engage_traffic_accum_array'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.traffic_accum(double precision[], double precision[]) IS
+'Transition function of traffic_agg(VARIADIC double precision[])';
+
+CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) (
+	SFUNC = @extschema@.traffic_accum,
+	STYPE = double precision[],
+	FINALFUNC = @extschema@.traffic_final,
+	COMBINEFUNC = @extschema@.traffic_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) IS
+'Per-group traffic of several applications from (DL, UL) column pairs cast to double precision: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted; the form that PostgreSQL picks for numeric arguments and that Citus can split (the same results as traffic_agg(VARIADIC "any"))';
