@@ -239,10 +239,12 @@ CITUS_SKIPPED=""
 # with the reason in CITUS_SKIPPED, when it is not installed and
 # ENGAGE_CITUS_TARBALL is not set; 1 when the build fails.  With DESTDIR,
 # the check and the installation are under DESTDIR (make install
-# DESTDIR=...): the build is tested without touching the system.  A private
-# installation tree (ENGAGE_INSTALL_DIR) gets links to Citus's files.
+# DESTDIR=...): the build is tested without touching the system (without
+# an argument, ENGAGE_CITUS_DESTDIR, if set, is DESTDIR: the suite's skip
+# line and build can be tested so).  A private installation tree
+# (ENGAGE_INSTALL_DIR) gets links to Citus's files.
 ensure_citus() {
-	local destdir=${1:-} tarball=${ENGAGE_CITUS_TARBALL:-} sum work src start rc=0
+	local destdir=${1:-${ENGAGE_CITUS_DESTDIR:-}} tarball=${ENGAGE_CITUS_TARBALL:-} sum work start rc=0
 	CITUS_SKIPPED=""
 	if ! citus_installed "$destdir"; then
 		if [ -z "$tarball" ]; then
@@ -359,23 +361,30 @@ citus_patch_source() {
 # start_cluster cluster with citus preloaded and CREATE EXTENSION citus in
 # its postgres database; the coordinator knows its own address and has the
 # two workers as nodes.  Kept running when already running.  Sets PGHOST,
-# PGPORT and PGUSER to the coordinator.
+# PGPORT and PGUSER to the coordinator.  Returns 1, with a message, when a
+# step fails (DIR/*/postgresql.log then tells more).
 start_citus_cluster() {
 	local dir=$1 port=$2 i
 	local conf="listen_addresses = '127.0.0.1'
 shared_preload_libraries = 'citus'
 citus.log_distributed_deadlock_detection = off"
 	for i in 1 2; do
-		start_cluster "$dir/worker$i" $((port + i)) "$conf"
-		$PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION IF NOT EXISTS citus' >/dev/null
+		if ! start_cluster "$dir/worker$i" $((port + i)) "$conf" ||
+			! $PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION IF NOT EXISTS citus' >/dev/null; then
+			log "citus: worker $i (port $((port + i))) did not start with Citus"
+			return 1
+		fi
 	done
-	start_cluster "$dir/coordinator" "$port" "$conf"
-	$PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL
+	if ! start_cluster "$dir/coordinator" "$port" "$conf" ||
+		! $PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres >/dev/null <<SQL; then
 CREATE EXTENSION IF NOT EXISTS citus;
 SELECT citus_set_coordinator_host('127.0.0.1', $port);
 SELECT citus_add_node('127.0.0.1', p) FROM (VALUES ($((port + 1))), ($((port + 2)))) AS w(p)
 WHERE NOT EXISTS (SELECT FROM pg_dist_node n WHERE n.nodeport = w.p);
 SQL
+		log "citus: the coordinator (port $port) did not start with its two workers"
+		return 1
+	fi
 }
 
 # stop_citus_cluster DIR: stop the coordinator and the workers

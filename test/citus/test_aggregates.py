@@ -271,8 +271,25 @@ def any_form(conn):
           f"({len(new)} groups)", old == new and len(new) > 0)
 
 
+def every_aggregate(conn):
+    """Every aggregate of engage is tested here (or is the "any" form), has
+    a combine function and a state that is neither internal nor a pseudo-type."""
+    rows = query(conn, """
+        SELECT a.aggfnoid::regprocedure::text, a.aggcombinefn <> 0, t.typtype <> 'p'
+        FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN pg_type t ON t.oid = a.aggtranstype
+        WHERE p.pronamespace = 'engage'::regnamespace ORDER BY 1""")
+    tested = {a[2] for a in AGGREGATES} | {'engage.traffic_agg("any")'}
+    names = {r[0] for r in rows}
+    check("every engage aggregate is tested here (%d)" % len(names), names == tested,
+          "not tested: %s; not found: %s" % (sorted(names - tested), sorted(tested - names)))
+    bad = [r[0] for r in rows if not (r[1] and r[2])]
+    check("every engage aggregate has a combine function and a state Citus can ship", not bad,
+          "without: %s" % bad)
+
+
 def main():
     conn = connect()
+    every_aggregate(conn)
     setup(conn)
     for table in TABLES:
         n = query(conn, f"SELECT count(*), count(DISTINCT nodeport) FROM citus_shards "
