@@ -9,6 +9,9 @@
 # Usage: bash scripts/test.sh
 #   ENGAGE_INSTALL_DIR=DIR: engage in a private installation tree (lib.sh)
 #   ENGAGE_TEST_PORT=PORT: the ports of its clusters (default 54329)
+#   ENGAGE_CITUS_TARBALL=FILE: the Citus 13.2 source to build when Citus is
+#     not installed (without it and without Citus, the Citus suite is skipped)
+#   ENGAGE_CITUS_TEST_PORT=PORT: the Citus cluster's ports (default PORT + 50)
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 set +e	# count failures instead of stopping at the first one
@@ -16,7 +19,8 @@ set -o pipefail
 
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/engage-test.XXXXXX")
 # the main cluster's port; the clusters of the cron, load and faults suites
-# take the ports 10, 29 and 39 above it (ENGAGE_TEST_PORT moves them all)
+# take the ports 10, 29 and 39 above it, the Citus suite's 50 to 52
+# (ENGAGE_TEST_PORT moves them all)
 TEST_PORT=${ENGAGE_TEST_PORT:-54329}
 
 cleanup() {
@@ -47,13 +51,18 @@ if [ -f regression.diffs ]; then
 fi
 add_counts "suite pg_regress" "$ok" "$bad"
 
-# run_suite NAME COMMAND...: run a suite that ends with "N passed, N failed"
+# run_suite NAME COMMAND...: run a suite that ends with "N passed, N
+# failed"; one that exits with status 77 without that line was skipped (it
+# printed why) and counts nothing
 run_suite() {
 	local name=$1 rc
 	shift
 	log "suite $name"
 	"$@" 2>&1 | tee "$TEST_DIR/suite.log"
 	rc=${PIPESTATUS[0]}
+	if [ "$rc" -eq 77 ] && ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$TEST_DIR/suite.log"; then
+		return
+	fi
 	# shellcheck disable=SC2046
 	add_counts "suite $name" $(suite_counts "$TEST_DIR/suite.log" "$rc")
 }
@@ -79,5 +88,11 @@ ENGAGE_NO_BUILD=1 ENGAGE_LOAD_SECONDS=10 ENGAGE_LOAD_DIR="$TEST_DIR/load" ENGAGE
 	run_suite "load (test/load/pgbench.sh, 10 s)" bash test/load/pgbench.sh
 ENGAGE_FAULTS_QUICK=1 ENGAGE_FAULTS_XDR_ROWS=150000 ENGAGE_FAULTS_DIR="$TEST_DIR/faults" ENGAGE_FAULTS_PORT=$((TEST_PORT + 39)) \
 	run_suite "faults (test/faults/test_faults.sh)" bash test/faults/test_faults.sh
+
+# 5. On Citus: a coordinator and two workers of its own, on the ports 50 to
+# 52 above the main one; Citus built first from ENGAGE_CITUS_TARBALL when it
+# is not installed, the suite skipped (one line says why) without either
+ENGAGE_CITUS_TEST_PORT=${ENGAGE_CITUS_TEST_PORT:-$((TEST_PORT + 50))} \
+	run_suite "citus (test/citus/run.sh)" bash test/citus/run.sh
 
 finish

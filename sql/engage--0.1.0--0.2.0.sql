@@ -1480,3 +1480,27 @@ FROM (SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
 JOIN @extschema@.result_app_totals a ON a.run_id = u.run_id
 CROSS JOIN LATERAL (SELECT u.app_dl_bytes[a.position]::numeric AS dl_bytes,
                            u.app_ul_bytes[a.position]::numeric AS ul_bytes) x;
+
+------------------------------------------------------------------------------
+-- 6. traffic_agg(VARIADIC double precision[]) (issue 12): the form of
+-- traffic_agg that Citus can split, beside the "any" form of 0.1.0
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.traffic_accum(double precision[], VARIADIC double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'engage_traffic_accum_array'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.traffic_accum(double precision[], double precision[]) IS
+'Transition function of traffic_agg(VARIADIC double precision[])';
+
+CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) (
+	SFUNC = @extschema@.traffic_accum,
+	STYPE = double precision[],
+	FINALFUNC = @extschema@.traffic_final,
+	COMBINEFUNC = @extschema@.traffic_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) IS
+'Per-group traffic of several applications from (DL, UL) column pairs cast to double precision: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted; the form that PostgreSQL picks for numeric arguments and that Citus can split (the same results as traffic_agg(VARIADIC "any"))';

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * traffic_agg.c
- *	  engage.traffic_agg(VARIADIC "any"): per-group DL and UL traffic of
- *	  several applications in one aggregate, from (DL, UL) column pairs.
+ *	  engage.traffic_agg: per-group DL and UL traffic of several
+ *	  applications in one aggregate, from (DL, UL) column pairs.
  *
  * traffic_agg(dl_1, ul_1, dl_2, ul_2, ...) takes double precision
  * arguments in pairs and returns engage.traffic: dl_bytes[i] and
@@ -17,6 +17,18 @@
  * It replaces, in run_analysis, one sum() FILTER (WHERE valid) per column
  * plus a CASE expression per column to count the rejected values: one
  * transition call per row instead of 2n + 1 aggregates and 3n expressions.
+ *
+ * Two forms share the state, the combine and the final function and give
+ * the same results bit for bit (the same additions in the same order):
+ * traffic_agg(VARIADIC double precision[]), which PostgreSQL picks for
+ * double precision arguments (it matches them exactly, and casts bigint,
+ * integer and numeric ones implicitly), and traffic_agg(VARIADIC "any") of
+ * 0.1.0, which reads its argument types at run time and takes double
+ * precision only.  Citus can split the first (worker_partial_agg /
+ * coord_combine_agg: it checks the arguments against the declared types,
+ * one double precision[]) but not the second (it packs the arguments in a
+ * record, whose element count and types never match a VARIADIC "any"
+ * declaration).
  *
  * The transition state is a plain double precision[] (not internal), so
  * the aggregate is combinable, parallel and pushable to Citus workers like
@@ -130,7 +142,26 @@ traffic_state_new(int ncols)
 }
 
 /*
- * Transition function (not strict: a NULL is counted).  Inside an
+ * Add value x of column i (0-based) to the state's slots: to the column's
+ * sum when it is accepted (finite, not negative), else to the count of
+ * rejected values.
+ */
+static inline void
+traffic_add(double *slots, int i, double x)
+{
+	if (likely(x >= 0.0 && x < get_float8_infinity()))
+	{
+		double		sum = slots[TS_SUM(i)];
+
+		slots[TS_SUM(i)] = isnan(sum) ? x : sum + x;
+	}
+	else
+		slots[TS_REJECTED] += 1.0;	/* NaN, infinite or negative */
+}
+
+/*
+ * Transition function of traffic_agg(VARIADIC "any") (not strict: a NULL
+ * is counted).  Inside an
  * aggregate the state made on a group's first row is updated in place;
  * called directly, a copy of the state argument is returned.
  */
@@ -160,22 +191,96 @@ engage_traffic_accum(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < ncols; i++)
 	{
-		double		x;
-
 		if (PG_ARGISNULL(i + 1))
-		{
 			slots[TS_NULLS] += 1.0;
-			continue;
-		}
-		x = PG_GETARG_FLOAT8(i + 1);
-		if (likely(x >= 0.0 && x < get_float8_infinity()))
-		{
-			double		sum = slots[TS_SUM(i)];
-
-			slots[TS_SUM(i)] = isnan(sum) ? x : sum + x;
-		}
 		else
-			slots[TS_REJECTED] += 1.0;	/* NaN, infinite or negative */
+			traffic_add(slots, i, PG_GETARG_FLOAT8(i + 1));
+	}
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/*
+ * The number of columns of a call of traffic_agg(VARIADIC double
+ * precision[]): the length of the array of one row (the columns, or the
+ * array a VARIADIC call passes), an even number from 2 to
+ * TRAFFIC_MAX_COLUMNS.
+ */
+static int
+traffic_array_columns(ArrayType *cols)
+{
+	int			ncols;
+
+	if (ARR_ELEMTYPE(cols) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the columns of traffic_agg must be double precision")));
+	if (ARR_NDIM(cols) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the columns of traffic_agg must be a one-dimensional array"),
+				 errdetail("The array has %d dimensions.", ARR_NDIM(cols))));
+	ncols = ARR_NDIM(cols) == 1 ? ARR_DIMS(cols)[0] : 0;
+	if (ncols < 2 || ncols % 2 != 0 || ncols > TRAFFIC_MAX_COLUMNS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("arguments must be (DL, UL) pairs, 1 to %d of them",
+						TRAFFIC_MAX_COLUMNS / 2),
+				 errdetail_plural("The call has %d argument.", "The call has %d arguments.",
+								  ncols, ncols)));
+	return ncols;
+}
+
+/*
+ * Transition function of traffic_agg(VARIADIC double precision[]) (not
+ * strict: a NULL column is counted).  The same state and the same additions
+ * as engage_traffic_accum, the columns read from the array of the row.
+ * Every row of a group must have as many columns as the first.
+ */
+PG_FUNCTION_INFO_V1(engage_traffic_accum_array);
+Datum
+engage_traffic_accum_array(PG_FUNCTION_ARGS)
+{
+	ArrayType  *cols;
+	ArrayType  *state;
+	double	   *slots;
+	const double *x;
+	bits8	   *nullmap;
+	int			ncols;
+	int			nslots;
+	int			i;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the columns of traffic_agg must not be a NULL array"),
+				 errhint("Pass the columns one by one: traffic_agg(dl_1, ul_1, dl_2, ul_2, ...).")));
+	cols = PG_GETARG_ARRAYTYPE_P(1);
+	ncols = traffic_array_columns(cols);
+
+	if (PG_ARGISNULL(0))
+		state = traffic_state_new(ncols);
+	else if (AggCheckCallContext(fcinfo, NULL))
+		state = PG_GETARG_ARRAYTYPE_P(0);
+	else
+		state = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	slots = traffic_state_slots(state, &nslots);
+	if (nslots != TS_SUM(ncols))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid traffic_agg state"),
+				 errdetail("The state has %d elements, %d columns need %d.",
+						   nslots, ncols, TS_SUM(ncols)),
+				 errhint("Every row of a group must have the same number of columns.")));
+
+	/* the elements that are not NULL are stored one after the other */
+	x = (const double *) ARR_DATA_PTR(cols);
+	nullmap = ARR_NULLBITMAP(cols);
+	for (i = 0; i < ncols; i++)
+	{
+		if (nullmap != NULL && (nullmap[i / 8] & (1 << (i % 8))) == 0)
+			slots[TS_NULLS] += 1.0;
+		else
+			traffic_add(slots, i, *x++);
 	}
 	PG_RETURN_ARRAYTYPE_P(state);
 }

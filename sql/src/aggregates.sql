@@ -2,9 +2,9 @@
 -- sql/src/aggregates.sql: the per-group aggregates of xDR sessions
 --
 -- engagement_agg (sessions, exact sums of duration, DL and UL bytes) and
--- traffic_agg (DL and UL sums of several applications), their result types
--- and their transition, combine and final functions (C: src/engagement_agg.c,
--- src/traffic_agg.c).
+-- traffic_agg (DL and UL sums of several applications, in two forms), their
+-- result types and their transition, combine and final functions (C:
+-- src/engagement_agg.c, src/traffic_agg.c).
 ------------------------------------------------------------------------------
 
 -- engagement_agg: per-user engagement
@@ -145,3 +145,30 @@ CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC "any") (
 
 COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC "any") IS
 'Per-group traffic of several applications from (DL, UL) double precision column pairs: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted';
+
+-- The form Citus can split (0.2.0): one declared argument, the columns as a
+-- double precision[], so that worker_partial_agg can check the argument
+-- against the declaration.  PostgreSQL picks it for double precision
+-- arguments (an exact match, where "any" is none) and for bigint, integer
+-- and numeric ones (an implicit cast to the preferred numeric type); other
+-- types still reach the "any" form, which refuses them.  Same state,
+-- combine and final functions, same results bit for bit.
+
+CREATE FUNCTION @extschema@.traffic_accum(double precision[], VARIADIC double precision[])
+RETURNS double precision[]
+AS 'MODULE_PATHNAME', 'engage_traffic_accum_array'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.traffic_accum(double precision[], double precision[]) IS
+'Transition function of traffic_agg(VARIADIC double precision[])';
+
+CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) (
+	SFUNC = @extschema@.traffic_accum,
+	STYPE = double precision[],
+	FINALFUNC = @extschema@.traffic_final,
+	COMBINEFUNC = @extschema@.traffic_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) IS
+'Per-group traffic of several applications from (DL, UL) column pairs cast to double precision: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted; the form that PostgreSQL picks for numeric arguments and that Citus can split (the same results as traffic_agg(VARIADIC "any"))';

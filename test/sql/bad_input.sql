@@ -99,7 +99,7 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
  $$SELECT engage.traffic_agg(x, x)::text FROM (VALUES (NULL::float8), ('NaN'), ('Infinity'), ('-Infinity'), (-1)) v(x)$$),
 (258, 'traffic_agg: an odd number of columns',
  $$SELECT engage.traffic_agg(x, x, x)::text FROM (VALUES (1::float8)) v(x)$$),
-(259, 'traffic_agg: 49 pairs, as many as a call takes (documented)',
+(259, 'traffic_agg: 49 pairs, the most it takes (documented)',
  'SELECT array_length((engage.traffic_agg(' || repeat('x, ', 97) || 'x)).dl_bytes, 1)::text FROM (VALUES (1::float8)) v(x)'),
 (260, 'traffic_agg: a text column',
  $$SELECT engage.traffic_agg(a, b)::text FROM bi_text$$),
@@ -669,6 +669,47 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
           (SELECT count(*) FROM engage.distributed_user_cluster((SELECT max(run_id) FROM engage.run))) || ' ' ||
           (SELECT count(*) FROM engage.distributed_user_engagement(NULL))$$, NULL)
 ) AS c(n, what, q, then_q);
+
+-- traffic_agg(VARIADIC double precision[]), the form Citus can split: the
+-- arrays a VARIADIC call passes, the arguments it casts, and the calls that
+-- still reach the "any" form
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(360, 'traffic_agg: VARIADIC NULL', $$SELECT engage.traffic_agg(VARIADIC NULL::float8[])::text FROM (VALUES (1)) v(x)$$),
+(361, 'traffic_agg: VARIADIC an empty array', $$SELECT engage.traffic_agg(VARIADIC '{}'::float8[])::text FROM (VALUES (1)) v(x)$$),
+(362, 'traffic_agg: VARIADIC a two-dimensional array', $$SELECT engage.traffic_agg(VARIADIC '{{1,2},{3,4}}'::float8[])::text FROM (VALUES (1)) v(x)$$),
+(363, 'traffic_agg: VARIADIC an array of three columns', $$SELECT engage.traffic_agg(VARIADIC '{1,2,3}'::float8[])::text FROM (VALUES (1)) v(x)$$),
+(364, 'traffic_agg: VARIADIC arrays of 2 and 4 columns in one group',
+ $$SELECT engage.traffic_agg(VARIADIC a)::text FROM (VALUES ('{1,2}'::float8[]), ('{1,2,3,4}')) v(a)$$),
+(365, 'traffic_agg: VARIADIC an array of 50 pairs',
+ $$SELECT engage.traffic_agg(VARIADIC array_fill(1::float8, ARRAY[100]))::text FROM (VALUES (1)) v(x)$$),
+(366, 'traffic_agg: 50 pairs as arguments (100, as many as a call takes)',
+ 'SELECT engage.traffic_agg(' || repeat('x, ', 99) || 'x)::text FROM (VALUES (1::float8)) v(x)'),
+(367, 'traffic_agg: VARIADIC an array with NULL elements (counted, documented)',
+ $$SELECT engage.traffic_agg(VARIADIC '{NULL,2,3,NULL}'::float8[])::text FROM (VALUES (1)) v(x)$$),
+(368, 'traffic_agg: VARIADIC an array with lower bound 0 (bounds ignored, documented)',
+ $$SELECT engage.traffic_agg(VARIADIC '[0:3]={1,2,NaN,-1}'::float8[])::text FROM (VALUES (1)) v(x)$$),
+(369, 'traffic_agg: bigint 2^63 - 1, cast to double precision (rounded to 2^63, documented)',
+ $$SELECT engage.traffic_agg(x, x)::text FROM (VALUES (9223372036854775807::bigint)) v(x)$$),
+(370, 'traffic_agg: smallint and real arguments (cast, documented)',
+ $$SELECT engage.traffic_agg(x, y)::text FROM (VALUES (7::smallint, 0.5::real), (-7, 'NaN')) v(x, y)$$),
+(371, 'traffic_agg: numeric NaN and -Infinity, integer -1 (rejected, documented)',
+ $$SELECT engage.traffic_agg(x, y)::text FROM (VALUES ('NaN'::numeric, -1), ('-Infinity', 2)) v(x, y)$$),
+(372, 'traffic_agg: double precision and text (the "any" form refuses text)',
+ $$SELECT engage.traffic_agg(b, a)::text FROM bi_text$$),
+(373, 'traffic_agg: two NULL literals (two forms fit)', $$SELECT engage.traffic_agg(NULL, NULL)::text FROM (VALUES (1)) v(x)$$),
+(374, 'traffic_agg: VARIADIC a text array (the "any" form)',
+ $$SELECT engage.traffic_agg(VARIADIC ARRAY['1', '2'])::text FROM (VALUES (1)) v(x)$$),
+(375, 'traffic_accum(state, VARIADIC float8[]): a state of the wrong length',
+ $$SELECT engage.traffic_accum('{0,0,1,2}'::float8[], 1::float8, 2::float8, 3::float8, 4::float8)::text$$),
+(376, 'traffic_accum(state, VARIADIC float8[]): a state with a NULL',
+ $$SELECT engage.traffic_accum('{0,0,NULL,2}'::float8[], 1::float8, 2::float8)::text$$),
+(377, 'traffic_accum(state, VARIADIC float8[]): NULL state, NULL, NaN, -1, Infinity (documented)',
+ $$SELECT engage.traffic_accum(NULL::float8[], NULL::float8, 'NaN', -1, 'Infinity')::text$$),
+(378, 'traffic_accum(state, VARIADIC float8[]): a NULL array',
+ $$SELECT engage.traffic_accum(NULL::float8[], VARIADIC NULL::float8[])::text$$),
+(379, 'traffic_agg: 1e308 twice, the double precision[] form (the sum is infinite, documented)',
+ $$SELECT engage.traffic_agg(VARIADIC ARRAY[x, x])::text FROM (VALUES (1e308::float8), (1e308)) v(x)$$)
+) AS c(n, what, q);
 RESET client_min_messages;
 
 -- The catalogue: every case recorded once, numbered 1..n, and none is an

@@ -339,10 +339,80 @@ FROM traffic_sql q JOIN traffic_serial t USING (msisdn) JOIN traffic_parallel p 
 SELECT engage.traffic_accum(NULL, 1::float8, 'NaN'::float8);
 SELECT engage.traffic_final(engage.traffic_combine('{0,1,5,NaN}', '{2,0,1,7}'));
 SELECT engage.traffic_agg(a) FROM (VALUES (1::float8)) v(a);
-SELECT engage.traffic_agg(a, b) FROM (VALUES (1::int, 2::float8)) v(a, b);
-SELECT engage.traffic_agg(VARIADIC ARRAY[1::float8, 2]);
+SELECT engage.traffic_agg(a, b) FROM (VALUES ('1'::text, 2::float8)) v(a, b);
+SELECT engage.traffic_agg(VARIADIC ARRAY['1'::text, '2']);
 SELECT engage.traffic_combine('{0,0,1,2}', '{0,0,1,2,3,4}');
 SELECT engage.traffic_final('{0,0,-1,NaN}');
+
+------------------------------------------------------------------------------
+-- traffic_agg's two forms.  PostgreSQL picks traffic_agg(VARIADIC double
+-- precision[]) (0.2.0, the form Citus can split) for double precision
+-- arguments, an exact match, and for integer, bigint, numeric and real ones,
+-- cast; other types reach traffic_agg(VARIADIC "any") (0.1.0), which
+-- refuses them (above: text)
+------------------------------------------------------------------------------
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT engage.traffic_agg(dur, dl), engage.traffic_agg(i, i::bigint, i::numeric, i::real) FROM par;
+-- integer, bigint, numeric and real arguments: the sums of the values cast
+SELECT (engage.traffic_agg(a, b, c, d)).*,
+       (engage.traffic_agg(a::float8, b::float8, c::float8, d::float8)).* AS cast_explicitly
+FROM (VALUES (1::int, 2::bigint, 3.5::numeric, 4.25::real), (-1, 9007199254740993, 'NaN', 'Infinity'),
+             (NULL, NULL, 1e-3, NULL)) v(a, b, c, d);
+-- a VARIADIC array: its elements are the columns
+SELECT (engage.traffic_agg(VARIADIC ARRAY[1::float8, 2])).*;
+SELECT (engage.traffic_agg(VARIADIC a)).*
+FROM (VALUES ('{1,2,3,4}'::float8[]), ('{NULL,1,NaN,1}'), ('{5,5,5,5}')) v(a);
+-- The "any" form under another name (the same definition) against the
+-- double precision[] form and plain SQL (traffic_sql, above), per group,
+-- serial and parallel: the same sums bit for bit (float8 compared exactly;
+-- the third pair sums fractions, whose rounding depends on the order of the
+-- additions: the same in the serial plans, not in parallel ones, which are
+-- compared on the sums of whole numbers)
+CREATE AGGREGATE traffic_agg_any(VARIADIC "any") (
+	SFUNC = engage.traffic_accum, STYPE = double precision[],
+	FINALFUNC = engage.traffic_final, COMBINEFUNC = engage.traffic_combine, PARALLEL = SAFE);
+SELECT count(DISTINCT (aggtransfn, aggfinalfn, aggcombinefn, aggtranstype, aggkind, aggnumdirectargs)) = 1
+       AND count(*) = 2 AS same_definition
+FROM pg_aggregate
+WHERE aggfnoid IN ('engage.traffic_agg("any")'::regprocedure, 'traffic_agg_any("any")'::regprocedure);
+SELECT aggfnoid::regprocedure AS aggregate, aggtransfn::regprocedure AS transition,
+       aggcombinefn, aggtranstype::regtype AS state, proparallel
+FROM pg_aggregate JOIN pg_proc p ON p.oid = aggfnoid
+WHERE aggfnoid IN ('engage.traffic_agg("any")'::regprocedure, 'engage.traffic_agg(double precision[])'::regprocedure)
+ORDER BY 1::text;
+CREATE TABLE traffic_any AS
+SELECT msisdn, traffic_agg_any(dur, dl, ul, dur + 1, dur / 7, i / 3.0::float8) AS t FROM par GROUP BY 1;
+CREATE TABLE traffic_array AS
+SELECT msisdn, engage.traffic_agg(dur, dl, ul, dur + 1, dur / 7, i / 3.0::float8) AS t FROM par GROUP BY 1;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT plan_shows('SELECT msisdn, traffic_agg_any(dur, dl, ul, dur + 1, dur / 7, i / 3.0::float8) FROM par GROUP BY 1',
+                  'Partial (Hash|Group)?Aggregate') AS any_partial_aggregate;
+CREATE TABLE traffic_any_parallel AS
+SELECT msisdn, traffic_agg_any(dur, dl, ul, dur + 1, dur / 7, i / 3.0::float8) AS t FROM par GROUP BY 1;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS groups,
+       count(*) FILTER (WHERE a.t IS DISTINCT FROM r.t) AS any_differing,
+       count(*) FILTER (WHERE ((ap.t).dl_bytes[1:2], (ap.t).ul_bytes[1:2], (ap.t).null_values, (ap.t).rejected_values)
+                              IS DISTINCT FROM ((a.t).dl_bytes[1:2], (a.t).ul_bytes[1:2], (a.t).null_values,
+                                                (a.t).rejected_values)) AS any_parallel_differing,
+       count(*) FILTER (WHERE ((r.t).dl_bytes[1], (r.t).ul_bytes[1], (r.t).dl_bytes[2], (r.t).ul_bytes[2],
+                               (r.t).null_values, (r.t).rejected_values)
+                              IS DISTINCT FROM (q.s1, q.s2, q.s3, q.s4, q.nulls, q.rejected)) AS sql_differing,
+       count(*) FILTER (WHERE (r.t).dl_bytes[3] <> floor((r.t).dl_bytes[3])
+                        AND (r.t).ul_bytes[3] <> floor((r.t).ul_bytes[3])) AS fractional_sums
+FROM traffic_any a JOIN traffic_array r USING (msisdn) JOIN traffic_any_parallel ap USING (msisdn)
+JOIN traffic_sql q USING (msisdn);
+-- the same sums through bigint and numeric columns (cast) as through double precision
+SELECT count(*) FILTER (WHERE (SELECT engage.traffic_agg(dl::bigint, dl::numeric, i, ul) FROM par WHERE dl IS NOT NULL AND i <= 1000)
+                              IS DISTINCT FROM (SELECT engage.traffic_agg(dl, dl, i::float8, ul) FROM par WHERE dl IS NOT NULL AND i <= 1000)) AS typed_differing;
+DROP TABLE traffic_any, traffic_array, traffic_any_parallel;
+DROP AGGREGATE traffic_agg_any(VARIADIC "any");
 
 -- Rows without a subscriber: the idiom that leaves them out, and the count
 SELECT count(*) FILTER (WHERE msisdn IS NULL) AS rows_without_subscriber,
