@@ -21,6 +21,9 @@
 /* Restarts whose inertias are within this of the previous one: one group */
 #define EA_SAME_BASIN 1e-4
 
+/* The tolerance of the steps on all points, relative to the restarts' */
+#define EA_REFINE_TOL 1e-2
+
 /* Most slots of the multi-model states of one step (a batch of models) */
 #define EA_BATCH_SLOTS ((size_t) 1 << 22)
 
@@ -387,7 +390,8 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 			   *sil,
 			   *cdata,
 			   total,
-			   tol_abs;
+			   tol_abs,
+			   refine_tol;
 	int		   *order,
 			   *ks;
 	const double **Cp;
@@ -466,6 +470,7 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 		return rc;
 	total = outs[0].inertia;
 	tol_abs = params->km.tol * (total / ((double) n * (double) d));
+	refine_tol = tol_abs * EA_REFINE_TOL;
 	if (params->progress != NULL)
 		params->progress(params->progress_arg, "mean", 2);
 
@@ -652,7 +657,7 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 
 					shift += t * t;
 				}
-				if (outs[j].fixed_point || shift <= tol_abs ||
+				if (outs[j].fixed_point || shift <= refine_tol ||
 					e->iters >= params->km.max_iter)
 				{
 					e->done = 1;

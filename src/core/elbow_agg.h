@@ -32,11 +32,14 @@
  *		(kmeans_step.h: exact means, the nearest centroid, empty clusters
  *		take the farthest points), all of them in one multi-model step per
  *		round, each until its next centroids are its centroids bit for
- *		bit, or move by at most tol_abs (squared, summed), or max_iter
- *		steps; a candidate's result is the last centroids it was
+ *		bit, or move by at most tol_abs / 100 (squared, summed), or
+ *		max_iter steps; a candidate's result is the last centroids it was
  *		evaluated at, with their exact inertia and simplified silhouette
  *		on all points.  tol_abs = tol * total / (n d), the tolerance of
- *		the core's fits (tol times the mean feature variance).
+ *		the core's fits (tol times the mean feature variance), is the
+ *		restarts' on the sample; the steps on all points stop 100 times
+ *		closer (with 1e-4 they stopped in valleys 1e-3 above the minimum
+ *		a few more steps reach; each step costs a pass over all points).
  *	 5. Per k the candidate of lowest inertia (the first on ties), its
  *		clusters numbered by ascending centroid norm (ties: lexicographic
  *		order of the coordinates, then the previous order).
