@@ -1504,3 +1504,75 @@ CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) (
 
 COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) IS
 'Per-group traffic of several applications from (DL, UL) column pairs cast to double precision: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted; the form that PostgreSQL picks for numeric arguments and that Citus can split (the same results as traffic_agg(VARIADIC "any"))';
+
+CREATE TYPE @extschema@.kmeans_model_step AS (
+	model integer,
+	k integer,
+	centroids_normalized double precision[],
+	sizes bigint[],
+	cluster_inertia double precision[],
+	inertia double precision,
+	silhouette double precision,
+	n_points bigint,
+	empty_clusters integer,
+	converged boolean
+);
+
+COMMENT ON TYPE @extschema@.kmeans_model_step IS
+'One model''s Lloyd step in kmeans_steps_agg: the model''s position (1..M) and k, then as engage.kmeans_step (the next normalised centroids, sizes, each cluster''s inertia and the inertia of the assignment to the model''s centroids, points, empty clusters, converged: a fixed point), and the simplified silhouette of the model''s centroids (the exact mean over the points of (b - a) / max(a, b), a and b the distances to the nearest and the next nearest centroid; NULL for k = 1)';
+
+CREATE FUNCTION @extschema@.kmeans_steps_accum(state bigint[], models @extschema@.kmeans_model[], features double precision[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_kmeans_steps_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_steps_accum(bigint[], @extschema@.kmeans_model[], double precision[]) IS
+'Transition function of kmeans_steps_agg';
+
+CREATE FUNCTION @extschema@.kmeans_steps_combine(a bigint[], b bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_kmeans_steps_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_steps_combine(bigint[], bigint[]) IS
+'Combine function of kmeans_steps_agg: merges two partial states of the same models exactly';
+
+CREATE FUNCTION @extschema@.kmeans_steps_final(state bigint[])
+RETURNS @extschema@.kmeans_model_step[]
+AS 'MODULE_PATHNAME', 'engage_kmeans_steps_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_steps_final(bigint[]) IS
+'Final function of kmeans_steps_agg: one engage.kmeans_model_step per model';
+
+CREATE AGGREGATE @extschema@.kmeans_steps_agg(@extschema@.kmeans_model[], double precision[]) (
+	SFUNC = @extschema@.kmeans_steps_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.kmeans_steps_final,
+	COMBINEFUNC = @extschema@.kmeans_steps_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.kmeans_steps_agg(@extschema@.kmeans_model[], double precision[]) IS
+'A Lloyd step of several models in one pass over the points (the models share their normalization, scale and shift; features in their units, NULL rows skipped): per model the bits kmeans_step_agg gives for it alone, plus the exact simplified silhouette of its centroids, as engage.kmeans_model_step[]; the same in any plan and split';
+
+CREATE FUNCTION @extschema@.coreset_key(model @extschema@.kmeans_model, key text, features double precision[], seed bigint)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'engage_coreset_key'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.coreset_key(@extschema@.kmeans_model, text, double precision[], bigint) IS
+'The sampling key of a point in elbow_fit_sampled''s sample, for a model of one cluster (centroid: the exact mean mu of the normalised points, inertia: their squared distances to it summed, n_points: n): u / q with u in (0, 1) from sample_hash(key, seed) and q = 1 / (2n) + |z - mu|^2 / (2 inertia); the m points of smallest (key, key text, features) are the sample; NULL when the features are NULL';
+
+CREATE FUNCTION @extschema@.elbow_fit_sampled(points text, k_min integer DEFAULT 1, k_max integer DEFAULT 10,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    sample integer DEFAULT NULL, in_memory boolean DEFAULT false)
+RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
+               iterations integer, is_elbow boolean, centroids_normalized double precision[],
+               sample_size integer)
+AS 'MODULE_PATHNAME', 'engage_elbow_fit_sampled'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.elbow_fit_sampled(text, integer, integer, text, integer, integer, double precision, bigint, text, integer, boolean) IS
+'The elbow curve without gathering the points (elbow_inertia''s columns): the scaler by scaling_agg; mu and the k = 1 inertia by two Lloyd steps; a sample of the points of smallest coreset_key (sample NULL: every point up to 200,000 points, else 32,768; 0: every point; n: n points) on which 3 x n_init weighted restarts per k (n_init on every point) and a split of the previous k give the candidates; every candidate of every k refined by kmeans_steps_agg, one query per round, until its centroids are a fixed point or move by at most tol / 100 (relative to the mean feature variance; the restarts use tol) or max_iter; per k the lowest exact inertia, with the exact simplified silhouette. in_memory: the points read once and the same computation in memory, the same rows bit for bit';

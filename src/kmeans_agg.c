@@ -45,11 +45,15 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "engage.h"
+#include "core/elbow_agg.h"
 #include "core/kmeans.h"
 #include "core/kmeans_step.h"
+#include "core/knee.h"
 #include "core/scale.h"
 #include "core/xsum.h"
 
@@ -419,6 +423,8 @@ typedef struct StepModel
 	ecore_scaler scaler;		/* method, scale and shift */
 	double	   *C;				/* k x d, normalised */
 	uint64_t	fingerprint;	/* of method, scale and shift */
+	double		inertia;		/* the model's inertia (NaN when null) */
+	int64		n_points;		/* its n_points (-1 when null) */
 } StepModel;
 
 /* A float8[] attribute of a model, checked: ndim dimensions, finite */
@@ -469,9 +475,9 @@ scaler_fingerprint(const ecore_scaler *s)
 	return ecore_sample_hash(h, s->offset, s->d * sizeof(double));
 }
 
-/* The model argument of a step, parsed (cached in fn_extra) */
+/* The model argument argno of a step, parsed (cached in fn_extra) */
 static StepModel *
-step_model(FunctionCallInfo fcinfo)
+step_model(FunctionCallInfo fcinfo, int argno)
 {
 	StepModel  *m = (StepModel *) fcinfo->flinfo->fn_extra;
 	struct varlena *raw;
@@ -482,11 +488,11 @@ step_model(FunctionCallInfo fcinfo)
 	int			dims[2];
 	Size		len;
 
-	if (PG_ARGISNULL(1))
+	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model must not be null")));
-	raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
+	raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
 	len = VARSIZE(raw);
 	if (m != NULL && m->len == len && memcmp(m->bytes, raw, len) == 0)
 		return m;
@@ -528,6 +534,13 @@ step_model(FunctionCallInfo fcinfo)
 	m->scaler.mean = m->scaler.var = m->scaler.data_min = m->scaler.data_max =
 		m->scaler.scale;
 	m->fingerprint = scaler_fingerprint(&m->scaler);
+	{
+		Datum		v = GetAttributeByName(model, "inertia", &isnull);
+
+		m->inertia = isnull ? NAN : DatumGetFloat8(v);
+		v = GetAttributeByName(model, "n_points", &isnull);
+		m->n_points = isnull ? -1 : DatumGetInt64(v);
+	}
 	m->bytes = MemoryContextAlloc(cxt, len);
 	memcpy(m->bytes, raw, len);
 	m->len = len;
@@ -544,7 +557,7 @@ PG_FUNCTION_INFO_V1(engage_kmeans_step_accum);
 Datum
 engage_kmeans_step_accum(PG_FUNCTION_ARGS)
 {
-	StepModel  *m = step_model(fcinfo);
+	StepModel  *m = step_model(fcinfo, 1);
 	ArrayType  *state;
 	int64_t    *st;
 	const double *x;
@@ -1222,4 +1235,1052 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 	AtEOXact_GUC(true, nestlevel);
 	SPI_finish();
 	PG_RETURN_DATUM(HeapTupleGetDatum(result));
+}
+
+/* ---------------------------------------------------------------------
+ * kmeans_steps_agg(models engage.kmeans_model[], features double precision[])
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The models of a multi-model step, parsed, with a copy of the array's
+ * bytes.  Kept in a small cache of the backend (not fn_extra: Citus's
+ * worker_partial_agg calls the transition with a new FmgrInfo per row),
+ * each entry in its own memory context under TopMemoryContext.
+ */
+typedef struct StepsModels
+{
+	MemoryContext cxt;
+	Size		len;
+	char	   *bytes;
+	int			M;
+	int			d;
+	int		   *ks;
+	const double **C;
+	ecore_scaler scaler;
+	uint64_t	fingerprint;
+} StepsModels;
+
+#define STEPS_CACHE 2
+static StepsModels *steps_cache[STEPS_CACHE];
+
+/* Parse a kmeans_model[] of models sharing a normalization (into cxt) */
+static StepsModels *
+steps_parse(struct varlena *raw, MemoryContext cxt)
+{
+	ArrayType  *arr = (ArrayType *) raw;
+	StepsModels *sm;
+	Datum	   *elems;
+	bool	   *enulls;
+	int			nelems,
+				j,
+				dims[2];
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	if (ARR_NDIM(arr) != 1 || !type_is_rowtype(ARR_ELEMTYPE(arr)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("models must be a one-dimensional array of engage.kmeans_model")));
+	get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval, typalign,
+					  &elems, &enulls, &nelems);
+	if (nelems < 1 || nelems > ECORE_KSTEPS_MAX_MODELS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("models must hold between 1 and %d models, not %d",
+						ECORE_KSTEPS_MAX_MODELS, nelems)));
+	sm = palloc0(sizeof(StepsModels));
+	sm->M = nelems;
+	sm->ks = palloc(sizeof(int) * nelems);
+	sm->C = palloc(sizeof(double *) * nelems);
+	for (j = 0; j < nelems; j++)
+	{
+		HeapTupleHeader model;
+		double	   *scale,
+				   *shift;
+		ecore_scale_method method;
+		bool		isnull;
+		Datum		mname;
+
+		if (enulls[j])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("model %d of models is null", j + 1)));
+		model = DatumGetHeapTupleHeader(elems[j]);
+		scale = model_array(model, "scale", 1, dims, DBL_MAX, cxt);
+		if (dims[0] < 1 || dims[0] > ECORE_KSTEP_MAX_D)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the model's scale and shift must have the same length, between 1 and %d",
+							ECORE_KSTEP_MAX_D)));
+		if (j == 0)
+			sm->d = dims[0];
+		shift = model_array(model, "shift", 1, dims, DBL_MAX, cxt);
+		mname = GetAttributeByName(model, "normalization", &isnull);
+		if (isnull ||
+			ecore_scale_method_parse(TextDatumGetCString(mname), &method) != ECORE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the model's normalization is not \"zscore\", \"minmax\" or \"none\"")));
+		if (j == 0)
+		{
+			sm->scaler.method = method;
+			sm->scaler.d = sm->d;
+			sm->scaler.scale = scale;
+			sm->scaler.offset = shift;
+		}
+		else if (dims[0] != sm->d || method != sm->scaler.method ||
+				 memcmp(scale, sm->scaler.scale, sizeof(double) * sm->d) != 0 ||
+				 memcmp(shift, sm->scaler.offset, sizeof(double) * sm->d) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the models must have the same normalization, scale and shift"),
+					 errdetail("Model %d differs from model 1.", j + 1)));
+		if (dims[0] != sm->d)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the model's scale and shift must have the same length, between 1 and %d",
+							ECORE_KSTEP_MAX_D)));
+		sm->C[j] = model_array(model, "centroids_normalized", 2, dims,
+							   ECORE_MAX_ABS_CENTROID, cxt);
+		sm->ks[j] = dims[0];
+		if (dims[1] != sm->d || dims[0] < 1 || dims[0] > ECORE_KSTEP_MAX_K)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the model's centroids must be k x %d with k between 1 and %d",
+							sm->d, ECORE_KSTEP_MAX_K)));
+	}
+	if (ecore_ksteps_slots(sm->M, sm->ks, (size_t) sm->d) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the models have too many clusters for one kmeans_steps_agg"),
+				 errhint("Split them into several aggregates.")));
+	sm->scaler.mean = sm->scaler.var = sm->scaler.data_min = sm->scaler.data_max =
+		sm->scaler.scale;
+	sm->fingerprint = scaler_fingerprint(&sm->scaler);
+	MemoryContextSwitchTo(old);
+	return sm;
+}
+
+/* The models argument argno, parsed (from the cache when seen before) */
+static StepsModels *
+steps_models(FunctionCallInfo fcinfo, int argno)
+{
+	struct varlena *raw;
+	Size		len;
+	StepsModels *sm;
+	MemoryContext cxt;
+	int			i;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("models must not be null")));
+	raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+	len = VARSIZE(raw);
+	for (i = 0; i < STEPS_CACHE; i++)
+	{
+		sm = steps_cache[i];
+		if (sm != NULL && sm->len == len && memcmp(sm->bytes, raw, len) == 0)
+		{
+			if (i > 0)
+			{
+				steps_cache[i] = steps_cache[0];
+				steps_cache[0] = sm;
+			}
+			return sm;
+		}
+	}
+	/* parse under the current context; kept only once parsed */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "engage kmeans_steps_agg models",
+								ALLOCSET_SMALL_SIZES);
+	sm = steps_parse(raw, cxt);
+	sm->cxt = cxt;
+	sm->bytes = MemoryContextAlloc(cxt, len);
+	memcpy(sm->bytes, raw, len);
+	sm->len = len;
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	if (steps_cache[STEPS_CACHE - 1] != NULL)
+		MemoryContextDelete(steps_cache[STEPS_CACHE - 1]->cxt);
+	for (i = STEPS_CACHE - 1; i > 0; i--)
+		steps_cache[i] = steps_cache[i - 1];
+	steps_cache[0] = sm;
+	return sm;
+}
+
+/*
+ * Transition: the point, normalised with the models' scale and shift as
+ * kmeans_predict normalises it, added to every model's step.  Rows with
+ * NULL features are skipped.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_steps_accum);
+Datum
+engage_kmeans_steps_accum(PG_FUNCTION_ARGS)
+{
+	StepsModels *sm = steps_models(fcinfo, 1);
+	ArrayType  *state;
+	int64_t    *st;
+	const double *x;
+	double		z[ECORE_KSTEP_MAX_D];
+	size_t		nslots,
+				col;
+	int			d = sm->d,
+				rc;
+	ecore_env	env;
+
+	if (PG_ARGISNULL(2))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	x = features_arg(fcinfo, 2, &d);
+	if (PG_ARGISNULL(0))
+	{
+		state = state_in_aggcontext(fcinfo, ecore_ksteps_slots(sm->M, sm->ks, (size_t) d));
+		ecore_ksteps_init(STATE_SLOTS(state), sm->M, sm->ks, (size_t) d, sm->C,
+						  sm->fingerprint);
+	}
+	else
+	{
+		state = state_arg(fcinfo, 0, true, &nslots);
+		st = STATE_SLOTS(state);
+		if (nslots != ecore_ksteps_slots(sm->M, sm->ks, (size_t) d) ||
+			st[0] != ECORE_KSTEPS_MAGIC || ecore_ksteps_d(st) != (size_t) d ||
+			ecore_ksteps_fingerprint(st) != sm->fingerprint ||
+			!ecore_ksteps_same_models(st, sm->M, sm->ks, sm->C))
+		{
+			if (ecore_ksteps_check(st, nslots) != ECORE_OK)
+				state_invalid("kmeans_steps_agg");
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the models must be the same on every row of a group")));
+		}
+	}
+	st = STATE_SLOTS(state);
+	memset(&env, 0, sizeof(env));
+	rc = ecore_check_row(x, (size_t) d, INFINITY, &col);
+	if (rc == ECORE_OK)
+		rc = ecore_scaler_transform(&sm->scaler, x, 1, z, &env);
+	if (rc != ECORE_OK)
+		feature_error(rc, x, col, "As points");
+	rc = ecore_check_row(z, (size_t) d, ECORE_MAX_ABS, &col);
+	if (rc != ECORE_OK)
+		feature_error(rc, z, col, "Normalized");
+	ecore_ksteps_add(st, z);
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* Combine two partial states of kmeans_steps_agg */
+PG_FUNCTION_INFO_V1(engage_kmeans_steps_combine);
+Datum
+engage_kmeans_steps_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a,
+			   *b;
+	size_t		na,
+				nb;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = state_arg(fcinfo, 1, false, &nb);
+	if (ecore_ksteps_check(STATE_SLOTS(b), nb) != ECORE_OK)
+		state_invalid("kmeans_steps_agg");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+	a = state_arg(fcinfo, 0, true, &na);
+	if (ecore_ksteps_check(STATE_SLOTS(a), na) != ECORE_OK)
+		state_invalid("kmeans_steps_agg");
+	if (ecore_ksteps_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine kmeans_steps_agg states of different models")));
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/*
+ * Final: an engage.kmeans_model_step[] with one element per model, in the
+ * models' order (model: 1..M; the step as kmeans_step_agg's, and the
+ * simplified silhouette of the model's centroids, NULL for k = 1).  NULL
+ * without rows.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_steps_final);
+Datum
+engage_kmeans_steps_final(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	int64_t    *st,
+			   *scratch;
+	size_t		nslots;
+	int			M,
+				d,
+				j,
+				kmax = 1,
+				rc;
+	Oid			arrtype,
+				elemtype;
+	TupleDesc	tupdesc;
+	Datum	   *elems;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = state_arg(fcinfo, 0, false, &nslots);
+	st = STATE_SLOTS(state);
+	if (ecore_ksteps_check(st, nslots) != ECORE_OK)
+		state_invalid("kmeans_steps_agg");
+	M = ecore_ksteps_models(st);
+	d = (int) ecore_ksteps_d(st);
+	for (j = 0; j < M; j++)
+		kmax = Max(kmax, ecore_ksteps_k(st, j));
+	arrtype = get_func_rettype(fcinfo->flinfo->fn_oid);
+	elemtype = get_element_type(arrtype);
+	if (!OidIsValid(elemtype))
+		elog(ERROR, "return type of kmeans_steps_final must be an array");
+	tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(elemtype, -1));
+	if (tupdesc->natts != 10)
+		elog(ERROR, "unexpected engage.kmeans_model_step type");
+	scratch = palloc(ecore_kstep_slots(kmax, (size_t) d) * sizeof(int64));
+	elems = palloc(sizeof(Datum) * M);
+	for (j = 0; j < M; j++)
+	{
+		int			k = ecore_ksteps_k(st, j);
+		ecore_kstep_out out;
+		double		sil;
+		Datum		values[10];
+		bool		nulls[10] = {false};
+
+		out.next = palloc(sizeof(double) * k * d);
+		out.sizes = palloc(sizeof(int64_t) * k);
+		out.cluster_inertia = palloc(sizeof(double) * k);
+		rc = ecore_ksteps_final(st, j, scratch, &out, &sil);
+		if (rc != ECORE_OK)
+			sum_out_of_range("kmeans_steps_agg");
+		values[0] = Int32GetDatum(j + 1);
+		values[1] = Int32GetDatum(k);
+		values[2] = PointerGetDatum(float8_matrix(out.next, k, d));
+		values[3] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
+		values[4] = PointerGetDatum(float8_array(out.cluster_inertia, k));
+		values[5] = Float8GetDatum(out.inertia);
+		if (isnan(sil))
+			nulls[6] = true;
+		else
+			values[6] = Float8GetDatum(sil);
+		values[7] = Int64GetDatum(out.n);
+		values[8] = Int32GetDatum(out.empty);
+		values[9] = BoolGetDatum(out.fixed_point != 0);
+		elems[j] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+	}
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, M, elemtype, typlen, typbyval, typalign));
+}
+
+/* ---------------------------------------------------------------------
+ * coreset_key(model, key, features, seed)
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The elbow's coreset sampling key of a point (kmeans_step.h) for a k = 1
+ * model: its centroid is mu, its inertia the total and its n_points n.
+ * NULL when the features are NULL.
+ */
+PG_FUNCTION_INFO_V1(engage_coreset_key);
+Datum
+engage_coreset_key(PG_FUNCTION_ARGS)
+{
+	StepModel  *m;
+	const double *x;
+	double		z[ECORE_KSTEP_MAX_D],
+				q;
+	text	   *key;
+	size_t		col;
+	int			d,
+				rc;
+	ecore_env	env;
+
+	if (PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key must not be null")));
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("seed must not be null")));
+	m = step_model(fcinfo, 0);
+	if (m->k != 1 || !isfinite(m->inertia) || m->inertia < 0.0 || m->n_points < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("coreset_key needs a model of one cluster with its inertia and n_points"),
+				 errdetail("Its centroid is the mean of the points, its inertia their squared distances to it, summed.")));
+	d = m->d;
+	x = features_arg(fcinfo, 2, &d);
+	memset(&env, 0, sizeof(env));
+	rc = ecore_check_row(x, (size_t) d, INFINITY, &col);
+	if (rc == ECORE_OK)
+		rc = ecore_scaler_transform(&m->scaler, x, 1, z, &env);
+	if (rc != ECORE_OK)
+		feature_error(rc, x, col, "As points");
+	rc = ecore_check_row(z, (size_t) d, ECORE_MAX_ABS, &col);
+	if (rc != ECORE_OK)
+		feature_error(rc, z, col, "Normalized");
+	q = ecore_coreset_measure(z, (size_t) d, m->C, m->inertia, m->n_points);
+	key = PG_GETARG_TEXT_PP(1);
+	PG_RETURN_FLOAT8(ecore_coreset_key(ecore_sample_hash((uint64_t) PG_GETARG_INT64(3),
+														 VARDATA_ANY(key),
+														 VARSIZE_ANY_EXHDR(key)), q));
+}
+
+/* ---------------------------------------------------------------------
+ * elbow_fit_sampled(points, k_min, k_max, normalization, n_init, max_iter,
+ *					 tol, seed, init, sample, in_memory)
+ * ---------------------------------------------------------------------
+ */
+
+/* Rows read by a cursor per fetch */
+#define ELBOW_FETCH 10000
+
+/* The state of the elbow driver, shared by its callbacks */
+typedef struct ElbowRun
+{
+	FitQuery	q;
+	ecore_scaler s;
+	int			d;
+	int64		n;
+	int64		seed;
+	Oid			model_type;
+	Oid			model_array_type;
+	TupleDesc	model_desc;
+	ArrayType  *names;
+	char	   *steps_sql;
+	MemoryContext callcxt;		/* reset by each callback */
+	ecore_env  *env;
+	TimestampTz start;
+	/* in memory */
+	bool		in_memory;
+	ecore_elbow_memory mem;
+} ElbowRun;
+
+/* A kmeans_model datum of k normalised centroids C (others NULL) */
+static Datum
+elbow_model(ElbowRun *r, int k, const double *C, double inertia, int64 n)
+{
+	Datum		v[12];
+	bool		nl[12] = {false};
+
+	v[0] = PointerGetDatum(r->names);
+	v[1] = CStringGetTextDatum(ecore_scale_method_name(r->s.method));
+	v[2] = PointerGetDatum(float8_array(r->s.scale, r->d));
+	v[3] = PointerGetDatum(float8_array(r->s.offset, r->d));
+	nl[4] = true;
+	v[5] = PointerGetDatum(float8_matrix(C, k, r->d));
+	nl[6] = nl[8] = nl[9] = nl[11] = true;
+	if (isnan(inertia))
+		nl[7] = true;
+	else
+		v[7] = Float8GetDatum(inertia);
+	if (n < 0)
+		nl[10] = true;
+	else
+		v[10] = Int64GetDatum(n);
+	return HeapTupleGetDatum(heap_form_tuple(r->model_desc, v, nl));
+}
+
+/* ecore_elbow_agg_source.steps: one kmeans_steps_agg query */
+static int
+elbow_sql_steps(void *arg, int M, const int *ks, const double *const *C,
+				ecore_kstep_out *out, double *sil, int64_t *work)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+	MemoryContext old;
+	Datum	   *models;
+	Datum		args[1];
+	Oid			types[1];
+	Datum	   *elems;
+	bool	   *enulls;
+	int			nelems,
+				j,
+				rc;
+	bool		isnull;
+	ArrayType  *res;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	(void) work;
+	MemoryContextReset(r->callcxt);
+	old = MemoryContextSwitchTo(r->callcxt);
+	models = palloc(sizeof(Datum) * M);
+	for (j = 0; j < M; j++)
+		models[j] = elbow_model(r, ks[j], C[j], NAN, -1);
+	get_typlenbyvalalign(r->model_type, &typlen, &typbyval, &typalign);
+	args[0] = PointerGetDatum(construct_array(models, M, r->model_type, typlen,
+											  typbyval, typalign));
+	types[0] = r->model_array_type;
+	rc = SPI_execute_with_args(r->steps_sql, 1, types, args, NULL, true, 2);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "unexpected result of a step query of elbow_fit_sampled");
+	res = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										   1, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the points query returned no rows on a step of elbow_fit_sampled")));
+	get_typlenbyvalalign(ARR_ELEMTYPE(res), &typlen, &typbyval, &typalign);
+	deconstruct_array(res, ARR_ELEMTYPE(res), typlen, typbyval, typalign,
+					  &elems, &enulls, &nelems);
+	if (nelems != M)
+		elog(ERROR, "unexpected result of a step query of elbow_fit_sampled");
+	for (j = 0; j < M; j++)
+	{
+		HeapTupleHeader t = DatumGetHeapTupleHeader(elems[j]);
+		Datum		v;
+
+		composite_floats(t, "centroids_normalized", out[j].next, ks[j] * r->d);
+		composite_int8s(t, "sizes", (int64 *) out[j].sizes, ks[j]);
+		composite_floats(t, "cluster_inertia", out[j].cluster_inertia, ks[j]);
+		out[j].inertia = DatumGetFloat8(GetAttributeByName(t, "inertia", &isnull));
+		v = GetAttributeByName(t, "silhouette", &isnull);
+		sil[j] = isnull ? NAN : DatumGetFloat8(v);
+		out[j].n = DatumGetInt64(GetAttributeByName(t, "n_points", &isnull));
+		out[j].empty = DatumGetInt32(GetAttributeByName(t, "empty_clusters", &isnull));
+		out[j].fixed_point = DatumGetBool(GetAttributeByName(t, "converged", &isnull));
+		out[j].relocated = 0;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(old);
+	return ECORE_OK;
+}
+
+/* Normalise one point x into z as the aggregates do (errors as theirs) */
+static void
+elbow_normalise(const ecore_scaler *s, const double *x, double *z)
+{
+	ecore_env	env;
+	size_t		col;
+	int			rc;
+
+	memset(&env, 0, sizeof(env));
+	rc = ecore_check_row(x, s->d, INFINITY, &col);
+	if (rc == ECORE_OK)
+		rc = ecore_scaler_transform(s, x, 1, z, &env);
+	if (rc != ECORE_OK)
+		feature_error(rc, x, col, "As points");
+	rc = ecore_check_row(z, s->d, ECORE_MAX_ABS, &col);
+	if (rc != ECORE_OK)
+		feature_error(rc, z, col, "Normalized");
+}
+
+/* The features of column col of a fetched row into x (d), or false if NULL */
+static bool
+elbow_row_features(HeapTuple tup, TupleDesc desc, int col, int d, double *x)
+{
+	bool		isnull;
+	Datum		v = SPI_getbinval(tup, desc, col, &isnull);
+	ArrayType  *a;
+
+	if (isnull)
+		return false;
+	a = DatumGetArrayTypeP(v);
+	if (ARR_NDIM(a) != 1 || ARR_DIMS(a)[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("features have %d elements, the points before them have %d",
+						ARR_NDIM(a) == 1 ? ARR_DIMS(a)[0] : 0, d)));
+	if (ARR_HASNULL(a) && array_contains_nulls(a))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("features must not contain nulls"),
+				 errhint("Leave such points out, or replace the NULL with coalesce().")));
+	memcpy(x, ARR_DATA_PTR(a), sizeof(double) * d);
+	return true;
+}
+
+/*
+ * ecore_elbow_agg_source.sample: the m + 1 points of smallest coreset key
+ * (ORDER BY ... LIMIT, which Citus pushes down to its workers), or every
+ * point in key order, read by a cursor.
+ */
+static int
+elbow_sql_sample(void *arg, const double *mu, double total, int64_t n,
+				 int sampled, size_t want, double *SZ, double *key,
+				 size_t *got, void *iwork)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+	StringInfoData sql;
+	Portal		portal;
+	Oid			types[3] = {r->model_type, INT8OID, INT8OID};
+	Datum		args[3];
+	MemoryContext old;
+	double	   *x = palloc(sizeof(double) * r->d);
+	size_t		i = 0;
+
+	(void) iwork;
+	MemoryContextReset(r->callcxt);
+	old = MemoryContextSwitchTo(r->callcxt);
+	initStringInfo(&sql);
+	if (sampled)
+		appendStringInfo(&sql,
+						 "SELECT %s, %s.coreset_key($1, p.k::text, %s, $2) FROM %s "
+						 "WHERE %s IS NOT NULL ORDER BY 2, p.k::text COLLATE \"C\", 1 LIMIT $3",
+						 r->q.features, r->q.schema, r->q.features, r->q.from, r->q.features);
+	else
+		appendStringInfo(&sql,
+						 "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL "
+						 "ORDER BY p.k::text COLLATE \"C\", 1",
+						 r->q.features, r->q.from, r->q.features);
+	args[0] = elbow_model(r, 1, mu, total, n);
+	args[1] = Int64GetDatum(r->seed);
+	args[2] = Int64GetDatum((int64) want);
+	portal = SPI_cursor_open_with_args(NULL, sql.data, sampled ? 3 : 0, types, args,
+									   NULL, true, CURSOR_OPT_NO_SCROLL);
+	for (;;)
+	{
+		uint64		j;
+
+		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (j = 0; j < SPI_processed; j++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[j];
+			bool		isnull;
+
+			if (i >= want)
+				elog(ERROR, "unexpected number of sample points in elbow_fit_sampled");
+			if (!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, r->d, x))
+				elog(ERROR, "unexpected sample point of elbow_fit_sampled");
+			elbow_normalise(&r->s, x, SZ + i * r->d);
+			if (sampled)
+				key[i] = DatumGetFloat8(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
+			else
+			{
+				(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+				if (isnull)
+					ereport(ERROR,
+							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+							 errmsg("key must not be null")));
+			}
+			i++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(old);
+	*got = i;
+	return ECORE_OK;
+}
+
+/* ecore_elbow_agg_params.progress: a NOTICE with engage.progress on */
+static void
+elbow_agg_progress(void *arg, const char *stage, int value)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+
+	engage_progress_notice(r->start, "elbow_fit_sampled: %s %d", stage, value);
+}
+
+/*
+ * Read every point into memory (in_memory): keys, features, their scaler
+ * (scaleagg, the bits of scaling_agg), the normalised points and the
+ * sample hashes.
+ */
+static void
+elbow_read_points(ElbowRun *r, ecore_scale_method method)
+{
+	StringInfoData sql;
+	Portal		portal;
+	Size		cap = 1024,
+				n = 0;
+	int			d = r->q.array_mode ? 0 : r->q.d;
+	double	   *X = NULL;
+	char	  **keys;
+	size_t	   *lens;
+	int64_t    *st = NULL;
+	uint64_t   *h;
+	Size		i;
+	int			rc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s, p.k::text FROM %s", r->q.features, r->q.from);
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 0, NULL, NULL, NULL, true,
+									   CURSOR_OPT_NO_SCROLL);
+	keys = palloc(sizeof(char *) * cap);
+	lens = palloc(sizeof(size_t) * cap);
+	for (;;)
+	{
+		uint64		j;
+
+		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (j = 0; j < SPI_processed; j++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[j];
+			bool		isnull;
+			Datum		kv;
+			text	   *kt;
+			size_t		col;
+			double		xbuf[ECORE_KSTEP_MAX_D];
+
+			if (d == 0)
+			{
+				/* array mode: the first non-NULL array sets d */
+				Datum		v = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull);
+				ArrayType  *a;
+
+				if (isnull)
+					continue;
+				a = DatumGetArrayTypeP(v);
+				d = ARR_NDIM(a) == 1 ? ARR_DIMS(a)[0] : 0;
+				if (d < 1 || d > ECORE_KSTEP_MAX_D)
+					ereport(ERROR,
+							(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+							 errmsg("features must have between 1 and %d elements, not %d",
+									ECORE_KSTEP_MAX_D, d)));
+			}
+			if (!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, d, xbuf))
+				continue;
+			kv = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("key must not be null")));
+			if (st == NULL)
+			{
+				st = palloc(ecore_scaleagg_slots((size_t) d) * sizeof(int64_t));
+				ecore_scaleagg_init(st, (size_t) d, method);
+				X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * cap * d);
+			}
+			rc = ecore_scaleagg_add(st, xbuf, &col);
+			if (rc != ECORE_OK)
+				feature_error(rc, xbuf, col, "As points");
+			if (n == cap)
+			{
+				engage_check_memory(n * (d * 3 * sizeof(double) + 32), n * (d * 3 * sizeof(double) + 32));
+				cap *= 2;
+				X = repalloc_huge(X, sizeof(double) * cap * d);
+				keys = repalloc_huge(keys, sizeof(char *) * cap);
+				lens = repalloc_huge(lens, sizeof(size_t) * cap);
+			}
+			memcpy(X + n * d, xbuf, sizeof(double) * d);
+			kt = DatumGetTextPP(kv);
+			lens[n] = VARSIZE_ANY_EXHDR(kt);
+			keys[n] = palloc(Max(lens[n], 1));
+			memcpy(keys[n], VARDATA_ANY(kt), lens[n]);
+			n++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the points query returned no rows"),
+				 errhint("Check the query's WHERE clause and the table it reads.")));
+	r->d = d;
+	r->n = (int64) n;
+	r->s.method = method;
+	r->s.d = d;
+	r->s.mean = palloc(sizeof(double) * d);
+	r->s.var = palloc(sizeof(double) * d);
+	r->s.data_min = palloc(sizeof(double) * d);
+	r->s.data_max = palloc(sizeof(double) * d);
+	r->s.scale = palloc(sizeof(double) * d);
+	r->s.offset = palloc(sizeof(double) * d);
+	if (ecore_scaleagg_final(st, &r->s) != ECORE_OK)
+		sum_out_of_range("elbow_fit_sampled");
+	engage_check_memory(n * (d * 3 * sizeof(double) + 32), n * (d * sizeof(double) + 8));
+	r->mem.Z = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
+	for (i = 0; i < n; i++)
+	{
+		elbow_normalise(&r->s, X + i * d, (double *) r->mem.Z + i * d);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64_t) * n);
+	for (i = 0; i < n; i++)
+		h[i] = ecore_sample_hash((uint64_t) r->seed, keys[i], lens[i]);
+	r->mem.X = X;
+	r->mem.n = n;
+	r->mem.d = (size_t) d;
+	r->mem.hashes = h;
+	r->mem.keys = (const char *const *) keys;
+	r->mem.keylens = lens;
+	r->mem.fingerprint = scaler_fingerprint(&r->s);
+	r->mem.env = r->env;
+}
+
+/*
+ * elbow_fit_sampled: the elbow curve of src/core/elbow_agg.h, on
+ * aggregates over the points query (every step one kmeans_steps_agg
+ * query, the sample one ORDER BY coreset_key LIMIT query), or with
+ * in_memory on the points read once; the same rows either way, the
+ * columns of elbow_inertia.
+ */
+PG_FUNCTION_INFO_V1(engage_elbow_fit_sampled);
+Datum
+engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ElbowRun	r;
+	ecore_elbow_agg_params ep;
+	ecore_elbow_agg_out out;
+	ecore_elbow_agg_source src;
+	ecore_env	env;
+	ecore_scale_method method;
+	ecore_kmeans_init init;
+	bool		auto_sample = PG_ARGISNULL(9);
+	int32		sample = auto_sample ? 0 : PG_GETARG_INT32(9);
+	int			k_min,
+				k_max,
+				nk,
+				k,
+				rc,
+				nestlevel;
+	double		tol,
+			   *xs;
+	long		knee = -1;
+	size_t		bytes;
+	MemoryContext caller = CurrentMemoryContext,
+				scratch;
+	StringInfoData sql;
+
+	engage_require_arg(fcinfo, 0, "points");
+	engage_require_arg(fcinfo, 1, "k_min");
+	engage_require_arg(fcinfo, 2, "k_max");
+	engage_require_arg(fcinfo, 3, "normalization");
+	engage_require_arg(fcinfo, 4, "n_init");
+	engage_require_arg(fcinfo, 5, "max_iter");
+	engage_require_arg(fcinfo, 6, "tol");
+	engage_require_arg(fcinfo, 7, "seed");
+	engage_require_arg(fcinfo, 8, "init");
+	engage_require_arg(fcinfo, 10, "in_memory");
+	memset(&r, 0, sizeof(r));
+	k_min = PG_GETARG_INT32(1);
+	k_max = PG_GETARG_INT32(2);
+	method = normalization_arg(PG_GETARG_TEXT_PP(3));
+	tol = PG_GETARG_FLOAT8(6);
+	r.seed = PG_GETARG_INT64(7);
+	r.in_memory = PG_GETARG_BOOL(10);
+	if (k_min < 1 || k_max > ECORE_KSTEP_MAX_K || k_min > k_max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k_min and k_max must satisfy 1 <= k_min <= k_max <= %d, not %d and %d",
+						ECORE_KSTEP_MAX_K, k_min, k_max)));
+	if (PG_GETARG_INT32(4) < 1 || PG_GETARG_INT32(4) > FIT_MAX_N_INIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_init must be between 1 and %d, not %d", FIT_MAX_N_INIT,
+						PG_GETARG_INT32(4))));
+	if (PG_GETARG_INT32(5) < 1 || PG_GETARG_INT32(5) > FIT_MAX_ITER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_iter must be between 1 and %d, not %d", FIT_MAX_ITER,
+						PG_GETARG_INT32(5))));
+	if (!isfinite(tol) || tol < 0.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tol must be a finite number at least 0, not %g", tol)));
+	if (ecore_kmeans_init_parse(text_to_cstring(PG_GETARG_TEXT_PP(8)), &init) != ECORE_OK ||
+		init == ECORE_INIT_USER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown init \"%s\"", text_to_cstring(PG_GETARG_TEXT_PP(8))),
+				 errhint("Use \"k-means++\" or \"random\".")));
+	if (!auto_sample && (sample < 0 || (sample > 0 && sample < k_max)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample must be 0 or at least k_max (%d), not %d", k_max, sample),
+				 errhint("Pass 0 for the restarts on every point, NULL to let elbow_fit_sampled choose.")));
+
+	InitMaterializedSRF(fcinfo, 0);
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "engage elbow_fit_sampled",
+									ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(scratch);
+	r.start = GetCurrentTimestamp();
+	r.callcxt = AllocSetContextCreate(scratch, "engage elbow_fit_sampled query",
+									  ALLOCSET_DEFAULT_SIZES);
+	memset(&env, 0, sizeof(env));
+	env.alloc = fit_alloc;
+	env.alloc_arg = scratch;
+	env.check = fit_check;
+	r.env = &env;
+
+	SPI_connect();
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	fit_query(text_to_cstring(PG_GETARG_TEXT_PP(0)), fcinfo->flinfo->fn_oid, &r.q);
+	/* the model type, for the steps' and the sample's queries */
+	r.model_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								   CStringGetDatum("kmeans_model"),
+								   ObjectIdGetDatum(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	r.model_array_type = get_array_type(r.model_type);
+	if (!OidIsValid(r.model_type) || !OidIsValid(r.model_array_type))
+		elog(ERROR, "type kmeans_model of elbow_fit_sampled not found");
+	r.model_desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(r.model_type, -1));
+
+	if (r.in_memory)
+		elbow_read_points(&r, method);
+	else
+	{
+		/* the scaler, one aggregate over every point */
+		Oid			types[1] = {TEXTOID};
+		Datum		args[1];
+		HeapTupleHeader scal;
+		bool		isnull;
+		ArrayType  *a;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
+						 r.q.schema, r.q.features, r.q.from);
+		args[0] = CStringGetTextDatum(ecore_scale_method_name(method));
+		scal = fit_query_row(sql.data, 1, types, args);
+		if (scal == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the points query returned no rows"),
+					 errhint("Check the query's WHERE clause and the table it reads.")));
+		r.n = DatumGetInt64(GetAttributeByName(scal, "n_points", &isnull));
+		a = DatumGetArrayTypeP(GetAttributeByName(scal, "scale", &isnull));
+		r.d = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+		r.s.method = method;
+		r.s.d = r.d;
+		r.s.scale = palloc(sizeof(double) * r.d);
+		r.s.offset = palloc(sizeof(double) * r.d);
+		composite_floats(scal, "scale", r.s.scale, r.d);
+		composite_floats(scal, "shift", r.s.offset, r.d);
+		r.s.mean = r.s.var = r.s.data_min = r.s.data_max = r.s.scale;
+	}
+	if (r.q.array_mode)
+	{
+		int			j;
+
+		r.q.d = r.d;
+		r.q.names = palloc(sizeof(char *) * r.d);
+		for (j = 0; j < r.d; j++)
+			r.q.names[j] = psprintf("f%d", j + 1);
+	}
+	{
+		Datum	   *nd = palloc(sizeof(Datum) * r.d);
+		int			j;
+
+		for (j = 0; j < r.d; j++)
+			nd[j] = CStringGetTextDatum(r.q.names[j]);
+		r.names = construct_array(nd, r.d, TEXTOID, -1, false, TYPALIGN_INT);
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
+					 r.q.schema, r.q.features, r.q.from);
+	r.steps_sql = sql.data;
+	if (engage_progress)
+		engage_progress_notice(r.start, "elbow_fit_sampled: %lld points of %d features%s",
+							   (long long) r.n, r.d, r.in_memory ? ", in memory" : "");
+
+	ecore_elbow_agg_params_default(&ep);
+	ep.km.init = init;
+	ep.km.n_init = PG_GETARG_INT32(4);
+	ep.km.max_iter = PG_GETARG_INT32(5);
+	ep.km.tol = tol;
+	ep.km.seed = (uint64_t) r.seed;
+	ep.km.n_threads = engage_threads;
+	ep.k_min = k_min;
+	ep.k_max = k_max;
+	if (auto_sample)
+		ep.sample = r.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
+	else
+		ep.sample = (size_t) sample;
+	if (engage_progress)
+	{
+		ep.progress = elbow_agg_progress;
+		ep.progress_arg = &r;
+	}
+	if (r.n < k_max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k_max (%d) is more than the %lld points", k_max, (long long) r.n)));
+	rc = ecore_elbow_agg_bytes((size_t) r.n, (size_t) r.d, &ep, &bytes);
+	if (rc != ECORE_OK)
+		ereport(ERROR,
+				(errcode(rc == ECORE_EOVERFLOW ? ERRCODE_PROGRAM_LIMIT_EXCEEDED :
+						 ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", ecore_strerror(rc))));
+	engage_check_memory(r.in_memory ? (Size) r.n * (r.d * 2 * sizeof(double) + 48) : 0, bytes);
+	if (r.in_memory)
+	{
+		src.steps = ecore_elbow_memory_steps;
+		src.sample = ecore_elbow_memory_sample;
+		src.arg = &r.mem;
+	}
+	else
+	{
+		src.steps = elbow_sql_steps;
+		src.sample = elbow_sql_sample;
+		src.arg = &r;
+	}
+	nk = k_max - k_min + 1;
+	memset(&out, 0, sizeof(out));
+	/* in scratch: SPI's memory goes at SPI_finish */
+	out.inertia = MemoryContextAlloc(scratch, sizeof(double) * nk);
+	out.silhouette = MemoryContextAlloc(scratch, sizeof(double) * nk);
+	out.iterations = MemoryContextAlloc(scratch, sizeof(int) * nk);
+	out.centroids = MemoryContextAllocHuge(scratch, sizeof(double) * nk * k_max * r.d);
+	rc = ecore_elbow_agg((size_t) r.n, (size_t) r.d, &ep, &src, &env, &out);
+	if (rc != ECORE_OK)
+		ereport(ERROR,
+				(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
+						 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", ecore_strerror(rc)),
+				 errcontext("elbow_fit_sampled: k = %d", out.k)));
+	if (engage_progress)
+		engage_progress_notice(r.start, "elbow_fit_sampled: %d steps over every point, %d runs refined",
+							   out.steps, out.candidates);
+	xs = MemoryContextAlloc(scratch, sizeof(double) * nk);
+	for (k = k_min; k <= k_max; k++)
+		xs[k - k_min] = k;
+	if (ecore_knee_locate(xs, out.inertia, nk, 1.0, ECORE_KNEE_CONVEX,
+						   ECORE_KNEE_DECREASING, &knee) != ECORE_OK)
+		knee = -1;
+	AtEOXact_GUC(true, nestlevel);
+	SPI_finish();
+
+	MemoryContextSwitchTo(caller);
+	for (k = k_min; k <= k_max; k++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {false};
+		double		s = out.silhouette[k - k_min];
+
+		values[0] = Int32GetDatum(k);
+		values[1] = Float8GetDatum(out.inertia[k - k_min]);
+		if (isnan(s))
+			nulls[2] = true;
+		else
+			values[2] = Float8GetDatum(s);
+		values[3] = Int32GetDatum(out.iterations[k - k_min]);
+		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
+		values[5] = PointerGetDatum(float8_matrix(out.centroids + (Size) (k - k_min) * k_max * r.d,
+												  k, r.d));
+		if (out.sampled)
+			values[6] = Int32GetDatum((int32) out.sample_used);
+		else
+			nulls[6] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	MemoryContextDelete(scratch);
+	return (Datum) 0;
 }

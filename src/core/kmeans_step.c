@@ -470,9 +470,13 @@ cand_offer(int64_t *st, const ks_layout *l, const int64_t *x)
 	st[KS_WORST] = cand_worst(st, l);
 }
 
-/* Add a normalised point to a step state */
-void
-ecore_kstep_add(int64_t *st, const double *C, const double *z)
+/*
+ * Add a normalised point to a step state; *b1 and *b2 get its squared
+ * distances to the nearest centroid and to the next nearest one.
+ */
+static inline void
+kstep_add(int64_t *st, const double *C, const double *z, double *pb1,
+		  double *pb2)
 {
 	ks_layout	l;
 	double		b1,
@@ -483,6 +487,8 @@ ecore_kstep_add(int64_t *st, const double *C, const double *z)
 
 	ks_layout_of((int) st[KS_K], (size_t) st[KS_D], &l);
 	j = nearest2(z, C, l.k, l.d, &b1, &b2);
+	*pb1 = b1;
+	*pb2 = b2;
 	st[l.counts + j]++;
 	st[KS_N]++;
 	acc = KS_SUM(st, &l, j, 0);
@@ -500,6 +506,16 @@ ecore_kstep_add(int64_t *st, const double *C, const double *z)
 		memcpy(x + 2, z, l.d * sizeof(double));
 		cand_offer(st, &l, x);
 	}
+}
+
+/* Add a normalised point to a step state */
+void
+ecore_kstep_add(int64_t *st, const double *C, const double *z)
+{
+	double		b1,
+				b2;
+
+	kstep_add(st, C, z, &b1, &b2);
 }
 
 /* Merge two step states */
@@ -620,4 +636,325 @@ ecore_kstep_final(const int64_t *st, int64_t *scratch, ecore_kstep_out *out)
 		}
 	out->fixed_point = memcmp(out->next, C, (size_t) l.k * l.d * sizeof(double)) == 0;
 	return ECORE_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Several Lloyd steps at once: header (magic, M, d, fingerprint, k_1 ..
+ * k_M), then per model a step state and a silhouette accumulator
+ * ---------------------------------------------------------------------
+ */
+#define KM_MAGIC	0
+#define KM_M		1
+#define KM_D		2
+#define KM_FP		3
+#define KM_HDR		4
+
+/* Slots of model j's part (step state and silhouette) */
+static size_t
+ksteps_part(int k, size_t d)
+{
+	return ecore_kstep_slots(k, d) + XS;
+}
+
+/* Slots of a multi-model state */
+size_t
+ecore_ksteps_slots(int M, const int *ks, size_t d)
+{
+	size_t		total;
+	int			j;
+
+	if (M < 1 || M > ECORE_KSTEPS_MAX_MODELS || d < 1 || d > ECORE_KSTEP_MAX_D)
+		return 0;
+	total = KM_HDR + (size_t) M;
+	for (j = 0; j < M; j++)
+	{
+		if (ecore_kstep_slots(ks[j], d) == 0)
+			return 0;
+		total += ksteps_part(ks[j], d);
+		if (total > (size_t) ECORE_KSTEPS_MAX_SLOTS)
+			return 0;
+	}
+	return total;
+}
+
+/* Set up an empty multi-model state */
+void
+ecore_ksteps_init(int64_t *st, int M, const int *ks, size_t d,
+				  const double *const *C, uint64_t fingerprint)
+{
+	int64_t    *p;
+	int			j;
+
+	st[KM_MAGIC] = ECORE_KSTEPS_MAGIC;
+	st[KM_M] = M;
+	st[KM_D] = (int64_t) d;
+	st[KM_FP] = (int64_t) fingerprint;
+	p = st + KM_HDR + M;
+	for (j = 0; j < M; j++)
+	{
+		size_t		ns = ecore_kstep_slots(ks[j], d);
+
+		st[KM_HDR + j] = ks[j];
+		ecore_kstep_init(p, ks[j], d, C[j], fingerprint);
+		ecore_xsum_init(p + ns);
+		p += ns + XS;
+	}
+}
+
+/* Model j's part of a valid multi-model state */
+static int64_t *
+ksteps_model(const int64_t *st, int j)
+{
+	const int64_t *p = st + KM_HDR + st[KM_M];
+	size_t		d = (size_t) st[KM_D];
+	int			i;
+
+	for (i = 0; i < j; i++)
+		p += ksteps_part((int) st[KM_HDR + i], d);
+	return (int64_t *) p;
+}
+
+/* Is st a valid multi-model state of nslots slots? */
+int
+ecore_ksteps_check(const int64_t *st, size_t nslots)
+{
+	int			M,
+				j;
+	size_t		d,
+				total;
+	const int64_t *p;
+
+	if (st == NULL || nslots < KM_HDR || st[KM_MAGIC] != ECORE_KSTEPS_MAGIC ||
+		st[KM_M] < 1 || st[KM_M] > ECORE_KSTEPS_MAX_MODELS ||
+		st[KM_D] < 1 || st[KM_D] > ECORE_KSTEP_MAX_D ||
+		nslots < KM_HDR + (size_t) st[KM_M])
+		return ECORE_EINVAL_ARG;
+	M = (int) st[KM_M];
+	d = (size_t) st[KM_D];
+	total = KM_HDR + (size_t) M;
+	for (j = 0; j < M; j++)
+	{
+		if (st[KM_HDR + j] < 1 || st[KM_HDR + j] > ECORE_KSTEP_MAX_K)
+			return ECORE_EINVAL_ARG;
+		total += ksteps_part((int) st[KM_HDR + j], d);
+		if (total > nslots)
+			return ECORE_EINVAL_ARG;
+	}
+	if (total != nslots)
+		return ECORE_EINVAL_ARG;
+	p = st + KM_HDR + M;
+	for (j = 0; j < M; j++)
+	{
+		int			k = (int) st[KM_HDR + j];
+		size_t		ns = ecore_kstep_slots(k, d);
+
+		if (ecore_kstep_check(p, ns) != ECORE_OK ||
+			ecore_kstep_k(p) != k || ecore_kstep_d(p) != d ||
+			p[KS_FP] != st[KM_FP] || p[KS_N] != st[KM_HDR + M + KS_N] ||
+			!ecore_xsum_valid(p + ns))
+			return ECORE_EINVAL_ARG;
+		p += ns + XS;
+	}
+	return ECORE_OK;
+}
+
+/* M of a valid multi-model state */
+int
+ecore_ksteps_models(const int64_t *st)
+{
+	return (int) st[KM_M];
+}
+
+/* d of a valid multi-model state */
+size_t
+ecore_ksteps_d(const int64_t *st)
+{
+	return (size_t) st[KM_D];
+}
+
+/* fingerprint of a valid multi-model state */
+uint64_t
+ecore_ksteps_fingerprint(const int64_t *st)
+{
+	return (uint64_t) st[KM_FP];
+}
+
+/* k of model j of a valid multi-model state */
+int
+ecore_ksteps_k(const int64_t *st, int j)
+{
+	return (int) st[KM_HDR + j];
+}
+
+/* Are the state's models these, bit for bit? */
+int
+ecore_ksteps_same_models(const int64_t *st, int M, const int *ks,
+						 const double *const *C)
+{
+	const int64_t *p;
+	size_t		d = (size_t) st[KM_D];
+	int			j;
+
+	if (st[KM_M] != M)
+		return 0;
+	for (j = 0; j < M; j++)
+		if (st[KM_HDR + j] != ks[j])
+			return 0;
+	p = st + KM_HDR + M;
+	for (j = 0; j < M; j++)
+	{
+		if (!ecore_kstep_same_centroids(p, C[j]))
+			return 0;
+		p += ksteps_part(ks[j], d);
+	}
+	return 1;
+}
+
+/* Simplified silhouette of a point at squared distances b1 <= b2 */
+static inline double
+point_silhouette(double b1, double b2)
+{
+	double		a = sqrt(b1),
+				b = sqrt(b2),
+				mx = a > b ? a : b;
+
+	return mx > 0.0 ? (b - a) / mx : 0.0;
+}
+
+/* Add a normalised point to every model of a multi-model state */
+void
+ecore_ksteps_add(int64_t *st, const double *z)
+{
+	int			M = (int) st[KM_M],
+				j;
+	size_t		d = (size_t) st[KM_D];
+	int64_t    *p = st + KM_HDR + M;
+
+	for (j = 0; j < M; j++)
+	{
+		int			k = (int) st[KM_HDR + j];
+		size_t		ns = ecore_kstep_slots(k, d);
+		double		b1,
+					b2;
+
+		kstep_add(p, (const double *) (p + KS_HDR), z, &b1, &b2);
+		if (k > 1)
+			ecore_xsum_add(p + ns, point_silhouette(b1, b2));
+		p += ns + XS;
+	}
+}
+
+/* Merge two multi-model states */
+int
+ecore_ksteps_merge(int64_t *a, const int64_t *b)
+{
+	int			M = (int) a[KM_M],
+				j;
+	size_t		d = (size_t) a[KM_D];
+	int64_t    *pa;
+	const int64_t *pb;
+
+	if (a[KM_M] != b[KM_M] || a[KM_D] != b[KM_D] || a[KM_FP] != b[KM_FP])
+		return ECORE_EINVAL_ARG;
+	for (j = 0; j < M; j++)
+		if (a[KM_HDR + j] != b[KM_HDR + j])
+			return ECORE_EINVAL_ARG;
+	/* every model's centroids first, so that a stays unchanged on failure */
+	pa = a + KM_HDR + M;
+	pb = b + KM_HDR + M;
+	for (j = 0; j < M; j++)
+	{
+		int			k = (int) a[KM_HDR + j];
+
+		if (memcmp(pa + KS_HDR, pb + KS_HDR, (size_t) k * d * sizeof(int64_t)) != 0)
+			return ECORE_EINVAL_ARG;
+		pa += ksteps_part(k, d);
+		pb += ksteps_part(k, d);
+	}
+	pa = a + KM_HDR + M;
+	pb = b + KM_HDR + M;
+	for (j = 0; j < M; j++)
+	{
+		int			k = (int) a[KM_HDR + j];
+		size_t		ns = ecore_kstep_slots(k, d);
+
+		(void) ecore_kstep_merge(pa, pb);
+		ecore_xsum_merge(pa + ns, pb + ns);
+		pa += ns + XS;
+		pb += ns + XS;
+	}
+	return ECORE_OK;
+}
+
+/* Model j's results and silhouette */
+int
+ecore_ksteps_final(const int64_t *st, int j, int64_t *scratch,
+				   ecore_kstep_out *out, double *silhouette)
+{
+	const int64_t *p = ksteps_model(st, j);
+	int			k = (int) st[KM_HDR + j];
+	size_t		ns = ecore_kstep_slots(k, (size_t) st[KM_D]);
+	int			rc;
+
+	rc = ecore_kstep_final(p, scratch, out);
+	if (rc != ECORE_OK)
+		return rc;
+	if (k == 1 || p[KS_N] == 0)
+		*silhouette = NAN;
+	else
+		rc = ecore_xsum_div(p + ns, (uint64_t) p[KS_N], silhouette);
+	return rc;
+}
+
+/* One multi-model step over points in memory */
+void
+ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
+					const double *const *C, uint64_t fingerprint,
+					const double *Z, size_t n, ecore_env *env)
+{
+	size_t		start,
+				end,
+				i;
+
+	ecore_ksteps_init(st, M, ks, d, C, fingerprint);
+	for (start = 0; start < n; start = end)
+	{
+		end = ECORE_CHUNK_END(start, n);
+		ECORE_CHECK(env);
+		for (i = start; i < end; i++)
+			ecore_ksteps_add(st, Z + i * d);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * The coreset sample of the elbow
+ * ---------------------------------------------------------------------
+ */
+
+/* The measure q of a normalised point */
+double
+ecore_coreset_measure(const double *z, size_t d, const double *mu,
+					  double total, int64_t n)
+{
+	double		d2 = sqdist(z, mu, d);
+
+	return 0.5 / (double) n + (total > 0.0 ? 0.5 * (d2 / total) : 0.0);
+}
+
+/* The sampling key of a point */
+double
+ecore_coreset_key(uint64_t h, double q)
+{
+	double		u = ((double) (h >> 11) + 0.5) * 0x1.0p-53;
+
+	return u / q;
+}
+
+/* The weight of a sampled point */
+double
+ecore_coreset_weight(double kappa, double q)
+{
+	double		w = 1.0 / (kappa * q);
+
+	return w > 1.0 ? w : 1.0;
 }

@@ -185,4 +185,121 @@ typedef struct ecore_kstep_out
 extern int	ecore_kstep_final(const int64_t *st, int64_t *scratch,
 							  ecore_kstep_out *out);
 
+/* ---------------------------------------------------------------------
+ * Several Lloyd steps at once (engage.kmeans_steps_agg)
+ * ---------------------------------------------------------------------
+ *
+ * M models of the same d features and the same normalisation (one
+ * fingerprint), model j with k_j clusters: one pass over the points does
+ * a Lloyd step of every model.  The state is a header (magic, M, d, the
+ * fingerprint, k_1 .. k_M), then per model a step state exactly as
+ * above (ecore_kstep_*: the same sums, candidates and results) followed
+ * by one exact accumulator of the points' simplified silhouettes for
+ * that model's centroids: per point a = the distance to the nearest
+ * centroid, b = the distance to the next nearest one, s = (b - a) /
+ * max(a, b) (0 when both are 0), as ecore_silhouette_simplified computes
+ * it point by point; the silhouette is their exact sum divided by the
+ * number of points, rounded once (NaN for k = 1).  So model j's results
+ * are the bits kmeans_step_agg gives for it alone, whatever the other
+ * models, the split and the order.
+ *
+ * ecore_ksteps_memory runs such a step over points in memory: the same
+ * state, so the same bits as the aggregate over the same points.
+ */
+
+/* Magic number of the multi-model state (layout version 1) */
+#define ECORE_KSTEPS_MAGIC INT64_C(0x656E674B73747331)	/* "engKsts1" */
+
+/* Most models in one multi-model state, and most slots of a state */
+#define ECORE_KSTEPS_MAX_MODELS 1000
+#define ECORE_KSTEPS_MAX_SLOTS (INT64_C(1) << 26)
+
+/*
+ * Slots of a state of M models with ks[j] clusters and d features; 0
+ * when M, a k or d is out of range or the state would exceed
+ * ECORE_KSTEPS_MAX_SLOTS.
+ */
+extern size_t ecore_ksteps_slots(int M, const int *ks, size_t d);
+
+/*
+ * Set up an empty state: model j's centroids C[j] (ks[j] x d, finite,
+ * copied), the fingerprint of the normalisation of the points.
+ */
+extern void ecore_ksteps_init(int64_t *st, int M, const int *ks, size_t d,
+							  const double *const *C, uint64_t fingerprint);
+
+/* Is st (nslots slots) a valid state?  ECORE_OK or ECORE_EINVAL_ARG. */
+extern int	ecore_ksteps_check(const int64_t *st, size_t nslots);
+
+/* M, d, fingerprint of a valid state, and k of model j */
+extern int	ecore_ksteps_models(const int64_t *st);
+extern size_t ecore_ksteps_d(const int64_t *st);
+extern uint64_t ecore_ksteps_fingerprint(const int64_t *st);
+extern int	ecore_ksteps_k(const int64_t *st, int j);
+
+/*
+ * Are the state's models M models of ks clusters and centroids C, bit for
+ * bit?  1 or 0.
+ */
+extern int	ecore_ksteps_same_models(const int64_t *st, int M, const int *ks,
+									 const double *const *C);
+
+/*
+ * Add a normalised point z (d values, finite, at most ECORE_MAX_ABS in
+ * magnitude: the caller checks) to every model's step.
+ */
+extern void ecore_ksteps_add(int64_t *st, const double *z);
+
+/*
+ * a += b.  ECORE_EINVAL_ARG when the models, d or the fingerprint differ
+ * (a unchanged).
+ */
+extern int	ecore_ksteps_merge(int64_t *a, const int64_t *b);
+
+/*
+ * Model j's results (see ecore_kstep_final; scratch: at least
+ * ecore_kstep_slots(k_j, d) slots) and its simplified silhouette
+ * (*silhouette; NaN for k = 1).  ECORE_OK, or ECORE_EOVERFLOW.
+ */
+extern int	ecore_ksteps_final(const int64_t *st, int j, int64_t *scratch,
+							   ecore_kstep_out *out, double *silhouette);
+
+/*
+ * One multi-model step over the n x d normalised points Z in memory: st
+ * (ecore_ksteps_slots slots) is set up with the models and every point is
+ * added, env->check called per chunk of points.  The same state as the
+ * aggregate's over the same points in any order and split.
+ */
+extern void ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
+								const double *const *C, uint64_t fingerprint,
+								const double *Z, size_t n, ecore_env *env);
+
+/* ---------------------------------------------------------------------
+ * The coreset sample of the elbow (engage.coreset_key)
+ * ---------------------------------------------------------------------
+ *
+ * Priority sampling (Duffield, Lund and Thorup) with the "lightweight
+ * coreset" measure of Bachem, Lucic and Krause, as ecore_elbow_curve's
+ * sample but defined on exact quantities that every server computes
+ * alike: mu, the exact mean of the n normalised points (the k = 1 Lloyd
+ * step), and total, the exact sum over the points of their squared
+ * distance to mu rounded once (the k = 1 inertia).  A point z of key
+ * hash h has the measure q = 1 / (2n) + d2 / (2 total) (d2 its squared
+ * distance to mu summed in feature order; q = 1 / (2n) when total is 0)
+ * and the sampling key u / q, u = ((h >> 11) + 0.5) 2^-53 in (0, 1).
+ * The sample is the m points of smallest (key, point key text, features);
+ * kappa, the (m + 1)-th key, gives each the weight max(1, 1 / (kappa q)).
+ */
+
+/* The measure q of a normalised point z */
+extern double ecore_coreset_measure(const double *z, size_t d,
+									const double *mu, double total,
+									int64_t n);
+
+/* The sampling key u / q of a point of hash h and measure q */
+extern double ecore_coreset_key(uint64_t h, double q);
+
+/* The weight of a sampled point of measure q, kappa the (m + 1)-th key */
+extern double ecore_coreset_weight(double kappa, double q);
+
 #endif							/* ECORE_KMEANS_STEP_H */

@@ -9,8 +9,8 @@ table distributed by a column cannot hold NULL there) and one by cell
 ("Last Location Name", every row).  Then, for every aggregate
 (engagement_agg over double precision, bigint and numeric,
 traffic_agg(VARIADIC double precision[]) over seven applications and over
-bigint columns, scaling_agg zscore and minmax and kmeans_step_agg over the
-three measures as features):
+bigint columns, scaling_agg zscore and minmax, kmeans_step_agg and kmeans_steps_agg over
+the three measures as features):
 
 - over the whole table and grouped by columns that are not the
   distribution column, Citus splits it (EXPLAIN VERBOSE: the workers run
@@ -91,6 +91,9 @@ AGGREGATES = [
     ("kmeans_step_agg(model, features)",
      None,	# the model of the local rows, set by main() once they exist
      "engage.kmeans_step_agg(engage.kmeans_model,double precision[])"),
+    ("kmeans_steps_agg(models k = 2 and 3, features)",
+     None,	# the same, with the k = 2 model too
+     "engage.kmeans_steps_agg(engage.kmeans_model[],double precision[])"),
 ]
 
 # the distributed copies: distribution column, the local rows they hold,
@@ -306,11 +309,17 @@ def main():
     conn = connect()
     every_aggregate(conn)
     setup(conn)
-    model = query(conn, "SELECT engage.kmeans_model($$SELECT key, f[1], f[2], f[3] "
-                        "FROM (SELECT ctid::text AS key, %s AS f FROM agg_local) s$$, 3)::text" % FEATURES)[0][0]
+    model = {}
+    for k in (2, 3):
+        model[k] = query(conn, "SELECT engage.kmeans_model($$SELECT key, f[1], f[2], f[3] "
+                               "FROM (SELECT ctid::text AS key, %s AS f FROM agg_local) s$$, %d)::text"
+                         % (FEATURES, k))[0][0].replace("'", "''")
     i = [a[2] for a in AGGREGATES].index("engage.kmeans_step_agg(engage.kmeans_model,double precision[])")
     AGGREGATES[i] = (AGGREGATES[i][0], "engage.kmeans_step_agg('%s'::engage.kmeans_model, %s)"
-                     % (model.replace("'", "''"), FEATURES), AGGREGATES[i][2])
+                     % (model[3], FEATURES), AGGREGATES[i][2])
+    i = [a[2] for a in AGGREGATES].index("engage.kmeans_steps_agg(engage.kmeans_model[],double precision[])")
+    AGGREGATES[i] = (AGGREGATES[i][0], "engage.kmeans_steps_agg(ARRAY['%s'::engage.kmeans_model, '%s'], %s)"
+                     % (model[2], model[3], FEATURES), AGGREGATES[i][2])
     for table in TABLES:
         n = query(conn, f"SELECT count(*), count(DISTINCT nodeport) FROM citus_shards "
                         f"WHERE table_name = '{table}'::regclass")[0]

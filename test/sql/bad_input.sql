@@ -712,6 +712,43 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 ) AS c(n, what, q);
 RESET client_min_messages;
 
+-- 430-459: the elbow on aggregates (kmeans_steps_agg, its combine and final
+-- functions, coreset_key, elbow_fit_sampled)
+SET client_min_messages = warning;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(430, 'kmeans_steps_agg: models NULL', $$SELECT engage.kmeans_steps_agg(NULL, ARRAY[a, b])::text FROM bi_pts$$),
+(431, 'kmeans_steps_agg: no model', $$SELECT engage.kmeans_steps_agg('{}'::engage.kmeans_model[], ARRAY[a, b])::text FROM bi_pts$$),
+(432, 'kmeans_steps_agg: a NULL model', $$SELECT engage.kmeans_steps_agg(ARRAY[model, NULL], ARRAY[a, b])::text FROM bi_pts, bi_model$$),
+(433, 'kmeans_steps_agg: models of different normalizations', $$SELECT engage.kmeans_steps_agg(ARRAY[bi_model.model, (model.features, 'none', '{1,1}', '{0,0}', model.centroids, model.centroids_normalized, model.sizes, model.inertia, model.iterations, model.converged, model.n_points, model.cluster_inertia)::engage.kmeans_model], ARRAY[p.a, p.b])::text FROM bi_pts p, bi_model, LATERAL (SELECT (bi_model.model).*) model$$),
+(434, 'kmeans_steps_agg: features of another length than the models''', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b, 1])::text FROM bi_pts, bi_model$$),
+(435, 'kmeans_steps_agg: NaN', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, 'NaN'])::text FROM bi_pts, bi_model$$),
+(436, 'kmeans_steps_agg: the models changing between rows', $$SELECT engage.kmeans_steps_agg(CASE WHEN p.id = 1 THEN ARRAY[bi_model.model] ELSE ARRAY[bi_model.model, bi_model.model] END, ARRAY[p.a, p.b])::text FROM bi_pts p, bi_model$$),
+(437, 'kmeans_steps_combine: states of different models', $$SELECT engage.kmeans_steps_combine(engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,1}'), engage.kmeans_steps_accum(NULL, ARRAY[model, model], '{1,1}'))::text FROM bi_model$$),
+(438, 'kmeans_steps_final: a forged state', $$SELECT engage.kmeans_steps_final('{1,2,3,4,5,6,7,8}')::text$$),
+(439, 'kmeans_steps_agg: a two-dimensional array of models', $$SELECT engage.kmeans_steps_agg(ARRAY[[model]], ARRAY[a, b])::text FROM bi_pts, bi_model$$),
+(440, 'kmeans_steps_agg: only NULL rows (documented: NULL)', $$SELECT coalesce(engage.kmeans_steps_agg(ARRAY[model], x)::text, 'NULL') FROM (VALUES (NULL::float8[]), (NULL)) v(x), bi_model$$),
+(441, 'coreset_key: a model of two clusters', $$SELECT engage.coreset_key(model, '1', '{1,1}', 0) FROM bi_model$$),
+(442, 'coreset_key: key NULL', $$SELECT engage.coreset_key((model.features, model.normalization, model.scale, model.shift, model.centroids, '{{0,0}}'::float8[], model.sizes, 1::float8, model.iterations, model.converged, 7::bigint, model.cluster_inertia)::engage.kmeans_model, NULL, '{1,1}', 0) FROM bi_model, LATERAL (SELECT (bi_model.model).*) model$$),
+(443, 'coreset_key: seed NULL', $$SELECT engage.coreset_key((model.features, model.normalization, model.scale, model.shift, model.centroids, '{{0,0}}'::float8[], model.sizes, 1::float8, model.iterations, model.converged, 7::bigint, model.cluster_inertia)::engage.kmeans_model, '1', '{1,1}', NULL) FROM bi_model, LATERAL (SELECT (bi_model.model).*) model$$),
+(444, 'coreset_key: features NULL (documented: NULL)', $$SELECT coalesce(engage.coreset_key((model.features, model.normalization, model.scale, model.shift, model.centroids, '{{0,0}}'::float8[], model.sizes, 1::float8, model.iterations, model.converged, 7::bigint, model.cluster_inertia)::engage.kmeans_model, '1', NULL, 0)::text, 'NULL') FROM bi_model, LATERAL (SELECT (bi_model.model).*) model$$),
+(445, 'coreset_key: a model without inertia', $$SELECT engage.coreset_key((model.features, model.normalization, model.scale, model.shift, model.centroids, '{{0,0}}'::float8[], model.sizes, NULL::float8, model.iterations, model.converged, 7::bigint, model.cluster_inertia)::engage.kmeans_model, '1', '{1,1}', 0) FROM bi_model, LATERAL (SELECT (bi_model.model).*) model$$),
+(446, 'elbow_fit_sampled: k_min 0', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 0, 3)$$),
+(447, 'elbow_fit_sampled: k_max below k_min', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 3, 2)$$),
+(448, 'elbow_fit_sampled: tol negative', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 3, tol => -1)$$),
+(449, 'elbow_fit_sampled: n_init 0', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 3, n_init => 0)$$),
+(450, 'elbow_fit_sampled: init given', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 3, init => 'given')$$),
+(451, 'elbow_fit_sampled: a sample smaller than k_max', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 3, sample => 2)$$),
+(452, 'elbow_fit_sampled: no rows', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_empty', 1, 3)$$),
+(453, 'elbow_fit_sampled: a text feature', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_text', 1, 2)$$),
+(454, 'elbow_fit_sampled: a points query that writes', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT bi_writer(id), a, b FROM bi_pts', 1, 3)$$),
+(455, 'elbow_fit_sampled: in_memory NULL', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 3, in_memory => NULL)$$),
+(456, 'elbow_fit_sampled: k_max above the points', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 8)$$),
+(457, 'elbow_fit_sampled in memory: a NULL key', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT NULLIF(id, 3), a, b FROM bi_pts', 1, 3, in_memory => true)$$),
+(458, 'elbow_fit_sampled: identical points, k 2', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, 1, 2 FROM bi_pts', 1, 2)$$),
+(459, 'elbow_fit_sampled: points NULL', $$SELECT count(*) FROM engage.elbow_fit_sampled(NULL, 1, 3)$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,

@@ -181,4 +181,127 @@ SELECT engage.sample_hash('a', 0) = engage.sample_hash('a', 0) AS same,
        engage.sample_hash('a', 0) <> engage.sample_hash('a', 1) AS seed_changes,
        engage.sample_hash('a', 0) <> engage.sample_hash('b', 0) AS key_changes;
 
+-- 7. kmeans_steps_agg: several models in one pass; each model's step is
+-- kmeans_step_agg's for it alone, bit for bit; the silhouette against
+-- plain SQL; serial and parallel plans give the same bits
+CREATE TEMP TABLE ka_models AS
+SELECT ARRAY[
+  ((model).features, (model).normalization, (model).scale, (model).shift, NULL::float8[],
+   ARRAY[[0, 0, 0]]::float8[], NULL::bigint[], NULL::float8, NULL::int, NULL::boolean, NULL::bigint,
+   NULL::float8[])::engage.kmeans_model,
+  model,
+  ((model).features, (model).normalization, (model).scale, (model).shift, NULL::float8[],
+   (model).centroids_normalized[1:2][1:3], NULL::bigint[], NULL::float8, NULL::int, NULL::boolean,
+   NULL::bigint, NULL::float8[])::engage.kmeans_model] AS models
+FROM ka_model;
+CREATE TEMP TABLE ka_steps AS
+SELECT engage.kmeans_steps_agg(models, ARRAY[a, b, c]) AS s FROM ka_pts, ka_models GROUP BY models;
+SELECT m.model, m.k,
+       (m.centroids_normalized, m.sizes, m.cluster_inertia, m.inertia, m.n_points, m.empty_clusters,
+        m.converged)::text = (SELECT engage.kmeans_step_agg(models[m.model], ARRAY[a, b, c])::text
+                              FROM ka_pts) AS same_as_one_model_step,
+       m.silhouette IS NULL AS silhouette_null
+FROM ka_steps, ka_models, unnest(s) m ORDER BY m.model;
+-- the simplified silhouette of model 2 (k = 3): mean of (b - a) / max(a, b)
+WITH z AS (
+  SELECT ARRAY[(a - (model).shift[1]) / (model).scale[1], (b - (model).shift[2]) / (model).scale[2],
+               (c - (model).shift[3]) / (model).scale[3]] AS z, model
+  FROM ka_pts, ka_model),
+d AS (
+  SELECT sqrt(min(d2)) AS a, sqrt((array_agg(d2 ORDER BY d2, j))[2]) AS b
+  FROM z, LATERAL (
+    SELECT j, ((z[1] - (model).centroids_normalized[j][1]) ^ 2 + (z[2] - (model).centroids_normalized[j][2]) ^ 2)
+              + (z[3] - (model).centroids_normalized[j][3]) ^ 2 AS d2
+    FROM generate_series(1, 3) j) q
+  GROUP BY z)
+SELECT abs((SELECT (s[2]).silhouette FROM ka_steps)
+           - avg(CASE WHEN greatest(a, b) > 0 THEN ((b - a) / greatest(a, b))::numeric ELSE 0 END)) < 1e-12
+       AS silhouette_close
+FROM d;
+SELECT pg_temp.parallel();
+EXPLAIN (COSTS OFF) SELECT engage.kmeans_steps_agg((SELECT models FROM ka_models), ARRAY[a, b, c]) FROM ka_pts;
+SELECT s::text = (SELECT engage.kmeans_steps_agg((SELECT models FROM ka_models), ARRAY[a, b, c])::text FROM ka_pts)
+       AS steps_same_bits_parallel
+FROM ka_steps;
+SELECT pg_temp.serial();
+SELECT s::text = (SELECT engage.kmeans_steps_agg((SELECT models FROM ka_models), x)::text
+                  FROM (SELECT ARRAY[a, b, c] AS x FROM ka_pts ORDER BY c DESC) o) AS steps_any_order
+FROM ka_steps;
+
+-- 8. coreset_key against plain SQL: u / q, u from sample_hash, q from the
+-- mean and the k = 1 inertia
+CREATE TEMP TABLE ka_one AS
+SELECT ((model).features, (model).normalization, (model).scale, (model).shift, NULL::float8[],
+        ARRAY[[0.25, -0.5, 0.125]]::float8[], NULL::bigint[], 150000::float8, NULL::int, NULL::boolean,
+        60000::bigint, NULL::float8[])::engage.kmeans_model AS one
+FROM ka_model;
+SELECT count(*) AS points,
+       count(*) FILTER (WHERE abs(engage.coreset_key(one, id::text, ARRAY[a, b, c], 7)
+         - ((floor(((engage.sample_hash(id::text, 7)::numeric + 18446744073709551616) % 18446744073709551616) / 2048) + 0.5)
+            / 9007199254740992.0)::float8
+           / (0.5 / 60000 + 0.5 * ((((a - (one).shift[1]) / (one).scale[1] - 0.25) ^ 2
+                                 + ((b - (one).shift[2]) / (one).scale[2] + 0.5) ^ 2)
+                                 + ((c - (one).shift[3]) / (one).scale[3] - 0.125) ^ 2) / 150000))
+         <= 1e-14 * engage.coreset_key(one, id::text, ARRAY[a, b, c], 7)) AS keys_close,
+       count(engage.coreset_key(one, id::text, NULL, 7)) AS null_features_give_null
+FROM ka_pts, ka_one;
+
+-- 9. elbow_fit_sampled: on aggregates == in memory == parallel == any row
+-- order, bit for bit; against elbow_inertia (every inertia at most 1e-3
+-- above, the same elbow); k = 1 and a silhouette against plain SQL
+CREATE TEMP TABLE ka_elbow AS
+SELECT * FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 6, n_init => 3);
+SELECT count(*) AS rows, count(*) FILTER (WHERE is_elbow) AS elbows, max(sample_size) AS sample_size,
+       bool_and(iterations >= 1) AS iterations_positive
+FROM ka_elbow;
+SELECT (SELECT array_agg(e::text ORDER BY k) FROM ka_elbow e)
+       = (SELECT array_agg(e::text ORDER BY k) FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 6,
+                                                   n_init => 3, in_memory => true) e) AS in_memory_same_rows;
+SELECT pg_temp.parallel();
+SELECT (SELECT array_agg(e::text ORDER BY k) FROM ka_elbow e)
+       = (SELECT array_agg(e::text ORDER BY k) FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 6,
+                                                   n_init => 3) e) AS parallel_same_rows;
+SELECT pg_temp.serial();
+SELECT (SELECT array_agg(e::text ORDER BY k) FROM ka_elbow e)
+       = (SELECT array_agg(e::text ORDER BY k) FROM engage.elbow_fit_sampled('SELECT id, ARRAY[a, b, c] FROM ka_pts ORDER BY c DESC',
+                                                   1, 6, n_init => 3) e) AS any_order_same_rows;
+SELECT bool_and(f.inertia <= e.inertia * (1 + 1e-3)) AS inertia_within_1e3,
+       bool_and(f.is_elbow = e.is_elbow) AS same_elbow
+FROM ka_elbow f JOIN engage.elbow_inertia('SELECT id, a, b, c FROM ka_pts', 1, 6, n_init => 3) e USING (k);
+WITH m AS (SELECT engage.scaling_agg(ARRAY[a, b, c]) AS s FROM ka_pts),
+z AS (SELECT (a - (s).shift[1]) / (s).scale[1] AS z1, (b - (s).shift[2]) / (s).scale[2] AS z2,
+             (c - (s).shift[3]) / (s).scale[3] AS z3 FROM ka_pts, m)
+SELECT abs(inertia - (SELECT sum((z1 - mz1) ^ 2 + (z2 - mz2) ^ 2 + (z3 - mz3) ^ 2)
+                      FROM z, (SELECT avg(z1) mz1, avg(z2) mz2, avg(z3) mz3 FROM z) mz)) <= 1e-9 * inertia
+       AS k1_inertia_close, silhouette IS NULL AS k1_silhouette_null, iterations AS k1_steps
+FROM ka_elbow WHERE k = 1;
+WITH e AS (SELECT centroids_normalized AS c, silhouette FROM ka_elbow WHERE k = 3),
+m AS (SELECT engage.scaling_agg(ARRAY[a, b, c]) AS s FROM ka_pts),
+z AS (SELECT ARRAY[(a - (s).shift[1]) / (s).scale[1], (b - (s).shift[2]) / (s).scale[2],
+                   (c - (s).shift[3]) / (s).scale[3]] AS z FROM ka_pts, m),
+d AS (
+  SELECT sqrt(min(d2)) AS a, sqrt((array_agg(d2 ORDER BY d2, j))[2]) AS b
+  FROM z, e, LATERAL (
+    SELECT j, ((z[1] - e.c[j][1]) ^ 2 + (z[2] - e.c[j][2]) ^ 2) + (z[3] - e.c[j][3]) ^ 2 AS d2
+    FROM generate_series(1, 3) j) q
+  GROUP BY z)
+SELECT abs((SELECT silhouette FROM e)
+           - avg(CASE WHEN greatest(a, b) > 0 THEN ((b - a) / greatest(a, b))::numeric ELSE 0 END)) < 1e-12
+       AS k3_silhouette_close
+FROM d;
+-- on a sample of 3,000 points (n_init 10): aggregates == in memory; against
+-- elbow_inertia on every point: the same elbow, and the largest excess of
+-- an inertia (k = 5 of these uniform blobs lands in another minimum,
+-- 1.1e-3 above; every other k within 1e-5)
+CREATE TEMP TABLE ka_elbow_s AS
+SELECT * FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 6, sample => 3000);
+SELECT max(s.sample_size) AS sample_size,
+       (SELECT array_agg(e::text ORDER BY k) FROM ka_elbow_s e)
+       = (SELECT array_agg(e::text ORDER BY k) FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 6,
+                                                   sample => 3000, in_memory => true) e) AS in_memory_same_rows,
+       round(max(s.inertia / e.inertia - 1)::numeric, 4) AS largest_excess,
+       bool_and(s.inertia <= e.inertia * (1 + 1e-5)) FILTER (WHERE k <> 5) AS others_within_1e5,
+       bool_and(s.is_elbow = e.is_elbow) AS same_elbow
+FROM ka_elbow_s s JOIN engage.elbow_inertia('SELECT id, a, b, c FROM ka_pts', 1, 6, sample => 0) e USING (k);
+
 DROP TABLE ka_pts, ka_model;

@@ -143,6 +143,13 @@ extern void test_interrupt_longjmp(void);
 extern void test_knee_curves(void);
 extern void test_knee_errors_elbow(void);
 
+/* test_elbow_agg.c */
+extern void test_ksteps_splits(void);
+extern void test_elbow_agg_splits(void);
+extern void test_elbow_agg_quality(void);
+extern void test_elbow_memory_sample(void);
+extern void test_elbow_agg_errors(void);
+
 /* test_xsum.c */
 extern void test_xsum_exact(void);
 extern void test_xsum_orders_splits(void);

@@ -1,0 +1,184 @@
+/*-------------------------------------------------------------------------
+ *
+ * elbow_agg.h
+ *	  The elbow curve whose points need not gather in one place: one
+ *	  algorithm, run the same way on points in memory and on points that
+ *	  only aggregates see (parallel workers, Citus workers), with the same
+ *	  bits in every case.
+ *
+ * The algorithm (ecore_elbow_agg), for k = k_min..k_max:
+ *	 1. mu, the exact mean of the n normalised points: one Lloyd step of
+ *		k = 1 from the origin; then total, the k = 1 inertia (the exact sum
+ *		of the squared distances to mu, rounded once): one step from mu.
+ *		k = 1's row is mu and total (2 steps, no restarts needed: any
+ *		start reaches them in 2 steps).
+ *	 2. The sample: when m = sample is below n, the m + 1 points of
+ *		smallest coreset key (kmeans_step.h: priority sampling, half
+ *		uniform, half by squared distance to mu), the m first weighted
+ *		by the (m + 1)-th key; else every point, unweighted, in the order
+ *		of their key text (C collation) and features.  Gathered in one
+ *		place: at most m + 1 points (or n when asked).
+ *	 3. On the sample, in memory, for each k: sample_n_init restarts (the
+ *		core's weighted k-means++ and Lloyd, kmeans.c, the tolerance of
+ *		all points); the candidates are the best of each of the first
+ *		refine groups of restarts in order of their inertia on the sample
+ *		(a group: inertias each within 1e-4 of the previous one), then,
+ *		from k_min + 1 on, a run on the sample started from the previous
+ *		k's best clustering on the sample (its best restart or its split
+ *		run, lower weighted inertia on the sample, the restart on ties)
+ *		with its cluster of largest weighted inertia split by that
+ *		cluster's sample point farthest from its centroid.
+ *	 4. Every candidate of every k is refined on all points by Lloyd steps
+ *		(kmeans_step.h: exact means, the nearest centroid, empty clusters
+ *		take the farthest points), all of them in one multi-model step per
+ *		round, each until its next centroids are its centroids bit for
+ *		bit, or move by at most tol_abs / 100 (squared, summed), or
+ *		max_iter steps; a candidate's result is the last centroids it was
+ *		evaluated at, with their exact inertia and simplified silhouette
+ *		on all points.  tol_abs = tol * total / (n d), the tolerance of
+ *		the core's fits (tol times the mean feature variance), is the
+ *		restarts' on the sample; the steps on all points stop 100 times
+ *		closer (with 1e-4 they stopped in valleys 1e-3 above the minimum
+ *		a few more steps reach; each step costs a pass over all points).
+ *	 5. Per k the candidate of lowest inertia (the first on ties), its
+ *		clusters numbered by ascending centroid norm (ties: lexicographic
+ *		order of the coordinates, then the previous order).
+ *
+ * Every quantity that depends on all points comes from two callbacks of
+ * the caller (ecore_elbow_agg_source): a multi-model Lloyd step over
+ * every point, and the sample.  ecore_elbow_memory_* implement them on
+ * points in memory; engage's SQL glue implements them with
+ * engage.kmeans_steps_agg and an ORDER BY engage.coreset_key(...) LIMIT
+ * m + 1 query over the points query.  Both give the same bits, so the
+ * curve is the same bits.
+ *
+ * Plain C99, no PostgreSQL headers.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ECORE_ELBOW_AGG_H
+#define ECORE_ELBOW_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "kmeans.h"
+#include "kmeans_step.h"
+
+/*
+ * Where the points are.  steps: one multi-model Lloyd step over every
+ * point of the M models j of ks[j] clusters and normalised centroids C[j]:
+ * out[j] as ecore_ksteps_final gives it (the orchestrator's arrays next,
+ * sizes and cluster_inertia) and sil[j] its silhouette; work has room
+ * for the multi-model state of these models followed by a scratch of the
+ * largest one's step state, for a source that computes the step itself.
+ * sample: when sampled, the want = m + 1 points of smallest (coreset key,
+ * key text, features) for mu, total and n, normalised, into SZ (want x d)
+ * in that order, and their coreset keys into key; else every point (want
+ * = n), normalised, in the order of (key text, features), key unused.
+ * *got: the points written.  iwork: want + 1 size_t and want doubles
+ * (room for a heap or an index sort).  Both return ECORE_OK or a status
+ * that stops the curve (or do not return: a caller that longjmps).
+ */
+typedef struct ecore_elbow_agg_source
+{
+	int			(*steps) (void *arg, int M, const int *ks,
+						  const double *const *C, ecore_kstep_out *out,
+						  double *sil, int64_t *work);
+	int			(*sample) (void *arg, const double *mu, double total,
+						   int64_t n, int sampled, size_t want, double *SZ,
+						   double *key, size_t *got, void *iwork);
+	void	   *arg;
+} ecore_elbow_agg_source;
+
+/* Parameters of ecore_elbow_agg */
+typedef struct ecore_elbow_agg_params
+{
+	ecore_kmeans_params km;		/* init (k-means++ or random), n_init,
+								 * max_iter (restarts and steps), tol, seed,
+								 * n_threads (restarts); km.k ignored */
+	int			k_min;			/* 1 <= k_min <= k_max <= n */
+	int			k_max;
+	size_t		sample;			/* m: 0 or >= n: every point; else at
+								 * least k_max */
+	int			sample_n_init;	/* restarts per k: 0 = 3 n_init on a
+								 * sample, n_init on every point */
+	int			refine;			/* restart candidates per k: 0 =
+								 * ECORE_ELBOW_REFINE (at most the
+								 * restarts) */
+	/* optional: called after each stage (a name and a count) */
+	void		(*progress) (void *arg, const char *stage, int value);
+	void	   *progress_arg;
+} ecore_elbow_agg_params;
+
+/* Outputs: caller arrays of k_max - k_min + 1 (centroids: x k_max x d) */
+typedef struct ecore_elbow_agg_out
+{
+	double	   *inertia;		/* exact inertia on all points, rounded once */
+	double	   *silhouette;		/* exact mean of the simplified silhouettes
+								 * on all points (NaN for k = 1) */
+	int		   *iterations;		/* steps over all points of the kept run */
+	double	   *centroids;		/* k's centroids at (k - k_min) * k_max * d */
+	size_t		sample_used;	/* m, or n when every point */
+	int			sampled;
+	int			steps;			/* multi-model steps over all points */
+	int			candidates;		/* runs refined on all points */
+	int			k;				/* on an error: the k that failed */
+} ecore_elbow_agg_out;
+
+/* Fill *params: ecore_kmeans_params_default, k 1..10, every point. */
+extern void ecore_elbow_agg_params_default(ecore_elbow_agg_params *params);
+
+/*
+ * Bytes ecore_elbow_agg requests (one request) for n points of d
+ * features.  Validates the parameters.
+ */
+extern int	ecore_elbow_agg_bytes(size_t n, size_t d,
+								  const ecore_elbow_agg_params *params,
+								  size_t *bytes);
+
+/*
+ * The curve (see above) of the n points of d features the source holds.
+ * ECORE_OK; the sources' status; ECORE_EINVAL_ARG when a step counts
+ * other than n points; as ecore_kmeans_fit on the sample for the k in
+ * out->k (ECORE_EDISTINCT, ECORE_EUNDERFLOW).
+ */
+extern int	ecore_elbow_agg(size_t n, size_t d,
+							const ecore_elbow_agg_params *params,
+							const ecore_elbow_agg_source *source,
+							ecore_env *env, ecore_elbow_agg_out *out);
+
+/* ---------------------------------------------------------------------
+ * The source of points in memory
+ * ---------------------------------------------------------------------
+ */
+typedef struct ecore_elbow_memory
+{
+	const double *Z;			/* n x d normalised points */
+	const double *X;			/* n x d points in their units (the tie
+								 * order of equal keys) */
+	size_t		n;
+	size_t		d;
+	const uint64_t *hashes;		/* n: ecore_sample_hash(seed, key) */
+	const char *const *keys;	/* n key texts (bytes, not terminated) */
+	const size_t *keylens;
+	uint64_t	fingerprint;	/* of the normalisation */
+	ecore_env  *env;
+} ecore_elbow_memory;
+
+/* ecore_elbow_agg_source.steps on an ecore_elbow_memory */
+extern int	ecore_elbow_memory_steps(void *arg, int M, const int *ks,
+									 const double *const *C,
+									 ecore_kstep_out *out, double *sil,
+									 int64_t *work);
+
+/* ecore_elbow_agg_source.sample on an ecore_elbow_memory */
+extern int	ecore_elbow_memory_sample(void *arg, const double *mu,
+									  double total, int64_t n, int sampled,
+									  size_t want, double *SZ, double *key,
+									  size_t *got, void *iwork);
+
+#endif							/* ECORE_ELBOW_AGG_H */

@@ -1,0 +1,806 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_elbow_agg.c
+ *	  Unit tests of the multi-model Lloyd steps and the coreset sample
+ *	  (src/core/kmeans_step.c) and of the elbow curve on aggregates
+ *	  (src/core/elbow_agg.c): the step of points in memory against the
+ *	  states accumulated in random splits and orders, bit for bit; each
+ *	  model's results against the one-model step and an independent
+ *	  computation; the curve from points in memory against the curve from
+ *	  shuffled points stepped in random splits, bit for bit; the curve
+ *	  against the core's exact elbow; the sample against a brute-force
+ *	  sort; errors.
+ *
+ * Copyright (c) 2026, engage developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/elbow_agg.h"
+#include "core/kmeans_step.h"
+#include "core/knee.h"
+#include "core/rng.h"
+#include "harness.h"
+#include "test_core.h"
+
+/* Bits of a double */
+static uint64_t
+bits(double x)
+{
+	uint64_t	u;
+
+	memcpy(&u, &x, sizeof(u));
+	return u;
+}
+
+/* Random permutation of 0..n-1 */
+static size_t *
+shuffled(size_t n, uint64_t seed)
+{
+	size_t	   *p = malloc(n * sizeof(size_t));
+	ecore_rng	r;
+	size_t		i;
+
+	ecore_rng_seed(&r, seed, 7);
+	for (i = 0; i < n; i++)
+		p[i] = i;
+	for (i = n; i > 1; i--)
+	{
+		size_t		j = (size_t) ecore_rng_below(&r, (uint64_t) i),
+					t = p[i - 1];
+
+		p[i - 1] = p[j];
+		p[j] = t;
+	}
+	return p;
+}
+
+/*
+ * The multi-model step of Z accumulated over the points in the order
+ * perm, cut into `parts` random parts, the parts merged in a random order
+ * (into a fresh state of nslots slots, returned).
+ */
+static int64_t *
+split_state(const double *Z, size_t n, size_t d, int M, const int *ks,
+			const double *const *C, const size_t *perm, int parts,
+			uint64_t seed)
+{
+	size_t		nslots = ecore_ksteps_slots(M, ks, d);
+	int64_t    *acc = malloc(nslots * sizeof(int64_t));
+	int64_t   **part = malloc(sizeof(int64_t *) * (size_t) parts);
+	size_t	   *cut = malloc(sizeof(size_t) * (size_t) (parts + 1));
+	size_t	   *po = shuffled((size_t) parts, seed + 1);
+	ecore_rng	r;
+	size_t		i;
+	int			p;
+
+	ecore_rng_seed(&r, seed, 3);
+	cut[0] = 0;
+	cut[parts] = n;
+	for (p = 1; p < parts; p++)
+		cut[p] = (size_t) ecore_rng_below(&r, (uint64_t) n + 1);
+	/* sort the cuts */
+	for (p = 1; p < parts; p++)
+	{
+		int			q;
+
+		for (q = p; q > 1 && cut[q - 1] > cut[q]; q--)
+		{
+			size_t		t = cut[q];
+
+			cut[q] = cut[q - 1];
+			cut[q - 1] = t;
+		}
+	}
+	for (p = 0; p < parts; p++)
+	{
+		part[p] = malloc(nslots * sizeof(int64_t));
+		ecore_ksteps_init(part[p], M, ks, d, C, 42);
+		for (i = cut[p]; i < cut[p + 1]; i++)
+			ecore_ksteps_add(part[p], Z + perm[i] * d);
+	}
+	ecore_ksteps_init(acc, M, ks, d, C, 42);
+	for (p = 0; p < parts; p++)
+	{
+		CHECK(ecore_ksteps_check(part[po[p]], nslots) == ECORE_OK);
+		CHECK(ecore_ksteps_merge(acc, part[po[p]]) == ECORE_OK);
+		free(part[po[p]]);
+	}
+	free(part);
+	free(cut);
+	free(po);
+	return acc;
+}
+
+/* Do two models' results (k clusters, d features) agree bit for bit? */
+static int
+same_out(const ecore_kstep_out *a, double sa, const ecore_kstep_out *b,
+		 double sb, int k, size_t d)
+{
+	return memcmp(a->next, b->next, (size_t) k * d * sizeof(double)) == 0 &&
+		memcmp(a->sizes, b->sizes, (size_t) k * sizeof(int64_t)) == 0 &&
+		memcmp(a->cluster_inertia, b->cluster_inertia, (size_t) k * sizeof(double)) == 0 &&
+		bits(a->inertia) == bits(b->inertia) && bits(sa) == bits(sb) &&
+		a->n == b->n && a->empty == b->empty && a->relocated == b->relocated &&
+		a->fixed_point == b->fixed_point;
+}
+
+/* Output arrays of one model's results */
+static void
+out_alloc(ecore_kstep_out *o, int k, size_t d)
+{
+	o->next = malloc((size_t) k * d * sizeof(double));
+	o->sizes = malloc((size_t) k * sizeof(int64_t));
+	o->cluster_inertia = malloc((size_t) k * sizeof(double));
+}
+
+/* Free them */
+static void
+out_free(ecore_kstep_out *o)
+{
+	free(o->next);
+	free(o->sizes);
+	free(o->cluster_inertia);
+}
+
+/*
+ * Multi-model steps: in memory == random splits and orders, bit for bit;
+ * each model == its one-model step; sums and silhouette against an
+ * independent computation.
+ */
+void
+test_ksteps_splits(void)
+{
+	const size_t n = 3001,
+				d = 3;
+	const int	M = 5;
+	int			ks[5] = {1, 2, 3, 5, 4};
+	double	   *X = make_blobs(n, d, 4, 12.0, 11, NULL);
+	double	   *Cs[5];
+	const double *C[5];
+	size_t		nslots = ecore_ksteps_slots(M, ks, d),
+				i;
+	int64_t    *mem = malloc(nslots * sizeof(int64_t)),
+			   *scratch = malloc(ecore_kstep_slots(5, d) * sizeof(int64_t));
+	ecore_env	env = make_env();
+	ecore_rng	r;
+	int			j,
+				trial;
+
+	CHECK(nslots > 0);
+	ecore_rng_seed(&r, 5, 5);
+	for (j = 0; j < M; j++)
+	{
+		int			c;
+
+		Cs[j] = malloc((size_t) ks[j] * d * sizeof(double));
+		for (c = 0; c < ks[j] * (int) d; c++)
+			Cs[j][c] = 12.0 * (ecore_rng_uniform(&r) - 0.5);
+		C[j] = Cs[j];
+	}
+	/* model 4 has a centroid no point is near: an empty cluster */
+	Cs[4][3 * d] = Cs[4][3 * d + 1] = Cs[4][3 * d + 2] = 1e6;
+
+	ecore_ksteps_memory(mem, M, ks, d, C, 42, X, n, &env);
+	CHECK(ecore_ksteps_check(mem, nslots) == ECORE_OK);
+	CHECK_EQ_INT(ecore_ksteps_models(mem), M);
+	CHECK(ecore_ksteps_same_models(mem, M, ks, C));
+	for (trial = 0; trial < 6; trial++)
+	{
+		size_t	   *perm = shuffled(n, 100 + (uint64_t) trial);
+		int64_t    *sp = split_state(X, n, d, M, ks, C, perm, 1 + 3 * trial,
+									 200 + (uint64_t) trial);
+
+		for (j = 0; j < M; j++)
+		{
+			ecore_kstep_out a,
+						b;
+			double		sa,
+						sb;
+
+			out_alloc(&a, ks[j], d);
+			out_alloc(&b, ks[j], d);
+			CHECK(ecore_ksteps_final(mem, j, scratch, &a, &sa) == ECORE_OK);
+			CHECK(ecore_ksteps_final(sp, j, scratch, &b, &sb) == ECORE_OK);
+			CHECK(same_out(&a, sa, &b, sb, ks[j], d));
+			out_free(&a);
+			out_free(&b);
+		}
+		free(sp);
+		free(perm);
+	}
+
+	/* each model: the one-model step (kmeans_step_agg) and a reference */
+	for (j = 0; j < M; j++)
+	{
+		size_t		ns = ecore_kstep_slots(ks[j], d);
+		int64_t    *one = malloc(ns * sizeof(int64_t));
+		ecore_kstep_out a,
+					b;
+		double		sa,
+					ref_sil = 0.0,
+					ref_in = 0.0,
+				   *ref_sum = calloc((size_t) ks[j] * d, sizeof(double));
+		int64_t    *ref_cnt = calloc((size_t) ks[j], sizeof(int64_t));
+		int			c;
+
+		ecore_kstep_init(one, ks[j], d, C[j], 42);
+		for (i = 0; i < n; i++)
+		{
+			double		d2,
+						b2 = INFINITY,
+						aa,
+						bb,
+						mx;
+			int			near = ref_nearest(X + i * d, C[j], ks[j], d, &d2),
+						f;
+
+			ecore_kstep_add(one, C[j], X + i * d);
+			ref_cnt[near]++;
+			ref_in += d2;
+			for (f = 0; f < (int) d; f++)
+				ref_sum[(size_t) near * d + f] += X[i * d + f];
+			for (c = 0; c < ks[j]; c++)
+				if (c != near && ref_sqdist(X + i * d, C[j] + (size_t) c * d, d) < b2)
+					b2 = ref_sqdist(X + i * d, C[j] + (size_t) c * d, d);
+			aa = sqrt(d2);
+			bb = sqrt(b2);
+			mx = aa > bb ? aa : bb;
+			if (ks[j] > 1)
+				ref_sil += mx > 0.0 ? (bb - aa) / mx : 0.0;
+		}
+		out_alloc(&a, ks[j], d);
+		out_alloc(&b, ks[j], d);
+		CHECK(ecore_ksteps_final(mem, j, scratch, &a, &sa) == ECORE_OK);
+		CHECK(ecore_kstep_final(one, scratch, &b) == ECORE_OK);
+		CHECK(same_out(&a, sa, &b, sa, ks[j], d));
+		CHECK_CLOSE(a.inertia, ref_in, 1e-12);
+		if (ks[j] == 1)
+			CHECK(isnan(sa));
+		else
+			CHECK_CLOSE(sa, ref_sil / (double) n, 1e-12);
+		for (c = 0; c < ks[j]; c++)
+		{
+			CHECK(a.sizes[c] == ref_cnt[c]);
+			/* (with an empty cluster, a relocated point moves a mean) */
+			if (ref_cnt[c] > 0 && a.empty == 0)
+				CHECK_CLOSE(a.next[(size_t) c * d], ref_sum[(size_t) c * d] / (double) ref_cnt[c], 1e-12);
+		}
+		if (j == 4)
+		{
+			CHECK_EQ_INT(a.empty, 1);
+			CHECK_EQ_INT(a.relocated, 1);
+		}
+		out_free(&a);
+		out_free(&b);
+		free(one);
+		free(ref_sum);
+		free(ref_cnt);
+	}
+
+	/* merging states of other models is refused, a unchanged */
+	{
+		int			ks2[5] = {1, 2, 3, 5, 5};
+		size_t		ns2 = ecore_ksteps_slots(M, ks2, d);
+		int64_t    *other = malloc(ns2 * sizeof(int64_t));
+		const double *C2[5] = {C[0], C[1], C[2], C[3], C[3]};
+
+		ecore_ksteps_init(other, M, ks2, d, C2, 42);
+		CHECK(ecore_ksteps_merge(mem, other) == ECORE_EINVAL_ARG);
+		free(other);
+		other = malloc(nslots * sizeof(int64_t));
+		ecore_ksteps_init(other, M, ks, d, C, 43);
+		CHECK(ecore_ksteps_merge(mem, other) == ECORE_EINVAL_ARG);
+		Cs[2][0] += 1.0;
+		ecore_ksteps_init(other, M, ks, d, C, 42);
+		CHECK(ecore_ksteps_merge(mem, other) == ECORE_EINVAL_ARG);
+		CHECK(!ecore_ksteps_same_models(mem, M, ks, C));
+		CHECK(ecore_ksteps_check(mem, nslots) == ECORE_OK);
+		/* a damaged state is refused */
+		mem[1] = 7;
+		CHECK(ecore_ksteps_check(mem, nslots) == ECORE_EINVAL_ARG);
+		CHECK(ecore_ksteps_check(mem, nslots - 1) == ECORE_EINVAL_ARG);
+		free(other);
+	}
+	CHECK(ecore_ksteps_slots(0, ks, d) == 0);
+	CHECK(ecore_ksteps_slots(M, ks, 0) == 0);
+	for (j = 0; j < M; j++)
+		free(Cs[j]);
+	free(mem);
+	free(scratch);
+	free(X);
+}
+
+/* ---------------------------------------------------------------------
+ * The curve
+ * ---------------------------------------------------------------------
+ */
+
+/* Points with keys: the in-memory source's arrays */
+typedef struct test_points
+{
+	size_t		n,
+				d;
+	double	   *X,
+			   *Z;
+	uint64_t   *hashes;
+	char	  **keys;
+	size_t	   *keylens;
+	ecore_scaler s;
+	double		sbuf[6 * 8];
+} test_points;
+
+/* Keys "u<i>", hashes, the zscore scaler of scaleagg, normalised points */
+static void
+points_make(test_points *p, const double *X, size_t n, size_t d, uint64_t seed)
+{
+	size_t		i;
+	int64_t    *st = malloc(ecore_scaleagg_slots(d) * sizeof(int64_t));
+	ecore_env	env = {0};
+
+	p->n = n;
+	p->d = d;
+	p->X = malloc(n * d * sizeof(double));
+	p->Z = malloc(n * d * sizeof(double));
+	memcpy(p->X, X, n * d * sizeof(double));
+	p->hashes = malloc(n * sizeof(uint64_t));
+	p->keys = malloc(n * sizeof(char *));
+	p->keylens = malloc(n * sizeof(size_t));
+	for (i = 0; i < n; i++)
+	{
+		char		buf[32];
+
+		snprintf(buf, sizeof(buf), "u%zu", i);
+		p->keylens[i] = strlen(buf);
+		p->keys[i] = malloc(p->keylens[i]);
+		memcpy(p->keys[i], buf, p->keylens[i]);
+		p->hashes[i] = ecore_sample_hash(seed, buf, p->keylens[i]);
+	}
+	ecore_scaleagg_init(st, d, ECORE_SCALE_ZSCORE);
+	for (i = 0; i < n; i++)
+	{
+		size_t		col;
+
+		CHECK(ecore_scaleagg_add(st, X + i * d, &col) == ECORE_OK);
+	}
+	p->s.method = ECORE_SCALE_ZSCORE;
+	p->s.d = d;
+	p->s.mean = p->sbuf;
+	p->s.var = p->sbuf + d;
+	p->s.data_min = p->sbuf + 2 * d;
+	p->s.data_max = p->sbuf + 3 * d;
+	p->s.scale = p->sbuf + 4 * d;
+	p->s.offset = p->sbuf + 5 * d;
+	CHECK(ecore_scaleagg_final(st, &p->s) == ECORE_OK);
+	CHECK(ecore_scaler_transform(&p->s, p->X, n, p->Z, &env) == ECORE_OK);
+	free(st);
+}
+
+/* The same points in the order perm */
+static void
+points_permuted(test_points *q, const test_points *p, const size_t *perm)
+{
+	size_t		i,
+				d = p->d;
+
+	*q = *p;
+	q->X = malloc(p->n * d * sizeof(double));
+	q->Z = malloc(p->n * d * sizeof(double));
+	q->hashes = malloc(p->n * sizeof(uint64_t));
+	q->keys = malloc(p->n * sizeof(char *));
+	q->keylens = malloc(p->n * sizeof(size_t));
+	for (i = 0; i < p->n; i++)
+	{
+		memcpy(q->X + i * d, p->X + perm[i] * d, d * sizeof(double));
+		memcpy(q->Z + i * d, p->Z + perm[i] * d, d * sizeof(double));
+		q->hashes[i] = p->hashes[perm[i]];
+		q->keys[i] = p->keys[perm[i]];
+		q->keylens[i] = p->keylens[perm[i]];
+	}
+}
+
+/* Free a point set (owns_keys: the key strings too) */
+static void
+points_free(test_points *p, int owns_keys)
+{
+	size_t		i;
+
+	if (owns_keys)
+		for (i = 0; i < p->n; i++)
+			free(p->keys[i]);
+	free(p->X);
+	free(p->Z);
+	free(p->hashes);
+	free(p->keys);
+	free(p->keylens);
+}
+
+/* The in-memory source of a point set */
+static void
+memory_of(ecore_elbow_memory *m, const test_points *p, ecore_env *env)
+{
+	memset(m, 0, sizeof(*m));
+	m->Z = p->Z;
+	m->X = p->X;
+	m->n = p->n;
+	m->d = p->d;
+	m->hashes = p->hashes;
+	m->keys = (const char *const *) p->keys;
+	m->keylens = p->keylens;
+	m->fingerprint = 42;
+	m->env = env;
+}
+
+/* A source that steps in random splits (its own points and seed) */
+typedef struct split_source
+{
+	ecore_elbow_memory mem;
+	uint64_t	seed;
+	int			calls;
+} split_source;
+
+/* ecore_elbow_agg_source.steps in random splits and orders */
+static int
+split_steps(void *arg, int M, const int *ks, const double *const *C,
+			ecore_kstep_out *out, double *sil, int64_t *work)
+{
+	split_source *s = (split_source *) arg;
+	size_t	   *perm = shuffled(s->mem.n, s->seed + (uint64_t) s->calls);
+	int64_t    *st = split_state(s->mem.Z, s->mem.n, s->mem.d, M, ks, C, perm,
+								 1 + s->calls % 5, s->seed * 31 + (uint64_t) s->calls);
+	int			j,
+				rc = ECORE_OK;
+
+	s->calls++;
+	for (j = 0; j < M && rc == ECORE_OK; j++)
+		rc = ecore_ksteps_final(st, j, work, &out[j], &sil[j]);
+	free(st);
+	free(perm);
+	return rc;
+}
+
+/* Outputs of a curve of nk values of k, k_max, d */
+typedef struct curve
+{
+	double	   *inertia,
+			   *sil,
+			   *cent;
+	int		   *iters;
+	ecore_elbow_agg_out out;
+} curve;
+
+/* Run the curve on a source; the status */
+static int
+run_curve(curve *c, size_t n, size_t d, const ecore_elbow_agg_params *ep,
+		  ecore_elbow_agg_source *src, ecore_env *env)
+{
+	int			nk = ep->k_max - ep->k_min + 1;
+
+	c->inertia = malloc(sizeof(double) * (size_t) nk);
+	c->sil = malloc(sizeof(double) * (size_t) nk);
+	c->iters = malloc(sizeof(int) * (size_t) nk);
+	c->cent = calloc((size_t) nk * (size_t) ep->k_max * d, sizeof(double));
+	memset(&c->out, 0, sizeof(c->out));
+	c->out.inertia = c->inertia;
+	c->out.silhouette = c->sil;
+	c->out.iterations = c->iters;
+	c->out.centroids = c->cent;
+	return ecore_elbow_agg(n, d, ep, src, env, &c->out);
+}
+
+/* Are two curves the same bits? */
+static int
+same_curve(const curve *a, const curve *b, int nk, int k_max, size_t d)
+{
+	int			i;
+
+	for (i = 0; i < nk; i++)
+		if (bits(a->inertia[i]) != bits(b->inertia[i]) ||
+			bits(a->sil[i]) != bits(b->sil[i]) || a->iters[i] != b->iters[i])
+			return 0;
+	return memcmp(a->cent, b->cent, sizeof(double) * (size_t) nk * (size_t) k_max * d) == 0 &&
+		a->out.steps == b->out.steps && a->out.candidates == b->out.candidates &&
+		a->out.sample_used == b->out.sample_used;
+}
+
+/* Free a curve */
+static void
+curve_free(curve *c)
+{
+	free(c->inertia);
+	free(c->sil);
+	free(c->iters);
+	free(c->cent);
+}
+
+/*
+ * The curve from points in memory == from shuffled points stepped in
+ * random splits and orders, bit for bit; sampled and on every point.
+ */
+void
+test_elbow_agg_splits(void)
+{
+	const size_t n = 4000,
+				d = 3;
+	double	   *X = make_blobs(n, d, 5, 14.0, 21, NULL);
+	test_points p,
+				q;
+	size_t	   *perm = shuffled(n, 77);
+	ecore_elbow_agg_params ep;
+	int			pass;
+
+	points_make(&p, X, n, d, 9);
+	points_permuted(&q, &p, perm);
+	for (pass = 0; pass < 2; pass++)
+	{
+		ecore_env	env = make_env();
+		ecore_elbow_memory mem;
+		split_source ss;
+		ecore_elbow_agg_source a,
+					b;
+		curve		ca,
+					cb;
+		int			i;
+
+		ecore_elbow_agg_params_default(&ep);
+		ep.km.seed = 9;
+		ep.km.n_init = 3;
+		ep.k_min = 1;
+		ep.k_max = 7;
+		ep.sample = pass == 0 ? 600 : 0;
+		memory_of(&mem, &p, &env);
+		a.steps = ecore_elbow_memory_steps;
+		a.sample = ecore_elbow_memory_sample;
+		a.arg = &mem;
+		CHECK_EQ_INT(run_curve(&ca, n, d, &ep, &a, &env), ECORE_OK);
+		CHECK_EQ_INT(g_arena.count, 1);
+		memory_of(&ss.mem, &q, &env);
+		ss.seed = 1000 + (uint64_t) pass;
+		ss.calls = 0;
+		b.steps = split_steps;
+		b.sample = ecore_elbow_memory_sample;
+		b.arg = &ss;
+		ep.km.n_threads = 3;	/* the restarts' threads change nothing */
+		CHECK_EQ_INT(run_curve(&cb, n, d, &ep, &b, &env), ECORE_OK);
+		CHECK(same_curve(&ca, &cb, 7, 7, d));
+		CHECK_EQ_INT(ca.out.sampled, pass == 0);
+		CHECK(ca.out.sample_used == (pass == 0 ? 600 : n));
+		CHECK(ca.out.steps >= 3);
+		CHECK_EQ_INT(ss.calls, cb.out.steps);
+		/* decreasing inertia, k = 1 is the exact total */
+		for (i = 1; i < 7; i++)
+			CHECK(ca.inertia[i] < ca.inertia[i - 1]);
+		CHECK(isnan(ca.sil[0]));
+		for (i = 1; i < 7; i++)
+			CHECK(ca.sil[i] > -1.0 && ca.sil[i] <= 1.0);
+		arena_reset(&g_arena);
+		curve_free(&ca);
+		curve_free(&cb);
+	}
+	points_free(&q, 0);
+	points_free(&p, 1);
+	free(perm);
+	free(X);
+}
+
+/*
+ * The curve against the core's exact elbow (ecore_elbow_curve on every
+ * point): every inertia within 1e-3 above it, the same elbow; the
+ * silhouette of the kept centroids within 1e-12 of the core's.
+ */
+void
+test_elbow_agg_quality(void)
+{
+	const size_t n = 6000,
+				d = 3;
+	double	   *X = make_blobs(n, d, 4, 10.0, 31, NULL);
+	test_points p;
+	ecore_elbow_agg_params ep;
+	ecore_elbow_params cp;
+	ecore_elbow_out co;
+	ecore_elbow_memory mem;
+	ecore_elbow_agg_source src;
+	curve		c;
+	double		ci[8],
+				cs[8];
+	long		ka,
+				kc;
+	int			pass,
+				i;
+
+	points_make(&p, X, n, d, 3);
+	for (pass = 0; pass < 2; pass++)
+	{
+		ecore_env	env = make_env();
+
+		ecore_elbow_params_default(&cp);
+		cp.k_min = 1;
+		cp.k_max = 8;
+		memset(&co, 0, sizeof(co));
+		co.inertia = ci;
+		co.silhouette = cs;
+		CHECK_EQ_INT(ecore_elbow_curve(p.Z, n, d, &cp, &env, &co), ECORE_OK);
+		arena_reset(&g_arena);
+		ecore_elbow_agg_params_default(&ep);
+		ep.k_min = 1;
+		ep.k_max = 8;
+		ep.sample = pass == 0 ? 1500 : 0;
+		memory_of(&mem, &p, &env);
+		src.steps = ecore_elbow_memory_steps;
+		src.sample = ecore_elbow_memory_sample;
+		src.arg = &mem;
+		CHECK_EQ_INT(run_curve(&c, n, d, &ep, &src, &env), ECORE_OK);
+		for (i = 0; i < 8; i++)
+			CHECK(c.inertia[i] <= ci[i] * (1.0 + 1e-3));
+		CHECK_CLOSE(c.inertia[0], ci[0], 1e-9);
+		CHECK_EQ_INT(ecore_knee_elbow(c.inertia, 8, &ka), ECORE_OK);
+		CHECK_EQ_INT(ecore_knee_elbow(ci, 8, &kc), ECORE_OK);
+		CHECK(ka == kc);
+		/* the silhouette of the kept centroids: the core's, to rounding */
+		for (i = 1; i < 8; i++)
+		{
+			double		s;
+
+			CHECK_EQ_INT(ecore_silhouette_simplified(p.Z, n, d, c.cent + (size_t) i * 8 * d,
+													 i + 1, NULL, &env, &s, NULL), ECORE_OK);
+			CHECK_CLOSE(c.sil[i], s, 1e-12);
+		}
+		curve_free(&c);
+	}
+	points_free(&p, 1);
+	free(X);
+}
+
+/* Brute-force coreset key of point i */
+static double
+brute_key(const test_points *p, size_t i, const double *mu, double total)
+{
+	double		d2 = 0.0,
+				q;
+	size_t		f;
+
+	for (f = 0; f < p->d; f++)
+		d2 += (p->Z[i * p->d + f] - mu[f]) * (p->Z[i * p->d + f] - mu[f]);
+	q = 0.5 / (double) p->n + 0.5 * (d2 / total);
+	return ((double) (p->hashes[i] >> 11) + 0.5) * 0x1.0p-53 / q;
+}
+
+/*
+ * The sample in memory: the want smallest keys by a brute-force sort
+ * (distinct keys here), in that order; every point in key text order.
+ */
+void
+test_elbow_memory_sample(void)
+{
+	const size_t n = 2500,
+				d = 2,
+				want = 301;
+	double	   *X = make_blobs(n, d, 3, 8.0, 41, NULL);
+	test_points p;
+	ecore_elbow_memory mem;
+	ecore_env	env = make_env();
+	double		mu[2] = {0.01, -0.02},
+				total = 2.0 * (double) n,
+			   *SZ = malloc(n * d * sizeof(double)),
+			   *key = malloc(n * sizeof(double)),
+			   *all = malloc(n * sizeof(double));
+	void	   *iwork = malloc((n + 1) * sizeof(size_t) + n * sizeof(double));
+	size_t		got = 0,
+				i,
+				less;
+
+	points_make(&p, X, n, d, 5);
+	memory_of(&mem, &p, &env);
+	CHECK_EQ_INT(ecore_elbow_memory_sample(&mem, mu, total, (int64_t) n, 1, want,
+										   SZ, key, &got, iwork), ECORE_OK);
+	CHECK(got == want);
+	for (i = 0; i < n; i++)
+		all[i] = brute_key(&p, i, mu, total);
+	for (i = 0; i < want; i++)
+	{
+		size_t		j;
+
+		if (i > 0)
+			CHECK(key[i] > key[i - 1]);
+		/* key i is the (i + 1)-th smallest */
+		less = 0;
+		for (j = 0; j < n; j++)
+			if (all[j] < key[i])
+				less++;
+		CHECK(less == i);
+		/* its point is the one of that key */
+		for (j = 0; j < n; j++)
+			if (all[j] == key[i])
+				CHECK(memcmp(SZ + i * d, p.Z + j * d, d * sizeof(double)) == 0);
+	}
+	/* every point: by key text ("u0" < "u1" < "u10" < ...) */
+	CHECK_EQ_INT(ecore_elbow_memory_sample(&mem, mu, total, (int64_t) n, 0, n,
+										   SZ, key, &got, iwork), ECORE_OK);
+	CHECK(got == n);
+	CHECK(memcmp(SZ, p.Z, d * sizeof(double)) == 0);	/* u0 */
+	CHECK(memcmp(SZ + d, p.Z + d, d * sizeof(double)) == 0);	/* u1 */
+	CHECK(memcmp(SZ + 2 * d, p.Z + 10 * d, d * sizeof(double)) == 0);	/* u10 */
+	CHECK_EQ_INT(ecore_elbow_memory_sample(&mem, mu, total, (int64_t) n + 1, 0, n,
+										   SZ, key, &got, iwork), ECORE_EINVAL_ARG);
+	points_free(&p, 1);
+	free(X);
+	free(SZ);
+	free(key);
+	free(all);
+	free(iwork);
+}
+
+/* Parameter errors, and a source that counts other points */
+void
+test_elbow_agg_errors(void)
+{
+	ecore_elbow_agg_params ep;
+	size_t		bytes;
+	ecore_env	env = make_env();
+	const size_t n = 500,
+				d = 2;
+	double	   *X = make_blobs(n, d, 3, 8.0, 51, NULL);
+	test_points p;
+	ecore_elbow_memory mem;
+	ecore_elbow_agg_source src;
+	curve		c;
+
+	ecore_elbow_agg_params_default(&ep);
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 2, &ep, &bytes), ECORE_OK);
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(5, 2, &ep, &bytes), ECORE_EINVAL_K);
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 0, &ep, &bytes), ECORE_EINVAL_D);
+	ep.k_min = 0;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 2, &ep, &bytes), ECORE_EINVAL_K);
+	ep.k_min = 4;
+	ep.k_max = 3;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 2, &ep, &bytes), ECORE_EINVAL_K);
+	ecore_elbow_agg_params_default(&ep);
+	ep.sample = 5;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 2, &ep, &bytes), ECORE_EINVAL_ARG);
+	ep.sample = 0;
+	ep.km.init = ECORE_INIT_USER;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 2, &ep, &bytes), ECORE_EINVAL_INIT);
+	ep.km.init = ECORE_INIT_KMEANSPP;
+	ep.refine = 100;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 2, &ep, &bytes), ECORE_EINVAL_ARG);
+	ep.refine = 0;
+	ep.km.tol = -1.0;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(100, 2, &ep, &bytes), ECORE_EINVAL_TOL);
+
+	/* a source whose points are not the n announced */
+	points_make(&p, X, n, d, 5);
+	memory_of(&mem, &p, &env);
+	src.steps = ecore_elbow_memory_steps;
+	src.sample = ecore_elbow_memory_sample;
+	src.arg = &mem;
+	ecore_elbow_agg_params_default(&ep);
+	ep.k_max = 4;
+	CHECK_EQ_INT(run_curve(&c, n + 1, d, &ep, &src, &env), ECORE_EINVAL_ARG);
+	curve_free(&c);
+	/* out of memory */
+	env = make_env();
+	g_arena.fail_after = 0;
+	memory_of(&mem, &p, &env);
+	CHECK_EQ_INT(run_curve(&c, n, d, &ep, &src, &env), ECORE_ENOMEM);
+	curve_free(&c);
+	/* every point the same: too few distinct points for k = 2 */
+	{
+		size_t		i;
+
+		env = make_env();
+		for (i = 0; i < n * d; i++)
+			p.Z[i] = 0.5;
+		memory_of(&mem, &p, &env);
+		CHECK_EQ_INT(run_curve(&c, n, d, &ep, &src, &env), ECORE_EDISTINCT);
+		CHECK_EQ_INT(c.out.k, 2);
+		curve_free(&c);
+	}
+	points_free(&p, 1);
+	free(X);
+}
