@@ -632,7 +632,7 @@ def main():
                 ("**per-user step**", "per-user step"),
                 ("K-means, k = 3, and cluster statistics", "kmeans"),
                 ("elbow, k = 1..10", "elbow"),
-                ("pruning, and outside the steps", None)]
+                ("pruning, the commit, outside the steps", None)]
     for name, key in rows_def:
         cells = []
         for label in ("one node", "by MSISDN", "by Start"):
