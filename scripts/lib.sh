@@ -355,19 +355,22 @@ citus_patch_source() {
 	echo "removed the static inline have_createdb_privilege(void) from $file"
 }
 
-# start_citus_cluster DIR PORT: a local Citus cluster for the distributed
-# tests, on 127.0.0.1: a coordinator (DIR/coordinator, PORT) and two
-# workers (DIR/worker1 and DIR/worker2, PORT + 1 and PORT + 2), each a
-# start_cluster cluster with citus preloaded and CREATE EXTENSION citus in
-# its postgres database; the coordinator knows its own address and has the
-# two workers as nodes.  Kept running when already running.  Sets PGHOST,
-# PGPORT and PGUSER to the coordinator.  Returns 1, with a message, when a
-# step fails (DIR/*/postgresql.log then tells more).
+# start_citus_cluster DIR PORT [EXTRA]: a local Citus cluster for the
+# distributed tests, on 127.0.0.1: a coordinator (DIR/coordinator, PORT)
+# and two workers (DIR/worker1 and DIR/worker2, PORT + 1 and PORT + 2),
+# each a start_cluster cluster with citus preloaded and CREATE EXTENSION
+# citus in its postgres database; the coordinator knows its own address and
+# has the two workers as nodes.  EXTRA: more postgresql.conf lines for all
+# three (as start_cluster's, written when a cluster is made).  Kept running
+# when already running.  Sets PGHOST, PGPORT and PGUSER to the coordinator.
+# Returns 1, with a message, when a step fails (DIR/*/postgresql.log then
+# tells more).
 start_citus_cluster() {
 	local dir=$1 port=$2 i
 	local conf="listen_addresses = '127.0.0.1'
 shared_preload_libraries = 'citus'
-citus.log_distributed_deadlock_detection = off"
+citus.log_distributed_deadlock_detection = off
+${3:-}"
 	for i in 1 2; do
 		if ! start_cluster "$dir/worker$i" $((port + i)) "$conf" ||
 			! $PG_BIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION IF NOT EXISTS citus' >/dev/null; then
