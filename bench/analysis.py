@@ -69,13 +69,15 @@ def engage_run(conn, table):
     """run_analysis, then what a report reads: the top 10s and the top-3 chart."""
     run, steps = run_analysis(conn, table)
     cur = conn.cursor()
-    cur.execute("SELECT metric, rank, msisdn FROM engage.top_users ORDER BY 1, 2")
+    # (the views show the latest run of each analysis: this run's, by its id)
+    cur.execute("SELECT metric, rank, msisdn FROM engage.top_users WHERE run_id = %s ORDER BY 1, 2", (run,))
     tops = cur.fetchall()
-    cur.execute("SELECT application, rank, msisdn FROM engage.top_users_per_app ORDER BY 1, 2")
+    cur.execute("SELECT application, rank, msisdn FROM engage.top_users_per_app WHERE run_id = %s ORDER BY 1, 2",
+                (run,))
     app_tops = cur.fetchall()
     cur.execute("SELECT engage.svg_bar_chart(array_agg(application ORDER BY rank), "
                 "array_agg(total_bytes::float8 ORDER BY rank), 'Top 3 applications by traffic', "
-                "'Application', 'Traffic', 'B') FROM engage.top_apps")
+                "'Application', 'Traffic', 'B') FROM engage.top_apps WHERE run_id = %s", (run,))
     svg = cur.fetchone()[0]
     return run, tops, app_tops, svg, steps
 

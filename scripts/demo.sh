@@ -76,7 +76,7 @@ html="$ENGAGE_ROOT/report/engagement.html"
 log "running the analysis"
 psql -qX -d "$DEMO_DB" -v ON_ERROR_STOP=1 -f "$ENGAGE_ROOT/scripts/demo.sql" | tee "$out"
 # The HTML report: the raw text of report_html(), unaligned and tuples only
-psql -qXAt -d "$DEMO_DB" -v ON_ERROR_STOP=1 -c "SELECT engage.report_html()" >"$html.tmp"
+psql -qXAt -d "$DEMO_DB" -v ON_ERROR_STOP=1 -c "SELECT engage.report_html(name => 'public.xdr')" >"$html.tmp"
 mv "$html.tmp" "$html"
 log "report written to $out"
 log "HTML report written to $html"

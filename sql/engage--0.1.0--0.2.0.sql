@@ -104,9 +104,9 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
 'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
--- run_analysis gains elbow_sample (issue 11) and without_msisdn (issue
--- 12): a new signature, so the function of 0.1.0 is dropped first (its
--- comment is set again in 5.)
+-- run_analysis gains elbow_sample (issue 11), without_msisdn (issue 12)
+-- and name (issue 15): a new signature, so the function of 0.1.0 is
+-- dropped first (its comment is set again in 5.)
 DROP FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer);
 
 CREATE FUNCTION @extschema@.run_analysis(
@@ -127,7 +127,8 @@ CREATE FUNCTION @extschema@.run_analysis(
 	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
 	keep_runs integer DEFAULT 3,
 	elbow_sample integer DEFAULT NULL,
-	without_msisdn regclass DEFAULT NULL)
+	without_msisdn regclass DEFAULT NULL,
+	name text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -142,6 +143,7 @@ DECLARE
 	saved_jit text;
 	saved_seqscan text;
 	src text;
+	analysis text;			-- the run's name (engage.run.name)
 	points text;
 	model @extschema@.kmeans_model;
 	n_rows bigint;
@@ -207,6 +209,17 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      DETAIL = format('applications is %s.', applications);
 	END IF;
+	IF run_analysis.name IS NOT NULL AND run_analysis.name !~ '[^[:space:]]' THEN
+		RAISE EXCEPTION 'name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %L.', run_analysis.name),
+			      HINT = 'Name the analysis, or leave name NULL to name it after its source table (schema-qualified).';
+	END IF;
+	IF length(run_analysis.name) > 500 THEN
+		RAISE EXCEPTION 'name is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %s characters long; the limit is 500.', length(run_analysis.name));
+	END IF;
 
 	-- A Citus distributed source: its layout decides the per-user steps
 	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
@@ -226,12 +239,19 @@ BEGIN
 		END IF;
 	END IF;
 
-	-- One run at a time (a second run waits for the first to commit or
-	-- roll back); readers take no lock.
-	PERFORM pg_advisory_xact_lock(1701734241, 1);	-- 'enga', 1
-
 	src := run_analysis.source::text;	-- schema-qualified: search_path is pg_catalog
-	INSERT INTO @extschema@.run (started, source, parameters, k, status)
+	analysis := COALESCE(run_analysis.name, src);
+
+	-- One run of a name at a time: a second run of the same name waits for
+	-- the first to commit or roll back (its pruning and the views' latest
+	-- run of the name depend on the first's outcome); runs of other names
+	-- go on at the same time, and readers take no lock.  The lock is keyed
+	-- by a 32-bit hash of the name: two names of the same hash wait for
+	-- each other as runs of one name do, and nothing else (their runs and
+	-- results are kept apart by run_id and name, never by the lock).
+	PERFORM pg_advisory_xact_lock(1701734241, hashtext(analysis));	-- 'enga', the name
+
+	INSERT INTO @extschema@.run (started, source, parameters, k, status, name)
 	VALUES (clock_timestamp(), src,
 	        jsonb_build_object('seed', run_analysis.seed, 'k_max', run_analysis.k_max,
 	                           'keep_runs', run_analysis.keep_runs,
@@ -239,7 +259,7 @@ BEGIN
 	                           'dl_column', dl_column, 'ul_column', ul_column,
 	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
 	                           'without_msisdn', run_analysis.without_msisdn::text),
-	        run_analysis.k, 'running')
+	        run_analysis.k, 'running', analysis)
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
 
@@ -552,7 +572,8 @@ BEGIN
 			                                               COALESCE(chosen_k::text, 'none')), t);
 		END IF;
 
-		-- 4. Done: log, and keep only the last keep_runs successful runs
+		-- 4. Done: log, and keep only the last keep_runs successful runs of
+		-- the name (other names' runs are left alone)
 		SELECT sum(c.inertia) INTO total_inertia
 		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
 		UPDATE @extschema@.run r
@@ -562,7 +583,7 @@ BEGIN
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
-		FROM (SELECT r.run_id FROM @extschema@.run r WHERE r.status = 'ok'
+		FROM (SELECT r.run_id FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis
 		      ORDER BY r.run_id DESC OFFSET run_analysis.keep_runs) o;
 		IF pruned IS NOT NULL THEN
 			DELETE FROM @extschema@.result_user_engagement x WHERE x.run_id = ANY (pruned);
@@ -646,12 +667,16 @@ $$;
 COMMENT ON FUNCTION @extschema@.cron_database() IS
 'Internal to schedule_refresh and unschedule_refresh: raises an error saying how to set pg_cron up unless it is loaded (shared_preload_libraries) and installed in the current database; returns cron.database_name';
 
-CREATE OR REPLACE FUNCTION @extschema@.schedule_refresh(
+-- schedule_refresh gains name (issue 15): a new signature
+DROP FUNCTION @extschema@.schedule_refresh(text, regclass, integer, bigint, text);
+
+CREATE FUNCTION @extschema@.schedule_refresh(
 	schedule text,
 	source regclass DEFAULT 'public.xdr'::text::regclass,
 	k integer DEFAULT 3,
 	seed bigint DEFAULT 0,
-	job_name text DEFAULT 'engage_refresh')
+	job_name text DEFAULT 'engage_refresh',
+	name text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -679,13 +704,28 @@ BEGIN
 		RAISE EXCEPTION 'k must be between 1 and 10000'
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k is %s.', k);
 	END IF;
+	IF schedule_refresh.name IS NOT NULL AND schedule_refresh.name !~ '[^[:space:]]' THEN
+		RAISE EXCEPTION 'name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %L.', schedule_refresh.name),
+			      HINT = 'Name the analysis, or leave name NULL to name it after its source table (schema-qualified).';
+	END IF;
+	IF length(schedule_refresh.name) > 500 THEN
+		RAISE EXCEPTION 'name is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %s characters long; the limit is 500.', length(schedule_refresh.name));
+	END IF;
 
 	cron_db := @extschema@.cron_database();
 
 	-- The job runs in a new session, with the default search_path: name the
-	-- source with its schema
-	SELECT format('SELECT @extschema@.run_analysis(source => %L::regclass, k => %s, seed => %s)',
-	              format('%I.%I', n.nspname, c.relname), schedule_refresh.k, schedule_refresh.seed)
+	-- source with its schema.  The analysis's name is written out (by
+	-- default the source's, as run_analysis names it), so that cron.job
+	-- shows which analysis the job refreshes: two jobs on one table with
+	-- different options keep separate results when their names differ.
+	SELECT format('SELECT @extschema@.run_analysis(source => %L::regclass, k => %s, seed => %s, name => %L)',
+	              format('%I.%I', n.nspname, c.relname), schedule_refresh.k, schedule_refresh.seed,
+	              COALESCE(schedule_refresh.name, schedule_refresh.source::text))
 	INTO command
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.oid = source;
@@ -704,6 +744,9 @@ BEGIN
 	RETURN job;
 END
 $$;
+
+COMMENT ON FUNCTION @extschema@.schedule_refresh(text, regclass, integer, bigint, text, text) IS
+'Schedules engage.run_analysis(source, k, seed, name) as the pg_cron job job_name in the current database, on a cron schedule (such as ''0 3 * * *''); name is the analysis the runs belong to (NULL: the source, schema-qualified; give two jobs on one table different names to keep their results apart); replaces a job of the same job_name; returns the pg_cron job id. Needs pg_cron (loaded and installed in this database); the error says how to set it up';
 
 CREATE OR REPLACE FUNCTION @extschema@.unschedule_refresh(job_name text DEFAULT 'engage_refresh')
 RETURNS boolean
@@ -730,7 +773,10 @@ $$;
 
 DROP FUNCTION @extschema@.cron_database(text);
 
-CREATE OR REPLACE FUNCTION @extschema@.report_html(run_id bigint DEFAULT NULL)
+-- report_html gains name (issue 15): a new signature
+DROP FUNCTION @extschema@.report_html(bigint);
+
+CREATE FUNCTION @extschema@.report_html(run_id bigint DEFAULT NULL, name text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -749,12 +795,32 @@ DECLARE
 	part text;
 	chart text;
 BEGIN
-	IF report_html.run_id IS NULL THEN
-		SELECT l.* INTO r FROM @extschema@.latest_run l;
+	IF report_html.name IS NOT NULL AND report_html.name !~ '[^[:space:]]' THEN
+		RAISE EXCEPTION 'name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %L.', report_html.name),
+			      HINT = 'Give the name of an analysis (engage.latest_run lists them), or leave name NULL to report the most recent successful run.';
+	END IF;
+	IF report_html.run_id IS NULL AND report_html.name IS NULL THEN
+		-- the most recent successful run, of any analysis
+		SELECT l.* INTO r FROM @extschema@.latest_run l ORDER BY l.run_id DESC LIMIT 1;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION 'there is no successful run to report'
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 				      HINT = 'Run engage.run_analysis() first; engage.run lists the runs and their status.';
+		END IF;
+	ELSIF report_html.run_id IS NULL THEN
+		-- the latest successful run of the analysis
+		SELECT l.* INTO r FROM @extschema@.latest_run l WHERE l.name = report_html.name;
+		IF NOT FOUND THEN
+			IF EXISTS (SELECT FROM @extschema@.run l WHERE l.name = report_html.name) THEN
+				RAISE EXCEPTION 'analysis "%" has no successful run to report', report_html.name
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+					      HINT = 'engage.run lists its runs, their status and errors.';
+			END IF;
+			RAISE EXCEPTION 'analysis "%" does not exist', report_html.name
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'engage.latest_run lists the analyses that have results; an analysis is named after its source table (schema-qualified) unless run_analysis was given a name.';
 		END IF;
 	ELSE
 		SELECT l.* INTO r FROM @extschema@.run l WHERE l.run_id = report_html.run_id;
@@ -762,6 +828,12 @@ BEGIN
 			RAISE EXCEPTION 'run % does not exist', report_html.run_id
 				USING ERRCODE = 'invalid_parameter_value',
 				      HINT = 'engage.run lists the runs; report_html() without an argument reports the latest successful run.';
+		END IF;
+		IF r.name <> report_html.name THEN
+			RAISE EXCEPTION 'run % is not a run of analysis "%"', r.run_id, report_html.name
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = format('It is a run of analysis "%s".', r.name),
+				      HINT = 'Give the run or the analysis: the analysis alone reports its latest successful run.';
 		END IF;
 		IF r.status <> 'ok' THEN
 			RAISE EXCEPTION 'run % has no results to report', r.run_id
@@ -787,7 +859,9 @@ BEGIN
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="engage.report_html">
-<title>' || @extschema@.xml_escape(format('User engagement report: %s, run %s', r.source, rid)) || '</title>
+<title>' || @extschema@.xml_escape(format('User engagement report: %s, run %s',
+                                           CASE WHEN r.name = r.source THEN r.source
+                                                ELSE format('%s (%s)', r.name, r.source) END, rid)) || '</title>
 <style>
 body{margin:0;background:#f3f5f8;color:#1f2933;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1240px;margin:0 auto;padding:24px 28px 32px}
@@ -825,7 +899,10 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 <main>
 <header>
 <h1>User engagement report</h1>
-<p class="sub">Engagement analysis of the xDR table <code>' || @extschema@.xml_escape(r.source) || '</code> by engage.run_analysis, run '
+<p class="sub">Engagement analysis '
+		|| CASE WHEN r.name = r.source THEN ''
+		        ELSE '<code>' || @extschema@.xml_escape(r.name) || '</code> ' END
+		|| 'of the xDR table <code>' || @extschema@.xml_escape(r.source) || '</code> by engage.run_analysis, run '
 		|| rid || '.</p>
 </header>
 ';
@@ -835,7 +912,8 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 	                         c.k, c.v, COALESCE('<div class="d">' || c.d || '</div>', '')), E'\n' ORDER BY c.o)
 	INTO part
 	FROM (VALUES
-		(1, 'Source table', @extschema@.xml_escape(r.source), NULL),
+		(1, 'Source table', @extschema@.xml_escape(r.source),
+		    CASE WHEN r.name <> r.source THEN 'analysis ' || @extschema@.xml_escape(r.name) END),
 		(2, 'Run', rid::text, @extschema@.xml_escape(format('%s, took %s s', to_char(r.started, 'YYYY-MM-DD HH24:MI:SS TZ'),
 		                                                   to_char(extract(epoch FROM r.ended - r.started), f1)))),
 		(3, 'Rows read', to_char(r.rows_read, fi), NULL),
@@ -1044,6 +1122,9 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 END
 $$;
 
+COMMENT ON FUNCTION @extschema@.report_html(bigint, text) IS
+'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
+
 ------------------------------------------------------------------------------
 -- 3. Comments
 ------------------------------------------------------------------------------
@@ -1098,8 +1179,8 @@ SELECT r.*
 FROM @extschema@.run r
 WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
 
 -- 0.2.0: K-means whose points never gather in one place (sql/src/kmeans_agg.sql)
 CREATE TYPE @extschema@.scaling AS (
@@ -1576,3 +1657,165 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.elbow_fit_sampled(text, integer, integer, text, integer, integer, double precision, bigint, text, integer, boolean) IS
 'The elbow curve without gathering the points (elbow_inertia''s columns): the scaler by scaling_agg; mu and the k = 1 inertia by two Lloyd steps; a sample of the points of smallest coreset_key (sample NULL: every point up to 200,000 points, else 32,768; 0: every point; n: n points) on which 3 x n_init weighted restarts per k (n_init on every point) and a split of the previous k give the candidates; every candidate of every k refined by kmeans_steps_agg, one query per round, until its centroids are a fixed point or move by at most tol / 100 (relative to the mean feature variance; the restarts use tol) or max_iter; per k the lowest exact inertia, with the exact simplified silhouette. in_memory: the points read once and the same computation in memory, the same rows bit for bit';
+
+------------------------------------------------------------------------------
+-- 7. Named analyses (issue 15): every run belongs to an analysis, its name
+-- (engage.run.name); keep_runs and the one-at-a-time lock of run_analysis
+-- are per name, and the views show the latest successful run of each name,
+-- with the name.  The runs of 0.1.0 belong to their source's analysis (the
+-- name run_analysis gives a run of that source by default), so that they
+-- stay in the views and the next default runs of their source prune them.
+-- The views gain the column name at their end, so CREATE OR REPLACE: the
+-- grants an administrator gave on them and the views built on them stay.
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.run ADD COLUMN name text;
+UPDATE @extschema@.run SET name = source;
+ALTER TABLE @extschema@.run ALTER COLUMN name SET NOT NULL;
+
+CREATE INDEX run_name_idx ON @extschema@.run (name, run_id) WHERE status = 'ok';
+
+COMMENT ON TABLE @extschema@.run IS
+'Log of engage.run_analysis: one row per run (successful, failed or pruned); the views show the results of the latest run with status ok of each name';
+COMMENT ON COLUMN @extschema@.run.name IS 'The analysis the run belongs to (run_analysis''s name; by default the source, schema-qualified): keep_runs counts the successful runs of the name, and the views show the latest successful run of each name';
+
+CREATE OR REPLACE VIEW @extschema@.latest_run AS
+SELECT r.*
+FROM @extschema@.run r
+WHERE r.status = 'ok'
+  AND r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok' AND l.name = r.name);
+
+COMMENT ON VIEW @extschema@.latest_run IS
+'The engage.run row of the latest successful run of each analysis (one row per name): the runs that every other result view shows';
+
+CREATE OR REPLACE VIEW @extschema@.user_engagement AS
+SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, l.name
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.dl_bytes, x.ul_bytes, x.total_bytes
+	FROM @extschema@.result_user_engagement x
+	WHERE x.run_id = l.run_id
+	UNION ALL
+	SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.dl_bytes, x.ul_bytes, x.total_bytes
+	FROM @extschema@.distributed_user_engagement(l.run_id) x
+	OFFSET 0) u;
+
+COMMENT ON VIEW @extschema@.user_engagement IS
+'Per-user engagement of the latest successful run of each analysis (filter by name): one row per subscriber (rows without MSISDN left out), with sessions (xDR rows), total duration in ms and DL, UL and DL + UL bytes (exact sums)';
+COMMENT ON COLUMN @extschema@.user_engagement.msisdn IS 'The subscriber, as the text form of the MSISDN column';
+COMMENT ON COLUMN @extschema@.user_engagement.sessions IS 'xDR rows (sessions) of the subscriber';
+COMMENT ON COLUMN @extschema@.user_engagement.duration_ms IS 'Sum of the session durations, in ms';
+COMMENT ON COLUMN @extschema@.user_engagement.total_bytes IS 'dl_bytes + ul_bytes';
+COMMENT ON COLUMN @extschema@.user_engagement.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.user_clusters AS
+SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
+       c.sessions, c.duration_ms, c.total_bytes, l.name
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x
+	WHERE x.run_id = l.run_id
+	UNION ALL
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(l.run_id) x
+	OFFSET 0) c
+JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id AND s.cluster = c.cluster;
+
+COMMENT ON VIEW @extschema@.user_clusters IS
+'The K-means cluster of each subscriber in the latest successful run of each analysis (filter by name), with its label, distance to the centroid (z-scored space) and the clustered metrics';
+COMMENT ON COLUMN @extschema@.user_clusters.cluster IS 'Cluster 1..k, numbered by ascending centroid norm: 1 is the least engaged';
+COMMENT ON COLUMN @extschema@.user_clusters.distance IS 'Euclidean distance to the cluster''s centroid in the z-scored space';
+COMMENT ON COLUMN @extschema@.user_clusters.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.cluster_stats AS
+SELECT s.run_id, s.cluster, s.label, s.description, s.users, s.share,
+       s.sessions_min, s.sessions_max, s.sessions_avg, s.sessions_total,
+       s.duration_ms_min, s.duration_ms_max, s.duration_ms_avg, s.duration_ms_total,
+       s.total_bytes_min, s.total_bytes_max, s.total_bytes_avg, s.total_bytes_total,
+       s.centroid, s.centroid_normalized, s.inertia, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id;
+
+COMMENT ON VIEW @extschema@.cluster_stats IS
+'One row per K-means cluster of the latest successful run of each analysis (filter by name): label, one-line description against the overall averages, size and share of users, min / max / avg / total of sessions, duration_ms and total_bytes, centroid and inertia';
+COMMENT ON COLUMN @extschema@.cluster_stats.label IS 'Plain words: low / medium / high engagement for k = 3 (see engage.cluster_label)';
+COMMENT ON COLUMN @extschema@.cluster_stats.description IS 'Share of users and average sessions, duration (minutes) and traffic (MB = 10^6 bytes) per user against the overall averages';
+COMMENT ON COLUMN @extschema@.cluster_stats.share IS 'Fraction of the users in this cluster (0 to 1)';
+COMMENT ON COLUMN @extschema@.cluster_stats.centroid IS 'Centroid in the features'' units: sessions, duration_ms, total_bytes';
+COMMENT ON COLUMN @extschema@.cluster_stats.centroid_normalized IS 'Centroid in the z-scored space';
+COMMENT ON COLUMN @extschema@.cluster_stats.inertia IS 'Sum of squared distances of the cluster''s users to its centroid (z-scored space)';
+COMMENT ON COLUMN @extschema@.cluster_stats.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.top_users AS
+SELECT t.run_id, t.metric, t.rank, t.msisdn, t.value, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_top_users t ON t.run_id = l.run_id;
+
+COMMENT ON VIEW @extschema@.top_users IS
+'Top 10 subscribers of the latest successful run of each analysis (filter by name) by each metric (sessions, duration_ms, total_bytes): ranked by value descending, ties broken by MSISDN ascending in the source column''s own order; users with a NULL value are left out';
+COMMENT ON COLUMN @extschema@.top_users.metric IS 'sessions, duration_ms or total_bytes';
+COMMENT ON COLUMN @extschema@.top_users.rank IS '1..10, distinct';
+COMMENT ON COLUMN @extschema@.top_users.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.app_usage AS
+SELECT u.run_id, u.msisdn, a.application, x.dl_bytes, x.ul_bytes,
+       CASE WHEN x.dl_bytes IS NULL AND x.ul_bytes IS NULL THEN NULL
+            ELSE COALESCE(x.dl_bytes, 0) + COALESCE(x.ul_bytes, 0) END AS total_bytes,
+       l.name
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+	FROM @extschema@.result_user_engagement e
+	WHERE e.run_id = l.run_id
+	UNION ALL
+	SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+	FROM @extschema@.distributed_user_engagement(l.run_id) e
+	OFFSET 0) u
+JOIN @extschema@.result_app_totals a ON a.run_id = l.run_id
+CROSS JOIN LATERAL (SELECT u.app_dl_bytes[a.position]::numeric AS dl_bytes,
+                           u.app_ul_bytes[a.position]::numeric AS ul_bytes) x;
+
+COMMENT ON VIEW @extschema@.app_usage IS
+'Traffic of each subscriber in each application in the latest successful run of each analysis (filter by name): sums of the application''s DL and UL columns over the subscriber''s rows';
+COMMENT ON COLUMN @extschema@.app_usage.total_bytes IS 'dl_bytes + ul_bytes (a missing side counts as 0; NULL when both are)';
+COMMENT ON COLUMN @extschema@.app_usage.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.app_totals AS
+SELECT a.run_id, a.application, a.rank, a.users, a.dl_bytes, a.ul_bytes, a.total_bytes, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_app_totals a ON a.run_id = l.run_id;
+
+COMMENT ON VIEW @extschema@.app_totals IS
+'Traffic of each application over all subscribers (rows without MSISDN left out) in the latest successful run of each analysis (filter by name), ranked by total traffic';
+COMMENT ON COLUMN @extschema@.app_totals.rank IS 'Rank by total_bytes descending, ties by application name';
+COMMENT ON COLUMN @extschema@.app_totals.users IS 'Subscribers with some traffic in the application';
+COMMENT ON COLUMN @extschema@.app_totals.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.top_users_per_app AS
+SELECT t.run_id, t.application, t.rank, t.msisdn, t.total_bytes, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_top_users_per_app t ON t.run_id = l.run_id;
+
+COMMENT ON VIEW @extschema@.top_users_per_app IS
+'Top 10 subscribers of each application by its traffic (DL + UL) in the latest successful run of each analysis (filter by name), ties broken by MSISDN ascending in the source column''s own order';
+COMMENT ON COLUMN @extschema@.top_users_per_app.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.top_apps AS
+SELECT a.run_id, a.rank, a.application, a.users, a.total_bytes, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_app_totals a ON a.run_id = l.run_id
+WHERE a.rank <= 3;
+
+COMMENT ON VIEW @extschema@.top_apps IS
+'The 3 most used applications by total traffic in the latest successful run of each analysis (filter by name)';
+COMMENT ON COLUMN @extschema@.top_apps.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+CREATE OR REPLACE VIEW @extschema@.elbow AS
+SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_elbow e ON e.run_id = l.run_id;
+
+COMMENT ON VIEW @extschema@.elbow IS
+'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia and simplified silhouette for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
+COMMENT ON COLUMN @extschema@.elbow.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';

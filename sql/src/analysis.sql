@@ -9,10 +9,11 @@
 
 -- engage.run_analysis runs the whole analysis of one xDR table and stores
 -- its results under a new run_id in the result_* tables; the views show the
--- latest successful run.  A run writes only new rows (MVCC): readers keep
--- seeing the previous run until the run's transaction commits, and never
--- wait for it.  No foreign keys from the result tables to engage.run: a
--- referential check per inserted row would cost more than the analysis.
+-- latest successful run of each analysis (engage.run.name: by default the
+-- source's name).  A run writes only new rows (MVCC): readers keep seeing
+-- the previous run until the run's transaction commits, and never wait for
+-- it.  No foreign keys from the result tables to engage.run: a referential
+-- check per inserted row would cost more than the analysis.
 
 CREATE TABLE @extschema@.run (
 	run_id bigserial PRIMARY KEY,
@@ -30,11 +31,17 @@ CREATE TABLE @extschema@.run (
 	status text NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'pruned')),
 	error text,
 	sqlstate text,
-	elbow_sample integer
+	elbow_sample integer,
+	name text NOT NULL
 );
 
+-- The latest successful run of each name, for the views and for the
+-- pruning: the successful runs are few (keep_runs per name) among all the
+-- runs logged (failed and pruned ones stay in the log), so a partial index.
+CREATE INDEX run_name_idx ON @extschema@.run (name, run_id) WHERE status = 'ok';
+
 COMMENT ON TABLE @extschema@.run IS
-'Log of engage.run_analysis: one row per run (successful, failed or pruned); the views show the results of the latest run with status ok';
+'Log of engage.run_analysis: one row per run (successful, failed or pruned); the views show the results of the latest run with status ok of each name';
 
 COMMENT ON SEQUENCE @extschema@.run_run_id_seq IS
 'Run ids of engage.run_analysis (engage.run.run_id)';
@@ -54,6 +61,7 @@ COMMENT ON COLUMN @extschema@.run.status IS 'running (only ever seen inside the 
 COMMENT ON COLUMN @extschema@.run.error IS 'Error message of a failed run';
 COMMENT ON COLUMN @extschema@.run.sqlstate IS 'SQLSTATE of the error of a failed run';
 COMMENT ON COLUMN @extschema@.run.elbow_sample IS 'Points of the sample the elbow curve''s restarts ran on (elbow_inertia''s sample_size; run_analysis''s elbow_sample); NULL when they ran on every user or the elbow was skipped';
+COMMENT ON COLUMN @extschema@.run.name IS 'The analysis the run belongs to (run_analysis''s name; by default the source, schema-qualified): keep_runs counts the successful runs of the name, and the views show the latest successful run of each name';
 
 CREATE TABLE @extschema@.result_user_engagement (
 	run_id bigint NOT NULL,
@@ -471,130 +479,160 @@ $$;
 COMMENT ON FUNCTION @extschema@.distributed_user_cluster(bigint) IS
 'The users'' clusters of a run on a Citus distributed source, from its distributed table (engage.run_distributed), in the columns of result_user_cluster (msisdn as text); no rows for a run on one node. The view engage.user_clusters reads it';
 
--- The BI views: the results of the latest successful run.  The per-user
--- views read the run's rows from the result tables, or, for a run on a
--- Citus distributed source, through distributed_user_engagement and
+-- The BI views: the results of the latest successful run of each analysis
+-- (engage.run.name), with the name in every row, so that a dashboard
+-- filters by it (WHERE name = '...'); engage.latest_run has one row per
+-- name.  Each view starts from latest_run and reads each name's run by its
+-- run_id: the small result tables by their primary key, the per-user
+-- tables through the BRIN index on run_id, or, for a run on a Citus
+-- distributed source, through distributed_user_engagement and
 -- distributed_user_cluster (the other branch of the UNION ALL is empty).
--- Each view evaluates the latest run when it is read; to read several views of the
--- same run while a refresh may commit, read them in one REPEATABLE READ
+-- The per-user reads are a LATERAL subquery kept apart from the join
+-- (OFFSET 0), so that the planner reads each name's run by its run_id
+-- whatever it estimates: never a scan of every kept run.  A filter on the
+-- name reaches latest_run (through its partial index on engage.run), so a
+-- dashboard of one name reads that name's run only.  Each view evaluates
+-- the latest runs when it is read; to read several views of the same runs
+-- while a refresh may commit, read them in one REPEATABLE READ
 -- transaction, or join on run_id.
 
 CREATE VIEW @extschema@.latest_run AS
 SELECT r.*
 FROM @extschema@.run r
-WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+WHERE r.status = 'ok'
+  AND r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok' AND l.name = r.name);
 
 COMMENT ON VIEW @extschema@.latest_run IS
-'The engage.run row of the latest successful run of run_analysis: the run that every other result view shows';
+'The engage.run row of the latest successful run of each analysis (one row per name): the runs that every other result view shows';
 
 CREATE VIEW @extschema@.user_engagement AS
-SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
-FROM @extschema@.result_user_engagement u
-WHERE u.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
-UNION ALL
-SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes
-FROM @extschema@.distributed_user_engagement((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) u;
+SELECT u.run_id, u.msisdn, u.sessions, u.duration_ms, u.dl_bytes, u.ul_bytes, u.total_bytes, l.name
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.dl_bytes, x.ul_bytes, x.total_bytes
+	FROM @extschema@.result_user_engagement x
+	WHERE x.run_id = l.run_id
+	UNION ALL
+	SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.dl_bytes, x.ul_bytes, x.total_bytes
+	FROM @extschema@.distributed_user_engagement(l.run_id) x
+	OFFSET 0) u;
 
 COMMENT ON VIEW @extschema@.user_engagement IS
-'Per-user engagement of the latest successful run: one row per subscriber (rows without MSISDN left out), with sessions (xDR rows), total duration in ms and DL, UL and DL + UL bytes (exact sums)';
+'Per-user engagement of the latest successful run of each analysis (filter by name): one row per subscriber (rows without MSISDN left out), with sessions (xDR rows), total duration in ms and DL, UL and DL + UL bytes (exact sums)';
 COMMENT ON COLUMN @extschema@.user_engagement.msisdn IS 'The subscriber, as the text form of the MSISDN column';
 COMMENT ON COLUMN @extschema@.user_engagement.sessions IS 'xDR rows (sessions) of the subscriber';
 COMMENT ON COLUMN @extschema@.user_engagement.duration_ms IS 'Sum of the session durations, in ms';
 COMMENT ON COLUMN @extschema@.user_engagement.total_bytes IS 'dl_bytes + ul_bytes';
+COMMENT ON COLUMN @extschema@.user_engagement.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.user_clusters AS
 SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
-       c.sessions, c.duration_ms, c.total_bytes
-FROM (SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
-      FROM @extschema@.result_user_cluster x
-      WHERE x.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
-      UNION ALL
-      SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
-      FROM @extschema@.distributed_user_cluster((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) x) c
-JOIN @extschema@.result_cluster_stats s ON s.run_id = c.run_id AND s.cluster = c.cluster;
+       c.sessions, c.duration_ms, c.total_bytes, l.name
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x
+	WHERE x.run_id = l.run_id
+	UNION ALL
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(l.run_id) x
+	OFFSET 0) c
+JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id AND s.cluster = c.cluster;
 
 COMMENT ON VIEW @extschema@.user_clusters IS
-'The K-means cluster of each subscriber in the latest successful run, with its label, distance to the centroid (z-scored space) and the clustered metrics';
+'The K-means cluster of each subscriber in the latest successful run of each analysis (filter by name), with its label, distance to the centroid (z-scored space) and the clustered metrics';
 COMMENT ON COLUMN @extschema@.user_clusters.cluster IS 'Cluster 1..k, numbered by ascending centroid norm: 1 is the least engaged';
 COMMENT ON COLUMN @extschema@.user_clusters.distance IS 'Euclidean distance to the cluster''s centroid in the z-scored space';
+COMMENT ON COLUMN @extschema@.user_clusters.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.cluster_stats AS
 SELECT s.run_id, s.cluster, s.label, s.description, s.users, s.share,
        s.sessions_min, s.sessions_max, s.sessions_avg, s.sessions_total,
        s.duration_ms_min, s.duration_ms_max, s.duration_ms_avg, s.duration_ms_total,
        s.total_bytes_min, s.total_bytes_max, s.total_bytes_avg, s.total_bytes_total,
-       s.centroid, s.centroid_normalized, s.inertia
-FROM @extschema@.result_cluster_stats s
-WHERE s.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+       s.centroid, s.centroid_normalized, s.inertia, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id;
 
 COMMENT ON VIEW @extschema@.cluster_stats IS
-'One row per K-means cluster of the latest successful run: label, one-line description against the overall averages, size and share of users, min / max / avg / total of sessions, duration_ms and total_bytes, centroid and inertia';
+'One row per K-means cluster of the latest successful run of each analysis (filter by name): label, one-line description against the overall averages, size and share of users, min / max / avg / total of sessions, duration_ms and total_bytes, centroid and inertia';
 COMMENT ON COLUMN @extschema@.cluster_stats.label IS 'Plain words: low / medium / high engagement for k = 3 (see engage.cluster_label)';
 COMMENT ON COLUMN @extschema@.cluster_stats.description IS 'Share of users and average sessions, duration (minutes) and traffic (MB = 10^6 bytes) per user against the overall averages';
 COMMENT ON COLUMN @extschema@.cluster_stats.share IS 'Fraction of the users in this cluster (0 to 1)';
 COMMENT ON COLUMN @extschema@.cluster_stats.centroid IS 'Centroid in the features'' units: sessions, duration_ms, total_bytes';
 COMMENT ON COLUMN @extschema@.cluster_stats.centroid_normalized IS 'Centroid in the z-scored space';
 COMMENT ON COLUMN @extschema@.cluster_stats.inertia IS 'Sum of squared distances of the cluster''s users to its centroid (z-scored space)';
+COMMENT ON COLUMN @extschema@.cluster_stats.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.top_users AS
-SELECT t.run_id, t.metric, t.rank, t.msisdn, t.value
-FROM @extschema@.result_top_users t
-WHERE t.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+SELECT t.run_id, t.metric, t.rank, t.msisdn, t.value, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_top_users t ON t.run_id = l.run_id;
 
 COMMENT ON VIEW @extschema@.top_users IS
-'Top 10 subscribers of the latest successful run by each metric (sessions, duration_ms, total_bytes): ranked by value descending, ties broken by MSISDN ascending in the source column''s own order; users with a NULL value are left out';
+'Top 10 subscribers of the latest successful run of each analysis (filter by name) by each metric (sessions, duration_ms, total_bytes): ranked by value descending, ties broken by MSISDN ascending in the source column''s own order; users with a NULL value are left out';
 COMMENT ON COLUMN @extschema@.top_users.metric IS 'sessions, duration_ms or total_bytes';
 COMMENT ON COLUMN @extschema@.top_users.rank IS '1..10, distinct';
+COMMENT ON COLUMN @extschema@.top_users.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.app_usage AS
 SELECT u.run_id, u.msisdn, a.application, x.dl_bytes, x.ul_bytes,
        CASE WHEN x.dl_bytes IS NULL AND x.ul_bytes IS NULL THEN NULL
-            ELSE COALESCE(x.dl_bytes, 0) + COALESCE(x.ul_bytes, 0) END AS total_bytes
-FROM (SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
-      FROM @extschema@.result_user_engagement e
-      WHERE e.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
-      UNION ALL
-      SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
-      FROM @extschema@.distributed_user_engagement((SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')) e) u
-JOIN @extschema@.result_app_totals a ON a.run_id = u.run_id
+            ELSE COALESCE(x.dl_bytes, 0) + COALESCE(x.ul_bytes, 0) END AS total_bytes,
+       l.name
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+	FROM @extschema@.result_user_engagement e
+	WHERE e.run_id = l.run_id
+	UNION ALL
+	SELECT e.run_id, e.msisdn, e.app_dl_bytes, e.app_ul_bytes
+	FROM @extschema@.distributed_user_engagement(l.run_id) e
+	OFFSET 0) u
+JOIN @extschema@.result_app_totals a ON a.run_id = l.run_id
 CROSS JOIN LATERAL (SELECT u.app_dl_bytes[a.position]::numeric AS dl_bytes,
                            u.app_ul_bytes[a.position]::numeric AS ul_bytes) x;
 
 COMMENT ON VIEW @extschema@.app_usage IS
-'Traffic of each subscriber in each application in the latest successful run: sums of the application''s DL and UL columns over the subscriber''s rows';
+'Traffic of each subscriber in each application in the latest successful run of each analysis (filter by name): sums of the application''s DL and UL columns over the subscriber''s rows';
 COMMENT ON COLUMN @extschema@.app_usage.total_bytes IS 'dl_bytes + ul_bytes (a missing side counts as 0; NULL when both are)';
+COMMENT ON COLUMN @extschema@.app_usage.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.app_totals AS
-SELECT a.run_id, a.application, a.rank, a.users, a.dl_bytes, a.ul_bytes, a.total_bytes
-FROM @extschema@.result_app_totals a
-WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+SELECT a.run_id, a.application, a.rank, a.users, a.dl_bytes, a.ul_bytes, a.total_bytes, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_app_totals a ON a.run_id = l.run_id;
 
 COMMENT ON VIEW @extschema@.app_totals IS
-'Traffic of each application over all subscribers (rows without MSISDN left out) in the latest successful run, ranked by total traffic';
+'Traffic of each application over all subscribers (rows without MSISDN left out) in the latest successful run of each analysis (filter by name), ranked by total traffic';
 COMMENT ON COLUMN @extschema@.app_totals.rank IS 'Rank by total_bytes descending, ties by application name';
 COMMENT ON COLUMN @extschema@.app_totals.users IS 'Subscribers with some traffic in the application';
+COMMENT ON COLUMN @extschema@.app_totals.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.top_users_per_app AS
-SELECT t.run_id, t.application, t.rank, t.msisdn, t.total_bytes
-FROM @extschema@.result_top_users_per_app t
-WHERE t.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+SELECT t.run_id, t.application, t.rank, t.msisdn, t.total_bytes, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_top_users_per_app t ON t.run_id = l.run_id;
 
 COMMENT ON VIEW @extschema@.top_users_per_app IS
-'Top 10 subscribers of each application by its traffic (DL + UL) in the latest successful run, ties broken by MSISDN ascending in the source column''s own order';
+'Top 10 subscribers of each application by its traffic (DL + UL) in the latest successful run of each analysis (filter by name), ties broken by MSISDN ascending in the source column''s own order';
+COMMENT ON COLUMN @extschema@.top_users_per_app.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.top_apps AS
-SELECT a.run_id, a.rank, a.application, a.users, a.total_bytes
-FROM @extschema@.result_app_totals a
-WHERE a.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok')
-  AND a.rank <= 3;
+SELECT a.run_id, a.rank, a.application, a.users, a.total_bytes, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_app_totals a ON a.run_id = l.run_id
+WHERE a.rank <= 3;
 
 COMMENT ON VIEW @extschema@.top_apps IS
-'The 3 most used applications by total traffic in the latest successful run';
+'The 3 most used applications by total traffic in the latest successful run of each analysis (filter by name)';
+COMMENT ON COLUMN @extschema@.top_apps.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.elbow AS
-SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow
-FROM @extschema@.result_elbow e
-WHERE e.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
+SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_elbow e ON e.run_id = l.run_id;
 
 COMMENT ON VIEW @extschema@.elbow IS
-'The elbow curve of the latest successful run: K-means inertia and simplified silhouette for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
+'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia and simplified silhouette for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
+COMMENT ON COLUMN @extschema@.elbow.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';

@@ -3,12 +3,13 @@
 -- self-contained HTML page
 --
 -- The report reads the run's rows from the result_* tables by run_id, so a
--- kept older run can be reported too.  Every text from the data goes
+-- kept older run can be reported too; by default the latest successful run
+-- of an analysis (name), or of any analysis.  Every text from the data goes
 -- through xml_escape; the body itself is ASCII (entities for the rest), so
 -- that it is the same in every database encoding.
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.report_html(run_id bigint DEFAULT NULL)
+CREATE FUNCTION @extschema@.report_html(run_id bigint DEFAULT NULL, name text DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -27,12 +28,32 @@ DECLARE
 	part text;
 	chart text;
 BEGIN
-	IF report_html.run_id IS NULL THEN
-		SELECT l.* INTO r FROM @extschema@.latest_run l;
+	IF report_html.name IS NOT NULL AND report_html.name !~ '[^[:space:]]' THEN
+		RAISE EXCEPTION 'name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %L.', report_html.name),
+			      HINT = 'Give the name of an analysis (engage.latest_run lists them), or leave name NULL to report the most recent successful run.';
+	END IF;
+	IF report_html.run_id IS NULL AND report_html.name IS NULL THEN
+		-- the most recent successful run, of any analysis
+		SELECT l.* INTO r FROM @extschema@.latest_run l ORDER BY l.run_id DESC LIMIT 1;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION 'there is no successful run to report'
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 				      HINT = 'Run engage.run_analysis() first; engage.run lists the runs and their status.';
+		END IF;
+	ELSIF report_html.run_id IS NULL THEN
+		-- the latest successful run of the analysis
+		SELECT l.* INTO r FROM @extschema@.latest_run l WHERE l.name = report_html.name;
+		IF NOT FOUND THEN
+			IF EXISTS (SELECT FROM @extschema@.run l WHERE l.name = report_html.name) THEN
+				RAISE EXCEPTION 'analysis "%" has no successful run to report', report_html.name
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+					      HINT = 'engage.run lists its runs, their status and errors.';
+			END IF;
+			RAISE EXCEPTION 'analysis "%" does not exist', report_html.name
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'engage.latest_run lists the analyses that have results; an analysis is named after its source table (schema-qualified) unless run_analysis was given a name.';
 		END IF;
 	ELSE
 		SELECT l.* INTO r FROM @extschema@.run l WHERE l.run_id = report_html.run_id;
@@ -40,6 +61,12 @@ BEGIN
 			RAISE EXCEPTION 'run % does not exist', report_html.run_id
 				USING ERRCODE = 'invalid_parameter_value',
 				      HINT = 'engage.run lists the runs; report_html() without an argument reports the latest successful run.';
+		END IF;
+		IF r.name <> report_html.name THEN
+			RAISE EXCEPTION 'run % is not a run of analysis "%"', r.run_id, report_html.name
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = format('It is a run of analysis "%s".', r.name),
+				      HINT = 'Give the run or the analysis: the analysis alone reports its latest successful run.';
 		END IF;
 		IF r.status <> 'ok' THEN
 			RAISE EXCEPTION 'run % has no results to report', r.run_id
@@ -65,7 +92,9 @@ BEGIN
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="engage.report_html">
-<title>' || @extschema@.xml_escape(format('User engagement report: %s, run %s', r.source, rid)) || '</title>
+<title>' || @extschema@.xml_escape(format('User engagement report: %s, run %s',
+                                           CASE WHEN r.name = r.source THEN r.source
+                                                ELSE format('%s (%s)', r.name, r.source) END, rid)) || '</title>
 <style>
 body{margin:0;background:#f3f5f8;color:#1f2933;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1240px;margin:0 auto;padding:24px 28px 32px}
@@ -103,7 +132,10 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 <main>
 <header>
 <h1>User engagement report</h1>
-<p class="sub">Engagement analysis of the xDR table <code>' || @extschema@.xml_escape(r.source) || '</code> by engage.run_analysis, run '
+<p class="sub">Engagement analysis '
+		|| CASE WHEN r.name = r.source THEN ''
+		        ELSE '<code>' || @extschema@.xml_escape(r.name) || '</code> ' END
+		|| 'of the xDR table <code>' || @extschema@.xml_escape(r.source) || '</code> by engage.run_analysis, run '
 		|| rid || '.</p>
 </header>
 ';
@@ -113,7 +145,8 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 	                         c.k, c.v, COALESCE('<div class="d">' || c.d || '</div>', '')), E'\n' ORDER BY c.o)
 	INTO part
 	FROM (VALUES
-		(1, 'Source table', @extschema@.xml_escape(r.source), NULL),
+		(1, 'Source table', @extschema@.xml_escape(r.source),
+		    CASE WHEN r.name <> r.source THEN 'analysis ' || @extschema@.xml_escape(r.name) END),
 		(2, 'Run', rid::text, @extschema@.xml_escape(format('%s, took %s s', to_char(r.started, 'YYYY-MM-DD HH24:MI:SS TZ'),
 		                                                   to_char(extract(epoch FROM r.ended - r.started), f1)))),
 		(3, 'Rows read', to_char(r.rows_read, fi), NULL),
@@ -322,5 +355,5 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.report_html(bigint) IS
-'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis (NULL: the latest successful run): the run in figures, top 10 users, cluster statistics with labels and descriptions, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
+COMMENT ON FUNCTION @extschema@.report_html(bigint, text) IS
+'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';

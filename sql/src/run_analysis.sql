@@ -6,6 +6,11 @@
 -- source; K-means and cluster statistics; the elbow curve; the run log and
 -- the pruning of old runs.  Writes the tables of sql/src/analysis.sql.
 --
+-- A run belongs to an analysis, named by the argument name (by default the
+-- source, schema-qualified) and logged in engage.run.name: the views show
+-- the latest successful run of each name, keep_runs counts the runs of the
+-- name, and the one-at-a-time lock is the name's.
+--
 -- On a Citus distributed source the per-user steps run on the workers
 -- instead; see "Citus" below and the README.
 ------------------------------------------------------------------------------
@@ -73,7 +78,8 @@ CREATE FUNCTION @extschema@.run_analysis(
 	                             "Other": ["Other DL (Bytes)", "Other UL (Bytes)"]}',
 	keep_runs integer DEFAULT 3,
 	elbow_sample integer DEFAULT NULL,
-	without_msisdn regclass DEFAULT NULL)
+	without_msisdn regclass DEFAULT NULL,
+	name text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -88,6 +94,7 @@ DECLARE
 	saved_jit text;
 	saved_seqscan text;
 	src text;
+	analysis text;			-- the run's name (engage.run.name)
 	points text;
 	model @extschema@.kmeans_model;
 	n_rows bigint;
@@ -153,6 +160,17 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      DETAIL = format('applications is %s.', applications);
 	END IF;
+	IF run_analysis.name IS NOT NULL AND run_analysis.name !~ '[^[:space:]]' THEN
+		RAISE EXCEPTION 'name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %L.', run_analysis.name),
+			      HINT = 'Name the analysis, or leave name NULL to name it after its source table (schema-qualified).';
+	END IF;
+	IF length(run_analysis.name) > 500 THEN
+		RAISE EXCEPTION 'name is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %s characters long; the limit is 500.', length(run_analysis.name));
+	END IF;
 
 	-- A Citus distributed source: its layout decides the per-user steps
 	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
@@ -172,12 +190,19 @@ BEGIN
 		END IF;
 	END IF;
 
-	-- One run at a time (a second run waits for the first to commit or
-	-- roll back); readers take no lock.
-	PERFORM pg_advisory_xact_lock(1701734241, 1);	-- 'enga', 1
-
 	src := run_analysis.source::text;	-- schema-qualified: search_path is pg_catalog
-	INSERT INTO @extschema@.run (started, source, parameters, k, status)
+	analysis := COALESCE(run_analysis.name, src);
+
+	-- One run of a name at a time: a second run of the same name waits for
+	-- the first to commit or roll back (its pruning and the views' latest
+	-- run of the name depend on the first's outcome); runs of other names
+	-- go on at the same time, and readers take no lock.  The lock is keyed
+	-- by a 32-bit hash of the name: two names of the same hash wait for
+	-- each other as runs of one name do, and nothing else (their runs and
+	-- results are kept apart by run_id and name, never by the lock).
+	PERFORM pg_advisory_xact_lock(1701734241, hashtext(analysis));	-- 'enga', the name
+
+	INSERT INTO @extschema@.run (started, source, parameters, k, status, name)
 	VALUES (clock_timestamp(), src,
 	        jsonb_build_object('seed', run_analysis.seed, 'k_max', run_analysis.k_max,
 	                           'keep_runs', run_analysis.keep_runs,
@@ -185,7 +210,7 @@ BEGIN
 	                           'dl_column', dl_column, 'ul_column', ul_column,
 	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
 	                           'without_msisdn', run_analysis.without_msisdn::text),
-	        run_analysis.k, 'running')
+	        run_analysis.k, 'running', analysis)
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
 
@@ -498,7 +523,8 @@ BEGIN
 			                                               COALESCE(chosen_k::text, 'none')), t);
 		END IF;
 
-		-- 4. Done: log, and keep only the last keep_runs successful runs
+		-- 4. Done: log, and keep only the last keep_runs successful runs of
+		-- the name (other names' runs are left alone)
 		SELECT sum(c.inertia) INTO total_inertia
 		FROM @extschema@.result_cluster_stats c WHERE c.run_id = run;
 		UPDATE @extschema@.run r
@@ -508,7 +534,7 @@ BEGIN
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
-		FROM (SELECT r.run_id FROM @extschema@.run r WHERE r.status = 'ok'
+		FROM (SELECT r.run_id FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis
 		      ORDER BY r.run_id DESC OFFSET run_analysis.keep_runs) o;
 		IF pruned IS NOT NULL THEN
 			DELETE FROM @extschema@.result_user_engagement x WHERE x.run_id = ANY (pruned);
@@ -546,5 +572,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) and keeps the last keep_runs successful runs; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';

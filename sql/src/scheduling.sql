@@ -63,7 +63,8 @@ CREATE FUNCTION @extschema@.schedule_refresh(
 	source regclass DEFAULT 'public.xdr'::text::regclass,
 	k integer DEFAULT 3,
 	seed bigint DEFAULT 0,
-	job_name text DEFAULT 'engage_refresh')
+	job_name text DEFAULT 'engage_refresh',
+	name text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -91,13 +92,28 @@ BEGIN
 		RAISE EXCEPTION 'k must be between 1 and 10000'
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k is %s.', k);
 	END IF;
+	IF schedule_refresh.name IS NOT NULL AND schedule_refresh.name !~ '[^[:space:]]' THEN
+		RAISE EXCEPTION 'name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %L.', schedule_refresh.name),
+			      HINT = 'Name the analysis, or leave name NULL to name it after its source table (schema-qualified).';
+	END IF;
+	IF length(schedule_refresh.name) > 500 THEN
+		RAISE EXCEPTION 'name is too long'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('name is %s characters long; the limit is 500.', length(schedule_refresh.name));
+	END IF;
 
 	cron_db := @extschema@.cron_database();
 
 	-- The job runs in a new session, with the default search_path: name the
-	-- source with its schema
-	SELECT format('SELECT @extschema@.run_analysis(source => %L::regclass, k => %s, seed => %s)',
-	              format('%I.%I', n.nspname, c.relname), schedule_refresh.k, schedule_refresh.seed)
+	-- source with its schema.  The analysis's name is written out (by
+	-- default the source's, as run_analysis names it), so that cron.job
+	-- shows which analysis the job refreshes: two jobs on one table with
+	-- different options keep separate results when their names differ.
+	SELECT format('SELECT @extschema@.run_analysis(source => %L::regclass, k => %s, seed => %s, name => %L)',
+	              format('%I.%I', n.nspname, c.relname), schedule_refresh.k, schedule_refresh.seed,
+	              COALESCE(schedule_refresh.name, schedule_refresh.source::text))
 	INTO command
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.oid = source;
@@ -117,8 +133,8 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.schedule_refresh(text, regclass, integer, bigint, text) IS
-'Schedules engage.run_analysis(source, k, seed) as the pg_cron job job_name in the current database, on a cron schedule (such as ''0 3 * * *''); replaces a job of the same name; returns the pg_cron job id. Needs pg_cron (loaded and installed in this database); the error says how to set it up';
+COMMENT ON FUNCTION @extschema@.schedule_refresh(text, regclass, integer, bigint, text, text) IS
+'Schedules engage.run_analysis(source, k, seed, name) as the pg_cron job job_name in the current database, on a cron schedule (such as ''0 3 * * *''); name is the analysis the runs belong to (NULL: the source, schema-qualified; give two jobs on one table different names to keep their results apart); replaces a job of the same job_name; returns the pg_cron job id. Needs pg_cron (loaded and installed in this database); the error says how to set it up';
 
 CREATE FUNCTION @extschema@.unschedule_refresh(job_name text DEFAULT 'engage_refresh')
 RETURNS boolean

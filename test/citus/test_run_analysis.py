@@ -8,12 +8,16 @@ as distributed tables of the same rows:
   (b) distributed by another column ("Start"), rows without MSISDN included;
   (c) the MSISDN as text (ties in the top 10s ordered as text), distributed
       by it, against a local copy of its own.
-Every view of engage and engage.run's counts must be identical to the local
-run's (float8 values compared in their exact text form, cluster distances
-bit for bit).  Also checked: the per-user tables (distributed by the MSISDN
+The local runs are analyses named after their tables; the distributed runs
+are all runs of one analysis, "citus_ra" (a name given to runs of several
+sources).  Every view of engage, filtered by the analysis's name, and
+engage.run's counts must be identical to the local run's (float8 values
+compared in their exact text form, cluster distances bit for bit), and the
+local analyses' views stay as they were beside the distributed one.  Also checked: the per-user tables (distributed by the MSISDN
 in the source's type, colocated with a source distributed by it), the
 counts against plain SQL, a failed run that leaves no table behind, rows
-with an MSISDN in without_msisdn, the pruning of distributed runs, and
+with an MSISDN in without_msisdn, the pruning of distributed runs (of
+their name only), and
 run_analysis called on a worker (an error, nothing logged there).
 
 Runs against a coordinator and two workers (scripts/lib.sh
@@ -41,26 +45,31 @@ VIEWS = ["latest_run", "user_engagement", "user_clusters", "cluster_stats", "top
 RUN_COLUMNS = ["rows_read", "rows_without_subscriber", "rejected_values", "users", "k",
                "inertia", "elbow_k", "elbow_sample", "status", "error"]
 # the columns of latest_run that differ from run to run
-RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters"}
+RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters", "name"}
+# the analysis of the distributed runs
+DIST = "citus_ra"
 
 
-def view_rows(conn, view):
-    """Every row of a view as text, but its run_id (and what else names the
-    run), sorted: float8 values in their shortest exact form."""
+def view_rows(conn, view, name):
+    """Every row of a view for the analysis name as text, but its run_id
+    (and what else names the run), sorted: float8 values in their shortest
+    exact form."""
     cols = [c for (c,) in query(conn, """
         SELECT a.attname FROM pg_attribute a
         WHERE a.attrelid = ('engage.' || %s)::regclass AND a.attnum > 0 AND NOT a.attisdropped
         ORDER BY a.attnum""", (view,)) if c not in RUN_SPECIFIC]
     sel = ", ".join(f't."{c}"' for c in cols)
-    return sorted(r[0] for r in query(conn, f"SELECT ROW({sel})::text FROM engage.{view} t"))
+    return sorted(r[0] for r in query(conn, f"SELECT ROW({sel})::text FROM engage.{view} t WHERE t.name = %s",
+                                      (name,)))
 
 
-def snapshot(conn):
-    """Every view of the latest run, in one REPEATABLE READ snapshot."""
+def snapshot(conn, name):
+    """Every view of the latest run of the analysis name, in one REPEATABLE
+    READ snapshot."""
     conn.autocommit = False
     conn.set_session(isolation_level="REPEATABLE READ")
     try:
-        return {v: view_rows(conn, v) for v in VIEWS}
+        return {v: view_rows(conn, v, name) for v in VIEWS}
     finally:
         conn.rollback()
         conn.set_session(isolation_level="READ COMMITTED")
@@ -83,7 +92,7 @@ def compare(conn, label, ref, ref_run, run):
     check(f"{label}: the run succeeded", run is not None)
     if run is None:
         return
-    got = snapshot(conn)
+    got = snapshot(conn, DIST)
     for v in VIEWS:
         a, b = ref[v], got[v]
         detail = ""
@@ -190,11 +199,11 @@ def body(conn):
 
     local = analyse(conn, "citus_ra.xdr_local", keep_runs=100)
     check("the one-node run succeeded", local is not None)
-    ref = snapshot(conn)
+    ref = snapshot(conn, "citus_ra.xdr_local")
     check("the one-node run stored no distributed tables",
           query(conn, "SELECT count(*) FROM engage.run_distributed WHERE run_id = %s", (local,))[0][0] == 0)
 
-    run_a = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, without_msisdn="citus_ra.xdr_nomsisdn")
+    run_a = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, without_msisdn="citus_ra.xdr_nomsisdn", name=DIST)
     compare(conn, "(a) distributed by MSISDN + without_msisdn", ref, local, run_a)
     if run_a is not None:
         distances_bitwise(conn, local, run_a)
@@ -203,7 +212,7 @@ def body(conn):
         layout = query(conn, "SELECT layout FROM engage.run_distributed WHERE run_id = %s", (run_a,))
         check("(a) layout msisdn", layout == [("msisdn",)], str(layout))
 
-    run_b = analyse(conn, "citus_ra.xdr_other", keep_runs=100)
+    run_b = analyse(conn, "citus_ra.xdr_other", keep_runs=100, name=DIST)
     compare(conn, "(b) distributed by another column", ref, local, run_b)
     if run_b is not None:
         distances_bitwise(conn, local, run_b)
@@ -211,6 +220,8 @@ def body(conn):
         plain_sql_counts(conn, run_b, ["citus_ra.xdr_other"])
         staging = query(conn, "SELECT to_regclass(%s)", (f"engage.xdr_staging_{run_b}",))[0][0]
         check("(b) the staging table is gone after the run", staging is None, str(staging))
+    check("the local analysis's views are as they were, beside the distributed one's",
+          snapshot(conn, "citus_ra.xdr_local") == ref)
 
     # (c) a text MSISDN: the top 10s' ties ordered as text
     cur.execute("""CREATE TABLE citus_ra.xdr_text_local AS
@@ -228,25 +239,25 @@ def body(conn):
     cur.execute('CREATE TABLE citus_ra.xdr_text_nomsisdn AS '
                 'SELECT * FROM citus_ra.xdr_text_local WHERE "MSISDN/Number" IS NULL')
     local_t = analyse(conn, "citus_ra.xdr_text_local", keep_runs=100, k_max=4)
-    ref_t = snapshot(conn)
+    ref_t = snapshot(conn, "citus_ra.xdr_text_local")
     ties = query(conn, "SELECT count(*) FROM (SELECT value FROM engage.top_users WHERE metric = 'sessions' "
-                       "GROUP BY value HAVING count(*) > 1) x")[0][0]
+                       "AND name = 'citus_ra.xdr_text_local' GROUP BY value HAVING count(*) > 1) x")[0][0]
     check(f"(c) the sessions top 10 has ties ({ties} values), ordered by the MSISDN", ties > 0)
     run_c = analyse(conn, "citus_ra.xdr_text", keep_runs=100, k_max=4,
-                    without_msisdn="citus_ra.xdr_text_nomsisdn")
+                    without_msisdn="citus_ra.xdr_text_nomsisdn", name=DIST)
     compare(conn, "(c) text MSISDN distributed by it", ref_t, local_t, run_c)
     if run_c is not None:
         per_user_tables(conn, run_c, "citus_ra.xdr_text", True)
 
     # rows with an MSISDN in without_msisdn: a failed run, logged
     cur.execute("SET client_min_messages = error")
-    bad = analyse(conn, "citus_ra.xdr_msisdn", without_msisdn="citus_ra.xdr_local", keep_runs=100)
+    bad = analyse(conn, "citus_ra.xdr_msisdn", without_msisdn="citus_ra.xdr_local", keep_runs=100, name=DIST)
     err = query(conn, "SELECT status, sqlstate, error FROM engage.run ORDER BY run_id DESC LIMIT 1")[0]
     check("without_msisdn holding rows with an MSISDN: the run fails (22023), logged",
           bad is None and err[0] == "failed" and err[1] == "22023" and "rows with an MSISDN" in err[2], str(err))
 
     # a run that fails once its tables are made leaves none behind
-    bad = analyse(conn, "citus_ra.xdr_msisdn", duration_column="no such column", keep_runs=100)
+    bad = analyse(conn, "citus_ra.xdr_msisdn", duration_column="no such column", keep_runs=100, name=DIST)
     failed = query(conn, "SELECT run_id, status, sqlstate FROM engage.run ORDER BY run_id DESC LIMIT 1")[0]
     left = query(conn, "SELECT to_regclass(%s), to_regclass(%s), "
                        "(SELECT count(*) FROM engage.run_distributed WHERE run_id = %s)",
@@ -257,7 +268,7 @@ def body(conn):
 
     # the views still show the last successful run (c)
     check("after the failed runs the views show the last successful run",
-          snapshot(conn) == ref_t)
+          snapshot(conn, DIST) == ref_t)
 
     # run_analysis on a worker: an error, nothing logged on the worker
     port = int(os.environ.get("PGPORT", "5432")) + 1
@@ -271,15 +282,21 @@ def body(conn):
     check("... and nothing is logged in the worker's engage.run", before == after, f"{before} -> {after}")
     wconn.close()
 
-    # pruning: keep_runs => 1 drops the distributed runs' tables
+    # pruning: keep_runs => 1 drops the distributed runs' tables (a run of
+    # the distributed runs' analysis, here on the local table), and leaves
+    # the other analyses' runs
     dist_runs = [r for r in (run_a, run_b, run_c) if r is not None]
-    last = analyse(conn, "citus_ra.xdr_local", keep_runs=1, k_max=0)
+    last = analyse(conn, "citus_ra.xdr_local", keep_runs=1, k_max=0, name=DIST)
     left = query(conn, "SELECT count(*) FROM engage.run_distributed")[0][0]
     tables = [query(conn, "SELECT to_regclass(%s)", (f"engage.{t}_{r}",))[0][0]
               for r in dist_runs for t in ("user_engagement", "user_cluster")]
     check(f"pruning drops the per-user tables of the {len(dist_runs)} distributed runs",
           last is not None and left == 0 and all(t is None for t in tables) and len(dist_runs) > 0,
           f"{left} registered, {tables}")
+    kept = query(conn, "SELECT run_id, status FROM engage.run WHERE run_id IN (%s, %s) ORDER BY run_id", (local, local_t))
+    check("... and keeps the runs of the other analyses", kept == [(local, "ok"), (local_t, "ok")], str(kept))
+    check("... whose views are as they were", snapshot(conn, "citus_ra.xdr_local") == ref
+          and snapshot(conn, "citus_ra.xdr_text_local") == ref_t)
 
 
 if __name__ == "__main__":

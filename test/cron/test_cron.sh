@@ -4,8 +4,10 @@
 #
 # Starts its own throwaway cluster with pg_cron preloaded (port
 # ENGAGE_CRON_TEST_PORT, default 54339), so that the main test cluster stays
-# as it is; schedules run_analysis, waits for two runs by pg_cron, checks
-# the views and unschedules.  Then checks the errors of a database where
+# as it is; schedules two jobs on the same table with different options
+# and analysis names, waits for two runs of each by pg_cron (the two run
+# side by side), checks that each analysis keeps its own results in the
+# views, and unschedules.  Then checks the errors of a database where
 # pg_cron is not installed, and, when the PG* environment reaches a running
 # cluster (scripts/test.sh's, which has no pg_cron), the error of a cluster
 # where pg_cron is not loaded.  Prints one line per check and ends with
@@ -91,6 +93,8 @@ expect_error "empty job name is an error" $CRON_DB \
 	"SELECT engage.schedule_refresh('* * * * *', job_name => '')" 22023 "job_name must not be empty"
 expect_error "k 0 is an error" $CRON_DB \
 	"SELECT engage.schedule_refresh('* * * * *', k => 0)" 22023 "k must be between 1 and 10000"
+expect_error "empty analysis name is an error" $CRON_DB \
+	"SELECT engage.schedule_refresh('* * * * *', name => ' ')" 22023 "name must not be empty"
 expect_error "unschedule: empty job name is an error" $CRON_DB \
 	"SELECT engage.unschedule_refresh('')" 22023 "job_name must not be empty"
 expect_error "a source that does not exist is an error" $CRON_DB \
@@ -112,47 +116,80 @@ if ! [[ $job =~ ^[0-9]+$ ]]; then
 	job=$(q $CRON_DB "SELECT engage.schedule_refresh('$schedule')")
 fi
 if [[ $job =~ ^[0-9]+$ ]]; then ok "schedule_refresh('$schedule') returns the job id $job"; else not_ok "schedule_refresh('$schedule')" "$job"; fi
-check "the job runs run_analysis on public.xdr in $CRON_DB as the caller" \
-	"engage_refresh|$schedule|SELECT engage.run_analysis(source => 'public.xdr'::regclass, k => 3, seed => 0)|$CRON_DB|$(q $CRON_DB "SELECT current_user")|t" \
+check "the job runs run_analysis on public.xdr, named after it, in $CRON_DB as the caller" \
+	"engage_refresh|$schedule|SELECT engage.run_analysis(source => 'public.xdr'::regclass, k => 3, seed => 0, name => 'public.xdr')|$CRON_DB|$(q $CRON_DB "SELECT current_user")|t" \
 	"$(q $CRON_DB "SELECT jobname, schedule, command, database, username, active FROM cron.job WHERE jobid = '$job'")"
 check "scheduling the same name again replaces the job" "$job|1" \
 	"$(q $CRON_DB "SELECT engage.schedule_refresh('$schedule'), (SELECT count(*) FROM cron.job)")"
+# A second job on the same table, other options, its own analysis
+job2=$(q $CRON_DB "SELECT engage.schedule_refresh('$schedule', 'xdr', k => 2, seed => 7, job_name => 'engage_refresh_k2', name => 'xdr k2')")
+if [[ $job2 =~ ^[0-9]+$ ]]; then ok "a second job on public.xdr, k 2, analysis \"xdr k2\": job id $job2"; else not_ok "a second job on public.xdr" "$job2"; fi
+check "the second job's command names its analysis" \
+	"SELECT engage.run_analysis(source => 'public.xdr'::regclass, k => 2, seed => 7, name => 'xdr k2')" \
+	"$(q $CRON_DB "SELECT command FROM cron.job WHERE jobid = '$job2'")"
 
-# 4. Two refreshes by pg_cron
-echo "# waiting up to $WAIT s for two runs of job $job"
+# 4. Two refreshes of each job by pg_cron (the two jobs start at the same
+# time: runs of two analyses at once)
+echo "# waiting up to $WAIT s for two runs of jobs $job and $job2"
 deadline=$((SECONDS + WAIT))
-runs=0
+runs=""
 done_runs=0
 while [ $SECONDS -lt $deadline ]; do
-	runs=$(q $CRON_DB "SELECT count(*) FROM engage.run WHERE started >= '$t0' AND status = 'ok'")
-	done_runs=$(q $CRON_DB "SELECT count(*) FROM cron.job_run_details WHERE jobid = '$job' AND status = 'succeeded'")
-	if [ "${runs:-0}" -ge 2 ] 2>/dev/null && [ "${done_runs:-0}" -ge 2 ] 2>/dev/null; then break; fi
+	runs=$(q $CRON_DB "SELECT count(*) FILTER (WHERE name = 'public.xdr') || ' ' || count(*) FILTER (WHERE name = 'xdr k2')
+	                   FROM engage.run WHERE started >= '$t0' AND status = 'ok'")
+	done_runs=$(q $CRON_DB "SELECT count(*) FROM cron.job_run_details WHERE jobid IN ('$job', '$job2') AND status = 'succeeded'")
+	read -r r1 r2 <<<"$runs"
+	if [ "${r1:-0}" -ge 2 ] 2>/dev/null && [ "${r2:-0}" -ge 2 ] 2>/dev/null && [ "${done_runs:-0}" -ge 4 ] 2>/dev/null; then break; fi
 	sleep 2
 done
-if [ "${runs:-0}" -ge 2 ] 2>/dev/null; then ok "engage.run has $runs successful runs after scheduling ($((SECONDS - deadline + WAIT)) s)"; else
-	not_ok "engage.run has 2 successful runs after scheduling" "$runs in $WAIT s; $(q $CRON_DB "SELECT string_agg(status || ' ' || coalesce(error, ''), '; ') FROM engage.run")"; fi
-if [ "${done_runs:-0}" -ge 2 ] 2>/dev/null; then ok "cron.job_run_details has $done_runs succeeded runs"; else
-	not_ok "cron.job_run_details has 2 succeeded runs" "$done_runs; $(q $CRON_DB "SELECT string_agg(status || ' ' || coalesce(return_message, ''), '; ') FROM cron.job_run_details")"; fi
+read -r r1 r2 <<<"$runs"
+if [ "${r1:-0}" -ge 2 ] 2>/dev/null && [ "${r2:-0}" -ge 2 ] 2>/dev/null; then
+	ok "engage.run has $r1 successful runs of public.xdr and $r2 of \"xdr k2\" after scheduling ($((SECONDS - deadline + WAIT)) s)"; else
+	not_ok "engage.run has 2 successful runs of each analysis after scheduling" "'$runs' in $WAIT s; $(q $CRON_DB "SELECT string_agg(name || ' ' || status || ' ' || coalesce(error, ''), '; ') FROM engage.run")"; fi
+if [ "${done_runs:-0}" -ge 4 ] 2>/dev/null; then ok "cron.job_run_details has $done_runs succeeded runs"; else
+	not_ok "cron.job_run_details has 4 succeeded runs" "$done_runs; $(q $CRON_DB "SELECT string_agg(status || ' ' || coalesce(return_message, ''), '; ') FROM cron.job_run_details")"; fi
 check "no failed run in engage.run or cron.job_run_details" "0|0" \
 	"$(q $CRON_DB "SELECT (SELECT count(*) FROM engage.run WHERE status = 'failed'),
-	                      (SELECT count(*) FROM cron.job_run_details WHERE jobid = '$job' AND status = 'failed')")"
+	                      (SELECT count(*) FROM cron.job_run_details WHERE jobid IN ('$job', '$job2') AND status = 'failed')")"
 
-# 5. The views show the latest run
-check "engage.latest_run is the latest scheduled run" "t" \
-	"$(q $CRON_DB "SELECT run_id = (SELECT max(run_id) FROM engage.run WHERE status = 'ok') AND started >= '$t0'
-	               AND source = 'public.xdr' AND k = 3 FROM engage.latest_run")"
-check "the views show the latest run" "t|t|t" \
-	"$(q $CRON_DB "SELECT (SELECT count(*) > 0 AND bool_and(run_id = l.run_id) FROM engage.user_engagement),
-	                      (SELECT count(*) = 3 AND bool_and(run_id = l.run_id) FROM engage.cluster_stats),
-	                      (SELECT count(*) = 3 AND bool_and(run_id = l.run_id) FROM engage.top_apps)
-	               FROM engage.latest_run l")"
+# 5. The views show the latest run of each analysis, each with its own
+# options and results
+check "engage.latest_run has the latest scheduled run of each analysis, with its k and seed" \
+	"public.xdr|public.xdr|3|0|t
+xdr k2|public.xdr|2|7|t" \
+	"$(q $CRON_DB "SELECT name, source, k, parameters ->> 'seed',
+	                      run_id = (SELECT max(run_id) FROM engage.run r WHERE r.name = l.name AND r.status = 'ok') AND started >= '$t0'
+	               FROM engage.latest_run l ORDER BY name")"
+check "the views show the latest run of each analysis" "public.xdr|t|t|t
+xdr k2|t|t|t" \
+	"$(q $CRON_DB "SELECT l.name,
+	                      (SELECT count(*) > 0 AND bool_and(run_id = l.run_id) FROM engage.user_engagement v WHERE v.name = l.name),
+	                      (SELECT count(*) = l.k AND bool_and(run_id = l.run_id) FROM engage.cluster_stats v WHERE v.name = l.name),
+	                      (SELECT count(*) = 3 AND bool_and(run_id = l.run_id) FROM engage.top_apps v WHERE v.name = l.name)
+	               FROM engage.latest_run l ORDER BY l.name")"
+check "each analysis keeps its own runs (keep_runs 3 per name)" "t" \
+	"$(q $CRON_DB "SELECT bool_and(n BETWEEN 1 AND 3) FROM (SELECT count(*) AS n FROM engage.run WHERE status = 'ok' GROUP BY name) x")"
+check "the clusters of \"xdr k2\" are those of kmeans_cluster with k 2 and seed 7 on the same users" "0" \
+	"$(q $CRON_DB "SELECT count(*) FROM (
+	                 (SELECT msisdn, cluster, distance FROM engage.user_clusters WHERE name = 'xdr k2'
+	                  EXCEPT ALL
+	                  SELECT key, cluster, distance FROM engage.kmeans_cluster(
+	                    'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement WHERE name = ' || quote_literal('xdr k2'),
+	                    2, tol => 0, seed => 7))
+	                 UNION ALL
+	                 (SELECT key, cluster, distance FROM engage.kmeans_cluster(
+	                    'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement WHERE name = ' || quote_literal('xdr k2'),
+	                    2, tol => 0, seed => 7)
+	                  EXCEPT ALL
+	                  SELECT msisdn, cluster, distance FROM engage.user_clusters WHERE name = 'xdr k2')) d")"
+check "unschedule_refresh('engage_refresh_k2') returns true" "t" "$(q $CRON_DB "SELECT engage.unschedule_refresh('engage_refresh_k2')")"
 
 # 6. Unschedule
 check "unschedule_refresh() returns true" "t" "$(q $CRON_DB "SELECT engage.unschedule_refresh()")"
 check "the job is gone" "0" "$(q $CRON_DB "SELECT count(*) FROM cron.job WHERE jobname = 'engage_refresh'")"
 check "unschedule_refresh() again returns false" "f" "$(q $CRON_DB "SELECT engage.unschedule_refresh()")"
 check "a named job with another source, k and seed" \
-	"SELECT engage.run_analysis(source => 'public.xdr'::regclass, k => 2, seed => 7)" \
+	"SELECT engage.run_analysis(source => 'public.xdr'::regclass, k => 2, seed => 7, name => 'public.xdr')" \
 	"$(nightly=$(q $CRON_DB "SELECT engage.schedule_refresh('0 3 * * *', 'xdr', k => 2, seed => 7, job_name => 'nightly')")
 	   q $CRON_DB "SELECT command FROM cron.job WHERE jobid = '$nightly' AND jobname = 'nightly'")"
 check "unschedule_refresh('nightly') removes it" "t 0" \

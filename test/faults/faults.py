@@ -327,10 +327,12 @@ class RunCall:
              ("pruning", None, "status = 'pruned'")]
     # what blocks each step but the first: a SHARE lock of its result table,
     # or the rows of engage.run that the run prunes (keep_runs 3: the ok runs
-    # but the 2 latest, so there must be one at least)
+    # of its analysis, RUN_NAME, but the 2 latest, so there must be one at
+    # least)
     GATES = {"K-means": ["LOCK TABLE engage.result_user_cluster IN SHARE MODE"],
              "elbow": ["LOCK TABLE engage.result_elbow IN SHARE MODE"],
-             "pruning": ["SELECT run_id FROM engage.run WHERE status = 'ok' ORDER BY run_id DESC OFFSET 2 FOR UPDATE"]}
+             "pruning": ["SELECT run_id FROM engage.run WHERE status = 'ok' AND name = 'public.xdr_run' "
+                         "ORDER BY run_id DESC OFFSET 2 FOR UPDATE"]}
 
     def __init__(self, source, rows):
         self.label = f"run_analysis of {rows:,} rows"
@@ -750,11 +752,17 @@ VIEWS = ["latest_run", "user_engagement", "user_clusters", "cluster_stats", "top
          "app_totals", "top_users_per_app", "top_apps", "elbow"]
 
 
+# the analysis of the terminated runs (run_analysis('xdr_run'): its source's
+# name); the views show the latest run of each analysis
+RUN_NAME = "public.xdr_run"
+
+
 def results(ctl):
     """Per view: row count, the run ids it shows, and an order-independent
     checksum of its rows without run ids and times (the sum of a 64-bit hash
-    of each row, so that two runs of the same data compare equal); the run
-    the views show; and a checksum of its report.  All in one snapshot."""
+    of each row, so that two runs of the same data compare equal), of the
+    analysis RUN_NAME; the run the views show; and a checksum of its report.
+    All in one snapshot."""
     parts = []
     for v in VIEWS:
         cols = one(ctl, "SELECT string_agg(format('v.%%I', attname), ', ' ORDER BY attnum) FROM pg_attribute "
@@ -762,11 +770,11 @@ def results(ctl):
                         "AND attname NOT IN ('run_id', 'started', 'ended')", (f"engage.{v}",))
         parts.append(f"(SELECT count(*) || ' rows, runs ' || COALESCE(string_agg(DISTINCT v.run_id::text, ','), '-') "
                      f"|| ', ' || COALESCE(sum(hashtextextended(ROW({cols})::text, 0)::numeric), 0) "
-                     f"FROM engage.{v} v)")
+                     f"FROM engage.{v} v WHERE v.name = '{RUN_NAME}')")
     with ctl.cursor() as cur:
         cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-        cur.execute("SELECT " + ", ".join(parts) + ", (SELECT run_id FROM engage.latest_run), "
-                    "md5(engage.report_html())")
+        cur.execute("SELECT " + ", ".join(parts) + f", (SELECT run_id FROM engage.latest_run WHERE name = '{RUN_NAME}'), "
+                    f"md5(engage.report_html(name => '{RUN_NAME}'))")
         row = cur.fetchone()
         cur.execute("COMMIT")
     return dict(zip(VIEWS, row[:-2])), row[-2], row[-1]
@@ -798,9 +806,11 @@ def run_watched(ctl, call):
 def termination(ctl):
     ra = RunCall("xdr_run", XDR_ROWS)
     # the gate of a fault in the elbow step locks the runs a run prunes:
-    # 3 successful runs at least (keep_runs 3), the last of them the baseline
-    while one(ctl, "SELECT count(*) FROM engage.run WHERE status = 'ok'") < 2:
-        one(ctl, "SELECT engage.run_analysis('xdr_small', k_max => 2)")
+    # 3 successful runs of its analysis at least (keep_runs 3), the last of
+    # them the baseline; the first ones of the small table, as runs of the
+    # same analysis
+    while one(ctl, "SELECT count(*) FROM engage.run WHERE status = 'ok' AND name = %s", (RUN_NAME,)) < 2:
+        one(ctl, "SELECT engage.run_analysis('xdr_small', k_max => 2, name => %s)", (RUN_NAME,))
     baseline_run, w, duration = run_watched(ctl, ra)
     FIGURES.append((f"run_analysis of {XDR_ROWS:,} rows", f"{duration:.1f} s, steps from "
                     + ", ".join(f"{s} {t:.1f} s" for s, t in w.seen.items())))

@@ -53,6 +53,21 @@ WHERE x."MSISDN/Number" IS NOT NULL GROUP BY 1, 2;
 -- statistics for the joins below, as autovacuum would gather them
 ANALYZE ref_users, ref_apps, engage.result_user_engagement, engage.result_user_cluster;
 
+-- Every row of every view of one analysis (name), as text
+CREATE FUNCTION named_rows(analysis text) RETURNS TABLE (view text, row_text text)
+LANGUAGE sql STABLE AS $$
+SELECT 'latest_run', t::text FROM engage.latest_run t WHERE t.name = analysis
+UNION ALL SELECT 'user_engagement', t::text FROM engage.user_engagement t WHERE t.name = analysis
+UNION ALL SELECT 'user_clusters', t::text FROM engage.user_clusters t WHERE t.name = analysis
+UNION ALL SELECT 'cluster_stats', t::text FROM engage.cluster_stats t WHERE t.name = analysis
+UNION ALL SELECT 'top_users', t::text FROM engage.top_users t WHERE t.name = analysis
+UNION ALL SELECT 'app_usage', t::text FROM engage.app_usage t WHERE t.name = analysis
+UNION ALL SELECT 'app_totals', t::text FROM engage.app_totals t WHERE t.name = analysis
+UNION ALL SELECT 'top_users_per_app', t::text FROM engage.top_users_per_app t WHERE t.name = analysis
+UNION ALL SELECT 'top_apps', t::text FROM engage.top_apps t WHERE t.name = analysis
+UNION ALL SELECT 'elbow', t::text FROM engage.elbow t WHERE t.name = analysis
+$$;
+
 -- user_engagement: the same users and sums (differences in either direction)
 SELECT count(*) AS users, (SELECT count(*) FROM engage.user_engagement) AS view_users FROM ref_users;
 SELECT count(*) AS differing FROM (
@@ -251,28 +266,260 @@ FROM xdr;
 SELECT engage.run_analysis('renamed', k => 4, seed => 1, k_max => 0, msisdn_column => 'Sub.scriber (id)',
                            duration_column => 'dur', dl_column => 'down', ul_column => 'up',
                            applications => '{"Video": ["yt \"dl\"", "yt ul"], "Games": ["g.dl", "g.ul"]}') IS NOT NULL AS ok;
-SELECT run_id, source, rows_read, rows_without_subscriber, users, k, elbow_k, status FROM engage.latest_run;
+-- It is an analysis of its own (named after its source): the views show
+-- it beside the analysis of public.xdr, each with its name
+SELECT name, run_id, source, rows_read, rows_without_subscriber, users, k, elbow_k, status
+FROM engage.latest_run ORDER BY name;
 SELECT count(*) AS differing FROM (
   SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users
-  EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement) d;
-SELECT cluster, label FROM engage.cluster_stats ORDER BY cluster;
+  EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement
+  WHERE name = 'public.renamed') d;
+SELECT cluster, label FROM engage.cluster_stats WHERE name = 'public.renamed' ORDER BY cluster;
 SELECT s.cluster, s.users = c.size AS size_agrees
 FROM engage.cluster_stats s
-JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 4, seed => 1, tol => 0) c
+JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement WHERE name = ''public.renamed''', 4, seed => 1, tol => 0) c
   USING (cluster)
+WHERE s.name = 'public.renamed'
 ORDER BY 1;
 SELECT a.application, a.total_bytes = r.total AS totals_agree
 FROM engage.app_totals a
 JOIN (SELECT CASE application WHEN 'Youtube' THEN 'Video' ELSE 'Games' END AS application, sum(total_bytes) AS total
       FROM ref_apps WHERE application IN ('Youtube', 'Gaming') GROUP BY 1) r USING (application)
+WHERE a.name = 'public.renamed'
 ORDER BY a.rank;
-SELECT count(*) AS elbow_rows FROM engage.elbow;
+SELECT count(*) AS elbow_rows FROM engage.elbow WHERE name = 'public.renamed';
+CREATE TABLE renamed_rows AS SELECT * FROM named_rows('public.renamed');
+SELECT name, run_id, count(*) AS users FROM engage.user_engagement GROUP BY 1, 2 ORDER BY 1;
 
--- Older runs: only the last keep_runs successful runs keep their results
-SELECT engage.run_analysis(k_max => 0, keep_runs => 2) IS NOT NULL AS ok;
-SELECT run_id, status FROM engage.run ORDER BY run_id;
+-- Older runs: only the last keep_runs successful runs of the name keep
+-- their results; the runs of other names are left alone (run 4, of
+-- public.renamed, stays)
+SELECT engage.run_analysis(k_max => 0, keep_runs => 1) IS NOT NULL AS ok;
+SELECT run_id, name, status FROM engage.run ORDER BY run_id;
 SELECT run_id, count(*) FROM engage.result_user_engagement GROUP BY 1 ORDER BY 1;
 SELECT run_id, count(*) FROM engage.result_app_totals GROUP BY 1 ORDER BY 1;
+
+-- Named analyses: several analyses side by side, each with its own latest
+-- run, kept runs and lock.  Two analyses of public.xdr, the default name
+-- (k = 3, k_max = 4) and "xdr k2" (k = 2, another seed, k_max = 3), beside
+-- public.renamed: each view shows each name's latest run, equal to plain
+-- SQL on the table (what a run of that name alone gives).
+SELECT engage.run_analysis(k => 3, seed => 0, k_max => 4) IS NOT NULL AS ok;
+SELECT engage.run_analysis('public.xdr', k => 2, seed => 5, k_max => 3, name => 'xdr k2') IS NOT NULL AS ok;
+SELECT name, run_id, source, k, elbow_k, users, parameters ->> 'k_max' AS k_max, parameters ->> 'seed' AS seed
+FROM engage.latest_run ORDER BY name;
+
+-- One analysis's views against plain SQL on public.xdr (ref_users and
+-- ref_apps) and the clustering functions on the same points, with the
+-- analysis's k, seed and k_max: per view, its rows and the rows that
+-- differ (in either direction)
+CREATE FUNCTION named_vs_plain(analysis text, k integer, seed bigint, k_max integer)
+RETURNS TABLE (view text, view_rows bigint, differing bigint)
+LANGUAGE sql AS $f$
+WITH km AS MATERIALIZED (
+  SELECT c.key AS msisdn, c.cluster, c.distance
+  FROM engage.kmeans_cluster('SELECT m::text, sessions, duration_ms, total_bytes FROM ref_users', $2, tol => 0, seed => $3) c
+), stats AS MATERIALIZED (
+  SELECT c.cluster, engage.cluster_label(c.cluster, $2) AS label, count(*) AS users,
+         count(*)::numeric / (SELECT count(*) FROM ref_users) AS share,
+         min(u.sessions) AS s1, max(u.sessions) AS s2, avg(u.sessions) AS s3, sum(u.sessions) AS s4,
+         min(u.duration_ms) AS d1, max(u.duration_ms) AS d2, avg(u.duration_ms) AS d3, sum(u.duration_ms) AS d4,
+         min(u.total_bytes) AS b1, max(u.total_bytes) AS b2, avg(u.total_bytes) AS b3, sum(u.total_bytes) AS b4
+  FROM km c JOIN ref_users u ON u.m::text = c.msisdn
+  GROUP BY c.cluster
+), tops AS MATERIALIZED (
+  SELECT v.metric, v.m::text AS msisdn, v.value,
+         row_number() OVER (PARTITION BY v.metric ORDER BY v.value DESC, v.m) AS rank
+  FROM ref_users u
+  CROSS JOIN LATERAL (VALUES ('sessions', u.m, u.sessions::numeric), ('duration_ms', u.m, u.duration_ms),
+                             ('total_bytes', u.m, u.total_bytes)) AS v(metric, m, value)
+  WHERE v.value IS NOT NULL
+), totals AS MATERIALIZED (
+  SELECT application, row_number() OVER (ORDER BY sum(total_bytes) DESC, application) AS rank,
+         count(*) FILTER (WHERE total_bytes > 0) AS users,
+         sum(dl_bytes) AS dl_bytes, sum(ul_bytes) AS ul_bytes, sum(total_bytes) AS total_bytes
+  FROM ref_apps GROUP BY application
+), app_tops AS MATERIALIZED (
+  SELECT application, m::text AS msisdn, total_bytes,
+         row_number() OVER (PARTITION BY application ORDER BY total_bytes DESC, m) AS rank
+  FROM ref_apps
+), curve AS MATERIALIZED (
+  SELECT e.k, e.inertia, e.silhouette, e.is_elbow
+  FROM engage.elbow_inertia('SELECT m::text, sessions, duration_ms, total_bytes FROM ref_users', 1, $4, seed => $3) e
+)
+SELECT 'latest_run', (SELECT count(*) FROM engage.latest_run l WHERE l.name = $1),
+       (SELECT count(*) FROM engage.latest_run l
+        WHERE l.name = $1 AND (l.source, l.k, l.users, l.rows_read, l.status, l.parameters ->> 'seed', l.parameters ->> 'k_max',
+                               l.elbow_k::text, round(l.inertia::numeric, 6))
+              IS DISTINCT FROM ('public.xdr', $2, (SELECT count(*) FROM ref_users), (SELECT count(*) FROM xdr), 'ok',
+                                $3::text, $4::text, (SELECT c.k::text FROM curve c WHERE c.is_elbow),
+                                (SELECT round(sum(s.inertia)::numeric, 6) FROM engage.cluster_stats s WHERE s.name = $1)))
+UNION ALL
+SELECT 'user_engagement', (SELECT count(*) FROM engage.user_engagement v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users
+           EXCEPT ALL SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement v WHERE v.name = $1)
+          UNION ALL
+          (SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement v WHERE v.name = $1
+           EXCEPT ALL SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users)) d)
+UNION ALL
+SELECT 'user_clusters', (SELECT count(*) FROM engage.user_clusters v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT msisdn, cluster, engage.cluster_label(cluster, $2), distance FROM km
+           EXCEPT ALL SELECT msisdn, cluster, label, distance FROM engage.user_clusters v WHERE v.name = $1)
+          UNION ALL
+          (SELECT msisdn, cluster, label, distance FROM engage.user_clusters v WHERE v.name = $1
+           EXCEPT ALL SELECT msisdn, cluster, engage.cluster_label(cluster, $2), distance FROM km)) d)
+UNION ALL
+SELECT 'cluster_stats', (SELECT count(*) FROM engage.cluster_stats v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT * FROM stats
+           EXCEPT ALL
+           SELECT cluster, label, users, share, sessions_min, sessions_max, sessions_avg, sessions_total,
+                  duration_ms_min, duration_ms_max, duration_ms_avg, duration_ms_total,
+                  total_bytes_min, total_bytes_max, total_bytes_avg, total_bytes_total
+           FROM engage.cluster_stats v WHERE v.name = $1)
+          UNION ALL
+          (SELECT cluster, label, users, share, sessions_min, sessions_max, sessions_avg, sessions_total,
+                  duration_ms_min, duration_ms_max, duration_ms_avg, duration_ms_total,
+                  total_bytes_min, total_bytes_max, total_bytes_avg, total_bytes_total
+           FROM engage.cluster_stats v WHERE v.name = $1
+           EXCEPT ALL SELECT * FROM stats)) d)
+UNION ALL
+SELECT 'top_users', (SELECT count(*) FROM engage.top_users v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT metric, rank, msisdn, value FROM tops WHERE rank <= 10
+           EXCEPT ALL SELECT metric, rank, msisdn, value FROM engage.top_users v WHERE v.name = $1)
+          UNION ALL
+          (SELECT metric, rank, msisdn, value FROM engage.top_users v WHERE v.name = $1
+           EXCEPT ALL SELECT metric, rank, msisdn, value FROM tops WHERE rank <= 10)) d)
+UNION ALL
+SELECT 'app_usage', (SELECT count(*) FROM engage.app_usage v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps
+           EXCEPT ALL SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage v WHERE v.name = $1)
+          UNION ALL
+          (SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage v WHERE v.name = $1
+           EXCEPT ALL SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps)) d)
+UNION ALL
+SELECT 'app_totals', (SELECT count(*) FROM engage.app_totals v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT * FROM totals
+           EXCEPT ALL SELECT application, rank, users, dl_bytes, ul_bytes, total_bytes FROM engage.app_totals v WHERE v.name = $1)
+          UNION ALL
+          (SELECT application, rank, users, dl_bytes, ul_bytes, total_bytes FROM engage.app_totals v WHERE v.name = $1
+           EXCEPT ALL SELECT * FROM totals)) d)
+UNION ALL
+SELECT 'top_users_per_app', (SELECT count(*) FROM engage.top_users_per_app v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT application, rank, msisdn, total_bytes FROM app_tops WHERE rank <= 10
+           EXCEPT ALL SELECT application, rank, msisdn, total_bytes FROM engage.top_users_per_app v WHERE v.name = $1)
+          UNION ALL
+          (SELECT application, rank, msisdn, total_bytes FROM engage.top_users_per_app v WHERE v.name = $1
+           EXCEPT ALL SELECT application, rank, msisdn, total_bytes FROM app_tops WHERE rank <= 10)) d)
+UNION ALL
+SELECT 'top_apps', (SELECT count(*) FROM engage.top_apps v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT rank, application, users, total_bytes FROM totals WHERE rank <= 3
+           EXCEPT ALL SELECT rank, application, users, total_bytes FROM engage.top_apps v WHERE v.name = $1)
+          UNION ALL
+          (SELECT rank, application, users, total_bytes FROM engage.top_apps v WHERE v.name = $1
+           EXCEPT ALL SELECT rank, application, users, total_bytes FROM totals WHERE rank <= 3)) d)
+UNION ALL
+SELECT 'elbow', (SELECT count(*) FROM engage.elbow v WHERE v.name = $1),
+       (SELECT count(*) FROM (
+          (SELECT * FROM curve
+           EXCEPT ALL SELECT k, inertia, silhouette, is_elbow FROM engage.elbow v WHERE v.name = $1)
+          UNION ALL
+          (SELECT k, inertia, silhouette, is_elbow FROM engage.elbow v WHERE v.name = $1
+           EXCEPT ALL SELECT * FROM curve)) d)
+$f$;
+SELECT * FROM named_vs_plain('public.xdr', 3, 0, 4);
+SELECT * FROM named_vs_plain('xdr k2', 2, 5, 3);
+-- public.renamed: the same rows as right after its run
+SELECT (SELECT count(*) FROM renamed_rows) AS rows_then,
+       (SELECT count(*) FROM (TABLE renamed_rows EXCEPT ALL SELECT * FROM named_rows('public.renamed')) d) AS gone,
+       (SELECT count(*) FROM (SELECT * FROM named_rows('public.renamed') EXCEPT ALL TABLE renamed_rows) d) AS added;
+-- each view holds exactly the latest runs, by name (the elbow: those with
+-- a curve), and nothing else
+SELECT v.view, string_agg(v.name || ' ' || v.run_id, ', ' ORDER BY v.name) AS runs,
+       bool_and(EXISTS (SELECT FROM engage.latest_run l WHERE l.name = v.name AND l.run_id = v.run_id)) AS latest
+FROM (SELECT DISTINCT 'user_engagement' AS view, name, run_id FROM engage.user_engagement
+      UNION ALL SELECT DISTINCT 'user_clusters', name, run_id FROM engage.user_clusters
+      UNION ALL SELECT DISTINCT 'cluster_stats', name, run_id FROM engage.cluster_stats
+      UNION ALL SELECT DISTINCT 'top_users', name, run_id FROM engage.top_users
+      UNION ALL SELECT DISTINCT 'app_usage', name, run_id FROM engage.app_usage
+      UNION ALL SELECT DISTINCT 'app_totals', name, run_id FROM engage.app_totals
+      UNION ALL SELECT DISTINCT 'top_users_per_app', name, run_id FROM engage.top_users_per_app
+      UNION ALL SELECT DISTINCT 'top_apps', name, run_id FROM engage.top_apps
+      UNION ALL SELECT DISTINCT 'elbow', name, run_id FROM engage.elbow) v
+GROUP BY v.view ORDER BY v.view;
+
+-- keep_runs counts the runs of the name: a run of "xdr k2" with keep_runs
+-- 1 prunes the earlier run of "xdr k2" only, and gives the same clusters
+CREATE TABLE k2_before AS
+SELECT cluster, label, description, users, centroid, inertia FROM engage.cluster_stats WHERE name = 'xdr k2';
+SELECT engage.run_analysis('public.xdr', k => 2, seed => 5, k_max => 3, name => 'xdr k2', keep_runs => 1) IS NOT NULL AS ok;
+SELECT run_id, name, status FROM engage.run WHERE run_id > 3 ORDER BY run_id;
+SELECT name, run_id FROM engage.latest_run ORDER BY name;
+SELECT (SELECT count(*) FROM k2_before) AS clusters,
+       (SELECT count(*) FROM (TABLE k2_before
+                              EXCEPT SELECT cluster, label, description, users, centroid, inertia
+                              FROM engage.cluster_stats WHERE name = 'xdr k2') d) AS differing;
+
+-- A failed run of a name leaves every name's latest run, and so its
+-- results, as they were; a name whose only run failed has no latest run
+CREATE TABLE named_before AS SELECT * FROM engage.latest_run;
+SELECT engage.run_analysis('public.xdr', duration_column => 'no such column', name => 'xdr k2');
+SELECT engage.run_analysis('tiny', k => 3, name => 'tiny k3');
+SELECT name, run_id, status, sqlstate FROM engage.run WHERE run_id > 8 ORDER BY run_id;
+SELECT count(*) AS latest_runs,
+       (SELECT count(*) FROM (TABLE named_before EXCEPT SELECT * FROM engage.latest_run) d) AS gone,
+       (SELECT count(*) FROM (SELECT * FROM engage.latest_run EXCEPT TABLE named_before) d) AS added
+FROM named_before;
+SELECT count(*) AS tiny_k3_latest_runs FROM engage.latest_run WHERE name = 'tiny k3';
+
+-- A dashboard of one name can read that name's run only: the per-user rows
+-- through the BRIN index on run_id (summarised by VACUUM, as autovacuum
+-- does after a run's inserts), each name's run by its run_id (here 4 runs
+-- of the same size are kept).  With 4 runs a name's rows are a quarter of
+-- the table, where the planner's costs of a lossy BRIN bitmap scan and of a
+-- sequential scan are close: which one it picks depends on ANALYZE's random
+-- sample.  So the plans are shown with sequential scans off, as
+-- run_analysis reads its own run: what is checked is that the views let
+-- the index find one run's pages (no function or expression in the way).
+VACUUM ANALYZE engage.run, engage.result_user_engagement, engage.result_user_cluster;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM engage.user_engagement WHERE name = 'xdr k2';
+EXPLAIN (COSTS OFF) SELECT * FROM engage.user_clusters WHERE name = 'xdr k2';
+EXPLAIN (COSTS OFF) SELECT * FROM engage.cluster_stats WHERE name = 'xdr k2';
+-- the heap blocks that a query reads from a table (Bitmap Heap Scans, or
+-- the whole table when it is scanned sequentially)
+CREATE FUNCTION heap_blocks(q text, tab regclass) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+	plan json;
+	n bigint := 0;
+	node json;
+BEGIN
+	EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) ' || q INTO plan;
+	FOR node IN WITH RECURSIVE t(p) AS (
+		SELECT plan -> 0 -> 'Plan'
+		UNION ALL
+		SELECT c FROM t, json_array_elements(t.p -> 'Plans') c)
+		SELECT p FROM t WHERE p ->> 'Relation Name' = (SELECT relname FROM pg_class WHERE oid = tab) LOOP
+		n := n + CASE WHEN node ->> 'Node Type' = 'Bitmap Heap Scan'
+		              THEN (node ->> 'Exact Heap Blocks')::bigint + (node ->> 'Lossy Heap Blocks')::bigint
+		              ELSE (SELECT relpages FROM pg_class WHERE oid = tab) END;
+	END LOOP;
+	RETURN n;
+END
+$$;
+SELECT (SELECT count(*) FROM engage.run WHERE status = 'ok') AS kept_runs,
+       heap_blocks('SELECT count(*) FROM engage.user_engagement WHERE name = ''xdr k2''', 'engage.result_user_engagement') * 3
+         < (SELECT relpages FROM pg_class WHERE oid = 'engage.result_user_engagement'::regclass) AS engagement_reads_one_run,
+       heap_blocks('SELECT count(*) FROM engage.user_clusters WHERE name = ''xdr k2''', 'engage.result_user_cluster') * 3
+         < (SELECT relpages FROM pg_class WHERE oid = 'engage.result_user_cluster'::regclass) AS clusters_read_one_run;
+RESET enable_seqscan;
 
 -- Bad input: errors, and no run logged
 \set VERBOSITY terse
@@ -285,6 +532,9 @@ SELECT engage.run_analysis(keep_runs => 0);
 SELECT engage.run_analysis(applications => '["Youtube"]');
 SELECT engage.run_analysis(applications => '{"Youtube": ["Youtube DL (Bytes)"]}');
 SELECT engage.run_analysis('no_such_table');
+SELECT engage.run_analysis(name => '');
+SELECT engage.run_analysis(name => E' \t\n');
+SELECT engage.run_analysis(name => repeat('x', 501));
 SELECT count(*) AS runs FROM engage.run;
 \set VERBOSITY default
 
@@ -329,21 +579,21 @@ SELECT r.rows_read = (SELECT count(*) FROM xdr) AS rows_read_ok, r.users = (SELE
        r.rows_without_subscriber = (SELECT count(*) FROM xdr WHERE "MSISDN/Number" IS NULL) AS without_subscriber_ok,
        (SELECT count(*) FROM (
           (SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users
-           EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement)
+           EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement WHERE name = r.name)
           UNION ALL
-          (SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement
+          (SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement WHERE name = r.name
            EXCEPT SELECT m::text, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM ref_users)) d) AS users_differing,
        (SELECT count(*) FROM (
           (SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps
-           EXCEPT SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage)
+           EXCEPT SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage WHERE name = r.name)
           UNION ALL
-          (SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage
+          (SELECT msisdn, application, dl_bytes, ul_bytes, total_bytes FROM engage.app_usage WHERE name = r.name
            EXCEPT SELECT m::text, application, dl_bytes, ul_bytes, total_bytes FROM ref_apps)) d) AS app_usage_differing
-FROM engage.latest_run r;
+FROM engage.latest_run r WHERE r.name = 'public.xdr';
 -- the top users per metric and per application, ranks included
-SELECT (SELECT count(*) FROM engage.top_users) AS top_users,
+SELECT (SELECT count(*) FROM engage.top_users WHERE name = 'public.xdr') AS top_users,
        (SELECT count(*) FROM (
-          SELECT metric, rank, msisdn, value FROM engage.top_users
+          SELECT metric, rank, msisdn, value FROM engage.top_users WHERE name = 'public.xdr'
           EXCEPT
           SELECT metric, rank, m::text, value
           FROM (SELECT v.metric, v.m, v.value, row_number() OVER (PARTITION BY v.metric ORDER BY v.value DESC, v.m) AS rank
@@ -352,9 +602,9 @@ SELECT (SELECT count(*) FROM engage.top_users) AS top_users,
                                            ('total_bytes', u.m, u.total_bytes)) AS v(metric, m, value)
                 WHERE v.value IS NOT NULL) r
           WHERE rank <= 10) d) AS top_users_differing,
-       (SELECT count(*) FROM engage.top_users_per_app) AS top_users_per_app,
+       (SELECT count(*) FROM engage.top_users_per_app WHERE name = 'public.xdr') AS top_users_per_app,
        (SELECT count(*) FROM (
-          SELECT application, rank, msisdn, total_bytes FROM engage.top_users_per_app
+          SELECT application, rank, msisdn, total_bytes FROM engage.top_users_per_app WHERE name = 'public.xdr'
           EXCEPT
           SELECT application, rank, m::text, total_bytes
           FROM (SELECT application, m, total_bytes,
@@ -367,7 +617,8 @@ FROM (SELECT application, row_number() OVER (ORDER BY sum(total_bytes) DESC, app
              count(*) FILTER (WHERE total_bytes > 0) AS users,
              sum(dl_bytes) AS dl, sum(ul_bytes) AS ul, sum(total_bytes) AS total
       FROM ref_apps GROUP BY application) r
-JOIN engage.app_totals a USING (application);
+JOIN engage.app_totals a USING (application)
+WHERE a.name = 'public.xdr';
 -- A text MSISDN: ties in the top lists are broken by the text order of the
 -- MSISDN (in its collation, here "C"), not the numeric one
 CREATE TABLE xdr_text AS
@@ -384,11 +635,13 @@ JOIN (SELECT v.metric, v.m AS msisdn, v.value,
       CROSS JOIN LATERAL (VALUES ('sessions', u.m::bigint::text, u.sessions::numeric),
                                  ('duration_ms', u.m::bigint::text, u.duration_ms),
                                  ('total_bytes', u.m::bigint::text, u.total_bytes)) AS v(metric, m, value)
-      WHERE v.value IS NOT NULL) r USING (metric, rank);
+      WHERE v.value IS NOT NULL) r USING (metric, rank)
+WHERE t.name = 'public.xdr_text';
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
-DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text, se_q, se_ref;
-DROP FUNCTION se_check(text, integer, boolean);
+DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text, se_q, se_ref, renamed_rows, named_before, k2_before;
+DROP FUNCTION se_check(text, integer, boolean), named_rows(text), named_vs_plain(text, integer, bigint, integer),
+              heap_blocks(text, regclass);

@@ -456,15 +456,16 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
                         sum(b."Gaming UL (Bytes)") FILTER (WHERE b."Gaming UL (Bytes)" >= 0 AND b."Gaming UL (Bytes)" < 'Infinity') AS gaming_ul,
                         sum(b."Email DL (Bytes)") FILTER (WHERE b."Email DL (Bytes)" >= 0 AND b."Email DL (Bytes)" < 'Infinity') AS email_dl
                  FROM bi_xdr_bad b WHERE b."MSISDN/Number" IS NOT NULL GROUP BY 1) p ON p.msisdn = u.msisdn
-           WHERE (u.application = 'Youtube' AND u.dl_bytes IS DISTINCT FROM p.youtube_dl::numeric)
-              OR (u.application = 'Gaming' AND u.ul_bytes IS DISTINCT FROM p.gaming_ul::numeric)
-              OR (u.application = 'Email' AND u.dl_bytes IS DISTINCT FROM p.email_dl::numeric))
-       || ' of ' || (SELECT count(*) FROM engage.app_usage)
-     FROM bi_last_run l, engage.latest_run r$$),
+           WHERE u.name = 'public.bi_xdr_bad'
+             AND ((u.application = 'Youtube' AND u.dl_bytes IS DISTINCT FROM p.youtube_dl::numeric)
+                  OR (u.application = 'Gaming' AND u.ul_bytes IS DISTINCT FROM p.gaming_ul::numeric)
+                  OR (u.application = 'Email' AND u.dl_bytes IS DISTINCT FROM p.email_dl::numeric)))
+       || ' of ' || (SELECT count(*) FROM engage.app_usage WHERE name = 'public.bi_xdr_bad')
+     FROM bi_last_run l, engage.latest_run r WHERE r.name = 'public.bi_xdr_bad'$$),
 (232, 'SQL in an application column name', $$SELECT engage.run_analysis('bi_xdr_one', k => 1, k_max => 0, applications => '{"x": ["Gaming DL (Bytes)", "x\"; DROP TABLE bi_pts; --"]}') IS NULL$$, $$SELECT run || ', bi_pts has ' || (SELECT count(*) FROM bi_pts) || ' rows' FROM bi_last_run$$),
 (233, 'names that need quoting: table My "xDR", columns sub"scriber and Dur. (ms)',
  $$SELECT engage.run_analysis('"My ""xDR"""', msisdn_column => 'sub"scriber', k_max => 2) IS NULL$$,
- $$SELECT l.run || ', users ' || (r.users = (SELECT count(DISTINCT "sub""scriber") FROM "My ""xDR""")) || ', source ' || r.source FROM bi_last_run l, engage.latest_run r$$),
+ $$SELECT l.run || ', users ' || (r.users = (SELECT count(DISTINCT "sub""scriber") FROM "My ""xDR""")) || ', source ' || r.source FROM bi_last_run l, engage.latest_run r WHERE r.name = 'public."My ""xDR"""'$$),
 (234, 'report_html: a run that does not exist', $$SELECT engage.report_html(-1)$$, NULL),
 (235, 'report_html: a failed run', $$SELECT engage.report_html((SELECT max(run_id) FROM engage.run WHERE status = 'failed'))$$, NULL),
 (236, 'report_html: NULL is the latest successful run (its quoted name escaped)', $$SELECT position('<title>User engagement report: public.&quot;My &quot;&quot;xDR&quot;&quot;&quot;, run ' IN engage.report_html(NULL)) > 0$$, NULL),
@@ -640,10 +641,10 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (382, 'run_analysis: without_msisdn without the MSISDN column: a failed run', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_pts') IS NULL$$, $$SELECT run FROM bi_last_run$$),
 (383, 'run_analysis: without_msisdn of 20 rows without MSISDN: counted as read and without subscriber (documented result)',
  $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_xdr_nosub') IS NULL$$,
- $$SELECT l.run || ', rows_read ' || r.rows_read || ', rows_without_subscriber ' || r.rows_without_subscriber || ', users ' || r.users || ', parameter ' || (r.parameters ->> 'without_msisdn') FROM bi_last_run l, engage.latest_run r$$),
+ $$SELECT l.run || ', rows_read ' || r.rows_read || ', rows_without_subscriber ' || r.rows_without_subscriber || ', users ' || r.users || ', parameter ' || (r.parameters ->> 'without_msisdn') FROM bi_last_run l, engage.latest_run r WHERE r.name = 'public.bi_xdr_one'$$),
 (384, 'run_analysis: without_msisdn an empty table (documented result)',
  $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, without_msisdn => 'bi_xdr_empty') IS NULL$$,
- $$SELECT l.run || ', rows_read ' || r.rows_read || ', rows_without_subscriber ' || r.rows_without_subscriber FROM bi_last_run l, engage.latest_run r$$),
+ $$SELECT l.run || ', rows_read ' || r.rows_read || ', rows_without_subscriber ' || r.rows_without_subscriber FROM bi_last_run l, engage.latest_run r WHERE r.name = 'public.bi_xdr_one'$$),
 (385, 'kmeans_nearest: model NULL', $$SELECT engage.kmeans_nearest(NULL, '{1,2}')::text$$, NULL),
 (386, 'kmeans_nearest: features NULL (documented result)', $$SELECT engage.kmeans_nearest(model, NULL)::text FROM bi_model$$, NULL),
 (387, 'kmeans_nearest: a NULL feature (documented result)', $$SELECT engage.kmeans_nearest(model, '{1,NULL}')::text FROM bi_model$$, NULL),
@@ -747,6 +748,57 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (458, 'elbow_fit_sampled: identical points, k 2', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, 1, 2 FROM bi_pts', 1, 2)$$),
 (459, 'elbow_fit_sampled: points NULL', $$SELECT count(*) FROM engage.elbow_fit_sampled(NULL, 1, 3)$$)
 ) AS c(n, what, q);
+RESET client_min_messages;
+
+-- 9. Named analyses (issue 15): run_analysis's name (an analysis's latest
+-- run, kept runs and lock), report_html's and schedule_refresh's.  An empty
+-- or blank name is an error and logs no run; a name is compared exactly;
+-- a name used before by another source is allowed (the analysis's latest
+-- run is then of the new source).
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(460, 'run_analysis: name empty', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => '')$$, NULL),
+(461, 'run_analysis: name blank (space, tab, newline)', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => E' \t\n')$$, NULL),
+(462, 'run_analysis: name of 501 characters', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => repeat('x', 501))$$, NULL),
+(463, 'run_analysis: name of 500 characters (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => repeat('x', 500)) IS NULL$$,
+ $$SELECT l.run || ', latest runs of the name ' || count(*) || ', name of ' || max(length(r.name)) || ' characters'
+   FROM bi_last_run l, engage.latest_run r WHERE r.name = repeat('x', 500) GROUP BY l.run$$),
+(464, 'run_analysis: name NULL is the source, schema-qualified (documented result)',
+ $$SELECT engage.run_analysis('"My ""xDR"""', msisdn_column => 'sub"scriber', k_max => 0, name => NULL) IS NULL$$,
+ $$SELECT l.run || ', name ' || r.name FROM bi_last_run l, engage.run r WHERE r.run_id = (SELECT max(run_id) FROM engage.run)$$),
+(465, 'run_analysis: a name another source used before: allowed, the analysis''s latest run is of the new source (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => 'public."My ""xDR"""') IS NULL$$,
+ $$SELECT l.run || ', latest run of the name on ' || r.source || ', sources of its kept runs '
+          || (SELECT string_agg(DISTINCT x.source, ' and ') FROM engage.run x WHERE x.name = r.name AND x.status = 'ok')
+   FROM bi_last_run l, engage.latest_run r WHERE r.name = 'public."My ""xDR"""'$$),
+(466, 'run_analysis: names are compared exactly: Nightly and nightly are two analyses (documented result)',
+ $$SELECT (engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => 'Nightly') IS NULL)::text
+          || (engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => 'nightly') IS NULL)::text$$,
+ $$SELECT string_agg(r.name, ', ' ORDER BY r.name COLLATE "C") FROM engage.latest_run r WHERE lower(r.name) = 'nightly'$$),
+(467, 'run_analysis: markup in the name: escaped in the report (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, name => '<script>alert(1)</script> & "x"') IS NULL$$,
+ $$SELECT l.run || ', no script element ' || (position('<script' IN h.html) = 0)
+          || ', escaped ' || (position('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;' IN h.html) > 0)
+   FROM bi_last_run l, (SELECT engage.report_html(name => '<script>alert(1)</script> & "x"') AS html) h$$),
+(468, 'report_html: name empty', $$SELECT engage.report_html(name => '')$$, NULL),
+(469, 'report_html: name blank', $$SELECT engage.report_html(name => '   ')$$, NULL),
+(470, 'report_html: an analysis that does not exist', $$SELECT engage.report_html(name => 'no such analysis')$$, NULL),
+(471, 'run_analysis: an empty table under a new name: a failed run', $$SELECT engage.run_analysis('bi_xdr_empty', name => 'only failed') IS NULL$$, $$SELECT run FROM bi_last_run$$),
+(472, 'report_html: an analysis whose runs all failed', $$SELECT engage.report_html(name => 'only failed')$$, NULL),
+(473, 'report_html: a run of another analysis',
+ $$SELECT engage.report_html((SELECT max(run_id) FROM engage.run WHERE status = 'ok' AND name = 'public.bi_xdr_one'), 'public.bi_xdr_bad')$$, NULL),
+(474, 'report_html: a run and its own analysis: the run''s report (documented result)',
+ $$SELECT engage.report_html(r.run_id, r.name) = engage.report_html(r.run_id) FROM engage.latest_run r WHERE r.name = 'public.bi_xdr_one'$$, NULL),
+(475, 'report_html: no arguments: the most recent successful run of any analysis (documented result)',
+ $$SELECT engage.report_html() = engage.report_html((SELECT max(run_id) FROM engage.latest_run))
+          AND (SELECT max(run_id) FROM engage.latest_run) = (SELECT max(run_id) FROM engage.run WHERE status = 'ok')$$, NULL),
+(476, 'schedule_refresh: name empty', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_one', name => '')$$, NULL),
+(477, 'schedule_refresh: name of 501 characters', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_one', name => repeat('x', 501))$$, NULL),
+(478, 'latest_run: an analysis whose runs all failed has no row (documented result)',
+ $$SELECT count(*) || ' latest runs, ' || (SELECT count(*) FROM engage.run WHERE name = 'only failed') || ' failed runs'
+   FROM engage.latest_run WHERE name = 'only failed'$$, NULL)
+) AS c(n, what, q, then_q);
 RESET client_min_messages;
 
 -- The catalogue: every case recorded once, numbered 1..n, and none is an

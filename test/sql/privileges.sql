@@ -200,7 +200,7 @@ TO regress_engage_reader;
 SET ROLE regress_engage_analyst;
 SELECT engage.run_analysis('axdr', k_max => 3) IS NOT NULL AS run_ok;
 SELECT r.users = (SELECT count(*) FROM users) AS users_ok, r.status
-FROM engage.latest_run r;
+FROM engage.latest_run r WHERE r.name = 'regress_engage_data.axdr';
 SELECT position('<title>User engagement report: regress_engage_data.axdr' IN engage.report_html()) > 0 AS report_ok;
 RESET ROLE;
 
@@ -258,7 +258,7 @@ JOIN engage.run r USING (run_id) WHERE r.status = 'failed';
 -- The reader reads the views, and nothing else
 SET ROLE regress_engage_reader;
 SELECT count(*) > 0 AS reads_users FROM engage.user_engagement;
-SELECT count(*) AS clusters FROM engage.cluster_stats;
+SELECT count(*) AS clusters FROM engage.cluster_stats WHERE name = 'regress_engage_data.axdr';
 SELECT count(*) FROM engage.result_user_engagement;
 SELECT engage.run_analysis('regress_engage_data.axdr');
 RESET ROLE;

@@ -136,10 +136,42 @@ SELECT engage.report_html(5);
 SELECT engage.report_html(99);
 SELECT engage.report_html(-1);
 
+-- Analyses by name (run 6: "xdr k2", k = 2, on public.xdr): the latest
+-- successful run of the analysis; without arguments the most recent run of
+-- any analysis.  A name that is not the source's is in the title, the
+-- heading line and the source card; a run named after its source (run 4)
+-- has its report as before.
+SELECT engage.run_analysis('public.xdr', k => 2, seed => 1, k_max => 0, name => 'xdr k2');
+SELECT engage.report_html(name => 'public.xdr') = engage.report_html(4) AS public_xdr_is_run_4,
+       engage.report_html(name => 'xdr k2') = engage.report_html(6) AS xdr_k2_is_run_6,
+       engage.report_html() = engage.report_html(6) AS latest_is_run_6,
+       engage.report_html(6, 'xdr k2') = engage.report_html(6) AS run_and_its_name;
+WITH r AS (SELECT engage.report_html(name => 'xdr k2') AS html)
+SELECT position('<title>User engagement report: xdr k2 (public.xdr), run 6</title>' IN html) > 0 AS title,
+       position('<p class="sub">Engagement analysis <code>xdr k2</code> of the xDR table <code>public.xdr</code> by engage.run_analysis, run 6.</p>' IN html) > 0 AS heading,
+       position('<div class="k">Source table</div><div class="v">public.xdr</div><div class="d">analysis xdr k2</div>' IN html) > 0 AS source_card,
+       position('2 &middot; high engagement' IN html) > 0 AS two_clusters,
+       position('3 &middot;' IN html) = 0 AS no_cluster_3
+FROM r;
+WITH r AS (SELECT engage.report_html(4) AS html)
+SELECT position('<title>User engagement report: public.xdr, run 4</title>' IN html) > 0 AS title,
+       position('<p class="sub">Engagement analysis of the xDR table <code>public.xdr</code> by engage.run_analysis, run 4.</p>' IN html) > 0 AS heading,
+       position('<div class="d">analysis ' IN html) = 0 AS no_analysis_in_card
+FROM r;
+-- Errors: a run of another analysis, an analysis that does not exist, one
+-- whose runs all failed (run 7), an empty name
+SELECT engage.report_html(4, 'xdr k2');
+SELECT engage.report_html(name => 'no such analysis');
+\set VERBOSITY terse
+SELECT engage.run_analysis('public.xdr', duration_column => 'no such column', name => 'broken');
+\set VERBOSITY default
+SELECT engage.report_html(name => 'broken');
+SELECT engage.report_html(name => '');
+
 -- Documented, stable, not strict
-SELECT obj_description('engage.report_html(bigint)'::regprocedure) IS NOT NULL AS commented,
+SELECT obj_description('engage.report_html(bigint, text)'::regprocedure) IS NOT NULL AS commented,
        obj_description('engage.format_bytes(numeric)'::regprocedure) IS NOT NULL AS format_bytes_commented,
        p.provolatile, p.proisstrict
-FROM pg_proc p WHERE p.oid = 'engage.report_html(bigint)'::regprocedure;
+FROM pg_proc p WHERE p.oid = 'engage.report_html(bigint, text)'::regprocedure;
 
 DROP TABLE rep, xdr;

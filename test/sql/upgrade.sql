@@ -11,32 +11,38 @@ CREATE EXTENSION engage VERSION '0.1.0';
 RESET client_min_messages;
 SELECT extversion FROM pg_extension WHERE extname = 'engage';
 
--- An analysis with 0.1.0
+-- Analyses of two tables with 0.1.0: public.upg_xdr, then public.upg_xdr2
+-- (k = 2), whose run is the only one 0.1.0's views show
 SET client_min_messages = warning;
 SELECT engage.generate_xdr('public.upg_xdr', 4000, seed => 7);
+SELECT engage.generate_xdr('public.upg_xdr2', 3000, seed => 8);
 RESET client_min_messages;
 SELECT engage.run_analysis('public.upg_xdr', k_max => 5) AS first_run \gset
 SELECT :first_run IS NOT NULL AS run_ok;
 
 -- What the results look like before the upgrade: every row of every view,
--- as text (float8 in its shortest exact form), and the report of the run
+-- as text (float8 in its shortest exact form; the column name, which 0.2.0
+-- adds, apart), and the report of the run
 CREATE TEMP VIEW upg_results AS
-SELECT 'latest_run' AS view,
+SELECT 'latest_run' AS view, to_jsonb(t) ->> 'name' AS name, t.run_id,
        (t.run_id, t.started, t.ended, t.source, t.parameters, t.rows_read, t.rows_without_subscriber,
         t.rejected_values, t.users, t.k, t.inertia, t.elbow_k, t.status, t.error, t.sqlstate)::text AS row
 FROM engage.latest_run t
-UNION ALL SELECT 'user_engagement', t::text FROM engage.user_engagement t
-UNION ALL SELECT 'user_clusters', t::text FROM engage.user_clusters t
-UNION ALL SELECT 'cluster_stats', t::text FROM engage.cluster_stats t
-UNION ALL SELECT 'top_users', t::text FROM engage.top_users t
-UNION ALL SELECT 'app_usage', t::text FROM engage.app_usage t
-UNION ALL SELECT 'app_totals', t::text FROM engage.app_totals t
-UNION ALL SELECT 'top_users_per_app', t::text FROM engage.top_users_per_app t
-UNION ALL SELECT 'top_apps', t::text FROM engage.top_apps t
-UNION ALL SELECT 'elbow', t::text FROM engage.elbow t;
-CREATE TEMP TABLE results_0_1 AS SELECT * FROM upg_results;
-SELECT view, count(*) AS rows FROM results_0_1 GROUP BY view ORDER BY view;
-CREATE TEMP TABLE report_0_1 AS SELECT engage.report_html(:first_run) AS doc;
+UNION ALL SELECT 'user_engagement', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.user_engagement t
+UNION ALL SELECT 'user_clusters', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.user_clusters t
+UNION ALL SELECT 'cluster_stats', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.cluster_stats t
+UNION ALL SELECT 'top_users', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.top_users t
+UNION ALL SELECT 'app_usage', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.app_usage t
+UNION ALL SELECT 'app_totals', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.app_totals t
+UNION ALL SELECT 'top_users_per_app', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.top_users_per_app t
+UNION ALL SELECT 'top_apps', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.top_apps t
+UNION ALL SELECT 'elbow', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.elbow t;
+CREATE TEMP TABLE results_first AS SELECT view, row FROM upg_results;
+SELECT engage.run_analysis('public.upg_xdr2', k => 2, k_max => 3) AS other_run \gset
+CREATE TEMP TABLE results_0_1 AS SELECT view, row FROM upg_results;
+SELECT view, count(*) AS rows, count(*) FILTER (WHERE run_id = :other_run) AS of_the_other_run
+FROM upg_results GROUP BY view ORDER BY view;
+CREATE TEMP TABLE report_0_1 AS SELECT engage.report_html(:first_run) AS doc, engage.report_html(:other_run) AS other_doc;
 
 -- The four functions whose C symbol 0.2.0 renames, called through their
 -- symbols of 0.1.0
@@ -49,10 +55,10 @@ CREATE TEMP TABLE charts_0_1 AS
 SELECT engage.svg_bar_chart('{a,b,c}', '{3,1,2}', 'bars', 'x', 'y', 'B') AS bar,
        engage.svg_line_chart('{1,2,3,4}', '{9,4,2,1}', 'line', 'k', 'inertia', 2, 'elbow: k = 2') AS line,
        engage.svg_cluster_chart('{a,b}', '{10,20}', '{m1,m2}', '{{1,2},{3,4}}', 'clusters') AS clusters;
+\set points 'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.result_user_engagement WHERE run_id = ' :first_run
 CREATE TEMP TABLE assign_0_1 AS
 SELECT a.key, a.cluster, a.distance::text AS distance
-FROM engage.kmeans_assign(engage.kmeans_model('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3),
-                          'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement') AS a;
+FROM engage.kmeans_assign(engage.kmeans_model(:'points', 3), :'points') AS a;
 SELECT count(*) AS assigned FROM assign_0_1;
 
 -- A message of 0.1.0 (the routine name first)
@@ -60,16 +66,43 @@ SELECT count(*) AS assigned FROM assign_0_1;
 SELECT engage.report_html(-1);
 \set VERBOSITY default
 
+-- What an administrator adds: a grant on a view, and a view of their own
+-- on one (the upgrade replaces the views in place, adding the column name
+-- at their end: both stay)
+GRANT SELECT ON engage.cluster_stats TO PUBLIC;
+CREATE VIEW public.upg_dashboard AS SELECT c.run_id, c.cluster, c.users FROM engage.cluster_stats c;
+
 -- 2. The upgrade
 ALTER EXTENSION engage UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'engage';
 
--- The results of the run of 0.1.0 are in the views, unchanged, and its
--- report is the same page
+-- The runs of 0.1.0 belong to their source's analysis (engage.run.name):
+-- the views show the latest run of each, with the name.  The run of
+-- public.upg_xdr2 is in the views as 0.1.0 showed it, unchanged; the run
+-- of public.upg_xdr (hidden by the later run in 0.1.0) as 0.1.0 showed it
+-- before; their reports are the same pages.
+SELECT run_id, name, source, status FROM engage.run ORDER BY run_id;
+SELECT name, run_id FROM engage.latest_run ORDER BY name;
 SELECT (SELECT count(*) FROM results_0_1) AS rows_before,
-       (SELECT count(*) FROM (TABLE results_0_1 EXCEPT ALL SELECT * FROM upg_results) d) AS missing,
-       (SELECT count(*) FROM (SELECT * FROM upg_results EXCEPT ALL TABLE results_0_1) d) AS added;
-SELECT doc = engage.report_html(:first_run) AS same_report FROM report_0_1;
+       (SELECT count(*) FROM (TABLE results_0_1
+                              EXCEPT ALL SELECT view, row FROM upg_results WHERE name = 'public.upg_xdr2') d) AS missing,
+       (SELECT count(*) FROM (SELECT view, row FROM upg_results WHERE name = 'public.upg_xdr2'
+                              EXCEPT ALL TABLE results_0_1) d) AS added;
+SELECT (SELECT count(*) FROM results_first) AS rows_first,
+       (SELECT count(*) FROM (TABLE results_first
+                              EXCEPT ALL SELECT view, row FROM upg_results WHERE name = 'public.upg_xdr') d) AS missing,
+       (SELECT count(*) FROM (SELECT view, row FROM upg_results WHERE name = 'public.upg_xdr'
+                              EXCEPT ALL TABLE results_first) d) AS added,
+       (SELECT count(*) FROM upg_results WHERE name IS NULL OR name NOT IN ('public.upg_xdr', 'public.upg_xdr2')) AS other_names;
+SELECT doc = engage.report_html(:first_run) AS same_report, other_doc = engage.report_html(:other_run) AS same_other_report,
+       other_doc = engage.report_html() AS latest_report, other_doc = engage.report_html(name => 'public.upg_xdr2') AS by_name
+FROM report_0_1;
+
+-- The administrator's grant and view are still there
+SELECT has_table_privilege('public', 'engage.cluster_stats', 'SELECT') AS public_grant_kept,
+       (SELECT count(*) FROM public.upg_dashboard) AS dashboard_rows;
+REVOKE SELECT ON engage.cluster_stats FROM PUBLIC;
+DROP VIEW public.upg_dashboard;
 
 -- The four functions on their new symbols, with the same results
 SELECT p.oid::regprocedure AS function, p.prosrc AS symbol
@@ -85,12 +118,10 @@ SELECT count(*) AS differing FROM (
   (SELECT * FROM assign_0_1
    EXCEPT ALL
    SELECT a.key, a.cluster, a.distance::text
-   FROM engage.kmeans_assign(engage.kmeans_model('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3),
-                             'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement') AS a)
+   FROM engage.kmeans_assign(engage.kmeans_model(:'points', 3), :'points') AS a)
   UNION ALL
   (SELECT a.key, a.cluster, a.distance::text
-   FROM engage.kmeans_assign(engage.kmeans_model('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3),
-                             'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement') AS a
+   FROM engage.kmeans_assign(engage.kmeans_model(:'points', 3), :'points') AS a
    EXCEPT ALL
    TABLE assign_0_1)) d;
 
@@ -127,6 +158,13 @@ SELECT (SELECT count(*) FROM pg_temp.run_figures(:first_run)) AS rows_0_1,
                               EXCEPT ALL SELECT * FROM pg_temp.run_figures(:second_run)) d) AS only_0_1,
        (SELECT count(*) FROM (SELECT * FROM pg_temp.run_figures(:second_run)
                               EXCEPT ALL SELECT * FROM pg_temp.run_figures(:first_run)) d) AS only_0_2;
+
+-- The runs of 0.1.0 count as earlier runs of their source's analysis: a
+-- run of public.upg_xdr keeping 1 run prunes the run of 0.1.0 and the one
+-- above, and leaves the other analysis (public.upg_xdr2) alone
+SELECT engage.run_analysis('public.upg_xdr', k_max => 0, keep_runs => 1) IS NOT NULL AS third_run_ok;
+SELECT run_id, name, status FROM engage.run ORDER BY run_id;
+SELECT name, run_id FROM engage.latest_run ORDER BY name;
 
 -- 3. The upgraded extension has exactly the objects of a fresh 0.2.0
 -- install.  engage_objects describes each member object of the extension
@@ -209,7 +247,9 @@ CROSS JOIN LATERAL (VALUES
 	('persistence', c.relpersistence::text),
 	('options', c.reloptions::text),
 	('row security', concat_ws(' ', c.relrowsecurity, c.relforcerowsecurity)),
-	('privileges', c.relacl::text),
+	-- (NULL and an explicit default are the same privileges: a grant
+	-- revoked leaves the explicit default)
+	('privileges', COALESCE(c.relacl, acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::"char", c.relowner))::text),
 	('view definition', CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END)
 ) AS p(property, value)
 UNION ALL
@@ -301,4 +341,4 @@ SELECT 'only in a fresh install', d.*
 FROM (TABLE objects_fresh EXCEPT TABLE objects_upgraded) d
 ORDER BY 2, 3, 1;
 
-DROP TABLE public.upg_xdr;
+DROP TABLE public.upg_xdr, public.upg_xdr2;
