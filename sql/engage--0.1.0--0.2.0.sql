@@ -1519,7 +1519,7 @@ COMMENT ON FUNCTION @extschema@.kmeans_centroids(text, integer, text, integer, i
 CREATE FUNCTION @extschema@.kmeans(features double precision[], k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, seed bigint DEFAULT 0)
 RETURNS integer
-AS 'MODULE_PATHNAME', 'engage_kmeans_window'
+AS 'MODULE_PATHNAME', 'engage_kmeans'
 LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans(double precision[], integer, text, integer, bigint) IS

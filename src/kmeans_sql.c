@@ -2308,9 +2308,9 @@ window_cluster_partition(WindowObject winobj, KmeansWindowState *st)
  * (or features holding a NULL), which take no part.  k, normalization,
  * n_init and seed are read on the partition's first row.
  */
-PG_FUNCTION_INFO_V1(engage_kmeans_window);
+PG_FUNCTION_INFO_V1(engage_kmeans);
 Datum
-engage_kmeans_window(PG_FUNCTION_ARGS)
+engage_kmeans(PG_FUNCTION_ARGS)
 {
 	WindowObject winobj = PG_WINDOW_OBJECT();
 	KmeansWindowState *st;

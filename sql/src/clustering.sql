@@ -144,7 +144,7 @@ COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, inte
 CREATE FUNCTION @extschema@.kmeans(features double precision[], k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, seed bigint DEFAULT 0)
 RETURNS integer
-AS 'MODULE_PATHNAME', 'engage_kmeans_window'
+AS 'MODULE_PATHNAME', 'engage_kmeans'
 LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans(double precision[], integer, text, integer, bigint) IS
