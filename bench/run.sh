@@ -2,8 +2,11 @@
 # bench/run.sh: engage's benchmarks, one command, engage and its competitor
 # side by side in the same run.
 #
-# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] [scale] [core] ...
+# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] [scale] [options] [core] ...
 #   (no argument: every benchmark but core)
+#
+# options (bench/options.py) times issue 14's window function kmeans and the
+# quality indexes against scikit-learn.
 #
 # scale (bench/scale.py) times run_analysis at 2 M and 10 M rows against the
 # plain-SQL floor and the pandas pipeline (issue 11's goals); its own
@@ -60,7 +63,7 @@ CREATE EXTENSION engage;
 SQL
 
 mkdir -p "$ENGAGE_ROOT/bench/results"
-benches=${*:-engagement_agg kmeans analysis scale}
+benches=${*:-engagement_agg kmeans analysis scale options}
 for b in $benches; do
 	log "benchmark $b"
 	if [ "$b" = core ]; then
