@@ -990,6 +990,7 @@ typedef struct ElbowCache
 	MemoryContext cxt;			/* holds the cache itself and its arrays */
 	int64		run_id;
 	int64		seed;
+	ecore_scale_method normalization;	/* of the kept points */
 	SubTransactionId subid;		/* the (sub)transaction that made it */
 	char	   *points;			/* the elbow's points query it serves */
 	int64		n;
@@ -1058,11 +1059,12 @@ run_points_query(Oid nsp, int64 run_id, bool carried)
  * Keep the points of kd (read with their rows, normalised in place, in
  * canonical order; key column text) for the elbow curve of run run_id with
  * seed, to be taken by store_elbow_curve when its points query is
- * elbow_points, when they fit within engage.max_memory.  Replaces what was
- * kept before.
+ * elbow_points and its normalization the one the points had, when they
+ * fit within engage.max_memory.  Replaces what was kept before.
  */
 static void
-elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData *kd)
+elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData *kd,
+				 ecore_scale_method normalization)
 {
 	Size		n = kd->pts.n;
 	int			d = kd->pts.d;
@@ -1091,6 +1093,7 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
 	elbow_cache = c;
 	c->run_id = run_id;
 	c->seed = seed;
+	c->normalization = normalization;
 	c->subid = GetCurrentSubTransactionId();
 	c->points = MemoryContextStrdup(cxt, elbow_points);
 	c->n = n;
@@ -1132,13 +1135,13 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
  */
 static ElbowCache *
 elbow_cache_take(int64 run_id, int64 seed, const char *points,
-				 MemoryContext parent)
+				 ecore_scale_method normalization, MemoryContext parent)
 {
 	ElbowCache *c = elbow_cache;
 
 	if (c == NULL)
 		return NULL;
-	if (c->run_id != run_id || c->seed != seed ||
+	if (c->run_id != run_id || c->seed != seed || c->normalization != normalization ||
 		c->subid != GetCurrentSubTransactionId() ||
 		strcmp(points, c->points) != 0)
 	{
@@ -1162,8 +1165,9 @@ elbow_cache_take(int64 run_id, int64 seed, const char *points,
  * The fit of run_analysis's K-means step, shared by store_user_clusters
  * (write true) and store_cluster_model (write false): kmeans_cluster_rows's
  * clustering of the points query (fcinfo's argument 1) with k and seed
- * (normalization zscore, n_init 10, max_iter 300, tol 0, k-means++, the 3
- * features after the key), from one read.  With write, each user's row is
+ * (normalization zscore, or an optional fifth argument normalization,
+ * n_init 10, max_iter 300, tol 0, k-means++, the 3 features after the
+ * key), from one read.  With write, each user's row is
  * written in bulk into engage.result_user_cluster (see
  * store_user_clusters); either way the normalised points are kept for
  * store_elbow_curve.  Returns the model.
@@ -1207,7 +1211,9 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	o.k = PG_GETARG_INT32(2);
 	o.seed = PG_GETARG_INT64(3);
-	o.normalization = ECORE_SCALE_ZSCORE;
+	/* an optional fifth argument, normalization (NULL or absent: zscore) */
+	o.normalization = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ?
+		parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(4))) : ECORE_SCALE_ZSCORE;
 	o.n_init = 10;
 	o.max_iter = 300;
 	o.tol = 0.0;
@@ -1292,9 +1298,10 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 * on the run's own query), or the very query read (store_cluster_model)
 	 */
 	if (!write)
-		elbow_cache_keep(run_id, o.seed, o.points, &kd);
+		elbow_cache_keep(run_id, o.seed, o.points, &kd, o.normalization);
 	else if (strcmp(o.points, run_points_query(nsp, run_id, true)) == 0)
-		elbow_cache_keep(run_id, o.seed, run_points_query(nsp, run_id, false), &kd);
+		elbow_cache_keep(run_id, o.seed, run_points_query(nsp, run_id, false), &kd,
+						 o.normalization);
 	else
 		elbow_cache_free();
 
@@ -1901,8 +1908,10 @@ elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
  * elbow_inertia(points, k_min, k_max, normalization, n_init, max_iter, tol,
  * seed, init, sample): one row per k: inertia, simplified silhouette (NULL
  * for k = 1), iterations, is_elbow on the k that Kneedle picks (none when
- * the curve has no knee), the k centroids (normalised) and the size of the
- * sample the restarts ran on (NULL: every point).  Each k after the first
+ * the curve has no knee), the k centroids (normalised), the size of the
+ * sample the restarts ran on (NULL: every point), and the Davies-Bouldin
+ * and Calinski-Harabasz indexes of the k's labels on all points (NULL for
+ * k = 1 and k = n).  Each k after the first
  * gets, besides its restarts, one run started from the previous k's
  * clustering with its worst cluster split: ecore_elbow_curve.  sample 0
  * is its exact path (n_init restarts on every point), n > 0 its sampled
@@ -1942,9 +1951,10 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 }
 
 /*
- * store_elbow_curve(run_id, points, k_max, seed, sample): step 3 of
- * run_analysis, elbow_inertia(points, 1, k_max, seed => seed, sample =>
- * sample)'s rows, bit for bit.  When store_user_clusters has just clustered
+ * store_elbow_curve(run_id, points, k_max, seed, sample[, normalization]):
+ * step 3 of run_analysis, elbow_inertia(points, 1, k_max, normalization
+ * (default zscore), seed => seed, sample => sample)'s rows, bit for bit (its
+ * first seven columns; the two indexes too when declared with nine).  When store_user_clusters has just clustered
  * the same users of run_id with the same seed, in the same
  * (sub)transaction, the normalised points it kept are used (and freed)
  * instead of reading the points query again.
@@ -1973,8 +1983,9 @@ engage_store_elbow_curve(PG_FUNCTION_ARGS)
 	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	k_max = PG_GETARG_INT32(2);
 	o.seed = PG_GETARG_INT64(3);
-	/* elbow_inertia's defaults */
-	o.normalization = ECORE_SCALE_ZSCORE;
+	/* elbow_inertia's defaults; an optional sixth argument, normalization */
+	o.normalization = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ?
+		parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(5))) : ECORE_SCALE_ZSCORE;
 	o.n_init = 10;
 	o.max_iter = 300;
 	o.tol = 1e-4;
@@ -1985,7 +1996,7 @@ engage_store_elbow_curve(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage store_elbow_curve");
 	old = MemoryContextSwitchTo(scratch);
-	cache = elbow_cache_take(run_id, o.seed, o.points, scratch);
+	cache = elbow_cache_take(run_id, o.seed, o.points, o.normalization, scratch);
 	kmeans_begin(&kd, "store_elbow_curve");
 	if (cache != NULL)
 	{

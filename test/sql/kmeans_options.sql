@@ -188,5 +188,41 @@ ORDER BY id;
 SELECT count(*) AS rows, count(DISTINCT c) AS clusters
 FROM (SELECT engage.kmeans(ARRAY[s, mb]) OVER () AS c FROM opt) x;
 
+------------------------------------------------------------------------------
+-- run_analysis's internal K-means and elbow steps take an optional
+-- normalization (for run_analysis's normalization argument, to come): the
+-- C functions declared here with it, as a later run_analysis will declare
+-- them.  The kept points serve the elbow of the same normalization only.
+------------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.cluster_model_n(bigint, text, integer, bigint, text) RETURNS engage.kmeans_model
+AS '$libdir/engage', 'engage_store_cluster_model' LANGUAGE C;
+CREATE FUNCTION pg_temp.elbow_curve_n(bigint, text, integer, bigint, integer, text)
+RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
+               iterations integer, is_elbow boolean, centroids_normalized double precision[],
+               sample_size integer, davies_bouldin double precision, calinski_harabasz double precision)
+AS '$libdir/engage', 'engage_store_elbow_curve' LANGUAGE C;
+CREATE TABLE opt_q AS SELECT 'SELECT id::text, id::bigint, s, mb FROM opt' AS q;
+SELECT (m).normalization, (m).centroids = (r).centroids AND (m).sizes = (r).sizes AS as_kmeans_model
+FROM (SELECT pg_temp.cluster_model_n(1, q, 3, 7, 'log') AS m,
+             engage.kmeans_model(q, 3, 'log', tol => 0, seed => 7) AS r FROM opt_q) x;
+-- in one transaction: the kept points (log) serve a log elbow, not a zscore one
+BEGIN;
+SELECT (pg_temp.cluster_model_n(1, q, 3, 7, 'log')).normalization FROM opt_q;
+CREATE TEMP TABLE opt_kept AS SELECT e.* FROM opt_q, pg_temp.elbow_curve_n(1, q, 4, 7, 0, 'log') e;
+SELECT (pg_temp.cluster_model_n(1, q, 3, 7, 'log')).normalization FROM opt_q;
+CREATE TEMP TABLE opt_other AS SELECT e.* FROM opt_q, pg_temp.elbow_curve_n(1, q, 4, 7, 0, 'zscore') e;
+COMMIT;
+SELECT 'log, kept points' AS curve, count(*) AS differing FROM (
+  (TABLE opt_kept EXCEPT ALL SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'log', seed => 7, sample => 0) e)
+  UNION ALL
+  (SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'log', seed => 7, sample => 0) e EXCEPT ALL TABLE opt_kept)) d
+UNION ALL
+SELECT 'zscore after log points', count(*) FROM (
+  (TABLE opt_other EXCEPT ALL SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'zscore', seed => 7, sample => 0) e)
+  UNION ALL
+  (SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'zscore', seed => 7, sample => 0) e EXCEPT ALL TABLE opt_other)) d;
+SELECT count(*) AS rows, count(davies_bouldin) AS with_indexes FROM opt_kept;
+DROP TABLE opt_q, opt_kept, opt_other;
+
 DROP TABLE opt, opt_ln, opt_model, opt_elbow, opt_points, opt_elbow_labels, opt_win, opt_sep;
 DROP FUNCTION opt_scores(text, text);
