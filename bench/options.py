@@ -11,7 +11,10 @@ subscribers: sessions, duration, traffic), table bench_points_1000000.
    - kmeans_cluster called once per group: one statement, a LATERAL call per
      group whose points query reads its group through the index;
    - scikit-learn: StandardScaler + KMeans(n_clusters=3, n_init=10) per
-     group, on the points already in numpy arrays (not timed: its best case).
+     group, on the points already in numpy arrays (not timed: its best case),
+     with its default OpenMP threads (2 here, as engage.threads) and with one
+     (threadpoolctl): on a busy machine its threads spin-wait for each other
+     on every small group, so the two-thread times swing by 10x.
    Wall times of the statements (their rows counted in the server), medians
    over repetitions that alternate the three; the share of rows to which the
    window function and kmeans_cluster give the same cluster (they are the
@@ -38,6 +41,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from common import connect, env_int, median, timed
 from kmeans import ensure_points
@@ -90,9 +94,13 @@ def bench_groups(conn, table):
             total += len(km.labels_)
         return total
 
-    times = {"window": [], "per_group": [], "sklearn": []}
+    def sklearn_groups_1():
+        with threadpool_limits(limits=1):
+            return sklearn_groups()
+
+    times = {"window": [], "per_group": [], "sklearn": [], "sklearn1": []}
     for rep in range(REPS):
-        order = ["window", "per_group", "sklearn"]
+        order = ["window", "per_group", "sklearn", "sklearn1"]
         if rep % 2:
             order.reverse()
         for name in order:
@@ -100,8 +108,10 @@ def bench_groups(conn, table):
                 t, n = timed(lambda: one_value(conn, window))
             elif name == "per_group":
                 t, n = timed(lambda: one_value(conn, per_group))
-            else:
+            elif name == "sklearn":
                 t, n = timed(sklearn_groups)
+            else:
+                t, n = timed(sklearn_groups_1)
             assert n == len(rows), "%s: %d rows of %d" % (name, n, len(rows))
             times[name].append(t)
     same = one_value(conn, (
@@ -116,7 +126,8 @@ def bench_groups(conn, table):
     print("|---|---:|---|---:|")
     for name, label in (("window", "engage `kmeans(...) OVER (PARTITION BY g)`"),
                         ("per_group", "engage `kmeans_cluster` once per group"),
-                        ("sklearn", "scikit-learn per group (arrays in memory)")):
+                        ("sklearn", "scikit-learn per group (arrays in memory), 2 threads"),
+                        ("sklearn1", "scikit-learn per group (arrays in memory), 1 thread")):
         print("| %s | %.2f | %s | %.2fx |" % (label, median(times[name]),
                                              ", ".join("%.2f" % t for t in times[name]), w / median(times[name])))
     print("\nRows with the same cluster from the window function and from kmeans_cluster: %.4f\n" % float(same))
