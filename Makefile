@@ -23,6 +23,7 @@ OBJS = \
 	src/core/kmeans_lloyd.o \
 	src/core/kmeans_eval.o \
 	src/core/kmeans_elbow.o \
+	src/core/kmeans_scores.o \
 	src/core/scale.o \
 	src/core/knee.o \
 	src/core/xsum.o \

@@ -2,8 +2,11 @@
 # bench/run.sh: engage's benchmarks, one command, engage and its competitor
 # side by side in the same run.
 #
-# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] [scale] [core] [citus] ...
+# Usage: bash bench/run.sh [engagement_agg] [kmeans] [analysis] [scale] [options] [core] [citus] ...
 #   (no argument: every benchmark but core and citus)
+#
+# options (bench/options.py) times issue 14's window function kmeans and the
+# quality indexes against scikit-learn.
 #
 # scale (bench/scale.py) times run_analysis at 2 M and 10 M rows against the
 # plain-SQL floor and the pandas pipeline (issue 11's goals); its own
@@ -52,7 +55,7 @@ CITUS_PORT=${ENGAGE_BENCH_CITUS_PORT:-54331}
 export ENGAGE_BENCH_ROWS=${ENGAGE_BENCH_ROWS:-10000000}
 export ENGAGE_BENCH_REPS=${ENGAGE_BENCH_REPS:-5}
 export ENGAGE_BENCH_WORK_MEM=${ENGAGE_BENCH_WORK_MEM:-256MB}
-benches=${*:-engagement_agg kmeans analysis scale}
+benches=${*:-engagement_agg kmeans analysis scale options}
 
 # the pandas pipeline of the analysis and scale benchmarks draws its chart
 # with matplotlib, which the demo and the tests do not need

@@ -1163,12 +1163,13 @@ CREATE FUNCTION @extschema@.elbow_inertia(points text, k_min integer DEFAULT 1, 
     sample integer DEFAULT NULL)
 RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
                iterations integer, is_elbow boolean, centroids_normalized double precision[],
-               sample_size integer)
+               sample_size integer, davies_bouldin double precision,
+               calinski_harabasz double precision)
 AS 'MODULE_PATHNAME', 'engage_elbow_inertia'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text, integer) IS
-'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee. sample 0: the n_init restarts run on every point; n > 0: 3 x n_init weighted restarts run on a sample of n points chosen by a hash of the key and the seed (half uniform, half by squared distance to the mean), and the best are refined on all points; NULL (default): every point up to 200,000 points, a sample of 32,768 above. sample_size is the sample used (NULL: every point); inertia and silhouette are always of all points';
+'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee. sample 0: the n_init restarts run on every point; n > 0: 3 x n_init weighted restarts run on a sample of n points chosen by a hash of the key and the seed (half uniform, half by squared distance to the mean), and the best are refined on all points; NULL (default): every point up to 200,000 points, a sample of 32,768 above. sample_size is the sample used (NULL: every point); inertia, silhouette and the Davies-Bouldin (lower is better) and Calinski-Harabasz (higher is better) indexes (as scikit-learn''s davies_bouldin_score and calinski_harabasz_score on the labels of each k; NULL for k = 1 and for as many clusters as points) are always of all points';
 
 ALTER TABLE @extschema@.run ADD COLUMN elbow_sample integer;
 COMMENT ON COLUMN @extschema@.run.elbow_sample IS 'Points of the sample the elbow curve''s restarts ran on (elbow_inertia''s sample_size; run_analysis''s elbow_sample); NULL when they ran on every user or the elbow was skipped';
@@ -1819,3 +1820,46 @@ JOIN @extschema@.result_elbow e ON e.run_id = l.run_id;
 COMMENT ON VIEW @extschema@.elbow IS
 'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia and simplified silhouette for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
 COMMENT ON COLUMN @extschema@.elbow.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+------------------------------------------------------------------------------
+-- 6. Clustering options (issue 14): the normalizations log and robust (in
+-- every function that takes a normalization; the comments that list them),
+-- the Davies-Bouldin and Calinski-Harabasz indexes of kmeans_centroids (new
+-- result columns: dropped and made again) and of elbow_inertia (above), the
+-- window function kmeans
+------------------------------------------------------------------------------
+
+COMMENT ON FUNCTION @extschema@.scaling_params(text, text) IS
+'Scaling parameters of each feature of the points query: mean, population std, min, max (of the features as they are), and the scale and shift applied (zscore and robust: (x - shift) / scale; log: (ln(1 + x) - shift) / scale; minmax: x * scale + shift; none: x), as scikit-learn''s StandardScaler, RobustScaler (median, interquartile range; 1 for a zero range), FunctionTransformer(np.log1p) then StandardScaler, and MinMaxScaler';
+
+COMMENT ON FUNCTION @extschema@.normalize_points(text, text) IS
+'The points of the points query, normalised (zscore, minmax, log, robust or none) as the clustering functions see them: key and features';
+
+COMMENT ON TYPE @extschema@.kmeans_model IS
+'A fitted K-means clustering: features, normalisation (its name, scale and shift: log applies ln(1 + x) first), k x d centroids in the features'' units and normalised, sizes, inertia, iterations, convergence, number of points and the inertia of each cluster; kmeans_predict and kmeans_assign assign points with it';
+
+DROP FUNCTION @extschema@.kmeans_centroids(text, integer, text, integer, integer, double precision, bigint, text, double precision[]);
+
+CREATE FUNCTION @extschema@.kmeans_centroids(points text, k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
+    tol double precision DEFAULT 1e-4, seed bigint DEFAULT 0, init text DEFAULT 'k-means++',
+    initial_centroids double precision[] DEFAULT NULL)
+RETURNS TABLE (cluster integer, size bigint, centroid double precision[],
+               centroid_normalized double precision[], inertia double precision,
+               total_inertia double precision, iterations integer, converged boolean,
+               features text[], davies_bouldin double precision,
+               calinski_harabasz double precision)
+AS 'MODULE_PATHNAME', 'engage_kmeans_centroids'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_centroids(text, integer, text, integer, integer, double precision, bigint, text, double precision[]) IS
+'The clusters of kmeans_cluster with the same arguments: size, centroid in the features'' units (log: exp(c) - 1 of the normalised centroid c, scaled back) and normalised, the cluster''s inertia, and the total inertia, iterations, convergence, and the Davies-Bouldin (lower is better) and Calinski-Harabasz (higher is better) indexes of the clustering in the normalised space, as scikit-learn''s davies_bouldin_score and calinski_harabasz_score on its labels (NULL for k = 1 and for as many clusters as points)';
+
+CREATE FUNCTION @extschema@.kmeans(features double precision[], k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, seed bigint DEFAULT 0)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'engage_kmeans'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans(double precision[], integer, text, integer, bigint) IS
+'Window function: kmeans(features, ...) OVER (PARTITION BY ...) gives each row the cluster (1..k) of its features in the K-means clustering of its partition, the clustering of kmeans_cluster (max_iter 300, tol 1e-4, k-means++) on the partition''s points, ordered by their features alone (as kmeans_cluster orders points that share one key), so the same whatever the order of the rows; NULL for NULL features or features holding a NULL, which take no part; k, normalization, n_init and seed are read on the partition''s first row; every partition within engage.max_memory';

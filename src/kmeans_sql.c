@@ -3,8 +3,9 @@
  * kmeans_sql.c
  *	  SQL interface of engage's clustering: kmeans_cluster,
  *	  kmeans_cluster_rows, kmeans_centroids, kmeans_model, kmeans_predict,
- *	  kmeans_nearest, kmeans_assign, elbow_inertia, scaling_params and
- *	  normalize_points, and run_analysis's internal store_* functions.
+ *	  kmeans_nearest, kmeans_assign, elbow_inertia, scaling_params,
+ *	  normalize_points, the window function kmeans, and run_analysis's
+ *	  internal store_* functions.
  *
  * A thin layer over the numerical core (kmeans.c, scale.c, knee.c, which
  * know nothing of PostgreSQL).  A call checks its arguments, then goes
@@ -42,12 +43,15 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "utils/array.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
+#include "windowapi.h"
 
 #include "bulk_write.h"
 #include "engage.h"
@@ -98,6 +102,8 @@ typedef enum KmeansStep
 typedef struct KmeansData
 {
 	const char *function;		/* the SQL function */
+	bool		window;			/* the window function kmeans: points
+								 * without keys, from a partition */
 	KmeansStep	step;
 	int			k;				/* clusters of the clustering step */
 	const ecore_elbow_out *elbow;	/* while elbow_inertia's curve runs: its
@@ -168,7 +174,10 @@ kmeans_error_context(void *arg)
 		case KMEANS_STEP_NONE:
 			break;
 		case KMEANS_STEP_POINTS:
-			errcontext("%s: reading the points query", kd->function);
+			if (kd->window)
+				errcontext("%s: reading the features of the partition's rows", kd->function);
+			else
+				errcontext("%s: reading the points query", kd->function);
 			break;
 		case KMEANS_STEP_NORMALIZATION:
 			errcontext("%s: applying the normalization", kd->function);
@@ -224,11 +233,28 @@ kmeans_end(KmeansData *kd)
 /*
  * The key of point i of a call, for a message; points kept by
  * store_user_clusters for the elbow (keys not kept) by their position in
- * the canonical order.
+ * the canonical order; the window function's (no key) by their features.
  */
 static char *
 point_name(const KmeansData *kd, Size i)
 {
+	if (kd->window)
+	{
+		/* no key: the point's features, in their units */
+		StringInfoData buf;
+		int			j;
+
+		initStringInfo(&buf);
+		appendStringInfoChar(&buf, '{');
+		for (j = 0; j < kd->pts.d; j++)
+		{
+			if (j > 0)
+				appendStringInfoChar(&buf, ',');
+			appendStringInfoString(&buf, float8out_internal(kd->pts.data[i * kd->pts.d + j]));
+		}
+		appendStringInfoChar(&buf, '}');
+		return buf.data;
+	}
 	if (kd->pts.keys == NULL && kd->pts.rowbuf == NULL)
 		return psprintf("number %zu", i + 1);
 	return engage_point_key(&kd->pts, i);
@@ -263,6 +289,15 @@ core_error(int status, const KmeansData *kd)
 					 errdetail("Features must be at most 1e100 in magnitude."),
 					 errhint("Leave such points out of the points query.")));
 			break;
+		case ECORE_ENEGATIVE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
+					 errmsg("feature \"%s\" of point \"%s\" is negative",
+							kd->pts.feature_names[kd->env.error_col],
+							point_name(kd, kd->env.error_row)),
+					 errdetail("The log normalization takes log(1 + x) of every feature, which needs x >= 0."),
+					 errhint("Leave such points out of the points query, or use another normalization.")));
+			break;
 		case ECORE_EINIT_VALUE:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -294,11 +329,11 @@ parse_normalization(const char *value)
 {
 	ecore_scale_method m;
 
-	if (ecore_scale_method_parse(value, &m) != ECORE_OK)
+	if (ecore_scale_method_parse_all(value, &m) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown normalization \"%s\"", value),
-				 errhint("Use \"zscore\", \"minmax\" or \"none\".")));
+				 errhint("Use \"zscore\", \"minmax\", \"log\", \"robust\" or \"none\".")));
 	return m;
 }
 
@@ -402,11 +437,15 @@ apply_normalization(KmeansData *kd, ecore_scale_method normalization)
 	Size		n = kd->pts.n;
 	Size		d = kd->pts.d;
 	size_t		scaler_bytes;
+	size_t		work_bytes;
 	int			rc;
 
 	kmeans_step(kd, KMEANS_STEP_NORMALIZATION, 0);
-	if (ecore_scaler_bytes(d, &scaler_bytes) != ECORE_OK)
+	if (ecore_scaler_bytes(d, &scaler_bytes) != ECORE_OK ||
+		ecore_scaler_fit_bytes(normalization, n, &work_bytes) != ECORE_OK)
 		elog(ERROR, "ecore_scaler_bytes failed");
+	/* robust's work space (n doubles) is held until the call ends */
+	scaler_bytes += work_bytes;
 	engage_check_memory(kd->bytes, scaler_bytes + n * d * sizeof(double));
 	rc = ecore_scaler_init(&kd->scaler, normalization, d, &kd->env);
 	if (rc == ECORE_OK)
@@ -504,6 +543,12 @@ initial_centroids(const KmeansOptions *o, KmeansData *kd)
 				 errmsg("initial_centroids must not contain nulls")));
 	c = palloc(sizeof(double) * o->k * d);
 	rc = ecore_scaler_transform(&kd->scaler, (double *) ARR_DATA_PTR(arr), o->k, c, &kd->env);
+	if (rc == ECORE_ENEGATIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
+				 errmsg("initial centroid %zu has a negative feature",
+						kd->env.error_row + 1),
+				 errdetail("The log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
 	if (rc != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -682,9 +727,37 @@ engage_kmeans_cluster(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The Davies-Bouldin and Calinski-Harabasz indexes of a clustering of the
+ * normalised points of kd (ecore_cluster_scores: NaN when undefined),
+ * after checking their work space against engage.max_memory.
+ */
+static void
+cluster_scores(KmeansData *kd, const ecore_kmeans_result *res,
+			   double *davies_bouldin, double *calinski_harabasz)
+{
+	size_t		doubles;
+	double	   *work;
+	int			rc;
+
+	rc = ecore_cluster_scores_work(res->k, kd->pts.d, &doubles);
+	if (rc != ECORE_OK)
+		core_error(rc, kd);
+	engage_check_memory(kd->bytes, doubles * sizeof(double));
+	work = MemoryContextAllocHuge(CurrentMemoryContext, doubles * sizeof(double));
+	rc = ecore_cluster_scores(kd->scaled, kd->pts.n, kd->pts.d, res->labels,
+							   res->k, work, &kd->env, davies_bouldin,
+							   calinski_harabasz);
+	if (rc != ECORE_OK)
+		core_error(rc, kd);
+	pfree(work);
+}
+
+/*
  * kmeans_centroids(same arguments): one row per cluster: cluster, size,
  * centroid (original units), centroid_normalized, inertia, and for the
- * whole clustering total_inertia, iterations, converged, features.
+ * whole clustering total_inertia, iterations, converged, features, and the
+ * Davies-Bouldin and Calinski-Harabasz indexes in the normalised space
+ * (NULL when k = 1 or k = the number of points).
  */
 PG_FUNCTION_INFO_V1(engage_kmeans_centroids);
 Datum
@@ -697,19 +770,25 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 	MemoryContext scratch;
 	double	   *original;
 	ArrayType  *features;
+	double		davies_bouldin;
+	double		calinski_harabasz;
+	MemoryContext old;
 	int			c;
 	int			d;
 
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage kmeans_centroids");
 	cluster_points(fcinfo, "kmeans_centroids", scratch, &o, &kd, &res, &original);
+	old = MemoryContextSwitchTo(scratch);
+	cluster_scores(&kd, &res, &davies_bouldin, &calinski_harabasz);
+	MemoryContextSwitchTo(old);
 	d = kd.pts.d;
 	features = text_array(kd.pts.feature_names, d);
 
 	for (c = 0; c < o.k; c++)
 	{
-		Datum		values[9];
-		bool		nulls[9] = {false};
+		Datum		values[11];
+		bool		nulls[11] = {false};
 
 		values[0] = Int32GetDatum(c + 1);
 		values[1] = Int64GetDatum(res.sizes[c]);
@@ -720,6 +799,10 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 		values[6] = Int32GetDatum(res.iterations);
 		values[7] = BoolGetDatum(res.converged != 0);
 		values[8] = PointerGetDatum(features);
+		values[9] = Float8GetDatum(davies_bouldin);
+		nulls[9] = isnan(davies_bouldin);
+		values[10] = Float8GetDatum(calinski_harabasz);
+		nulls[10] = isnan(calinski_harabasz);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(scratch);
@@ -907,6 +990,7 @@ typedef struct ElbowCache
 	MemoryContext cxt;			/* holds the cache itself and its arrays */
 	int64		run_id;
 	int64		seed;
+	ecore_scale_method normalization;	/* of the kept points */
 	SubTransactionId subid;		/* the (sub)transaction that made it */
 	char	   *points;			/* the elbow's points query it serves */
 	int64		n;
@@ -975,11 +1059,12 @@ run_points_query(Oid nsp, int64 run_id, bool carried)
  * Keep the points of kd (read with their rows, normalised in place, in
  * canonical order; key column text) for the elbow curve of run run_id with
  * seed, to be taken by store_elbow_curve when its points query is
- * elbow_points, when they fit within engage.max_memory.  Replaces what was
- * kept before.
+ * elbow_points and its normalization the one the points had, when they
+ * fit within engage.max_memory.  Replaces what was kept before.
  */
 static void
-elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData *kd)
+elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData *kd,
+				 ecore_scale_method normalization)
 {
 	Size		n = kd->pts.n;
 	int			d = kd->pts.d;
@@ -1008,6 +1093,7 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
 	elbow_cache = c;
 	c->run_id = run_id;
 	c->seed = seed;
+	c->normalization = normalization;
 	c->subid = GetCurrentSubTransactionId();
 	c->points = MemoryContextStrdup(cxt, elbow_points);
 	c->n = n;
@@ -1049,13 +1135,13 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
  */
 static ElbowCache *
 elbow_cache_take(int64 run_id, int64 seed, const char *points,
-				 MemoryContext parent)
+				 ecore_scale_method normalization, MemoryContext parent)
 {
 	ElbowCache *c = elbow_cache;
 
 	if (c == NULL)
 		return NULL;
-	if (c->run_id != run_id || c->seed != seed ||
+	if (c->run_id != run_id || c->seed != seed || c->normalization != normalization ||
 		c->subid != GetCurrentSubTransactionId() ||
 		strcmp(points, c->points) != 0)
 	{
@@ -1079,8 +1165,9 @@ elbow_cache_take(int64 run_id, int64 seed, const char *points,
  * The fit of run_analysis's K-means step, shared by store_user_clusters
  * (write true) and store_cluster_model (write false): kmeans_cluster_rows's
  * clustering of the points query (fcinfo's argument 1) with k and seed
- * (normalization zscore, n_init 10, max_iter 300, tol 0, k-means++, the 3
- * features after the key), from one read.  With write, each user's row is
+ * (normalization zscore, or an optional fifth argument normalization,
+ * n_init 10, max_iter 300, tol 0, k-means++, the 3 features after the
+ * key), from one read.  With write, each user's row is
  * written in bulk into engage.result_user_cluster (see
  * store_user_clusters); either way the normalised points are kept for
  * store_elbow_curve.  Returns the model.
@@ -1124,7 +1211,9 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	o.k = PG_GETARG_INT32(2);
 	o.seed = PG_GETARG_INT64(3);
-	o.normalization = ECORE_SCALE_ZSCORE;
+	/* an optional fifth argument, normalization (NULL or absent: zscore) */
+	o.normalization = (PG_NARGS() > 4 && !PG_ARGISNULL(4)) ?
+		parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(4))) : ECORE_SCALE_ZSCORE;
 	o.n_init = 10;
 	o.max_iter = 300;
 	o.tol = 0.0;
@@ -1209,9 +1298,10 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 * on the run's own query), or the very query read (store_cluster_model)
 	 */
 	if (!write)
-		elbow_cache_keep(run_id, o.seed, o.points, &kd);
+		elbow_cache_keep(run_id, o.seed, o.points, &kd, o.normalization);
 	else if (strcmp(o.points, run_points_query(nsp, run_id, true)) == 0)
-		elbow_cache_keep(run_id, o.seed, run_points_query(nsp, run_id, false), &kd);
+		elbow_cache_keep(run_id, o.seed, run_points_query(nsp, run_id, false), &kd,
+						 o.normalization);
 	else
 		elbow_cache_free();
 
@@ -1331,10 +1421,10 @@ model_read(HeapTupleHeader model, ecore_scaler *s, double **centroids, int *k)
 				 errmsg("the model's centroids do not have %d features", d)));
 	method = GetAttributeByName(model, "normalization", &isnull);
 	if (isnull ||
-		ecore_scale_method_parse(TextDatumGetCString(method), &s->method) != ECORE_OK)
+		ecore_scale_method_parse_all(TextDatumGetCString(method), &s->method) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model's normalization is not \"zscore\", \"minmax\" or \"none\"")));
+				 errmsg("the model's normalization is not \"zscore\", \"minmax\", \"log\", \"robust\" or \"none\"")));
 	s->d = d;
 	/* the transform reads only scale and shift; the fit's statistics are not kept */
 	s->mean = s->var = s->data_min = s->data_max = s->scale;
@@ -1381,6 +1471,11 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	rc = ecore_scaler_transform(&s, (double *) ARR_DATA_PTR(x), 1, point, &env);
 	if (rc == ECORE_OK)
 		rc = ecore_kmeans_assign(point, 1, d, centroids, k, &env, &label, NULL);
+	if (rc == ECORE_ENEGATIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
+				 errmsg("feature %zu is negative", env.error_col + 1),
+				 errdetail("The model's log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
 	if (rc == ECORE_ENONFINITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -1491,6 +1586,11 @@ engage_kmeans_nearest(PG_FUNCTION_ARGS)
 	rc = ecore_scaler_transform(&c->scaler, (double *) ARR_DATA_PTR(x), 1, point, &env);
 	if (rc == ECORE_OK)
 		rc = ecore_kmeans_assign(point, 1, d, c->centroids, c->k, &env, &label, &distance);
+	if (rc == ECORE_ENEGATIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
+				 errmsg("feature %zu is negative", env.error_col + 1),
+				 errdetail("The model's log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
 	if (rc == ECORE_ENONFINITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -1651,14 +1751,23 @@ check_elbow_args(int k_min, int k_max, bool auto_sample, int32 sample)
 }
 
 /*
+ * Columns of elbow_inertia's rows: store_elbow_curve's seven, then
+ * davies_bouldin and calinski_harabasz
+ */
+#define ELBOW_NATTS 9
+
+/*
  * The elbow curve of elbow_inertia and store_elbow_curve, from the points
  * in kd (n, d, the normalised points in canonical order, the feature
  * names; kd begun in the scratch context, which is current): k_min..k_max
  * with the options o (normalization aside) and the sample (auto_sample:
  * elbow_inertia's choice), the rows into the SRF's tuplestore.  hashes: the
  * sample hashes of the points for o->seed, or NULL to compute them from
- * the points' keys.  Ends kd's work; the caller's context (caller) is
- * current on return.
+ * the points' keys.  When the rows have ELBOW_NATTS columns
+ * (elbow_inertia's), each k's Davies-Bouldin and Calinski-Harabasz indexes
+ * are computed and returned too; store_elbow_curve's seven columns go
+ * without them.  Ends kd's work; the caller's context (caller) is current
+ * on return.
  */
 static void
 elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
@@ -1674,6 +1783,8 @@ elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
 	size_t		bytes;
 	long		knee = -1;
 	ElbowProgress progress;
+	bool		scores = (rsinfo->setDesc->natts >= ELBOW_NATTS);
+	size_t		score_doubles = 0;
 	int			rc;
 
 	check_k(k_max, kd->pts.n, "k_max");
@@ -1705,7 +1816,24 @@ elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
 	engage_check_memory(kd->bytes, bytes);
 	engage_check_memory(kd->bytes + bytes,
 						(Size) ((double) nk * k_max * kd->pts.d * sizeof(double)));
+	/* elbow_inertia's scores: their work space */
+	if (scores)
+	{
+		rc = ecore_cluster_scores_work(k_max, kd->pts.d, &score_doubles);
+		if (rc != ECORE_OK)
+			core_error(rc, kd);
+		engage_check_memory(kd->bytes + bytes +
+							(Size) ((double) nk * k_max * kd->pts.d * sizeof(double)),
+							score_doubles * sizeof(double));
+	}
 	memset(&out, 0, sizeof(out));
+	if (scores)
+	{
+		out.davies_bouldin = palloc(sizeof(double) * nk);
+		out.calinski_harabasz = palloc(sizeof(double) * nk);
+		out.score_work = MemoryContextAllocHuge(CurrentMemoryContext,
+												score_doubles * sizeof(double));
+	}
 	out.inertia = palloc(sizeof(double) * nk);
 	out.silhouette = palloc(sizeof(double) * nk);
 	out.iterations = palloc(sizeof(int) * nk);
@@ -1745,8 +1873,8 @@ elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
 
 	for (k = k_min; k <= k_max; k++)
 	{
-		Datum		values[7];
-		bool		nulls[7] = {false, false, false, false, false, false, false};
+		Datum		values[ELBOW_NATTS];
+		bool		nulls[ELBOW_NATTS] = {false};
 		double		s = out.silhouette[k - k_min];
 
 		values[0] = Int32GetDatum(k);
@@ -1762,6 +1890,16 @@ elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
 			values[6] = Int32GetDatum((int32) out.sample_used);
 		else
 			nulls[6] = true;
+		if (scores)
+		{
+			double		db = out.davies_bouldin[k - k_min];
+			double		ch = out.calinski_harabasz[k - k_min];
+
+			values[7] = Float8GetDatum(db);
+			nulls[7] = isnan(db);
+			values[8] = Float8GetDatum(ch);
+			nulls[8] = isnan(ch);
+		}
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }
@@ -1770,8 +1908,10 @@ elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
  * elbow_inertia(points, k_min, k_max, normalization, n_init, max_iter, tol,
  * seed, init, sample): one row per k: inertia, simplified silhouette (NULL
  * for k = 1), iterations, is_elbow on the k that Kneedle picks (none when
- * the curve has no knee), the k centroids (normalised) and the size of the
- * sample the restarts ran on (NULL: every point).  Each k after the first
+ * the curve has no knee), the k centroids (normalised), the size of the
+ * sample the restarts ran on (NULL: every point), and the Davies-Bouldin
+ * and Calinski-Harabasz indexes of the k's labels on all points (NULL for
+ * k = 1 and k = n).  Each k after the first
  * gets, besides its restarts, one run started from the previous k's
  * clustering with its worst cluster split: ecore_elbow_curve.  sample 0
  * is its exact path (n_init restarts on every point), n > 0 its sampled
@@ -1811,9 +1951,10 @@ engage_elbow_inertia(PG_FUNCTION_ARGS)
 }
 
 /*
- * store_elbow_curve(run_id, points, k_max, seed, sample): step 3 of
- * run_analysis, elbow_inertia(points, 1, k_max, seed => seed, sample =>
- * sample)'s rows, bit for bit.  When store_user_clusters has just clustered
+ * store_elbow_curve(run_id, points, k_max, seed, sample[, normalization]):
+ * step 3 of run_analysis, elbow_inertia(points, 1, k_max, normalization
+ * (default zscore), seed => seed, sample => sample)'s rows, bit for bit (its
+ * first seven columns; the two indexes too when declared with nine).  When store_user_clusters has just clustered
  * the same users of run_id with the same seed, in the same
  * (sub)transaction, the normalised points it kept are used (and freed)
  * instead of reading the points query again.
@@ -1842,8 +1983,9 @@ engage_store_elbow_curve(PG_FUNCTION_ARGS)
 	o.points = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	k_max = PG_GETARG_INT32(2);
 	o.seed = PG_GETARG_INT64(3);
-	/* elbow_inertia's defaults */
-	o.normalization = ECORE_SCALE_ZSCORE;
+	/* elbow_inertia's defaults; an optional sixth argument, normalization */
+	o.normalization = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ?
+		parse_normalization(text_to_cstring(PG_GETARG_TEXT_PP(5))) : ECORE_SCALE_ZSCORE;
 	o.n_init = 10;
 	o.max_iter = 300;
 	o.tol = 1e-4;
@@ -1854,7 +1996,7 @@ engage_store_elbow_curve(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage store_elbow_curve");
 	old = MemoryContextSwitchTo(scratch);
-	cache = elbow_cache_take(run_id, o.seed, o.points, scratch);
+	cache = elbow_cache_take(run_id, o.seed, o.points, o.normalization, scratch);
 	kmeans_begin(&kd, "store_elbow_curve");
 	if (cache != NULL)
 	{
@@ -1966,4 +2108,233 @@ engage_normalize_points(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(scratch);
 	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * The window function kmeans(features, k, normalization, n_init, seed)
+ * OVER (PARTITION BY ...)
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Its state over one partition, in the partition-local memory: made on
+ * the partition's first row, the cluster of every row of the partition.
+ */
+typedef struct KmeansWindowState
+{
+	bool		done;
+	int64		nrows;
+	int32	   *clusters;		/* nrows: 1..k, or 0 for NULL */
+} KmeansWindowState;
+
+/* An argument of the window function on the current row, not NULL */
+static Datum
+window_arg(WindowObject winobj, int argno, const char *name)
+{
+	bool		isnull;
+	Datum		value = WinGetFuncArgCurrent(winobj, argno, &isnull);
+
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name)));
+	return value;
+}
+
+/*
+ * The features of row pos of the partition into row (d doubles), d set by
+ * the first row with features (*d 0 before it): false for NULL features or
+ * features holding a NULL (the row gets no cluster); a multidimensional or
+ * empty array, or one of another length than the rows before it, is an
+ * error.  The matrix of every row goes into cxt.
+ */
+static bool
+window_row_features(WindowObject winobj, int64 pos, int *d, double **data,
+					int64 npoints, int64 nrows, Size *bytes, MemoryContext cxt)
+{
+	bool		isnull;
+	bool		isout;
+	Datum		value;
+	ArrayType  *arr;
+	int			len;
+
+	value = WinGetFuncArgInPartition(winobj, 0, (int) pos, WINDOW_SEEK_HEAD,
+									 false, &isnull, &isout);
+	if (isnull || isout)
+		return false;
+	arr = DatumGetArrayTypeP(value);
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
+		elog(ERROR, "kmeans: features must be double precision[]");
+	if (ARR_NDIM(arr) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("features must be a one-dimensional array, not one of %d dimensions",
+						ARR_NDIM(arr)),
+				 errhint("Pass one double precision[] of the features of each row, for example ARRAY[a, b, c].")));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		return false;
+	len = ARR_DIMS(arr)[0];
+	if (*d == 0)
+	{
+		/* the first row with features: the matrix of every row of the partition */
+		*d = len;
+		engage_check_memory(*bytes, (Size) nrows * len * sizeof(double));
+		*data = MemoryContextAllocHuge(cxt, (Size) nrows * len * sizeof(double));
+		*bytes += (Size) nrows * len * sizeof(double);
+	}
+	else if (len != *d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("features of %d elements in a partition whose rows have %d",
+						len, *d),
+				 errhint("Every row of a partition must have as many features.")));
+	memcpy(*data + npoints * *d, ARR_DATA_PTR(arr), sizeof(double) * *d);
+	return true;
+}
+
+/*
+ * Cluster the partition of the window function's current row into st:
+ * its rows' features read (NULL features get no cluster), put in the
+ * canonical order of kmeans_cluster's points with one and the same key
+ * (the order depends on the features alone), normalised and clustered as
+ * kmeans_cluster does (max_iter 300, tol 1e-4, k-means++), each row's
+ * cluster kept in the partition's memory.
+ */
+static void
+window_cluster_partition(WindowObject winobj, KmeansWindowState *st)
+{
+	MemoryContext partcxt = GetMemoryChunkContext(st);
+	MemoryContext scratch;
+	MemoryContext rowcxt;
+	MemoryContext old;
+	KmeansOptions o;
+	KmeansData	kd;
+	ecore_kmeans_result res;
+	char	   *normalization;
+	int64		nrows = WinGetPartitionRowCount(winobj);
+	int64		npoints = 0;
+	int64	   *rows;
+	int64	   *perm;
+	text	   *empty_key;
+	double	   *data = NULL;
+	int			d = 0;
+	Size		bytes;
+	int64		i;
+
+	/* the options, from the partition's first row */
+	memset(&o, 0, sizeof(o));
+	o.k = DatumGetInt32(window_arg(winobj, 1, "k"));
+	normalization = TextDatumGetCString(window_arg(winobj, 2, "normalization"));
+	o.n_init = DatumGetInt32(window_arg(winobj, 3, "n_init"));
+	o.seed = DatumGetInt64(window_arg(winobj, 4, "seed"));
+	o.normalization = parse_normalization(normalization);
+	o.max_iter = 300;
+	o.tol = 1e-4;
+	o.init = ECORE_INIT_KMEANSPP;
+	o.features = -1;
+	check_k(o.k, -1, "k");
+	if (nrows > PG_INT32_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("partition of %lld rows is too large for kmeans", (long long) nrows),
+				 errdetail("A partition may hold at most %d rows.", PG_INT32_MAX)));
+	if (o.n_init < 1 || o.n_init > KMEANS_MAX_N_INIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_init must be between 1 and %d, not %d",
+						KMEANS_MAX_N_INIT, o.n_init)));
+
+	/* each row's cluster, for the whole partition */
+	bytes = (Size) nrows * sizeof(int32);
+	engage_check_memory(0, bytes);
+	st->clusters = MemoryContextAllocExtended(partcxt, Max(bytes, 1),
+											  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	st->nrows = nrows;
+
+	scratch = scratch_context("engage kmeans window");
+	old = MemoryContextSwitchTo(scratch);
+	kmeans_begin(&kd, "kmeans");
+	kd.window = true;
+	kmeans_step(&kd, KMEANS_STEP_POINTS, 0);
+
+	/* the features of the rows, a row context reset after each */
+	engage_check_memory(bytes, (Size) nrows * sizeof(int64));
+	rows = MemoryContextAllocHuge(scratch, Max((Size) nrows * sizeof(int64), 1));
+	bytes += (Size) nrows * sizeof(int64);
+	rowcxt = AllocSetContextCreate(scratch, "engage kmeans window row",
+								   ALLOCSET_SMALL_SIZES);
+	for (i = 0; i < nrows; i++)
+	{
+		bool		has;
+
+		if ((i & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		MemoryContextSwitchTo(rowcxt);
+		has = window_row_features(winobj, i, &d, &data, npoints, nrows, &bytes,
+								  scratch);
+		MemoryContextSwitchTo(scratch);
+		MemoryContextReset(rowcxt);
+		if (has)
+			rows[npoints++] = i;
+	}
+	MemoryContextDelete(rowcxt);
+	kmeans_step(&kd, KMEANS_STEP_NONE, 0);
+
+	if (npoints > 0)
+	{
+		/* the points, all with the empty key, in the canonical order */
+		engage_check_memory(bytes, (Size) npoints * (sizeof(text *) + sizeof(int64)));
+		empty_key = cstring_to_text("");
+		kd.pts.n = npoints;
+		kd.pts.d = d;
+		kd.pts.data = data;
+		kd.pts.keys = MemoryContextAllocHuge(scratch, (Size) npoints * sizeof(text *));
+		for (i = 0; i < npoints; i++)
+			kd.pts.keys[i] = empty_key;
+		kd.pts.feature_names = palloc(sizeof(char *) * d);
+		for (i = 0; i < d; i++)
+			kd.pts.feature_names[i] = psprintf("f%d", (int) i + 1);
+		perm = MemoryContextAllocHuge(scratch, (Size) npoints * sizeof(int64));
+		kd.pts.bytes = bytes + (Size) npoints * (sizeof(text *) + sizeof(int64));
+		engage_order_points(&kd.pts, perm);
+		kd.bytes = kd.pts.bytes;
+
+		apply_normalization(&kd, o.normalization);
+		check_k(o.k, kd.pts.n, "k");
+		fit_kmeans(&o, &kd, o.k, NULL, &res);
+		for (i = 0; i < npoints; i++)
+			st->clusters[rows[perm[i]]] = res.labels[i] + 1;
+	}
+	kmeans_end(&kd);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(scratch);
+	st->done = true;
+}
+
+/*
+ * kmeans(features, k, normalization, n_init, seed) OVER (PARTITION BY ...):
+ * each row's cluster (1..k) in the K-means clustering of its partition's
+ * features, exactly kmeans_cluster's on the partition's points given one
+ * and the same key (see window_cluster_partition); NULL for NULL features
+ * (or features holding a NULL), which take no part.  k, normalization,
+ * n_init and seed are read on the partition's first row.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans);
+Datum
+engage_kmeans(PG_FUNCTION_ARGS)
+{
+	WindowObject winobj = PG_WINDOW_OBJECT();
+	KmeansWindowState *st;
+	int64		pos;
+
+	st = (KmeansWindowState *) WinGetPartitionLocalMemory(winobj,
+														  sizeof(KmeansWindowState));
+	if (!st->done)
+		window_cluster_partition(winobj, st);
+	pos = WinGetCurrentPosition(winobj);
+	if (pos < 0 || pos >= st->nrows)
+		elog(ERROR, "kmeans: row %lld outside its partition", (long long) pos);
+	if (st->clusters[pos] == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(st->clusters[pos]);
 }

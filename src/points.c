@@ -682,10 +682,11 @@ mix64(uint64 h, uint64 v)
  * after checking the memory it takes (two sort arrays and a second copy of
  * the points) against engage.max_memory.  LSD radix sort on the hash, 12
  * bits a pass (cache-friendly buckets) over the high 48 bits, then qsort of
- * the (rare) runs of equal high bits.
+ * the (rare) runs of equal high bits.  perm (n, or NULL) receives, for each
+ * position of the order, the point's index before it.
  */
 static void
-canonical_order(EngagePoints *pts, MemoryContext cxt)
+canonical_order(EngagePoints *pts, MemoryContext cxt, int64 *perm)
 {
 	int64		n = pts->n;
 	int			d = pts->d;
@@ -781,6 +782,8 @@ canonical_order(EngagePoints *pts, MemoryContext cxt)
 				engage_prefetch(pts->keys[a[i + ENGAGE_PREFETCH_AHEAD].index]);
 		}
 		memcpy(data + i * d, pts->data + a[i].index * d, sizeof(double) * d);
+		if (perm != NULL)
+			perm[i] = a[i].index;
 		if (keys != NULL)
 			keys[i] = pts->keys[a[i].index];
 		else
@@ -946,7 +949,7 @@ read_points(const char *query, EngagePointsOrder order, bool keep_rows,
 	}
 
 	if (order == ENGAGE_POINTS_CANONICAL_ORDER)
-		canonical_order(points, r.cxt);
+		canonical_order(points, r.cxt, NULL);
 }
 
 /*
@@ -971,4 +974,18 @@ void
 engage_read_point_rows(const char *query, int features, EngagePoints *points)
 {
 	read_points(query, ENGAGE_POINTS_CANONICAL_ORDER, true, features, points);
+}
+
+/*
+ * Put points built by the caller (keys and data, no rows; bytes set) in
+ * the canonical order of engage_read_points, in the current memory
+ * context; perm (n, or NULL) receives, for each position of the order, the
+ * point's index before it.  The window function kmeans orders its
+ * partition's points so.
+ */
+void
+engage_order_points(EngagePoints *points, int64 *perm)
+{
+	Assert(points->rowbuf == NULL && points->keyhash == NULL);
+	canonical_order(points, CurrentMemoryContext, perm);
 }

@@ -4,8 +4,12 @@
 --
 -- scaling_params, normalize_points, kmeans_cluster, kmeans_cluster_rows,
 -- kmeans_centroids, kmeans_model (and its type), kmeans_predict,
--- kmeans_nearest, kmeans_assign and elbow_inertia (C: src/kmeans_sql.c, src/points.c over
--- src/core/).
+-- kmeans_nearest, kmeans_assign, elbow_inertia and the window function
+-- kmeans (C: src/kmeans_sql.c, src/points.c over src/core/).
+--
+-- normalization: 'zscore' (StandardScaler), 'minmax' (MinMaxScaler),
+-- 'log' (log(1 + x), then z-scores; negative features are an error),
+-- 'robust' (median and interquartile range, RobustScaler) or 'none'.
 ------------------------------------------------------------------------------
 
 -- points: a query whose first column is the key of each point (any type;
@@ -22,7 +26,7 @@ AS 'MODULE_PATHNAME', 'engage_scaling_params'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.scaling_params(text, text) IS
-'Scaling parameters of each feature of the points query: mean, population std, min, max, and the scale and shift applied (zscore: (x - shift) / scale; minmax: x * scale + shift; none: x), as scikit-learn''s StandardScaler and MinMaxScaler';
+'Scaling parameters of each feature of the points query: mean, population std, min, max (of the features as they are), and the scale and shift applied (zscore and robust: (x - shift) / scale; log: (ln(1 + x) - shift) / scale; minmax: x * scale + shift; none: x), as scikit-learn''s StandardScaler, RobustScaler (median, interquartile range; 1 for a zero range), FunctionTransformer(np.log1p) then StandardScaler, and MinMaxScaler';
 
 CREATE FUNCTION @extschema@.normalize_points(points text, normalization text DEFAULT 'zscore')
 RETURNS TABLE (key text, features double precision[])
@@ -30,7 +34,7 @@ AS 'MODULE_PATHNAME', 'engage_normalize_points'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.normalize_points(text, text) IS
-'The points of the points query, normalised (zscore, minmax or none) as the clustering functions see them: key and features';
+'The points of the points query, normalised (zscore, minmax, log, robust or none) as the clustering functions see them: key and features';
 
 CREATE FUNCTION @extschema@.kmeans_cluster(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
@@ -61,12 +65,13 @@ CREATE FUNCTION @extschema@.kmeans_centroids(points text, k integer DEFAULT 3,
 RETURNS TABLE (cluster integer, size bigint, centroid double precision[],
                centroid_normalized double precision[], inertia double precision,
                total_inertia double precision, iterations integer, converged boolean,
-               features text[])
+               features text[], davies_bouldin double precision,
+               calinski_harabasz double precision)
 AS 'MODULE_PATHNAME', 'engage_kmeans_centroids'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans_centroids(text, integer, text, integer, integer, double precision, bigint, text, double precision[]) IS
-'The clusters of kmeans_cluster with the same arguments: size, centroid in the features'' units and normalised, the cluster''s inertia, and the total inertia, iterations and convergence of the clustering';
+'The clusters of kmeans_cluster with the same arguments: size, centroid in the features'' units (log: exp(c) - 1 of the normalised centroid c, scaled back) and normalised, the cluster''s inertia, and the total inertia, iterations, convergence, and the Davies-Bouldin (lower is better) and Calinski-Harabasz (higher is better) indexes of the clustering in the normalised space, as scikit-learn''s davies_bouldin_score and calinski_harabasz_score on its labels (NULL for k = 1 and for as many clusters as points)';
 
 CREATE TYPE @extschema@.kmeans_model AS (
 	features text[],
@@ -84,7 +89,7 @@ CREATE TYPE @extschema@.kmeans_model AS (
 );
 
 COMMENT ON TYPE @extschema@.kmeans_model IS
-'A fitted K-means clustering: features, normalisation (scale and shift), k x d centroids in the features'' units and normalised, sizes, inertia, iterations, convergence, number of points and the inertia of each cluster; kmeans_predict and kmeans_assign assign points with it';
+'A fitted K-means clustering: features, normalisation (its name, scale and shift: log applies ln(1 + x) first), k x d centroids in the features'' units and normalised, sizes, inertia, iterations, convergence, number of points and the inertia of each cluster; kmeans_predict and kmeans_assign assign points with it';
 
 CREATE FUNCTION @extschema@.kmeans_model(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
@@ -128,9 +133,19 @@ CREATE FUNCTION @extschema@.elbow_inertia(points text, k_min integer DEFAULT 1, 
     sample integer DEFAULT NULL)
 RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
                iterations integer, is_elbow boolean, centroids_normalized double precision[],
-               sample_size integer)
+               sample_size integer, davies_bouldin double precision,
+               calinski_harabasz double precision)
 AS 'MODULE_PATHNAME', 'engage_elbow_inertia'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.elbow_inertia(text, integer, integer, text, integer, integer, double precision, bigint, text, integer) IS
-'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee. sample 0: the n_init restarts run on every point; n > 0: 3 x n_init weighted restarts run on a sample of n points chosen by a hash of the key and the seed (half uniform, half by squared distance to the mean), and the best are refined on all points; NULL (default): every point up to 200,000 points, a sample of 32,768 above. sample_size is the sample used (NULL: every point); inertia and silhouette are always of all points';
+'The elbow method: for k = k_min..k_max the K-means inertia, the simplified (centroid) silhouette (NULL for k = 1), iterations and normalised centroids; is_elbow is true on the k that Kneedle picks for the convex decreasing curve, on none when it has no knee. sample 0: the n_init restarts run on every point; n > 0: 3 x n_init weighted restarts run on a sample of n points chosen by a hash of the key and the seed (half uniform, half by squared distance to the mean), and the best are refined on all points; NULL (default): every point up to 200,000 points, a sample of 32,768 above. sample_size is the sample used (NULL: every point); inertia, silhouette and the Davies-Bouldin (lower is better) and Calinski-Harabasz (higher is better) indexes (as scikit-learn''s davies_bouldin_score and calinski_harabasz_score on the labels of each k; NULL for k = 1 and for as many clusters as points) are always of all points';
+
+CREATE FUNCTION @extschema@.kmeans(features double precision[], k integer DEFAULT 3,
+    normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, seed bigint DEFAULT 0)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'engage_kmeans'
+LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans(double precision[], integer, text, integer, bigint) IS
+'Window function: kmeans(features, ...) OVER (PARTITION BY ...) gives each row the cluster (1..k) of its features in the K-means clustering of its partition, the clustering of kmeans_cluster (max_iter 300, tol 1e-4, k-means++) on the partition''s points, ordered by their features alone (as kmeans_cluster orders points that share one key), so the same whatever the order of the rows; NULL for NULL features or features holding a NULL, which take no part; k, normalization, n_init and seed are read on the partition''s first row; every partition within engage.max_memory';

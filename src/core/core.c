@@ -57,6 +57,8 @@ ecore_strerror(int status)
 			return "invalid curve: x must be finite and strictly increasing, y finite";
 		case ECORE_EUNDERFLOW:
 			return "points too close together: their squared distances underflow (differences below about 1e-150)";
+		case ECORE_ENEGATIVE:
+			return "negative value: the log normalization needs values >= 0";
 	}
 	return "unknown error";
 }

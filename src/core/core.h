@@ -69,10 +69,13 @@ typedef enum ecore_status
 	ECORE_EOVERFLOW,			/* a size computation overflows size_t */
 	ECORE_EINVAL_CURVE,		/* knee: x not strictly increasing, or a
 								 * non-finite x/y */
-	ECORE_EUNDERFLOW			/* k-means with k >= 2: the points are
+	ECORE_EUNDERFLOW,			/* k-means with k >= 2: the points are
 								 * distinct but too close together for
 								 * their squared distances, which
 								 * underflow (see kmeans.h) */
+	ECORE_ENEGATIVE			/* the log scaler: a negative value; row
+								 * and feature in env->error_row and
+								 * error_col */
 } ecore_status;
 
 /*
@@ -115,9 +118,10 @@ typedef enum ecore_status
 /*
  * Caller environment.  alloc is mandatory for the functions that allocate
  * (fit, elbow, scaler init); check is optional (NULL: never called).
- * error_row is an output: set with ECORE_ENONFINITE, ECORE_ERANGE (row
- * of the points), ECORE_EINIT_VALUE (index of the centroid) and a label
- * out of range (ECORE_EINVAL_ARG); error_col is the feature index.
+ * error_row is an output: set with ECORE_ENONFINITE, ECORE_ERANGE and
+ * ECORE_ENEGATIVE (row of the points), ECORE_EINIT_VALUE (index of the
+ * centroid) and a label out of range (ECORE_EINVAL_ARG); error_col is the
+ * feature index.
  */
 typedef struct ecore_env
 {

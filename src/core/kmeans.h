@@ -302,6 +302,13 @@ typedef struct ecore_elbow_out
 								 * exact path, else the sample size */
 	int			k;				/* the k being fitted (on an error: the k
 								 * that failed) */
+	double	   *davies_bouldin;	/* ecore_cluster_scores of each k's
+								 * labels on all points (NaN for k = 1 and
+								 * k = n); may be NULL */
+	double	   *calinski_harabasz;	/* likewise; NULL exactly when
+									 * davies_bouldin is */
+	double	   *score_work;		/* with the scores: ecore_cluster_scores_work
+								 * (k_max, d) doubles of the caller */
 } ecore_elbow_out;
 
 /* Set *params to ecore_kmeans_params_default, k 1..10, no sample. */
@@ -399,5 +406,35 @@ extern int	ecore_silhouette_simplified(const double *X, size_t n, size_t d,
 										 const int32_t *labels,
 										 ecore_env *env, double *score,
 										 double *per_point);
+
+/*
+ * Doubles of work space ecore_cluster_scores() needs for k clusters of d
+ * features (2 k d + 2 d + 4 k).
+ */
+extern int	ecore_cluster_scores_work(int k, size_t d, size_t *doubles);
+
+/*
+ * Quality indexes of a labelling (labels in 0..k-1) of X (n x d), as
+ * scikit-learn 1.2's sklearn.metrics define them on the same labels, from
+ * the means of the clusters the labels make (empty clusters do not count,
+ * as scikit-learn sees only the labels present):
+ *	 Davies-Bouldin: s_i the mean distance of cluster i's points to its
+ *	 mean, d_ij the distance between the means of i and j; the mean over
+ *	 the clusters of max over j != i of (s_i + s_j) / d_ij (a d_ij of 0
+ *	 counts as infinity); 0 when every s_i, or every d_ij, is at most 1e-8
+ *	 (np.allclose(., 0)).  Lower is better.
+ *	 Calinski-Harabasz: B the sum over clusters of size_i times the squared
+ *	 distance of its mean to the mean of all points, W the sum of squared
+ *	 distances of the points to their cluster's mean; B (n - L) / (W (L -
+ *	 1)), L the clusters; 1 when W = 0.  Higher is better.
+ * Both NaN (status ECORE_OK) when L < 2 or L >= n, where scikit-learn
+ * refuses the labelling.  work: ecore_cluster_scores_work doubles.  No
+ * allocation; env->check per chunk.  A label out of range is
+ * ECORE_EINVAL_ARG with env->error_row.
+ */
+extern int	ecore_cluster_scores(const double *X, size_t n, size_t d,
+								  const int32_t *labels, int k, double *work,
+								  ecore_env *env, double *davies_bouldin,
+								  double *calinski_harabasz);
 
 #endif							/* ECORE_KMEANS_H */

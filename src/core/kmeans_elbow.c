@@ -527,7 +527,9 @@ ecore_elbow_curve(const double *X, size_t n, size_t d,
 				k,
 				rc;
 
-	if (out == NULL || out->inertia == NULL)
+	if (out == NULL || out->inertia == NULL ||
+		(out->davies_bouldin != NULL &&
+		 (out->calinski_harabasz == NULL || out->score_work == NULL)))
 		return ECORE_EINVAL_ARG;
 	rc = el_plan_make(n, d, params, &pl);
 	if (rc != ECORE_OK)
@@ -713,6 +715,14 @@ ecore_elbow_curve(const double *X, size_t n, size_t d,
 											  A.labels, env,
 											  &out->silhouette[k - params->k_min],
 											  NULL);
+			if (rc != ECORE_OK)
+				return rc;
+		}
+		if (out->davies_bouldin != NULL)
+		{
+			rc = ecore_cluster_scores(X, n, d, A.labels, k, out->score_work, env,
+									   &out->davies_bouldin[k - params->k_min],
+									   &out->calinski_harabasz[k - params->k_min]);
 			if (rc != ECORE_OK)
 				return rc;
 		}

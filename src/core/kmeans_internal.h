@@ -14,6 +14,7 @@
  *	 kmeans_lloyd.c	 E-steps (Lloyd, Hamerly), M-step, empty clusters,
  *					 the Lloyd loop of one restart
  *	 kmeans_eval.c	 assign, inertia and silhouette of given centroids
+ *	 kmeans_scores.c Davies-Bouldin and Calinski-Harabasz of a labelling
  *	 kmeans_elbow.c	 the elbow curves (ecore_kmeans_elbow and
  *					 ecore_elbow_curve with its split starts and sample)
  *

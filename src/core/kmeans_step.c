@@ -243,6 +243,10 @@ ecore_scaleagg_final(const int64_t *st, ecore_scaler *s)
 				s->scale[j] = 1.0;
 				s->offset[j] = 0.0;
 				break;
+			case ECORE_SCALE_LOG:
+			case ECORE_SCALE_ROBUST:
+				/* no combinable state (ecore_scaleagg_check refuses them) */
+				return ECORE_EINVAL_ARG;
 		}
 	}
 	s->n = (size_t) n;

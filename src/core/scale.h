@@ -3,7 +3,9 @@
  * scale.h
  *	  Feature scaling of engage's numerical core: fit, transform and
  *	  inverse transform for 'zscore' (scikit-learn StandardScaler), 'minmax'
- *	  (MinMaxScaler, feature_range (0, 1)) and 'none'.
+ *	  (MinMaxScaler, feature_range (0, 1)), 'log' (FunctionTransformer
+ *	  (np.log1p) then StandardScaler), 'robust' (RobustScaler,
+ *	  quantile_range (25, 75)) and 'none'.
  *
  * Numerics reproduce scikit-learn 1.2 operation by operation:
  *	 mean  = sum(x) / n
@@ -23,11 +25,28 @@
  *			 range < 10 * eps (constant feature); offset = 0 - min * scale;
  *			 transform z = x * scale + offset (a constant feature maps to 0);
  *			 inverse x = (z - offset) / scale.
+ *	 log:	 every value must be >= 0 (ECORE_ENEGATIVE otherwise, with
+ *			 env->error_row and error_col); y = log1p(x) (the C library's,
+ *			 as Python's math.log1p; numpy's vectorised np.log1p can differ
+ *			 by one unit in the last place); scale and offset are zscore's
+ *			 fitted on y (the same sums, the same constant rule);
+ *			 transform z = (log1p(x) - offset) / scale; inverse
+ *			 x = expm1(z * scale + offset).
+ *	 robust: offset = the median, scale = q75 - q25, or 1 when below
+ *			 10 * eps (sklearn's _handle_zeros_in_scale); the quantiles
+ *			 as numpy's np.percentile(x, [25, 75]) (method 'linear'):
+ *			 h = q * (n - 1), i = floor(h), g = h - i, a = x(i),
+ *			 b = x(i + 1) (sorted order, 0-based; b = a when i = n - 1),
+ *			 value a + (b - a) * g when g < 0.5, else b - (b - a) * (1 - g)
+ *			 (numpy's _lerp); the median as np.median: the middle value,
+ *			 or (a + b) / 2 of the two middle ones; transform and inverse
+ *			 as zscore's.  The fit needs n doubles of work space (one
+ *			 env->alloc request; see ecore_scaler_fit_bytes).
  *	 none:	 scale = 1, offset = 0, transform and inverse copy.
- * fit computes mean, var, min and max for every method (they describe the
- * data whatever the scaling).  transform and inverse use only scale and
- * offset (zscore: offset = mean), so a scaler rebuilt from stored scale and
- * offset transforms identically.
+ * fit computes mean, var, min and max of the raw values for every method
+ * (they describe the data whatever the scaling).  transform and inverse use
+ * only the method, scale and offset (zscore: offset = mean), so a scaler
+ * rebuilt from stored method, scale and offset transforms identically.
  *
  * Glue usage: fit on the raw points, transform them (in place is fine),
  * cluster, then inverse-transform the k centroids to report them in the
@@ -51,7 +70,9 @@ typedef enum ecore_scale_method
 {
 	ECORE_SCALE_NONE = 0,
 	ECORE_SCALE_ZSCORE = 1,
-	ECORE_SCALE_MINMAX = 2
+	ECORE_SCALE_MINMAX = 2,
+	ECORE_SCALE_LOG = 3,
+	ECORE_SCALE_ROBUST = 4
 } ecore_scale_method;
 
 /*
@@ -70,19 +91,31 @@ typedef struct ecore_scaler
 	double	   *data_min;		/* column minimum (sklearn data_min_) */
 	double	   *data_max;		/* column maximum (sklearn data_max_) */
 	double	   *scale;			/* zscore: std or 1; minmax: 1/range or 1;
-								 * none: 1 (sklearn scale_) */
-	double	   *offset;			/* zscore: mean; minmax: sklearn min_; none:
-								 * 0 */
+								 * log: std of log1p(x) or 1; robust: the
+								 * interquartile range or 1; none: 1
+								 * (sklearn scale_) */
+	double	   *offset;			/* zscore: mean; minmax: sklearn min_; log:
+								 * mean of log1p(x); robust: median
+								 * (sklearn center_); none: 0 */
 } ecore_scaler;
 
 /*
- * Parse a method name: "zscore", "minmax" or "none" (ASCII case
- * insensitive).  ECORE_EINVAL_ARG when unknown.
+ * Parse a method name of every scaler: "zscore", "minmax", "log",
+ * "robust" or "none" (ASCII case insensitive).  ECORE_EINVAL_ARG when
+ * unknown.
+ */
+extern int	ecore_scale_method_parse_all(const char *name,
+										  ecore_scale_method *method);
+
+/*
+ * Parse the name of a method whose fit the combinable scaler state of
+ * kmeans_step.h supports: "zscore", "minmax" or "none" (ASCII case
+ * insensitive; "log" and "robust" are ECORE_EINVAL_ARG here).
  */
 extern int	ecore_scale_method_parse(const char *name,
 									  ecore_scale_method *method);
 
-/* Name of a method ("zscore", "minmax", "none"), NULL if invalid. */
+/* Name of a method ("zscore", "minmax", "log", "robust", "none"), NULL if invalid. */
 extern const char *ecore_scale_method_name(ecore_scale_method method);
 
 /* Bytes ecore_scaler_init() requests (6 * d doubles, one request). */
@@ -93,16 +126,25 @@ extern int	ecore_scaler_init(ecore_scaler *s, ecore_scale_method method,
 							   size_t d, ecore_env *env);
 
 /*
+ * Bytes of work space ecore_scaler_fit() requests from env->alloc for n
+ * points (one request): n doubles for robust, 0 for the other methods.
+ */
+extern int	ecore_scaler_fit_bytes(ecore_scale_method method, size_t n,
+									size_t *bytes);
+
+/*
  * Fit on X (n x d, row-major): validates the points (ECORE_ENONFINITE or
- * ECORE_ERANGE with env->error_row), then fills every array.  No
- * allocation (env->alloc may be NULL); env->check per chunk.
+ * ECORE_ERANGE with env->error_row; log: ECORE_ENEGATIVE), then fills every
+ * array.  No allocation but robust's work space (ecore_scaler_fit_bytes;
+ * env->alloc may be NULL for the other methods); env->check per chunk.
  */
 extern int	ecore_scaler_fit(ecore_scaler *s, const double *X, size_t n,
 							  ecore_env *env);
 
 /*
  * out = transform(X), n x d; out may equal X (in place).  Validates X
- * (NaN/infinity: ECORE_ENONFINITE with env->error_row).  No allocation.
+ * (NaN/infinity: ECORE_ENONFINITE with env->error_row; log: a negative
+ * value is ECORE_ENEGATIVE).  No allocation.
  */
 extern int	ecore_scaler_transform(const ecore_scaler *s, const double *X,
 									size_t n, double *out, ecore_env *env);

@@ -531,7 +531,8 @@ def setup(ctl):
         # UNIQUE: a gate holds an uncommitted row of a key that the call writes
         cur.execute("CREATE TABLE km_out (key text UNIQUE, cluster integer, distance float8)")
         cur.execute("CREATE TABLE elbow_out (k integer UNIQUE, inertia float8, silhouette float8, "
-                    "iterations integer, is_elbow boolean, centroids float8[], sample_size integer)")
+                    "iterations integer, is_elbow boolean, centroids float8[], sample_size integer, "
+                    "davies_bouldin float8, calinski_harabasz float8)")
         cur.execute(f"SELECT engage.generate_xdr('xdr_run', {XDR_ROWS}, seed => 3)")
         cur.execute("SELECT engage.generate_xdr('xdr_small', 2000, seed => 4)")
 

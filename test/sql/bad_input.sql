@@ -278,7 +278,7 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (333, 'elbow: a sample of all the points is every point (documented: no sample size)', $$SELECT string_agg(k || ':' || coalesce(sample_size::text, 'NULL'), ',' ORDER BY k) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, 3, sample => 7)$$),
 (130, 'scaling_params: points NULL', $$SELECT count(*) FROM engage.scaling_params(NULL)$$),
 (131, 'scaling_params: normalization NULL', $$SELECT count(*) FROM engage.scaling_params('SELECT id, a FROM bi_pts', NULL)$$),
-(132, 'scaling_params: unknown normalization', $$SELECT count(*) FROM engage.scaling_params('SELECT id, a FROM bi_pts', 'robust')$$),
+(132, 'scaling_params: unknown normalization', $$SELECT count(*) FROM engage.scaling_params('SELECT id, a FROM bi_pts', 'robust2')$$),
 (133, 'scaling_params: constant features', $$SELECT string_agg(normalization || ' ' || mean || ' ' || std || ' ' || scale || ' ' || shift, ',' ORDER BY normalization) FROM (SELECT * FROM engage.scaling_params('SELECT id, -3 FROM bi_pts', 'zscore') UNION ALL SELECT * FROM engage.scaling_params('SELECT id, -3 FROM bi_pts', 'minmax')) s$$),
 (134, 'normalize_points: features at +-1e100', $$SELECT string_agg(features::text, ' ' ORDER BY key) FROM engage.normalize_points('SELECT id, CASE WHEN id = 1 THEN 1e100 ELSE -1e100 END FROM bi_pts', 'minmax')$$),
 (135, 'normalize_points: subnormal feature', $$SELECT string_agg(features::text, ' ' ORDER BY key) FROM engage.normalize_points('SELECT id, CASE WHEN id = 1 THEN 1e-320 ELSE 0 END FROM bi_pts', 'minmax')$$),
@@ -801,6 +801,59 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 ) AS c(n, what, q, then_q);
 RESET client_min_messages;
 
+-- 480-519: clustering options (issue 14): the normalizations log and robust,
+-- the Davies-Bouldin and Calinski-Harabasz indexes, the window function kmeans
+CREATE TEMP TABLE bi_neg (id int, a float8, b float8);
+INSERT INTO bi_neg VALUES (1, 0, 0), (2, 1, 3), (3, 5, -2), (4, 7, 1);
+CREATE TEMP TABLE bi_win (id int, g int, f float8[]);
+INSERT INTO bi_win VALUES (1, 1, '{0,0}'), (2, 1, '{0,1}'), (3, 1, '{10,10}'), (4, 1, '{10,11}'),
+                          (5, 2, NULL), (6, 2, '{1,NULL}'), (7, 3, '{5,5}');
+CREATE TEMP TABLE bi_logmodel AS SELECT engage.kmeans_model('SELECT id, a, b FROM bi_pts', 2, 'log') AS model;
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(480, 'kmeans_cluster: unknown normalization', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_pts', 2, 'log10')$$),
+(481, 'scaling_params: normalization LOG, any case (documented result)', $$SELECT string_agg(feature || ' ' || normalization || ' ' || round(shift::numeric, 6), ', ') FROM engage.scaling_params('SELECT id, a, b FROM bi_pts', 'LOG')$$),
+(482, 'normalize_points log: a negative feature', $$SELECT count(*) FROM engage.normalize_points('SELECT id, a, b FROM bi_neg', 'log')$$),
+(483, 'kmeans_cluster log: a negative feature', $$SELECT count(*) FROM engage.kmeans_cluster('SELECT id, a, b FROM bi_neg', 2, 'log')$$),
+(484, 'kmeans_model log: a negative feature', $$SELECT (engage.kmeans_model('SELECT id, a, b FROM bi_neg', 2, 'log')).inertia$$),
+(485, 'elbow_inertia log: a negative feature', $$SELECT count(*) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_neg', 1, 2, 'log')$$),
+(486, 'kmeans_cluster_rows log: a negative feature', $$SELECT count(*) FROM engage.kmeans_cluster_rows('SELECT id, a, b FROM bi_neg', 2, 'log') AS t(id int, a float8, b float8, cluster int, distance float8)$$),
+(487, 'kmeans_centroids log: a negative initial centroid', $$SELECT count(*) FROM engage.kmeans_centroids('SELECT id, a, b FROM bi_pts', 2, 'log', init => 'given', initial_centroids => '{{0,0},{-1,10}}')$$),
+(488, 'kmeans_predict with a log model: a negative feature', $$SELECT engage.kmeans_predict(model, '{1,-0.5}') FROM bi_logmodel$$),
+(489, 'kmeans_nearest with a log model: a negative feature', $$SELECT (engage.kmeans_nearest(model, '{-1,1}')).cluster FROM bi_logmodel$$),
+(490, 'kmeans_assign with a log model: a negative feature', $$SELECT count(*) FROM bi_logmodel, engage.kmeans_assign(model, 'SELECT id, a, b FROM bi_neg')$$),
+(491, 'kmeans_cluster log: -0 is not negative (documented result)', $$SELECT string_agg(key || ':' || cluster, ' ' ORDER BY key) FROM engage.kmeans_cluster('SELECT id, a, b FROM (VALUES (1, ''-0''::float8, 0::float8), (2, 0, 1), (3, 9, 9)) v(id, a, b)', 2, 'log')$$),
+(492, 'scaling_params robust: a constant feature gets scale 1 (documented result)', $$SELECT string_agg(feature || ' ' || shift || ' ' || scale, ', ') FROM engage.scaling_params('SELECT id, a, 7 AS c FROM bi_pts', 'robust')$$),
+(493, 'scaling_params robust: one point (documented result)', $$SELECT string_agg(feature || ' ' || shift || ' ' || scale, ', ') FROM engage.scaling_params('SELECT 1, 3.5::float8, -2::float8', 'robust')$$),
+(494, 'kmeans_centroids: k = 1, no index (documented result: NULL)', $$SELECT count(*) || ' ' || count(davies_bouldin) || ' ' || count(calinski_harabasz) FROM engage.kmeans_centroids('SELECT id, a, b FROM bi_pts', 1)$$),
+(495, 'kmeans_centroids: as many clusters as points, no index (documented result: NULL)', $$SELECT count(*) || ' ' || count(davies_bouldin) || ' ' || count(calinski_harabasz) FROM engage.kmeans_centroids('SELECT id, a, b FROM bi_pts', 7)$$),
+(496, 'elbow_inertia: the indexes of k = 1 and k = n are NULL (documented result)', $$SELECT string_agg(k || ':' || coalesce(round(davies_bouldin::numeric, 6)::text, '-') || ':' || coalesce(round(calinski_harabasz::numeric, 4)::text, '-'), ' ' ORDER BY k) FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, 7)$$),
+(497, 'kmeans window: k 0', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 0) OVER () AS c FROM bi_win) s$$),
+(498, 'kmeans window: k NULL', $$SELECT count(c) FROM (SELECT engage.kmeans(f, NULL) OVER () AS c FROM bi_win) s$$),
+(499, 'kmeans window: k 10001', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 10001) OVER () AS c FROM bi_win) s$$),
+(500, 'kmeans window: unknown normalization', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2, 'quantile') OVER () AS c FROM bi_win) s$$),
+(501, 'kmeans window: normalization NULL', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2, NULL) OVER () AS c FROM bi_win) s$$),
+(502, 'kmeans window: n_init 0', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2, n_init => 0) OVER () AS c FROM bi_win) s$$),
+(503, 'kmeans window: seed NULL', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2, seed => NULL) OVER () AS c FROM bi_win) s$$),
+(504, 'kmeans window: ragged features', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2) OVER () AS c FROM (VALUES ('{1,2}'::float8[]), ('{1,2,3}')) v(f)) s$$),
+(505, 'kmeans window: two-dimensional features', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 1) OVER () AS c FROM (VALUES ('{{1,2},{3,4}}'::float8[])) v(f)) s$$),
+(506, 'kmeans window: an empty array', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 1) OVER () AS c FROM (VALUES ('{}'::float8[])) v(f)) s$$),
+(507, 'kmeans window: NULL features and features holding a NULL get NULL, a partition of them only NULLs (documented result)', $$SELECT string_agg(id || ':' || coalesce(c::text, 'NULL'), ' ' ORDER BY id) FROM (SELECT id, engage.kmeans(f, 1) OVER (PARTITION BY g) AS c FROM bi_win) s$$),
+(508, 'kmeans window: k above the points of a partition', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2) OVER (PARTITION BY g) AS c FROM bi_win) s$$),
+(509, 'kmeans window: NaN', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 1) OVER () AS c FROM (VALUES ('{1,2}'::float8[]), ('{NaN,2}')) v(f)) s$$),
+(510, 'kmeans window: -Infinity', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 1) OVER () AS c FROM (VALUES ('{1,-Infinity}'::float8[])) v(f)) s$$),
+(511, 'kmeans window: 1e300', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 1) OVER () AS c FROM (VALUES ('{1,2}'::float8[]), ('{1e300,2}')) v(f)) s$$),
+(512, 'kmeans window log: a negative feature (the message names the point by its features)', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 1, 'log') OVER () AS c FROM (VALUES ('{1,2}'::float8[]), ('{3,-2.5}')) v(f)) s$$),
+(513, 'kmeans window: identical points, k 2', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2) OVER () AS c FROM (VALUES ('{1,2}'::float8[]), ('{1,2}'), ('{1,2}')) v(f)) s$$),
+(514, 'kmeans window: a partition past engage.max_memory', $$SELECT count(c) FROM (SELECT set_config('engage.max_memory', '1MB', true) AS m) m, LATERAL (SELECT engage.kmeans(ARRAY[i + length(left(m.m, 0)), i % 7, i % 11, i % 13, i % 17, i % 19, i % 23, i % 29], 2) OVER () AS c FROM generate_series(1, 20000) i) s$$),
+(515, 'kmeans window: n_init 1001', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2, n_init => 1001) OVER () AS c FROM bi_win) s$$),
+(516, 'kmeans window: features of another type (text[]): no such function', $$SELECT count(c) FROM (SELECT engage.kmeans('{a,b}'::text[], 2) OVER () AS c) s$$),
+(517, 'kmeans window: called without OVER', $$SELECT engage.kmeans('{1,2}'::float8[], 1)$$),
+(518, 'kmeans_step_agg: a log model (the split K-means takes zscore, minmax and none)', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, b])::text FROM bi_pts, bi_logmodel$$),
+(519, 'scaling_agg: normalization log (not combinable)', $$SELECT engage.scaling_agg(x, 'log')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,
@@ -815,6 +868,7 @@ SELECT sqlstate, count(*) FROM outcome WHERE sqlstate IS NOT NULL GROUP BY 1 ORD
 SELECT t = pg_postmaster_start_time() AS same_server, 1 + 1 AS still_working FROM server_start;
 
 DROP VIEW bi_last_run;
+DROP TABLE bi_neg, bi_win, bi_logmodel;
 DROP TABLE bi_pts, bi_empty, bi_text, bi_log, bi_xdr_empty, bi_xdr_one, bi_xdr_nosub, bi_xdr_same,
            bi_xdr_bad, bi_xdr_huge, bi_xdr_text, "My ""xDR""", bi_model, bi_g;
 DROP SEQUENCE bi_seq;

@@ -305,7 +305,7 @@ SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, n_init => 0);
 SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, max_iter => 0);
 SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, tol => -1);
 SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, tol => 'NaN');
-SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, normalization => 'robust');
+SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, normalization => 'log10');
 SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, init => 'kmeans||');
 SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 3, init => 'given');
 SELECT * FROM engage.kmeans_cluster('SELECT id, a, b FROM pts', 2, init => 'given', initial_centroids => '{1,2,3,4}');

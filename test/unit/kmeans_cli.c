@@ -11,11 +11,13 @@
  *			 "convex|concave decreasing|increasing S n x1..xn y1..yn";
  *			 prints one knee index (or -1) a line
  * Options:
- *	 --scale zscore|minmax|none (default zscore)	--k K (3)
+ *	 --scale zscore|minmax|log|robust|none (default zscore)	--k K (3)
  *	 --n-init N (10)	--max-iter N (300)	--tol T (1e-4)	--seed S (0)
  *	 --algo hamerly|lloyd	--init kmeans++|random
  *	 --elbow KMAX (0: none)	 --labels-out FILE	--repeat R (timing runs)
  *	 --scaled-out FILE (scaled points, N x D float64)
+ *	 --scores R (Davies-Bouldin and Calinski-Harabasz of the fit's labels,
+ *				 computed R times: the values and the times)
  *
  * Output: "key value..." lines (values printed with %.17g).
  *
@@ -291,6 +293,7 @@ main(int argc, char **argv)
 	cli_arena	arena;
 	int			rc,
 				elbow = 0,
+				scores = 0,
 				repeat = 1,
 				rep,
 				j;
@@ -330,7 +333,7 @@ main(int argc, char **argv)
 			cols = v;
 		else if (strcmp(a, "--scale") == 0)
 		{
-			if (ecore_scale_method_parse(v, &method) != ECORE_OK)
+			if (ecore_scale_method_parse_all(v, &method) != ECORE_OK)
 				die("bad --scale", v);
 		}
 		else if (strcmp(a, "--k") == 0)
@@ -355,6 +358,8 @@ main(int argc, char **argv)
 			scaled_out = v;
 		else if (strcmp(a, "--repeat") == 0)
 			repeat = atoi(v);
+		else if (strcmp(a, "--scores") == 0)
+			scores = atoi(v);
 		else
 			die("unknown option", a);
 		argi++;
@@ -451,6 +456,33 @@ main(int argc, char **argv)
 		rc = ecore_silhouette_simplified(Z, n, d, res.centroids, res.k,
 										  res.labels, &env, &sil, NULL);
 		printf("silhouette %.17g\n", sil);
+	}
+	if (scores > 0)
+	{
+		size_t		doubles;
+		double	   *work;
+		double		db = 0,
+					ch = 0,
+					best = 1e300,
+					sum = 0;
+
+		if (ecore_cluster_scores_work(res.k, d, &doubles) != ECORE_OK)
+			die("cannot size the scores' work space", NULL);
+		work = malloc(doubles * sizeof(double));
+		for (rep = 0; rep < scores; rep++)
+		{
+			t0 = now_sec();
+			rc = ecore_cluster_scores(Z, n, d, res.labels, res.k, work, &env, &db, &ch);
+			t1 = now_sec() - t0;
+			if (rc != ECORE_OK)
+				die("ecore_cluster_scores failed", ecore_strerror(rc));
+			sum += t1;
+			if (t1 < best)
+				best = t1;
+		}
+		printf("davies_bouldin %.17g\ncalinski_harabasz %.17g\n", db, ch);
+		printf("time_scores %.6f\ntime_scores_mean %.6f\n", best, sum / scores);
+		free(work);
 	}
 	printf("time_scale %.6f\ntime_fit %.6f\ntime_fit_mean %.6f\n", t_scale,
 		   t_fit, t_fit_sum / repeat);

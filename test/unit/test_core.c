@@ -38,7 +38,7 @@ test_strerror(void)
 	int			a,
 				b;
 
-	for (a = ECORE_OK; a <= ECORE_EINVAL_CURVE; a++)
+	for (a = ECORE_OK; a <= ECORE_ENEGATIVE; a++)
 	{
 		CHECK(ecore_strerror(a) != NULL && ecore_strerror(a)[0] != '\0');
 		for (b = ECORE_OK; b < a; b++)
@@ -299,6 +299,9 @@ static const test_case tests[] = {
 	TEST(test_scale_minmax),
 	TEST(test_scale_none_inplace),
 	TEST(test_scale_errors),
+	TEST(test_scale_log),
+	TEST(test_scale_robust),
+	TEST(test_scale_robust_basic),
 	TEST(test_option_names),
 	TEST(test_kmeans_params),
 	TEST(test_kmeans_bad_values),
@@ -335,6 +338,7 @@ static const test_case tests[] = {
 	TEST(test_assign),
 	TEST(test_inertia_fn),
 	TEST(test_silhouette),
+	TEST(test_cluster_scores),
 	TEST(test_interrupt_calls),
 	TEST(test_interrupt_longjmp),
 	TEST(test_knee_curves),

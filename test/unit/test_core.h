@@ -85,6 +85,9 @@ extern void test_scale_zscore_near_constant(void);
 extern void test_scale_minmax(void);
 extern void test_scale_none_inplace(void);
 extern void test_scale_errors(void);
+extern void test_scale_log(void);
+extern void test_scale_robust(void);
+extern void test_scale_robust_basic(void);
 
 /* test_core.c */
 extern void test_option_names(void);
@@ -134,6 +137,7 @@ extern void test_elbow_errors(void);
 extern void test_assign(void);
 extern void test_inertia_fn(void);
 extern void test_silhouette(void);
+extern void test_cluster_scores(void);
 
 /* test_core.c */
 extern void test_interrupt_calls(void);

@@ -138,3 +138,104 @@ test_silhouette(void)
 	CHECK_EQ_INT(g_arena.count, 0);
 	arena_reset(&g_arena);
 }
+
+/* Davies-Bouldin and Calinski-Harabasz: hand values, undefined cases, errors. */
+void
+test_cluster_scores(void)
+{
+	/* 1-D: {0, 2} and {10, 12}: means 1 and 11, all 6; s = 1, d = 10 */
+	double		X[4] = {0, 2, 10, 12};
+	int32_t		L[4] = {0, 0, 1, 1};
+	int32_t		L3[4] = {0, 0, 2, 2};	/* cluster 1 empty */
+	int32_t		Lbad[4] = {0, 0, 1, 2};
+	double		work[64];
+	double		db,
+				ch;
+	size_t		w;
+	ecore_env	env = make_env();
+	/* 2-D, three clusters, checked against the formulas in long double */
+	double		Y[12] = {0, 0, 1, 0, 5, 5, 6, 7, 0, 9, 1, 8};
+	int32_t		M[6] = {0, 0, 1, 1, 2, 2};
+
+	CHECK_EQ_INT(ecore_cluster_scores_work(2, 1, &w), ECORE_OK);
+	CHECK_EQ_INT(w, 2 * 2 + 2 + 4 * 2);
+	CHECK_EQ_INT(ecore_cluster_scores(X, 4, 1, L, 2, work, &env, &db, &ch), ECORE_OK);
+	CHECK(db == 0.2);
+	CHECK(ch == 50.0);			/* B = 100, W = 4: 100 * 2 / (4 * 1) */
+	/* an empty cluster does not count */
+	CHECK_EQ_INT(ecore_cluster_scores(X, 4, 1, L3, 3, work, &env, &db, &ch), ECORE_OK);
+	CHECK(db == 0.2 && ch == 50.0);
+	/* one cluster, or as many as points: undefined (NaN) */
+	memset(L3, 0, sizeof(L3));
+	CHECK_EQ_INT(ecore_cluster_scores(X, 4, 1, L3, 1, work, &env, &db, &ch), ECORE_OK);
+	CHECK(isnan(db) && isnan(ch));
+	{
+		int32_t		Lall[4] = {0, 1, 2, 3};
+
+		CHECK_EQ_INT(ecore_cluster_scores(X, 4, 1, Lall, 4, work, &env, &db, &ch), ECORE_OK);
+		CHECK(isnan(db) && isnan(ch));
+	}
+	Lbad[3] = 3;
+	/* a label out of range */
+	CHECK_EQ_INT(ecore_cluster_scores(X, 4, 1, Lbad, 3, work, &env, &db, &ch), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(env.error_row, 3);
+	/* zero within-cluster spread: DB 0, CH 1 */
+	{
+		double		E[4] = {1, 1, 3, 3};
+
+		CHECK_EQ_INT(ecore_cluster_scores(E, 4, 1, L, 2, work, &env, &db, &ch), ECORE_OK);
+		CHECK(db == 0.0 && ch == 1.0);
+	}
+	/* three 2-D clusters */
+	{
+		long double mk[3][2] = {{0.5L, 0}, {5.5L, 6}, {0.5L, 8.5L}},
+					m[2] = {13.0L / 6, 29.0L / 6},
+					s[3],
+					B = 0,
+					W = 0,
+					dbl = 0;
+		int			i,
+					j;
+
+		for (i = 0; i < 3; i++)
+		{
+			s[i] = 0;
+			for (j = 0; j < 2; j++)
+			{
+				long double dx = Y[4 * i + 2 * j] - mk[i][0],
+							dy = Y[4 * i + 2 * j + 1] - mk[i][1];
+
+				s[i] += sqrtl(dx * dx + dy * dy) / 2;
+				W += dx * dx + dy * dy;
+			}
+			B += 2 * ((mk[i][0] - m[0]) * (mk[i][0] - m[0]) + (mk[i][1] - m[1]) * (mk[i][1] - m[1]));
+		}
+		for (i = 0; i < 3; i++)
+		{
+			long double worst = 0;
+
+			for (j = 0; j < 3; j++)
+			{
+				long double dij;
+
+				if (j == i)
+					continue;
+				dij = sqrtl((mk[i][0] - mk[j][0]) * (mk[i][0] - mk[j][0]) +
+							(mk[i][1] - mk[j][1]) * (mk[i][1] - mk[j][1]));
+				if ((s[i] + s[j]) / dij > worst)
+					worst = (s[i] + s[j]) / dij;
+			}
+			dbl += worst / 3;
+		}
+		CHECK_EQ_INT(ecore_cluster_scores(Y, 6, 2, M, 3, work, &env, &db, &ch), ECORE_OK);
+		CHECK_CLOSE(db, (double) dbl, 1e-14);
+		CHECK_CLOSE(ch, (double) (B * 3 / (W * 2)), 1e-14);
+	}
+	CHECK_EQ_INT(ecore_cluster_scores(NULL, 4, 1, L, 2, work, &env, &db, &ch), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_cluster_scores(X, 4, 1, L, 0, work, &env, &db, &ch), ECORE_EINVAL_K);
+	CHECK_EQ_INT(ecore_cluster_scores_work(0, 1, &w), ECORE_EINVAL_K);
+	CHECK_EQ_INT(ecore_cluster_scores_work(2, SIZE_MAX / 4, &w), ECORE_EOVERFLOW);
+	X[2] = NAN;
+	CHECK_EQ_INT(ecore_cluster_scores(X, 4, 1, L, 2, work, &env, &db, &ch), ECORE_ENONFINITE);
+	arena_reset(&g_arena);
+}

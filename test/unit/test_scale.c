@@ -209,3 +209,194 @@ test_scale_errors(void)
 	CHECK_EQ_INT(ecore_scaler_inverse_transform(&s, NULL, 3, Z, &env), ECORE_EINVAL_ARG);
 	arena_reset(&g_arena);
 }
+
+/* log: log1p then zscore's fit; negative values; transform and inverse. */
+void
+test_scale_log(void)
+{
+	/* column 0: 0, 1, 3, 7 (log1p: 0, ln 2, ln 4, ln 8); column 1 constant */
+	double		X[8] = {0, 5, 1, 5, 3, 5, 7, 5};
+	double		Z[8],
+				B[8];
+	ecore_env	env = make_env();
+	ecore_scaler s;
+	long double m = 0.0L,
+				v = 0.0L;
+	int			i;
+
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_LOG, 2, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_OK);
+	CHECK_EQ_INT(g_arena.count, 1);	/* the scaler only: no work space */
+	for (i = 0; i < 4; i++)
+		m += log1pl((long double) X[2 * i]);
+	m /= 4;
+	for (i = 0; i < 4; i++)
+		v += (log1pl((long double) X[2 * i]) - m) * (log1pl((long double) X[2 * i]) - m);
+	v /= 4;
+	CHECK_CLOSE(s.offset[0], (double) m, 1e-15);
+	CHECK_CLOSE(s.scale[0], (double) sqrtl(v), 1e-15);
+	CHECK(s.scale[1] == 1.0);	/* constant after log1p too */
+	CHECK(s.offset[1] == log1p(5.0));
+	/* mean, var, min and max describe the raw values */
+	CHECK(s.mean[0] == 2.75 && s.data_min[0] == 0.0 && s.data_max[0] == 7.0);
+	CHECK_EQ_INT(ecore_scaler_transform(&s, X, 4, Z, &env), ECORE_OK);
+	for (i = 0; i < 4; i++)
+	{
+		CHECK(Z[2 * i] == (log1p(X[2 * i]) - s.offset[0]) / s.scale[0]);
+		CHECK(Z[2 * i + 1] == 0.0);
+	}
+	CHECK_EQ_INT(ecore_scaler_inverse_transform(&s, Z, 4, B, &env), ECORE_OK);
+	for (i = 0; i < 8; i++)
+		CHECK(fabs(B[i] - X[i]) <= 1e-14 * (1.0 + X[i]));
+	/* -0.0 is not negative; -1e-300 is, in the fit and in the transform */
+	X[2] = -0.0;
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_OK);
+	X[7] = -1e-300;
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_ENEGATIVE);
+	CHECK_EQ_INT(env.error_row, 3);
+	CHECK_EQ_INT(env.error_col, 1);
+	CHECK_EQ_INT(ecore_scaler_transform(&s, X, 4, Z, &env), ECORE_ENEGATIVE);
+	CHECK_EQ_INT(env.error_row, 3);
+	/* NaN comes first: the points are validated before the sign */
+	X[1] = NAN;
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_ENONFINITE);
+	arena_reset(&g_arena);
+}
+
+/* qsort comparator of doubles */
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* numpy's linear quantile of sorted v (n values), written out directly */
+static double
+ref_quantile(const double *v, size_t n, double q)
+{
+	double		h = q * (double) (n - 1);
+	size_t		i = (size_t) floor(h);
+	double		g = h - floor(h),
+				a,
+				b;
+
+	if (i >= n - 1)
+		return v[n - 1];
+	a = v[i];
+	b = v[i + 1];
+	return g >= 0.5 ? b - (b - a) * (1.0 - g) : a + (b - a) * g;
+}
+
+/* robust: median and quantiles against a sorted copy, on many shapes. */
+void
+test_scale_robust(void)
+{
+	static const size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 10, 33, 100, 1001, 4096, 20000};
+	ecore_env	env = make_env();
+	ecore_rng	rng;
+	size_t		si;
+	int			shape;
+
+	ecore_rng_seed(&rng, 7, 0);
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
+		for (shape = 0; shape < 6; shape++)
+		{
+			size_t		n = sizes[si],
+						i;
+			double	   *X = malloc(2 * n * sizeof(double));
+			double	   *col = malloc(n * sizeof(double));
+			double	   *Z = malloc(2 * n * sizeof(double));
+			double		med,
+						iqr;
+			ecore_scaler s;
+
+			for (i = 0; i < n; i++)
+			{
+				double		u = ecore_rng_uniform(&rng);
+
+				switch (shape)
+				{
+					case 0:		/* random */
+						X[2 * i] = u * 1000.0 - 300.0;
+						break;
+					case 1:		/* ascending */
+						X[2 * i] = (double) i;
+						break;
+					case 2:		/* descending */
+						X[2 * i] = -(double) i;
+						break;
+					case 3:		/* few values, many ties */
+						X[2 * i] = floor(u * 3.0);
+						break;
+					case 4:		/* mostly zeros, a heavy tail */
+						X[2 * i] = u < 0.8 ? 0.0 : exp(u * 40.0);
+						break;
+					default:	/* organ pipe */
+						X[2 * i] = (double) (i < n / 2 ? i : n - i);
+						break;
+				}
+				X[2 * i + 1] = 42.0;	/* constant: scale 1 */
+				col[i] = X[2 * i];
+			}
+			qsort(col, n, sizeof(double), cmp_double);
+			med = (n % 2 == 1) ? col[n / 2] : (col[n / 2 - 1] + col[n / 2]) / 2.0;
+			iqr = ref_quantile(col, n, 0.75) - ref_quantile(col, n, 0.25);
+			CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ROBUST, 2, &env), ECORE_OK);
+			CHECK_EQ_INT(ecore_scaler_fit(&s, X, n, &env), ECORE_OK);
+			CHECK(s.offset[0] == med);
+			CHECK(s.scale[0] == (iqr < 10 * 2.220446049250313e-16 ? 1.0 : iqr));
+			CHECK(s.offset[1] == 42.0 && s.scale[1] == 1.0);
+			/* the input is left as it was */
+			for (i = 0; i < n; i++)
+				CHECK(X[2 * i + 1] == 42.0);
+			CHECK_EQ_INT(ecore_scaler_transform(&s, X, n, Z, &env), ECORE_OK);
+			for (i = 0; i < n; i++)
+				CHECK(Z[2 * i] == (X[2 * i] - s.offset[0]) / s.scale[0]);
+			free(X);
+			free(col);
+			free(Z);
+			arena_reset(&g_arena);
+		}
+}
+
+/* robust: hand values, the work space request, and its errors. */
+void
+test_scale_robust_basic(void)
+{
+	double		X[4] = {4, 1, 3, 2};
+	ecore_env	env = make_env();
+	ecore_scaler s;
+	size_t		bytes = 0;
+	ecore_scale_method m;
+
+	/* 1, 2, 3, 4: median 2.5; q25 at 0.75: 2 - 1 * 0.25; q75 at 2.25: 3 + 0.25 */
+	CHECK_EQ_INT(ecore_scaler_init(&s, ECORE_SCALE_ROBUST, 1, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_OK);
+	CHECK_EQ_INT(g_arena.count, 2);
+	CHECK_EQ_INT(g_arena.total, 6 * sizeof(double) + 4 * sizeof(double));
+	CHECK(s.offset[0] == 2.5);
+	CHECK(s.scale[0] == 1.5);
+	CHECK_EQ_INT(ecore_scaler_fit_bytes(ECORE_SCALE_ROBUST, 1000, &bytes), ECORE_OK);
+	CHECK_EQ_INT(bytes, 1000 * sizeof(double));
+	CHECK_EQ_INT(ecore_scaler_fit_bytes(ECORE_SCALE_LOG, 1000, &bytes), ECORE_OK);
+	CHECK_EQ_INT(bytes, 0);
+	CHECK_EQ_INT(ecore_scaler_fit_bytes(ECORE_SCALE_ROBUST, SIZE_MAX, &bytes), ECORE_EOVERFLOW);
+	CHECK_EQ_INT(ecore_scaler_fit_bytes((ecore_scale_method) 9, 1, &bytes), ECORE_EINVAL_ARG);
+	g_arena.fail_after = 0;
+	CHECK_EQ_INT(ecore_scaler_fit(&s, X, 4, &env), ECORE_ENOMEM);
+	g_arena.fail_after = -1;
+	/* names: all five for the scalers, three for the combinable states */
+	CHECK_EQ_INT(ecore_scale_method_parse_all("Robust", &m), ECORE_OK);
+	CHECK_EQ_INT(m, ECORE_SCALE_ROBUST);
+	CHECK_EQ_INT(ecore_scale_method_parse_all("LOG", &m), ECORE_OK);
+	CHECK_EQ_INT(m, ECORE_SCALE_LOG);
+	CHECK_EQ_INT(ecore_scale_method_parse_all("zscore", &m), ECORE_OK);
+	CHECK_EQ_INT(ecore_scale_method_parse_all("log1p", &m), ECORE_EINVAL_ARG);
+	CHECK_EQ_INT(ecore_scale_method_parse("log", &m), ECORE_EINVAL_ARG);
+	CHECK(strcmp(ecore_scale_method_name(ECORE_SCALE_LOG), "log") == 0);
+	CHECK(strcmp(ecore_scale_method_name(ECORE_SCALE_ROBUST), "robust") == 0);
+	arena_reset(&g_arena);
+}
