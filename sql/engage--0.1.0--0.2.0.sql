@@ -82,27 +82,29 @@ COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
 -- The K-means step of run_analysis (src/kmeans_sql.c, src/bulk_write.c):
 -- the fit of kmeans_cluster_rows on the run's users (one read), each user's
 -- cluster written into result_user_cluster in bulk; returns the model.
-CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint)
+CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint,
+    normalization text DEFAULT 'zscore')
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint) IS
-'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text) IS
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does (normalization NULL: zscore), from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
 -- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
 -- of the run's users, from the normalised points that store_user_clusters
 -- kept in the same (sub)transaction, or read again when it kept none.
 CREATE FUNCTION @extschema@.store_elbow_curve(run_id bigint, points text, k_max integer, seed bigint,
-    sample integer)
+    sample integer, normalization text DEFAULT 'zscore')
 RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
                iterations integer, is_elbow boolean, centroids_normalized double precision[],
-               sample_size integer)
+               sample_size integer, davies_bouldin double precision,
+               calinski_harabasz double precision)
 AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
-'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer, text) IS
+'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, normalization, seed => seed, sample => sample), bit for bit (normalization NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
 -- run_analysis gains elbow_sample (issue 11), without_msisdn (issue 12)
 -- and name (issue 15): a new signature, so the function of 0.1.0 is
@@ -128,7 +130,9 @@ CREATE FUNCTION @extschema@.run_analysis(
 	keep_runs integer DEFAULT 3,
 	elbow_sample integer DEFAULT NULL,
 	without_msisdn regclass DEFAULT NULL,
-	name text DEFAULT NULL)
+	name text DEFAULT NULL,
+	normalization text DEFAULT 'zscore',
+	k_selection text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -174,11 +178,16 @@ DECLARE
 	e_detail text;
 	e_hint text;
 	e_state text;
+	scaling text := lower(normalization);	-- engage.run.normalization
+	method text := lower(k_selection);	-- engage.run.k_selection
+	clusters_k integer;		-- the clustering's k: k, or the one method chose
+	selected_k integer;		-- the k method chose (engage.run.k_chosen)
+	elbow_query text;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
 	   OR duration_column IS NULL OR dl_column IS NULL OR ul_column IS NULL
-	   OR applications IS NULL OR keep_runs IS NULL THEN
+	   OR applications IS NULL OR keep_runs IS NULL OR normalization IS NULL THEN
 		RAISE EXCEPTION 'arguments must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -220,6 +229,21 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      DETAIL = format('name is %s characters long; the limit is 500.', length(run_analysis.name));
 	END IF;
+	IF scaling NOT IN ('zscore', 'minmax', 'log', 'robust', 'none') THEN
+		RAISE EXCEPTION 'unknown normalization "%"', normalization
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Use "zscore", "minmax", "log", "robust" or "none".';
+	END IF;
+	IF method NOT IN ('elbow', 'silhouette', 'davies_bouldin') THEN
+		RAISE EXCEPTION 'unknown k_selection method "%"', k_selection
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Use "elbow", "silhouette" or "davies_bouldin", or NULL to use k as given.';
+	END IF;
+	IF method IS NOT NULL AND run_analysis.k_max < 2 THEN
+		RAISE EXCEPTION 'k_selection needs k_max of at least 2'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
+			      HINT = 'k_selection chooses k on the elbow curve of k = 1..k_max.';
+	END IF;
 
 	-- A Citus distributed source: its layout decides the per-user steps
 	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
@@ -251,15 +275,15 @@ BEGIN
 	-- results are kept apart by run_id and name, never by the lock).
 	PERFORM pg_advisory_xact_lock(1701734241, hashtext(analysis));	-- 'enga', the name
 
-	INSERT INTO @extschema@.run (started, source, parameters, k, status, name)
+	INSERT INTO @extschema@.run (started, source, parameters, k, status, name, normalization, k_selection)
 	VALUES (clock_timestamp(), src,
-	        jsonb_build_object('seed', run_analysis.seed, 'k_max', run_analysis.k_max,
+	        jsonb_build_object('k', run_analysis.k, 'seed', run_analysis.seed, 'k_max', run_analysis.k_max,
 	                           'keep_runs', run_analysis.keep_runs,
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
 	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
 	                           'without_msisdn', run_analysis.without_msisdn::text),
-	        run_analysis.k, 'running', analysis)
+	        run_analysis.k, 'running', analysis, scaling, method)
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
 
@@ -468,7 +492,7 @@ BEGIN
 				      HINT = 'Ask for at most as many clusters as there are subscribers (rows without MSISDN do not count).';
 		END IF;
 
-		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
+		-- 2. K-means on the normalised (sessions, duration, traffic) of the
 		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
 		-- whatever the row order; a tolerance would stop a few users short of
 		-- it, at a point that depends on the start), from one read of the
@@ -496,18 +520,57 @@ BEGIN
 		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
+		points := CASE WHEN layout IS NULL
+		               THEN format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+		                           'FROM @extschema@.result_user_engagement WHERE run_id = %s', run)
+		               ELSE format('SELECT u.msisdn::text, u.sessions, COALESCE(u.duration_ms, 0), COALESCE(u.total_bytes, 0) '
+		                           'FROM %s u', users_table) END;
+		-- The elbow curve's statement (step 3), which also gives the k that
+		-- method picks on it: Kneedle's, the highest silhouette or the
+		-- lowest Davies-Bouldin index (of k >= 2, the lowest k on ties).
+		elbow_query := format($q$
+			WITH e AS MATERIALIZED (
+				SELECT e.* FROM @extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5) AS e
+			), ins AS (
+				INSERT INTO @extschema@.result_elbow (run_id, k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz)
+				SELECT $1, e.k, e.inertia, e.silhouette, e.is_elbow, e.davies_bouldin, e.calinski_harabasz FROM e
+			)
+			SELECT max(e.k) FILTER (WHERE e.is_elbow), max(e.sample_size),
+			       CASE $6 WHEN 'elbow' THEN max(e.k) FILTER (WHERE e.is_elbow)
+			               WHEN 'silhouette' THEN (array_agg(e.k ORDER BY e.silhouette DESC, e.k)
+			                                       FILTER (WHERE e.k >= 2 AND e.silhouette <> 'NaN'))[1]
+			               WHEN 'davies_bouldin' THEN (array_agg(e.k ORDER BY e.davies_bouldin, e.k)
+			                                           FILTER (WHERE e.k >= 2 AND e.davies_bouldin <> 'NaN'))[1] END
+			FROM e$q$, points);
+		-- With k_selection (method), the elbow curve comes first and the
+		-- clustering uses the k it picks (run_analysis's k when it picks
+		-- none).  The curve then reads the points itself, and
+		-- store_user_clusters reads them again (it writes each user's row,
+		-- which the normalised points do not hold): a second read of the
+		-- run's per-user rows and a second normalization.
+		clusters_k := run_analysis.k;
+		IF method IS NOT NULL THEN
+			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
+				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,
+				      run_analysis.elbow_sample, scaling, method;
+			clusters_k := COALESCE(selected_k, run_analysis.k);
+			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s: elbow at k = %s; k_selection %s: k = %s',
+			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none'),
+			                                               method, COALESCE(selected_k::text, 'none')), t);
+			IF selected_k IS NULL THEN
+				RAISE NOTICE 'analysis run %: k_selection "%" chose no k; clustering with k = % as given', run, method, run_analysis.k
+					USING DETAIL = CASE WHEN method = 'elbow' THEN 'The elbow curve has no knee.'
+					                    ELSE 'The elbow curve has no k of 2 or more with the index.' END;
+			END IF;
+		END IF;
 		IF layout IS NULL THEN
-			points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
-			                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
 			model := @extschema@.store_user_clusters(run,
 			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
 			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-			             run_analysis.k, run_analysis.seed);
+			             clusters_k, run_analysis.seed, scaling);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
-			points := format('SELECT u.msisdn::text, u.sessions, COALESCE(u.duration_ms, 0), COALESCE(u.total_bytes, 0) '
-			                 'FROM %s u', users_table);
-			model := @extschema@.store_cluster_model(run, points, run_analysis.k, run_analysis.seed);
+			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
 			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
 			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
 			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
@@ -546,25 +609,19 @@ BEGIN
 		             ($3).centroids_normalized[s.cluster][3]],
 		       ($3).cluster_inertia[s.cluster]
 		FROM stats s CROSS JOIN overall o$q$, stats_from)
-		USING run, run_analysis.k, model;
-		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
+		USING run, clusters_k, model;
+		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', clusters_k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
 		-- elbow_inertia chooses), the inertias always of all users:
 		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
 		-- query, from the points store_user_clusters (store_cluster_model)
-		-- kept (no second read)
-		IF run_analysis.k_max > 0 THEN
-			WITH e AS MATERIALIZED (
-				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
-				FROM @extschema@.store_elbow_curve(run, points, LEAST(run_analysis.k_max, n_users)::integer,
-				                                   run_analysis.seed, run_analysis.elbow_sample) AS e
-			), ins AS (
-				INSERT INTO @extschema@.result_elbow
-				SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow FROM e
-			)
-			SELECT max(e.k) FILTER (WHERE e.is_elbow), max(e.sample_size) INTO chosen_k, used_sample FROM e;
+		-- kept (no second read); with k_selection it ran before step 2
+		IF run_analysis.k_max > 0 AND method IS NULL THEN
+			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
+				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,
+				      run_analysis.elbow_sample, scaling, method;
 			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s%s: elbow at k = %s',
 			                                               LEAST(run_analysis.k_max, n_users),
 			                                               CASE WHEN used_sample IS NOT NULL
@@ -579,7 +636,7 @@ BEGIN
 		UPDATE @extschema@.run r
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
 		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
-		    elbow_sample = used_sample, status = 'ok'
+		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -794,6 +851,7 @@ DECLARE
 	h text;
 	part text;
 	chart text;
+	scaled text;			-- how the features were normalised, in words
 BEGIN
 	IF report_html.name IS NOT NULL AND report_html.name !~ '[^[:space:]]' THEN
 		RAISE EXCEPTION 'name must not be empty'
@@ -851,6 +909,9 @@ BEGIN
 	SELECT count(*), sum(a.total_bytes) INTO n_apps, app_traffic
 	FROM @extschema@.result_app_totals a WHERE a.run_id = rid;
 	SELECT count(*) INTO n_elbow FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+	scaled := CASE COALESCE(r.normalization, 'zscore') WHEN 'zscore' THEN 'z-scored'
+	               WHEN 'minmax' THEN 'min-max scaled' WHEN 'log' THEN 'log(1 + x), then z-scored,'
+	               WHEN 'robust' THEN 'robust-scaled (median, interquartile range)' ELSE 'unscaled' END;
 
 	-- Head, style and title
 	h := '<!DOCTYPE html>
@@ -922,7 +983,14 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		           to_char(100.0 * r.rows_without_subscriber / NULLIF(r.rows_read, 0), f1),
 		           to_char(COALESCE(r.rejected_values, 0), fi))),
 		(5, 'Users', to_char(r.users, fi), 'distinct subscribers'),
-		(6, 'Clusters (k)', r.k::text, 'K-means on z-scored sessions, duration and traffic'),
+		(6, 'Clusters (k)', r.k::text,
+		    format('K-means on %s sessions, duration and traffic', scaled)
+		    || CASE WHEN r.k_selection IS NULL THEN ''
+		            WHEN r.k_chosen IS NULL THEN format('; k as given: k_selection %s chose none', r.k_selection)
+		            ELSE format('; k chosen by %s on the elbow curve',
+		                        CASE r.k_selection WHEN 'elbow' THEN 'the elbow (Kneedle)'
+		                             WHEN 'silhouette' THEN 'the highest silhouette'
+		                             ELSE 'the lowest Davies-Bouldin index' END) END),
 		(7, 'Inertia', to_char(r.inertia, f1), 'sum of squared distances to the centroids'),
 		(8, 'Elbow k', COALESCE(r.elbow_k::text, '&ndash;'),
 		    CASE WHEN n_elbow = 0 THEN 'elbow curve skipped (k_max = 0)'
@@ -993,7 +1061,7 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 	FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
 	h := h || '<section id="clusters">
 <h2>Engagement clusters</h2>
-<p class="note">K-means (k = ' || r.k || ') on the z-scored sessions, duration and traffic of each user; clusters are numbered by ascending centroid norm, so 1 is the least engaged. The chart''s lower panel shows each cluster''s averages relative to the average over all users.</p>
+<p class="note">K-means (k = ' || r.k || ') on the ' || scaled || ' sessions, duration and traffic of each user; clusters are numbered by ascending centroid norm, so 1 is the least engaged. The chart''s lower panel shows each cluster''s averages relative to the average over all users.</p>
 ' || chart || '<table>
 <thead><tr class="group"><th colspan="3"></th><th colspan="3" class="g">Sessions per user</th><th colspan="3" class="g">Duration per user (min)</th><th colspan="3" class="g">Traffic per user (DL + UL)</th><th class="g"></th></tr>
 <tr><th>Cluster</th><th class="n">Users</th><th class="n">Share</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total (h)</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">Inertia</th></tr></thead>
@@ -1180,8 +1248,8 @@ SELECT r.*
 FROM @extschema@.run r
 WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
 
 -- 0.2.0: K-means whose points never gather in one place (sql/src/kmeans_agg.sql)
 CREATE TYPE @extschema@.scaling AS (
@@ -1468,13 +1536,14 @@ COMMENT ON FUNCTION @extschema@.store_user_engagement_citus(bigint, regclass, in
 -- store_user_clusters on the points read from the run's distributed table,
 -- the points kept for the elbow; nothing written (the users' clusters are
 -- written on the workers by kmeans_nearest).
-CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint)
+CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint,
+    normalization text DEFAULT 'zscore')
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint) IS
-'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query and seed in the same (sub)transaction';
+COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
+'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of
@@ -1863,3 +1932,42 @@ LANGUAGE C WINDOW IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans(double precision[], integer, text, integer, bigint) IS
 'Window function: kmeans(features, ...) OVER (PARTITION BY ...) gives each row the cluster (1..k) of its features in the K-means clustering of its partition, the clustering of kmeans_cluster (max_iter 300, tol 1e-4, k-means++) on the partition''s points, ordered by their features alone (as kmeans_cluster orders points that share one key), so the same whatever the order of the rows; NULL for NULL features or features holding a NULL, which take no part; k, normalization, n_init and seed are read on the partition''s first row; every partition within engage.max_memory';
+
+------------------------------------------------------------------------------
+-- 8. k chosen for you and the normalization of run_analysis (issue 14):
+-- run_analysis gains normalization and k_selection (above), the internal
+-- store_user_clusters, store_cluster_model and store_elbow_curve take the
+-- normalization (above), engage.run records the normalization, the method
+-- and the k it chose, and the elbow curve of a run keeps the Davies-Bouldin
+-- and Calinski-Harabasz indexes.  The runs of 0.1.0 were z-scored.  New
+-- columns at the end of the views, so CREATE OR REPLACE.
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.run ADD COLUMN normalization text;
+ALTER TABLE @extschema@.run ADD COLUMN k_selection text;
+ALTER TABLE @extschema@.run ADD COLUMN k_chosen integer;
+UPDATE @extschema@.run SET normalization = 'zscore';
+
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: k, seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
+COMMENT ON COLUMN @extschema@.run.k IS 'Number of K-means clusters: run_analysis''s k, or k_chosen when k_selection chose one (the k given is parameters->''k'')';
+COMMENT ON COLUMN @extschema@.run.inertia IS 'K-means inertia (sum of squared distances to the centroids, in the normalised space)';
+COMMENT ON COLUMN @extschema@.run.normalization IS 'The normalization of the K-means and the elbow curve (run_analysis''s normalization: zscore, minmax, log, robust or none; zscore for the runs of 0.1.0)';
+COMMENT ON COLUMN @extschema@.run.k_selection IS 'How k was chosen (run_analysis''s k_selection): NULL, k as given; elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest) on the elbow curve';
+COMMENT ON COLUMN @extschema@.run.k_chosen IS 'The k that k_selection chose on the elbow curve; NULL when k_selection is NULL or chose none (the elbow curve has no knee, or no k of 2 or more), and the clustering used run_analysis''s k';
+
+ALTER TABLE @extschema@.result_elbow ADD COLUMN davies_bouldin double precision;
+ALTER TABLE @extschema@.result_elbow ADD COLUMN calinski_harabasz double precision;
+
+CREATE OR REPLACE VIEW @extschema@.latest_run AS
+SELECT r.*
+FROM @extschema@.run r
+WHERE r.status = 'ok'
+  AND r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok' AND l.name = r.name);
+
+CREATE OR REPLACE VIEW @extschema@.elbow AS
+SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow, l.name, e.davies_bouldin, e.calinski_harabasz
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_elbow e ON e.run_id = l.run_id;
+
+COMMENT ON VIEW @extschema@.elbow IS
+'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia, simplified silhouette and the Davies-Bouldin and Calinski-Harabasz indexes (elbow_inertia''s; NULL for k = 1) for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';

@@ -32,7 +32,10 @@ CREATE TABLE @extschema@.run (
 	error text,
 	sqlstate text,
 	elbow_sample integer,
-	name text NOT NULL
+	name text NOT NULL,
+	normalization text,
+	k_selection text,
+	k_chosen integer
 );
 
 -- The latest successful run of each name, for the views and for the
@@ -49,19 +52,22 @@ COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the re
 COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
 COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
 COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qualified)';
-COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: k, seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
 COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
 COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
 COMMENT ON COLUMN @extschema@.run.rejected_values IS 'NaN, infinite and negative values skipped in the duration, DL, UL and application columns of the rows with a subscriber';
 COMMENT ON COLUMN @extschema@.run.users IS 'Distinct subscribers (non-NULL MSISDNs)';
-COMMENT ON COLUMN @extschema@.run.k IS 'Number of K-means clusters';
-COMMENT ON COLUMN @extschema@.run.inertia IS 'K-means inertia (sum of squared distances to the centroids, z-scored space)';
+COMMENT ON COLUMN @extschema@.run.k IS 'Number of K-means clusters: run_analysis''s k, or k_chosen when k_selection chose one (the k given is parameters->''k'')';
+COMMENT ON COLUMN @extschema@.run.inertia IS 'K-means inertia (sum of squared distances to the centroids, in the normalised space)';
 COMMENT ON COLUMN @extschema@.run.elbow_k IS 'The k that the elbow method (Kneedle) picks over k = 1..k_max; NULL when the curve has no knee or the elbow was skipped';
 COMMENT ON COLUMN @extschema@.run.status IS 'running (only ever seen inside the run''s own transaction), ok, failed (error and sqlstate say why; no results stored) or pruned (ok, but its results were deleted to keep the last keep_runs successful runs)';
 COMMENT ON COLUMN @extschema@.run.error IS 'Error message of a failed run';
 COMMENT ON COLUMN @extschema@.run.sqlstate IS 'SQLSTATE of the error of a failed run';
 COMMENT ON COLUMN @extschema@.run.elbow_sample IS 'Points of the sample the elbow curve''s restarts ran on (elbow_inertia''s sample_size; run_analysis''s elbow_sample); NULL when they ran on every user or the elbow was skipped';
 COMMENT ON COLUMN @extschema@.run.name IS 'The analysis the run belongs to (run_analysis''s name; by default the source, schema-qualified): keep_runs counts the successful runs of the name, and the views show the latest successful run of each name';
+COMMENT ON COLUMN @extschema@.run.normalization IS 'The normalization of the K-means and the elbow curve (run_analysis''s normalization: zscore, minmax, log, robust or none; zscore for the runs of 0.1.0)';
+COMMENT ON COLUMN @extschema@.run.k_selection IS 'How k was chosen (run_analysis''s k_selection): NULL, k as given; elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest) on the elbow curve';
+COMMENT ON COLUMN @extschema@.run.k_chosen IS 'The k that k_selection chose on the elbow curve; NULL when k_selection is NULL or chose none (the elbow curve has no knee, or no k of 2 or more), and the clustering used run_analysis''s k';
 
 CREATE TABLE @extschema@.result_user_engagement (
 	run_id bigint NOT NULL,
@@ -166,6 +172,8 @@ CREATE TABLE @extschema@.result_elbow (
 	inertia double precision NOT NULL,
 	silhouette double precision,
 	is_elbow boolean NOT NULL,
+	davies_bouldin double precision,
+	calinski_harabasz double precision,
 	PRIMARY KEY (run_id, k)
 );
 
@@ -289,27 +297,29 @@ COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
 -- The K-means step of run_analysis (src/kmeans_sql.c, src/bulk_write.c):
 -- the fit of kmeans_cluster_rows on the run's users (one read), each user's
 -- cluster written into result_user_cluster in bulk; returns the model.
-CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint)
+CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint,
+    normalization text DEFAULT 'zscore')
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint) IS
-'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text) IS
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does (normalization NULL: zscore), from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
 -- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
 -- of the run's users, from the normalised points that store_user_clusters
 -- kept in the same (sub)transaction, or read again when it kept none.
 CREATE FUNCTION @extschema@.store_elbow_curve(run_id bigint, points text, k_max integer, seed bigint,
-    sample integer)
+    sample integer, normalization text DEFAULT 'zscore')
 RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
                iterations integer, is_elbow boolean, centroids_normalized double precision[],
-               sample_size integer)
+               sample_size integer, davies_bouldin double precision,
+               calinski_harabasz double precision)
 AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer) IS
-'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, seed => seed, sample => sample), bit for bit; when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer, text) IS
+'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, normalization, seed => seed, sample => sample), bit for bit (normalization NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
 -- The per-user step of run_analysis on Citus: the counts, top 10s and
 -- application totals of the run's distributed per-user table, as
@@ -417,13 +427,14 @@ COMMENT ON FUNCTION @extschema@.store_user_engagement_citus(bigint, regclass, in
 -- store_user_clusters on the points read from the run's distributed table,
 -- the points kept for the elbow; nothing written (the users' clusters are
 -- written on the workers by kmeans_nearest).
-CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint)
+CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint,
+    normalization text DEFAULT 'zscore')
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint) IS
-'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query and seed in the same (sub)transaction';
+COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
+'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of
@@ -629,10 +640,10 @@ COMMENT ON VIEW @extschema@.top_apps IS
 COMMENT ON COLUMN @extschema@.top_apps.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
 
 CREATE VIEW @extschema@.elbow AS
-SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow, l.name
+SELECT e.run_id, e.k, e.inertia, e.silhouette, e.is_elbow, l.name, e.davies_bouldin, e.calinski_harabasz
 FROM @extschema@.latest_run l
 JOIN @extschema@.result_elbow e ON e.run_id = l.run_id;
 
 COMMENT ON VIEW @extschema@.elbow IS
-'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia and simplified silhouette for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
+'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia, simplified silhouette and the Davies-Bouldin and Calinski-Harabasz indexes (elbow_inertia''s; NULL for k = 1) for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
 COMMENT ON COLUMN @extschema@.elbow.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';

@@ -27,6 +27,7 @@ DECLARE
 	h text;
 	part text;
 	chart text;
+	scaled text;			-- how the features were normalised, in words
 BEGIN
 	IF report_html.name IS NOT NULL AND report_html.name !~ '[^[:space:]]' THEN
 		RAISE EXCEPTION 'name must not be empty'
@@ -84,6 +85,9 @@ BEGIN
 	SELECT count(*), sum(a.total_bytes) INTO n_apps, app_traffic
 	FROM @extschema@.result_app_totals a WHERE a.run_id = rid;
 	SELECT count(*) INTO n_elbow FROM @extschema@.result_elbow e WHERE e.run_id = rid;
+	scaled := CASE COALESCE(r.normalization, 'zscore') WHEN 'zscore' THEN 'z-scored'
+	               WHEN 'minmax' THEN 'min-max scaled' WHEN 'log' THEN 'log(1 + x), then z-scored,'
+	               WHEN 'robust' THEN 'robust-scaled (median, interquartile range)' ELSE 'unscaled' END;
 
 	-- Head, style and title
 	h := '<!DOCTYPE html>
@@ -155,7 +159,14 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		           to_char(100.0 * r.rows_without_subscriber / NULLIF(r.rows_read, 0), f1),
 		           to_char(COALESCE(r.rejected_values, 0), fi))),
 		(5, 'Users', to_char(r.users, fi), 'distinct subscribers'),
-		(6, 'Clusters (k)', r.k::text, 'K-means on z-scored sessions, duration and traffic'),
+		(6, 'Clusters (k)', r.k::text,
+		    format('K-means on %s sessions, duration and traffic', scaled)
+		    || CASE WHEN r.k_selection IS NULL THEN ''
+		            WHEN r.k_chosen IS NULL THEN format('; k as given: k_selection %s chose none', r.k_selection)
+		            ELSE format('; k chosen by %s on the elbow curve',
+		                        CASE r.k_selection WHEN 'elbow' THEN 'the elbow (Kneedle)'
+		                             WHEN 'silhouette' THEN 'the highest silhouette'
+		                             ELSE 'the lowest Davies-Bouldin index' END) END),
 		(7, 'Inertia', to_char(r.inertia, f1), 'sum of squared distances to the centroids'),
 		(8, 'Elbow k', COALESCE(r.elbow_k::text, '&ndash;'),
 		    CASE WHEN n_elbow = 0 THEN 'elbow curve skipped (k_max = 0)'
@@ -226,7 +237,7 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 	FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid;
 	h := h || '<section id="clusters">
 <h2>Engagement clusters</h2>
-<p class="note">K-means (k = ' || r.k || ') on the z-scored sessions, duration and traffic of each user; clusters are numbered by ascending centroid norm, so 1 is the least engaged. The chart''s lower panel shows each cluster''s averages relative to the average over all users.</p>
+<p class="note">K-means (k = ' || r.k || ') on the ' || scaled || ' sessions, duration and traffic of each user; clusters are numbered by ascending centroid norm, so 1 is the least engaged. The chart''s lower panel shows each cluster''s averages relative to the average over all users.</p>
 ' || chart || '<table>
 <thead><tr class="group"><th colspan="3"></th><th colspan="3" class="g">Sessions per user</th><th colspan="3" class="g">Duration per user (min)</th><th colspan="3" class="g">Traffic per user (DL + UL)</th><th class="g"></th></tr>
 <tr><th>Cluster</th><th class="n">Users</th><th class="n">Share</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total (h)</th><th class="n g">avg</th><th class="n">min &ndash; max</th><th class="n">total</th><th class="n g">Inertia</th></tr></thead>

@@ -79,7 +79,9 @@ CREATE FUNCTION @extschema@.run_analysis(
 	keep_runs integer DEFAULT 3,
 	elbow_sample integer DEFAULT NULL,
 	without_msisdn regclass DEFAULT NULL,
-	name text DEFAULT NULL)
+	name text DEFAULT NULL,
+	normalization text DEFAULT 'zscore',
+	k_selection text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -125,11 +127,16 @@ DECLARE
 	e_detail text;
 	e_hint text;
 	e_state text;
+	scaling text := lower(normalization);	-- engage.run.normalization
+	method text := lower(k_selection);	-- engage.run.k_selection
+	clusters_k integer;		-- the clustering's k: k, or the one method chose
+	selected_k integer;		-- the k method chose (engage.run.k_chosen)
+	elbow_query text;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
 	   OR duration_column IS NULL OR dl_column IS NULL OR ul_column IS NULL
-	   OR applications IS NULL OR keep_runs IS NULL THEN
+	   OR applications IS NULL OR keep_runs IS NULL OR normalization IS NULL THEN
 		RAISE EXCEPTION 'arguments must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -171,6 +178,21 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      DETAIL = format('name is %s characters long; the limit is 500.', length(run_analysis.name));
 	END IF;
+	IF scaling NOT IN ('zscore', 'minmax', 'log', 'robust', 'none') THEN
+		RAISE EXCEPTION 'unknown normalization "%"', normalization
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Use "zscore", "minmax", "log", "robust" or "none".';
+	END IF;
+	IF method NOT IN ('elbow', 'silhouette', 'davies_bouldin') THEN
+		RAISE EXCEPTION 'unknown k_selection method "%"', k_selection
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Use "elbow", "silhouette" or "davies_bouldin", or NULL to use k as given.';
+	END IF;
+	IF method IS NOT NULL AND run_analysis.k_max < 2 THEN
+		RAISE EXCEPTION 'k_selection needs k_max of at least 2'
+			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
+			      HINT = 'k_selection chooses k on the elbow curve of k = 1..k_max.';
+	END IF;
 
 	-- A Citus distributed source: its layout decides the per-user steps
 	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
@@ -202,15 +224,15 @@ BEGIN
 	-- results are kept apart by run_id and name, never by the lock).
 	PERFORM pg_advisory_xact_lock(1701734241, hashtext(analysis));	-- 'enga', the name
 
-	INSERT INTO @extschema@.run (started, source, parameters, k, status, name)
+	INSERT INTO @extschema@.run (started, source, parameters, k, status, name, normalization, k_selection)
 	VALUES (clock_timestamp(), src,
-	        jsonb_build_object('seed', run_analysis.seed, 'k_max', run_analysis.k_max,
+	        jsonb_build_object('k', run_analysis.k, 'seed', run_analysis.seed, 'k_max', run_analysis.k_max,
 	                           'keep_runs', run_analysis.keep_runs,
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
 	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
 	                           'without_msisdn', run_analysis.without_msisdn::text),
-	        run_analysis.k, 'running', analysis)
+	        run_analysis.k, 'running', analysis, scaling, method)
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
 
@@ -419,7 +441,7 @@ BEGIN
 				      HINT = 'Ask for at most as many clusters as there are subscribers (rows without MSISDN do not count).';
 		END IF;
 
-		-- 2. K-means on the z-scored (sessions, duration, traffic) of the
+		-- 2. K-means on the normalised (sessions, duration, traffic) of the
 		-- users, run to convergence (tol 0: a fixed point of Lloyd's iteration,
 		-- whatever the row order; a tolerance would stop a few users short of
 		-- it, at a point that depends on the start), from one read of the
@@ -447,18 +469,57 @@ BEGIN
 		saved_jit := current_setting('jit');
 		PERFORM set_config('enable_seqscan', 'off', true);
 		PERFORM set_config('jit', 'off', true);
+		points := CASE WHEN layout IS NULL
+		               THEN format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+		                           'FROM @extschema@.result_user_engagement WHERE run_id = %s', run)
+		               ELSE format('SELECT u.msisdn::text, u.sessions, COALESCE(u.duration_ms, 0), COALESCE(u.total_bytes, 0) '
+		                           'FROM %s u', users_table) END;
+		-- The elbow curve's statement (step 3), which also gives the k that
+		-- method picks on it: Kneedle's, the highest silhouette or the
+		-- lowest Davies-Bouldin index (of k >= 2, the lowest k on ties).
+		elbow_query := format($q$
+			WITH e AS MATERIALIZED (
+				SELECT e.* FROM @extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5) AS e
+			), ins AS (
+				INSERT INTO @extschema@.result_elbow (run_id, k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz)
+				SELECT $1, e.k, e.inertia, e.silhouette, e.is_elbow, e.davies_bouldin, e.calinski_harabasz FROM e
+			)
+			SELECT max(e.k) FILTER (WHERE e.is_elbow), max(e.sample_size),
+			       CASE $6 WHEN 'elbow' THEN max(e.k) FILTER (WHERE e.is_elbow)
+			               WHEN 'silhouette' THEN (array_agg(e.k ORDER BY e.silhouette DESC, e.k)
+			                                       FILTER (WHERE e.k >= 2 AND e.silhouette <> 'NaN'))[1]
+			               WHEN 'davies_bouldin' THEN (array_agg(e.k ORDER BY e.davies_bouldin, e.k)
+			                                           FILTER (WHERE e.k >= 2 AND e.davies_bouldin <> 'NaN'))[1] END
+			FROM e$q$, points);
+		-- With k_selection (method), the elbow curve comes first and the
+		-- clustering uses the k it picks (run_analysis's k when it picks
+		-- none).  The curve then reads the points itself, and
+		-- store_user_clusters reads them again (it writes each user's row,
+		-- which the normalised points do not hold): a second read of the
+		-- run's per-user rows and a second normalization.
+		clusters_k := run_analysis.k;
+		IF method IS NOT NULL THEN
+			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
+				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,
+				      run_analysis.elbow_sample, scaling, method;
+			clusters_k := COALESCE(selected_k, run_analysis.k);
+			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s: elbow at k = %s; k_selection %s: k = %s',
+			                                               LEAST(run_analysis.k_max, n_users), COALESCE(chosen_k::text, 'none'),
+			                                               method, COALESCE(selected_k::text, 'none')), t);
+			IF selected_k IS NULL THEN
+				RAISE NOTICE 'analysis run %: k_selection "%" chose no k; clustering with k = % as given', run, method, run_analysis.k
+					USING DETAIL = CASE WHEN method = 'elbow' THEN 'The elbow curve has no knee.'
+					                    ELSE 'The elbow curve has no k of 2 or more with the index.' END;
+			END IF;
+		END IF;
 		IF layout IS NULL THEN
-			points := format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
-			                 'FROM @extschema@.result_user_engagement WHERE run_id = %s', run);
 			model := @extschema@.store_user_clusters(run,
 			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
 			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-			             run_analysis.k, run_analysis.seed);
+			             clusters_k, run_analysis.seed, scaling);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
-			points := format('SELECT u.msisdn::text, u.sessions, COALESCE(u.duration_ms, 0), COALESCE(u.total_bytes, 0) '
-			                 'FROM %s u', users_table);
-			model := @extschema@.store_cluster_model(run, points, run_analysis.k, run_analysis.seed);
+			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
 			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
 			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
 			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
@@ -497,25 +558,19 @@ BEGIN
 		             ($3).centroids_normalized[s.cluster][3]],
 		       ($3).cluster_inertia[s.cluster]
 		FROM stats s CROSS JOIN overall o$q$, stats_from)
-		USING run, run_analysis.k, model;
-		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', run_analysis.k), t);
+		USING run, clusters_k, model;
+		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', clusters_k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
 		-- elbow_inertia chooses), the inertias always of all users:
 		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
 		-- query, from the points store_user_clusters (store_cluster_model)
-		-- kept (no second read)
-		IF run_analysis.k_max > 0 THEN
-			WITH e AS MATERIALIZED (
-				SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.sample_size
-				FROM @extschema@.store_elbow_curve(run, points, LEAST(run_analysis.k_max, n_users)::integer,
-				                                   run_analysis.seed, run_analysis.elbow_sample) AS e
-			), ins AS (
-				INSERT INTO @extschema@.result_elbow
-				SELECT run, e.k, e.inertia, e.silhouette, e.is_elbow FROM e
-			)
-			SELECT max(e.k) FILTER (WHERE e.is_elbow), max(e.sample_size) INTO chosen_k, used_sample FROM e;
+		-- kept (no second read); with k_selection it ran before step 2
+		IF run_analysis.k_max > 0 AND method IS NULL THEN
+			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
+				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,
+				      run_analysis.elbow_sample, scaling, method;
 			t := @extschema@.analysis_progress(run, format('elbow curve, k = 1..%s%s: elbow at k = %s',
 			                                               LEAST(run_analysis.k_max, n_users),
 			                                               CASE WHEN used_sample IS NOT NULL
@@ -530,7 +585,7 @@ BEGIN
 		UPDATE @extschema@.run r
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
 		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
-		    elbow_sample = used_sample, status = 'ok'
+		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -572,5 +627,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on z-scored sessions, duration and traffic with cluster statistics and labels, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';

@@ -203,28 +203,28 @@ BEGIN
 	RETURN QUERY SELECT label || ': got but not expected', count(*) FROM (
 		SELECT * FROM se_got
 		EXCEPT ALL
-		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz
 		FROM se_ref WHERE clustered AND sample = smp
 		EXCEPT ALL
-		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered) d;
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered) d;
 	RETURN QUERY SELECT label || ': expected but not got', count(*) FROM (
-		(SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size
+		(SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz
 		 FROM se_ref WHERE clustered AND sample = smp
 		 UNION ALL
-		 SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered)
+		 SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered)
 		EXCEPT ALL
 		SELECT * FROM se_got) d;
 	-- and the changed rows have a curve of their own (1: it differs)
 	RETURN QUERY SELECT label || ': unlike the clustered rows'' curve', least(count(*), 1) FROM (
 		SELECT * FROM se_got
 		EXCEPT ALL
-		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz
 		FROM se_ref WHERE sample = smp) d;
 	-- a second call has no kept points: the changed rows
 	RETURN QUERY SELECT label || ': second call', count(*) FROM (
 		SELECT * FROM engage.store_elbow_curve(q.run_id, q.q4, 5, 7, smp)
 		EXCEPT ALL
-		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp)) d;
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp)) d;
 	DROP TABLE se_got;
 	RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'undo';
 EXCEPTION WHEN raise_exception THEN
@@ -642,6 +642,88 @@ RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
+-- k chosen for you (k_selection) and the normalization of run_analysis.
+-- Each run under a name of its own; its k against elbow_inertia's rows on
+-- the plain-SQL users (ref_users) with the run's normalization and seed,
+-- chosen here in SQL (elbow: the is_elbow row; silhouette: the highest,
+-- k >= 2; davies_bouldin: the lowest; the lowest k on ties), its users'
+-- clusters against kmeans_cluster with that k and normalization, its
+-- elbow rows (the two indexes included) against elbow_inertia's.
+CREATE FUNCTION ksel_check(analysis text, norm text, k_given integer, k_max integer)
+RETURNS TABLE (name text, normalization text, k_selection text, k_chosen integer, k integer,
+               expected_k integer, given_k text, clusters bigint, clusters_differing bigint,
+               elbow_rows bigint, elbow_differing bigint)
+LANGUAGE sql AS $f$
+WITH r AS (SELECT * FROM engage.latest_run l WHERE l.name = $1),
+e AS MATERIALIZED (
+  SELECT e.* FROM engage.elbow_inertia('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                       1, $4, $2, seed => 0) e
+), pick AS (
+  SELECT CASE (SELECT r.k_selection FROM r)
+           WHEN 'elbow' THEN (SELECT e.k FROM e WHERE e.is_elbow)
+           WHEN 'silhouette' THEN (SELECT e.k FROM e WHERE e.k >= 2 ORDER BY e.silhouette DESC, e.k LIMIT 1)
+           WHEN 'davies_bouldin' THEN (SELECT e.k FROM e WHERE e.k >= 2 ORDER BY e.davies_bouldin, e.k LIMIT 1) END AS k
+), km AS MATERIALIZED (
+  SELECT c.key AS msisdn, c.cluster, c.distance
+  FROM engage.kmeans_cluster('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                             (SELECT COALESCE(pick.k, $3) FROM pick), $2, tol => 0, seed => 0) c
+), uc AS MATERIALIZED (
+  SELECT u.msisdn, u.cluster, u.distance FROM engage.user_clusters u WHERE u.name = $1
+), el AS MATERIALIZED (
+  SELECT x.k, x.inertia, x.silhouette, x.is_elbow, x.davies_bouldin, x.calinski_harabasz
+  FROM engage.elbow x WHERE x.name = $1
+)
+SELECT r.name, r.normalization, r.k_selection, r.k_chosen, r.k, (SELECT pick.k FROM pick), r.parameters ->> 'k',
+       (SELECT count(DISTINCT uc.cluster) FROM uc),
+       (SELECT count(*) FROM ((TABLE uc EXCEPT ALL TABLE km) UNION ALL (TABLE km EXCEPT ALL TABLE uc)) d),
+       (SELECT count(*) FROM el),
+       (SELECT count(*) FROM (
+          (TABLE el EXCEPT ALL SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.davies_bouldin, e.calinski_harabasz FROM e)
+          UNION ALL
+          (SELECT e.k, e.inertia, e.silhouette, e.is_elbow, e.davies_bouldin, e.calinski_harabasz FROM e EXCEPT ALL TABLE el)) d)
+FROM r
+$f$;
+SELECT engage.run_analysis('public.xdr', k => 5, k_max => 6, name => 'ksel elbow', k_selection => 'elbow') IS NOT NULL AS ok;
+SELECT engage.run_analysis('public.xdr', k => 3, k_max => 6, name => 'ksel silhouette', k_selection => 'Silhouette') IS NOT NULL AS ok;
+SELECT engage.run_analysis('public.xdr', k => 3, k_max => 6, name => 'ksel davies_bouldin', normalization => 'robust',
+                           k_selection => 'davies_bouldin') IS NOT NULL AS ok;
+SELECT * FROM ksel_check('ksel elbow', 'zscore', 5, 6);
+SELECT * FROM ksel_check('ksel silhouette', 'zscore', 3, 6);
+SELECT * FROM ksel_check('ksel davies_bouldin', 'robust', 3, 6);
+-- the two normalizations of issue 14 with k as given
+SELECT engage.run_analysis('public.xdr', k => 4, k_max => 4, name => 'ksel log', normalization => 'log') IS NOT NULL AS ok;
+SELECT engage.run_analysis('public.xdr', k => 3, k_max => 5, name => 'ksel robust', normalization => 'ROBUST') IS NOT NULL AS ok;
+SELECT * FROM ksel_check('ksel log', 'log', 4, 4);
+SELECT * FROM ksel_check('ksel robust', 'robust', 3, 5);
+-- the cluster statistics of a chosen k: one row per cluster, the model's
+-- centroids in the normalised space against kmeans_centroids
+SELECT count(*) AS clusters, count(*) FILTER (WHERE s.users = c.size AND s.centroid_normalized = c.centroid_normalized) AS agree
+FROM engage.cluster_stats s
+JOIN engage.latest_run r ON r.run_id = s.run_id
+JOIN engage.kmeans_centroids('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                             (SELECT l.k FROM engage.latest_run l WHERE l.name = 'ksel davies_bouldin'), 'robust',
+                             tol => 0, seed => 0) c USING (cluster)
+WHERE r.name = 'ksel davies_bouldin';
+-- no knee (an elbow curve of k = 1..2 has none): the run says so (a
+-- NOTICE, k_chosen NULL) and clusters with k as given
+SELECT engage.run_analysis('public.xdr', k => 3, k_max => 2, name => 'ksel no knee', k_selection => 'elbow') IS NOT NULL AS ok;
+SELECT * FROM ksel_check('ksel no knee', 'zscore', 3, 2);
+-- the report says how k was chosen and how the features were normalised
+SELECT position('K-means on robust-scaled (median, interquartile range) sessions, duration and traffic; k chosen by the lowest Davies-Bouldin index on the elbow curve'
+                IN engage.report_html(name => 'ksel davies_bouldin')) > 0 AS chosen_reported,
+       position('K-means on z-scored sessions, duration and traffic; k as given: k_selection elbow chose none'
+                IN engage.report_html(name => 'ksel no knee')) > 0 AS none_reported,
+       position('on the log(1 + x), then z-scored, sessions' IN engage.report_html(name => 'ksel log')) > 0 AS log_reported;
+-- bad arguments are errors, and no run is logged
+SELECT count(*) AS runs_before FROM engage.run \gset
+\set SHOW_CONTEXT never
+SELECT engage.run_analysis('public.xdr', k_selection => 'gap');
+SELECT engage.run_analysis('public.xdr', normalization => 'quantile');
+SELECT engage.run_analysis('public.xdr', normalization => NULL);
+SELECT engage.run_analysis('public.xdr', k_max => 1, k_selection => 'silhouette');
+\set SHOW_CONTEXT errors
+SELECT count(*) = :runs_before AS none_logged FROM engage.run;
+
 DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text, se_q, se_ref, renamed_rows, named_before, k2_before;
 DROP FUNCTION se_check(text, integer, boolean), named_rows(text), named_vs_plain(text, integer, bigint, integer),
-              heap_blocks(text, regclass);
+              heap_blocks(text, regclass), ksel_check(text, text, integer, integer);

@@ -854,6 +854,30 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 ) AS c(n, what, q);
 RESET client_min_messages;
 
+-- run_analysis's normalization and k_selection (issue 14): wrong arguments
+-- are errors before any run is logged; the internal store_* functions take
+-- the normalization too (NULL: zscore)
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(520, 'run_analysis: k_selection unknown', $$SELECT engage.run_analysis('bi_xdr_one', k_selection => 'gap')$$, NULL),
+(521, 'run_analysis: k_selection empty', $$SELECT engage.run_analysis('bi_xdr_one', k_selection => '')$$, NULL),
+(522, 'run_analysis: normalization unknown', $$SELECT engage.run_analysis('bi_xdr_one', normalization => 'quantile')$$, NULL),
+(523, 'run_analysis: normalization NULL', $$SELECT engage.run_analysis('bi_xdr_one', normalization => NULL)$$, NULL),
+(524, 'run_analysis: normalization empty', $$SELECT engage.run_analysis('bi_xdr_one', normalization => '')$$, NULL),
+(525, 'run_analysis: k_selection with k_max 0 (no elbow curve)', $$SELECT engage.run_analysis('bi_xdr_one', k_max => 0, k_selection => 'elbow')$$, NULL),
+(526, 'run_analysis: k_selection with k_max 1', $$SELECT engage.run_analysis('bi_xdr_one', k_max => 1, k_selection => 'davies_bouldin')$$, NULL),
+(527, 'store_user_clusters: normalization unknown', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'quantile')$$, NULL),
+(528, 'store_cluster_model: normalization unknown', $$SELECT engage.store_cluster_model(1, 'SELECT m, s, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'quantile')$$, NULL),
+(529, 'store_elbow_curve: normalization unknown', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 2, 0, NULL, 'quantile')$$, NULL),
+(530, 'store_elbow_curve: normalization NULL is zscore, as elbow_inertia''s rows (documented result: rows unlike them)',
+ $$SELECT count(*) FROM (SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 3, 0, NULL, NULL)
+                         EXCEPT ALL SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, 3)) d$$, NULL),
+(531, 'run_analysis: k_selection silhouette on one user (no k of 2 or more): k as given (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 2, k_selection => 'silhouette') IS NULL$$,
+ $$SELECT status || ', k ' || k || ', k_selection ' || k_selection || ', k_chosen ' || coalesce(k_chosen::text, 'NULL') FROM engage.run ORDER BY run_id DESC LIMIT 1$$)
+) AS c(n, what, q, then_q);
+RESET client_min_messages;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,
