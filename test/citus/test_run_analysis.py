@@ -223,6 +223,22 @@ def body(conn):
     check("the local analysis's views are as they were, beside the distributed one's",
           snapshot(conn, "citus_ra.xdr_local") == ref)
 
+    # (d) run_analysis's normalization and k chosen for it (issue 14): the
+    # fit (store_cluster_model) and the elbow curve on the log(1 + x)
+    # features, k chosen by the Davies-Bouldin index, as on one node
+    local_d = analyse(conn, "citus_ra.xdr_local", keep_runs=100, k_max=6, name="citus_ra.xdr_local log",
+                      normalization="log", k_selection="davies_bouldin")
+    ref_d = snapshot(conn, "citus_ra.xdr_local log")
+    run_d = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, k_max=6, without_msisdn="citus_ra.xdr_nomsisdn",
+                    name=DIST, normalization="log", k_selection="davies_bouldin")
+    compare(conn, "(d) normalization log, k_selection davies_bouldin", ref_d, local_d, run_d)
+    if run_d is not None:
+        distances_bitwise(conn, local_d, run_d)
+        got = query(conn, "SELECT normalization, k_selection, k_chosen, k FROM engage.run "
+                          "WHERE run_id IN (%s, %s) ORDER BY run_id", (local_d, run_d))
+        check(f"(d) engage.run: normalization, k_selection, k chosen and k as on one node {got[0]}",
+              len(got) == 2 and got[0] == got[1] and got[0][0] == "log" and got[0][2] == got[0][3], str(got))
+
     # (c) a text MSISDN: the top 10s' ties ordered as text
     cur.execute("""CREATE TABLE citus_ra.xdr_text_local AS
                    SELECT "MSISDN/Number"::bigint::text AS "MSISDN/Number", "Dur. (ms)",
@@ -285,7 +301,7 @@ def body(conn):
     # pruning: keep_runs => 1 drops the distributed runs' tables (a run of
     # the distributed runs' analysis, here on the local table), and leaves
     # the other analyses' runs
-    dist_runs = [r for r in (run_a, run_b, run_c) if r is not None]
+    dist_runs = [r for r in (run_a, run_b, run_c, run_d) if r is not None]
     last = analyse(conn, "citus_ra.xdr_local", keep_runs=1, k_max=0, name=DIST)
     left = query(conn, "SELECT count(*) FROM engage.run_distributed")[0][0]
     tables = [query(conn, "SELECT to_regclass(%s)", (f"engage.{t}_{r}",))[0][0]
