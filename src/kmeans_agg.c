@@ -2204,6 +2204,7 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 		ep.sample = r.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
 	else
 		ep.sample = (size_t) sample;
+	ep.in_memory = r.in_memory ? 1 : 0;
 	if (engage_progress)
 	{
 		ep.progress = elbow_agg_progress;
@@ -2225,12 +2226,14 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 		src.steps = ecore_elbow_memory_steps;
 		src.sample = ecore_elbow_memory_sample;
 		src.arg = &r.mem;
+		src.memory = &r.mem;
 	}
 	else
 	{
 		src.steps = elbow_sql_steps;
 		src.sample = elbow_sql_sample;
 		src.arg = &r;
+		src.memory = NULL;
 	}
 	nk = k_max - k_min + 1;
 	memset(&out, 0, sizeof(out));

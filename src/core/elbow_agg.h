@@ -83,6 +83,8 @@
  * (room for a heap or an index sort).  Both return ECORE_OK or a status
  * that stops the curve (or do not return: a caller that longjmps).
  */
+struct ecore_elbow_memory;
+
 typedef struct ecore_elbow_agg_source
 {
 	int			(*steps) (void *arg, int M, const int *ks,
@@ -92,6 +94,12 @@ typedef struct ecore_elbow_agg_source
 						   int64_t n, int sampled, size_t want, double *SZ,
 						   double *key, size_t *got, void *iwork);
 	void	   *arg;
+	/*
+	 * With ecore_elbow_agg_params.in_memory: the points in memory, on
+	 * which the candidates are refined directly (the same bits as by
+	 * steps); NULL otherwise
+	 */
+	const struct ecore_elbow_memory *memory;
 } ecore_elbow_agg_source;
 
 /* Parameters of ecore_elbow_agg */
@@ -106,6 +114,9 @@ typedef struct ecore_elbow_agg_params
 								 * least k_max */
 	int			sample_n_init;	/* restarts per k: 0 = 3 n_init on a
 								 * sample, n_init on every point */
+	int			in_memory;		/* 1: refine on source->memory's points
+								 * (ecore_kstep_delta, each k's candidates
+								 * in turn; the block holds their room) */
 	int			refine;			/* restart candidates per k: 0 =
 								 * ECORE_ELBOW_REFINE (at most the
 								 * restarts) */
