@@ -1019,27 +1019,60 @@ point_silhouette(double b1, double b2)
 	return mx > 0.0 ? (b - a) / mx : 0.0;
 }
 
-/* Add a normalised point to every model of a multi-model state */
-void
-ecore_ksteps_add(int64_t *st, const double *z)
+/*
+ * Add a normalised point to every model of a multi-model state, d = D_
+ * (a constant in the instances of KM_DISPATCH): kstep_add's work with the
+ * layout of each model computed inline.
+ */
+KM_INLINE void
+ksteps_add_d(int64_t *st, const double *z, const size_t D_)
 {
 	int			M = (int) st[KM_M],
 				j;
-	size_t		d = (size_t) st[KM_D];
 	int64_t    *p = st + KM_HDR + M;
 
 	for (j = 0; j < M; j++)
 	{
 		int			k = (int) st[KM_HDR + j];
-		size_t		ns = ecore_kstep_slots(k, d);
+		size_t		counts = KS_HDR + (size_t) k * D_,
+					sums = counts + (size_t) k,
+					cand = sums + (size_t) k * (D_ + 1) * XS,
+					ns = cand + (size_t) k * (2 + D_),
+					f;
 		double		b1,
 					b2;
+		int32_t		c = nearest2(z, (const double *) (p + KS_HDR), k, D_, &b1, &b2);
+		int64_t    *acc = p + sums + (size_t) c * (D_ + 1) * XS;
 
-		kstep_add(p, (const double *) (p + KS_HDR), z, &b1, &b2);
+		p[counts + c]++;
+		p[KS_N]++;
+		for (f = 0; f < D_; f++)
+			ecore_xsum_add(acc + f * XS, z[f]);
+		ecore_xsum_add(acc + D_ * XS, b1);
+		/* the farthest points: most are rejected by the first comparison */
+		if (p[KS_NCAND] < k ||
+			(uint64_t) dbl_slot(b1) >= (uint64_t) p[cand + (size_t) p[KS_WORST] * (2 + D_)])
+		{
+			ks_layout	l;
+			int64_t		x[2 + ECORE_KSTEP_MAX_D];
+
+			ks_layout_of(k, D_, &l);
+			x[0] = dbl_slot(b1);
+			x[1] = c;
+			memcpy(x + 2, z, D_ * sizeof(double));
+			cand_offer(p, &l, x);
+		}
 		if (k > 1)
 			ecore_xsum_add(p + ns, point_silhouette(b1, b2));
 		p += ns + XS;
 	}
+}
+
+/* Add a normalised point to every model of a multi-model state */
+void
+ecore_ksteps_add(int64_t *st, const double *z)
+{
+	KM_DISPATCH((size_t) st[KM_D], ksteps_add_d(st, z, D_));
 }
 
 /* Merge two multi-model states */
