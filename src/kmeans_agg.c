@@ -816,7 +816,12 @@ fit_query(const char *points, Oid fn_oid, FitQuery *q)
 	SPI_freeplan(plan);
 }
 
-/* Run a one-row read-only query with arguments; its first value or NULL */
+/*
+ * Run a one-row read-only query with arguments (an aggregate without
+ * GROUP BY); its first value or NULL.  No row limit: the executor runs a
+ * query with one in a single process, and these aggregates are meant to
+ * run in parallel workers.
+ */
 static HeapTupleHeader
 fit_query_row(const char *sql, int nargs, Oid *types, Datum *values)
 {
@@ -824,7 +829,7 @@ fit_query_row(const char *sql, int nargs, Oid *types, Datum *values)
 	bool		isnull;
 	Datum		v;
 
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, true, 2);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "unexpected result of an internal query of kmeans_fit_sampled");
 	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -1728,7 +1733,8 @@ elbow_sql_steps(void *arg, int M, const int *ks, const double *const *C,
 	args[0] = PointerGetDatum(construct_array(models, M, r->model_type, typlen,
 											  typbyval, typalign));
 	types[0] = r->model_array_type;
-	rc = SPI_execute_with_args(r->steps_sql, 1, types, args, NULL, true, 2);
+	/* no row limit: that would keep the aggregate out of parallel workers */
+	rc = SPI_execute_with_args(r->steps_sql, 1, types, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "unexpected result of a step query of elbow_fit_sampled");
 	res = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -2204,6 +2210,7 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 		ep.sample = r.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
 	else
 		ep.sample = (size_t) sample;
+	ep.in_memory = r.in_memory ? 1 : 0;
 	if (engage_progress)
 	{
 		ep.progress = elbow_agg_progress;
@@ -2225,12 +2232,14 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 		src.steps = ecore_elbow_memory_steps;
 		src.sample = ecore_elbow_memory_sample;
 		src.arg = &r.mem;
+		src.memory = &r.mem;
 	}
 	else
 	{
 		src.steps = elbow_sql_steps;
 		src.sample = elbow_sql_sample;
 		src.arg = &r;
+		src.memory = NULL;
 	}
 	nk = k_max - k_min + 1;
 	memset(&out, 0, sizeof(out));

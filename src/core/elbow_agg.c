@@ -24,6 +24,18 @@
 /* The tolerance of the steps on all points, relative to the restarts' */
 #define EA_REFINE_TOL 1e-2
 
+/*
+ * A run on all points ends when a step lowers its inertia by at most
+ * tol times this of it
+ */
+#define EA_GAIN 1e-1
+
+/*
+ * After each round, a run whose inertia is above its k's lowest by more
+ * than this (relative) ends
+ */
+#define EA_DROP 1e-3
+
 /* Most slots of the multi-model states of one step (a batch of models) */
 #define EA_BATCH_SLOTS ((size_t) 1 << 22)
 
@@ -40,6 +52,27 @@ typedef struct ea_cand
 	int64_t    *sizes;
 	double	   *ci;
 } ea_cand;
+
+/* The rules that end a run (ea_judge) */
+typedef struct ea_rules
+{
+	double		refine_tol;		/* squared move of the centroids */
+	double		gain;			/* relative decrease of the inertia */
+	int			max_iter;
+} ea_rules;
+
+/*
+ * Bytes of one candidate's room in the in-memory refinement: its step
+ * state, the points' clusters and lower bounds
+ */
+static size_t
+ea_mem_group_stride(size_t n, int k_max, size_t d)
+{
+	size_t		b = ecore_kstep_slots(k_max, d) * sizeof(int64_t) +
+		((n + 1) & ~(size_t) 1) * sizeof(int32_t) + n * sizeof(double);
+
+	return (b + 63) & ~(size_t) 63;
+}
 
 /* Where the block holds what */
 typedef struct ea_plan
@@ -63,7 +96,8 @@ typedef struct ea_plan
 				offCand,
 				offMeta,
 				offWork,
-				offMisc;
+				offMisc,
+				offMem;
 	size_t		total;
 } ea_plan;
 
@@ -170,6 +204,17 @@ ea_plan_make(size_t n, size_t d, const ecore_elbow_agg_params *ep, ea_plan *pl)
 		!ea_reserve(pl, pl->work_slots * sizeof(int64_t), &pl->offWork) ||
 		!ea_reserve(pl, ea_misc_bytes(d, ep->k_max, pl->ncmax), &pl->offMisc))
 		return ECORE_EOVERFLOW;
+	if (ep->in_memory)
+	{
+		/* one k's candidates at a time: refine groups and the split run */
+		size_t		stride = ea_mem_group_stride(n, ep->k_max, d),
+					group = (size_t) pl->refine + 1;
+
+		if (stride > (SIZE_MAX / 2) / group ||
+			!ea_reserve(pl, ecore_kstep_slots(ep->k_max, d) * sizeof(int64_t) +
+						stride * group, &pl->offMem))
+			return ECORE_EOVERFLOW;
+	}
 	if (pl->total > SIZE_MAX - 64)
 		return ECORE_EOVERFLOW;
 	pl->total += 64;
@@ -366,6 +411,208 @@ ea_steps(const ecore_elbow_agg_source *src, int M, const int *ks,
 	return ECORE_OK;
 }
 
+/*
+ * A candidate's step from its centroids C (results in o, its next
+ * centroids in e->next): the inertia and silhouette of C are recorded and
+ * the run ends (1) when the next centroids are C, or move by at most
+ * refine_tol (squared, summed), or the step lowered the inertia by at
+ * most gain times the inertia, or after max_iter steps; otherwise C
+ * becomes the next centroids (0).
+ */
+static int
+ea_judge(ea_cand *e, const ecore_kstep_out *o, double sil, size_t d,
+		 const ea_rules *R)
+{
+	size_t		ekd = (size_t) e->k * d,
+				f;
+	double		shift = 0.0,
+				prev = e->inertia;
+
+	e->iters++;
+	e->inertia = o->inertia;
+	e->sil = sil;
+	for (f = 0; f < ekd; f++)
+	{
+		double		t = e->next[f] - e->C[f];
+
+		shift += t * t;
+	}
+	if (o->fixed_point || shift <= R->refine_tol || e->iters >= R->max_iter ||
+		(e->iters >= 2 && prev - o->inertia <= R->gain * o->inertia))
+	{
+		e->done = 1;
+		return 1;
+	}
+	memcpy(e->C, e->next, ekd * sizeof(double));
+	return 0;
+}
+
+/*
+ * After a round (every active candidate of k stepped once): the active
+ * candidates of k whose inertia is above (1 + EA_DROP) times the lowest
+ * inertia of k's candidates end (they cannot be k's best: that one is
+ * already lower, and its inertia only goes down).  The number ended.
+ */
+static int
+ea_drop(ea_cand *cand, int ncand, int k)
+{
+	double		best = INFINITY;
+	int			c,
+				dropped = 0;
+
+	for (c = 0; c < ncand; c++)
+		if (cand[c].k == k && cand[c].iters > 0 && cand[c].inertia < best)
+			best = cand[c].inertia;
+	for (c = 0; c < ncand; c++)
+		if (cand[c].k == k && !cand[c].done && cand[c].iters > 0 &&
+			cand[c].inertia > best * (1.0 + EA_DROP))
+		{
+			cand[c].done = 1;
+			dropped++;
+		}
+	return dropped;
+}
+
+/*
+ * The refinement on points in memory: each k's candidates in rounds of
+ * their own (the same runs, rules and drops as the rounds of every
+ * candidate at once: a run depends only on its start and the points, a
+ * drop only on k's runs after the same number of steps), each step by
+ * ecore_kstep_delta, which settles most points by a bound.  mem_block:
+ * the plan's room for one group (ea_mem_bytes).
+ */
+static int
+ea_refine_memory(const ecore_elbow_memory *m, ea_cand *cand, int ncand,
+				 int k_min, int k_max, const ea_rules *R, char *mem_block,
+				 size_t n, size_t d, ecore_env *env, ecore_elbow_agg_out *out,
+				 const ecore_elbow_agg_params *params)
+{
+	int			k,
+				c,
+				max_rounds = 0;
+	size_t		st_slots = ecore_kstep_slots(k_max, d);
+	int64_t    *scratch = (int64_t *) mem_block;
+	char	   *p = mem_block + st_slots * sizeof(int64_t);
+
+	if (m->n != n || m->d != d)
+		return ECORE_EINVAL_ARG;
+
+	for (k = k_min; k <= k_max; k++)
+	{
+		int			g0 = -1,
+					g1 = -1,
+					active = 0,
+					rounds = 0;
+
+		for (c = 0; c < ncand; c++)
+			if (cand[c].k == k)
+			{
+				if (g0 < 0)
+					g0 = c;
+				g1 = c + 1;
+			}
+		if (g0 < 0)
+			continue;
+		active = g1 - g0;
+		while (active > 0)
+		{
+			for (c = g0; c < g1; c++)
+			{
+				ea_cand    *e = &cand[c];
+				size_t		at = (size_t) (c - g0) * ea_mem_group_stride(n, k_max, d);
+				int64_t    *st = (int64_t *) (p + at);
+				int32_t    *assign = (int32_t *) (st + st_slots);
+				double	   *lower = (double *) (assign + ((n + 1) & ~(size_t) 1));
+				ecore_kstep_out o;
+				int			rc;
+
+				if (e->done)
+					continue;
+				if (e->iters == 0)
+					ecore_kstep_init(st, k, d, e->C, m->fingerprint);
+				ecore_kstep_delta(st, e->C, e->iters == 0, m->Z, n, assign, lower, env);
+				o.next = e->next;
+				o.sizes = e->sizes;
+				o.cluster_inertia = e->ci;
+				rc = ecore_kstep_final(st, scratch, &o);
+				if (rc != ECORE_OK)
+					return rc;
+				if (ea_judge(e, &o, NAN, d, R))
+					active--;
+			}
+			active -= ea_drop(cand, ncand, k);
+			rounds++;
+		}
+		if (rounds > max_rounds)
+			max_rounds = rounds;
+		if (params->progress != NULL)
+			params->progress(params->progress_arg, "refined k", k);
+	}
+	/* the passes over all points the rounds of every k at once take */
+	out->steps += max_rounds;
+	return ECORE_OK;
+}
+
+/* The best candidate of k (lowest inertia, the first on ties), or -1 */
+static int
+ea_best(const ea_cand *cand, int ncand, int k)
+{
+	int			c,
+				b = -1;
+
+	for (c = 0; c < ncand; c++)
+		if (cand[c].k == k && (b < 0 || cand[c].inertia < cand[b].inertia))
+			b = c;
+	return b;
+}
+
+/*
+ * The silhouettes of each k's best candidate, by one multi-model step of
+ * their centroids (which also gives their inertias again, the same bits)
+ */
+static int
+ea_final_silhouettes(const ecore_elbow_agg_source *src, ea_cand *cand,
+					 int ncand, int k_min, int k_max, int *ks,
+					 const double **Cp, ecore_kstep_out *outs, double *sil,
+					 int64_t *work, size_t n, size_t d,
+					 ecore_elbow_agg_out *out)
+{
+	int			k,
+				M = 0,
+				j,
+				rc,
+				who[ECORE_KSTEP_MAX_K];
+
+	(void) d;
+	for (k = k_min; k <= k_max; k++)
+	{
+		int			b = ea_best(cand, ncand, k);
+
+		if (b < 0)
+			continue;
+		who[M] = b;
+		ks[M] = k;
+		Cp[M] = cand[b].C;
+		outs[M].next = cand[b].next;
+		outs[M].sizes = cand[b].sizes;
+		outs[M].cluster_inertia = cand[b].ci;
+		M++;
+	}
+	if (M == 0)
+		return ECORE_OK;
+	rc = ea_steps(src, M, ks, Cp, outs, sil, work, n, out);
+	if (rc != ECORE_OK)
+		return rc;
+	out->steps--;				/* not a pass the rounds of every k take */
+	for (j = 0; j < M; j++)
+	{
+		if (outs[j].inertia != cand[who[j]].inertia)
+			return ECORE_EINVAL_ARG;	/* cannot happen: the same exact sums */
+		cand[who[j]].sil = sil[j];
+	}
+	return ECORE_OK;
+}
+
 /* The elbow curve (see elbow_agg.h) */
 int
 ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
@@ -373,6 +620,7 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 				ecore_elbow_agg_out *out)
 {
 	ea_plan		pl;
+	ea_rules	rules;
 	km_ctx		S;
 	char	   *base,
 			   *misc;
@@ -412,7 +660,8 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 				rc;
 
 	if (out == NULL || out->inertia == NULL || source == NULL ||
-		source->steps == NULL || source->sample == NULL)
+		source->steps == NULL || source->sample == NULL ||
+		(params != NULL && params->in_memory && source->memory == NULL))
 		return ECORE_EINVAL_ARG;
 	rc = ea_plan_make(n, d, params, &pl);
 	if (rc != ECORE_OK)
@@ -599,77 +848,74 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 	if (params->progress != NULL)
 		params->progress(params->progress_arg, "restarts", ncand);
 
-	/* 4: every candidate refined on all points, one multi-model step a round */
-	active = ncand;
-	while (active > 0)
+	/* 4: every candidate refined on all points */
+	rules.refine_tol = refine_tol;
+	rules.gain = params->km.tol * EA_GAIN;
+	rules.max_iter = params->km.max_iter;
+	if (params->in_memory)
 	{
-		int			first = 0;
-
-		/* the active candidates, in batches of bounded state */
-		while (first < ncand)
+		rc = ea_refine_memory(source->memory, cand, ncand, params->k_min, k_max,
+							  &rules, base + pl.offMem, n, d, env, out, params);
+		if (rc != ECORE_OK)
+			return rc;
+		/* the silhouettes of each k's best run: one step of them all */
+		rc = ea_final_silhouettes(source, cand, ncand, params->k_min, k_max,
+								  ks, Cp, outs, sil, work, n, d, out);
+		if (rc != ECORE_OK)
+			return rc;
+	}
+	else
+	{
+		/* one multi-model step of every active candidate a round */
+		active = ncand;
+		while (active > 0)
 		{
-			int			M = 0,
-						j;
-			size_t		slots = 0;
+			int			first = 0;
 
-			for (c = first; c < ncand; c++)
+			/* the active candidates, in batches of bounded state */
+			while (first < ncand)
 			{
-				size_t		part;
+				int			M = 0,
+							j;
 
-				if (cand[c].done)
-					continue;
-				ks[M] = cand[c].k;
-				part = ecore_ksteps_slots(M + 1, ks, d);
-				if (M > 0 && (part == 0 || part + ecore_kstep_slots(k_max, d) > pl.work_slots ||
-							  M + 1 > ECORE_KSTEPS_MAX_MODELS))
+				for (c = first; c < ncand; c++)
+				{
+					size_t		part;
+
+					if (cand[c].done)
+						continue;
+					ks[M] = cand[c].k;
+					part = ecore_ksteps_slots(M + 1, ks, d);
+					if (M > 0 && (part == 0 || part + ecore_kstep_slots(k_max, d) > pl.work_slots ||
+								  M + 1 > ECORE_KSTEPS_MAX_MODELS))
+						break;
+					Cp[M] = cand[c].C;
+					outs[M].next = cand[c].next;
+					outs[M].sizes = cand[c].sizes;
+					outs[M].cluster_inertia = cand[c].ci;
+					M++;
+				}
+				if (M == 0)
 					break;
-				slots = part;
-				Cp[M] = cand[c].C;
-				outs[M].next = cand[c].next;
-				outs[M].sizes = cand[c].sizes;
-				outs[M].cluster_inertia = cand[c].ci;
-				M++;
-			}
-			(void) slots;
-			if (M == 0)
-				break;
-			rc = ea_steps(source, M, ks, Cp, outs, sil, work, n, out);
-			if (rc != ECORE_OK)
-				return rc;
-			/* the results, candidate by candidate */
-			j = 0;
-			for (; first < c; first++)
-			{
-				ea_cand    *e = &cand[first];
-				size_t		ekd,
-							f;
-				double		shift = 0.0;
-
-				if (e->done)
-					continue;
-				ekd = (size_t) e->k * d;
-				e->iters++;
-				e->inertia = outs[j].inertia;
-				e->sil = sil[j];
-				for (f = 0; f < ekd; f++)
+				rc = ea_steps(source, M, ks, Cp, outs, sil, work, n, out);
+				if (rc != ECORE_OK)
+					return rc;
+				/* the results, candidate by candidate */
+				j = 0;
+				for (; first < c; first++)
 				{
-					double		t = e->next[f] - e->C[f];
-
-					shift += t * t;
+					if (cand[first].done)
+						continue;
+					if (ea_judge(&cand[first], &outs[j], sil[j], d, &rules))
+						active--;
+					j++;
 				}
-				if (outs[j].fixed_point || shift <= refine_tol ||
-					e->iters >= params->km.max_iter)
-				{
-					e->done = 1;
-					active--;
-				}
-				else
-					memcpy(e->C, e->next, ekd * sizeof(double));
-				j++;
 			}
+			for (k = params->k_min; k <= k_max; k++)
+				active -= ea_drop(cand, ncand, k);
+			if (params->progress != NULL)
+				params->progress(params->progress_arg, "step", active);
 		}
-		if (params->progress != NULL)
-			params->progress(params->progress_arg, "step", active);
 	}
 
 	/* 5: the rows */

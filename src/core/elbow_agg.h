@@ -32,14 +32,25 @@
  *		(kmeans_step.h: exact means, the nearest centroid, empty clusters
  *		take the farthest points), all of them in one multi-model step per
  *		round, each until its next centroids are its centroids bit for
- *		bit, or move by at most tol_abs / 100 (squared, summed), or
- *		max_iter steps; a candidate's result is the last centroids it was
+ *		bit, or move by at most tol_abs / 100 (squared, summed), or the
+ *		step lowered its inertia by at most tol / 10 of it, or max_iter
+ *		steps; a candidate's result is the last centroids it was
  *		evaluated at, with their exact inertia and simplified silhouette
  *		on all points.  tol_abs = tol * total / (n d), the tolerance of
  *		the core's fits (tol times the mean feature variance), is the
- *		restarts' on the sample; the steps on all points stop 100 times
- *		closer (with 1e-4 they stopped in valleys 1e-3 above the minimum
- *		a few more steps reach; each step costs a pass over all points).
+ *		restarts' on the sample.  After each round, a candidate whose
+ *		inertia is more than 1e-3 (relative) above the lowest of its k's
+ *		candidates ends there (it would have to fall by more than that
+ *		past the lowest one to win).  Measured at 1.42 M generated points
+ *		(k = 1..10, sample 32,768): 24 rounds and 232 candidate steps
+ *		instead of 165 and about 1,040 with tol_abs / 100 alone, every
+ *		inertia within 7.4e-5 of that exhaustive refinement's.  Each
+ *		run depends only on its start and the points, each drop only on
+ *		its k's runs after as many steps: with points in memory
+ *		(params.in_memory) each k's candidates are refined in turn by
+ *		ecore_kstep_delta (bounds settle most points with one distance;
+ *		the same states, so the same bits) and one last multi-model step
+ *		gives the silhouettes of each k's best.
  *	 5. Per k the candidate of lowest inertia (the first on ties), its
  *		clusters numbered by ascending centroid norm (ties: lexicographic
  *		order of the coordinates, then the previous order).
@@ -83,6 +94,8 @@
  * (room for a heap or an index sort).  Both return ECORE_OK or a status
  * that stops the curve (or do not return: a caller that longjmps).
  */
+struct ecore_elbow_memory;
+
 typedef struct ecore_elbow_agg_source
 {
 	int			(*steps) (void *arg, int M, const int *ks,
@@ -92,6 +105,12 @@ typedef struct ecore_elbow_agg_source
 						   int64_t n, int sampled, size_t want, double *SZ,
 						   double *key, size_t *got, void *iwork);
 	void	   *arg;
+	/*
+	 * With ecore_elbow_agg_params.in_memory: the points in memory, on
+	 * which the candidates are refined directly (the same bits as by
+	 * steps); NULL otherwise
+	 */
+	const struct ecore_elbow_memory *memory;
 } ecore_elbow_agg_source;
 
 /* Parameters of ecore_elbow_agg */
@@ -106,6 +125,9 @@ typedef struct ecore_elbow_agg_params
 								 * least k_max */
 	int			sample_n_init;	/* restarts per k: 0 = 3 n_init on a
 								 * sample, n_init on every point */
+	int			in_memory;		/* 1: refine on source->memory's points
+								 * (ecore_kstep_delta, each k's candidates
+								 * in turn; the block holds their room) */
 	int			refine;			/* restart candidates per k: 0 =
 								 * ECORE_ELBOW_REFINE (at most the
 								 * restarts) */

@@ -522,6 +522,204 @@ ecore_kstep_add(int64_t *st, const double *C, const double *z)
 	kstep_add(st, C, z, &b1, &b2);
 }
 
+/*
+ * Relative margin of the bounds of ecore_kstep_delta: far above the
+ * rounding errors of the distances (a few units of 2^-53) and of the
+ * bounds' updates (one rounding per step, at most ECORE_MAX_ITER steps).
+ */
+#define KS_BOUND_MARGIN 1e-9
+
+/* Absolute slack of the bounds: covers roundings among subnormal values */
+#define KS_BOUND_TINY 1e-290
+
+/* Move point z from cluster a to cluster j: counts and feature sums */
+KM_INLINE void
+kstep_delta_move(int64_t *st, const ks_layout *l, const double *z, int32_t a,
+				 int32_t j, const size_t D_)
+{
+	int64_t    *sa = KS_SUM(st, l, a, 0),
+			   *sj = KS_SUM(st, l, j, 0);
+	size_t		f;
+
+	st[l->counts + a]--;
+	st[l->counts + j]++;
+	for (f = 0; f < D_; f++)
+	{
+		ecore_xsum_add(sa + f * XS, -z[f]);
+		ecore_xsum_add(sj + f * XS, z[f]);
+	}
+}
+
+/* The bounds' movement of the centroids between two steps */
+typedef struct ks_moves
+{
+	double		dmax;			/* the largest centroid move (bound) */
+	double		dsecond;		/* the largest but argmax's */
+	int32_t		argmax;
+} ks_moves;
+
+/*
+ * Points start .. end - 1 of a step of ecore_kstep_delta, d = D_ (a
+ * constant in the instances of KM_DISPATCH).  Inertia into each cluster's
+ * accumulator; the farthest points are offered afterwards, and only when
+ * a cluster is empty.
+ */
+KM_INLINE void
+kstep_delta_points(int64_t *st, const ks_layout *l, const double *C,
+				   int first, const double *Z, size_t start, size_t end,
+				   int32_t *assign, double *lower, const ks_moves *mv,
+				   const size_t D_)
+{
+	size_t		i;
+
+	for (i = start; i < end; i++)
+	{
+		const double *z = Z + i * D_;
+		double		b1,
+					b2;
+		int32_t		a,
+					c;
+
+		if (first)
+		{
+			size_t		f;
+			int64_t    *acc;
+
+			c = nearest2(z, C, l->k, D_, &b1, &b2);
+			assign[i] = c;
+			lower[i] = sqrt(b2) * (1.0 - KS_BOUND_MARGIN);
+			st[l->counts + c]++;
+			acc = KS_SUM(st, l, c, 0);
+			for (f = 0; f < D_; f++)
+				ecore_xsum_add(acc + f * XS, z[f]);
+			ecore_xsum_add(KS_SUM(st, l, c, D_), b1);
+			continue;
+		}
+		a = assign[i];
+		b1 = sqdist(z, C + (size_t) a * D_, D_);
+		{
+			double		lo = lower[i] - (a == mv->argmax ? mv->dsecond : mv->dmax);
+
+			lower[i] = lo;
+			if (lo > 0.0 &&
+				b1 * (1.0 + KS_BOUND_MARGIN) + KS_BOUND_TINY <
+				lo * lo * (1.0 - KS_BOUND_MARGIN))
+			{
+				ecore_xsum_add(KS_SUM(st, l, a, D_), b1);
+				continue;
+			}
+		}
+		c = nearest2(z, C, l->k, D_, &b1, &b2);
+		lower[i] = sqrt(b2) * (1.0 - KS_BOUND_MARGIN);
+		if (c != a)
+		{
+			kstep_delta_move(st, l, z, a, c, D_);
+			assign[i] = c;
+		}
+		ecore_xsum_add(KS_SUM(st, l, c, D_), b1);
+	}
+}
+
+/*
+ * The step of the points in memory from the centroids C (see
+ * kmeans_step.h).  First step: every point to its nearest centroid, the
+ * bounds set.  Later ones: the previous centroids are the state's; a
+ * point keeps its cluster when its distance to it (computed exactly as
+ * nearest2 computes it) stays below its lower bound on every other
+ * centroid (Hamerly's test, with a margin), which proves that nearest2
+ * would choose it; otherwise nearest2 chooses and the point's feature
+ * sums move (exactly) when its cluster changes.  The farthest points,
+ * which only the relocation of an empty cluster reads, are collected by
+ * a second pass when a cluster is empty.
+ */
+void
+ecore_kstep_delta(int64_t *st, const double *C, int first, const double *Z,
+				  size_t n, int32_t *assign, double *lower, ecore_env *env)
+{
+	ks_layout	l;
+	ks_moves	mv;
+	size_t		start,
+				end,
+				i,
+				kd;
+	int			j,
+				empty = 0;
+
+	ks_layout_of((int) st[KS_K], (size_t) st[KS_D], &l);
+	kd = (size_t) l.k * l.d;
+	mv.dmax = 0.0;
+	mv.dsecond = 0.0;
+	mv.argmax = -1;
+	if (!first)
+	{
+		/* how far each centroid moved: upper bounds */
+		const double *old = (const double *) (st + l.cent);
+
+		for (j = 0; j < l.k; j++)
+		{
+			double		m = sqrt(sqdist(old + (size_t) j * l.d, C + (size_t) j * l.d, l.d));
+
+			m = m * (1.0 + KS_BOUND_MARGIN) + KS_BOUND_TINY;
+			if (m > mv.dmax)
+			{
+				mv.dsecond = mv.dmax;
+				mv.dmax = m;
+				mv.argmax = j;
+			}
+			else if (m > mv.dsecond)
+				mv.dsecond = m;
+		}
+		/* the inertia is of this step alone */
+		for (j = 0; j < l.k; j++)
+			ecore_xsum_init(KS_SUM(st, &l, j, l.d));
+	}
+	else
+	{
+		memset(st + l.counts, 0, (l.total - l.counts) * sizeof(int64_t));
+		st[KS_N] = (int64_t) n;
+	}
+	st[KS_NCAND] = 0;
+	st[KS_WORST] = 0;
+	memcpy(st + l.cent, C, kd * sizeof(double));
+
+	for (start = 0; start < n; start = end)
+	{
+		end = ECORE_CHUNK_END(start, n);
+		ECORE_CHECK(env);
+		KM_DISPATCH(l.d, kstep_delta_points(st, &l, C, first, Z, start, end,
+											assign, lower, &mv, D_));
+	}
+
+	/* the farthest points, when a cluster is empty */
+	for (j = 0; j < l.k; j++)
+		if (st[l.counts + j] == 0)
+			empty = 1;
+	if (!empty)
+		return;
+	for (start = 0; start < n; start = end)
+	{
+		end = ECORE_CHUNK_END(start, n);
+		ECORE_CHECK(env);
+		for (i = start; i < end; i++)
+		{
+			const double *z = Z + i * l.d;
+			int32_t		a = assign[i];
+			double		b1 = sqdist(z, C + (size_t) a * l.d, l.d);
+
+			if (st[KS_NCAND] < l.k ||
+				(uint64_t) dbl_slot(b1) >= (uint64_t) KS_CAND(st, &l, st[KS_WORST])[0])
+			{
+				int64_t		x[2 + ECORE_KSTEP_MAX_D];
+
+				x[0] = dbl_slot(b1);
+				x[1] = a;
+				memcpy(x + 2, z, l.d * sizeof(double));
+				cand_offer(st, &l, x);
+			}
+		}
+	}
+}
+
 /* Merge two step states */
 int
 ecore_kstep_merge(int64_t *a, const int64_t *b)
@@ -825,27 +1023,60 @@ point_silhouette(double b1, double b2)
 	return mx > 0.0 ? (b - a) / mx : 0.0;
 }
 
-/* Add a normalised point to every model of a multi-model state */
-void
-ecore_ksteps_add(int64_t *st, const double *z)
+/*
+ * Add a normalised point to every model of a multi-model state, d = D_
+ * (a constant in the instances of KM_DISPATCH): kstep_add's work with the
+ * layout of each model computed inline.
+ */
+KM_INLINE void
+ksteps_add_d(int64_t *st, const double *z, const size_t D_)
 {
 	int			M = (int) st[KM_M],
 				j;
-	size_t		d = (size_t) st[KM_D];
 	int64_t    *p = st + KM_HDR + M;
 
 	for (j = 0; j < M; j++)
 	{
 		int			k = (int) st[KM_HDR + j];
-		size_t		ns = ecore_kstep_slots(k, d);
+		size_t		counts = KS_HDR + (size_t) k * D_,
+					sums = counts + (size_t) k,
+					cand = sums + (size_t) k * (D_ + 1) * XS,
+					ns = cand + (size_t) k * (2 + D_),
+					f;
 		double		b1,
 					b2;
+		int32_t		c = nearest2(z, (const double *) (p + KS_HDR), k, D_, &b1, &b2);
+		int64_t    *acc = p + sums + (size_t) c * (D_ + 1) * XS;
 
-		kstep_add(p, (const double *) (p + KS_HDR), z, &b1, &b2);
+		p[counts + c]++;
+		p[KS_N]++;
+		for (f = 0; f < D_; f++)
+			ecore_xsum_add(acc + f * XS, z[f]);
+		ecore_xsum_add(acc + D_ * XS, b1);
+		/* the farthest points: most are rejected by the first comparison */
+		if (p[KS_NCAND] < k ||
+			(uint64_t) dbl_slot(b1) >= (uint64_t) p[cand + (size_t) p[KS_WORST] * (2 + D_)])
+		{
+			ks_layout	l;
+			int64_t		x[2 + ECORE_KSTEP_MAX_D];
+
+			ks_layout_of(k, D_, &l);
+			x[0] = dbl_slot(b1);
+			x[1] = c;
+			memcpy(x + 2, z, D_ * sizeof(double));
+			cand_offer(p, &l, x);
+		}
 		if (k > 1)
 			ecore_xsum_add(p + ns, point_silhouette(b1, b2));
 		p += ns + XS;
 	}
+}
+
+/* Add a normalised point to every model of a multi-model state */
+void
+ecore_ksteps_add(int64_t *st, const double *z)
+{
+	KM_DISPATCH((size_t) st[KM_D], ksteps_add_d(st, z, D_));
 }
 
 /* Merge two multi-model states */

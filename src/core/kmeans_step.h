@@ -164,6 +164,22 @@ extern void ecore_kstep_add(int64_t *st, const double *C, const double *z);
  */
 extern int	ecore_kstep_merge(int64_t *a, const int64_t *b);
 
+/*
+ * A step over the n x d normalised points Z in memory that reuses the
+ * previous step's work (the in-memory refinement of elbow_agg.c): st
+ * becomes the state of the step from C of every point, the same bits as
+ * ecore_kstep_add of each point into a fresh state, so ecore_kstep_final
+ * gives the same results.  first: st was set up by ecore_kstep_init (any
+ * centroids) and assign and lower (n each, the caller's) are filled;
+ * otherwise st, assign and lower are those of the previous call on the
+ * same points, whose centroids st holds.  Most points are settled by a
+ * bound (one distance instead of k) and only points that change cluster
+ * touch the feature sums.  env->check per chunk of points.
+ */
+extern void ecore_kstep_delta(int64_t *st, const double *C, int first,
+							  const double *Z, size_t n, int32_t *assign,
+							  double *lower, ecore_env *env);
+
 /* What ecore_kstep_final gives (caller arrays) */
 typedef struct ecore_kstep_out
 {

@@ -351,6 +351,7 @@ static const test_case tests[] = {
 	TEST(test_kstep_vs_core),
 	TEST(test_kstep_empty),
 	TEST(test_ksteps_splits),
+	TEST(test_kstep_delta),
 	TEST(test_elbow_agg_splits),
 	TEST(test_elbow_agg_quality),
 	TEST(test_elbow_memory_sample),

@@ -322,6 +322,86 @@ test_ksteps_splits(void)
  * ---------------------------------------------------------------------
  */
 
+/*
+ * ecore_kstep_delta == a fresh step of every point (ecore_kstep_add), bit
+ * for bit through ecore_kstep_final: Lloyd's sequence of centroids, jumps
+ * of every centroid, a far centroid (an empty cluster relocated), equal
+ * centroids (ties), k = 1, and d = 1, 3 and 5 (the generic kernel).
+ */
+void
+test_kstep_delta(void)
+{
+	static const size_t dims[3] = {1, 3, 5};
+	int			di;
+
+	for (di = 0; di < 3; di++)
+	{
+		const size_t n = 3000,
+					d = dims[di];
+		double	   *X = make_blobs(n, d, 4, 9.0, 61 + (uint64_t) di, NULL);
+		int			kk;
+
+		for (kk = 0; kk < 3; kk++)
+		{
+			int			k = kk == 0 ? 1 : kk == 1 ? 4 : 6;
+			size_t		ns = ecore_kstep_slots(k, d),
+						kd = (size_t) k * d,
+						i;
+			int64_t    *fresh = malloc(ns * sizeof(int64_t)),
+					   *delta = malloc(ns * sizeof(int64_t)),
+					   *scratch = malloc(ns * sizeof(int64_t));
+			int32_t    *assign = malloc(n * sizeof(int32_t));
+			double	   *lower = malloc(n * sizeof(double)),
+					   *C = malloc(kd * sizeof(double));
+			ecore_kstep_out a,
+						b;
+			ecore_env	env = make_env();
+			ecore_rng	r;
+			int			t;
+
+			ecore_rng_seed(&r, 5 + (uint64_t) kk, 11);
+			out_alloc(&a, k, d);
+			out_alloc(&b, k, d);
+			for (i = 0; i < kd; i++)
+				C[i] = X[(i / d) * 97 * d + i % d];
+			for (t = 0; t < 14; t++)
+			{
+				if (t == 5)
+					/* every centroid jumps */
+					for (i = 0; i < kd; i++)
+						C[i] += ecore_rng_uniform(&r) * 6.0 - 3.0;
+				if (t == 8 && k > 1)
+					C[kd - 1] = 1e3;	/* far: its cluster empties */
+				if (t == 10 && k > 1)
+					memcpy(C + d, C, d * sizeof(double));	/* a tie */
+				ecore_kstep_init(fresh, k, d, C, 7);
+				for (i = 0; i < n; i++)
+					ecore_kstep_add(fresh, C, X + i * d);
+				if (t == 0)
+					ecore_kstep_init(delta, k, d, C, 7);
+				ecore_kstep_delta(delta, C, t == 0, X, n, assign, lower, &env);
+				CHECK_EQ_INT(ecore_kstep_check(delta, ns), ECORE_OK);
+				CHECK_EQ_INT(ecore_kstep_final(fresh, scratch, &a), ECORE_OK);
+				CHECK_EQ_INT(ecore_kstep_final(delta, scratch, &b), ECORE_OK);
+				CHECK(same_out(&a, 0.0, &b, 0.0, k, d));
+				if (t == 8 && k > 1)
+					CHECK(a.empty >= 1 && a.relocated >= 1);
+				memcpy(C, a.next, kd * sizeof(double));
+			}
+			out_free(&a);
+			out_free(&b);
+			free(fresh);
+			free(delta);
+			free(scratch);
+			free(assign);
+			free(lower);
+			free(C);
+			arena_reset(&g_arena);
+		}
+		free(X);
+	}
+}
+
 /* Points with keys: the in-memory source's arrays */
 typedef struct test_points
 {
@@ -558,6 +638,8 @@ test_elbow_agg_splits(void)
 		a.steps = ecore_elbow_memory_steps;
 		a.sample = ecore_elbow_memory_sample;
 		a.arg = &mem;
+		a.memory = &mem;
+		ep.in_memory = 1;		/* each k refined in turn by bounded steps */
 		CHECK_EQ_INT(run_curve(&ca, n, d, &ep, &a, &env), ECORE_OK);
 		CHECK_EQ_INT(g_arena.count, 1);
 		memory_of(&ss.mem, &q, &env);
@@ -566,8 +648,16 @@ test_elbow_agg_splits(void)
 		b.steps = split_steps;
 		b.sample = ecore_elbow_memory_sample;
 		b.arg = &ss;
+		b.memory = NULL;
+		ep.in_memory = 0;		/* every k's rounds at once, as aggregates */
 		ep.km.n_threads = 3;	/* the restarts' threads change nothing */
 		CHECK_EQ_INT(run_curve(&cb, n, d, &ep, &b, &env), ECORE_OK);
+		CHECK(same_curve(&ca, &cb, 7, 7, d));
+		arena_reset(&g_arena);
+		curve_free(&cb);
+		/* the points in memory stepped as aggregates would: the same */
+		a.memory = NULL;
+		CHECK_EQ_INT(run_curve(&cb, n, d, &ep, &a, &env), ECORE_OK);
 		CHECK(same_curve(&ca, &cb, 7, 7, d));
 		CHECK_EQ_INT(ca.out.sampled, pass == 0);
 		CHECK(ca.out.sample_used == (pass == 0 ? 600 : n));
@@ -635,6 +725,8 @@ test_elbow_agg_quality(void)
 		src.steps = ecore_elbow_memory_steps;
 		src.sample = ecore_elbow_memory_sample;
 		src.arg = &mem;
+		src.memory = &mem;
+		ep.in_memory = 1;
 		CHECK_EQ_INT(run_curve(&c, n, d, &ep, &src, &env), ECORE_OK);
 		for (i = 0; i < 8; i++)
 			CHECK(c.inertia[i] <= ci[i] * (1.0 + 1e-3));
@@ -779,10 +871,20 @@ test_elbow_agg_errors(void)
 	src.steps = ecore_elbow_memory_steps;
 	src.sample = ecore_elbow_memory_sample;
 	src.arg = &mem;
+	src.memory = NULL;
 	ecore_elbow_agg_params_default(&ep);
 	ep.k_max = 4;
 	CHECK_EQ_INT(run_curve(&c, n + 1, d, &ep, &src, &env), ECORE_EINVAL_ARG);
 	curve_free(&c);
+	/* the refinement in memory without the points in memory */
+	ep.in_memory = 1;
+	CHECK_EQ_INT(run_curve(&c, n, d, &ep, &src, &env), ECORE_EINVAL_ARG);
+	curve_free(&c);
+	src.memory = &mem;
+	CHECK_EQ_INT(run_curve(&c, n + 1, d, &ep, &src, &env), ECORE_EINVAL_ARG);
+	curve_free(&c);
+	ep.in_memory = 0;
+	src.memory = NULL;
 	/* out of memory */
 	env = make_env();
 	g_arena.fail_after = 0;
