@@ -53,6 +53,12 @@ SELECT (SELECT array_agg(msisdn ORDER BY engagement_score DESC, msisdn) FROM
            ORDER BY engagement_score DESC, msisdn LIMIT 10) t)
      = (SELECT array_agg(msisdn ORDER BY expected DESC, msisdn) FROM
           (SELECT msisdn, expected FROM seg_score ORDER BY expected DESC, msisdn LIMIT 10) t) AS same_top_10;
+-- the report's top 10 by score: the view's
+SELECT ARRAY(SELECT m[1] FROM regexp_matches(substring(engage.report_html(name => 'seg')
+                                                       FROM '<section id="engagement-score">.*?</section>'),
+                                             '<tr><td class="n">\d+</td><td>([^<]*)</td>', 'g') m)
+     = ARRAY(SELECT msisdn FROM engage.user_clusters WHERE name = 'seg'
+             ORDER BY engagement_score DESC, msisdn LIMIT 10) AS report_top_10;
 -- least_engaged_cluster: the smallest norm; cluster 1 of a fit
 SELECT engage.least_engaged_cluster(cluster_model) FROM engage.run WHERE run_id = :run1;
 
@@ -85,10 +91,10 @@ SELECT (SELECT o FROM cost ORDER BY total LIMIT 1) AS best_order,
 
 -- the migration, against plain SQL on the per-user rows of both runs
 CREATE TEMP VIEW seg_expected_migration AS
-SELECT (SELECT a.cluster FROM engage.result_user_cluster a WHERE a.run_id = :run1 AND a.msisdn = m.msisdn) AS from_cluster,
-       (SELECT b.cluster FROM engage.result_user_cluster b WHERE b.run_id = :run2 AND b.msisdn = m.msisdn) AS to_cluster,
-       count(*) AS users
-FROM (SELECT msisdn FROM engage.result_user_cluster WHERE run_id IN (:run1, :run2) GROUP BY msisdn) m
+SELECT a.cluster AS from_cluster, b.cluster AS to_cluster, count(*) AS users
+FROM (SELECT DISTINCT msisdn FROM engage.result_user_cluster WHERE run_id IN (:run1, :run2)) m
+LEFT JOIN engage.result_user_cluster a ON a.run_id = :run1 AND a.msisdn = m.msisdn
+LEFT JOIN engage.result_user_cluster b ON b.run_id = :run2 AND b.msisdn = m.msisdn
 GROUP BY 1, 2;
 SELECT (SELECT count(*) FROM seg_expected_migration) AS pairs,
        (SELECT count(*) FROM (SELECT from_cluster, to_cluster, users FROM engage.segment_migration WHERE name = 'seg'
