@@ -45,7 +45,7 @@ VIEWS = ["latest_run", "user_engagement", "user_clusters", "cluster_stats", "top
 RUN_COLUMNS = ["rows_read", "rows_without_subscriber", "rejected_values", "users", "k",
                "inertia", "elbow_k", "elbow_sample", "status", "error"]
 # the columns of latest_run that differ from run to run
-RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters", "name"}
+RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters", "name", "warm_start_run"}
 # the analysis of the distributed runs
 DIST = "citus_ra"
 
