@@ -132,7 +132,8 @@ CREATE FUNCTION @extschema@.run_analysis(
 	without_msisdn regclass DEFAULT NULL,
 	name text DEFAULT NULL,
 	normalization text DEFAULT 'zscore',
-	k_selection text DEFAULT NULL)
+	k_selection text DEFAULT NULL,
+	warm_start boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -183,11 +184,14 @@ DECLARE
 	clusters_k integer;		-- the clustering's k: k, or the one method chose
 	selected_k integer;		-- the k method chose (engage.run.k_chosen)
 	elbow_query text;
+	prev record;			-- warm_start: the previous run of the name
+	matched integer[];
+	from_run bigint;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
 	   OR duration_column IS NULL OR dl_column IS NULL OR ul_column IS NULL
-	   OR applications IS NULL OR keep_runs IS NULL OR normalization IS NULL THEN
+	   OR applications IS NULL OR keep_runs IS NULL OR normalization IS NULL OR run_analysis.warm_start IS NULL THEN
 		RAISE EXCEPTION 'arguments must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -282,7 +286,8 @@ BEGIN
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
 	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
-	                           'without_msisdn', run_analysis.without_msisdn::text),
+	                           'without_msisdn', run_analysis.without_msisdn::text,
+	                           'warm_start', run_analysis.warm_start),
 	        run_analysis.k, 'running', analysis, scaling, method)
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
@@ -579,6 +584,35 @@ BEGIN
 			               clusters_table, users_table, model);
 			stats_from := format('%s u', clusters_table);
 		END IF;
+		-- Warm start (issue 13): when the previous successful run of the
+		-- name has as many clusters (at most 100) of the same features and
+		-- normalization, the clusters take the numbers of the previous
+		-- run's clusters they match (match_clusters: the least total
+		-- distance between the normalised centroids), so that a segment
+		-- keeps its number and label; the users' rows just written whose
+		-- number changes are renumbered.  Otherwise, by ascending centroid
+		-- norm.  (The fit itself starts from its restarts only.)
+		IF run_analysis.warm_start AND array_length((model).centroids_normalized, 1) <= 100 THEN
+			SELECT r.run_id, r.parameters, r.cluster_model INTO prev
+			FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis ORDER BY r.run_id DESC LIMIT 1;
+			IF array_dims((prev.cluster_model).centroids_normalized) = array_dims((model).centroids_normalized)
+			   AND (prev.cluster_model).features = (model).features
+			   AND (prev.cluster_model).normalization = (model).normalization
+			   AND prev.parameters ->> 'duration_column' = duration_column
+			   AND prev.parameters ->> 'dl_column' = dl_column AND prev.parameters ->> 'ul_column' = ul_column THEN
+				matched := @extschema@.match_clusters((prev.cluster_model).centroids_normalized,
+				                                      (model).centroids_normalized);
+				from_run := prev.run_id;
+				IF matched <> ARRAY(SELECT generate_series(1, cardinality(matched))) THEN
+					model := @extschema@.kmeans_model_clusters(model, matched);
+					EXECUTE format('UPDATE %s u SET cluster = array_position($1, u.cluster) '
+					               'WHERE %s array_position($1, u.cluster) <> u.cluster',
+					               COALESCE(clusters_table, '@extschema@.result_user_cluster'),
+					               CASE WHEN layout IS NULL THEN format('u.run_id = %s AND', run) ELSE '' END)
+						USING matched;
+				END IF;
+			END IF;
+		END IF;
 		EXECUTE format($q$
 		WITH stats AS (
 			SELECT u.cluster, count(*) AS users,
@@ -636,7 +670,8 @@ BEGIN
 		UPDATE @extschema@.run r
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
 		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
-		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k
+		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k,
+		    cluster_model = model, warm_start_run = from_run
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -1072,6 +1107,40 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 </section>
 ';
 
+	-- Top 10 users by engagement score (issue 13; a run that kept its model)
+	IF (r.cluster_model).scale IS NOT NULL THEN
+		SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td><td>%s &middot; %s</td></tr>',
+		                         t.rank, @extschema@.xml_escape(t.msisdn), to_char(t.score, 'FM999,999,990.000'),
+		                         t.cluster, @extschema@.xml_escape(s.label)),
+		                  E'\n' ORDER BY t.rank)
+		INTO part
+		FROM (SELECT row_number() OVER (ORDER BY x.score DESC, x.msisdn) AS rank, x.*
+		      FROM (SELECT u.msisdn, u.cluster,
+		                   (@extschema@.kmeans_nearest(z.m, ARRAY[u.sessions::double precision,
+		                                                          COALESCE(u.duration_ms, 0)::double precision,
+		                                                          COALESCE(u.total_bytes, 0)::double precision])).distance AS score
+		            FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		                  UNION ALL
+		                  SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		                  FROM @extschema@.distributed_user_cluster(rid) x) u,
+		                 (SELECT @extschema@.kmeans_model_clusters(r.cluster_model,
+		                             ARRAY[@extschema@.least_engaged_cluster(r.cluster_model)]) AS m OFFSET 0) z
+		            ORDER BY 3 DESC, 1 LIMIT 10) x) t
+		JOIN @extschema@.result_cluster_stats s ON s.run_id = rid AND s.cluster = t.cluster;
+		h := h || '<section id="engagement-score">
+<h2>Top 10 users by engagement score</h2>
+<p class="note">The engagement score is the distance, in the normalised space of the clustering, from a user''s sessions, duration and traffic to the centroid of the least engaged cluster (cluster '
+		      || @extschema@.least_engaged_cluster(r.cluster_model) || ', the smallest centroid norm); ties broken by MSISDN.</p>
+<table><thead><tr><th class="n">#</th><th>MSISDN</th><th class="n">Score</th><th>Cluster</th></tr></thead>
+<tbody>
+' || COALESCE(part, '') || '
+</tbody>
+</table>
+</section>
+';
+	END IF;
+
 	-- Applications: top 3, totals and top 10 users of each
 	IF n_apps = 0 THEN
 		h := h || '<section id="applications">
@@ -1191,7 +1260,7 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.report_html(bigint, text) IS
-'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
+'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, the top 10 users by engagement score (runs that kept their model), top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
 
 ------------------------------------------------------------------------------
 -- 3. Comments
@@ -1248,8 +1317,8 @@ SELECT r.*
 FROM @extschema@.run r
 WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text, boolean) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same features and normalization, the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm';
 
 -- 0.2.0: K-means whose points never gather in one place (sql/src/kmeans_agg.sql)
 CREATE TYPE @extschema@.scaling AS (
@@ -1948,7 +2017,7 @@ ALTER TABLE @extschema@.run ADD COLUMN k_selection text;
 ALTER TABLE @extschema@.run ADD COLUMN k_chosen integer;
 UPDATE @extschema@.run SET normalization = 'zscore';
 
-COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: k, seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: k, seed, k_max, keep_runs, the column names, the applications, elbow_sample, without_msisdn and warm_start';
 COMMENT ON COLUMN @extschema@.run.k IS 'Number of K-means clusters: run_analysis''s k, or k_chosen when k_selection chose one (the k given is parameters->''k'')';
 COMMENT ON COLUMN @extschema@.run.inertia IS 'K-means inertia (sum of squared distances to the centroids, in the normalised space)';
 COMMENT ON COLUMN @extschema@.run.normalization IS 'The normalization of the K-means and the elbow curve (run_analysis''s normalization: zscore, minmax, log, robust or none; zscore for the runs of 0.1.0)';
@@ -1971,3 +2040,352 @@ JOIN @extschema@.result_elbow e ON e.run_id = l.run_id;
 
 COMMENT ON VIEW @extschema@.elbow IS
 'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia, simplified silhouette and the Davies-Bouldin and Calinski-Harabasz indexes (elbow_inertia''s; NULL for k = 1) for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
+
+------------------------------------------------------------------------------
+-- 9. Segments over time (issue 13): the run's model and the run its
+-- clusters are numbered after (engage.run.cluster_model, warm_start_run;
+-- run_analysis's warm_start, above), the engagement score of
+-- engage.user_clusters, the views segment_runs, segment_migration and
+-- segment_movers
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.run ADD COLUMN cluster_model @extschema@.kmeans_model;
+ALTER TABLE @extschema@.run ADD COLUMN warm_start_run bigint;
+COMMENT ON COLUMN @extschema@.run.cluster_model IS 'The K-means model of a successful run, its clusters numbered as stored (engage.user_clusters reads its scaler and centroids for the engagement score, the next run of the name its centroids for warm_start); NULL for a failed run and for the runs of engage before issue 13';
+COMMENT ON COLUMN @extschema@.run.warm_start_run IS 'The run whose cluster numbers this run''s clusters took (run_analysis''s warm_start: the previous successful run of the name, of the same k, features and normalization, its clusters matched by least total centroid distance); NULL when the clusters are numbered by ascending centroid norm';
+
+CREATE OR REPLACE VIEW @extschema@.latest_run AS
+SELECT r.*
+FROM @extschema@.run r
+WHERE r.status = 'ok'
+  AND r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok' AND l.name = r.name);
+
+-- Issue 13, segments over time: the clusters of a model in a given order,
+-- the least engaged cluster of a model, and the matching of one run's
+-- clusters with the previous run's (run_analysis's warm_start).
+
+-- The model of some of a model's clusters, in a given order: cluster i of
+-- the result is cluster clusters[i] of the model.  A permutation renumbers
+-- the clusters (run_analysis's warm_start); one cluster gives the model of
+-- that centroid alone, whose kmeans_nearest distance is the distance to
+-- it, normalised as the model's points (engage.user_clusters's
+-- engagement_score).  The scaler and the totals (inertia, iterations,
+-- converged, n_points) are kept as they are.
+CREATE FUNCTION @extschema@.kmeans_model_clusters(model @extschema@.kmeans_model, clusters integer[])
+RETURNS @extschema@.kmeans_model
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k integer := array_length((model).centroids_normalized, 1);
+	d integer := array_length((model).scale, 1);
+	shape text := format('[1:%s][1:%s]', array_length((model).centroids_normalized, 1),
+	                     array_length((model).scale, 1));
+	result @extschema@.kmeans_model := model;
+BEGIN
+	IF k IS NULL OR d IS NULL OR array_dims((model).centroids_normalized) IS DISTINCT FROM shape
+	   OR array_dims((model).centroids) IS DISTINCT FROM shape
+	   OR array_dims((model).sizes) IS DISTINCT FROM format('[1:%s]', k)
+	   OR array_dims((model).cluster_inertia) IS DISTINCT FROM format('[1:%s]', k) THEN
+		RAISE EXCEPTION 'the model is not a model made by engage.kmeans_model'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Its centroids must be k x d arrays and its sizes and cluster_inertia arrays of k elements.';
+	END IF;
+	IF array_ndims(clusters) IS DISTINCT FROM 1
+	   OR EXISTS (SELECT FROM unnest(clusters) c WHERE c IS NULL OR c < 1 OR c > k)
+	   OR (SELECT count(DISTINCT c) FROM unnest(clusters) c) <> cardinality(clusters) THEN
+		RAISE EXCEPTION 'clusters must be distinct cluster numbers 1..%', k
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('clusters is %s.', clusters);
+	END IF;
+	result.centroids := (SELECT array_agg(ARRAY(SELECT unnest((model).centroids[c.c:c.c][1:d])) ORDER BY c.i)
+	                     FROM unnest(clusters) WITH ORDINALITY c(c, i));
+	result.centroids_normalized := (SELECT array_agg(ARRAY(SELECT unnest((model).centroids_normalized[c.c:c.c][1:d]))
+	                                                 ORDER BY c.i)
+	                                FROM unnest(clusters) WITH ORDINALITY c(c, i));
+	result.sizes := ARRAY(SELECT (model).sizes[c.c] FROM unnest(clusters) WITH ORDINALITY c(c, i) ORDER BY c.i);
+	result.cluster_inertia := ARRAY(SELECT (model).cluster_inertia[c.c]
+	                                FROM unnest(clusters) WITH ORDINALITY c(c, i) ORDER BY c.i);
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.kmeans_model_clusters(@extschema@.kmeans_model, integer[]) IS
+'The model of the clusters listed, in that order: cluster i of the result is cluster clusters[i] of the model (centroids, normalised centroids, sizes and cluster inertias; the scaler and the totals kept as they are); a permutation renumbers the clusters, one cluster gives a model whose kmeans_nearest distance is the distance to that centroid in the normalised space';
+
+-- The least engaged cluster of a model: the cluster whose normalised
+-- centroid has the smallest Euclidean norm, ties broken as a fit numbers
+-- its clusters (the centroids compared coordinate by coordinate, then the
+-- lower number).  A fit numbers its clusters by that order, so it is
+-- cluster 1 of a fit; after a warm start's renumbering it may be another.
+CREATE FUNCTION @extschema@.least_engaged_cluster(model @extschema@.kmeans_model)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c double precision[] := (model).centroids_normalized;
+	best integer;
+	best_norm double precision;
+	s double precision;
+	n double precision;
+BEGIN
+	IF array_ndims(c) IS DISTINCT FROM 2 OR array_lower(c, 1) <> 1 OR array_lower(c, 2) <> 1 THEN
+		RAISE EXCEPTION 'the model is not a model made by engage.kmeans_model'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Its centroids_normalized must be a k x d array.';
+	END IF;
+	FOR j IN 1..array_length(c, 1) LOOP
+		s := 0;
+		FOR f IN 1..array_length(c, 2) LOOP
+			s := s + c[j][f] * c[j][f];
+		END LOOP;
+		n := sqrt(s);
+		IF best IS NULL OR n < best_norm
+		   OR (n = best_norm AND c[j:j][:] < c[best:best][:]) THEN
+			best := j;
+			best_norm := n;
+		END IF;
+	END LOOP;
+	RETURN best;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.least_engaged_cluster(@extschema@.kmeans_model) IS
+'The least engaged cluster of a model: the one whose normalised centroid has the smallest Euclidean norm (ties: the centroids compared coordinate by coordinate, then the lower number), as a fit orders its clusters: cluster 1 of a fit, another one after run_analysis''s warm_start renumbered them';
+
+-- The matching of two clusterings' centroids with the least total
+-- Euclidean distance (the assignment problem, solved exactly by the
+-- Hungarian algorithm in O(k^3); at most 100 clusters).  Element j of the
+-- result is the cluster of current matched to cluster j of previous, so
+-- that kmeans_model_clusters(model, result) numbers current's clusters
+-- after previous's.
+CREATE FUNCTION @extschema@.match_clusters(previous double precision[], current double precision[])
+RETURNS integer[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer := array_length(previous, 1);
+	d integer := array_length(previous, 2);
+	a double precision[];		-- n x n distances: row current, column previous
+	u double precision[];		-- the potentials of the rows and columns
+	v double precision[];
+	minv double precision[];
+	used boolean[];
+	p integer[];				-- p[j]: the row matched to column j (0: none yet)
+	way integer[];
+	i0 integer;
+	j0 integer;
+	j1 integer;
+	s double precision;
+	x double precision;
+	delta double precision;
+	result integer[];
+BEGIN
+	IF array_ndims(previous) IS DISTINCT FROM 2 OR array_dims(previous) <> format('[1:%s][1:%s]', n, d)
+	   OR array_dims(current) IS DISTINCT FROM array_dims(previous) THEN
+		RAISE EXCEPTION 'previous and current must be k x d arrays of the same shape'
+			USING ERRCODE = 'array_subscript_error',
+			      DETAIL = format('previous is %s, current %s.', COALESCE(array_dims(previous), 'empty'),
+			                      COALESCE(array_dims(current), 'empty'));
+	END IF;
+	IF n > 100 THEN
+		RAISE EXCEPTION 'match_clusters takes at most 100 clusters'
+			USING ERRCODE = 'program_limit_exceeded', DETAIL = format('There are %s.', n);
+	END IF;
+	IF EXISTS (SELECT FROM unnest(previous || current) e(v) WHERE e.v IS NULL OR e.v IN ('NaN', 'Infinity', '-Infinity')) THEN
+		RAISE EXCEPTION 'centroids must be finite and not NULL'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	a := array_fill(0::double precision, ARRAY[n * n]);
+	FOR i IN 1..n LOOP
+		FOR j IN 1..n LOOP
+			s := 0;
+			FOR f IN 1..d LOOP
+				x := current[i][f] - previous[j][f];
+				s := s + x * x;
+			END LOOP;
+			a[(i - 1) * n + j] := sqrt(s);
+		END LOOP;
+	END LOOP;
+
+	-- rows (current clusters) added one at a time, each by a shortest
+	-- augmenting path in the reduced costs
+	u := array_fill(0::double precision, ARRAY[n + 1], ARRAY[0]);
+	v := u;
+	p := array_fill(0, ARRAY[n + 1], ARRAY[0]);
+	way := p;
+	FOR i IN 1..n LOOP
+		p[0] := i;
+		j0 := 0;
+		minv := array_fill('Infinity'::double precision, ARRAY[n + 1], ARRAY[0]);
+		used := array_fill(false, ARRAY[n + 1], ARRAY[0]);
+		LOOP
+			used[j0] := true;
+			i0 := p[j0];
+			delta := 'Infinity';
+			j1 := NULL;
+			FOR j IN 1..n LOOP
+				IF NOT used[j] THEN
+					x := a[(i0 - 1) * n + j] - u[i0] - v[j];
+					IF x < minv[j] THEN
+						minv[j] := x;
+						way[j] := j0;
+					END IF;
+					IF j1 IS NULL OR minv[j] < delta THEN
+						delta := minv[j];
+						j1 := j;
+					END IF;
+				END IF;
+			END LOOP;
+			FOR j IN 0..n LOOP
+				IF used[j] THEN
+					u[p[j]] := u[p[j]] + delta;
+					v[j] := v[j] - delta;
+				ELSE
+					minv[j] := minv[j] - delta;
+				END IF;
+			END LOOP;
+			j0 := j1;
+			EXIT WHEN p[j0] = 0;
+		END LOOP;
+		LOOP
+			j1 := way[j0];
+			p[j0] := p[j1];
+			j0 := j1;
+			EXIT WHEN j0 = 0;
+		END LOOP;
+	END LOOP;
+	result := array_fill(0, ARRAY[n]);
+	FOR j IN 1..n LOOP
+		result[j] := p[j];
+	END LOOP;
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.match_clusters(double precision[], double precision[]) IS
+'The one-to-one matching of the k x d centroids current with previous (at most 100 clusters) of least total Euclidean distance (Hungarian algorithm): element j is the cluster of current matched to cluster j of previous; kmeans_model_clusters(model, match_clusters(...)) numbers current''s clusters after previous''s (run_analysis''s warm_start)';
+
+CREATE OR REPLACE VIEW @extschema@.user_clusters AS
+SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
+       c.sessions, c.duration_ms, c.total_bytes, l.name,
+       CASE WHEN (z.model).scale IS NOT NULL THEN
+	       (@extschema@.kmeans_nearest(z.model, ARRAY[c.sessions::double precision,
+	                                                   COALESCE(c.duration_ms, 0)::double precision,
+	                                                   COALESCE(c.total_bytes, 0)::double precision])).distance
+       END AS engagement_score
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x
+	WHERE x.run_id = l.run_id
+	UNION ALL
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(l.run_id) x
+	OFFSET 0) c
+JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id AND s.cluster = c.cluster
+CROSS JOIN LATERAL (
+	SELECT @extschema@.kmeans_model_clusters(l.cluster_model,
+	                                         ARRAY[@extschema@.least_engaged_cluster(l.cluster_model)]) AS model
+	OFFSET 0) z;
+
+COMMENT ON VIEW @extschema@.user_clusters IS
+'The K-means cluster of each subscriber in the latest successful run of each analysis (filter by name), with its label, distance to the centroid (z-scored space), the clustered metrics and the engagement score';
+COMMENT ON COLUMN @extschema@.user_clusters.cluster IS 'Cluster 1..k, numbered by ascending centroid norm (1 is the least engaged), or after the previous run''s clusters (run_analysis''s warm_start; engage.run.warm_start_run)';
+COMMENT ON COLUMN @extschema@.user_clusters.distance IS 'Euclidean distance to the cluster''s centroid in the z-scored space';
+COMMENT ON COLUMN @extschema@.user_clusters.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+COMMENT ON COLUMN @extschema@.user_clusters.engagement_score IS 'Euclidean distance, in the normalised space of the run''s clustering, from the subscriber''s point (sessions, duration_ms and total_bytes, NULL as 0, normalised by the run''s scaler) to the centroid of the least engaged cluster (engage.least_engaged_cluster of engage.run.cluster_model: smallest normalised centroid norm); the higher, the more engaged. NULL for a run made before issue 13 (no cluster_model)';
+
+-- Segments over time (issue 13): who moved between the previous and the
+-- latest successful run of each analysis.  The previous run is the
+-- analysis's successful run (status ok) of the highest run_id below the
+-- latest's: with keep_runs 1 it is pruned, and the views have no rows for
+-- the name.  A subscriber is matched across the runs by the text of its
+-- MSISDN.  Each view reads both runs' users, as engage.user_clusters
+-- does.
+CREATE VIEW @extschema@.segment_runs AS
+SELECT l.name, p.run_id AS from_run, l.run_id AS to_run
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT max(r.run_id) AS run_id FROM @extschema@.run r
+	WHERE r.status = 'ok' AND r.name = l.name AND r.run_id < l.run_id) p
+WHERE p.run_id IS NOT NULL;
+
+COMMENT ON VIEW @extschema@.segment_runs IS
+'The two runs that engage.segment_migration and engage.segment_movers compare, per analysis: the previous successful run (from_run) and the latest (to_run); no row for an analysis with a single successful run kept';
+COMMENT ON COLUMN @extschema@.segment_runs.name IS 'The analysis (engage.run.name)';
+COMMENT ON COLUMN @extschema@.segment_runs.from_run IS 'The previous successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_runs.to_run IS 'The latest successful run of the analysis';
+
+CREATE VIEW @extschema@.segment_migration AS
+SELECT g.name, g.from_run, g.to_run, m.from_cluster, fs.label AS from_label,
+       m.to_cluster, ts.label AS to_label, m.users
+FROM @extschema@.segment_runs g
+CROSS JOIN LATERAL (
+	SELECT f.cluster AS from_cluster, t.cluster AS to_cluster, count(*) AS users
+	FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
+	      UNION ALL
+	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.from_run) x
+	      OFFSET 0) f
+	FULL JOIN
+	     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	      UNION ALL
+	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.to_run) x
+	      OFFSET 0) t ON t.msisdn = f.msisdn
+	GROUP BY 1, 2) m
+LEFT JOIN @extschema@.result_cluster_stats fs ON fs.run_id = g.from_run AND fs.cluster = m.from_cluster
+LEFT JOIN @extschema@.result_cluster_stats ts ON ts.run_id = g.to_run AND ts.cluster = m.to_cluster;
+
+COMMENT ON VIEW @extschema@.segment_migration IS
+'Subscribers by segment in the previous and the latest successful run of each analysis (engage.segment_runs): one row per (from_cluster, to_cluster) pair with users; a subscriber of the latest run only has a NULL from_cluster (new), one of the previous run only a NULL to_cluster (gone)';
+COMMENT ON COLUMN @extschema@.segment_migration.name IS 'The analysis (engage.run.name)';
+COMMENT ON COLUMN @extschema@.segment_migration.from_run IS 'The previous successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_migration.to_run IS 'The latest successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_migration.from_cluster IS 'The subscribers'' cluster in from_run; NULL: not in from_run (new subscribers)';
+COMMENT ON COLUMN @extschema@.segment_migration.from_label IS 'The label of from_cluster in from_run';
+COMMENT ON COLUMN @extschema@.segment_migration.to_cluster IS 'The subscribers'' cluster in to_run; NULL: not in to_run (gone)';
+COMMENT ON COLUMN @extschema@.segment_migration.to_label IS 'The label of to_cluster in to_run';
+COMMENT ON COLUMN @extschema@.segment_migration.users IS 'Subscribers who went from from_cluster to to_cluster';
+
+CREATE VIEW @extschema@.segment_movers AS
+SELECT g.name, g.from_run, g.to_run, t.msisdn, f.cluster AS from_cluster, fs.label AS from_label,
+       t.cluster AS to_cluster, ts.label AS to_label,
+       f.sessions AS from_sessions, t.sessions AS to_sessions,
+       f.duration_ms AS from_duration_ms, t.duration_ms AS to_duration_ms,
+       f.total_bytes AS from_total_bytes, t.total_bytes AS to_total_bytes
+FROM @extschema@.segment_runs g
+CROSS JOIN LATERAL (
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
+	UNION ALL
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(g.from_run) x
+	OFFSET 0) f
+JOIN LATERAL (
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	UNION ALL
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(g.to_run) x
+	OFFSET 0) t ON t.msisdn = f.msisdn AND t.cluster <> f.cluster
+JOIN @extschema@.result_cluster_stats fs ON fs.run_id = g.from_run AND fs.cluster = f.cluster
+JOIN @extschema@.result_cluster_stats ts ON ts.run_id = g.to_run AND ts.cluster = t.cluster;
+
+COMMENT ON VIEW @extschema@.segment_movers IS
+'The subscribers in both the previous and the latest successful run of each analysis (engage.segment_runs) whose cluster changed, with their clusters, labels and clustered metrics in both runs (new and gone subscribers: engage.segment_migration)';
+COMMENT ON COLUMN @extschema@.segment_movers.name IS 'The analysis (engage.run.name)';
+COMMENT ON COLUMN @extschema@.segment_movers.from_run IS 'The previous successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_movers.to_run IS 'The latest successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_movers.msisdn IS 'The subscriber, as the text form of the MSISDN column';
+COMMENT ON COLUMN @extschema@.segment_movers.from_cluster IS 'The subscriber''s cluster in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_label IS 'The label of from_cluster in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_cluster IS 'The subscriber''s cluster in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_label IS 'The label of to_cluster in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_sessions IS 'Sessions in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_sessions IS 'Sessions in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_duration_ms IS 'Total duration in ms in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_duration_ms IS 'Total duration in ms in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_total_bytes IS 'DL + UL bytes in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_total_bytes IS 'DL + UL bytes in to_run';

@@ -35,7 +35,9 @@ CREATE TABLE @extschema@.run (
 	name text NOT NULL,
 	normalization text,
 	k_selection text,
-	k_chosen integer
+	k_chosen integer,
+	cluster_model @extschema@.kmeans_model,
+	warm_start_run bigint
 );
 
 -- The latest successful run of each name, for the views and for the
@@ -52,7 +54,7 @@ COMMENT ON COLUMN @extschema@.run.run_id IS 'Run number, from a sequence; the re
 COMMENT ON COLUMN @extschema@.run.started IS 'When the run started';
 COMMENT ON COLUMN @extschema@.run.ended IS 'When the run ended (ok or failed)';
 COMMENT ON COLUMN @extschema@.run.source IS 'The xDR table analysed (schema-qualified)';
-COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: k, seed, k_max, keep_runs, the column names, the applications, elbow_sample and without_msisdn';
+COMMENT ON COLUMN @extschema@.run.parameters IS 'The arguments of the run: k, seed, k_max, keep_runs, the column names, the applications, elbow_sample, without_msisdn and warm_start';
 COMMENT ON COLUMN @extschema@.run.rows_read IS 'Rows of the source read';
 COMMENT ON COLUMN @extschema@.run.rows_without_subscriber IS 'Rows left out because their MSISDN is NULL';
 COMMENT ON COLUMN @extschema@.run.rejected_values IS 'NaN, infinite and negative values skipped in the duration, DL, UL and application columns of the rows with a subscriber';
@@ -68,6 +70,8 @@ COMMENT ON COLUMN @extschema@.run.name IS 'The analysis the run belongs to (run_
 COMMENT ON COLUMN @extschema@.run.normalization IS 'The normalization of the K-means and the elbow curve (run_analysis''s normalization: zscore, minmax, log, robust or none; zscore for the runs of 0.1.0)';
 COMMENT ON COLUMN @extschema@.run.k_selection IS 'How k was chosen (run_analysis''s k_selection): NULL, k as given; elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest) on the elbow curve';
 COMMENT ON COLUMN @extschema@.run.k_chosen IS 'The k that k_selection chose on the elbow curve; NULL when k_selection is NULL or chose none (the elbow curve has no knee, or no k of 2 or more), and the clustering used run_analysis''s k';
+COMMENT ON COLUMN @extschema@.run.cluster_model IS 'The K-means model of a successful run, its clusters numbered as stored (engage.user_clusters reads its scaler and centroids for the engagement score, the next run of the name its centroids for warm_start); NULL for a failed run and for the runs of engage before issue 13';
+COMMENT ON COLUMN @extschema@.run.warm_start_run IS 'The run whose cluster numbers this run''s clusters took (run_analysis''s warm_start: the previous successful run of the name, of the same k, features and normalization, its clusters matched by least total centroid distance); NULL when the clusters are numbered by ascending centroid norm';
 
 CREATE TABLE @extschema@.result_user_engagement (
 	run_id bigint NOT NULL,
@@ -255,6 +259,214 @@ END;
 
 COMMENT ON FUNCTION @extschema@.compare_to_average(numeric, numeric) IS
 'Words comparing a value with an average, as used in the cluster descriptions: far below (< 0.5x), below (< 0.9x), close to (0.9x to 1.1x), above (up to 2x), far above; "unknown against" when either is NULL, NaN or infinite';
+
+-- Issue 13, segments over time: the clusters of a model in a given order,
+-- the least engaged cluster of a model, and the matching of one run's
+-- clusters with the previous run's (run_analysis's warm_start).
+
+-- The model of some of a model's clusters, in a given order: cluster i of
+-- the result is cluster clusters[i] of the model.  A permutation renumbers
+-- the clusters (run_analysis's warm_start); one cluster gives the model of
+-- that centroid alone, whose kmeans_nearest distance is the distance to
+-- it, normalised as the model's points (engage.user_clusters's
+-- engagement_score).  The scaler and the totals (inertia, iterations,
+-- converged, n_points) are kept as they are.
+CREATE FUNCTION @extschema@.kmeans_model_clusters(model @extschema@.kmeans_model, clusters integer[])
+RETURNS @extschema@.kmeans_model
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k integer := array_length((model).centroids_normalized, 1);
+	d integer := array_length((model).scale, 1);
+	shape text := format('[1:%s][1:%s]', array_length((model).centroids_normalized, 1),
+	                     array_length((model).scale, 1));
+	result @extschema@.kmeans_model := model;
+BEGIN
+	IF k IS NULL OR d IS NULL OR array_dims((model).centroids_normalized) IS DISTINCT FROM shape
+	   OR array_dims((model).centroids) IS DISTINCT FROM shape
+	   OR array_dims((model).sizes) IS DISTINCT FROM format('[1:%s]', k)
+	   OR array_dims((model).cluster_inertia) IS DISTINCT FROM format('[1:%s]', k) THEN
+		RAISE EXCEPTION 'the model is not a model made by engage.kmeans_model'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Its centroids must be k x d arrays and its sizes and cluster_inertia arrays of k elements.';
+	END IF;
+	IF array_ndims(clusters) IS DISTINCT FROM 1
+	   OR EXISTS (SELECT FROM unnest(clusters) c WHERE c IS NULL OR c < 1 OR c > k)
+	   OR (SELECT count(DISTINCT c) FROM unnest(clusters) c) <> cardinality(clusters) THEN
+		RAISE EXCEPTION 'clusters must be distinct cluster numbers 1..%', k
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('clusters is %s.', clusters);
+	END IF;
+	result.centroids := (SELECT array_agg(ARRAY(SELECT unnest((model).centroids[c.c:c.c][1:d])) ORDER BY c.i)
+	                     FROM unnest(clusters) WITH ORDINALITY c(c, i));
+	result.centroids_normalized := (SELECT array_agg(ARRAY(SELECT unnest((model).centroids_normalized[c.c:c.c][1:d]))
+	                                                 ORDER BY c.i)
+	                                FROM unnest(clusters) WITH ORDINALITY c(c, i));
+	result.sizes := ARRAY(SELECT (model).sizes[c.c] FROM unnest(clusters) WITH ORDINALITY c(c, i) ORDER BY c.i);
+	result.cluster_inertia := ARRAY(SELECT (model).cluster_inertia[c.c]
+	                                FROM unnest(clusters) WITH ORDINALITY c(c, i) ORDER BY c.i);
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.kmeans_model_clusters(@extschema@.kmeans_model, integer[]) IS
+'The model of the clusters listed, in that order: cluster i of the result is cluster clusters[i] of the model (centroids, normalised centroids, sizes and cluster inertias; the scaler and the totals kept as they are); a permutation renumbers the clusters, one cluster gives a model whose kmeans_nearest distance is the distance to that centroid in the normalised space';
+
+-- The least engaged cluster of a model: the cluster whose normalised
+-- centroid has the smallest Euclidean norm, ties broken as a fit numbers
+-- its clusters (the centroids compared coordinate by coordinate, then the
+-- lower number).  A fit numbers its clusters by that order, so it is
+-- cluster 1 of a fit; after a warm start's renumbering it may be another.
+CREATE FUNCTION @extschema@.least_engaged_cluster(model @extschema@.kmeans_model)
+RETURNS integer
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c double precision[] := (model).centroids_normalized;
+	best integer;
+	best_norm double precision;
+	s double precision;
+	n double precision;
+BEGIN
+	IF array_ndims(c) IS DISTINCT FROM 2 OR array_lower(c, 1) <> 1 OR array_lower(c, 2) <> 1 THEN
+		RAISE EXCEPTION 'the model is not a model made by engage.kmeans_model'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Its centroids_normalized must be a k x d array.';
+	END IF;
+	FOR j IN 1..array_length(c, 1) LOOP
+		s := 0;
+		FOR f IN 1..array_length(c, 2) LOOP
+			s := s + c[j][f] * c[j][f];
+		END LOOP;
+		n := sqrt(s);
+		IF best IS NULL OR n < best_norm
+		   OR (n = best_norm AND c[j:j][:] < c[best:best][:]) THEN
+			best := j;
+			best_norm := n;
+		END IF;
+	END LOOP;
+	RETURN best;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.least_engaged_cluster(@extschema@.kmeans_model) IS
+'The least engaged cluster of a model: the one whose normalised centroid has the smallest Euclidean norm (ties: the centroids compared coordinate by coordinate, then the lower number), as a fit orders its clusters: cluster 1 of a fit, another one after run_analysis''s warm_start renumbered them';
+
+-- The matching of two clusterings' centroids with the least total
+-- Euclidean distance (the assignment problem, solved exactly by the
+-- Hungarian algorithm in O(k^3); at most 100 clusters).  Element j of the
+-- result is the cluster of current matched to cluster j of previous, so
+-- that kmeans_model_clusters(model, result) numbers current's clusters
+-- after previous's.
+CREATE FUNCTION @extschema@.match_clusters(previous double precision[], current double precision[])
+RETURNS integer[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer := array_length(previous, 1);
+	d integer := array_length(previous, 2);
+	a double precision[];		-- n x n distances: row current, column previous
+	u double precision[];		-- the potentials of the rows and columns
+	v double precision[];
+	minv double precision[];
+	used boolean[];
+	p integer[];				-- p[j]: the row matched to column j (0: none yet)
+	way integer[];
+	i0 integer;
+	j0 integer;
+	j1 integer;
+	s double precision;
+	x double precision;
+	delta double precision;
+	result integer[];
+BEGIN
+	IF array_ndims(previous) IS DISTINCT FROM 2 OR array_dims(previous) <> format('[1:%s][1:%s]', n, d)
+	   OR array_dims(current) IS DISTINCT FROM array_dims(previous) THEN
+		RAISE EXCEPTION 'previous and current must be k x d arrays of the same shape'
+			USING ERRCODE = 'array_subscript_error',
+			      DETAIL = format('previous is %s, current %s.', COALESCE(array_dims(previous), 'empty'),
+			                      COALESCE(array_dims(current), 'empty'));
+	END IF;
+	IF n > 100 THEN
+		RAISE EXCEPTION 'match_clusters takes at most 100 clusters'
+			USING ERRCODE = 'program_limit_exceeded', DETAIL = format('There are %s.', n);
+	END IF;
+	IF EXISTS (SELECT FROM unnest(previous || current) e(v) WHERE e.v IS NULL OR e.v IN ('NaN', 'Infinity', '-Infinity')) THEN
+		RAISE EXCEPTION 'centroids must be finite and not NULL'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	a := array_fill(0::double precision, ARRAY[n * n]);
+	FOR i IN 1..n LOOP
+		FOR j IN 1..n LOOP
+			s := 0;
+			FOR f IN 1..d LOOP
+				x := current[i][f] - previous[j][f];
+				s := s + x * x;
+			END LOOP;
+			a[(i - 1) * n + j] := sqrt(s);
+		END LOOP;
+	END LOOP;
+
+	-- rows (current clusters) added one at a time, each by a shortest
+	-- augmenting path in the reduced costs
+	u := array_fill(0::double precision, ARRAY[n + 1], ARRAY[0]);
+	v := u;
+	p := array_fill(0, ARRAY[n + 1], ARRAY[0]);
+	way := p;
+	FOR i IN 1..n LOOP
+		p[0] := i;
+		j0 := 0;
+		minv := array_fill('Infinity'::double precision, ARRAY[n + 1], ARRAY[0]);
+		used := array_fill(false, ARRAY[n + 1], ARRAY[0]);
+		LOOP
+			used[j0] := true;
+			i0 := p[j0];
+			delta := 'Infinity';
+			j1 := NULL;
+			FOR j IN 1..n LOOP
+				IF NOT used[j] THEN
+					x := a[(i0 - 1) * n + j] - u[i0] - v[j];
+					IF x < minv[j] THEN
+						minv[j] := x;
+						way[j] := j0;
+					END IF;
+					IF j1 IS NULL OR minv[j] < delta THEN
+						delta := minv[j];
+						j1 := j;
+					END IF;
+				END IF;
+			END LOOP;
+			FOR j IN 0..n LOOP
+				IF used[j] THEN
+					u[p[j]] := u[p[j]] + delta;
+					v[j] := v[j] - delta;
+				ELSE
+					minv[j] := minv[j] - delta;
+				END IF;
+			END LOOP;
+			j0 := j1;
+			EXIT WHEN p[j0] = 0;
+		END LOOP;
+		LOOP
+			j1 := way[j0];
+			p[j0] := p[j1];
+			j0 := j1;
+			EXIT WHEN j0 = 0;
+		END LOOP;
+	END LOOP;
+	result := array_fill(0, ARRAY[n]);
+	FOR j IN 1..n LOOP
+		result[j] := p[j];
+	END LOOP;
+	RETURN result;
+END
+$$;
+
+COMMENT ON FUNCTION @extschema@.match_clusters(double precision[], double precision[]) IS
+'The one-to-one matching of the k x d centroids current with previous (at most 100 clusters) of least total Euclidean distance (Hungarian algorithm): element j is the cluster of current matched to cluster j of previous; kmeans_model_clusters(model, match_clusters(...)) numbers current''s clusters after previous''s (run_analysis''s warm_start)';
 
 -- Progress of run_analysis: a NOTICE with the step and its duration when
 -- engage.progress is on; returns the time the next step starts.
@@ -538,7 +750,12 @@ COMMENT ON COLUMN @extschema@.user_engagement.name IS 'The analysis (engage.run.
 
 CREATE VIEW @extschema@.user_clusters AS
 SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
-       c.sessions, c.duration_ms, c.total_bytes, l.name
+       c.sessions, c.duration_ms, c.total_bytes, l.name,
+       CASE WHEN (z.model).scale IS NOT NULL THEN
+	       (@extschema@.kmeans_nearest(z.model, ARRAY[c.sessions::double precision,
+	                                                   COALESCE(c.duration_ms, 0)::double precision,
+	                                                   COALESCE(c.total_bytes, 0)::double precision])).distance
+       END AS engagement_score
 FROM @extschema@.latest_run l
 CROSS JOIN LATERAL (
 	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
@@ -548,13 +765,18 @@ CROSS JOIN LATERAL (
 	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.distributed_user_cluster(l.run_id) x
 	OFFSET 0) c
-JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id AND s.cluster = c.cluster;
+JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id AND s.cluster = c.cluster
+CROSS JOIN LATERAL (
+	SELECT @extschema@.kmeans_model_clusters(l.cluster_model,
+	                                         ARRAY[@extschema@.least_engaged_cluster(l.cluster_model)]) AS model
+	OFFSET 0) z;
 
 COMMENT ON VIEW @extschema@.user_clusters IS
-'The K-means cluster of each subscriber in the latest successful run of each analysis (filter by name), with its label, distance to the centroid (z-scored space) and the clustered metrics';
-COMMENT ON COLUMN @extschema@.user_clusters.cluster IS 'Cluster 1..k, numbered by ascending centroid norm: 1 is the least engaged';
+'The K-means cluster of each subscriber in the latest successful run of each analysis (filter by name), with its label, distance to the centroid (z-scored space), the clustered metrics and the engagement score';
+COMMENT ON COLUMN @extschema@.user_clusters.cluster IS 'Cluster 1..k, numbered by ascending centroid norm (1 is the least engaged), or after the previous run''s clusters (run_analysis''s warm_start; engage.run.warm_start_run)';
 COMMENT ON COLUMN @extschema@.user_clusters.distance IS 'Euclidean distance to the cluster''s centroid in the z-scored space';
 COMMENT ON COLUMN @extschema@.user_clusters.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+COMMENT ON COLUMN @extschema@.user_clusters.engagement_score IS 'Euclidean distance, in the normalised space of the run''s clustering, from the subscriber''s point (sessions, duration_ms and total_bytes, NULL as 0, normalised by the run''s scaler) to the centroid of the least engaged cluster (engage.least_engaged_cluster of engage.run.cluster_model: smallest normalised centroid norm); the higher, the more engaged. NULL for a run made before issue 13 (no cluster_model)';
 
 CREATE VIEW @extschema@.cluster_stats AS
 SELECT s.run_id, s.cluster, s.label, s.description, s.users, s.share,
@@ -647,3 +869,95 @@ JOIN @extschema@.result_elbow e ON e.run_id = l.run_id;
 COMMENT ON VIEW @extschema@.elbow IS
 'The elbow curve of the latest successful run of each analysis (filter by name): K-means inertia, simplified silhouette and the Davies-Bouldin and Calinski-Harabasz indexes (elbow_inertia''s; NULL for k = 1) for k = 1..k_max; is_elbow marks the k that Kneedle picks (none when the curve has no knee)';
 COMMENT ON COLUMN @extschema@.elbow.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+-- Segments over time (issue 13): who moved between the previous and the
+-- latest successful run of each analysis.  The previous run is the
+-- analysis's successful run (status ok) of the highest run_id below the
+-- latest's: with keep_runs 1 it is pruned, and the views have no rows for
+-- the name.  A subscriber is matched across the runs by the text of its
+-- MSISDN.  Each view reads both runs' users, as engage.user_clusters
+-- does.
+CREATE VIEW @extschema@.segment_runs AS
+SELECT l.name, p.run_id AS from_run, l.run_id AS to_run
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT max(r.run_id) AS run_id FROM @extschema@.run r
+	WHERE r.status = 'ok' AND r.name = l.name AND r.run_id < l.run_id) p
+WHERE p.run_id IS NOT NULL;
+
+COMMENT ON VIEW @extschema@.segment_runs IS
+'The two runs that engage.segment_migration and engage.segment_movers compare, per analysis: the previous successful run (from_run) and the latest (to_run); no row for an analysis with a single successful run kept';
+COMMENT ON COLUMN @extschema@.segment_runs.name IS 'The analysis (engage.run.name)';
+COMMENT ON COLUMN @extschema@.segment_runs.from_run IS 'The previous successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_runs.to_run IS 'The latest successful run of the analysis';
+
+CREATE VIEW @extschema@.segment_migration AS
+SELECT g.name, g.from_run, g.to_run, m.from_cluster, fs.label AS from_label,
+       m.to_cluster, ts.label AS to_label, m.users
+FROM @extschema@.segment_runs g
+CROSS JOIN LATERAL (
+	SELECT f.cluster AS from_cluster, t.cluster AS to_cluster, count(*) AS users
+	FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
+	      UNION ALL
+	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.from_run) x
+	      OFFSET 0) f
+	FULL JOIN
+	     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	      UNION ALL
+	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.to_run) x
+	      OFFSET 0) t ON t.msisdn = f.msisdn
+	GROUP BY 1, 2) m
+LEFT JOIN @extschema@.result_cluster_stats fs ON fs.run_id = g.from_run AND fs.cluster = m.from_cluster
+LEFT JOIN @extschema@.result_cluster_stats ts ON ts.run_id = g.to_run AND ts.cluster = m.to_cluster;
+
+COMMENT ON VIEW @extschema@.segment_migration IS
+'Subscribers by segment in the previous and the latest successful run of each analysis (engage.segment_runs): one row per (from_cluster, to_cluster) pair with users; a subscriber of the latest run only has a NULL from_cluster (new), one of the previous run only a NULL to_cluster (gone)';
+COMMENT ON COLUMN @extschema@.segment_migration.name IS 'The analysis (engage.run.name)';
+COMMENT ON COLUMN @extschema@.segment_migration.from_run IS 'The previous successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_migration.to_run IS 'The latest successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_migration.from_cluster IS 'The subscribers'' cluster in from_run; NULL: not in from_run (new subscribers)';
+COMMENT ON COLUMN @extschema@.segment_migration.from_label IS 'The label of from_cluster in from_run';
+COMMENT ON COLUMN @extschema@.segment_migration.to_cluster IS 'The subscribers'' cluster in to_run; NULL: not in to_run (gone)';
+COMMENT ON COLUMN @extschema@.segment_migration.to_label IS 'The label of to_cluster in to_run';
+COMMENT ON COLUMN @extschema@.segment_migration.users IS 'Subscribers who went from from_cluster to to_cluster';
+
+CREATE VIEW @extschema@.segment_movers AS
+SELECT g.name, g.from_run, g.to_run, t.msisdn, f.cluster AS from_cluster, fs.label AS from_label,
+       t.cluster AS to_cluster, ts.label AS to_label,
+       f.sessions AS from_sessions, t.sessions AS to_sessions,
+       f.duration_ms AS from_duration_ms, t.duration_ms AS to_duration_ms,
+       f.total_bytes AS from_total_bytes, t.total_bytes AS to_total_bytes
+FROM @extschema@.segment_runs g
+CROSS JOIN LATERAL (
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
+	UNION ALL
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(g.from_run) x
+	OFFSET 0) f
+JOIN LATERAL (
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	UNION ALL
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(g.to_run) x
+	OFFSET 0) t ON t.msisdn = f.msisdn AND t.cluster <> f.cluster
+JOIN @extschema@.result_cluster_stats fs ON fs.run_id = g.from_run AND fs.cluster = f.cluster
+JOIN @extschema@.result_cluster_stats ts ON ts.run_id = g.to_run AND ts.cluster = t.cluster;
+
+COMMENT ON VIEW @extschema@.segment_movers IS
+'The subscribers in both the previous and the latest successful run of each analysis (engage.segment_runs) whose cluster changed, with their clusters, labels and clustered metrics in both runs (new and gone subscribers: engage.segment_migration)';
+COMMENT ON COLUMN @extschema@.segment_movers.name IS 'The analysis (engage.run.name)';
+COMMENT ON COLUMN @extschema@.segment_movers.from_run IS 'The previous successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_movers.to_run IS 'The latest successful run of the analysis';
+COMMENT ON COLUMN @extschema@.segment_movers.msisdn IS 'The subscriber, as the text form of the MSISDN column';
+COMMENT ON COLUMN @extschema@.segment_movers.from_cluster IS 'The subscriber''s cluster in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_label IS 'The label of from_cluster in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_cluster IS 'The subscriber''s cluster in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_label IS 'The label of to_cluster in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_sessions IS 'Sessions in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_sessions IS 'Sessions in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_duration_ms IS 'Total duration in ms in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_duration_ms IS 'Total duration in ms in to_run';
+COMMENT ON COLUMN @extschema@.segment_movers.from_total_bytes IS 'DL + UL bytes in from_run';
+COMMENT ON COLUMN @extschema@.segment_movers.to_total_bytes IS 'DL + UL bytes in to_run';

@@ -248,6 +248,40 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 </section>
 ';
 
+	-- Top 10 users by engagement score (issue 13; a run that kept its model)
+	IF (r.cluster_model).scale IS NOT NULL THEN
+		SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s</td><td>%s &middot; %s</td></tr>',
+		                         t.rank, @extschema@.xml_escape(t.msisdn), to_char(t.score, 'FM999,999,990.000'),
+		                         t.cluster, @extschema@.xml_escape(s.label)),
+		                  E'\n' ORDER BY t.rank)
+		INTO part
+		FROM (SELECT row_number() OVER (ORDER BY x.score DESC, x.msisdn) AS rank, x.*
+		      FROM (SELECT u.msisdn, u.cluster,
+		                   (@extschema@.kmeans_nearest(z.m, ARRAY[u.sessions::double precision,
+		                                                          COALESCE(u.duration_ms, 0)::double precision,
+		                                                          COALESCE(u.total_bytes, 0)::double precision])).distance AS score
+		            FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		                  UNION ALL
+		                  SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		                  FROM @extschema@.distributed_user_cluster(rid) x) u,
+		                 (SELECT @extschema@.kmeans_model_clusters(r.cluster_model,
+		                             ARRAY[@extschema@.least_engaged_cluster(r.cluster_model)]) AS m OFFSET 0) z
+		            ORDER BY 3 DESC, 1 LIMIT 10) x) t
+		JOIN @extschema@.result_cluster_stats s ON s.run_id = rid AND s.cluster = t.cluster;
+		h := h || '<section id="engagement-score">
+<h2>Top 10 users by engagement score</h2>
+<p class="note">The engagement score is the distance, in the normalised space of the clustering, from a user''s sessions, duration and traffic to the centroid of the least engaged cluster (cluster '
+		      || @extschema@.least_engaged_cluster(r.cluster_model) || ', the smallest centroid norm); ties broken by MSISDN.</p>
+<table><thead><tr><th class="n">#</th><th>MSISDN</th><th class="n">Score</th><th>Cluster</th></tr></thead>
+<tbody>
+' || COALESCE(part, '') || '
+</tbody>
+</table>
+</section>
+';
+	END IF;
+
 	-- Applications: top 3, totals and top 10 users of each
 	IF n_apps = 0 THEN
 		h := h || '<section id="applications">
@@ -367,4 +401,4 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.report_html(bigint, text) IS
-'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
+'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, the top 10 users by engagement score (runs that kept their model), top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';

@@ -81,7 +81,8 @@ CREATE FUNCTION @extschema@.run_analysis(
 	without_msisdn regclass DEFAULT NULL,
 	name text DEFAULT NULL,
 	normalization text DEFAULT 'zscore',
-	k_selection text DEFAULT NULL)
+	k_selection text DEFAULT NULL,
+	warm_start boolean DEFAULT true)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -132,11 +133,14 @@ DECLARE
 	clusters_k integer;		-- the clustering's k: k, or the one method chose
 	selected_k integer;		-- the k method chose (engage.run.k_chosen)
 	elbow_query text;
+	prev record;			-- warm_start: the previous run of the name
+	matched integer[];
+	from_run bigint;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
 	   OR duration_column IS NULL OR dl_column IS NULL OR ul_column IS NULL
-	   OR applications IS NULL OR keep_runs IS NULL OR normalization IS NULL THEN
+	   OR applications IS NULL OR keep_runs IS NULL OR normalization IS NULL OR run_analysis.warm_start IS NULL THEN
 		RAISE EXCEPTION 'arguments must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -231,7 +235,8 @@ BEGIN
 	                           'msisdn_column', msisdn_column, 'duration_column', duration_column,
 	                           'dl_column', dl_column, 'ul_column', ul_column,
 	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
-	                           'without_msisdn', run_analysis.without_msisdn::text),
+	                           'without_msisdn', run_analysis.without_msisdn::text,
+	                           'warm_start', run_analysis.warm_start),
 	        run_analysis.k, 'running', analysis, scaling, method)
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
@@ -528,6 +533,35 @@ BEGIN
 			               clusters_table, users_table, model);
 			stats_from := format('%s u', clusters_table);
 		END IF;
+		-- Warm start (issue 13): when the previous successful run of the
+		-- name has as many clusters (at most 100) of the same features and
+		-- normalization, the clusters take the numbers of the previous
+		-- run's clusters they match (match_clusters: the least total
+		-- distance between the normalised centroids), so that a segment
+		-- keeps its number and label; the users' rows just written whose
+		-- number changes are renumbered.  Otherwise, by ascending centroid
+		-- norm.  (The fit itself starts from its restarts only.)
+		IF run_analysis.warm_start AND array_length((model).centroids_normalized, 1) <= 100 THEN
+			SELECT r.run_id, r.parameters, r.cluster_model INTO prev
+			FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis ORDER BY r.run_id DESC LIMIT 1;
+			IF array_dims((prev.cluster_model).centroids_normalized) = array_dims((model).centroids_normalized)
+			   AND (prev.cluster_model).features = (model).features
+			   AND (prev.cluster_model).normalization = (model).normalization
+			   AND prev.parameters ->> 'duration_column' = duration_column
+			   AND prev.parameters ->> 'dl_column' = dl_column AND prev.parameters ->> 'ul_column' = ul_column THEN
+				matched := @extschema@.match_clusters((prev.cluster_model).centroids_normalized,
+				                                      (model).centroids_normalized);
+				from_run := prev.run_id;
+				IF matched <> ARRAY(SELECT generate_series(1, cardinality(matched))) THEN
+					model := @extschema@.kmeans_model_clusters(model, matched);
+					EXECUTE format('UPDATE %s u SET cluster = array_position($1, u.cluster) '
+					               'WHERE %s array_position($1, u.cluster) <> u.cluster',
+					               COALESCE(clusters_table, '@extschema@.result_user_cluster'),
+					               CASE WHEN layout IS NULL THEN format('u.run_id = %s AND', run) ELSE '' END)
+						USING matched;
+				END IF;
+			END IF;
+		END IF;
 		EXECUTE format($q$
 		WITH stats AS (
 			SELECT u.cluster, count(*) AS users,
@@ -585,7 +619,8 @@ BEGIN
 		UPDATE @extschema@.run r
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
 		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
-		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k
+		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k,
+		    cluster_model = model, warm_start_run = from_run
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -627,5 +662,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text, boolean) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same features and normalization, the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm';

@@ -45,7 +45,7 @@ VIEWS = ["latest_run", "user_engagement", "user_clusters", "cluster_stats", "top
 RUN_COLUMNS = ["rows_read", "rows_without_subscriber", "rejected_values", "users", "k",
                "inertia", "elbow_k", "elbow_sample", "status", "error"]
 # the columns of latest_run that differ from run to run
-RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters", "name"}
+RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters", "name", "warm_start_run"}
 # the analysis of the distributed runs
 DIST = "citus_ra"
 
@@ -285,6 +285,37 @@ def body(conn):
     # the views still show the last successful run (c)
     check("after the failed runs the views show the last successful run",
           snapshot(conn, DIST) == ref_t)
+
+    # warm_start on Citus: run c's clusters renumbered 3, 1, 2 (its model,
+    # statistics and distributed per-user table, as a warm start would have
+    # left them); a run on the same rows fits the same clusters and takes
+    # those numbers: its users' rows renumbered on the workers, no mover
+    run_d = None
+    if run_c is not None:
+        cur.execute("UPDATE engage.run SET cluster_model = engage.kmeans_model_clusters(cluster_model, '{2,3,1}') "
+                    "WHERE run_id = %s", (run_c,))
+        # (array_position: an UPDATE of a distributed table that sets a
+        # column to an array subscript, (ARRAY[3, 1, 2])[cluster], crashes
+        # Citus 13.2's coordinator)
+        cur.execute(f"UPDATE engage.user_cluster_{run_c} SET cluster = array_position('{{2,3,1}}'::int[], cluster)")
+        cur.execute("UPDATE engage.result_cluster_stats SET cluster = (ARRAY[3, 1, 2])[cluster] + 10 WHERE run_id = %s",
+                    (run_c,))
+        cur.execute("UPDATE engage.result_cluster_stats SET cluster = cluster - 10, "
+                    "label = engage.cluster_label(cluster - 10, 3) WHERE run_id = %s", (run_c,))
+        run_d = analyse(conn, "citus_ra.xdr_text", keep_runs=100, k_max=4,
+                        without_msisdn="citus_ra.xdr_text_nomsisdn", name=DIST)
+        got = query(conn, "SELECT warm_start_run FROM engage.run WHERE run_id = %s", (run_d,))
+        check("warm_start on Citus: the run follows the previous run's numbering",
+              run_d is not None and got == [(run_c,)], str(got))
+        moved = query(conn, "SELECT (SELECT count(*) FROM engage.segment_movers WHERE name = %s), "
+                            "(SELECT count(*) FROM engage.segment_migration WHERE name = %s "
+                            " AND from_cluster IS DISTINCT FROM to_cluster)", (DIST, DIST))[0]
+        check("... no subscriber moved (segment_movers, segment_migration)", moved == (0, 0), str(moved))
+        off = query(conn, f"""SELECT count(*) FROM engage.user_cluster_{run_d} d
+                               JOIN engage.result_user_cluster l ON l.msisdn = d.msisdn::text AND l.run_id = %s
+                              WHERE d.cluster <> array_position('{{2,3,1}}'::int[], l.cluster) OR d.distance <> l.distance""",
+                    (local_t,))[0][0]
+        check("... each user's cluster the one-node run's renumbered, distances bit for bit", off == 0, str(off))
 
     # run_analysis on a worker: an error, nothing logged on the worker
     port = int(os.environ.get("PGPORT", "5432")) + 1

@@ -768,7 +768,7 @@ def results(ctl):
     for v in VIEWS:
         cols = one(ctl, "SELECT string_agg(format('v.%%I', attname), ', ' ORDER BY attnum) FROM pg_attribute "
                         "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped "
-                        "AND attname NOT IN ('run_id', 'started', 'ended')", (f"engage.{v}",))
+                        "AND attname NOT IN ('run_id', 'started', 'ended', 'warm_start_run')", (f"engage.{v}",))
         parts.append(f"(SELECT count(*) || ' rows, runs ' || COALESCE(string_agg(DISTINCT v.run_id::text, ','), '-') "
                      f"|| ', ' || COALESCE(sum(hashtextextended(ROW({cols})::text, 0)::numeric), 0) "
                      f"FROM engage.{v} v WHERE v.name = '{RUN_NAME}')")

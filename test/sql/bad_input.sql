@@ -850,7 +850,28 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (516, 'kmeans window: features of another type (text[]): no such function', $$SELECT count(c) FROM (SELECT engage.kmeans('{a,b}'::text[], 2) OVER () AS c) s$$),
 (517, 'kmeans window: called without OVER', $$SELECT engage.kmeans('{1,2}'::float8[], 1)$$),
 (518, 'kmeans_step_agg: a log model (the split K-means takes zscore, minmax and none)', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, b])::text FROM bi_pts, bi_logmodel$$),
-(519, 'scaling_agg: normalization log (not combinable)', $$SELECT engage.scaling_agg(x, 'log')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$)
+(519, 'scaling_agg: normalization log (not combinable)', $$SELECT engage.scaling_agg(x, 'log')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
+-- issue 13: segments over time
+(540, 'run_analysis: warm_start NULL', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, warm_start => NULL)$$),
+(541, 'match_clusters: shapes differ (2 x 2 and 3 x 2)', $$SELECT engage.match_clusters('{{1,2},{3,4}}', '{{1,2},{3,4},{5,6}}')$$),
+(542, 'match_clusters: features differ (2 x 2 and 2 x 3)', $$SELECT engage.match_clusters('{{1,2},{3,4}}', '{{1,2,3},{3,4,5}}')$$),
+(543, 'match_clusters: one-dimensional arrays', $$SELECT engage.match_clusters('{1,2}', '{3,4}')$$),
+(544, 'match_clusters: empty arrays', $$SELECT engage.match_clusters('{}', '{}')$$),
+(545, 'match_clusters: a NaN centroid', $$SELECT engage.match_clusters('{{1,2},{3,NaN}}', '{{1,2},{3,4}}')$$),
+(546, 'match_clusters: an infinite centroid', $$SELECT engage.match_clusters('{{1,2},{3,4}}', '{{1,-Infinity},{3,4}}')$$),
+(547, 'match_clusters: a NULL element', $$SELECT engage.match_clusters('{{1,2},{3,NULL}}', '{{1,2},{3,4}}')$$),
+(548, 'match_clusters: 101 clusters', $$SELECT engage.match_clusters(a, a) FROM (SELECT array_agg(ARRAY[i, 0]::float8[]) a FROM generate_series(1, 101) i) s$$),
+(549, 'match_clusters: distances past double precision', $$SELECT engage.match_clusters('{{1e200,0},{0,0}}', '{{-1e200,0},{0,0}}')$$),
+(550, 'match_clusters: arrays not starting at 1', $$SELECT engage.match_clusters('[0:1][1:2]={{1,2},{3,4}}', '[0:1][1:2]={{1,2},{3,4}}')$$),
+(551, 'match_clusters: NULL (strict: documented result)', $$SELECT engage.match_clusters(NULL, '{{1,2}}') IS NULL$$),
+(552, 'kmeans_model_clusters: cluster 0', $$SELECT engage.kmeans_model_clusters(model, '{0}')::text FROM bi_model$$),
+(553, 'kmeans_model_clusters: a cluster past k', $$SELECT engage.kmeans_model_clusters(model, '{1,3}')::text FROM bi_model$$),
+(554, 'kmeans_model_clusters: a cluster twice', $$SELECT engage.kmeans_model_clusters(model, '{2,2}')::text FROM bi_model$$),
+(555, 'kmeans_model_clusters: a NULL cluster', $$SELECT engage.kmeans_model_clusters(model, '{1,NULL}')::text FROM bi_model$$),
+(556, 'kmeans_model_clusters: no clusters', $$SELECT engage.kmeans_model_clusters(model, '{}')::text FROM bi_model$$),
+(557, 'kmeans_model_clusters: a model whose sizes do not have k elements', $$SELECT engage.kmeans_model_clusters(ROW((model).features, (model).normalization, (model).scale, (model).shift, (model).centroids, (model).centroids_normalized, '{1}', (model).inertia, (model).iterations, (model).converged, (model).n_points, (model).cluster_inertia)::engage.kmeans_model, '{1}')::text FROM bi_model$$),
+(558, 'least_engaged_cluster: a model of one-dimensional centroids', $$SELECT engage.least_engaged_cluster(ROW(NULL, 'zscore', '{1}', '{0}', '{1}', '{1}', '{1}', 0, 1, true, 1, '{0}')::engage.kmeans_model)$$),
+(559, 'least_engaged_cluster: a model of NULL fields', $$SELECT engage.least_engaged_cluster(ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::engage.kmeans_model)$$)
 ) AS c(n, what, q);
 RESET client_min_messages;
 

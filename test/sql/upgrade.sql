@@ -22,14 +22,15 @@ SELECT :first_run IS NOT NULL AS run_ok;
 
 -- What the results look like before the upgrade: every row of every view,
 -- as text (float8 in its shortest exact form; the columns that 0.2.0 adds
--- to the views apart), and the report of the run
+-- to the views apart: name, engagement_score, the elbow's indexes), and the
+-- report of the run
 CREATE TEMP VIEW upg_results AS
 SELECT 'latest_run' AS view, to_jsonb(t) ->> 'name' AS name, t.run_id,
        (t.run_id, t.started, t.ended, t.source, t.parameters, t.rows_read, t.rows_without_subscriber,
         t.rejected_values, t.users, t.k, t.inertia, t.elbow_k, t.status, t.error, t.sqlstate)::text AS row
 FROM engage.latest_run t
 UNION ALL SELECT 'user_engagement', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.user_engagement t
-UNION ALL SELECT 'user_clusters', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.user_clusters t
+UNION ALL SELECT 'user_clusters', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name' - 'engagement_score')::text FROM engage.user_clusters t
 UNION ALL SELECT 'cluster_stats', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.cluster_stats t
 UNION ALL SELECT 'top_users', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.top_users t
 UNION ALL SELECT 'app_usage', to_jsonb(t) ->> 'name', t.run_id, (to_jsonb(t) - 'name')::text FROM engage.app_usage t
@@ -94,6 +95,10 @@ SELECT (SELECT count(*) FROM results_first) AS rows_first,
        (SELECT count(*) FROM (SELECT view, row FROM upg_results WHERE name = 'public.upg_xdr'
                               EXCEPT ALL TABLE results_first) d) AS added,
        (SELECT count(*) FROM upg_results WHERE name IS NULL OR name NOT IN ('public.upg_xdr', 'public.upg_xdr2')) AS other_names;
+-- the runs of 0.1.0 kept no model: no engagement score, and nothing for a
+-- warm start to match
+SELECT name, count(*) AS users, count(engagement_score) AS scores FROM engage.user_clusters GROUP BY name ORDER BY name;
+SELECT run_id, cluster_model IS NULL AS no_model, warm_start_run FROM engage.run ORDER BY run_id;
 SELECT doc = engage.report_html(:first_run) AS same_report, other_doc = engage.report_html(:other_run) AS same_other_report,
        other_doc = engage.report_html() AS latest_report, other_doc = engage.report_html(name => 'public.upg_xdr2') AS by_name
 FROM report_0_1;
