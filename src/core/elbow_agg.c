@@ -316,38 +316,6 @@ ea_split_start(const double *Z, size_t m, size_t d, const double *C, int k,
 	return 1;
 }
 
-/*
- * A run of k clusters on the sample from the k x d centroids start, one
- * thread, not recorded among the restarts (the core's el_fit_from).
- */
-static int
-ea_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res)
-{
-	ecore_kmeans_params pu = *c->p;
-	const ecore_kmeans_params *saved = c->p;
-	int			saved_nt = c->nthreads;
-	double	   *saved_rec_C = c->rec_C;
-	double	   *saved_rec_inertia = c->rec_inertia;
-	int			rc;
-
-	pu.k = k;
-	pu.init = ECORE_INIT_USER;
-	pu.init_centroids = start;
-	c->p = &pu;
-	c->nthreads = 1;
-	c->k = k;
-	c->rec_C = NULL;
-	c->rec_inertia = NULL;
-	km_set_margin(c, start, k);
-	rc = km_fit_k(c, res);
-	c->p = saved;
-	c->nthreads = saved_nt;
-	c->rec_C = saved_rec_C;
-	c->rec_inertia = saved_rec_inertia;
-	km_set_margin(c, NULL, k);
-	return rc;
-}
-
 /* Is cluster a before cluster b: norm, coordinates, index? */
 static int
 ea_cluster_before(const double *C, const double *norms, size_t d, int a, int b)
@@ -818,7 +786,7 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 			double		w;
 
 			memset(&res, 0, sizeof(res));
-			rc = ea_fit_from(&S, k, split, &res);
+			rc = km_fit_from(&S, k, split, &res);
 			if (rc != ECORE_OK)
 				return rc;
 			if (k >= 2)

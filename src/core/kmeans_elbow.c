@@ -435,8 +435,8 @@ el_sample(const double *X, size_t n, size_t d, const uint64_t *hashes,
  * rec_inertia), which keep the restarts of k.  c's own parameters are
  * restored afterwards.
  */
-static int
-el_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res)
+int
+km_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res)
 {
 	ecore_kmeans_params pu = *c->p;
 	const ecore_kmeans_params *saved = c->p;
@@ -618,7 +618,7 @@ ecore_elbow_curve(const double *X, size_t n, size_t d,
 			if (have_split)
 			{
 				memcpy(keep, A.out_centroids, kd * sizeof(double));
-				rc = el_fit_from(&A, k, split, &alt);
+				rc = km_fit_from(&A, k, split, &alt);
 				if (rc != ECORE_OK)
 					return rc;
 				if (alt.inertia < best)
@@ -673,7 +673,7 @@ ecore_elbow_curve(const double *X, size_t n, size_t d,
 			}
 			if (have_split)
 			{
-				rc = el_fit_from(&S, k, split, &alt);
+				rc = km_fit_from(&S, k, split, &alt);
 				if (rc != ECORE_OK)
 					return rc;
 				memcpy(cands + (size_t) ncand * kd, S.out_centroids,

@@ -404,6 +404,15 @@ extern void km_set_margin(km_ctx *c, const double *init, int k);
 extern int	km_fit_k(km_ctx *c, ecore_kmeans_result *res);
 
 /*
+ * Fit k clusters on c from the k x d centroids start: one run, one thread
+ * (a split start or a refinement), with the margin of those centroids; the
+ * run is not recorded in c's restart records (rec_C, rec_inertia), and c's
+ * own parameters are restored afterwards (kmeans_elbow.c; the elbow on
+ * aggregates, elbow_agg.c, starts its split runs on the sample with it).
+ */
+extern int	km_fit_from(km_ctx *c, int k, const double *start, ecore_kmeans_result *res);
+
+/*
  * Final pass over the centroids in c->out_centroids: labels, distances,
  * sizes, per-cluster inertia; returns the total inertia.
  */
