@@ -26,6 +26,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "catalog/pg_type.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
@@ -163,4 +164,32 @@ engage_progress_notice(TimestampTz start, const char *fmt,...)
 			(errmsg_internal("%s", buf.data),
 			 errdetail("%ld ms.", ms)));
 	pfree(buf.data);
+}
+
+/* A float8[] of the n doubles at v (engage.h) */
+ArrayType *
+engage_float8_array(const double *v, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Float8GetDatum(v[i]);
+	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+						   TYPALIGN_DOUBLE);
+}
+
+/* A k x d float8[][] of the k * d doubles at v, row-major (engage.h) */
+ArrayType *
+engage_float8_matrix(const double *v, int k, int d)
+{
+	Datum	   *e = palloc(sizeof(Datum) * Max(k * d, 1));
+	int			dims[2] = {k, d};
+	int			lbs[2] = {1, 1};
+	int			i;
+
+	for (i = 0; i < k * d; i++)
+		e[i] = Float8GetDatum(v[i]);
+	return construct_md_array(e, NULL, 2, dims, lbs, FLOAT8OID, sizeof(float8),
+							  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }

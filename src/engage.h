@@ -14,6 +14,7 @@
 #include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "utils/array.h"
 
 /* engage.max_memory, in kB: memory one clustering call may use */
 extern int	engage_max_memory_kb;
@@ -69,5 +70,13 @@ extern Size engage_held_bytes;
  */
 extern TupleDesc engage_result_tupdesc(FunctionCallInfo fcinfo, int natts,
 									   const char *type_name);
+
+/*
+ * A float8[] of the n doubles at v, and a k x d float8[][] of the k * d
+ * doubles at v (row-major), in the current memory context: the arrays the
+ * clustering functions return.
+ */
+extern ArrayType *engage_float8_array(const double *v, int n);
+extern ArrayType *engage_float8_matrix(const double *v, int k, int d);
 
 #endif							/* ENGAGE_H */

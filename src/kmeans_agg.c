@@ -217,34 +217,6 @@ normalization_arg(text *t)
 	return m;
 }
 
-/* A float8[] of n values */
-static ArrayType *
-float8_array(const double *v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Float8GetDatum(v[i]);
-	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
-						   TYPALIGN_DOUBLE);
-}
-
-/* A k x d float8[][] */
-static ArrayType *
-float8_matrix(const double *v, int k, int d)
-{
-	Datum	   *e = palloc(sizeof(Datum) * k * d);
-	int			dims[2] = {k, d};
-	int			lbs[2] = {1, 1};
-	int			i;
-
-	for (i = 0; i < k * d; i++)
-		e[i] = Float8GetDatum(v[i]);
-	return construct_md_array(e, NULL, 2, dims, lbs, FLOAT8OID, sizeof(float8),
-							  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-}
-
 /* A bigint[] of n values */
 static ArrayType *
 int8_array(const int64 *v, int n)
@@ -396,12 +368,12 @@ engage_scaling_final(PG_FUNCTION_ARGS)
 	tupdesc = engage_result_tupdesc(fcinfo, 8, "engage.scaling");
 	values[0] = CStringGetTextDatum(ecore_scale_method_name(s.method));
 	values[1] = Int64GetDatum(ecore_scaleagg_n(st));
-	values[2] = PointerGetDatum(float8_array(s.mean, d));
-	values[3] = PointerGetDatum(float8_array(s.var, d));
-	values[4] = PointerGetDatum(float8_array(s.data_min, d));
-	values[5] = PointerGetDatum(float8_array(s.data_max, d));
-	values[6] = PointerGetDatum(float8_array(s.scale, d));
-	values[7] = PointerGetDatum(float8_array(s.offset, d));
+	values[2] = PointerGetDatum(engage_float8_array(s.mean, d));
+	values[3] = PointerGetDatum(engage_float8_array(s.var, d));
+	values[4] = PointerGetDatum(engage_float8_array(s.data_min, d));
+	values[5] = PointerGetDatum(engage_float8_array(s.data_max, d));
+	values[6] = PointerGetDatum(engage_float8_array(s.scale, d));
+	values[7] = PointerGetDatum(engage_float8_array(s.offset, d));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -682,9 +654,9 @@ engage_kmeans_step_final(PG_FUNCTION_ARGS)
 	if (rc != ECORE_OK)
 		sum_out_of_range("kmeans_step_agg");
 	tupdesc = engage_result_tupdesc(fcinfo, 7, "engage.kmeans_step");
-	values[0] = PointerGetDatum(float8_matrix(out.next, k, d));
+	values[0] = PointerGetDatum(engage_float8_matrix(out.next, k, d));
 	values[1] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
-	values[2] = PointerGetDatum(float8_array(out.cluster_inertia, k));
+	values[2] = PointerGetDatum(engage_float8_array(out.cluster_inertia, k));
 	values[3] = Float8GetDatum(out.inertia);
 	values[4] = Int64GetDatum(out.n);
 	values[5] = Int32GetDatum(out.empty);
@@ -1161,10 +1133,10 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 		ecore_scaler_inverse_transform(&s, C, k, orig, &env);
 		mv[0] = PointerGetDatum(names);
 		mv[1] = CStringGetTextDatum(ecore_scale_method_name(method));
-		mv[2] = PointerGetDatum(float8_array(s.scale, d));
-		mv[3] = PointerGetDatum(float8_array(s.offset, d));
-		mv[4] = PointerGetDatum(float8_matrix(orig, k, d));
-		mv[5] = PointerGetDatum(float8_matrix(C, k, d));
+		mv[2] = PointerGetDatum(engage_float8_array(s.scale, d));
+		mv[3] = PointerGetDatum(engage_float8_array(s.offset, d));
+		mv[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
+		mv[5] = PointerGetDatum(engage_float8_matrix(C, k, d));
 		mn[6] = mn[7] = mn[8] = mn[9] = mn[10] = mn[11] = true;
 		args[0] = HeapTupleGetDatum(heap_form_tuple(tupdesc, mv, mn));
 		step = fit_query_row(sql.data, 1, types, args);
@@ -1226,16 +1198,16 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 	ecore_scaler_inverse_transform(&s, C_sorted, k, orig, &env);
 	values[0] = PointerGetDatum(names);
 	values[1] = CStringGetTextDatum(ecore_scale_method_name(method));
-	values[2] = PointerGetDatum(float8_array(s.scale, d));
-	values[3] = PointerGetDatum(float8_array(s.offset, d));
-	values[4] = PointerGetDatum(float8_matrix(orig, k, d));
-	values[5] = PointerGetDatum(float8_matrix(C_sorted, k, d));
+	values[2] = PointerGetDatum(engage_float8_array(s.scale, d));
+	values[3] = PointerGetDatum(engage_float8_array(s.offset, d));
+	values[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
+	values[5] = PointerGetDatum(engage_float8_matrix(C_sorted, k, d));
 	values[6] = PointerGetDatum(int8_array(sizes_sorted, k));
 	values[7] = Float8GetDatum(inertia);
 	values[8] = Int32GetDatum(it);
 	values[9] = BoolGetDatum(converged);
 	values[10] = Int64GetDatum(n);
-	values[11] = PointerGetDatum(float8_array(ci_sorted, k));
+	values[11] = PointerGetDatum(engage_float8_array(ci_sorted, k));
 	result = heap_form_tuple(tupdesc, values, nulls);
 	AtEOXact_GUC(true, nestlevel);
 	SPI_finish();
@@ -1572,9 +1544,9 @@ engage_kmeans_steps_final(PG_FUNCTION_ARGS)
 			sum_out_of_range("kmeans_steps_agg");
 		values[0] = Int32GetDatum(j + 1);
 		values[1] = Int32GetDatum(k);
-		values[2] = PointerGetDatum(float8_matrix(out.next, k, d));
+		values[2] = PointerGetDatum(engage_float8_matrix(out.next, k, d));
 		values[3] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
-		values[4] = PointerGetDatum(float8_array(out.cluster_inertia, k));
+		values[4] = PointerGetDatum(engage_float8_array(out.cluster_inertia, k));
 		values[5] = Float8GetDatum(out.inertia);
 		if (isnan(sil))
 			nulls[6] = true;
@@ -1686,10 +1658,10 @@ elbow_model(ElbowRun *r, int k, const double *C, double inertia, int64 n)
 
 	v[0] = PointerGetDatum(r->names);
 	v[1] = CStringGetTextDatum(ecore_scale_method_name(r->s.method));
-	v[2] = PointerGetDatum(float8_array(r->s.scale, r->d));
-	v[3] = PointerGetDatum(float8_array(r->s.offset, r->d));
+	v[2] = PointerGetDatum(engage_float8_array(r->s.scale, r->d));
+	v[3] = PointerGetDatum(engage_float8_array(r->s.offset, r->d));
 	nl[4] = true;
-	v[5] = PointerGetDatum(float8_matrix(C, k, r->d));
+	v[5] = PointerGetDatum(engage_float8_matrix(C, k, r->d));
 	nl[6] = nl[8] = nl[9] = nl[11] = true;
 	if (isnan(inertia))
 		nl[7] = true;
@@ -2282,7 +2254,7 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 			values[2] = Float8GetDatum(s);
 		values[3] = Int32GetDatum(out.iterations[k - k_min]);
 		values[4] = BoolGetDatum(knee >= 0 && k - k_min == knee);
-		values[5] = PointerGetDatum(float8_matrix(out.centroids + (Size) (k - k_min) * k_max * r.d,
+		values[5] = PointerGetDatum(engage_float8_matrix(out.centroids + (Size) (k - k_min) * k_max * r.d,
 												  k, r.d));
 		if (out.sampled)
 			values[6] = Int32GetDatum((int32) out.sample_used);

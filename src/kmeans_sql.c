@@ -594,33 +594,6 @@ fit_kmeans(const KmeansOptions *o, KmeansData *kd, int k, const double *start,
 	if (rc != ECORE_OK)
 		core_error(rc, kd);
 }
-/* A float8[] from n doubles */
-static ArrayType *
-float8_array(const double *values, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * n);
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Float8GetDatum(values[i]);
-	return construct_array(d, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
-						   TYPALIGN_DOUBLE);
-}
-
-/* A k x d float8[][] from k * d doubles */
-static ArrayType *
-float8_matrix(const double *values, int k, int d)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * k * d);
-	int			dims[2] = {k, d};
-	int			lbs[2] = {1, 1};
-	int			i;
-
-	for (i = 0; i < k * d; i++)
-		elems[i] = Float8GetDatum(values[i]);
-	return construct_md_array(elems, NULL, 2, dims, lbs, FLOAT8OID,
-							  sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-}
 
 /* A text[] from n C strings */
 static ArrayType *
@@ -792,8 +765,8 @@ engage_kmeans_centroids(PG_FUNCTION_ARGS)
 
 		values[0] = Int32GetDatum(c + 1);
 		values[1] = Int64GetDatum(res.sizes[c]);
-		values[2] = PointerGetDatum(float8_array(original + c * d, d));
-		values[3] = PointerGetDatum(float8_array(res.centroids + c * d, d));
+		values[2] = PointerGetDatum(engage_float8_array(original + c * d, d));
+		values[3] = PointerGetDatum(engage_float8_array(res.centroids + c * d, d));
 		values[4] = Float8GetDatum(res.cluster_inertia[c]);
 		values[5] = Float8GetDatum(res.inertia);
 		values[6] = Int32GetDatum(res.iterations);
@@ -830,17 +803,17 @@ model_tuple(TupleDesc tupdesc, const KmeansOptions *o, const KmeansData *kd,
 		sizes[c] = Int64GetDatum(res->sizes[c]);
 	values[0] = PointerGetDatum(text_array(kd->pts.feature_names, d));
 	values[1] = CStringGetTextDatum(ecore_scale_method_name(kd->scaler.method));
-	values[2] = PointerGetDatum(float8_array(kd->scaler.scale, d));
-	values[3] = PointerGetDatum(float8_array(kd->scaler.offset, d));
-	values[4] = PointerGetDatum(float8_matrix(original, o->k, d));
-	values[5] = PointerGetDatum(float8_matrix(res->centroids, o->k, d));
+	values[2] = PointerGetDatum(engage_float8_array(kd->scaler.scale, d));
+	values[3] = PointerGetDatum(engage_float8_array(kd->scaler.offset, d));
+	values[4] = PointerGetDatum(engage_float8_matrix(original, o->k, d));
+	values[5] = PointerGetDatum(engage_float8_matrix(res->centroids, o->k, d));
 	values[6] = PointerGetDatum(construct_array(sizes, o->k, INT8OID, sizeof(int64),
 												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[7] = Float8GetDatum(res->inertia);
 	values[8] = Int32GetDatum(res->iterations);
 	values[9] = BoolGetDatum(res->converged != 0);
 	values[10] = Int64GetDatum(kd->pts.n);
-	values[11] = PointerGetDatum(float8_array(res->cluster_inertia, o->k));
+	values[11] = PointerGetDatum(engage_float8_array(res->cluster_inertia, o->k));
 	return heap_form_tuple(tupdesc, values, nulls);
 }
 
@@ -1862,7 +1835,7 @@ elbow_curve_rows(ReturnSetInfo *rsinfo, const KmeansOptions *o, KmeansData *kd,
 	for (k = k_min; k <= k_max; k++)
 	{
 		xs[k - k_min] = k;
-		centroids[k - k_min] = float8_matrix(out.centroids + (Size) (k - k_min) * k_max * kd->pts.d,
+		centroids[k - k_min] = engage_float8_matrix(out.centroids + (Size) (k - k_min) * k_max * kd->pts.d,
 											 k, kd->pts.d);
 	}
 	rc = ecore_knee_locate(xs, out.inertia, nk, 1.0, ECORE_KNEE_CONVEX,
@@ -2100,7 +2073,7 @@ engage_normalize_points(PG_FUNCTION_ARGS)
 		bool		nulls[2] = {false, false};
 
 		values[0] = PointerGetDatum(kd.pts.keys[i]);
-		values[1] = PointerGetDatum(float8_array(kd.scaled + i * kd.pts.d, kd.pts.d));
+		values[1] = PointerGetDatum(engage_float8_array(kd.scaled + i * kd.pts.d, kd.pts.d));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		pfree(DatumGetPointer(values[1]));
 		if ((i & 65535) == 0)
