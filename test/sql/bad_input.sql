@@ -603,7 +603,7 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (404, 'scaling_agg: ragged features', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{1,2}'::float8[]), ('{1,2,3}')) v(x)$$),
 (405, 'scaling_agg: two-dimensional features', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{{1,2}}'::float8[])) v(x)$$),
 (406, 'scaling_agg: no feature', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{}'::float8[])) v(x)$$),
-(407, 'scaling_agg: unknown normalization', $$SELECT engage.scaling_agg(x, 'robust')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
+(407, 'scaling_agg: unknown normalization', $$SELECT engage.scaling_agg(x, 'quantile')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
 (408, 'scaling_agg: normalization NULL', $$SELECT engage.scaling_agg(x, NULL)::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
 (409, 'scaling_agg: normalization changing between rows', $$SELECT engage.scaling_agg(x, m)::text FROM (VALUES ('{1,2}'::float8[], 'zscore'), ('{1,2}', 'minmax')) v(x, m)$$),
 (410, 'scaling_agg: only NULL rows (documented: NULL)', $$SELECT coalesce(engage.scaling_agg(x)::text, 'NULL') || ' ' || count(*) FROM (VALUES (NULL::float8[]), (NULL)) v(x)$$),
@@ -849,8 +849,8 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (515, 'kmeans window: n_init 1001', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2, n_init => 1001) OVER () AS c FROM bi_win) s$$),
 (516, 'kmeans window: features of another type (text[]): no such function', $$SELECT count(c) FROM (SELECT engage.kmeans('{a,b}'::text[], 2) OVER () AS c) s$$),
 (517, 'kmeans window: called without OVER', $$SELECT engage.kmeans('{1,2}'::float8[], 1)$$),
-(518, 'kmeans_step_agg: a log model (the split K-means takes zscore, minmax and none)', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, b])::text FROM bi_pts, bi_logmodel$$),
-(519, 'scaling_agg: normalization log (not combinable)', $$SELECT engage.scaling_agg(x, 'log')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
+(518, 'kmeans_step_agg: a log model (documented: the sizes of kmeans_predict)', $$SELECT (engage.kmeans_step_agg(model, ARRAY[a, b])).sizes = ARRAY[count(*) FILTER (WHERE engage.kmeans_predict(model, ARRAY[a, b]) = 1), count(*) FILTER (WHERE engage.kmeans_predict(model, ARRAY[a, b]) = 2)] FROM bi_pts, bi_logmodel$$),
+(519, 'scaling_agg: normalization log (documented: shift and scale the mean and std of ln(1 + x))', $$SELECT (s).shift::text || ' ' || (s).scale::text FROM (SELECT engage.scaling_agg(x, 'log') AS s FROM (VALUES ('{0,1}'::float8[]), ('{0,3}')) v(x)) q$$),
 -- issue 13: segments over time
 (540, 'run_analysis: warm_start NULL', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, warm_start => NULL)$$),
 (541, 'match_clusters: shapes differ (2 x 2 and 3 x 2)', $$SELECT engage.match_clusters('{{1,2},{3,4}}', '{{1,2},{3,4},{5,6}}')$$),
@@ -915,7 +915,24 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (639, 'kmeans_steps_combine: states of other centres', $$SELECT engage.kmeans_steps_combine(engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}'), engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,5}}'))::text FROM bi_model$$),
 (640, 'kmeans_steps_final: a state of layout version 1 (before the indexes)', $$SELECT engage.kmeans_steps_final(ARRAY[7308892819026113329::bigint] || s[2:])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}') s FROM bi_model) q$$),
 (641, 'kmeans_steps_agg: one row, two clusters (documented: indexes NULL, fewer than 2 clusters with points)', $$SELECT (s[1]).davies_bouldin IS NULL AND (s[1]).calinski_harabasz IS NULL FROM (SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b]) s FROM bi_pts, bi_model WHERE id = 1) q$$),
-(642, 'kmeans_steps_final: a state cut short in its indexes', $$SELECT engage.kmeans_steps_final(s[1:array_length(s, 1) - 1])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}') s FROM bi_model) q$$)
+(642, 'kmeans_steps_final: a state cut short in its indexes', $$SELECT engage.kmeans_steps_final(s[1:array_length(s, 1) - 1])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}') s FROM bi_model) q$$),
+(643, 'scaling_agg: normalization robust', $$SELECT engage.scaling_agg(ARRAY[a, b], 'robust')::text FROM bi_pts$$),
+(644, 'scaling_agg log: a negative feature', $$SELECT engage.scaling_agg(ARRAY[a, b], 'log')::text FROM bi_neg$$),
+(645, 'kmeans_step_agg with a log model: a negative feature', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, b])::text FROM bi_neg, bi_logmodel$$),
+(646, 'kmeans_steps_agg with a log model: a negative feature', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b])::text FROM bi_neg, bi_logmodel$$),
+(647, 'elbow_fit_sampled log: a negative feature', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_neg', 1, 2, 'log')$$),
+(648, 'kmeans_fit_sampled log: a negative feature', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_neg', 2, 'log')::text$$),
+(649, 'quantile_pass_agg: targets NULL', $$SELECT engage.quantile_pass_agg(NULL, ARRAY[a, b])::text FROM bi_pts$$),
+(650, 'quantile_pass_agg: targets not a multiple of 3', $$SELECT engage.quantile_pass_agg('{0,0}', ARRAY[a, b])::text FROM bi_pts$$),
+(651, 'quantile_pass_agg: a target of a feature past the features', $$SELECT engage.quantile_pass_agg('{2,0,0}', ARRAY[a, b])::text FROM bi_pts$$),
+(652, 'quantile_pass_agg: bits not a multiple of 8', $$SELECT engage.quantile_pass_agg('{0,4,1}', ARRAY[a, b])::text FROM bi_pts$$),
+(653, 'quantile_pass_agg: a prefix of more bits than given', $$SELECT engage.quantile_pass_agg('{0,8,256}', ARRAY[a, b])::text FROM bi_pts$$),
+(654, 'quantile_pass_agg: targets changing between rows', $$SELECT engage.quantile_pass_agg(CASE WHEN id = 1 THEN '{0,0,0}'::bigint[] ELSE '{1,0,0}' END, ARRAY[a, b])::text FROM bi_pts$$),
+(655, 'quantile_pass_agg: NaN', $$SELECT engage.quantile_pass_agg('{0,0,0}', ARRAY[a, 'NaN'])::text FROM bi_pts$$),
+(656, 'quantile_pass_agg: features of another length', $$SELECT engage.quantile_pass_agg('{0,0,0}', CASE WHEN id = 1 THEN ARRAY[a, b] ELSE ARRAY[a] END)::text FROM bi_pts$$),
+(657, 'quantile_pass_combine: states of other targets', $$SELECT engage.quantile_pass_combine(engage.quantile_pass_accum(NULL, '{0,0,0}', '{1,2}'), engage.quantile_pass_accum(NULL, '{1,0,0}', '{1,2}'))::text$$),
+(658, 'quantile_pass_combine: a forged state', $$SELECT engage.quantile_pass_combine('{1,2,3}', engage.quantile_pass_accum(NULL, '{0,0,0}', '{1,2}'))::text$$),
+(659, 'kmeans_fit_sampled robust: identical points (documented: scale 1, shift the value, as scaling_params)', $$SELECT (m).scale::text || ' ' || (m).shift::text FROM (SELECT engage.kmeans_fit_sampled('SELECT id, 3, 4 FROM bi_pts', 1, 'robust') AS m) q$$)
 ) AS c(n, what, q);
 RESET client_min_messages;
 
