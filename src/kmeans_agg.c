@@ -1797,6 +1797,28 @@ engage_quantile_pass_combine(PG_FUNCTION_ARGS)
 }
 
 /*
+ * Final: the pass's result, compact (its non-empty buckets: kmeans_step.h,
+ * ecore_qpass_result).  NULL without rows.
+ */
+PG_FUNCTION_INFO_V1(engage_quantile_pass_final);
+Datum
+engage_quantile_pass_final(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state,
+			   *res;
+	size_t		nslots;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = state_arg(fcinfo, 0, false, &nslots);
+	if (ecore_qpass_check(STATE_SLOTS(state), nslots) != ECORE_OK)
+		state_invalid("quantile_pass_agg");
+	res = state_new(ecore_qpass_result_slots(STATE_SLOTS(state)));
+	ecore_qpass_result(STATE_SLOTS(state), STATE_SLOTS(res));
+	PG_RETURN_ARRAYTYPE_P(res);
+}
+
+/*
  * The robust scaler (s->scale and s->offset, d each) of the n points of
  * the points query (features expression, FROM clause) by passes of
  * quantile_pass_agg: the same bits as ecore_qres_memory on the points.
@@ -1806,7 +1828,8 @@ robust_passes_sql(const char *schema, const char *features, const char *from,
 				  int d, int64 n, ecore_scaler *s, const char *caller)
 {
 	ecore_qres	q;
-	int64_t    *targets = palloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS);
+	int64_t    *targets = palloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS),
+			   *st = palloc(sizeof(int64_t) * ecore_qpass_slots(6 * d));
 	StringInfoData sql;
 	int			T;
 
@@ -1820,7 +1843,8 @@ robust_passes_sql(const char *schema, const char *features, const char *from,
 		Datum		v;
 		bool		isnull;
 		ArrayType  *a;
-		int			rc;
+		int			rc,
+					T2;
 
 		args[0] = PointerGetDatum(int8_array((const int64 *) targets, 3 * T));
 		rc = SPI_execute_with_args(sql.data, 1, types, args, NULL, true, 0);
@@ -1833,10 +1857,11 @@ robust_passes_sql(const char *schema, const char *features, const char *from,
 					 errmsg("the points query returned no rows on a quantile pass of %s", caller)));
 		a = DatumGetArrayTypeP(v);
 		if (ARR_ELEMTYPE(a) != INT8OID || ARR_NDIM(a) != 1 || ARR_HASNULL(a) ||
-			ecore_qpass_check((int64_t *) ARR_DATA_PTR(a), (size_t) ARR_DIMS(a)[0]) != ECORE_OK ||
-			!ecore_qpass_same_targets((int64_t *) ARR_DATA_PTR(a), T, targets))
+			ARR_DIMS(a)[0] > (int) ecore_qpass_slots(6 * d) ||
+			ecore_qpass_from_result((int64_t *) ARR_DATA_PTR(a), (size_t) ARR_DIMS(a)[0], st, &T2) != ECORE_OK ||
+			!ecore_qpass_same_targets(st, T, targets))
 			elog(ERROR, "unexpected result of a quantile pass of %s", caller);
-		if (ecore_qres_update(&q, (int64_t *) ARR_DATA_PTR(a)) != ECORE_OK)
+		if (ecore_qres_update(&q, st) != ECORE_OK)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the points changed between two passes of %s", caller),

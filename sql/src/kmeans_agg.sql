@@ -141,15 +141,24 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.quantile_pass_combine(bigint[], bigint[]) IS
 'Combine function of quantile_pass_agg: merges two partial states of the same targets';
 
+CREATE FUNCTION @extschema@.quantile_pass_final(state bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_quantile_pass_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.quantile_pass_final(bigint[]) IS
+'Final function of quantile_pass_agg: the pass''s non-empty buckets (compact)';
+
 CREATE AGGREGATE @extschema@.quantile_pass_agg(bigint[], double precision[]) (
 	SFUNC = @extschema@.quantile_pass_accum,
 	STYPE = bigint[],
+	FINALFUNC = @extschema@.quantile_pass_final,
 	COMBINEFUNC = @extschema@.quantile_pass_combine,
 	PARALLEL = SAFE
 );
 
 COMMENT ON AGGREGATE @extschema@.quantile_pass_agg(bigint[], double precision[]) IS
-'One pass of the exact quantiles of the robust scaler, which kmeans_fit_sampled and elbow_fit_sampled run (internal: its state is its result): targets, 3 bigint each (a feature from 0, the bits of its key known, 0 to 56 by 8, and their value), each count the points (features finite, NULL rows skipped) whose feature''s order-preserving 64-bit key starts with those bits in 256 buckets of the next 8 bits, with each bucket''s smallest and largest key; counts, minima and maxima, the same in any plan and split';
+'One pass of the exact quantiles of the robust scaler, which kmeans_fit_sampled and elbow_fit_sampled run (internal; its result lists the non-empty buckets): targets, 3 bigint each (a feature from 0, the bits of its key known, 0 to 56 by 8, and their value), each count the points (features finite, NULL rows skipped) whose feature''s order-preserving 64-bit key starts with those bits in 256 buckets of the next 8 bits, with each bucket''s smallest and largest key; counts, minima and maxima, the same in any plan and split';
 
 CREATE FUNCTION @extschema@.sample_hash(key text, seed bigint)
 RETURNS bigint

@@ -1671,6 +1671,106 @@ ecore_qpass_merge(int64_t *a, const int64_t *b)
 	return ECORE_OK;
 }
 
+/* Slots of the result of a pass state */
+size_t
+ecore_qpass_result_slots(const int64_t *st)
+{
+	int			T = (int) st[QP_T],
+				t,
+				b;
+	size_t		slots = QP_HDR + 3 * (size_t) T;
+
+	for (t = 0; t < T; t++)
+	{
+		const int64_t *cnt = QP_COUNTS(st, t);
+
+		slots++;
+		for (b = 0; b < QB; b++)
+			if (cnt[b] != 0)
+				slots += 4;
+	}
+	return slots;
+}
+
+/* The result of a pass state */
+void
+ecore_qpass_result(const int64_t *st, int64_t *out)
+{
+	int			T = (int) st[QP_T],
+				t,
+				b;
+	int64_t    *o;
+
+	memcpy(out, st, (QP_HDR + 3 * (size_t) T) * sizeof(int64_t));
+	out[QP_MAGIC] = ECORE_QRES_MAGIC;
+	o = out + QP_HDR + 3 * (size_t) T;
+	for (t = 0; t < T; t++)
+	{
+		const int64_t *cnt = QP_COUNTS(st, t);
+		int64_t    *m = o++;
+
+		*m = 0;
+		for (b = 0; b < QB; b++)
+			if (cnt[b] != 0)
+			{
+				o[0] = b;
+				o[1] = cnt[b];
+				o[2] = cnt[QB + b];
+				o[3] = cnt[2 * QB + b];
+				o += 4;
+				(*m)++;
+			}
+	}
+}
+
+/* The pass state of a result */
+int
+ecore_qpass_from_result(const int64_t *res, size_t nslots, int64_t *st, int *T)
+{
+	size_t		at,
+				d;
+	int			t,
+				i;
+
+	if (res == NULL || nslots < QP_HDR || res[QP_MAGIC] != ECORE_QRES_MAGIC ||
+		res[QP_D] < 1 || res[QP_D] > ECORE_KSTEP_MAX_D ||
+		res[QP_T] < 1 || res[QP_T] > ECORE_QPASS_MAX_TARGETS ||
+		nslots < QP_HDR + 3 * (size_t) res[QP_T])
+		return ECORE_EINVAL_ARG;
+	d = (size_t) res[QP_D];
+	*T = (int) res[QP_T];
+	if (ecore_qpass_init(st, d, *T, res + QP_HDR) != ECORE_OK)
+		return ECORE_EINVAL_ARG;
+	st[QP_N] = res[QP_N];
+	at = QP_HDR + 3 * (size_t) *T;
+	for (t = 0; t < *T; t++)
+	{
+		int64_t    *cnt = QP_COUNTS(st, t),
+					m,
+					prev = -1;
+
+		if (at >= nslots)
+			return ECORE_EINVAL_ARG;
+		m = res[at++];
+		if (m < 0 || m > QB || (size_t) m > (nslots - at) / 4)
+			return ECORE_EINVAL_ARG;
+		for (i = 0; i < m; i++, at += 4)
+		{
+			int64_t		b = res[at];
+
+			if (b <= prev || b >= QB || res[at + 1] < 1)
+				return ECORE_EINVAL_ARG;
+			cnt[b] = res[at + 1];
+			cnt[QB + b] = res[at + 2];
+			cnt[2 * QB + b] = res[at + 3];
+			prev = b;
+		}
+	}
+	if (at != nslots || ecore_qpass_check(st, ecore_qpass_slots(*T)) != ECORE_OK)
+		return ECORE_EINVAL_ARG;
+	return ECORE_OK;
+}
+
 /* Bytes of an ecore_qres's arrays */
 size_t
 ecore_qres_bytes(size_t d)

@@ -459,6 +459,29 @@ extern void ecore_qpass_add(int64_t *st, const double *x);
 extern int	ecore_qpass_merge(int64_t *a, const int64_t *b);
 
 /*
+ * The result of a pass (what the aggregate returns, compact: the state's
+ * non-empty buckets only): magic ECORE_QRES_MAGIC, d, T, the points, the
+ * targets, then per target the number m of non-empty buckets and m times
+ * (bucket, count, smallest key, largest key), buckets ascending.
+ */
+#define ECORE_QRES_MAGIC INT64_C(0x656E675172657331)	/* "engQres1" */
+
+/* Slots of the result of a valid pass state */
+extern size_t ecore_qpass_result_slots(const int64_t *st);
+
+/* Write the result of a valid pass state into out */
+extern void ecore_qpass_result(const int64_t *st, int64_t *out);
+
+/*
+ * The pass state of a result res (nslots slots) into st (room for
+ * ecore_qpass_slots(T) slots, T its targets; *T set): ECORE_OK, or
+ * ECORE_EINVAL_ARG when res is not a valid result (malformed, or its
+ * state would not pass ecore_qpass_check).
+ */
+extern int	ecore_qpass_from_result(const int64_t *res, size_t nslots,
+									int64_t *st, int *T);
+
+/*
  * robust's scaler of the n x d points X in memory by the same passes
  * (s->scale and s->offset; work: ecore_qres_bytes(d) bytes, pass:
  * ecore_qpass_slots(ECORE_QPASS_MAX_TARGETS) slots, targets: 3 *

@@ -656,6 +656,9 @@ test_kstep_empty(void)
 	free(b);
 }
 
+/* Slot of the first target's bucket count in a pass result of T targets */
+#define QP_RES_FIRST(T) (4 + 3 * (size_t) (T))
+
 /* The robust scaler of ecore_scaler_fit (scale and offset) */
 static void
 robust_ref(const double *X, size_t n, size_t d, double *scale, double *offset)
@@ -747,6 +750,25 @@ test_quantile_passes(void)
 			CHECK_EQ_INT(ecore_qpass_check(part, ns), ECORE_OK);
 			CHECK_EQ_INT(ecore_qpass_merge(part, pass), ECORE_OK);
 			CHECK(memcmp(part, whole, ns * sizeof(int64_t)) == 0);
+			/* the compact result gives the state back */
+			{
+				size_t		rs = ecore_qpass_result_slots(whole);
+				int64_t    *res = malloc(rs * sizeof(int64_t));
+				int			T2 = 0;
+
+				ecore_qpass_result(whole, res);
+				CHECK(rs < ns || n > 100);
+				CHECK_EQ_INT(ecore_qpass_from_result(res, rs, pass, &T2), ECORE_OK);
+				CHECK_EQ_INT(T2, T);
+				CHECK(memcmp(pass, whole, ns * sizeof(int64_t)) == 0);
+				CHECK_EQ_INT(ecore_qpass_from_result(res, rs - 1, pass, &T2), ECORE_EINVAL_ARG);
+				if (rs > QP_RES_FIRST(T) + 1 && res[QP_RES_FIRST(T)] > 0)
+				{
+					res[QP_RES_FIRST(T) + 2] = n + 1;	/* a count past the points */
+					CHECK_EQ_INT(ecore_qpass_from_result(res, rs, pass, &T2), ECORE_EINVAL_ARG);
+				}
+				free(res);
+			}
 			rc = ecore_qres_update(&q, part);
 			CHECK_EQ_INT(rc, ECORE_OK);
 			if (rc != ECORE_OK)
