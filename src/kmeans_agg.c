@@ -64,7 +64,8 @@
 
 static void robust_passes_sql(const char *schema, const char *features,
 							  const char *from, int d, int64 n,
-							  ecore_scaler *s, const char *caller);
+							  ecore_scaler *s, const char *caller,
+							  TimestampTz start);
 
 /* ---------------------------------------------------------------------
  * bigint[] states
@@ -1077,7 +1078,7 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 	composite_floats(scal, "shift", s.offset, d);
 	s.mean = s.var = s.data_min = s.data_max = s.scale;
 	if (method == ECORE_SCALE_ROBUST)
-		robust_passes_sql(q.schema, q.features, q.from, d, n, &s, "kmeans_fit_sampled");
+		robust_passes_sql(q.schema, q.features, q.from, d, n, &s, "kmeans_fit_sampled", start);
 	if (engage_progress)
 		engage_progress_notice(start, "kmeans_fit_sampled: scaler of %lld points",
 							   (long long) n);
@@ -1749,12 +1750,18 @@ engage_quantile_pass_accum(PG_FUNCTION_ARGS)
 	{
 		state = state_arg(fcinfo, 0, true, &nslots);
 		st = STATE_SLOTS(state);
-		if (ecore_qpass_check(st, nslots) != ECORE_OK)
-			state_invalid("quantile_pass_agg");
-		if (!ecore_qpass_same_targets(st, T, (const int64_t *) targets))
+		/*
+		 * the header only, per row (a state of these targets: adding to it
+		 * stays within it); the whole state when it is not
+		 */
+		if (!ecore_qpass_header_ok(st, nslots, T, (const int64_t *) targets))
+		{
+			if (ecore_qpass_check(st, nslots) != ECORE_OK)
+				state_invalid("quantile_pass_agg");
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the targets must be the same on every row of a group")));
+		}
 		d = (int) ecore_qpass_d(st);
 		x = features_arg(fcinfo, 2, &d);
 	}
@@ -1825,7 +1832,8 @@ engage_quantile_pass_final(PG_FUNCTION_ARGS)
  */
 static void
 robust_passes_sql(const char *schema, const char *features, const char *from,
-				  int d, int64 n, ecore_scaler *s, const char *caller)
+				  int d, int64 n, ecore_scaler *s, const char *caller,
+				  TimestampTz start)
 {
 	ecore_qres	q;
 	int64_t    *targets = palloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS),
@@ -1869,6 +1877,9 @@ robust_passes_sql(const char *schema, const char *features, const char *from,
 		SPI_freetuptable(SPI_tuptable);
 	}
 	ecore_qres_robust(&q, s);
+	if (engage_progress)
+		engage_progress_notice(start, "%s: the robust scaler's quantiles in %d passes",
+							   caller, q.passes);
 }
 
 /* ---------------------------------------------------------------------
@@ -2496,7 +2507,7 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 		r.s.mean = r.s.var = r.s.data_min = r.s.data_max = r.s.scale;
 		if (method == ECORE_SCALE_ROBUST)
 			robust_passes_sql(r.q.schema, r.q.features, r.q.from, r.d, r.n, &r.s,
-							  "elbow_fit_sampled");
+							  "elbow_fit_sampled", r.start);
 	}
 	if (r.q.array_mode)
 	{

@@ -1598,20 +1598,45 @@ ecore_qpass_same_targets(const int64_t *st, int T, const int64_t *targets)
 		memcmp(st + QP_HDR, targets, 3 * (size_t) T * sizeof(int64_t)) == 0;
 }
 
+/* Is st a pass state of these targets, its header at least? */
+int
+ecore_qpass_header_ok(const int64_t *st, size_t nslots, int T,
+					  const int64_t *targets)
+{
+	int			t;
+
+	if (st == NULL || ecore_qpass_slots(T) == 0 || nslots != ecore_qpass_slots(T) ||
+		st[QP_MAGIC] != ECORE_QPASS_MAGIC || st[QP_D] < 1 ||
+		st[QP_D] > ECORE_KSTEP_MAX_D || !ecore_qpass_same_targets(st, T, targets))
+		return 0;
+	for (t = 0; t < T; t++)
+		if (!q_target_ok(targets + 3 * (size_t) t, (size_t) st[QP_D]))
+			return 0;
+	return 1;
+}
+
 /* Add a point to a pass state */
 void
 ecore_qpass_add(int64_t *st, const double *x)
 {
 	int			T = (int) st[QP_T],
 				t;
+	int64_t		f = -1;
+	uint64_t	k = 0;
 
 	for (t = 0; t < T; t++)
 	{
 		const int64_t *tg = QP_TARGET(st, t);
 		int			L = (int) tg[1];
-		uint64_t	k = q_key(x[tg[0]]);
 		int64_t    *cnt;
 		int			b;
+
+		/* the targets of a feature are usually together: one key each */
+		if (tg[0] != f)
+		{
+			f = tg[0];
+			k = q_key(x[f]);
+		}
 
 		if (L > 0 && (k >> (64 - L)) != (uint64_t) tg[2])
 			continue;

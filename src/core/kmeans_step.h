@@ -452,6 +452,14 @@ extern size_t ecore_qpass_d(const int64_t *st);
 extern int	ecore_qpass_same_targets(const int64_t *st, int T,
 									 const int64_t *targets);
 
+/*
+ * Does st (nslots slots) have the header of a pass state of these T
+ * targets, each valid for its d?  1 or 0.  Enough for ecore_qpass_add to
+ * stay within the state and the point (ecore_qpass_check checks it all).
+ */
+extern int	ecore_qpass_header_ok(const int64_t *st, size_t nslots, int T,
+								  const int64_t *targets);
+
 /* Add a point (d finite values: the caller checks) */
 extern void ecore_qpass_add(int64_t *st, const double *x);
 
