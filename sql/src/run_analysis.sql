@@ -101,6 +101,7 @@ DECLARE
 	user_query text;
 	saved_jit text;
 	saved_seqscan text;
+	saved_mergejoin text;
 	src text;
 	analysis text;			-- the run's name (engage.run.name)
 	points text;
@@ -722,9 +723,15 @@ BEGIN
 		-- hour: on Citus a join of colocated tables (the source, or the
 		-- staging table of the window's rows), its count split by Citus.
 		-- The planner's own choice of scans for the source (a table with an
-		-- index is still read whole).
+		-- index is still read whole), but no merge join: it sorts the run's
+		-- users by the text of their MSISDN in every parallel worker (3.3 s
+		-- against 1.7 s for a parallel hash join at 10^6 rows, 7 * 10^5
+		-- users).  The cost of the step: about a third of the per-user
+		-- step's; start_column NULL skips it.
 		IF start_type IS NOT NULL THEN
+			saved_mergejoin := current_setting('enable_mergejoin');
 			PERFORM set_config('enable_seqscan', saved_seqscan, true);
+			PERFORM set_config('enable_mergejoin', 'off', true);
 			EXECUTE format($q$
 				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
 				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
@@ -746,6 +753,7 @@ BEGIN
 			       ON a.cluster = c.cluster AND a.hour = h.hour
 			WHERE c.run_id = run;
 			PERFORM set_config('enable_seqscan', 'off', true);
+			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
 			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
 		END IF;
 		IF staging IS NOT NULL AND layout = 'other' THEN
