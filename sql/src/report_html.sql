@@ -339,10 +339,13 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 	-- successful run of the analysis and this one, as a from/to matrix
 	-- (engage.segment_migration's counts), and the users who fell from
 	-- the most engaged segment of the previous run to the least engaged of
-	-- this one (the largest normalised centroid norm, the smallest)
+	-- this one (the largest normalised centroid norm, the smallest); for
+	-- a run that kept its model (made by engage since issue 13)
 	SELECT max(p.run_id) INTO prev FROM @extschema@.run p
 	WHERE p.status = 'ok' AND p.name = r.name AND p.run_id < rid;
-	IF prev IS NOT NULL THEN
+	IF (r.cluster_model).scale IS NULL THEN
+		NULL;
+	ELSIF prev IS NOT NULL THEN
 		SELECT array_agg(m.f), array_agg(m.t), array_agg(m.n) INTO mig_from, mig_to, mig_users
 		FROM (SELECT f.cluster AS f, t.cluster AS t, count(*) AS n
 		FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
@@ -564,4 +567,4 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.report_html(bigint, text) IS
-'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, the top 10 users by engagement score (runs that kept their model), the hours of activity of each cluster (runs whose source had a start column), the from/to matrix of the users'' clusters in the previous successful run of the analysis and this one with the 10 users who lost the most traffic among those who went from its most to this run''s least engaged cluster, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
+'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, the top 10 users by engagement score (runs that kept their model), the hours of activity of each cluster (runs whose source had a start column), the from/to matrix of the users'' clusters in the previous successful run of the analysis and this one (runs that kept their model) with the 10 users who lost the most traffic among those who went from its most to this run''s least engaged cluster, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
