@@ -385,17 +385,17 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		SELECT format('<svg xmlns="http://www.w3.org/2000/svg" width="%1$s" height="%2$s" viewBox="0 0 %1$s %2$s" role="img" aria-label="Users by cluster, previous run by this run">'
 		              '<style>text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:12px;fill:#1f2933}.t{font-size:15px;font-weight:600}.h{fill:#52606d}</style>'
 		              '<text class="t" x="%3$s" y="20" text-anchor="middle">Users by cluster: run %4$s (rows) to run %5$s (columns)</text>%6$s%7$s%8$s</svg>',
-		              190 + 110 * (SELECT count(*) FROM tc) + 10, 70 + 36 * (SELECT count(*) FROM fr) + 10,
-		              (190 + 110 * (SELECT count(*) FROM tc) + 10) / 2, prev, rid,
+		              190 + 150 * (SELECT count(*) FROM tc) + 10, 70 + 36 * (SELECT count(*) FROM fr) + 10,
+		              (190 + 150 * (SELECT count(*) FROM tc) + 10) / 2, prev, rid,
 		              (SELECT string_agg(format('<text x="180" y="%s" text-anchor="end">%s</text>', 70 + 36 * (fr.i - 1) + 23,
 		                                        @extschema@.xml_escape(fr.label)), '' ORDER BY fr.i) FROM fr),
-		              (SELECT string_agg(format('<text class="h" x="%s" y="58" text-anchor="middle">%s</text>', 190 + 110 * (tc.j - 1) + 55,
+		              (SELECT string_agg(format('<text class="h" x="%s" y="58" text-anchor="middle">%s</text>', 190 + 150 * (tc.j - 1) + 75,
 		                                        @extschema@.xml_escape(tc.label)), '' ORDER BY tc.j) FROM tc),
-		              (SELECT string_agg(format('<rect x="%s" y="%s" width="106" height="32" fill="#2f6fab" fill-opacity="%s" stroke="#dde3ea"/>'
+		              (SELECT string_agg(format('<rect x="%s" y="%s" width="146" height="32" fill="#2f6fab" fill-opacity="%s" stroke="#dde3ea"/>'
 		                                        '<text x="%s" y="%s" text-anchor="middle"%s>%s</text>',
-		                                        190 + 110 * (c.j - 1), 70 + 36 * (c.i - 1),
+		                                        190 + 150 * (c.j - 1), 70 + 36 * (c.i - 1),
 		                                        to_char(0.05 + COALESCE(0.9 * c.n / NULLIF(c.top, 0), 0), 'FM0.000'),
-		                                        190 + 110 * (c.j - 1) + 53, 70 + 36 * (c.i - 1) + 21,
+		                                        190 + 150 * (c.j - 1) + 73, 70 + 36 * (c.i - 1) + 21,
 		                                        CASE WHEN c.top > 0 AND c.n > c.top / 2 THEN ' style="fill:#fff"' ELSE '' END,
 		                                        to_char(c.n, fi)), '' ORDER BY c.i, c.j) FROM cell c))
 		INTO chart;

@@ -440,13 +440,13 @@ BEGIN
 				               CASE WHEN in_window IS NULL THEN 'false' ELSE format('%s IS NULL', st) END)
 					INTO n_source_nosub, n_source_unparsed;
 				n_extra_unparsed := n_extra_unparsed + n_source_unparsed;
+				user_source := staging;
+				t := @extschema@.analysis_progress(run, format('Citus: rows with an MSISDN repartitioned by it into %s, %s without counted', staging, n_source_nosub), t);
 			ELSIF in_window IS NOT NULL THEN
 				-- the rows left out of the window for their start, counted
 				EXECUTE format('SELECT count(*) FILTER (WHERE %2$s IS NULL) FROM %1$s AS s', src, st)
 					INTO n_source_unparsed;
 				n_extra_unparsed := n_extra_unparsed + n_source_unparsed;
-				user_source := staging;
-				t := @extschema@.analysis_progress(run, format('Citus: rows with an MSISDN repartitioned by it into %s, %s without counted', staging, n_source_nosub), t);
 			END IF;
 			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, sessions bigint NOT NULL, duration_ms numeric, '
 			               'dl_bytes numeric, ul_bytes numeric, total_bytes numeric, '
