@@ -847,373 +847,6 @@ fit_check(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/*
- * Read the sample (or every point) in a deterministic order and normalise
- * it with the scaler: *m points of d features.
- */
-static double *
-fit_sample(FitQuery *q, const ecore_scaler *s, int64 n, int64 m, int64 seed,
-		   int64 *out_m)
-{
-	StringInfoData sql;
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	double	   *X;
-	uint64		i;
-	int			rc;
-	ecore_env	env;
-	int			d = s->d;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s FROM %s ORDER BY ", q->features, q->from);
-	if (m < n)
-		appendStringInfo(&sql, "%s.sample_hash(p.k::text, $1), ", q->schema);
-	appendStringInfoString(&sql, "p.k::text COLLATE \"C\", 1 LIMIT $2");
-	values[0] = Int64GetDatum(seed);
-	values[1] = Int64GetDatum(m);
-	engage_check_memory(0, (Size) m * d * sizeof(double) * 3);
-	rc = SPI_execute_with_args(sql.data, 2, types, values, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "unexpected result of the sample query of kmeans_fit_sampled");
-	X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(SPI_processed, 1) * d);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		ArrayType  *a = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i],
-														 SPI_tuptable->tupdesc, 1, &isnull));
-
-		if (isnull || ARR_NDIM(a) != 1 || ARR_DIMS(a)[0] != d ||
-			(ARR_HASNULL(a) && array_contains_nulls(a)))
-			elog(ERROR, "unexpected sample point of kmeans_fit_sampled");
-		memcpy(X + i * d, ARR_DATA_PTR(a), sizeof(double) * d);
-		if ((i & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	*out_m = (int64) SPI_processed;
-	memset(&env, 0, sizeof(env));
-	env.check = fit_check;
-	rc = ecore_scaler_transform(s, X, SPI_processed, X, &env);
-	if (rc != ECORE_OK)
-		elog(ERROR, "the sample of kmeans_fit_sampled could not be normalised");
-	SPI_freetuptable(SPI_tuptable);
-	return X;
-}
-
-/* Order of clusters for the final labels: norm, lexicographic, index */
-static int
-cluster_before(const double *C, const double *norms, int d, int a, int b)
-{
-	int			f;
-
-	if (norms[a] != norms[b])
-		return norms[a] < norms[b];
-	for (f = 0; f < d; f++)
-		if (C[a * d + f] != C[b * d + f])
-			return C[a * d + f] < C[b * d + f];
-	return a < b;
-}
-
-/*
- * kmeans_fit_sampled: see the file header.  Returns engage.kmeans_model,
- * clusters numbered by ascending centroid norm as kmeans_model's.
- */
-PG_FUNCTION_INFO_V1(engage_kmeans_fit_sampled);
-Datum
-engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
-{
-	char	   *points;
-	int			k,
-				n_init,
-				max_iter,
-				d,
-				it,
-				j,
-				f;
-	ecore_scale_method method;
-	int64		seed,
-				n,
-				m,
-				m_read;
-	ecore_kmeans_init init;
-	bool		auto_sample = PG_ARGISNULL(7);
-	int64		sample = auto_sample ? 0 : PG_GETARG_INT32(7);
-	TupleDesc	tupdesc;
-	Oid			model_type;
-	FitQuery	q;
-	HeapTupleHeader scal,
-				step = NULL;
-	ecore_scaler s;
-	double	   *X,
-			   *C,
-			   *next,
-			   *orig,
-			   *norms,
-			   *ci,
-			   *ci_sorted,
-			   *C_sorted;
-	int64	   *sizes,
-			   *sizes_sorted;
-	int		   *perm;
-	ArrayType  *names;
-	double		inertia = 0.0;
-	bool		converged = false,
-				isnull;
-	ecore_kmeans_params params;
-	ecore_kmeans_result res;
-	ecore_env	env;
-	StringInfoData sql;
-	MemoryContext caller = CurrentMemoryContext;
-	TimestampTz start = GetCurrentTimestamp();
-	Datum		values[12];
-	bool		nulls[12] = {false};
-	HeapTuple	result;
-	int			rc,
-				nestlevel;
-
-	engage_require_arg(fcinfo, 0, "points");
-	engage_require_arg(fcinfo, 1, "k");
-	engage_require_arg(fcinfo, 2, "normalization");
-	engage_require_arg(fcinfo, 3, "n_init");
-	engage_require_arg(fcinfo, 4, "max_iter");
-	engage_require_arg(fcinfo, 5, "seed");
-	engage_require_arg(fcinfo, 6, "init");
-	points = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	k = PG_GETARG_INT32(1);
-	method = normalization_arg(PG_GETARG_TEXT_PP(2));
-	n_init = PG_GETARG_INT32(3);
-	max_iter = PG_GETARG_INT32(4);
-	seed = PG_GETARG_INT64(5);
-	if (k < 1 || k > ECORE_KSTEP_MAX_K)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be between 1 and %d, not %d", ECORE_KSTEP_MAX_K, k)));
-	if (n_init < 1 || n_init > FIT_MAX_N_INIT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n_init must be between 1 and %d, not %d", FIT_MAX_N_INIT, n_init)));
-	if (max_iter < 1 || max_iter > FIT_MAX_ITER)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_iter must be between 1 and %d, not %d", FIT_MAX_ITER, max_iter)));
-	if (ecore_kmeans_init_parse(text_to_cstring(PG_GETARG_TEXT_PP(6)), &init) != ECORE_OK ||
-		init == ECORE_INIT_USER)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown init \"%s\"", text_to_cstring(PG_GETARG_TEXT_PP(6))),
-				 errhint("Use \"k-means++\" or \"random\".")));
-	if (!auto_sample && (sample < 0 || sample > FIT_MAX_SAMPLE))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sample must be between 0 and %d, not %lld",
-						FIT_MAX_SAMPLE, (long long) sample)));
-	if (get_call_result_type(fcinfo, &model_type, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
-
-	SPI_connect();
-	/*
-	 * Every query runs read-only (transaction_read_only, restored on return
-	 * or error), so that functions the points query calls cannot change
-	 * data: as kmeans_cluster's points query (points.c)
-	 */
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	fit_query(points, fcinfo->flinfo->fn_oid, &q);
-
-	/* 1: the scaler, one aggregate over every point */
-	{
-		Oid			types[1] = {TEXTOID};
-		Datum		args[1];
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
-						 q.schema, q.features, q.from);
-		args[0] = CStringGetTextDatum(ecore_scale_method_name(method));
-		scal = fit_query_row(sql.data, 1, types, args);
-	}
-	if (scal == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the points query returned no rows"),
-				 errhint("Check the query's WHERE clause and the table it reads.")));
-	n = DatumGetInt64(GetAttributeByName(scal, "n_points", &isnull));
-	{
-		ArrayType  *a = DatumGetArrayTypeP(GetAttributeByName(scal, "scale", &isnull));
-
-		d = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	}
-	if (q.array_mode)
-	{
-		q.d = d;
-		q.names = palloc(sizeof(char *) * d);
-		for (j = 0; j < d; j++)
-			q.names[j] = psprintf("f%d", j + 1);
-	}
-	memset(&s, 0, sizeof(s));
-	s.method = method;
-	s.d = d;
-	s.scale = palloc(sizeof(double) * d);
-	s.offset = palloc(sizeof(double) * d);
-	composite_floats(scal, "scale", s.scale, d);
-	composite_floats(scal, "shift", s.offset, d);
-	s.mean = s.var = s.data_min = s.data_max = s.scale;
-	if (engage_progress)
-		engage_progress_notice(start, "kmeans_fit_sampled: scaler of %lld points",
-							   (long long) n);
-
-	/* 2: restarts on the sample (every point up to the elbow's limit) */
-	if (auto_sample)
-		m = n <= ECORE_ELBOW_AUTO_EXACT_MAX ? n : ECORE_ELBOW_AUTO_SAMPLE;
-	else
-		m = (sample == 0 || sample > n) ? n : sample;
-	if (m < k)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the sample of %lld points is smaller than k = %d",
-						(long long) m, k)));
-	X = fit_sample(&q, &s, n, m, seed, &m_read);
-	memset(&env, 0, sizeof(env));
-	env.alloc = fit_alloc;
-	env.alloc_arg = CurrentMemoryContext;
-	env.check = fit_check;
-	ecore_kmeans_params_default(&params);
-	params.k = k;
-	params.init = init;
-	params.n_init = n_init;
-	params.max_iter = max_iter;
-	params.seed = (uint64_t) seed;
-	params.n_threads = 1;
-	{
-		size_t		bytes;
-
-		rc = ecore_kmeans_bytes((size_t) m_read, (size_t) d, &params, &bytes);
-		if (rc == ECORE_OK)
-		{
-			engage_check_memory((Size) m_read * d * sizeof(double) * 3, bytes);
-			rc = ecore_kmeans_fit(X, (size_t) m_read, (size_t) d, &params, &env, &res);
-		}
-	}
-	if (rc != ECORE_OK)
-		ereport(ERROR,
-				(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
-						 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s", ecore_strerror(rc)),
-				 errcontext("kmeans_fit_sampled: restarts on a sample of %lld points",
-							(long long) m_read)));
-	C = palloc(sizeof(double) * k * d);
-	next = palloc(sizeof(double) * k * d);
-	memcpy(C, res.centroids, sizeof(double) * k * d);
-	if (engage_progress)
-		engage_progress_notice(start, "kmeans_fit_sampled: %d restarts on %lld points",
-							   n_init, (long long) m_read);
-
-	/* 3: Lloyd steps over every point, each one aggregate */
-	{
-		Datum	   *nd = palloc(sizeof(Datum) * d);
-
-		for (j = 0; j < d; j++)
-			nd[j] = CStringGetTextDatum(q.names[j]);
-		names = construct_array(nd, d, TEXTOID, -1, false, TYPALIGN_INT);
-	}
-	orig = palloc(sizeof(double) * k * d);
-	sizes = palloc(sizeof(int64) * k);
-	ci = palloc(sizeof(double) * k);
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.kmeans_step_agg($1, %s) FROM %s",
-					 q.schema, q.features, q.from);
-	for (it = 1; it <= max_iter; it++)
-	{
-		Datum		mv[12];
-		bool		mn[12] = {false};
-		Oid			types[1] = {model_type};
-		Datum		args[1];
-
-		memset(&env, 0, sizeof(env));
-		ecore_scaler_inverse_transform(&s, C, k, orig, &env);
-		mv[0] = PointerGetDatum(names);
-		mv[1] = CStringGetTextDatum(ecore_scale_method_name(method));
-		mv[2] = PointerGetDatum(engage_float8_array(s.scale, d));
-		mv[3] = PointerGetDatum(engage_float8_array(s.offset, d));
-		mv[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
-		mv[5] = PointerGetDatum(engage_float8_matrix(C, k, d));
-		mn[6] = mn[7] = mn[8] = mn[9] = mn[10] = mn[11] = true;
-		args[0] = HeapTupleGetDatum(heap_form_tuple(tupdesc, mv, mn));
-		step = fit_query_row(sql.data, 1, types, args);
-		if (step == NULL)
-			elog(ERROR, "the points query of kmeans_fit_sampled returned no rows on step %d", it);
-		composite_floats(step, "centroids_normalized", next, k * d);
-		composite_int8s(step, "sizes", sizes, k);
-		composite_floats(step, "cluster_inertia", ci, k);
-		inertia = DatumGetFloat8(GetAttributeByName(step, "inertia", &isnull));
-		n = DatumGetInt64(GetAttributeByName(step, "n_points", &isnull));
-		converged = DatumGetBool(GetAttributeByName(step, "converged", &isnull));
-		if (engage_progress)
-			engage_progress_notice(start, "kmeans_fit_sampled: step %d, inertia %.17g",
-								   it, inertia);
-		if (converged || it == max_iter)
-			break;
-		memcpy(C, next, sizeof(double) * k * d);
-		SPI_freetuptable(SPI_tuptable);
-	}
-	if (it > max_iter)
-		it = max_iter;
-
-	/* 4: clusters numbered by ascending norm of the normalised centroid */
-	norms = palloc(sizeof(double) * k);
-	perm = palloc(sizeof(int) * k);
-	for (j = 0; j < k; j++)
-	{
-		double		acc = 0.0;
-
-		for (f = 0; f < d; f++)
-			acc += C[j * d + f] * C[j * d + f];
-		norms[j] = sqrt(acc);
-		perm[j] = j;
-	}
-	for (j = 1; j < k; j++)
-	{
-		int			t = perm[j],
-					i = j;
-
-		while (i > 0 && cluster_before(C, norms, d, t, perm[i - 1]))
-		{
-			perm[i] = perm[i - 1];
-			i--;
-		}
-		perm[i] = t;
-	}
-	/* the result, in the caller's memory context (SPI's goes at the end) */
-	MemoryContextSwitchTo(caller);
-	C_sorted = palloc(sizeof(double) * k * d);
-	sizes_sorted = palloc(sizeof(int64) * k);
-	ci_sorted = palloc(sizeof(double) * k);
-	for (j = 0; j < k; j++)
-	{
-		memcpy(C_sorted + j * d, C + perm[j] * d, sizeof(double) * d);
-		sizes_sorted[j] = sizes[perm[j]];
-		ci_sorted[j] = ci[perm[j]];
-	}
-	memset(&env, 0, sizeof(env));
-	ecore_scaler_inverse_transform(&s, C_sorted, k, orig, &env);
-	values[0] = PointerGetDatum(names);
-	values[1] = CStringGetTextDatum(ecore_scale_method_name(method));
-	values[2] = PointerGetDatum(engage_float8_array(s.scale, d));
-	values[3] = PointerGetDatum(engage_float8_array(s.offset, d));
-	values[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
-	values[5] = PointerGetDatum(engage_float8_matrix(C_sorted, k, d));
-	values[6] = PointerGetDatum(int8_array(sizes_sorted, k));
-	values[7] = Float8GetDatum(inertia);
-	values[8] = Int32GetDatum(it);
-	values[9] = BoolGetDatum(converged);
-	values[10] = Int64GetDatum(n);
-	values[11] = PointerGetDatum(engage_float8_array(ci_sorted, k));
-	result = heap_form_tuple(tupdesc, values, nulls);
-	AtEOXact_GUC(true, nestlevel);
-	SPI_finish();
-	PG_RETURN_DATUM(HeapTupleGetDatum(result));
-}
-
 /* ---------------------------------------------------------------------
  * kmeans_steps_agg(models engage.kmeans_model[], features double precision[])
  * ---------------------------------------------------------------------
@@ -1641,6 +1274,7 @@ typedef struct ElbowRun
 	TupleDesc	model_desc;
 	ArrayType  *names;
 	char	   *steps_sql;
+	char	   *step_sql;		/* kmeans_fit_sampled: kmeans_step_agg */
 	MemoryContext callcxt;		/* reset by each callback */
 	ecore_env  *env;
 	TimestampTz start;
@@ -2003,6 +1637,79 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 }
 
 /*
+ * Begin a run of the split K-means (kmeans_fit_sampled, elbow_fit_sampled)
+ * on the points query: its description and engage's kmeans_model types.
+ * The caller is connected to SPI.
+ */
+static void
+split_begin(ElbowRun *r, FunctionCallInfo fcinfo, const char *points)
+{
+	fit_query(points, fcinfo->flinfo->fn_oid, &r->q);
+	r->model_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									CStringGetDatum("kmeans_model"),
+									ObjectIdGetDatum(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	r->model_array_type = get_array_type(r->model_type);
+	if (!OidIsValid(r->model_type) || !OidIsValid(r->model_array_type))
+		elog(ERROR, "type kmeans_model of the split K-means not found");
+	r->model_desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(r->model_type, -1));
+}
+
+/*
+ * The scaler of the points query by one scaling_agg query (its points,
+ * features, scale and shift into r)
+ */
+static void
+split_scaler_sql(ElbowRun *r, ecore_scale_method method)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	HeapTupleHeader scal;
+	bool		isnull;
+	ArrayType  *a;
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
+					 r->q.schema, r->q.features, r->q.from);
+	args[0] = CStringGetTextDatum(ecore_scale_method_name(method));
+	scal = fit_query_row(sql.data, 1, types, args);
+	if (scal == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the points query returned no rows"),
+				 errhint("Check the query's WHERE clause and the table it reads.")));
+	r->n = DatumGetInt64(GetAttributeByName(scal, "n_points", &isnull));
+	a = DatumGetArrayTypeP(GetAttributeByName(scal, "scale", &isnull));
+	r->d = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	r->s.method = method;
+	r->s.d = r->d;
+	r->s.scale = palloc(sizeof(double) * r->d);
+	r->s.offset = palloc(sizeof(double) * r->d);
+	composite_floats(scal, "scale", r->s.scale, r->d);
+	composite_floats(scal, "shift", r->s.offset, r->d);
+	r->s.mean = r->s.var = r->s.data_min = r->s.data_max = r->s.scale;
+}
+
+/* The feature names of the models (f1..fd for a features array) */
+static void
+split_names(ElbowRun *r)
+{
+	Datum	   *nd = palloc(sizeof(Datum) * r->d);
+	int			j;
+
+	if (r->q.array_mode)
+	{
+		r->q.d = r->d;
+		r->q.names = palloc(sizeof(char *) * r->d);
+		for (j = 0; j < r->d; j++)
+			r->q.names[j] = psprintf("f%d", j + 1);
+	}
+	for (j = 0; j < r->d; j++)
+		nd[j] = CStringGetTextDatum(r->q.names[j]);
+	r->names = construct_array(nd, r->d, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/*
  * elbow_fit_sampled: the elbow curve of src/core/elbow_agg.h, on
  * aggregates over the points query (every step one kmeans_steps_agg
  * query, the sample one ORDER BY coreset_key LIMIT query), or with
@@ -2102,65 +1809,12 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	nestlevel = NewGUCNestLevel();
 	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	fit_query(text_to_cstring(PG_GETARG_TEXT_PP(0)), fcinfo->flinfo->fn_oid, &r.q);
-	/* the model type, for the steps' and the sample's queries */
-	r.model_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-								   CStringGetDatum("kmeans_model"),
-								   ObjectIdGetDatum(get_func_namespace(fcinfo->flinfo->fn_oid)));
-	r.model_array_type = get_array_type(r.model_type);
-	if (!OidIsValid(r.model_type) || !OidIsValid(r.model_array_type))
-		elog(ERROR, "type kmeans_model of elbow_fit_sampled not found");
-	r.model_desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(r.model_type, -1));
-
+	split_begin(&r, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	if (r.in_memory)
 		elbow_read_points(&r, method);
 	else
-	{
-		/* the scaler, one aggregate over every point */
-		Oid			types[1] = {TEXTOID};
-		Datum		args[1];
-		HeapTupleHeader scal;
-		bool		isnull;
-		ArrayType  *a;
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
-						 r.q.schema, r.q.features, r.q.from);
-		args[0] = CStringGetTextDatum(ecore_scale_method_name(method));
-		scal = fit_query_row(sql.data, 1, types, args);
-		if (scal == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the points query returned no rows"),
-					 errhint("Check the query's WHERE clause and the table it reads.")));
-		r.n = DatumGetInt64(GetAttributeByName(scal, "n_points", &isnull));
-		a = DatumGetArrayTypeP(GetAttributeByName(scal, "scale", &isnull));
-		r.d = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-		r.s.method = method;
-		r.s.d = r.d;
-		r.s.scale = palloc(sizeof(double) * r.d);
-		r.s.offset = palloc(sizeof(double) * r.d);
-		composite_floats(scal, "scale", r.s.scale, r.d);
-		composite_floats(scal, "shift", r.s.offset, r.d);
-		r.s.mean = r.s.var = r.s.data_min = r.s.data_max = r.s.scale;
-	}
-	if (r.q.array_mode)
-	{
-		int			j;
-
-		r.q.d = r.d;
-		r.q.names = palloc(sizeof(char *) * r.d);
-		for (j = 0; j < r.d; j++)
-			r.q.names[j] = psprintf("f%d", j + 1);
-	}
-	{
-		Datum	   *nd = palloc(sizeof(Datum) * r.d);
-		int			j;
-
-		for (j = 0; j < r.d; j++)
-			nd[j] = CStringGetTextDatum(r.q.names[j]);
-		r.names = construct_array(nd, r.d, TEXTOID, -1, false, TYPALIGN_INT);
-	}
+		split_scaler_sql(&r, method);
+	split_names(&r);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
 					 r.q.schema, r.q.features, r.q.from);
@@ -2264,4 +1918,334 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(scratch);
 	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * kmeans_fit_sampled(points, k, normalization, n_init, max_iter, seed,
+ *					  init, sample, in_memory)
+ * ---------------------------------------------------------------------
+ */
+
+/* ecore_fit_source.step: one kmeans_step_agg query */
+static int
+fit_sql_step(void *arg, int k, const double *C, ecore_kstep_out *out)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+	MemoryContext old;
+	HeapTupleHeader step;
+	Oid			types[1];
+	Datum		args[1];
+	bool		isnull;
+
+	MemoryContextReset(r->callcxt);
+	old = MemoryContextSwitchTo(r->callcxt);
+	types[0] = r->model_type;
+	args[0] = elbow_model(r, k, C, NAN, -1);
+	step = fit_query_row(r->step_sql, 1, types, args);
+	if (step == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the points query returned no rows on a step of kmeans_fit_sampled")));
+	composite_floats(step, "centroids_normalized", out->next, k * r->d);
+	composite_int8s(step, "sizes", (int64 *) out->sizes, k);
+	composite_floats(step, "cluster_inertia", out->cluster_inertia, k);
+	out->inertia = DatumGetFloat8(GetAttributeByName(step, "inertia", &isnull));
+	out->n = DatumGetInt64(GetAttributeByName(step, "n_points", &isnull));
+	out->empty = DatumGetInt32(GetAttributeByName(step, "empty_clusters", &isnull));
+	out->fixed_point = DatumGetBool(GetAttributeByName(step, "converged", &isnull));
+	out->relocated = 0;
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(old);
+	return ECORE_OK;
+}
+
+/*
+ * ecore_fit_source.sample: the want points of smallest (sample_hash, key
+ * text, features) or, when not sampled, every point by (key text,
+ * features): an ORDER BY ... LIMIT query read by a cursor, each point
+ * normalised as the aggregates normalise it
+ */
+static int
+fit_sql_sample(void *arg, int sampled, size_t want, double *SZ, size_t *got)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+	StringInfoData sql;
+	Portal		portal;
+	Oid			types[2] = {INT8OID, INT8OID};
+	Datum		args[2];
+	MemoryContext old;
+	double	   *x = palloc(sizeof(double) * r->d);
+	size_t		i = 0;
+
+	MemoryContextReset(r->callcxt);
+	old = MemoryContextSwitchTo(r->callcxt);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL ORDER BY ",
+					 r->q.features, r->q.from, r->q.features);
+	if (sampled)
+		appendStringInfo(&sql, "%s.sample_hash(p.k::text, $1), ", r->q.schema);
+	appendStringInfoString(&sql, "p.k::text COLLATE \"C\", 1 LIMIT $2");
+	args[0] = Int64GetDatum(r->seed);
+	args[1] = Int64GetDatum((int64) want);
+	portal = SPI_cursor_open_with_args(NULL, sql.data, 2, types, args, NULL, true,
+									   CURSOR_OPT_NO_SCROLL);
+	for (;;)
+	{
+		uint64		j;
+
+		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (j = 0; j < SPI_processed; j++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[j];
+			bool		isnull;
+
+			if (i >= want ||
+				!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, r->d, x))
+				elog(ERROR, "unexpected sample point of kmeans_fit_sampled");
+			(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("key must not be null")));
+			elbow_normalise(&r->s, x, SZ + i * r->d);
+			i++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(old);
+	*got = i;
+	return ECORE_OK;
+}
+
+/* ecore_fit_params.progress: a NOTICE with engage.progress on */
+static void
+fit_progress(void *arg, const char *stage, int value, double inertia)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+
+	if (strcmp(stage, "step") == 0)
+		engage_progress_notice(r->start, "kmeans_fit_sampled: step %d, inertia %.17g",
+							   value, inertia);
+	else
+		engage_progress_notice(r->start, "kmeans_fit_sampled: %d %s", value, stage);
+}
+
+/*
+ * The parameters of the split fit for n points: k, n_init, max_iter, seed
+ * and init (k-means++ or random) as given, the restarts' tolerance the
+ * core's default, engage.threads threads; the sample: auto_sample, every
+ * point up to ECORE_ELBOW_AUTO_EXACT_MAX points, else
+ * ECORE_ELBOW_AUTO_SAMPLE; else sample (0: every point).  Shared by
+ * kmeans_fit_sampled and run_analysis's store_user_clusters, so that both
+ * run the one algorithm.
+ */
+void
+engage_split_fit_params(ecore_fit_params *fp, int k, int n_init, int max_iter,
+						int64 seed, int init, bool auto_sample,
+						int64 sample, int64 n)
+{
+	memset(fp, 0, sizeof(*fp));
+	ecore_kmeans_params_default(&fp->km);
+	fp->km.k = k;
+	fp->km.init = (ecore_kmeans_init) init;
+	fp->km.n_init = n_init;
+	fp->km.max_iter = max_iter;
+	fp->km.seed = (uint64_t) seed;
+	fp->km.n_threads = engage_threads;
+	if (auto_sample)
+		fp->sample = n <= ECORE_ELBOW_AUTO_EXACT_MAX ? (size_t) n : ECORE_ELBOW_AUTO_SAMPLE;
+	else
+		fp->sample = (sample == 0 || sample > n) ? (size_t) n : (size_t) sample;
+}
+
+/*
+ * Report a status of ecore_fit_sampled (the function's name, k and the
+ * sample in the context)
+ */
+void
+engage_split_fit_error(int rc, const char *function, int k, size_t sample)
+{
+	ereport(ERROR,
+			(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
+					 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s", ecore_strerror(rc)),
+			 errcontext("%s: k = %d, restarts on a sample of %zu points",
+						function, k, sample)));
+}
+
+/*
+ * kmeans_fit_sampled: ecore_fit_sampled (src/core/elbow_agg.h) on the
+ * points query, each step one kmeans_step_agg query and the sample one
+ * ORDER BY sample_hash(...) LIMIT query, the scaler by scaling_agg; or,
+ * with in_memory, on the points read once (the scaler from the same
+ * exact sums): the same model bit for bit.  Returns engage.kmeans_model,
+ * clusters numbered by ascending centroid norm as kmeans_model's.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_fit_sampled);
+Datum
+engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
+{
+	int			k,
+				n_init,
+				max_iter,
+				d,
+				rc,
+				nestlevel;
+	ecore_scale_method method;
+	ecore_kmeans_init init;
+	bool		auto_sample = PG_ARGISNULL(7);
+	int64		sample = auto_sample ? 0 : PG_GETARG_INT32(7);
+	TupleDesc	tupdesc;
+	ElbowRun	r;
+	ecore_fit_params fp;
+	ecore_fit_source src;
+	ecore_fit_out out;
+	ecore_env	env;
+	size_t		bytes;
+	double	   *orig;
+	MemoryContext caller = CurrentMemoryContext,
+				scratch;
+	StringInfoData sql;
+	Datum		values[12];
+	bool		nulls[12] = {false};
+	HeapTuple	result;
+
+	engage_require_arg(fcinfo, 0, "points");
+	engage_require_arg(fcinfo, 1, "k");
+	engage_require_arg(fcinfo, 2, "normalization");
+	engage_require_arg(fcinfo, 3, "n_init");
+	engage_require_arg(fcinfo, 4, "max_iter");
+	engage_require_arg(fcinfo, 5, "seed");
+	engage_require_arg(fcinfo, 6, "init");
+	engage_require_arg(fcinfo, 8, "in_memory");
+	memset(&r, 0, sizeof(r));
+	k = PG_GETARG_INT32(1);
+	method = normalization_arg(PG_GETARG_TEXT_PP(2));
+	n_init = PG_GETARG_INT32(3);
+	max_iter = PG_GETARG_INT32(4);
+	r.seed = PG_GETARG_INT64(5);
+	r.in_memory = PG_GETARG_BOOL(8);
+	if (k < 1 || k > ECORE_KSTEP_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d, not %d", ECORE_KSTEP_MAX_K, k)));
+	if (n_init < 1 || n_init > FIT_MAX_N_INIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_init must be between 1 and %d, not %d", FIT_MAX_N_INIT, n_init)));
+	if (max_iter < 1 || max_iter > FIT_MAX_ITER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_iter must be between 1 and %d, not %d", FIT_MAX_ITER, max_iter)));
+	if (ecore_kmeans_init_parse(text_to_cstring(PG_GETARG_TEXT_PP(6)), &init) != ECORE_OK ||
+		init == ECORE_INIT_USER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown init \"%s\"", text_to_cstring(PG_GETARG_TEXT_PP(6))),
+				 errhint("Use \"k-means++\" or \"random\".")));
+	if (!auto_sample && (sample < 0 || sample > FIT_MAX_SAMPLE))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample must be between 0 and %d, not %lld",
+						FIT_MAX_SAMPLE, (long long) sample)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "engage kmeans_fit_sampled",
+									ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(scratch);
+	r.start = GetCurrentTimestamp();
+	r.callcxt = AllocSetContextCreate(scratch, "engage kmeans_fit_sampled query",
+									  ALLOCSET_DEFAULT_SIZES);
+	memset(&env, 0, sizeof(env));
+	env.alloc = fit_alloc;
+	env.alloc_arg = scratch;
+	env.check = fit_check;
+	r.env = &env;
+
+	SPI_connect();
+	/*
+	 * Every query runs read-only (transaction_read_only, restored on return
+	 * or error), so that functions the points query calls cannot change
+	 * data: as kmeans_cluster's points query (points.c)
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	split_begin(&r, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (r.in_memory)
+		elbow_read_points(&r, method);
+	else
+		split_scaler_sql(&r, method);
+	split_names(&r);
+	d = r.d;
+	if (engage_progress)
+		engage_progress_notice(r.start, "kmeans_fit_sampled: scaler of %lld points%s",
+							   (long long) r.n, r.in_memory ? ", in memory" : "");
+
+	engage_split_fit_params(&fp, k, n_init, max_iter, r.seed, init, auto_sample,
+							sample, r.n);
+	if (fp.sample < (size_t) k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the sample of %zu points is smaller than k = %d",
+						fp.sample, k)));
+	if (engage_progress)
+	{
+		fp.progress = fit_progress;
+		fp.progress_arg = &r;
+	}
+	rc = ecore_fit_sampled_bytes((size_t) r.n, (size_t) d, &fp, r.in_memory, &bytes);
+	if (rc != ECORE_OK)
+		engage_split_fit_error(rc, "kmeans_fit_sampled", k, fp.sample);
+	engage_check_memory(r.in_memory ? (Size) r.n * (d * 2 * sizeof(double) + 48) : 0, bytes);
+	memset(&src, 0, sizeof(src));
+	if (r.in_memory)
+		src.memory = &r.mem;
+	else
+	{
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.kmeans_step_agg($1, %s) FROM %s",
+						 r.q.schema, r.q.features, r.q.from);
+		r.step_sql = sql.data;
+		src.step = fit_sql_step;
+		src.sample = fit_sql_sample;
+		src.arg = &r;
+	}
+	memset(&out, 0, sizeof(out));
+	out.centroids = palloc(sizeof(double) * k * d);
+	out.sizes = palloc(sizeof(int64_t) * k);
+	out.cluster_inertia = palloc(sizeof(double) * k);
+	rc = ecore_fit_sampled((size_t) r.n, (size_t) d, &fp, &src, &env, &out);
+	if (rc != ECORE_OK)
+		engage_split_fit_error(rc, "kmeans_fit_sampled", k, fp.sample);
+
+	/* the result, in the caller's memory context (SPI's goes at the end) */
+	MemoryContextSwitchTo(caller);
+	orig = palloc(sizeof(double) * k * d);
+	memset(&env, 0, sizeof(env));
+	ecore_scaler_inverse_transform(&r.s, out.centroids, k, orig, &env);
+	values[0] = PointerGetDatum(r.names);
+	values[1] = CStringGetTextDatum(ecore_scale_method_name(method));
+	values[2] = PointerGetDatum(engage_float8_array(r.s.scale, d));
+	values[3] = PointerGetDatum(engage_float8_array(r.s.offset, d));
+	values[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
+	values[5] = PointerGetDatum(engage_float8_matrix(out.centroids, k, d));
+	values[6] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
+	values[7] = Float8GetDatum(out.inertia);
+	values[8] = Int32GetDatum(out.iterations);
+	values[9] = BoolGetDatum(out.converged != 0);
+	values[10] = Int64GetDatum(out.n);
+	values[11] = PointerGetDatum(engage_float8_array(out.cluster_inertia, k));
+	result = heap_form_tuple(tupdesc, values, nulls);
+	AtEOXact_GUC(true, nestlevel);
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(scratch);
+	PG_RETURN_DATUM(HeapTupleGetDatum(result));
 }

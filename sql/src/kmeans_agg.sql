@@ -135,13 +135,14 @@ COMMENT ON FUNCTION @extschema@.sample_hash(text, bigint) IS
 
 CREATE FUNCTION @extschema@.kmeans_fit_sampled(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
-    seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL)
+    seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL,
+    in_memory boolean DEFAULT false)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_kmeans_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer) IS
-'K-means of the points query without gathering its points: the scaler by scaling_agg, n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point)';
+COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean) IS
+'K-means of the points query without gathering its points: the scaler by scaling_agg, n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
 
 CREATE TYPE @extschema@.kmeans_model_step AS (
 	model integer,
