@@ -79,18 +79,4 @@ extern TupleDesc engage_result_tupdesc(FunctionCallInfo fcinfo, int natts,
 extern ArrayType *engage_float8_array(const double *v, int n);
 extern ArrayType *engage_float8_matrix(const double *v, int k, int d);
 
-/*
- * The split K-means (kmeans_agg.c over src/core/elbow_agg.h): the
- * parameters of its fit for n points (auto_sample: the automatic sample;
- * else sample, 0 for every point), shared by kmeans_fit_sampled and
- * store_user_clusters, and the report of a status of ecore_fit_sampled.
- */
-struct ecore_fit_params;
-extern void engage_split_fit_params(struct ecore_fit_params *fp, int k,
-									int n_init, int max_iter, int64 seed,
-									int init, bool auto_sample,
-									int64 sample, int64 n);
-extern void engage_split_fit_error(int rc, const char *function, int k,
-								   size_t sample) pg_attribute_noreturn();
-
 #endif							/* ENGAGE_H */

@@ -50,6 +50,7 @@
 #include "utils/typcache.h"
 
 #include "engage.h"
+#include "split.h"
 #include "core/elbow_agg.h"
 #include "core/kmeans.h"
 #include "core/kmeans_step.h"
@@ -215,6 +216,17 @@ normalization_arg(text *t)
 				 errmsg("unknown normalization \"%s\"", name),
 				 errhint("Use \"zscore\", \"minmax\" or \"none\".")));
 	return m;
+}
+
+/*
+ * Does the split K-means take this normalization: has its scaler a
+ * combinable state (the methods ecore_scaleagg_final computes)?
+ */
+bool
+engage_split_normalization(ecore_scale_method method)
+{
+	return method == ECORE_SCALE_ZSCORE || method == ECORE_SCALE_MINMAX ||
+		method == ECORE_SCALE_NONE;
 }
 
 /* A bigint[] of n values */
@@ -1505,9 +1517,82 @@ elbow_agg_progress(void *arg, const char *stage, int value)
 }
 
 /*
- * Read every point into memory (in_memory): keys, features, their scaler
- * (scaleagg, the bits of scaling_agg), the normalised points and the
- * sample hashes.
+ * The points in memory of the split K-means, from the n points X (n x d,
+ * in their units; keys[i] of keylens[i] bytes their keys' text): their
+ * scaler from the exact sums (ecore_scaleagg: the bits of scaling_agg),
+ * the normalised points (each checked as the aggregates check it), the
+ * sample hashes of the keys for seed and the scaler's fingerprint, into s
+ * (its arrays allocated) and mem, in the current memory context, after
+ * checking the memory against engage.max_memory (held: the bytes the
+ * caller holds).  Shared by kmeans_fit_sampled and elbow_fit_sampled in
+ * memory and by run_analysis's store_user_clusters, so that the same
+ * points give the same bits whoever read them.
+ */
+void
+engage_split_memory(const double *X, Size n, int d, const char *const *keys,
+					const size_t *keylens, ecore_scale_method method, int64 seed,
+					ecore_env *env, Size held, ecore_scaler *s,
+					ecore_elbow_memory *mem)
+{
+	int64_t    *st;
+	double	   *Z;
+	uint64_t   *h;
+	size_t		col;
+	Size		i;
+	int			rc;
+
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the points query returned no rows"),
+				 errhint("Check the query's WHERE clause and the table it reads.")));
+	st = palloc(ecore_scaleagg_slots((size_t) d) * sizeof(int64_t));
+	ecore_scaleagg_init(st, (size_t) d, method);
+	for (i = 0; i < n; i++)
+	{
+		rc = ecore_scaleagg_add(st, X + i * d, &col);
+		if (rc != ECORE_OK)
+			feature_error(rc, X + i * d, col, "As points");
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	memset(s, 0, sizeof(*s));
+	s->method = method;
+	s->d = d;
+	s->mean = palloc(sizeof(double) * d);
+	s->var = palloc(sizeof(double) * d);
+	s->data_min = palloc(sizeof(double) * d);
+	s->data_max = palloc(sizeof(double) * d);
+	s->scale = palloc(sizeof(double) * d);
+	s->offset = palloc(sizeof(double) * d);
+	if (ecore_scaleagg_final(st, s) != ECORE_OK)
+		sum_out_of_range("the split K-means");
+	engage_check_memory(held, n * (d * sizeof(double) + sizeof(uint64_t)));
+	Z = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
+	for (i = 0; i < n; i++)
+	{
+		elbow_normalise(s, X + i * d, Z + i * d);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64_t) * n);
+	for (i = 0; i < n; i++)
+		h[i] = ecore_sample_hash((uint64_t) seed, keys[i], keylens[i]);
+	memset(mem, 0, sizeof(*mem));
+	mem->Z = Z;
+	mem->X = X;
+	mem->n = n;
+	mem->d = (size_t) d;
+	mem->hashes = h;
+	mem->keys = keys;
+	mem->keylens = keylens;
+	mem->fingerprint = scaler_fingerprint(s);
+	mem->env = env;
+}
+
+/*
+ * Read every point into memory (in_memory): keys and features, then
+ * engage_split_memory.
  */
 static void
 elbow_read_points(ElbowRun *r, ecore_scale_method method)
@@ -1520,10 +1605,6 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 	double	   *X = NULL;
 	char	  **keys;
 	size_t	   *lens;
-	int64_t    *st = NULL;
-	uint64_t   *h;
-	Size		i;
-	int			rc;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s, p.k::text FROM %s", r->q.features, r->q.from);
@@ -1544,7 +1625,6 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 			bool		isnull;
 			Datum		kv;
 			text	   *kt;
-			size_t		col;
 			double		xbuf[ECORE_KSTEP_MAX_D];
 
 			if (d == 0)
@@ -1570,15 +1650,8 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("key must not be null")));
-			if (st == NULL)
-			{
-				st = palloc(ecore_scaleagg_slots((size_t) d) * sizeof(int64_t));
-				ecore_scaleagg_init(st, (size_t) d, method);
+			if (X == NULL)
 				X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * cap * d);
-			}
-			rc = ecore_scaleagg_add(st, xbuf, &col);
-			if (rc != ECORE_OK)
-				feature_error(rc, xbuf, col, "As points");
 			if (n == cap)
 			{
 				engage_check_memory(n * (d * 3 * sizeof(double) + 32), n * (d * 3 * sizeof(double) + 32));
@@ -1598,42 +1671,10 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(portal);
-	if (n == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the points query returned no rows"),
-				 errhint("Check the query's WHERE clause and the table it reads.")));
 	r->d = d;
 	r->n = (int64) n;
-	r->s.method = method;
-	r->s.d = d;
-	r->s.mean = palloc(sizeof(double) * d);
-	r->s.var = palloc(sizeof(double) * d);
-	r->s.data_min = palloc(sizeof(double) * d);
-	r->s.data_max = palloc(sizeof(double) * d);
-	r->s.scale = palloc(sizeof(double) * d);
-	r->s.offset = palloc(sizeof(double) * d);
-	if (ecore_scaleagg_final(st, &r->s) != ECORE_OK)
-		sum_out_of_range("elbow_fit_sampled");
-	engage_check_memory(n * (d * 3 * sizeof(double) + 32), n * (d * sizeof(double) + 8));
-	r->mem.Z = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
-	for (i = 0; i < n; i++)
-	{
-		elbow_normalise(&r->s, X + i * d, (double *) r->mem.Z + i * d);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64_t) * n);
-	for (i = 0; i < n; i++)
-		h[i] = ecore_sample_hash((uint64_t) r->seed, keys[i], lens[i]);
-	r->mem.X = X;
-	r->mem.n = n;
-	r->mem.d = (size_t) d;
-	r->mem.hashes = h;
-	r->mem.keys = (const char *const *) keys;
-	r->mem.keylens = lens;
-	r->mem.fingerprint = scaler_fingerprint(&r->s);
-	r->mem.env = r->env;
+	engage_split_memory(X, n, d, (const char *const *) keys, lens, method, r->seed,
+						r->env, n * (d * 3 * sizeof(double) + 32), &r->s, &r->mem);
 }
 
 /*
@@ -1720,29 +1761,14 @@ PG_FUNCTION_INFO_V1(engage_elbow_fit_sampled);
 Datum
 engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ElbowRun	r;
-	ecore_elbow_agg_params ep;
-	ecore_elbow_agg_out out;
-	ecore_elbow_agg_source src;
-	ecore_env	env;
+	EngageSplitElbow a;
 	ecore_scale_method method;
 	ecore_kmeans_init init;
 	bool		auto_sample = PG_ARGISNULL(9);
 	int32		sample = auto_sample ? 0 : PG_GETARG_INT32(9);
 	int			k_min,
-				k_max,
-				nk,
-				k,
-				rc,
-				nestlevel;
-	double		tol,
-			   *xs;
-	long		knee = -1;
-	size_t		bytes;
-	MemoryContext caller = CurrentMemoryContext,
-				scratch;
-	StringInfoData sql;
+				k_max;
+	double		tol;
 
 	engage_require_arg(fcinfo, 0, "points");
 	engage_require_arg(fcinfo, 1, "k_min");
@@ -1754,13 +1780,10 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	engage_require_arg(fcinfo, 7, "seed");
 	engage_require_arg(fcinfo, 8, "init");
 	engage_require_arg(fcinfo, 10, "in_memory");
-	memset(&r, 0, sizeof(r));
 	k_min = PG_GETARG_INT32(1);
 	k_max = PG_GETARG_INT32(2);
 	method = normalization_arg(PG_GETARG_TEXT_PP(3));
 	tol = PG_GETARG_FLOAT8(6);
-	r.seed = PG_GETARG_INT64(7);
-	r.in_memory = PG_GETARG_BOOL(10);
 	if (k_min < 1 || k_max > ECORE_KSTEP_MAX_K || k_min > k_max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1792,6 +1815,57 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 				 errmsg("sample must be 0 or at least k_max (%d), not %d", k_max, sample),
 				 errhint("Pass 0 for the restarts on every point, NULL to let elbow_fit_sampled choose.")));
 
+	memset(&a, 0, sizeof(a));
+	a.function = "elbow_fit_sampled";
+	a.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	a.k_min = k_min;
+	a.k_max = k_max;
+	a.method = method;
+	a.n_init = PG_GETARG_INT32(4);
+	a.max_iter = PG_GETARG_INT32(5);
+	a.tol = tol;
+	a.seed = PG_GETARG_INT64(7);
+	a.init = init;
+	a.auto_sample = auto_sample;
+	a.sample = sample;
+	a.in_memory = PG_GETARG_BOOL(10);
+	engage_split_elbow_rows(fcinfo, &a);
+	return (Datum) 0;
+}
+
+/*
+ * The elbow curve of src/core/elbow_agg.h into the SRF of fcinfo: on
+ * aggregates over the points query (every step one kmeans_steps_agg
+ * query, the sample one ORDER BY coreset_key LIMIT query), with in_memory
+ * on its points read once, or on points in memory given (a->mem); the
+ * same rows in every case, the columns of elbow_inertia.
+ */
+void
+engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ElbowRun	r;
+	ecore_elbow_agg_params ep;
+	ecore_elbow_agg_out out;
+	ecore_elbow_agg_source src;
+	ecore_env	env;
+	ecore_scale_method method = a->method;
+	int			k_min = a->k_min,
+				k_max = a->k_max,
+				nk,
+				k,
+				rc,
+				nestlevel = 0;
+	double	   *xs;
+	long		knee = -1;
+	size_t		bytes;
+	MemoryContext caller = CurrentMemoryContext,
+				scratch;
+	StringInfoData sql;
+
+	memset(&r, 0, sizeof(r));
+	r.seed = a->seed;
+	r.in_memory = a->in_memory || a->mem != NULL;
 	InitMaterializedSRF(fcinfo, 0);
 	scratch = AllocSetContextCreate(CurrentMemoryContext, "engage elbow_fit_sampled",
 									ALLOCSET_DEFAULT_SIZES);
@@ -1805,37 +1879,52 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	env.check = fit_check;
 	r.env = &env;
 
-	SPI_connect();
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	split_begin(&r, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
-	if (r.in_memory)
-		elbow_read_points(&r, method);
+	if (a->mem != NULL)
+	{
+		/* the points given: no query */
+		r.mem = *a->mem;
+		r.mem.env = &env;
+		r.s = *a->s;
+		r.n = (int64) a->mem->n;
+		r.d = (int) a->mem->d;
+		r.q.d = r.d;
+		r.q.names = a->names;
+		split_names(&r);
+	}
 	else
-		split_scaler_sql(&r, method);
-	split_names(&r);
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
-					 r.q.schema, r.q.features, r.q.from);
-	r.steps_sql = sql.data;
+	{
+		SPI_connect();
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		split_begin(&r, fcinfo, a->points);
+		if (r.in_memory)
+			elbow_read_points(&r, method);
+		else
+			split_scaler_sql(&r, method);
+		split_names(&r);
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
+						 r.q.schema, r.q.features, r.q.from);
+		r.steps_sql = sql.data;
+	}
 	if (engage_progress)
 		engage_progress_notice(r.start, "elbow_fit_sampled: %lld points of %d features%s",
 							   (long long) r.n, r.d, r.in_memory ? ", in memory" : "");
 
 	ecore_elbow_agg_params_default(&ep);
-	ep.km.init = init;
-	ep.km.n_init = PG_GETARG_INT32(4);
-	ep.km.max_iter = PG_GETARG_INT32(5);
-	ep.km.tol = tol;
+	ep.km.init = a->init;
+	ep.km.n_init = a->n_init;
+	ep.km.max_iter = a->max_iter;
+	ep.km.tol = a->tol;
 	ep.km.seed = (uint64_t) r.seed;
 	ep.km.n_threads = engage_threads;
 	ep.k_min = k_min;
 	ep.k_max = k_max;
-	if (auto_sample)
+	if (a->auto_sample)
 		ep.sample = r.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
 	else
-		ep.sample = (size_t) sample;
+		ep.sample = (size_t) a->sample;
 	ep.in_memory = r.in_memory ? 1 : 0;
 	if (engage_progress)
 	{
@@ -1880,7 +1969,7 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 				(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
 						 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", ecore_strerror(rc)),
-				 errcontext("elbow_fit_sampled: k = %d", out.k)));
+				 errcontext("%s: k = %d", a->function, out.k)));
 	if (engage_progress)
 		engage_progress_notice(r.start, "elbow_fit_sampled: %d steps over every point, %d runs refined",
 							   out.steps, out.candidates);
@@ -1890,8 +1979,11 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	if (ecore_knee_locate(xs, out.inertia, nk, 1.0, ECORE_KNEE_CONVEX,
 						   ECORE_KNEE_DECREASING, &knee) != ECORE_OK)
 		knee = -1;
-	AtEOXact_GUC(true, nestlevel);
-	SPI_finish();
+	if (a->mem == NULL)
+	{
+		AtEOXact_GUC(true, nestlevel);
+		SPI_finish();
+	}
 
 	MemoryContextSwitchTo(caller);
 	for (k = k_min; k <= k_max; k++)
@@ -1917,7 +2009,6 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(scratch);
-	return (Datum) 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -2045,13 +2136,13 @@ fit_progress(void *arg, const char *stage, int value, double inertia)
  */
 void
 engage_split_fit_params(ecore_fit_params *fp, int k, int n_init, int max_iter,
-						int64 seed, int init, bool auto_sample,
+						int64 seed, ecore_kmeans_init init, bool auto_sample,
 						int64 sample, int64 n)
 {
 	memset(fp, 0, sizeof(*fp));
 	ecore_kmeans_params_default(&fp->km);
 	fp->km.k = k;
-	fp->km.init = (ecore_kmeans_init) init;
+	fp->km.init = init;
 	fp->km.n_init = n_init;
 	fp->km.max_iter = max_iter;
 	fp->km.seed = (uint64_t) seed;
