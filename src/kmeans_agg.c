@@ -851,14 +851,6 @@ fit_alloc(void *arg, size_t size)
 	return MemoryContextAllocExtended((MemoryContext) arg, size, MCXT_ALLOC_HUGE);
 }
 
-/* Core interrupt check (the fit runs without threads) */
-static void
-fit_check(void *arg)
-{
-	(void) arg;
-	CHECK_FOR_INTERRUPTS();
-}
-
 /* ---------------------------------------------------------------------
  * kmeans_steps_agg(models engage.kmeans_model[], features double precision[])
  * ---------------------------------------------------------------------
@@ -1876,7 +1868,8 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 	memset(&env, 0, sizeof(env));
 	env.alloc = fit_alloc;
 	env.alloc_arg = scratch;
-	env.check = fit_check;
+	env.check = engage_core_check;
+	env.check_arg = &env;
 	r.env = &env;
 
 	if (a->mem != NULL)
@@ -1988,8 +1981,8 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 	MemoryContextSwitchTo(caller);
 	for (k = k_min; k <= k_max; k++)
 	{
-		Datum		values[7];
-		bool		nulls[7] = {false};
+		Datum		values[9];
+		bool		nulls[9] = {false, false, false, false, false, false, false, true, true};
 		double		s = out.silhouette[k - k_min];
 
 		values[0] = Int32GetDatum(k);
@@ -2256,7 +2249,8 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 	memset(&env, 0, sizeof(env));
 	env.alloc = fit_alloc;
 	env.alloc_arg = scratch;
-	env.check = fit_check;
+	env.check = engage_core_check;
+	env.check_arg = &env;
 	r.env = &env;
 
 	SPI_connect();
