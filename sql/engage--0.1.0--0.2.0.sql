@@ -1756,11 +1756,13 @@ CREATE TYPE @extschema@.kmeans_model_step AS (
 	silhouette double precision,
 	n_points bigint,
 	empty_clusters integer,
-	converged boolean
+	converged boolean,
+	davies_bouldin double precision,
+	calinski_harabasz double precision
 );
 
 COMMENT ON TYPE @extschema@.kmeans_model_step IS
-'One model''s Lloyd step in kmeans_steps_agg: the model''s position (1..M) and k, then as engage.kmeans_step (the next normalised centroids, sizes, each cluster''s inertia and the inertia of the assignment to the model''s centroids, points, empty clusters, converged: a fixed point), and the simplified silhouette of the model''s centroids (the exact mean over the points of (b - a) / max(a, b), a and b the distances to the nearest and the next nearest centroid; NULL for k = 1)';
+'One model''s Lloyd step in kmeans_steps_agg: the model''s position (1..M) and k, then as engage.kmeans_step (the next normalised centroids, sizes, each cluster''s inertia and the inertia of the assignment to the model''s centroids, points, empty clusters, converged: a fixed point), the simplified silhouette of the model''s centroids (the exact mean over the points of (b - a) / max(a, b), a and b the distances to the nearest and the next nearest centroid; NULL for k = 1), and the Davies-Bouldin and Calinski-Harabasz indexes of the assignment (scikit-learn''s definitions, from exact sums: per cluster the distances and squared distances of its points to its centre, the centres being the model''s centroids or kmeans_steps_agg''s centres; scikit-learn''s scores of the labels when the centres are the means of the clusters, e.g. at a fixed point; NULL unless 2 <= clusters with points < points)';
 
 CREATE FUNCTION @extschema@.kmeans_steps_accum(state bigint[], models @extschema@.kmeans_model[], features double precision[])
 RETURNS bigint[]
@@ -1769,6 +1771,14 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans_steps_accum(bigint[], @extschema@.kmeans_model[], double precision[]) IS
 'Transition function of kmeans_steps_agg';
+
+CREATE FUNCTION @extschema@.kmeans_steps_accum(state bigint[], models @extschema@.kmeans_model[], features double precision[], centres double precision[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_kmeans_steps_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.kmeans_steps_accum(bigint[], @extschema@.kmeans_model[], double precision[], double precision[]) IS
+'Transition function of kmeans_steps_agg with the centres of the indexes';
 
 CREATE FUNCTION @extschema@.kmeans_steps_combine(a bigint[], b bigint[])
 RETURNS bigint[]
@@ -1795,7 +1805,18 @@ CREATE AGGREGATE @extschema@.kmeans_steps_agg(@extschema@.kmeans_model[], double
 );
 
 COMMENT ON AGGREGATE @extschema@.kmeans_steps_agg(@extschema@.kmeans_model[], double precision[]) IS
-'A Lloyd step of several models in one pass over the points (the models share their normalization, scale and shift; features in their units, NULL rows skipped): per model the bits kmeans_step_agg gives for it alone, plus the exact simplified silhouette of its centroids, as engage.kmeans_model_step[]; the same in any plan and split';
+'A Lloyd step of several models in one pass over the points (the models share their normalization, scale and shift; features in their units, NULL rows skipped): per model the bits kmeans_step_agg gives for it alone, plus the exact simplified silhouette of its centroids and the Davies-Bouldin and Calinski-Harabasz indexes of the assignment with the centroids as centres, as engage.kmeans_model_step[]; the same in any plan and split';
+
+CREATE AGGREGATE @extschema@.kmeans_steps_agg(@extschema@.kmeans_model[], double precision[], double precision[]) (
+	SFUNC = @extschema@.kmeans_steps_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.kmeans_steps_final,
+	COMBINEFUNC = @extschema@.kmeans_steps_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.kmeans_steps_agg(@extschema@.kmeans_model[], double precision[], double precision[]) IS
+'kmeans_steps_agg(models, features) with the centres of the Davies-Bouldin and Calinski-Harabasz indexes (third argument, the same on every row): a (sum of the models'' k) x d matrix of normalised centres, model after model (NULL: the centroids); the steps, silhouettes and labels are of the models'' centroids; with the means of the models'' clusters as centres (e.g. the next centroids of a step from the same centroids that left no cluster empty) the indexes are scikit-learn''s scores of the labels';
 
 CREATE FUNCTION @extschema@.coreset_key(model @extschema@.kmeans_model, key text, features double precision[], seed bigint)
 RETURNS double precision
@@ -1811,12 +1832,12 @@ CREATE FUNCTION @extschema@.elbow_fit_sampled(points text, k_min integer DEFAULT
     sample integer DEFAULT NULL, in_memory boolean DEFAULT false)
 RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
                iterations integer, is_elbow boolean, centroids_normalized double precision[],
-               sample_size integer)
+               sample_size integer, davies_bouldin double precision, calinski_harabasz double precision)
 AS 'MODULE_PATHNAME', 'engage_elbow_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.elbow_fit_sampled(text, integer, integer, text, integer, integer, double precision, bigint, text, integer, boolean) IS
-'The elbow curve without gathering the points (elbow_inertia''s columns): the scaler by scaling_agg; mu and the k = 1 inertia by two Lloyd steps; a sample of the points of smallest coreset_key (sample NULL: every point up to 200,000 points, else 32,768; 0: every point; n: n points) on which 3 x n_init weighted restarts per k (n_init on every point) and a split of the previous k give the candidates; every candidate of every k refined by kmeans_steps_agg, one query per round, until its centroids are a fixed point, or move by at most tol / 100 (relative to the mean feature variance; the restarts use tol), or a step lowers its inertia by at most tol / 10 of it, or max_iter, a candidate more than 1e-3 above the lowest inertia of its k after a round dropped; per k the lowest exact inertia, with the exact simplified silhouette. in_memory: the points read once and the same runs in memory (each k''s candidates stepped with distance bounds), the same rows bit for bit';
+'The elbow curve without gathering the points (elbow_inertia''s columns): the scaler by scaling_agg; mu and the k = 1 inertia by two Lloyd steps; a sample of the points of smallest coreset_key (sample NULL: every point up to 200,000 points, else 32,768; 0: every point; n: n points) on which 3 x n_init weighted restarts per k (n_init on every point) and a split of the previous k give the candidates; every candidate of every k refined by kmeans_steps_agg, one query per round, until its centroids are a fixed point, or move by at most tol / 100 (relative to the mean feature variance; the restarts use tol), or a step lowers its inertia by at most tol / 10 of it, or max_iter, a candidate more than 1e-3 above the lowest inertia of its k after a round dropped; per k the lowest exact inertia, with the exact simplified silhouette and the Davies-Bouldin and Calinski-Harabasz indexes of its labels (one more kmeans_steps_agg pass, with the centres the exact means of its clusters rounded once, so scikit-learn''s scores; NULL for k = 1). in_memory: the points read once and the same runs in memory (each k''s candidates stepped with distance bounds), the same rows bit for bit';
 
 ------------------------------------------------------------------------------
 -- 7. Named analyses (issue 15): every run belongs to an analysis, its name

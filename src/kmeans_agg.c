@@ -979,6 +979,91 @@ steps_parse(struct varlena *raw, MemoryContext cxt)
 	return sm;
 }
 
+/*
+ * The centres of the indexes (kmeans_steps_agg's third argument) of the
+ * models of the last row: a copy of the array's bytes, the values, and
+ * per model a pointer into them.  One entry, under TopMemoryContext.
+ */
+typedef struct StepsCentres
+{
+	MemoryContext cxt;
+	Size		len;
+	char	   *bytes;
+	const StepsModels *sm;		/* the models the pointers are for */
+	const double **R;
+} StepsCentres;
+
+static StepsCentres *steps_centres_cache;
+
+/*
+ * The centres argument argno for the models sm: NULL when absent or NULL
+ * (the centroids); else one pointer per model into a (sum of k) x d
+ * array of finite values, model after model.
+ */
+static const double *const *
+steps_centres(FunctionCallInfo fcinfo, int argno, const StepsModels *sm)
+{
+	struct varlena *raw;
+	ArrayType  *arr;
+	StepsCentres *sc = steps_centres_cache;
+	MemoryContext cxt,
+				old;
+	double	   *v;
+	int			rows = 0,
+				j,
+				i,
+				n;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return NULL;
+	raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+	if (sc != NULL && sc->sm == sm && sc->len == VARSIZE(raw) &&
+		memcmp(sc->bytes, raw, sc->len) == 0)
+		return sc->R;
+	arr = (ArrayType *) raw;
+	for (j = 0; j < sm->M; j++)
+		rows += sm->ks[j];
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID || ARR_NDIM(arr) != 2 ||
+		ARR_DIMS(arr)[0] != rows || ARR_DIMS(arr)[1] != sm->d ||
+		(ARR_HASNULL(arr) && array_contains_nulls(arr)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("centres must be a %d x %d double precision array without nulls",
+						rows, sm->d),
+				 errdetail("One row per cluster of the models, model after model.")));
+	n = rows * sm->d;
+	v = (double *) ARR_DATA_PTR(arr);
+	for (i = 0; i < n; i++)
+		if (!isfinite(v[i]) || fabs(v[i]) > ECORE_MAX_ABS_CENTROID)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("centres has an invalid element %g", v[i]),
+					 errdetail("The centres must be finite and at most %g in magnitude.",
+							   ECORE_MAX_ABS_CENTROID)));
+	if (sc != NULL)
+		MemoryContextDelete(sc->cxt);
+	steps_centres_cache = NULL;
+	cxt = AllocSetContextCreate(TopMemoryContext, "engage kmeans_steps_agg centres",
+								ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	sc = palloc0(sizeof(StepsCentres));
+	sc->cxt = cxt;
+	sc->len = VARSIZE(raw);
+	sc->bytes = palloc(sc->len);
+	memcpy(sc->bytes, raw, sc->len);
+	sc->sm = sm;
+	sc->R = palloc(sizeof(double *) * sm->M);
+	v = (double *) ARR_DATA_PTR((ArrayType *) sc->bytes);
+	for (j = 0; j < sm->M; j++)
+	{
+		sc->R[j] = v;
+		v += (Size) sm->ks[j] * sm->d;
+	}
+	MemoryContextSwitchTo(old);
+	steps_centres_cache = sc;
+	return sc->R;
+}
+
 /* The models argument argno, parsed (from the cache when seen before) */
 static StepsModels *
 steps_models(FunctionCallInfo fcinfo, int argno)
@@ -1018,7 +1103,13 @@ steps_models(FunctionCallInfo fcinfo, int argno)
 	sm->len = len;
 	MemoryContextSetParent(cxt, TopMemoryContext);
 	if (steps_cache[STEPS_CACHE - 1] != NULL)
+	{
+		/* the centres' pointers were laid out for these models */
+		if (steps_centres_cache != NULL &&
+			steps_centres_cache->sm == steps_cache[STEPS_CACHE - 1])
+			steps_centres_cache->sm = NULL;
 		MemoryContextDelete(steps_cache[STEPS_CACHE - 1]->cxt);
+	}
 	for (i = STEPS_CACHE - 1; i > 0; i--)
 		steps_cache[i] = steps_cache[i - 1];
 	steps_cache[0] = sm;
@@ -1035,6 +1126,7 @@ Datum
 engage_kmeans_steps_accum(PG_FUNCTION_ARGS)
 {
 	StepsModels *sm = steps_models(fcinfo, 1);
+	const double *const *R = steps_centres(fcinfo, 3, sm);
 	ArrayType  *state;
 	int64_t    *st;
 	const double *x;
@@ -1056,7 +1148,7 @@ engage_kmeans_steps_accum(PG_FUNCTION_ARGS)
 	{
 		state = state_in_aggcontext(fcinfo, ecore_ksteps_slots(sm->M, sm->ks, (size_t) d));
 		ecore_ksteps_init(STATE_SLOTS(state), sm->M, sm->ks, (size_t) d, sm->C,
-						  sm->fingerprint);
+						  R, sm->fingerprint);
 	}
 	else
 	{
@@ -1065,13 +1157,13 @@ engage_kmeans_steps_accum(PG_FUNCTION_ARGS)
 		if (nslots != ecore_ksteps_slots(sm->M, sm->ks, (size_t) d) ||
 			st[0] != ECORE_KSTEPS_MAGIC || ecore_ksteps_d(st) != (size_t) d ||
 			ecore_ksteps_fingerprint(st) != sm->fingerprint ||
-			!ecore_ksteps_same_models(st, sm->M, sm->ks, sm->C))
+			!ecore_ksteps_same_models(st, sm->M, sm->ks, sm->C, R))
 		{
 			if (ecore_ksteps_check(st, nslots) != ECORE_OK)
 				state_invalid("kmeans_steps_agg");
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the models must be the same on every row of a group")));
+					 errmsg("the models and centres must be the same on every row of a group")));
 		}
 	}
 	st = STATE_SLOTS(state);
@@ -1121,8 +1213,10 @@ engage_kmeans_steps_combine(PG_FUNCTION_ARGS)
 
 /*
  * Final: an engage.kmeans_model_step[] with one element per model, in the
- * models' order (model: 1..M; the step as kmeans_step_agg's, and the
- * simplified silhouette of the model's centroids, NULL for k = 1).  NULL
+ * models' order (model: 1..M; the step as kmeans_step_agg's, the
+ * simplified silhouette of the model's centroids, NULL for k = 1, and the
+ * Davies-Bouldin and Calinski-Harabasz indexes of the assignment with the
+ * centres, NULL unless 2 <= clusters with points < points).  NULL
  * without rows.
  */
 PG_FUNCTION_INFO_V1(engage_kmeans_steps_final);
@@ -1161,7 +1255,7 @@ engage_kmeans_steps_final(PG_FUNCTION_ARGS)
 	if (!OidIsValid(elemtype))
 		elog(ERROR, "return type of kmeans_steps_final must be an array");
 	tupdesc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(elemtype, -1));
-	if (tupdesc->natts != 10)
+	if (tupdesc->natts != 12)
 		elog(ERROR, "unexpected engage.kmeans_model_step type");
 	scratch = palloc(ecore_kstep_slots(kmax, (size_t) d) * sizeof(int64));
 	elems = palloc(sizeof(Datum) * M);
@@ -1170,8 +1264,8 @@ engage_kmeans_steps_final(PG_FUNCTION_ARGS)
 		int			k = ecore_ksteps_k(st, j);
 		ecore_kstep_out out;
 		double		sil;
-		Datum		values[10];
-		bool		nulls[10] = {false};
+		Datum		values[12];
+		bool		nulls[12] = {false};
 
 		out.next = palloc(sizeof(double) * k * d);
 		out.sizes = palloc(sizeof(int64_t) * k);
@@ -1192,6 +1286,10 @@ engage_kmeans_steps_final(PG_FUNCTION_ARGS)
 		values[7] = Int64GetDatum(out.n);
 		values[8] = Int32GetDatum(out.empty);
 		values[9] = BoolGetDatum(out.fixed_point != 0);
+		values[10] = Float8GetDatum(out.davies_bouldin);
+		nulls[10] = isnan(out.davies_bouldin);
+		values[11] = Float8GetDatum(out.calinski_harabasz);
+		nulls[11] = isnan(out.calinski_harabasz);
 		elems[j] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 	}
 	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
@@ -1278,6 +1376,7 @@ typedef struct ElbowRun
 	TupleDesc	model_desc;
 	ArrayType  *names;
 	char	   *steps_sql;
+	char	   *steps_centres_sql;	/* with the centres of the indexes */
 	char	   *step_sql;		/* kmeans_fit_sampled: kmeans_step_agg */
 	MemoryContext callcxt;		/* reset by each callback */
 	ecore_env  *env;
@@ -1315,13 +1414,15 @@ elbow_model(ElbowRun *r, int k, const double *C, double inertia, int64 n)
 /* ecore_elbow_agg_source.steps: one kmeans_steps_agg query */
 static int
 elbow_sql_steps(void *arg, int M, const int *ks, const double *const *C,
-				ecore_kstep_out *out, double *sil, int64_t *work)
+				const double *const *R, ecore_kstep_out *out, double *sil,
+				int64_t *work)
 {
 	ElbowRun   *r = (ElbowRun *) arg;
 	MemoryContext old;
 	Datum	   *models;
-	Datum		args[1];
-	Oid			types[1];
+	Datum		args[2];
+	Oid			types[2];
+	int			nargs = 1;
 	Datum	   *elems;
 	bool	   *enulls;
 	int			nelems,
@@ -1343,8 +1444,28 @@ elbow_sql_steps(void *arg, int M, const int *ks, const double *const *C,
 	args[0] = PointerGetDatum(construct_array(models, M, r->model_type, typlen,
 											  typbyval, typalign));
 	types[0] = r->model_array_type;
+	if (R != NULL)
+	{
+		/* the centres, model after model: a (sum of k) x d matrix */
+		int			rows = 0;
+		double	   *all,
+				   *p;
+
+		for (j = 0; j < M; j++)
+			rows += ks[j];
+		p = all = palloc(sizeof(double) * rows * r->d);
+		for (j = 0; j < M; j++)
+		{
+			memcpy(p, R[j] != NULL ? R[j] : C[j], sizeof(double) * ks[j] * r->d);
+			p += ks[j] * r->d;
+		}
+		args[1] = PointerGetDatum(engage_float8_matrix(all, rows, r->d));
+		types[1] = FLOAT8ARRAYOID;
+		nargs = 2;
+	}
 	/* no row limit: that would keep the aggregate out of parallel workers */
-	rc = SPI_execute_with_args(r->steps_sql, 1, types, args, NULL, true, 0);
+	rc = SPI_execute_with_args(nargs == 2 ? r->steps_centres_sql : r->steps_sql,
+							   nargs, types, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "unexpected result of a step query of elbow_fit_sampled");
 	res = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
@@ -1373,6 +1494,10 @@ elbow_sql_steps(void *arg, int M, const int *ks, const double *const *C,
 		out[j].empty = DatumGetInt32(GetAttributeByName(t, "empty_clusters", &isnull));
 		out[j].fixed_point = DatumGetBool(GetAttributeByName(t, "converged", &isnull));
 		out[j].relocated = 0;
+		v = GetAttributeByName(t, "davies_bouldin", &isnull);
+		out[j].davies_bouldin = isnull ? NAN : DatumGetFloat8(v);
+		v = GetAttributeByName(t, "calinski_harabasz", &isnull);
+		out[j].calinski_harabasz = isnull ? NAN : DatumGetFloat8(v);
 	}
 	SPI_freetuptable(SPI_tuptable);
 	MemoryContextSwitchTo(old);
@@ -1900,6 +2025,10 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 		appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
 						 r.q.schema, r.q.features, r.q.from);
 		r.steps_sql = sql.data;
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s, $2) FROM %s",
+						 r.q.schema, r.q.features, r.q.from);
+		r.steps_centres_sql = sql.data;
 	}
 	if (engage_progress)
 		engage_progress_notice(r.start, "elbow_fit_sampled: %lld points of %d features%s",
@@ -1954,6 +2083,8 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 	/* in scratch: SPI's memory goes at SPI_finish */
 	out.inertia = MemoryContextAlloc(scratch, sizeof(double) * nk);
 	out.silhouette = MemoryContextAlloc(scratch, sizeof(double) * nk);
+	out.davies_bouldin = MemoryContextAlloc(scratch, sizeof(double) * nk);
+	out.calinski_harabasz = MemoryContextAlloc(scratch, sizeof(double) * nk);
 	out.iterations = MemoryContextAlloc(scratch, sizeof(int) * nk);
 	out.centroids = MemoryContextAllocHuge(scratch, sizeof(double) * nk * k_max * r.d);
 	rc = ecore_elbow_agg((size_t) r.n, (size_t) r.d, &ep, &src, &env, &out);
@@ -1982,8 +2113,10 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 	for (k = k_min; k <= k_max; k++)
 	{
 		Datum		values[9];
-		bool		nulls[9] = {false, false, false, false, false, false, false, true, true};
-		double		s = out.silhouette[k - k_min];
+		bool		nulls[9] = {false};
+		double		s = out.silhouette[k - k_min],
+					db = out.davies_bouldin[k - k_min],
+					ch = out.calinski_harabasz[k - k_min];
 
 		values[0] = Int32GetDatum(k);
 		values[1] = Float8GetDatum(out.inertia[k - k_min]);
@@ -1999,6 +2132,10 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 			values[6] = Int32GetDatum((int32) out.sample_used);
 		else
 			nulls[6] = true;
+		values[7] = Float8GetDatum(db);
+		nulls[7] = isnan(db);
+		values[8] = Float8GetDatum(ch);
+		nulls[8] = isnan(ch);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(scratch);

@@ -47,6 +47,8 @@ typedef struct ea_cand
 	int			iters;
 	double		inertia;		/* of C, on all points */
 	double		sil;
+	double		db;				/* the indexes (the last pass) */
+	double		ch;
 	double	   *C;				/* k x d: the centroids evaluated last */
 	double	   *next;
 	int64_t    *sizes;
@@ -119,7 +121,7 @@ static size_t
 ea_misc_bytes(size_t d, int k_max, int ncmax)
 {
 	return (3 * d + 2 * (size_t) k_max * d + (size_t) k_max) * sizeof(double) +
-		(size_t) ncmax * (sizeof(int) + sizeof(double *) +
+		(size_t) ncmax * (sizeof(int) + 2 * sizeof(double *) +
 						  sizeof(ecore_kstep_out) + sizeof(double)) +
 		4 * sizeof(double);
 }
@@ -363,13 +365,14 @@ ea_relabel(const double *C, int k, size_t d, double *norms, int *perm,
 /* One call of the source's steps, with the count of points checked */
 static int
 ea_steps(const ecore_elbow_agg_source *src, int M, const int *ks,
-		 const double *const *C, ecore_kstep_out *outs, double *sil,
-		 int64_t *work, size_t n, ecore_elbow_agg_out *out)
+		 const double *const *C, const double *const *R,
+		 ecore_kstep_out *outs, double *sil, int64_t *work, size_t n,
+		 ecore_elbow_agg_out *out)
 {
 	int			rc,
 				j;
 
-	rc = src->steps(src->arg, M, ks, C, outs, sil, work);
+	rc = src->steps(src->arg, M, ks, C, R, outs, sil, work);
 	out->steps++;
 	if (rc != ECORE_OK)
 		return rc;
@@ -535,15 +538,17 @@ ea_best(const ea_cand *cand, int ncand, int k)
 }
 
 /*
- * The silhouettes of each k's best candidate, by one multi-model step of
- * their centroids (which also gives their inertias again, the same bits)
+ * The silhouettes and indexes of each k's best candidate, by one
+ * multi-model step of their centroids (which also gives their inertias
+ * and next centroids again, the same bits), with the centres of the
+ * indexes their next centroids (Rp: room for the pointers)
  */
 static int
 ea_final_silhouettes(const ecore_elbow_agg_source *src, ea_cand *cand,
 					 int ncand, int k_min, int k_max, int *ks,
-					 const double **Cp, ecore_kstep_out *outs, double *sil,
-					 int64_t *work, size_t n, size_t d,
-					 ecore_elbow_agg_out *out)
+					 const double **Cp, const double **Rp,
+					 ecore_kstep_out *outs, double *sil, int64_t *work,
+					 size_t n, size_t d, ecore_elbow_agg_out *out)
 {
 	int			k,
 				M = 0,
@@ -561,6 +566,7 @@ ea_final_silhouettes(const ecore_elbow_agg_source *src, ea_cand *cand,
 		who[M] = b;
 		ks[M] = k;
 		Cp[M] = cand[b].C;
+		Rp[M] = cand[b].next;
 		outs[M].next = cand[b].next;
 		outs[M].sizes = cand[b].sizes;
 		outs[M].cluster_inertia = cand[b].ci;
@@ -568,7 +574,7 @@ ea_final_silhouettes(const ecore_elbow_agg_source *src, ea_cand *cand,
 	}
 	if (M == 0)
 		return ECORE_OK;
-	rc = ea_steps(src, M, ks, Cp, outs, sil, work, n, out);
+	rc = ea_steps(src, M, ks, Cp, Rp, outs, sil, work, n, out);
 	if (rc != ECORE_OK)
 		return rc;
 	out->steps--;				/* not a pass the rounds of every k take */
@@ -577,6 +583,8 @@ ea_final_silhouettes(const ecore_elbow_agg_source *src, ea_cand *cand,
 		if (outs[j].inertia != cand[who[j]].inertia)
 			return ECORE_EINVAL_ARG;	/* cannot happen: the same exact sums */
 		cand[who[j]].sil = sil[j];
+		cand[who[j]].db = outs[j].davies_bouldin;
+		cand[who[j]].ch = outs[j].calinski_harabasz;
 	}
 	return ECORE_OK;
 }
@@ -610,7 +618,8 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 			   refine_tol;
 	int		   *order,
 			   *ks;
-	const double **Cp;
+	const double **Cp,
+			  **Rp;
 	ecore_kstep_out *outs;
 	ea_cand    *cand;
 	int64_t    *work;
@@ -666,7 +675,8 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 	wci = best + kd;
 	sil = wci + k_max;
 	Cp = (const double **) (sil + pl.ncmax);
-	outs = (ecore_kstep_out *) (Cp + pl.ncmax);
+	Rp = Cp + pl.ncmax;
+	outs = (ecore_kstep_out *) (Rp + pl.ncmax);
 	ks = (int *) (outs + pl.ncmax);
 
 	/* 1: mu, the exact mean (a step of k = 1 from the origin), and total */
@@ -677,12 +687,12 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 	outs[0].next = mu;
 	outs[0].sizes = &size1;
 	outs[0].cluster_inertia = &total;
-	rc = ea_steps(source, 1, ks, Cp, outs, sil, work, n, out);
+	rc = ea_steps(source, 1, ks, Cp, NULL, outs, sil, work, n, out);
 	if (rc != ECORE_OK)
 		return rc;
 	Cp[0] = mu;
 	outs[0].next = tmpd;
-	rc = ea_steps(source, 1, ks, Cp, outs, sil, work, n, out);
+	rc = ea_steps(source, 1, ks, Cp, NULL, outs, sil, work, n, out);
 	if (rc != ECORE_OK)
 		return rc;
 	total = outs[0].inertia;
@@ -774,6 +784,8 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 			e->ci = (double *) (e->sizes + k_max);
 			e->k = k;
 			e->done = 0;
+			e->db = NAN;
+			e->ch = NAN;
 			e->iters = 0;
 			memcpy(e->C, rec_C + (size_t) order[c] * kd, kkd * sizeof(double));
 			ncand++;
@@ -799,6 +811,8 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 				e->ci = (double *) (e->sizes + k_max);
 				e->k = k;
 				e->done = 0;
+				e->db = NAN;
+				e->ch = NAN;
 				e->iters = 0;
 				memcpy(e->C, S.out_centroids, kkd * sizeof(double));
 				ncand++;
@@ -828,7 +842,7 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 			return rc;
 		/* the silhouettes of each k's best run: one step of them all */
 		rc = ea_final_silhouettes(source, cand, ncand, params->k_min, k_max,
-								  ks, Cp, outs, sil, work, n, d, out);
+								  ks, Cp, Rp, outs, sil, work, n, d, out);
 		if (rc != ECORE_OK)
 			return rc;
 	}
@@ -865,7 +879,7 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 				}
 				if (M == 0)
 					break;
-				rc = ea_steps(source, M, ks, Cp, outs, sil, work, n, out);
+				rc = ea_steps(source, M, ks, Cp, NULL, outs, sil, work, n, out);
 				if (rc != ECORE_OK)
 					return rc;
 				/* the results, candidate by candidate */
@@ -884,6 +898,14 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 			if (params->progress != NULL)
 				params->progress(params->progress_arg, "step", active);
 		}
+		/* the indexes of each k's best run (silhouettes: the same bits) */
+		if (out->davies_bouldin != NULL)
+		{
+			rc = ea_final_silhouettes(source, cand, ncand, params->k_min, k_max,
+									  ks, Cp, Rp, outs, sil, work, n, d, out);
+			if (rc != ECORE_OK)
+				return rc;
+		}
 	}
 
 	/* 5: the rows */
@@ -899,6 +921,11 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 			out->inertia[at] = total;
 			if (out->silhouette != NULL)
 				out->silhouette[at] = NAN;
+			if (out->davies_bouldin != NULL)
+			{
+				out->davies_bouldin[at] = NAN;
+				out->calinski_harabasz[at] = NAN;
+			}
 			if (out->iterations != NULL)
 				out->iterations[at] = 2;
 			if (dst != NULL)
@@ -913,6 +940,11 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 		out->inertia[at] = cand[b].inertia;
 		if (out->silhouette != NULL)
 			out->silhouette[at] = cand[b].sil;
+		if (out->davies_bouldin != NULL)
+		{
+			out->davies_bouldin[at] = cand[b].db;
+			out->calinski_harabasz[at] = cand[b].ch;
+		}
 		if (out->iterations != NULL)
 			out->iterations[at] = cand[b].iters;
 		if (dst != NULL)
@@ -930,8 +962,8 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 /* One multi-model step over the points in memory */
 int
 ecore_elbow_memory_steps(void *arg, int M, const int *ks,
-						 const double *const *C, ecore_kstep_out *out,
-						 double *sil, int64_t *work)
+						 const double *const *C, const double *const *R,
+						 ecore_kstep_out *out, double *sil, int64_t *work)
 {
 	ecore_elbow_memory *mem = (ecore_elbow_memory *) arg;
 	size_t		slots = ecore_ksteps_slots(M, ks, mem->d);
@@ -940,7 +972,7 @@ ecore_elbow_memory_steps(void *arg, int M, const int *ks,
 
 	if (slots == 0)
 		return ECORE_EINVAL_ARG;
-	ecore_ksteps_memory(work, M, ks, mem->d, C, mem->fingerprint, mem->Z,
+	ecore_ksteps_memory(work, M, ks, mem->d, C, R, mem->fingerprint, mem->Z,
 						mem->n, mem->env);
 	for (j = 0; j < M; j++)
 	{

@@ -53,7 +53,13 @@
  *		gives the silhouettes of each k's best.
  *	 5. Per k the candidate of lowest inertia (the first on ties), its
  *		clusters numbered by ascending centroid norm (ties: lexicographic
- *		order of the coordinates, then the previous order).
+ *		order of the coordinates, then the previous order).  When asked
+ *		(out->davies_bouldin), one more multi-model step of each k's best
+ *		centroids C with the centres R = the next centroids of its last
+ *		step (the exact means of C's clusters, rounded once, when that
+ *		step left no cluster empty) gives the Davies-Bouldin and
+ *		Calinski-Harabasz indexes of the labels of C (kmeans_step.h); in
+ *		memory that step is the one of the silhouettes.
  *
  * Every quantity that depends on all points comes from two callbacks of
  * the caller (ecore_elbow_agg_source): a multi-model Lloyd step over
@@ -81,9 +87,11 @@
 
 /*
  * Where the points are.  steps: one multi-model Lloyd step over every
- * point of the M models j of ks[j] clusters and normalised centroids C[j]:
- * out[j] as ecore_ksteps_final gives it (the orchestrator's arrays next,
- * sizes and cluster_inertia) and sil[j] its silhouette; work has room
+ * point of the M models j of ks[j] clusters and normalised centroids C[j]
+ * and the centres of the indexes R[j] (R NULL: the centroids; R[j] may be
+ * out[j].next: read before out is written): out[j] as ecore_ksteps_final
+ * gives it (the orchestrator's arrays next, sizes and cluster_inertia,
+ * and the indexes) and sil[j] its silhouette; work has room
  * for the multi-model state of these models followed by a scratch of the
  * largest one's step state, for a source that computes the step itself.
  * sample: when sampled, the want = m + 1 points of smallest (coreset key,
@@ -99,8 +107,8 @@ struct ecore_elbow_memory;
 typedef struct ecore_elbow_agg_source
 {
 	int			(*steps) (void *arg, int M, const int *ks,
-						  const double *const *C, ecore_kstep_out *out,
-						  double *sil, int64_t *work);
+						  const double *const *C, const double *const *R,
+						  ecore_kstep_out *out, double *sil, int64_t *work);
 	int			(*sample) (void *arg, const double *mu, double total,
 						   int64_t n, int sampled, size_t want, double *SZ,
 						   double *key, size_t *got, void *iwork);
@@ -142,6 +150,10 @@ typedef struct ecore_elbow_agg_out
 	double	   *inertia;		/* exact inertia on all points, rounded once */
 	double	   *silhouette;		/* exact mean of the simplified silhouettes
 								 * on all points (NaN for k = 1) */
+	double	   *davies_bouldin;	/* optional (NULL: not computed, no pass
+								 * for them): the indexes of the labels of
+								 * all points (NaN for k = 1) */
+	double	   *calinski_harabasz;	/* NULL exactly when davies_bouldin is */
 	int		   *iterations;		/* steps over all points of the kept run */
 	double	   *centroids;		/* k's centroids at (k - k_min) * k_max * d */
 	size_t		sample_used;	/* m, or n when every point */
@@ -194,6 +206,7 @@ typedef struct ecore_elbow_memory
 /* ecore_elbow_agg_source.steps on an ecore_elbow_memory */
 extern int	ecore_elbow_memory_steps(void *arg, int M, const int *ks,
 									 const double *const *C,
+									 const double *const *R,
 									 ecore_kstep_out *out, double *sil,
 									 int64_t *work);
 

@@ -770,6 +770,8 @@ ecore_kstep_final(const int64_t *st, int64_t *scratch, ecore_kstep_out *out)
 	out->n = st[KS_N];
 	out->empty = 0;
 	out->relocated = 0;
+	out->davies_bouldin = NAN;
+	out->calinski_harabasz = NAN;
 	ecore_xsum_init(total);
 	for (j = 0; j < l.k; j++)
 	{
@@ -842,7 +844,9 @@ ecore_kstep_final(const int64_t *st, int64_t *scratch, ecore_kstep_out *out)
 
 /* ---------------------------------------------------------------------
  * Several Lloyd steps at once: header (magic, M, d, fingerprint, k_1 ..
- * k_M), then per model a step state and a silhouette accumulator
+ * k_M), then per model a step state, a silhouette accumulator, and the
+ * indexes' part: the flag "the centres are the centroids", the k x d
+ * centres, k accumulators of distances and k of squared distances
  * ---------------------------------------------------------------------
  */
 #define KM_MAGIC	0
@@ -851,11 +855,42 @@ ecore_kstep_final(const int64_t *st, int64_t *scratch, ecore_kstep_out *out)
 #define KM_FP		3
 #define KM_HDR		4
 
-/* Slots of model j's part (step state and silhouette) */
+/* Offsets in a model's part of k clusters and d features */
+typedef struct kp_layout
+{
+	size_t		sil;			/* silhouette accumulator */
+	size_t		flag;			/* 1: the centres are the centroids */
+	size_t		cent;			/* k x d centres */
+	size_t		dist;			/* k accumulators of distances */
+	size_t		sq;				/* k of squared distances (flag 0) */
+	size_t		total;
+} kp_layout;
+
+/* The layout of a model's part */
+static inline void
+kp_layout_of(int k, size_t d, kp_layout *l)
+{
+	size_t		ns = KS_HDR + (size_t) k * d + (size_t) k +
+		(size_t) k * (d + 1) * XS + (size_t) k * (2 + d);
+
+	l->sil = ns;
+	l->flag = ns + XS;
+	l->cent = l->flag + 1;
+	l->dist = l->cent + (size_t) k * d;
+	l->sq = l->dist + (size_t) k * XS;
+	l->total = l->sq + (size_t) k * XS;
+}
+
+/* Slots of model j's part (step state, silhouette, indexes) */
 static size_t
 ksteps_part(int k, size_t d)
 {
-	return ecore_kstep_slots(k, d) + XS;
+	kp_layout	l;
+
+	if (ecore_kstep_slots(k, d) == 0)
+		return 0;
+	kp_layout_of(k, d, &l);
+	return l.total;
 }
 
 /* Slots of a multi-model state */
@@ -882,7 +917,8 @@ ecore_ksteps_slots(int M, const int *ks, size_t d)
 /* Set up an empty multi-model state */
 void
 ecore_ksteps_init(int64_t *st, int M, const int *ks, size_t d,
-				  const double *const *C, uint64_t fingerprint)
+				  const double *const *C, const double *const *R,
+				  uint64_t fingerprint)
 {
 	int64_t    *p;
 	int			j;
@@ -894,12 +930,18 @@ ecore_ksteps_init(int64_t *st, int M, const int *ks, size_t d,
 	p = st + KM_HDR + M;
 	for (j = 0; j < M; j++)
 	{
-		size_t		ns = ecore_kstep_slots(ks[j], d);
+		kp_layout	l;
+		const double *Rj = (R != NULL && R[j] != NULL) ? R[j] : C[j];
+		size_t		kd = (size_t) ks[j] * d;
 
+		kp_layout_of(ks[j], d, &l);
 		st[KM_HDR + j] = ks[j];
+		memset(p, 0, l.total * sizeof(int64_t));
 		ecore_kstep_init(p, ks[j], d, C[j], fingerprint);
-		ecore_xsum_init(p + ns);
-		p += ns + XS;
+		memcpy(p + l.cent, Rj, kd * sizeof(double));
+		p[l.flag] = memcmp(p + l.cent, p + KS_HDR, kd * sizeof(double)) == 0;
+		/* the accumulators: all zero slots are empty sums */
+		p += l.total;
 	}
 }
 
@@ -948,14 +990,30 @@ ecore_ksteps_check(const int64_t *st, size_t nslots)
 	for (j = 0; j < M; j++)
 	{
 		int			k = (int) st[KM_HDR + j];
-		size_t		ns = ecore_kstep_slots(k, d);
+		size_t		ns = ecore_kstep_slots(k, d),
+					kd = (size_t) k * d,
+					i;
+		kp_layout	l;
+		int			c;
 
+		kp_layout_of(k, d, &l);
 		if (ecore_kstep_check(p, ns) != ECORE_OK ||
 			ecore_kstep_k(p) != k || ecore_kstep_d(p) != d ||
 			p[KS_FP] != st[KM_FP] || p[KS_N] != st[KM_HDR + M + KS_N] ||
-			!ecore_xsum_valid(p + ns))
+			!ecore_xsum_valid(p + l.sil))
 			return ECORE_EINVAL_ARG;
-		p += ns + XS;
+		/* the indexes' part: the flag says whether the centres are C */
+		if (p[l.flag] != (memcmp(p + l.cent, p + KS_HDR, kd * sizeof(double)) == 0))
+			return ECORE_EINVAL_ARG;
+		for (i = 0; i < kd; i++)
+			if (!isfinite(slot_dbl(p[l.cent + i])) ||
+				fabs(slot_dbl(p[l.cent + i])) > ECORE_MAX_ABS_CENTROID)
+				return ECORE_EINVAL_ARG;
+		for (c = 0; c < k; c++)
+			if (!ecore_xsum_valid(p + l.dist + (size_t) c * XS) ||
+				!ecore_xsum_valid(p + l.sq + (size_t) c * XS))
+				return ECORE_EINVAL_ARG;
+		p += l.total;
 	}
 	return ECORE_OK;
 }
@@ -991,7 +1049,7 @@ ecore_ksteps_k(const int64_t *st, int j)
 /* Are the state's models these, bit for bit? */
 int
 ecore_ksteps_same_models(const int64_t *st, int M, const int *ks,
-						 const double *const *C)
+						 const double *const *C, const double *const *R)
 {
 	const int64_t *p;
 	size_t		d = (size_t) st[KM_D];
@@ -1005,9 +1063,14 @@ ecore_ksteps_same_models(const int64_t *st, int M, const int *ks,
 	p = st + KM_HDR + M;
 	for (j = 0; j < M; j++)
 	{
-		if (!ecore_kstep_same_centroids(p, C[j]))
+		kp_layout	l;
+		const double *Rj = (R != NULL && R[j] != NULL) ? R[j] : C[j];
+
+		kp_layout_of(ks[j], d, &l);
+		if (!ecore_kstep_same_centroids(p, C[j]) ||
+			memcmp(p + l.cent, Rj, (size_t) ks[j] * d * sizeof(double)) != 0)
 			return 0;
-		p += ksteps_part(ks[j], d);
+		p += l.total;
 	}
 	return 1;
 }
@@ -1042,6 +1105,9 @@ ksteps_add_d(int64_t *st, const double *z, const size_t D_)
 					sums = counts + (size_t) k,
 					cand = sums + (size_t) k * (D_ + 1) * XS,
 					ns = cand + (size_t) k * (2 + D_),
+					kcent = ns + XS + 1,
+					kdist = kcent + (size_t) k * D_,
+					ksq = kdist + (size_t) k * XS,
 					f;
 		double		b1,
 					b2;
@@ -1068,7 +1134,17 @@ ksteps_add_d(int64_t *st, const double *z, const size_t D_)
 		}
 		if (k > 1)
 			ecore_xsum_add(p + ns, point_silhouette(b1, b2));
-		p += ns + XS;
+		/* the indexes: the distance to the cluster's centre */
+		if (p[ns + XS])
+			ecore_xsum_add(p + kdist + (size_t) c * XS, sqrt(b1));
+		else
+		{
+			double		q = sqdist(z, (const double *) (p + kcent) + (size_t) c * D_, D_);
+
+			ecore_xsum_add(p + kdist + (size_t) c * XS, sqrt(q));
+			ecore_xsum_add(p + ksq + (size_t) c * XS, q);
+		}
+		p += ksq + (size_t) k * XS;
 	}
 }
 
@@ -1094,64 +1170,200 @@ ecore_ksteps_merge(int64_t *a, const int64_t *b)
 	for (j = 0; j < M; j++)
 		if (a[KM_HDR + j] != b[KM_HDR + j])
 			return ECORE_EINVAL_ARG;
-	/* every model's centroids first, so that a stays unchanged on failure */
+	/*
+	 * every model's centroids and centres first, so that a stays unchanged
+	 * on failure
+	 */
 	pa = a + KM_HDR + M;
 	pb = b + KM_HDR + M;
 	for (j = 0; j < M; j++)
 	{
 		int			k = (int) a[KM_HDR + j];
+		kp_layout	l;
 
-		if (memcmp(pa + KS_HDR, pb + KS_HDR, (size_t) k * d * sizeof(int64_t)) != 0)
+		kp_layout_of(k, d, &l);
+		if (memcmp(pa + KS_HDR, pb + KS_HDR, (size_t) k * d * sizeof(int64_t)) != 0 ||
+			memcmp(pa + l.cent, pb + l.cent, (size_t) k * d * sizeof(int64_t)) != 0)
 			return ECORE_EINVAL_ARG;
-		pa += ksteps_part(k, d);
-		pb += ksteps_part(k, d);
+		pa += l.total;
+		pb += l.total;
 	}
 	pa = a + KM_HDR + M;
 	pb = b + KM_HDR + M;
 	for (j = 0; j < M; j++)
 	{
-		int			k = (int) a[KM_HDR + j];
-		size_t		ns = ecore_kstep_slots(k, d);
+		int			k = (int) a[KM_HDR + j],
+					c;
+		kp_layout	l;
 
+		kp_layout_of(k, d, &l);
 		(void) ecore_kstep_merge(pa, pb);
-		ecore_xsum_merge(pa + ns, pb + ns);
-		pa += ns + XS;
-		pb += ns + XS;
+		ecore_xsum_merge(pa + l.sil, pb + l.sil);
+		for (c = 0; c < k; c++)
+		{
+			ecore_xsum_merge(pa + l.dist + (size_t) c * XS, pb + l.dist + (size_t) c * XS);
+			ecore_xsum_merge(pa + l.sq + (size_t) c * XS, pb + l.sq + (size_t) c * XS);
+		}
+		pa += l.total;
+		pb += l.total;
 	}
 	return ECORE_OK;
 }
 
-/* Model j's results and silhouette */
+/*
+ * The Davies-Bouldin and Calinski-Harabasz indexes of a model's part p
+ * (see kmeans_step.h); scratch: one accumulator of work space.
+ */
+static int
+ksteps_indexes(const int64_t *p, int k, size_t d, int64_t *acc,
+			   double *davies_bouldin, double *calinski_harabasz)
+{
+	kp_layout	l;
+	ks_layout	sl;
+	const double *R;
+	const int64_t *cnt;
+	int64_t		n = p[KS_N],
+				labelled = 0;
+	double		mu[ECORE_KSTEP_MAX_D],
+				s[ECORE_KSTEP_MAX_K],
+				W,
+				B = 0.0,
+				db = 0.0;
+	int			i,
+				j,
+				rc,
+				small_s = 1,
+				small_d = 1;
+	size_t		f;
+
+	*davies_bouldin = NAN;
+	*calinski_harabasz = NAN;
+	kp_layout_of(k, d, &l);
+	ks_layout_of(k, d, &sl);
+	R = (const double *) (p + l.cent);
+	cnt = p + sl.counts;
+	for (i = 0; i < k; i++)
+		if (cnt[i] > 0)
+			labelled++;
+	/* scikit-learn's check_number_of_labels: 2 <= labels < n */
+	if (labelled < 2 || labelled >= n)
+		return ECORE_OK;
+
+	/* mu: the exact mean of all points, rounded once */
+	for (f = 0; f < d; f++)
+	{
+		ecore_xsum_init(acc);
+		for (i = 0; i < k; i++)
+			ecore_xsum_merge(acc, KS_SUM(p, &sl, i, f));
+		rc = ecore_xsum_div(acc, (uint64_t) n, &mu[f]);
+		if (rc != ECORE_OK)
+			return rc;
+	}
+	/* W: the squared distances to the centres (the inertia when R = C) */
+	ecore_xsum_init(acc);
+	for (i = 0; i < k; i++)
+		ecore_xsum_merge(acc, p[l.flag] ? KS_SUM(p, &sl, i, d) : p + l.sq + (size_t) i * XS);
+	rc = ecore_xsum_value(acc, &W);
+	if (rc != ECORE_OK)
+		return rc;
+	for (i = 0; i < k; i++)
+		if (cnt[i] > 0)
+			B += (double) cnt[i] * sqdist(R + (size_t) i * d, mu, d);
+	*calinski_harabasz = W == 0.0 ? 1.0 :
+		B * (double) (n - labelled) / (W * (double) (labelled - 1));
+
+	/* s_i: the mean distance of cluster i's points to its centre */
+	for (i = 0; i < k; i++)
+	{
+		if (cnt[i] == 0)
+			continue;
+		rc = ecore_xsum_div(p + l.dist + (size_t) i * XS, (uint64_t) cnt[i], &s[i]);
+		if (rc != ECORE_OK)
+			return rc;
+		if (!(s[i] <= 1e-8))
+			small_s = 0;
+	}
+	for (i = 0; i < k && small_d; i++)
+		for (j = i + 1; j < k; j++)
+			if (cnt[i] > 0 && cnt[j] > 0 &&
+				!(sqrt(sqdist(R + (size_t) i * d, R + (size_t) j * d, d)) <= 1e-8))
+			{
+				small_d = 0;
+				break;
+			}
+	if (small_s || small_d)
+	{
+		*davies_bouldin = 0.0;
+		return ECORE_OK;
+	}
+	for (i = 0; i < k; i++)
+	{
+		double		worst = 0.0;
+
+		if (cnt[i] == 0)
+			continue;
+		for (j = 0; j < k; j++)
+		{
+			double		dij,
+						r;
+
+			if (j == i || cnt[j] == 0)
+				continue;
+			dij = sqrt(sqdist(R + (size_t) i * d, R + (size_t) j * d, d));
+			if (dij == 0.0)
+				continue;		/* infinitely far: a ratio of 0 */
+			r = (s[i] + s[j]) / dij;
+			if (r > worst)
+				worst = r;
+		}
+		db += worst;
+	}
+	*davies_bouldin = db / (double) labelled;
+	return ECORE_OK;
+}
+
+/* Model j's results, indexes and silhouette */
 int
 ecore_ksteps_final(const int64_t *st, int j, int64_t *scratch,
 				   ecore_kstep_out *out, double *silhouette)
 {
 	const int64_t *p = ksteps_model(st, j);
 	int			k = (int) st[KM_HDR + j];
-	size_t		ns = ecore_kstep_slots(k, (size_t) st[KM_D]);
+	size_t		d = (size_t) st[KM_D];
+	kp_layout	l;
+	int64_t		acc[XS];
+	double		db,
+				ch;
 	int			rc;
 
+	kp_layout_of(k, d, &l);
 	rc = ecore_kstep_final(p, scratch, out);
 	if (rc != ECORE_OK)
 		return rc;
+	rc = ksteps_indexes(p, k, d, acc, &db, &ch);
+	if (rc != ECORE_OK)
+		return rc;
+	out->davies_bouldin = db;
+	out->calinski_harabasz = ch;
 	if (k == 1 || p[KS_N] == 0)
 		*silhouette = NAN;
 	else
-		rc = ecore_xsum_div(p + ns, (uint64_t) p[KS_N], silhouette);
+		rc = ecore_xsum_div(p + l.sil, (uint64_t) p[KS_N], silhouette);
 	return rc;
 }
 
 /* One multi-model step over points in memory */
 void
 ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
-					const double *const *C, uint64_t fingerprint,
-					const double *Z, size_t n, ecore_env *env)
+					const double *const *C, const double *const *R,
+					uint64_t fingerprint, const double *Z, size_t n,
+					ecore_env *env)
 {
 	size_t		start,
 				end,
 				i;
 
-	ecore_ksteps_init(st, M, ks, d, C, fingerprint);
+	ecore_ksteps_init(st, M, ks, d, C, R, fingerprint);
 	for (start = 0; start < n; start = end)
 	{
 		end = ECORE_CHUNK_END(start, n);

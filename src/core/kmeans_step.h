@@ -191,6 +191,9 @@ typedef struct ecore_kstep_out
 	int			empty;			/* clusters of C without a point */
 	int			relocated;		/* empty clusters given a point */
 	int			fixed_point;	/* next == C bit for bit */
+	double		davies_bouldin;	/* ecore_ksteps_final: the indexes of the */
+	double		calinski_harabasz;	/* assignment (NaN when undefined or
+									 * from ecore_kstep_final) */
 } ecore_kstep_out;
 
 /*
@@ -219,12 +222,36 @@ extern int	ecore_kstep_final(const int64_t *st, int64_t *scratch,
  * are the bits kmeans_step_agg gives for it alone, whatever the other
  * models, the split and the order.
  *
+ * Then, per model, the quality indexes of the assignment (each point in
+ * the cluster of its nearest centroid of C_j) with given centres R_j
+ * (k_j x d; by default the centroids C_j): a flag "R_j is C_j", R_j, and
+ * per cluster the exact sum of the points' distances to their cluster's
+ * centre (sqrt of the squared distance summed in feature order, as
+ * elbow_inertia computes it) and, when R_j is not C_j, the exact sum of
+ * their squared distances to it (else the cluster's inertia is that
+ * sum).  ecore_ksteps_final gives, with L the clusters that have points
+ * and n the points (both NaN unless 2 <= L < n, scikit-learn's rule):
+ *	 - Davies-Bouldin: the mean over the L clusters i of max over j != i
+ *	   of (s_i + s_j) / |R_i - R_j|, s_i the exact mean distance of
+ *	   cluster i's points to R_i rounded once; a pair of equal centres
+ *	   counts as infinitely far; 0 when every s_i or every |R_i - R_j|
+ *	   is at most 1e-8 (scikit-learn's np.allclose);
+ *	 - Calinski-Harabasz: B (n - L) / (W (L - 1)), W the exact sum of the
+ *	   squared distances to the centres rounded once, B the sum of
+ *	   n_i |R_i - mu|^2, mu the exact mean of all points rounded once;
+ *	   1 when W is 0.
+ * These are scikit-learn's davies_bouldin_score and
+ * calinski_harabasz_score of the labels (up to their rounding) when R_j
+ * are the means of the clusters of C_j's assignment: at a fixed point
+ * (C_j are then those means, rounded once) or with R_j the next
+ * centroids of a step from C_j that left no cluster empty.
+ *
  * ecore_ksteps_memory runs such a step over points in memory: the same
  * state, so the same bits as the aggregate over the same points.
  */
 
-/* Magic number of the multi-model state (layout version 1) */
-#define ECORE_KSTEPS_MAGIC INT64_C(0x656E674B73747331)	/* "engKsts1" */
+/* Magic number of the multi-model state (layout version 2: indexes) */
+#define ECORE_KSTEPS_MAGIC INT64_C(0x656E674B73747332)	/* "engKsts2" */
 
 /* Most models in one multi-model state, and most slots of a state */
 #define ECORE_KSTEPS_MAX_MODELS 1000
@@ -239,10 +266,12 @@ extern size_t ecore_ksteps_slots(int M, const int *ks, size_t d);
 
 /*
  * Set up an empty state: model j's centroids C[j] (ks[j] x d, finite,
- * copied), the fingerprint of the normalisation of the points.
+ * copied), the centres of its indexes R[j] (likewise; R or R[j] NULL:
+ * C[j]), the fingerprint of the normalisation of the points.
  */
 extern void ecore_ksteps_init(int64_t *st, int M, const int *ks, size_t d,
-							  const double *const *C, uint64_t fingerprint);
+							  const double *const *C,
+							  const double *const *R, uint64_t fingerprint);
 
 /* Is st (nslots slots) a valid state?  ECORE_OK or ECORE_EINVAL_ARG. */
 extern int	ecore_ksteps_check(const int64_t *st, size_t nslots);
@@ -254,11 +283,12 @@ extern uint64_t ecore_ksteps_fingerprint(const int64_t *st);
 extern int	ecore_ksteps_k(const int64_t *st, int j);
 
 /*
- * Are the state's models M models of ks clusters and centroids C, bit for
- * bit?  1 or 0.
+ * Are the state's models M models of ks clusters, centroids C and centres
+ * R (as ecore_ksteps_init takes them), bit for bit?  1 or 0.
  */
 extern int	ecore_ksteps_same_models(const int64_t *st, int M, const int *ks,
-									 const double *const *C);
+									 const double *const *C,
+									 const double *const *R);
 
 /*
  * Add a normalised point z (d values, finite, at most ECORE_MAX_ABS in
@@ -267,27 +297,30 @@ extern int	ecore_ksteps_same_models(const int64_t *st, int M, const int *ks,
 extern void ecore_ksteps_add(int64_t *st, const double *z);
 
 /*
- * a += b.  ECORE_EINVAL_ARG when the models, d or the fingerprint differ
- * (a unchanged).
+ * a += b.  ECORE_EINVAL_ARG when the models (centroids and centres), d or
+ * the fingerprint differ (a unchanged).
  */
 extern int	ecore_ksteps_merge(int64_t *a, const int64_t *b);
 
 /*
  * Model j's results (see ecore_kstep_final; scratch: at least
- * ecore_kstep_slots(k_j, d) slots) and its simplified silhouette
- * (*silhouette; NaN for k = 1).  ECORE_OK, or ECORE_EOVERFLOW.
+ * ecore_kstep_slots(k_j, d) slots), its indexes (out->davies_bouldin and
+ * out->calinski_harabasz) and its simplified silhouette (*silhouette;
+ * NaN for k = 1).  ECORE_OK, or ECORE_EOVERFLOW.
  */
 extern int	ecore_ksteps_final(const int64_t *st, int j, int64_t *scratch,
 							   ecore_kstep_out *out, double *silhouette);
 
 /*
  * One multi-model step over the n x d normalised points Z in memory: st
- * (ecore_ksteps_slots slots) is set up with the models and every point is
- * added, env->check called per chunk of points.  The same state as the
- * aggregate's over the same points in any order and split.
+ * (ecore_ksteps_slots slots) is set up with the models (centres R as
+ * ecore_ksteps_init takes them) and every point is added, env->check
+ * called per chunk of points.  The same state as the aggregate's over
+ * the same points in any order and split.
  */
 extern void ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
-								const double *const *C, uint64_t fingerprint,
+								const double *const *C,
+								const double *const *R, uint64_t fingerprint,
 								const double *Z, size_t n, ecore_env *env);
 
 /* ---------------------------------------------------------------------

@@ -94,6 +94,9 @@ AGGREGATES = [
     ("kmeans_steps_agg(models k = 2 and 3, features)",
      None,	# the same, with the k = 2 model too
      "engage.kmeans_steps_agg(engage.kmeans_model[],double precision[])"),
+    ("kmeans_steps_agg(models k = 2 and 3, features, centres of the indexes)",
+     None,	# the same, with 5 x 3 centres
+     "engage.kmeans_steps_agg(engage.kmeans_model[],double precision[],double precision[])"),
 ]
 
 # the distributed copies: distribution column, the local rows they hold,
@@ -319,6 +322,11 @@ def main():
                      % (model[3], FEATURES), AGGREGATES[i][2])
     i = [a[2] for a in AGGREGATES].index("engage.kmeans_steps_agg(engage.kmeans_model[],double precision[])")
     AGGREGATES[i] = (AGGREGATES[i][0], "engage.kmeans_steps_agg(ARRAY['%s'::engage.kmeans_model, '%s'], %s)"
+                     % (model[2], model[3], FEATURES), AGGREGATES[i][2])
+    i = [a[2] for a in AGGREGATES].index(
+        "engage.kmeans_steps_agg(engage.kmeans_model[],double precision[],double precision[])")
+    AGGREGATES[i] = (AGGREGATES[i][0], "engage.kmeans_steps_agg(ARRAY['%s'::engage.kmeans_model, '%s'], %s, "
+                     "'{{0,0,0},{1,1,1},{-1,0,1},{0.5,-0.5,0},{2,0,-1}}')"
                      % (model[2], model[3], FEATURES), AGGREGATES[i][2])
     for table in TABLES:
         n = query(conn, f"SELECT count(*), count(DISTINCT nodeport) FROM citus_shards "

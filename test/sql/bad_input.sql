@@ -899,6 +899,26 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 ) AS c(n, what, q, then_q);
 RESET client_min_messages;
 
+-- 630-659: the split K-means' quality indexes (kmeans_steps_agg's centres)
+-- and its normalizations log and robust (issue 12)
+SET client_min_messages = warning;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(630, 'kmeans_steps_agg: centres of other rows than the clusters', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], '{{1,2}}')::text FROM bi_pts, bi_model$$),
+(631, 'kmeans_steps_agg: centres of other columns than the features', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], '{{1,2,3},{4,5,6}}')::text FROM bi_pts, bi_model$$),
+(632, 'kmeans_steps_agg: one-dimensional centres', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], '{1,2,3,4}')::text FROM bi_pts, bi_model$$),
+(633, 'kmeans_steps_agg: a NaN centre', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], '{{1,NaN},{3,4}}')::text FROM bi_pts, bi_model$$),
+(634, 'kmeans_steps_agg: an infinite centre', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], '{{1,2},{-Infinity,4}}')::text FROM bi_pts, bi_model$$),
+(635, 'kmeans_steps_agg: a centre near 1e308', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], '{{1,2},{1e308,4}}')::text FROM bi_pts, bi_model$$),
+(636, 'kmeans_steps_agg: a NULL in the centres', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], '{{1,2},{NULL,4}}')::text FROM bi_pts, bi_model$$),
+(637, 'kmeans_steps_agg: the centres changing between rows', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], CASE WHEN id = 1 THEN '{{1,2},{3,4}}'::float8[] ELSE '{{1,2},{3,5}}' END)::text FROM bi_pts, bi_model$$),
+(638, 'kmeans_steps_agg: centres NULL (documented: the centroids, the two-argument form''s bits)', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b], NULL)::text = engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b])::text FROM bi_pts, bi_model$$),
+(639, 'kmeans_steps_combine: states of other centres', $$SELECT engage.kmeans_steps_combine(engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}'), engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,5}}'))::text FROM bi_model$$),
+(640, 'kmeans_steps_final: a state of layout version 1 (before the indexes)', $$SELECT engage.kmeans_steps_final(ARRAY[7308892819026113329::bigint] || s[2:])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}') s FROM bi_model) q$$),
+(641, 'kmeans_steps_agg: one row, two clusters (documented: indexes NULL, fewer than 2 clusters with points)', $$SELECT (s[1]).davies_bouldin IS NULL AND (s[1]).calinski_harabasz IS NULL FROM (SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b]) s FROM bi_pts, bi_model WHERE id = 1) q$$),
+(642, 'kmeans_steps_final: a state cut short in its indexes', $$SELECT engage.kmeans_steps_final(s[1:array_length(s, 1) - 1])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}') s FROM bi_model) q$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,

@@ -228,6 +228,58 @@ SELECT s::text = (SELECT engage.kmeans_steps_agg((SELECT models FROM ka_models),
                   FROM (SELECT ARRAY[a, b, c] AS x FROM ka_pts ORDER BY c DESC) o) AS steps_any_order
 FROM ka_steps;
 
+-- 7b. the quality indexes: kmeans_steps_agg with the centres the next
+-- centroids of the step (the means of the clusters of the models'
+-- centroids) gives the Davies-Bouldin and Calinski-Harabasz indexes of
+-- the labels, against plain SQL (scikit-learn's definitions); the same
+-- bits in parallel; NULL centres are the centroids
+CREATE FUNCTION pg_temp.indexes(cent float8[], shift float8[], scale float8[])
+RETURNS TABLE (db float8, ch float8) LANGUAGE sql AS $$
+WITH z AS (SELECT ARRAY[(a - shift[1]) / scale[1], (b - shift[2]) / scale[2], (c - shift[3]) / scale[3]] AS z
+           FROM ka_pts),
+l AS (SELECT z, (SELECT j FROM generate_series(1, array_length(cent, 1)) j
+                 ORDER BY ((z[1] - cent[j][1]) ^ 2 + (z[2] - cent[j][2]) ^ 2) + (z[3] - cent[j][3]) ^ 2, j
+                 LIMIT 1) AS j
+      FROM z),
+m AS (SELECT j, count(*) AS n, avg(z[1]) AS m1, avg(z[2]) AS m2, avg(z[3]) AS m3 FROM l GROUP BY j),
+g AS (SELECT avg(z[1]) AS g1, avg(z[2]) AS g2, avg(z[3]) AS g3, count(*) AS n FROM z),
+w AS (SELECT j, sum((z[1] - m1) ^ 2 + (z[2] - m2) ^ 2 + (z[3] - m3) ^ 2) AS w,
+             avg(sqrt((z[1] - m1) ^ 2 + (z[2] - m2) ^ 2 + (z[3] - m3) ^ 2)) AS s
+      FROM l JOIN m USING (j) GROUP BY j),
+r AS (SELECT p.j, max((wp.s + wq.s) / sqrt((p.m1 - q.m1) ^ 2 + (p.m2 - q.m2) ^ 2 + (p.m3 - q.m3) ^ 2)) AS worst
+      FROM m p JOIN w wp ON wp.j = p.j JOIN m q ON q.j <> p.j JOIN w wq ON wq.j = q.j GROUP BY p.j)
+SELECT (SELECT avg(worst) FROM r),
+       (SELECT sum(m.n * ((m1 - g1) ^ 2 + (m2 - g2) ^ 2 + (m3 - g3) ^ 2)) FROM m, g)
+       * ((SELECT n FROM g) - (SELECT count(*) FROM m))
+       / ((SELECT sum(w) FROM w) * NULLIF((SELECT count(*) FROM m) - 1, 0))
+$$;
+CREATE TEMP TABLE ka_centres AS
+SELECT (s[1]).centroids_normalized || (s[2]).centroids_normalized || (s[3]).centroids_normalized AS centres,
+       (s[2]).empty_clusters + (s[3]).empty_clusters AS empty
+FROM ka_steps;
+CREATE TEMP TABLE ka_steps_c AS
+SELECT engage.kmeans_steps_agg(models, ARRAY[a, b, c], centres) AS s
+FROM ka_pts, ka_models, ka_centres GROUP BY models, centres;
+SELECT m.model, m.k, r.empty AS empty_clusters,
+       m.davies_bouldin IS NULL AS db_null, m.calinski_harabasz IS NULL AS ch_null,
+       abs(m.davies_bouldin - i.db) <= 1e-9 * i.db AS db_close,
+       abs(m.calinski_harabasz - i.ch) <= 1e-9 * i.ch AS ch_close,
+       (m.inertia, m.silhouette, m.sizes)::text = (o.inertia, o.silhouette, o.sizes)::text AS same_step
+FROM ka_steps_c, ka_centres r, ka_steps, ka_models,
+     unnest(ka_steps_c.s) m JOIN unnest(ka_steps.s) o USING (model)
+     LEFT JOIN LATERAL pg_temp.indexes((models[m.model]).centroids_normalized, (models[m.model]).shift,
+                                        (models[m.model]).scale) i ON m.k > 1
+ORDER BY m.model;
+SELECT pg_temp.parallel();
+SELECT s::text = (SELECT engage.kmeans_steps_agg((SELECT models FROM ka_models), ARRAY[a, b, c],
+                                                 (SELECT centres FROM ka_centres))::text FROM ka_pts)
+       AS centres_same_bits_parallel
+FROM ka_steps_c;
+SELECT pg_temp.serial();
+SELECT (SELECT s::text FROM ka_steps)
+       = (SELECT engage.kmeans_steps_agg(models, ARRAY[a, b, c], NULL)::text FROM ka_pts, ka_models GROUP BY models)
+       AS null_centres_are_the_centroids;
+
 -- 8. coreset_key against plain SQL: u / q, u from sample_hash, q from the
 -- mean and the k = 1 inertia
 CREATE TEMP TABLE ka_one AS
@@ -289,6 +341,14 @@ SELECT abs((SELECT silhouette FROM e)
            - avg(CASE WHEN greatest(a, b) > 0 THEN ((b - a) / greatest(a, b))::numeric ELSE 0 END)) < 1e-12
        AS k3_silhouette_close
 FROM d;
+-- the indexes of k = 3 and k = 5 against plain SQL on the labels of the
+-- curve's centroids; k = 1: NULL
+SELECT e.k, abs(e.davies_bouldin - i.db) <= 1e-9 * i.db AS db_close,
+       abs(e.calinski_harabasz - i.ch) <= 1e-9 * i.ch AS ch_close
+FROM ka_elbow e, (SELECT engage.scaling_agg(ARRAY[a, b, c]) AS s FROM ka_pts) m,
+     LATERAL pg_temp.indexes(e.centroids_normalized, (m.s).shift, (m.s).scale) i
+WHERE e.k IN (3, 5) ORDER BY e.k;
+SELECT davies_bouldin IS NULL AND calinski_harabasz IS NULL AS k1_indexes_null FROM ka_elbow WHERE k = 1;
 -- on a sample of 3,000 points (n_init 10): aggregates == in memory; against
 -- elbow_inertia on every point: the same elbow, and the largest excess of
 -- an inertia (k = 5 of these uniform blobs lands in another minimum,

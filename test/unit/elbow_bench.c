@@ -230,7 +230,7 @@ main(int argc, char **argv)
 		slots = ecore_ksteps_slots(step_models, ks, d);
 		st = malloc(slots * sizeof(int64_t));
 		t0 = now();
-		ecore_ksteps_memory(st, step_models, ks, d, C, 1, Z, n, &env);
+		ecore_ksteps_memory(st, step_models, ks, d, C, NULL, 1, Z, n, &env);
 		printf("time_step %d %.6f\n", step_models, now() - t0);
 	}
 

@@ -352,6 +352,7 @@ static const test_case tests[] = {
 	TEST(test_kstep_empty),
 	TEST(test_ksteps_splits),
 	TEST(test_kstep_delta),
+	TEST(test_ksteps_indexes),
 	TEST(test_elbow_agg_splits),
 	TEST(test_elbow_agg_quality),
 	TEST(test_elbow_memory_sample),

@@ -68,8 +68,8 @@ shuffled(size_t n, uint64_t seed)
  */
 static int64_t *
 split_state(const double *Z, size_t n, size_t d, int M, const int *ks,
-			const double *const *C, const size_t *perm, int parts,
-			uint64_t seed)
+			const double *const *C, const double *const *R,
+			const size_t *perm, int parts, uint64_t seed)
 {
 	size_t		nslots = ecore_ksteps_slots(M, ks, d);
 	int64_t    *acc = malloc(nslots * sizeof(int64_t));
@@ -101,11 +101,11 @@ split_state(const double *Z, size_t n, size_t d, int M, const int *ks,
 	for (p = 0; p < parts; p++)
 	{
 		part[p] = malloc(nslots * sizeof(int64_t));
-		ecore_ksteps_init(part[p], M, ks, d, C, 42);
+		ecore_ksteps_init(part[p], M, ks, d, C, R, 42);
 		for (i = cut[p]; i < cut[p + 1]; i++)
 			ecore_ksteps_add(part[p], Z + perm[i] * d);
 	}
-	ecore_ksteps_init(acc, M, ks, d, C, 42);
+	ecore_ksteps_init(acc, M, ks, d, C, R, 42);
 	for (p = 0; p < parts; p++)
 	{
 		CHECK(ecore_ksteps_check(part[po[p]], nslots) == ECORE_OK);
@@ -128,7 +128,9 @@ same_out(const ecore_kstep_out *a, double sa, const ecore_kstep_out *b,
 		memcmp(a->cluster_inertia, b->cluster_inertia, (size_t) k * sizeof(double)) == 0 &&
 		bits(a->inertia) == bits(b->inertia) && bits(sa) == bits(sb) &&
 		a->n == b->n && a->empty == b->empty && a->relocated == b->relocated &&
-		a->fixed_point == b->fixed_point;
+		a->fixed_point == b->fixed_point &&
+		bits(a->davies_bouldin) == bits(b->davies_bouldin) &&
+		bits(a->calinski_harabasz) == bits(b->calinski_harabasz);
 }
 
 /* Output arrays of one model's results */
@@ -187,14 +189,14 @@ test_ksteps_splits(void)
 	/* model 4 has a centroid no point is near: an empty cluster */
 	Cs[4][3 * d] = Cs[4][3 * d + 1] = Cs[4][3 * d + 2] = 1e6;
 
-	ecore_ksteps_memory(mem, M, ks, d, C, 42, X, n, &env);
+	ecore_ksteps_memory(mem, M, ks, d, C, NULL, 42, X, n, &env);
 	CHECK(ecore_ksteps_check(mem, nslots) == ECORE_OK);
 	CHECK_EQ_INT(ecore_ksteps_models(mem), M);
-	CHECK(ecore_ksteps_same_models(mem, M, ks, C));
+	CHECK(ecore_ksteps_same_models(mem, M, ks, C, NULL));
 	for (trial = 0; trial < 6; trial++)
 	{
 		size_t	   *perm = shuffled(n, 100 + (uint64_t) trial);
-		int64_t    *sp = split_state(X, n, d, M, ks, C, perm, 1 + 3 * trial,
+		int64_t    *sp = split_state(X, n, d, M, ks, C, NULL, perm, 1 + 3 * trial,
 									 200 + (uint64_t) trial);
 
 		for (j = 0; j < M; j++)
@@ -259,6 +261,10 @@ test_ksteps_splits(void)
 		out_alloc(&b, ks[j], d);
 		CHECK(ecore_ksteps_final(mem, j, scratch, &a, &sa) == ECORE_OK);
 		CHECK(ecore_kstep_final(one, scratch, &b) == ECORE_OK);
+		/* the one-model step has no indexes (test_ksteps_indexes) */
+		CHECK(isnan(b.davies_bouldin) && isnan(b.calinski_harabasz));
+		b.davies_bouldin = a.davies_bouldin;
+		b.calinski_harabasz = a.calinski_harabasz;
 		CHECK(same_out(&a, sa, &b, sa, ks[j], d));
 		CHECK_CLOSE(a.inertia, ref_in, 1e-12);
 		if (ks[j] == 1)
@@ -291,16 +297,16 @@ test_ksteps_splits(void)
 		int64_t    *other = malloc(ns2 * sizeof(int64_t));
 		const double *C2[5] = {C[0], C[1], C[2], C[3], C[3]};
 
-		ecore_ksteps_init(other, M, ks2, d, C2, 42);
+		ecore_ksteps_init(other, M, ks2, d, C2, NULL, 42);
 		CHECK(ecore_ksteps_merge(mem, other) == ECORE_EINVAL_ARG);
 		free(other);
 		other = malloc(nslots * sizeof(int64_t));
-		ecore_ksteps_init(other, M, ks, d, C, 43);
+		ecore_ksteps_init(other, M, ks, d, C, NULL, 43);
 		CHECK(ecore_ksteps_merge(mem, other) == ECORE_EINVAL_ARG);
 		Cs[2][0] += 1.0;
-		ecore_ksteps_init(other, M, ks, d, C, 42);
+		ecore_ksteps_init(other, M, ks, d, C, NULL, 42);
 		CHECK(ecore_ksteps_merge(mem, other) == ECORE_EINVAL_ARG);
-		CHECK(!ecore_ksteps_same_models(mem, M, ks, C));
+		CHECK(!ecore_ksteps_same_models(mem, M, ks, C, NULL));
 		CHECK(ecore_ksteps_check(mem, nslots) == ECORE_OK);
 		/* a damaged state is refused */
 		mem[1] = 7;
@@ -528,11 +534,12 @@ typedef struct split_source
 /* ecore_elbow_agg_source.steps in random splits and orders */
 static int
 split_steps(void *arg, int M, const int *ks, const double *const *C,
-			ecore_kstep_out *out, double *sil, int64_t *work)
+			const double *const *R, ecore_kstep_out *out, double *sil,
+			int64_t *work)
 {
 	split_source *s = (split_source *) arg;
 	size_t	   *perm = shuffled(s->mem.n, s->seed + (uint64_t) s->calls);
-	int64_t    *st = split_state(s->mem.Z, s->mem.n, s->mem.d, M, ks, C, perm,
+	int64_t    *st = split_state(s->mem.Z, s->mem.n, s->mem.d, M, ks, C, R, perm,
 								 1 + s->calls % 5, s->seed * 31 + (uint64_t) s->calls);
 	int			j,
 				rc = ECORE_OK;
@@ -550,6 +557,8 @@ typedef struct curve
 {
 	double	   *inertia,
 			   *sil,
+			   *db,
+			   *ch,
 			   *cent;
 	int		   *iters;
 	ecore_elbow_agg_out out;
@@ -564,11 +573,15 @@ run_curve(curve *c, size_t n, size_t d, const ecore_elbow_agg_params *ep,
 
 	c->inertia = malloc(sizeof(double) * (size_t) nk);
 	c->sil = malloc(sizeof(double) * (size_t) nk);
+	c->db = malloc(sizeof(double) * (size_t) nk);
+	c->ch = malloc(sizeof(double) * (size_t) nk);
 	c->iters = malloc(sizeof(int) * (size_t) nk);
 	c->cent = calloc((size_t) nk * (size_t) ep->k_max * d, sizeof(double));
 	memset(&c->out, 0, sizeof(c->out));
 	c->out.inertia = c->inertia;
 	c->out.silhouette = c->sil;
+	c->out.davies_bouldin = c->db;
+	c->out.calinski_harabasz = c->ch;
 	c->out.iterations = c->iters;
 	c->out.centroids = c->cent;
 	return ecore_elbow_agg(n, d, ep, src, env, &c->out);
@@ -582,7 +595,8 @@ same_curve(const curve *a, const curve *b, int nk, int k_max, size_t d)
 
 	for (i = 0; i < nk; i++)
 		if (bits(a->inertia[i]) != bits(b->inertia[i]) ||
-			bits(a->sil[i]) != bits(b->sil[i]) || a->iters[i] != b->iters[i])
+			bits(a->sil[i]) != bits(b->sil[i]) || a->iters[i] != b->iters[i] ||
+			bits(a->db[i]) != bits(b->db[i]) || bits(a->ch[i]) != bits(b->ch[i]))
 			return 0;
 	return memcmp(a->cent, b->cent, sizeof(double) * (size_t) nk * (size_t) k_max * d) == 0 &&
 		a->out.steps == b->out.steps && a->out.candidates == b->out.candidates &&
@@ -595,6 +609,8 @@ curve_free(curve *c)
 {
 	free(c->inertia);
 	free(c->sil);
+	free(c->db);
+	free(c->ch);
 	free(c->iters);
 	free(c->cent);
 }
@@ -662,7 +678,7 @@ test_elbow_agg_splits(void)
 		CHECK_EQ_INT(ca.out.sampled, pass == 0);
 		CHECK(ca.out.sample_used == (pass == 0 ? 600 : n));
 		CHECK(ca.out.steps >= 3);
-		CHECK_EQ_INT(ss.calls, cb.out.steps);
+		CHECK_EQ_INT(ss.calls, cb.out.steps + 1);	/* and the indexes' pass */
 		/* decreasing inertia, k = 1 is the exact total */
 		for (i = 1; i < 7; i++)
 			CHECK(ca.inertia[i] < ca.inertia[i - 1]);
@@ -904,5 +920,204 @@ test_elbow_agg_errors(void)
 		curve_free(&c);
 	}
 	points_free(&p, 1);
+	free(X);
+}
+
+/*
+ * The indexes of the multi-model step: with the centres the exact means
+ * of the models' clusters (the next centroids of a first step that left
+ * no cluster empty), equal to ecore_cluster_scores of the labels (an
+ * independent two-pass computation, kmeans_scores.c); the same bits in
+ * random splits; with the centroids as centres, against a direct
+ * computation with them; undefined (NaN) for k = 1 and one non-empty
+ * cluster.
+ */
+void
+test_ksteps_indexes(void)
+{
+	const size_t n = 2500,
+				d = 4;
+	const int	M = 4;
+	int			ks[4] = {1, 3, 6, 2};
+	double	   *X = make_blobs(n, d, 5, 10.0, 31, NULL);
+	double	   *Cs[4],
+			   *Rs[4];
+	const double *C[4],
+			   *R[4];
+	size_t		nslots = ecore_ksteps_slots(M, ks, d),
+				i,
+				wn;
+	int64_t    *st = malloc(nslots * sizeof(int64_t)),
+			   *st2 = malloc(nslots * sizeof(int64_t)),
+			   *scratch = malloc(ecore_kstep_slots(6, d) * sizeof(int64_t));
+	int32_t    *labels = malloc(sizeof(int32_t) * n);
+	double	   *work;
+	ecore_env	env = make_env();
+	ecore_rng	r;
+	int			j,
+				trial;
+
+	ecore_rng_seed(&r, 8, 8);
+	for (j = 0; j < M; j++)
+	{
+		int			c;
+
+		Cs[j] = malloc((size_t) ks[j] * d * sizeof(double));
+		Rs[j] = malloc((size_t) ks[j] * d * sizeof(double));
+		/* centroids at data points: no cluster is empty */
+		for (c = 0; c < ks[j]; c++)
+			memcpy(Cs[j] + (size_t) c * d,
+				   X + (size_t) ecore_rng_below(&r, n) * d, d * sizeof(double));
+		C[j] = Cs[j];
+		R[j] = Rs[j];
+	}
+	/* model 4 (k = 2): both centroids the same point: one cluster */
+	memcpy(Cs[3] + d, Cs[3], d * sizeof(double));
+
+	/* a first step: the centres are its next centroids */
+	ecore_ksteps_memory(st, M, ks, d, C, NULL, 42, X, n, &env);
+	CHECK(ecore_ksteps_check(st, nslots) == ECORE_OK);
+	for (j = 0; j < M; j++)
+	{
+		ecore_kstep_out a;
+		double		sa,
+					db,
+					ch,
+					refdb = 0.0,
+					W = 0.0,
+					B = 0.0,
+					mu[4] = {0};
+		int			c,
+					c2,
+					L = 0;
+		double		s[6] = {0};
+
+		out_alloc(&a, ks[j], d);
+		CHECK(ecore_ksteps_final(st, j, scratch, &a, &sa) == ECORE_OK);
+		if (j < 3)
+			CHECK_EQ_INT(a.empty, 0);
+		memcpy(Rs[j], a.next, (size_t) ks[j] * d * sizeof(double));
+		/* with the centroids as centres: a direct computation */
+		for (i = 0; i < n; i++)
+		{
+			double		d2;
+			int			near = ref_nearest(X + i * d, C[j], ks[j], d, &d2);
+			size_t		f;
+
+			W += d2;
+			s[near] += sqrt(d2);
+			for (f = 0; f < d; f++)
+				mu[f] += X[i * d + f] / (double) n;
+		}
+		for (c = 0; c < ks[j]; c++)
+			if (a.sizes[c] > 0)
+			{
+				L++;
+				s[c] /= (double) a.sizes[c];
+				B += (double) a.sizes[c] * ref_sqdist(C[j] + (size_t) c * d, mu, d);
+			}
+		if (L < 2)
+		{
+			CHECK(isnan(a.davies_bouldin) && isnan(a.calinski_harabasz));
+			out_free(&a);
+			continue;
+		}
+		for (c = 0; c < ks[j]; c++)
+		{
+			double		worst = 0.0;
+
+			for (c2 = 0; c2 < ks[j]; c2++)
+				if (c2 != c)
+				{
+					double		dd = sqrt(ref_sqdist(C[j] + (size_t) c * d, C[j] + (size_t) c2 * d, d));
+
+					if ((s[c] + s[c2]) / dd > worst)
+						worst = (s[c] + s[c2]) / dd;
+				}
+			refdb += worst;
+		}
+		db = a.davies_bouldin;
+		ch = a.calinski_harabasz;
+		CHECK_CLOSE(db, refdb / (double) L, 1e-12);
+		CHECK_CLOSE(ch, B * (double) (n - L) / (W * (double) (L - 1)), 1e-12);
+		out_free(&a);
+	}
+
+	/* the step with the means as centres: scikit-learn's definitions */
+	CHECK(ecore_cluster_scores_work(6, d, &wn) == ECORE_OK);
+	work = malloc(sizeof(double) * wn);
+	ecore_ksteps_memory(st, M, ks, d, C, R, 42, X, n, &env);
+	CHECK(ecore_ksteps_check(st, nslots) == ECORE_OK);
+	CHECK(ecore_ksteps_same_models(st, M, ks, C, R));
+	CHECK(!ecore_ksteps_same_models(st, M, ks, C, NULL));
+	for (j = 0; j < M; j++)
+	{
+		ecore_kstep_out a;
+		double		sa,
+					db,
+					ch;
+		double		dummy;
+
+		for (i = 0; i < n; i++)
+			labels[i] = ref_nearest(X + i * d, C[j], ks[j], d, &dummy);
+		out_alloc(&a, ks[j], d);
+		CHECK(ecore_ksteps_final(st, j, scratch, &a, &sa) == ECORE_OK);
+		CHECK(ecore_cluster_scores(X, n, d, labels, ks[j], work, &env, &db, &ch) == ECORE_OK);
+		if (j == 0 || j == 3)
+			CHECK(isnan(db) && isnan(a.davies_bouldin) && isnan(a.calinski_harabasz));
+		else
+		{
+			CHECK_CLOSE(a.davies_bouldin, db, 1e-12);
+			CHECK_CLOSE(a.calinski_harabasz, ch, 1e-12);
+		}
+		out_free(&a);
+	}
+	/* random splits and orders: the same bits; other centres do not merge */
+	for (trial = 0; trial < 4; trial++)
+	{
+		size_t	   *perm = shuffled(n, 300 + (uint64_t) trial);
+		int64_t    *sp = split_state(X, n, d, M, ks, C, R, perm, 1 + 2 * trial,
+									 400 + (uint64_t) trial);
+
+		for (j = 0; j < M; j++)
+		{
+			ecore_kstep_out a,
+						b;
+			double		sa,
+						sb;
+
+			out_alloc(&a, ks[j], d);
+			out_alloc(&b, ks[j], d);
+			CHECK(ecore_ksteps_final(st, j, scratch, &a, &sa) == ECORE_OK);
+			CHECK(ecore_ksteps_final(sp, j, scratch, &b, &sb) == ECORE_OK);
+			CHECK(same_out(&a, sa, &b, sb, ks[j], d));
+			out_free(&a);
+			out_free(&b);
+		}
+		free(sp);
+		free(perm);
+	}
+	ecore_ksteps_init(st2, M, ks, d, C, NULL, 42);
+	CHECK(ecore_ksteps_merge(st, st2) == ECORE_EINVAL_ARG);
+	/* a damaged flag is refused */
+	memcpy(st2, st, nslots * sizeof(int64_t));
+	CHECK(ecore_ksteps_check(st2, nslots) == ECORE_OK);
+	{
+		/* model 1 (k = 1) starts after the header and the ks */
+		size_t		flag = 4 + (size_t) M + ecore_kstep_slots(1, d) + ECORE_XSUM_SLOTS;
+
+		st2[flag] = 1 - st2[flag];
+		CHECK(ecore_ksteps_check(st2, nslots) == ECORE_EINVAL_ARG);
+	}
+	for (j = 0; j < M; j++)
+	{
+		free(Cs[j]);
+		free(Rs[j]);
+	}
+	free(work);
+	free(labels);
+	free(st);
+	free(st2);
+	free(scratch);
 	free(X);
 }
