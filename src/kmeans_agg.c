@@ -1796,13 +1796,15 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 
 /*
  * Begin a run of the split K-means (kmeans_fit_sampled, elbow_fit_sampled)
- * on the points query: its description and engage's kmeans_model types.
- * The caller is connected to SPI.
+ * on the points query: its description and, for the aggregates (not in
+ * memory), engage's kmeans_model types.  The caller is connected to SPI.
  */
 static void
 split_begin(ElbowRun *r, FunctionCallInfo fcinfo, const char *points)
 {
 	fit_query(points, fcinfo->flinfo->fn_oid, &r->q);
+	if (r->in_memory)
+		return;					/* no aggregate, no model */
 	r->model_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
 									CStringGetDatum("kmeans_model"),
 									ObjectIdGetDatum(get_func_namespace(fcinfo->flinfo->fn_oid)));
@@ -2088,6 +2090,10 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 	out.iterations = MemoryContextAlloc(scratch, sizeof(int) * nk);
 	out.centroids = MemoryContextAllocHuge(scratch, sizeof(double) * nk * k_max * r.d);
 	rc = ecore_elbow_agg((size_t) r.n, (size_t) r.d, &ep, &src, &env, &out);
+	if (rc == ECORE_EDISTINCT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fewer distinct points than k = %d clusters", out.k)));
 	if (rc != ECORE_OK)
 		ereport(ERROR,
 				(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?

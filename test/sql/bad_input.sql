@@ -586,11 +586,11 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (347, 'store_elbow_curve: k_max above the points', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 8, 0, NULL)$$, NULL),
 (348, 'store_elbow_curve: identical points, k_max = 2 (the message names k)', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, 1, 1 FROM bi_pts', 2, 0, NULL)$$, NULL),
 (349, 'store_elbow_curve: a points query that writes', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT bi_writer(id), a, b FROM bi_pts', 2, 0, NULL)$$, NULL),
-(350, 'store_elbow_curve: three points, as elbow_inertia (documented result)',
+(350, 'store_elbow_curve: three points, as elbow_fit_sampled (documented result)',
  $$SELECT string_agg(k || ':' || round(inertia::numeric, 9) || ':' || coalesce(round(silhouette::numeric, 9)::text, '-') || ':' || is_elbow || ':' || coalesce(sample_size::text, '-'), ' ' ORDER BY k)
    FROM engage.store_elbow_curve(1, 'SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 3, 0, NULL)$$,
  $$SELECT string_agg(k || ':' || round(inertia::numeric, 9) || ':' || coalesce(round(silhouette::numeric, 9)::text, '-') || ':' || is_elbow || ':' || coalesce(sample_size::text, '-'), ' ' ORDER BY k)
-   FROM engage.elbow_inertia('SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 1, 3)$$)
+   FROM engage.elbow_fit_sampled('SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 1, 3)$$)
 ) AS c(n, what, q, then_q);
 
 -- 400-429: the split K-means (scaling_agg, kmeans_step_agg, their combine
@@ -890,9 +890,9 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (527, 'store_user_clusters: normalization unknown', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'quantile')$$, NULL),
 (528, 'store_cluster_model: normalization unknown', $$SELECT engage.store_cluster_model(1, 'SELECT m, s, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'quantile')$$, NULL),
 (529, 'store_elbow_curve: normalization unknown', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 2, 0, NULL, 'quantile')$$, NULL),
-(530, 'store_elbow_curve: normalization NULL is zscore, as elbow_inertia''s rows (documented result: rows unlike them)',
+(530, 'store_elbow_curve: normalization NULL is zscore, as elbow_fit_sampled''s rows (documented result: rows unlike them)',
  $$SELECT count(*) FROM (SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 3, 0, NULL, NULL)
-                         EXCEPT ALL SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, 3)) d$$, NULL),
+                         EXCEPT ALL SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 3)) d$$, NULL),
 (531, 'run_analysis: k_selection silhouette on one user (no k of 2 or more): k as given (documented result)',
  $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 2, k_selection => 'silhouette') IS NULL$$,
  $$SELECT status || ', k ' || k || ', k_selection ' || k_selection || ', k_chosen ' || coalesce(k_chosen::text, 'NULL') FROM engage.run ORDER BY run_id DESC LIMIT 1$$)
