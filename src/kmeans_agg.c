@@ -2296,6 +2296,11 @@ engage_split_fit_params(ecore_fit_params *fp, int k, int n_init, int max_iter,
 void
 engage_split_fit_error(int rc, const char *function, int k, size_t sample)
 {
+	if (rc == ECORE_EDISTINCT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fewer distinct points than k = %d clusters", k),
+				 errcontext("%s: restarts on a sample of %zu points", function, sample)));
 	ereport(ERROR,
 			(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
 					 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),

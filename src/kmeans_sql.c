@@ -58,6 +58,7 @@
 #include "points.h"
 #include "split.h"
 #include "core/kmeans.h"
+#include "core/kmeans_step.h"
 #include "core/knee.h"
 #include "core/scale.h"
 
@@ -1365,8 +1366,12 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	o.features = 3;
 	o.row_desc = NULL;
 	check_k(o.k, -1, "k");
-	/* one node: the split K-means' algorithm when it takes the normalization */
-	split = write && engage_split_normalization(o.normalization);
+	/*
+	 * one node: the split K-means' algorithm when it takes the
+	 * normalization and k (at most ECORE_KSTEP_MAX_K clusters)
+	 */
+	split = write && engage_split_normalization(o.normalization) &&
+		o.k <= ECORE_KSTEP_MAX_K;
 
 	/* the table first: no clustering for a caller who may not write it */
 	scratch = scratch_context("engage store_user_clusters");

@@ -919,6 +919,41 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 ) AS c(n, what, q);
 RESET client_min_messages;
 
+-- 560-589: one K-means and one elbow for run_analysis (issues 11 and 12):
+-- kmeans_fit_sampled in memory (in_memory), and store_user_clusters and
+-- store_elbow_curve on the split K-means
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(560, 'kmeans_fit_sampled: in_memory NULL', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, in_memory => NULL)::text$$),
+(561, 'kmeans_fit_sampled in memory: a NULL key', $$SELECT engage.kmeans_fit_sampled('SELECT NULLIF(id, 3), a, b FROM bi_pts', 2, in_memory => true)::text$$),
+(562, 'kmeans_fit_sampled on aggregates: a NULL key in the sample (every point)', $$SELECT engage.kmeans_fit_sampled('SELECT NULLIF(id, 3), a, b FROM bi_pts', 2, sample => 0)::text$$),
+(563, 'kmeans_fit_sampled in memory: no rows', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_empty', 2, in_memory => true)::text$$),
+(564, 'kmeans_fit_sampled in memory: a text feature', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_text', 2, in_memory => true)::text$$),
+(565, 'kmeans_fit_sampled in memory: a points query that writes', $$SELECT engage.kmeans_fit_sampled('SELECT bi_writer(id), a, b FROM bi_pts', 2, in_memory => true)::text$$),
+(566, 'kmeans_fit_sampled in memory: a sample smaller than k', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 3, sample => 2, in_memory => true)::text$$),
+(567, 'kmeans_fit_sampled in memory: NaN', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, CASE WHEN id = 4 THEN ''NaN'' ELSE b END FROM bi_pts', 2, in_memory => true)::text$$),
+(568, 'kmeans_fit_sampled in memory: a feature past 1e100', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, CASE WHEN id = 4 THEN 1e101 ELSE b END FROM bi_pts', 2, in_memory => true)::text$$),
+(569, 'kmeans_fit_sampled in memory: fewer distinct points than k', $$SELECT engage.kmeans_fit_sampled('SELECT id, 1, 1 FROM bi_pts', 2, in_memory => true)::text$$),
+(570, 'kmeans_fit_sampled on aggregates: fewer distinct points than k', $$SELECT engage.kmeans_fit_sampled('SELECT id, 1, 1 FROM bi_pts', 2)::text$$),
+(571, 'kmeans_fit_sampled in memory: ragged feature arrays', $$SELECT engage.kmeans_fit_sampled('SELECT id, CASE WHEN id = 4 THEN ARRAY[a] ELSE ARRAY[a, b] END FROM bi_pts', 2, in_memory => true)::text$$),
+(572, 'kmeans_fit_sampled in memory: a NULL in a feature array', $$SELECT engage.kmeans_fit_sampled('SELECT id, ARRAY[a, NULLIF(b, 1)] FROM bi_pts', 2, in_memory => true)::text$$),
+(573, 'kmeans_fit_sampled in memory: k above the points', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 8, in_memory => true)::text$$),
+(574, 'kmeans_fit_sampled in memory: normalization log (not combinable)', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, 'log', in_memory => true)::text$$),
+(575, 'kmeans_fit_sampled: NULL feature arrays skipped, the same model in memory and on aggregates, every point and a sample (documented result)',
+ $$SELECT bool_and(engage.kmeans_fit_sampled(q, 2, sample => s, in_memory => true)::text = engage.kmeans_fit_sampled(q, 2, sample => s)::text)
+   || ' ' || min((engage.kmeans_fit_sampled(q, 2, sample => s)).n_points)
+   FROM (VALUES ('SELECT id, CASE WHEN id <> 2 THEN ARRAY[a, b] END FROM bi_pts')) v(q), (VALUES (0), (4)) w(s)$$),
+(576, 'store_user_clusters: fewer distinct points than k (the split fit)', $$SELECT engage.store_user_clusters(-1, 'SELECT id::text, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 1::numeric FROM bi_pts', 2, 0)::text$$),
+(577, 'store_user_clusters: k above the points (the split fit)', $$SELECT engage.store_user_clusters(-1, 'SELECT id::text, id::bigint, a::numeric, b::numeric, a::numeric, b::numeric FROM bi_pts', 8, 0)::text$$),
+(578, 'store_user_clusters: a feature past 1e100 (the split fit)', $$SELECT engage.store_user_clusters(-1, 'SELECT id::text, id::bigint, a::numeric, CASE WHEN id = 4 THEN 1e101 ELSE b END::numeric, a::numeric, b::numeric FROM bi_pts', 2, 0)::text$$),
+(579, 'store_user_clusters: k 1001, past the split K-means'' 1000: kmeans_cluster_rows''s fit (documented result)', $$SELECT (m).iterations || ' ' || array_length((m).sizes, 1) FROM (SELECT engage.store_user_clusters(-1, 'SELECT i::text, i::bigint, i::numeric, 0::numeric, i::numeric, 0::numeric FROM generate_series(1, 1100) i', 1001, 0) AS m) x$$),
+(580, 'store_user_clusters: the split fit is kmeans_fit_sampled''s model, nothing written for run -1 kept (documented result)',
+ $$SELECT (engage.store_user_clusters(-1, 'SELECT id::text, id::bigint, a::numeric, b::numeric, a::numeric, b::numeric FROM bi_pts', 2, 5, 'minmax')).centroids_normalized
+        = (engage.kmeans_fit_sampled('SELECT id::text, id::bigint, a::numeric, b::numeric FROM bi_pts', 2, 'minmax', seed => 5)).centroids_normalized$$),
+(581, 'store_elbow_curve: a NULL key (the split elbow in memory)', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT NULLIF(id, 3), a, b FROM bi_pts', 3, 0, NULL)$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,
