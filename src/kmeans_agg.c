@@ -698,6 +698,145 @@ engage_sample_hash(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------------
+ * sample_cutoff(value double precision, m integer): the m-th smallest
+ * ---------------------------------------------------------------------
+ */
+
+/* The first room of a state (grown by doubling up to m) */
+#define CUTOFF_FIRST_ROOM 64
+
+/* A copy of the state a with room for `room` values, in the agg context */
+static ArrayType *
+cutoff_grow(FunctionCallInfo fcinfo, ArrayType *a, size_t nslots, size_t room)
+{
+	ArrayType  *b = state_in_aggcontext(fcinfo, ECORE_CUTOFF_HEADER + room);
+
+	memcpy(STATE_SLOTS(b), STATE_SLOTS(a), nslots * sizeof(int64));
+	return b;
+}
+
+/*
+ * Transition: a value (NULL skipped; NaN refused) into the m smallest; m
+ * must be the same on every row
+ */
+PG_FUNCTION_INFO_V1(engage_sample_cutoff_accum);
+Datum
+engage_sample_cutoff_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	size_t		nslots;
+	int64		m;
+	double		x;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("m must not be null")));
+	m = PG_GETARG_INT32(2);
+	if (m < 1 || m > ECORE_CUTOFF_MAX_M)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("m must be between 1 and %d, not %lld", ECORE_CUTOFF_MAX_M,
+						(long long) m)));
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	x = PG_GETARG_FLOAT8(1);
+	if (isnan(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("value must not be NaN")));
+	if (PG_ARGISNULL(0))
+	{
+		nslots = ECORE_CUTOFF_HEADER + Min(m, CUTOFF_FIRST_ROOM);
+		state = state_in_aggcontext(fcinfo, nslots);
+		ecore_cutoff_init(STATE_SLOTS(state), m);
+	}
+	else
+	{
+		state = state_arg(fcinfo, 0, true, &nslots);
+		if (nslots < ECORE_CUTOFF_HEADER || STATE_SLOTS(state)[0] != ECORE_CUTOFF_MAGIC)
+			state_invalid("sample_cutoff");
+		if (ecore_cutoff_m(STATE_SLOTS(state)) != m)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("m must be the same on every row")));
+	}
+	if (ecore_cutoff_add(STATE_SLOTS(state), nslots, x))
+	{
+		size_t		room = Min((size_t) m, 2 * (nslots - ECORE_CUTOFF_HEADER));
+
+		state = cutoff_grow(fcinfo, state, nslots, room);
+		nslots = ECORE_CUTOFF_HEADER + room;
+		(void) ecore_cutoff_add(STATE_SLOTS(state), nslots, x);
+	}
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* Combine two partial states of sample_cutoff */
+PG_FUNCTION_INFO_V1(engage_sample_cutoff_combine);
+Datum
+engage_sample_cutoff_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a,
+			   *b;
+	size_t		na,
+				nb,
+				want;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = state_arg(fcinfo, 1, false, &nb);
+	if (ecore_cutoff_check(STATE_SLOTS(b), nb) != ECORE_OK)
+		state_invalid("sample_cutoff");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+	a = state_arg(fcinfo, 0, true, &na);
+	if (ecore_cutoff_check(STATE_SLOTS(a), na) != ECORE_OK)
+		state_invalid("sample_cutoff");
+	if (ecore_cutoff_m(STATE_SLOTS(a)) != ecore_cutoff_m(STATE_SLOTS(b)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine sample_cutoff states of different m")));
+	want = (size_t) Min(ecore_cutoff_m(STATE_SLOTS(a)),
+						ecore_cutoff_count(STATE_SLOTS(a)) + ecore_cutoff_count(STATE_SLOTS(b)));
+	if (want > na - ECORE_CUTOFF_HEADER)
+	{
+		a = cutoff_grow(fcinfo, a, na, want);
+		na = ECORE_CUTOFF_HEADER + want;
+	}
+	if (ecore_cutoff_merge(STATE_SLOTS(a), na, STATE_SLOTS(b)) != ECORE_OK)
+		state_invalid("sample_cutoff");
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* Final: the m-th smallest value, NULL when fewer than m values */
+PG_FUNCTION_INFO_V1(engage_sample_cutoff_final);
+Datum
+engage_sample_cutoff_final(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	size_t		nslots;
+	double		x;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = state_arg(fcinfo, 0, false, &nslots);
+	if (ecore_cutoff_check(STATE_SLOTS(state), nslots) != ECORE_OK)
+		state_invalid("sample_cutoff");
+	if (!ecore_cutoff_final(STATE_SLOTS(state), &x))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(x);
+}
+
+/* ---------------------------------------------------------------------
  * kmeans_fit_sampled(points, k, normalization, n_init, max_iter, seed,
  *					  init, sample)
  * ---------------------------------------------------------------------
@@ -1549,6 +1688,49 @@ elbow_row_features(HeapTuple tup, TupleDesc desc, int col, int d, double *x)
 }
 
 /*
+ * The cutoff of the want smallest values of the expression key (SQL over
+ * the points query's rows, whose features are not NULL; arguments $1..$n
+ * of types/args, then $n+1 the count): sample_cutoff by one aggregate
+ * that parallel workers and Citus shards compute in parts, so that the
+ * sample query that follows reads only the rows of key <= cutoff (about
+ * want rows, not want per shard).  false (no cutoff) when want is past
+ * sample_cutoff's bound or fewer rows have a key.
+ */
+static bool
+sample_cutoff_of(const FitQuery *q, const char *key, int nargs, Oid *types,
+				 Datum *args, size_t want, double *cutoff)
+{
+	StringInfoData sql;
+	Oid			t[4];
+	Datum		v[4];
+	int			rc,
+				j;
+	bool		isnull;
+	Datum		d;
+
+	if (want > ECORE_CUTOFF_MAX_M || nargs > 3)
+		return false;
+	for (j = 0; j < nargs; j++)
+	{
+		t[j] = types[j];
+		v[j] = args[j];
+	}
+	t[nargs] = INT4OID;
+	v[nargs] = Int32GetDatum((int32) want);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.sample_cutoff(%s, $%d) FROM %s WHERE %s IS NOT NULL",
+					 q->schema, key, nargs + 1, q->from, q->features);
+	rc = SPI_execute_with_args(sql.data, nargs + 1, t, v, NULL, true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "unexpected result of the sample cutoff query");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		*cutoff = DatumGetFloat8(d);
+	SPI_freetuptable(SPI_tuptable);
+	return !isnull;
+}
+
+/*
  * ecore_elbow_agg_source.sample: the m + 1 points of smallest coreset key
  * (ORDER BY ... LIMIT, which Citus pushes down to its workers), or every
  * point in key order, read by a cursor.
@@ -1561,8 +1743,10 @@ elbow_sql_sample(void *arg, const double *mu, double total, int64_t n,
 	ElbowRun   *r = (ElbowRun *) arg;
 	StringInfoData sql;
 	Portal		portal;
-	Oid			types[3] = {r->model_type, INT8OID, INT8OID};
-	Datum		args[3];
+	Oid			types[4] = {r->model_type, INT8OID, INT8OID, FLOAT8OID};
+	Datum		args[4];
+	int			nargs = 3;
+	double		cutoff;
 	MemoryContext old;
 	double	   *x = palloc(sizeof(double) * r->d);
 	size_t		i = 0;
@@ -1571,20 +1755,33 @@ elbow_sql_sample(void *arg, const double *mu, double total, int64_t n,
 	MemoryContextReset(r->callcxt);
 	old = MemoryContextSwitchTo(r->callcxt);
 	initStringInfo(&sql);
+	args[0] = elbow_model(r, 1, mu, total, n);
+	args[1] = Int64GetDatum(r->seed);
+	args[2] = Int64GetDatum((int64) want);
 	if (sampled)
+	{
+		StringInfoData key;
+
+		initStringInfo(&key);
+		appendStringInfo(&key, "%s.coreset_key($1, p.k::text, %s, $2)", r->q.schema, r->q.features);
 		appendStringInfo(&sql,
-						 "SELECT %s, %s.coreset_key($1, p.k::text, %s, $2) FROM %s "
-						 "WHERE %s IS NOT NULL ORDER BY 2, p.k::text COLLATE \"C\", 1 LIMIT $3",
-						 r->q.features, r->q.schema, r->q.features, r->q.from, r->q.features);
+						 "SELECT %s, %s FROM %s WHERE %s IS NOT NULL",
+						 r->q.features, key.data, r->q.from, r->q.features);
+		if (sample_cutoff_of(&r->q, key.data, 2, types, args, want, &cutoff))
+		{
+			/* only the rows up to the want-th key leave the shards */
+			appendStringInfo(&sql, " AND %s <= $4", key.data);
+			args[3] = Float8GetDatum(cutoff);
+			nargs = 4;
+		}
+		appendStringInfoString(&sql, " ORDER BY 2, p.k::text COLLATE \"C\", 1 LIMIT $3");
+	}
 	else
 		appendStringInfo(&sql,
 						 "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL "
 						 "ORDER BY p.k::text COLLATE \"C\", 1",
 						 r->q.features, r->q.from, r->q.features);
-	args[0] = elbow_model(r, 1, mu, total, n);
-	args[1] = Int64GetDatum(r->seed);
-	args[2] = Int64GetDatum((int64) want);
-	portal = SPI_cursor_open_with_args(NULL, sql.data, sampled ? 3 : 0, types, args,
+	portal = SPI_cursor_open_with_args(NULL, sql.data, sampled ? nargs : 0, types, args,
 									   NULL, true, CURSOR_OPT_NO_SCROLL);
 	for (;;)
 	{
@@ -2198,8 +2395,10 @@ fit_sql_sample(void *arg, int sampled, size_t want, double *SZ, size_t *got)
 	ElbowRun   *r = (ElbowRun *) arg;
 	StringInfoData sql;
 	Portal		portal;
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		args[2];
+	Oid			types[3] = {INT8OID, INT8OID, FLOAT8OID};
+	Datum		args[3];
+	int			nargs = 2;
+	double		cutoff;
 	MemoryContext old;
 	double	   *x = palloc(sizeof(double) * r->d);
 	size_t		i = 0;
@@ -2207,14 +2406,32 @@ fit_sql_sample(void *arg, int sampled, size_t want, double *SZ, size_t *got)
 	MemoryContextReset(r->callcxt);
 	old = MemoryContextSwitchTo(r->callcxt);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL ORDER BY ",
+	appendStringInfo(&sql, "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL",
 					 r->q.features, r->q.from, r->q.features);
-	if (sampled)
-		appendStringInfo(&sql, "%s.sample_hash(p.k::text, $1), ", r->q.schema);
-	appendStringInfoString(&sql, "p.k::text COLLATE \"C\", 1 LIMIT $2");
 	args[0] = Int64GetDatum(r->seed);
 	args[1] = Int64GetDatum((int64) want);
-	portal = SPI_cursor_open_with_args(NULL, sql.data, 2, types, args, NULL, true,
+	if (sampled)
+	{
+		StringInfoData key;
+
+		/*
+		 * The cutoff by the hash as a double: a monotone image of the
+		 * bigint order, so the rows up to it hold the want first ones
+		 */
+		initStringInfo(&key);
+		appendStringInfo(&key, "%s.sample_hash(p.k::text, $1)::double precision", r->q.schema);
+		if (sample_cutoff_of(&r->q, key.data, 1, types, args, want, &cutoff))
+		{
+			appendStringInfo(&sql, " AND %s <= $3", key.data);
+			args[2] = Float8GetDatum(cutoff);
+			nargs = 3;
+		}
+		appendStringInfo(&sql, " ORDER BY %s.sample_hash(p.k::text, $1),", r->q.schema);
+	}
+	else
+		appendStringInfoString(&sql, " ORDER BY");
+	appendStringInfoString(&sql, " p.k::text COLLATE \"C\", 1 LIMIT $2");
+	portal = SPI_cursor_open_with_args(NULL, sql.data, nargs, types, args, NULL, true,
 									   CURSOR_OPT_NO_SCROLL);
 	for (;;)
 	{

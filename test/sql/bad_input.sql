@@ -950,7 +950,15 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (580, 'store_user_clusters: the split fit is kmeans_fit_sampled''s model, nothing written for run -1 kept (documented result)',
  $$SELECT (engage.store_user_clusters(-1, 'SELECT id::text, id::bigint, a::numeric, b::numeric, a::numeric, b::numeric FROM bi_pts', 2, 5, 'minmax')).centroids_normalized
         = (engage.kmeans_fit_sampled('SELECT id::text, id::bigint, a::numeric, b::numeric FROM bi_pts', 2, 'minmax', seed => 5)).centroids_normalized$$),
-(581, 'store_elbow_curve: a NULL key (the split elbow in memory)', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT NULLIF(id, 3), a, b FROM bi_pts', 3, 0, NULL)$$)
+(581, 'store_elbow_curve: a NULL key (the split elbow in memory)', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT NULLIF(id, 3), a, b FROM bi_pts', 3, 0, NULL)$$),
+(582, 'sample_cutoff: m NULL', $$SELECT engage.sample_cutoff(a, NULL) FROM bi_pts$$),
+(583, 'sample_cutoff: m 0', $$SELECT engage.sample_cutoff(a, 0) FROM bi_pts$$),
+(584, 'sample_cutoff: m past 1048576', $$SELECT engage.sample_cutoff(a, 1048577) FROM bi_pts$$),
+(585, 'sample_cutoff: NaN', $$SELECT engage.sample_cutoff(CASE WHEN id = 4 THEN 'NaN' ELSE a END, 2) FROM bi_pts$$),
+(586, 'sample_cutoff: m changing between rows', $$SELECT engage.sample_cutoff(a, id) FROM bi_pts$$),
+(587, 'sample_cutoff_final: a forged state (not a heap)', $$SELECT engage.sample_cutoff_final(ARRAY[(engage.sample_cutoff_accum(NULL, 1, 2))[1], 2, 2, 1, 2])$$),
+(588, 'sample_cutoff_combine: states of different m', $$SELECT engage.sample_cutoff_combine(engage.sample_cutoff_accum(NULL, 1, 2), engage.sample_cutoff_accum(NULL, 1, 3))$$),
+(589, 'sample_cutoff: infinite values and fewer values than m (documented result)', $$SELECT engage.sample_cutoff(x, 2)::text || ' ' || coalesce(engage.sample_cutoff(x, 4)::text, 'NULL') FROM (VALUES ('Infinity'::float8), ('-Infinity'), (NULL), (1)) v(x)$$)
 ) AS c(n, what, q);
 RESET client_min_messages;
 
