@@ -128,6 +128,40 @@ state_invalid(const char *aggregate)
 			 errdetail("The state must be a bigint[] made by the aggregate's own functions.")));
 }
 
+/*
+ * The two states of a combine function, each checked by check (aggregate:
+ * its name, for the error): true with *a (writable: in place inside an
+ * aggregate) and *b when both are there; false when one is NULL, the
+ * result then being combine_passthrough's
+ */
+static bool
+combine_args(FunctionCallInfo fcinfo, int (*check) (const int64_t *st, size_t nslots),
+			 const char *aggregate, ArrayType **a, size_t *na, ArrayType **b, size_t *nb)
+{
+	if (PG_ARGISNULL(1))
+		return false;
+	*b = state_arg(fcinfo, 1, false, nb);
+	if (check(STATE_SLOTS(*b), *nb) != ECORE_OK)
+		state_invalid(aggregate);
+	if (PG_ARGISNULL(0))
+		return false;
+	*a = state_arg(fcinfo, 0, true, na);
+	if (check(STATE_SLOTS(*a), *na) != ECORE_OK)
+		state_invalid(aggregate);
+	return true;
+}
+
+/* The result of a combine function with a NULL state: the other one */
+static Datum
+combine_passthrough(FunctionCallInfo fcinfo)
+{
+	if (!PG_ARGISNULL(1))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+	if (!PG_ARGISNULL(0))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	PG_RETURN_NULL();
+}
+
 /* Allocate a new state in the aggregate's memory context (or current) */
 static ArrayType *
 state_in_aggcontext(FunctionCallInfo fcinfo, size_t nslots)
@@ -313,20 +347,8 @@ engage_scaling_combine(PG_FUNCTION_ARGS)
 	size_t		na,
 				nb;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	b = state_arg(fcinfo, 1, false, &nb);
-	if (ecore_scaleagg_check(STATE_SLOTS(b), nb) != ECORE_OK)
-		state_invalid("scaling_agg");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
-	a = state_arg(fcinfo, 0, true, &na);
-	if (ecore_scaleagg_check(STATE_SLOTS(a), na) != ECORE_OK)
-		state_invalid("scaling_agg");
+	if (!combine_args(fcinfo, ecore_scaleagg_check, "scaling_agg", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
 	if (ecore_scaleagg_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -606,20 +628,8 @@ engage_kmeans_step_combine(PG_FUNCTION_ARGS)
 	size_t		na,
 				nb;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	b = state_arg(fcinfo, 1, false, &nb);
-	if (ecore_kstep_check(STATE_SLOTS(b), nb) != ECORE_OK)
-		state_invalid("kmeans_step_agg");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
-	a = state_arg(fcinfo, 0, true, &na);
-	if (ecore_kstep_check(STATE_SLOTS(a), na) != ECORE_OK)
-		state_invalid("kmeans_step_agg");
+	if (!combine_args(fcinfo, ecore_kstep_check, "kmeans_step_agg", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
 	if (ecore_kstep_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -787,20 +797,8 @@ engage_sample_cutoff_combine(PG_FUNCTION_ARGS)
 				nb,
 				want;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	b = state_arg(fcinfo, 1, false, &nb);
-	if (ecore_cutoff_check(STATE_SLOTS(b), nb) != ECORE_OK)
-		state_invalid("sample_cutoff");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
-	a = state_arg(fcinfo, 0, true, &na);
-	if (ecore_cutoff_check(STATE_SLOTS(a), na) != ECORE_OK)
-		state_invalid("sample_cutoff");
+	if (!combine_args(fcinfo, ecore_cutoff_check, "sample_cutoff", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
 	if (ecore_cutoff_m(STATE_SLOTS(a)) != ecore_cutoff_m(STATE_SLOTS(b)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1329,20 +1327,8 @@ engage_kmeans_steps_combine(PG_FUNCTION_ARGS)
 	size_t		na,
 				nb;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	b = state_arg(fcinfo, 1, false, &nb);
-	if (ecore_ksteps_check(STATE_SLOTS(b), nb) != ECORE_OK)
-		state_invalid("kmeans_steps_agg");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
-	a = state_arg(fcinfo, 0, true, &na);
-	if (ecore_ksteps_check(STATE_SLOTS(a), na) != ECORE_OK)
-		state_invalid("kmeans_steps_agg");
+	if (!combine_args(fcinfo, ecore_ksteps_check, "kmeans_steps_agg", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
 	if (ecore_ksteps_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1731,9 +1717,99 @@ sample_cutoff_of(const FitQuery *q, const char *key, int nargs, Oid *types,
 }
 
 /*
+ * Read the want first points of the points query in the order (order,
+ * key text in C collation, features), or (key text, features) when order
+ * is NULL, by a cursor, each normalised as the aggregates normalise it
+ * into SZ: the samples of kmeans_fit_sampled (order: sample_hash) and
+ * elbow_fit_sampled (order: coreset_key; with keys, each point's order
+ * value into keys).  The query's arguments are args (nargs of types),
+ * then want; with order, the rows are first cut at the want-th smallest
+ * order value (sample_cutoff, as double precision: a monotone image of
+ * the order) so that about want rows leave Citus's shards, the same first
+ * ones.  The key text must not be NULL (checked where it is read: without
+ * keys).  Returns the points read.
+ */
+static size_t
+sample_rows(ElbowRun *r, const char *order, int nargs, Oid *types, Datum *args,
+			size_t want, double *SZ, double *keys, const char *function)
+{
+	StringInfoData sql,
+				cut;
+	Portal		portal;
+	Oid			t[5];
+	Datum		v[5];
+	int			n = nargs + 1,
+				j;
+	double		cutoff = 0.0;
+	double	   *x = palloc(sizeof(double) * r->d);
+	size_t		i = 0;
+
+	Assert(nargs <= 3);
+	for (j = 0; j < nargs; j++)
+	{
+		t[j] = types[j];
+		v[j] = args[j];
+	}
+	t[nargs] = INT8OID;
+	v[nargs] = Int64GetDatum((int64) want);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s, %s FROM %s WHERE %s IS NOT NULL", r->q.features,
+					 keys != NULL ? order : "p.k::text", r->q.from, r->q.features);
+	if (order != NULL)
+	{
+		initStringInfo(&cut);
+		appendStringInfo(&cut, "(%s)::double precision", order);
+		if (sample_cutoff_of(&r->q, cut.data, nargs, types, args, want, &cutoff))
+		{
+			appendStringInfo(&sql, " AND %s <= $%d", cut.data, n + 1);
+			t[n] = FLOAT8OID;
+			v[n] = Float8GetDatum(cutoff);
+			n++;
+		}
+		appendStringInfo(&sql, " ORDER BY %s,", order);
+	}
+	else
+		appendStringInfoString(&sql, " ORDER BY");
+	appendStringInfo(&sql, " p.k::text COLLATE \"C\", 1 LIMIT $%d", nargs + 1);
+	portal = SPI_cursor_open_with_args(NULL, sql.data, n, t, v, NULL, true,
+									   CURSOR_OPT_NO_SCROLL);
+	for (;;)
+	{
+		uint64		row;
+
+		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (row = 0; row < SPI_processed; row++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[row];
+			bool		isnull;
+			Datum		second;
+
+			if (i >= want ||
+				!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, r->d, x))
+				elog(ERROR, "unexpected sample point of %s", function);
+			elbow_normalise(&r->s, x, SZ + i * r->d);
+			second = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+			if (keys != NULL)
+				keys[i] = DatumGetFloat8(second);
+			else if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("key must not be null")));
+			i++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	return i;
+}
+
+/*
  * ecore_elbow_agg_source.sample: the m + 1 points of smallest coreset key
- * (ORDER BY ... LIMIT, which Citus pushes down to its workers), or every
- * point in key order, read by a cursor.
+ * (ORDER BY ... LIMIT, which Citus pushes down to its workers, after the
+ * cutoff), or every point in key order (sample_rows).
  */
 static int
 elbow_sql_sample(void *arg, const double *mu, double total, int64_t n,
@@ -1741,83 +1817,24 @@ elbow_sql_sample(void *arg, const double *mu, double total, int64_t n,
 				 size_t *got, void *iwork)
 {
 	ElbowRun   *r = (ElbowRun *) arg;
-	StringInfoData sql;
-	Portal		portal;
-	Oid			types[4] = {r->model_type, INT8OID, INT8OID, FLOAT8OID};
-	Datum		args[4];
-	int			nargs = 3;
-	double		cutoff;
+	Oid			types[2] = {r->model_type, INT8OID};
+	Datum		args[2];
 	MemoryContext old;
-	double	   *x = palloc(sizeof(double) * r->d);
-	size_t		i = 0;
 
 	(void) iwork;
 	MemoryContextReset(r->callcxt);
 	old = MemoryContextSwitchTo(r->callcxt);
-	initStringInfo(&sql);
-	args[0] = elbow_model(r, 1, mu, total, n);
-	args[1] = Int64GetDatum(r->seed);
-	args[2] = Int64GetDatum((int64) want);
 	if (sampled)
 	{
-		StringInfoData key;
-
-		initStringInfo(&key);
-		appendStringInfo(&key, "%s.coreset_key($1, p.k::text, %s, $2)", r->q.schema, r->q.features);
-		appendStringInfo(&sql,
-						 "SELECT %s, %s FROM %s WHERE %s IS NOT NULL",
-						 r->q.features, key.data, r->q.from, r->q.features);
-		if (sample_cutoff_of(&r->q, key.data, 2, types, args, want, &cutoff))
-		{
-			/* only the rows up to the want-th key leave the shards */
-			appendStringInfo(&sql, " AND %s <= $4", key.data);
-			args[3] = Float8GetDatum(cutoff);
-			nargs = 4;
-		}
-		appendStringInfoString(&sql, " ORDER BY 2, p.k::text COLLATE \"C\", 1 LIMIT $3");
+		args[0] = elbow_model(r, 1, mu, total, n);
+		args[1] = Int64GetDatum(r->seed);
+		*got = sample_rows(r, psprintf("%s.coreset_key($1, p.k::text, %s, $2)", r->q.schema,
+									   r->q.features),
+						   2, types, args, want, SZ, key, "elbow_fit_sampled");
 	}
 	else
-		appendStringInfo(&sql,
-						 "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL "
-						 "ORDER BY p.k::text COLLATE \"C\", 1",
-						 r->q.features, r->q.from, r->q.features);
-	portal = SPI_cursor_open_with_args(NULL, sql.data, sampled ? nargs : 0, types, args,
-									   NULL, true, CURSOR_OPT_NO_SCROLL);
-	for (;;)
-	{
-		uint64		j;
-
-		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
-		if (SPI_processed == 0)
-			break;
-		for (j = 0; j < SPI_processed; j++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[j];
-			bool		isnull;
-
-			if (i >= want)
-				elog(ERROR, "unexpected number of sample points in elbow_fit_sampled");
-			if (!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, r->d, x))
-				elog(ERROR, "unexpected sample point of elbow_fit_sampled");
-			elbow_normalise(&r->s, x, SZ + i * r->d);
-			if (sampled)
-				key[i] = DatumGetFloat8(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-			else
-			{
-				(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-				if (isnull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("key must not be null")));
-			}
-			i++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
+		*got = sample_rows(r, NULL, 0, types, args, want, SZ, NULL, "elbow_fit_sampled");
 	MemoryContextSwitchTo(old);
-	*got = i;
 	return ECORE_OK;
 }
 
@@ -1989,6 +2006,31 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 	r->n = (int64) n;
 	engage_split_memory(X, n, d, (const char *const *) keys, lens, method, r->seed,
 						r->env, n * (d * 3 * sizeof(double) + 32), &r->s, &r->mem);
+}
+
+/*
+ * Set up a run of the split K-means: its scratch memory context (a child
+ * of the current one, made current and returned), the context of
+ * its queries, its start, and the core's environment env (allocations in
+ * scratch; the interrupt check that joins the core's threads)
+ */
+static MemoryContext
+split_run_context(ElbowRun *r, ecore_env *env)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "engage split K-means",
+												  ALLOCSET_DEFAULT_SIZES);
+
+	MemoryContextSwitchTo(scratch);
+	r->start = GetCurrentTimestamp();
+	r->callcxt = AllocSetContextCreate(scratch, "engage split K-means query",
+									   ALLOCSET_DEFAULT_SIZES);
+	memset(env, 0, sizeof(*env));
+	env->alloc = fit_alloc;
+	env->alloc_arg = scratch;
+	env->check = engage_core_check;
+	env->check_arg = env;
+	r->env = env;
+	return scratch;
 }
 
 /*
@@ -2183,18 +2225,7 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 	r.seed = a->seed;
 	r.in_memory = a->in_memory || a->mem != NULL;
 	InitMaterializedSRF(fcinfo, 0);
-	scratch = AllocSetContextCreate(CurrentMemoryContext, "engage elbow_fit_sampled",
-									ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(scratch);
-	r.start = GetCurrentTimestamp();
-	r.callcxt = AllocSetContextCreate(scratch, "engage elbow_fit_sampled query",
-									  ALLOCSET_DEFAULT_SIZES);
-	memset(&env, 0, sizeof(env));
-	env.alloc = fit_alloc;
-	env.alloc_arg = scratch;
-	env.check = engage_core_check;
-	env.check_arg = &env;
-	r.env = &env;
+	scratch = split_run_context(&r, &env);
 
 	if (a->mem != NULL)
 	{
@@ -2386,82 +2417,22 @@ fit_sql_step(void *arg, int k, const double *C, ecore_kstep_out *out)
 /*
  * ecore_fit_source.sample: the want points of smallest (sample_hash, key
  * text, features) or, when not sampled, every point by (key text,
- * features): an ORDER BY ... LIMIT query read by a cursor, each point
- * normalised as the aggregates normalise it
+ * features) (sample_rows)
  */
 static int
 fit_sql_sample(void *arg, int sampled, size_t want, double *SZ, size_t *got)
 {
 	ElbowRun   *r = (ElbowRun *) arg;
-	StringInfoData sql;
-	Portal		portal;
-	Oid			types[3] = {INT8OID, INT8OID, FLOAT8OID};
-	Datum		args[3];
-	int			nargs = 2;
-	double		cutoff;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1];
 	MemoryContext old;
-	double	   *x = palloc(sizeof(double) * r->d);
-	size_t		i = 0;
 
 	MemoryContextReset(r->callcxt);
 	old = MemoryContextSwitchTo(r->callcxt);
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL",
-					 r->q.features, r->q.from, r->q.features);
 	args[0] = Int64GetDatum(r->seed);
-	args[1] = Int64GetDatum((int64) want);
-	if (sampled)
-	{
-		StringInfoData key;
-
-		/*
-		 * The cutoff by the hash as a double: a monotone image of the
-		 * bigint order, so the rows up to it hold the want first ones
-		 */
-		initStringInfo(&key);
-		appendStringInfo(&key, "%s.sample_hash(p.k::text, $1)::double precision", r->q.schema);
-		if (sample_cutoff_of(&r->q, key.data, 1, types, args, want, &cutoff))
-		{
-			appendStringInfo(&sql, " AND %s <= $3", key.data);
-			args[2] = Float8GetDatum(cutoff);
-			nargs = 3;
-		}
-		appendStringInfo(&sql, " ORDER BY %s.sample_hash(p.k::text, $1),", r->q.schema);
-	}
-	else
-		appendStringInfoString(&sql, " ORDER BY");
-	appendStringInfoString(&sql, " p.k::text COLLATE \"C\", 1 LIMIT $2");
-	portal = SPI_cursor_open_with_args(NULL, sql.data, nargs, types, args, NULL, true,
-									   CURSOR_OPT_NO_SCROLL);
-	for (;;)
-	{
-		uint64		j;
-
-		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
-		if (SPI_processed == 0)
-			break;
-		for (j = 0; j < SPI_processed; j++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[j];
-			bool		isnull;
-
-			if (i >= want ||
-				!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, r->d, x))
-				elog(ERROR, "unexpected sample point of kmeans_fit_sampled");
-			(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("key must not be null")));
-			elbow_normalise(&r->s, x, SZ + i * r->d);
-			i++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
-	}
-	SPI_cursor_close(portal);
+	*got = sample_rows(r, sampled ? psprintf("%s.sample_hash(p.k::text, $1)", r->q.schema) : NULL,
+					   sampled ? 1 : 0, types, args, want, SZ, NULL, "kmeans_fit_sampled");
 	MemoryContextSwitchTo(old);
-	*got = i;
 	return ECORE_OK;
 }
 
@@ -2605,18 +2576,7 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	scratch = AllocSetContextCreate(CurrentMemoryContext, "engage kmeans_fit_sampled",
-									ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(scratch);
-	r.start = GetCurrentTimestamp();
-	r.callcxt = AllocSetContextCreate(scratch, "engage kmeans_fit_sampled query",
-									  ALLOCSET_DEFAULT_SIZES);
-	memset(&env, 0, sizeof(env));
-	env.alloc = fit_alloc;
-	env.alloc_arg = scratch;
-	env.check = engage_core_check;
-	env.check_arg = &env;
-	r.env = &env;
+	scratch = split_run_context(&r, &env);
 
 	SPI_connect();
 	/*

@@ -1036,6 +1036,44 @@ run_points_query(Oid nsp, int64 run_id, bool carried)
 }
 
 /*
+ * Each point's key (kd's points read with their rows, the key column
+ * text) in turn: fn(arg, i, the key's bytes, their length)
+ */
+static void
+each_point_key(const KmeansData *kd, void (*fn) (void *arg, Size i, const char *key, size_t len),
+			   void *arg)
+{
+	Datum	   *values = palloc(sizeof(Datum) * kd->pts.tupdesc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * kd->pts.tupdesc->natts);
+	Size		i;
+
+	for (i = 0; i < (Size) kd->pts.n; i++)
+	{
+		text	   *key;
+
+		engage_point_row(&kd->pts, i, values, nulls);
+		Assert(!nulls[0]);
+		key = DatumGetTextPP(values[0]);
+		fn(arg, i, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if ((Pointer) key != DatumGetPointer(values[0]))
+			pfree(key);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(values);
+	pfree(nulls);
+}
+
+/* each_point_key: the sample hash of a key (arg: the cache, its seed) */
+static void
+hash_point_key(void *arg, Size i, const char *key, size_t len)
+{
+	ElbowCache *c = (ElbowCache *) arg;
+
+	c->hashes[i] = ecore_sample_hash((uint64_t) c->seed, key, len);
+}
+
+/*
  * Keep the points of kd (read with their rows, normalised in place, in
  * canonical order; key column text) for the elbow curve of run run_id with
  * seed, to be taken by store_elbow_curve when its points query is
@@ -1051,9 +1089,6 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
 	Size		bytes = n * (d * sizeof(double) + sizeof(uint64_t));
 	MemoryContext cxt;
 	ElbowCache *c;
-	Datum	   *values;
-	bool	   *nulls;
-	Size		i;
 	int			j;
 
 	elbow_cache_free();
@@ -1088,22 +1123,7 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
 
 	/* the sample hashes of the keys' text form, as sample_hashes makes them */
 	c->hashes = MemoryContextAllocHuge(cxt, n * sizeof(uint64_t));
-	values = palloc(sizeof(Datum) * kd->pts.tupdesc->natts);
-	nulls = palloc(sizeof(bool) * kd->pts.tupdesc->natts);
-	for (i = 0; i < n; i++)
-	{
-		text	   *key;
-
-		engage_point_row(&kd->pts, i, values, nulls);
-		Assert(!nulls[0]);
-		key = DatumGetTextPP(values[0]);
-		c->hashes[i] = ecore_sample_hash((uint64_t) seed, VARDATA_ANY(key),
-										 VARSIZE_ANY_EXHDR(key));
-		if ((Pointer) key != DatumGetPointer(values[0]))
-			pfree(key);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
+	each_point_key(kd, hash_point_key, c);
 }
 
 /*
@@ -1183,6 +1203,26 @@ elbow_cache_take(int64 run_id, int64 seed, const char *points,
 	return c;
 }
 
+/* The keys' texts copied by each_point_key (copy_point_key) */
+typedef struct KeyCopy
+{
+	char	  **keys;
+	size_t	   *lens;
+	Size		bytes;
+} KeyCopy;
+
+/* each_point_key: a copy of a key in the current memory context */
+static void
+copy_point_key(void *arg, Size i, const char *key, size_t len)
+{
+	KeyCopy    *kc = (KeyCopy *) arg;
+
+	kc->lens[i] = len;
+	kc->keys[i] = palloc(Max(len, 1));
+	memcpy(kc->keys[i], key, len);
+	kc->bytes += len;
+}
+
 /*
  * The split fit of store_user_clusters, for the normalizations the split
  * K-means takes: the algorithm of kmeans_fit_sampled(points, k,
@@ -1207,16 +1247,11 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
 	int			d = kd->pts.d;
 	MemoryContext old;
 	double	   *X;
-	char	  **keys;
-	size_t	   *lens;
-	Datum	   *values;
-	bool	   *nulls;
+	KeyCopy		kc;
 	ecore_fit_params fp;
 	ecore_fit_source src;
 	ecore_fit_out out;
 	size_t		bytes;
-	Size		i,
-				keybytes = 0;
 	int			rc;
 
 	check_k(o->k, kd->pts.n, "k");
@@ -1225,28 +1260,12 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
 	old = MemoryContextSwitchTo(held);
 	X = MemoryContextAllocHuge(held, sizeof(double) * n * d);
 	memcpy(X, kd->pts.data, sizeof(double) * n * d);
-	keys = MemoryContextAllocHuge(held, sizeof(char *) * Max(n, 1));
-	lens = MemoryContextAllocHuge(held, sizeof(size_t) * Max(n, 1));
-	values = palloc(sizeof(Datum) * kd->pts.tupdesc->natts);
-	nulls = palloc(sizeof(bool) * kd->pts.tupdesc->natts);
-	for (i = 0; i < n; i++)
-	{
-		text	   *key;
-
-		engage_point_row(&kd->pts, i, values, nulls);
-		Assert(!nulls[0]);
-		key = DatumGetTextPP(values[0]);
-		lens[i] = VARSIZE_ANY_EXHDR(key);
-		keys[i] = palloc(Max(lens[i], 1));
-		memcpy(keys[i], VARDATA_ANY(key), lens[i]);
-		keybytes += lens[i];
-		if ((Pointer) key != DatumGetPointer(values[0]))
-			pfree(key);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	*held_bytes = n * (d * sizeof(double) + sizeof(char *) + sizeof(size_t) + 16) + keybytes;
-	engage_split_memory(X, n, d, (const char *const *) keys, lens, o->normalization,
+	kc.keys = MemoryContextAllocHuge(held, sizeof(char *) * Max(n, 1));
+	kc.lens = MemoryContextAllocHuge(held, sizeof(size_t) * Max(n, 1));
+	kc.bytes = 0;
+	each_point_key(kd, copy_point_key, &kc);
+	*held_bytes = n * (d * sizeof(double) + sizeof(char *) + sizeof(size_t) + 16) + kc.bytes;
+	engage_split_memory(X, n, d, (const char *const *) kc.keys, kc.lens, o->normalization,
 						o->seed, &kd->env, kd->bytes + *held_bytes, &kd->scaler, mem);
 	*held_bytes += n * (d * sizeof(double) + sizeof(uint64_t));
 	MemoryContextSwitchTo(old);
