@@ -221,7 +221,7 @@ def body(conn):
     check("the one-node run stored no distributed tables",
           query(conn, "SELECT count(*) FROM engage.run_distributed WHERE run_id = %s", (local,))[0][0] == 0)
 
-    query(conn, "SET track_functions = 'all'")
+    query(conn, "SELECT set_config('track_functions', 'all', false)")
     calls = fit_calls(conn)
     run_a = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, without_msisdn="citus_ra.xdr_nomsisdn", name=DIST)
     delta = [a - b for a, b in zip(fit_calls(conn), calls)]
