@@ -63,6 +63,11 @@
 #define FIT_MAX_ITER		100000
 #define FIT_MAX_SAMPLE		10000000
 
+static void robust_passes_sql(const char *schema, const char *features,
+							  const char *from, int d, int64 n,
+							  ecore_scaler *s, const char *caller,
+							  TimestampTz start);
+
 /* ---------------------------------------------------------------------
  * bigint[] states
  * ---------------------------------------------------------------------
@@ -217,6 +222,12 @@ features_arg(FunctionCallInfo fcinfo, int argno, int *d)
 static void
 feature_error(int rc, const double *x, size_t col, const char *space)
 {
+	if (rc == ECORE_ENEGATIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
+				 errmsg("feature %zu (%g) is negative", col + 1, x[col]),
+				 errdetail("The log normalization takes log(1 + x) of every feature, which needs x >= 0."),
+				 errhint("Leave such points out, or use another normalization.")));
 	if (rc == ECORE_ENONFINITE)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -244,11 +255,11 @@ normalization_arg(text *t)
 	char	   *name = text_to_cstring(t);
 	ecore_scale_method m;
 
-	if (ecore_scale_method_parse(name, &m) != ECORE_OK)
+	if (ecore_scale_method_parse_all(name, &m) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown normalization \"%s\"", name),
-				 errhint("Use \"zscore\", \"minmax\" or \"none\".")));
+				 errhint("Use \"zscore\", \"minmax\", \"log\", \"robust\" or \"none\".")));
 	return m;
 }
 
@@ -305,6 +316,12 @@ engage_scaling_accum(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("normalization must not be null")));
 		method = normalization_arg(PG_GETARG_TEXT_PP(2));
+		if (method == ECORE_SCALE_ROBUST)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("scaling_agg cannot compute the robust scaler"),
+					 errdetail("Its median and quartiles need passes over the points, not one aggregate."),
+					 errhint("kmeans_fit_sampled and elbow_fit_sampled compute it by passes of quantile_pass_agg.")));
 	}
 	if (PG_ARGISNULL(1))
 	{
@@ -315,7 +332,7 @@ engage_scaling_accum(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 	{
 		x = features_arg(fcinfo, 1, &d);
-		state = state_in_aggcontext(fcinfo, ecore_scaleagg_slots((size_t) d));
+		state = state_in_aggcontext(fcinfo, ecore_scaleagg_slots((size_t) d, method));
 		ecore_scaleagg_init(STATE_SLOTS(state), (size_t) d, method);
 	}
 	else
@@ -532,10 +549,10 @@ step_model(FunctionCallInfo fcinfo, int argno)
 						m->d, ECORE_KSTEP_MAX_K)));
 	method = GetAttributeByName(model, "normalization", &isnull);
 	if (isnull ||
-		ecore_scale_method_parse(TextDatumGetCString(method), &m->scaler.method) != ECORE_OK)
+		ecore_scale_method_parse_all(TextDatumGetCString(method), &m->scaler.method) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model's normalization is not \"zscore\", \"minmax\" or \"none\"")));
+				 errmsg("the model's normalization is not \"zscore\", \"minmax\", \"log\", \"robust\" or \"none\"")));
 	m->scaler.d = m->d;
 	m->scaler.mean = m->scaler.var = m->scaler.data_min = m->scaler.data_max =
 		m->scaler.scale;
@@ -610,7 +627,7 @@ engage_kmeans_step_accum(PG_FUNCTION_ARGS)
 	if (rc == ECORE_OK)
 		rc = ecore_scaler_transform(&m->scaler, x, 1, z, &env);
 	if (rc != ECORE_OK)
-		feature_error(rc, x, col, "As points");
+		feature_error(rc, x, rc == ECORE_ENEGATIVE ? env.error_col : col, "As points");
 	rc = ecore_check_row(z, (size_t) d, ECORE_MAX_ABS, &col);
 	if (rc != ECORE_OK)
 		feature_error(rc, z, col, "Normalized");
@@ -1072,10 +1089,10 @@ steps_parse(struct varlena *raw, MemoryContext cxt)
 		shift = model_array(model, "shift", 1, dims, DBL_MAX, cxt);
 		mname = GetAttributeByName(model, "normalization", &isnull);
 		if (isnull ||
-			ecore_scale_method_parse(TextDatumGetCString(mname), &method) != ECORE_OK)
+			ecore_scale_method_parse_all(TextDatumGetCString(mname), &method) != ECORE_OK)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the model's normalization is not \"zscore\", \"minmax\" or \"none\"")));
+					 errmsg("the model's normalization is not \"zscore\", \"minmax\", \"log\", \"robust\" or \"none\"")));
 		if (j == 0)
 		{
 			sm->scaler.method = method;
@@ -1309,7 +1326,7 @@ engage_kmeans_steps_accum(PG_FUNCTION_ARGS)
 	if (rc == ECORE_OK)
 		rc = ecore_scaler_transform(&sm->scaler, x, 1, z, &env);
 	if (rc != ECORE_OK)
-		feature_error(rc, x, col, "As points");
+		feature_error(rc, x, rc == ECORE_ENEGATIVE ? env.error_col : col, "As points");
 	rc = ecore_check_row(z, (size_t) d, ECORE_MAX_ABS, &col);
 	if (rc != ECORE_OK)
 		feature_error(rc, z, col, "Normalized");
@@ -1422,6 +1439,208 @@ engage_kmeans_steps_final(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------------
+ * quantile_pass_agg(targets bigint[], features double precision[]): one
+ * pass of the exact quantiles of the robust scaler (kmeans_step.h)
+ * ---------------------------------------------------------------------
+ */
+
+/* The targets argument argno: 3 T slots, T in 1..ECORE_QPASS_MAX_TARGETS */
+static const int64 *
+qpass_targets_arg(FunctionCallInfo fcinfo, int argno, int *T)
+{
+	ArrayType  *a;
+	int			n;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("targets must not be null")));
+	a = PG_GETARG_ARRAYTYPE_P(argno);
+	n = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || n % 3 != 0 || n < 3 ||
+		n > 3 * ECORE_QPASS_MAX_TARGETS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("targets must be a one-dimensional bigint array of 3 to %d elements, a multiple of 3, without nulls",
+						3 * ECORE_QPASS_MAX_TARGETS)));
+	*T = n / 3;
+	return (const int64 *) ARR_DATA_PTR(a);
+}
+
+/*
+ * Transition: the point counted in each target's histogram.  Rows with
+ * NULL features are skipped; the features must be finite and at most
+ * 1e100 in magnitude.
+ */
+PG_FUNCTION_INFO_V1(engage_quantile_pass_accum);
+Datum
+engage_quantile_pass_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	int64_t    *st;
+	const int64 *targets;
+	const double *x;
+	size_t		nslots,
+				col;
+	int			T,
+				d = 0,
+				rc;
+
+	if (PG_ARGISNULL(2))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	targets = qpass_targets_arg(fcinfo, 1, &T);
+	if (PG_ARGISNULL(0))
+	{
+		x = features_arg(fcinfo, 2, &d);
+		state = state_in_aggcontext(fcinfo, ecore_qpass_slots(T));
+		if (ecore_qpass_init(STATE_SLOTS(state), (size_t) d, T, (const int64_t *) targets) != ECORE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid targets"),
+					 errdetail("Each target is a feature (0 to %d), a number of bits (0, 8, .., 56) and a prefix of that many bits.",
+							   d - 1)));
+	}
+	else
+	{
+		state = state_arg(fcinfo, 0, true, &nslots);
+		st = STATE_SLOTS(state);
+		/*
+		 * the header only, per row (a state of these targets: adding to it
+		 * stays within it); the whole state when it is not
+		 */
+		if (!ecore_qpass_header_ok(st, nslots, T, (const int64_t *) targets))
+		{
+			if (ecore_qpass_check(st, nslots) != ECORE_OK)
+				state_invalid("quantile_pass_agg");
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the targets must be the same on every row of a group")));
+		}
+		d = (int) ecore_qpass_d(st);
+		x = features_arg(fcinfo, 2, &d);
+	}
+	rc = ecore_check_row(x, (size_t) d, ECORE_MAX_ABS, &col);
+	if (rc != ECORE_OK)
+		feature_error(rc, x, col, "As points");
+	ecore_qpass_add(STATE_SLOTS(state), x);
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* Combine two partial states of quantile_pass_agg */
+PG_FUNCTION_INFO_V1(engage_quantile_pass_combine);
+Datum
+engage_quantile_pass_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a,
+			   *b;
+	size_t		na,
+				nb;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = state_arg(fcinfo, 1, false, &nb);
+	if (ecore_qpass_check(STATE_SLOTS(b), nb) != ECORE_OK)
+		state_invalid("quantile_pass_agg");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+	a = state_arg(fcinfo, 0, true, &na);
+	if (ecore_qpass_check(STATE_SLOTS(a), na) != ECORE_OK)
+		state_invalid("quantile_pass_agg");
+	if (ecore_qpass_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine quantile_pass_agg states of different targets")));
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/*
+ * Final: the pass's result, compact (its non-empty buckets: kmeans_step.h,
+ * ecore_qpass_result).  NULL without rows.
+ */
+PG_FUNCTION_INFO_V1(engage_quantile_pass_final);
+Datum
+engage_quantile_pass_final(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state,
+			   *res;
+	size_t		nslots;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = state_arg(fcinfo, 0, false, &nslots);
+	if (ecore_qpass_check(STATE_SLOTS(state), nslots) != ECORE_OK)
+		state_invalid("quantile_pass_agg");
+	res = state_new(ecore_qpass_result_slots(STATE_SLOTS(state)));
+	ecore_qpass_result(STATE_SLOTS(state), STATE_SLOTS(res));
+	PG_RETURN_ARRAYTYPE_P(res);
+}
+
+/*
+ * The robust scaler (s->scale and s->offset, d each) of the n points of
+ * the points query (features expression, FROM clause) by passes of
+ * quantile_pass_agg: the same bits as ecore_qres_memory on the points.
+ */
+static void
+robust_passes_sql(const char *schema, const char *features, const char *from,
+				  int d, int64 n, ecore_scaler *s, const char *caller,
+				  TimestampTz start)
+{
+	ecore_qres	q;
+	int64_t    *targets = palloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS),
+			   *st = palloc(sizeof(int64_t) * ecore_qpass_slots(6 * d));
+	StringInfoData sql;
+	int			T;
+
+	ecore_qres_init(&q, palloc(ecore_qres_bytes((size_t) d)), (size_t) d, n);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.quantile_pass_agg($1, %s) FROM %s", schema, features, from);
+	while ((T = ecore_qres_targets(&q, targets)) > 0)
+	{
+		Oid			types[1] = {INT8ARRAYOID};
+		Datum		args[1];
+		Datum		v;
+		bool		isnull;
+		ArrayType  *a;
+		int			rc,
+					T2;
+
+		args[0] = PointerGetDatum(int8_array((const int64 *) targets, 3 * T));
+		rc = SPI_execute_with_args(sql.data, 1, types, args, NULL, true, 0);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "unexpected result of a quantile pass of %s", caller);
+		v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the points query returned no rows on a quantile pass of %s", caller)));
+		a = DatumGetArrayTypeP(v);
+		if (ARR_ELEMTYPE(a) != INT8OID || ARR_NDIM(a) != 1 || ARR_HASNULL(a) ||
+			ARR_DIMS(a)[0] > (int) ecore_qpass_slots(6 * d) ||
+			ecore_qpass_from_result((int64_t *) ARR_DATA_PTR(a), (size_t) ARR_DIMS(a)[0], st, &T2) != ECORE_OK ||
+			!ecore_qpass_same_targets(st, T, targets))
+			elog(ERROR, "unexpected result of a quantile pass of %s", caller);
+		if (ecore_qres_update(&q, st) != ECORE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the points changed between two passes of %s", caller),
+					 errhint("Run it on points that do not change meanwhile, e.g. in a REPEATABLE READ transaction.")));
+		SPI_freetuptable(SPI_tuptable);
+	}
+	ecore_qres_robust(&q, s);
+	if (engage_progress)
+		engage_progress_notice(start, "%s: the robust scaler's quantiles in %d passes",
+							   caller, q.passes);
+}
+
+/* ---------------------------------------------------------------------
  * coreset_key(model, key, features, seed)
  * ---------------------------------------------------------------------
  */
@@ -1468,7 +1687,7 @@ engage_coreset_key(PG_FUNCTION_ARGS)
 	if (rc == ECORE_OK)
 		rc = ecore_scaler_transform(&m->scaler, x, 1, z, &env);
 	if (rc != ECORE_OK)
-		feature_error(rc, x, col, "As points");
+		feature_error(rc, x, rc == ECORE_ENEGATIVE ? env.error_col : col, "As points");
 	rc = ecore_check_row(z, (size_t) d, ECORE_MAX_ABS, &col);
 	if (rc != ECORE_OK)
 		feature_error(rc, z, col, "Normalized");
@@ -1642,7 +1861,7 @@ elbow_normalise(const ecore_scaler *s, const double *x, double *z)
 	if (rc == ECORE_OK)
 		rc = ecore_scaler_transform(s, x, 1, z, &env);
 	if (rc != ECORE_OK)
-		feature_error(rc, x, col, "As points");
+		feature_error(rc, x, rc == ECORE_ENEGATIVE ? env.error_col : col, "As points");
 	rc = ecore_check_row(z, s->d, ECORE_MAX_ABS, &col);
 	if (rc != ECORE_OK)
 		feature_error(rc, z, col, "Normalized");
@@ -1872,13 +2091,16 @@ engage_split_memory(const double *X, Size n, int d, const char *const *keys,
 	Size		i;
 	int			rc;
 
+	/* robust: the counts by the state, the median and quartiles by passes */
+	ecore_scale_method stats = method == ECORE_SCALE_ROBUST ? ECORE_SCALE_NONE : method;
+
 	if (n == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the points query returned no rows"),
 				 errhint("Check the query's WHERE clause and the table it reads.")));
-	st = palloc(ecore_scaleagg_slots((size_t) d) * sizeof(int64_t));
-	ecore_scaleagg_init(st, (size_t) d, method);
+	st = palloc(ecore_scaleagg_slots((size_t) d, stats) * sizeof(int64_t));
+	ecore_scaleagg_init(st, (size_t) d, stats);
 	for (i = 0; i < n; i++)
 	{
 		rc = ecore_scaleagg_add(st, X + i * d, &col);
@@ -1888,7 +2110,7 @@ engage_split_memory(const double *X, Size n, int d, const char *const *keys,
 			CHECK_FOR_INTERRUPTS();
 	}
 	memset(s, 0, sizeof(*s));
-	s->method = method;
+	s->method = stats;
 	s->d = d;
 	s->mean = palloc(sizeof(double) * d);
 	s->var = palloc(sizeof(double) * d);
@@ -1898,6 +2120,16 @@ engage_split_memory(const double *X, Size n, int d, const char *const *keys,
 	s->offset = palloc(sizeof(double) * d);
 	if (ecore_scaleagg_final(st, s) != ECORE_OK)
 		sum_out_of_range("the split K-means");
+	if (method == ECORE_SCALE_ROBUST)
+	{
+		/* the same passes as quantile_pass_agg's, over the points given */
+		s->method = method;
+		rc = ecore_qres_memory(X, n, (size_t) d, s, palloc(ecore_qres_bytes((size_t) d)),
+							   palloc(sizeof(int64_t) * ecore_qpass_slots(6 * d)),
+							   palloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS), env);
+		if (rc != ECORE_OK)
+			elog(ERROR, "the robust scaler of the split K-means failed: %s", ecore_strerror(rc));
+	}
 	engage_check_memory(held, n * (d * sizeof(double) + sizeof(uint64_t)));
 	Z = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
 	for (i = 0; i < n; i++)
@@ -2055,10 +2287,12 @@ split_begin(ElbowRun *r, FunctionCallInfo fcinfo, const char *points)
 
 /*
  * The scaler of the points query by one scaling_agg query (its points,
- * features, scale and shift into r)
+ * features, scale and shift into r); robust: the counts by scaling_agg,
+ * the median and quartiles by passes of quantile_pass_agg (caller: the
+ * function named in messages)
  */
 static void
-split_scaler_sql(ElbowRun *r, ecore_scale_method method)
+split_scaler_sql(ElbowRun *r, ecore_scale_method method, const char *caller)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		args[1];
@@ -2070,7 +2304,9 @@ split_scaler_sql(ElbowRun *r, ecore_scale_method method)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
 					 r->q.schema, r->q.features, r->q.from);
-	args[0] = CStringGetTextDatum(ecore_scale_method_name(method));
+	/* robust: the counts here, the median and quartiles by passes */
+	args[0] = CStringGetTextDatum(ecore_scale_method_name(method == ECORE_SCALE_ROBUST ?
+														  ECORE_SCALE_NONE : method));
 	scal = fit_query_row(sql.data, 1, types, args);
 	if (scal == NULL)
 		ereport(ERROR,
@@ -2087,6 +2323,9 @@ split_scaler_sql(ElbowRun *r, ecore_scale_method method)
 	composite_floats(scal, "scale", r->s.scale, r->d);
 	composite_floats(scal, "shift", r->s.offset, r->d);
 	r->s.mean = r->s.var = r->s.data_min = r->s.data_max = r->s.scale;
+	if (method == ECORE_SCALE_ROBUST)
+		robust_passes_sql(r->q.schema, r->q.features, r->q.from, r->d, r->n, &r->s,
+						  caller, r->start);
 }
 
 /* The feature names of the models (f1..fd for a features array) */
@@ -2249,7 +2488,7 @@ engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
 		if (r.in_memory)
 			elbow_read_points(&r, method);
 		else
-			split_scaler_sql(&r, method);
+			split_scaler_sql(&r, method, a->function);
 		split_names(&r);
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
@@ -2591,7 +2830,7 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 	if (r.in_memory)
 		elbow_read_points(&r, method);
 	else
-		split_scaler_sql(&r, method);
+		split_scaler_sql(&r, method, "kmeans_fit_sampled");
 	split_names(&r);
 	d = r.d;
 	if (engage_progress)

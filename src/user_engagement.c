@@ -2,7 +2,9 @@
  *
  * user_engagement.c
  *	  engage.store_user_engagement(run_id, query, n_applications): the
- *	  per-user step of run_analysis, in one pass over the per-user rows.
+ *	  per-user step of run_analysis, in one pass over the per-user rows;
+ *	  engage.parse_start_time(text), the start of a session in TellCo's
+ *	  text form, for run_analysis's time windows.
  *
  * run_analysis builds the per-user query (engagement_agg and traffic_agg
  * grouped by subscriber); this function runs it and, as the rows stream
@@ -34,7 +36,11 @@
  * numeric, rejected_values bigint, the application DL and UL sums as two
  * double precision[] of n_applications elements (NULL elements: no value;
  * the arrays are NULL when there are no applications) and the application
- * values rejected, bigint.
+ * values rejected, bigint.  A query of a time window (run_analysis's since
+ * and until) has a twelfth column, bigint: the group's rows left out for
+ * their start (NULL, or a text that does not parse); its other columns
+ * are then of the group's rows in the window, and a group of no such row
+ * (sessions NULL or 0) is counted, not stored.
  *
  * What the rows give, exactly as run_analysis's SQL gave it before:
  * - top 10 users by sessions, duration_ms and total_bytes (NULLs left out):
@@ -50,7 +56,8 @@
  *   parts in a double; infinite sums skipped; a sum of 2^64 or more is an
  *   error) and the users whose DL + UL is above 0;
  * - the rows read, the rows without subscriber, the users and the values
- *   rejected (of the rows with a subscriber).
+ *   rejected (of the rows with a subscriber); with a window, the rows left
+ *   out for their start, which the rows read include.
  * Memory stays bounded: a batch of rows, 10 entries per list, a few
  * numbers per application.
  *
@@ -77,6 +84,7 @@
 #include "parser/parse_oper.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/datum.h"
 #include "utils/float.h"
 #include "utils/lsyscache.h"
@@ -107,12 +115,13 @@
 #define Q_APP_UL		9
 #define Q_APP_REJECTED	10
 #define Q_NCOLS			11
+#define Q_LEFT_OUT		11		/* a window's query only */
 
 /* engage.result_user_engagement's columns */
 #define T_NATTS			9
 
 /* The result of store_user_engagement */
-#define R_NATTS			15
+#define R_NATTS			16
 
 #define TOP_N			10		/* users per top list */
 #define MAX_APPLICATIONS 1000
@@ -177,8 +186,10 @@ typedef struct UserReceiver
 	MemoryContext topcxt;		/* copies of the values kept in top lists */
 
 	/* what the rows give */
+	bool		window;			/* the query has column Q_LEFT_OUT */
 	int64		rows;
 	int64		rows_nosub;
+	int64		rows_left_out;
 	int64		users;
 	int64		rejected;
 	TopList		metric[3];		/* sessions, duration_ms, total_bytes */
@@ -392,11 +403,19 @@ user_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	int			i;
 
 	(void) operation;
-	if (typeinfo->natts != Q_NCOLS)
+	if (typeinfo->natts != Q_NCOLS && typeinfo->natts != Q_NCOLS + 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the per-user query must return %d columns", Q_NCOLS),
+				 errmsg("the per-user query must return %d or %d columns", Q_NCOLS, Q_NCOLS + 1),
 				 errdetail("It returns %d.", typeinfo->natts)));
+	r->window = typeinfo->natts == Q_NCOLS + 1;
+	if (r->window && TupleDescAttr(typeinfo, Q_LEFT_OUT)->atttypid != INT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column %d of the per-user query is %s, not %s", Q_LEFT_OUT + 1,
+						format_type_be(TupleDescAttr(typeinfo, Q_LEFT_OUT)->atttypid),
+						format_type_be(INT8OID)),
+				 errhint("The twelfth column, of a time window's query, counts the rows left out for their start.")));
 	for (i = 0; i < Q_NCOLS; i++)
 	{
 		Oid			type = TupleDescAttr(typeinfo, i)->atttypid;
@@ -440,6 +459,26 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	slot_getallattrs(slot);
 	v = slot->tts_values;
 	isnull = slot->tts_isnull;
+	if (r->window)
+	{
+		int64		left_out;
+
+		if (isnull[Q_LEFT_OUT])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the per-user query returned a NULL count"),
+					 errdetail("The rows left out for their start must not be NULL.")));
+		left_out = DatumGetInt64(v[Q_LEFT_OUT]);
+		if (left_out < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the per-user query returned a negative count")));
+		r->rows_left_out += left_out;
+		r->rows += left_out;
+		/* a group of no row in the window: no user */
+		if (isnull[Q_SESSIONS] || DatumGetInt64(v[Q_SESSIONS]) == 0)
+			return true;
+	}
 	if (isnull[Q_SESSIONS] || isnull[Q_REJECTED] || isnull[Q_APP_REJECTED])
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -779,7 +818,79 @@ engage_store_user_engagement(PG_FUNCTION_ARGS)
 	result[12] = make_array(ar, NULL, napptop, INT4OID);
 	result[13] = make_array(amsisdn, NULL, napptop, TEXTOID);
 	result[14] = make_array(av, NULL, napptop, NUMERICOID);
+	result[15] = Int64GetDatum(r.rows_left_out);
+	rnulls[15] = !r.window;
 
 	tupdesc = BlessTupleDesc(tupdesc);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, result, rnulls)));
+}
+
+/*
+ * Read an unsigned decimal of min_digits to max_digits digits at *p into
+ * *value, moving *p past it; false when there are not that many digits.
+ */
+static bool
+read_digits(const char **p, int min_digits, int max_digits, int *value)
+{
+	int			n = 0;
+	int			v = 0;
+
+	while (n < max_digits && **p >= '0' && **p <= '9')
+	{
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	*value = v;
+	return n >= min_digits;
+}
+
+/*
+ * engage.parse_start_time(text) returns timestamp: the start of a session
+ * as TellCo's export writes it, M/D/YYYY H:MM (4/23/2019 14:35), seconds
+ * optional (M/D/YYYY H:MM:SS).  NULL for a text of any other form or a
+ * date or time that does not exist (2/30/2019, 24:00): run_analysis counts
+ * such rows and leaves them out of a time window, it never fails on them.
+ */
+PG_FUNCTION_INFO_V1(engage_parse_start_time);
+Datum
+engage_parse_start_time(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	int			len = VARSIZE_ANY_EXHDR(t);
+	char		buf[32];
+	const char *p = buf;
+	struct pg_tm tm;
+	int			sec = 0;
+	Timestamp	result;
+
+	/* the longest valid form, 12/31/2019 23:59:59, has 19 characters */
+	if (len > 19)
+		PG_RETURN_NULL();
+	memcpy(buf, VARDATA_ANY(t), len);
+	buf[len] = '\0';
+
+	memset(&tm, 0, sizeof(tm));
+	if (!read_digits(&p, 1, 2, &tm.tm_mon) || *p++ != '/' ||
+		!read_digits(&p, 1, 2, &tm.tm_mday) || *p++ != '/' ||
+		!read_digits(&p, 4, 4, &tm.tm_year) || *p++ != ' ' ||
+		!read_digits(&p, 1, 2, &tm.tm_hour) || *p++ != ':' ||
+		!read_digits(&p, 2, 2, &tm.tm_min))
+		PG_RETURN_NULL();
+	if (*p == ':')
+	{
+		p++;
+		if (!read_digits(&p, 2, 2, &sec))
+			PG_RETURN_NULL();
+	}
+	if (*p != '\0')
+		PG_RETURN_NULL();
+	if (tm.tm_year < 1 || tm.tm_mon < 1 || tm.tm_mon > MONTHS_PER_YEAR ||
+		tm.tm_mday < 1 || tm.tm_mday > day_tab[isleap(tm.tm_year)][tm.tm_mon - 1] ||
+		tm.tm_hour > 23 || tm.tm_min > 59 || sec > 59)
+		PG_RETURN_NULL();
+	tm.tm_sec = sec;
+	if (tm2timestamp(&tm, 0, NULL, &result) != 0 || !IS_VALID_TIMESTAMP(result))
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMP(result);
 }

@@ -37,7 +37,11 @@ CREATE TABLE @extschema@.run (
 	k_selection text,
 	k_chosen integer,
 	cluster_model @extschema@.kmeans_model,
-	warm_start_run bigint
+	warm_start_run bigint,
+	rows_unparsed_start bigint,
+	since timestamptz,
+	until timestamptz,
+	start_column text
 );
 
 -- The latest successful run of each name, for the views and for the
@@ -72,6 +76,10 @@ COMMENT ON COLUMN @extschema@.run.k_selection IS 'How k was chosen (run_analysis
 COMMENT ON COLUMN @extschema@.run.k_chosen IS 'The k that k_selection chose on the elbow curve; NULL when k_selection is NULL or chose none (the elbow curve has no knee, or no k of 2 or more), and the clustering used run_analysis''s k';
 COMMENT ON COLUMN @extschema@.run.cluster_model IS 'The K-means model of a successful run, its clusters numbered as stored (engage.user_clusters reads its scaler and centroids for the engagement score, the next run of the name its centroids for warm_start); NULL for a failed run and for the runs of engage before issue 13';
 COMMENT ON COLUMN @extschema@.run.warm_start_run IS 'The run whose cluster numbers this run''s clusters took (run_analysis''s warm_start: the previous successful run of the name, of the same k, features and normalization, its clusters matched by least total centroid distance); NULL when the clusters are numbered by ascending centroid norm';
+COMMENT ON COLUMN @extschema@.run.rows_unparsed_start IS 'Rows of the source left out of the run''s time window because their start gives no time (NULL, or a text that does not parse as M/D/YYYY H:MM); counted in rows_read, as the rows without subscriber are; NULL for a run without window';
+COMMENT ON COLUMN @extschema@.run.since IS 'The start of the run''s time window (run_analysis''s since): only the sessions that start at or after it were analysed; NULL: no lower bound';
+COMMENT ON COLUMN @extschema@.run.until IS 'The end of the run''s time window (run_analysis''s until): only the sessions that start before it were analysed; NULL: no upper bound';
+COMMENT ON COLUMN @extschema@.run.start_column IS 'The column of the sessions'' start (run_analysis''s start_column: timestamp, timestamptz or text M/D/YYYY H:MM), of the time window and of the hours of activity (engage.cluster_activity); NULL: none';
 
 CREATE TABLE @extschema@.result_user_engagement (
 	run_id bigint NOT NULL,
@@ -184,6 +192,20 @@ CREATE TABLE @extschema@.result_elbow (
 COMMENT ON TABLE @extschema@.result_elbow IS
 'Elbow curve of each run (elbow_inertia, k = 1..k_max); read it through the view engage.elbow';
 
+-- The hours of activity of each run's clusters (issue 13): 24 rows per
+-- cluster, written by run_analysis when the source has its start column.
+CREATE TABLE @extschema@.result_cluster_activity (
+	run_id bigint NOT NULL,
+	cluster integer NOT NULL,
+	hour integer NOT NULL CHECK (hour BETWEEN 0 AND 23),
+	sessions bigint NOT NULL,
+	share numeric,
+	PRIMARY KEY (run_id, cluster, hour)
+);
+
+COMMENT ON TABLE @extschema@.result_cluster_activity IS
+'Sessions of each K-means cluster of each run by hour of day of their start (run_analysis''s start_column); read it through the view engage.cluster_activity';
+
 -- Runs on a Citus distributed source (run_analysis, "Citus" in
 -- sql/src/run_analysis.sql) keep their per-user rows in two distributed
 -- tables of their own, in this schema, named after the run; this table
@@ -221,6 +243,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_app_totals', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_top_users_per_app', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_elbow', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.result_cluster_activity', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.run_distributed', '');
 
 -- Plain words for cluster c of k (clusters are numbered by ascending
@@ -498,13 +521,23 @@ CREATE FUNCTION @extschema@.store_user_engagement(
 	OUT top_metrics text[], OUT top_ranks integer[], OUT top_msisdns text[], OUT top_values numeric[],
 	OUT app_dl_bytes numeric[], OUT app_ul_bytes numeric[], OUT app_users bigint[],
 	OUT app_top_positions integer[], OUT app_top_ranks integer[], OUT app_top_msisdns text[],
-	OUT app_top_bytes numeric[])
+	OUT app_top_bytes numeric[], OUT rows_unparsed_start bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'engage_store_user_engagement'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
-'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position) and the application totals and users';
+'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected; a time window''s query has a twelfth column, the group''s rows left out for their start, and its groups without a row in the window are not users), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position), the application totals and users, and the rows left out for their start (NULL without a window)';
+
+-- The start of a session in TellCo's text form, for the time windows and
+-- the hours of activity of run_analysis (src/user_engagement.c).
+CREATE FUNCTION @extschema@.parse_start_time(start text)
+RETURNS timestamp
+AS 'MODULE_PATHNAME', 'engage_parse_start_time'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.parse_start_time(text) IS
+'The start of a session written as TellCo''s export writes it, M/D/YYYY H:MM (4/23/2019 14:35; seconds optional, M/D/YYYY H:MM:SS), as a timestamp; NULL for a text of any other form or a date or time that does not exist, never an error (run_analysis counts such rows in engage.run.rows_unparsed_start and leaves them out of its time window)';
 
 -- The K-means step of run_analysis (src/kmeans_sql.c, src/bulk_write.c):
 -- the fit of kmeans_fit_sampled (log, robust: kmeans_cluster_rows) on the
@@ -962,3 +995,20 @@ COMMENT ON COLUMN @extschema@.segment_movers.from_duration_ms IS 'Total duration
 COMMENT ON COLUMN @extschema@.segment_movers.to_duration_ms IS 'Total duration in ms in to_run';
 COMMENT ON COLUMN @extschema@.segment_movers.from_total_bytes IS 'DL + UL bytes in from_run';
 COMMENT ON COLUMN @extschema@.segment_movers.to_total_bytes IS 'DL + UL bytes in to_run';
+
+-- Hours of activity (issue 13): each segment's sessions by hour of day of
+-- their start, as run_analysis stored them (result_cluster_activity).
+CREATE VIEW @extschema@.cluster_activity AS
+SELECT a.run_id, a.cluster, s.label, a.hour, a.sessions, a.share, l.name
+FROM @extschema@.latest_run l
+JOIN @extschema@.result_cluster_activity a ON a.run_id = l.run_id
+JOIN @extschema@.result_cluster_stats s ON s.run_id = a.run_id AND s.cluster = a.cluster;
+
+COMMENT ON VIEW @extschema@.cluster_activity IS
+'The hours of activity of each K-means cluster of the latest successful run of each analysis (filter by name): the sessions of the cluster''s users that start in each hour of day 0-23 (run_analysis''s start_column: a timestamptz in the session''s TimeZone, a timestamp or text as written), 24 rows per cluster; no rows for a run whose source has no start column of a usable type (or start_column NULL)';
+COMMENT ON COLUMN @extschema@.cluster_activity.cluster IS 'Cluster 1..k, as in engage.user_clusters';
+COMMENT ON COLUMN @extschema@.cluster_activity.label IS 'The cluster''s label (engage.cluster_stats)';
+COMMENT ON COLUMN @extschema@.cluster_activity.hour IS 'Hour of day of the sessions'' start, 0 to 23';
+COMMENT ON COLUMN @extschema@.cluster_activity.sessions IS 'Sessions (xDR rows) of the cluster''s users that start in that hour (of the run''s time window, if any); sessions whose start gives no time are not counted';
+COMMENT ON COLUMN @extschema@.cluster_activity.share IS 'sessions over the cluster''s sessions of all 24 hours (0 to 1); NULL when the cluster has none';
+COMMENT ON COLUMN @extschema@.cluster_activity.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';

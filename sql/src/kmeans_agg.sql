@@ -21,7 +21,7 @@ CREATE TYPE @extschema@.scaling AS (
 );
 
 COMMENT ON TYPE @extschema@.scaling IS
-'The scaler of a set of points (scaling_agg): normalization, number of points, and per feature the mean, population std, min, max, and the scale and shift of the transform (zscore: (x - shift) / scale; minmax: x * scale + shift; none: x)';
+'The scaler of a set of points (scaling_agg): normalization, number of points, and per feature the mean, population std, min, max, and the scale and shift of the transform (zscore, robust: (x - shift) / scale; log: (ln(1 + x) - shift) / scale; minmax: x * scale + shift; none: x)';
 
 CREATE FUNCTION @extschema@.scaling_accum(state bigint[], features double precision[])
 RETURNS bigint[]
@@ -75,7 +75,7 @@ CREATE AGGREGATE @extschema@.scaling_agg(double precision[], text) (
 );
 
 COMMENT ON AGGREGATE @extschema@.scaling_agg(double precision[], text) IS
-'The scaler (normalization zscore, minmax or none, the same on every row) of the points (one double precision[] of features per row, NULL rows skipped), as engage.scaling: min and max as scaling_params, mean and std from exact sums rounded once, the same in any plan and split';
+'The scaler (normalization zscore, minmax, log or none, the same on every row; robust needs quantile passes: kmeans_fit_sampled and elbow_fit_sampled run them) of the points (one double precision[] of features per row, NULL rows skipped), as engage.scaling: min and max as scaling_params, mean and std from exact sums rounded once (log: scale and shift from the exact mean and std of ln(1 + x), every value at least 0), the same in any plan and split';
 
 CREATE TYPE @extschema@.kmeans_step AS (
 	centroids_normalized double precision[],
@@ -124,6 +124,41 @@ CREATE AGGREGATE @extschema@.kmeans_step_agg(@extschema@.kmeans_model, double pr
 
 COMMENT ON AGGREGATE @extschema@.kmeans_step_agg(@extschema@.kmeans_model, double precision[]) IS
 'One Lloyd step of K-means over the points (features in their units, normalised with the model''s scale and shift as kmeans_predict does; NULL rows skipped) from the model''s normalised centroids, as engage.kmeans_step; exact sums, the same in any plan and split';
+
+CREATE FUNCTION @extschema@.quantile_pass_accum(state bigint[], targets bigint[], features double precision[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_quantile_pass_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.quantile_pass_accum(bigint[], bigint[], double precision[]) IS
+'Transition function of quantile_pass_agg';
+
+CREATE FUNCTION @extschema@.quantile_pass_combine(a bigint[], b bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_quantile_pass_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.quantile_pass_combine(bigint[], bigint[]) IS
+'Combine function of quantile_pass_agg: merges two partial states of the same targets';
+
+CREATE FUNCTION @extschema@.quantile_pass_final(state bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_quantile_pass_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.quantile_pass_final(bigint[]) IS
+'Final function of quantile_pass_agg: the pass''s non-empty buckets (compact)';
+
+CREATE AGGREGATE @extschema@.quantile_pass_agg(bigint[], double precision[]) (
+	SFUNC = @extschema@.quantile_pass_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.quantile_pass_final,
+	COMBINEFUNC = @extschema@.quantile_pass_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.quantile_pass_agg(bigint[], double precision[]) IS
+'One pass of the exact quantiles of the robust scaler, which kmeans_fit_sampled and elbow_fit_sampled run (internal; its result lists the non-empty buckets): targets, 3 bigint each (a feature from 0, the bits of its key known, 0 to 56 by 8, and their value), each count the points (features finite, NULL rows skipped) whose feature''s order-preserving 64-bit key starts with those bits in 256 buckets of the next 8 bits, with each bucket''s smallest and largest key; counts, minima and maxima, the same in any plan and split';
 
 CREATE FUNCTION @extschema@.sample_hash(key text, seed bigint)
 RETURNS bigint
@@ -177,7 +212,7 @@ AS 'MODULE_PATHNAME', 'engage_kmeans_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean) IS
-'K-means of the points query without gathering its points: the scaler by scaling_agg, n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
+'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
 
 CREATE TYPE @extschema@.kmeans_model_step AS (
 	model integer,
@@ -270,4 +305,4 @@ AS 'MODULE_PATHNAME', 'engage_elbow_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.elbow_fit_sampled(text, integer, integer, text, integer, integer, double precision, bigint, text, integer, boolean) IS
-'The elbow curve without gathering the points (elbow_inertia''s columns): the scaler by scaling_agg; mu and the k = 1 inertia by two Lloyd steps; a sample of the points of smallest coreset_key (sample NULL: every point up to 200,000 points, else 32,768; 0: every point; n: n points) on which 3 x n_init weighted restarts per k (n_init on every point) and a split of the previous k give the candidates; every candidate of every k refined by kmeans_steps_agg, one query per round, until its centroids are a fixed point, or move by at most tol / 100 (relative to the mean feature variance; the restarts use tol), or a step lowers its inertia by at most tol / 10 of it, or max_iter, a candidate more than 1e-3 above the lowest inertia of its k after a round dropped; per k the lowest exact inertia, with the exact simplified silhouette and the Davies-Bouldin and Calinski-Harabasz indexes of its labels (one more kmeans_steps_agg pass, with the centres the exact means of its clusters rounded once, so scikit-learn''s scores; NULL for k = 1). in_memory: the points read once and the same runs in memory (each k''s candidates stepped with distance bounds), the same rows bit for bit';
+'The elbow curve without gathering the points (elbow_inertia''s columns): the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params); mu and the k = 1 inertia by two Lloyd steps; a sample of the points of smallest coreset_key (sample NULL: every point up to 200,000 points, else 32,768; 0: every point; n: n points) on which 3 x n_init weighted restarts per k (n_init on every point) and a split of the previous k give the candidates; every candidate of every k refined by kmeans_steps_agg, one query per round, until its centroids are a fixed point, or move by at most tol / 100 (relative to the mean feature variance; the restarts use tol), or a step lowers its inertia by at most tol / 10 of it, or max_iter, a candidate more than 1e-3 above the lowest inertia of its k after a round dropped; per k the lowest exact inertia, with the exact simplified silhouette and the Davies-Bouldin and Calinski-Harabasz indexes of its labels (one more kmeans_steps_agg pass, with the centres the exact means of its clusters rounded once, so scikit-learn''s scores; NULL for k = 1). in_memory: the points read once and the same runs in memory (each k''s candidates stepped with distance bounds), the same rows bit for bit';

@@ -28,6 +28,13 @@ DECLARE
 	part text;
 	chart text;
 	scaled text;			-- how the features were normalised, in words
+	prev bigint;			-- the previous successful run of the name
+	most integer;			-- its most engaged cluster
+	least integer;			-- the run's least engaged cluster
+	n_movers bigint;
+	mig_from integer[];		-- the from/to counts: cluster of prev, of rid, users
+	mig_to integer[];
+	mig_users bigint[];
 BEGIN
 	IF report_html.name IS NOT NULL AND report_html.name !~ '[^[:space:]]' THEN
 		RAISE EXCEPTION 'name must not be empty'
@@ -153,7 +160,11 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		    CASE WHEN r.name <> r.source THEN 'analysis ' || @extschema@.xml_escape(r.name) END),
 		(2, 'Run', rid::text, @extschema@.xml_escape(format('%s, took %s s', to_char(r.started, 'YYYY-MM-DD HH24:MI:SS TZ'),
 		                                                   to_char(extract(epoch FROM r.ended - r.started), f1)))),
-		(3, 'Rows read', to_char(r.rows_read, fi), NULL),
+		(3, 'Rows read', to_char(r.rows_read, fi),
+		    CASE WHEN r.since IS NOT NULL OR r.until IS NOT NULL THEN
+		         @extschema@.xml_escape(format('time window: sessions that start %s (column %s); %s rows left out for their start (no time)',
+		                                       concat_ws(' and ', 'at or after ' || r.since, 'before ' || r.until),
+		                                       r.start_column, to_char(r.rows_unparsed_start, fi))) END),
 		(4, 'Rows left out', to_char(r.rows_without_subscriber, fi),
 		    format('without subscriber (NULL MSISDN), %s%% of the rows; %s NaN, infinite or negative values skipped',
 		           to_char(100.0 * r.rows_without_subscriber / NULLIF(r.rows_read, 0), f1),
@@ -282,6 +293,161 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 ';
 	END IF;
 
+	-- Hours of activity (issue 13): each cluster's sessions by hour of
+	-- day, one bar chart per cluster (at most 12) and the counts
+	IF EXISTS (SELECT FROM @extschema@.result_cluster_activity a WHERE a.run_id = rid) THEN
+		chart := '';
+		IF n_clusters <= 12 THEN
+			SELECT string_agg('<figure>' || regexp_replace(
+			                      @extschema@.svg_bar_chart(x.hours, x.shares,
+			                                                format('Cluster %s (%s): sessions by hour of day', x.cluster, x.label),
+			                                                'hour of day', 'share of the cluster''s sessions', '%'),
+			                      '^<\?xml[^>]*\?>\s*', '') || '</figure>', E'\n' ORDER BY x.cluster)
+			INTO chart
+			FROM (SELECT a.cluster, s.label, array_agg(a.hour::text ORDER BY a.hour) AS hours,
+			             array_agg(round(100 * COALESCE(a.share, 0), 1)::double precision ORDER BY a.hour) AS shares
+			      FROM @extschema@.result_cluster_activity a
+			      JOIN @extschema@.result_cluster_stats s ON s.run_id = a.run_id AND s.cluster = a.cluster
+			      WHERE a.run_id = rid
+			      GROUP BY a.cluster, s.label) x;
+		END IF;
+		SELECT string_agg(format('<tr><td class="n">%s</td>%s</tr>', x.hour, x.cells), E'\n' ORDER BY x.hour)
+		INTO part
+		FROM (SELECT a.hour, string_agg(format('<td class="n">%s</td><td class="n">%s%%</td>', to_char(a.sessions, fi),
+		                                       COALESCE(to_char(100 * a.share, f1), '&ndash;')), '' ORDER BY a.cluster) AS cells
+		      FROM @extschema@.result_cluster_activity a WHERE a.run_id = rid GROUP BY a.hour) x;
+		h := h || '<section id="activity">
+<h2>Hours of activity</h2>
+<p class="note">Sessions of each cluster''s users by the hour of day they start (column <code>'
+		      || @extschema@.xml_escape(COALESCE(r.start_column, '')) || '</code>), and the share of the cluster''s sessions in each hour; sessions whose start gives no time are not counted.</p>
+<div class="grid">
+' || COALESCE(chart, '') || '
+</div>
+<table><thead><tr><th class="n">Hour</th>'
+		      || (SELECT string_agg(format('<th class="n">%s &middot; %s</th><th class="n">share</th>', c.cluster, @extschema@.xml_escape(c.label)),
+		                            '' ORDER BY c.cluster)
+		          FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid) || '</tr></thead>
+<tbody>
+' || COALESCE(part, '') || '
+</tbody>
+</table>
+</section>
+';
+	END IF;
+
+	-- Segments over time (issue 13): who moved between the previous
+	-- successful run of the analysis and this one, as a from/to matrix
+	-- (engage.segment_migration's counts), and the users who fell from
+	-- the most engaged segment of the previous run to the least engaged of
+	-- this one (the largest normalised centroid norm, the smallest); for
+	-- a run that kept its model (made by engage since issue 13)
+	SELECT max(p.run_id) INTO prev FROM @extschema@.run p
+	WHERE p.status = 'ok' AND p.name = r.name AND p.run_id < rid;
+	IF (r.cluster_model).scale IS NULL THEN
+		NULL;
+	ELSIF prev IS NOT NULL THEN
+		SELECT array_agg(m.f), array_agg(m.t), array_agg(m.n) INTO mig_from, mig_to, mig_users
+		FROM (SELECT f.cluster AS f, t.cluster AS t, count(*) AS n
+		FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
+		      UNION ALL
+		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(prev) x) f
+		FULL JOIN
+		     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		      UNION ALL
+		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn
+		GROUP BY 1, 2) m;
+		SELECT c.cluster INTO most FROM @extschema@.result_cluster_stats c WHERE c.run_id = prev
+		ORDER BY sqrt(c.centroid_normalized[1] ^ 2 + c.centroid_normalized[2] ^ 2 + c.centroid_normalized[3] ^ 2) DESC, c.cluster LIMIT 1;
+		SELECT c.cluster INTO least FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid
+		ORDER BY sqrt(c.centroid_normalized[1] ^ 2 + c.centroid_normalized[2] ^ 2 + c.centroid_normalized[3] ^ 2), c.cluster LIMIT 1;
+		SELECT m.n INTO n_movers FROM unnest(mig_from, mig_to, mig_users) AS m(f, t, n) WHERE m.f = most AND m.t = least;
+		-- the from/to matrix: a row per cluster of the previous run and one
+		-- of new users, a column per cluster of this run and one of gone
+		-- users; each cell shaded by its share of the largest cell
+		WITH fr AS (
+			SELECT row_number() OVER (ORDER BY c.cluster NULLS LAST) AS i, c.cluster,
+			       COALESCE(c.cluster || ' ' || c.label, 'new') AS label
+			FROM (SELECT x.cluster, x.label FROM @extschema@.result_cluster_stats x WHERE x.run_id = prev
+			      UNION ALL SELECT NULL, NULL) c
+		), tc AS (
+			SELECT row_number() OVER (ORDER BY c.cluster NULLS LAST) AS j, c.cluster,
+			       COALESCE(c.cluster || ' ' || c.label, 'gone') AS label
+			FROM (SELECT x.cluster, x.label FROM @extschema@.result_cluster_stats x WHERE x.run_id = rid
+			      UNION ALL SELECT NULL, NULL) c
+		), cell AS (
+			SELECT fr.i, tc.j, COALESCE(m.n, 0) AS n,
+			       max(COALESCE(m.n, 0)) OVER () AS top
+			FROM fr CROSS JOIN tc
+			LEFT JOIN unnest(mig_from, mig_to, mig_users) AS m(f, t, n)
+			       ON m.f IS NOT DISTINCT FROM fr.cluster AND m.t IS NOT DISTINCT FROM tc.cluster
+			WHERE fr.cluster IS NOT NULL OR tc.cluster IS NOT NULL
+		)
+		SELECT format('<svg xmlns="http://www.w3.org/2000/svg" width="%1$s" height="%2$s" viewBox="0 0 %1$s %2$s" role="img" aria-label="Users by cluster, previous run by this run">'
+		              '<style>text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:12px;fill:#1f2933}.t{font-size:15px;font-weight:600}.h{fill:#52606d}</style>'
+		              '<text class="t" x="%3$s" y="20" text-anchor="middle">Users by cluster: run %4$s (rows) to run %5$s (columns)</text>%6$s%7$s%8$s</svg>',
+		              190 + 150 * (SELECT count(*) FROM tc) + 10, 70 + 36 * (SELECT count(*) FROM fr) + 10,
+		              (190 + 150 * (SELECT count(*) FROM tc) + 10) / 2, prev, rid,
+		              (SELECT string_agg(format('<text x="180" y="%s" text-anchor="end">%s</text>', 70 + 36 * (fr.i - 1) + 23,
+		                                        @extschema@.xml_escape(fr.label)), '' ORDER BY fr.i) FROM fr),
+		              (SELECT string_agg(format('<text class="h" x="%s" y="58" text-anchor="middle">%s</text>', 190 + 150 * (tc.j - 1) + 75,
+		                                        @extschema@.xml_escape(tc.label)), '' ORDER BY tc.j) FROM tc),
+		              (SELECT string_agg(format('<rect x="%s" y="%s" width="146" height="32" fill="#2f6fab" fill-opacity="%s" stroke="#dde3ea"/>'
+		                                        '<text x="%s" y="%s" text-anchor="middle"%s>%s</text>',
+		                                        190 + 150 * (c.j - 1), 70 + 36 * (c.i - 1),
+		                                        to_char(0.05 + COALESCE(0.9 * c.n / NULLIF(c.top, 0), 0), 'FM0.000'),
+		                                        190 + 150 * (c.j - 1) + 73, 70 + 36 * (c.i - 1) + 21,
+		                                        CASE WHEN c.top > 0 AND c.n > c.top / 2 THEN ' style="fill:#fff"' ELSE '' END,
+		                                        to_char(c.n, fi)), '' ORDER BY c.i, c.j) FROM cell c))
+		INTO chart;
+		IF n_clusters > 50 OR (SELECT count(*) FROM @extschema@.result_cluster_stats c WHERE c.run_id = prev) > 50 THEN
+			chart := '<p class="note">No chart: the migration chart shows at most 50 clusters per run (engage.segment_migration has the counts).</p>';
+		END IF;
+		SELECT string_agg(format('<tr><td class="n">%s</td><td>%s</td><td class="n">%s &rarr; %s</td><td class="n">%s &rarr; %s</td><td class="n">%s &rarr; %s</td></tr>',
+		                         x.rank, @extschema@.xml_escape(x.msisdn), to_char(x.fs, fi), to_char(x.ts, fi),
+		                         to_char(COALESCE(x.fd, 0) / 60000, f1), to_char(COALESCE(x.td, 0) / 60000, f1),
+		                         @extschema@.format_bytes(COALESCE(x.fb, 0)), @extschema@.format_bytes(COALESCE(x.tb, 0))),
+		                  E'\n' ORDER BY x.rank)
+		INTO part
+		FROM (SELECT row_number() OVER (ORDER BY COALESCE(f.total_bytes, 0) - COALESCE(t.total_bytes, 0) DESC, t.msisdn) AS rank,
+		             t.msisdn, f.sessions AS fs, t.sessions AS ts, f.duration_ms AS fd, t.duration_ms AS td,
+		             f.total_bytes AS fb, t.total_bytes AS tb
+		      FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
+		            UNION ALL
+		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.distributed_user_cluster(prev) x) f
+		      JOIN (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		            UNION ALL
+		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn
+		      WHERE f.cluster = most AND t.cluster = least
+		      ORDER BY 1 LIMIT 10) x;
+		h := h || '<section id="migration">
+<h2>Segments over time</h2>
+<p class="note">Users by cluster in the previous successful run of this analysis (run ' || prev || ', rows) and in this run (columns); <em>new</em>: users of this run only, <em>gone</em>: of the previous run only.</p>
+<figure>' || chart || '</figure>
+<h3>From the most to the least engaged segment</h3>
+<p class="note">' || to_char(COALESCE(n_movers, 0), fi) || ' users went from cluster ' || most || ' ('
+		      || @extschema@.xml_escape((SELECT c.label FROM @extschema@.result_cluster_stats c WHERE c.run_id = prev AND c.cluster = most))
+		      || ', the most engaged of run ' || prev || ') to cluster ' || least || ' ('
+		      || @extschema@.xml_escape((SELECT c.label FROM @extschema@.result_cluster_stats c WHERE c.run_id = rid AND c.cluster = least))
+		      || ', the least engaged of this run); the 10 who lost the most traffic, ties broken by MSISDN:</p>
+<table><thead><tr><th class="n">#</th><th>MSISDN</th><th class="n">Sessions</th><th class="n">Duration (min)</th><th class="n">Traffic</th></tr></thead>
+<tbody>
+' || COALESCE(part, '<tr><td colspan="5" class="note">no users</td></tr>') || '
+</tbody>
+</table>
+</section>
+';
+	ELSE
+		h := h || '<section id="migration">
+<h2>Segments over time</h2>
+<p class="note">No previous successful run of this analysis is kept to compare with.</p>
+</section>
+';
+	END IF;
+
 	-- Applications: top 3, totals and top 10 users of each
 	IF n_apps = 0 THEN
 		h := h || '<section id="applications">
@@ -401,4 +567,4 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.report_html(bigint, text) IS
-'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, the top 10 users by engagement score (runs that kept their model), top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';
+'One self-contained HTML5 page (inline CSS and SVG charts, no scripts or external resources) of a run of run_analysis: run_id, or the latest successful run of the analysis name, or (both NULL) the most recent successful run of any analysis: the run in figures, top 10 users, cluster statistics with labels and descriptions, the top 10 users by engagement score (runs that kept their model), the hours of activity of each cluster (runs whose source had a start column), the from/to matrix of the users'' clusters in the previous successful run of the analysis and this one (runs that kept their model) with the 10 users who lost the most traffic among those who went from its most to this run''s least engaged cluster, top 3 applications, application totals and top users, the elbow curve; every text from the data is escaped';

@@ -38,10 +38,12 @@
 --   (engage.xdr_staging_<run_id>: the MSISDN, duration, DL, UL and
 --   application columns of the rows with an MSISDN; Citus's repartitioned
 --   INSERT ... SELECT moves them worker to worker, not through the
---   coordinator), dropped at the end of the step; the rows without MSISDN
+--   coordinator), dropped after the hours of activity (step 3b); the rows without MSISDN
 --   are counted in the source.  The cost: a second scan of the source, and
 --   the used columns of the rows with an MSISDN sent over the network and
---   written once more.
+--   written once more.  The staging table holds the start column too, for
+--   the hours of activity, and only the rows of the time window, if any; it
+--   is dropped after the hours of activity.
 -- - The counts, the top 10s and the application totals
 --   (store_user_engagement_citus): ORDER BY ... LIMIT 10 that every shard
 --   runs and the coordinator merges, and aggregates that Citus splits.
@@ -87,7 +89,10 @@ CREATE FUNCTION @extschema@.run_analysis(
 	name text DEFAULT NULL,
 	normalization text DEFAULT 'zscore',
 	k_selection text DEFAULT NULL,
-	warm_start boolean DEFAULT true)
+	warm_start boolean DEFAULT true,
+	since timestamptz DEFAULT NULL,
+	until timestamptz DEFAULT NULL,
+	start_column text DEFAULT 'Start')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -101,6 +106,7 @@ DECLARE
 	user_query text;
 	saved_jit text;
 	saved_seqscan text;
+	saved_mergejoin text;
 	src text;
 	analysis text;			-- the run's name (engage.run.name)
 	points text;
@@ -141,6 +147,18 @@ DECLARE
 	prev record;			-- warm_start: the previous run of the name
 	matched integer[];
 	from_run bigint;
+	start_type text;		-- the start column's type; NULL: no such usable column
+	st text;			-- the sessions' start as a timestamp(tz) expression of s
+	in_window text;			-- the time window's condition on st; NULL: none
+	n_unparsed bigint;		-- rows left out of the window for their start
+	n_extra_unparsed bigint := 0;
+	n_source_unparsed bigint;
+	activity_clusters integer[];	-- the hours of activity: cluster, hour, sessions
+	activity_hours integer[];
+	activity_sessions bigint[];
+	wm_st text;			-- st of without_msisdn, with a window
+	window_fmt text;		-- in_window of %1$s
+	rel regclass;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
@@ -202,6 +220,62 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value', DETAIL = format('k_max is %s.', k_max),
 			      HINT = 'k_selection chooses k on the elbow curve of k = 1..k_max.';
 	END IF;
+	-- The time window (issue 13): the sessions that start in [since,
+	-- until), from start_column, of type timestamptz, timestamp (taken in
+	-- the session's TimeZone) or text (TellCo's M/D/YYYY H:MM, read by
+	-- parse_start_time: a text that does not parse gives NULL).  Rows
+	-- whose start gives no time are counted (rows_unparsed_start) and left
+	-- out, never an error.  Without a window a start column of those types
+	-- gives the hours of activity; a missing one, none.
+	IF (run_analysis.since IS NOT NULL OR run_analysis.until IS NOT NULL) AND start_column IS NULL THEN
+		RAISE EXCEPTION 'a time window needs start_column'
+			USING ERRCODE = 'null_value_not_allowed',
+			      HINT = 'Name the column of the sessions'' start (timestamp, timestamptz or text M/D/YYYY H:MM).';
+	END IF;
+	IF run_analysis.since >= run_analysis.until THEN
+		RAISE EXCEPTION 'since must be before until'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = format('since is %s, until %s.', run_analysis.since, run_analysis.until),
+			      HINT = 'The window holds the sessions that start at or after since and before until.';
+	END IF;
+	FOREACH rel IN ARRAY ARRAY[run_analysis.without_msisdn, run_analysis.source] LOOP
+		CONTINUE WHEN rel IS NULL OR start_column IS NULL;
+		SELECT CASE a.atttypid WHEN 'pg_catalog.timestamptz'::regtype THEN 'timestamptz'
+		                       WHEN 'pg_catalog.timestamp'::regtype THEN 'timestamp'
+		                       WHEN 'pg_catalog.text'::regtype THEN 'text'
+		                       ELSE format_type(a.atttypid, a.atttypmod) END
+		INTO start_type
+		FROM pg_attribute a
+		WHERE a.attrelid = rel AND a.attname = start_column AND a.attnum > 0 AND NOT a.attisdropped;
+		IF run_analysis.since IS NOT NULL OR run_analysis.until IS NOT NULL THEN
+			IF start_type IS NULL THEN
+				RAISE EXCEPTION 'column "%" of relation % does not exist', start_column, rel
+					USING ERRCODE = 'undefined_column',
+					      HINT = 'A time window needs the column of the sessions'' start: name it in start_column.';
+			ELSIF start_type NOT IN ('timestamptz', 'timestamp', 'text') THEN
+				RAISE EXCEPTION 'column "%" of relation % is of type %', start_column, rel, start_type
+					USING ERRCODE = 'datatype_mismatch',
+					      HINT = 'The start column of a time window must be timestamp, timestamptz or text (M/D/YYYY H:MM).';
+			END IF;
+			IF rel = run_analysis.without_msisdn THEN
+				wm_st := CASE start_type WHEN 'text' THEN format('@extschema@.parse_start_time(s.%I)', start_column)
+				                         ELSE format('s.%I', start_column) END;
+			END IF;
+		END IF;
+	END LOOP;
+	-- (the source's, checked last)
+	IF start_type IN ('timestamptz', 'timestamp', 'text') THEN
+		st := CASE start_type WHEN 'text' THEN format('@extschema@.parse_start_time(s.%I)', start_column)
+		                      ELSE format('s.%I', start_column) END;
+		IF run_analysis.since IS NOT NULL OR run_analysis.until IS NOT NULL THEN
+			window_fmt := concat_ws(' AND ',
+			                        CASE WHEN run_analysis.since IS NOT NULL THEN format('%%1$s >= %L::timestamptz', run_analysis.since) END,
+			                        CASE WHEN run_analysis.until IS NOT NULL THEN format('%%1$s < %L::timestamptz', run_analysis.until) END);
+			in_window := format(window_fmt, st);
+		END IF;
+	ELSE
+		start_type := NULL;
+	END IF;
 
 	-- A Citus distributed source: its layout decides the per-user steps
 	IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
@@ -233,7 +307,8 @@ BEGIN
 	-- results are kept apart by run_id and name, never by the lock).
 	PERFORM pg_advisory_xact_lock(1701734241, hashtext(analysis));	-- 'enga', the name
 
-	INSERT INTO @extschema@.run (started, source, parameters, k, status, name, normalization, k_selection)
+	INSERT INTO @extschema@.run (started, source, parameters, k, status, name, normalization, k_selection,
+	                             since, until, start_column)
 	VALUES (clock_timestamp(), src,
 	        jsonb_build_object('k', run_analysis.k, 'seed', run_analysis.seed, 'k_max', run_analysis.k_max,
 	                           'keep_runs', run_analysis.keep_runs,
@@ -242,7 +317,8 @@ BEGIN
 	                           'applications', applications, 'elbow_sample', run_analysis.elbow_sample,
 	                           'without_msisdn', run_analysis.without_msisdn::text,
 	                           'warm_start', run_analysis.warm_start),
-	        run_analysis.k, 'running', analysis, scaling, method)
+	        run_analysis.k, 'running', analysis, scaling, method,
+	        run_analysis.since, run_analysis.until, CASE WHEN start_type IS NOT NULL THEN start_column END)
 	RETURNING run_id INTO run;
 	t := clock_timestamp();
 
@@ -273,24 +349,36 @@ BEGIN
 			app_values := app_values || CASE WHEN n_apps > 1 THEN ', ' ELSE '' END
 				|| format('(%L, %s)', app.name, n_apps);
 		END LOOP;
+		-- With a time window, the rows whose start gives no time are read
+		-- too: counted per group in a twelfth column (left_out), their
+		-- values left out of the aggregates (FILTER); a group of such rows
+		-- only is not a user (store_user_engagement).
 		user_query := format($q$
 			SELECT g.m::text, g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes,
-			       (g.e).total_bytes, (g.e).rejected_values, %5$s
-			FROM (SELECT s.%1$I AS m, @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I) AS e%6$s
-			      FROM %7$s AS s
+			       (g.e).total_bytes, (g.e).rejected_values, %5$s%8$s
+			FROM (SELECT s.%1$I AS m, @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I)%9$s AS e%6$s%10$s
+			      FROM %7$s AS s%11$s
 			      GROUP BY 1) g$q$,
 			msisdn_column, duration_column, dl_column, ul_column,
 			CASE WHEN n_apps = 0 THEN 'NULL::double precision[], NULL::double precision[], 0::bigint'
 			     ELSE '(g.t).dl_bytes, (g.t).ul_bytes, (g.t).rejected_values' END,
-			CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
-			src);
+			CASE WHEN n_apps = 0 THEN ''
+			     ELSE format(', @extschema@.traffic_agg(%s)%s AS t', app_args,
+			                 CASE WHEN in_window IS NOT NULL THEN format(' FILTER (WHERE %s IS NOT NULL)', st) ELSE '' END) END,
+			src,
+			CASE WHEN in_window IS NOT NULL THEN ', g.left_out' ELSE '' END,
+			CASE WHEN in_window IS NOT NULL THEN format(' FILTER (WHERE %s IS NOT NULL)', st) ELSE '' END,
+			CASE WHEN in_window IS NOT NULL THEN format(', count(*) FILTER (WHERE %s IS NULL) AS left_out', st) ELSE '' END,
+			CASE WHEN in_window IS NOT NULL THEN format(E'\n\t\t\t      WHERE %s IS NULL OR (%s)', st, in_window) ELSE '' END);
 
 		-- The rows kept apart from the source (without_msisdn) are counted
 		-- first: they must all be without MSISDN.
 		IF run_analysis.without_msisdn IS NOT NULL THEN
-			EXECUTE format('SELECT count(*), count(s.%I) FROM %s AS s', msisdn_column,
-			               run_analysis.without_msisdn)
-				INTO n_extra, n_extra_keyed;
+			EXECUTE format('SELECT count(*) FILTER (WHERE %3$s), count(s.%1$I), count(*) FILTER (WHERE %4$s) FROM %2$s AS s',
+			               msisdn_column, run_analysis.without_msisdn,
+			               CASE WHEN in_window IS NULL THEN 'true' ELSE format(window_fmt, wm_st) END,
+			               CASE WHEN in_window IS NULL THEN 'false' ELSE format('%s IS NULL', wm_st) END)
+				INTO n_extra, n_extra_keyed, n_extra_unparsed;
 			IF n_extra_keyed > 0 THEN
 				RAISE EXCEPTION 'relation % holds % rows with an MSISDN', run_analysis.without_msisdn, n_extra_keyed
 					USING ERRCODE = 'invalid_parameter_value',
@@ -342,17 +430,28 @@ BEGIN
 				WHERE a.attrelid = run_analysis.source AND a.attnum > 0 AND NOT a.attisdropped
 				  AND a.attname IN (SELECT msisdn_column UNION SELECT duration_column UNION SELECT dl_column
 				                    UNION SELECT ul_column
+				                    UNION SELECT start_column WHERE start_type IS NOT NULL
 				                    UNION SELECT c.value FROM jsonb_each(applications) AS x(name, cols)
 				                          CROSS JOIN LATERAL jsonb_array_elements_text(x.cols) AS c(value));
 				EXECUTE format('CREATE TABLE %s (%s)', staging, step_query);
 				EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, $2, colocate_with => ''none'')'
 					USING staging, msisdn_column;
-				EXECUTE format('INSERT INTO %1$s (%2$s) SELECT %2$s FROM %3$s AS s WHERE s.%4$I IS NOT NULL',
-				               staging, columns, src, msisdn_column);
-				EXECUTE format('SELECT count(*) FROM %s AS s WHERE s.%I IS NULL', src, msisdn_column)
-					INTO n_source_nosub;
+				-- (with a time window, of the window; the rows whose start
+				-- gives no time, counted)
+				EXECUTE format('INSERT INTO %1$s (%2$s) SELECT %2$s FROM %3$s AS s WHERE s.%4$I IS NOT NULL AND %5$s',
+				               staging, columns, src, msisdn_column, COALESCE(in_window, 'true'));
+				EXECUTE format('SELECT count(*) FILTER (WHERE s.%2$I IS NULL AND %3$s), count(*) FILTER (WHERE %4$s) FROM %1$s AS s',
+				               src, msisdn_column, COALESCE(in_window, 'true'),
+				               CASE WHEN in_window IS NULL THEN 'false' ELSE format('%s IS NULL', st) END)
+					INTO n_source_nosub, n_source_unparsed;
+				n_extra_unparsed := n_extra_unparsed + n_source_unparsed;
 				user_source := staging;
 				t := @extschema@.analysis_progress(run, format('Citus: rows with an MSISDN repartitioned by it into %s, %s without counted', staging, n_source_nosub), t);
+			ELSIF in_window IS NOT NULL THEN
+				-- the rows left out of the window for their start, counted
+				EXECUTE format('SELECT count(*) FILTER (WHERE %2$s IS NULL) FROM %1$s AS s', src, st)
+					INTO n_source_unparsed;
+				n_extra_unparsed := n_extra_unparsed + n_source_unparsed;
 			END IF;
 			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, sessions bigint NOT NULL, duration_ms numeric, '
 			               'dl_bytes numeric, ul_bytes numeric, total_bytes numeric, '
@@ -390,17 +489,16 @@ BEGIN
 				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes, (g.e).total_bytes, %2$s
 				FROM (SELECT s.%3$I AS m, @extschema@.engagement_agg(s.%4$I, s.%5$I, s.%6$I) AS e%7$s
 				      FROM %8$s AS s
-				      WHERE s.%3$I IS NOT NULL
+				      WHERE s.%3$I IS NOT NULL AND %9$s
 				      GROUP BY 1) g$q$,
 				users_table,
 				CASE WHEN n_apps = 0 THEN 'NULL, NULL, (g.e).rejected_values'
 				     ELSE '(g.t).dl_bytes, (g.t).ul_bytes, (g.e).rejected_values + (g.t).rejected_values' END,
 				msisdn_column, duration_column, dl_column, ul_column,
 				CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
-				user_source);
-			IF layout = 'other' THEN
-				EXECUTE format('DROP TABLE %s', staging);
-			END IF;
+				user_source,
+				-- (the staging table holds the window's rows only)
+				CASE WHEN layout = 'msisdn' THEN COALESCE(in_window, 'true') ELSE 'true' END);
 			t := @extschema@.analysis_progress(run, format('Citus: per-user rows written on the workers into %s', users_table), t);
 			step_query := format('@extschema@.store_user_engagement_citus($1, %L, %s, %s)',
 			                     users_table, n_apps, n_source_nosub);
@@ -415,7 +513,7 @@ BEGIN
 				FROM u CROSS JOIN LATERAL unnest(u.top_metrics, u.top_ranks, u.top_msisdns, u.top_values)
 				     AS t(metric, rank, msisdn, value)
 			)%2$s
-			SELECT u.rows_read, u.rows_without_subscriber, u.users, u.rejected_values FROM u
+			SELECT u.rows_read, u.rows_without_subscriber, u.users, u.rejected_values, %3$s FROM u
 			$q$,
 			step_query,
 			CASE WHEN n_apps = 0 THEN '' ELSE format($q$, ins_app_totals AS (
@@ -435,12 +533,18 @@ BEGIN
 				FROM u CROSS JOIN LATERAL unnest(u.app_top_positions, u.app_top_ranks, u.app_top_msisdns,
 				                                 u.app_top_bytes) AS t(position, rank, msisdn, bytes)
 				JOIN (VALUES %1$s) AS w(application, position) ON w.position = t.position
-			)$q$, app_values) END)
-		INTO n_rows, n_nosub, n_users, n_rejected
+			)$q$, app_values) END,
+			CASE WHEN layout IS NULL THEN 'u.rows_unparsed_start' ELSE 'NULL::bigint' END)
+		INTO n_rows, n_nosub, n_users, n_rejected, n_unparsed
 		USING run;
+		IF in_window IS NOT NULL THEN
+			n_unparsed := COALESCE(n_unparsed, 0) + n_extra_unparsed;
+			n_rows := n_rows + n_extra_unparsed;
+		END IF;
 		n_rows := n_rows + n_extra;
 		n_nosub := n_nosub + n_extra;
-		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected', n_rows, n_nosub, n_users, n_rejected), t);
+		t := @extschema@.analysis_progress(run, format('per-user engagement, top users and application usage: %s rows, %s without subscriber, %s users, %s values rejected%s', n_rows, n_nosub, n_users, n_rejected,
+		                                               CASE WHEN in_window IS NOT NULL THEN format(', %s left out of the window for their start', n_unparsed) ELSE '' END), t);
 		IF n_users < run_analysis.k THEN
 			RAISE EXCEPTION 'relation "%" has % subscribers, fewer than k = %',
 				(SELECT format('%s.%s', n.nspname, c.relname)
@@ -637,6 +741,55 @@ BEGIN
 			                                               COALESCE(chosen_k::text, 'none')), t);
 		END IF;
 
+		-- 3b. Hours of activity (issue 13), when the source has its start
+		-- column: each cluster's sessions by the hour of day of their start
+		-- (of the window), 24 rows per cluster.  The source's rows joined
+		-- with the run's users' clusters by MSISDN and counted by cluster and
+		-- hour: on Citus a join of colocated tables (the source, or the
+		-- staging table of the window's rows), its count split by Citus.
+		-- The planner's own choice of scans for the source (a table with an
+		-- index is still read whole), but no merge join: it sorts the run's
+		-- users by the text of their MSISDN in every parallel worker (3.3 s
+		-- against 1.7 s for a parallel hash join at 10^6 rows, 7 * 10^5
+		-- users).  The run's users are found by a run_id the planner does
+		-- not know (an InitPlan): it then estimates them as the table's rows
+		-- over its runs, where the run's own id, newer than the table's
+		-- statistics, would be estimated as 1 row (a hash built in each
+		-- worker, every joined row gathered and sorted: 3 to 4 times
+		-- slower).  The cost of the step: about a third of the per-user
+		-- step's; start_column NULL skips it.
+		IF start_type IS NOT NULL THEN
+			saved_mergejoin := current_setting('enable_mergejoin');
+			PERFORM set_config('enable_seqscan', saved_seqscan, true);
+			PERFORM set_config('enable_mergejoin', 'off', true);
+			EXECUTE format($q$
+				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
+				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
+				      FROM %2$s AS s JOIN %3$s
+				      WHERE %1$s IS NOT NULL AND %4$s
+				      GROUP BY 1, 2) a$q$,
+				st, COALESCE(user_source, src),
+				CASE WHEN layout IS NULL
+				     THEN format('@extschema@.result_user_cluster u ON u.run_id = (SELECT %s::bigint) AND u.msisdn = s.%I::text', run, msisdn_column)
+				     ELSE format('%s u ON u.msisdn = s.%I', clusters_table, msisdn_column) END,
+				CASE WHEN layout = 'other' THEN 'true' ELSE COALESCE(in_window, 'true') END)
+			INTO activity_clusters, activity_hours, activity_sessions;
+			INSERT INTO @extschema@.result_cluster_activity (run_id, cluster, hour, sessions, share)
+			SELECT run, c.cluster, h.hour, COALESCE(a.sessions, 0),
+			       COALESCE(a.sessions, 0)::numeric / NULLIF(sum(COALESCE(a.sessions, 0)) OVER (PARTITION BY c.cluster), 0)
+			FROM @extschema@.result_cluster_stats c
+			CROSS JOIN generate_series(0, 23) AS h(hour)
+			LEFT JOIN unnest(activity_clusters, activity_hours, activity_sessions) AS a(cluster, hour, sessions)
+			       ON a.cluster = c.cluster AND a.hour = h.hour
+			WHERE c.run_id = run;
+			PERFORM set_config('enable_seqscan', 'off', true);
+			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
+			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
+		END IF;
+		IF staging IS NOT NULL AND layout = 'other' THEN
+			EXECUTE format('DROP TABLE %s', staging);
+		END IF;
+
 		-- 4. Done: log, and keep only the last keep_runs successful runs of
 		-- the name (other names' runs are left alone)
 		SELECT sum(c.inertia) INTO total_inertia
@@ -645,7 +798,7 @@ BEGIN
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
 		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
 		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k,
-		    cluster_model = model, warm_start_run = from_run
+		    cluster_model = model, warm_start_run = from_run, rows_unparsed_start = n_unparsed
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
@@ -659,6 +812,7 @@ BEGIN
 			DELETE FROM @extschema@.result_app_totals x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_top_users_per_app x WHERE x.run_id = ANY (pruned);
 			DELETE FROM @extschema@.result_elbow x WHERE x.run_id = ANY (pruned);
+			DELETE FROM @extschema@.result_cluster_activity x WHERE x.run_id = ANY (pruned);
 			-- the per-user tables of pruned runs on Citus go whole
 			FOR grant_row IN
 				SELECT x.tab FROM @extschema@.run_distributed d
@@ -687,5 +841,5 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text, boolean) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same features and normalization, the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm';
+COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text, boolean, timestamptz, timestamptz, text) IS
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same features and normalization, the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm. since, until: a time window, only the sessions whose start (start_column: timestamptz, timestamp in the session''s TimeZone, or text M/D/YYYY H:MM as TellCo writes it) is at or after since and before until (either NULL: no bound); rows whose start gives no time (NULL, or a text that does not parse) are left out and counted (engage.run.rows_unparsed_start); engage.run records the window. The hours of activity of the clusters (engage.cluster_activity) come from start_column when the source has it (timestamptz, timestamp or text; start_column NULL: none)';

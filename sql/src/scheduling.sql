@@ -64,7 +64,12 @@ CREATE FUNCTION @extschema@.schedule_refresh(
 	k integer DEFAULT 3,
 	seed bigint DEFAULT 0,
 	job_name text DEFAULT 'engage_refresh',
-	name text DEFAULT NULL)
+	name text DEFAULT NULL,
+	normalization text DEFAULT 'zscore',
+	k_selection text DEFAULT NULL,
+	warm_start boolean DEFAULT true,
+	last interval DEFAULT NULL,
+	start_column text DEFAULT 'Start')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -73,9 +78,11 @@ DECLARE
 	cron_db text;
 	command text;
 	job bigint;
+	start_type regtype;
 BEGIN
 	-- Arguments that are wrong on their face are errors
-	IF schedule IS NULL OR source IS NULL OR k IS NULL OR seed IS NULL OR job_name IS NULL THEN
+	IF schedule IS NULL OR source IS NULL OR k IS NULL OR seed IS NULL OR job_name IS NULL
+	   OR normalization IS NULL OR schedule_refresh.warm_start IS NULL THEN
 		RAISE EXCEPTION 'arguments must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -103,6 +110,42 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      DETAIL = format('name is %s characters long; the limit is 500.', length(schedule_refresh.name));
 	END IF;
+	-- run_analysis's options, checked now rather than at each run
+	IF lower(normalization) NOT IN ('zscore', 'minmax', 'log', 'robust', 'none') THEN
+		RAISE EXCEPTION 'unknown normalization "%"', normalization
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Use "zscore", "minmax", "log", "robust" or "none".';
+	END IF;
+	IF lower(k_selection) NOT IN ('elbow', 'silhouette', 'davies_bouldin') THEN
+		RAISE EXCEPTION 'unknown k_selection method "%"', k_selection
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Use "elbow", "silhouette" or "davies_bouldin", or NULL to use k as given.';
+	END IF;
+	IF schedule_refresh.last IS NOT NULL THEN
+		IF schedule_refresh.last <= interval '0' THEN
+			RAISE EXCEPTION 'last must be a positive interval'
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = format('last is %s.', schedule_refresh.last),
+				      HINT = 'Each run analyses the sessions that start in the last such interval before it, for example interval ''7 days''.';
+		END IF;
+		IF start_column IS NULL THEN
+			RAISE EXCEPTION 'a time window needs start_column'
+				USING ERRCODE = 'null_value_not_allowed',
+				      HINT = 'Name the column of the sessions'' start (timestamp, timestamptz or text M/D/YYYY H:MM).';
+		END IF;
+		SELECT a.atttypid::regtype INTO start_type
+		FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid = source AND a.attname = start_column AND a.attnum > 0 AND NOT a.attisdropped;
+		IF start_type IS NULL THEN
+			RAISE EXCEPTION 'column "%" of relation % does not exist', start_column, source
+				USING ERRCODE = 'undefined_column',
+				      HINT = 'A time window needs the column of the sessions'' start: name it in start_column.';
+		ELSIF start_type NOT IN ('pg_catalog.timestamptz'::regtype, 'pg_catalog.timestamp'::regtype, 'pg_catalog.text'::regtype) THEN
+			RAISE EXCEPTION 'column "%" of relation % is of type %', start_column, source, start_type
+				USING ERRCODE = 'datatype_mismatch',
+				      HINT = 'The start column of a time window must be timestamp, timestamptz or text (M/D/YYYY H:MM).';
+		END IF;
+	END IF;
 
 	cron_db := @extschema@.cron_database();
 
@@ -111,9 +154,18 @@ BEGIN
 	-- default the source's, as run_analysis names it), so that cron.job
 	-- shows which analysis the job refreshes: two jobs on one table with
 	-- different options keep separate results when their names differ.
-	SELECT format('SELECT @extschema@.run_analysis(source => %L::regclass, k => %s, seed => %s, name => %L)',
+	-- The other options are written out when they are not run_analysis's
+	-- defaults; a window of the last interval is since => now() - last,
+	-- until => now(): now() is each run's start.
+	SELECT format('SELECT @extschema@.run_analysis(source => %L::regclass, k => %s, seed => %s, name => %L%s)',
 	              format('%I.%I', n.nspname, c.relname), schedule_refresh.k, schedule_refresh.seed,
-	              COALESCE(schedule_refresh.name, schedule_refresh.source::text))
+	              COALESCE(schedule_refresh.name, schedule_refresh.source::text),
+	              concat(CASE WHEN lower(normalization) <> 'zscore' THEN format(', normalization => %L', lower(normalization)) END,
+	                     CASE WHEN k_selection IS NOT NULL THEN format(', k_selection => %L', lower(k_selection)) END,
+	                     CASE WHEN NOT schedule_refresh.warm_start THEN ', warm_start => false' END,
+	                     CASE WHEN schedule_refresh.last IS NOT NULL
+	                          THEN format(', since => now() - %L::interval, until => now(), start_column => %L',
+	                                      schedule_refresh.last, start_column) END))
 	INTO command
 	FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 	WHERE c.oid = source;
@@ -133,8 +185,8 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION @extschema@.schedule_refresh(text, regclass, integer, bigint, text, text) IS
-'Schedules engage.run_analysis(source, k, seed, name) as the pg_cron job job_name in the current database, on a cron schedule (such as ''0 3 * * *''); name is the analysis the runs belong to (NULL: the source, schema-qualified; give two jobs on one table different names to keep their results apart); replaces a job of the same job_name; returns the pg_cron job id. Needs pg_cron (loaded and installed in this database); the error says how to set it up';
+COMMENT ON FUNCTION @extschema@.schedule_refresh(text, regclass, integer, bigint, text, text, text, text, boolean, interval, text) IS
+'Schedules engage.run_analysis(source, k, seed, name, normalization, k_selection, warm_start) as the pg_cron job job_name in the current database, on a cron schedule (such as ''0 3 * * *''); name is the analysis the runs belong to (NULL: the source, schema-qualified; give two jobs on one table different names to keep their results apart); last: each run analyses the sessions that start in the last such interval before it (since => now() - last, until => now(), from start_column; NULL: all); replaces a job of the same job_name; returns the pg_cron job id. Needs pg_cron (loaded and installed in this database); the error says how to set it up';
 
 CREATE FUNCTION @extschema@.unschedule_refresh(job_name text DEFAULT 'engage_refresh')
 RETURNS boolean

@@ -19,7 +19,8 @@
 #define XS ECORE_XSUM_SLOTS
 
 /* ---------------------------------------------------------------------
- * The scaler: header, then per feature min, max, sum(x), sum(x^2)
+ * The scaler: header, then per feature min, max, sum(x), sum(x^2), and
+ * for log sum(log1p(x)) and sum(log1p(x)^2)
  * ---------------------------------------------------------------------
  */
 #define SA_MAGIC	0
@@ -27,11 +28,16 @@
 #define SA_METHOD	2
 #define SA_N		3
 #define SA_HDR		4
-#define SA_FEAT		(2 + 2 * XS)
-#define SA_MIN(j)	(SA_HDR + (size_t) (j) * SA_FEAT)
-#define SA_MAX(j)	(SA_MIN(j) + 1)
-#define SA_S1(j)	(SA_MIN(j) + 2)
-#define SA_S2(j)	(SA_MIN(j) + 2 + XS)
+
+/* Slots per feature of a scaler state of method m */
+#define SA_FEAT(m)	(2 + ((m) == ECORE_SCALE_LOG ? 4 : 2) * XS)
+#define SA_STRIDE(st) ((size_t) SA_FEAT((st)[SA_METHOD]))
+#define SA_MIN(st, j)	(SA_HDR + (size_t) (j) * SA_STRIDE(st))
+#define SA_MAX(st, j)	(SA_MIN(st, j) + 1)
+#define SA_S1(st, j)	(SA_MIN(st, j) + 2)
+#define SA_S2(st, j)	(SA_MIN(st, j) + 2 + XS)
+#define SA_L1(st, j)	(SA_MIN(st, j) + 2 + 2 * XS)	/* log only */
+#define SA_L2(st, j)	(SA_MIN(st, j) + 2 + 3 * XS)
 
 /* Double of slot bits, and back */
 static double
@@ -53,20 +59,28 @@ dbl_slot(double x)
 	return v;
 }
 
+/* Does the combinable scaler state take this method? */
+static int
+sa_method_ok(int64_t m)
+{
+	return m == ECORE_SCALE_NONE || m == ECORE_SCALE_ZSCORE ||
+		m == ECORE_SCALE_MINMAX || m == ECORE_SCALE_LOG;
+}
+
 /* Slots of a scaler state */
 size_t
-ecore_scaleagg_slots(size_t d)
+ecore_scaleagg_slots(size_t d, ecore_scale_method method)
 {
-	if (d < 1 || d > ECORE_KSTEP_MAX_D)
+	if (d < 1 || d > ECORE_KSTEP_MAX_D || !sa_method_ok(method))
 		return 0;
-	return SA_HDR + d * SA_FEAT;
+	return SA_HDR + d * (size_t) SA_FEAT(method);
 }
 
 /* Set up an empty scaler state */
 void
 ecore_scaleagg_init(int64_t *st, size_t d, ecore_scale_method method)
 {
-	memset(st, 0, ecore_scaleagg_slots(d) * sizeof(int64_t));
+	memset(st, 0, ecore_scaleagg_slots(d, method) * sizeof(int64_t));
 	st[SA_MAGIC] = ECORE_SCALEAGG_MAGIC;
 	st[SA_D] = (int64_t) d;
 	st[SA_METHOD] = (int64_t) method;
@@ -82,23 +96,24 @@ ecore_scaleagg_check(const int64_t *st, size_t nslots)
 
 	if (st == NULL || nslots < SA_HDR || st[SA_MAGIC] != ECORE_SCALEAGG_MAGIC)
 		return ECORE_EINVAL_ARG;
-	if (st[SA_D] < 1 || st[SA_D] > ECORE_KSTEP_MAX_D)
+	if (st[SA_D] < 1 || st[SA_D] > ECORE_KSTEP_MAX_D || !sa_method_ok(st[SA_METHOD]))
 		return ECORE_EINVAL_ARG;
 	d = (size_t) st[SA_D];
-	if (nslots != ecore_scaleagg_slots(d))
-		return ECORE_EINVAL_ARG;
-	if (st[SA_METHOD] != ECORE_SCALE_NONE && st[SA_METHOD] != ECORE_SCALE_ZSCORE &&
-		st[SA_METHOD] != ECORE_SCALE_MINMAX)
+	if (nslots != ecore_scaleagg_slots(d, (ecore_scale_method) st[SA_METHOD]))
 		return ECORE_EINVAL_ARG;
 	if (st[SA_N] < 0 || st[SA_N] > (INT64_C(1) << 62))
 		return ECORE_EINVAL_ARG;
 	for (j = 0; j < d; j++)
 	{
-		double		lo = slot_dbl(st[SA_MIN(j)]),
-					hi = slot_dbl(st[SA_MAX(j)]);
+		double		lo = slot_dbl(st[SA_MIN(st, j)]),
+					hi = slot_dbl(st[SA_MAX(st, j)]);
 
 		if (!isfinite(lo) || !isfinite(hi) || lo > hi ||
-			!ecore_xsum_valid(st + SA_S1(j)) || !ecore_xsum_valid(st + SA_S2(j)))
+			!ecore_xsum_valid(st + SA_S1(st, j)) || !ecore_xsum_valid(st + SA_S2(st, j)))
+			return ECORE_EINVAL_ARG;
+		if (st[SA_METHOD] == ECORE_SCALE_LOG &&
+			(lo < 0.0 || !ecore_xsum_valid(st + SA_L1(st, j)) ||
+			 !ecore_xsum_valid(st + SA_L2(st, j))))
 			return ECORE_EINVAL_ARG;
 	}
 	return ECORE_OK;
@@ -131,27 +146,42 @@ ecore_scaleagg_add(int64_t *st, const double *x, size_t *col)
 {
 	size_t		d = (size_t) st[SA_D],
 				j;
-	int			rc;
+	int			rc,
+				logx = st[SA_METHOD] == ECORE_SCALE_LOG;
 
 	rc = ecore_check_row(x, d, ECORE_MAX_ABS, col);
 	if (rc != ECORE_OK)
 		return rc;
+	if (logx)
+		for (j = 0; j < d; j++)
+			if (x[j] < 0.0)
+			{
+				*col = j;
+				return ECORE_ENEGATIVE;
+			}
 	for (j = 0; j < d; j++)
 	{
 		if (st[SA_N] == 0)
 		{
-			st[SA_MIN(j)] = dbl_slot(x[j]);
-			st[SA_MAX(j)] = dbl_slot(x[j]);
+			st[SA_MIN(st, j)] = dbl_slot(x[j]);
+			st[SA_MAX(st, j)] = dbl_slot(x[j]);
 		}
 		else
 		{
-			if (x[j] < slot_dbl(st[SA_MIN(j)]))
-				st[SA_MIN(j)] = dbl_slot(x[j]);
-			if (x[j] > slot_dbl(st[SA_MAX(j)]))
-				st[SA_MAX(j)] = dbl_slot(x[j]);
+			if (x[j] < slot_dbl(st[SA_MIN(st, j)]))
+				st[SA_MIN(st, j)] = dbl_slot(x[j]);
+			if (x[j] > slot_dbl(st[SA_MAX(st, j)]))
+				st[SA_MAX(st, j)] = dbl_slot(x[j]);
 		}
-		ecore_xsum_add(st + SA_S1(j), x[j]);
-		ecore_xsum_add_square(st + SA_S2(j), x[j]);
+		ecore_xsum_add(st + SA_S1(st, j), x[j]);
+		ecore_xsum_add_square(st + SA_S2(st, j), x[j]);
+		if (logx)
+		{
+			double		y = log1p(x[j]);
+
+			ecore_xsum_add(st + SA_L1(st, j), y);
+			ecore_xsum_add_square(st + SA_L2(st, j), y);
+		}
 	}
 	st[SA_N]++;
 	return ECORE_OK;
@@ -174,27 +204,44 @@ ecore_scaleagg_merge(int64_t *a, const int64_t *b)
 		return ECORE_OK;
 	for (j = 0; j < d; j++)
 	{
-		double		amin = slot_dbl(a[SA_MIN(j)]),
-					amax = slot_dbl(a[SA_MAX(j)]),
-					bmin = slot_dbl(b[SA_MIN(j)]),
-					bmax = slot_dbl(b[SA_MAX(j)]);
+		double		amin = slot_dbl(a[SA_MIN(a, j)]),
+					amax = slot_dbl(a[SA_MAX(a, j)]),
+					bmin = slot_dbl(b[SA_MIN(b, j)]),
+					bmax = slot_dbl(b[SA_MAX(b, j)]);
 
 		if (a[SA_N] == 0 || bmin < amin ||
-			(bmin == amin && b[SA_MIN(j)] < a[SA_MIN(j)]))
-			a[SA_MIN(j)] = b[SA_MIN(j)];
+			(bmin == amin && b[SA_MIN(b, j)] < a[SA_MIN(a, j)]))
+			a[SA_MIN(a, j)] = b[SA_MIN(b, j)];
 		if (a[SA_N] == 0 || bmax > amax ||
-			(bmax == amax && b[SA_MAX(j)] < a[SA_MAX(j)]))
-			a[SA_MAX(j)] = b[SA_MAX(j)];
-		ecore_xsum_merge(a + SA_S1(j), b + SA_S1(j));
-		ecore_xsum_merge(a + SA_S2(j), b + SA_S2(j));
+			(bmax == amax && b[SA_MAX(b, j)] < a[SA_MAX(a, j)]))
+			a[SA_MAX(a, j)] = b[SA_MAX(b, j)];
+		ecore_xsum_merge(a + SA_S1(a, j), b + SA_S1(b, j));
+		ecore_xsum_merge(a + SA_S2(a, j), b + SA_S2(b, j));
+		if (a[SA_METHOD] == ECORE_SCALE_LOG)
+		{
+			ecore_xsum_merge(a + SA_L1(a, j), b + SA_L1(b, j));
+			ecore_xsum_merge(a + SA_L2(a, j), b + SA_L2(b, j));
+		}
 	}
 	a[SA_N] += b[SA_N];
 	return ECORE_OK;
 }
 
+/* zscore's scale of an exact mean and variance (scale.c's rule) */
+static double
+sa_std_scale(double var, double mean, double nd)
+{
+	double		eps = DBL_EPSILON,
+				q = nd * mean * eps,
+				upper = nd * eps * var + q * q;
+
+	return (var <= upper) ? 1.0 : sqrt(var);
+}
+
 /*
  * The scaler of a state: mean and var exact, rounded once; scale and
- * offset from them as ecore_scaler_fit derives them (scale.c).
+ * offset from them as ecore_scaler_fit derives them (scale.c); log: from
+ * the exact mean and variance of log1p(x).
  */
 int
 ecore_scaleagg_final(const int64_t *st, ecore_scaler *s)
@@ -210,23 +257,31 @@ ecore_scaleagg_final(const int64_t *st, ecore_scaler *s)
 		return ECORE_EINVAL_N;
 	for (j = 0; j < d; j++)
 	{
-		rc = ecore_xsum_div(st + SA_S1(j), n, &s->mean[j]);
+		rc = ecore_xsum_div(st + SA_S1(st, j), n, &s->mean[j]);
 		if (rc == ECORE_OK)
-			rc = ecore_xsum_variance(st + SA_S1(j), st + SA_S2(j), n, &s->var[j]);
+			rc = ecore_xsum_variance(st + SA_S1(st, j), st + SA_S2(st, j), n, &s->var[j]);
 		if (rc != ECORE_OK)
 			return rc;
-		s->data_min[j] = slot_dbl(st[SA_MIN(j)]);
-		s->data_max[j] = slot_dbl(st[SA_MAX(j)]);
+		s->data_min[j] = slot_dbl(st[SA_MIN(st, j)]);
+		s->data_max[j] = slot_dbl(st[SA_MAX(st, j)]);
 		switch (s->method)
 		{
 			case ECORE_SCALE_ZSCORE:
+				s->scale[j] = sa_std_scale(s->var[j], s->mean[j], nd);
+				s->offset[j] = s->mean[j];
+				break;
+			case ECORE_SCALE_LOG:
 				{
-					double		var = s->var[j];
-					double		q = nd * s->mean[j] * eps;
-					double		upper = nd * eps * var + q * q;
+					double		mean,
+								var;
 
-					s->scale[j] = (var <= upper) ? 1.0 : sqrt(var);
-					s->offset[j] = s->mean[j];
+					rc = ecore_xsum_div(st + SA_L1(st, j), n, &mean);
+					if (rc == ECORE_OK)
+						rc = ecore_xsum_variance(st + SA_L1(st, j), st + SA_L2(st, j), n, &var);
+					if (rc != ECORE_OK)
+						return rc;
+					s->scale[j] = sa_std_scale(var, mean, nd);
+					s->offset[j] = mean;
 				}
 				break;
 			case ECORE_SCALE_MINMAX:
@@ -243,9 +298,8 @@ ecore_scaleagg_final(const int64_t *st, ecore_scaler *s)
 				s->scale[j] = 1.0;
 				s->offset[j] = 0.0;
 				break;
-			case ECORE_SCALE_LOG:
 			case ECORE_SCALE_ROBUST:
-				/* no combinable state (ecore_scaleagg_check refuses them) */
+				/* the quantiles come from passes (ecore_qres_*) */
 				return ECORE_EINVAL_ARG;
 		}
 	}
@@ -1547,4 +1601,531 @@ ecore_cutoff_final(const int64_t *st, double *x)
 		return 0;
 	*x = cu_get(st, 0);
 	return 1;
+}
+
+/* ---------------------------------------------------------------------
+ * Exact quantiles in passes: header (magic, d, T, points), T targets of
+ * 3 slots, then per target 256 counts, 256 smallest and 256 largest keys
+ * ---------------------------------------------------------------------
+ */
+#define QP_MAGIC	0
+#define QP_D		1
+#define QP_T		2
+#define QP_N		3
+#define QP_HDR		4
+#define QB			ECORE_QPASS_BUCKETS
+
+/* Target t's descriptor, counts, smallest and largest keys */
+#define QP_TARGET(st, t)	((st) + QP_HDR + 3 * (size_t) (t))
+#define QP_COUNTS(st, t)	((st) + QP_HDR + 3 * (size_t) (st)[QP_T] + (size_t) (t) * 3 * QB)
+#define QP_MINS(st, t)		(QP_COUNTS(st, t) + QB)
+#define QP_MAXS(st, t)		(QP_COUNTS(st, t) + 2 * QB)
+
+/* The order key of a value: +0 for both zeros */
+static inline uint64_t
+q_key(double x)
+{
+	if (x == 0.0)
+		x = 0.0;
+	return order_key(dbl_slot(x));
+}
+
+/* The value of an order key */
+static double
+q_value(uint64_t k)
+{
+	uint64_t	u = (k >> 63) ? (k & ~(UINT64_C(1) << 63)) : ~k;
+
+	return slot_dbl((int64_t) u);
+}
+
+/* Is a target (feature f, L bits, prefix P) well formed for d features? */
+static int
+q_target_ok(const int64_t *tg, size_t d)
+{
+	return tg[0] >= 0 && (size_t) tg[0] < d && tg[1] >= 0 && tg[1] < 64 &&
+		tg[1] % 8 == 0 && tg[2] >= 0 &&
+		(tg[1] == 0 ? tg[2] == 0 : ((uint64_t) tg[2] >> tg[1]) == 0);
+}
+
+/* Slots of a pass state */
+size_t
+ecore_qpass_slots(int T)
+{
+	if (T < 1 || T > ECORE_QPASS_MAX_TARGETS)
+		return 0;
+	return QP_HDR + 3 * (size_t) T + (size_t) T * 3 * QB;
+}
+
+/* Set up an empty pass state */
+int
+ecore_qpass_init(int64_t *st, size_t d, int T, const int64_t *targets)
+{
+	int			t;
+
+	if (d < 1 || d > ECORE_KSTEP_MAX_D || ecore_qpass_slots(T) == 0)
+		return ECORE_EINVAL_ARG;
+	for (t = 0; t < T; t++)
+		if (!q_target_ok(targets + 3 * (size_t) t, d))
+			return ECORE_EINVAL_ARG;
+	memset(st, 0, ecore_qpass_slots(T) * sizeof(int64_t));
+	st[QP_MAGIC] = ECORE_QPASS_MAGIC;
+	st[QP_D] = (int64_t) d;
+	st[QP_T] = T;
+	memcpy(st + QP_HDR, targets, 3 * (size_t) T * sizeof(int64_t));
+	return ECORE_OK;
+}
+
+/* Is st a valid pass state of nslots slots? */
+int
+ecore_qpass_check(const int64_t *st, size_t nslots)
+{
+	int			T,
+				t,
+				b;
+	size_t		d;
+
+	if (st == NULL || nslots < QP_HDR || st[QP_MAGIC] != ECORE_QPASS_MAGIC ||
+		st[QP_D] < 1 || st[QP_D] > ECORE_KSTEP_MAX_D ||
+		st[QP_T] < 1 || st[QP_T] > ECORE_QPASS_MAX_TARGETS ||
+		nslots != ecore_qpass_slots((int) st[QP_T]) ||
+		st[QP_N] < 0 || st[QP_N] > (INT64_C(1) << 62))
+		return ECORE_EINVAL_ARG;
+	d = (size_t) st[QP_D];
+	T = (int) st[QP_T];
+	for (t = 0; t < T; t++)
+	{
+		const int64_t *tg = QP_TARGET(st, t),
+				   *cnt = QP_COUNTS(st, t),
+				   *mn = QP_MINS(st, t),
+				   *mx = QP_MAXS(st, t);
+		int64_t		total = 0;
+		int			L;
+
+		if (!q_target_ok(tg, d))
+			return ECORE_EINVAL_ARG;
+		L = (int) tg[1];
+		for (b = 0; b < QB; b++)
+		{
+			uint64_t	lo = (uint64_t) mn[b],
+						hi = (uint64_t) mx[b];
+
+			if (cnt[b] < 0 || cnt[b] > st[QP_N])
+				return ECORE_EINVAL_ARG;
+			total += cnt[b];
+			if (cnt[b] == 0)
+				continue;
+			/* both keys in this bucket of this prefix, in order */
+			if (lo > hi || (lo >> (56 - L)) != (((uint64_t) tg[2] << 8) | (uint64_t) b) ||
+				(hi >> (56 - L)) != (((uint64_t) tg[2] << 8) | (uint64_t) b))
+				return ECORE_EINVAL_ARG;
+		}
+		if (total > st[QP_N])
+			return ECORE_EINVAL_ARG;
+	}
+	return ECORE_OK;
+}
+
+/* d of a valid pass state */
+size_t
+ecore_qpass_d(const int64_t *st)
+{
+	return (size_t) st[QP_D];
+}
+
+/* Does a valid pass state have these targets? */
+int
+ecore_qpass_same_targets(const int64_t *st, int T, const int64_t *targets)
+{
+	return st[QP_T] == T &&
+		memcmp(st + QP_HDR, targets, 3 * (size_t) T * sizeof(int64_t)) == 0;
+}
+
+/* Is st a pass state of these targets, its header at least? */
+int
+ecore_qpass_header_ok(const int64_t *st, size_t nslots, int T,
+					  const int64_t *targets)
+{
+	int			t;
+
+	if (st == NULL || ecore_qpass_slots(T) == 0 || nslots != ecore_qpass_slots(T) ||
+		st[QP_MAGIC] != ECORE_QPASS_MAGIC || st[QP_D] < 1 ||
+		st[QP_D] > ECORE_KSTEP_MAX_D || !ecore_qpass_same_targets(st, T, targets))
+		return 0;
+	for (t = 0; t < T; t++)
+		if (!q_target_ok(targets + 3 * (size_t) t, (size_t) st[QP_D]))
+			return 0;
+	return 1;
+}
+
+/* Add a point to a pass state */
+void
+ecore_qpass_add(int64_t *st, const double *x)
+{
+	int			T = (int) st[QP_T],
+				t;
+	int64_t		f = -1;
+	uint64_t	k = 0;
+
+	for (t = 0; t < T; t++)
+	{
+		const int64_t *tg = QP_TARGET(st, t);
+		int			L = (int) tg[1];
+		int64_t    *cnt;
+		int			b;
+
+		/* the targets of a feature are usually together: one key each */
+		if (tg[0] != f)
+		{
+			f = tg[0];
+			k = q_key(x[f]);
+		}
+
+		if (L > 0 && (k >> (64 - L)) != (uint64_t) tg[2])
+			continue;
+		b = (int) ((k >> (56 - L)) & (QB - 1));
+		cnt = QP_COUNTS(st, t);
+		if (cnt[b]++ == 0)
+		{
+			cnt[QB + b] = (int64_t) k;
+			cnt[2 * QB + b] = (int64_t) k;
+		}
+		else
+		{
+			if (k < (uint64_t) cnt[QB + b])
+				cnt[QB + b] = (int64_t) k;
+			if (k > (uint64_t) cnt[2 * QB + b])
+				cnt[2 * QB + b] = (int64_t) k;
+		}
+	}
+	st[QP_N]++;
+}
+
+/* Merge two pass states */
+int
+ecore_qpass_merge(int64_t *a, const int64_t *b)
+{
+	int			T = (int) a[QP_T],
+				t,
+				i;
+
+	if (a[QP_D] != b[QP_D] || !ecore_qpass_same_targets(a, (int) b[QP_T], b + QP_HDR))
+		return ECORE_EINVAL_ARG;
+	for (t = 0; t < T; t++)
+	{
+		int64_t    *ca = QP_COUNTS(a, t);
+		const int64_t *cb = QP_COUNTS(b, t);
+
+		for (i = 0; i < QB; i++)
+		{
+			if (cb[i] == 0)
+				continue;
+			if (ca[i] == 0)
+			{
+				ca[QB + i] = cb[QB + i];
+				ca[2 * QB + i] = cb[2 * QB + i];
+			}
+			else
+			{
+				if ((uint64_t) cb[QB + i] < (uint64_t) ca[QB + i])
+					ca[QB + i] = cb[QB + i];
+				if ((uint64_t) cb[2 * QB + i] > (uint64_t) ca[2 * QB + i])
+					ca[2 * QB + i] = cb[2 * QB + i];
+			}
+			ca[i] += cb[i];
+		}
+	}
+	a[QP_N] += b[QP_N];
+	return ECORE_OK;
+}
+
+/* Slots of the result of a pass state */
+size_t
+ecore_qpass_result_slots(const int64_t *st)
+{
+	int			T = (int) st[QP_T],
+				t,
+				b;
+	size_t		slots = QP_HDR + 3 * (size_t) T;
+
+	for (t = 0; t < T; t++)
+	{
+		const int64_t *cnt = QP_COUNTS(st, t);
+
+		slots++;
+		for (b = 0; b < QB; b++)
+			if (cnt[b] != 0)
+				slots += 4;
+	}
+	return slots;
+}
+
+/* The result of a pass state */
+void
+ecore_qpass_result(const int64_t *st, int64_t *out)
+{
+	int			T = (int) st[QP_T],
+				t,
+				b;
+	int64_t    *o;
+
+	memcpy(out, st, (QP_HDR + 3 * (size_t) T) * sizeof(int64_t));
+	out[QP_MAGIC] = ECORE_QRES_MAGIC;
+	o = out + QP_HDR + 3 * (size_t) T;
+	for (t = 0; t < T; t++)
+	{
+		const int64_t *cnt = QP_COUNTS(st, t);
+		int64_t    *m = o++;
+
+		*m = 0;
+		for (b = 0; b < QB; b++)
+			if (cnt[b] != 0)
+			{
+				o[0] = b;
+				o[1] = cnt[b];
+				o[2] = cnt[QB + b];
+				o[3] = cnt[2 * QB + b];
+				o += 4;
+				(*m)++;
+			}
+	}
+}
+
+/* The pass state of a result */
+int
+ecore_qpass_from_result(const int64_t *res, size_t nslots, int64_t *st, int *T)
+{
+	size_t		at,
+				d;
+	int			t,
+				i;
+
+	if (res == NULL || nslots < QP_HDR || res[QP_MAGIC] != ECORE_QRES_MAGIC ||
+		res[QP_D] < 1 || res[QP_D] > ECORE_KSTEP_MAX_D ||
+		res[QP_T] < 1 || res[QP_T] > ECORE_QPASS_MAX_TARGETS ||
+		nslots < QP_HDR + 3 * (size_t) res[QP_T])
+		return ECORE_EINVAL_ARG;
+	d = (size_t) res[QP_D];
+	*T = (int) res[QP_T];
+	if (ecore_qpass_init(st, d, *T, res + QP_HDR) != ECORE_OK)
+		return ECORE_EINVAL_ARG;
+	st[QP_N] = res[QP_N];
+	at = QP_HDR + 3 * (size_t) *T;
+	for (t = 0; t < *T; t++)
+	{
+		int64_t    *cnt = QP_COUNTS(st, t),
+					m,
+					prev = -1;
+
+		if (at >= nslots)
+			return ECORE_EINVAL_ARG;
+		m = res[at++];
+		if (m < 0 || m > QB || (size_t) m > (nslots - at) / 4)
+			return ECORE_EINVAL_ARG;
+		for (i = 0; i < m; i++, at += 4)
+		{
+			int64_t		b = res[at];
+
+			if (b <= prev || b >= QB || res[at + 1] < 1)
+				return ECORE_EINVAL_ARG;
+			cnt[b] = res[at + 1];
+			cnt[QB + b] = res[at + 2];
+			cnt[2 * QB + b] = res[at + 3];
+			prev = b;
+		}
+	}
+	if (at != nslots || ecore_qpass_check(st, ecore_qpass_slots(*T)) != ECORE_OK)
+		return ECORE_EINVAL_ARG;
+	return ECORE_OK;
+}
+
+/* Bytes of an ecore_qres's arrays */
+size_t
+ecore_qres_bytes(size_t d)
+{
+	return 6 * d * (5 * sizeof(int64_t) + sizeof(double) + 2 * sizeof(int));
+}
+
+/* Set up the driver's record */
+void
+ecore_qres_init(ecore_qres *q, void *mem, size_t d, int64_t n)
+{
+	size_t		m = 6 * d,
+				j;
+	int			r;
+
+	q->d = d;
+	q->n = n;
+	q->passes = 0;
+	q->rank = (int64_t *) mem;
+	q->below = q->rank + m;
+	q->prefix = (uint64_t *) (q->below + m);
+	q->slot = (int64_t *) (q->prefix + m);
+	q->value = (double *) (q->slot + m);
+	q->bits = (int *) (q->value + m);
+	q->done = q->bits + m;
+	for (j = 0; j < d; j++)
+	{
+		size_t		want[6];
+
+		ecore_robust_ranks((size_t) n, want);
+		for (r = 0; r < 6; r++)
+		{
+			size_t		i = 6 * j + (size_t) r;
+
+			q->rank[i] = (int64_t) want[r];
+			q->below[i] = 0;
+			q->prefix[i] = 0;
+			q->bits[i] = 0;
+			q->done[i] = 0;
+			q->value[i] = 0.0;
+			q->slot[i] = -1;
+		}
+	}
+}
+
+/* The targets of the next pass */
+int
+ecore_qres_targets(ecore_qres *q, int64_t *targets)
+{
+	size_t		i;
+	int			T = 0,
+				t;
+
+	for (i = 0; i < 6 * q->d; i++)
+	{
+		int64_t		tg[3];
+
+		q->slot[i] = -1;
+		if (q->done[i])
+			continue;
+		tg[0] = (int64_t) (i / 6);
+		tg[1] = q->bits[i];
+		tg[2] = (int64_t) q->prefix[i];
+		/* the ranks of a feature that share a prefix share a target */
+		for (t = T - 1; t >= 0 && targets[3 * t] == tg[0]; t--)
+			if (targets[3 * t + 1] == tg[1] && targets[3 * t + 2] == tg[2])
+				break;
+		if (t < 0 || targets[3 * t] != tg[0])
+		{
+			memcpy(targets + 3 * T, tg, sizeof(tg));
+			t = T++;
+		}
+		q->slot[i] = t;
+	}
+	return T;
+}
+
+/* Read a pass state of the last targets */
+int
+ecore_qres_update(ecore_qres *q, const int64_t *st)
+{
+	size_t		i;
+
+	for (i = 0; i < 6 * q->d; i++)
+	{
+		const int64_t *cnt;
+		int64_t		cum,
+					total = 0;
+		int			b;
+
+		if (q->done[i])
+			continue;
+		if (q->slot[i] < 0 || q->slot[i] >= st[QP_T])
+			return ECORE_EINVAL_ARG;
+		cnt = QP_COUNTS(st, q->slot[i]);
+		for (b = 0; b < QB; b++)
+			total += cnt[b];
+		/* the first pass sees every value; later ones the prefix's */
+		if ((q->bits[i] == 0 && total != q->n) || st[QP_N] != q->n)
+			return ECORE_EINVAL_ARG;
+		cum = q->below[i];
+		for (b = 0; b < QB; b++)
+		{
+			if (q->rank[i] < cum + cnt[b])
+				break;
+			cum += cnt[b];
+		}
+		if (b == QB)
+			return ECORE_EINVAL_ARG;	/* the rank is not in this prefix */
+		{
+			uint64_t	lo = (uint64_t) cnt[QB + b],
+						hi = (uint64_t) cnt[2 * QB + b];
+
+			if (lo == hi || q->rank[i] == cum)
+			{
+				q->value[i] = q_value(lo);
+				q->done[i] = 1;
+			}
+			else if (q->rank[i] == cum + cnt[b] - 1)
+			{
+				q->value[i] = q_value(hi);
+				q->done[i] = 1;
+			}
+			else if (q->bits[i] >= 56)
+				return ECORE_EINVAL_ARG;	/* 64 bits: one key, cannot be */
+			else
+			{
+				q->prefix[i] = (q->prefix[i] << 8) | (uint64_t) b;
+				q->bits[i] += 8;
+				q->below[i] = cum;
+			}
+		}
+	}
+	q->passes++;
+	return ECORE_OK;
+}
+
+/* robust's scale and offset from the order statistics found */
+void
+ecore_qres_robust(const ecore_qres *q, ecore_scaler *s)
+{
+	size_t		j;
+
+	for (j = 0; j < q->d; j++)
+	{
+		double		median,
+					iqr;
+
+		ecore_robust_params((size_t) q->n, q->value + 6 * j, &median, &iqr);
+		s->scale[j] = (iqr < 10.0 * DBL_EPSILON) ? 1.0 : iqr;
+		s->offset[j] = median;
+	}
+}
+
+/* robust's scaler of points in memory, by the same passes */
+int
+ecore_qres_memory(const double *X, size_t n, size_t d, ecore_scaler *s,
+				  void *work, int64_t *pass, int64_t *targets,
+				  ecore_env *env)
+{
+	ecore_qres	q;
+	int			T,
+				rc;
+
+	if (n < 1 || d < 1 || d > ECORE_KSTEP_MAX_D)
+		return ECORE_EINVAL_ARG;
+	ecore_qres_init(&q, work, d, (int64_t) n);
+	while ((T = ecore_qres_targets(&q, targets)) > 0)
+	{
+		size_t		start,
+					end,
+					i;
+
+		rc = ecore_qpass_init(pass, d, T, targets);
+		if (rc != ECORE_OK)
+			return rc;
+		for (start = 0; start < n; start = end)
+		{
+			end = ECORE_CHUNK_END(start, n);
+			ECORE_CHECK(env);
+			for (i = start; i < end; i++)
+				ecore_qpass_add(pass, X + i * d);
+		}
+		rc = ecore_qres_update(&q, pass);
+		if (rc != ECORE_OK)
+			return rc;
+	}
+	ecore_qres_robust(&q, s);
+	return ECORE_OK;
 }

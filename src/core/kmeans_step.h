@@ -25,7 +25,11 @@
  * (pairwise, O(log n) roundings).  min, max and therefore every minmax
  * parameter are bit-identical to ecore_scaler_fit's; mean and var can
  * differ from it by its own rounding error (measured below 4 ulp on the
- * tests' data; scale.h bounds numpy's sums by O(log n) eps).
+ * tests' data; scale.h bounds numpy's sums by O(log n) eps).  log: the
+ * values must be >= 0 (ECORE_ENEGATIVE); the state also keeps the exact
+ * sums of y = log1p(x) and of y^2, and scale and offset are zscore's of
+ * y's exact mean and variance.  robust has no such state: its median and
+ * quartiles come from the quantile passes below.
  *
  * ---- One Lloyd step (engage.kmeans_step_agg) ----------------------------
  *
@@ -82,10 +86,11 @@
  */
 
 /*
- * Slots of a scaler state of d features; 0 when d is out of 1..
- * ECORE_KSTEP_MAX_D.
+ * Slots of a scaler state of d features and the method (none, zscore,
+ * minmax or log); 0 when d is out of 1..ECORE_KSTEP_MAX_D or the method
+ * is robust.
  */
-extern size_t ecore_scaleagg_slots(size_t d);
+extern size_t ecore_scaleagg_slots(size_t d, ecore_scale_method method);
 
 /* Set up an empty state (slots from ecore_scaleagg_slots). */
 extern void ecore_scaleagg_init(int64_t *st, size_t d,
@@ -104,8 +109,8 @@ extern int64_t ecore_scaleagg_n(const int64_t *st);
 
 /*
  * Add a point of d values: ECORE_OK, or ECORE_ENONFINITE / ECORE_ERANGE
- * (|x| > ECORE_MAX_ABS) with the feature in *col; the state is then
- * unchanged.
+ * (|x| > ECORE_MAX_ABS) / ECORE_ENEGATIVE (log, x < 0) with the feature
+ * in *col; the state is then unchanged.
  */
 extern int	ecore_scaleagg_add(int64_t *st, const double *x, size_t *col);
 
@@ -398,5 +403,149 @@ extern int	ecore_cutoff_merge(int64_t *a, size_t nslots_a, const int64_t *b);
 
 /* The m-th smallest value into *x: 1, or 0 when fewer than m were added. */
 extern int	ecore_cutoff_final(const int64_t *st, double *x);
+
+/* ---------------------------------------------------------------------
+ * Exact quantiles in passes (robust's median and quartiles)
+ * ---------------------------------------------------------------------
+ *
+ * The order statistics robust's fit reads (ecore_robust_ranks: six ranks
+ * per feature) without gathering the values: each value maps to a 64-bit
+ * key whose unsigned order is the values' order (its bits, sign-flipped;
+ * -0 is keyed as +0, so that the two zeros, equal, count as one value),
+ * and each pass of a combinable histogram finds 8 more bits of each
+ * wanted key.  A target is (feature, bits known L, their prefix P); a
+ * pass counts, per target, the values whose key's top L bits are P in
+ * 256 buckets of the next 8 bits, with each bucket's smallest and largest
+ * key.  The rank then falls in one bucket: it is resolved when that
+ * bucket holds one distinct key (smallest = largest), or the rank is the
+ * bucket's first or last; otherwise the bucket's bits are appended and
+ * the next pass narrows it (at most 8 passes; ties and small buckets end
+ * sooner).  The pass states are order-independent (counts, minima,
+ * maxima), so every split gives the same bits, and the values found are
+ * exactly those a sort would put at the ranks, so the scaler equals
+ * ecore_scaler_fit's robust bit for bit (up to the sign of a zero).
+ *
+ * ecore_qres_* is the driver's side (the ranks, the targets of the next
+ * pass, reading a pass); ecore_qpass_* the aggregate's state.  Targets go
+ * between them as 3 int64_t each: feature (0-based), L, P.
+ */
+
+/* Magic number of a pass state (layout version 1) */
+#define ECORE_QPASS_MAGIC INT64_C(0x656E675170617331)	/* "engQpas1" */
+
+/* Buckets of a pass (8 bits), and most targets of one pass */
+#define ECORE_QPASS_BUCKETS 256
+#define ECORE_QPASS_MAX_TARGETS (6 * ECORE_KSTEP_MAX_D)
+
+/* The driver's record of the wanted order statistics of d features */
+typedef struct ecore_qres
+{
+	size_t		d;
+	int64_t		n;				/* the values of each feature */
+	int64_t    *rank;			/* 6 d: the wanted ranks */
+	int64_t    *below;			/* 6 d: values whose key is below P's */
+	uint64_t   *prefix;			/* 6 d: P */
+	int		   *bits;			/* 6 d: L */
+	int		   *done;			/* 6 d */
+	double	   *value;			/* 6 d: the value, once done */
+	int64_t    *slot;			/* 6 d: its target in the last pass */
+	int			passes;
+} ecore_qres;
+
+/* Bytes of the arrays of an ecore_qres of d features */
+extern size_t ecore_qres_bytes(size_t d);
+
+/*
+ * Set up q for d features of n >= 1 values each (mem: ecore_qres_bytes(d)
+ * bytes, 8-aligned).
+ */
+extern void ecore_qres_init(ecore_qres *q, void *mem, size_t d, int64_t n);
+
+/*
+ * The targets of the next pass into targets (room for
+ * 3 * ECORE_QPASS_MAX_TARGETS; identical targets once): their number, 0
+ * when every order statistic is found.
+ */
+extern int	ecore_qres_targets(ecore_qres *q, int64_t *targets);
+
+/*
+ * Read a pass state of the targets ecore_qres_targets gave last:
+ * ECORE_OK, or ECORE_EINVAL_ARG when its counts do not fit (the values
+ * changed between passes, or another pass's state).
+ */
+extern int	ecore_qres_update(ecore_qres *q, const int64_t *st);
+
+/*
+ * When every order statistic is found: the robust scaler's scale and
+ * offset (s->scale, s->offset, d each) as ecore_scaler_fit's.
+ */
+extern void ecore_qres_robust(const ecore_qres *q, ecore_scaler *s);
+
+/* Slots of a pass state of T targets (0 when T is out of range) */
+extern size_t ecore_qpass_slots(int T);
+
+/*
+ * Set up an empty pass state of T targets (3 T int64_t: feature < d, L a
+ * multiple of 8 below 64, P below 2^L) over points of d features.
+ * ECORE_EINVAL_ARG when a target is malformed.
+ */
+extern int	ecore_qpass_init(int64_t *st, size_t d, int T,
+							 const int64_t *targets);
+
+/* Is st a valid pass state of nslots slots?  ECORE_OK or ECORE_EINVAL_ARG */
+extern int	ecore_qpass_check(const int64_t *st, size_t nslots);
+
+/* d and T of a valid pass state, and whether it has these targets */
+extern size_t ecore_qpass_d(const int64_t *st);
+extern int	ecore_qpass_same_targets(const int64_t *st, int T,
+									 const int64_t *targets);
+
+/*
+ * Does st (nslots slots) have the header of a pass state of these T
+ * targets, each valid for its d?  1 or 0.  Enough for ecore_qpass_add to
+ * stay within the state and the point (ecore_qpass_check checks it all).
+ */
+extern int	ecore_qpass_header_ok(const int64_t *st, size_t nslots, int T,
+								  const int64_t *targets);
+
+/* Add a point (d finite values: the caller checks) */
+extern void ecore_qpass_add(int64_t *st, const double *x);
+
+/* a += b; ECORE_EINVAL_ARG when d or the targets differ (a unchanged) */
+extern int	ecore_qpass_merge(int64_t *a, const int64_t *b);
+
+/*
+ * The result of a pass (what the aggregate returns, compact: the state's
+ * non-empty buckets only): magic ECORE_QRES_MAGIC, d, T, the points, the
+ * targets, then per target the number m of non-empty buckets and m times
+ * (bucket, count, smallest key, largest key), buckets ascending.
+ */
+#define ECORE_QRES_MAGIC INT64_C(0x656E675172657331)	/* "engQres1" */
+
+/* Slots of the result of a valid pass state */
+extern size_t ecore_qpass_result_slots(const int64_t *st);
+
+/* Write the result of a valid pass state into out */
+extern void ecore_qpass_result(const int64_t *st, int64_t *out);
+
+/*
+ * The pass state of a result res (nslots slots) into st (room for
+ * ecore_qpass_slots(T) slots, T its targets; *T set): ECORE_OK, or
+ * ECORE_EINVAL_ARG when res is not a valid result (malformed, or its
+ * state would not pass ecore_qpass_check).
+ */
+extern int	ecore_qpass_from_result(const int64_t *res, size_t nslots,
+									int64_t *st, int *T);
+
+/*
+ * robust's scaler of the n x d points X in memory by the same passes
+ * (s->scale and s->offset; work: ecore_qres_bytes(d) bytes, pass:
+ * ecore_qpass_slots(ECORE_QPASS_MAX_TARGETS) slots, targets: 3 *
+ * ECORE_QPASS_MAX_TARGETS); env->check per chunk.  The same bits as the
+ * passes of the aggregate over the same points.
+ */
+extern int	ecore_qres_memory(const double *X, size_t n, size_t d,
+							  ecore_scaler *s, void *work, int64_t *pass,
+							  int64_t *targets, ecore_env *env);
 
 #endif							/* ECORE_KMEANS_STEP_H */

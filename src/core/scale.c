@@ -450,6 +450,37 @@ sc_lerp_quantile(double q, size_t n, double vi, double vi1)
 	return vi + diff * g;
 }
 
+/* The six ranks robust's fit reads (see scale.h) */
+void
+ecore_robust_ranks(size_t n, size_t want[6])
+{
+	size_t		r;
+
+	want[0] = (size_t) floor(0.25 * (double) (n - 1));
+	want[1] = want[0] + 1;
+	want[2] = (n - 1) / 2;
+	want[3] = n / 2;
+	want[4] = (size_t) floor(0.75 * (double) (n - 1));
+	want[5] = want[4] + 1;
+	for (r = 0; r < 6; r++)
+		if (want[r] > n - 1)
+			want[r] = n - 1;	/* i = n - 1: its i + 1 is not used */
+}
+
+/* robust's median and interquartile range from the six values (scale.h) */
+void
+ecore_robust_params(size_t n, const double vals[6], double *median,
+					double *iqr)
+{
+	double		q25,
+				q75;
+
+	*median = (n % 2 == 1) ? vals[2] : (vals[2] + vals[3]) / 2.0;
+	q25 = sc_lerp_quantile(0.25, n, vals[0], vals[1]);
+	q75 = sc_lerp_quantile(0.75, n, vals[4], vals[5]);
+	*iqr = q75 - q25;
+}
+
 /*
  * robust's median and interquartile range of column col of X (n rows of
  * d), with work (n doubles): the column copied, then the ranks needed
@@ -466,8 +497,6 @@ sc_robust_column(const double *X, size_t n, size_t d, size_t col,
 	size_t		i,
 				r,
 				lo = 0;
-	double		q25,
-				q75;
 
 	for (i = 0; i < n; i++)
 	{
@@ -475,18 +504,11 @@ sc_robust_column(const double *X, size_t n, size_t d, size_t col,
 			ECORE_CHECK(env);
 		work[i] = X[i * d + col];
 	}
-	want[0] = (size_t) floor(0.25 * (double) (n - 1));
-	want[1] = want[0] + 1;
-	want[2] = (n - 1) / 2;
-	want[3] = n / 2;
-	want[4] = (size_t) floor(0.75 * (double) (n - 1));
-	want[5] = want[4] + 1;
+	ecore_robust_ranks(n, want);
 	for (r = 0; r < 6; r++)
 	{
 		size_t		k;
 
-		if (want[r] > n - 1)
-			want[r] = n - 1;	/* i = n - 1: its i + 1 is not used */
 		/* insertion sort of the ranks */
 		for (k = r; k > 0 && sorted[k - 1] > want[r]; k--)
 			sorted[k] = sorted[k - 1];
@@ -501,10 +523,7 @@ sc_robust_column(const double *X, size_t n, size_t d, size_t col,
 	}
 	for (r = 0; r < 6; r++)
 		vals[r] = work[want[r]];
-	*median = (n % 2 == 1) ? vals[2] : (vals[2] + vals[3]) / 2.0;
-	q25 = sc_lerp_quantile(0.25, n, vals[0], vals[1]);
-	q75 = sc_lerp_quantile(0.75, n, vals[4], vals[5]);
-	*iqr = q75 - q25;
+	ecore_robust_params(n, vals, median, iqr);
 }
 
 /* Bytes of the fit's work space. */

@@ -157,4 +157,19 @@ extern int	ecore_scaler_inverse_transform(const ecore_scaler *s,
 											const double *Z, size_t n,
 											double *out, ecore_env *env);
 
+/*
+ * The ranks (0-based, in sorted order) of the six values robust's fit
+ * reads from n >= 1 values: i and i + 1 of q25, the middle one or two,
+ * i and i + 1 of q75 (each at most n - 1).
+ */
+extern void ecore_robust_ranks(size_t n, size_t want[6]);
+
+/*
+ * robust's median and interquartile range (before the rule for a small
+ * one) from the values vals[r] of those ranks: numpy's np.median and
+ * np.percentile(x, [25, 75]) as described above.
+ */
+extern void ecore_robust_params(size_t n, const double vals[6],
+								double *median, double *iqr);
+
 #endif							/* ECORE_SCALE_H */

@@ -9,8 +9,8 @@ table distributed by a column cannot hold NULL there) and one by cell
 ("Last Location Name", every row).  Then, for every aggregate
 (engagement_agg over double precision, bigint and numeric,
 traffic_agg(VARIADIC double precision[]) over seven applications and over
-bigint columns, scaling_agg zscore and minmax, kmeans_step_agg and kmeans_steps_agg over
-the three measures as features):
+bigint columns, scaling_agg zscore and minmax, kmeans_step_agg, kmeans_steps_agg (and with
+the centres of its indexes) and quantile_pass_agg over the three measures as features):
 
 - over the whole table and grouped by columns that are not the
   distribution column, Citus splits it (EXPLAIN VERBOSE: the workers run
@@ -101,6 +101,9 @@ AGGREGATES = [
     ("sample_cutoff(a measure, m = 100)",
      "engage.sample_cutoff(least(greatest(%s, 0), 1e12), 100)" % MEASURES[0],
      "engage.sample_cutoff(double precision,integer)"),
+    ("quantile_pass_agg(targets of 3 features, features): a quantile pass of the robust scaler",
+     "engage.quantile_pass_agg('{0,0,0,1,0,0,2,0,0,2,8,191}', %s)" % FEATURES,
+     "engage.quantile_pass_agg(bigint[],double precision[])"),
 ]
 
 # the distributed copies: distribution column, the local rows they hold,

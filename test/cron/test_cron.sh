@@ -195,6 +195,23 @@ check "a named job with another source, k and seed" \
 check "unschedule_refresh('nightly') removes it" "t 0" \
 	"$(q $CRON_DB "SELECT engage.unschedule_refresh('nightly')") $(q $CRON_DB "SELECT count(*) FROM cron.job")"
 
+# A job with run_analysis's options (issues 13 and 14) and a window of the
+# last 7 days: the command names each option that is not the default; run
+# as pg_cron would, it logs the window since now() - 7 days until now()
+# (the generated sessions are of April 2019: none in it, the run fails
+# with 0 subscribers, logged)
+weekly_cmd="SELECT engage.run_analysis(source => 'public.xdr'::regclass, k => 3, seed => 0, name => 'xdr week', normalization => 'log', k_selection => 'elbow', warm_start => false, since => now() - '7 days'::interval, until => now(), start_column => 'Start')"
+check "a job with normalization, k_selection, warm_start and the last 7 days" "$weekly_cmd" \
+	"$(weekly=$(q $CRON_DB "SELECT engage.schedule_refresh('0 3 * * 1', 'xdr', job_name => 'weekly', name => 'xdr week', normalization => 'LOG', k_selection => 'elbow', warm_start => false, last => interval '7 days')")
+	   q $CRON_DB "SELECT command FROM cron.job WHERE jobid = '$weekly' AND jobname = 'weekly'")"
+q $CRON_DB "SET client_min_messages = error; $weekly_cmd" >/dev/null
+check "its command logs the window of the last 7 days and the options" "failed|t|t|log|elbow|false|Start" \
+	"$(q $CRON_DB "SELECT status, until - since = interval '7 days', until <= started AND started - until < interval '1 minute',
+	                      normalization, k_selection, parameters ->> 'warm_start', start_column
+	               FROM engage.run WHERE name = 'xdr week' ORDER BY run_id DESC LIMIT 1")"
+check "unschedule_refresh('weekly') removes it" "t 0" \
+	"$(q $CRON_DB "SELECT engage.unschedule_refresh('weekly')") $(q $CRON_DB "SELECT count(*) FROM cron.job")"
+
 # 7. A database of the same cluster without pg_cron (pg_cron can only be
 # installed in cron.database_name)
 q postgres "CREATE DATABASE engage_other" >/dev/null

@@ -6,7 +6,8 @@ Creates its own database, generates an xDR table with engage.generate_xdr,
 runs engage.run_analysis on it, reads the same table with psycopg2 and does
 the same analysis in pandas and scikit-learn: per-user groupby, top 10s
 (value descending, MSISDN ascending), StandardScaler + KMeans inertia,
-per-application totals, top 10s and top 3.  Prints one line per check and
+per-application totals, top 10s and top 3; a time window on the text
+starts (some damaged) and the hours of activity.  Prints one line per check and
 ends with "N passed, N failed"; exits non-zero on any failure.
 
 Copyright (c) 2026, engage developers
@@ -215,8 +216,74 @@ def main():
         return "(%s)" % ", ".join(got)
     t_top_apps()
 
+    window_checks(conn)
     conn.close()
     drop_databases(DB)
+
+
+def window_checks(conn):
+    """A time window (issue 13) on TellCo's text starts, some damaged: the
+    run's counts, each user's engagement and each cluster's sessions by
+    hour against pandas (the starts parsed by pd.to_datetime with the
+    format M/D/YYYY H:MM, what does not parse NaT)."""
+    cur = conn.cursor()
+    cur.execute("""UPDATE xdr SET "Start" = CASE "Dur. (ms)"::bigint % 4 WHEN 0 THEN 'n/a' WHEN 1 THEN NULL
+                                                 WHEN 2 THEN '2/30/2019 10:00' ELSE '4/10/2019 24:00' END
+                   WHERE "Dur. (ms)"::bigint % 29 = 0""")
+    cur.execute("SET TimeZone = 'UTC'")
+    cur.execute("SELECT engage.run_analysis(name => 'pandas window', k_max => 0, "
+                "since => '2019-04-08 00:00+00', until => '2019-04-15 00:00+00')")
+    run_id = cur.fetchone()[0]
+    x = frame(conn, 'SELECT "MSISDN/Number", "Start", "Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)" FROM xdr')
+    x["st"] = pd.to_datetime(x["Start"], format="%m/%d/%Y %H:%M", errors="coerce")
+    inside = x[(x["st"] >= pd.Timestamp("2019-04-08")) & (x["st"] < pd.Timestamp("2019-04-15"))]
+    unparsed = int(x["st"].isna().sum())
+    users = inside[inside["MSISDN/Number"].notna()].groupby("MSISDN/Number").agg(
+        sessions=("Dur. (ms)", "size"), duration_ms=("Dur. (ms)", "sum"),
+        dl=("Total DL (Bytes)", "sum"), ul=("Total UL (Bytes)", "sum")).reset_index()
+    users["total_bytes"] = users["dl"] + users["ul"]
+    text = msisdn_text(conn, users["MSISDN/Number"])
+    users["key"] = users["MSISDN/Number"].map(text)
+
+    @checked("a time window: rows read, without subscriber, left out for their start, users = pandas")
+    def t_window_run():
+        r = query(conn, "SELECT status, rows_read, rows_without_subscriber, rows_unparsed_start, users "
+                        "FROM engage.run WHERE run_id = %s", (run_id,))[0]
+        want = ("ok", len(inside) + unparsed, int(inside["MSISDN/Number"].isna().sum()), unparsed, len(users))
+        assert r == want and unparsed > 0, "%s != %s" % (r, want)
+        return "(%s rows read, %s without subscriber, %s left out, %s users)" % want[1:]
+    t_window_run()
+
+    @checked("a time window: per-user engagement = pandas groupby of the window's rows (exact)")
+    def t_window_users():
+        v = frame(conn, "SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement "
+                        "WHERE name = 'pandas window'")
+        m = users.merge(v, left_on="key", right_on="msisdn", suffixes=("", "_sql"))
+        assert len(m) == len(users) == len(v), "%d / %d / %d users" % (len(m), len(users), len(v))
+        for c in ["sessions", "duration_ms", "total_bytes"]:
+            bad = (m[c].astype(float) != m[c + "_sql"].astype(float)).sum()
+            assert bad == 0, "%s differs for %d users" % (c, bad)
+        return "(%d users)" % len(v)
+    t_window_users()
+
+    @checked("hours of activity: each cluster's sessions by hour = pandas (the window's rows by the users' clusters)")
+    def t_activity():
+        c = frame(conn, "SELECT msisdn, cluster FROM engage.user_clusters WHERE name = 'pandas window'")
+        rows = inside[inside["MSISDN/Number"].notna()].copy()
+        rows["key"] = rows["MSISDN/Number"].map(text)
+        m = rows.merge(c, left_on="key", right_on="msisdn")
+        assert len(m) == len(rows), "%d of %d rows joined" % (len(m), len(rows))
+        want = m.groupby(["cluster", m["st"].dt.hour]).size()
+        got = frame(conn, "SELECT cluster, hour, sessions, share FROM engage.cluster_activity "
+                          "WHERE name = 'pandas window' ORDER BY cluster, hour")
+        assert len(got) == 24 * c["cluster"].nunique(), "%d rows" % len(got)
+        for r in got.itertuples():
+            assert int(r.sessions) == int(want.get((r.cluster, r.hour), 0)), "cluster %s hour %s: %s != %s" % (
+                r.cluster, r.hour, r.sessions, want.get((r.cluster, r.hour), 0))
+            share = want.get((r.cluster, r.hour), 0) / want[r.cluster].sum()
+            assert abs(float(r.share) - share) <= 1e-12, "share %s != %s" % (r.share, share)
+        return "(%d clusters x 24 hours, %d sessions)" % (c["cluster"].nunique(), int(got["sessions"].sum()))
+    t_activity()
 
 
 if __name__ == "__main__":

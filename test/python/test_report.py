@@ -13,7 +13,9 @@ writes each report to a file as the demo does (psql -XAt) and checks that:
     SVG tags that libxml2's HTML 4 parser does not know;
   - no data text became markup: no <script>, no event attribute, no src or
     href (nothing external); the hostile names are text nodes;
-  - it holds the three inline SVG charts and the top users of the views;
+  - it holds its inline SVG charts (clusters, applications, elbow, the
+    hours of activity of each cluster and, for a second run, the migration
+    matrix) and the top users of the views;
   - headless Chromium renders it to a PNG that is not blank and shows the
     charts' bars (decoded with Pillow).
 
@@ -183,9 +185,10 @@ def checks(outdir):
     with open(path, encoding="utf-8") as f:
         written = f.read()
     check("psql -XAt writes the raw report (as the demo does)", rc == 0 and written == html1 + "\n", err[:300])
-    check_report("report", written, path, outdir, svgs=3, top=sorted(set(top + top_apps)))
+    check_report("report", written, path, outdir, svgs=6, top=sorted(set(top + top_apps)))
     for s in ("Top 10 users", "Engagement clusters", "Applications", "Top 3 applications",
-              "Application totals", "Top 10 users of each application", "Elbow method"):
+              "Application totals", "Top 10 users of each application", "Elbow method",
+              "Hours of activity", "Segments over time"):
         check(f"report: section {s!r}", f">{s}</h" in html1)
 
     cur.execute("SELECT engage.run_analysis('public.xdr', k_max => 0, applications => %s::jsonb)",
@@ -197,7 +200,10 @@ def checks(outdir):
     with open(path2, encoding="utf-8") as f:
         html2 = f.read()
     check("psql writes the hostile report", rc == 0, err[:300])
-    check_report("report_hostile", html2, path2, outdir, hostile=list(HOSTILE_APPS), svgs=2)
+    check_report("report_hostile", html2, path2, outdir, hostile=list(HOSTILE_APPS), svgs=6)
+    check("report_hostile: the migration matrix of the previous run and this one, and the movers",
+          "Users by cluster: run %s (rows) to run %s (columns)" % (run1, run2) in html2
+          and ">From the most to the least engaged segment</h3>" in html2)
     check("report_hostile: the names are escaped",
           "&lt;script&gt;alert(1)&lt;/script&gt;" in html2
           and "A &amp; B &quot;quoted&quot; &#39;single&#39; &lt;b&gt;" in html2)

@@ -12,13 +12,24 @@ on the real per-user aggregates of TellCo (test/data/user_engagement_real.csv,
   of its centroids (each point's nearest centroid in the normalised space);
 - those of kmeans_steps_agg: with the centroids as centres at a fixed point
   (a kmeans_fit_sampled model), and with the means of the clusters as centres
-  (the next centroids of a step) for centroids that are not a fixed point.
+  (the next centroids of a step) for centroids that are not a fixed point;
+- the normalizations log and robust of the split K-means: robust's scaler of
+  kmeans_fit_sampled (exact quantiles in passes of quantile_pass_agg) equal to
+  RobustScaler bit for bit, log's (scaling_agg: exact sums of ln(1 + x)) to
+  log1p then StandardScaler (1e-13: numpy's vectorised np.log1p can differ
+  from the C library's in the last place; 1e-14 against math.log1p); the
+  elbow of both (each k's inertia of its centroids on the scikit-learn-
+  normalised points, and its indexes, against numpy and sklearn.metrics),
+  on aggregates and in memory the same rows.
 Prints one line per check and ends with "N passed, N failed".
 """
+import math
 import os
+from fractions import Fraction
 
 import numpy as np
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from helpers import checked, finish, fresh_database, query
 
@@ -158,10 +169,94 @@ def t_steps(conn):
     return "(%s)" % ", ".join(out)
 
 
+def math_log1p(X):
+    """log1p of every value with the C library's log1p (Python's math.log1p)."""
+    return np.vectorize(math.log1p, otypes=[float])(X)
+
+
+@checked("robust: kmeans_fit_sampled's scaler = RobustScaler bit for bit (real data, ties, blobs)")
+def t_robust(conn):
+    out = []
+    # heavy ties (most users have one session), and values of every scale
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE ties AS SELECT g AS id, (g % 7)::float8 AS a, "
+                "CASE WHEN g % 3 = 0 THEN 0 ELSE (g % 1000) * 1e-3 END AS b, "
+                "(g % 17) * 1e12 AS c FROM generate_series(1, 4001) g")
+    for name, sql in (("real", POINTS), ("ties", "SELECT id, a, b, c FROM ties"),
+                      ("blobs", "SELECT id, f FROM blobs")):
+        scale, shift, norm = query(conn, "SELECT (m).scale, (m).shift, (m).normalization FROM "
+                                   "(SELECT engage.kmeans_fit_sampled(%s, 3, 'robust', n_init => 1, "
+                                   "max_iter => 2) AS m) q", (sql,))[0]
+        assert norm == "robust", norm
+        ref = RobustScaler().fit(points(conn, sql))
+        ref_scale = np.where(ref.scale_ == 0, 1.0, ref.scale_)
+        assert list(ref.center_) == list(shift), "%s: centre %r vs %r" % (name, shift, list(ref.center_))
+        assert list(ref_scale) == list(scale), "%s: scale %r vs %r" % (name, scale, list(ref_scale))
+        out.append(name)
+    return "(%s)" % ", ".join(out)
+
+
+@checked("log: scaling_agg = log1p then StandardScaler column-major (1e-14 with math.log1p, "
+         "1e-13 with np.log1p), = the exact mean and std rounded (fractions)")
+def t_log(conn):
+    X = points(conn, POINTS)
+    scale, shift = scaler(conn, "ARRAY[sessions, duration_ms, total_bytes]", "users", "log")
+    # column-major: numpy sums the columns pairwise, as scaling_params does
+    # (a row-major array is summed one value after the other: 1e-12 off)
+    ref = StandardScaler().fit(np.asfortranarray(math_log1p(X)))
+    r = max(rel(scale, ref.scale_), rel(shift, ref.mean_))
+    assert r <= 1e-14, "math.log1p: %.2e" % r
+    ref = StandardScaler().fit(np.asfortranarray(np.log1p(X)))
+    r2 = max(rel(scale, ref.scale_), rel(shift, ref.mean_))
+    assert r2 <= 1e-13, "np.log1p: %.2e" % r2
+    # the exact mean and variance of the math.log1p values, rounded once
+    Y = math_log1p(X)
+    for j in range(Y.shape[1]):
+        col = [Fraction(v) for v in Y[:, j]]
+        mean = sum(col) / len(col)
+        var = sum((c - mean) ** 2 for c in col) / len(col)
+        assert shift[j] == float(mean), "feature %d: mean %r vs %r" % (j, shift[j], float(mean))
+        assert scale[j] == math.sqrt(float(var)), "feature %d: std %r vs %r" % (j, scale[j], math.sqrt(float(var)))
+    return "(%.1e, %.1e; exact: equal)" % (r, r2)
+
+
+@checked("elbow_fit_sampled log and robust: inertias and indexes of its centroids on the "
+         "scikit-learn-normalised points (1e-9), aggregates = in memory")
+def t_elbow_lr(conn):
+    out = []
+    X = points(conn, POINTS)
+    for method in ("log", "robust"):
+        q = ("SELECT k, inertia, davies_bouldin, calinski_harabasz, centroids_normalized, e::text "
+             "FROM engage.elbow_fit_sampled(%s, 1, 6, %s, n_init => 3, in_memory => %s) e ORDER BY k")
+        rows = query(conn, q, (POINTS, method, False))
+        mem = query(conn, q, (POINTS, method, True))
+        assert [r[5] for r in rows] == [r[5] for r in mem], "%s: in memory differs" % method
+        if method == "log":
+            Z = StandardScaler().fit_transform(math_log1p(X))
+        else:
+            Z = RobustScaler().fit_transform(X)
+        worst = 0.0
+        for k, inertia, db, ch, C, _ in rows:
+            C = np.array(C)
+            lab = labels_of(Z, C)
+            ref_in = float(((Z - C[lab]) ** 2).sum())
+            r = rel(inertia, ref_in)
+            if k > 1:
+                rdb, rch = scores(Z, lab)
+                r = max(r, rel(db, rdb), rel(ch, rch))
+            assert r <= 1e-9, "%s k = %d: %.2e" % (method, k, r)
+            worst = max(worst, r)
+        out.append("%s %.1e" % (method, worst))
+    return "(%s)" % ", ".join(out)
+
+
 def main():
     conn = setup()
     t_elbow(conn)
     t_steps(conn)
+    t_robust(conn)
+    t_log(conn)
+    t_elbow_lr(conn)
     conn.close()
 
 

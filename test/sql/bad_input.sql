@@ -603,7 +603,7 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (404, 'scaling_agg: ragged features', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{1,2}'::float8[]), ('{1,2,3}')) v(x)$$),
 (405, 'scaling_agg: two-dimensional features', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{{1,2}}'::float8[])) v(x)$$),
 (406, 'scaling_agg: no feature', $$SELECT engage.scaling_agg(x)::text FROM (VALUES ('{}'::float8[])) v(x)$$),
-(407, 'scaling_agg: unknown normalization', $$SELECT engage.scaling_agg(x, 'robust')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
+(407, 'scaling_agg: unknown normalization', $$SELECT engage.scaling_agg(x, 'quantile')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
 (408, 'scaling_agg: normalization NULL', $$SELECT engage.scaling_agg(x, NULL)::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
 (409, 'scaling_agg: normalization changing between rows', $$SELECT engage.scaling_agg(x, m)::text FROM (VALUES ('{1,2}'::float8[], 'zscore'), ('{1,2}', 'minmax')) v(x, m)$$),
 (410, 'scaling_agg: only NULL rows (documented: NULL)', $$SELECT coalesce(engage.scaling_agg(x)::text, 'NULL') || ' ' || count(*) FROM (VALUES (NULL::float8[]), (NULL)) v(x)$$),
@@ -849,8 +849,8 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (515, 'kmeans window: n_init 1001', $$SELECT count(c) FROM (SELECT engage.kmeans(f, 2, n_init => 1001) OVER () AS c FROM bi_win) s$$),
 (516, 'kmeans window: features of another type (text[]): no such function', $$SELECT count(c) FROM (SELECT engage.kmeans('{a,b}'::text[], 2) OVER () AS c) s$$),
 (517, 'kmeans window: called without OVER', $$SELECT engage.kmeans('{1,2}'::float8[], 1)$$),
-(518, 'kmeans_step_agg: a log model (the split K-means takes zscore, minmax and none)', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, b])::text FROM bi_pts, bi_logmodel$$),
-(519, 'scaling_agg: normalization log (not combinable)', $$SELECT engage.scaling_agg(x, 'log')::text FROM (VALUES ('{1,2}'::float8[])) v(x)$$),
+(518, 'kmeans_step_agg: a log model (documented: the sizes of kmeans_predict)', $$SELECT (engage.kmeans_step_agg(model, ARRAY[a, b])).sizes = ARRAY[count(*) FILTER (WHERE engage.kmeans_predict(model, ARRAY[a, b]) = 1), count(*) FILTER (WHERE engage.kmeans_predict(model, ARRAY[a, b]) = 2)] FROM bi_pts, bi_logmodel$$),
+(519, 'scaling_agg: normalization log (documented: shift and scale the mean and std of ln(1 + x))', $$SELECT (s).shift::text || ' ' || (s).scale::text FROM (SELECT engage.scaling_agg(x, 'log') AS s FROM (VALUES ('{0,1}'::float8[]), ('{0,3}')) v(x)) q$$),
 -- issue 13: segments over time
 (540, 'run_analysis: warm_start NULL', $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 0, warm_start => NULL)$$),
 (541, 'match_clusters: shapes differ (2 x 2 and 3 x 2)', $$SELECT engage.match_clusters('{{1,2},{3,4}}', '{{1,2},{3,4},{5,6}}')$$),
@@ -899,6 +899,69 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 ) AS c(n, what, q, then_q);
 RESET client_min_messages;
 
+-- Time windows and hours of activity (issue 13): run_analysis's since,
+-- until and start_column, parse_start_time, store_user_engagement's
+-- twelfth column, schedule_refresh's options.  An argument error logs no
+-- run: the count of engage.run is the same after the cases (the last one
+-- shown after them).
+SELECT count(*) AS runs_before_window_cases FROM engage.run \gset
+CREATE TABLE bi_xdr_win (LIKE engage.xdr);
+INSERT INTO bi_xdr_win ("MSISDN/Number", "Start", "Dur. (ms)", "Total DL (Bytes)", "Total UL (Bytes)")
+VALUES (1, '4/1/2019 10:00', 1000, 10, 10), (1, '4/2/2019 11:30', 1000, 10, 10), (2, 'n/a', 5, 5, 5),
+       (2, '4/3/2019 23:59', 7, 7, 7), (3, NULL, 1, 1, 1), (NULL, '4/1/2019 0:00', 1, 1, 1), (NULL, 'x', 1, 1, 1);
+CREATE TABLE bi_xdr_wm (LIKE engage.xdr);
+ALTER TABLE bi_xdr_wm DROP COLUMN "Start";
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(590, 'run_analysis: since = until', $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, since => '2019-04-02', until => '2019-04-02')$$, NULL),
+(591, 'run_analysis: since after until', $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, since => '2019-04-03', until => '2019-04-02')$$, NULL),
+(592, 'run_analysis: a window on a start column that does not exist', $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, since => '2019-04-02', start_column => 'Begin')$$, NULL),
+(593, 'run_analysis: a window on a start column of another type (double precision)', $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, until => '2019-04-02', start_column => 'Start ms')$$, NULL),
+(594, 'run_analysis: a window with start_column NULL', $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, since => '2019-04-02', start_column => NULL)$$, NULL),
+(595, 'run_analysis: a window, without_msisdn has no start column', $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, since => '2019-04-02', without_msisdn => 'bi_xdr_wm')$$, NULL),
+(596, 'run_analysis: since and until +-infinity (documented result: the whole table, no row left out but those whose start gives no time)',
+ $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, since => '-infinity', until => 'infinity', name => 'bi win') IS NOT NULL$$,
+ $$SELECT format('read %s, without subscriber %s, left out for their start %s, users %s', rows_read, rows_without_subscriber, rows_unparsed_start, users) FROM engage.run ORDER BY run_id DESC LIMIT 1$$),
+(597, 'run_analysis: a window of no session: fewer users than k, the run fails (documented result: logged)',
+ $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, since => '2030-01-01', name => 'bi win') IS NULL$$,
+ $$SELECT status || ' ' || sqlstate || ' ' || error FROM engage.run ORDER BY run_id DESC LIMIT 1$$),
+(598, 'run_analysis: the start column missing without a window: no hours of activity (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, start_column => 'Begin', name => 'bi win') IS NOT NULL$$,
+ $$SELECT coalesce(start_column, 'NULL') || ' ' || (SELECT count(*) FROM engage.result_cluster_activity a WHERE a.run_id = r.run_id) FROM engage.run r ORDER BY run_id DESC LIMIT 1$$),
+(599, 'run_analysis: a start column of another type without a window: no hours of activity (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, start_column => 'Start ms', name => 'bi win') IS NOT NULL$$,
+ $$SELECT coalesce(start_column, 'NULL') || ' ' || (SELECT count(*) FROM engage.result_cluster_activity a WHERE a.run_id = r.run_id) FROM engage.run r ORDER BY run_id DESC LIMIT 1$$),
+(600, 'run_analysis: the hours of activity of the rows whose start parses (documented result)',
+ $$SELECT engage.run_analysis('bi_xdr_win', 1, k_max => 0, name => 'bi win') IS NOT NULL$$,
+ $$SELECT string_agg(a.hour || ':' || a.sessions, ' ' ORDER BY a.hour) FROM engage.result_cluster_activity a WHERE a.run_id = (SELECT max(run_id) FROM engage.run) AND a.sessions > 0$$),
+(601, 'parse_start_time: NULL (strict: documented result)', $$SELECT engage.parse_start_time(NULL) IS NULL$$, NULL),
+(602, 'parse_start_time: texts that are not M/D/YYYY H:MM give NULL (documented result)',
+ $$SELECT string_agg(coalesce(engage.parse_start_time(t)::text, 'NULL'), ', ' ORDER BY o) FROM unnest(ARRAY['', ' 4/1/2019 10:00', '4/1/2019 10:00 ', '2019-04-01 10:00', '4/1/19 10:00', '04/001/2019 10:00', '4/1/2019 10:0', '4/1/2019 10:00:0', '4/1/2019 10:00:00.5', '4/1/2019T10:00', repeat('9', 100000)]) WITH ORDINALITY AS u(t, o)$$, NULL),
+(603, 'parse_start_time: dates and times that do not exist give NULL (documented result)',
+ $$SELECT string_agg(coalesce(engage.parse_start_time(t)::text, 'NULL'), ', ' ORDER BY o) FROM unnest(ARRAY['0/1/2019 1:00', '13/1/2019 1:00', '2/29/2019 1:00', '4/31/2019 1:00', '4/0/2019 1:00', '4/1/0000 1:00', '4/1/2019 24:00', '4/1/2019 1:60', '4/1/2019 1:00:60', '2/29/2020 1:00', '12/31/9999 23:59:59', '1/1/0001 0:00']) WITH ORDINALITY AS u(t, o)$$, NULL),
+(604, 'store_user_engagement: a twelfth column of another type', $$SELECT (engage.store_user_engagement(1, 'SELECT ''1'', 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint, ''x''::text', 0)).users$$, NULL),
+(605, 'store_user_engagement: a NULL twelfth column', $$SELECT (engage.store_user_engagement(1, 'SELECT ''1'', 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint, NULL::bigint', 0)).users$$, NULL),
+(606, 'store_user_engagement: a negative twelfth column', $$SELECT (engage.store_user_engagement(1, 'SELECT ''1'', 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint, -1::bigint', 0)).users$$, NULL),
+(607, 'store_user_engagement: thirteen columns', $$SELECT (engage.store_user_engagement(1, 'SELECT ''1'', 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint, 0::bigint, 0::bigint', 0)).users$$, NULL),
+(608, 'store_user_engagement: a group of rows left out only is no user, its rows are read (documented result)',
+ $$SELECT format('%s %s %s %s', r.rows_read, r.users, r.rows_without_subscriber, r.rows_unparsed_start) FROM engage.store_user_engagement(1, 'SELECT ''1'', 1, NULL::bigint, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::bigint, NULL::float8[], NULL::float8[], 0::bigint, 3::bigint UNION ALL SELECT ''2'', 2, 2::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint, 1::bigint', 0) r$$, NULL),
+(609, 'schedule_refresh: last negative', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', last => interval '-7 days')$$, NULL),
+(610, 'schedule_refresh: last zero', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', last => interval '0')$$, NULL),
+(611, 'schedule_refresh: last on a start column that does not exist', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', last => interval '7 days', start_column => 'Begin')$$, NULL),
+(612, 'schedule_refresh: last on a start column of another type', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', last => interval '7 days', start_column => 'Start ms')$$, NULL),
+(613, 'schedule_refresh: last with start_column NULL', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', last => interval '7 days', start_column => NULL)$$, NULL),
+(614, 'schedule_refresh: normalization unknown', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', normalization => 'quantile')$$, NULL),
+(615, 'schedule_refresh: normalization NULL', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', normalization => NULL)$$, NULL),
+(616, 'schedule_refresh: k_selection unknown', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', k_selection => 'gap')$$, NULL),
+(617, 'schedule_refresh: warm_start NULL', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', warm_start => NULL)$$, NULL),
+(618, 'schedule_refresh: every option valid, without pg_cron', $$SELECT engage.schedule_refresh('0 3 * * *', 'bi_xdr_win', normalization => 'log', k_selection => 'elbow', warm_start => false, last => interval '7 days')$$, NULL)
+) AS c(n, what, q, then_q);
+RESET client_min_messages;
+-- the runs logged by the cases: 596-600 only (597 failed)
+SELECT count(*) - :runs_before_window_cases AS runs_logged,
+       string_agg(status, ', ' ORDER BY run_id) FILTER (WHERE name = 'bi win') AS statuses
+FROM engage.run;
+
 -- 630-659: the split K-means' quality indexes (kmeans_steps_agg's centres)
 -- and its normalizations log and robust (issue 12)
 SET client_min_messages = warning;
@@ -915,7 +978,24 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (639, 'kmeans_steps_combine: states of other centres', $$SELECT engage.kmeans_steps_combine(engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}'), engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,5}}'))::text FROM bi_model$$),
 (640, 'kmeans_steps_final: a state of layout version 1 (before the indexes)', $$SELECT engage.kmeans_steps_final(ARRAY[7308892819026113329::bigint] || s[2:])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}') s FROM bi_model) q$$),
 (641, 'kmeans_steps_agg: one row, two clusters (documented: indexes NULL, fewer than 2 clusters with points)', $$SELECT (s[1]).davies_bouldin IS NULL AND (s[1]).calinski_harabasz IS NULL FROM (SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b]) s FROM bi_pts, bi_model WHERE id = 1) q$$),
-(642, 'kmeans_steps_final: a state cut short in its indexes', $$SELECT engage.kmeans_steps_final(s[1:array_length(s, 1) - 1])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}') s FROM bi_model) q$$)
+(642, 'kmeans_steps_final: a state cut short in its indexes', $$SELECT engage.kmeans_steps_final(s[1:array_length(s, 1) - 1])::text FROM (SELECT engage.kmeans_steps_accum(NULL, ARRAY[model], '{1,2}', '{{1,2},{3,4}}') s FROM bi_model) q$$),
+(643, 'scaling_agg: normalization robust', $$SELECT engage.scaling_agg(ARRAY[a, b], 'robust')::text FROM bi_pts$$),
+(644, 'scaling_agg log: a negative feature', $$SELECT engage.scaling_agg(ARRAY[a, b], 'log')::text FROM bi_neg$$),
+(645, 'kmeans_step_agg with a log model: a negative feature', $$SELECT engage.kmeans_step_agg(model, ARRAY[a, b])::text FROM bi_neg, bi_logmodel$$),
+(646, 'kmeans_steps_agg with a log model: a negative feature', $$SELECT engage.kmeans_steps_agg(ARRAY[model], ARRAY[a, b])::text FROM bi_neg, bi_logmodel$$),
+(647, 'elbow_fit_sampled log: a negative feature', $$SELECT count(*) FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_neg', 1, 2, 'log')$$),
+(648, 'kmeans_fit_sampled log: a negative feature', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_neg', 2, 'log')::text$$),
+(649, 'quantile_pass_agg: targets NULL', $$SELECT engage.quantile_pass_agg(NULL, ARRAY[a, b])::text FROM bi_pts$$),
+(650, 'quantile_pass_agg: targets not a multiple of 3', $$SELECT engage.quantile_pass_agg('{0,0}', ARRAY[a, b])::text FROM bi_pts$$),
+(651, 'quantile_pass_agg: a target of a feature past the features', $$SELECT engage.quantile_pass_agg('{2,0,0}', ARRAY[a, b])::text FROM bi_pts$$),
+(652, 'quantile_pass_agg: bits not a multiple of 8', $$SELECT engage.quantile_pass_agg('{0,4,1}', ARRAY[a, b])::text FROM bi_pts$$),
+(653, 'quantile_pass_agg: a prefix of more bits than given', $$SELECT engage.quantile_pass_agg('{0,8,256}', ARRAY[a, b])::text FROM bi_pts$$),
+(654, 'quantile_pass_agg: targets changing between rows', $$SELECT engage.quantile_pass_agg(CASE WHEN id = 1 THEN '{0,0,0}'::bigint[] ELSE '{1,0,0}' END, ARRAY[a, b])::text FROM bi_pts$$),
+(655, 'quantile_pass_agg: NaN', $$SELECT engage.quantile_pass_agg('{0,0,0}', ARRAY[a, 'NaN'])::text FROM bi_pts$$),
+(656, 'quantile_pass_agg: features of another length', $$SELECT engage.quantile_pass_agg('{0,0,0}', CASE WHEN id = 1 THEN ARRAY[a, b] ELSE ARRAY[a] END)::text FROM bi_pts$$),
+(657, 'quantile_pass_combine: states of other targets', $$SELECT engage.quantile_pass_combine(engage.quantile_pass_accum(NULL, '{0,0,0}', '{1,2}'), engage.quantile_pass_accum(NULL, '{1,0,0}', '{1,2}'))::text$$),
+(658, 'quantile_pass_combine: a forged state', $$SELECT engage.quantile_pass_combine('{1,2,3}', engage.quantile_pass_accum(NULL, '{0,0,0}', '{1,2}'))::text$$),
+(659, 'kmeans_fit_sampled robust: identical points (documented: scale 1, shift the value, as scaling_params)', $$SELECT (m).scale::text || ' ' || (m).shift::text FROM (SELECT engage.kmeans_fit_sampled('SELECT id, 3, 4 FROM bi_pts', 1, 'robust') AS m) q$$)
 ) AS c(n, what, q);
 RESET client_min_messages;
 
@@ -938,7 +1018,7 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (571, 'kmeans_fit_sampled in memory: ragged feature arrays', $$SELECT engage.kmeans_fit_sampled('SELECT id, CASE WHEN id = 4 THEN ARRAY[a] ELSE ARRAY[a, b] END FROM bi_pts', 2, in_memory => true)::text$$),
 (572, 'kmeans_fit_sampled in memory: a NULL in a feature array', $$SELECT engage.kmeans_fit_sampled('SELECT id, ARRAY[a, NULLIF(b, 1)] FROM bi_pts', 2, in_memory => true)::text$$),
 (573, 'kmeans_fit_sampled in memory: k above the points', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 8, in_memory => true)::text$$),
-(574, 'kmeans_fit_sampled in memory: normalization log (not combinable)', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, 'log', in_memory => true)::text$$),
+(574, 'kmeans_fit_sampled in memory: normalizations log and robust, the same models as on aggregates (documented result)', $$SELECT string_agg((engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, m, in_memory => true)::text = engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, m)::text)::text, ' ' ORDER BY m) FROM (VALUES ('log'), ('robust')) v(m)$$),
 (575, 'kmeans_fit_sampled: NULL feature arrays skipped, the same model in memory and on aggregates, every point and a sample (documented result)',
  $$SELECT bool_and(engage.kmeans_fit_sampled(q, 2, sample => s, in_memory => true)::text = engage.kmeans_fit_sampled(q, 2, sample => s)::text)
    || ' ' || min((engage.kmeans_fit_sampled(q, 2, sample => s)).n_points)
@@ -976,7 +1056,7 @@ SELECT sqlstate, count(*) FROM outcome WHERE sqlstate IS NOT NULL GROUP BY 1 ORD
 SELECT t = pg_postmaster_start_time() AS same_server, 1 + 1 AS still_working FROM server_start;
 
 DROP VIEW bi_last_run;
-DROP TABLE bi_neg, bi_win, bi_logmodel;
+DROP TABLE bi_neg, bi_win, bi_logmodel, bi_xdr_win, bi_xdr_wm;
 DROP TABLE bi_pts, bi_empty, bi_text, bi_log, bi_xdr_empty, bi_xdr_one, bi_xdr_nosub, bi_xdr_same,
            bi_xdr_bad, bi_xdr_huge, bi_xdr_text, "My ""xDR""", bi_model, bi_g;
 DROP SEQUENCE bi_seq;

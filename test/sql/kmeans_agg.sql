@@ -388,4 +388,50 @@ SELECT max(s.sample_size) AS sample_size,
        bool_and(s.is_elbow = e.is_elbow) AS same_elbow
 FROM ka_elbow_s s JOIN engage.elbow_inertia('SELECT id, a, b, c FROM ka_pts', 1, 6, sample => 0) e USING (k);
 
+-- 10. the normalizations log and robust in the split K-means.  log:
+-- scaling_agg's scale and shift (exact sums of ln(1 + x)) within 1e-14 of
+-- scaling_params'; robust: kmeans_fit_sampled's scaler (exact quantiles
+-- in passes of quantile_pass_agg) the bits of scaling_params', serial and
+-- parallel; a pass the same bits in parallel; elbow_fit_sampled on
+-- aggregates = in memory = parallel; a log model's step = kmeans_predict
+SELECT bool_and(abs((s).scale[i] - p.scale) <= 1e-14 * p.scale) AS log_scale_close,
+       bool_and(abs((s).shift[i] - p.shift) <= 1e-14 * abs(p.shift)) AS log_shift_close,
+       (s).normalization AS normalization
+FROM (SELECT engage.scaling_agg(ARRAY[a, b, c], 'log') AS s FROM ka_pts) q,
+     engage.scaling_params('SELECT id, a, b, c FROM ka_pts', 'log') WITH ORDINALITY p(feature, normalization, mean, std, min, max, scale, shift, i)
+GROUP BY (s).normalization;
+CREATE TEMP TABLE ka_robust AS
+SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, 'robust', n_init => 2) AS m;
+SELECT (m).normalization, (m).converged,
+       (m).scale::text = (SELECT array_agg(scale ORDER BY i)::text FROM engage.scaling_params('SELECT id, a, b, c FROM ka_pts', 'robust')
+                          WITH ORDINALITY p(feature, normalization, mean, std, min, max, scale, shift, i)) AS robust_scale_same_bits,
+       (m).shift::text = (SELECT array_agg(shift ORDER BY i)::text FROM engage.scaling_params('SELECT id, a, b, c FROM ka_pts', 'robust')
+                          WITH ORDINALITY p(feature, normalization, mean, std, min, max, scale, shift, i)) AS robust_shift_same_bits
+FROM ka_robust;
+SELECT pg_temp.parallel();
+SELECT (SELECT engage.quantile_pass_agg('{0,0,0,1,0,0,2,8,191}', ARRAY[a, b, c])::text FROM ka_pts)
+       = (SELECT engage.quantile_pass_agg('{0,0,0,1,0,0,2,8,191}', x)::text
+          FROM (SELECT ARRAY[a, b, c] AS x FROM ka_pts ORDER BY c DESC) o) AS pass_same_bits_parallel;
+SELECT (SELECT m::text FROM ka_robust)
+       = engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, 'robust', n_init => 2)::text AS robust_fit_same_bits_parallel;
+CREATE TEMP TABLE ka_elbow_lr AS
+SELECT n.normalization, e.* FROM (VALUES ('log'), ('robust')) n(normalization),
+     LATERAL engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 4, n.normalization, n_init => 2) e;
+SELECT pg_temp.serial();
+SELECT normalization, count(*) AS rows,
+       array_agg(e::text ORDER BY k)
+       = (SELECT array_agg(f::text ORDER BY k)
+          FROM (SELECT e.normalization, f.* FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 4, e.normalization,
+                                                                          n_init => 2) f) f) AS serial_same_rows,
+       array_agg(e::text ORDER BY k)
+       = (SELECT array_agg(f::text ORDER BY k)
+          FROM (SELECT e.normalization, f.* FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 4, e.normalization,
+                                                                          n_init => 2, in_memory => true) f) f) AS in_memory_same_rows
+FROM ka_elbow_lr e GROUP BY normalization ORDER BY normalization;
+WITH m AS (SELECT engage.kmeans_model('SELECT id, a, b, c FROM ka_pts', 3, 'log') AS model)
+SELECT (SELECT (engage.kmeans_step_agg(model, ARRAY[a, b, c])).sizes FROM ka_pts)
+       = (SELECT array_agg(n ORDER BY j) FROM (SELECT engage.kmeans_predict(model, ARRAY[a, b, c]) AS j, count(*) AS n
+                                             FROM ka_pts GROUP BY 1) p) AS log_step_sizes_are_predict
+FROM m;
+
 DROP TABLE ka_pts, ka_model, ka_cut;

@@ -3,7 +3,8 @@
 -- before this one ran.
 TRUNCATE engage.run, engage.result_user_engagement, engage.result_user_cluster,
          engage.result_cluster_stats, engage.result_top_users,
-         engage.result_app_totals, engage.result_top_users_per_app, engage.result_elbow
+         engage.result_app_totals, engage.result_top_users_per_app, engage.result_elbow,
+         engage.result_cluster_activity
          RESTART IDENTITY;
 SET client_min_messages = warning;
 DROP TABLE IF EXISTS public.xdr;

@@ -180,7 +180,7 @@ main(int argc, char **argv)
 	printf("points %zu %zu\n", n, d);
 
 	/* the scaler of scaling_agg, the normalised points, the hashes */
-	sst = malloc(ecore_scaleagg_slots(d) * sizeof(int64_t));
+	sst = malloc(ecore_scaleagg_slots(d, ECORE_SCALE_ZSCORE) * sizeof(int64_t));
 	ecore_scaleagg_init(sst, d, ECORE_SCALE_ZSCORE);
 	for (i = 0; i < n; i++)
 	{

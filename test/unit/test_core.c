@@ -348,6 +348,7 @@ static const test_case tests[] = {
 	TEST(test_xsum_carries),
 	TEST(test_xsum_div_variance),
 	TEST(test_scaleagg),
+	TEST(test_quantile_passes),
 	TEST(test_kstep_vs_core),
 	TEST(test_kstep_empty),
 	TEST(test_ksteps_splits),

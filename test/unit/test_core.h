@@ -163,6 +163,7 @@ extern void test_xsum_orders_splits(void);
 extern void test_xsum_carries(void);
 extern void test_xsum_div_variance(void);
 extern void test_scaleagg(void);
+extern void test_quantile_passes(void);
 extern void test_kstep_vs_core(void);
 extern void test_kstep_empty(void);
 

@@ -427,7 +427,7 @@ static void
 points_make(test_points *p, const double *X, size_t n, size_t d, uint64_t seed)
 {
 	size_t		i;
-	int64_t    *st = malloc(ecore_scaleagg_slots(d) * sizeof(int64_t));
+	int64_t    *st = malloc(ecore_scaleagg_slots(d, ECORE_SCALE_ZSCORE) * sizeof(int64_t));
 	ecore_env	env = {0};
 
 	p->n = n;

@@ -405,20 +405,26 @@ test_scaleagg(void)
 	ecore_env	env = make_env();
 	ecore_scaler ref,
 				s;
-	size_t		ns = ecore_scaleagg_slots(d);
-	int64_t    *a = malloc(sizeof(int64_t) * ns),
-			   *b = malloc(sizeof(int64_t) * ns),
-			   *c = malloc(sizeof(int64_t) * ns);
+	size_t		ns = ecore_scaleagg_slots(d, ECORE_SCALE_ZSCORE),
+				nmax = ecore_scaleagg_slots(d, ECORE_SCALE_LOG);
+	int64_t    *a = malloc(sizeof(int64_t) * nmax),
+			   *b = malloc(sizeof(int64_t) * nmax),
+			   *c = malloc(sizeof(int64_t) * nmax);
 	double		buf[6 * 3];
 	int			m;
 	double		bad[3] = {1.0, NAN, 2.0};
 
 	for (i = 0; i < n; i++)
 		X[i * d + 2] = X[i * d + 2] * 1e7 + 3e9;	/* a large mean */
-	for (m = 0; m < 3; m++)
+	/* log last: it takes the absolute values */
+	for (m = 0; m < 4; m++)
 	{
 		ecore_scale_method method = m == 0 ? ECORE_SCALE_ZSCORE :
-			m == 1 ? ECORE_SCALE_MINMAX : ECORE_SCALE_NONE;
+			m == 1 ? ECORE_SCALE_MINMAX : m == 2 ? ECORE_SCALE_NONE : ECORE_SCALE_LOG;
+
+		if (method == ECORE_SCALE_LOG)
+			for (i = 0; i < n * d; i++)
+				X[i] = fabs(X[i]);
 
 		CHECK_EQ_INT(ecore_scaler_init(&ref, method, d, &env), ECORE_OK);
 		CHECK_EQ_INT(ecore_scaler_fit(&ref, X, n, &env), ECORE_OK);
@@ -431,7 +437,7 @@ test_scaleagg(void)
 			CHECK_EQ_INT(ecore_scaleagg_add(a, X + i * d, &col), ECORE_OK);
 			CHECK_EQ_INT(ecore_scaleagg_add(i % 2 ? b : c, X + (n - 1 - i) * d, &col), ECORE_OK);
 		}
-		CHECK_EQ_INT(ecore_scaleagg_check(a, ns), ECORE_OK);
+		CHECK_EQ_INT(ecore_scaleagg_check(a, ecore_scaleagg_slots(d, method)), ECORE_OK);
 		CHECK_EQ_INT(ecore_scaleagg_merge(c, b), ECORE_OK);
 		CHECK_EQ_INT(ecore_scaleagg_n(c), n);
 		s.method = method;
@@ -458,13 +464,29 @@ test_scaleagg(void)
 			CHECK_CLOSE(s.var[j], ref.var[j], 4 * DBL_EPSILON);
 			if (method == ECORE_SCALE_ZSCORE)
 				CHECK_CLOSE(s.scale[j], ref.scale[j], 4 * DBL_EPSILON);
+			else if (method == ECORE_SCALE_LOG)
+			{
+				/* the exact sums of log1p against numpy's pairwise ones */
+				CHECK_CLOSE(s.scale[j], ref.scale[j], 1e-14);
+				CHECK_CLOSE(s.offset[j], ref.offset[j], 1e-14);
+			}
 			else
 				CHECK(s.scale[j] == ref.scale[j] && s.offset[j] == ref.offset[j]);
 		}
 		arena_reset(&g_arena);
 		env = make_env();
 	}
+	/* log: a negative value is refused, the state unchanged */
+	memcpy(b, a, sizeof(int64_t) * nmax);
+	bad[1] = -0.5;
+	CHECK_EQ_INT(ecore_scaleagg_add(a, bad, &col), ECORE_ENEGATIVE);
+	CHECK_EQ_INT(col, 1);
+	CHECK(memcmp(a, b, sizeof(int64_t) * nmax) == 0);
+	bad[1] = NAN;
 	/* errors: a bad value leaves the state unchanged; other d or method */
+	ecore_scaleagg_init(a, d, ECORE_SCALE_MINMAX);
+	for (i = 0; i < n; i++)
+		CHECK_EQ_INT(ecore_scaleagg_add(a, X + i * d, &col), ECORE_OK);
 	memcpy(b, a, sizeof(int64_t) * ns);
 	CHECK_EQ_INT(ecore_scaleagg_add(a, bad, &col), ECORE_ENONFINITE);
 	CHECK_EQ_INT(col, 1);
@@ -477,7 +499,8 @@ test_scaleagg(void)
 	CHECK_EQ_INT(ecore_scaleagg_check(a, ns - 1), ECORE_EINVAL_ARG);
 	a[0]++;
 	CHECK_EQ_INT(ecore_scaleagg_check(a, ns), ECORE_EINVAL_ARG);
-	CHECK(ecore_scaleagg_slots(0) == 0);
+	CHECK(ecore_scaleagg_slots(0, ECORE_SCALE_ZSCORE) == 0);
+	CHECK(ecore_scaleagg_slots(d, ECORE_SCALE_ROBUST) == 0);
 	free(a);
 	free(b);
 	free(c);
@@ -631,4 +654,173 @@ test_kstep_empty(void)
 	CHECK(ecore_kstep_slots(ECORE_KSTEP_MAX_K + 1, 1) == 0);
 	free(a);
 	free(b);
+}
+
+/* Slot of the first target's bucket count in a pass result of T targets */
+#define QP_RES_FIRST(T) (4 + 3 * (size_t) (T))
+
+/* The robust scaler of ecore_scaler_fit (scale and offset) */
+static void
+robust_ref(const double *X, size_t n, size_t d, double *scale, double *offset)
+{
+	ecore_env	env = make_env();
+	ecore_scaler ref;
+
+	CHECK_EQ_INT(ecore_scaler_init(&ref, ECORE_SCALE_ROBUST, d, &env), ECORE_OK);
+	CHECK_EQ_INT(ecore_scaler_fit(&ref, X, n, &env), ECORE_OK);
+	memcpy(scale, ref.scale, d * sizeof(double));
+	memcpy(offset, ref.offset, d * sizeof(double));
+	arena_reset(&g_arena);
+}
+
+/*
+ * Exact quantiles in passes: the robust scaler equal to ecore_scaler_fit's
+ * (numerically equal: the same values, the zeros' sign aside) on every
+ * small n, heavy ties, both zeros, negative and huge values; the pass
+ * states of random splits merged in random orders the same bits; bad
+ * targets and damaged or mismatched states refused.
+ */
+void
+test_quantile_passes(void)
+{
+	const size_t d = 3;
+	size_t		nmax = 5000,
+				n,
+				i,
+				j;
+	double	   *X = malloc(sizeof(double) * nmax * d);
+	void	   *work = malloc(ecore_qres_bytes(d));
+	int64_t    *pass = malloc(sizeof(int64_t) * ecore_qpass_slots(6 * (int) d)),
+			   *part = malloc(sizeof(int64_t) * ecore_qpass_slots(6 * (int) d)),
+			   *targets = malloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS),
+			   *big = malloc(sizeof(int64_t) * ecore_qpass_slots(ECORE_QPASS_MAX_TARGETS));
+	ecore_rng	r;
+	ecore_env	env = make_env();
+	double		scale[3],
+				offset[3],
+				rscale[3],
+				roffset[3];
+	int			trial,
+				max_passes = 0;
+
+	ecore_rng_seed(&r, 77, 1);
+	for (trial = 0; trial < 40; trial++)
+	{
+		ecore_scaler s;
+		ecore_qres	q;
+		int			T,
+					rc;
+
+		n = trial < 12 ? (size_t) trial + 1 : trial < 30 ? 13 + ecore_rng_below(&r, 200) : nmax;
+		for (i = 0; i < n; i++)
+		{
+			double		u = ecore_rng_uniform(&r);
+
+			/* feature 1: heavy ties and both zeros; 2: heavy tails; 3: smooth */
+			X[i * d] = u < 0.3 ? 0.0 : u < 0.4 ? -0.0 : u < 0.7 ? 1.0 : floor(10.0 * u) - 5.0;
+			X[i * d + 1] = (u < 0.5 ? -1.0 : 1.0) * pow(10.0, 60.0 * ecore_rng_uniform(&r) - 30.0);
+			X[i * d + 2] = 1e9 + ecore_rng_uniform(&r) * 1e-3 * (double) trial;
+		}
+		robust_ref(X, n, d, rscale, roffset);
+		s.d = d;
+		s.method = ECORE_SCALE_ROBUST;
+		s.scale = scale;
+		s.offset = offset;
+		CHECK_EQ_INT(ecore_qres_memory(X, n, d, &s, work, big, targets, &env), ECORE_OK);
+		for (j = 0; j < d; j++)
+			CHECK(scale[j] == rscale[j] && offset[j] == roffset[j]);
+
+		/* the passes in random splits: the same states, the same values */
+		ecore_qres_init(&q, work, d, (int64_t) n);
+		while ((T = ecore_qres_targets(&q, targets)) > 0)
+		{
+			int64_t    *whole = big;
+			size_t		ns = ecore_qpass_slots(T),
+						cut = n > 1 ? ecore_rng_below(&r, n) : 0;
+
+			CHECK(T <= 6 * (int) d);
+			CHECK_EQ_INT(ecore_qpass_init(whole, d, T, targets), ECORE_OK);
+			CHECK_EQ_INT(ecore_qpass_init(pass, d, T, targets), ECORE_OK);
+			CHECK_EQ_INT(ecore_qpass_init(part, d, T, targets), ECORE_OK);
+			for (i = 0; i < n; i++)
+			{
+				ecore_qpass_add(whole, X + i * d);
+				ecore_qpass_add(i < cut ? pass : part, X + (n - 1 - i) * d);
+			}
+			CHECK_EQ_INT(ecore_qpass_check(part, ns), ECORE_OK);
+			CHECK_EQ_INT(ecore_qpass_merge(part, pass), ECORE_OK);
+			CHECK(memcmp(part, whole, ns * sizeof(int64_t)) == 0);
+			/* the compact result gives the state back */
+			{
+				size_t		rs = ecore_qpass_result_slots(whole);
+				int64_t    *res = malloc(rs * sizeof(int64_t));
+				int			T2 = 0;
+
+				ecore_qpass_result(whole, res);
+				CHECK(rs < ns || n > 100);
+				CHECK_EQ_INT(ecore_qpass_from_result(res, rs, pass, &T2), ECORE_OK);
+				CHECK_EQ_INT(T2, T);
+				CHECK(memcmp(pass, whole, ns * sizeof(int64_t)) == 0);
+				CHECK_EQ_INT(ecore_qpass_from_result(res, rs - 1, pass, &T2), ECORE_EINVAL_ARG);
+				if (rs > QP_RES_FIRST(T) + 1 && res[QP_RES_FIRST(T)] > 0)
+				{
+					res[QP_RES_FIRST(T) + 2] = n + 1;	/* a count past the points */
+					CHECK_EQ_INT(ecore_qpass_from_result(res, rs, pass, &T2), ECORE_EINVAL_ARG);
+				}
+				free(res);
+			}
+			rc = ecore_qres_update(&q, part);
+			CHECK_EQ_INT(rc, ECORE_OK);
+			if (rc != ECORE_OK)
+				break;
+		}
+		CHECK(q.passes <= 8);
+		if (q.passes > max_passes)
+			max_passes = q.passes;
+		ecore_qres_robust(&q, &s);
+		for (j = 0; j < d; j++)
+			CHECK(scale[j] == rscale[j] && offset[j] == roffset[j]);
+	}
+	CHECK(max_passes >= 3);
+
+	/* malformed targets, damaged and mismatched states */
+	{
+		int64_t		tg[6] = {0, 0, 0, 3, 0, 0};
+		ecore_qres	q;
+		int			T;
+
+		CHECK_EQ_INT(ecore_qpass_init(pass, d, 2, tg), ECORE_EINVAL_ARG);	/* feature 3 */
+		tg[3] = 1;
+		tg[4] = 4;
+		CHECK_EQ_INT(ecore_qpass_init(pass, d, 2, tg), ECORE_EINVAL_ARG);	/* L = 4 */
+		tg[4] = 8;
+		tg[5] = 256;
+		CHECK_EQ_INT(ecore_qpass_init(pass, d, 2, tg), ECORE_EINVAL_ARG);	/* P >= 2^L */
+		tg[5] = 255;
+		CHECK_EQ_INT(ecore_qpass_init(pass, d, 2, tg), ECORE_OK);
+		CHECK_EQ_INT(ecore_qpass_init(part, d, 1, tg), ECORE_OK);
+		CHECK_EQ_INT(ecore_qpass_merge(pass, part), ECORE_EINVAL_ARG);
+		CHECK(ecore_qpass_slots(0) == 0);
+		CHECK(ecore_qpass_slots(ECORE_QPASS_MAX_TARGETS + 1) == 0);
+		/* a pass of other rows than the first: refused */
+		ecore_qres_init(&q, work, d, 10);
+		T = ecore_qres_targets(&q, targets);
+		CHECK_EQ_INT(T, 3);
+		CHECK_EQ_INT(ecore_qpass_init(pass, d, T, targets), ECORE_OK);
+		for (i = 0; i < 9; i++)
+			ecore_qpass_add(pass, X + i * d);
+		CHECK_EQ_INT(ecore_qres_update(&q, pass), ECORE_EINVAL_ARG);
+		/* a count past the points, a key outside its bucket */
+		ecore_qpass_add(pass, X + 9 * d);
+		CHECK_EQ_INT(ecore_qpass_check(pass, ecore_qpass_slots(T)), ECORE_OK);
+		pass[4 + 3 * T] = 11;
+		CHECK_EQ_INT(ecore_qpass_check(pass, ecore_qpass_slots(T)), ECORE_EINVAL_ARG);
+		CHECK_EQ_INT(ecore_qpass_check(pass, ecore_qpass_slots(T) - 1), ECORE_EINVAL_ARG);
+	}
+	free(X);
+	free(work);
+	free(pass);
+	free(part);
+	free(targets);
+	free(big);
 }
