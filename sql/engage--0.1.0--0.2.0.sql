@@ -89,7 +89,7 @@ AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax or none as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with log or robust as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does (normalization NULL: zscore), from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax, log, robust or none (NULL: zscore) as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with k above 1000 (past the split K-means) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
 -- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
 -- of the run's users, from the normalised points that store_user_clusters
@@ -104,7 +104,7 @@ AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer, text) IS
-'Internal to run_analysis: the rows of elbow_fit_sampled(points, 1, k_max, normalization, seed => seed, sample => sample, in_memory => true) with normalization zscore, minmax or none, of elbow_inertia(points, 1, k_max, normalization, seed => seed, sample => sample) with log or robust, bit for bit (normalization NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+'Internal to run_analysis: the rows of elbow_fit_sampled(points, 1, k_max, normalization, seed => seed, sample => sample, in_memory => true), bit for bit (normalization zscore, minmax, log, robust or none; NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
 -- run_analysis gains elbow_sample (issue 11), without_msisdn (issue 12)
 -- and name (issue 15): a new signature, so the function of 0.1.0 is
@@ -611,13 +611,13 @@ BEGIN
 		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
-		-- With the normalizations the split K-means takes (zscore, minmax,
-		-- none), the fit is kmeans_fit_sampled's algorithm (restarts on a
+		-- With every normalization and k up to 1000 (the split K-means'
+		-- most), the fit is kmeans_fit_sampled's algorithm (restarts on a
 		-- sample chosen by sample_hash, Lloyd steps of exact sums to a fixed
 		-- point): on one node store_user_clusters runs it in memory, on
 		-- Citus (layout not NULL) kmeans_fit_sampled runs it on aggregates
 		-- that the workers compute (the points never gather on the
-		-- coordinator): the same model bit for bit.  With log and robust,
+		-- coordinator): the same model bit for bit.  With k above 1000,
 		-- kmeans_cluster_rows's fit (on Citus store_cluster_model's, on the
 		-- points read from the run's distributed table).  On Citus each
 		-- user's cluster and distance are written on the workers by
@@ -642,9 +642,8 @@ BEGIN
 		-- The elbow curve's statement (step 3), which also gives the k that
 		-- method picks on it: Kneedle's, the highest silhouette or the
 		-- lowest Davies-Bouldin index (of k >= 2, the lowest k on ties).
-		-- On Citus with a split normalization, elbow_fit_sampled on
-		-- aggregates (the curve store_elbow_curve computes in memory on
-		-- one node, bit for bit).
+		-- On Citus, elbow_fit_sampled on aggregates (the curve
+		-- store_elbow_curve computes in memory on one node, bit for bit).
 		elbow_query := format($q$
 			WITH e AS MATERIALIZED (
 				SELECT e.* FROM %s AS e
@@ -659,7 +658,7 @@ BEGIN
 			               WHEN 'davies_bouldin' THEN (array_agg(e.k ORDER BY e.davies_bouldin, e.k)
 			                                           FILTER (WHERE e.k >= 2 AND e.davies_bouldin <> 'NaN'))[1] END
 			FROM e$q$,
-			CASE WHEN layout IS NOT NULL AND scaling IN ('zscore', 'minmax', 'none')
+			CASE WHEN layout IS NOT NULL
 			     THEN format('@extschema@.elbow_fit_sampled(%L, 1, $2, $5, seed => $3, sample => $4, in_memory => false)', points)
 			     ELSE format('@extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5)', points) END);
 		-- With k_selection (method), the elbow curve comes first and the
@@ -690,7 +689,7 @@ BEGIN
 			             clusters_k, run_analysis.seed, scaling);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
-			IF scaling IN ('zscore', 'minmax', 'none') THEN
+			IF clusters_k <= 1000 THEN
 				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed);
 			ELSE
 				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
@@ -769,11 +768,10 @@ BEGIN
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
 		-- every user up to 200,000, else 32,768), the inertias always of all
 		-- users: store_elbow_curve (src/kmeans_sql.c) is elbow_fit_sampled's
-		-- curve in memory (log, robust: elbow_inertia's) on the points query,
-		-- from the points store_user_clusters (store_cluster_model) kept (no
-		-- second read); on Citus elbow_fit_sampled on aggregates (log,
-		-- robust: store_elbow_curve on the points store_cluster_model kept);
-		-- with k_selection it ran before step 2
+		-- curve in memory on the points query, from the points
+		-- store_user_clusters kept (no second read); on Citus
+		-- elbow_fit_sampled on aggregates; with k_selection it ran before
+		-- step 2
 		IF run_analysis.k_max > 0 AND method IS NULL THEN
 			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
 				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,
@@ -2073,7 +2071,7 @@ AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis on a Citus distributed source with normalization log or robust (the others fit by kmeans_fit_sampled on aggregates): the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization, bit for bit, from one read, without writing (with zscore, minmax or none (NULL: zscore): kmeans_cluster_rows''s model); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
+'Internal to run_analysis on a Citus distributed source with k above 1000, past the split K-means (k up to 1000 fits by kmeans_fit_sampled on aggregates): the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (kmeans_cluster_rows''s model; k up to 1000: kmeans_cluster_rows''s model too, not the split K-means'' of store_user_clusters); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of

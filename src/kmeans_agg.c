@@ -264,13 +264,15 @@ normalization_arg(text *t)
 }
 
 /*
- * Does the split K-means take this normalization: has its scaler a
- * combinable state (the methods ecore_scaleagg_final computes)?
+ * Does the split K-means take this normalization: is its scaler computed
+ * without gathering the points (by scaling_agg's combinable state; robust
+ * by the quantile passes of quantile_pass_agg)?  Every normalization.
  */
 bool
 engage_split_normalization(ecore_scale_method method)
 {
 	return method == ECORE_SCALE_ZSCORE || method == ECORE_SCALE_MINMAX ||
+		method == ECORE_SCALE_LOG || method == ECORE_SCALE_ROBUST ||
 		method == ECORE_SCALE_NONE;
 }
 

@@ -1523,9 +1523,11 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 
 /*
  * engage.store_cluster_model(run_id, points, k, seed): the K-means step of
- * run_analysis on a Citus source.  The fit of store_user_clusters on the
- * points query (msisdn text, sessions bigint, the duration and traffic
- * features), bit for bit, without writing anything: run_analysis assigns
+ * run_analysis on a Citus source with k above 1000 (past the split
+ * K-means, which fits every smaller k on aggregates).  The fit of
+ * store_user_clusters on the points query (msisdn text, sessions bigint,
+ * the duration and traffic features) for such k, kmeans_cluster_rows's,
+ * bit for bit, without writing anything: run_analysis assigns
  * each user on the workers (kmeans_nearest in a pushed-down INSERT ...
  * SELECT).  The points are kept for store_elbow_curve(run_id, points, ...)
  * with the same query and seed in the same (sub)transaction.  Returns the

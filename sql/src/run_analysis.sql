@@ -47,13 +47,14 @@
 -- - The counts, the top 10s and the application totals
 --   (store_user_engagement_citus): ORDER BY ... LIMIT 10 that every shard
 --   runs and the coordinator merges, and aggregates that Citus splits.
---   K-means and the elbow (normalization zscore, minmax or none): the
---   split K-means, kmeans_fit_sampled and elbow_fit_sampled on aggregates
---   that the workers compute (the scaler, each Lloyd step), the restarts on
---   a sample of at most 32,768 users on the coordinator: the points never
---   gather there, and the results are one node's bit for bit (log,
---   robust: the points are read once on the coordinator for the fit and
---   the elbow, store_cluster_model, then store_elbow_curve); each user's
+--   K-means and the elbow (every normalization): the split K-means,
+--   kmeans_fit_sampled and elbow_fit_sampled on aggregates that the
+--   workers compute (the scaler, robust's quantile passes, each Lloyd
+--   step), the restarts on a sample of at most 32,768 users on the
+--   coordinator: the points never gather there, and the results are one
+--   node's bit for bit (k above 1000, past the split K-means: the points
+--   are read once on the coordinator for the fit, store_cluster_model,
+--   kmeans_cluster_rows's fit as on one node); each user's
 --   cluster and distance written on the workers (kmeans_nearest in a
 --   pushed-down INSERT ... SELECT); the cluster statistics by split
 --   aggregates.  The small result tables (top users, application totals,
@@ -567,13 +568,13 @@ BEGIN
 		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
-		-- With the normalizations the split K-means takes (zscore, minmax,
-		-- none), the fit is kmeans_fit_sampled's algorithm (restarts on a
+		-- With every normalization and k up to 1000 (the split K-means'
+		-- most), the fit is kmeans_fit_sampled's algorithm (restarts on a
 		-- sample chosen by sample_hash, Lloyd steps of exact sums to a fixed
 		-- point): on one node store_user_clusters runs it in memory, on
 		-- Citus (layout not NULL) kmeans_fit_sampled runs it on aggregates
 		-- that the workers compute (the points never gather on the
-		-- coordinator): the same model bit for bit.  With log and robust,
+		-- coordinator): the same model bit for bit.  With k above 1000,
 		-- kmeans_cluster_rows's fit (on Citus store_cluster_model's, on the
 		-- points read from the run's distributed table).  On Citus each
 		-- user's cluster and distance are written on the workers by
@@ -598,9 +599,8 @@ BEGIN
 		-- The elbow curve's statement (step 3), which also gives the k that
 		-- method picks on it: Kneedle's, the highest silhouette or the
 		-- lowest Davies-Bouldin index (of k >= 2, the lowest k on ties).
-		-- On Citus with a split normalization, elbow_fit_sampled on
-		-- aggregates (the curve store_elbow_curve computes in memory on
-		-- one node, bit for bit).
+		-- On Citus, elbow_fit_sampled on aggregates (the curve
+		-- store_elbow_curve computes in memory on one node, bit for bit).
 		elbow_query := format($q$
 			WITH e AS MATERIALIZED (
 				SELECT e.* FROM %s AS e
@@ -615,7 +615,7 @@ BEGIN
 			               WHEN 'davies_bouldin' THEN (array_agg(e.k ORDER BY e.davies_bouldin, e.k)
 			                                           FILTER (WHERE e.k >= 2 AND e.davies_bouldin <> 'NaN'))[1] END
 			FROM e$q$,
-			CASE WHEN layout IS NOT NULL AND scaling IN ('zscore', 'minmax', 'none')
+			CASE WHEN layout IS NOT NULL
 			     THEN format('@extschema@.elbow_fit_sampled(%L, 1, $2, $5, seed => $3, sample => $4, in_memory => false)', points)
 			     ELSE format('@extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5)', points) END);
 		-- With k_selection (method), the elbow curve comes first and the
@@ -646,7 +646,7 @@ BEGIN
 			             clusters_k, run_analysis.seed, scaling);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
-			IF scaling IN ('zscore', 'minmax', 'none') THEN
+			IF clusters_k <= 1000 THEN
 				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed);
 			ELSE
 				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
@@ -725,11 +725,10 @@ BEGIN
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
 		-- every user up to 200,000, else 32,768), the inertias always of all
 		-- users: store_elbow_curve (src/kmeans_sql.c) is elbow_fit_sampled's
-		-- curve in memory (log, robust: elbow_inertia's) on the points query,
-		-- from the points store_user_clusters (store_cluster_model) kept (no
-		-- second read); on Citus elbow_fit_sampled on aggregates (log,
-		-- robust: store_elbow_curve on the points store_cluster_model kept);
-		-- with k_selection it ran before step 2
+		-- curve in memory on the points query, from the points
+		-- store_user_clusters kept (no second read); on Citus
+		-- elbow_fit_sampled on aggregates; with k_selection it ran before
+		-- step 2
 		IF run_analysis.k_max > 0 AND method IS NULL THEN
 			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
 				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,

@@ -6,25 +6,21 @@ SELECT engage.generate_xdr('public.xdr', 30000, seed => 3);
 RESET client_min_messages;
 
 -- The references of run_analysis's K-means and elbow on a points query
--- (key, three features), computed apart: with zscore, minmax and none the
--- split K-means on aggregates (kmeans_fit_sampled, each point's cluster
--- and distance by kmeans_nearest for its model; elbow_fit_sampled), which
--- run_analysis runs in memory on one node; with log and robust
--- kmeans_cluster (tol 0) and elbow_inertia
+-- (key, three features), computed apart: the split K-means on aggregates
+-- (kmeans_fit_sampled, each point's cluster and distance by
+-- kmeans_nearest for its model; elbow_fit_sampled), which run_analysis
+-- runs in memory on one node, with every normalization (robust's scaler by
+-- quantile_pass_agg's passes there, by the same passes in memory here)
 CREATE FUNCTION ref_clusters(points text, k integer, norm text, seed bigint)
 RETURNS TABLE (msisdn text, cluster integer, distance double precision)
 LANGUAGE plpgsql AS $f$
 DECLARE
 	m engage.kmeans_model;
 BEGIN
-	IF lower(norm) IN ('zscore', 'minmax', 'none') THEN
-		m := engage.kmeans_fit_sampled(points, k, norm, seed => seed, in_memory => false);
-		RETURN QUERY EXECUTE format('SELECT p.k::text, n.cluster, n.distance FROM (%s) p(k, f1, f2, f3) '
-		                            'CROSS JOIN LATERAL engage.kmeans_nearest($1, ARRAY[p.f1, p.f2, p.f3]::double precision[]) n',
-		                            points) USING m;
-	ELSE
-		RETURN QUERY SELECT c.key, c.cluster, c.distance FROM engage.kmeans_cluster(points, k, norm, tol => 0, seed => seed) c;
-	END IF;
+	m := engage.kmeans_fit_sampled(points, k, norm, seed => seed, in_memory => false);
+	RETURN QUERY EXECUTE format('SELECT p.k::text, n.cluster, n.distance FROM (%s) p(k, f1, f2, f3) '
+	                            'CROSS JOIN LATERAL engage.kmeans_nearest($1, ARRAY[p.f1, p.f2, p.f3]::double precision[]) n',
+	                            points) USING m;
 END
 $f$;
 CREATE FUNCTION ref_curve(points text, k_max integer, norm text, seed bigint, smp integer DEFAULT NULL)
@@ -33,12 +29,8 @@ RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
                davies_bouldin double precision, calinski_harabasz double precision)
 LANGUAGE plpgsql AS $f$
 BEGIN
-	IF lower(norm) IN ('zscore', 'minmax', 'none') THEN
-		RETURN QUERY SELECT * FROM engage.elbow_fit_sampled(points, 1, k_max, norm, seed => seed, sample => smp,
-		                                                     in_memory => false);
-	ELSE
-		RETURN QUERY SELECT * FROM engage.elbow_inertia(points, 1, k_max, norm, seed => seed, sample => smp);
-	END IF;
+	RETURN QUERY SELECT * FROM engage.elbow_fit_sampled(points, 1, k_max, norm, seed => seed, sample => smp,
+	                                                     in_memory => false);
 END
 $f$;
 
@@ -755,15 +747,45 @@ SELECT engage.run_analysis('public.xdr', k => 4, k_max => 4, name => 'ksel log',
 SELECT engage.run_analysis('public.xdr', k => 3, k_max => 5, name => 'ksel robust', normalization => 'ROBUST') IS NOT NULL AS ok;
 SELECT * FROM ksel_check('ksel log', 'log', 4, 4);
 SELECT * FROM ksel_check('ksel robust', 'robust', 3, 5);
--- the cluster statistics of a chosen k: one row per cluster, the model's
--- centroids in the normalised space against kmeans_centroids
-SELECT count(*) AS clusters, count(*) FILTER (WHERE s.users = c.size AND s.centroid_normalized = c.centroid_normalized) AS agree
+-- the cluster statistics of a chosen k: one row per cluster, the sizes
+-- and normalised centroids of the reference model (kmeans_fit_sampled on
+-- aggregates, robust)
+SELECT count(*) AS clusters,
+       count(*) FILTER (WHERE s.users = (f.m).sizes[s.cluster]
+                        AND s.centroid_normalized = ARRAY[(f.m).centroids_normalized[s.cluster][1], (f.m).centroids_normalized[s.cluster][2],
+                                                          (f.m).centroids_normalized[s.cluster][3]]) AS agree
 FROM engage.cluster_stats s
-JOIN engage.latest_run r ON r.run_id = s.run_id
-JOIN engage.kmeans_centroids('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
-                             (SELECT l.k FROM engage.latest_run l WHERE l.name = 'ksel davies_bouldin'), 'robust',
-                             tol => 0, seed => 0) c USING (cluster)
+JOIN engage.latest_run r ON r.run_id = s.run_id,
+     (SELECT engage.kmeans_fit_sampled('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                       (SELECT l.k FROM engage.latest_run l WHERE l.name = 'ksel davies_bouldin'), 'robust',
+                                       seed => 0, in_memory => false) AS m) f
 WHERE r.name = 'ksel davies_bouldin';
+-- log and robust close to kmeans_cluster's and elbow_inertia's optima on
+-- the same points: the K-means inertia within 1e-4 (relative), at least
+-- 99% of the users in the same cluster; each k's inertia at most 1e-3
+-- above elbow_inertia's, the same elbow
+SELECT r.name, r.normalization,
+       abs(r.inertia - (SELECT sum(c.inertia) FROM engage.kmeans_centroids(
+           'SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users', r.k, r.normalization,
+           tol => 0, seed => 0) c)) <= 1e-4 * r.inertia AS inertia_close_to_kmeans_cluster,
+       (SELECT count(*) FILTER (WHERE u.cluster = c.cluster) >= 0.99 * count(*)
+        FROM engage.user_clusters u
+        JOIN engage.kmeans_cluster('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                   r.k, r.normalization, tol => 0, seed => 0) c ON c.key = u.msisdn
+        WHERE u.name = r.name) AS clusters_close_to_kmeans_cluster,
+       (SELECT count(*) FILTER (WHERE x.inertia <= e.inertia * (1 + 1e-3)) || '/' || count(*)
+        FROM engage.elbow x
+        JOIN engage.elbow_inertia('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                  1, r.elbow_k_max, r.normalization, seed => 0) e USING (k)
+        WHERE x.name = r.name) AS elbow_inertia_not_above,
+       (SELECT bool_and(x.is_elbow = e.is_elbow)
+        FROM engage.elbow x
+        JOIN engage.elbow_inertia('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                  1, r.elbow_k_max, r.normalization, seed => 0) e USING (k)
+        WHERE x.name = r.name) AS same_elbow
+FROM (SELECT l.*, (SELECT max(e.k) FROM engage.elbow e WHERE e.name = l.name) AS elbow_k_max FROM engage.latest_run l) r
+WHERE r.name IN ('ksel davies_bouldin', 'ksel log', 'ksel robust')
+ORDER BY r.name;
 -- no knee (an elbow curve of k = 1..2 has none): the run says so (a
 -- NOTICE, k_chosen NULL) and clusters with k as given
 SELECT engage.run_analysis('public.xdr', k => 3, k_max => 2, name => 'ksel no knee', k_selection => 'elbow') IS NOT NULL AS ok;
