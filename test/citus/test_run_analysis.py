@@ -85,9 +85,10 @@ def snapshot(conn, name):
         conn.autocommit = True
 
 
-# the fits and elbows of run_analysis: on a distributed source with
-# zscore, minmax or none, the split K-means on aggregates (the points
-# never gather on the coordinator); store_* read the points there
+# the fits and elbows of run_analysis: on a distributed source, with
+# every normalization, the split K-means on aggregates (the points never
+# gather on the coordinator); store_* read the points there (on Citus
+# store_cluster_model only for k above 1000)
 FITS = ["kmeans_fit_sampled", "elbow_fit_sampled", "store_cluster_model", "store_elbow_curve"]
 
 
@@ -255,21 +256,29 @@ def body(conn):
           snapshot(conn, "citus_ra.xdr_local") == ref)
 
     # (d) run_analysis's normalization and k chosen for it (issue 14): the
-    # fit (store_cluster_model: log has no split K-means yet) and the elbow
-    # curve on the log(1 + x) features, k chosen by the Davies-Bouldin
-    # index, as on one node
-    local_d = analyse(conn, "citus_ra.xdr_local", keep_runs=100, k_max=6, name="citus_ra.xdr_local log",
-                      normalization="log", k_selection="davies_bouldin")
-    ref_d = snapshot(conn, "citus_ra.xdr_local log")
-    run_d = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, k_max=6, without_msisdn="citus_ra.xdr_nomsisdn",
-                    name=DIST, normalization="log", k_selection="davies_bouldin")
-    compare(conn, "(d) normalization log, k_selection davies_bouldin", ref_d, local_d, run_d)
-    if run_d is not None:
-        distances_bitwise(conn, local_d, run_d)
-        got = query(conn, "SELECT normalization, k_selection, k_chosen, k FROM engage.run "
-                          "WHERE run_id IN (%s, %s) ORDER BY run_id", (local_d, run_d))
-        check(f"(d) engage.run: normalization, k_selection, k chosen and k as on one node {got[0]}",
-              len(got) == 2 and got[0] == got[1] and got[0][0] == "log" and got[0][2] == got[0][3], str(got))
+    # fit and the elbow curve on the log(1 + x) features, k chosen by the
+    # Davies-Bouldin index, and on robust-scaled features (the median and
+    # quartiles by quantile_pass_agg's passes on the workers), k chosen by
+    # the silhouette, as on one node; by kmeans_fit_sampled and elbow_fit_sampled
+    # on aggregates (the points never gather on the coordinator)
+    for norm, ksel in (("log", "davies_bouldin"), ("robust", "silhouette")):
+        local_d = analyse(conn, "citus_ra.xdr_local", keep_runs=100, k_max=6, name=f"citus_ra.xdr_local {norm}",
+                          normalization=norm, k_selection=ksel)
+        ref_d = snapshot(conn, f"citus_ra.xdr_local {norm}")
+        calls = fit_calls(conn)
+        run_d = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, k_max=6, without_msisdn="citus_ra.xdr_nomsisdn",
+                        name=DIST, normalization=norm, k_selection=ksel)
+        delta = [a - b for a, b in zip(fit_calls(conn), calls)]
+        check(f"(d) {norm}: K-means and the elbow by kmeans_fit_sampled and elbow_fit_sampled on aggregates, "
+              "no store_cluster_model or store_elbow_curve",
+              delta == [1, 1, 0, 0], str(dict(zip(FITS, delta))))
+        compare(conn, f"(d) normalization {norm}, k_selection {ksel}", ref_d, local_d, run_d)
+        if run_d is not None:
+            distances_bitwise(conn, local_d, run_d)
+            got = query(conn, "SELECT normalization, k_selection, k_chosen, k FROM engage.run "
+                              "WHERE run_id IN (%s, %s) ORDER BY run_id", (local_d, run_d))
+            check(f"(d) engage.run: normalization, k_selection, k chosen and k as on one node {got[0]}",
+                  len(got) == 2 and got[0] == got[1] and got[0][0] == norm and got[0][2] == got[0][3], str(got))
 
     # (c) a text MSISDN: the top 10s' ties ordered as text
     cur.execute("""CREATE TABLE citus_ra.xdr_text_local AS
