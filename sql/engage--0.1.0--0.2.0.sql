@@ -89,7 +89,7 @@ AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does (normalization NULL: zscore), from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax, log, robust or none (NULL: zscore) as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with k above 1000 (past the split K-means) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
 -- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
 -- of the run's users, from the normalised points that store_user_clusters
@@ -104,7 +104,7 @@ AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer, text) IS
-'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, normalization, seed => seed, sample => sample), bit for bit (normalization NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+'Internal to run_analysis: the rows of elbow_fit_sampled(points, 1, k_max, normalization, seed => seed, sample => sample, in_memory => true), bit for bit (normalization zscore, minmax, log, robust or none; NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
 -- run_analysis gains elbow_sample (issue 11), without_msisdn (issue 12)
 -- and name (issue 15): a new signature, so the function of 0.1.0 is
@@ -611,10 +611,17 @@ BEGIN
 		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
-		-- On Citus (layout not NULL) the fit is store_cluster_model's, the
-		-- same on the points read from the run's distributed table, and each
+		-- With every normalization and k up to 1000 (the split K-means'
+		-- most), the fit is kmeans_fit_sampled's algorithm (restarts on a
+		-- sample chosen by sample_hash, Lloyd steps of exact sums to a fixed
+		-- point): on one node store_user_clusters runs it in memory, on
+		-- Citus (layout not NULL) kmeans_fit_sampled runs it on aggregates
+		-- that the workers compute (the points never gather on the
+		-- coordinator): the same model bit for bit.  With k above 1000,
+		-- kmeans_cluster_rows's fit (on Citus store_cluster_model's, on the
+		-- points read from the run's distributed table).  On Citus each
 		-- user's cluster and distance are written on the workers by
-		-- kmeans_nearest, which gives them as the fit's last pass did, bit
+		-- kmeans_nearest, which gives them as store_user_clusters does, bit
 		-- for bit; the statistics are aggregates that Citus splits.
 		-- From here to the pruning, every read of the per-user tables is of
 		-- one run: through the BRIN index on run_id, not a sequential scan of
@@ -635,9 +642,11 @@ BEGIN
 		-- The elbow curve's statement (step 3), which also gives the k that
 		-- method picks on it: Kneedle's, the highest silhouette or the
 		-- lowest Davies-Bouldin index (of k >= 2, the lowest k on ties).
+		-- On Citus, elbow_fit_sampled on aggregates (the curve
+		-- store_elbow_curve computes in memory on one node, bit for bit).
 		elbow_query := format($q$
 			WITH e AS MATERIALIZED (
-				SELECT e.* FROM @extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5) AS e
+				SELECT e.* FROM %s AS e
 			), ins AS (
 				INSERT INTO @extschema@.result_elbow (run_id, k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz)
 				SELECT $1, e.k, e.inertia, e.silhouette, e.is_elbow, e.davies_bouldin, e.calinski_harabasz FROM e
@@ -648,7 +657,10 @@ BEGIN
 			                                       FILTER (WHERE e.k >= 2 AND e.silhouette <> 'NaN'))[1]
 			               WHEN 'davies_bouldin' THEN (array_agg(e.k ORDER BY e.davies_bouldin, e.k)
 			                                           FILTER (WHERE e.k >= 2 AND e.davies_bouldin <> 'NaN'))[1] END
-			FROM e$q$, points);
+			FROM e$q$,
+			CASE WHEN layout IS NOT NULL
+			     THEN format('@extschema@.elbow_fit_sampled(%L, 1, $2, $5, seed => $3, sample => $4, in_memory => false)', points)
+			     ELSE format('@extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5)', points) END);
 		-- With k_selection (method), the elbow curve comes first and the
 		-- clustering uses the k it picks (run_analysis's k when it picks
 		-- none).  The curve then reads the points itself, and
@@ -677,7 +689,11 @@ BEGIN
 			             clusters_k, run_analysis.seed, scaling);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
-			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			IF clusters_k <= 1000 THEN
+				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed);
+			ELSE
+				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			END IF;
 			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
 			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
 			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
@@ -750,10 +766,12 @@ BEGIN
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
-		-- elbow_inertia chooses), the inertias always of all users:
-		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
-		-- query, from the points store_user_clusters (store_cluster_model)
-		-- kept (no second read); with k_selection it ran before step 2
+		-- every user up to 200,000, else 32,768), the inertias always of all
+		-- users: store_elbow_curve (src/kmeans_sql.c) is elbow_fit_sampled's
+		-- curve in memory on the points query, from the points
+		-- store_user_clusters kept (no second read); on Citus
+		-- elbow_fit_sampled on aggregates; with k_selection it ran before
+		-- step 2
 		IF run_analysis.k_max > 0 AND method IS NULL THEN
 			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
 				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,
@@ -1850,15 +1868,51 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.sample_hash(text, bigint) IS
 'The 64-bit hash (as bigint) of a point''s key and a seed that chooses the samples of elbow_inertia and kmeans_fit_sampled: the same on every server';
 
+CREATE FUNCTION @extschema@.sample_cutoff_accum(state bigint[], value double precision, m integer)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_sample_cutoff_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.sample_cutoff_accum(bigint[], double precision, integer) IS
+'Transition function of sample_cutoff';
+
+CREATE FUNCTION @extschema@.sample_cutoff_combine(a bigint[], b bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_sample_cutoff_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.sample_cutoff_combine(bigint[], bigint[]) IS
+'Combine function of sample_cutoff: merges two partial states of the same m';
+
+CREATE FUNCTION @extschema@.sample_cutoff_final(state bigint[])
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'engage_sample_cutoff_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.sample_cutoff_final(bigint[]) IS
+'Final function of sample_cutoff: the m-th smallest value, NULL with fewer than m';
+
+CREATE AGGREGATE @extschema@.sample_cutoff(double precision, integer) (
+	SFUNC = @extschema@.sample_cutoff_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.sample_cutoff_final,
+	COMBINEFUNC = @extschema@.sample_cutoff_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.sample_cutoff(double precision, integer) IS
+'The m-th smallest value (m, 1..1048576, the same on every row; NULL values skipped, NaN refused; NULL with fewer than m values): the cutoff of a sample of the m smallest keys, so that ORDER BY key LIMIT m reads only the rows of key <= cutoff (kmeans_fit_sampled''s and elbow_fit_sampled''s sample queries on aggregates: about m rows reach the coordinator of a Citus cluster, not m per shard); the m smallest values kept in a combinable bigint[] state, the same in any plan and split';
+
 CREATE FUNCTION @extschema@.kmeans_fit_sampled(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
-    seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL)
+    seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL,
+    in_memory boolean DEFAULT false)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_kmeans_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer) IS
-'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point)';
+COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean) IS
+'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
 
 ------------------------------------------------------------------------------
 -- 6. Citus (issue 12): run_analysis on a distributed source runs its
@@ -2017,7 +2071,7 @@ AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
+'Internal to run_analysis on a Citus distributed source with k above 1000, past the split K-means (k up to 1000 fits by kmeans_fit_sampled on aggregates): the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (kmeans_cluster_rows''s model; k up to 1000: kmeans_cluster_rows''s model too, not the split K-means'' of store_user_clusters); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of

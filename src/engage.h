@@ -79,4 +79,11 @@ extern TupleDesc engage_result_tupdesc(FunctionCallInfo fcinfo, int natts,
 extern ArrayType *engage_float8_array(const double *v, int n);
 extern ArrayType *engage_float8_matrix(const double *v, int k, int d);
 
+/*
+ * The core's interrupt check (env->check, check_arg the ecore_env): stops
+ * and joins the core's threads before an interrupt leaves the core
+ * (kmeans_sql.c)
+ */
+extern void engage_core_check(void *arg);
+
 #endif							/* ENGAGE_H */

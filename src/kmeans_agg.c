@@ -50,6 +50,7 @@
 #include "utils/typcache.h"
 
 #include "engage.h"
+#include "split.h"
 #include "core/elbow_agg.h"
 #include "core/kmeans.h"
 #include "core/kmeans_step.h"
@@ -130,6 +131,40 @@ state_invalid(const char *aggregate)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s state", aggregate),
 			 errdetail("The state must be a bigint[] made by the aggregate's own functions.")));
+}
+
+/*
+ * The two states of a combine function, each checked by check (aggregate:
+ * its name, for the error): true with *a (writable: in place inside an
+ * aggregate) and *b when both are there; false when one is NULL, the
+ * result then being combine_passthrough's
+ */
+static bool
+combine_args(FunctionCallInfo fcinfo, int (*check) (const int64_t *st, size_t nslots),
+			 const char *aggregate, ArrayType **a, size_t *na, ArrayType **b, size_t *nb)
+{
+	if (PG_ARGISNULL(1))
+		return false;
+	*b = state_arg(fcinfo, 1, false, nb);
+	if (check(STATE_SLOTS(*b), *nb) != ECORE_OK)
+		state_invalid(aggregate);
+	if (PG_ARGISNULL(0))
+		return false;
+	*a = state_arg(fcinfo, 0, true, na);
+	if (check(STATE_SLOTS(*a), *na) != ECORE_OK)
+		state_invalid(aggregate);
+	return true;
+}
+
+/* The result of a combine function with a NULL state: the other one */
+static Datum
+combine_passthrough(FunctionCallInfo fcinfo)
+{
+	if (!PG_ARGISNULL(1))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+	if (!PG_ARGISNULL(0))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	PG_RETURN_NULL();
 }
 
 /* Allocate a new state in the aggregate's memory context (or current) */
@@ -228,6 +263,19 @@ normalization_arg(text *t)
 	return m;
 }
 
+/*
+ * Does the split K-means take this normalization: is its scaler computed
+ * without gathering the points (by scaling_agg's combinable state; robust
+ * by the quantile passes of quantile_pass_agg)?  Every normalization.
+ */
+bool
+engage_split_normalization(ecore_scale_method method)
+{
+	return method == ECORE_SCALE_ZSCORE || method == ECORE_SCALE_MINMAX ||
+		method == ECORE_SCALE_LOG || method == ECORE_SCALE_ROBUST ||
+		method == ECORE_SCALE_NONE;
+}
+
 /* A bigint[] of n values */
 static ArrayType *
 int8_array(const int64 *v, int n)
@@ -318,20 +366,8 @@ engage_scaling_combine(PG_FUNCTION_ARGS)
 	size_t		na,
 				nb;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	b = state_arg(fcinfo, 1, false, &nb);
-	if (ecore_scaleagg_check(STATE_SLOTS(b), nb) != ECORE_OK)
-		state_invalid("scaling_agg");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
-	a = state_arg(fcinfo, 0, true, &na);
-	if (ecore_scaleagg_check(STATE_SLOTS(a), na) != ECORE_OK)
-		state_invalid("scaling_agg");
+	if (!combine_args(fcinfo, ecore_scaleagg_check, "scaling_agg", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
 	if (ecore_scaleagg_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -611,20 +647,8 @@ engage_kmeans_step_combine(PG_FUNCTION_ARGS)
 	size_t		na,
 				nb;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	b = state_arg(fcinfo, 1, false, &nb);
-	if (ecore_kstep_check(STATE_SLOTS(b), nb) != ECORE_OK)
-		state_invalid("kmeans_step_agg");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
-	a = state_arg(fcinfo, 0, true, &na);
-	if (ecore_kstep_check(STATE_SLOTS(a), na) != ECORE_OK)
-		state_invalid("kmeans_step_agg");
+	if (!combine_args(fcinfo, ecore_kstep_check, "kmeans_step_agg", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
 	if (ecore_kstep_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -700,6 +724,133 @@ engage_sample_hash(PG_FUNCTION_ARGS)
 
 	PG_RETURN_INT64((int64) ecore_sample_hash((uint64_t) seed, VARDATA_ANY(key),
 											  VARSIZE_ANY_EXHDR(key)));
+}
+
+/* ---------------------------------------------------------------------
+ * sample_cutoff(value double precision, m integer): the m-th smallest
+ * ---------------------------------------------------------------------
+ */
+
+/* The first room of a state (grown by doubling up to m) */
+#define CUTOFF_FIRST_ROOM 64
+
+/* A copy of the state a with room for `room` values, in the agg context */
+static ArrayType *
+cutoff_grow(FunctionCallInfo fcinfo, ArrayType *a, size_t nslots, size_t room)
+{
+	ArrayType  *b = state_in_aggcontext(fcinfo, ECORE_CUTOFF_HEADER + room);
+
+	memcpy(STATE_SLOTS(b), STATE_SLOTS(a), nslots * sizeof(int64));
+	return b;
+}
+
+/*
+ * Transition: a value (NULL skipped; NaN refused) into the m smallest; m
+ * must be the same on every row
+ */
+PG_FUNCTION_INFO_V1(engage_sample_cutoff_accum);
+Datum
+engage_sample_cutoff_accum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	size_t		nslots;
+	int64		m;
+	double		x;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("m must not be null")));
+	m = PG_GETARG_INT32(2);
+	if (m < 1 || m > ECORE_CUTOFF_MAX_M)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("m must be between 1 and %d, not %lld", ECORE_CUTOFF_MAX_M,
+						(long long) m)));
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	x = PG_GETARG_FLOAT8(1);
+	if (isnan(x))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("value must not be NaN")));
+	if (PG_ARGISNULL(0))
+	{
+		nslots = ECORE_CUTOFF_HEADER + Min(m, CUTOFF_FIRST_ROOM);
+		state = state_in_aggcontext(fcinfo, nslots);
+		ecore_cutoff_init(STATE_SLOTS(state), m);
+	}
+	else
+	{
+		state = state_arg(fcinfo, 0, true, &nslots);
+		if (nslots < ECORE_CUTOFF_HEADER || STATE_SLOTS(state)[0] != ECORE_CUTOFF_MAGIC)
+			state_invalid("sample_cutoff");
+		if (ecore_cutoff_m(STATE_SLOTS(state)) != m)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("m must be the same on every row")));
+	}
+	if (ecore_cutoff_add(STATE_SLOTS(state), nslots, x))
+	{
+		size_t		room = Min((size_t) m, 2 * (nslots - ECORE_CUTOFF_HEADER));
+
+		state = cutoff_grow(fcinfo, state, nslots, room);
+		nslots = ECORE_CUTOFF_HEADER + room;
+		(void) ecore_cutoff_add(STATE_SLOTS(state), nslots, x);
+	}
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* Combine two partial states of sample_cutoff */
+PG_FUNCTION_INFO_V1(engage_sample_cutoff_combine);
+Datum
+engage_sample_cutoff_combine(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a,
+			   *b;
+	size_t		na,
+				nb,
+				want;
+
+	if (!combine_args(fcinfo, ecore_cutoff_check, "sample_cutoff", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
+	if (ecore_cutoff_m(STATE_SLOTS(a)) != ecore_cutoff_m(STATE_SLOTS(b)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine sample_cutoff states of different m")));
+	want = (size_t) Min(ecore_cutoff_m(STATE_SLOTS(a)),
+						ecore_cutoff_count(STATE_SLOTS(a)) + ecore_cutoff_count(STATE_SLOTS(b)));
+	if (want > na - ECORE_CUTOFF_HEADER)
+	{
+		a = cutoff_grow(fcinfo, a, na, want);
+		na = ECORE_CUTOFF_HEADER + want;
+	}
+	if (ecore_cutoff_merge(STATE_SLOTS(a), na, STATE_SLOTS(b)) != ECORE_OK)
+		state_invalid("sample_cutoff");
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* Final: the m-th smallest value, NULL when fewer than m values */
+PG_FUNCTION_INFO_V1(engage_sample_cutoff_final);
+Datum
+engage_sample_cutoff_final(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	size_t		nslots;
+	double		x;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	state = state_arg(fcinfo, 0, false, &nslots);
+	if (ecore_cutoff_check(STATE_SLOTS(state), nslots) != ECORE_OK)
+		state_invalid("sample_cutoff");
+	if (!ecore_cutoff_final(STATE_SLOTS(state), &x))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(x);
 }
 
 /* ---------------------------------------------------------------------
@@ -854,385 +1005,6 @@ static void *
 fit_alloc(void *arg, size_t size)
 {
 	return MemoryContextAllocExtended((MemoryContext) arg, size, MCXT_ALLOC_HUGE);
-}
-
-/* Core interrupt check (the fit runs without threads) */
-static void
-fit_check(void *arg)
-{
-	(void) arg;
-	CHECK_FOR_INTERRUPTS();
-}
-
-/*
- * Read the sample (or every point) in a deterministic order and normalise
- * it with the scaler: *m points of d features.
- */
-static double *
-fit_sample(FitQuery *q, const ecore_scaler *s, int64 n, int64 m, int64 seed,
-		   int64 *out_m)
-{
-	StringInfoData sql;
-	Oid			types[2] = {INT8OID, INT8OID};
-	Datum		values[2];
-	double	   *X;
-	uint64		i;
-	int			rc;
-	ecore_env	env;
-	int			d = s->d;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s FROM %s ORDER BY ", q->features, q->from);
-	if (m < n)
-		appendStringInfo(&sql, "%s.sample_hash(p.k::text, $1), ", q->schema);
-	appendStringInfoString(&sql, "p.k::text COLLATE \"C\", 1 LIMIT $2");
-	values[0] = Int64GetDatum(seed);
-	values[1] = Int64GetDatum(m);
-	engage_check_memory(0, (Size) m * d * sizeof(double) * 3);
-	rc = SPI_execute_with_args(sql.data, 2, types, values, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "unexpected result of the sample query of kmeans_fit_sampled");
-	X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(SPI_processed, 1) * d);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		ArrayType  *a = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[i],
-														 SPI_tuptable->tupdesc, 1, &isnull));
-
-		if (isnull || ARR_NDIM(a) != 1 || ARR_DIMS(a)[0] != d ||
-			(ARR_HASNULL(a) && array_contains_nulls(a)))
-			elog(ERROR, "unexpected sample point of kmeans_fit_sampled");
-		memcpy(X + i * d, ARR_DATA_PTR(a), sizeof(double) * d);
-		if ((i & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	*out_m = (int64) SPI_processed;
-	memset(&env, 0, sizeof(env));
-	env.check = fit_check;
-	rc = ecore_scaler_transform(s, X, SPI_processed, X, &env);
-	if (rc != ECORE_OK)
-		elog(ERROR, "the sample of kmeans_fit_sampled could not be normalised");
-	SPI_freetuptable(SPI_tuptable);
-	return X;
-}
-
-/* Order of clusters for the final labels: norm, lexicographic, index */
-static int
-cluster_before(const double *C, const double *norms, int d, int a, int b)
-{
-	int			f;
-
-	if (norms[a] != norms[b])
-		return norms[a] < norms[b];
-	for (f = 0; f < d; f++)
-		if (C[a * d + f] != C[b * d + f])
-			return C[a * d + f] < C[b * d + f];
-	return a < b;
-}
-
-/*
- * kmeans_fit_sampled: see the file header.  Returns engage.kmeans_model,
- * clusters numbered by ascending centroid norm as kmeans_model's.
- */
-PG_FUNCTION_INFO_V1(engage_kmeans_fit_sampled);
-Datum
-engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
-{
-	char	   *points;
-	int			k,
-				n_init,
-				max_iter,
-				d,
-				it,
-				j,
-				f;
-	ecore_scale_method method;
-	int64		seed,
-				n,
-				m,
-				m_read;
-	ecore_kmeans_init init;
-	bool		auto_sample = PG_ARGISNULL(7);
-	int64		sample = auto_sample ? 0 : PG_GETARG_INT32(7);
-	TupleDesc	tupdesc;
-	Oid			model_type;
-	FitQuery	q;
-	HeapTupleHeader scal,
-				step = NULL;
-	ecore_scaler s;
-	double	   *X,
-			   *C,
-			   *next,
-			   *orig,
-			   *norms,
-			   *ci,
-			   *ci_sorted,
-			   *C_sorted;
-	int64	   *sizes,
-			   *sizes_sorted;
-	int		   *perm;
-	ArrayType  *names;
-	double		inertia = 0.0;
-	bool		converged = false,
-				isnull;
-	ecore_kmeans_params params;
-	ecore_kmeans_result res;
-	ecore_env	env;
-	StringInfoData sql;
-	MemoryContext caller = CurrentMemoryContext;
-	TimestampTz start = GetCurrentTimestamp();
-	Datum		values[12];
-	bool		nulls[12] = {false};
-	HeapTuple	result;
-	int			rc,
-				nestlevel;
-
-	engage_require_arg(fcinfo, 0, "points");
-	engage_require_arg(fcinfo, 1, "k");
-	engage_require_arg(fcinfo, 2, "normalization");
-	engage_require_arg(fcinfo, 3, "n_init");
-	engage_require_arg(fcinfo, 4, "max_iter");
-	engage_require_arg(fcinfo, 5, "seed");
-	engage_require_arg(fcinfo, 6, "init");
-	points = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	k = PG_GETARG_INT32(1);
-	method = normalization_arg(PG_GETARG_TEXT_PP(2));
-	n_init = PG_GETARG_INT32(3);
-	max_iter = PG_GETARG_INT32(4);
-	seed = PG_GETARG_INT64(5);
-	if (k < 1 || k > ECORE_KSTEP_MAX_K)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be between 1 and %d, not %d", ECORE_KSTEP_MAX_K, k)));
-	if (n_init < 1 || n_init > FIT_MAX_N_INIT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n_init must be between 1 and %d, not %d", FIT_MAX_N_INIT, n_init)));
-	if (max_iter < 1 || max_iter > FIT_MAX_ITER)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_iter must be between 1 and %d, not %d", FIT_MAX_ITER, max_iter)));
-	if (ecore_kmeans_init_parse(text_to_cstring(PG_GETARG_TEXT_PP(6)), &init) != ECORE_OK ||
-		init == ECORE_INIT_USER)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown init \"%s\"", text_to_cstring(PG_GETARG_TEXT_PP(6))),
-				 errhint("Use \"k-means++\" or \"random\".")));
-	if (!auto_sample && (sample < 0 || sample > FIT_MAX_SAMPLE))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("sample must be between 0 and %d, not %lld",
-						FIT_MAX_SAMPLE, (long long) sample)));
-	if (get_call_result_type(fcinfo, &model_type, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
-
-	SPI_connect();
-	/*
-	 * Every query runs read-only (transaction_read_only, restored on return
-	 * or error), so that functions the points query calls cannot change
-	 * data: as kmeans_cluster's points query (points.c)
-	 */
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	fit_query(points, fcinfo->flinfo->fn_oid, &q);
-
-	/* 1: the scaler, one aggregate over every point */
-	{
-		Oid			types[1] = {TEXTOID};
-		Datum		args[1];
-
-		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
-						 q.schema, q.features, q.from);
-		/* robust: the counts here, the median and quartiles by passes */
-		args[0] = CStringGetTextDatum(ecore_scale_method_name(method == ECORE_SCALE_ROBUST ?
-															  ECORE_SCALE_NONE : method));
-		scal = fit_query_row(sql.data, 1, types, args);
-	}
-	if (scal == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the points query returned no rows"),
-				 errhint("Check the query's WHERE clause and the table it reads.")));
-	n = DatumGetInt64(GetAttributeByName(scal, "n_points", &isnull));
-	{
-		ArrayType  *a = DatumGetArrayTypeP(GetAttributeByName(scal, "scale", &isnull));
-
-		d = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-	}
-	if (q.array_mode)
-	{
-		q.d = d;
-		q.names = palloc(sizeof(char *) * d);
-		for (j = 0; j < d; j++)
-			q.names[j] = psprintf("f%d", j + 1);
-	}
-	memset(&s, 0, sizeof(s));
-	s.method = method;
-	s.d = d;
-	s.scale = palloc(sizeof(double) * d);
-	s.offset = palloc(sizeof(double) * d);
-	composite_floats(scal, "scale", s.scale, d);
-	composite_floats(scal, "shift", s.offset, d);
-	s.mean = s.var = s.data_min = s.data_max = s.scale;
-	if (method == ECORE_SCALE_ROBUST)
-		robust_passes_sql(q.schema, q.features, q.from, d, n, &s, "kmeans_fit_sampled", start);
-	if (engage_progress)
-		engage_progress_notice(start, "kmeans_fit_sampled: scaler of %lld points",
-							   (long long) n);
-
-	/* 2: restarts on the sample (every point up to the elbow's limit) */
-	if (auto_sample)
-		m = n <= ECORE_ELBOW_AUTO_EXACT_MAX ? n : ECORE_ELBOW_AUTO_SAMPLE;
-	else
-		m = (sample == 0 || sample > n) ? n : sample;
-	if (m < k)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the sample of %lld points is smaller than k = %d",
-						(long long) m, k)));
-	X = fit_sample(&q, &s, n, m, seed, &m_read);
-	memset(&env, 0, sizeof(env));
-	env.alloc = fit_alloc;
-	env.alloc_arg = CurrentMemoryContext;
-	env.check = fit_check;
-	ecore_kmeans_params_default(&params);
-	params.k = k;
-	params.init = init;
-	params.n_init = n_init;
-	params.max_iter = max_iter;
-	params.seed = (uint64_t) seed;
-	params.n_threads = 1;
-	{
-		size_t		bytes;
-
-		rc = ecore_kmeans_bytes((size_t) m_read, (size_t) d, &params, &bytes);
-		if (rc == ECORE_OK)
-		{
-			engage_check_memory((Size) m_read * d * sizeof(double) * 3, bytes);
-			rc = ecore_kmeans_fit(X, (size_t) m_read, (size_t) d, &params, &env, &res);
-		}
-	}
-	if (rc != ECORE_OK)
-		ereport(ERROR,
-				(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
-						 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s", ecore_strerror(rc)),
-				 errcontext("kmeans_fit_sampled: restarts on a sample of %lld points",
-							(long long) m_read)));
-	C = palloc(sizeof(double) * k * d);
-	next = palloc(sizeof(double) * k * d);
-	memcpy(C, res.centroids, sizeof(double) * k * d);
-	if (engage_progress)
-		engage_progress_notice(start, "kmeans_fit_sampled: %d restarts on %lld points",
-							   n_init, (long long) m_read);
-
-	/* 3: Lloyd steps over every point, each one aggregate */
-	{
-		Datum	   *nd = palloc(sizeof(Datum) * d);
-
-		for (j = 0; j < d; j++)
-			nd[j] = CStringGetTextDatum(q.names[j]);
-		names = construct_array(nd, d, TEXTOID, -1, false, TYPALIGN_INT);
-	}
-	orig = palloc(sizeof(double) * k * d);
-	sizes = palloc(sizeof(int64) * k);
-	ci = palloc(sizeof(double) * k);
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.kmeans_step_agg($1, %s) FROM %s",
-					 q.schema, q.features, q.from);
-	for (it = 1; it <= max_iter; it++)
-	{
-		Datum		mv[12];
-		bool		mn[12] = {false};
-		Oid			types[1] = {model_type};
-		Datum		args[1];
-
-		memset(&env, 0, sizeof(env));
-		ecore_scaler_inverse_transform(&s, C, k, orig, &env);
-		mv[0] = PointerGetDatum(names);
-		mv[1] = CStringGetTextDatum(ecore_scale_method_name(method));
-		mv[2] = PointerGetDatum(engage_float8_array(s.scale, d));
-		mv[3] = PointerGetDatum(engage_float8_array(s.offset, d));
-		mv[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
-		mv[5] = PointerGetDatum(engage_float8_matrix(C, k, d));
-		mn[6] = mn[7] = mn[8] = mn[9] = mn[10] = mn[11] = true;
-		args[0] = HeapTupleGetDatum(heap_form_tuple(tupdesc, mv, mn));
-		step = fit_query_row(sql.data, 1, types, args);
-		if (step == NULL)
-			elog(ERROR, "the points query of kmeans_fit_sampled returned no rows on step %d", it);
-		composite_floats(step, "centroids_normalized", next, k * d);
-		composite_int8s(step, "sizes", sizes, k);
-		composite_floats(step, "cluster_inertia", ci, k);
-		inertia = DatumGetFloat8(GetAttributeByName(step, "inertia", &isnull));
-		n = DatumGetInt64(GetAttributeByName(step, "n_points", &isnull));
-		converged = DatumGetBool(GetAttributeByName(step, "converged", &isnull));
-		if (engage_progress)
-			engage_progress_notice(start, "kmeans_fit_sampled: step %d, inertia %.17g",
-								   it, inertia);
-		if (converged || it == max_iter)
-			break;
-		memcpy(C, next, sizeof(double) * k * d);
-		SPI_freetuptable(SPI_tuptable);
-	}
-	if (it > max_iter)
-		it = max_iter;
-
-	/* 4: clusters numbered by ascending norm of the normalised centroid */
-	norms = palloc(sizeof(double) * k);
-	perm = palloc(sizeof(int) * k);
-	for (j = 0; j < k; j++)
-	{
-		double		acc = 0.0;
-
-		for (f = 0; f < d; f++)
-			acc += C[j * d + f] * C[j * d + f];
-		norms[j] = sqrt(acc);
-		perm[j] = j;
-	}
-	for (j = 1; j < k; j++)
-	{
-		int			t = perm[j],
-					i = j;
-
-		while (i > 0 && cluster_before(C, norms, d, t, perm[i - 1]))
-		{
-			perm[i] = perm[i - 1];
-			i--;
-		}
-		perm[i] = t;
-	}
-	/* the result, in the caller's memory context (SPI's goes at the end) */
-	MemoryContextSwitchTo(caller);
-	C_sorted = palloc(sizeof(double) * k * d);
-	sizes_sorted = palloc(sizeof(int64) * k);
-	ci_sorted = palloc(sizeof(double) * k);
-	for (j = 0; j < k; j++)
-	{
-		memcpy(C_sorted + j * d, C + perm[j] * d, sizeof(double) * d);
-		sizes_sorted[j] = sizes[perm[j]];
-		ci_sorted[j] = ci[perm[j]];
-	}
-	memset(&env, 0, sizeof(env));
-	ecore_scaler_inverse_transform(&s, C_sorted, k, orig, &env);
-	values[0] = PointerGetDatum(names);
-	values[1] = CStringGetTextDatum(ecore_scale_method_name(method));
-	values[2] = PointerGetDatum(engage_float8_array(s.scale, d));
-	values[3] = PointerGetDatum(engage_float8_array(s.offset, d));
-	values[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
-	values[5] = PointerGetDatum(engage_float8_matrix(C_sorted, k, d));
-	values[6] = PointerGetDatum(int8_array(sizes_sorted, k));
-	values[7] = Float8GetDatum(inertia);
-	values[8] = Int32GetDatum(it);
-	values[9] = BoolGetDatum(converged);
-	values[10] = Int64GetDatum(n);
-	values[11] = PointerGetDatum(engage_float8_array(ci_sorted, k));
-	result = heap_form_tuple(tupdesc, values, nulls);
-	AtEOXact_GUC(true, nestlevel);
-	SPI_finish();
-	PG_RETURN_DATUM(HeapTupleGetDatum(result));
 }
 
 /* ---------------------------------------------------------------------
@@ -1574,20 +1346,8 @@ engage_kmeans_steps_combine(PG_FUNCTION_ARGS)
 	size_t		na,
 				nb;
 
-	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	b = state_arg(fcinfo, 1, false, &nb);
-	if (ecore_ksteps_check(STATE_SLOTS(b), nb) != ECORE_OK)
-		state_invalid("kmeans_steps_agg");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
-	a = state_arg(fcinfo, 0, true, &na);
-	if (ecore_ksteps_check(STATE_SLOTS(a), na) != ECORE_OK)
-		state_invalid("kmeans_steps_agg");
+	if (!combine_args(fcinfo, ecore_ksteps_check, "kmeans_steps_agg", &a, &na, &b, &nb))
+		return combine_passthrough(fcinfo);
 	if (ecore_ksteps_merge(STATE_SLOTS(a), STATE_SLOTS(b)) != ECORE_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1963,6 +1723,7 @@ typedef struct ElbowRun
 	ArrayType  *names;
 	char	   *steps_sql;
 	char	   *steps_centres_sql;	/* with the centres of the indexes */
+	char	   *step_sql;		/* kmeans_fit_sampled: kmeans_step_agg */
 	MemoryContext callcxt;		/* reset by each callback */
 	ecore_env  *env;
 	TimestampTz start;
@@ -2134,9 +1895,142 @@ elbow_row_features(HeapTuple tup, TupleDesc desc, int col, int d, double *x)
 }
 
 /*
+ * The cutoff of the want smallest values of the expression key (SQL over
+ * the points query's rows, whose features are not NULL; arguments $1..$n
+ * of types/args, then $n+1 the count): sample_cutoff by one aggregate
+ * that parallel workers and Citus shards compute in parts, so that the
+ * sample query that follows reads only the rows of key <= cutoff (about
+ * want rows, not want per shard).  false (no cutoff) when want is past
+ * sample_cutoff's bound or fewer rows have a key.
+ */
+static bool
+sample_cutoff_of(const FitQuery *q, const char *key, int nargs, Oid *types,
+				 Datum *args, size_t want, double *cutoff)
+{
+	StringInfoData sql;
+	Oid			t[4];
+	Datum		v[4];
+	int			rc,
+				j;
+	bool		isnull;
+	Datum		d;
+
+	if (want > ECORE_CUTOFF_MAX_M || nargs > 3)
+		return false;
+	for (j = 0; j < nargs; j++)
+	{
+		t[j] = types[j];
+		v[j] = args[j];
+	}
+	t[nargs] = INT4OID;
+	v[nargs] = Int32GetDatum((int32) want);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.sample_cutoff(%s, $%d) FROM %s WHERE %s IS NOT NULL",
+					 q->schema, key, nargs + 1, q->from, q->features);
+	rc = SPI_execute_with_args(sql.data, nargs + 1, t, v, NULL, true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "unexpected result of the sample cutoff query");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		*cutoff = DatumGetFloat8(d);
+	SPI_freetuptable(SPI_tuptable);
+	return !isnull;
+}
+
+/*
+ * Read the want first points of the points query in the order (order,
+ * key text in C collation, features), or (key text, features) when order
+ * is NULL, by a cursor, each normalised as the aggregates normalise it
+ * into SZ: the samples of kmeans_fit_sampled (order: sample_hash) and
+ * elbow_fit_sampled (order: coreset_key; with keys, each point's order
+ * value into keys).  The query's arguments are args (nargs of types),
+ * then want; with order, the rows are first cut at the want-th smallest
+ * order value (sample_cutoff, as double precision: a monotone image of
+ * the order) so that about want rows leave Citus's shards, the same first
+ * ones.  The key text must not be NULL (checked where it is read: without
+ * keys).  Returns the points read.
+ */
+static size_t
+sample_rows(ElbowRun *r, const char *order, int nargs, Oid *types, Datum *args,
+			size_t want, double *SZ, double *keys, const char *function)
+{
+	StringInfoData sql,
+				cut;
+	Portal		portal;
+	Oid			t[5];
+	Datum		v[5];
+	int			n = nargs + 1,
+				j;
+	double		cutoff = 0.0;
+	double	   *x = palloc(sizeof(double) * r->d);
+	size_t		i = 0;
+
+	Assert(nargs <= 3);
+	for (j = 0; j < nargs; j++)
+	{
+		t[j] = types[j];
+		v[j] = args[j];
+	}
+	t[nargs] = INT8OID;
+	v[nargs] = Int64GetDatum((int64) want);
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s, %s FROM %s WHERE %s IS NOT NULL", r->q.features,
+					 keys != NULL ? order : "p.k::text", r->q.from, r->q.features);
+	if (order != NULL)
+	{
+		initStringInfo(&cut);
+		appendStringInfo(&cut, "(%s)::double precision", order);
+		if (sample_cutoff_of(&r->q, cut.data, nargs, types, args, want, &cutoff))
+		{
+			appendStringInfo(&sql, " AND %s <= $%d", cut.data, n + 1);
+			t[n] = FLOAT8OID;
+			v[n] = Float8GetDatum(cutoff);
+			n++;
+		}
+		appendStringInfo(&sql, " ORDER BY %s,", order);
+	}
+	else
+		appendStringInfoString(&sql, " ORDER BY");
+	appendStringInfo(&sql, " p.k::text COLLATE \"C\", 1 LIMIT $%d", nargs + 1);
+	portal = SPI_cursor_open_with_args(NULL, sql.data, n, t, v, NULL, true,
+									   CURSOR_OPT_NO_SCROLL);
+	for (;;)
+	{
+		uint64		row;
+
+		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
+		if (SPI_processed == 0)
+			break;
+		for (row = 0; row < SPI_processed; row++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[row];
+			bool		isnull;
+			Datum		second;
+
+			if (i >= want ||
+				!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, r->d, x))
+				elog(ERROR, "unexpected sample point of %s", function);
+			elbow_normalise(&r->s, x, SZ + i * r->d);
+			second = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
+			if (keys != NULL)
+				keys[i] = DatumGetFloat8(second);
+			else if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("key must not be null")));
+			i++;
+		}
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	return i;
+}
+
+/*
  * ecore_elbow_agg_source.sample: the m + 1 points of smallest coreset key
- * (ORDER BY ... LIMIT, which Citus pushes down to its workers), or every
- * point in key order, read by a cursor.
+ * (ORDER BY ... LIMIT, which Citus pushes down to its workers, after the
+ * cutoff), or every point in key order (sample_rows).
  */
 static int
 elbow_sql_sample(void *arg, const double *mu, double total, int64_t n,
@@ -2144,68 +2038,24 @@ elbow_sql_sample(void *arg, const double *mu, double total, int64_t n,
 				 size_t *got, void *iwork)
 {
 	ElbowRun   *r = (ElbowRun *) arg;
-	StringInfoData sql;
-	Portal		portal;
-	Oid			types[3] = {r->model_type, INT8OID, INT8OID};
-	Datum		args[3];
+	Oid			types[2] = {r->model_type, INT8OID};
+	Datum		args[2];
 	MemoryContext old;
-	double	   *x = palloc(sizeof(double) * r->d);
-	size_t		i = 0;
 
 	(void) iwork;
 	MemoryContextReset(r->callcxt);
 	old = MemoryContextSwitchTo(r->callcxt);
-	initStringInfo(&sql);
 	if (sampled)
-		appendStringInfo(&sql,
-						 "SELECT %s, %s.coreset_key($1, p.k::text, %s, $2) FROM %s "
-						 "WHERE %s IS NOT NULL ORDER BY 2, p.k::text COLLATE \"C\", 1 LIMIT $3",
-						 r->q.features, r->q.schema, r->q.features, r->q.from, r->q.features);
-	else
-		appendStringInfo(&sql,
-						 "SELECT %s, p.k::text FROM %s WHERE %s IS NOT NULL "
-						 "ORDER BY p.k::text COLLATE \"C\", 1",
-						 r->q.features, r->q.from, r->q.features);
-	args[0] = elbow_model(r, 1, mu, total, n);
-	args[1] = Int64GetDatum(r->seed);
-	args[2] = Int64GetDatum((int64) want);
-	portal = SPI_cursor_open_with_args(NULL, sql.data, sampled ? 3 : 0, types, args,
-									   NULL, true, CURSOR_OPT_NO_SCROLL);
-	for (;;)
 	{
-		uint64		j;
-
-		SPI_cursor_fetch(portal, true, ELBOW_FETCH);
-		if (SPI_processed == 0)
-			break;
-		for (j = 0; j < SPI_processed; j++)
-		{
-			HeapTuple	tup = SPI_tuptable->vals[j];
-			bool		isnull;
-
-			if (i >= want)
-				elog(ERROR, "unexpected number of sample points in elbow_fit_sampled");
-			if (!elbow_row_features(tup, SPI_tuptable->tupdesc, 1, r->d, x))
-				elog(ERROR, "unexpected sample point of elbow_fit_sampled");
-			elbow_normalise(&r->s, x, SZ + i * r->d);
-			if (sampled)
-				key[i] = DatumGetFloat8(SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull));
-			else
-			{
-				(void) SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-				if (isnull)
-					ereport(ERROR,
-							(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-							 errmsg("key must not be null")));
-			}
-			i++;
-		}
-		SPI_freetuptable(SPI_tuptable);
-		CHECK_FOR_INTERRUPTS();
+		args[0] = elbow_model(r, 1, mu, total, n);
+		args[1] = Int64GetDatum(r->seed);
+		*got = sample_rows(r, psprintf("%s.coreset_key($1, p.k::text, %s, $2)", r->q.schema,
+									   r->q.features),
+						   2, types, args, want, SZ, key, "elbow_fit_sampled");
 	}
-	SPI_cursor_close(portal);
+	else
+		*got = sample_rows(r, NULL, 0, types, args, want, SZ, NULL, "elbow_fit_sampled");
 	MemoryContextSwitchTo(old);
-	*got = i;
 	return ECORE_OK;
 }
 
@@ -2219,9 +2069,95 @@ elbow_agg_progress(void *arg, const char *stage, int value)
 }
 
 /*
- * Read every point into memory (in_memory): keys, features, their scaler
- * (scaleagg, the bits of scaling_agg), the normalised points and the
- * sample hashes.
+ * The points in memory of the split K-means, from the n points X (n x d,
+ * in their units; keys[i] of keylens[i] bytes their keys' text): their
+ * scaler from the exact sums (ecore_scaleagg: the bits of scaling_agg),
+ * the normalised points (each checked as the aggregates check it), the
+ * sample hashes of the keys for seed and the scaler's fingerprint, into s
+ * (its arrays allocated) and mem, in the current memory context, after
+ * checking the memory against engage.max_memory (held: the bytes the
+ * caller holds).  Shared by kmeans_fit_sampled and elbow_fit_sampled in
+ * memory and by run_analysis's store_user_clusters, so that the same
+ * points give the same bits whoever read them.
+ */
+void
+engage_split_memory(const double *X, Size n, int d, const char *const *keys,
+					const size_t *keylens, ecore_scale_method method, int64 seed,
+					ecore_env *env, Size held, ecore_scaler *s,
+					ecore_elbow_memory *mem)
+{
+	int64_t    *st;
+	double	   *Z;
+	uint64_t   *h;
+	size_t		col;
+	Size		i;
+	int			rc;
+
+	/* robust: the counts by the state, the median and quartiles by passes */
+	ecore_scale_method stats = method == ECORE_SCALE_ROBUST ? ECORE_SCALE_NONE : method;
+
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the points query returned no rows"),
+				 errhint("Check the query's WHERE clause and the table it reads.")));
+	st = palloc(ecore_scaleagg_slots((size_t) d, stats) * sizeof(int64_t));
+	ecore_scaleagg_init(st, (size_t) d, stats);
+	for (i = 0; i < n; i++)
+	{
+		rc = ecore_scaleagg_add(st, X + i * d, &col);
+		if (rc != ECORE_OK)
+			feature_error(rc, X + i * d, col, "As points");
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	memset(s, 0, sizeof(*s));
+	s->method = stats;
+	s->d = d;
+	s->mean = palloc(sizeof(double) * d);
+	s->var = palloc(sizeof(double) * d);
+	s->data_min = palloc(sizeof(double) * d);
+	s->data_max = palloc(sizeof(double) * d);
+	s->scale = palloc(sizeof(double) * d);
+	s->offset = palloc(sizeof(double) * d);
+	if (ecore_scaleagg_final(st, s) != ECORE_OK)
+		sum_out_of_range("the split K-means");
+	if (method == ECORE_SCALE_ROBUST)
+	{
+		/* the same passes as quantile_pass_agg's, over the points given */
+		s->method = method;
+		rc = ecore_qres_memory(X, n, (size_t) d, s, palloc(ecore_qres_bytes((size_t) d)),
+							   palloc(sizeof(int64_t) * ecore_qpass_slots(6 * d)),
+							   palloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS), env);
+		if (rc != ECORE_OK)
+			elog(ERROR, "the robust scaler of the split K-means failed: %s", ecore_strerror(rc));
+	}
+	engage_check_memory(held, n * (d * sizeof(double) + sizeof(uint64_t)));
+	Z = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
+	for (i = 0; i < n; i++)
+	{
+		elbow_normalise(s, X + i * d, Z + i * d);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64_t) * n);
+	for (i = 0; i < n; i++)
+		h[i] = ecore_sample_hash((uint64_t) seed, keys[i], keylens[i]);
+	memset(mem, 0, sizeof(*mem));
+	mem->Z = Z;
+	mem->X = X;
+	mem->n = n;
+	mem->d = (size_t) d;
+	mem->hashes = h;
+	mem->keys = keys;
+	mem->keylens = keylens;
+	mem->fingerprint = scaler_fingerprint(s);
+	mem->env = env;
+}
+
+/*
+ * Read every point into memory (in_memory): keys and features, then
+ * engage_split_memory.
  */
 static void
 elbow_read_points(ElbowRun *r, ecore_scale_method method)
@@ -2234,12 +2170,6 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 	double	   *X = NULL;
 	char	  **keys;
 	size_t	   *lens;
-	int64_t    *st = NULL;
-	uint64_t   *h;
-	Size		i;
-	int			rc;
-	/* robust: the counts by the state, the median and quartiles by passes */
-	ecore_scale_method stats = method == ECORE_SCALE_ROBUST ? ECORE_SCALE_NONE : method;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT %s, p.k::text FROM %s", r->q.features, r->q.from);
@@ -2260,7 +2190,6 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 			bool		isnull;
 			Datum		kv;
 			text	   *kt;
-			size_t		col;
 			double		xbuf[ECORE_KSTEP_MAX_D];
 
 			if (d == 0)
@@ -2286,15 +2215,8 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("key must not be null")));
-			if (st == NULL)
-			{
-				st = palloc(ecore_scaleagg_slots((size_t) d, stats) * sizeof(int64_t));
-				ecore_scaleagg_init(st, (size_t) d, stats);
+			if (X == NULL)
 				X = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * cap * d);
-			}
-			rc = ecore_scaleagg_add(st, xbuf, &col);
-			if (rc != ECORE_OK)
-				feature_error(rc, xbuf, col, "As points");
 			if (n == cap)
 			{
 				engage_check_memory(n * (d * 3 * sizeof(double) + 32), n * (d * 3 * sizeof(double) + 32));
@@ -2314,52 +2236,117 @@ elbow_read_points(ElbowRun *r, ecore_scale_method method)
 		CHECK_FOR_INTERRUPTS();
 	}
 	SPI_cursor_close(portal);
-	if (n == 0)
+	r->d = d;
+	r->n = (int64) n;
+	engage_split_memory(X, n, d, (const char *const *) keys, lens, method, r->seed,
+						r->env, n * (d * 3 * sizeof(double) + 32), &r->s, &r->mem);
+}
+
+/*
+ * Set up a run of the split K-means: its scratch memory context (a child
+ * of the current one, made current and returned), the context of
+ * its queries, its start, and the core's environment env (allocations in
+ * scratch; the interrupt check that joins the core's threads)
+ */
+static MemoryContext
+split_run_context(ElbowRun *r, ecore_env *env)
+{
+	MemoryContext scratch = AllocSetContextCreate(CurrentMemoryContext, "engage split K-means",
+												  ALLOCSET_DEFAULT_SIZES);
+
+	MemoryContextSwitchTo(scratch);
+	r->start = GetCurrentTimestamp();
+	r->callcxt = AllocSetContextCreate(scratch, "engage split K-means query",
+									   ALLOCSET_DEFAULT_SIZES);
+	memset(env, 0, sizeof(*env));
+	env->alloc = fit_alloc;
+	env->alloc_arg = scratch;
+	env->check = engage_core_check;
+	env->check_arg = env;
+	r->env = env;
+	return scratch;
+}
+
+/*
+ * Begin a run of the split K-means (kmeans_fit_sampled, elbow_fit_sampled)
+ * on the points query: its description and, for the aggregates (not in
+ * memory), engage's kmeans_model types.  The caller is connected to SPI.
+ */
+static void
+split_begin(ElbowRun *r, FunctionCallInfo fcinfo, const char *points)
+{
+	fit_query(points, fcinfo->flinfo->fn_oid, &r->q);
+	if (r->in_memory)
+		return;					/* no aggregate, no model */
+	r->model_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+									CStringGetDatum("kmeans_model"),
+									ObjectIdGetDatum(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	r->model_array_type = get_array_type(r->model_type);
+	if (!OidIsValid(r->model_type) || !OidIsValid(r->model_array_type))
+		elog(ERROR, "type kmeans_model of the split K-means not found");
+	r->model_desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(r->model_type, -1));
+}
+
+/*
+ * The scaler of the points query by one scaling_agg query (its points,
+ * features, scale and shift into r); robust: the counts by scaling_agg,
+ * the median and quartiles by passes of quantile_pass_agg (caller: the
+ * function named in messages)
+ */
+static void
+split_scaler_sql(ElbowRun *r, ecore_scale_method method, const char *caller)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	HeapTupleHeader scal;
+	bool		isnull;
+	ArrayType  *a;
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
+					 r->q.schema, r->q.features, r->q.from);
+	/* robust: the counts here, the median and quartiles by passes */
+	args[0] = CStringGetTextDatum(ecore_scale_method_name(method == ECORE_SCALE_ROBUST ?
+														  ECORE_SCALE_NONE : method));
+	scal = fit_query_row(sql.data, 1, types, args);
+	if (scal == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the points query returned no rows"),
 				 errhint("Check the query's WHERE clause and the table it reads.")));
-	r->d = d;
-	r->n = (int64) n;
-	r->s.method = stats;
-	r->s.d = d;
-	r->s.mean = palloc(sizeof(double) * d);
-	r->s.var = palloc(sizeof(double) * d);
-	r->s.data_min = palloc(sizeof(double) * d);
-	r->s.data_max = palloc(sizeof(double) * d);
-	r->s.scale = palloc(sizeof(double) * d);
-	r->s.offset = palloc(sizeof(double) * d);
-	if (ecore_scaleagg_final(st, &r->s) != ECORE_OK)
-		sum_out_of_range("elbow_fit_sampled");
+	r->n = DatumGetInt64(GetAttributeByName(scal, "n_points", &isnull));
+	a = DatumGetArrayTypeP(GetAttributeByName(scal, "scale", &isnull));
+	r->d = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+	r->s.method = method;
+	r->s.d = r->d;
+	r->s.scale = palloc(sizeof(double) * r->d);
+	r->s.offset = palloc(sizeof(double) * r->d);
+	composite_floats(scal, "scale", r->s.scale, r->d);
+	composite_floats(scal, "shift", r->s.offset, r->d);
+	r->s.mean = r->s.var = r->s.data_min = r->s.data_max = r->s.scale;
 	if (method == ECORE_SCALE_ROBUST)
+		robust_passes_sql(r->q.schema, r->q.features, r->q.from, r->d, r->n, &r->s,
+						  caller, r->start);
+}
+
+/* The feature names of the models (f1..fd for a features array) */
+static void
+split_names(ElbowRun *r)
+{
+	Datum	   *nd = palloc(sizeof(Datum) * r->d);
+	int			j;
+
+	if (r->q.array_mode)
 	{
-		/* the same passes as quantile_pass_agg's, over the points read */
-		r->s.method = method;
-		rc = ecore_qres_memory(X, n, (size_t) d, &r->s, palloc(ecore_qres_bytes((size_t) d)),
-							   palloc(sizeof(int64_t) * ecore_qpass_slots(6 * d)),
-							   palloc(sizeof(int64_t) * 3 * ECORE_QPASS_MAX_TARGETS), r->env);
-		if (rc != ECORE_OK)
-			elog(ERROR, "the robust scaler of elbow_fit_sampled failed: %s", ecore_strerror(rc));
+		r->q.d = r->d;
+		r->q.names = palloc(sizeof(char *) * r->d);
+		for (j = 0; j < r->d; j++)
+			r->q.names[j] = psprintf("f%d", j + 1);
 	}
-	engage_check_memory(n * (d * 3 * sizeof(double) + 32), n * (d * sizeof(double) + 8));
-	r->mem.Z = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * n * d);
-	for (i = 0; i < n; i++)
-	{
-		elbow_normalise(&r->s, X + i * d, (double *) r->mem.Z + i * d);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	h = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64_t) * n);
-	for (i = 0; i < n; i++)
-		h[i] = ecore_sample_hash((uint64_t) r->seed, keys[i], lens[i]);
-	r->mem.X = X;
-	r->mem.n = n;
-	r->mem.d = (size_t) d;
-	r->mem.hashes = h;
-	r->mem.keys = (const char *const *) keys;
-	r->mem.keylens = lens;
-	r->mem.fingerprint = scaler_fingerprint(&r->s);
-	r->mem.env = r->env;
+	for (j = 0; j < r->d; j++)
+		nd[j] = CStringGetTextDatum(r->q.names[j]);
+	r->names = construct_array(nd, r->d, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
 /*
@@ -2373,29 +2360,14 @@ PG_FUNCTION_INFO_V1(engage_elbow_fit_sampled);
 Datum
 engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ElbowRun	r;
-	ecore_elbow_agg_params ep;
-	ecore_elbow_agg_out out;
-	ecore_elbow_agg_source src;
-	ecore_env	env;
+	EngageSplitElbow a;
 	ecore_scale_method method;
 	ecore_kmeans_init init;
 	bool		auto_sample = PG_ARGISNULL(9);
 	int32		sample = auto_sample ? 0 : PG_GETARG_INT32(9);
 	int			k_min,
-				k_max,
-				nk,
-				k,
-				rc,
-				nestlevel;
-	double		tol,
-			   *xs;
-	long		knee = -1;
-	size_t		bytes;
-	MemoryContext caller = CurrentMemoryContext,
-				scratch;
-	StringInfoData sql;
+				k_max;
+	double		tol;
 
 	engage_require_arg(fcinfo, 0, "points");
 	engage_require_arg(fcinfo, 1, "k_min");
@@ -2407,13 +2379,10 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	engage_require_arg(fcinfo, 7, "seed");
 	engage_require_arg(fcinfo, 8, "init");
 	engage_require_arg(fcinfo, 10, "in_memory");
-	memset(&r, 0, sizeof(r));
 	k_min = PG_GETARG_INT32(1);
 	k_max = PG_GETARG_INT32(2);
 	method = normalization_arg(PG_GETARG_TEXT_PP(3));
 	tol = PG_GETARG_FLOAT8(6);
-	r.seed = PG_GETARG_INT64(7);
-	r.in_memory = PG_GETARG_BOOL(10);
 	if (k_min < 1 || k_max > ECORE_KSTEP_MAX_K || k_min > k_max)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -2445,112 +2414,110 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 				 errmsg("sample must be 0 or at least k_max (%d), not %d", k_max, sample),
 				 errhint("Pass 0 for the restarts on every point, NULL to let elbow_fit_sampled choose.")));
 
+	memset(&a, 0, sizeof(a));
+	a.function = "elbow_fit_sampled";
+	a.points = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	a.k_min = k_min;
+	a.k_max = k_max;
+	a.method = method;
+	a.n_init = PG_GETARG_INT32(4);
+	a.max_iter = PG_GETARG_INT32(5);
+	a.tol = tol;
+	a.seed = PG_GETARG_INT64(7);
+	a.init = init;
+	a.auto_sample = auto_sample;
+	a.sample = sample;
+	a.in_memory = PG_GETARG_BOOL(10);
+	engage_split_elbow_rows(fcinfo, &a);
+	return (Datum) 0;
+}
+
+/*
+ * The elbow curve of src/core/elbow_agg.h into the SRF of fcinfo: on
+ * aggregates over the points query (every step one kmeans_steps_agg
+ * query, the sample one ORDER BY coreset_key LIMIT query), with in_memory
+ * on its points read once, or on points in memory given (a->mem); the
+ * same rows in every case, the columns of elbow_inertia.
+ */
+void
+engage_split_elbow_rows(FunctionCallInfo fcinfo, const EngageSplitElbow *a)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ElbowRun	r;
+	ecore_elbow_agg_params ep;
+	ecore_elbow_agg_out out;
+	ecore_elbow_agg_source src;
+	ecore_env	env;
+	ecore_scale_method method = a->method;
+	int			k_min = a->k_min,
+				k_max = a->k_max,
+				nk,
+				k,
+				rc,
+				nestlevel = 0;
+	double	   *xs;
+	long		knee = -1;
+	size_t		bytes;
+	MemoryContext caller = CurrentMemoryContext,
+				scratch;
+	StringInfoData sql;
+
+	memset(&r, 0, sizeof(r));
+	r.seed = a->seed;
+	r.in_memory = a->in_memory || a->mem != NULL;
 	InitMaterializedSRF(fcinfo, 0);
-	scratch = AllocSetContextCreate(CurrentMemoryContext, "engage elbow_fit_sampled",
-									ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(scratch);
-	r.start = GetCurrentTimestamp();
-	r.callcxt = AllocSetContextCreate(scratch, "engage elbow_fit_sampled query",
-									  ALLOCSET_DEFAULT_SIZES);
-	memset(&env, 0, sizeof(env));
-	env.alloc = fit_alloc;
-	env.alloc_arg = scratch;
-	env.check = fit_check;
-	r.env = &env;
+	scratch = split_run_context(&r, &env);
 
-	SPI_connect();
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	fit_query(text_to_cstring(PG_GETARG_TEXT_PP(0)), fcinfo->flinfo->fn_oid, &r.q);
-	/* the model type, for the steps' and the sample's queries */
-	r.model_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-								   CStringGetDatum("kmeans_model"),
-								   ObjectIdGetDatum(get_func_namespace(fcinfo->flinfo->fn_oid)));
-	r.model_array_type = get_array_type(r.model_type);
-	if (!OidIsValid(r.model_type) || !OidIsValid(r.model_array_type))
-		elog(ERROR, "type kmeans_model of elbow_fit_sampled not found");
-	r.model_desc = BlessTupleDesc(lookup_rowtype_tupdesc_copy(r.model_type, -1));
-
-	if (r.in_memory)
-		elbow_read_points(&r, method);
+	if (a->mem != NULL)
+	{
+		/* the points given: no query */
+		r.mem = *a->mem;
+		r.mem.env = &env;
+		r.s = *a->s;
+		r.n = (int64) a->mem->n;
+		r.d = (int) a->mem->d;
+		r.q.d = r.d;
+		r.q.names = a->names;
+		split_names(&r);
+	}
 	else
 	{
-		/* the scaler, one aggregate over every point */
-		Oid			types[1] = {TEXTOID};
-		Datum		args[1];
-		HeapTupleHeader scal;
-		bool		isnull;
-		ArrayType  *a;
-
+		SPI_connect();
+		nestlevel = NewGUCNestLevel();
+		(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		split_begin(&r, fcinfo, a->points);
+		if (r.in_memory)
+			elbow_read_points(&r, method);
+		else
+			split_scaler_sql(&r, method, a->function);
+		split_names(&r);
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT %s.scaling_agg(%s, $1) FROM %s",
+		appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
 						 r.q.schema, r.q.features, r.q.from);
-		/* robust: the counts here, the median and quartiles by passes */
-		args[0] = CStringGetTextDatum(ecore_scale_method_name(method == ECORE_SCALE_ROBUST ?
-															  ECORE_SCALE_NONE : method));
-		scal = fit_query_row(sql.data, 1, types, args);
-		if (scal == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the points query returned no rows"),
-					 errhint("Check the query's WHERE clause and the table it reads.")));
-		r.n = DatumGetInt64(GetAttributeByName(scal, "n_points", &isnull));
-		a = DatumGetArrayTypeP(GetAttributeByName(scal, "scale", &isnull));
-		r.d = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-		r.s.method = method;
-		r.s.d = r.d;
-		r.s.scale = palloc(sizeof(double) * r.d);
-		r.s.offset = palloc(sizeof(double) * r.d);
-		composite_floats(scal, "scale", r.s.scale, r.d);
-		composite_floats(scal, "shift", r.s.offset, r.d);
-		r.s.mean = r.s.var = r.s.data_min = r.s.data_max = r.s.scale;
-		if (method == ECORE_SCALE_ROBUST)
-			robust_passes_sql(r.q.schema, r.q.features, r.q.from, r.d, r.n, &r.s,
-							  "elbow_fit_sampled", r.start);
+		r.steps_sql = sql.data;
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s, $2) FROM %s",
+						 r.q.schema, r.q.features, r.q.from);
+		r.steps_centres_sql = sql.data;
 	}
-	if (r.q.array_mode)
-	{
-		int			j;
-
-		r.q.d = r.d;
-		r.q.names = palloc(sizeof(char *) * r.d);
-		for (j = 0; j < r.d; j++)
-			r.q.names[j] = psprintf("f%d", j + 1);
-	}
-	{
-		Datum	   *nd = palloc(sizeof(Datum) * r.d);
-		int			j;
-
-		for (j = 0; j < r.d; j++)
-			nd[j] = CStringGetTextDatum(r.q.names[j]);
-		r.names = construct_array(nd, r.d, TEXTOID, -1, false, TYPALIGN_INT);
-	}
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s) FROM %s",
-					 r.q.schema, r.q.features, r.q.from);
-	r.steps_sql = sql.data;
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT %s.kmeans_steps_agg($1, %s, $2) FROM %s",
-					 r.q.schema, r.q.features, r.q.from);
-	r.steps_centres_sql = sql.data;
 	if (engage_progress)
 		engage_progress_notice(r.start, "elbow_fit_sampled: %lld points of %d features%s",
 							   (long long) r.n, r.d, r.in_memory ? ", in memory" : "");
 
 	ecore_elbow_agg_params_default(&ep);
-	ep.km.init = init;
-	ep.km.n_init = PG_GETARG_INT32(4);
-	ep.km.max_iter = PG_GETARG_INT32(5);
-	ep.km.tol = tol;
+	ep.km.init = a->init;
+	ep.km.n_init = a->n_init;
+	ep.km.max_iter = a->max_iter;
+	ep.km.tol = a->tol;
 	ep.km.seed = (uint64_t) r.seed;
 	ep.km.n_threads = engage_threads;
 	ep.k_min = k_min;
 	ep.k_max = k_max;
-	if (auto_sample)
+	if (a->auto_sample)
 		ep.sample = r.n > ECORE_ELBOW_AUTO_EXACT_MAX ? ECORE_ELBOW_AUTO_SAMPLE : 0;
 	else
-		ep.sample = (size_t) sample;
+		ep.sample = (size_t) a->sample;
 	ep.in_memory = r.in_memory ? 1 : 0;
 	if (engage_progress)
 	{
@@ -2592,12 +2559,16 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	out.iterations = MemoryContextAlloc(scratch, sizeof(int) * nk);
 	out.centroids = MemoryContextAllocHuge(scratch, sizeof(double) * nk * k_max * r.d);
 	rc = ecore_elbow_agg((size_t) r.n, (size_t) r.d, &ep, &src, &env, &out);
+	if (rc == ECORE_EDISTINCT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fewer distinct points than k = %d clusters", out.k)));
 	if (rc != ECORE_OK)
 		ereport(ERROR,
 				(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
 						 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", ecore_strerror(rc)),
-				 errcontext("elbow_fit_sampled: k = %d", out.k)));
+				 errcontext("%s: k = %d", a->function, out.k)));
 	if (engage_progress)
 		engage_progress_notice(r.start, "elbow_fit_sampled: %d steps over every point, %d runs refined",
 							   out.steps, out.candidates);
@@ -2607,8 +2578,11 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 	if (ecore_knee_locate(xs, out.inertia, nk, 1.0, ECORE_KNEE_CONVEX,
 						   ECORE_KNEE_DECREASING, &knee) != ECORE_OK)
 		knee = -1;
-	AtEOXact_GUC(true, nestlevel);
-	SPI_finish();
+	if (a->mem == NULL)
+	{
+		AtEOXact_GUC(true, nestlevel);
+		SPI_finish();
+	}
 
 	MemoryContextSwitchTo(caller);
 	for (k = k_min; k <= k_max; k++)
@@ -2640,5 +2614,289 @@ engage_elbow_fit_sampled(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(scratch);
-	return (Datum) 0;
+}
+
+/* ---------------------------------------------------------------------
+ * kmeans_fit_sampled(points, k, normalization, n_init, max_iter, seed,
+ *					  init, sample, in_memory)
+ * ---------------------------------------------------------------------
+ */
+
+/* ecore_fit_source.step: one kmeans_step_agg query */
+static int
+fit_sql_step(void *arg, int k, const double *C, ecore_kstep_out *out)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+	MemoryContext old;
+	HeapTupleHeader step;
+	Oid			types[1];
+	Datum		args[1];
+	bool		isnull;
+
+	MemoryContextReset(r->callcxt);
+	old = MemoryContextSwitchTo(r->callcxt);
+	types[0] = r->model_type;
+	args[0] = elbow_model(r, k, C, NAN, -1);
+	step = fit_query_row(r->step_sql, 1, types, args);
+	if (step == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the points query returned no rows on a step of kmeans_fit_sampled")));
+	composite_floats(step, "centroids_normalized", out->next, k * r->d);
+	composite_int8s(step, "sizes", (int64 *) out->sizes, k);
+	composite_floats(step, "cluster_inertia", out->cluster_inertia, k);
+	out->inertia = DatumGetFloat8(GetAttributeByName(step, "inertia", &isnull));
+	out->n = DatumGetInt64(GetAttributeByName(step, "n_points", &isnull));
+	out->empty = DatumGetInt32(GetAttributeByName(step, "empty_clusters", &isnull));
+	out->fixed_point = DatumGetBool(GetAttributeByName(step, "converged", &isnull));
+	out->relocated = 0;
+	SPI_freetuptable(SPI_tuptable);
+	MemoryContextSwitchTo(old);
+	return ECORE_OK;
+}
+
+/*
+ * ecore_fit_source.sample: the want points of smallest (sample_hash, key
+ * text, features) or, when not sampled, every point by (key text,
+ * features) (sample_rows)
+ */
+static int
+fit_sql_sample(void *arg, int sampled, size_t want, double *SZ, size_t *got)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1];
+	MemoryContext old;
+
+	MemoryContextReset(r->callcxt);
+	old = MemoryContextSwitchTo(r->callcxt);
+	args[0] = Int64GetDatum(r->seed);
+	*got = sample_rows(r, sampled ? psprintf("%s.sample_hash(p.k::text, $1)", r->q.schema) : NULL,
+					   sampled ? 1 : 0, types, args, want, SZ, NULL, "kmeans_fit_sampled");
+	MemoryContextSwitchTo(old);
+	return ECORE_OK;
+}
+
+/* ecore_fit_params.progress: a NOTICE with engage.progress on */
+static void
+fit_progress(void *arg, const char *stage, int value, double inertia)
+{
+	ElbowRun   *r = (ElbowRun *) arg;
+
+	if (strcmp(stage, "step") == 0)
+		engage_progress_notice(r->start, "kmeans_fit_sampled: step %d, inertia %.17g",
+							   value, inertia);
+	else
+		engage_progress_notice(r->start, "kmeans_fit_sampled: %d %s", value, stage);
+}
+
+/*
+ * The parameters of the split fit for n points: k, n_init, max_iter, seed
+ * and init (k-means++ or random) as given, the restarts' tolerance the
+ * core's default, engage.threads threads; the sample: auto_sample, every
+ * point up to ECORE_ELBOW_AUTO_EXACT_MAX points, else
+ * ECORE_ELBOW_AUTO_SAMPLE; else sample (0: every point).  Shared by
+ * kmeans_fit_sampled and run_analysis's store_user_clusters, so that both
+ * run the one algorithm.
+ */
+void
+engage_split_fit_params(ecore_fit_params *fp, int k, int n_init, int max_iter,
+						int64 seed, ecore_kmeans_init init, bool auto_sample,
+						int64 sample, int64 n)
+{
+	memset(fp, 0, sizeof(*fp));
+	ecore_kmeans_params_default(&fp->km);
+	fp->km.k = k;
+	fp->km.init = init;
+	fp->km.n_init = n_init;
+	fp->km.max_iter = max_iter;
+	fp->km.seed = (uint64_t) seed;
+	fp->km.n_threads = engage_threads;
+	if (auto_sample)
+		fp->sample = n <= ECORE_ELBOW_AUTO_EXACT_MAX ? (size_t) n : ECORE_ELBOW_AUTO_SAMPLE;
+	else
+		fp->sample = (sample == 0 || sample > n) ? (size_t) n : (size_t) sample;
+}
+
+/*
+ * Report a status of ecore_fit_sampled (the function's name, k and the
+ * sample in the context)
+ */
+void
+engage_split_fit_error(int rc, const char *function, int k, size_t sample)
+{
+	if (rc == ECORE_EDISTINCT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fewer distinct points than k = %d clusters", k),
+				 errcontext("%s: restarts on a sample of %zu points", function, sample)));
+	ereport(ERROR,
+			(errcode(rc == ECORE_ENOMEM || rc == ECORE_EOVERFLOW ?
+					 ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s", ecore_strerror(rc)),
+			 errcontext("%s: k = %d, restarts on a sample of %zu points",
+						function, k, sample)));
+}
+
+/*
+ * kmeans_fit_sampled: ecore_fit_sampled (src/core/elbow_agg.h) on the
+ * points query, each step one kmeans_step_agg query and the sample one
+ * ORDER BY sample_hash(...) LIMIT query, the scaler by scaling_agg; or,
+ * with in_memory, on the points read once (the scaler from the same
+ * exact sums): the same model bit for bit.  Returns engage.kmeans_model,
+ * clusters numbered by ascending centroid norm as kmeans_model's.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_fit_sampled);
+Datum
+engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
+{
+	int			k,
+				n_init,
+				max_iter,
+				d,
+				rc,
+				nestlevel;
+	ecore_scale_method method;
+	ecore_kmeans_init init;
+	bool		auto_sample = PG_ARGISNULL(7);
+	int64		sample = auto_sample ? 0 : PG_GETARG_INT32(7);
+	TupleDesc	tupdesc;
+	ElbowRun	r;
+	ecore_fit_params fp;
+	ecore_fit_source src;
+	ecore_fit_out out;
+	ecore_env	env;
+	size_t		bytes;
+	double	   *orig;
+	MemoryContext caller = CurrentMemoryContext,
+				scratch;
+	StringInfoData sql;
+	Datum		values[12];
+	bool		nulls[12] = {false};
+	HeapTuple	result;
+
+	engage_require_arg(fcinfo, 0, "points");
+	engage_require_arg(fcinfo, 1, "k");
+	engage_require_arg(fcinfo, 2, "normalization");
+	engage_require_arg(fcinfo, 3, "n_init");
+	engage_require_arg(fcinfo, 4, "max_iter");
+	engage_require_arg(fcinfo, 5, "seed");
+	engage_require_arg(fcinfo, 6, "init");
+	engage_require_arg(fcinfo, 8, "in_memory");
+	memset(&r, 0, sizeof(r));
+	k = PG_GETARG_INT32(1);
+	method = normalization_arg(PG_GETARG_TEXT_PP(2));
+	n_init = PG_GETARG_INT32(3);
+	max_iter = PG_GETARG_INT32(4);
+	r.seed = PG_GETARG_INT64(5);
+	r.in_memory = PG_GETARG_BOOL(8);
+	if (k < 1 || k > ECORE_KSTEP_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d, not %d", ECORE_KSTEP_MAX_K, k)));
+	if (n_init < 1 || n_init > FIT_MAX_N_INIT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("n_init must be between 1 and %d, not %d", FIT_MAX_N_INIT, n_init)));
+	if (max_iter < 1 || max_iter > FIT_MAX_ITER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_iter must be between 1 and %d, not %d", FIT_MAX_ITER, max_iter)));
+	if (ecore_kmeans_init_parse(text_to_cstring(PG_GETARG_TEXT_PP(6)), &init) != ECORE_OK ||
+		init == ECORE_INIT_USER)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown init \"%s\"", text_to_cstring(PG_GETARG_TEXT_PP(6))),
+				 errhint("Use \"k-means++\" or \"random\".")));
+	if (!auto_sample && (sample < 0 || sample > FIT_MAX_SAMPLE))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("sample must be between 0 and %d, not %lld",
+						FIT_MAX_SAMPLE, (long long) sample)));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	scratch = split_run_context(&r, &env);
+
+	SPI_connect();
+	/*
+	 * Every query runs read-only (transaction_read_only, restored on return
+	 * or error), so that functions the points query calls cannot change
+	 * data: as kmeans_cluster's points query (points.c)
+	 */
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("transaction_read_only", "on", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	split_begin(&r, fcinfo, text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	if (r.in_memory)
+		elbow_read_points(&r, method);
+	else
+		split_scaler_sql(&r, method, "kmeans_fit_sampled");
+	split_names(&r);
+	d = r.d;
+	if (engage_progress)
+		engage_progress_notice(r.start, "kmeans_fit_sampled: scaler of %lld points%s",
+							   (long long) r.n, r.in_memory ? ", in memory" : "");
+
+	engage_split_fit_params(&fp, k, n_init, max_iter, r.seed, init, auto_sample,
+							sample, r.n);
+	if (fp.sample < (size_t) k)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the sample of %zu points is smaller than k = %d",
+						fp.sample, k)));
+	if (engage_progress)
+	{
+		fp.progress = fit_progress;
+		fp.progress_arg = &r;
+	}
+	rc = ecore_fit_sampled_bytes((size_t) r.n, (size_t) d, &fp, r.in_memory, &bytes);
+	if (rc != ECORE_OK)
+		engage_split_fit_error(rc, "kmeans_fit_sampled", k, fp.sample);
+	engage_check_memory(r.in_memory ? (Size) r.n * (d * 2 * sizeof(double) + 48) : 0, bytes);
+	memset(&src, 0, sizeof(src));
+	if (r.in_memory)
+		src.memory = &r.mem;
+	else
+	{
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s.kmeans_step_agg($1, %s) FROM %s",
+						 r.q.schema, r.q.features, r.q.from);
+		r.step_sql = sql.data;
+		src.step = fit_sql_step;
+		src.sample = fit_sql_sample;
+		src.arg = &r;
+	}
+	memset(&out, 0, sizeof(out));
+	out.centroids = palloc(sizeof(double) * k * d);
+	out.sizes = palloc(sizeof(int64_t) * k);
+	out.cluster_inertia = palloc(sizeof(double) * k);
+	rc = ecore_fit_sampled((size_t) r.n, (size_t) d, &fp, &src, &env, &out);
+	if (rc != ECORE_OK)
+		engage_split_fit_error(rc, "kmeans_fit_sampled", k, fp.sample);
+
+	/* the result, in the caller's memory context (SPI's goes at the end) */
+	MemoryContextSwitchTo(caller);
+	orig = palloc(sizeof(double) * k * d);
+	memset(&env, 0, sizeof(env));
+	ecore_scaler_inverse_transform(&r.s, out.centroids, k, orig, &env);
+	values[0] = PointerGetDatum(r.names);
+	values[1] = CStringGetTextDatum(ecore_scale_method_name(method));
+	values[2] = PointerGetDatum(engage_float8_array(r.s.scale, d));
+	values[3] = PointerGetDatum(engage_float8_array(r.s.offset, d));
+	values[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
+	values[5] = PointerGetDatum(engage_float8_matrix(out.centroids, k, d));
+	values[6] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
+	values[7] = Float8GetDatum(out.inertia);
+	values[8] = Int32GetDatum(out.iterations);
+	values[9] = BoolGetDatum(out.converged != 0);
+	values[10] = Int64GetDatum(out.n);
+	values[11] = PointerGetDatum(engage_float8_array(out.cluster_inertia, k));
+	result = heap_form_tuple(tupdesc, values, nulls);
+	AtEOXact_GUC(true, nestlevel);
+	SPI_finish();
+	MemoryContextSwitchTo(caller);
+	MemoryContextDelete(scratch);
+	PG_RETURN_DATUM(HeapTupleGetDatum(result));
 }

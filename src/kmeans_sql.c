@@ -56,7 +56,9 @@
 #include "bulk_write.h"
 #include "engage.h"
 #include "points.h"
+#include "split.h"
 #include "core/kmeans.h"
+#include "core/kmeans_step.h"
 #include "core/knee.h"
 #include "core/scale.h"
 
@@ -145,9 +147,10 @@ core_abort(int code, Datum arg)
  * ERROR (cancel, statement_timeout), which longjmps, or a FATAL
  * (pg_terminate_backend, shutdown), which exits without longjmp and frees
  * the transaction's memory on the way: PG_ENSURE_ERROR_CLEANUP covers both.
+ * Also the split K-means' (kmeans_agg.c), whose restarts run threads.
  */
-static void
-core_check(void *arg)
+void
+engage_core_check(void *arg)
 {
 	ecore_env *env = (ecore_env *) arg;
 
@@ -206,7 +209,7 @@ kmeans_begin(KmeansData *kd, const char *function)
 	kd->step = KMEANS_STEP_NONE;
 	kd->env.alloc = core_alloc;
 	kd->env.alloc_arg = CurrentMemoryContext;
-	kd->env.check = core_check;
+	kd->env.check = engage_core_check;
 	kd->env.check_arg = &kd->env;
 	kd->errcallback.callback = kmeans_error_context;
 	kd->errcallback.arg = kd;
@@ -972,6 +975,10 @@ typedef struct ElbowCache
 	uint64_t   *hashes;			/* n sample hashes of the keys for seed */
 	char	  **feature_names;	/* d */
 	Size		bytes;			/* scaled and hashes */
+	/* kept by the split fit: the points for elbow_fit_sampled's curve */
+	bool		split;
+	ecore_scaler scaler;		/* of the exact sums */
+	ecore_elbow_memory mem;		/* Z, X, hashes, keys (scaled, hashes too) */
 } ElbowCache;
 
 static ElbowCache *elbow_cache = NULL;
@@ -1029,6 +1036,44 @@ run_points_query(Oid nsp, int64 run_id, bool carried)
 }
 
 /*
+ * Each point's key (kd's points read with their rows, the key column
+ * text) in turn: fn(arg, i, the key's bytes, their length)
+ */
+static void
+each_point_key(const KmeansData *kd, void (*fn) (void *arg, Size i, const char *key, size_t len),
+			   void *arg)
+{
+	Datum	   *values = palloc(sizeof(Datum) * kd->pts.tupdesc->natts);
+	bool	   *nulls = palloc(sizeof(bool) * kd->pts.tupdesc->natts);
+	Size		i;
+
+	for (i = 0; i < (Size) kd->pts.n; i++)
+	{
+		text	   *key;
+
+		engage_point_row(&kd->pts, i, values, nulls);
+		Assert(!nulls[0]);
+		key = DatumGetTextPP(values[0]);
+		fn(arg, i, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if ((Pointer) key != DatumGetPointer(values[0]))
+			pfree(key);
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(values);
+	pfree(nulls);
+}
+
+/* each_point_key: the sample hash of a key (arg: the cache, its seed) */
+static void
+hash_point_key(void *arg, Size i, const char *key, size_t len)
+{
+	ElbowCache *c = (ElbowCache *) arg;
+
+	c->hashes[i] = ecore_sample_hash((uint64_t) c->seed, key, len);
+}
+
+/*
  * Keep the points of kd (read with their rows, normalised in place, in
  * canonical order; key column text) for the elbow curve of run run_id with
  * seed, to be taken by store_elbow_curve when its points query is
@@ -1044,9 +1089,6 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
 	Size		bytes = n * (d * sizeof(double) + sizeof(uint64_t));
 	MemoryContext cxt;
 	ElbowCache *c;
-	Datum	   *values;
-	bool	   *nulls;
-	Size		i;
 	int			j;
 
 	elbow_cache_free();
@@ -1081,22 +1123,56 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
 
 	/* the sample hashes of the keys' text form, as sample_hashes makes them */
 	c->hashes = MemoryContextAllocHuge(cxt, n * sizeof(uint64_t));
-	values = palloc(sizeof(Datum) * kd->pts.tupdesc->natts);
-	nulls = palloc(sizeof(bool) * kd->pts.tupdesc->natts);
-	for (i = 0; i < n; i++)
-	{
-		text	   *key;
+	each_point_key(kd, hash_point_key, c);
+}
 
-		engage_point_row(&kd->pts, i, values, nulls);
-		Assert(!nulls[0]);
-		key = DatumGetTextPP(values[0]);
-		c->hashes[i] = ecore_sample_hash((uint64_t) seed, VARDATA_ANY(key),
-										 VARSIZE_ANY_EXHDR(key));
-		if ((Pointer) key != DatumGetPointer(values[0]))
-			pfree(key);
-		if ((i & 65535) == 0)
-			CHECK_FOR_INTERRUPTS();
+/*
+ * Keep the points of the split fit of store_user_clusters (mem, their
+ * scaler s and the d feature names, all in the memory context cxt) for
+ * the elbow curve of run run_id with seed, as elbow_cache_keep keeps
+ * points (held: the bytes the call holds besides): cxt becomes the
+ * cache's.  When they do not fit within engage.max_memory nothing is kept
+ * (cxt stays where it is).
+ */
+static void
+elbow_cache_keep_split(int64 run_id, int64 seed, const char *elbow_points,
+					   MemoryContext cxt, const ecore_scaler *sc,
+					   const ecore_elbow_memory *mem, char **names,
+					   Size bytes, Size held)
+{
+	ElbowCache *c;
+	int			j;
+
+	elbow_cache_free();
+	if ((double) held + (double) bytes > (double) engage_max_memory_kb * 1024.0)
+		return;
+	if (!elbow_cache_callbacks)
+	{
+		RegisterXactCallback(elbow_cache_xact, NULL);
+		RegisterSubXactCallback(elbow_cache_subxact, NULL);
+		elbow_cache_callbacks = true;
 	}
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	c = MemoryContextAllocZero(cxt, sizeof(ElbowCache));
+	c->cxt = cxt;
+	elbow_cache = c;
+	c->run_id = run_id;
+	c->seed = seed;
+	c->normalization = sc->method;
+	c->subid = GetCurrentSubTransactionId();
+	c->points = MemoryContextStrdup(cxt, elbow_points);
+	c->n = (int64) mem->n;
+	c->d = (int) mem->d;
+	c->bytes = bytes;
+	engage_held_bytes = bytes;
+	c->scaled = (double *) mem->Z;
+	c->hashes = (uint64_t *) mem->hashes;
+	c->feature_names = MemoryContextAlloc(cxt, mem->d * sizeof(char *));
+	for (j = 0; j < (int) mem->d; j++)
+		c->feature_names[j] = MemoryContextStrdup(cxt, names[j]);
+	c->split = true;
+	c->scaler = *sc;
+	c->mem = *mem;
 }
 
 /*
@@ -1125,6 +1201,113 @@ elbow_cache_take(int64 run_id, int64 seed, const char *points,
 	elbow_cache = NULL;
 	engage_held_bytes = 0;
 	return c;
+}
+
+/* The keys' texts copied by each_point_key (copy_point_key) */
+typedef struct KeyCopy
+{
+	char	  **keys;
+	size_t	   *lens;
+	Size		bytes;
+} KeyCopy;
+
+/* each_point_key: a copy of a key in the current memory context */
+static void
+copy_point_key(void *arg, Size i, const char *key, size_t len)
+{
+	KeyCopy    *kc = (KeyCopy *) arg;
+
+	kc->lens[i] = len;
+	kc->keys[i] = palloc(Max(len, 1));
+	memcpy(kc->keys[i], key, len);
+	kc->bytes += len;
+}
+
+/*
+ * The split fit of store_user_clusters, for the normalizations the split
+ * K-means takes: the algorithm of kmeans_fit_sampled(points, k,
+ * normalization, seed => seed, in_memory => true) on the points read (kd:
+ * in their units, with their rows, in canonical order), so the model of
+ * kmeans_fit_sampled on aggregates over the same points, bit for bit (the
+ * scaler of the exact sums, the restarts on the sample by sample_hash of
+ * the keys, Lloyd steps to a fixed point).  Each point's cluster (1-based
+ * order aside) and distance into *labels and *distances, as
+ * kmeans_nearest gives them for the model (ecore_kmeans_assign of the
+ * normalised point); the model's parts into res and kd->scaler.  The
+ * points (their copy in their units, normalised, key texts and sample
+ * hashes: mem) are made in held, for the elbow curve; *held_bytes their
+ * size.
+ */
+static void
+split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
+					ecore_elbow_memory *mem, Size *held_bytes, int32 **labels,
+					double **distances, ecore_kmeans_result *res)
+{
+	Size		n = (Size) kd->pts.n;
+	int			d = kd->pts.d;
+	MemoryContext old;
+	double	   *X;
+	KeyCopy		kc;
+	ecore_fit_params fp;
+	ecore_fit_source src;
+	ecore_fit_out out;
+	size_t		bytes;
+	int			rc;
+
+	check_k(o->k, kd->pts.n, "k");
+	kmeans_step(kd, KMEANS_STEP_NORMALIZATION, 0);
+	engage_check_memory(kd->bytes, n * (d * sizeof(double) + sizeof(char *) + sizeof(size_t)));
+	old = MemoryContextSwitchTo(held);
+	X = MemoryContextAllocHuge(held, sizeof(double) * n * d);
+	memcpy(X, kd->pts.data, sizeof(double) * n * d);
+	kc.keys = MemoryContextAllocHuge(held, sizeof(char *) * Max(n, 1));
+	kc.lens = MemoryContextAllocHuge(held, sizeof(size_t) * Max(n, 1));
+	kc.bytes = 0;
+	each_point_key(kd, copy_point_key, &kc);
+	*held_bytes = n * (d * sizeof(double) + sizeof(char *) + sizeof(size_t) + 16) + kc.bytes;
+	engage_split_memory(X, n, d, (const char *const *) kc.keys, kc.lens, o->normalization,
+						o->seed, &kd->env, kd->bytes + *held_bytes, &kd->scaler, mem);
+	*held_bytes += n * (d * sizeof(double) + sizeof(uint64_t));
+	MemoryContextSwitchTo(old);
+	kd->bytes += *held_bytes;
+
+	/* the fit */
+	kmeans_step(kd, KMEANS_STEP_CLUSTERING, o->k);
+	engage_split_fit_params(&fp, o->k, o->n_init, o->max_iter, o->seed, o->init,
+							true, 0, kd->pts.n);
+	rc = ecore_fit_sampled_bytes(n, d, &fp, 1, &bytes);
+	if (rc != ECORE_OK)
+		core_error(rc, kd);
+	engage_check_memory(kd->bytes, bytes + n * (sizeof(int32) + sizeof(double)));
+	memset(&src, 0, sizeof(src));
+	src.memory = mem;
+	memset(&out, 0, sizeof(out));
+	out.centroids = palloc(sizeof(double) * o->k * d);
+	out.sizes = palloc(sizeof(int64_t) * o->k);
+	out.cluster_inertia = palloc(sizeof(double) * o->k);
+	rc = ecore_fit_sampled(n, d, &fp, &src, &kd->env, &out);
+	if (rc != ECORE_OK)
+		core_error(rc, kd);
+
+	/* each point's cluster and distance, as kmeans_nearest */
+	*labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(n, 1));
+	*distances = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(n, 1));
+	rc = ecore_kmeans_assign(mem->Z, n, d, out.centroids, o->k, &kd->env,
+							  *labels, *distances);
+	if (rc != ECORE_OK)
+		core_error(rc, kd);
+	memset(res, 0, sizeof(*res));
+	res->n = n;
+	res->d = d;
+	res->k = o->k;
+	res->centroids = out.centroids;
+	res->labels = *labels;
+	res->distances = *distances;
+	res->sizes = out.sizes;
+	res->cluster_inertia = out.cluster_inertia;
+	res->inertia = out.inertia;
+	res->iterations = out.iterations;
+	res->converged = out.converged;
 }
 
 /* The columns of store_user_clusters's points query */
@@ -1172,6 +1355,12 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	int64		run_id;
 	int64		i;
 	int			j;
+	bool		split;
+	MemoryContext held = NULL;
+	ecore_elbow_memory mem;
+	Size		held_bytes = 0;
+	int32	   *labels;
+	double	   *distances;
 
 	engage_require_arg(fcinfo, 0, "run_id");
 	engage_require_arg(fcinfo, 1, "points");
@@ -1196,6 +1385,12 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	o.features = 3;
 	o.row_desc = NULL;
 	check_k(o.k, -1, "k");
+	/*
+	 * one node: the split K-means' algorithm when it takes the
+	 * normalization and k (at most ECORE_KSTEP_MAX_K clusters)
+	 */
+	split = write && engage_split_normalization(o.normalization) &&
+		o.k <= ECORE_KSTEP_MAX_K;
 
 	/* the table first: no clustering for a caller who may not write it */
 	scratch = scratch_context("engage store_user_clusters");
@@ -1227,9 +1422,20 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 					 errhint("The columns are: msisdn text, sessions bigint, the duration and traffic features.")));
 	kd.bytes = kd.pts.bytes;
 	kmeans_step(&kd, KMEANS_STEP_NONE, 0);
-	apply_normalization(&kd, o.normalization);
-	check_k(o.k, kd.pts.n, "k");
-	fit_kmeans(&o, &kd, o.k, NULL, &res);
+	if (split)
+	{
+		held = AllocSetContextCreate(scratch, "engage split points",
+									 ALLOCSET_DEFAULT_SIZES);
+		split_user_clusters(&o, &kd, held, &mem, &held_bytes, &labels, &distances, &res);
+	}
+	else
+	{
+		apply_normalization(&kd, o.normalization);
+		check_k(o.k, kd.pts.n, "k");
+		fit_kmeans(&o, &kd, o.k, NULL, &res);
+		labels = res.labels;
+		distances = res.distances;
+	}
 	kmeans_end(&kd);
 
 	/* each user's row, in bulk */
@@ -1250,9 +1456,9 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 			slot->tts_isnull[0] = false;
 			slot->tts_values[1] = values[0];
 			slot->tts_isnull[1] = nulls[0];
-			slot->tts_values[2] = Int32GetDatum(res.labels[i] + 1);
+			slot->tts_values[2] = Int32GetDatum(labels[i] + 1);
 			slot->tts_isnull[2] = false;
-			slot->tts_values[3] = Float8GetDatum(res.distances[i]);
+			slot->tts_values[3] = Float8GetDatum(distances[i]);
 			slot->tts_isnull[3] = false;
 			slot->tts_values[4] = values[1];
 			slot->tts_isnull[4] = nulls[1];
@@ -1272,11 +1478,15 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 */
 	if (!write)
 		elbow_cache_keep(run_id, o.seed, o.points, &kd, o.normalization);
-	else if (strcmp(o.points, run_points_query(nsp, run_id, true)) == 0)
+	else if (strcmp(o.points, run_points_query(nsp, run_id, true)) != 0)
+		elbow_cache_free();
+	else if (split)
+		elbow_cache_keep_split(run_id, o.seed, run_points_query(nsp, run_id, false), held,
+							   &kd.scaler, &mem, kd.pts.feature_names, held_bytes,
+							   kd.bytes - held_bytes);
+	else
 		elbow_cache_keep(run_id, o.seed, run_points_query(nsp, run_id, false), &kd,
 						 o.normalization);
-	else
-		elbow_cache_free();
 
 	/* the model, in the caller's context */
 	original = palloc(sizeof(double) * o.k * kd.pts.d);
@@ -1313,9 +1523,11 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 
 /*
  * engage.store_cluster_model(run_id, points, k, seed): the K-means step of
- * run_analysis on a Citus source.  The fit of store_user_clusters on the
- * points query (msisdn text, sessions bigint, the duration and traffic
- * features), bit for bit, without writing anything: run_analysis assigns
+ * run_analysis on a Citus source with k above 1000 (past the split
+ * K-means, which fits every smaller k on aggregates).  The fit of
+ * store_user_clusters on the points query (msisdn text, sessions bigint,
+ * the duration and traffic features) for such k, kmeans_cluster_rows's,
+ * bit for bit, without writing anything: run_analysis assigns
  * each user on the workers (kmeans_nearest in a pushed-down INSERT ...
  * SELECT).  The points are kept for store_elbow_curve(run_id, points, ...)
  * with the same query and seed in the same (sub)transaction.  Returns the
@@ -1966,10 +2178,45 @@ engage_store_elbow_curve(PG_FUNCTION_ARGS)
 	o.features = -1;
 	check_elbow_args(1, k_max, auto_sample, sample);
 
-	InitMaterializedSRF(fcinfo, 0);
 	scratch = scratch_context("engage store_elbow_curve");
-	old = MemoryContextSwitchTo(scratch);
 	cache = elbow_cache_take(run_id, o.seed, o.points, o.normalization, scratch);
+	if (engage_split_normalization(o.normalization))
+	{
+		/*
+		 * The split K-means' elbow (elbow_fit_sampled's in memory), from
+		 * the points the split fit kept, or read again
+		 */
+		EngageSplitElbow a;
+
+		memset(&a, 0, sizeof(a));
+		a.function = "store_elbow_curve";
+		if (cache != NULL && cache->split)
+		{
+			a.mem = &cache->mem;
+			a.s = &cache->scaler;
+			a.names = cache->feature_names;
+		}
+		else
+		{
+			a.points = o.points;
+			a.in_memory = true;
+		}
+		a.k_min = 1;
+		a.k_max = k_max;
+		a.method = o.normalization;
+		a.n_init = o.n_init;
+		a.max_iter = o.max_iter;
+		a.tol = o.tol;
+		a.seed = o.seed;
+		a.init = o.init;
+		a.auto_sample = auto_sample;
+		a.sample = sample;
+		engage_split_elbow_rows(fcinfo, &a);
+		MemoryContextDelete(scratch);
+		return (Datum) 0;
+	}
+	InitMaterializedSRF(fcinfo, 0);
+	old = MemoryContextSwitchTo(scratch);
 	kmeans_begin(&kd, "store_elbow_curve");
 	if (cache != NULL)
 	{

@@ -540,8 +540,9 @@ COMMENT ON FUNCTION @extschema@.parse_start_time(text) IS
 'The start of a session written as TellCo''s export writes it, M/D/YYYY H:MM (4/23/2019 14:35; seconds optional, M/D/YYYY H:MM:SS), as a timestamp; NULL for a text of any other form or a date or time that does not exist, never an error (run_analysis counts such rows in engage.run.rows_unparsed_start and leaves them out of its time window)';
 
 -- The K-means step of run_analysis (src/kmeans_sql.c, src/bulk_write.c):
--- the fit of kmeans_cluster_rows on the run's users (one read), each user's
--- cluster written into result_user_cluster in bulk; returns the model.
+-- the fit of kmeans_fit_sampled (k above 1000: kmeans_cluster_rows) on the
+-- run's users (one read), each user's cluster written into
+-- result_user_cluster in bulk; returns the model.
 CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint,
     normalization text DEFAULT 'zscore')
 RETURNS @extschema@.kmeans_model
@@ -549,10 +550,10 @@ AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does (normalization NULL: zscore), from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax, log, robust or none (NULL: zscore) as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with k above 1000 (past the split K-means) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
--- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
--- of the run's users, from the normalised points that store_user_clusters
+-- The elbow step of run_analysis (src/kmeans_sql.c): elbow_fit_sampled's
+-- curve in memory of the run's users, from the normalised points that store_user_clusters
 -- kept in the same (sub)transaction, or read again when it kept none.
 CREATE FUNCTION @extschema@.store_elbow_curve(run_id bigint, points text, k_max integer, seed bigint,
     sample integer, normalization text DEFAULT 'zscore')
@@ -564,7 +565,7 @@ AS 'MODULE_PATHNAME', 'engage_store_elbow_curve'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_elbow_curve(bigint, text, integer, bigint, integer, text) IS
-'Internal to run_analysis: the rows of elbow_inertia(points, 1, k_max, normalization, seed => seed, sample => sample), bit for bit (normalization NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
+'Internal to run_analysis: the rows of elbow_fit_sampled(points, 1, k_max, normalization, seed => seed, sample => sample, in_memory => true), bit for bit (normalization zscore, minmax, log, robust or none; NULL: zscore); when store_user_clusters has just clustered run_analysis''s points of run_id (store_cluster_model: this points query) with the same seed and normalization in the same (sub)transaction, from the normalised points it kept (freed then, and at the end of that (sub)transaction) instead of a second read of the points query';
 
 -- The per-user step of run_analysis on Citus: the counts, top 10s and
 -- application totals of the run's distributed per-user table, as
@@ -679,7 +680,7 @@ AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis on a Citus distributed source: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing; the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
+'Internal to run_analysis on a Citus distributed source with k above 1000, past the split K-means (k up to 1000 fits by kmeans_fit_sampled on aggregates): the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (kmeans_cluster_rows''s model; k up to 1000: kmeans_cluster_rows''s model too, not the split K-means'' of store_user_clusters); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of

@@ -2,7 +2,7 @@
 -- sql/src/kmeans_agg.sql: K-means whose points never gather in one place
 --
 -- scaling_agg (and its type scaling), kmeans_step_agg (and its type
--- kmeans_step), sample_hash and kmeans_fit_sampled (C: src/kmeans_agg.c
+-- kmeans_step), sample_hash, sample_cutoff and kmeans_fit_sampled (C: src/kmeans_agg.c
 -- over src/core/kmeans_step.c and src/core/xsum.c).  The aggregates have
 -- bigint[] states and combine functions: parallel workers and Citus
 -- workers compute them in parts, and every sum in them is exact, so the
@@ -168,15 +168,51 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.sample_hash(text, bigint) IS
 'The 64-bit hash (as bigint) of a point''s key and a seed that chooses the samples of elbow_inertia and kmeans_fit_sampled: the same on every server';
 
+CREATE FUNCTION @extschema@.sample_cutoff_accum(state bigint[], value double precision, m integer)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_sample_cutoff_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.sample_cutoff_accum(bigint[], double precision, integer) IS
+'Transition function of sample_cutoff';
+
+CREATE FUNCTION @extschema@.sample_cutoff_combine(a bigint[], b bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_sample_cutoff_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.sample_cutoff_combine(bigint[], bigint[]) IS
+'Combine function of sample_cutoff: merges two partial states of the same m';
+
+CREATE FUNCTION @extschema@.sample_cutoff_final(state bigint[])
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'engage_sample_cutoff_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.sample_cutoff_final(bigint[]) IS
+'Final function of sample_cutoff: the m-th smallest value, NULL with fewer than m';
+
+CREATE AGGREGATE @extschema@.sample_cutoff(double precision, integer) (
+	SFUNC = @extschema@.sample_cutoff_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.sample_cutoff_final,
+	COMBINEFUNC = @extschema@.sample_cutoff_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.sample_cutoff(double precision, integer) IS
+'The m-th smallest value (m, 1..1048576, the same on every row; NULL values skipped, NaN refused; NULL with fewer than m values): the cutoff of a sample of the m smallest keys, so that ORDER BY key LIMIT m reads only the rows of key <= cutoff (kmeans_fit_sampled''s and elbow_fit_sampled''s sample queries on aggregates: about m rows reach the coordinator of a Citus cluster, not m per shard); the m smallest values kept in a combinable bigint[] state, the same in any plan and split';
+
 CREATE FUNCTION @extschema@.kmeans_fit_sampled(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
-    seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL)
+    seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL,
+    in_memory boolean DEFAULT false)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_kmeans_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer) IS
-'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point)';
+COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean) IS
+'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
 
 CREATE TYPE @extschema@.kmeans_model_step AS (
 	model integer,

@@ -47,8 +47,14 @@
 -- - The counts, the top 10s and the application totals
 --   (store_user_engagement_citus): ORDER BY ... LIMIT 10 that every shard
 --   runs and the coordinator merges, and aggregates that Citus splits.
---   K-means: the points are read once on the coordinator for the fit and
---   the elbow (store_cluster_model, then store_elbow_curve), each user's
+--   K-means and the elbow (every normalization): the split K-means,
+--   kmeans_fit_sampled and elbow_fit_sampled on aggregates that the
+--   workers compute (the scaler, robust's quantile passes, each Lloyd
+--   step), the restarts on a sample of at most 32,768 users on the
+--   coordinator: the points never gather there, and the results are one
+--   node's bit for bit (k above 1000, past the split K-means: the points
+--   are read once on the coordinator for the fit, store_cluster_model,
+--   kmeans_cluster_rows's fit as on one node); each user's
 --   cluster and distance written on the workers (kmeans_nearest in a
 --   pushed-down INSERT ... SELECT); the cluster statistics by split
 --   aggregates.  The small result tables (top users, application totals,
@@ -562,10 +568,17 @@ BEGIN
 		-- labels and descriptions from the rows just written, in one
 		-- statement.  The overall averages are the clusters' sums over their
 		-- counts: avg() is that division.
-		-- On Citus (layout not NULL) the fit is store_cluster_model's, the
-		-- same on the points read from the run's distributed table, and each
+		-- With every normalization and k up to 1000 (the split K-means'
+		-- most), the fit is kmeans_fit_sampled's algorithm (restarts on a
+		-- sample chosen by sample_hash, Lloyd steps of exact sums to a fixed
+		-- point): on one node store_user_clusters runs it in memory, on
+		-- Citus (layout not NULL) kmeans_fit_sampled runs it on aggregates
+		-- that the workers compute (the points never gather on the
+		-- coordinator): the same model bit for bit.  With k above 1000,
+		-- kmeans_cluster_rows's fit (on Citus store_cluster_model's, on the
+		-- points read from the run's distributed table).  On Citus each
 		-- user's cluster and distance are written on the workers by
-		-- kmeans_nearest, which gives them as the fit's last pass did, bit
+		-- kmeans_nearest, which gives them as store_user_clusters does, bit
 		-- for bit; the statistics are aggregates that Citus splits.
 		-- From here to the pruning, every read of the per-user tables is of
 		-- one run: through the BRIN index on run_id, not a sequential scan of
@@ -586,9 +599,11 @@ BEGIN
 		-- The elbow curve's statement (step 3), which also gives the k that
 		-- method picks on it: Kneedle's, the highest silhouette or the
 		-- lowest Davies-Bouldin index (of k >= 2, the lowest k on ties).
+		-- On Citus, elbow_fit_sampled on aggregates (the curve
+		-- store_elbow_curve computes in memory on one node, bit for bit).
 		elbow_query := format($q$
 			WITH e AS MATERIALIZED (
-				SELECT e.* FROM @extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5) AS e
+				SELECT e.* FROM %s AS e
 			), ins AS (
 				INSERT INTO @extschema@.result_elbow (run_id, k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz)
 				SELECT $1, e.k, e.inertia, e.silhouette, e.is_elbow, e.davies_bouldin, e.calinski_harabasz FROM e
@@ -599,7 +614,10 @@ BEGIN
 			                                       FILTER (WHERE e.k >= 2 AND e.silhouette <> 'NaN'))[1]
 			               WHEN 'davies_bouldin' THEN (array_agg(e.k ORDER BY e.davies_bouldin, e.k)
 			                                           FILTER (WHERE e.k >= 2 AND e.davies_bouldin <> 'NaN'))[1] END
-			FROM e$q$, points);
+			FROM e$q$,
+			CASE WHEN layout IS NOT NULL
+			     THEN format('@extschema@.elbow_fit_sampled(%L, 1, $2, $5, seed => $3, sample => $4, in_memory => false)', points)
+			     ELSE format('@extschema@.store_elbow_curve($1, %L, $2, $3, $4, $5)', points) END);
 		-- With k_selection (method), the elbow curve comes first and the
 		-- clustering uses the k it picks (run_analysis's k when it picks
 		-- none).  The curve then reads the points itself, and
@@ -628,7 +646,11 @@ BEGIN
 			             clusters_k, run_analysis.seed, scaling);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
-			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			IF clusters_k <= 1000 THEN
+				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed);
+			ELSE
+				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			END IF;
 			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
 			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
 			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
@@ -701,10 +723,12 @@ BEGIN
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
 		-- restarts on every user or on a sample of elbow_sample users (NULL:
-		-- elbow_inertia chooses), the inertias always of all users:
-		-- store_elbow_curve (src/kmeans_sql.c) is elbow_inertia on the points
-		-- query, from the points store_user_clusters (store_cluster_model)
-		-- kept (no second read); with k_selection it ran before step 2
+		-- every user up to 200,000, else 32,768), the inertias always of all
+		-- users: store_elbow_curve (src/kmeans_sql.c) is elbow_fit_sampled's
+		-- curve in memory on the points query, from the points
+		-- store_user_clusters kept (no second read); on Citus
+		-- elbow_fit_sampled on aggregates; with k_selection it ran before
+		-- step 2
 		IF run_analysis.k_max > 0 AND method IS NULL THEN
 			EXECUTE elbow_query INTO chosen_k, used_sample, selected_k
 				USING run, LEAST(run_analysis.k_max, n_users)::integer, run_analysis.seed,

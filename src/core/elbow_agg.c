@@ -983,19 +983,38 @@ ecore_elbow_memory_steps(void *arg, int M, const int *ks,
 	return ECORE_OK;
 }
 
+/* The order of a selection of points in memory (em_select) */
+typedef struct em_order
+{
+	const ecore_elbow_memory *m;
+	int			by_hash;		/* first by the sample hash as a signed
+								 * 64-bit integer (sample_hash's bigint),
+								 * not by the key array */
+} em_order;
+
 /*
- * Does point a (coreset key ka) come before point b (key kb): coreset key,
- * key text in C collation (bytes, then length), then features by value?
+ * Does point a (key ka) come before point b (key kb): the sample hash as
+ * a signed integer (by_hash) or the key, then the key text in C collation
+ * (bytes, then length), then the features by value?
  */
 static int
-em_before(const ecore_elbow_memory *m, double ka, size_t a, double kb, size_t b)
+em_before(const em_order *o, double ka, size_t a, double kb, size_t b)
 {
+	const ecore_elbow_memory *m = o->m;
 	size_t		la,
 				lb,
 				f;
 	int			r;
 
-	if (ka != kb)
+	if (o->by_hash)
+	{
+		int64_t		ha = (int64_t) m->hashes[a],
+					hb = (int64_t) m->hashes[b];
+
+		if (ha != hb)
+			return ha < hb;
+	}
+	else if (ka != kb)
 		return ka < kb;
 	la = m->keylens[a];
 	lb = m->keylens[b];
@@ -1030,7 +1049,7 @@ em_swap(size_t *h, double *key, size_t a, size_t b)
 
 /* Sift-down in a max-heap (by em_before) of len entries */
 static void
-em_sift_down(const ecore_elbow_memory *m, size_t *h, double *key, size_t root,
+em_sift_down(const em_order *o, size_t *h, double *key, size_t root,
 			 size_t len)
 {
 	for (;;)
@@ -1040,9 +1059,9 @@ em_sift_down(const ecore_elbow_memory *m, size_t *h, double *key, size_t root,
 		if (child >= len)
 			return;
 		if (child + 1 < len &&
-			em_before(m, key[child], h[child], key[child + 1], h[child + 1]))
+			em_before(o, key[child], h[child], key[child + 1], h[child + 1]))
 			child++;
-		if (!em_before(m, key[root], h[root], key[child], h[child]))
+		if (!em_before(o, key[root], h[root], key[child], h[child]))
 			return;
 		em_swap(h, key, root, child);
 		root = child;
@@ -1051,13 +1070,13 @@ em_sift_down(const ecore_elbow_memory *m, size_t *h, double *key, size_t root,
 
 /* Sift-up the last of len entries of a max-heap */
 static void
-em_sift_up(const ecore_elbow_memory *m, size_t *h, double *key, size_t pos)
+em_sift_up(const em_order *o, size_t *h, double *key, size_t pos)
 {
 	while (pos > 0)
 	{
 		size_t		par = (pos - 1) / 2;
 
-		if (!em_before(m, key[par], h[par], key[pos], h[pos]))
+		if (!em_before(o, key[par], h[par], key[pos], h[pos]))
 			return;
 		em_swap(h, key, par, pos);
 		pos = par;
@@ -1065,48 +1084,52 @@ em_sift_up(const ecore_elbow_memory *m, size_t *h, double *key, size_t pos)
 }
 
 /*
- * The sample of points in memory: the want smallest by (coreset key, key
- * text, features) through a max-heap of want entries over one pass; or
- * every point sorted by (key text, features) (keys all 0).  A heap sort
- * puts them in order.
+ * The want first points in memory in an order: by coreset key for mu,
+ * total and n (sampled 1), by sample hash (sampled 2), or by key text and
+ * features alone (sampled 0), through a max-heap of want entries over one
+ * pass; a heap sort puts them in order.  Their normalised points go to SZ
+ * and their keys (coreset keys; 0 otherwise) to key.  iwork: want size_t.
  */
-int
-ecore_elbow_memory_sample(void *arg, const double *mu, double total,
-						  int64_t n, int sampled, size_t want, double *SZ,
-						  double *key, size_t *got, void *iwork)
+static int
+em_select(const ecore_elbow_memory *mem, int sampled, const double *mu,
+		  double total, size_t want, double *SZ, double *key, size_t *got,
+		  void *iwork)
 {
-	ecore_elbow_memory *mem = (ecore_elbow_memory *) arg;
 	size_t	   *h = (size_t *) iwork;
 	size_t		d = mem->d,
 				len = 0,
 				start,
 				end,
 				i;
+	em_order	o;
 
-	if ((size_t) n != mem->n || want == 0 || want > mem->n)
+	if (want == 0 || want > mem->n)
 		return ECORE_EINVAL_ARG;
+	o.m = mem;
+	o.by_hash = (sampled == 2);
 	for (start = 0; start < mem->n; start = end)
 	{
 		end = ECORE_CHUNK_END(start, mem->n);
 		ECORE_CHECK(mem->env);
 		for (i = start; i < end; i++)
 		{
-			double		kk = sampled ?
+			double		kk = sampled == 1 ?
 				ecore_coreset_key(mem->hashes[i],
-								  ecore_coreset_measure(mem->Z + i * d, d, mu, total, n)) : 0.0;
+								  ecore_coreset_measure(mem->Z + i * d, d, mu, total,
+														(int64_t) mem->n)) : 0.0;
 
 			if (len < want)
 			{
 				h[len] = i;
 				key[len] = kk;
-				em_sift_up(mem, h, key, len);
+				em_sift_up(&o, h, key, len);
 				len++;
 			}
-			else if (em_before(mem, kk, i, key[0], h[0]))
+			else if (em_before(&o, kk, i, key[0], h[0]))
 			{
 				h[0] = i;
 				key[0] = kk;
-				em_sift_down(mem, h, key, 0, want);
+				em_sift_down(&o, h, key, 0, want);
 			}
 		}
 	}
@@ -1116,10 +1139,264 @@ ecore_elbow_memory_sample(void *arg, const double *mu, double total,
 		if ((i & 4095) == 0)
 			ECORE_CHECK(mem->env);
 		em_swap(h, key, 0, i - 1);
-		em_sift_down(mem, h, key, 0, i - 1);
+		em_sift_down(&o, h, key, 0, i - 1);
 	}
 	for (i = 0; i < len; i++)
 		memcpy(SZ + i * d, mem->Z + h[i] * d, d * sizeof(double));
 	*got = len;
+	return ECORE_OK;
+}
+
+/*
+ * The sample of points in memory: the want smallest by (coreset key, key
+ * text, features), or every point sorted by (key text, features) (keys
+ * all 0).
+ */
+int
+ecore_elbow_memory_sample(void *arg, const double *mu, double total,
+						  int64_t n, int sampled, size_t want, double *SZ,
+						  double *key, size_t *got, void *iwork)
+{
+	ecore_elbow_memory *mem = (ecore_elbow_memory *) arg;
+
+	if ((size_t) n != mem->n)
+		return ECORE_EINVAL_ARG;
+	return em_select(mem, sampled ? 1 : 0, mu, total, want, SZ, key, got, iwork);
+}
+
+/* ---------------------------------------------------------------------
+ * The fit of kmeans_fit_sampled (see elbow_agg.h)
+ * ---------------------------------------------------------------------
+ */
+
+/* Where the fit's block holds what */
+typedef struct fs_plan
+{
+	size_t		want;			/* the sample's points */
+	int			sampled;
+	size_t		offSZ,
+				offC,
+				offNext,
+				offSizes,
+				offCi,
+				offNorms,
+				offPerm,
+				offScratch,
+				offSt,
+				offAssign,
+				offLower,
+				offIwork,
+				offKey;
+	size_t		block;			/* the fit's own request */
+	size_t		kmeans;			/* ecore_kmeans_fit's on the sample */
+} fs_plan;
+
+/* Reserve bytes at the end of a plan of *total bytes, 64-byte aligned */
+static int
+fs_reserve(size_t *total, size_t bytes, size_t *off)
+{
+	size_t		at = (*total + 63) & ~(size_t) 63;
+
+	if (at < *total || bytes > SIZE_MAX - at)
+		return 0;
+	*off = at;
+	*total = at + bytes;
+	return 1;
+}
+
+/* Validate the parameters and lay the fit's block out */
+static int
+fs_plan_make(size_t n, size_t d, const ecore_fit_params *p, int in_memory,
+			 fs_plan *pl)
+{
+	int			k;
+	size_t		total = 0,
+				slots,
+				kd;
+	ecore_kmeans_params km;
+	int			ok;
+	int			rc;
+
+	if (p == NULL)
+		return ECORE_EINVAL_ARG;
+	if (n < 1)
+		return ECORE_EINVAL_N;
+	if (d < 1 || d > ECORE_KSTEP_MAX_D)
+		return ECORE_EINVAL_D;
+	k = p->km.k;
+	if (k < 1 || k > ECORE_KSTEP_MAX_K || (size_t) k > n)
+		return ECORE_EINVAL_K;
+	pl->sampled = p->sample < n;
+	pl->want = pl->sampled ? p->sample : n;
+	if (pl->want < (size_t) k)
+		return ECORE_EINVAL_K;
+	km = p->km;
+	rc = ecore_kmeans_bytes(pl->want, d, &km, &pl->kmeans);
+	if (rc != ECORE_OK)
+		return rc;
+	slots = ecore_kstep_slots(k, d);
+	if (slots == 0)
+		return ECORE_EINVAL_K;
+	kd = (size_t) k * d;
+	if (pl->want > SIZE_MAX / sizeof(double) / d)
+		return ECORE_EOVERFLOW;
+	ok = fs_reserve(&total, pl->want * d * sizeof(double), &pl->offSZ) &&
+		fs_reserve(&total, kd * sizeof(double), &pl->offC) &&
+		fs_reserve(&total, kd * sizeof(double), &pl->offNext) &&
+		fs_reserve(&total, (size_t) k * sizeof(int64_t), &pl->offSizes) &&
+		fs_reserve(&total, (size_t) k * sizeof(double), &pl->offCi) &&
+		fs_reserve(&total, (size_t) k * sizeof(double), &pl->offNorms) &&
+		fs_reserve(&total, (size_t) k * sizeof(int), &pl->offPerm) &&
+		fs_reserve(&total, slots * sizeof(int64_t), &pl->offScratch);
+	if (ok && in_memory)
+		ok = n <= SIZE_MAX / sizeof(double) &&
+			fs_reserve(&total, slots * sizeof(int64_t), &pl->offSt) &&
+			fs_reserve(&total, n * sizeof(int32_t), &pl->offAssign) &&
+			fs_reserve(&total, n * sizeof(double), &pl->offLower) &&
+			fs_reserve(&total, pl->want * sizeof(size_t), &pl->offIwork) &&
+			fs_reserve(&total, pl->want * sizeof(double), &pl->offKey);
+	if (!ok || total > SIZE_MAX - 64)
+		return ECORE_EOVERFLOW;
+	pl->block = total + 64;		/* room to align the block's start */
+	return ECORE_OK;
+}
+
+/* Bytes ecore_fit_sampled requests (its block and the restarts') */
+int
+ecore_fit_sampled_bytes(size_t n, size_t d, const ecore_fit_params *params,
+						int in_memory, size_t *bytes)
+{
+	fs_plan		pl;
+	int			rc = fs_plan_make(n, d, params, in_memory, &pl);
+
+	if (rc != ECORE_OK)
+		return rc;
+	if (pl.block > SIZE_MAX - pl.kmeans)
+		return ECORE_EOVERFLOW;
+	*bytes = pl.block + pl.kmeans;
+	return ECORE_OK;
+}
+
+/* The fit (see elbow_agg.h) */
+int
+ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
+				  const ecore_fit_source *source, ecore_env *env,
+				  ecore_fit_out *out)
+{
+	const ecore_elbow_memory *mem;
+	fs_plan		pl;
+	char	   *base;
+	double	   *SZ,
+			   *C,
+			   *next,
+			   *ci,
+			   *norms,
+			   *lower = NULL;
+	int64_t    *sizes,
+			   *scratch,
+			   *st = NULL;
+	int32_t    *assign = NULL;
+	int		   *perm;
+	ecore_kmeans_result res;
+	ecore_kstep_out o;
+	size_t		got = 0,
+				kd;
+	int			k,
+				it,
+				j,
+				rc;
+
+	if (source == NULL || out == NULL || out->centroids == NULL ||
+		out->sizes == NULL || out->cluster_inertia == NULL ||
+		(source->memory == NULL && (source->step == NULL || source->sample == NULL)))
+		return ECORE_EINVAL_ARG;
+	mem = source->memory;
+	if (mem != NULL && (mem->n != n || mem->d != d))
+		return ECORE_EINVAL_ARG;
+	rc = fs_plan_make(n, d, params, mem != NULL, &pl);
+	if (rc != ECORE_OK)
+		return rc;
+	if (env == NULL || env->alloc == NULL)
+		return ECORE_EINVAL_ENV;
+	k = params->km.k;
+	kd = (size_t) k * d;
+	base = (char *) env->alloc(env->alloc_arg, pl.block);
+	if (base == NULL)
+		return ECORE_ENOMEM;
+	base = (char *) (((uintptr_t) base + 63) & ~(uintptr_t) 63);
+	SZ = (double *) (base + pl.offSZ);
+	C = (double *) (base + pl.offC);
+	next = (double *) (base + pl.offNext);
+	sizes = (int64_t *) (base + pl.offSizes);
+	ci = (double *) (base + pl.offCi);
+	norms = (double *) (base + pl.offNorms);
+	perm = (int *) (base + pl.offPerm);
+	scratch = (int64_t *) (base + pl.offScratch);
+	if (mem != NULL)
+	{
+		st = (int64_t *) (base + pl.offSt);
+		assign = (int32_t *) (base + pl.offAssign);
+		lower = (double *) (base + pl.offLower);
+	}
+	out->sampled = pl.sampled;
+	out->sample_used = pl.want;
+
+	/* 1: the sample (or every point), normalised, in its order */
+	if (mem != NULL)
+		rc = em_select(mem, pl.sampled ? 2 : 0, NULL, 0.0, pl.want, SZ,
+					   (double *) (base + pl.offKey), &got, base + pl.offIwork);
+	else
+		rc = source->sample(source->arg, pl.sampled, pl.want, SZ, &got);
+	if (rc != ECORE_OK)
+		return rc;
+	if (got != pl.want)
+		return ECORE_EINVAL_ARG;
+
+	/* 2: the restarts on it */
+	memset(&res, 0, sizeof(res));
+	rc = ecore_kmeans_fit(SZ, pl.want, d, &params->km, env, &res);
+	if (rc != ECORE_OK)
+		return rc;
+	memcpy(C, res.centroids, kd * sizeof(double));
+	if (params->progress != NULL)
+		params->progress(params->progress_arg, "restarts", params->km.n_init, 0.0);
+
+	/* 3: Lloyd steps over every point to a fixed point or max_iter */
+	o.next = next;
+	o.sizes = sizes;
+	o.cluster_inertia = ci;
+	for (it = 1;; it++)
+	{
+		if (mem != NULL)
+		{
+			if (it == 1)
+				ecore_kstep_init(st, k, d, C, mem->fingerprint);
+			ecore_kstep_delta(st, C, it == 1, mem->Z, n, assign, lower, env);
+			rc = ecore_kstep_final(st, scratch, &o);
+		}
+		else
+			rc = source->step(source->arg, k, C, &o);
+		if (rc != ECORE_OK)
+			return rc;
+		if (o.n != (int64_t) n)
+			return ECORE_EINVAL_ARG;
+		if (params->progress != NULL)
+			params->progress(params->progress_arg, "step", it, o.inertia);
+		if (o.fixed_point || it >= params->km.max_iter)
+			break;
+		memcpy(C, next, kd * sizeof(double));
+	}
+
+	/* 4: the clusters by ascending norm of their normalised centroid */
+	ea_relabel(C, k, d, norms, perm, out->centroids);
+	for (j = 0; j < k; j++)
+	{
+		out->sizes[j] = sizes[perm[j]];
+		out->cluster_inertia[j] = ci[perm[j]];
+	}
+	out->inertia = o.inertia;
+	out->n = o.n;
+	out->iterations = it;
+	out->converged = o.fixed_point;
 	return ECORE_OK;
 }

@@ -216,4 +216,90 @@ extern int	ecore_elbow_memory_sample(void *arg, const double *mu,
 									  size_t want, double *SZ, double *key,
 									  size_t *got, void *iwork);
 
+/* ---------------------------------------------------------------------
+ * The fit of kmeans_fit_sampled (ecore_fit_sampled)
+ * ---------------------------------------------------------------------
+ *
+ * K-means whose points need not gather, the same bits in memory and on
+ * aggregates:
+ *	 1. The sample: when m = sample is below n, the m points of smallest
+ *		sample hash (ecore_sample_hash of the key text and the seed, as a
+ *		signed 64-bit integer: sample_hash's bigint), then key text (C
+ *		collation), then features by value; else every point in the order
+ *		of key text and features.  Normalised, gathered in one place.
+ *	 2. n_init restarts on it (ecore_kmeans_fit with params.km).
+ *	 3. From the best restart's centroids, Lloyd steps over every point
+ *		(kmeans_step.h: exact means, the nearest centroid, empty clusters
+ *		take the farthest points) until the next centroids are the
+ *		centroids bit for bit, or max_iter steps; the result is the last
+ *		centroids a step was evaluated at, with that step's sizes,
+ *		inertias and points.
+ *	 4. The clusters numbered by ascending norm of their normalised
+ *		centroid (ties: lexicographic order of the coordinates, then the
+ *		step's order), as the elbow's.
+ * The source gives the sample and the steps (engage's SQL glue: ORDER BY
+ * sample_hash(...) LIMIT m and kmeans_step_agg queries); or, with memory
+ * set, the fit works on the points in memory itself (the same selection
+ * as ecore_elbow_memory_sample's, by sample hash, and each step by
+ * ecore_kstep_delta: the same states, so the same bits).
+ */
+typedef struct ecore_fit_source
+{
+	/* one step over every point from the k x d normalised centroids C */
+	int			(*step) (void *arg, int k, const double *C,
+						 ecore_kstep_out *out);
+	/* the want points of the order above (sampled: by sample hash first) */
+	int			(*sample) (void *arg, int sampled, size_t want, double *SZ,
+						   size_t *got);
+	void	   *arg;
+	const struct ecore_elbow_memory *memory;	/* or NULL: the callbacks */
+} ecore_fit_source;
+
+/* Parameters of ecore_fit_sampled */
+typedef struct ecore_fit_params
+{
+	ecore_kmeans_params km;		/* k, init, n_init, max_iter (restarts and
+								 * steps), tol (restarts), seed, n_threads */
+	size_t		sample;			/* m, at least k: the sample; m >= n: every
+								 * point */
+	/* optional: after the restarts ("restarts") and each step ("step", its
+	 * number and inertia) */
+	void		(*progress) (void *arg, const char *stage, int value,
+							 double inertia);
+	void	   *progress_arg;
+} ecore_fit_params;
+
+/* Outputs (caller arrays of k, centroids k x d) */
+typedef struct ecore_fit_out
+{
+	double	   *centroids;		/* normalised, by ascending norm */
+	int64_t    *sizes;
+	double	   *cluster_inertia;
+	double		inertia;		/* exact, rounded once */
+	int64_t		n;				/* points of the last step */
+	int			iterations;		/* steps over every point */
+	int			converged;		/* a fixed point */
+	size_t		sample_used;	/* m, or n */
+	int			sampled;
+} ecore_fit_out;
+
+/*
+ * Bytes ecore_fit_sampled requests (two requests: its block, then the
+ * restarts' ecore_kmeans_fit) for n points of d features, in memory or
+ * not.  Validates the parameters.
+ */
+extern int	ecore_fit_sampled_bytes(size_t n, size_t d,
+									const ecore_fit_params *params,
+									int in_memory, size_t *bytes);
+
+/*
+ * The fit (see above) of the n points of d features the source holds.
+ * ECORE_OK; the source's status; ECORE_EINVAL_ARG when a step counts
+ * other than n points; as ecore_kmeans_fit on the sample.
+ */
+extern int	ecore_fit_sampled(size_t n, size_t d,
+							  const ecore_fit_params *params,
+							  const ecore_fit_source *source,
+							  ecore_env *env, ecore_fit_out *out);
+
 #endif							/* ECORE_ELBOW_AGG_H */

@@ -1461,6 +1461,149 @@ ecore_coreset_weight(double kappa, double q)
 }
 
 /* ---------------------------------------------------------------------
+ * The m-th smallest value: a max-heap of at most m doubles
+ * ---------------------------------------------------------------------
+ */
+
+#define CU_MAGIC 0
+#define CU_M 1
+#define CU_COUNT 2
+
+/* Value i of the heap */
+static inline double
+cu_get(const int64_t *st, size_t i)
+{
+	return slot_dbl(st[ECORE_CUTOFF_HEADER + i]);
+}
+
+/* Set value i of the heap */
+static inline void
+cu_set(int64_t *st, size_t i, double x)
+{
+	st[ECORE_CUTOFF_HEADER + i] = dbl_slot(x);
+}
+
+/* Set up an empty state */
+void
+ecore_cutoff_init(int64_t *st, int64_t m)
+{
+	st[CU_MAGIC] = ECORE_CUTOFF_MAGIC;
+	st[CU_M] = m;
+	st[CU_COUNT] = 0;
+}
+
+/* Is st a valid state? */
+int
+ecore_cutoff_check(const int64_t *st, size_t nslots)
+{
+	size_t		i,
+				count;
+
+	if (st == NULL || nslots < ECORE_CUTOFF_HEADER || st[CU_MAGIC] != ECORE_CUTOFF_MAGIC ||
+		st[CU_M] < 1 || st[CU_M] > ECORE_CUTOFF_MAX_M || st[CU_COUNT] < 0 ||
+		(size_t) st[CU_COUNT] > nslots - ECORE_CUTOFF_HEADER ||
+		nslots - ECORE_CUTOFF_HEADER > (size_t) st[CU_M])
+		return ECORE_EINVAL_ARG;
+	count = (size_t) st[CU_COUNT];
+	for (i = 0; i < count; i++)
+	{
+		double		x = cu_get(st, i);
+
+		if (x != x || (i > 0 && cu_get(st, (i - 1) / 2) < x))
+			return ECORE_EINVAL_ARG;
+	}
+	return ECORE_OK;
+}
+
+/* m of a valid state */
+int64_t
+ecore_cutoff_m(const int64_t *st)
+{
+	return st[CU_M];
+}
+
+/* The values kept */
+int64_t
+ecore_cutoff_count(const int64_t *st)
+{
+	return st[CU_COUNT];
+}
+
+/* Add x */
+int
+ecore_cutoff_add(int64_t *st, size_t nslots, double x)
+{
+	size_t		count = (size_t) st[CU_COUNT],
+				m = (size_t) st[CU_M],
+				i;
+
+	if (count < m)
+	{
+		if (count >= nslots - ECORE_CUTOFF_HEADER)
+			return 1;
+		/* sift up */
+		i = count;
+		while (i > 0 && cu_get(st, (i - 1) / 2) < x)
+		{
+			cu_set(st, i, cu_get(st, (i - 1) / 2));
+			i = (i - 1) / 2;
+		}
+		cu_set(st, i, x);
+		st[CU_COUNT] = (int64_t) (count + 1);
+		return 0;
+	}
+	if (!(x < cu_get(st, 0)))
+		return 0;
+	/* replace the largest, sift down */
+	i = 0;
+	for (;;)
+	{
+		size_t		c = 2 * i + 1;
+
+		if (c >= m)
+			break;
+		if (c + 1 < m && cu_get(st, c + 1) > cu_get(st, c))
+			c++;
+		if (!(cu_get(st, c) > x))
+			break;
+		cu_set(st, i, cu_get(st, c));
+		i = c;
+	}
+	cu_set(st, i, x);
+	return 0;
+}
+
+/* a += b */
+int
+ecore_cutoff_merge(int64_t *a, size_t nslots_a, const int64_t *b)
+{
+	size_t		nb = (size_t) b[CU_COUNT],
+				room = nslots_a - ECORE_CUTOFF_HEADER,
+				want = (size_t) (a[CU_COUNT] + b[CU_COUNT]),
+				i;
+
+	if (a[CU_M] != b[CU_M])
+		return ECORE_EINVAL_ARG;
+	if (want > (size_t) a[CU_M])
+		want = (size_t) a[CU_M];
+	if (room < want)
+		return ECORE_EINVAL_ARG;
+	for (i = 0; i < nb; i++)
+		(void) ecore_cutoff_add(a, nslots_a, cu_get(b, i));
+	return ECORE_OK;
+}
+
+/* The m-th smallest value */
+int
+ecore_cutoff_final(const int64_t *st, double *x)
+{
+	if (st[CU_COUNT] < st[CU_M])
+		return 0;
+	*x = cu_get(st, 0);
+	return 1;
+}
+
+/* ---------------------------------------------------------------------
  * Exact quantiles in passes: header (magic, d, T, points), T targets of
  * 3 slots, then per target 256 counts, 256 smallest and 256 largest keys
  * ---------------------------------------------------------------------

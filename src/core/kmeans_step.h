@@ -357,6 +357,54 @@ extern double ecore_coreset_key(uint64_t h, double q);
 extern double ecore_coreset_weight(double kappa, double q);
 
 /* ---------------------------------------------------------------------
+ * The m-th smallest value (engage.sample_cutoff)
+ * ---------------------------------------------------------------------
+ *
+ * The cutoff of a sample of the m smallest keys: a state keeps the m
+ * smallest values added (a max-heap of at most m doubles, compared as
+ * doubles: the caller refuses NaN), merged in any order; the m-th
+ * smallest of all values is the largest kept once m were added.  So a
+ * query's "ORDER BY key LIMIT m" can first learn the cutoff from an
+ * aggregate that parallel workers and Citus shards compute in parts, then
+ * read only the rows of key <= cutoff (ties included: the same first m
+ * rows).  Layout: magic, m, count, then room for the values (the state's
+ * length minus 3, at most m).
+ */
+#define ECORE_CUTOFF_MAGIC INT64_C(0x656E674375746631)	/* "engCutf1" */
+#define ECORE_CUTOFF_HEADER 3
+#define ECORE_CUTOFF_MAX_M 1048576
+
+/* Set up an empty state for m (1..ECORE_CUTOFF_MAX_M). */
+extern void ecore_cutoff_init(int64_t *st, int64_t m);
+
+/*
+ * Is st (nslots slots) a valid state: magic, m, count within the room,
+ * the room at most m, the values a max-heap of non-NaN doubles?  ECORE_OK
+ * or ECORE_EINVAL_ARG.
+ */
+extern int	ecore_cutoff_check(const int64_t *st, size_t nslots);
+
+/* m and the values kept of a valid state */
+extern int64_t ecore_cutoff_m(const int64_t *st);
+extern int64_t ecore_cutoff_count(const int64_t *st);
+
+/*
+ * Add x (not NaN) to a state of nslots slots: 1 when the state has no
+ * room for it (count = room < m: the caller copies it into a larger one
+ * and adds again), else 0.
+ */
+extern int	ecore_cutoff_add(int64_t *st, size_t nslots, double x);
+
+/*
+ * a += b (the same m; a's room at least min(m, count a + count b)):
+ * ECORE_OK, or ECORE_EINVAL_ARG (a unchanged).
+ */
+extern int	ecore_cutoff_merge(int64_t *a, size_t nslots_a, const int64_t *b);
+
+/* The m-th smallest value into *x: 1, or 0 when fewer than m were added. */
+extern int	ecore_cutoff_final(const int64_t *st, double *x);
+
+/* ---------------------------------------------------------------------
  * Exact quantiles in passes (robust's median and quartiles)
  * ---------------------------------------------------------------------
  *

@@ -97,6 +97,10 @@ AGGREGATES = [
     ("kmeans_steps_agg(models k = 2 and 3, features, centres of the indexes)",
      None,	# the same, with 5 x 3 centres
      "engage.kmeans_steps_agg(engage.kmeans_model[],double precision[],double precision[])"),
+    # the cutoff of the split K-means' sample queries: the m-th smallest
+    ("sample_cutoff(a measure, m = 100)",
+     "engage.sample_cutoff(least(greatest(%s, 0), 1e12), 100)" % MEASURES[0],
+     "engage.sample_cutoff(double precision,integer)"),
     ("quantile_pass_agg(targets of 3 features, features): a quantile pass of the robust scaler",
      "engage.quantile_pass_agg('{0,0,0,1,0,0,2,0,0,2,8,191}', %s)" % FEATURES,
      "engage.quantile_pass_agg(bigint[],double precision[])"),

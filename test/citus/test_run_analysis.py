@@ -14,7 +14,10 @@ The local runs are analyses named after their tables; the distributed runs
 are all runs of one analysis, "citus_ra" (a name given to runs of several
 sources).  Every view of engage, filtered by the analysis's name, and
 engage.run's counts must be identical to the local run's (float8 values
-compared in their exact text form, cluster distances bit for bit), and the
+compared in their exact text form, cluster distances bit for bit; K-means
+and the elbow are the split K-means', in memory on one node and on
+aggregates on Citus, where the points never gather on the coordinator:
+checked by the function calls), and the
 local analyses' views stay as they were beside the distributed one.  Also checked: the per-user tables (distributed by the MSISDN
 in the source's type, colocated with a source distributed by it), the
 counts against plain SQL, a failed run that leaves no table behind, rows
@@ -80,6 +83,22 @@ def snapshot(conn, name):
         conn.rollback()
         conn.set_session(isolation_level="READ COMMITTED")
         conn.autocommit = True
+
+
+# the fits and elbows of run_analysis: on a distributed source, with
+# every normalization, the split K-means on aggregates (the points never
+# gather on the coordinator); store_* read the points there (on Citus
+# store_cluster_model only for k above 1000)
+FITS = ["kmeans_fit_sampled", "elbow_fit_sampled", "store_cluster_model", "store_elbow_curve"]
+
+
+def fit_calls(conn):
+    """Calls of FITS in this database so far (track_functions 'all')."""
+    query(conn, "SELECT pg_stat_force_next_flush()")
+    query(conn, "SELECT pg_stat_clear_snapshot()")
+    rows = dict(query(conn, "SELECT funcname, sum(calls)::bigint FROM pg_stat_user_functions "
+                            "WHERE schemaname = 'engage' AND funcname = ANY (%s) GROUP BY 1", (FITS,)))
+    return [int(rows.get(f, 0)) for f in FITS]
 
 
 def run_counts(conn, run_id):
@@ -210,7 +229,13 @@ def body(conn):
     check("the one-node run stored no distributed tables",
           query(conn, "SELECT count(*) FROM engage.run_distributed WHERE run_id = %s", (local,))[0][0] == 0)
 
+    query(conn, "SELECT set_config('track_functions', 'all', false)")
+    calls = fit_calls(conn)
     run_a = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, without_msisdn="citus_ra.xdr_nomsisdn", name=DIST)
+    delta = [a - b for a, b in zip(fit_calls(conn), calls)]
+    check("(a) K-means and the elbow by kmeans_fit_sampled and elbow_fit_sampled on aggregates, "
+          "no store_cluster_model or store_elbow_curve (the points never gather on the coordinator)",
+          delta == [1, 1, 0, 0], str(dict(zip(FITS, delta))))
     compare(conn, "(a) distributed by MSISDN + without_msisdn", ref, local, run_a)
     if run_a is not None:
         distances_bitwise(conn, local, run_a)
@@ -231,20 +256,29 @@ def body(conn):
           snapshot(conn, "citus_ra.xdr_local") == ref)
 
     # (d) run_analysis's normalization and k chosen for it (issue 14): the
-    # fit (store_cluster_model) and the elbow curve on the log(1 + x)
-    # features, k chosen by the Davies-Bouldin index, as on one node
-    local_d = analyse(conn, "citus_ra.xdr_local", keep_runs=100, k_max=6, name="citus_ra.xdr_local log",
-                      normalization="log", k_selection="davies_bouldin")
-    ref_d = snapshot(conn, "citus_ra.xdr_local log")
-    run_d = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, k_max=6, without_msisdn="citus_ra.xdr_nomsisdn",
-                    name=DIST, normalization="log", k_selection="davies_bouldin")
-    compare(conn, "(d) normalization log, k_selection davies_bouldin", ref_d, local_d, run_d)
-    if run_d is not None:
-        distances_bitwise(conn, local_d, run_d)
-        got = query(conn, "SELECT normalization, k_selection, k_chosen, k FROM engage.run "
-                          "WHERE run_id IN (%s, %s) ORDER BY run_id", (local_d, run_d))
-        check(f"(d) engage.run: normalization, k_selection, k chosen and k as on one node {got[0]}",
-              len(got) == 2 and got[0] == got[1] and got[0][0] == "log" and got[0][2] == got[0][3], str(got))
+    # fit and the elbow curve on the log(1 + x) features, k chosen by the
+    # Davies-Bouldin index, and on robust-scaled features (the median and
+    # quartiles by quantile_pass_agg's passes on the workers), k chosen by
+    # the silhouette, as on one node; by kmeans_fit_sampled and elbow_fit_sampled
+    # on aggregates (the points never gather on the coordinator)
+    for norm, ksel in (("log", "davies_bouldin"), ("robust", "silhouette")):
+        local_d = analyse(conn, "citus_ra.xdr_local", keep_runs=100, k_max=6, name=f"citus_ra.xdr_local {norm}",
+                          normalization=norm, k_selection=ksel)
+        ref_d = snapshot(conn, f"citus_ra.xdr_local {norm}")
+        calls = fit_calls(conn)
+        run_d = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, k_max=6, without_msisdn="citus_ra.xdr_nomsisdn",
+                        name=DIST, normalization=norm, k_selection=ksel)
+        delta = [a - b for a, b in zip(fit_calls(conn), calls)]
+        check(f"(d) {norm}: K-means and the elbow by kmeans_fit_sampled and elbow_fit_sampled on aggregates, "
+              "no store_cluster_model or store_elbow_curve",
+              delta == [1, 1, 0, 0], str(dict(zip(FITS, delta))))
+        compare(conn, f"(d) normalization {norm}, k_selection {ksel}", ref_d, local_d, run_d)
+        if run_d is not None:
+            distances_bitwise(conn, local_d, run_d)
+            got = query(conn, "SELECT normalization, k_selection, k_chosen, k FROM engage.run "
+                              "WHERE run_id IN (%s, %s) ORDER BY run_id", (local_d, run_d))
+            check(f"(d) engage.run: normalization, k_selection, k chosen and k as on one node {got[0]}",
+                  len(got) == 2 and got[0] == got[1] and got[0][0] == norm and got[0][2] == got[0][3], str(got))
 
     # (c) a text MSISDN: the top 10s' ties ordered as text
     cur.execute("""CREATE TABLE citus_ra.xdr_text_local AS

@@ -169,17 +169,25 @@ xdr k2|t|t|t" \
 	               FROM engage.latest_run l ORDER BY l.name")"
 check "each analysis keeps its own runs (keep_runs 3 per name)" "t" \
 	"$(q $CRON_DB "SELECT bool_and(n BETWEEN 1 AND 3) FROM (SELECT count(*) AS n FROM engage.run WHERE status = 'ok' GROUP BY name) x")"
-check "the clusters of \"xdr k2\" are those of kmeans_cluster with k 2 and seed 7 on the same users" "0" \
-	"$(q $CRON_DB "SELECT count(*) FROM (
+# the reference: the split K-means on aggregates (kmeans_fit_sampled, each
+# user's cluster and distance by kmeans_nearest), which run_analysis runs
+# in memory, bit for bit
+check "the clusters of \"xdr k2\" are those of kmeans_fit_sampled with k 2 and seed 7 on the same users" "0 true" \
+	"$(q $CRON_DB "CREATE TEMP TABLE k2_ref AS
+	               WITH f AS (SELECT engage.kmeans_fit_sampled(
+	                            'SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+	                            'FROM engage.user_engagement WHERE name = ' || quote_literal('xdr k2'),
+	                            2, seed => 7, in_memory => false) AS m)
+	               SELECT u.msisdn, n.cluster, n.distance
+	               FROM engage.user_engagement u, f,
+	                    LATERAL engage.kmeans_nearest(f.m, ARRAY[u.sessions::double precision, COALESCE(u.duration_ms, 0)::double precision,
+	                                                             COALESCE(u.total_bytes, 0)::double precision]) n
+	               WHERE u.name = 'xdr k2';
+	               SELECT count(*) || ' ' || ((SELECT count(*) FROM k2_ref) > 0) FROM (
 	                 (SELECT msisdn, cluster, distance FROM engage.user_clusters WHERE name = 'xdr k2'
-	                  EXCEPT ALL
-	                  SELECT key, cluster, distance FROM engage.kmeans_cluster(
-	                    'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement WHERE name = ' || quote_literal('xdr k2'),
-	                    2, tol => 0, seed => 7))
+	                  EXCEPT ALL TABLE k2_ref)
 	                 UNION ALL
-	                 (SELECT key, cluster, distance FROM engage.kmeans_cluster(
-	                    'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement WHERE name = ' || quote_literal('xdr k2'),
-	                    2, tol => 0, seed => 7)
+	                 (TABLE k2_ref
 	                  EXCEPT ALL
 	                  SELECT msisdn, cluster, distance FROM engage.user_clusters WHERE name = 'xdr k2')) d")"
 check "unschedule_refresh('engage_refresh_k2') returns true" "t" "$(q $CRON_DB "SELECT engage.unschedule_refresh('engage_refresh_k2')")"

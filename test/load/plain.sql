@@ -62,15 +62,23 @@ FROM (SELECT application, row_number() OVER (PARTITION BY application ORDER BY t
       FROM loadtest.plain_app_usage WHERE total_bytes IS NOT NULL) t
 WHERE rank <= 10;
 
--- The clustering of the plain per-user table, with the run's k and seed and,
--- as run_analysis, to convergence (tol 0): the same points in another row
--- order, so the same clusters and distances
+-- The clustering of the plain per-user table, with the run's k and seed:
+-- the split K-means on aggregates (kmeans_fit_sampled, each user's
+-- cluster and distance by kmeans_nearest), which run_analysis runs in
+-- memory: the same points in another row order, so the same clusters and
+-- distances, bit for bit
 CREATE TABLE loadtest.plain_clusters AS
-SELECT c.key AS msisdn, c.cluster, c.distance
-FROM engage.kmeans_cluster('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
-                           'FROM loadtest.plain_users ORDER BY random()',
-                           (SELECT k FROM engage.latest_run), tol => 0,
-                           seed => (SELECT (parameters ->> 'seed')::bigint FROM engage.latest_run)) c;
+WITH f AS (
+  SELECT engage.kmeans_fit_sampled('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+                                   'FROM loadtest.plain_users ORDER BY random()',
+                                   (SELECT k FROM engage.latest_run),
+                                   seed => (SELECT (parameters ->> 'seed')::bigint FROM engage.latest_run),
+                                   in_memory => false) AS m
+)
+SELECT u.msisdn::text AS msisdn, n.cluster, n.distance
+FROM loadtest.plain_users u, f,
+     LATERAL engage.kmeans_nearest(f.m, ARRAY[u.sessions::double precision, COALESCE(u.duration_ms, 0)::double precision,
+                                              COALESCE(u.total_bytes, 0)::double precision]) n;
 
 CREATE TABLE loadtest.plain_cluster_stats AS
 SELECT c.cluster, count(*) AS users, count(*)::numeric / (SELECT count(*) FROM loadtest.plain_users) AS share,
@@ -82,7 +90,8 @@ GROUP BY c.cluster;
 
 CREATE TABLE loadtest.plain_elbow AS
 SELECT e.k, e.inertia, e.silhouette, e.is_elbow
-FROM engage.elbow_inertia('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
-                          'FROM loadtest.plain_users',
-                          1, (SELECT (parameters ->> 'k_max')::integer FROM engage.latest_run),
-                          seed => (SELECT (parameters ->> 'seed')::bigint FROM engage.latest_run)) e;
+FROM engage.elbow_fit_sampled('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+                              'FROM loadtest.plain_users ORDER BY random()',
+                              1, (SELECT (parameters ->> 'k_max')::integer FROM engage.latest_run),
+                              seed => (SELECT (parameters ->> 'seed')::bigint FROM engage.latest_run),
+                              in_memory => false) e;

@@ -5,6 +5,35 @@ SET client_min_messages = warning;
 SELECT engage.generate_xdr('public.xdr', 30000, seed => 3);
 RESET client_min_messages;
 
+-- The references of run_analysis's K-means and elbow on a points query
+-- (key, three features), computed apart: the split K-means on aggregates
+-- (kmeans_fit_sampled, each point's cluster and distance by
+-- kmeans_nearest for its model; elbow_fit_sampled), which run_analysis
+-- runs in memory on one node, with every normalization (robust's scaler by
+-- quantile_pass_agg's passes there, by the same passes in memory here)
+CREATE FUNCTION ref_clusters(points text, k integer, norm text, seed bigint)
+RETURNS TABLE (msisdn text, cluster integer, distance double precision)
+LANGUAGE plpgsql AS $f$
+DECLARE
+	m engage.kmeans_model;
+BEGIN
+	m := engage.kmeans_fit_sampled(points, k, norm, seed => seed, in_memory => false);
+	RETURN QUERY EXECUTE format('SELECT p.k::text, n.cluster, n.distance FROM (%s) p(k, f1, f2, f3) '
+	                            'CROSS JOIN LATERAL engage.kmeans_nearest($1, ARRAY[p.f1, p.f2, p.f3]::double precision[]) n',
+	                            points) USING m;
+END
+$f$;
+CREATE FUNCTION ref_curve(points text, k_max integer, norm text, seed bigint, smp integer DEFAULT NULL)
+RETURNS TABLE (k integer, inertia double precision, silhouette double precision, iterations integer,
+               is_elbow boolean, centroids_normalized double precision[], sample_size integer,
+               davies_bouldin double precision, calinski_harabasz double precision)
+LANGUAGE plpgsql AS $f$
+BEGIN
+	RETURN QUERY SELECT * FROM engage.elbow_fit_sampled(points, 1, k_max, norm, seed => seed, sample => smp,
+	                                                     in_memory => false);
+END
+$f$;
+
 -- No run yet: the views are empty
 SELECT count(*) FROM engage.user_engagement;
 SELECT count(*) FROM engage.latest_run;
@@ -94,22 +123,33 @@ SELECT (SELECT count(*) FROM ref) AS ref_rows, (SELECT count(*) FROM engage.top_
 SELECT rank, value, msisdn < lead(msisdn) OVER (ORDER BY rank) AS before_next_tie
 FROM engage.top_users WHERE metric = 'sessions' ORDER BY rank;
 
--- user_clusters: the same clustering as kmeans_cluster on the same points (run to
--- convergence, tol 0, as run_analysis does)
+-- user_clusters: the model of kmeans_fit_sampled on aggregates over the
+-- same points, bit for bit (run_analysis fits it in memory), and each
+-- user's cluster and distance as kmeans_nearest gives them for it
+CREATE TABLE an_fit AS
+SELECT engage.kmeans_fit_sampled('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM engage.user_engagement',
+                                 3, in_memory => false) AS m;
+SELECT r.cluster_model::text = f.m::text AS model_agrees FROM engage.run r, an_fit f WHERE r.run_id = 1;
 SELECT count(*) AS differing FROM (
   (SELECT msisdn, cluster, distance FROM engage.user_clusters
-   EXCEPT SELECT key, cluster, distance
-   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0))
+   EXCEPT SELECT * FROM ref_clusters('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM engage.user_engagement', 3, 'zscore', 0))
   UNION ALL
-  (SELECT key, cluster, distance
-   FROM engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0)
+  (SELECT * FROM ref_clusters('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM engage.user_engagement', 3, 'zscore', 0)
    EXCEPT SELECT msisdn, cluster, distance FROM engage.user_clusters)) d;
-SELECT s.cluster, s.users = c.size AS size_agrees, abs(s.inertia - c.inertia) < 1e-6 AS inertia_agrees,
-       s.centroid = c.centroid AS centroid_agrees
-FROM engage.cluster_stats s
-JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0) c
-  USING (cluster)
+SELECT s.cluster, s.users = (f.m).sizes[s.cluster] AS size_agrees, s.inertia = (f.m).cluster_inertia[s.cluster] AS inertia_agrees,
+       s.centroid = ARRAY[(f.m).centroids[s.cluster][1], (f.m).centroids[s.cluster][2], (f.m).centroids[s.cluster][3]] AS centroid_agrees
+FROM engage.cluster_stats s, an_fit f
 ORDER BY 1;
+-- and close to kmeans_cluster's optimum on the same points: the inertia
+-- within 1e-4 (relative), at least 99% of the users in the same cluster
+SELECT abs(sum(s.inertia) - (SELECT sum(c.inertia) FROM engage.kmeans_centroids(
+         'SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0) c))
+       <= 1e-4 * sum(s.inertia) AS inertia_close_to_kmeans_cluster
+FROM engage.cluster_stats s;
+SELECT count(*) FILTER (WHERE u.cluster = c.cluster) >= 0.99 * count(*) AS clusters_close_to_kmeans_cluster
+FROM engage.user_clusters u
+JOIN engage.kmeans_cluster('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement', 3, tol => 0) c
+  ON c.key = u.msisdn;
 SELECT abs(r.inertia - (SELECT sum(inertia) FROM engage.cluster_stats)) < 1e-6 AS run_inertia_agrees
 FROM engage.latest_run r;
 
@@ -161,17 +201,25 @@ SELECT count(*) AS view_rows,
                 FROM ref_apps) r WHERE rank <= 10) d) AS differing
 FROM engage.top_users_per_app;
 
--- elbow: the curve of elbow_inertia on the same points, and the chosen k
+-- elbow: the curve of elbow_fit_sampled on aggregates over the same
+-- points, bit for bit (the indexes too), and the chosen k; each inertia
+-- at most 1e-3 (relative: elbow_fit_sampled drops a run 1e-3 above its
+-- k's best) above elbow_inertia's, the same elbow
 SELECT count(*) AS differing FROM (
-  SELECT k, inertia, silhouette, is_elbow FROM engage.elbow
+  SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.elbow
   EXCEPT
-  SELECT k, inertia, silhouette, is_elbow
-  FROM engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement')) d;
+  SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz
+  FROM ref_curve('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM engage.user_engagement', 10, 'zscore', 0)) d;
+SELECT count(*) AS ks, count(*) FILTER (WHERE x.inertia <= e.inertia * (1 + 1e-3)) AS inertia_not_above,
+       count(*) FILTER (WHERE x.is_elbow = e.is_elbow) AS same_elbow
+FROM engage.elbow x
+JOIN engage.elbow_inertia('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement') e USING (k);
 SELECT count(*) AS ks, (SELECT k FROM engage.elbow WHERE is_elbow) = (SELECT elbow_k FROM engage.latest_run) AS elbow_k_agrees
 FROM engage.elbow;
 
--- store_elbow_curve, run_analysis's elbow step: elbow_inertia's rows, bit
--- for bit, from the normalised points store_user_clusters kept in the same
+-- store_elbow_curve, run_analysis's elbow step: elbow_fit_sampled's rows
+-- (here on aggregates), bit for bit, from the points store_user_clusters
+-- kept in the same
 -- (sub)transaction (exact path: sample 0; sampled path: sample 50), or read
 -- again without them.  The users' rows are changed after the clustering
 -- (sessions squared): a curve from the kept points is still the one of the
@@ -185,7 +233,7 @@ FROM engage.latest_run r;
 CREATE TABLE se_ref AS
 SELECT s.sample, e.*
 FROM se_q, (VALUES (0), (50)) s(sample),
-     LATERAL engage.elbow_inertia(se_q.q4, 1, 5, seed => 7, sample => s.sample) e;
+     LATERAL engage.elbow_fit_sampled(se_q.q4, 1, 5, seed => 7, sample => s.sample) e;
 SELECT count(*) AS ref_rows, count(*) FILTER (WHERE sample_size = 50) AS sampled_rows FROM se_ref;
 CREATE FUNCTION se_check(label text, smp integer, clustered boolean) RETURNS TABLE (check_name text, differing bigint)
 LANGUAGE plpgsql AS $$
@@ -206,12 +254,12 @@ BEGIN
 		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz
 		FROM se_ref WHERE clustered AND sample = smp
 		EXCEPT ALL
-		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered) d;
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_fit_sampled(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered) d;
 	RETURN QUERY SELECT label || ': expected but not got', count(*) FROM (
 		(SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz
 		 FROM se_ref WHERE clustered AND sample = smp
 		 UNION ALL
-		 SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered)
+		 SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_fit_sampled(q.q4, 1, 5, seed => 7, sample => smp) WHERE NOT clustered)
 		EXCEPT ALL
 		SELECT * FROM se_got) d;
 	-- and the changed rows have a curve of their own (1: it differs)
@@ -224,7 +272,7 @@ BEGIN
 	RETURN QUERY SELECT label || ': second call', count(*) FROM (
 		SELECT * FROM engage.store_elbow_curve(q.run_id, q.q4, 5, 7, smp)
 		EXCEPT ALL
-		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia(q.q4, 1, 5, seed => 7, sample => smp)) d;
+		SELECT k, inertia, silhouette, iterations, is_elbow, centroids_normalized, sample_size, davies_bouldin, calinski_harabasz FROM engage.elbow_fit_sampled(q.q4, 1, 5, seed => 7, sample => smp)) d;
 	DROP TABLE se_got;
 	RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'undo';
 EXCEPTION WHEN raise_exception THEN
@@ -275,9 +323,12 @@ SELECT count(*) AS differing FROM (
   EXCEPT SELECT msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes FROM engage.user_engagement
   WHERE name = 'public.renamed') d;
 SELECT cluster, label FROM engage.cluster_stats WHERE name = 'public.renamed' ORDER BY cluster;
-SELECT s.cluster, s.users = c.size AS size_agrees
+SELECT s.cluster, s.users = c.users AS size_agrees
 FROM engage.cluster_stats s
-JOIN engage.kmeans_centroids('SELECT msisdn, sessions, duration_ms, total_bytes FROM engage.user_engagement WHERE name = ''public.renamed''', 4, seed => 1, tol => 0) c
+JOIN (SELECT c.cluster, count(*) AS users
+      FROM ref_clusters('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM engage.user_engagement WHERE name = ''public.renamed''',
+                        4, 'zscore', 1) c
+      GROUP BY c.cluster) c
   USING (cluster)
 WHERE s.name = 'public.renamed'
 ORDER BY 1;
@@ -317,8 +368,8 @@ CREATE FUNCTION named_vs_plain(analysis text, k integer, seed bigint, k_max inte
 RETURNS TABLE (view text, view_rows bigint, differing bigint)
 LANGUAGE sql AS $f$
 WITH km AS MATERIALIZED (
-  SELECT c.key AS msisdn, c.cluster, c.distance
-  FROM engage.kmeans_cluster('SELECT m::text, sessions, duration_ms, total_bytes FROM ref_users', $2, tol => 0, seed => $3) c
+  SELECT c.msisdn, c.cluster, c.distance
+  FROM ref_clusters('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users', $2, 'zscore', $3) c
 ), stats AS MATERIALIZED (
   SELECT c.cluster, engage.cluster_label(c.cluster, $2) AS label, count(*) AS users,
          count(*)::numeric / (SELECT count(*) FROM ref_users) AS share,
@@ -345,7 +396,7 @@ WITH km AS MATERIALIZED (
   FROM ref_apps
 ), curve AS MATERIALIZED (
   SELECT e.k, e.inertia, e.silhouette, e.is_elbow
-  FROM engage.elbow_inertia('SELECT m::text, sessions, duration_ms, total_bytes FROM ref_users', 1, $4, seed => $3) e
+  FROM ref_curve('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users', $4, 'zscore', $3) e
 )
 SELECT 'latest_run', (SELECT count(*) FROM engage.latest_run l WHERE l.name = $1),
        (SELECT count(*) FROM engage.latest_run l
@@ -643,12 +694,13 @@ RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
 
 -- k chosen for you (k_selection) and the normalization of run_analysis.
--- Each run under a name of its own; its k against elbow_inertia's rows on
--- the plain-SQL users (ref_users) with the run's normalization and seed,
--- chosen here in SQL (elbow: the is_elbow row; silhouette: the highest,
--- k >= 2; davies_bouldin: the lowest; the lowest k on ties), its users'
--- clusters against kmeans_cluster with that k and normalization, its
--- elbow rows (the two indexes included) against elbow_inertia's.
+-- Each run under a name of its own; its k against the reference curve's
+-- rows (ref_curve) on the plain-SQL users (ref_users) with the run's
+-- normalization and seed, chosen here in SQL (elbow: the is_elbow row;
+-- silhouette: the highest, k >= 2; davies_bouldin: the lowest; the lowest k
+-- on ties), its users' clusters against ref_clusters with that k and
+-- normalization, its elbow rows (the two indexes included) against the
+-- reference curve's.
 CREATE FUNCTION ksel_check(analysis text, norm text, k_given integer, k_max integer)
 RETURNS TABLE (name text, normalization text, k_selection text, k_chosen integer, k integer,
                expected_k integer, given_k text, clusters bigint, clusters_differing bigint,
@@ -656,17 +708,17 @@ RETURNS TABLE (name text, normalization text, k_selection text, k_chosen integer
 LANGUAGE sql AS $f$
 WITH r AS (SELECT * FROM engage.latest_run l WHERE l.name = $1),
 e AS MATERIALIZED (
-  SELECT e.* FROM engage.elbow_inertia('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
-                                       1, $4, $2, seed => 0) e
+  SELECT e.* FROM ref_curve('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                            $4, $2, 0) e
 ), pick AS (
   SELECT CASE (SELECT r.k_selection FROM r)
            WHEN 'elbow' THEN (SELECT e.k FROM e WHERE e.is_elbow)
            WHEN 'silhouette' THEN (SELECT e.k FROM e WHERE e.k >= 2 ORDER BY e.silhouette DESC, e.k LIMIT 1)
            WHEN 'davies_bouldin' THEN (SELECT e.k FROM e WHERE e.k >= 2 ORDER BY e.davies_bouldin, e.k LIMIT 1) END AS k
 ), km AS MATERIALIZED (
-  SELECT c.key AS msisdn, c.cluster, c.distance
-  FROM engage.kmeans_cluster('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
-                             (SELECT COALESCE(pick.k, $3) FROM pick), $2, tol => 0, seed => 0) c
+  SELECT c.msisdn, c.cluster, c.distance
+  FROM ref_clusters('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                    (SELECT COALESCE(pick.k, $3) FROM pick), $2, 0) c
 ), uc AS MATERIALIZED (
   SELECT u.msisdn, u.cluster, u.distance FROM engage.user_clusters u WHERE u.name = $1
 ), el AS MATERIALIZED (
@@ -695,15 +747,45 @@ SELECT engage.run_analysis('public.xdr', k => 4, k_max => 4, name => 'ksel log',
 SELECT engage.run_analysis('public.xdr', k => 3, k_max => 5, name => 'ksel robust', normalization => 'ROBUST') IS NOT NULL AS ok;
 SELECT * FROM ksel_check('ksel log', 'log', 4, 4);
 SELECT * FROM ksel_check('ksel robust', 'robust', 3, 5);
--- the cluster statistics of a chosen k: one row per cluster, the model's
--- centroids in the normalised space against kmeans_centroids
-SELECT count(*) AS clusters, count(*) FILTER (WHERE s.users = c.size AND s.centroid_normalized = c.centroid_normalized) AS agree
+-- the cluster statistics of a chosen k: one row per cluster, the sizes
+-- and normalised centroids of the reference model (kmeans_fit_sampled on
+-- aggregates, robust)
+SELECT count(*) AS clusters,
+       count(*) FILTER (WHERE s.users = (f.m).sizes[s.cluster]
+                        AND s.centroid_normalized = ARRAY[(f.m).centroids_normalized[s.cluster][1], (f.m).centroids_normalized[s.cluster][2],
+                                                          (f.m).centroids_normalized[s.cluster][3]]) AS agree
 FROM engage.cluster_stats s
-JOIN engage.latest_run r ON r.run_id = s.run_id
-JOIN engage.kmeans_centroids('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
-                             (SELECT l.k FROM engage.latest_run l WHERE l.name = 'ksel davies_bouldin'), 'robust',
-                             tol => 0, seed => 0) c USING (cluster)
+JOIN engage.latest_run r ON r.run_id = s.run_id,
+     (SELECT engage.kmeans_fit_sampled('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                       (SELECT l.k FROM engage.latest_run l WHERE l.name = 'ksel davies_bouldin'), 'robust',
+                                       seed => 0, in_memory => false) AS m) f
 WHERE r.name = 'ksel davies_bouldin';
+-- log and robust close to kmeans_cluster's and elbow_inertia's optima on
+-- the same points: the K-means inertia within 1e-4 (relative), at least
+-- 99% of the users in the same cluster; each k's inertia at most 1e-3
+-- above elbow_inertia's, the same elbow
+SELECT r.name, r.normalization,
+       abs(r.inertia - (SELECT sum(c.inertia) FROM engage.kmeans_centroids(
+           'SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users', r.k, r.normalization,
+           tol => 0, seed => 0) c)) <= 1e-4 * r.inertia AS inertia_close_to_kmeans_cluster,
+       (SELECT count(*) FILTER (WHERE u.cluster = c.cluster) >= 0.99 * count(*)
+        FROM engage.user_clusters u
+        JOIN engage.kmeans_cluster('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                   r.k, r.normalization, tol => 0, seed => 0) c ON c.key = u.msisdn
+        WHERE u.name = r.name) AS clusters_close_to_kmeans_cluster,
+       (SELECT count(*) FILTER (WHERE x.inertia <= e.inertia * (1 + 1e-3)) || '/' || count(*)
+        FROM engage.elbow x
+        JOIN engage.elbow_inertia('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                  1, r.elbow_k_max, r.normalization, seed => 0) e USING (k)
+        WHERE x.name = r.name) AS elbow_inertia_not_above,
+       (SELECT bool_and(x.is_elbow = e.is_elbow)
+        FROM engage.elbow x
+        JOIN engage.elbow_inertia('SELECT m::text, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM ref_users',
+                                  1, r.elbow_k_max, r.normalization, seed => 0) e USING (k)
+        WHERE x.name = r.name) AS same_elbow
+FROM (SELECT l.*, (SELECT max(e.k) FROM engage.elbow e WHERE e.name = l.name) AS elbow_k_max FROM engage.latest_run l) r
+WHERE r.name IN ('ksel davies_bouldin', 'ksel log', 'ksel robust')
+ORDER BY r.name;
 -- no knee (an elbow curve of k = 1..2 has none): the run says so (a
 -- NOTICE, k_chosen NULL) and clusters with k as given
 SELECT engage.run_analysis('public.xdr', k => 3, k_max => 2, name => 'ksel no knee', k_selection => 'elbow') IS NOT NULL AS ok;
@@ -724,6 +806,7 @@ SELECT engage.run_analysis('public.xdr', k_max => 1, k_selection => 'silhouette'
 \set SHOW_CONTEXT errors
 SELECT count(*) = :runs_before AS none_logged FROM engage.run;
 
-DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text, se_q, se_ref, renamed_rows, named_before, k2_before;
+DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text, se_q, se_ref, renamed_rows, named_before, k2_before, an_fit;
 DROP FUNCTION se_check(text, integer, boolean), named_rows(text), named_vs_plain(text, integer, bigint, integer),
-              heap_blocks(text, regclass), ksel_check(text, text, integer, integer);
+              heap_blocks(text, regclass), ksel_check(text, text, integer, integer),
+              ref_clusters(text, integer, text, bigint), ref_curve(text, integer, text, bigint, integer);

@@ -586,11 +586,11 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (347, 'store_elbow_curve: k_max above the points', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 8, 0, NULL)$$, NULL),
 (348, 'store_elbow_curve: identical points, k_max = 2 (the message names k)', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, 1, 1 FROM bi_pts', 2, 0, NULL)$$, NULL),
 (349, 'store_elbow_curve: a points query that writes', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT bi_writer(id), a, b FROM bi_pts', 2, 0, NULL)$$, NULL),
-(350, 'store_elbow_curve: three points, as elbow_inertia (documented result)',
+(350, 'store_elbow_curve: three points, as elbow_fit_sampled (documented result)',
  $$SELECT string_agg(k || ':' || round(inertia::numeric, 9) || ':' || coalesce(round(silhouette::numeric, 9)::text, '-') || ':' || is_elbow || ':' || coalesce(sample_size::text, '-'), ' ' ORDER BY k)
    FROM engage.store_elbow_curve(1, 'SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 3, 0, NULL)$$,
  $$SELECT string_agg(k || ':' || round(inertia::numeric, 9) || ':' || coalesce(round(silhouette::numeric, 9)::text, '-') || ':' || is_elbow || ':' || coalesce(sample_size::text, '-'), ' ' ORDER BY k)
-   FROM engage.elbow_inertia('SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 1, 3)$$)
+   FROM engage.elbow_fit_sampled('SELECT m, s, d FROM (VALUES (''a'', 0, 0), (''b'', 0, 2), (''c'', 4, 0)) v(m, s, d)', 1, 3)$$)
 ) AS c(n, what, q, then_q);
 
 -- 400-429: the split K-means (scaling_agg, kmeans_step_agg, their combine
@@ -890,9 +890,9 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (527, 'store_user_clusters: normalization unknown', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'quantile')$$, NULL),
 (528, 'store_cluster_model: normalization unknown', $$SELECT engage.store_cluster_model(1, 'SELECT m, s, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'quantile')$$, NULL),
 (529, 'store_elbow_curve: normalization unknown', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 2, 0, NULL, 'quantile')$$, NULL),
-(530, 'store_elbow_curve: normalization NULL is zscore, as elbow_inertia''s rows (documented result: rows unlike them)',
+(530, 'store_elbow_curve: normalization NULL is zscore, as elbow_fit_sampled''s rows (documented result: rows unlike them)',
  $$SELECT count(*) FROM (SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.store_elbow_curve(1, 'SELECT id, a, b FROM bi_pts', 3, 0, NULL, NULL)
-                         EXCEPT ALL SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.elbow_inertia('SELECT id, a, b FROM bi_pts', 1, 3)) d$$, NULL),
+                         EXCEPT ALL SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz FROM engage.elbow_fit_sampled('SELECT id, a, b FROM bi_pts', 1, 3)) d$$, NULL),
 (531, 'run_analysis: k_selection silhouette on one user (no k of 2 or more): k as given (documented result)',
  $$SELECT engage.run_analysis('bi_xdr_one', 1, k_max => 2, k_selection => 'silhouette') IS NULL$$,
  $$SELECT status || ', k ' || k || ', k_selection ' || k_selection || ', k_chosen ' || coalesce(k_chosen::text, 'NULL') FROM engage.run ORDER BY run_id DESC LIMIT 1$$)
@@ -996,6 +996,49 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (657, 'quantile_pass_combine: states of other targets', $$SELECT engage.quantile_pass_combine(engage.quantile_pass_accum(NULL, '{0,0,0}', '{1,2}'), engage.quantile_pass_accum(NULL, '{1,0,0}', '{1,2}'))::text$$),
 (658, 'quantile_pass_combine: a forged state', $$SELECT engage.quantile_pass_combine('{1,2,3}', engage.quantile_pass_accum(NULL, '{0,0,0}', '{1,2}'))::text$$),
 (659, 'kmeans_fit_sampled robust: identical points (documented: scale 1, shift the value, as scaling_params)', $$SELECT (m).scale::text || ' ' || (m).shift::text FROM (SELECT engage.kmeans_fit_sampled('SELECT id, 3, 4 FROM bi_pts', 1, 'robust') AS m) q$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+
+-- 560-589: one K-means and one elbow for run_analysis (issues 11 and 12):
+-- kmeans_fit_sampled in memory (in_memory), and store_user_clusters and
+-- store_elbow_curve on the split K-means
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(560, 'kmeans_fit_sampled: in_memory NULL', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, in_memory => NULL)::text$$),
+(561, 'kmeans_fit_sampled in memory: a NULL key', $$SELECT engage.kmeans_fit_sampled('SELECT NULLIF(id, 3), a, b FROM bi_pts', 2, in_memory => true)::text$$),
+(562, 'kmeans_fit_sampled on aggregates: a NULL key in the sample (every point)', $$SELECT engage.kmeans_fit_sampled('SELECT NULLIF(id, 3), a, b FROM bi_pts', 2, sample => 0)::text$$),
+(563, 'kmeans_fit_sampled in memory: no rows', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_empty', 2, in_memory => true)::text$$),
+(564, 'kmeans_fit_sampled in memory: a text feature', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_text', 2, in_memory => true)::text$$),
+(565, 'kmeans_fit_sampled in memory: a points query that writes', $$SELECT engage.kmeans_fit_sampled('SELECT bi_writer(id), a, b FROM bi_pts', 2, in_memory => true)::text$$),
+(566, 'kmeans_fit_sampled in memory: a sample smaller than k', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 3, sample => 2, in_memory => true)::text$$),
+(567, 'kmeans_fit_sampled in memory: NaN', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, CASE WHEN id = 4 THEN ''NaN'' ELSE b END FROM bi_pts', 2, in_memory => true)::text$$),
+(568, 'kmeans_fit_sampled in memory: a feature past 1e100', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, CASE WHEN id = 4 THEN 1e101 ELSE b END FROM bi_pts', 2, in_memory => true)::text$$),
+(569, 'kmeans_fit_sampled in memory: fewer distinct points than k', $$SELECT engage.kmeans_fit_sampled('SELECT id, 1, 1 FROM bi_pts', 2, in_memory => true)::text$$),
+(570, 'kmeans_fit_sampled on aggregates: fewer distinct points than k', $$SELECT engage.kmeans_fit_sampled('SELECT id, 1, 1 FROM bi_pts', 2)::text$$),
+(571, 'kmeans_fit_sampled in memory: ragged feature arrays', $$SELECT engage.kmeans_fit_sampled('SELECT id, CASE WHEN id = 4 THEN ARRAY[a] ELSE ARRAY[a, b] END FROM bi_pts', 2, in_memory => true)::text$$),
+(572, 'kmeans_fit_sampled in memory: a NULL in a feature array', $$SELECT engage.kmeans_fit_sampled('SELECT id, ARRAY[a, NULLIF(b, 1)] FROM bi_pts', 2, in_memory => true)::text$$),
+(573, 'kmeans_fit_sampled in memory: k above the points', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 8, in_memory => true)::text$$),
+(574, 'kmeans_fit_sampled in memory: normalizations log and robust, the same models as on aggregates (documented result)', $$SELECT string_agg((engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, m, in_memory => true)::text = engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, m)::text)::text, ' ' ORDER BY m) FROM (VALUES ('log'), ('robust')) v(m)$$),
+(575, 'kmeans_fit_sampled: NULL feature arrays skipped, the same model in memory and on aggregates, every point and a sample (documented result)',
+ $$SELECT bool_and(engage.kmeans_fit_sampled(q, 2, sample => s, in_memory => true)::text = engage.kmeans_fit_sampled(q, 2, sample => s)::text)
+   || ' ' || min((engage.kmeans_fit_sampled(q, 2, sample => s)).n_points)
+   FROM (VALUES ('SELECT id, CASE WHEN id <> 2 THEN ARRAY[a, b] END FROM bi_pts')) v(q), (VALUES (0), (4)) w(s)$$),
+(576, 'store_user_clusters: fewer distinct points than k (the split fit)', $$SELECT engage.store_user_clusters(-1, 'SELECT id::text, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 1::numeric FROM bi_pts', 2, 0)::text$$),
+(577, 'store_user_clusters: k above the points (the split fit)', $$SELECT engage.store_user_clusters(-1, 'SELECT id::text, id::bigint, a::numeric, b::numeric, a::numeric, b::numeric FROM bi_pts', 8, 0)::text$$),
+(578, 'store_user_clusters: a feature past 1e100 (the split fit)', $$SELECT engage.store_user_clusters(-1, 'SELECT id::text, id::bigint, a::numeric, CASE WHEN id = 4 THEN 1e101 ELSE b END::numeric, a::numeric, b::numeric FROM bi_pts', 2, 0)::text$$),
+(579, 'store_user_clusters: k 1001, past the split K-means'' 1000: kmeans_cluster_rows''s fit (documented result)', $$SELECT (m).iterations || ' ' || array_length((m).sizes, 1) FROM (SELECT engage.store_user_clusters(-1, 'SELECT i::text, i::bigint, i::numeric, 0::numeric, i::numeric, 0::numeric FROM generate_series(1, 1100) i', 1001, 0) AS m) x$$),
+(580, 'store_user_clusters: the split fit is kmeans_fit_sampled''s model, nothing written for run -1 kept (documented result)',
+ $$SELECT (engage.store_user_clusters(-1, 'SELECT id::text, id::bigint, a::numeric, b::numeric, a::numeric, b::numeric FROM bi_pts', 2, 5, 'minmax')).centroids_normalized
+        = (engage.kmeans_fit_sampled('SELECT id::text, id::bigint, a::numeric, b::numeric FROM bi_pts', 2, 'minmax', seed => 5)).centroids_normalized$$),
+(581, 'store_elbow_curve: a NULL key (the split elbow in memory)', $$SELECT count(*) FROM engage.store_elbow_curve(1, 'SELECT NULLIF(id, 3), a, b FROM bi_pts', 3, 0, NULL)$$),
+(582, 'sample_cutoff: m NULL', $$SELECT engage.sample_cutoff(a, NULL) FROM bi_pts$$),
+(583, 'sample_cutoff: m 0', $$SELECT engage.sample_cutoff(a, 0) FROM bi_pts$$),
+(584, 'sample_cutoff: m past 1048576', $$SELECT engage.sample_cutoff(a, 1048577) FROM bi_pts$$),
+(585, 'sample_cutoff: NaN', $$SELECT engage.sample_cutoff(CASE WHEN id = 4 THEN 'NaN' ELSE a END, 2) FROM bi_pts$$),
+(586, 'sample_cutoff: m changing between rows', $$SELECT engage.sample_cutoff(a, id) FROM bi_pts$$),
+(587, 'sample_cutoff_final: a forged state (not a heap)', $$SELECT engage.sample_cutoff_final(ARRAY[(engage.sample_cutoff_accum(NULL, 1, 2))[1], 2, 2, 1, 2])$$),
+(588, 'sample_cutoff_combine: states of different m', $$SELECT engage.sample_cutoff_combine(engage.sample_cutoff_accum(NULL, 1, 2), engage.sample_cutoff_accum(NULL, 1, 3))$$),
+(589, 'sample_cutoff: infinite values and fewer values than m (documented result)', $$SELECT engage.sample_cutoff(x, 2)::text || ' ' || coalesce(engage.sample_cutoff(x, 4)::text, 'NULL') FROM (VALUES ('Infinity'::float8), ('-Infinity'), (NULL), (1)) v(x)$$)
 ) AS c(n, what, q);
 RESET client_min_messages;
 

@@ -176,6 +176,30 @@ SELECT pg_temp.serial();
 SELECT (s.model).sizes = (f.model).sizes AS sample_same_sizes,
        (s.model).centroids_normalized = (f.model).centroids_normalized AS sample_same_centroids
 FROM ka_fit f, (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, sample => 2000) AS model) s;
+-- in memory (in_memory): the same model bit for bit, on every point, on
+-- a sample, in any row order
+SELECT model::text = (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts ORDER BY c DESC', 3, n_init => 3,
+                                                       in_memory => true)::text) AS in_memory_same_model,
+       (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, sample => 2000)::text)
+       = (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, sample => 2000,
+                                           in_memory => true)::text) AS in_memory_same_sampled_model
+FROM ka_fit;
+-- sample_cutoff, the cutoff of the sample query: the m-th smallest value
+-- as plain SQL sorts them (NULLs skipped), NULL with fewer than m values;
+-- serial and parallel the same
+CREATE TABLE ka_cut AS
+SELECT engage.sample_hash(id::text, 3)::float8 AS h, NULLIF(c, c) AS n FROM ka_pts;
+SELECT count(*) AS ka_n FROM ka_cut \gset
+SELECT engage.sample_cutoff(h, 1) = (SELECT min(h) FROM ka_cut) AS first,
+       engage.sample_cutoff(h, 2000) = (SELECT (array_agg(h ORDER BY h))[2000] FROM ka_cut) AS m_th,
+       engage.sample_cutoff(h, :ka_n) = (SELECT max(h) FROM ka_cut) AS last,
+       engage.sample_cutoff(h, :ka_n + 1) IS NULL AS too_few,
+       engage.sample_cutoff(n, 1) IS NULL AS nulls_skipped
+FROM ka_cut;
+SELECT pg_temp.parallel();
+SELECT engage.sample_cutoff(h, 2000) = (SELECT (array_agg(h ORDER BY h))[2000] FROM ka_cut) AS parallel_m_th
+FROM ka_cut;
+SELECT pg_temp.serial();
 -- sample_hash: deterministic, depends on the key and the seed
 SELECT engage.sample_hash('a', 0) = engage.sample_hash('a', 0) AS same,
        engage.sample_hash('a', 0) <> engage.sample_hash('a', 1) AS seed_changes,
@@ -410,4 +434,4 @@ SELECT (SELECT (engage.kmeans_step_agg(model, ARRAY[a, b, c])).sizes FROM ka_pts
                                              FROM ka_pts GROUP BY 1) p) AS log_step_sizes_are_predict
 FROM m;
 
-DROP TABLE ka_pts, ka_model;
+DROP TABLE ka_pts, ka_model, ka_cut;

@@ -192,7 +192,8 @@ FROM (SELECT engage.kmeans(ARRAY[s, mb]) OVER () AS c FROM opt) x;
 -- run_analysis's internal K-means and elbow steps take an optional
 -- normalization (for run_analysis's normalization argument, to come): the
 -- C functions declared here with it, as a later run_analysis will declare
--- them.  The kept points serve the elbow of the same normalization only.
+-- them.  The elbow is elbow_fit_sampled's with every normalization: the
+-- points store_cluster_model keeps serve none of them.
 ------------------------------------------------------------------------------
 CREATE FUNCTION pg_temp.cluster_model_n(bigint, text, integer, bigint, text) RETURNS engage.kmeans_model
 AS '$libdir/engage', 'engage_store_cluster_model' LANGUAGE C;
@@ -205,22 +206,24 @@ CREATE TABLE opt_q AS SELECT 'SELECT id::text, id::bigint, s, mb FROM opt' AS q;
 SELECT (m).normalization, (m).centroids = (r).centroids AND (m).sizes = (r).sizes AS as_kmeans_model
 FROM (SELECT pg_temp.cluster_model_n(1, q, 3, 7, 'log') AS m,
              engage.kmeans_model(q, 3, 'log', tol => 0, seed => 7) AS r FROM opt_q) x;
--- in one transaction: the kept points (log) serve a log elbow, not a zscore one
+-- in one transaction: the elbow after store_cluster_model (log) is
+-- elbow_fit_sampled's curve (the split K-means, log too) whatever points
+-- store_cluster_model kept, for log and for zscore
 BEGIN;
 SELECT (pg_temp.cluster_model_n(1, q, 3, 7, 'log')).normalization FROM opt_q;
 CREATE TEMP TABLE opt_kept AS SELECT e.* FROM opt_q, pg_temp.elbow_curve_n(1, q, 4, 7, 0, 'log') e;
 SELECT (pg_temp.cluster_model_n(1, q, 3, 7, 'log')).normalization FROM opt_q;
 CREATE TEMP TABLE opt_other AS SELECT e.* FROM opt_q, pg_temp.elbow_curve_n(1, q, 4, 7, 0, 'zscore') e;
 COMMIT;
-SELECT 'log, kept points' AS curve, count(*) AS differing FROM (
-  (TABLE opt_kept EXCEPT ALL SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'log', seed => 7, sample => 0) e)
+SELECT 'log after log points' AS curve, count(*) AS differing FROM (
+  (TABLE opt_kept EXCEPT ALL SELECT e.* FROM opt_q, engage.elbow_fit_sampled(q, 1, 4, 'log', seed => 7, sample => 0) e)
   UNION ALL
-  (SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'log', seed => 7, sample => 0) e EXCEPT ALL TABLE opt_kept)) d
+  (SELECT e.* FROM opt_q, engage.elbow_fit_sampled(q, 1, 4, 'log', seed => 7, sample => 0) e EXCEPT ALL TABLE opt_kept)) d
 UNION ALL
 SELECT 'zscore after log points', count(*) FROM (
-  (TABLE opt_other EXCEPT ALL SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'zscore', seed => 7, sample => 0) e)
+  (TABLE opt_other EXCEPT ALL SELECT e.* FROM opt_q, engage.elbow_fit_sampled(q, 1, 4, 'zscore', seed => 7, sample => 0) e)
   UNION ALL
-  (SELECT e.* FROM opt_q, engage.elbow_inertia(q, 1, 4, 'zscore', seed => 7, sample => 0) e EXCEPT ALL TABLE opt_other)) d;
+  (SELECT e.* FROM opt_q, engage.elbow_fit_sampled(q, 1, 4, 'zscore', seed => 7, sample => 0) e EXCEPT ALL TABLE opt_other)) d;
 SELECT count(*) AS rows, count(davies_bouldin) AS with_indexes FROM opt_kept;
 DROP TABLE opt_q, opt_kept, opt_other;
 

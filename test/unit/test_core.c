@@ -358,6 +358,7 @@ static const test_case tests[] = {
 	TEST(test_elbow_agg_quality),
 	TEST(test_elbow_memory_sample),
 	TEST(test_elbow_agg_errors),
+	TEST(test_fit_sampled),
 };
 
 /* Free what a test case allocated. */

@@ -1121,3 +1121,226 @@ test_ksteps_indexes(void)
 	free(scratch);
 	free(X);
 }
+
+/* ---------------------------------------------------------------------
+ * The fit of kmeans_fit_sampled (ecore_fit_sampled)
+ * ---------------------------------------------------------------------
+ */
+
+/* A source of the fit over a point set in another order (callbacks) */
+typedef struct fit_source
+{
+	const test_points *p;
+	int			steps;
+} fit_source;
+
+/* The point set whose order fit_before sorts by */
+static const test_points *fit_sort_points;
+static int	fit_sort_by_hash;
+
+/* qsort: (signed sample hash,) key text, features; the brute-force order */
+static int
+fit_before(const void *pa, const void *pb)
+{
+	const test_points *p = fit_sort_points;
+	size_t		a = *(const size_t *) pa,
+				b = *(const size_t *) pb,
+				la = p->keylens[a],
+				lb = p->keylens[b],
+				f;
+	int			r;
+
+	if (fit_sort_by_hash && (int64_t) p->hashes[a] != (int64_t) p->hashes[b])
+		return (int64_t) p->hashes[a] < (int64_t) p->hashes[b] ? -1 : 1;
+	r = memcmp(p->keys[a], p->keys[b], la < lb ? la : lb);
+	if (r != 0)
+		return r;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	for (f = 0; f < p->d; f++)
+		if (p->X[a * p->d + f] != p->X[b * p->d + f])
+			return p->X[a * p->d + f] < p->X[b * p->d + f] ? -1 : 1;
+	return 0;
+}
+
+/* ecore_fit_source.sample by a full sort */
+static int
+fit_sample_sorted(void *arg, int sampled, size_t want, double *SZ, size_t *got)
+{
+	fit_source *s = (fit_source *) arg;
+	size_t	   *idx = malloc(s->p->n * sizeof(size_t)),
+				i;
+
+	for (i = 0; i < s->p->n; i++)
+		idx[i] = i;
+	fit_sort_points = s->p;
+	fit_sort_by_hash = sampled;
+	qsort(idx, s->p->n, sizeof(size_t), fit_before);
+	for (i = 0; i < want; i++)
+		memcpy(SZ + i * s->p->d, s->p->Z + idx[i] * s->p->d, s->p->d * sizeof(double));
+	*got = want;
+	free(idx);
+	return ECORE_OK;
+}
+
+/* ecore_fit_source.step: a one-model state of every point, in order */
+static int
+fit_step_added(void *arg, int k, const double *C, ecore_kstep_out *out)
+{
+	fit_source *s = (fit_source *) arg;
+	size_t		ns = ecore_kstep_slots(k, s->p->d),
+				i;
+	int64_t    *st = malloc(ns * sizeof(int64_t)),
+			   *scratch = malloc(ns * sizeof(int64_t));
+	int			rc;
+
+	ecore_kstep_init(st, k, s->p->d, C, 42);
+	for (i = 0; i < s->p->n; i++)
+		ecore_kstep_add(st, C, s->p->Z + i * s->p->d);
+	rc = ecore_kstep_final(st, scratch, out);
+	s->steps++;
+	free(st);
+	free(scratch);
+	return rc;
+}
+
+/*
+ * The fit in memory == the fit of shuffled points through callbacks (a
+ * sorted sample, steps added point by point), bit for bit, on a sample
+ * and on every point; its centroids a fixed point of the step, numbered
+ * by ascending norm; errors.
+ */
+void
+test_fit_sampled(void)
+{
+	const size_t n = 4000,
+				d = 3;
+	double	   *X = make_blobs(n, d, 4, 12.0, 31, NULL);
+	test_points p,
+				q;
+	size_t	   *perm = shuffled(n, 78);
+	int			pass;
+
+	points_make(&p, X, n, d, 5);
+	points_permuted(&q, &p, perm);
+	for (pass = 0; pass < 2; pass++)
+	{
+		ecore_env	env = make_env();
+		ecore_elbow_memory mem;
+		ecore_fit_params fp;
+		ecore_fit_source a,
+					b;
+		fit_source	fs;
+		ecore_fit_out oa,
+					ob;
+		double		ca[4 * 3],
+					cb[4 * 3],
+					cia[4],
+					cib[4],
+					prev = -1.0;
+		int64_t		sa[4],
+					sb[4];
+		size_t		bytes;
+		int			j;
+
+		memset(&fp, 0, sizeof(fp));
+		ecore_kmeans_params_default(&fp.km);
+		fp.km.k = 4;
+		fp.km.n_init = 3;
+		fp.km.seed = 5;
+		fp.sample = pass == 0 ? 500 : n;
+		memory_of(&mem, &p, &env);
+		memset(&a, 0, sizeof(a));
+		a.memory = &mem;
+		memset(&oa, 0, sizeof(oa));
+		oa.centroids = ca;
+		oa.sizes = sa;
+		oa.cluster_inertia = cia;
+		CHECK_EQ_INT(ecore_fit_sampled_bytes(n, d, &fp, 1, &bytes), ECORE_OK);
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &a, &env, &oa), ECORE_OK);
+		CHECK_EQ_INT(g_arena.count, 2);
+		arena_reset(&g_arena);
+		fs.p = &q;
+		fs.steps = 0;
+		memset(&b, 0, sizeof(b));
+		b.step = fit_step_added;
+		b.sample = fit_sample_sorted;
+		b.arg = &fs;
+		memset(&ob, 0, sizeof(ob));
+		ob.centroids = cb;
+		ob.sizes = sb;
+		ob.cluster_inertia = cib;
+		fp.km.n_threads = 3;	/* the restarts' threads change nothing */
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &b, &env, &ob), ECORE_OK);
+		CHECK(memcmp(ca, cb, sizeof(ca)) == 0);
+		CHECK(memcmp(sa, sb, sizeof(sa)) == 0);
+		CHECK(memcmp(cia, cib, sizeof(cia)) == 0);
+		CHECK(bits(oa.inertia) == bits(ob.inertia));
+		CHECK_EQ_INT(oa.iterations, ob.iterations);
+		CHECK_EQ_INT(fs.steps, ob.iterations);
+		CHECK_EQ_INT(oa.converged, 1);
+		CHECK_EQ_INT(ob.converged, 1);
+		CHECK(oa.n == (int64_t) n && oa.sample_used == (pass == 0 ? 500 : n));
+		CHECK_EQ_INT(oa.sampled, pass == 0);
+		/* a fixed point: one more step from the centroids keeps them */
+		{
+			ecore_kstep_out o;
+			double		next[4 * 3],
+						ci[4];
+			int64_t		sz[4];
+
+			o.next = next;
+			o.sizes = sz;
+			o.cluster_inertia = ci;
+			CHECK_EQ_INT(fit_step_added(&fs, 4, ca, &o), ECORE_OK);
+			CHECK(o.fixed_point);
+			CHECK(memcmp(sz, sa, sizeof(sz)) == 0);
+			CHECK(bits(o.inertia) == bits(oa.inertia));
+		}
+		/* ascending norm */
+		for (j = 0; j < 4; j++)
+		{
+			double		nn = sqrt(ca[j * 3] * ca[j * 3] + ca[j * 3 + 1] * ca[j * 3 + 1] +
+								  ca[j * 3 + 2] * ca[j * 3 + 2]);
+
+			CHECK(nn >= prev);
+			prev = nn;
+		}
+		arena_reset(&g_arena);
+	}
+	/* errors: k above the sample, no memory nor callbacks */
+	{
+		ecore_env	env = make_env();
+		ecore_elbow_memory mem;
+		ecore_fit_params fp;
+		ecore_fit_source a;
+		ecore_fit_out oa;
+		double		ca[4 * 3],
+					cia[4];
+		int64_t		sa[4];
+		size_t		bytes;
+
+		memset(&fp, 0, sizeof(fp));
+		ecore_kmeans_params_default(&fp.km);
+		fp.km.k = 4;
+		fp.sample = 3;
+		memory_of(&mem, &p, &env);
+		memset(&a, 0, sizeof(a));
+		memset(&oa, 0, sizeof(oa));
+		oa.centroids = ca;
+		oa.sizes = sa;
+		oa.cluster_inertia = cia;
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &a, &env, &oa), ECORE_EINVAL_ARG);
+		a.memory = &mem;
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &a, &env, &oa), ECORE_EINVAL_K);
+		fp.sample = n;
+		fp.km.k = ECORE_KSTEP_MAX_K + 1;
+		CHECK_EQ_INT(ecore_fit_sampled_bytes(n, d, &fp, 1, &bytes), ECORE_EINVAL_K);
+		CHECK_EQ_INT(g_arena.count, 0);
+		arena_reset(&g_arena);
+	}
+	points_free(&q, 0);
+	points_free(&p, 1);
+	free(perm);
+	free(X);
+}
