@@ -20,6 +20,7 @@ Environment: ENGAGE_BENCH_ANALYSIS_SIZES (default "150001 <ENGAGE_BENCH_ROWS>"),
 ENGAGE_BENCH_ANALYSIS_REPS (default 3; sizes above 1,000,000 rows run once),
 ENGAGE_BENCH_WORK_MEM (engage's work_mem, default 256MB).
 """
+import collections
 import os
 import re
 import sys
@@ -53,7 +54,7 @@ def run_analysis(conn, table):
     cur = conn.cursor()
     cur.execute("SET work_mem = %s", (WORK_MEM,))
     cur.execute("SET engage.progress = on")
-    del conn.notices[:]
+    conn.notices = collections.deque()     # a list would keep only the last 50
     cur.execute("SELECT engage.run_analysis(%s::regclass)", (table,))
     run = cur.fetchone()[0]
     if run is None:

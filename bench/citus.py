@@ -63,6 +63,7 @@ configuration).
 
 Copyright (c) 2026, engage developers
 """
+import collections
 import math
 import os
 import re
@@ -189,7 +190,10 @@ def run_analysis(table, without):
     cur = conn.cursor()
     cur.execute("SET work_mem = %s", (WORK_MEM,))
     cur.execute("SET engage.progress = on")
-    del conn.notices[:]
+    # psycopg2 trims a list of notices to its last 50; a deque keeps them
+    # all (the split K-means' steps came after the per-user step's and
+    # pushed its notices out)
+    conn.notices = collections.deque()
     seconds, _ = timed(lambda: cur.execute("SELECT engage.run_analysis(%s::regclass, without_msisdn => %s::regclass)",
                                            (table, without)))
     run = cur.fetchone()[0]
