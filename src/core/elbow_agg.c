@@ -99,7 +99,8 @@ typedef struct ea_plan
 				offMeta,
 				offWork,
 				offMisc,
-				offMem;
+				offMem,
+				offParts;
 	size_t		total;
 } ea_plan;
 
@@ -214,9 +215,19 @@ ea_plan_make(size_t n, size_t d, const ecore_elbow_agg_params *ep, ea_plan *pl)
 					parts = ecore_kstep_delta_parts(ep->k_max, d, n, ep->km.n_threads);
 
 		/* parts: at most 63 states of at most about 560 MB (k, d <= 1000) */
+		int			ks[ECORE_KSTEP_MAX_K],
+					M = 0,
+					k;
+
 		if (stride > (SIZE_MAX / 4) / group ||
 			!ea_reserve(pl, ecore_kstep_slots(ep->k_max, d) * sizeof(int64_t) +
 						stride * group + parts * sizeof(int64_t), &pl->offMem))
+			return ECORE_EOVERFLOW;
+		/* the final multi-model step's threads: every k's model at most */
+		for (k = ep->k_min; k <= ep->k_max; k++)
+			ks[M++] = k;
+		if (!ea_reserve(pl, ecore_ksteps_memory_parts(M, ks, d, n, ep->km.n_threads) *
+						sizeof(int64_t), &pl->offParts))
 			return ECORE_EOVERFLOW;
 	}
 	if (pl->total > SIZE_MAX - 64)
@@ -846,9 +857,26 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 							  &rules, base + pl.offMem, n, d, env, out, params);
 		if (rc != ECORE_OK)
 			return rc;
-		/* the silhouettes of each k's best run: one step of them all */
-		rc = ea_final_silhouettes(source, cand, ncand, params->k_min, k_max,
-								  ks, Cp, Rp, outs, sil, work, n, d, out);
+		/*
+		 * the silhouettes of each k's best run: one step of them all (on
+		 * threads when it is the memory's own step)
+		 */
+		if (source->steps == ecore_elbow_memory_steps &&
+			source->arg == (const void *) source->memory)
+		{
+			ecore_elbow_memory tm = *source->memory;
+			ecore_elbow_agg_source ts = *source;
+
+			tm.n_threads = params->km.n_threads;
+			tm.parts = (int64_t *) (base + pl.offParts);
+			ts.arg = &tm;
+			ts.memory = &tm;
+			rc = ea_final_silhouettes(&ts, cand, ncand, params->k_min, k_max,
+									  ks, Cp, Rp, outs, sil, work, n, d, out);
+		}
+		else
+			rc = ea_final_silhouettes(source, cand, ncand, params->k_min, k_max,
+									  ks, Cp, Rp, outs, sil, work, n, d, out);
 		if (rc != ECORE_OK)
 			return rc;
 	}
@@ -978,8 +1006,9 @@ ecore_elbow_memory_steps(void *arg, int M, const int *ks,
 
 	if (slots == 0)
 		return ECORE_EINVAL_ARG;
-	ecore_ksteps_memory(work, M, ks, mem->d, C, R, mem->fingerprint, mem->Z,
-						mem->n, mem->env);
+	ecore_ksteps_memory_threads(work, M, ks, mem->d, C, R, mem->fingerprint,
+								mem->Z, mem->n, mem->n_threads, mem->parts,
+								mem->env);
 	for (j = 0; j < M; j++)
 	{
 		rc = ecore_ksteps_final(work, j, work + slots, &out[j], &sil[j]);

@@ -1495,6 +1495,73 @@ ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
 	}
 }
 
+/* Slots of ecore_ksteps_memory_threads's partial states */
+size_t
+ecore_ksteps_memory_parts(int M, const int *ks, size_t d, size_t n,
+						  int nthreads)
+{
+	size_t		slots = ecore_ksteps_slots(M, ks, d);
+	int			nt = ecore_par_threads(nthreads, n, ECORE_KSTEP_PAR_CHUNK);
+
+	if (slots == 0 || nt <= 1)
+		return 0;
+	return slots * (size_t) (nt - 1);
+}
+
+/* What the threads of one ecore_ksteps_memory_threads share */
+typedef struct kms_par
+{
+	int64_t    *st;				/* the caller's (thread 0's) state */
+	int64_t    *parts;			/* thread t's state at t - 1 */
+	size_t		slots;
+	const double *Z;
+	size_t		d;
+} kms_par;
+
+/* The points start .. end - 1 of a multi-model step, on thread worker */
+static void
+kms_par_body(void *arg, int worker, size_t start, size_t end)
+{
+	const kms_par *p = (const kms_par *) arg;
+	int64_t    *st = worker == 0 ? p->st :
+		p->parts + (size_t) (worker - 1) * p->slots;
+	size_t		i;
+
+	for (i = start; i < end; i++)
+		ecore_ksteps_add(st, p->Z + i * p->d);
+}
+
+/* One multi-model step over points in memory, on threads */
+void
+ecore_ksteps_memory_threads(int64_t *st, int M, const int *ks, size_t d,
+							const double *const *C, const double *const *R,
+							uint64_t fingerprint, const double *Z, size_t n,
+							int nthreads, int64_t *parts, ecore_env *env)
+{
+	kms_par		par;
+	int			nt = parts == NULL ? 1 :
+		ecore_par_threads(nthreads, n, ECORE_KSTEP_PAR_CHUNK);
+	int			t;
+
+	par.st = st;
+	par.parts = parts;
+	par.slots = ecore_ksteps_slots(M, ks, d);
+	par.Z = Z;
+	par.d = d;
+	ecore_ksteps_init(st, M, ks, d, C, R, fingerprint);
+	for (t = 1; t < nt; t++)
+		ecore_ksteps_init(parts + (size_t) (t - 1) * par.slots, M, ks, d, C, R,
+						  fingerprint);
+	ecore_par_run(env, nt, n, ECORE_KSTEP_PAR_CHUNK, kms_par_body, &par);
+	for (t = 1; t < nt; t++)
+	{
+		/* the same models and fingerprint: cannot fail */
+		int			rc = ecore_ksteps_merge(st, parts + (size_t) (t - 1) * par.slots);
+
+		(void) rc;
+	}
+}
+
 /* ---------------------------------------------------------------------
  * The coreset sample of the elbow
  * ---------------------------------------------------------------------

@@ -348,6 +348,28 @@ extern void ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
 								const double *const *R, uint64_t fingerprint,
 								const double *Z, size_t n, ecore_env *env);
 
+/*
+ * ecore_ksteps_memory on threads: the points shared in chunks of
+ * ECORE_KSTEP_PAR_CHUNK by ecore_par_threads(nthreads, n,
+ * ECORE_KSTEP_PAR_CHUNK) threads (parallel.h), each worker adding its
+ * points to a state of its own in parts (ecore_ksteps_memory_parts
+ * slots, the caller's; NULL: the caller alone), merged into st: the same
+ * state, whatever the thread count.
+ */
+extern void ecore_ksteps_memory_threads(int64_t *st, int M, const int *ks,
+										size_t d, const double *const *C,
+										const double *const *R,
+										uint64_t fingerprint, const double *Z,
+										size_t n, int nthreads,
+										int64_t *parts, ecore_env *env);
+
+/*
+ * Slots of the partial states of ecore_ksteps_memory_threads (0 with one
+ * thread, or when the models are out of range)
+ */
+extern size_t ecore_ksteps_memory_parts(int M, const int *ks, size_t d,
+										size_t n, int nthreads);
+
 /* ---------------------------------------------------------------------
  * The coreset sample of the elbow (engage.coreset_key)
  * ---------------------------------------------------------------------

@@ -1617,6 +1617,53 @@ test_memory_threads(void)
 		}
 		arena_reset(&g_arena);
 	}
+	/* the multi-model step alone: each model's results the same bits */
+	{
+		int			ks[3] = {2, 4, 6},
+					j;
+		const double *Cm[3];
+		double		cm[6 * 3 * 3];
+		size_t		slots = ecore_ksteps_slots(3, ks, d),
+					np = ecore_ksteps_memory_parts(3, ks, d, n, 3),
+					i;
+		int64_t    *one = malloc(slots * sizeof(int64_t)),
+				   *three = malloc(slots * sizeof(int64_t)),
+				   *parts = malloc((np + 1) * sizeof(int64_t)),
+				   *scratch = malloc(slots * sizeof(int64_t));
+		ecore_env	env = make_env();
+
+		CHECK(np == 2 * slots);
+		CHECK(ecore_ksteps_memory_parts(3, ks, d, n, 1) == 0);
+		for (i = 0; i < sizeof(cm) / sizeof(cm[0]); i++)
+			cm[i] = p.Z[(i * 7919) % (n * d)];
+		for (j = 0; j < 3; j++)
+			Cm[j] = cm + (size_t) j * 6 * d;
+		ecore_ksteps_memory(one, 3, ks, d, Cm, NULL, 42, p.Z, n, &env);
+		ecore_ksteps_memory_threads(three, 3, ks, d, Cm, NULL, 42, p.Z, n, 3,
+									parts, &env);
+		CHECK(env.abort_hook == NULL);
+		CHECK_EQ_INT(ecore_ksteps_check(three, slots), ECORE_OK);
+		for (j = 0; j < 3; j++)
+		{
+			ecore_kstep_out a,
+						b;
+			double		sa,
+						sb;
+
+			out_alloc(&a, ks[j], d);
+			out_alloc(&b, ks[j], d);
+			CHECK_EQ_INT(ecore_ksteps_final(one, j, scratch, &a, &sa), ECORE_OK);
+			CHECK_EQ_INT(ecore_ksteps_final(three, j, scratch, &b, &sb), ECORE_OK);
+			CHECK(same_out(&a, sa, &b, sb, ks[j], d));
+			CHECK(a.n == (int64_t) n);
+			out_free(&a);
+			out_free(&b);
+		}
+		free(one);
+		free(three);
+		free(parts);
+		free(scratch);
+	}
 	curve_free(&c1);
 	points_free(&p, 1);
 	free(X);
