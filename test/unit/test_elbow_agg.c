@@ -1351,6 +1351,7 @@ test_fit_sampled(void)
 static jmp_buf kt_jump;
 static long kt_calls;
 static long kt_jump_at;
+static int	kt_hooked;
 
 static void
 kt_check(void *arg)
@@ -1360,13 +1361,17 @@ kt_check(void *arg)
 	kt_calls++;
 	if (kt_jump_at > 0 && kt_calls >= kt_jump_at)
 	{
+		kt_hooked = env->abort_hook != NULL;
 		if (env->abort_hook != NULL)
 			env->abort_hook(env->abort_arg);
 		longjmp(kt_jump, 1);
 	}
 }
 
-/* A threaded step of st interrupted by its third check: stopped, joined */
+/*
+ * A threaded step of st interrupted by its first check, which the caller
+ * makes once the workers have started: stopped, joined
+ */
 static void
 kt_interrupt(int64_t *st, const double *C, const double *X, size_t n,
 			 int32_t *assign, double *lower, int64_t *parts)
@@ -1376,13 +1381,15 @@ kt_interrupt(int64_t *st, const double *C, const double *X, size_t n,
 	env.check = kt_check;
 	env.check_arg = &env;
 	kt_calls = 0;
-	kt_jump_at = 3;
+	kt_hooked = 0;
+	kt_jump_at = 1;
 	if (setjmp(kt_jump) == 0)
 	{
 		ecore_kstep_delta(st, C, 1, X, n, assign, lower, 3, parts, &env);
 		CHECK(0);				/* not reached */
 	}
-	CHECK(kt_calls == 3);
+	CHECK(kt_calls == 1);
+	CHECK(kt_hooked);			/* the threads were running */
 	kt_jump_at = 0;
 }
 
