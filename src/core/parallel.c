@@ -12,8 +12,7 @@
  */
 
 /* pthread_sigmask, sigfillset, nanosleep: POSIX (the unit tests build with -std=c99) */
-#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
-#undef _POSIX_C_SOURCE
+#ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
 
