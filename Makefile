@@ -29,6 +29,7 @@ OBJS = \
 	src/core/xsum.o \
 	src/core/kmeans_step.o \
 	src/core/elbow_agg.o \
+	src/core/parallel.o \
 	src/core/svg_text.o \
 	src/core/svg_format.o \
 	src/core/svg_doc.o \

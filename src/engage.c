@@ -67,7 +67,7 @@ _PG_init(void)
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("engage.threads",
-							"Threads that one clustering call may use for its restarts.",
+							"Threads that one clustering call may use for its restarts and its steps over every point.",
 							"The result does not depend on it; 1 runs everything in the backend's own thread.",
 							&engage_threads,
 							2,

@@ -1037,31 +1037,29 @@ run_points_query(Oid nsp, int64 run_id, bool carried)
 
 /*
  * Each point's key (kd's points read with their rows, the key column
- * text) in turn: fn(arg, i, the key's bytes, their length)
+ * text) in turn: fn(arg, i, the key's bytes, their length).  The key is
+ * read from its row's first column alone (engage_point_key_bytes).
  */
 static void
 each_point_key(const KmeansData *kd, void (*fn) (void *arg, Size i, const char *key, size_t len),
 			   void *arg)
 {
-	Datum	   *values = palloc(sizeof(Datum) * kd->pts.tupdesc->natts);
-	bool	   *nulls = palloc(sizeof(bool) * kd->pts.tupdesc->natts);
 	Size		i;
 
 	for (i = 0; i < (Size) kd->pts.n; i++)
 	{
-		text	   *key;
+		const char *key;
+		size_t		len;
 
-		engage_point_row(&kd->pts, i, values, nulls);
-		Assert(!nulls[0]);
-		key = DatumGetTextPP(values[0]);
-		fn(arg, i, VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
-		if ((Pointer) key != DatumGetPointer(values[0]))
-			pfree(key);
+		if (i + ENGAGE_PREFETCH_AHEAD < (Size) kd->pts.n)
+			engage_prefetch(kd->pts.rowbuf + kd->pts.rowoff[i + ENGAGE_PREFETCH_AHEAD]);
+		key = engage_point_key_bytes(&kd->pts, (int64) i, &len);
+		if (key == NULL)
+			elog(ERROR, "the key column of the points is not text");
+		fn(arg, i, key, len);
 		if ((i & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	pfree(values);
-	pfree(nulls);
 }
 
 /* each_point_key: the sample hash of a key (arg: the cache, its seed) */
@@ -1208,19 +1206,54 @@ typedef struct KeyCopy
 {
 	char	  **keys;
 	size_t	   *lens;
-	Size		bytes;
+	char	   *buf;			/* the keys one after the other */
+	Size		bytes;			/* used in buf */
+	Size		cap;
+	Size		held;			/* bytes held besides, for engage.max_memory */
 } KeyCopy;
 
-/* each_point_key: a copy of a key in the current memory context */
+/*
+ * each_point_key: a copy of a key at the end of the keys' buffer (in the
+ * current memory context); keys[i] is set when the buffer is complete
+ * (key_copy_done), since the buffer moves as it grows.
+ */
 static void
 copy_point_key(void *arg, Size i, const char *key, size_t len)
 {
 	KeyCopy    *kc = (KeyCopy *) arg;
 
+	if (kc->bytes + len > kc->cap)
+	{
+		Size		cap = Max(kc->cap * 2, kc->bytes + len + 65536);
+
+		engage_check_memory(kc->held + kc->cap, cap - kc->cap);
+		kc->buf = kc->buf == NULL ? palloc_extended(cap, MCXT_ALLOC_HUGE) :
+			repalloc_huge(kc->buf, cap);
+		kc->cap = cap;
+	}
+	memcpy(kc->buf + kc->bytes, key, len);
 	kc->lens[i] = len;
-	kc->keys[i] = palloc(Max(len, 1));
-	memcpy(kc->keys[i], key, len);
 	kc->bytes += len;
+}
+
+/* The keys' pointers into the complete buffer of n keys */
+static void
+key_copy_done(KeyCopy *kc, Size n)
+{
+	Size		i,
+				at = 0;
+
+	if (kc->buf == NULL)
+	{
+		/* every key empty: still a buffer for the pointers */
+		kc->buf = palloc(1);
+		kc->cap = 1;
+	}
+	for (i = 0; i < n; i++)
+	{
+		kc->keys[i] = kc->buf + at;
+		at += kc->lens[i];
+	}
 }
 
 /*
@@ -1262,9 +1295,13 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
 	memcpy(X, kd->pts.data, sizeof(double) * n * d);
 	kc.keys = MemoryContextAllocHuge(held, sizeof(char *) * Max(n, 1));
 	kc.lens = MemoryContextAllocHuge(held, sizeof(size_t) * Max(n, 1));
+	kc.buf = NULL;
 	kc.bytes = 0;
+	kc.cap = 0;
+	kc.held = kd->bytes + n * (d * sizeof(double) + sizeof(char *) + sizeof(size_t));
 	each_point_key(kd, copy_point_key, &kc);
-	*held_bytes = n * (d * sizeof(double) + sizeof(char *) + sizeof(size_t) + 16) + kc.bytes;
+	key_copy_done(&kc, n);
+	*held_bytes = n * (d * sizeof(double) + sizeof(char *) + sizeof(size_t)) + kc.cap;
 	engage_split_memory(X, n, d, (const char *const *) kc.keys, kc.lens, o->normalization,
 						o->seed, &kd->env, kd->bytes + *held_bytes, &kd->scaler, mem);
 	*held_bytes += n * (d * sizeof(double) + sizeof(uint64_t));

@@ -78,6 +78,8 @@ typedef struct PointsReceiver
 	bool		keep_rows;		/* engage_read_point_rows: pack whole rows */
 	int			features;		/* with keep_rows: feature columns, -1 all */
 	uint64	   *keyhash;		/* with keep_rows: hash of each key's text */
+	bool		key_bytes;		/* with keep_rows: the key is text, whose
+								 * bytes are its text form */
 } PointsReceiver;
 
 /* Is this a feature column type that converts to double precision? */
@@ -224,15 +226,20 @@ feature_to_double(Datum value, Oid typid)
 	return 0.0;					/* keep compiler quiet */
 }
 
-/* Report a NULL, NaN or infinite feature of a point */
+/*
+ * Report a NULL, NaN or infinite feature of a point (key: its text form,
+ * or NULL: made from the slot's first column)
+ */
 static inline void
-check_feature(double x, bool isnull, const PointsReceiver *r, int col,
-			  const char *key)
+check_feature(double x, bool isnull, PointsReceiver *r, int col,
+			  const char *key, TupleTableSlot *slot)
 {
 	const char *feature;
 
 	if (likely(!isnull && !isnan(x) && !isinf(x)))
 		return;
+	if (key == NULL)
+		key = OutputFunctionCall(&r->keyout, slot->tts_values[0]);
 	feature = r->array_mode ? "array element" :
 		NameStr(TupleDescAttr(r->tupdesc, col)->attname);
 	if (isnull)
@@ -280,6 +287,7 @@ points_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 		r->coltypes[j] = TupleDescAttr(typeinfo, j)->atttypid;
 	getTypeOutputInfo(r->coltypes[0], &keyout, &keyvarlena);
 	fmgr_info_cxt(keyout, &r->keyout, r->cxt);
+	r->key_bytes = r->keep_rows && r->coltypes[0] == TEXTOID;
 
 	nfeat = natts - 1;
 	if (r->keep_rows && r->features >= 0)
@@ -448,6 +456,31 @@ engage_point_row(const EngagePoints *pts, int64 i, Datum *values, bool *isnull)
 	heap_deform_tuple(&htup, pts->tupdesc, values, isnull);
 }
 
+/*
+ * The key of point i read with its row (engage_read_point_rows) when the
+ * key column is text: its bytes (its text form, not terminated, in the
+ * points' buffer) and their number in *len, read from the row's first
+ * column without deforming the others.  NULL when the key is not text.
+ */
+const char *
+engage_point_key_bytes(const EngagePoints *pts, int64 i, size_t *len)
+{
+	MinimalTuple tuple;
+	HeapTupleData htup;
+	struct varlena *t;
+	bool		isnull;
+
+	if (pts->rowbuf == NULL || TupleDescAttr(pts->tupdesc, 0)->atttypid != TEXTOID)
+		return NULL;
+	tuple = (MinimalTuple) (pts->rowbuf + pts->rowoff[i]);
+	htup.t_len = tuple->t_len + MINIMAL_TUPLE_OFFSET;
+	htup.t_data = (HeapTupleHeader) ((char *) tuple - MINIMAL_TUPLE_OFFSET);
+	t = (struct varlena *) DatumGetPointer(heap_getattr(&htup, 1, pts->tupdesc, &isnull));
+	Assert(!isnull);			/* a NULL key is refused when read */
+	*len = VARSIZE_ANY_EXHDR(t);
+	return VARDATA_ANY(t);
+}
+
 /* The text form of point i's key (palloc'd) */
 char *
 engage_point_key(const EngagePoints *pts, int64 i)
@@ -497,7 +530,8 @@ append_key(PointsReceiver *r, const char *key)
 
 /*
  * Append the whole row of a point (in the row's memory context), and the
- * hash of its key's text form, which the canonical order starts from.
+ * hash of its key's text form, which the canonical order starts from: of
+ * key, or with key NULL (a text key) of the key's bytes, the same.
  */
 static void
 append_row(PointsReceiver *r, TupleTableSlot *slot, const char *key)
@@ -512,8 +546,16 @@ append_row(PointsReceiver *r, TupleTableSlot *slot, const char *key)
 	off = r->keybytes;
 	r->keybytes = row_pack(r->tupdesc, values, slot->tts_isnull, r->keybuf, &off);
 	r->keyoff[r->n] = off;
-	r->keyhash[r->n] = hash_bytes_extended((const unsigned char *) key,
-										   strlen(key), 0);
+	if (key != NULL)
+		r->keyhash[r->n] = hash_bytes_extended((const unsigned char *) key,
+											   strlen(key), 0);
+	else
+	{
+		const struct varlena *t = (const struct varlena *) DatumGetPointer(values[0]);
+
+		r->keyhash[r->n] = hash_bytes_extended((const unsigned char *) VARDATA_ANY(t),
+											   VARSIZE_ANY_EXHDR(t), 0);
+	}
 }
 
 /* Append one row of the query as a point */
@@ -537,7 +579,9 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the points query returned a null key"),
 				 errhint("Leave rows without a key out, for example with WHERE key IS NOT NULL.")));
-	key = OutputFunctionCall(&r->keyout, slot->tts_values[0]);
+	/* a text key's bytes are its text form: made only for a message */
+	key = (r->key_bytes && !r->array_mode) ? NULL :
+		OutputFunctionCall(&r->keyout, slot->tts_values[0]);
 
 	if (r->array_mode)
 	{
@@ -581,7 +625,7 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 
 		for (j = 0; j < r->d; j++)
 		{
-			check_feature(vals[j], false, r, 1, key);
+			check_feature(vals[j], false, r, 1, key, slot);
 			row[j] = vals[j];
 		}
 	}
@@ -593,7 +637,7 @@ points_receive(TupleTableSlot *slot, DestReceiver *self)
 			double		x = isnull ? 0.0 :
 				feature_to_double(slot->tts_values[j + 1], r->coltypes[j + 1]);
 
-			check_feature(x, isnull, r, j + 1, key);
+			check_feature(x, isnull, r, j + 1, key, slot);
 			row[j] = x;
 		}
 	}
@@ -633,6 +677,16 @@ point_cmp_full(const EngagePoints *pts, int64 a, int64 b)
 		kb = VARDATA_ANY(pts->keys[b]);
 		la = VARSIZE_ANY_EXHDR(pts->keys[a]);
 		lb = VARSIZE_ANY_EXHDR(pts->keys[b]);
+	}
+	else if (TupleDescAttr(pts->tupdesc, 0)->atttypid == TEXTOID)
+	{
+		size_t		lena,
+					lenb;
+
+		ka = engage_point_key_bytes(pts, a, &lena);
+		kb = engage_point_key_bytes(pts, b, &lenb);
+		la = (int) lena;
+		lb = (int) lenb;
 	}
 	else
 	{

@@ -53,6 +53,8 @@ extern void engage_read_point_rows(const char *query, int features,
 extern void engage_point_row(const EngagePoints *pts, int64 i, Datum *values,
 							 bool *isnull);
 extern char *engage_point_key(const EngagePoints *pts, int64 i);
+extern const char *engage_point_key_bytes(const EngagePoints *pts, int64 i,
+										  size_t *len);
 extern void engage_order_points(EngagePoints *points, int64 *perm);
 extern double engage_numeric_to_double(Datum value);
 

@@ -99,7 +99,8 @@ typedef struct ea_plan
 				offMeta,
 				offWork,
 				offMisc,
-				offMem;
+				offMem,
+				offParts;
 	size_t		total;
 } ea_plan;
 
@@ -210,11 +211,23 @@ ea_plan_make(size_t n, size_t d, const ecore_elbow_agg_params *ep, ea_plan *pl)
 	{
 		/* one k's candidates at a time: refine groups and the split run */
 		size_t		stride = ea_mem_group_stride(n, ep->k_max, d),
-					group = (size_t) pl->refine + 1;
+					group = (size_t) pl->refine + 1,
+					parts = ecore_kstep_delta_parts(ep->k_max, d, n, ep->km.n_threads);
 
-		if (stride > (SIZE_MAX / 2) / group ||
+		/* parts: at most 63 states of at most about 560 MB (k, d <= 1000) */
+		int			ks[ECORE_KSTEP_MAX_K],
+					M = 0,
+					k;
+
+		if (stride > (SIZE_MAX / 4) / group ||
 			!ea_reserve(pl, ecore_kstep_slots(ep->k_max, d) * sizeof(int64_t) +
-						stride * group, &pl->offMem))
+						stride * group + parts * sizeof(int64_t), &pl->offMem))
+			return ECORE_EOVERFLOW;
+		/* the final multi-model step's threads: every k's model at most */
+		for (k = ep->k_min; k <= ep->k_max; k++)
+			ks[M++] = k;
+		if (!ea_reserve(pl, ecore_ksteps_memory_parts(M, ks, d, n, ep->km.n_threads) *
+						sizeof(int64_t), &pl->offParts))
 			return ECORE_EOVERFLOW;
 	}
 	if (pl->total > SIZE_MAX - 64)
@@ -449,8 +462,9 @@ ea_drop(ea_cand *cand, int ncand, int k)
  * their own (the same runs, rules and drops as the rounds of every
  * candidate at once: a run depends only on its start and the points, a
  * drop only on k's runs after the same number of steps), each step by
- * ecore_kstep_delta, which settles most points by a bound.  mem_block:
- * the plan's room for one group (ea_mem_bytes).
+ * ecore_kstep_delta, which settles most points by a bound, on
+ * params->km.n_threads threads.  mem_block: the plan's room (the scratch
+ * state, the threads' partial states, then one group).
  */
 static int
 ea_refine_memory(const ecore_elbow_memory *m, ea_cand *cand, int ncand,
@@ -463,7 +477,9 @@ ea_refine_memory(const ecore_elbow_memory *m, ea_cand *cand, int ncand,
 				max_rounds = 0;
 	size_t		st_slots = ecore_kstep_slots(k_max, d);
 	int64_t    *scratch = (int64_t *) mem_block;
-	char	   *p = mem_block + st_slots * sizeof(int64_t);
+	int64_t    *parts = scratch + st_slots;
+	char	   *p = (char *) (parts + ecore_kstep_delta_parts(k_max, d, n,
+															  params->km.n_threads));
 
 	if (m->n != n || m->d != d)
 		return ECORE_EINVAL_ARG;
@@ -501,7 +517,8 @@ ea_refine_memory(const ecore_elbow_memory *m, ea_cand *cand, int ncand,
 					continue;
 				if (e->iters == 0)
 					ecore_kstep_init(st, k, d, e->C, m->fingerprint);
-				ecore_kstep_delta(st, e->C, e->iters == 0, m->Z, n, assign, lower, env);
+				ecore_kstep_delta(st, e->C, e->iters == 0, m->Z, n, assign, lower,
+								  params->km.n_threads, parts, env);
 				o.next = e->next;
 				o.sizes = e->sizes;
 				o.cluster_inertia = e->ci;
@@ -840,9 +857,26 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 							  &rules, base + pl.offMem, n, d, env, out, params);
 		if (rc != ECORE_OK)
 			return rc;
-		/* the silhouettes of each k's best run: one step of them all */
-		rc = ea_final_silhouettes(source, cand, ncand, params->k_min, k_max,
-								  ks, Cp, Rp, outs, sil, work, n, d, out);
+		/*
+		 * the silhouettes of each k's best run: one step of them all (on
+		 * threads when it is the memory's own step)
+		 */
+		if (source->steps == ecore_elbow_memory_steps &&
+			source->arg == (const void *) source->memory)
+		{
+			ecore_elbow_memory tm = *source->memory;
+			ecore_elbow_agg_source ts = *source;
+
+			tm.n_threads = params->km.n_threads;
+			tm.parts = (int64_t *) (base + pl.offParts);
+			ts.arg = &tm;
+			ts.memory = &tm;
+			rc = ea_final_silhouettes(&ts, cand, ncand, params->k_min, k_max,
+									  ks, Cp, Rp, outs, sil, work, n, d, out);
+		}
+		else
+			rc = ea_final_silhouettes(source, cand, ncand, params->k_min, k_max,
+									  ks, Cp, Rp, outs, sil, work, n, d, out);
 		if (rc != ECORE_OK)
 			return rc;
 	}
@@ -972,8 +1006,9 @@ ecore_elbow_memory_steps(void *arg, int M, const int *ks,
 
 	if (slots == 0)
 		return ECORE_EINVAL_ARG;
-	ecore_ksteps_memory(work, M, ks, mem->d, C, R, mem->fingerprint, mem->Z,
-						mem->n, mem->env);
+	ecore_ksteps_memory_threads(work, M, ks, mem->d, C, R, mem->fingerprint,
+								mem->Z, mem->n, mem->n_threads, mem->parts,
+								mem->env);
 	for (j = 0; j < M; j++)
 	{
 		rc = ecore_ksteps_final(work, j, work + slots, &out[j], &sil[j]);
@@ -1185,6 +1220,7 @@ typedef struct fs_plan
 				offSt,
 				offAssign,
 				offLower,
+				offParts,
 				offIwork,
 				offKey;
 	size_t		block;			/* the fit's own request */
@@ -1253,6 +1289,8 @@ fs_plan_make(size_t n, size_t d, const ecore_fit_params *p, int in_memory,
 			fs_reserve(&total, slots * sizeof(int64_t), &pl->offSt) &&
 			fs_reserve(&total, n * sizeof(int32_t), &pl->offAssign) &&
 			fs_reserve(&total, n * sizeof(double), &pl->offLower) &&
+			fs_reserve(&total, ecore_kstep_delta_parts(k, d, n, p->km.n_threads) *
+					   sizeof(int64_t), &pl->offParts) &&
 			fs_reserve(&total, pl->want * sizeof(size_t), &pl->offIwork) &&
 			fs_reserve(&total, pl->want * sizeof(double), &pl->offKey);
 	if (!ok || total > SIZE_MAX - 64)
@@ -1296,6 +1334,7 @@ ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
 			   *scratch,
 			   *st = NULL;
 	int32_t    *assign = NULL;
+	int64_t    *parts = NULL;
 	int		   *perm;
 	ecore_kmeans_result res;
 	ecore_kstep_out o;
@@ -1337,6 +1376,7 @@ ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
 		st = (int64_t *) (base + pl.offSt);
 		assign = (int32_t *) (base + pl.offAssign);
 		lower = (double *) (base + pl.offLower);
+		parts = (int64_t *) (base + pl.offParts);
 	}
 	out->sampled = pl.sampled;
 	out->sample_used = pl.want;
@@ -1371,7 +1411,8 @@ ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
 		{
 			if (it == 1)
 				ecore_kstep_init(st, k, d, C, mem->fingerprint);
-			ecore_kstep_delta(st, C, it == 1, mem->Z, n, assign, lower, env);
+			ecore_kstep_delta(st, C, it == 1, mem->Z, n, assign, lower,
+							  params->km.n_threads, parts, env);
 			rc = ecore_kstep_final(st, scratch, &o);
 		}
 		else

@@ -201,6 +201,13 @@ typedef struct ecore_elbow_memory
 	const size_t *keylens;
 	uint64_t	fingerprint;	/* of the normalisation */
 	ecore_env  *env;
+	/*
+	 * The threads of ecore_elbow_memory_steps and the room of their partial
+	 * states (ecore_ksteps_memory_parts slots): callers leave them 0 and
+	 * NULL (one thread); ecore_elbow_agg sets them on its own copy
+	 */
+	int			n_threads;
+	int64_t    *parts;
 } ecore_elbow_memory;
 
 /* ecore_elbow_agg_source.steps on an ecore_elbow_memory */

@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "kmeans_internal.h"
+#include "parallel.h"
 
 #define XS ECORE_XSUM_SLOTS
 
@@ -674,6 +675,46 @@ kstep_delta_points(int64_t *st, const ks_layout *l, const double *C,
 	}
 }
 
+/* Slots of ecore_kstep_delta's partial states (see kmeans_step.h) */
+size_t
+ecore_kstep_delta_parts(int k, size_t d, size_t n, int nthreads)
+{
+	size_t		slots = ecore_kstep_slots(k, d);
+	int			nt = ecore_par_threads(nthreads, n, ECORE_KSTEP_PAR_CHUNK);
+
+	if (slots == 0 || nt <= 1)
+		return 0;
+	return slots * (size_t) (nt - 1);
+}
+
+/* What the threads of one ecore_kstep_delta share */
+typedef struct ks_par
+{
+	int64_t    *st;				/* the caller's (thread 0's) state */
+	int64_t    *parts;			/* thread t's partial state at t - 1 */
+	size_t		part_slots;
+	const ks_layout *l;
+	const double *C;
+	int			first;
+	const double *Z;
+	int32_t    *assign;
+	double	   *lower;
+	const ks_moves *mv;
+} ks_par;
+
+/* The points start .. end - 1 of a step, on thread worker */
+static void
+ks_par_body(void *arg, int worker, size_t start, size_t end)
+{
+	const ks_par *p = (const ks_par *) arg;
+	int64_t    *st = worker == 0 ? p->st :
+		p->parts + (size_t) (worker - 1) * p->part_slots;
+
+	KM_DISPATCH(p->l->d, kstep_delta_points(st, p->l, p->C, p->first, p->Z,
+											start, end, p->assign, p->lower,
+											p->mv, D_));
+}
+
 /*
  * The step of the points in memory from the centroids C (see
  * kmeans_step.h).  First step: every point to its nearest centroid, the
@@ -682,25 +723,33 @@ kstep_delta_points(int64_t *st, const ks_layout *l, const double *C,
  * nearest2 computes it) stays below its lower bound on every other
  * centroid (Hamerly's test, with a margin), which proves that nearest2
  * would choose it; otherwise nearest2 chooses and the point's feature
- * sums move (exactly) when its cluster changes.  The farthest points,
- * which only the relocation of an empty cluster reads, are collected by
- * a second pass when a cluster is empty.
+ * sums move (exactly) when its cluster changes.  With threads, each
+ * worker's changes go to its partial state (zero counts and sums), merged
+ * exactly into st afterwards.  The farthest points, which only the
+ * relocation of an empty cluster reads, are collected by a second pass
+ * when a cluster is empty.
  */
 void
 ecore_kstep_delta(int64_t *st, const double *C, int first, const double *Z,
-				  size_t n, int32_t *assign, double *lower, ecore_env *env)
+				  size_t n, int32_t *assign, double *lower, int nthreads,
+				  int64_t *parts, ecore_env *env)
 {
 	ks_layout	l;
 	ks_moves	mv;
+	ks_par		par;
 	size_t		start,
 				end,
 				i,
-				kd;
+				kd,
+				f;
 	int			j,
+				t,
+				nt,
 				empty = 0;
 
 	ks_layout_of((int) st[KS_K], (size_t) st[KS_D], &l);
 	kd = (size_t) l.k * l.d;
+	nt = parts == NULL ? 1 : ecore_par_threads(nthreads, n, ECORE_KSTEP_PAR_CHUNK);
 	mv.dmax = 0.0;
 	mv.dsecond = 0.0;
 	mv.argmax = -1;
@@ -736,12 +785,31 @@ ecore_kstep_delta(int64_t *st, const double *C, int first, const double *Z,
 	st[KS_WORST] = 0;
 	memcpy(st + l.cent, C, kd * sizeof(double));
 
-	for (start = 0; start < n; start = end)
+	/* the workers' partial states: zero counts and sums */
+	for (t = 1; t < nt; t++)
+		memset(parts + (size_t) (t - 1) * l.total + l.counts, 0,
+			   (l.cand - l.counts) * sizeof(int64_t));
+	par.st = st;
+	par.parts = parts;
+	par.part_slots = l.total;
+	par.l = &l;
+	par.C = C;
+	par.first = first;
+	par.Z = Z;
+	par.assign = assign;
+	par.lower = lower;
+	par.mv = &mv;
+	ecore_par_run(env, nt, n, ECORE_KSTEP_PAR_CHUNK, ks_par_body, &par);
+	for (t = 1; t < nt; t++)
 	{
-		end = ECORE_CHUNK_END(start, n);
-		ECORE_CHECK(env);
-		KM_DISPATCH(l.d, kstep_delta_points(st, &l, C, first, Z, start, end,
-											assign, lower, &mv, D_));
+		const int64_t *pt = parts + (size_t) (t - 1) * l.total;
+
+		for (j = 0; j < l.k; j++)
+		{
+			st[l.counts + j] += pt[l.counts + j];
+			for (f = 0; f <= l.d; f++)
+				ecore_xsum_merge(KS_SUM(st, &l, j, f), KS_SUM(pt, &l, j, f));
+		}
 	}
 
 	/* the farthest points, when a cluster is empty */
@@ -1424,6 +1492,73 @@ ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
 		ECORE_CHECK(env);
 		for (i = start; i < end; i++)
 			ecore_ksteps_add(st, Z + i * d);
+	}
+}
+
+/* Slots of ecore_ksteps_memory_threads's partial states */
+size_t
+ecore_ksteps_memory_parts(int M, const int *ks, size_t d, size_t n,
+						  int nthreads)
+{
+	size_t		slots = ecore_ksteps_slots(M, ks, d);
+	int			nt = ecore_par_threads(nthreads, n, ECORE_KSTEP_PAR_CHUNK);
+
+	if (slots == 0 || nt <= 1)
+		return 0;
+	return slots * (size_t) (nt - 1);
+}
+
+/* What the threads of one ecore_ksteps_memory_threads share */
+typedef struct kms_par
+{
+	int64_t    *st;				/* the caller's (thread 0's) state */
+	int64_t    *parts;			/* thread t's state at t - 1 */
+	size_t		slots;
+	const double *Z;
+	size_t		d;
+} kms_par;
+
+/* The points start .. end - 1 of a multi-model step, on thread worker */
+static void
+kms_par_body(void *arg, int worker, size_t start, size_t end)
+{
+	const kms_par *p = (const kms_par *) arg;
+	int64_t    *st = worker == 0 ? p->st :
+		p->parts + (size_t) (worker - 1) * p->slots;
+	size_t		i;
+
+	for (i = start; i < end; i++)
+		ecore_ksteps_add(st, p->Z + i * p->d);
+}
+
+/* One multi-model step over points in memory, on threads */
+void
+ecore_ksteps_memory_threads(int64_t *st, int M, const int *ks, size_t d,
+							const double *const *C, const double *const *R,
+							uint64_t fingerprint, const double *Z, size_t n,
+							int nthreads, int64_t *parts, ecore_env *env)
+{
+	kms_par		par;
+	int			nt = parts == NULL ? 1 :
+		ecore_par_threads(nthreads, n, ECORE_KSTEP_PAR_CHUNK);
+	int			t;
+
+	par.st = st;
+	par.parts = parts;
+	par.slots = ecore_ksteps_slots(M, ks, d);
+	par.Z = Z;
+	par.d = d;
+	ecore_ksteps_init(st, M, ks, d, C, R, fingerprint);
+	for (t = 1; t < nt; t++)
+		ecore_ksteps_init(parts + (size_t) (t - 1) * par.slots, M, ks, d, C, R,
+						  fingerprint);
+	ecore_par_run(env, nt, n, ECORE_KSTEP_PAR_CHUNK, kms_par_body, &par);
+	for (t = 1; t < nt; t++)
+	{
+		/* the same models and fingerprint: cannot fail */
+		int			rc = ecore_ksteps_merge(st, parts + (size_t) (t - 1) * par.slots);
+
+		(void) rc;
 	}
 }
 

@@ -180,10 +180,30 @@ extern int	ecore_kstep_merge(int64_t *a, const int64_t *b);
  * same points, whose centroids st holds.  Most points are settled by a
  * bound (one distance instead of k) and only points that change cluster
  * touch the feature sums.  env->check per chunk of points.
+ *
+ * Threads: the points are shared, in chunks of ECORE_KSTEP_PAR_CHUNK, by
+ * ecore_par_threads(nthreads, n, ECORE_KSTEP_PAR_CHUNK) threads (parallel.h;
+ * 0 or 1: the caller alone); each worker thread adds its points' changes
+ * (counts, exact feature sums and inertia) to a partial state of its own
+ * in parts (ecore_kstep_delta_parts slots, the caller's), which are then
+ * merged into st.  The sums being exact, st holds the same values
+ * whatever the thread count and whichever thread took which chunk, so
+ * ecore_kstep_final gives the same bits.
  */
 extern void ecore_kstep_delta(int64_t *st, const double *C, int first,
 							  const double *Z, size_t n, int32_t *assign,
-							  double *lower, ecore_env *env);
+							  double *lower, int nthreads, int64_t *parts,
+							  ecore_env *env);
+
+/* Points of a chunk of ecore_kstep_delta's threads */
+#define ECORE_KSTEP_PAR_CHUNK 8192
+
+/*
+ * Slots of the partial states of ecore_kstep_delta with nthreads threads
+ * on n points (0 with one thread); 0 also when k or d is out of range.
+ */
+extern size_t ecore_kstep_delta_parts(int k, size_t d, size_t n,
+									  int nthreads);
 
 /* What ecore_kstep_final gives (caller arrays) */
 typedef struct ecore_kstep_out
@@ -327,6 +347,28 @@ extern void ecore_ksteps_memory(int64_t *st, int M, const int *ks, size_t d,
 								const double *const *C,
 								const double *const *R, uint64_t fingerprint,
 								const double *Z, size_t n, ecore_env *env);
+
+/*
+ * ecore_ksteps_memory on threads: the points shared in chunks of
+ * ECORE_KSTEP_PAR_CHUNK by ecore_par_threads(nthreads, n,
+ * ECORE_KSTEP_PAR_CHUNK) threads (parallel.h), each worker adding its
+ * points to a state of its own in parts (ecore_ksteps_memory_parts
+ * slots, the caller's; NULL: the caller alone), merged into st: the same
+ * state, whatever the thread count.
+ */
+extern void ecore_ksteps_memory_threads(int64_t *st, int M, const int *ks,
+										size_t d, const double *const *C,
+										const double *const *R,
+										uint64_t fingerprint, const double *Z,
+										size_t n, int nthreads,
+										int64_t *parts, ecore_env *env);
+
+/*
+ * Slots of the partial states of ecore_ksteps_memory_threads (0 with one
+ * thread, or when the models are out of range)
+ */
+extern size_t ecore_ksteps_memory_parts(int M, const int *ks, size_t d,
+										size_t n, int nthreads);
 
 /* ---------------------------------------------------------------------
  * The coreset sample of the elbow (engage.coreset_key)

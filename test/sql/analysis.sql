@@ -806,6 +806,38 @@ SELECT engage.run_analysis('public.xdr', k_max => 1, k_selection => 'silhouette'
 \set SHOW_CONTEXT errors
 SELECT count(*) = :runs_before AS none_logged FROM engage.run;
 
+-- engage.threads: the K-means' and the elbow's steps over every point are
+-- shared by threads in fixed chunks of 8,192 points whose exact sums
+-- merge into the same bits: run_analysis with 1 and 2 threads writes the
+-- same users' clusters and distances, elbow rows and cluster statistics
+-- (more than two chunks of users, so that both threads take some)
+SET engage.threads = 1;
+SELECT engage.run_analysis('public.xdr', k => 4, k_max => 6, seed => 11, name => 'threads 1') IS NOT NULL AS ok;
+SET engage.threads = 2;
+SELECT engage.run_analysis('public.xdr', k => 4, k_max => 6, seed => 11, name => 'threads 2') IS NOT NULL AS ok;
+RESET engage.threads;
+SELECT run_id AS t1 FROM engage.run WHERE name = 'threads 1' AND status = 'ok' \gset
+SELECT run_id AS t2 FROM engage.run WHERE name = 'threads 2' AND status = 'ok' \gset
+SELECT (SELECT count(*) FROM engage.result_user_cluster WHERE run_id = :t1) > 2 * 8192 AS users_in_three_chunks,
+       (SELECT count(*) FROM engage.result_user_cluster WHERE run_id = :t1)
+       = (SELECT count(*) FROM engage.result_user_cluster WHERE run_id = :t2) AS same_users,
+       (SELECT count(*) FROM (SELECT msisdn, cluster, distance, sessions, duration_ms, total_bytes
+                              FROM engage.result_user_cluster WHERE run_id = :t1
+                              EXCEPT ALL
+                              SELECT msisdn, cluster, distance, sessions, duration_ms, total_bytes
+                              FROM engage.result_user_cluster WHERE run_id = :t2) d) AS clusters_differing,
+       (SELECT count(*) FROM engage.result_elbow WHERE run_id = :t1) AS elbow_rows,
+       (SELECT count(*) FROM (SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz
+                              FROM engage.result_elbow WHERE run_id = :t1
+                              EXCEPT ALL
+                              SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz
+                              FROM engage.result_elbow WHERE run_id = :t2) d) AS elbow_differing,
+       (SELECT count(*) FROM (SELECT cluster, users, sessions_total, duration_ms_total, total_bytes_total
+                              FROM engage.cluster_stats WHERE run_id = :t1
+                              EXCEPT ALL
+                              SELECT cluster, users, sessions_total, duration_ms_total, total_bytes_total
+                              FROM engage.cluster_stats WHERE run_id = :t2) d) AS stats_differing;
+
 DROP TABLE ref_users, ref_apps, before, tiny, renamed, xdr, xdr_text, se_q, se_ref, renamed_rows, named_before, k2_before, an_fit;
 DROP FUNCTION se_check(text, integer, boolean), named_rows(text), named_vs_plain(text, integer, bigint, integer),
               heap_blocks(text, regclass), ksel_check(text, text, integer, integer),

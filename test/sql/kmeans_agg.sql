@@ -184,6 +184,38 @@ SELECT model::text = (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM 
        = (SELECT engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 3, n_init => 3, sample => 2000,
                                            in_memory => true)::text) AS in_memory_same_sampled_model
 FROM ka_fit;
+-- in memory on 1, 2 and 3 threads (engage.threads: the steps over every
+-- point shared in fixed chunks of 8,192 points, exact sums): the same
+-- model and elbow rows bit for bit
+SET engage.threads = 1;
+CREATE TEMP TABLE ka_threads AS
+SELECT 1 AS threads,
+       engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 4, n_init => 2, sample => 2000, in_memory => true)::text AS model,
+       (SELECT array_agg(e::text ORDER BY k)
+        FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 5, n_init => 2, sample => 3000,
+                                      in_memory => true) e)::text AS curve;
+SET engage.threads = 2;
+INSERT INTO ka_threads
+SELECT 2, engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 4, n_init => 2, sample => 2000, in_memory => true)::text,
+       (SELECT array_agg(e::text ORDER BY k)
+        FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 5, n_init => 2, sample => 3000,
+                                      in_memory => true) e)::text;
+SET engage.threads = 3;
+INSERT INTO ka_threads
+SELECT 3, engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 4, n_init => 2, sample => 2000, in_memory => true)::text,
+       (SELECT array_agg(e::text ORDER BY k)
+        FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 5, n_init => 2, sample => 3000,
+                                      in_memory => true) e)::text;
+RESET engage.threads;
+SELECT count(*) AS runs, count(DISTINCT model) AS models, count(DISTINCT curve) AS curves,
+       -- and the same as on aggregates
+       min(model) = engage.kmeans_fit_sampled('SELECT id, a, b, c FROM ka_pts', 4, n_init => 2, sample => 2000)::text
+       AS model_as_aggregates,
+       min(curve) = (SELECT array_agg(e::text ORDER BY k)
+                     FROM engage.elbow_fit_sampled('SELECT id, a, b, c FROM ka_pts', 1, 5, n_init => 2, sample => 3000) e)::text
+       AS curve_as_aggregates
+FROM ka_threads;
+DROP TABLE ka_threads;
 -- sample_cutoff, the cutoff of the sample query: the m-th smallest value
 -- as plain SQL sorts them (NULLs skipped), NULL with fewer than m values;
 -- serial and parallel the same

@@ -353,6 +353,8 @@ static const test_case tests[] = {
 	TEST(test_kstep_empty),
 	TEST(test_ksteps_splits),
 	TEST(test_kstep_delta),
+	TEST(test_kstep_delta_threads),
+	TEST(test_memory_threads),
 	TEST(test_ksteps_indexes),
 	TEST(test_elbow_agg_splits),
 	TEST(test_elbow_agg_quality),

@@ -150,6 +150,8 @@ extern void test_knee_errors_elbow(void);
 /* test_elbow_agg.c */
 extern void test_ksteps_splits(void);
 extern void test_kstep_delta(void);
+extern void test_kstep_delta_threads(void);
+extern void test_memory_threads(void);
 extern void test_ksteps_indexes(void);
 extern void test_elbow_agg_splits(void);
 extern void test_elbow_agg_quality(void);

@@ -17,6 +17,7 @@
  */
 #include <float.h>
 #include <math.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -385,7 +386,7 @@ test_kstep_delta(void)
 					ecore_kstep_add(fresh, C, X + i * d);
 				if (t == 0)
 					ecore_kstep_init(delta, k, d, C, 7);
-				ecore_kstep_delta(delta, C, t == 0, X, n, assign, lower, &env);
+				ecore_kstep_delta(delta, C, t == 0, X, n, assign, lower, 1, NULL, &env);
 				CHECK_EQ_INT(ecore_kstep_check(delta, ns), ECORE_OK);
 				CHECK_EQ_INT(ecore_kstep_final(fresh, scratch, &a), ECORE_OK);
 				CHECK_EQ_INT(ecore_kstep_final(delta, scratch, &b), ECORE_OK);
@@ -1342,5 +1343,335 @@ test_fit_sampled(void)
 	points_free(&q, 0);
 	points_free(&p, 1);
 	free(perm);
+	free(X);
+}
+
+/* Interrupt check of the threads tests: like the glue's, it calls the
+ * abort hook (stop and join the threads) before it longjmps. */
+static jmp_buf kt_jump;
+static long kt_calls;
+static long kt_jump_at;
+static int	kt_hooked;
+
+static void
+kt_check(void *arg)
+{
+	ecore_env  *env = (ecore_env *) arg;
+
+	kt_calls++;
+	if (kt_jump_at > 0 && kt_calls >= kt_jump_at)
+	{
+		kt_hooked = env->abort_hook != NULL;
+		if (env->abort_hook != NULL)
+			env->abort_hook(env->abort_arg);
+		longjmp(kt_jump, 1);
+	}
+}
+
+/*
+ * A threaded step of st interrupted by its first check, which the caller
+ * makes once the workers have started: stopped, joined
+ */
+static void
+kt_interrupt(int64_t *st, const double *C, const double *X, size_t n,
+			 int32_t *assign, double *lower, int64_t *parts)
+{
+	ecore_env	env = make_env();
+
+	env.check = kt_check;
+	env.check_arg = &env;
+	kt_calls = 0;
+	kt_hooked = 0;
+	kt_jump_at = 1;
+	if (setjmp(kt_jump) == 0)
+	{
+		ecore_kstep_delta(st, C, 1, X, n, assign, lower, 3, parts, &env);
+		CHECK(0);				/* not reached */
+	}
+	CHECK(kt_calls == 1);
+	CHECK(kt_hooked);			/* the threads were running */
+	kt_jump_at = 0;
+}
+
+/*
+ * ecore_kstep_delta on 1, 2 and 3 threads (and 8, more than the chunks of
+ * a small set) == a fresh step of every point, bit for bit through
+ * ecore_kstep_final, and the same clusters: Lloyd's sequence, jumps, an
+ * empty cluster relocated, ties; d = 3 and 5; the partial states' room;
+ * an interrupt stops and joins the threads.
+ */
+void
+test_kstep_delta_threads(void)
+{
+	static const size_t dims[2] = {3, 5};
+	static const int threads[4] = {1, 2, 3, 8};
+	int			di;
+
+	/* the room: none for one thread or one chunk, at most one per chunk */
+	CHECK(ecore_kstep_delta_parts(4, 3, 100000, 1) == 0);
+	CHECK(ecore_kstep_delta_parts(4, 3, 100000, 0) == 0);
+	CHECK(ecore_kstep_delta_parts(4, 3, ECORE_KSTEP_PAR_CHUNK, 3) == 0);
+	CHECK(ecore_kstep_delta_parts(4, 3, ECORE_KSTEP_PAR_CHUNK + 1, 3) ==
+		  ecore_kstep_slots(4, 3));
+	CHECK(ecore_kstep_delta_parts(4, 3, 100000, 3) == 2 * ecore_kstep_slots(4, 3));
+	CHECK(ecore_kstep_delta_parts(0, 3, 100000, 3) == 0);
+
+	for (di = 0; di < 2; di++)
+	{
+		const size_t n = 5 * ECORE_KSTEP_PAR_CHUNK + 1234,
+					d = dims[di];
+		double	   *X = make_blobs(n, d, 5, 9.0, 71 + (uint64_t) di, NULL);
+		int			kk;
+
+		for (kk = 0; kk < 2; kk++)
+		{
+			int			k = kk == 0 ? 4 : 7;
+			size_t		ns = ecore_kstep_slots(k, d),
+						kd = (size_t) k * d,
+						i;
+			int64_t    *fresh = malloc(ns * sizeof(int64_t)),
+					   *scratch = malloc(ns * sizeof(int64_t)),
+					   *delta[4],
+					   *parts[4];
+			int32_t    *assign[4];
+			double	   *lower[4],
+					   *C = malloc(kd * sizeof(double));
+			ecore_kstep_out a,
+						b;
+			ecore_env	env = make_env();
+			ecore_rng	r;
+			int			t,
+						h;
+
+			for (h = 0; h < 4; h++)
+			{
+				size_t		np = ecore_kstep_delta_parts(k, d, n, threads[h]);
+
+				CHECK(np == ns * (size_t) (threads[h] > 6 ? 5 : threads[h] - 1));
+				delta[h] = malloc(ns * sizeof(int64_t));
+				parts[h] = malloc((np + 1) * sizeof(int64_t));
+				assign[h] = malloc(n * sizeof(int32_t));
+				lower[h] = malloc(n * sizeof(double));
+			}
+			ecore_rng_seed(&r, 15 + (uint64_t) kk, 11);
+			out_alloc(&a, k, d);
+			out_alloc(&b, k, d);
+			for (i = 0; i < kd; i++)
+				C[i] = X[(i / d) * 97 * d + i % d];
+			for (t = 0; t < 12; t++)
+			{
+				if (t == 4)
+					for (i = 0; i < kd; i++)
+						C[i] += ecore_rng_uniform(&r) * 6.0 - 3.0;
+				if (t == 7)
+					C[kd - 1] = 1e3;	/* far: its cluster empties */
+				if (t == 9)
+					memcpy(C + d, C, d * sizeof(double));	/* a tie */
+				ecore_kstep_init(fresh, k, d, C, 7);
+				for (i = 0; i < n; i++)
+					ecore_kstep_add(fresh, C, X + i * d);
+				CHECK_EQ_INT(ecore_kstep_final(fresh, scratch, &a), ECORE_OK);
+				for (h = 0; h < 4; h++)
+				{
+					if (t == 0)
+						ecore_kstep_init(delta[h], k, d, C, 7);
+					ecore_kstep_delta(delta[h], C, t == 0, X, n, assign[h],
+									  lower[h], threads[h], parts[h], &env);
+					CHECK(env.abort_hook == NULL);
+					CHECK_EQ_INT(ecore_kstep_check(delta[h], ns), ECORE_OK);
+					CHECK_EQ_INT(ecore_kstep_final(delta[h], scratch, &b), ECORE_OK);
+					CHECK(same_out(&a, 0.0, &b, 0.0, k, d));
+					CHECK(memcmp(assign[0], assign[h], n * sizeof(int32_t)) == 0);
+				}
+				if (t == 7)
+					CHECK(a.empty >= 1 && a.relocated >= 1);
+				memcpy(C, a.next, kd * sizeof(double));
+			}
+
+			/* an interrupt in the middle of a threaded step */
+			kt_interrupt(delta[2], C, X, n, assign[2], lower[2], parts[2]);
+			/* and the next run is whole again */
+			ecore_kstep_init(delta[2], k, d, C, 7);
+			ecore_kstep_delta(delta[2], C, 1, X, n, assign[2], lower[2], 3,
+							  parts[2], &env);
+			ecore_kstep_init(fresh, k, d, C, 7);
+			for (i = 0; i < n; i++)
+				ecore_kstep_add(fresh, C, X + i * d);
+			CHECK_EQ_INT(ecore_kstep_final(fresh, scratch, &a), ECORE_OK);
+			CHECK_EQ_INT(ecore_kstep_final(delta[2], scratch, &b), ECORE_OK);
+			CHECK(same_out(&a, 0.0, &b, 0.0, k, d));
+
+			out_free(&a);
+			out_free(&b);
+			for (h = 0; h < 4; h++)
+			{
+				free(delta[h]);
+				free(parts[h]);
+				free(assign[h]);
+				free(lower[h]);
+			}
+			free(fresh);
+			free(scratch);
+			free(C);
+			arena_reset(&g_arena);
+		}
+		free(X);
+	}
+}
+
+/*
+ * ecore_fit_sampled and ecore_elbow_agg in memory on 1, 2 and 3 threads:
+ * the same bits, and the memory announced.
+ */
+void
+test_memory_threads(void)
+{
+	const size_t n = 4 * ECORE_KSTEP_PAR_CHUNK + 777,
+				d = 3;
+	double	   *X = make_blobs(n, d, 4, 8.0, 44, NULL);
+	test_points p;
+	ecore_elbow_memory mem;
+	double		c0[5 * 3],
+				ci0[5],
+				inertia0 = 0.0;
+	int64_t		s0[5];
+	int			it0 = 0,
+				h;
+	curve		c1,
+				ch;
+
+	points_make(&p, X, n, d, 12);
+	for (h = 1; h <= 3; h++)
+	{
+		ecore_env	env = make_env();
+		ecore_fit_params fp;
+		ecore_fit_source src;
+		ecore_fit_out o;
+		double		cc[5 * 3],
+					ci[5];
+		int64_t		sz[5];
+		size_t		bytes;
+
+		memset(&fp, 0, sizeof(fp));
+		ecore_kmeans_params_default(&fp.km);
+		fp.km.k = 5;
+		fp.km.n_init = 2;
+		fp.km.seed = 3;
+		fp.km.n_threads = h;
+		fp.sample = 2000;
+		memory_of(&mem, &p, &env);
+		memset(&src, 0, sizeof(src));
+		src.memory = &mem;
+		memset(&o, 0, sizeof(o));
+		o.centroids = cc;
+		o.sizes = sz;
+		o.cluster_inertia = ci;
+		CHECK_EQ_INT(ecore_fit_sampled_bytes(n, d, &fp, 1, &bytes), ECORE_OK);
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &src, &env, &o), ECORE_OK);
+		CHECK_EQ_INT(g_arena.count, 2);
+		CHECK(g_arena.total == bytes);
+		CHECK(env.abort_hook == NULL);
+		CHECK(o.iterations >= 2);
+		if (h == 1)
+		{
+			memcpy(c0, cc, sizeof(c0));
+			memcpy(ci0, ci, sizeof(ci0));
+			memcpy(s0, sz, sizeof(s0));
+			inertia0 = o.inertia;
+			it0 = o.iterations;
+		}
+		else
+		{
+			CHECK(memcmp(c0, cc, sizeof(c0)) == 0);
+			CHECK(memcmp(ci0, ci, sizeof(ci0)) == 0);
+			CHECK(memcmp(s0, sz, sizeof(s0)) == 0);
+			CHECK(bits(inertia0) == bits(o.inertia));
+			CHECK_EQ_INT(it0, o.iterations);
+		}
+		arena_reset(&g_arena);
+	}
+	for (h = 1; h <= 3; h++)
+	{
+		ecore_env	env = make_env();
+		ecore_elbow_agg_params ep;
+		ecore_elbow_agg_source a;
+		size_t		bytes;
+
+		ecore_elbow_agg_params_default(&ep);
+		ep.km.seed = 4;
+		ep.km.n_init = 2;
+		ep.km.n_threads = h;
+		ep.k_min = 1;
+		ep.k_max = 5;
+		ep.sample = 1500;
+		ep.in_memory = 1;
+		memory_of(&mem, &p, &env);
+		a.steps = ecore_elbow_memory_steps;
+		a.sample = ecore_elbow_memory_sample;
+		a.arg = &mem;
+		a.memory = &mem;
+		CHECK_EQ_INT(ecore_elbow_agg_bytes(n, d, &ep, &bytes), ECORE_OK);
+		CHECK_EQ_INT(run_curve(h == 1 ? &c1 : &ch, n, d, &ep, &a, &env), ECORE_OK);
+		CHECK_EQ_INT(g_arena.count, 1);
+		CHECK(g_arena.total == bytes);
+		CHECK(env.abort_hook == NULL);
+		if (h > 1)
+		{
+			CHECK(same_curve(&c1, &ch, 5, 5, d));
+			CHECK_EQ_INT(c1.out.steps, ch.out.steps);
+			CHECK_EQ_INT(c1.out.candidates, ch.out.candidates);
+			curve_free(&ch);
+		}
+		arena_reset(&g_arena);
+	}
+	/* the multi-model step alone: each model's results the same bits */
+	{
+		int			ks[3] = {2, 4, 6},
+					j;
+		const double *Cm[3];
+		double		cm[6 * 3 * 3];
+		size_t		slots = ecore_ksteps_slots(3, ks, d),
+					np = ecore_ksteps_memory_parts(3, ks, d, n, 3),
+					i;
+		int64_t    *one = malloc(slots * sizeof(int64_t)),
+				   *three = malloc(slots * sizeof(int64_t)),
+				   *parts = malloc((np + 1) * sizeof(int64_t)),
+				   *scratch = malloc(slots * sizeof(int64_t));
+		ecore_env	env = make_env();
+
+		CHECK(np == 2 * slots);
+		CHECK(ecore_ksteps_memory_parts(3, ks, d, n, 1) == 0);
+		for (i = 0; i < sizeof(cm) / sizeof(cm[0]); i++)
+			cm[i] = p.Z[(i * 7919) % (n * d)];
+		for (j = 0; j < 3; j++)
+			Cm[j] = cm + (size_t) j * 6 * d;
+		ecore_ksteps_memory(one, 3, ks, d, Cm, NULL, 42, p.Z, n, &env);
+		ecore_ksteps_memory_threads(three, 3, ks, d, Cm, NULL, 42, p.Z, n, 3,
+									parts, &env);
+		CHECK(env.abort_hook == NULL);
+		CHECK_EQ_INT(ecore_ksteps_check(three, slots), ECORE_OK);
+		for (j = 0; j < 3; j++)
+		{
+			ecore_kstep_out a,
+						b;
+			double		sa,
+						sb;
+
+			out_alloc(&a, ks[j], d);
+			out_alloc(&b, ks[j], d);
+			CHECK_EQ_INT(ecore_ksteps_final(one, j, scratch, &a, &sa), ECORE_OK);
+			CHECK_EQ_INT(ecore_ksteps_final(three, j, scratch, &b, &sb), ECORE_OK);
+			CHECK(same_out(&a, sa, &b, sb, ks[j], d));
+			CHECK(a.n == (int64_t) n);
+			out_free(&a);
+			out_free(&b);
+		}
+		free(one);
+		free(three);
+		free(parts);
+		free(scratch);
+	}
+	curve_free(&c1);
+	points_free(&p, 1);
 	free(X);
 }
