@@ -8,7 +8,11 @@
  * The rows are written as COPY FROM writes them: in batches, with
  * table_multi_insert and a BulkInsertState, then the index entries of the
  * batch (the BRIN index on run_id), the table's constraints checked on
- * each row.  Since the rows bypass the executor's INSERT, the table is
+ * each row.  A BRIN index gets one entry per heap page and value, not one
+ * per row: the summary of a page range holds the values of its rows, so a
+ * row of the same page with the same indexed values as the row before it
+ * would add nothing (every row of a batch is in the heap before the first
+ * index entry, so a summarisation running meanwhile sees them all).  Since the rows bypass the executor's INSERT, the table is
  * opened here with the checks the executor would make: the caller's INSERT
  * privilege on every column, a table with triggers or row-level security
  * refused (neither would be honoured), and the columns that the writer
@@ -25,7 +29,9 @@
 #include "access/tableam.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
+#include "catalog/pg_am.h"
 #include "nodes/makefuncs.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rls.h"
 
@@ -98,6 +104,22 @@ engage_bulk_open(EngageBulkWriter *w, Oid nspid, const char *relname,
 	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	CheckValidResultRel(w->rri, CMD_INSERT);
 	ExecOpenIndices(w->rri, false);
+	w->brin_only = w->rri->ri_NumIndices > 0;
+	for (i = 0; i < w->rri->ri_NumIndices; i++)
+	{
+		Relation	index = w->rri->ri_IndexRelationDescs[i];
+		IndexInfo  *info = w->rri->ri_IndexRelationInfo[i];
+		int			k;
+
+		if (index->rd_rel->relam != BRIN_AM_OID || info->ii_Expressions != NIL ||
+			info->ii_Predicate != NIL)
+		{
+			w->brin_only = false;
+			break;
+		}
+		for (k = 0; k < info->ii_NumIndexAttrs; k++)
+			w->index_attrs = bms_add_member(w->index_attrs, info->ii_IndexAttrNumbers[k]);
+	}
 	w->check_constraints = (desc->constr != NULL);
 	w->bistate = GetBulkInsertState();
 	for (i = 0; i < ENGAGE_BULK_BATCH_ROWS; i++)
@@ -134,8 +156,39 @@ engage_bulk_add(EngageBulkWriter *w)
 }
 
 /*
+ * Whether the row of slot b needs no BRIN entries after the row of slot a
+ * got its own (both written): the same heap page, not its first item (a
+ * BRIN index with autosummarize asks for a summary on that one), and the
+ * same indexed values, byte for byte.  Only when every index is BRIN.
+ */
+static bool
+brin_entry_redundant(EngageBulkWriter *w, TupleTableSlot *a, TupleTableSlot *b)
+{
+	TupleDesc	desc = RelationGetDescr(w->rel);
+	int			attnum = -1;
+
+	if (!w->brin_only ||
+		ItemPointerGetBlockNumber(&a->tts_tid) != ItemPointerGetBlockNumber(&b->tts_tid) ||
+		ItemPointerGetOffsetNumber(&b->tts_tid) == FirstOffsetNumber)
+		return false;
+	while ((attnum = bms_next_member(w->index_attrs, attnum)) >= 0)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
+		bool		anull,
+					bnull;
+		Datum		av = slot_getattr(a, attnum, &anull);
+		Datum		bv = slot_getattr(b, attnum, &bnull);
+
+		if (anull != bnull ||
+			(!anull && !datumIsEqual(av, bv, att->attbyval, att->attlen)))
+			return false;
+	}
+	return true;
+}
+
+/*
  * Write the buffered rows: one table_multi_insert, then their index
- * entries, as COPY FROM does.
+ * entries, as COPY FROM does (a BRIN index's once per page and value).
  */
 void
 engage_bulk_flush(EngageBulkWriter *w)
@@ -154,6 +207,8 @@ engage_bulk_flush(EngageBulkWriter *w)
 		{
 			List	   *recheck;
 
+			if (i > 0 && brin_entry_redundant(w, w->slots[i - 1], w->slots[i]))
+				continue;
 			recheck = ExecInsertIndexTuples(w->rri, w->slots[i], w->estate,
 											false, false, NULL, NIL);
 			list_free(recheck);

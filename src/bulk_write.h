@@ -35,6 +35,8 @@ typedef struct EngageBulkWriter
 	BulkInsertState bistate;
 	CommandId	cid;			/* command id of the rows written */
 	bool		check_constraints;
+	bool		brin_only;		/* every index BRIN on plain columns */
+	Bitmapset  *index_attrs;	/* their columns (attribute numbers) */
 	TupleTableSlot *slots[ENGAGE_BULK_BATCH_ROWS];
 	int			nbuffered;
 } EngageBulkWriter;

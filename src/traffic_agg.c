@@ -315,25 +315,45 @@ engage_traffic_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(state1);
 }
 
-/* n sums of a state, every other one from first, as float8[] (NaN: NULL) */
+/*
+ * n sums of a state, every other one from first, as float8[] (NaN: NULL):
+ * the array that construct_md_array would build, made in place.
+ */
 static ArrayType *
 traffic_sums_array(const double *slots, int first, int n)
 {
-	Datum	   *values = palloc(sizeof(Datum) * n);
-	bool	   *nulls = palloc(sizeof(bool) * n);
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
+	int			nnulls = 0;
 	int			i;
+	Size		size;
+	ArrayType  *a;
+	bits8	   *bitmap;
+	double	   *data;
 
+	for (i = 0; i < n; i++)
+		if (isnan(slots[TS_SUM(first + 2 * i)]))
+			nnulls++;
+	size = (nnulls > 0 ? ARR_OVERHEAD_WITHNULLS(1, n) : ARR_OVERHEAD_NONULLS(1)) +
+		(Size) (n - nnulls) * sizeof(double);
+	a = (ArrayType *) palloc0(size);
+	SET_VARSIZE(a, size);
+	a->ndim = 1;
+	a->dataoffset = nnulls > 0 ? ARR_OVERHEAD_WITHNULLS(1, n) : 0;
+	a->elemtype = FLOAT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	bitmap = ARR_NULLBITMAP(a);
+	data = (double *) ARR_DATA_PTR(a);
 	for (i = 0; i < n; i++)
 	{
 		double		sum = slots[TS_SUM(first + 2 * i)];
 
-		nulls[i] = isnan(sum);
-		values[i] = Float8GetDatum(nulls[i] ? 0.0 : sum);
+		if (isnan(sum))
+			continue;			/* its bit stays 0: NULL */
+		if (bitmap != NULL)
+			bitmap[i / 8] |= 1 << (i % 8);
+		*data++ = sum;
 	}
-	return construct_md_array(values, nulls, 1, dims, lbs, FLOAT8OID,
-							  sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+	return a;
 }
 
 /* Final function: the state as an engage.traffic value */
