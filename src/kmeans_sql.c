@@ -1236,12 +1236,13 @@ copy_point_key(void *arg, Size i, const char *key, size_t len)
  * normalised point); the model's parts into res and kd->scaler.  The
  * points (their copy in their units, normalised, key texts and sample
  * hashes: mem) are made in held, for the elbow curve; *held_bytes their
- * size.
+ * size.  Without assign, no point is assigned (*labels and *distances
+ * NULL): the fit alone.
  */
 static void
 split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
-					ecore_elbow_memory *mem, Size *held_bytes, int32 **labels,
-					double **distances, ecore_kmeans_result *res)
+					ecore_elbow_memory *mem, Size *held_bytes, bool assign,
+					int32 **labels, double **distances, ecore_kmeans_result *res)
 {
 	Size		n = (Size) kd->pts.n;
 	int			d = kd->pts.d;
@@ -1289,13 +1290,18 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
 	if (rc != ECORE_OK)
 		core_error(rc, kd);
 
-	/* each point's cluster and distance, as kmeans_nearest */
-	*labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(n, 1));
-	*distances = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(n, 1));
-	rc = ecore_kmeans_assign(mem->Z, n, d, out.centroids, o->k, &kd->env,
-							  *labels, *distances);
-	if (rc != ECORE_OK)
-		core_error(rc, kd);
+	/* each point's cluster and distance, as kmeans_nearest (assign) */
+	*labels = NULL;
+	*distances = NULL;
+	if (assign)
+	{
+		*labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(n, 1));
+		*distances = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(n, 1));
+		rc = ecore_kmeans_assign(mem->Z, n, d, out.centroids, o->k, &kd->env,
+								  *labels, *distances);
+		if (rc != ECORE_OK)
+			core_error(rc, kd);
+	}
 	memset(res, 0, sizeof(*res));
 	res->n = n;
 	res->d = d;
@@ -1323,10 +1329,10 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
  * clustering of the points query (fcinfo's argument 1) with k and seed
  * (normalization zscore, or an optional fifth argument normalization,
  * n_init 10, max_iter 300, tol 0, k-means++, the 3 features after the
- * key), from one read.  With write, each user's row is
- * written in bulk into engage.result_user_cluster (see
- * store_user_clusters); either way the normalised points are kept for
- * store_elbow_curve.  Returns the model.
+ * key), from one read; the split K-means' fit when it takes the
+ * normalization and k.  With write, each user's row is written in bulk
+ * into engage.result_user_cluster (see store_user_clusters); either way
+ * the normalised points are kept for store_elbow_curve.  Returns the model.
  */
 static Datum
 fit_user_clusters(FunctionCallInfo fcinfo, bool write)
@@ -1389,7 +1395,7 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 * one node: the split K-means' algorithm when it takes the
 	 * normalization and k (at most ECORE_KSTEP_MAX_K clusters)
 	 */
-	split = write && engage_split_normalization(o.normalization) &&
+	split = engage_split_normalization(o.normalization) &&
 		o.k <= ECORE_KSTEP_MAX_K;
 
 	/* the table first: no clustering for a caller who may not write it */
@@ -1426,7 +1432,8 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	{
 		held = AllocSetContextCreate(scratch, "engage split points",
 									 ALLOCSET_DEFAULT_SIZES);
-		split_user_clusters(&o, &kd, held, &mem, &held_bytes, &labels, &distances, &res);
+		split_user_clusters(&o, &kd, held, &mem, &held_bytes, write, &labels, &distances,
+							&res);
 	}
 	else
 	{
@@ -1476,7 +1483,10 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 * elbow's points query is run_analysis's for the run (store_user_clusters
 	 * on the run's own query), or the very query read (store_cluster_model)
 	 */
-	if (!write)
+	if (!write && split)
+		elbow_cache_keep_split(run_id, o.seed, o.points, held, &kd.scaler, &mem,
+							   kd.pts.feature_names, held_bytes, kd.bytes - held_bytes);
+	else if (!write)
 		elbow_cache_keep(run_id, o.seed, o.points, &kd, o.normalization);
 	else if (strcmp(o.points, run_points_query(nsp, run_id, true)) != 0)
 		elbow_cache_free();
@@ -1522,16 +1532,17 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 }
 
 /*
- * engage.store_cluster_model(run_id, points, k, seed): the K-means step of
- * run_analysis on a Citus source with k above 1000 (past the split
- * K-means, which fits every smaller k on aggregates).  The fit of
+ * engage.store_cluster_model(run_id, points, k, seed): the fit of
  * store_user_clusters on the points query (msisdn text, sessions bigint,
- * the duration and traffic features) for such k, kmeans_cluster_rows's,
- * bit for bit, without writing anything: run_analysis assigns
- * each user on the workers (kmeans_nearest in a pushed-down INSERT ...
- * SELECT).  The points are kept for store_elbow_curve(run_id, points, ...)
- * with the same query and seed in the same (sub)transaction.  Returns the
- * model.  Internal to run_analysis.
+ * the duration and traffic features), bit for bit, without writing
+ * anything (k up to 1000: the split K-means in memory; above:
+ * kmeans_cluster_rows's).  run_analysis's K-means step on one node with k
+ * up to 1000 (each user's cluster then computed where it is read, by
+ * kmeans_nearest of the model), and on a Citus source with k above 1000
+ * (each user assigned on the workers, kmeans_nearest in a pushed-down
+ * INSERT ... SELECT).  The points are kept for store_elbow_curve(run_id,
+ * points, ...) with the same query, seed and normalization in the same
+ * (sub)transaction.  Returns the model.  Internal to run_analysis.
  */
 PG_FUNCTION_INFO_V1(engage_store_cluster_model);
 Datum
@@ -1688,12 +1699,16 @@ typedef struct NearestCache
 	ecore_scaler scaler;
 	double	   *centroids;		/* k x d, normalised */
 	int			k;
+	TupleDesc	tupdesc;		/* kmeans_nearest's result row, blessed */
+	double	   *point;			/* d: a point, normalised */
 } NearestCache;
 
 /*
  * The model of a kmeans_nearest call, read once per query: a model equal,
  * byte for byte, to the last one is not read and checked again (a
- * pushed-down INSERT ... SELECT passes the same constant on every row).
+ * pushed-down INSERT ... SELECT passes the same constant on every row, a
+ * view the run's stored model on every row of the run).  The result's row
+ * type and a point's buffer are made once too.
  */
 static NearestCache *
 nearest_model(FunctionCallInfo fcinfo, HeapTupleHeader model)
@@ -1710,19 +1725,34 @@ nearest_model(FunctionCallInfo fcinfo, HeapTupleHeader model)
 		return c;
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (c == NULL)
+	{
+		TupleDesc	tupdesc;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
 		c = palloc0(sizeof(NearestCache));
+		c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+	}
 	else
+	{
 		pfree(c->bytes);
+		c->bytes = NULL;
+		if (c->point != NULL)
+			pfree(c->point);
+		c->point = NULL;
+	}
+	c->len = 0;
+	fcinfo->flinfo->fn_extra = c;
 	copy = palloc(len);
 	memcpy(copy, model, len);
+	c->bytes = (char *) copy;
 	/* the scaler and the centroids point into the copy, which is kept */
 	model_read(copy, &s, &centroids, &k);
-	c->bytes = (char *) copy;
+	c->point = palloc(sizeof(double) * s.d);
 	c->len = len;
 	c->scaler = s;
 	c->centroids = centroids;
 	c->k = k;
-	fcinfo->flinfo->fn_extra = c;
 	MemoryContextSwitchTo(old);
 	return c;
 }
@@ -1751,10 +1781,8 @@ engage_kmeans_nearest(PG_FUNCTION_ARGS)
 	int			rc;
 
 	engage_require_arg(fcinfo, 0, "model");
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
 	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
+	tupdesc = c->tupdesc;
 	d = c->scaler.d;
 	if (PG_ARGISNULL(1))
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
@@ -1767,7 +1795,7 @@ engage_kmeans_nearest(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 
 	memset(&env, 0, sizeof(env));
-	point = palloc(sizeof(double) * d);
+	point = c->point;
 	rc = ecore_scaler_transform(&c->scaler, (double *) ARR_DATA_PTR(x), 1, point, &env);
 	if (rc == ECORE_OK)
 		rc = ecore_kmeans_assign(point, 1, d, c->centroids, c->k, &env, &label, &distance);
@@ -1789,7 +1817,6 @@ engage_kmeans_nearest(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", ecore_strerror(rc))));
-	pfree(point);
 	values[0] = Int32GetDatum(label + 1);
 	values[1] = Float8GetDatum(distance);
 	nulls[0] = nulls[1] = false;

@@ -272,7 +272,13 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		                                                          COALESCE(u.duration_ms, 0)::double precision,
 		                                                          COALESCE(u.total_bytes, 0)::double precision])).distance AS score
 		            FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
-		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid AND NOT r.clusters_on_read
+		                  UNION ALL
+		                  SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
+		                                                          COALESCE(x.duration_ms, 0)::double precision,
+		                                                          COALESCE(x.total_bytes, 0)::double precision])).cluster,
+		                         x.sessions, x.duration_ms, x.total_bytes
+		                  FROM @extschema@.result_user_engagement x WHERE x.run_id = rid AND r.clusters_on_read
 		                  UNION ALL
 		                  SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		                  FROM @extschema@.distributed_user_cluster(rid) x) u,
@@ -350,9 +356,21 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		FROM (SELECT f.cluster AS f, t.cluster AS t, count(*) AS n
 		FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		      UNION ALL
+		      SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
+		                                                                    COALESCE(x.duration_ms, 0)::double precision,
+		                                                                    COALESCE(x.total_bytes, 0)::double precision])).cluster
+		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		      WHERE p.run_id = prev AND p.clusters_on_read
+		      UNION ALL
 		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(prev) x) f
 		FULL JOIN
 		     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		      UNION ALL
+		      SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
+		                                                                    COALESCE(x.duration_ms, 0)::double precision,
+		                                                                    COALESCE(x.total_bytes, 0)::double precision])).cluster
+		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		      WHERE p.run_id = rid AND p.clusters_on_read
 		      UNION ALL
 		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn
 		GROUP BY 1, 2) m;
@@ -414,10 +432,24 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		      FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		            UNION ALL
+		            SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
+		                                                                          COALESCE(x.duration_ms, 0)::double precision,
+		                                                                          COALESCE(x.total_bytes, 0)::double precision])).cluster,
+		                   x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		            WHERE p.run_id = prev AND p.clusters_on_read
+		            UNION ALL
 		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.distributed_user_cluster(prev) x) f
 		      JOIN (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		            UNION ALL
+		            SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
+		                                                                          COALESCE(x.duration_ms, 0)::double precision,
+		                                                                          COALESCE(x.total_bytes, 0)::double precision])).cluster,
+		                   x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		            WHERE p.run_id = rid AND p.clusters_on_read
 		            UNION ALL
 		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn
