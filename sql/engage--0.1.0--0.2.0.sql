@@ -205,6 +205,7 @@ DECLARE
 	rel regclass;
 	on_read boolean := false;	-- one node: each user's cluster computed where read
 	cluster_sums jsonb;		-- the cluster statistics' sums, counts and extremes
+	saved_sort text;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
@@ -688,7 +689,7 @@ BEGIN
 		-- written (issue 11: the users written once): store_cluster_model
 		-- fits store_user_clusters's model from one read of the points and
 		-- keeps them for the elbow, and each user's cluster and distance
-		-- are kmeans_nearest of the run's model (engage.run.cluster_model)
+		-- are user_cluster (kmeans_nearest) of the run's model (engage.run.cluster_model)
 		-- on the user's row of result_user_engagement, computed where they
 		-- are read (the statistics below, the hours of activity, the views
 		-- and report_html; engage.run.clusters_on_read), as
@@ -754,10 +755,10 @@ BEGIN
 		-- parallel workers may share (an INSERT ... SELECT runs without
 		-- them), its few rows written next (jsonb keeps the numerics
 		-- exact).  Computed on read, each user's cluster is kmeans_nearest
-		-- of the final model ($3, renumbered by the warm start).
+		-- of the final model ($3, renumbered by the warm start), by
+		-- user_cluster (kmeans_nearest's, without the text conversions).
 		IF on_read THEN
-			stats_from := format('(SELECT (@extschema@.kmeans_nearest($3, ARRAY[x.sessions::double precision, '
-			                     'COALESCE(x.duration_ms, 0)::double precision, COALESCE(x.total_bytes, 0)::double precision])).cluster, '
+			stats_from := format('(SELECT (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster, '
 			                     'x.sessions, x.duration_ms, x.total_bytes '
 			                     'FROM @extschema@.result_user_engagement x WHERE x.run_id = %s) u', run);
 		END IF;
@@ -838,14 +839,22 @@ BEGIN
 		-- statistics, would be estimated as 1 row (a hash built in each
 		-- worker, every joined row gathered and sorted: 3 to 4 times
 		-- slower).  Computed on read (on_read), each user's cluster is
-		-- kmeans_nearest of the final model once per user, on the hash
-		-- join's build side (the subquery is kept whole by OFFSET 0).  The
-		-- cost of the step: about a third of the per-user step's;
-		-- start_column NULL skips it.
+		-- user_cluster of the final model, once per user on the hash
+		-- join's build side, joined with the cluster numbers 1..k: the
+		-- planner then knows the groups are few (of an expression it would
+		-- assume one per row and aggregate every joined row above the
+		-- Gather, 1.2 times as long at 2 * 10^6 rows), and with sorts off
+		-- it aggregates them in the workers (the join's rows, which it
+		-- underestimates, are not sorted).  The cost of the step: about a
+		-- third of the per-user step's; start_column NULL skips it.
 		IF start_type IS NOT NULL THEN
 			saved_mergejoin := current_setting('enable_mergejoin');
+			saved_sort := current_setting('enable_sort');
 			PERFORM set_config('enable_seqscan', saved_seqscan, true);
 			PERFORM set_config('enable_mergejoin', 'off', true);
+			IF on_read THEN
+				PERFORM set_config('enable_sort', 'off', true);
+			END IF;
 			EXECUTE format($q$
 				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
 				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
@@ -854,11 +863,11 @@ BEGIN
 				      GROUP BY 1, 2) a$q$,
 				st, COALESCE(user_source, src),
 				CASE WHEN on_read
-				     THEN format('(SELECT x.msisdn, (@extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
-				                 'ARRAY[x.sessions::double precision, COALESCE(x.duration_ms, 0)::double precision, '
-				                 'COALESCE(x.total_bytes, 0)::double precision])).cluster '
-				                 'FROM @extschema@.result_user_engagement x WHERE x.run_id = (SELECT %s::bigint) OFFSET 0) u '
-				                 'ON u.msisdn = s.%I::text', model, run, msisdn_column)
+				     THEN format('(SELECT x.msisdn, c.cluster FROM @extschema@.result_user_engagement x '
+				                 'JOIN generate_series(1, %s) c(cluster) ON c.cluster = (@extschema@.user_cluster('
+				                 '%L::@extschema@.kmeans_model, x.sessions, x.duration_ms, x.total_bytes)).cluster '
+				                 'WHERE x.run_id = (SELECT %s::bigint)) u ON u.msisdn = s.%I::text',
+				                 clusters_k, model, run, msisdn_column)
 				     WHEN layout IS NULL
 				     THEN format('@extschema@.result_user_cluster u ON u.run_id = (SELECT %s::bigint) AND u.msisdn = s.%I::text', run, msisdn_column)
 				     ELSE format('%s u ON u.msisdn = s.%I', clusters_table, msisdn_column) END,
@@ -874,6 +883,7 @@ BEGIN
 			WHERE c.run_id = run;
 			PERFORM set_config('enable_seqscan', 'off', true);
 			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
+			PERFORM set_config('enable_sort', saved_sort, true);
 			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
 		END IF;
 		IF staging IS NOT NULL AND layout = 'other' THEN
@@ -1397,15 +1407,11 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		INTO part
 		FROM (SELECT row_number() OVER (ORDER BY x.score DESC, x.msisdn) AS rank, x.*
 		      FROM (SELECT u.msisdn, u.cluster,
-		                   (@extschema@.kmeans_nearest(z.m, ARRAY[u.sessions::double precision,
-		                                                          COALESCE(u.duration_ms, 0)::double precision,
-		                                                          COALESCE(u.total_bytes, 0)::double precision])).distance AS score
+		                   (@extschema@.user_cluster(z.m, u.sessions, u.duration_ms, u.total_bytes)).distance AS score
 		            FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid AND NOT r.clusters_on_read
 		                  UNION ALL
-		                  SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-		                                                          COALESCE(x.duration_ms, 0)::double precision,
-		                                                          COALESCE(x.total_bytes, 0)::double precision])).cluster,
+		                  SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
 		                         x.sessions, x.duration_ms, x.total_bytes
 		                  FROM @extschema@.result_user_engagement x WHERE x.run_id = rid AND r.clusters_on_read
 		                  UNION ALL
@@ -1485,9 +1491,7 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		FROM (SELECT f.cluster AS f, t.cluster AS t, count(*) AS n
 		FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		      UNION ALL
-		      SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
-		                                                                    COALESCE(x.duration_ms, 0)::double precision,
-		                                                                    COALESCE(x.total_bytes, 0)::double precision])).cluster
+		      SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
 		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
 		      WHERE p.run_id = prev AND p.clusters_on_read
 		      UNION ALL
@@ -1495,9 +1499,7 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		FULL JOIN
 		     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
 		      UNION ALL
-		      SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
-		                                                                    COALESCE(x.duration_ms, 0)::double precision,
-		                                                                    COALESCE(x.total_bytes, 0)::double precision])).cluster
+		      SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
 		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
 		      WHERE p.run_id = rid AND p.clusters_on_read
 		      UNION ALL
@@ -1561,9 +1563,7 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		      FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		            UNION ALL
-		            SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
-		                                                                          COALESCE(x.duration_ms, 0)::double precision,
-		                                                                          COALESCE(x.total_bytes, 0)::double precision])).cluster,
+		            SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
 		                   x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
 		            WHERE p.run_id = prev AND p.clusters_on_read
@@ -1573,9 +1573,7 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		      JOIN (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
 		            UNION ALL
-		            SELECT x.msisdn, (@extschema@.kmeans_nearest(p.cluster_model, ARRAY[x.sessions::double precision,
-		                                                                          COALESCE(x.duration_ms, 0)::double precision,
-		                                                                          COALESCE(x.total_bytes, 0)::double precision])).cluster,
+		            SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
 		                   x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
 		            WHERE p.run_id = rid AND p.clusters_on_read
@@ -3016,7 +3014,7 @@ COMMENT ON COLUMN @extschema@.cluster_activity.name IS 'The analysis (engage.run
 ------------------------------------------------------------------------------
 -- 11. The users written once (issue 11): a run on one node with k up to
 -- 1000 stores no per-user cluster rows; each user's cluster and distance
--- are kmeans_nearest of the run's model on the user's row of
+-- are user_cluster (kmeans_nearest) of the run's model on the user's row of
 -- result_user_engagement, computed where they are read.  The runs of 0.1.0
 -- keep theirs in result_user_cluster (clusters_on_read false).  latest_run
 -- is SELECT r.*: replaced to show the new column; the views that read the
@@ -3028,6 +3026,15 @@ COMMENT ON COLUMN @extschema@.run.clusters_on_read IS 'true: the run stored no p
 COMMENT ON TABLE @extschema@.result_user_cluster IS
 'K-means cluster of each user of the runs that stored them (engage.run.clusters_on_read false on one node: runs of 0.1.0, runs with k above 1000), with the clustered metrics (so that reading a run''s clusters needs no join by MSISDN); read it through the view engage.user_clusters';
 
+CREATE FUNCTION @extschema@.user_cluster(model @extschema@.kmeans_model, sessions bigint,
+    duration_ms numeric, total_bytes numeric, OUT cluster integer, OUT distance double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_user_cluster'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.user_cluster(@extschema@.kmeans_model, bigint, numeric, numeric) IS
+'The cluster (1..k) and distance of a user''s row of result_user_engagement under a run''s model of 3 features (engage.run.cluster_model): kmeans_nearest(model, ARRAY[sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0)]::float8[]), bit for bit, and the cluster and distance the run''s fit gave the user, without the array or the text conversions; NULLs when sessions is NULL. The views compute with it the users'' clusters of the runs that did not store them (engage.run.clusters_on_read)';
+
 CREATE OR REPLACE VIEW @extschema@.latest_run AS
 SELECT r.*
 FROM @extschema@.run r
@@ -3038,9 +3045,7 @@ CREATE OR REPLACE VIEW @extschema@.user_clusters AS
 SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
        c.sessions, c.duration_ms, c.total_bytes, l.name,
        CASE WHEN (z.model).scale IS NOT NULL THEN
-	       (@extschema@.kmeans_nearest(z.model, ARRAY[c.sessions::double precision,
-	                                                   COALESCE(c.duration_ms, 0)::double precision,
-	                                                   COALESCE(c.total_bytes, 0)::double precision])).distance
+	       (@extschema@.user_cluster(z.model, c.sessions, c.duration_ms, c.total_bytes)).distance
        END AS engagement_score
 FROM @extschema@.latest_run l
 CROSS JOIN LATERAL (
@@ -3050,9 +3055,7 @@ CROSS JOIN LATERAL (
 	UNION ALL
 	SELECT e.run_id, e.msisdn, (e.p).cluster, (e.p).distance, e.sessions, e.duration_ms, e.total_bytes
 	FROM (SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.total_bytes,
-	             @extschema@.kmeans_nearest(l.cluster_model, ARRAY[x.sessions::double precision,
-	                                                              COALESCE(x.duration_ms, 0)::double precision,
-	                                                              COALESCE(x.total_bytes, 0)::double precision]) AS p
+	             @extschema@.user_cluster(l.cluster_model, x.sessions, x.duration_ms, x.total_bytes) AS p
 	      FROM @extschema@.result_user_engagement x
 	      WHERE x.run_id = l.run_id AND l.clusters_on_read
 	      OFFSET 0) e
@@ -3074,9 +3077,7 @@ CROSS JOIN LATERAL (
 	SELECT f.cluster AS from_cluster, t.cluster AS to_cluster, count(*) AS users
 	FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
 	      UNION ALL
-	      SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                                  COALESCE(x.duration_ms, 0)::double precision,
-	                                                                  COALESCE(x.total_bytes, 0)::double precision])).cluster
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
 	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	      WHERE r.run_id = g.from_run AND r.clusters_on_read
 	      UNION ALL
@@ -3085,9 +3086,7 @@ CROSS JOIN LATERAL (
 	FULL JOIN
 	     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
 	      UNION ALL
-	      SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                                  COALESCE(x.duration_ms, 0)::double precision,
-	                                                                  COALESCE(x.total_bytes, 0)::double precision])).cluster
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
 	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	      WHERE r.run_id = g.to_run AND r.clusters_on_read
 	      UNION ALL
@@ -3108,9 +3107,7 @@ CROSS JOIN LATERAL (
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
 	UNION ALL
-	SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                            COALESCE(x.duration_ms, 0)::double precision,
-	                                                            COALESCE(x.total_bytes, 0)::double precision])).cluster,
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
 	       x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	WHERE r.run_id = g.from_run AND r.clusters_on_read
@@ -3122,9 +3119,7 @@ JOIN LATERAL (
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
 	UNION ALL
-	SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                            COALESCE(x.duration_ms, 0)::double precision,
-	                                                            COALESCE(x.total_bytes, 0)::double precision])).cluster,
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
 	       x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	WHERE r.run_id = g.to_run AND r.clusters_on_read

@@ -1758,47 +1758,21 @@ nearest_model(FunctionCallInfo fcinfo, HeapTupleHeader model)
 }
 
 /*
- * kmeans_nearest(model, features float8[]): the cluster (1..k) of a point
- * under a model, as kmeans_predict gives it, and the Euclidean distance to
- * that centroid in the normalised space.  On the points a model was fitted
- * on, each point's cluster and distance as the fit gave them, bit for bit
- * (the fit's last pass is this assignment).  NULL features give NULLs.
+ * The cluster (0-based) and distance of a point (features: the model's d
+ * features in their units) under the model of c, as kmeans_predict and
+ * kmeans_nearest give them; errors for a point the model cannot take.
  */
-PG_FUNCTION_INFO_V1(engage_kmeans_nearest);
-Datum
-engage_kmeans_nearest(PG_FUNCTION_ARGS)
+static void
+nearest_point(NearestCache *c, const double *features, int32_t *label, double *distance)
 {
-	NearestCache *c;
-	ArrayType  *x;
-	TupleDesc	tupdesc;
 	ecore_env	env;
-	double	   *point;
-	int32_t		label;
-	double		distance;
-	Datum		values[2];
-	bool		nulls[2] = {true, true};
-	int			d;
 	int			rc;
 
-	engage_require_arg(fcinfo, 0, "model");
-	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
-	tupdesc = c->tupdesc;
-	d = c->scaler.d;
-	if (PG_ARGISNULL(1))
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	x = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("features must be a double precision[] of %d elements", d)));
-	if (ARR_HASNULL(x) && array_contains_nulls(x))
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-
 	memset(&env, 0, sizeof(env));
-	point = c->point;
-	rc = ecore_scaler_transform(&c->scaler, (double *) ARR_DATA_PTR(x), 1, point, &env);
+	rc = ecore_scaler_transform(&c->scaler, features, 1, c->point, &env);
 	if (rc == ECORE_OK)
-		rc = ecore_kmeans_assign(point, 1, d, c->centroids, c->k, &env, &label, &distance);
+		rc = ecore_kmeans_assign(c->point, 1, c->scaler.d, c->centroids, c->k, &env,
+								  label, distance);
 	if (rc == ECORE_ENEGATIVE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
@@ -1817,10 +1791,91 @@ engage_kmeans_nearest(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", ecore_strerror(rc))));
+}
+
+/*
+ * kmeans_nearest(model, features float8[]): the cluster (1..k) of a point
+ * under a model, as kmeans_predict gives it, and the Euclidean distance to
+ * that centroid in the normalised space.  On the points a model was fitted
+ * on, each point's cluster and distance as the fit gave them, bit for bit
+ * (the fit's last pass is this assignment).  NULL features give NULLs.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_nearest);
+Datum
+engage_kmeans_nearest(PG_FUNCTION_ARGS)
+{
+	NearestCache *c;
+	ArrayType  *x;
+	TupleDesc	tupdesc;
+	int32_t		label;
+	double		distance;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	int			d;
+
+	engage_require_arg(fcinfo, 0, "model");
+	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
+	tupdesc = c->tupdesc;
+	d = c->scaler.d;
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	x = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("features must be a double precision[] of %d elements", d)));
+	if (ARR_HASNULL(x) && array_contains_nulls(x))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+
+	nearest_point(c, (double *) ARR_DATA_PTR(x), &label, &distance);
 	values[0] = Int32GetDatum(label + 1);
 	values[1] = Float8GetDatum(distance);
 	nulls[0] = nulls[1] = false;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * user_cluster(model, sessions bigint, duration_ms numeric, total_bytes
+ * numeric): the cluster (1..k) and distance of a user's row of
+ * result_user_engagement under a run's model (3 features), what
+ * kmeans_nearest(model, ARRAY[sessions, COALESCE(duration_ms, 0),
+ * COALESCE(total_bytes, 0)]::float8[]) gives, bit for bit, and what the
+ * run's fit gave the user: the numerics converted as the fit's points
+ * query is read (engage_numeric_to_double: numeric_float8's double without
+ * the text for integers up to 2^53), no array made.  The views and
+ * run_analysis compute the clusters of a run that did not store them with
+ * it (engage.run.clusters_on_read).  NULL sessions give NULLs.
+ */
+PG_FUNCTION_INFO_V1(engage_user_cluster);
+Datum
+engage_user_cluster(PG_FUNCTION_ARGS)
+{
+	NearestCache *c;
+	double		features[3];
+	int32_t		label;
+	double		distance;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+
+	engage_require_arg(fcinfo, 0, "model");
+	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
+	if (c->scaler.d != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg_plural("the model has %zu feature, not 3",
+							   "the model has %zu features, not 3",
+							   c->scaler.d, c->scaler.d),
+				 errhint("user_cluster takes the model of an analysis run (engage.run.cluster_model): sessions, duration and traffic.")));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
+	features[0] = (double) PG_GETARG_INT64(1);
+	features[1] = PG_ARGISNULL(2) ? 0.0 : engage_numeric_to_double(PG_GETARG_DATUM(2));
+	features[2] = PG_ARGISNULL(3) ? 0.0 : engage_numeric_to_double(PG_GETARG_DATUM(3));
+	nearest_point(c, features, &label, &distance);
+	values[0] = Int32GetDatum(label + 1);
+	values[1] = Float8GetDatum(distance);
+	nulls[0] = nulls[1] = false;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
 }
 
 /*

@@ -740,6 +740,21 @@ $$;
 COMMENT ON FUNCTION @extschema@.distributed_user_cluster(bigint) IS
 'The users'' clusters of a run on a Citus distributed source, from its distributed table (engage.run_distributed), in the columns of result_user_cluster (msisdn as text); no rows for a run on one node. The view engage.user_clusters reads it';
 
+-- The cluster and distance of a user's row of result_user_engagement under a
+-- run's model (src/kmeans_sql.c): kmeans_nearest's of the user's sessions,
+-- duration and traffic (NULL as 0), bit for bit, without making an array
+-- or converting the numerics through text; the views and run_analysis
+-- compute with it the clusters of the runs that did not store them
+-- (engage.run.clusters_on_read).
+CREATE FUNCTION @extschema@.user_cluster(model @extschema@.kmeans_model, sessions bigint,
+    duration_ms numeric, total_bytes numeric, OUT cluster integer, OUT distance double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_user_cluster'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.user_cluster(@extschema@.kmeans_model, bigint, numeric, numeric) IS
+'The cluster (1..k) and distance of a user''s row of result_user_engagement under a run''s model of 3 features (engage.run.cluster_model): kmeans_nearest(model, ARRAY[sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0)]::float8[]), bit for bit, and the cluster and distance the run''s fit gave the user, without the array or the text conversions; NULLs when sessions is NULL. The views compute with it the users'' clusters of the runs that did not store them (engage.run.clusters_on_read)';
+
 -- The BI views: the results of the latest successful run of each analysis
 -- (engage.run.name), with the name in every row, so that a dashboard
 -- filters by it (WHERE name = '...'); engage.latest_run has one row per
@@ -750,8 +765,8 @@ COMMENT ON FUNCTION @extschema@.distributed_user_cluster(bigint) IS
 -- distributed_user_cluster (the other branch of the UNION ALL is empty).
 -- The users' clusters of a run on one node with clusters_on_read (every
 -- run since 0.2.0 with k up to 1000) are not stored: each user's cluster
--- and distance are kmeans_nearest of the run's cluster_model on the user's
--- row of result_user_engagement, as the fit gave them (and as
+-- and distance are user_cluster (kmeans_nearest) of the run's cluster_model
+-- on the user's row of result_user_engagement, as the fit gave them (and as
 -- store_user_clusters would have written them, bit for bit); a run that
 -- stored them (0.1.0's, k above 1000) is read from result_user_cluster.
 -- Each branch is gated by the run's clusters_on_read, so the other is not
@@ -798,9 +813,7 @@ CREATE VIEW @extschema@.user_clusters AS
 SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
        c.sessions, c.duration_ms, c.total_bytes, l.name,
        CASE WHEN (z.model).scale IS NOT NULL THEN
-	       (@extschema@.kmeans_nearest(z.model, ARRAY[c.sessions::double precision,
-	                                                   COALESCE(c.duration_ms, 0)::double precision,
-	                                                   COALESCE(c.total_bytes, 0)::double precision])).distance
+	       (@extschema@.user_cluster(z.model, c.sessions, c.duration_ms, c.total_bytes)).distance
        END AS engagement_score
 FROM @extschema@.latest_run l
 CROSS JOIN LATERAL (
@@ -810,9 +823,7 @@ CROSS JOIN LATERAL (
 	UNION ALL
 	SELECT e.run_id, e.msisdn, (e.p).cluster, (e.p).distance, e.sessions, e.duration_ms, e.total_bytes
 	FROM (SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.total_bytes,
-	             @extschema@.kmeans_nearest(l.cluster_model, ARRAY[x.sessions::double precision,
-	                                                              COALESCE(x.duration_ms, 0)::double precision,
-	                                                              COALESCE(x.total_bytes, 0)::double precision]) AS p
+	             @extschema@.user_cluster(l.cluster_model, x.sessions, x.duration_ms, x.total_bytes) AS p
 	      FROM @extschema@.result_user_engagement x
 	      WHERE x.run_id = l.run_id AND l.clusters_on_read
 	      OFFSET 0) e
@@ -954,9 +965,7 @@ CROSS JOIN LATERAL (
 	SELECT f.cluster AS from_cluster, t.cluster AS to_cluster, count(*) AS users
 	FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
 	      UNION ALL
-	      SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                                  COALESCE(x.duration_ms, 0)::double precision,
-	                                                                  COALESCE(x.total_bytes, 0)::double precision])).cluster
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
 	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	      WHERE r.run_id = g.from_run AND r.clusters_on_read
 	      UNION ALL
@@ -965,9 +974,7 @@ CROSS JOIN LATERAL (
 	FULL JOIN
 	     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
 	      UNION ALL
-	      SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                                  COALESCE(x.duration_ms, 0)::double precision,
-	                                                                  COALESCE(x.total_bytes, 0)::double precision])).cluster
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
 	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	      WHERE r.run_id = g.to_run AND r.clusters_on_read
 	      UNION ALL
@@ -999,9 +1006,7 @@ CROSS JOIN LATERAL (
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
 	UNION ALL
-	SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                            COALESCE(x.duration_ms, 0)::double precision,
-	                                                            COALESCE(x.total_bytes, 0)::double precision])).cluster,
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
 	       x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	WHERE r.run_id = g.from_run AND r.clusters_on_read
@@ -1013,9 +1018,7 @@ JOIN LATERAL (
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
 	UNION ALL
-	SELECT x.msisdn, (@extschema@.kmeans_nearest(r.cluster_model, ARRAY[x.sessions::double precision,
-	                                                            COALESCE(x.duration_ms, 0)::double precision,
-	                                                            COALESCE(x.total_bytes, 0)::double precision])).cluster,
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
 	       x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
 	WHERE r.run_id = g.to_run AND r.clusters_on_read

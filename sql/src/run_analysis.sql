@@ -162,6 +162,7 @@ DECLARE
 	rel regclass;
 	on_read boolean := false;	-- one node: each user's cluster computed where read
 	cluster_sums jsonb;		-- the cluster statistics' sums, counts and extremes
+	saved_sort text;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
@@ -645,7 +646,7 @@ BEGIN
 		-- written (issue 11: the users written once): store_cluster_model
 		-- fits store_user_clusters's model from one read of the points and
 		-- keeps them for the elbow, and each user's cluster and distance
-		-- are kmeans_nearest of the run's model (engage.run.cluster_model)
+		-- are user_cluster (kmeans_nearest) of the run's model (engage.run.cluster_model)
 		-- on the user's row of result_user_engagement, computed where they
 		-- are read (the statistics below, the hours of activity, the views
 		-- and report_html; engage.run.clusters_on_read), as
@@ -711,10 +712,10 @@ BEGIN
 		-- parallel workers may share (an INSERT ... SELECT runs without
 		-- them), its few rows written next (jsonb keeps the numerics
 		-- exact).  Computed on read, each user's cluster is kmeans_nearest
-		-- of the final model ($3, renumbered by the warm start).
+		-- of the final model ($3, renumbered by the warm start), by
+		-- user_cluster (kmeans_nearest's, without the text conversions).
 		IF on_read THEN
-			stats_from := format('(SELECT (@extschema@.kmeans_nearest($3, ARRAY[x.sessions::double precision, '
-			                     'COALESCE(x.duration_ms, 0)::double precision, COALESCE(x.total_bytes, 0)::double precision])).cluster, '
+			stats_from := format('(SELECT (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster, '
 			                     'x.sessions, x.duration_ms, x.total_bytes '
 			                     'FROM @extschema@.result_user_engagement x WHERE x.run_id = %s) u', run);
 		END IF;
@@ -795,14 +796,22 @@ BEGIN
 		-- statistics, would be estimated as 1 row (a hash built in each
 		-- worker, every joined row gathered and sorted: 3 to 4 times
 		-- slower).  Computed on read (on_read), each user's cluster is
-		-- kmeans_nearest of the final model once per user, on the hash
-		-- join's build side (the subquery is kept whole by OFFSET 0).  The
-		-- cost of the step: about a third of the per-user step's;
-		-- start_column NULL skips it.
+		-- user_cluster of the final model, once per user on the hash
+		-- join's build side, joined with the cluster numbers 1..k: the
+		-- planner then knows the groups are few (of an expression it would
+		-- assume one per row and aggregate every joined row above the
+		-- Gather, 1.2 times as long at 2 * 10^6 rows), and with sorts off
+		-- it aggregates them in the workers (the join's rows, which it
+		-- underestimates, are not sorted).  The cost of the step: about a
+		-- third of the per-user step's; start_column NULL skips it.
 		IF start_type IS NOT NULL THEN
 			saved_mergejoin := current_setting('enable_mergejoin');
+			saved_sort := current_setting('enable_sort');
 			PERFORM set_config('enable_seqscan', saved_seqscan, true);
 			PERFORM set_config('enable_mergejoin', 'off', true);
+			IF on_read THEN
+				PERFORM set_config('enable_sort', 'off', true);
+			END IF;
 			EXECUTE format($q$
 				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
 				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
@@ -811,11 +820,11 @@ BEGIN
 				      GROUP BY 1, 2) a$q$,
 				st, COALESCE(user_source, src),
 				CASE WHEN on_read
-				     THEN format('(SELECT x.msisdn, (@extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
-				                 'ARRAY[x.sessions::double precision, COALESCE(x.duration_ms, 0)::double precision, '
-				                 'COALESCE(x.total_bytes, 0)::double precision])).cluster '
-				                 'FROM @extschema@.result_user_engagement x WHERE x.run_id = (SELECT %s::bigint) OFFSET 0) u '
-				                 'ON u.msisdn = s.%I::text', model, run, msisdn_column)
+				     THEN format('(SELECT x.msisdn, c.cluster FROM @extschema@.result_user_engagement x '
+				                 'JOIN generate_series(1, %s) c(cluster) ON c.cluster = (@extschema@.user_cluster('
+				                 '%L::@extschema@.kmeans_model, x.sessions, x.duration_ms, x.total_bytes)).cluster '
+				                 'WHERE x.run_id = (SELECT %s::bigint)) u ON u.msisdn = s.%I::text',
+				                 clusters_k, model, run, msisdn_column)
 				     WHEN layout IS NULL
 				     THEN format('@extschema@.result_user_cluster u ON u.run_id = (SELECT %s::bigint) AND u.msisdn = s.%I::text', run, msisdn_column)
 				     ELSE format('%s u ON u.msisdn = s.%I', clusters_table, msisdn_column) END,
@@ -831,6 +840,7 @@ BEGIN
 			WHERE c.run_id = run;
 			PERFORM set_config('enable_seqscan', 'off', true);
 			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
+			PERFORM set_config('enable_sort', saved_sort, true);
 			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
 		END IF;
 		IF staging IS NOT NULL AND layout = 'other' THEN
