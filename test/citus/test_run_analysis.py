@@ -54,7 +54,10 @@ RUN_COLUMNS = ["rows_read", "rows_without_subscriber", "rejected_values", "users
                "inertia", "elbow_k", "elbow_sample", "status", "error",
                "rows_unparsed_start", "since", "until", "start_column"]
 # the columns of latest_run that differ from run to run
-RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters", "name", "warm_start_run"}
+# (clusters_on_read: where a run keeps its users' clusters, on one node
+# computed where read, on Citus in its distributed table)
+RUN_SPECIFIC = {"run_id", "started", "ended", "source", "parameters", "name", "warm_start_run",
+                "clusters_on_read"}
 # the analysis of the distributed runs
 DIST = "citus_ra"
 
@@ -132,13 +135,16 @@ def compare(conn, label, ref, ref_run, run):
 
 
 # The users' clusters of a run on one node (two %s: the run): stored
-# (result_user_cluster), or computed where read (engage.run.clusters_on_read)
+# (result_user_cluster), or computed where read (engage.run.clusters_on_read;
+# no anonymous record in the subquery: joined with a distributed table, it
+# becomes an intermediate result, which cannot carry one)
 ONE_NODE_USERS = """(SELECT c.msisdn, c.cluster, c.distance FROM engage.result_user_cluster c WHERE c.run_id = %s
                     UNION ALL
-                    SELECT q.msisdn, (q.u).cluster, (q.u).distance
-                    FROM (SELECT e.msisdn, engage.user_cluster(r.cluster_model, e.sessions, e.duration_ms, e.total_bytes) AS u
-                          FROM engage.result_user_engagement e JOIN engage.run r ON r.run_id = e.run_id
-                          WHERE e.run_id = %s AND r.clusters_on_read) q)"""
+                    SELECT e.msisdn,
+                           (engage.user_cluster(r.cluster_model, e.sessions, e.duration_ms, e.total_bytes)).cluster,
+                           (engage.user_cluster(r.cluster_model, e.sessions, e.duration_ms, e.total_bytes)).distance
+                    FROM engage.result_user_engagement e JOIN engage.run r ON r.run_id = e.run_id
+                    WHERE e.run_id = %s AND r.clusters_on_read)"""
 
 
 def distances_bitwise(conn, ref_run, run):
