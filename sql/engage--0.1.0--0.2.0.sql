@@ -203,6 +203,9 @@ DECLARE
 	wm_st text;			-- st of without_msisdn, with a window
 	window_fmt text;		-- in_window of %1$s
 	rel regclass;
+	on_read boolean := false;	-- one node: each user's cluster computed where read
+	cluster_sums jsonb;		-- the cluster statistics' sums, counts and extremes
+	saved_sort text;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
@@ -682,7 +685,20 @@ BEGIN
 					                    ELSE 'The elbow curve has no k of 2 or more with the index.' END;
 			END IF;
 		END IF;
-		IF layout IS NULL THEN
+		-- On one node with k up to 1000 the users' clusters are not
+		-- written (issue 11: the users written once): store_cluster_model
+		-- fits store_user_clusters's model from one read of the points and
+		-- keeps them for the elbow, and each user's cluster and distance
+		-- are user_cluster (kmeans_nearest) of the run's model (engage.run.cluster_model)
+		-- on the user's row of result_user_engagement, computed where they
+		-- are read (the statistics below, the hours of activity, the views
+		-- and report_html; engage.run.clusters_on_read), as
+		-- store_user_clusters writes them, bit for bit.
+		IF layout IS NULL AND clusters_k <= 1000 THEN
+			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			on_read := true;
+			UPDATE @extschema@.run r SET clusters_on_read = true WHERE r.run_id = run;
+		ELSIF layout IS NULL THEN
 			model := @extschema@.store_user_clusters(run,
 			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
 			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
@@ -723,23 +739,47 @@ BEGIN
 				from_run := prev.run_id;
 				IF matched <> ARRAY(SELECT generate_series(1, cardinality(matched))) THEN
 					model := @extschema@.kmeans_model_clusters(model, matched);
-					EXECUTE format('UPDATE %s u SET cluster = array_position($1, u.cluster) '
-					               'WHERE %s array_position($1, u.cluster) <> u.cluster',
-					               COALESCE(clusters_table, '@extschema@.result_user_cluster'),
-					               CASE WHEN layout IS NULL THEN format('u.run_id = %s AND', run) ELSE '' END)
-						USING matched;
+					-- (computed on read, the clusters take the renumbered
+					-- model's numbers: no rows to renumber)
+					IF NOT on_read THEN
+						EXECUTE format('UPDATE %s u SET cluster = array_position($1, u.cluster) '
+						               'WHERE %s array_position($1, u.cluster) <> u.cluster',
+						               COALESCE(clusters_table, '@extschema@.result_user_cluster'),
+						               CASE WHEN layout IS NULL THEN format('u.run_id = %s AND', run) ELSE '' END)
+							USING matched;
+					END IF;
 				END IF;
 			END IF;
 		END IF;
+		-- The statistics: one read of the run's users, a SELECT that
+		-- parallel workers may share (an INSERT ... SELECT runs without
+		-- them), its few rows written next (jsonb keeps the numerics
+		-- exact).  Computed on read, each user's cluster is kmeans_nearest
+		-- of the final model ($3, renumbered by the warm start), by
+		-- user_cluster (kmeans_nearest's, without the text conversions).
+		IF on_read THEN
+			stats_from := format('(SELECT (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster, '
+			                     'x.sessions, x.duration_ms, x.total_bytes '
+			                     'FROM @extschema@.result_user_engagement x WHERE x.run_id = %s) u', run);
+		END IF;
 		EXECUTE format($q$
+			SELECT jsonb_agg(s)
+			FROM (SELECT u.cluster, count(*) AS users,
+			             min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
+			             min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
+			             min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
+			             count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
+			      FROM %s
+			      GROUP BY u.cluster) s$q$, stats_from)
+		INTO cluster_sums
+		USING run, clusters_k, model;
+		EXECUTE $q$
 		WITH stats AS (
-			SELECT u.cluster, count(*) AS users,
-			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
-			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
-			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
-			       count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
-			FROM %s
-			GROUP BY u.cluster
+			SELECT * FROM jsonb_to_recordset($4) AS s(cluster integer, users bigint,
+			    s_min bigint, s_max bigint, s_avg numeric, s_sum numeric,
+			    d_min numeric, d_max numeric, d_avg numeric, d_sum numeric,
+			    b_min numeric, b_max numeric, b_avg numeric, b_sum numeric,
+			    d_count bigint, b_count bigint)
 		), overall AS (
 			SELECT sum(s.users)::bigint AS users, sum(s.s_sum) / sum(s.users) AS sessions,
 			       sum(s.d_sum) / NULLIF(sum(s.d_count), 0) AS duration_ms,
@@ -748,7 +788,7 @@ BEGIN
 		)
 		INSERT INTO @extschema@.result_cluster_stats
 		SELECT $1, s.cluster, @extschema@.cluster_label(s.cluster, $2),
-		       format('%%s%%%% of users; per user on average %%s sessions (%%s the overall %%s), %%s min (%%s the overall %%s), %%s MB (%%s the overall %%s)',
+		       format('%s%% of users; per user on average %s sessions (%s the overall %s), %s min (%s the overall %s), %s MB (%s the overall %s)',
 		              round(100.0 * s.users / o.users, 1),
 		              round(s.s_avg, 2), @extschema@.compare_to_average(s.s_avg, o.sessions), round(o.sessions, 2),
 		              round(s.d_avg / 60000, 1), @extschema@.compare_to_average(s.d_avg, o.duration_ms), round(o.duration_ms / 60000, 1),
@@ -760,8 +800,8 @@ BEGIN
 		       ARRAY[($3).centroids_normalized[s.cluster][1], ($3).centroids_normalized[s.cluster][2],
 		             ($3).centroids_normalized[s.cluster][3]],
 		       ($3).cluster_inertia[s.cluster]
-		FROM stats s CROSS JOIN overall o$q$, stats_from)
-		USING run, clusters_k, model;
+		FROM stats s CROSS JOIN overall o$q$
+		USING run, clusters_k, model, cluster_sums;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', clusters_k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
@@ -798,12 +838,23 @@ BEGIN
 		-- over its runs, where the run's own id, newer than the table's
 		-- statistics, would be estimated as 1 row (a hash built in each
 		-- worker, every joined row gathered and sorted: 3 to 4 times
-		-- slower).  The cost of the step: about a third of the per-user
-		-- step's; start_column NULL skips it.
+		-- slower).  Computed on read (on_read), each user's cluster is
+		-- user_cluster of the final model, once per user on the hash
+		-- join's build side, joined with the cluster numbers 1..k: the
+		-- planner then knows the groups are few (of an expression it would
+		-- assume one per row and aggregate every joined row above the
+		-- Gather, 1.2 times as long at 2 * 10^6 rows), and with sorts off
+		-- it aggregates them in the workers (the join's rows, which it
+		-- underestimates, are not sorted).  The cost of the step: about a
+		-- third of the per-user step's; start_column NULL skips it.
 		IF start_type IS NOT NULL THEN
 			saved_mergejoin := current_setting('enable_mergejoin');
+			saved_sort := current_setting('enable_sort');
 			PERFORM set_config('enable_seqscan', saved_seqscan, true);
 			PERFORM set_config('enable_mergejoin', 'off', true);
+			IF on_read THEN
+				PERFORM set_config('enable_sort', 'off', true);
+			END IF;
 			EXECUTE format($q$
 				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
 				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
@@ -811,7 +862,13 @@ BEGIN
 				      WHERE %1$s IS NOT NULL AND %4$s
 				      GROUP BY 1, 2) a$q$,
 				st, COALESCE(user_source, src),
-				CASE WHEN layout IS NULL
+				CASE WHEN on_read
+				     THEN format('(SELECT x.msisdn, c.cluster FROM @extschema@.result_user_engagement x '
+				                 'JOIN generate_series(1, %s) c(cluster) ON c.cluster = (@extschema@.user_cluster('
+				                 '%L::@extschema@.kmeans_model, x.sessions, x.duration_ms, x.total_bytes)).cluster '
+				                 'WHERE x.run_id = (SELECT %s::bigint)) u ON u.msisdn = s.%I::text',
+				                 clusters_k, model, run, msisdn_column)
+				     WHEN layout IS NULL
 				     THEN format('@extschema@.result_user_cluster u ON u.run_id = (SELECT %s::bigint) AND u.msisdn = s.%I::text', run, msisdn_column)
 				     ELSE format('%s u ON u.msisdn = s.%I', clusters_table, msisdn_column) END,
 				CASE WHEN layout = 'other' THEN 'true' ELSE COALESCE(in_window, 'true') END)
@@ -826,6 +883,7 @@ BEGIN
 			WHERE c.run_id = run;
 			PERFORM set_config('enable_seqscan', 'off', true);
 			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
+			PERFORM set_config('enable_sort', saved_sort, true);
 			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
 		END IF;
 		IF staging IS NOT NULL AND layout = 'other' THEN
@@ -1349,11 +1407,13 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		INTO part
 		FROM (SELECT row_number() OVER (ORDER BY x.score DESC, x.msisdn) AS rank, x.*
 		      FROM (SELECT u.msisdn, u.cluster,
-		                   (@extschema@.kmeans_nearest(z.m, ARRAY[u.sessions::double precision,
-		                                                          COALESCE(u.duration_ms, 0)::double precision,
-		                                                          COALESCE(u.total_bytes, 0)::double precision])).distance AS score
+		                   (@extschema@.user_cluster(z.m, u.sessions, u.duration_ms, u.total_bytes)).distance AS score
 		            FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
-		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid AND NOT r.clusters_on_read
+		                  UNION ALL
+		                  SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+		                         x.sessions, x.duration_ms, x.total_bytes
+		                  FROM @extschema@.result_user_engagement x WHERE x.run_id = rid AND r.clusters_on_read
 		                  UNION ALL
 		                  SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		                  FROM @extschema@.distributed_user_cluster(rid) x) u,
@@ -1431,9 +1491,17 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		FROM (SELECT f.cluster AS f, t.cluster AS t, count(*) AS n
 		FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		      UNION ALL
+		      SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		      WHERE p.run_id = prev AND p.clusters_on_read
+		      UNION ALL
 		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(prev) x) f
 		FULL JOIN
 		     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		      UNION ALL
+		      SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		      WHERE p.run_id = rid AND p.clusters_on_read
 		      UNION ALL
 		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn
 		GROUP BY 1, 2) m;
@@ -1495,10 +1563,20 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		      FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		            UNION ALL
+		            SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+		                   x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		            WHERE p.run_id = prev AND p.clusters_on_read
+		            UNION ALL
 		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.distributed_user_cluster(prev) x) f
 		      JOIN (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		            UNION ALL
+		            SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+		                   x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		            WHERE p.run_id = rid AND p.clusters_on_read
 		            UNION ALL
 		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn
@@ -2071,7 +2149,7 @@ AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis on a Citus distributed source with k above 1000, past the split K-means (k up to 1000 fits by kmeans_fit_sampled on aggregates): the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (kmeans_cluster_rows''s model; k up to 1000: kmeans_cluster_rows''s model too, not the split K-means'' of store_user_clusters); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
+'Internal to run_analysis: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (k up to 1000: kmeans_fit_sampled(points, k, normalization, seed => seed)''s model, the split K-means in memory; above: kmeans_cluster_rows''s with tol 0); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction. On one node the K-means step of run_analysis with k up to 1000 (each user''s cluster then computed where it is read, kmeans_nearest), on a Citus distributed source with k above 1000';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of
@@ -2932,3 +3010,122 @@ COMMENT ON COLUMN @extschema@.cluster_activity.hour IS 'Hour of day of the sessi
 COMMENT ON COLUMN @extschema@.cluster_activity.sessions IS 'Sessions (xDR rows) of the cluster''s users that start in that hour (of the run''s time window, if any); sessions whose start gives no time are not counted';
 COMMENT ON COLUMN @extschema@.cluster_activity.share IS 'sessions over the cluster''s sessions of all 24 hours (0 to 1); NULL when the cluster has none';
 COMMENT ON COLUMN @extschema@.cluster_activity.name IS 'The analysis (engage.run.name) whose latest successful run the row belongs to';
+
+------------------------------------------------------------------------------
+-- 11. The users written once (issue 11): a run on one node with k up to
+-- 1000 stores no per-user cluster rows; each user's cluster and distance
+-- are user_cluster (kmeans_nearest) of the run's model on the user's row of
+-- result_user_engagement, computed where they are read.  The runs of 0.1.0
+-- keep theirs in result_user_cluster (clusters_on_read false).  latest_run
+-- is SELECT r.*: replaced to show the new column; the views that read the
+-- users' clusters replaced in place (same columns).
+------------------------------------------------------------------------------
+ALTER TABLE @extschema@.run ADD COLUMN clusters_on_read boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN @extschema@.run.clusters_on_read IS 'true: the run stored no per-user cluster rows; each user''s cluster and distance are kmeans_nearest(cluster_model, ARRAY[sessions, duration_ms, total_bytes], NULL as 0) of the user''s row of result_user_engagement, computed where they are read (the views, report_html); false: in result_user_cluster (runs of 0.1.0, runs with k above 1000) or in the run''s distributed table (Citus)';
+
+COMMENT ON TABLE @extschema@.result_user_cluster IS
+'K-means cluster of each user of the runs that stored them (engage.run.clusters_on_read false on one node: runs of 0.1.0, runs with k above 1000), with the clustered metrics (so that reading a run''s clusters needs no join by MSISDN); read it through the view engage.user_clusters';
+
+CREATE FUNCTION @extschema@.user_cluster(model @extschema@.kmeans_model, sessions bigint,
+    duration_ms numeric, total_bytes numeric, OUT cluster integer, OUT distance double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_user_cluster'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.user_cluster(@extschema@.kmeans_model, bigint, numeric, numeric) IS
+'The cluster (1..k) and distance of a user''s row of result_user_engagement under a run''s model of 3 features (engage.run.cluster_model): kmeans_nearest(model, ARRAY[sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0)]::float8[]), bit for bit, and the cluster and distance the run''s fit gave the user, without the array or the text conversions; NULLs when sessions is NULL. The views compute with it the users'' clusters of the runs that did not store them (engage.run.clusters_on_read)';
+
+CREATE OR REPLACE VIEW @extschema@.latest_run AS
+SELECT r.*
+FROM @extschema@.run r
+WHERE r.status = 'ok'
+  AND r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok' AND l.name = r.name);
+
+CREATE OR REPLACE VIEW @extschema@.user_clusters AS
+SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
+       c.sessions, c.duration_ms, c.total_bytes, l.name,
+       CASE WHEN (z.model).scale IS NOT NULL THEN
+	       (@extschema@.user_cluster(z.model, c.sessions, c.duration_ms, c.total_bytes)).distance
+       END AS engagement_score
+FROM @extschema@.latest_run l
+CROSS JOIN LATERAL (
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x
+	WHERE x.run_id = l.run_id AND NOT l.clusters_on_read
+	UNION ALL
+	SELECT e.run_id, e.msisdn, (e.p).cluster, (e.p).distance, e.sessions, e.duration_ms, e.total_bytes
+	FROM (SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.total_bytes,
+	             @extschema@.user_cluster(l.cluster_model, x.sessions, x.duration_ms, x.total_bytes) AS p
+	      FROM @extschema@.result_user_engagement x
+	      WHERE x.run_id = l.run_id AND l.clusters_on_read
+	      OFFSET 0) e
+	UNION ALL
+	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(l.run_id) x
+	OFFSET 0) c
+JOIN @extschema@.result_cluster_stats s ON s.run_id = l.run_id AND s.cluster = c.cluster
+CROSS JOIN LATERAL (
+	SELECT @extschema@.kmeans_model_clusters(l.cluster_model,
+	                                         ARRAY[@extschema@.least_engaged_cluster(l.cluster_model)]) AS model
+	OFFSET 0) z;
+
+CREATE OR REPLACE VIEW @extschema@.segment_migration AS
+SELECT g.name, g.from_run, g.to_run, m.from_cluster, fs.label AS from_label,
+       m.to_cluster, ts.label AS to_label, m.users
+FROM @extschema@.segment_runs g
+CROSS JOIN LATERAL (
+	SELECT f.cluster AS from_cluster, t.cluster AS to_cluster, count(*) AS users
+	FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
+	      UNION ALL
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	      WHERE r.run_id = g.from_run AND r.clusters_on_read
+	      UNION ALL
+	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.from_run) x
+	      OFFSET 0) f
+	FULL JOIN
+	     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	      UNION ALL
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	      WHERE r.run_id = g.to_run AND r.clusters_on_read
+	      UNION ALL
+	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.to_run) x
+	      OFFSET 0) t ON t.msisdn = f.msisdn
+	GROUP BY 1, 2) m
+LEFT JOIN @extschema@.result_cluster_stats fs ON fs.run_id = g.from_run AND fs.cluster = m.from_cluster
+LEFT JOIN @extschema@.result_cluster_stats ts ON ts.run_id = g.to_run AND ts.cluster = m.to_cluster;
+
+CREATE OR REPLACE VIEW @extschema@.segment_movers AS
+SELECT g.name, g.from_run, g.to_run, t.msisdn, f.cluster AS from_cluster, fs.label AS from_label,
+       t.cluster AS to_cluster, ts.label AS to_label,
+       f.sessions AS from_sessions, t.sessions AS to_sessions,
+       f.duration_ms AS from_duration_ms, t.duration_ms AS to_duration_ms,
+       f.total_bytes AS from_total_bytes, t.total_bytes AS to_total_bytes
+FROM @extschema@.segment_runs g
+CROSS JOIN LATERAL (
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
+	UNION ALL
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+	       x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	WHERE r.run_id = g.from_run AND r.clusters_on_read
+	UNION ALL
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(g.from_run) x
+	OFFSET 0) f
+JOIN LATERAL (
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	UNION ALL
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+	       x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	WHERE r.run_id = g.to_run AND r.clusters_on_read
+	UNION ALL
+	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.distributed_user_cluster(g.to_run) x
+	OFFSET 0) t ON t.msisdn = f.msisdn AND t.cluster <> f.cluster
+JOIN @extschema@.result_cluster_stats fs ON fs.run_id = g.from_run AND fs.cluster = f.cluster
+JOIN @extschema@.result_cluster_stats ts ON ts.run_id = g.to_run AND ts.cluster = t.cluster;

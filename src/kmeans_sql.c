@@ -1269,12 +1269,13 @@ key_copy_done(KeyCopy *kc, Size n)
  * normalised point); the model's parts into res and kd->scaler.  The
  * points (their copy in their units, normalised, key texts and sample
  * hashes: mem) are made in held, for the elbow curve; *held_bytes their
- * size.
+ * size.  Without assign, no point is assigned (*labels and *distances
+ * NULL): the fit alone.
  */
 static void
 split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
-					ecore_elbow_memory *mem, Size *held_bytes, int32 **labels,
-					double **distances, ecore_kmeans_result *res)
+					ecore_elbow_memory *mem, Size *held_bytes, bool assign,
+					int32 **labels, double **distances, ecore_kmeans_result *res)
 {
 	Size		n = (Size) kd->pts.n;
 	int			d = kd->pts.d;
@@ -1326,13 +1327,18 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
 	if (rc != ECORE_OK)
 		core_error(rc, kd);
 
-	/* each point's cluster and distance, as kmeans_nearest */
-	*labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(n, 1));
-	*distances = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(n, 1));
-	rc = ecore_kmeans_assign(mem->Z, n, d, out.centroids, o->k, &kd->env,
-							  *labels, *distances);
-	if (rc != ECORE_OK)
-		core_error(rc, kd);
+	/* each point's cluster and distance, as kmeans_nearest (assign) */
+	*labels = NULL;
+	*distances = NULL;
+	if (assign)
+	{
+		*labels = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(n, 1));
+		*distances = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * Max(n, 1));
+		rc = ecore_kmeans_assign(mem->Z, n, d, out.centroids, o->k, &kd->env,
+								  *labels, *distances);
+		if (rc != ECORE_OK)
+			core_error(rc, kd);
+	}
 	memset(res, 0, sizeof(*res));
 	res->n = n;
 	res->d = d;
@@ -1360,10 +1366,10 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
  * clustering of the points query (fcinfo's argument 1) with k and seed
  * (normalization zscore, or an optional fifth argument normalization,
  * n_init 10, max_iter 300, tol 0, k-means++, the 3 features after the
- * key), from one read.  With write, each user's row is
- * written in bulk into engage.result_user_cluster (see
- * store_user_clusters); either way the normalised points are kept for
- * store_elbow_curve.  Returns the model.
+ * key), from one read; the split K-means' fit when it takes the
+ * normalization and k.  With write, each user's row is written in bulk
+ * into engage.result_user_cluster (see store_user_clusters); either way
+ * the normalised points are kept for store_elbow_curve.  Returns the model.
  */
 static Datum
 fit_user_clusters(FunctionCallInfo fcinfo, bool write)
@@ -1426,7 +1432,7 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 * one node: the split K-means' algorithm when it takes the
 	 * normalization and k (at most ECORE_KSTEP_MAX_K clusters)
 	 */
-	split = write && engage_split_normalization(o.normalization) &&
+	split = engage_split_normalization(o.normalization) &&
 		o.k <= ECORE_KSTEP_MAX_K;
 
 	/* the table first: no clustering for a caller who may not write it */
@@ -1463,7 +1469,8 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	{
 		held = AllocSetContextCreate(scratch, "engage split points",
 									 ALLOCSET_DEFAULT_SIZES);
-		split_user_clusters(&o, &kd, held, &mem, &held_bytes, &labels, &distances, &res);
+		split_user_clusters(&o, &kd, held, &mem, &held_bytes, write, &labels, &distances,
+							&res);
 	}
 	else
 	{
@@ -1513,7 +1520,10 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 * elbow's points query is run_analysis's for the run (store_user_clusters
 	 * on the run's own query), or the very query read (store_cluster_model)
 	 */
-	if (!write)
+	if (!write && split)
+		elbow_cache_keep_split(run_id, o.seed, o.points, held, &kd.scaler, &mem,
+							   kd.pts.feature_names, held_bytes, kd.bytes - held_bytes);
+	else if (!write)
 		elbow_cache_keep(run_id, o.seed, o.points, &kd, o.normalization);
 	else if (strcmp(o.points, run_points_query(nsp, run_id, true)) != 0)
 		elbow_cache_free();
@@ -1559,16 +1569,17 @@ engage_store_user_clusters(PG_FUNCTION_ARGS)
 }
 
 /*
- * engage.store_cluster_model(run_id, points, k, seed): the K-means step of
- * run_analysis on a Citus source with k above 1000 (past the split
- * K-means, which fits every smaller k on aggregates).  The fit of
+ * engage.store_cluster_model(run_id, points, k, seed): the fit of
  * store_user_clusters on the points query (msisdn text, sessions bigint,
- * the duration and traffic features) for such k, kmeans_cluster_rows's,
- * bit for bit, without writing anything: run_analysis assigns
- * each user on the workers (kmeans_nearest in a pushed-down INSERT ...
- * SELECT).  The points are kept for store_elbow_curve(run_id, points, ...)
- * with the same query and seed in the same (sub)transaction.  Returns the
- * model.  Internal to run_analysis.
+ * the duration and traffic features), bit for bit, without writing
+ * anything (k up to 1000: the split K-means in memory; above:
+ * kmeans_cluster_rows's).  run_analysis's K-means step on one node with k
+ * up to 1000 (each user's cluster then computed where it is read, by
+ * kmeans_nearest of the model), and on a Citus source with k above 1000
+ * (each user assigned on the workers, kmeans_nearest in a pushed-down
+ * INSERT ... SELECT).  The points are kept for store_elbow_curve(run_id,
+ * points, ...) with the same query, seed and normalization in the same
+ * (sub)transaction.  Returns the model.  Internal to run_analysis.
  */
 PG_FUNCTION_INFO_V1(engage_store_cluster_model);
 Datum
@@ -1725,12 +1736,16 @@ typedef struct NearestCache
 	ecore_scaler scaler;
 	double	   *centroids;		/* k x d, normalised */
 	int			k;
+	TupleDesc	tupdesc;		/* kmeans_nearest's result row, blessed */
+	double	   *point;			/* d: a point, normalised */
 } NearestCache;
 
 /*
  * The model of a kmeans_nearest call, read once per query: a model equal,
  * byte for byte, to the last one is not read and checked again (a
- * pushed-down INSERT ... SELECT passes the same constant on every row).
+ * pushed-down INSERT ... SELECT passes the same constant on every row, a
+ * view the run's stored model on every row of the run).  The result's row
+ * type and a point's buffer are made once too.
  */
 static NearestCache *
 nearest_model(FunctionCallInfo fcinfo, HeapTupleHeader model)
@@ -1747,67 +1762,54 @@ nearest_model(FunctionCallInfo fcinfo, HeapTupleHeader model)
 		return c;
 	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 	if (c == NULL)
+	{
+		TupleDesc	tupdesc;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
 		c = palloc0(sizeof(NearestCache));
+		c->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+	}
 	else
+	{
 		pfree(c->bytes);
+		c->bytes = NULL;
+		if (c->point != NULL)
+			pfree(c->point);
+		c->point = NULL;
+	}
+	c->len = 0;
+	fcinfo->flinfo->fn_extra = c;
 	copy = palloc(len);
 	memcpy(copy, model, len);
+	c->bytes = (char *) copy;
 	/* the scaler and the centroids point into the copy, which is kept */
 	model_read(copy, &s, &centroids, &k);
-	c->bytes = (char *) copy;
+	c->point = palloc(sizeof(double) * s.d);
 	c->len = len;
 	c->scaler = s;
 	c->centroids = centroids;
 	c->k = k;
-	fcinfo->flinfo->fn_extra = c;
 	MemoryContextSwitchTo(old);
 	return c;
 }
 
 /*
- * kmeans_nearest(model, features float8[]): the cluster (1..k) of a point
- * under a model, as kmeans_predict gives it, and the Euclidean distance to
- * that centroid in the normalised space.  On the points a model was fitted
- * on, each point's cluster and distance as the fit gave them, bit for bit
- * (the fit's last pass is this assignment).  NULL features give NULLs.
+ * The cluster (0-based) and distance of a point (features: the model's d
+ * features in their units) under the model of c, as kmeans_predict and
+ * kmeans_nearest give them; errors for a point the model cannot take.
  */
-PG_FUNCTION_INFO_V1(engage_kmeans_nearest);
-Datum
-engage_kmeans_nearest(PG_FUNCTION_ARGS)
+static void
+nearest_point(NearestCache *c, const double *features, int32_t *label, double *distance)
 {
-	NearestCache *c;
-	ArrayType  *x;
-	TupleDesc	tupdesc;
 	ecore_env	env;
-	double	   *point;
-	int32_t		label;
-	double		distance;
-	Datum		values[2];
-	bool		nulls[2] = {true, true};
-	int			d;
 	int			rc;
 
-	engage_require_arg(fcinfo, 0, "model");
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
-	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
-	d = c->scaler.d;
-	if (PG_ARGISNULL(1))
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-	x = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("features must be a double precision[] of %d elements", d)));
-	if (ARR_HASNULL(x) && array_contains_nulls(x))
-		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-
 	memset(&env, 0, sizeof(env));
-	point = palloc(sizeof(double) * d);
-	rc = ecore_scaler_transform(&c->scaler, (double *) ARR_DATA_PTR(x), 1, point, &env);
+	rc = ecore_scaler_transform(&c->scaler, features, 1, c->point, &env);
 	if (rc == ECORE_OK)
-		rc = ecore_kmeans_assign(point, 1, d, c->centroids, c->k, &env, &label, &distance);
+		rc = ecore_kmeans_assign(c->point, 1, c->scaler.d, c->centroids, c->k, &env,
+								  label, distance);
 	if (rc == ECORE_ENEGATIVE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
@@ -1826,11 +1828,91 @@ engage_kmeans_nearest(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s", ecore_strerror(rc))));
-	pfree(point);
+}
+
+/*
+ * kmeans_nearest(model, features float8[]): the cluster (1..k) of a point
+ * under a model, as kmeans_predict gives it, and the Euclidean distance to
+ * that centroid in the normalised space.  On the points a model was fitted
+ * on, each point's cluster and distance as the fit gave them, bit for bit
+ * (the fit's last pass is this assignment).  NULL features give NULLs.
+ */
+PG_FUNCTION_INFO_V1(engage_kmeans_nearest);
+Datum
+engage_kmeans_nearest(PG_FUNCTION_ARGS)
+{
+	NearestCache *c;
+	ArrayType  *x;
+	TupleDesc	tupdesc;
+	int32_t		label;
+	double		distance;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	int			d;
+
+	engage_require_arg(fcinfo, 0, "model");
+	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
+	tupdesc = c->tupdesc;
+	d = c->scaler.d;
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	x = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_ELEMTYPE(x) != FLOAT8OID || ARR_NDIM(x) != 1 || ARR_DIMS(x)[0] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("features must be a double precision[] of %d elements", d)));
+	if (ARR_HASNULL(x) && array_contains_nulls(x))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+
+	nearest_point(c, (double *) ARR_DATA_PTR(x), &label, &distance);
 	values[0] = Int32GetDatum(label + 1);
 	values[1] = Float8GetDatum(distance);
 	nulls[0] = nulls[1] = false;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * user_cluster(model, sessions bigint, duration_ms numeric, total_bytes
+ * numeric): the cluster (1..k) and distance of a user's row of
+ * result_user_engagement under a run's model (3 features), what
+ * kmeans_nearest(model, ARRAY[sessions, COALESCE(duration_ms, 0),
+ * COALESCE(total_bytes, 0)]::float8[]) gives, bit for bit, and what the
+ * run's fit gave the user: the numerics converted as the fit's points
+ * query is read (engage_numeric_to_double: numeric_float8's double without
+ * the text for integers up to 2^53), no array made.  The views and
+ * run_analysis compute the clusters of a run that did not store them with
+ * it (engage.run.clusters_on_read).  NULL sessions give NULLs.
+ */
+PG_FUNCTION_INFO_V1(engage_user_cluster);
+Datum
+engage_user_cluster(PG_FUNCTION_ARGS)
+{
+	NearestCache *c;
+	double		features[3];
+	int32_t		label;
+	double		distance;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+
+	engage_require_arg(fcinfo, 0, "model");
+	c = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(0));
+	if (c->scaler.d != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg_plural("the model has %zu feature, not 3",
+							   "the model has %zu features, not 3",
+							   c->scaler.d, c->scaler.d),
+				 errhint("user_cluster takes the model of an analysis run (engage.run.cluster_model): sessions, duration and traffic.")));
+	if (PG_ARGISNULL(1))
+		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
+	features[0] = (double) PG_GETARG_INT64(1);
+	features[1] = PG_ARGISNULL(2) ? 0.0 : engage_numeric_to_double(PG_GETARG_DATUM(2));
+	features[2] = PG_ARGISNULL(3) ? 0.0 : engage_numeric_to_double(PG_GETARG_DATUM(3));
+	nearest_point(c, features, &label, &distance);
+	values[0] = Int32GetDatum(label + 1);
+	values[1] = Float8GetDatum(distance);
+	nulls[0] = nulls[1] = false;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
 }
 
 /*

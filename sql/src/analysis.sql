@@ -41,7 +41,8 @@ CREATE TABLE @extschema@.run (
 	rows_unparsed_start bigint,
 	since timestamptz,
 	until timestamptz,
-	start_column text
+	start_column text,
+	clusters_on_read boolean NOT NULL DEFAULT false
 );
 
 -- The latest successful run of each name, for the views and for the
@@ -80,6 +81,7 @@ COMMENT ON COLUMN @extschema@.run.rows_unparsed_start IS 'Rows of the source lef
 COMMENT ON COLUMN @extschema@.run.since IS 'The start of the run''s time window (run_analysis''s since): only the sessions that start at or after it were analysed; NULL: no lower bound';
 COMMENT ON COLUMN @extschema@.run.until IS 'The end of the run''s time window (run_analysis''s until): only the sessions that start before it were analysed; NULL: no upper bound';
 COMMENT ON COLUMN @extschema@.run.start_column IS 'The column of the sessions'' start (run_analysis''s start_column: timestamp, timestamptz or text M/D/YYYY H:MM), of the time window and of the hours of activity (engage.cluster_activity); NULL: none';
+COMMENT ON COLUMN @extschema@.run.clusters_on_read IS 'true: the run stored no per-user cluster rows; each user''s cluster and distance are kmeans_nearest(cluster_model, ARRAY[sessions, duration_ms, total_bytes], NULL as 0) of the user''s row of result_user_engagement, computed where they are read (the views, report_html); false: in result_user_cluster (runs of 0.1.0, runs with k above 1000) or in the run''s distributed table (Citus)';
 
 CREATE TABLE @extschema@.result_user_engagement (
 	run_id bigint NOT NULL,
@@ -117,7 +119,7 @@ CREATE TABLE @extschema@.result_user_cluster (
 CREATE INDEX result_user_cluster_run_id_idx ON @extschema@.result_user_cluster USING brin (run_id);
 
 COMMENT ON TABLE @extschema@.result_user_cluster IS
-'K-means cluster of each user of each run, with the clustered metrics (so that reading a run''s clusters needs no join by MSISDN); read it through the view engage.user_clusters';
+'K-means cluster of each user of the runs that stored them (engage.run.clusters_on_read false on one node: runs of 0.1.0, runs with k above 1000), with the clustered metrics (so that reading a run''s clusters needs no join by MSISDN); read it through the view engage.user_clusters';
 
 CREATE TABLE @extschema@.result_cluster_stats (
 	run_id bigint NOT NULL,
@@ -669,10 +671,12 @@ $$;
 COMMENT ON FUNCTION @extschema@.store_user_engagement_citus(bigint, regclass, integer, bigint) IS
 'Internal to run_analysis on a Citus distributed source: from the run''s distributed per-user table (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, app_dl_bytes, app_ul_bytes, rejected_values), what store_user_engagement returns on one node: the rows read (the users'' sessions and rows_without_subscriber), the users, the rejected values, the top 10 users per metric and per application and the application totals and users, by queries that the workers run (ORDER BY ... LIMIT 10 per shard, split aggregates)';
 
--- The K-means step of run_analysis on Citus (src/kmeans_sql.c): the fit of
--- store_user_clusters on the points read from the run's distributed table,
--- the points kept for the elbow; nothing written (the users' clusters are
--- written on the workers by kmeans_nearest).
+-- The fit of run_analysis's K-means step without writing (src/kmeans_sql.c):
+-- store_user_clusters's model from one read of the points, the points kept
+-- for the elbow; nothing written.  On one node (k up to 1000) each user's
+-- cluster is then computed where it is read (engage.run.clusters_on_read);
+-- on Citus with k above 1000, the points read from the run's distributed
+-- table, the users' clusters written on the workers by kmeans_nearest.
 CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint,
     normalization text DEFAULT 'zscore')
 RETURNS @extschema@.kmeans_model
@@ -680,7 +684,7 @@ AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis on a Citus distributed source with k above 1000, past the split K-means (k up to 1000 fits by kmeans_fit_sampled on aggregates): the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (kmeans_cluster_rows''s model; k up to 1000: kmeans_cluster_rows''s model too, not the split K-means'' of store_user_clusters); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction';
+'Internal to run_analysis: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (k up to 1000: kmeans_fit_sampled(points, k, normalization, seed => seed)''s model, the split K-means in memory; above: kmeans_cluster_rows''s with tol 0); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction. On one node the K-means step of run_analysis with k up to 1000 (each user''s cluster then computed where it is read, kmeans_nearest), on a Citus distributed source with k above 1000';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of
@@ -736,6 +740,21 @@ $$;
 COMMENT ON FUNCTION @extschema@.distributed_user_cluster(bigint) IS
 'The users'' clusters of a run on a Citus distributed source, from its distributed table (engage.run_distributed), in the columns of result_user_cluster (msisdn as text); no rows for a run on one node. The view engage.user_clusters reads it';
 
+-- The cluster and distance of a user's row of result_user_engagement under a
+-- run's model (src/kmeans_sql.c): kmeans_nearest's of the user's sessions,
+-- duration and traffic (NULL as 0), bit for bit, without making an array
+-- or converting the numerics through text; the views and run_analysis
+-- compute with it the clusters of the runs that did not store them
+-- (engage.run.clusters_on_read).
+CREATE FUNCTION @extschema@.user_cluster(model @extschema@.kmeans_model, sessions bigint,
+    duration_ms numeric, total_bytes numeric, OUT cluster integer, OUT distance double precision)
+RETURNS record
+AS 'MODULE_PATHNAME', 'engage_user_cluster'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.user_cluster(@extschema@.kmeans_model, bigint, numeric, numeric) IS
+'The cluster (1..k) and distance of a user''s row of result_user_engagement under a run''s model of 3 features (engage.run.cluster_model): kmeans_nearest(model, ARRAY[sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0)]::float8[]), bit for bit, and the cluster and distance the run''s fit gave the user, without the array or the text conversions; NULLs when sessions is NULL. The views compute with it the users'' clusters of the runs that did not store them (engage.run.clusters_on_read)';
+
 -- The BI views: the results of the latest successful run of each analysis
 -- (engage.run.name), with the name in every row, so that a dashboard
 -- filters by it (WHERE name = '...'); engage.latest_run has one row per
@@ -744,6 +763,14 @@ COMMENT ON FUNCTION @extschema@.distributed_user_cluster(bigint) IS
 -- tables through the BRIN index on run_id, or, for a run on a Citus
 -- distributed source, through distributed_user_engagement and
 -- distributed_user_cluster (the other branch of the UNION ALL is empty).
+-- The users' clusters of a run on one node with clusters_on_read (every
+-- run since 0.2.0 with k up to 1000) are not stored: each user's cluster
+-- and distance are user_cluster (kmeans_nearest) of the run's cluster_model
+-- on the user's row of result_user_engagement, as the fit gave them (and as
+-- store_user_clusters would have written them, bit for bit); a run that
+-- stored them (0.1.0's, k above 1000) is read from result_user_cluster.
+-- Each branch is gated by the run's clusters_on_read, so the other is not
+-- read at all.
 -- The per-user reads are a LATERAL subquery kept apart from the join
 -- (OFFSET 0), so that the planner reads each name's run by its run_id
 -- whatever it estimates: never a scan of every kept run.  A filter on the
@@ -786,15 +813,20 @@ CREATE VIEW @extschema@.user_clusters AS
 SELECT c.run_id, c.msisdn, c.cluster, s.label, c.distance,
        c.sessions, c.duration_ms, c.total_bytes, l.name,
        CASE WHEN (z.model).scale IS NOT NULL THEN
-	       (@extschema@.kmeans_nearest(z.model, ARRAY[c.sessions::double precision,
-	                                                   COALESCE(c.duration_ms, 0)::double precision,
-	                                                   COALESCE(c.total_bytes, 0)::double precision])).distance
+	       (@extschema@.user_cluster(z.model, c.sessions, c.duration_ms, c.total_bytes)).distance
        END AS engagement_score
 FROM @extschema@.latest_run l
 CROSS JOIN LATERAL (
 	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.result_user_cluster x
-	WHERE x.run_id = l.run_id
+	WHERE x.run_id = l.run_id AND NOT l.clusters_on_read
+	UNION ALL
+	SELECT e.run_id, e.msisdn, (e.p).cluster, (e.p).distance, e.sessions, e.duration_ms, e.total_bytes
+	FROM (SELECT x.run_id, x.msisdn, x.sessions, x.duration_ms, x.total_bytes,
+	             @extschema@.user_cluster(l.cluster_model, x.sessions, x.duration_ms, x.total_bytes) AS p
+	      FROM @extschema@.result_user_engagement x
+	      WHERE x.run_id = l.run_id AND l.clusters_on_read
+	      OFFSET 0) e
 	UNION ALL
 	SELECT x.run_id, x.msisdn, x.cluster, x.distance, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.distributed_user_cluster(l.run_id) x
@@ -933,10 +965,18 @@ CROSS JOIN LATERAL (
 	SELECT f.cluster AS from_cluster, t.cluster AS to_cluster, count(*) AS users
 	FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
 	      UNION ALL
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	      WHERE r.run_id = g.from_run AND r.clusters_on_read
+	      UNION ALL
 	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.from_run) x
 	      OFFSET 0) f
 	FULL JOIN
 	     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	      UNION ALL
+	      SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+	      FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	      WHERE r.run_id = g.to_run AND r.clusters_on_read
 	      UNION ALL
 	      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(g.to_run) x
 	      OFFSET 0) t ON t.msisdn = f.msisdn
@@ -966,12 +1006,22 @@ CROSS JOIN LATERAL (
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.from_run
 	UNION ALL
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+	       x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	WHERE r.run_id = g.from_run AND r.clusters_on_read
+	UNION ALL
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.distributed_user_cluster(g.from_run) x
 	OFFSET 0) f
 JOIN LATERAL (
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.result_user_cluster x WHERE x.run_id = g.to_run
+	UNION ALL
+	SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+	       x.sessions, x.duration_ms, x.total_bytes
+	FROM @extschema@.run r JOIN @extschema@.result_user_engagement x ON x.run_id = r.run_id
+	WHERE r.run_id = g.to_run AND r.clusters_on_read
 	UNION ALL
 	SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 	FROM @extschema@.distributed_user_cluster(g.to_run) x

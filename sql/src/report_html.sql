@@ -268,11 +268,13 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		INTO part
 		FROM (SELECT row_number() OVER (ORDER BY x.score DESC, x.msisdn) AS rank, x.*
 		      FROM (SELECT u.msisdn, u.cluster,
-		                   (@extschema@.kmeans_nearest(z.m, ARRAY[u.sessions::double precision,
-		                                                          COALESCE(u.duration_ms, 0)::double precision,
-		                                                          COALESCE(u.total_bytes, 0)::double precision])).distance AS score
+		                   (@extschema@.user_cluster(z.m, u.sessions, u.duration_ms, u.total_bytes)).distance AS score
 		            FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
-		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		                  FROM @extschema@.result_user_cluster x WHERE x.run_id = rid AND NOT r.clusters_on_read
+		                  UNION ALL
+		                  SELECT x.msisdn, (@extschema@.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+		                         x.sessions, x.duration_ms, x.total_bytes
+		                  FROM @extschema@.result_user_engagement x WHERE x.run_id = rid AND r.clusters_on_read
 		                  UNION ALL
 		                  SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		                  FROM @extschema@.distributed_user_cluster(rid) x) u,
@@ -350,9 +352,17 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		FROM (SELECT f.cluster AS f, t.cluster AS t, count(*) AS n
 		FROM (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		      UNION ALL
+		      SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		      WHERE p.run_id = prev AND p.clusters_on_read
+		      UNION ALL
 		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(prev) x) f
 		FULL JOIN
 		     (SELECT x.msisdn, x.cluster FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		      UNION ALL
+		      SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster
+		      FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		      WHERE p.run_id = rid AND p.clusters_on_read
 		      UNION ALL
 		      SELECT x.msisdn, x.cluster FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn
 		GROUP BY 1, 2) m;
@@ -414,10 +424,20 @@ footer{color:#7b8794;font-size:12px;text-align:center}
 		      FROM (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = prev
 		            UNION ALL
+		            SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+		                   x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		            WHERE p.run_id = prev AND p.clusters_on_read
+		            UNION ALL
 		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.distributed_user_cluster(prev) x) f
 		      JOIN (SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.result_user_cluster x WHERE x.run_id = rid
+		            UNION ALL
+		            SELECT x.msisdn, (@extschema@.user_cluster(p.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster,
+		                   x.sessions, x.duration_ms, x.total_bytes
+		            FROM @extschema@.run p JOIN @extschema@.result_user_engagement x ON x.run_id = p.run_id
+		            WHERE p.run_id = rid AND p.clusters_on_read
 		            UNION ALL
 		            SELECT x.msisdn, x.cluster, x.sessions, x.duration_ms, x.total_bytes
 		            FROM @extschema@.distributed_user_cluster(rid) x) t ON t.msisdn = f.msisdn

@@ -160,6 +160,9 @@ DECLARE
 	wm_st text;			-- st of without_msisdn, with a window
 	window_fmt text;		-- in_window of %1$s
 	rel regclass;
+	on_read boolean := false;	-- one node: each user's cluster computed where read
+	cluster_sums jsonb;		-- the cluster statistics' sums, counts and extremes
+	saved_sort text;
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
@@ -639,7 +642,20 @@ BEGIN
 					                    ELSE 'The elbow curve has no k of 2 or more with the index.' END;
 			END IF;
 		END IF;
-		IF layout IS NULL THEN
+		-- On one node with k up to 1000 the users' clusters are not
+		-- written (issue 11: the users written once): store_cluster_model
+		-- fits store_user_clusters's model from one read of the points and
+		-- keeps them for the elbow, and each user's cluster and distance
+		-- are user_cluster (kmeans_nearest) of the run's model (engage.run.cluster_model)
+		-- on the user's row of result_user_engagement, computed where they
+		-- are read (the statistics below, the hours of activity, the views
+		-- and report_html; engage.run.clusters_on_read), as
+		-- store_user_clusters writes them, bit for bit.
+		IF layout IS NULL AND clusters_k <= 1000 THEN
+			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			on_read := true;
+			UPDATE @extschema@.run r SET clusters_on_read = true WHERE r.run_id = run;
+		ELSIF layout IS NULL THEN
 			model := @extschema@.store_user_clusters(run,
 			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
 			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
@@ -680,23 +696,47 @@ BEGIN
 				from_run := prev.run_id;
 				IF matched <> ARRAY(SELECT generate_series(1, cardinality(matched))) THEN
 					model := @extschema@.kmeans_model_clusters(model, matched);
-					EXECUTE format('UPDATE %s u SET cluster = array_position($1, u.cluster) '
-					               'WHERE %s array_position($1, u.cluster) <> u.cluster',
-					               COALESCE(clusters_table, '@extschema@.result_user_cluster'),
-					               CASE WHEN layout IS NULL THEN format('u.run_id = %s AND', run) ELSE '' END)
-						USING matched;
+					-- (computed on read, the clusters take the renumbered
+					-- model's numbers: no rows to renumber)
+					IF NOT on_read THEN
+						EXECUTE format('UPDATE %s u SET cluster = array_position($1, u.cluster) '
+						               'WHERE %s array_position($1, u.cluster) <> u.cluster',
+						               COALESCE(clusters_table, '@extschema@.result_user_cluster'),
+						               CASE WHEN layout IS NULL THEN format('u.run_id = %s AND', run) ELSE '' END)
+							USING matched;
+					END IF;
 				END IF;
 			END IF;
 		END IF;
+		-- The statistics: one read of the run's users, a SELECT that
+		-- parallel workers may share (an INSERT ... SELECT runs without
+		-- them), its few rows written next (jsonb keeps the numerics
+		-- exact).  Computed on read, each user's cluster is kmeans_nearest
+		-- of the final model ($3, renumbered by the warm start), by
+		-- user_cluster (kmeans_nearest's, without the text conversions).
+		IF on_read THEN
+			stats_from := format('(SELECT (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster, '
+			                     'x.sessions, x.duration_ms, x.total_bytes '
+			                     'FROM @extschema@.result_user_engagement x WHERE x.run_id = %s) u', run);
+		END IF;
 		EXECUTE format($q$
+			SELECT jsonb_agg(s)
+			FROM (SELECT u.cluster, count(*) AS users,
+			             min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
+			             min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
+			             min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
+			             count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
+			      FROM %s
+			      GROUP BY u.cluster) s$q$, stats_from)
+		INTO cluster_sums
+		USING run, clusters_k, model;
+		EXECUTE $q$
 		WITH stats AS (
-			SELECT u.cluster, count(*) AS users,
-			       min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
-			       min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
-			       min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
-			       count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
-			FROM %s
-			GROUP BY u.cluster
+			SELECT * FROM jsonb_to_recordset($4) AS s(cluster integer, users bigint,
+			    s_min bigint, s_max bigint, s_avg numeric, s_sum numeric,
+			    d_min numeric, d_max numeric, d_avg numeric, d_sum numeric,
+			    b_min numeric, b_max numeric, b_avg numeric, b_sum numeric,
+			    d_count bigint, b_count bigint)
 		), overall AS (
 			SELECT sum(s.users)::bigint AS users, sum(s.s_sum) / sum(s.users) AS sessions,
 			       sum(s.d_sum) / NULLIF(sum(s.d_count), 0) AS duration_ms,
@@ -705,7 +745,7 @@ BEGIN
 		)
 		INSERT INTO @extschema@.result_cluster_stats
 		SELECT $1, s.cluster, @extschema@.cluster_label(s.cluster, $2),
-		       format('%%s%%%% of users; per user on average %%s sessions (%%s the overall %%s), %%s min (%%s the overall %%s), %%s MB (%%s the overall %%s)',
+		       format('%s%% of users; per user on average %s sessions (%s the overall %s), %s min (%s the overall %s), %s MB (%s the overall %s)',
 		              round(100.0 * s.users / o.users, 1),
 		              round(s.s_avg, 2), @extschema@.compare_to_average(s.s_avg, o.sessions), round(o.sessions, 2),
 		              round(s.d_avg / 60000, 1), @extschema@.compare_to_average(s.d_avg, o.duration_ms), round(o.duration_ms / 60000, 1),
@@ -717,8 +757,8 @@ BEGIN
 		       ARRAY[($3).centroids_normalized[s.cluster][1], ($3).centroids_normalized[s.cluster][2],
 		             ($3).centroids_normalized[s.cluster][3]],
 		       ($3).cluster_inertia[s.cluster]
-		FROM stats s CROSS JOIN overall o$q$, stats_from)
-		USING run, clusters_k, model;
+		FROM stats s CROSS JOIN overall o$q$
+		USING run, clusters_k, model, cluster_sums;
 		t := @extschema@.analysis_progress(run, format('K-means, k = %s, and cluster statistics', clusters_k), t);
 
 		-- 3. The elbow curve, k = 1..k_max (at most the number of users), its
@@ -755,12 +795,23 @@ BEGIN
 		-- over its runs, where the run's own id, newer than the table's
 		-- statistics, would be estimated as 1 row (a hash built in each
 		-- worker, every joined row gathered and sorted: 3 to 4 times
-		-- slower).  The cost of the step: about a third of the per-user
-		-- step's; start_column NULL skips it.
+		-- slower).  Computed on read (on_read), each user's cluster is
+		-- user_cluster of the final model, once per user on the hash
+		-- join's build side, joined with the cluster numbers 1..k: the
+		-- planner then knows the groups are few (of an expression it would
+		-- assume one per row and aggregate every joined row above the
+		-- Gather, 1.2 times as long at 2 * 10^6 rows), and with sorts off
+		-- it aggregates them in the workers (the join's rows, which it
+		-- underestimates, are not sorted).  The cost of the step: about a
+		-- third of the per-user step's; start_column NULL skips it.
 		IF start_type IS NOT NULL THEN
 			saved_mergejoin := current_setting('enable_mergejoin');
+			saved_sort := current_setting('enable_sort');
 			PERFORM set_config('enable_seqscan', saved_seqscan, true);
 			PERFORM set_config('enable_mergejoin', 'off', true);
+			IF on_read THEN
+				PERFORM set_config('enable_sort', 'off', true);
+			END IF;
 			EXECUTE format($q$
 				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
 				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
@@ -768,7 +819,13 @@ BEGIN
 				      WHERE %1$s IS NOT NULL AND %4$s
 				      GROUP BY 1, 2) a$q$,
 				st, COALESCE(user_source, src),
-				CASE WHEN layout IS NULL
+				CASE WHEN on_read
+				     THEN format('(SELECT x.msisdn, c.cluster FROM @extschema@.result_user_engagement x '
+				                 'JOIN generate_series(1, %s) c(cluster) ON c.cluster = (@extschema@.user_cluster('
+				                 '%L::@extschema@.kmeans_model, x.sessions, x.duration_ms, x.total_bytes)).cluster '
+				                 'WHERE x.run_id = (SELECT %s::bigint)) u ON u.msisdn = s.%I::text',
+				                 clusters_k, model, run, msisdn_column)
+				     WHEN layout IS NULL
 				     THEN format('@extschema@.result_user_cluster u ON u.run_id = (SELECT %s::bigint) AND u.msisdn = s.%I::text', run, msisdn_column)
 				     ELSE format('%s u ON u.msisdn = s.%I', clusters_table, msisdn_column) END,
 				CASE WHEN layout = 'other' THEN 'true' ELSE COALESCE(in_window, 'true') END)
@@ -783,6 +840,7 @@ BEGIN
 			WHERE c.run_id = run;
 			PERFORM set_config('enable_seqscan', 'off', true);
 			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
+			PERFORM set_config('enable_sort', saved_sort, true);
 			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
 		END IF;
 		IF staging IS NOT NULL AND layout = 'other' THEN

@@ -10,7 +10,8 @@ the call whatever the speed of the machine:
 
   - The steps.  run_analysis: "aggregate" (its first statement locks
     engage.result_user_engagement when it starts), "K-means"
-    (engage.result_user_cluster), "elbow" (engage.result_elbow) and
+    (engage.result_cluster_stats: its statistics, after the fit; a run on
+    one node writes no users' clusters), "elbow" (engage.result_elbow) and
     "pruning" (the UPDATE of the runs it prunes), read from pg_locks.
     kmeans_cluster and elbow_inertia on 10 million points: "reading the
     points" (the backend's read count, /proc/<pid>/io rchar, grows),
@@ -322,14 +323,14 @@ class RunCall:
 
     # step, relation its statement locks, text of that statement
     STEPS = [("aggregate", "engage.result_user_engagement", "WITH agg AS MATERIALIZED"),
-             ("K-means", "engage.result_user_cluster", "kmeans_model("),
+             ("K-means", "engage.result_cluster_stats", "kmeans_model("),
              ("elbow", "engage.result_elbow", "elbow_inertia("),
              ("pruning", None, "status = 'pruned'")]
     # what blocks each step but the first: a SHARE lock of its result table,
     # or the rows of engage.run that the run prunes (keep_runs 3: the ok runs
     # of its analysis, RUN_NAME, but the 2 latest, so there must be one at
     # least)
-    GATES = {"K-means": ["LOCK TABLE engage.result_user_cluster IN SHARE MODE"],
+    GATES = {"K-means": ["LOCK TABLE engage.result_cluster_stats IN SHARE MODE"],
              "elbow": ["LOCK TABLE engage.result_elbow IN SHARE MODE"],
              "pruning": ["SELECT run_id FROM engage.run WHERE status = 'ok' AND name = 'public.xdr_run' "
                          "ORDER BY run_id DESC OFFSET 2 FOR UPDATE"]}

@@ -167,7 +167,10 @@ check "every kept run's results agree with its engage.run row and each other" ""
 	         CASE WHEN el.n <> LEAST((r.parameters ->> 'k_max')::integer, r.users) THEN format('%s elbow rows', el.n) END)), '; ')
 	FROM engage.run r,
 	     LATERAL (SELECT count(*) AS n, sum(sessions) AS s FROM engage.result_user_engagement x WHERE x.run_id = r.run_id) ue,
-	     LATERAL (SELECT count(*) AS n FROM engage.result_user_cluster x WHERE x.run_id = r.run_id) uc,
+	     LATERAL (SELECT count(*) AS n FROM engage.result_user_cluster x WHERE x.run_id = r.run_id AND NOT r.clusters_on_read) uc0,
+	     LATERAL (SELECT uc0.n + count(*) AS n FROM engage.result_user_engagement x
+	              WHERE x.run_id = r.run_id AND r.clusters_on_read
+	                AND (engage.user_cluster(r.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster BETWEEN 1 AND r.k) uc,
 	     LATERAL (SELECT count(*) AS n, sum(users) AS u, sum(sessions_total) AS s, sum(inertia) AS i
 	              FROM engage.result_cluster_stats x WHERE x.run_id = r.run_id) cs,
 	     LATERAL (SELECT count(*) AS n FROM engage.result_top_users x WHERE x.run_id = r.run_id) tu,

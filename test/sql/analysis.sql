@@ -136,6 +136,23 @@ SELECT count(*) AS differing FROM (
   UNION ALL
   (SELECT * FROM ref_clusters('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) FROM engage.user_engagement', 3, 'zscore', 0)
    EXCEPT SELECT msisdn, cluster, distance FROM engage.user_clusters)) d;
+-- The users written once (issue 11): the run stored no per-user cluster
+-- rows; the view computes each user's cluster and distance from the run's
+-- model, as store_user_clusters (run_analysis's K-means step before) writes
+-- them, bit for bit (written here in a transaction rolled back)
+SELECT r.clusters_on_read, (SELECT count(*) FROM engage.result_user_cluster x WHERE x.run_id = r.run_id) AS rows_stored
+FROM engage.run r WHERE r.run_id = 1;
+BEGIN;
+SELECT engage.store_user_clusters(1, 'SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
+                                     'FROM engage.result_user_engagement WHERE run_id = 1', 3, 0)::text = r.cluster_model::text AS same_model
+FROM engage.run r WHERE r.run_id = 1;
+SELECT (SELECT count(*) FROM engage.user_clusters) AS view_users, count(*) AS written_users,
+       count(*) FILTER (WHERE v.cluster = w.cluster AND float8send(v.distance) = float8send(w.distance)
+                        AND v.sessions = w.sessions AND v.duration_ms IS NOT DISTINCT FROM w.duration_ms
+                        AND v.total_bytes IS NOT DISTINCT FROM w.total_bytes) AS identical
+FROM engage.result_user_cluster w JOIN engage.user_clusters v ON v.run_id = w.run_id AND v.msisdn = w.msisdn
+WHERE w.run_id = 1;
+ROLLBACK;
 SELECT s.cluster, s.users = (f.m).sizes[s.cluster] AS size_agrees, s.inertia = (f.m).cluster_inertia[s.cluster] AS inertia_agrees,
        s.centroid = ARRAY[(f.m).centroids[s.cluster][1], (f.m).centroids[s.cluster][2], (f.m).centroids[s.cluster][3]] AS centroid_agrees
 FROM engage.cluster_stats s, an_fit f
@@ -568,8 +585,8 @@ $$;
 SELECT (SELECT count(*) FROM engage.run WHERE status = 'ok') AS kept_runs,
        heap_blocks('SELECT count(*) FROM engage.user_engagement WHERE name = ''xdr k2''', 'engage.result_user_engagement') * 3
          < (SELECT relpages FROM pg_class WHERE oid = 'engage.result_user_engagement'::regclass) AS engagement_reads_one_run,
-       heap_blocks('SELECT count(*) FROM engage.user_clusters WHERE name = ''xdr k2''', 'engage.result_user_cluster') * 3
-         < (SELECT relpages FROM pg_class WHERE oid = 'engage.result_user_cluster'::regclass) AS clusters_read_one_run;
+       heap_blocks('SELECT count(*) FROM engage.user_clusters WHERE name = ''xdr k2''', 'engage.result_user_engagement') * 3
+         < (SELECT relpages FROM pg_class WHERE oid = 'engage.result_user_engagement'::regclass) AS clusters_read_one_run;
 RESET enable_seqscan;
 
 -- Bad input: errors, and no run logged

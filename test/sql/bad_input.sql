@@ -659,10 +659,10 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 (393, 'store_cluster_model: a key that is not text', $$SELECT (engage.store_cluster_model(1, 'SELECT id, id::bigint, a, b FROM bi_pts', 2, 0)).inertia$$, NULL),
 (394, 'store_cluster_model: store_user_clusters''s six columns', $$SELECT (engage.store_cluster_model(1, 'SELECT id::text, id::bigint, a, b, a::numeric, b::numeric FROM bi_pts', 2, 0)).inertia$$, NULL),
 (395, 'store_cluster_model: k above the points', $$SELECT (engage.store_cluster_model(1, 'SELECT id::text, id::bigint, a, b FROM bi_pts', 8, 0)).inertia$$, NULL),
-(396, 'store_cluster_model: the model of kmeans_model with tol 0 (documented result)',
- $$SELECT (m).centroids = (k).centroids AND (m).cluster_inertia = (k).cluster_inertia AND (m).sizes = (k).sizes
+(396, 'store_cluster_model: the model of kmeans_fit_sampled, store_user_clusters''s (documented result)',
+ $$SELECT m::text = k::text
    FROM (SELECT engage.store_cluster_model(1, 'SELECT id::text, id::bigint, a, b FROM bi_pts', 2, 0) AS m,
-                engage.kmeans_model('SELECT id::text, id::bigint, a, b FROM bi_pts', 2, tol => 0) AS k) x$$, NULL),
+                engage.kmeans_fit_sampled('SELECT id::text, id::bigint, a, b FROM bi_pts', 2, seed => 0) AS k) x$$, NULL),
 (397, 'store_user_engagement_citus: n_applications 1001', $$SELECT (engage.store_user_engagement_citus(1, 'bi_pts', 1001, 0)).users$$, NULL),
 (398, 'store_user_engagement_citus: rows without subscriber NULL', $$SELECT (engage.store_user_engagement_citus(1, 'bi_pts', 0, NULL)).users$$, NULL),
 (399, 'distributed_user_engagement and distributed_user_cluster of a run on one node, and of NULL: no rows (documented result)',
@@ -998,6 +998,45 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 (659, 'kmeans_fit_sampled robust: identical points (documented: scale 1, shift the value, as scaling_params)', $$SELECT (m).scale::text || ' ' || (m).shift::text FROM (SELECT engage.kmeans_fit_sampled('SELECT id, 3, 4 FROM bi_pts', 1, 'robust') AS m) q$$)
 ) AS c(n, what, q);
 RESET client_min_messages;
+
+-- 690-709: the users written once (issue 11): user_cluster, the cluster
+-- and distance of a user's row under a run's model (3 features), computed
+-- where the users' clusters are read
+CREATE TEMP TABLE bi_umodel AS
+SELECT engage.kmeans_fit_sampled('SELECT id::text, id::bigint, a, b FROM bi_pts', 2) AS model,
+       engage.kmeans_fit_sampled('SELECT id::text, id::bigint, a, b FROM bi_pts', 2, 'log') AS log_model;
+CREATE TEMP TABLE bi_urows (sessions bigint, d numeric, b numeric);
+INSERT INTO bi_urows VALUES (1, 0, 0), (2, NULL, 5), (3, 7, NULL), (4, 10.25, 3.5), (5, 123456789012345678, 9007199254740993),
+                            (6, 0.1, 1e-7), (7, 11, 10), (50, 50, 50), (9, 1e15, 99999999999999999999.5);
+SET client_min_messages = warning;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(690, 'user_cluster: model NULL', $$SELECT (engage.user_cluster(NULL, 1, 1, 1)).cluster$$),
+(691, 'user_cluster: sessions NULL gives NULLs (documented result)', $$SELECT coalesce((u).cluster::text, 'NULL') || ' ' || coalesce((u).distance::text, 'NULL') FROM (SELECT engage.user_cluster(model, NULL, 1, 1) AS u FROM bi_umodel) x$$),
+(692, 'user_cluster: a model of 2 features', $$SELECT (engage.user_cluster(engage.kmeans_model('SELECT id, a, b FROM bi_pts', 2), 1, 1, 1)).cluster$$),
+(693, 'user_cluster: a model of 1 feature', $$SELECT (engage.user_cluster(engage.kmeans_model('SELECT id, a FROM bi_pts', 2), 1, 1, 1)).cluster$$),
+(694, 'user_cluster: kmeans_nearest of the array, bit for bit: NULLs as 0, fractions, integers past 2^53 (documented result)',
+ $$SELECT count(*) || ' rows, ' || count(*) FILTER (WHERE (u).cluster = (k).cluster AND float8send((u).distance) = float8send((k).distance)) || ' equal'
+   FROM (SELECT engage.user_cluster(m.model, r.sessions, r.d, r.b) AS u,
+                engage.kmeans_nearest(m.model, ARRAY[r.sessions, COALESCE(r.d, 0), COALESCE(r.b, 0)]::float8[]) AS k
+         FROM bi_umodel m, bi_urows r) x$$),
+(695, 'user_cluster: the same with a log model (documented result)',
+ $$SELECT count(*) || ' rows, ' || count(*) FILTER (WHERE (u).cluster = (k).cluster AND float8send((u).distance) = float8send((k).distance)) || ' equal'
+   FROM (SELECT engage.user_cluster(m.log_model, r.sessions, r.d, r.b) AS u,
+                engage.kmeans_nearest(m.log_model, ARRAY[r.sessions, COALESCE(r.d, 0), COALESCE(r.b, 0)]::float8[]) AS k
+         FROM bi_umodel m, bi_urows r) x$$),
+(696, 'user_cluster with a log model: negative sessions', $$SELECT (engage.user_cluster(log_model, -2, 1, 1)).cluster FROM bi_umodel$$),
+(697, 'user_cluster with a log model: a negative duration', $$SELECT (engage.user_cluster(log_model, 2, -1, 1)).cluster FROM bi_umodel$$),
+(698, 'user_cluster: a NaN duration', $$SELECT (engage.user_cluster(model, 2, 'NaN', 1)).cluster FROM bi_umodel$$),
+(699, 'user_cluster: an infinite traffic', $$SELECT (engage.user_cluster(model, 2, 1, 'Infinity')).cluster FROM bi_umodel$$),
+(700, 'user_cluster: a traffic past double precision (kmeans_nearest''s cast: out of range; here too large)', $$SELECT (engage.user_cluster(model, 2, 1, 1e400)).cluster FROM bi_umodel$$),
+(701, 'user_cluster: a model with a NULL scale', $$SELECT (engage.user_cluster(model, 1, 1, 1)).cluster FROM (SELECT ROW((m).features, (m).normalization, NULL, (m).shift, (m).centroids, (m).centroids_normalized, (m).sizes, (m).inertia, (m).iterations, (m).converged, (m).n_points, (m).cluster_inertia)::engage.kmeans_model AS model FROM bi_umodel b, LATERAL (SELECT b.model AS m) q) x$$),
+(702, 'user_cluster: a different model on each row (documented result: each row its own model)',
+ $$SELECT string_agg((engage.user_cluster(CASE WHEN r.sessions % 2 = 0 THEN m.model ELSE m.log_model END, r.sessions, r.d, r.b)).cluster::text, ',' ORDER BY r.sessions)
+     = string_agg((engage.kmeans_nearest(CASE WHEN r.sessions % 2 = 0 THEN m.model ELSE m.log_model END, ARRAY[r.sessions, COALESCE(r.d, 0), COALESCE(r.b, 0)]::float8[])).cluster::text, ',' ORDER BY r.sessions)
+   FROM bi_umodel m, bi_urows r$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+DROP TABLE bi_umodel, bi_urows;
 
 -- 560-589: one K-means and one elbow for run_analysis (issues 11 and 12):
 -- kmeans_fit_sampled in memory (in_memory), and store_user_clusters and

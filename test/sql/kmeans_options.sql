@@ -193,7 +193,7 @@ FROM (SELECT engage.kmeans(ARRAY[s, mb]) OVER () AS c FROM opt) x;
 -- normalization (for run_analysis's normalization argument, to come): the
 -- C functions declared here with it, as a later run_analysis will declare
 -- them.  The elbow is elbow_fit_sampled's with every normalization: the
--- points store_cluster_model keeps serve none of them.
+-- points store_cluster_model keeps serve the elbow of their normalization.
 ------------------------------------------------------------------------------
 CREATE FUNCTION pg_temp.cluster_model_n(bigint, text, integer, bigint, text) RETURNS engage.kmeans_model
 AS '$libdir/engage', 'engage_store_cluster_model' LANGUAGE C;
@@ -203,12 +203,12 @@ RETURNS TABLE (k integer, inertia double precision, silhouette double precision,
                sample_size integer, davies_bouldin double precision, calinski_harabasz double precision)
 AS '$libdir/engage', 'engage_store_elbow_curve' LANGUAGE C;
 CREATE TABLE opt_q AS SELECT 'SELECT id::text, id::bigint, s, mb FROM opt' AS q;
-SELECT (m).normalization, (m).centroids = (r).centroids AND (m).sizes = (r).sizes AS as_kmeans_model
+SELECT (m).normalization, m::text = r::text AS as_kmeans_fit_sampled
 FROM (SELECT pg_temp.cluster_model_n(1, q, 3, 7, 'log') AS m,
-             engage.kmeans_model(q, 3, 'log', tol => 0, seed => 7) AS r FROM opt_q) x;
+             engage.kmeans_fit_sampled(q, 3, 'log', seed => 7) AS r FROM opt_q) x;
 -- in one transaction: the elbow after store_cluster_model (log) is
--- elbow_fit_sampled's curve (the split K-means, log too) whatever points
--- store_cluster_model kept, for log and for zscore
+-- elbow_fit_sampled's curve (the split K-means, log too), from the points
+-- store_cluster_model kept (log) or read again (zscore)
 BEGIN;
 SELECT (pg_temp.cluster_model_n(1, q, 3, 7, 'log')).normalization FROM opt_q;
 CREATE TEMP TABLE opt_kept AS SELECT e.* FROM opt_q, pg_temp.elbow_curve_n(1, q, 4, 7, 0, 'log') e;

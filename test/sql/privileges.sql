@@ -231,8 +231,11 @@ ALTER TABLE engage.result_user_engagement DISABLE ROW LEVEL SECURITY;
 SELECT count(*) AS rows_of_failed_runs FROM engage.result_user_engagement u
 JOIN engage.run r USING (run_id) WHERE r.status = 'failed';
 
--- and the users' clusters (store_user_clusters) the same way, on
--- result_user_cluster: the INSERT privilege, no row-level security
+-- and the users' clusters (store_user_clusters, run_analysis's K-means
+-- step with k above 1000) the same way, on result_user_cluster: the INSERT
+-- privilege, no row-level security.  run_analysis with k up to 1000 writes
+-- no users' clusters (issue 11: computed where read), so its runs succeed
+-- without that privilege and with row-level security on the table.
 REVOKE INSERT ON engage.result_user_cluster FROM regress_engage_analyst;
 SET ROLE regress_engage_analyst;
 SET client_min_messages = error;

@@ -89,12 +89,34 @@ WITH p AS (SELECT cluster, centroid_normalized c FROM engage.result_cluster_stat
 SELECT (SELECT o FROM cost ORDER BY total LIMIT 1) AS best_order,
        (SELECT count(*) FROM cost) AS orders;
 
+-- Each run's users and their clusters in plain SQL: the rows stored by a
+-- run that stored them, else (clusters_on_read, every run here) each
+-- user's nearest centroid of the run's model, z-scored by its scaler
+-- (ties: the lower cluster)
+CREATE TEMP VIEW seg_users AS
+SELECT u.run_id, u.msisdn, u.cluster, u.sessions, u.duration_ms, u.total_bytes
+FROM engage.result_user_cluster u
+UNION ALL
+SELECT e.run_id, e.msisdn,
+       (SELECT c.c
+        FROM generate_series(1, array_length((r.cluster_model).centroids_normalized, 1)) c(c)
+        CROSS JOIN LATERAL (
+          SELECT sum(((v.x[j] - (r.cluster_model).shift[j]) / (r.cluster_model).scale[j]
+                      - (r.cluster_model).centroids_normalized[c.c][j]) ^ 2) AS dist
+          FROM generate_series(1, 3) j) d
+        ORDER BY d.dist, c.c LIMIT 1),
+       e.sessions, e.duration_ms, e.total_bytes
+FROM engage.result_user_engagement e JOIN engage.run r USING (run_id)
+CROSS JOIN LATERAL (SELECT ARRAY[e.sessions, COALESCE(e.duration_ms, 0), COALESCE(e.total_bytes, 0)]::float8[] AS x) v
+WHERE r.clusters_on_read;
+SELECT count(*) AS runs_on_read FROM engage.run WHERE run_id IN (:run1, :run2) AND clusters_on_read;
+
 -- the migration, against plain SQL on the per-user rows of both runs
 CREATE TEMP VIEW seg_expected_migration AS
 SELECT a.cluster AS from_cluster, b.cluster AS to_cluster, count(*) AS users
-FROM (SELECT DISTINCT msisdn FROM engage.result_user_cluster WHERE run_id IN (:run1, :run2)) m
-LEFT JOIN engage.result_user_cluster a ON a.run_id = :run1 AND a.msisdn = m.msisdn
-LEFT JOIN engage.result_user_cluster b ON b.run_id = :run2 AND b.msisdn = m.msisdn
+FROM (SELECT DISTINCT msisdn FROM seg_users WHERE run_id IN (:run1, :run2)) m
+LEFT JOIN seg_users a ON a.run_id = :run1 AND a.msisdn = m.msisdn
+LEFT JOIN seg_users b ON b.run_id = :run2 AND b.msisdn = m.msisdn
 GROUP BY 1, 2;
 SELECT (SELECT count(*) FROM seg_expected_migration) AS pairs,
        (SELECT count(*) FROM (SELECT from_cluster, to_cluster, users FROM engage.segment_migration WHERE name = 'seg'
@@ -120,14 +142,13 @@ SELECT (SELECT count(*) FROM engage.segment_movers WHERE name = 'seg') AS movers
           EXCEPT
           SELECT a.msisdn, a.cluster, b.cluster, a.sessions, b.sessions, a.duration_ms, b.duration_ms,
                  a.total_bytes, b.total_bytes
-          FROM engage.result_user_cluster a JOIN engage.result_user_cluster b ON b.msisdn = a.msisdn
+          FROM seg_users a JOIN seg_users b ON b.msisdn = a.msisdn
           WHERE a.run_id = :run1 AND b.run_id = :run2 AND a.cluster <> b.cluster) d) AS unexpected;
 -- 3. Stability: the previous run numbered its clusters otherwise (its
 -- clusters made 3, 1, 2, as a warm start would have); a run on the same
 -- data with the same seed fits the same clusters and keeps those numbers,
--- so that no subscriber moves
+-- so that no subscriber moves (the users' clusters follow the model's)
 UPDATE engage.run SET cluster_model = engage.kmeans_model_clusters(cluster_model, '{2,3,1}') WHERE run_id = :run2;
-UPDATE engage.result_user_cluster SET cluster = (ARRAY[3, 1, 2])[cluster] WHERE run_id = :run2;
 UPDATE engage.result_cluster_stats SET cluster = (ARRAY[3, 1, 2])[cluster] + 10 WHERE run_id = :run2;
 UPDATE engage.result_cluster_stats SET cluster = cluster - 10, label = engage.cluster_label(cluster - 10, 3) WHERE run_id = :run2;
 SELECT engage.run_analysis('public.seg_xdr', k_max => 0, name => 'seg') AS run3 \gset
@@ -138,10 +159,10 @@ SELECT count(*) AS movers FROM engage.segment_movers WHERE name = 'seg';
 -- the stored model and statistics follow the numbers: each user is
 -- nearest its own cluster's centroid, the least engaged cluster is now 3
 SELECT engage.least_engaged_cluster(cluster_model) AS least_engaged,
-       (SELECT count(*) FROM engage.result_user_cluster u
-        WHERE u.run_id = :run3
-          AND engage.kmeans_predict(r.cluster_model, ARRAY[u.sessions, COALESCE(u.duration_ms, 0),
-                                                          COALESCE(u.total_bytes, 0)]::float8[]) <> u.cluster) AS misplaced,
+       (SELECT count(*) FILTER (WHERE engage.kmeans_predict(r.cluster_model, ARRAY[u.sessions, COALESCE(u.duration_ms, 0),
+                                                                            COALESCE(u.total_bytes, 0)]::float8[]) <> u.cluster)
+               || ' of ' || count(*)
+        FROM seg_users u WHERE u.run_id = :run3) AS misplaced,
        (SELECT count(*) FROM engage.result_cluster_stats s
         WHERE s.run_id = :run3 AND s.centroid_normalized <> ARRAY[(r.cluster_model).centroids_normalized[s.cluster][1],
                                                               (r.cluster_model).centroids_normalized[s.cluster][2],
@@ -193,5 +214,6 @@ FROM (SELECT cluster_model AS m FROM engage.run WHERE run_id = :run1) r;
 
 DROP VIEW seg_score;
 DROP VIEW seg_expected_migration;
+DROP VIEW seg_users;
 DROP TABLE seg_before;
 DROP TABLE public.seg_xdr;

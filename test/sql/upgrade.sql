@@ -148,6 +148,8 @@ SELECT 'user_engagement', (t.msisdn, t.sessions, t.duration_ms, t.dl_bytes, t.ul
 FROM engage.result_user_engagement t WHERE t.run_id = run
 UNION ALL SELECT 'user_cluster', (t.msisdn, t.sessions, t.duration_ms, t.total_bytes)::text
 FROM engage.result_user_cluster t WHERE t.run_id = run
+UNION ALL SELECT 'user_cluster', (t.msisdn, t.sessions, t.duration_ms, t.total_bytes)::text
+FROM engage.result_user_engagement t JOIN engage.run r USING (run_id) WHERE t.run_id = run AND r.clusters_on_read
 UNION ALL SELECT 'cluster_stats', (t.cluster, t.label)::text
 FROM engage.result_cluster_stats t WHERE t.run_id = run
 UNION ALL SELECT 'top_users', (t.metric, t.rank, t.msisdn, t.value)::text
@@ -173,9 +175,13 @@ SELECT count(*) AS ks, count(*) FILTER (WHERE b.inertia <= a.inertia * (1 + 1e-3
 FROM engage.result_elbow a JOIN engage.result_elbow b USING (k)
 WHERE a.run_id = :first_run AND b.run_id = :second_run;
 SELECT abs(b.inertia - a.inertia) <= 1e-4 * a.inertia AS kmeans_inertia_close,
-       (SELECT count(*) FILTER (WHERE x.cluster = y.cluster) >= 0.99 * count(*)
-        FROM engage.result_user_cluster x JOIN engage.result_user_cluster y USING (msisdn)
-        WHERE x.run_id = :first_run AND y.run_id = :second_run) AS clusters_agree
+       (SELECT count(*) FILTER (WHERE x.cluster = y.cluster) >= 0.99 * count(*) AND count(*) > 0
+        FROM engage.result_user_cluster x
+        JOIN (SELECT e.msisdn, (engage.kmeans_nearest(r.cluster_model,
+                                   ARRAY[e.sessions, COALESCE(e.duration_ms, 0), COALESCE(e.total_bytes, 0)]::float8[])).cluster
+              FROM engage.result_user_engagement e JOIN engage.run r USING (run_id)
+              WHERE e.run_id = :second_run AND r.clusters_on_read) y USING (msisdn)
+        WHERE x.run_id = :first_run) AS clusters_agree
 FROM engage.run a, engage.run b WHERE a.run_id = :first_run AND b.run_id = :second_run;
 
 -- The runs of 0.1.0 count as earlier runs of their source's analysis: a
