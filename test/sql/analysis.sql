@@ -835,14 +835,14 @@ SELECT engage.run_analysis('public.xdr', k => 4, k_max => 6, seed => 11, name =>
 RESET engage.threads;
 SELECT run_id AS t1 FROM engage.run WHERE name = 'threads 1' AND status = 'ok' \gset
 SELECT run_id AS t2 FROM engage.run WHERE name = 'threads 2' AND status = 'ok' \gset
-SELECT (SELECT count(*) FROM engage.result_user_cluster WHERE run_id = :t1) > 2 * 8192 AS users_in_three_chunks,
-       (SELECT count(*) FROM engage.result_user_cluster WHERE run_id = :t1)
-       = (SELECT count(*) FROM engage.result_user_cluster WHERE run_id = :t2) AS same_users,
+SELECT (SELECT count(*) FROM engage.user_clusters WHERE run_id = :t1) > 2 * 8192 AS users_in_three_chunks,
+       (SELECT count(*) FROM engage.user_clusters WHERE run_id = :t1)
+       = (SELECT count(*) FROM engage.user_clusters WHERE run_id = :t2) AS same_users,
        (SELECT count(*) FROM (SELECT msisdn, cluster, distance, sessions, duration_ms, total_bytes
-                              FROM engage.result_user_cluster WHERE run_id = :t1
+                              FROM engage.user_clusters WHERE run_id = :t1
                               EXCEPT ALL
                               SELECT msisdn, cluster, distance, sessions, duration_ms, total_bytes
-                              FROM engage.result_user_cluster WHERE run_id = :t2) d) AS clusters_differing,
+                              FROM engage.user_clusters WHERE run_id = :t2) d) AS clusters_differing,
        (SELECT count(*) FROM engage.result_elbow WHERE run_id = :t1) AS elbow_rows,
        (SELECT count(*) FROM (SELECT k, inertia, silhouette, is_elbow, davies_bouldin, calinski_harabasz
                               FROM engage.result_elbow WHERE run_id = :t1

@@ -1,6 +1,6 @@
 -- bulk_write: the rows that run_analysis writes in bulk (src/bulk_write.c:
--- the per-user rows, the users' clusters) are found through the indexes of
--- their tables.  A BRIN index gets one entry per heap page and value, not
+-- the per-user rows; the users' clusters only with k above 1000, by the
+-- same writer) are found through the indexes of their tables.  A BRIN index gets one entry per heap page and value, not
 -- one per row: checked where it matters, rows written into the pages of a
 -- pruned run, whose page ranges VACUUM summarised (each such range must be
 -- widened to the new run's id), and with a B-tree index a user added (an
@@ -47,12 +47,12 @@ $$;
 -- in page ranges that VACUUM summarised with the ids of the runs before
 CREATE TABLE bw_pages (tab regclass, pages bigint);
 SELECT engage.run_analysis('public.bw_xdr', k_max => 0, name => 'bw', keep_runs => 1) IS NOT NULL AS ok;
-VACUUM engage.result_user_engagement, engage.result_user_cluster;
+VACUUM engage.result_user_engagement;
 SELECT engage.run_analysis('public.bw_xdr', k_max => 0, name => 'bw', keep_runs => 1) IS NOT NULL AS ok;
-VACUUM engage.result_user_engagement, engage.result_user_cluster;
+VACUUM engage.result_user_engagement;
 INSERT INTO bw_pages
 SELECT t, pg_relation_size(t) / current_setting('block_size')::bigint
-FROM unnest('{engage.result_user_engagement, engage.result_user_cluster}'::regclass[]) AS t;
+FROM unnest('{engage.result_user_engagement}'::regclass[]) AS t;
 SELECT engage.run_analysis('public.bw_xdr', k_max => 0, name => 'bw', keep_runs => 1) IS NOT NULL AS ok;
 CREATE TABLE bw_run AS SELECT max(run_id) AS run FROM engage.run WHERE name = 'bw' AND status = 'ok';
 
@@ -62,15 +62,10 @@ CREATE TABLE bw_run AS SELECT max(run_id) AS run FROM engage.run WHERE name = 'b
 SELECT p.tab,
        (SELECT count(*) FROM engage.result_user_engagement u
         WHERE u.run_id = r.run AND (u.ctid::text::point)[0] < p.pages / 128 * 128) > 0 AS in_summarised_ranges
-FROM bw_pages p, bw_run r WHERE p.tab = 'engage.result_user_engagement'::regclass
-UNION ALL
-SELECT p.tab,
-       (SELECT count(*) FROM engage.result_user_cluster u
-        WHERE u.run_id = r.run AND (u.ctid::text::point)[0] < p.pages / 128 * 128) > 0
-FROM bw_pages p, bw_run r WHERE p.tab = 'engage.result_user_cluster'::regclass;
+FROM bw_pages p, bw_run r WHERE p.tab = 'engage.result_user_engagement'::regclass;
 SELECT t.tab, bw_count(t.tab, r.run, 'bitmap') AS by_brin, bw_count(t.tab, r.run, 'seq') AS by_seq_scan,
        (SELECT users FROM bw_users) AS users
-FROM bw_run r, unnest('{engage.result_user_engagement, engage.result_user_cluster}'::regclass[]) AS t(tab);
+FROM bw_run r, unnest('{engage.result_user_engagement}'::regclass[]) AS t(tab);
 
 -- A B-tree index that a user adds gets an entry per row
 CREATE INDEX bw_msisdn_idx ON engage.result_user_engagement (msisdn);
