@@ -83,13 +83,13 @@ COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
 -- the fit of kmeans_cluster_rows on the run's users (one read), each user's
 -- cluster written into result_user_cluster in bulk; returns the model.
 CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint,
-    normalization text DEFAULT 'zscore')
+    normalization text DEFAULT 'zscore', initial_centroids double precision[] DEFAULT NULL)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax, log, robust or none (NULL: zscore) as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with k above 1000 (past the split K-means) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text, double precision[]) IS
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax, log, robust or none (NULL: zscore) as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with k above 1000 (past the split K-means) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does, from one read (initial_centroids, k x 3 in the features'' units, NULL: none: one more candidate beside the restarts, as kmeans_fit_sampled''s initial_centroids; with k above 1000 a fit from them, init given, kept when its inertia is lower, the restarts'' on a tie), writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
 -- The elbow step of run_analysis (src/kmeans_sql.c): elbow_inertia's curve
 -- of the run's users, from the normalised points that store_user_clusters
@@ -189,6 +189,7 @@ DECLARE
 	selected_k integer;		-- the k method chose (engage.run.k_chosen)
 	elbow_query text;
 	prev record;			-- warm_start: the previous run of the name
+	warm_centroids double precision[];	-- warm_start: its centroids, a start of the fit
 	matched integer[];
 	from_run bigint;
 	start_type text;		-- the start column's type; NULL: no such usable column
@@ -685,6 +686,24 @@ BEGIN
 					                    ELSE 'The elbow curve has no k of 2 or more with the index.' END;
 			END IF;
 		END IF;
+		-- Warm start (issue 13), before the fit: when the previous
+		-- successful run of the name has clusters_k clusters (at most 100)
+		-- of the same normalization and columns, its centroids (in the
+		-- features' units, normalised by this run's scaler inside the fit)
+		-- are one more starting point beside the restarts: Lloyd steps on
+		-- every user from them to their fixed point, kept when its inertia
+		-- is lower than the restarts' (theirs on a tie), on one node and on
+		-- Citus alike.  The numbering after the fit, below.
+		IF run_analysis.warm_start AND clusters_k <= 100 THEN
+			SELECT r.run_id, r.parameters, r.cluster_model INTO prev
+			FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis ORDER BY r.run_id DESC LIMIT 1;
+			IF array_dims((prev.cluster_model).centroids) = format('[1:%s][1:3]', clusters_k)
+			   AND (prev.cluster_model).normalization = scaling
+			   AND prev.parameters ->> 'duration_column' = duration_column
+			   AND prev.parameters ->> 'dl_column' = dl_column AND prev.parameters ->> 'ul_column' = ul_column THEN
+				warm_centroids := (prev.cluster_model).centroids;
+			END IF;
+		END IF;
 		-- On one node with k up to 1000 the users' clusters are not
 		-- written (issue 11: the users written once): store_cluster_model
 		-- fits store_user_clusters's model from one read of the points and
@@ -695,20 +714,21 @@ BEGIN
 		-- and report_html; engage.run.clusters_on_read), as
 		-- store_user_clusters writes them, bit for bit.
 		IF layout IS NULL AND clusters_k <= 1000 THEN
-			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling, warm_centroids);
 			on_read := true;
 			UPDATE @extschema@.run r SET clusters_on_read = true WHERE r.run_id = run;
 		ELSIF layout IS NULL THEN
 			model := @extschema@.store_user_clusters(run,
 			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
 			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-			             clusters_k, run_analysis.seed, scaling);
+			             clusters_k, run_analysis.seed, scaling, warm_centroids);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
 			IF clusters_k <= 1000 THEN
-				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed);
+				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed,
+				                                        initial_centroids => warm_centroids);
 			ELSE
-				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling, warm_centroids);
 			END IF;
 			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
 			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
@@ -719,16 +739,14 @@ BEGIN
 			stats_from := format('%s u', clusters_table);
 		END IF;
 		-- Warm start (issue 13): when the previous successful run of the
-		-- name has as many clusters (at most 100) of the same features and
-		-- normalization, the clusters take the numbers of the previous
-		-- run's clusters they match (match_clusters: the least total
-		-- distance between the normalised centroids), so that a segment
-		-- keeps its number and label; the users' rows just written whose
-		-- number changes are renumbered.  Otherwise, by ascending centroid
-		-- norm.  (The fit itself starts from its restarts only.)
+		-- name (prev, looked up before the fit) has as many clusters (at
+		-- most 100) of the same features and normalization, the clusters
+		-- take the numbers of the previous run's clusters they match
+		-- (match_clusters: the least total distance between the normalised
+		-- centroids), so that a segment keeps its number and label; the
+		-- users' rows just written whose number changes are renumbered.
+		-- Otherwise, by ascending centroid norm.
 		IF run_analysis.warm_start AND array_length((model).centroids_normalized, 1) <= 100 THEN
-			SELECT r.run_id, r.parameters, r.cluster_model INTO prev
-			FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis ORDER BY r.run_id DESC LIMIT 1;
 			IF array_dims((prev.cluster_model).centroids_normalized) = array_dims((model).centroids_normalized)
 			   AND (prev.cluster_model).features = (model).features
 			   AND (prev.cluster_model).normalization = (model).normalization
@@ -1784,7 +1802,7 @@ FROM @extschema@.run r
 WHERE r.run_id = (SELECT max(l.run_id) FROM @extschema@.run l WHERE l.status = 'ok');
 
 COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text, boolean, timestamptz, timestamptz, text) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same features and normalization, the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm. since, until: a time window, only the sessions whose start (start_column: timestamptz, timestamp in the session''s TimeZone, or text M/D/YYYY H:MM as TellCo writes it) is at or after since and before until (either NULL: no bound); rows whose start gives no time (NULL, or a text that does not parse) are left out and counted (engage.run.rows_unparsed_start); engage.run records the window. The hours of activity of the clusters (engage.cluster_activity) come from start_column when the source has it (timestamptz, timestamp or text; start_column NULL: none)';
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same normalization and columns, its centroids are one more starting point of the fit beside the restarts (Lloyd steps on every user from them to their fixed point, kept when its inertia is lower than the restarts'', theirs on a tie; engage.run does not record which was kept), and with the same features too the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm. since, until: a time window, only the sessions whose start (start_column: timestamptz, timestamp in the session''s TimeZone, or text M/D/YYYY H:MM as TellCo writes it) is at or after since and before until (either NULL: no bound); rows whose start gives no time (NULL, or a text that does not parse) are left out and counted (engage.run.rows_unparsed_start); engage.run records the window. The hours of activity of the clusters (engage.cluster_activity) come from start_column when the source has it (timestamptz, timestamp or text; start_column NULL: none)';
 
 -- 0.2.0: K-means whose points never gather in one place (sql/src/kmeans_agg.sql)
 CREATE TYPE @extschema@.scaling AS (
@@ -1984,13 +2002,13 @@ COMMENT ON AGGREGATE @extschema@.sample_cutoff(double precision, integer) IS
 CREATE FUNCTION @extschema@.kmeans_fit_sampled(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
     seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL,
-    in_memory boolean DEFAULT false)
+    in_memory boolean DEFAULT false, initial_centroids double precision[] DEFAULT NULL)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_kmeans_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean) IS
-'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
+COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean, double precision[]) IS
+'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; initial_centroids (k x d, in the features'' units, normalised by the fit''s own scaler; NULL: none): one more candidate beside the restarts, the same Lloyd steps over every point from them, the model kept the candidate of lower inertia (the restarts'' on a tie); an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
 
 ------------------------------------------------------------------------------
 -- 6. Citus (issue 12): run_analysis on a distributed source runs its
@@ -2138,18 +2156,20 @@ $$;
 COMMENT ON FUNCTION @extschema@.store_user_engagement_citus(bigint, regclass, integer, bigint) IS
 'Internal to run_analysis on a Citus distributed source: from the run''s distributed per-user table (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, app_dl_bytes, app_ul_bytes, rejected_values), what store_user_engagement returns on one node: the rows read (the users'' sessions and rows_without_subscriber), the users, the rejected values, the top 10 users per metric and per application and the application totals and users, by queries that the workers run (ORDER BY ... LIMIT 10 per shard, split aggregates)';
 
--- The K-means step of run_analysis on Citus (src/kmeans_sql.c): the fit of
--- store_user_clusters on the points read from the run's distributed table,
--- the points kept for the elbow; nothing written (the users' clusters are
--- written on the workers by kmeans_nearest).
+-- The fit of run_analysis's K-means step without writing (src/kmeans_sql.c):
+-- store_user_clusters's model from one read of the points, the points kept
+-- for the elbow; nothing written.  On one node (k up to 1000) each user's
+-- cluster is then computed where it is read (engage.run.clusters_on_read);
+-- on Citus with k above 1000, the points read from the run's distributed
+-- table, the users' clusters written on the workers by kmeans_nearest.
 CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint,
-    normalization text DEFAULT 'zscore')
+    normalization text DEFAULT 'zscore', initial_centroids double precision[] DEFAULT NULL)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (k up to 1000: kmeans_fit_sampled(points, k, normalization, seed => seed)''s model, the split K-means in memory; above: kmeans_cluster_rows''s with tol 0); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction. On one node the K-means step of run_analysis with k up to 1000 (each user''s cluster then computed where it is read, kmeans_nearest), on a Citus distributed source with k above 1000';
+COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text, double precision[]) IS
+'Internal to run_analysis: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore) and initial_centroids (NULL: none; k x 3 in the features'' units, one more candidate beside the restarts), bit for bit, from one read, without writing (k up to 1000: kmeans_fit_sampled(points, k, normalization, seed => seed, initial_centroids => initial_centroids)''s model, the split K-means in memory; above: kmeans_cluster_rows''s with tol 0); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction. On one node the K-means step of run_analysis with k up to 1000 (each user''s cluster then computed where it is read, kmeans_nearest), on a Citus distributed source with k above 1000';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of
@@ -2610,7 +2630,7 @@ COMMENT ON VIEW @extschema@.elbow IS
 ALTER TABLE @extschema@.run ADD COLUMN cluster_model @extschema@.kmeans_model;
 ALTER TABLE @extschema@.run ADD COLUMN warm_start_run bigint;
 COMMENT ON COLUMN @extschema@.run.cluster_model IS 'The K-means model of a successful run, its clusters numbered as stored (engage.user_clusters reads its scaler and centroids for the engagement score, the next run of the name its centroids for warm_start); NULL for a failed run and for the runs of engage before issue 13';
-COMMENT ON COLUMN @extschema@.run.warm_start_run IS 'The run whose cluster numbers this run''s clusters took (run_analysis''s warm_start: the previous successful run of the name, of the same k, features and normalization, its clusters matched by least total centroid distance); NULL when the clusters are numbered by ascending centroid norm';
+COMMENT ON COLUMN @extschema@.run.warm_start_run IS 'The run whose cluster numbers this run''s clusters took (run_analysis''s warm_start: the previous successful run of the name, of the same k, features and normalization, its clusters matched by least total centroid distance; its centroids were also one more starting point of the fit beside the restarts, kept when of lower inertia, which is not recorded); NULL when the clusters are numbered by ascending centroid norm';
 
 CREATE OR REPLACE VIEW @extschema@.latest_run AS
 SELECT r.*

@@ -2683,9 +2683,12 @@ fit_progress(void *arg, const char *stage, int value, double inertia)
 {
 	ElbowRun   *r = (ElbowRun *) arg;
 
-	if (strcmp(stage, "step") == 0)
-		engage_progress_notice(r->start, "kmeans_fit_sampled: step %d, inertia %.17g",
-							   value, inertia);
+	if (strcmp(stage, "step") == 0 || strcmp(stage, "start step") == 0)
+		engage_progress_notice(r->start, "kmeans_fit_sampled: %s %d, inertia %.17g",
+							   stage, value, inertia);
+	else if (strcmp(stage, "start won") == 0 || strcmp(stage, "start lost") == 0)
+		engage_progress_notice(r->start, "kmeans_fit_sampled: the initial centroids' candidate %s (%d steps, inertia %.17g)",
+							   stage[6] == 'w' ? "kept" : "not kept", value, inertia);
 	else
 		engage_progress_notice(r->start, "kmeans_fit_sampled: %d %s", value, stage);
 }
@@ -2739,12 +2742,63 @@ engage_split_fit_error(int rc, const char *function, int k, size_t sample)
 }
 
 /*
+ * A start of the fit from a k x d float8[] in the features' units,
+ * normalised by the fit's scaler (see split.h).  kmeans_cluster's
+ * initial_centroids are checked the same way, with the same messages.
+ */
+double *
+engage_split_start(ArrayType *arr, const char *name, int k, int d,
+				   const ecore_scaler *s, ecore_env *env)
+{
+	double	   *c;
+	size_t		col;
+	int			rc,
+				i;
+
+	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s must be double precision[]", name)));
+	if (ARR_NDIM(arr) != 2 || ARR_DIMS(arr)[0] != k || ARR_DIMS(arr)[1] != d)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a %d x %d array (k x features)", name, k, d)));
+	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not contain nulls", name)));
+	c = palloc(sizeof(double) * k * d);
+	rc = ecore_scaler_transform(s, (double *) ARR_DATA_PTR(arr), k, c, env);
+	if (rc == ECORE_ENEGATIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
+				 errmsg("initial centroid %zu has a negative feature",
+						env->error_row + 1),
+				 errdetail("The log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
+	if (rc != ECORE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("initial centroid %zu is not finite",
+						env->error_row + 1)));
+	for (i = 0; i < k; i++)
+		if (ecore_check_row(c + (size_t) i * d, (size_t) d, ECORE_MAX_ABS_CENTROID,
+							&col) != ECORE_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("initial centroid %d is not finite or too large", i + 1)));
+	return c;
+}
+
+/*
  * kmeans_fit_sampled: ecore_fit_sampled (src/core/elbow_agg.h) on the
  * points query, each step one kmeans_step_agg query and the sample one
  * ORDER BY sample_hash(...) LIMIT query, the scaler by scaling_agg; or,
  * with in_memory, on the points read once (the scaler from the same
- * exact sums): the same model bit for bit.  Returns engage.kmeans_model,
- * clusters numbered by ascending centroid norm as kmeans_model's.
+ * exact sums): the same model bit for bit.  With initial_centroids (k x
+ * d, the features' units), these centroids normalised by the fit's scaler
+ * are one more candidate beside the restarts (ecore_fit_params.start).
+ * Returns engage.kmeans_model, clusters numbered by ascending centroid
+ * norm as kmeans_model's.
  */
 PG_FUNCTION_INFO_V1(engage_kmeans_fit_sampled);
 Datum
@@ -2851,6 +2905,9 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 		fp.progress = fit_progress;
 		fp.progress_arg = &r;
 	}
+	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
+		fp.start = engage_split_start(PG_GETARG_ARRAYTYPE_P(9), "initial_centroids",
+									  k, d, &r.s, &env);
 	rc = ecore_fit_sampled_bytes((size_t) r.n, (size_t) d, &fp, r.in_memory, &bytes);
 	if (rc != ECORE_OK)
 		engage_split_fit_error(rc, "kmeans_fit_sampled", k, fp.sample);

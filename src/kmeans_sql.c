@@ -526,38 +526,8 @@ points_and_normalization(const KmeansOptions *o, KmeansData *kd)
 static double *
 initial_centroids(const KmeansOptions *o, KmeansData *kd)
 {
-	ArrayType  *arr = o->initial_centroids;
-	int			d = kd->pts.d;
-	double	   *c;
-	int			rc;
-
-	if (ARR_ELEMTYPE(arr) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("initial_centroids must be double precision[]")));
-	if (ARR_NDIM(arr) != 2 || ARR_DIMS(arr)[0] != o->k || ARR_DIMS(arr)[1] != d)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("initial_centroids must be a %d x %d array (k x features)",
-						o->k, d)));
-	if (ARR_HASNULL(arr) && array_contains_nulls(arr))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("initial_centroids must not contain nulls")));
-	c = palloc(sizeof(double) * o->k * d);
-	rc = ecore_scaler_transform(&kd->scaler, (double *) ARR_DATA_PTR(arr), o->k, c, &kd->env);
-	if (rc == ECORE_ENEGATIVE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
-				 errmsg("initial centroid %zu has a negative feature",
-						kd->env.error_row + 1),
-				 errdetail("The log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
-	if (rc != ECORE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("initial centroid %zu is not finite",
-						kd->env.error_row + 1)));
-	return c;
+	return engage_split_start(o->initial_centroids, "initial_centroids", o->k,
+							  kd->pts.d, &kd->scaler, &kd->env);
 }
 
 /*
@@ -1270,7 +1240,9 @@ key_copy_done(KeyCopy *kc, Size n)
  * points (their copy in their units, normalised, key texts and sample
  * hashes: mem) are made in held, for the elbow curve; *held_bytes their
  * size.  Without assign, no point is assigned (*labels and *distances
- * NULL): the fit alone.
+ * NULL): the fit alone.  With o->initial_centroids, these normalised are
+ * one more candidate beside the restarts (kmeans_fit_sampled's
+ * initial_centroids).
  */
 static void
 split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
@@ -1313,6 +1285,8 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
 	kmeans_step(kd, KMEANS_STEP_CLUSTERING, o->k);
 	engage_split_fit_params(&fp, o->k, o->n_init, o->max_iter, o->seed, o->init,
 							true, 0, kd->pts.n);
+	if (o->initial_centroids != NULL)
+		fp.start = initial_centroids(o, kd);
 	rc = ecore_fit_sampled_bytes(n, d, &fp, 1, &bytes);
 	if (rc != ECORE_OK)
 		core_error(rc, kd);
@@ -1367,9 +1341,14 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
  * (normalization zscore, or an optional fifth argument normalization,
  * n_init 10, max_iter 300, tol 0, k-means++, the 3 features after the
  * key), from one read; the split K-means' fit when it takes the
- * normalization and k.  With write, each user's row is written in bulk
- * into engage.result_user_cluster (see store_user_clusters); either way
- * the normalised points are kept for store_elbow_curve.  Returns the model.
+ * normalization and k.  With an optional sixth argument initial_centroids
+ * (k x 3, the features' units; NULL: none), these centroids are one more
+ * candidate beside the restarts: in the split fit as kmeans_fit_sampled's
+ * initial_centroids, else a fit from them (init given) kept when its
+ * inertia is lower than the restarts' (theirs on a tie).  With write, each
+ * user's row is written in bulk into engage.result_user_cluster (see
+ * store_user_clusters); either way the normalised points are kept for
+ * store_elbow_curve.  Returns the model.
  */
 static Datum
 fit_user_clusters(FunctionCallInfo fcinfo, bool write)
@@ -1423,7 +1402,9 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	o.max_iter = 300;
 	o.tol = 0.0;
 	o.init = ECORE_INIT_KMEANSPP;
-	o.initial_centroids = NULL;
+	/* an optional sixth argument, the initial centroids (NULL: none) */
+	o.initial_centroids = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ?
+		PG_GETARG_ARRAYTYPE_P(5) : NULL;
 	o.rows = true;
 	o.features = 3;
 	o.row_desc = NULL;
@@ -1477,6 +1458,15 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 		apply_normalization(&kd, o.normalization);
 		check_k(o.k, kd.pts.n, "k");
 		fit_kmeans(&o, &kd, o.k, NULL, &res);
+		if (o.initial_centroids != NULL)
+		{
+			ecore_kmeans_result from_start;
+
+			memset(&from_start, 0, sizeof(from_start));
+			fit_kmeans(&o, &kd, o.k, initial_centroids(&o, &kd), &from_start);
+			if (from_start.inertia < res.inertia)
+				res = from_start;
+		}
 		labels = res.labels;
 		distances = res.distances;
 	}

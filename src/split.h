@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/array.h"
 
 #include "core/elbow_agg.h"
 #include "core/scale.h"
@@ -48,6 +49,16 @@ extern void engage_split_fit_params(ecore_fit_params *fp, int k, int n_init,
 									int64 sample, int64 n);
 extern void engage_split_fit_error(int rc, const char *function, int k,
 								   size_t sample) pg_attribute_noreturn();
+
+/*
+ * A start of the fit (ecore_fit_params.start) from a k x d float8[]
+ * argument in the features' units (name: the argument's, for messages),
+ * normalised by the fit's scaler s; palloc'd.  Errors for another shape,
+ * NULLs, values the scaler cannot take.
+ */
+extern double *engage_split_start(ArrayType *arr, const char *name, int k,
+								  int d, const ecore_scaler *s,
+								  ecore_env *env);
 
 /* The arguments of an elbow curve (elbow_fit_sampled's) */
 typedef struct EngageSplitElbow

@@ -76,7 +76,7 @@ COMMENT ON COLUMN @extschema@.run.normalization IS 'The normalization of the K-m
 COMMENT ON COLUMN @extschema@.run.k_selection IS 'How k was chosen (run_analysis''s k_selection): NULL, k as given; elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest) on the elbow curve';
 COMMENT ON COLUMN @extschema@.run.k_chosen IS 'The k that k_selection chose on the elbow curve; NULL when k_selection is NULL or chose none (the elbow curve has no knee, or no k of 2 or more), and the clustering used run_analysis''s k';
 COMMENT ON COLUMN @extschema@.run.cluster_model IS 'The K-means model of a successful run, its clusters numbered as stored (engage.user_clusters reads its scaler and centroids for the engagement score, the next run of the name its centroids for warm_start); NULL for a failed run and for the runs of engage before issue 13';
-COMMENT ON COLUMN @extschema@.run.warm_start_run IS 'The run whose cluster numbers this run''s clusters took (run_analysis''s warm_start: the previous successful run of the name, of the same k, features and normalization, its clusters matched by least total centroid distance); NULL when the clusters are numbered by ascending centroid norm';
+COMMENT ON COLUMN @extschema@.run.warm_start_run IS 'The run whose cluster numbers this run''s clusters took (run_analysis''s warm_start: the previous successful run of the name, of the same k, features and normalization, its clusters matched by least total centroid distance; its centroids were also one more starting point of the fit beside the restarts, kept when of lower inertia, which is not recorded); NULL when the clusters are numbered by ascending centroid norm';
 COMMENT ON COLUMN @extschema@.run.rows_unparsed_start IS 'Rows of the source left out of the run''s time window because their start gives no time (NULL, or a text that does not parse as M/D/YYYY H:MM); counted in rows_read, as the rows without subscriber are; NULL for a run without window';
 COMMENT ON COLUMN @extschema@.run.since IS 'The start of the run''s time window (run_analysis''s since): only the sessions that start at or after it were analysed; NULL: no lower bound';
 COMMENT ON COLUMN @extschema@.run.until IS 'The end of the run''s time window (run_analysis''s until): only the sessions that start before it were analysed; NULL: no upper bound';
@@ -546,13 +546,13 @@ COMMENT ON FUNCTION @extschema@.parse_start_time(text) IS
 -- run's users (one read), each user's cluster written into
 -- result_user_cluster in bulk; returns the model.
 CREATE FUNCTION @extschema@.store_user_clusters(run_id bigint, points text, k integer, seed bigint,
-    normalization text DEFAULT 'zscore')
+    normalization text DEFAULT 'zscore', initial_centroids double precision[] DEFAULT NULL)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_user_clusters'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax, log, robust or none (NULL: zscore) as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with k above 1000 (past the split K-means) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does, from one read, writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
+COMMENT ON FUNCTION @extschema@.store_user_clusters(bigint, text, integer, bigint, text, double precision[]) IS
+'Internal to run_analysis: clusters the points query (msisdn text, sessions bigint, the duration and traffic features, duration_ms numeric, total_bytes numeric) with normalization zscore, minmax, log, robust or none (NULL: zscore) as kmeans_fit_sampled(points without the last two columns, k, normalization, seed => seed) does, bit for bit (the split K-means run in memory; each user''s cluster and distance as kmeans_nearest gives them for the model), with k above 1000 (past the split K-means) as kmeans_cluster_rows(points, k, normalization, tol => 0, seed => seed, features => 3) does, from one read (initial_centroids, k x 3 in the features'' units, NULL: none: one more candidate beside the restarts, as kmeans_fit_sampled''s initial_centroids; with k above 1000 a fit from them, init given, kept when its inertia is lower, the restarts'' on a tie), writes each user''s msisdn, cluster, distance, sessions, duration_ms and total_bytes into result_user_cluster under run_id in bulk (the caller needs INSERT on it; no triggers, no row-level security), and returns the model (engage.kmeans_model)';
 
 -- The elbow step of run_analysis (src/kmeans_sql.c): elbow_fit_sampled's
 -- curve in memory of the run's users, from the normalised points that store_user_clusters
@@ -678,13 +678,13 @@ COMMENT ON FUNCTION @extschema@.store_user_engagement_citus(bigint, regclass, in
 -- on Citus with k above 1000, the points read from the run's distributed
 -- table, the users' clusters written on the workers by kmeans_nearest.
 CREATE FUNCTION @extschema@.store_cluster_model(run_id bigint, points text, k integer, seed bigint,
-    normalization text DEFAULT 'zscore')
+    normalization text DEFAULT 'zscore', initial_centroids double precision[] DEFAULT NULL)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_store_cluster_model'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text) IS
-'Internal to run_analysis: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore), bit for bit, from one read, without writing (k up to 1000: kmeans_fit_sampled(points, k, normalization, seed => seed)''s model, the split K-means in memory; above: kmeans_cluster_rows''s with tol 0); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction. On one node the K-means step of run_analysis with k up to 1000 (each user''s cluster then computed where it is read, kmeans_nearest), on a Citus distributed source with k above 1000';
+COMMENT ON FUNCTION @extschema@.store_cluster_model(bigint, text, integer, bigint, text, double precision[]) IS
+'Internal to run_analysis: the model of store_user_clusters on the points query (msisdn text, sessions bigint, the duration and traffic features) with the normalization (NULL: zscore) and initial_centroids (NULL: none; k x 3 in the features'' units, one more candidate beside the restarts), bit for bit, from one read, without writing (k up to 1000: kmeans_fit_sampled(points, k, normalization, seed => seed, initial_centroids => initial_centroids)''s model, the split K-means in memory; above: kmeans_cluster_rows''s with tol 0); the points are kept for store_elbow_curve with the same run_id, points query, seed and normalization in the same (sub)transaction. On one node the K-means step of run_analysis with k up to 1000 (each user''s cluster then computed where it is read, kmeans_nearest), on a Citus distributed source with k above 1000';
 
 -- The per-user rows of a run on Citus, for the views: the rows of the
 -- run's distributed tables (engage.run_distributed) in the columns of

@@ -206,13 +206,13 @@ COMMENT ON AGGREGATE @extschema@.sample_cutoff(double precision, integer) IS
 CREATE FUNCTION @extschema@.kmeans_fit_sampled(points text, k integer DEFAULT 3,
     normalization text DEFAULT 'zscore', n_init integer DEFAULT 10, max_iter integer DEFAULT 300,
     seed bigint DEFAULT 0, init text DEFAULT 'k-means++', sample integer DEFAULT NULL,
-    in_memory boolean DEFAULT false)
+    in_memory boolean DEFAULT false, initial_centroids double precision[] DEFAULT NULL)
 RETURNS @extschema@.kmeans_model
 AS 'MODULE_PATHNAME', 'engage_kmeans_fit_sampled'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean) IS
-'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
+COMMENT ON FUNCTION @extschema@.kmeans_fit_sampled(text, integer, text, integer, integer, bigint, text, integer, boolean, double precision[]) IS
+'K-means of the points query without gathering its points: the scaler by scaling_agg (normalization zscore, minmax, log or none; robust: the median and quartiles by quantile_pass_agg passes, exact, as scaling_params), n_init restarts on a sample (NULL: every point up to 200,000 points, else the 32,768 of smallest sample_hash of the key; 0: every point; n: n points), then Lloyd steps (kmeans_step_agg) over every point until the centroids no longer change or max_iter; initial_centroids (k x d, in the features'' units, normalised by the fit''s own scaler; NULL: none): one more candidate beside the restarts, the same Lloyd steps over every point from them, the model kept the candidate of lower inertia (the restarts'' on a tie); an engage.kmeans_model (clusters by ascending centroid norm; iterations: the steps over every point); in_memory: the points read once and the same algorithm run in memory (the scaler from the same exact sums, the same sample in the same order, each step by bounds on the same exact states), the same model bit for bit';
 
 CREATE TYPE @extschema@.kmeans_model_step AS (
 	model integer,

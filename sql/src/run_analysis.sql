@@ -146,6 +146,7 @@ DECLARE
 	selected_k integer;		-- the k method chose (engage.run.k_chosen)
 	elbow_query text;
 	prev record;			-- warm_start: the previous run of the name
+	warm_centroids double precision[];	-- warm_start: its centroids, a start of the fit
 	matched integer[];
 	from_run bigint;
 	start_type text;		-- the start column's type; NULL: no such usable column
@@ -642,6 +643,24 @@ BEGIN
 					                    ELSE 'The elbow curve has no k of 2 or more with the index.' END;
 			END IF;
 		END IF;
+		-- Warm start (issue 13), before the fit: when the previous
+		-- successful run of the name has clusters_k clusters (at most 100)
+		-- of the same normalization and columns, its centroids (in the
+		-- features' units, normalised by this run's scaler inside the fit)
+		-- are one more starting point beside the restarts: Lloyd steps on
+		-- every user from them to their fixed point, kept when its inertia
+		-- is lower than the restarts' (theirs on a tie), on one node and on
+		-- Citus alike.  The numbering after the fit, below.
+		IF run_analysis.warm_start AND clusters_k <= 100 THEN
+			SELECT r.run_id, r.parameters, r.cluster_model INTO prev
+			FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis ORDER BY r.run_id DESC LIMIT 1;
+			IF array_dims((prev.cluster_model).centroids) = format('[1:%s][1:3]', clusters_k)
+			   AND (prev.cluster_model).normalization = scaling
+			   AND prev.parameters ->> 'duration_column' = duration_column
+			   AND prev.parameters ->> 'dl_column' = dl_column AND prev.parameters ->> 'ul_column' = ul_column THEN
+				warm_centroids := (prev.cluster_model).centroids;
+			END IF;
+		END IF;
 		-- On one node with k up to 1000 the users' clusters are not
 		-- written (issue 11: the users written once): store_cluster_model
 		-- fits store_user_clusters's model from one read of the points and
@@ -652,20 +671,21 @@ BEGIN
 		-- and report_html; engage.run.clusters_on_read), as
 		-- store_user_clusters writes them, bit for bit.
 		IF layout IS NULL AND clusters_k <= 1000 THEN
-			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling, warm_centroids);
 			on_read := true;
 			UPDATE @extschema@.run r SET clusters_on_read = true WHERE r.run_id = run;
 		ELSIF layout IS NULL THEN
 			model := @extschema@.store_user_clusters(run,
 			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
 			                    'FROM @extschema@.result_user_engagement WHERE run_id = %s', run),
-			             clusters_k, run_analysis.seed, scaling);
+			             clusters_k, run_analysis.seed, scaling, warm_centroids);
 			stats_from := format('@extschema@.result_user_cluster u WHERE u.run_id = %s', run);
 		ELSE
 			IF clusters_k <= 1000 THEN
-				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed);
+				model := @extschema@.kmeans_fit_sampled(points, clusters_k, scaling, seed => run_analysis.seed,
+				                                        initial_centroids => warm_centroids);
 			ELSE
-				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling);
+				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling, warm_centroids);
 			END IF;
 			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
 			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
@@ -676,16 +696,14 @@ BEGIN
 			stats_from := format('%s u', clusters_table);
 		END IF;
 		-- Warm start (issue 13): when the previous successful run of the
-		-- name has as many clusters (at most 100) of the same features and
-		-- normalization, the clusters take the numbers of the previous
-		-- run's clusters they match (match_clusters: the least total
-		-- distance between the normalised centroids), so that a segment
-		-- keeps its number and label; the users' rows just written whose
-		-- number changes are renumbered.  Otherwise, by ascending centroid
-		-- norm.  (The fit itself starts from its restarts only.)
+		-- name (prev, looked up before the fit) has as many clusters (at
+		-- most 100) of the same features and normalization, the clusters
+		-- take the numbers of the previous run's clusters they match
+		-- (match_clusters: the least total distance between the normalised
+		-- centroids), so that a segment keeps its number and label; the
+		-- users' rows just written whose number changes are renumbered.
+		-- Otherwise, by ascending centroid norm.
 		IF run_analysis.warm_start AND array_length((model).centroids_normalized, 1) <= 100 THEN
-			SELECT r.run_id, r.parameters, r.cluster_model INTO prev
-			FROM @extschema@.run r WHERE r.status = 'ok' AND r.name = analysis ORDER BY r.run_id DESC LIMIT 1;
 			IF array_dims((prev.cluster_model).centroids_normalized) = array_dims((model).centroids_normalized)
 			   AND (prev.cluster_model).features = (model).features
 			   AND (prev.cluster_model).normalization = (model).normalization
@@ -899,4 +917,4 @@ END
 $$;
 
 COMMENT ON FUNCTION @extschema@.run_analysis(regclass, integer, bigint, integer, text, text, text, text, jsonb, integer, integer, regclass, text, text, text, boolean, timestamptz, timestamptz, text) IS
-'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same features and normalization, the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm. since, until: a time window, only the sessions whose start (start_column: timestamptz, timestamp in the session''s TimeZone, or text M/D/YYYY H:MM as TellCo writes it) is at or after since and before until (either NULL: no bound); rows whose start gives no time (NULL, or a text that does not parse) are left out and counted (engage.run.rows_unparsed_start); engage.run records the window. The hours of activity of the clusters (engage.cluster_activity) come from start_column when the source has it (timestamptz, timestamp or text; start_column NULL: none)';
+'The whole engagement analysis of an xDR table in one call: per-user engagement (rows without MSISDN left out and counted), top 10 users per metric, K-means (k, seed) on the sessions, duration and traffic normalised by normalization (zscore, minmax, log, robust or none; the elbow curve too) with cluster statistics and labels, k chosen on the elbow curve when k_selection is elbow (Kneedle), silhouette (highest) or davies_bouldin (lowest), k when it chooses none, application usage, totals and top users, the elbow curve (k = 1..k_max, 0 skips it; its restarts on a sample of elbow_sample users, 0: on every user, NULL: as elbow_inertia chooses, every user up to 200,000); stores the results under a new run_id (returned) as a run of the analysis name (NULL: the source, schema-qualified) and keeps the last keep_runs successful runs of that name; the views show the latest successful run of each name, and runs of different names may run at the same time; on a failure logs it in engage.run, raises a WARNING and returns NULL, leaving the previous results in place. without_msisdn: a table of the rows without MSISDN kept apart from the source (a Citus table distributed by MSISDN cannot hold them), counted as read and without subscriber. On a Citus distributed source the per-user work runs on the workers, into distributed tables of the run (engage.run_distributed); on a Citus worker it is an error. warm_start: when the previous successful run of the name has as many clusters (at most 100) of the same normalization and columns, its centroids are one more starting point of the fit beside the restarts (Lloyd steps on every user from them to their fixed point, kept when its inertia is lower than the restarts'', theirs on a tie; engage.run does not record which was kept), and with the same features too the clusters are numbered after its clusters (the matching of least total distance between the normalised centroids, match_clusters), so that a segment keeps its number and label (engage.run.warm_start_run); otherwise, and with warm_start false, by ascending centroid norm. since, until: a time window, only the sessions whose start (start_column: timestamptz, timestamp in the session''s TimeZone, or text M/D/YYYY H:MM as TellCo writes it) is at or after since and before until (either NULL: no bound); rows whose start gives no time (NULL, or a text that does not parse) are left out and counted (engage.run.rows_unparsed_start); engage.run records the window. The hours of activity of the clusters (engage.cluster_activity) come from start_column when the source has it (timestamptz, timestamp or text; start_column NULL: none)';

@@ -1222,7 +1222,10 @@ typedef struct fs_plan
 				offLower,
 				offParts,
 				offIwork,
-				offKey;
+				offKey,
+				offStartC,		/* with a start: the restarts' candidate */
+				offStartSizes,
+				offStartCi;
 	size_t		block;			/* the fit's own request */
 	size_t		kmeans;			/* ecore_kmeans_fit's on the sample */
 } fs_plan;
@@ -1293,6 +1296,10 @@ fs_plan_make(size_t n, size_t d, const ecore_fit_params *p, int in_memory,
 					   sizeof(int64_t), &pl->offParts) &&
 			fs_reserve(&total, pl->want * sizeof(size_t), &pl->offIwork) &&
 			fs_reserve(&total, pl->want * sizeof(double), &pl->offKey);
+	if (ok && p->start != NULL)
+		ok = fs_reserve(&total, kd * sizeof(double), &pl->offStartC) &&
+			fs_reserve(&total, (size_t) k * sizeof(int64_t), &pl->offStartSizes) &&
+			fs_reserve(&total, (size_t) k * sizeof(double), &pl->offStartCi);
 	if (!ok || total > SIZE_MAX - 64)
 		return ECORE_EOVERFLOW;
 	pl->block = total + 64;		/* room to align the block's start */
@@ -1315,6 +1322,66 @@ ecore_fit_sampled_bytes(size_t n, size_t d, const ecore_fit_params *params,
 	return ECORE_OK;
 }
 
+/* The room of a fit's Lloyd steps over every point */
+typedef struct fs_steps
+{
+	const ecore_elbow_memory *mem;	/* or NULL: source->step */
+	int64_t    *st;				/* in memory: the step state, */
+	int32_t    *assign;			/* the assignments */
+	double	   *lower;			/* and the bounds */
+	int64_t    *scratch;
+	int64_t    *parts;			/* the threads' partial states */
+	double	   *next;			/* o's arrays */
+	int64_t    *sizes;
+	double	   *ci;
+} fs_steps;
+
+/*
+ * Lloyd steps over every point from the k centroids C (on return: the last
+ * centroids a step was evaluated at) until the next centroids are C bit
+ * for bit or max_iter steps; that step's output into *o (its arrays
+ * w's), the steps into *steps.  Each step is reported to the progress
+ * callback as stage.
+ */
+static int
+fs_refine(size_t n, size_t d, const ecore_fit_params *params,
+		  const ecore_fit_source *source, ecore_env *env, fs_steps *w,
+		  const char *stage, double *C, ecore_kstep_out *o, int *steps)
+{
+	int			k = params->km.k;
+	int			it;
+	int			rc;
+
+	memset(o, 0, sizeof(*o));
+	o->next = w->next;
+	o->sizes = w->sizes;
+	o->cluster_inertia = w->ci;
+	for (it = 1;; it++)
+	{
+		if (w->mem != NULL)
+		{
+			if (it == 1)
+				ecore_kstep_init(w->st, k, d, C, w->mem->fingerprint);
+			ecore_kstep_delta(w->st, C, it == 1, w->mem->Z, n, w->assign,
+							  w->lower, params->km.n_threads, w->parts, env);
+			rc = ecore_kstep_final(w->st, w->scratch, o);
+		}
+		else
+			rc = source->step(source->arg, k, C, o);
+		if (rc != ECORE_OK)
+			return rc;
+		if (o->n != (int64_t) n)
+			return ECORE_EINVAL_ARG;
+		if (params->progress != NULL)
+			params->progress(params->progress_arg, stage, it, o->inertia);
+		if (o->fixed_point || it >= params->km.max_iter)
+			break;
+		memcpy(C, w->next, (size_t) k * d * sizeof(double));
+	}
+	*steps = it;
+	return ECORE_OK;
+}
+
 /* The fit (see elbow_agg.h) */
 int
 ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
@@ -1326,20 +1393,14 @@ ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
 	char	   *base;
 	double	   *SZ,
 			   *C,
-			   *next,
-			   *ci,
-			   *norms,
-			   *lower = NULL;
-	int64_t    *sizes,
-			   *scratch,
-			   *st = NULL;
-	int32_t    *assign = NULL;
-	int64_t    *parts = NULL;
+			   *norms;
 	int		   *perm;
+	fs_steps	w;
 	ecore_kmeans_result res;
 	ecore_kstep_out o;
 	size_t		got = 0,
-				kd;
+				kd,
+				col;
 	int			k,
 				it,
 				j,
@@ -1359,27 +1420,40 @@ ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
 		return ECORE_EINVAL_ENV;
 	k = params->km.k;
 	kd = (size_t) k * d;
+	if (params->start != NULL)
+		for (j = 0; j < k; j++)
+			if (ecore_check_row(params->start + (size_t) j * d, d,
+								ECORE_MAX_ABS_CENTROID, &col) != ECORE_OK)
+			{
+				env->error_row = (size_t) j;
+				env->error_col = col;
+				return ECORE_EINIT_VALUE;
+			}
 	base = (char *) env->alloc(env->alloc_arg, pl.block);
 	if (base == NULL)
 		return ECORE_ENOMEM;
 	base = (char *) (((uintptr_t) base + 63) & ~(uintptr_t) 63);
 	SZ = (double *) (base + pl.offSZ);
 	C = (double *) (base + pl.offC);
-	next = (double *) (base + pl.offNext);
-	sizes = (int64_t *) (base + pl.offSizes);
-	ci = (double *) (base + pl.offCi);
 	norms = (double *) (base + pl.offNorms);
 	perm = (int *) (base + pl.offPerm);
-	scratch = (int64_t *) (base + pl.offScratch);
+	memset(&w, 0, sizeof(w));
+	w.mem = mem;
+	w.next = (double *) (base + pl.offNext);
+	w.sizes = (int64_t *) (base + pl.offSizes);
+	w.ci = (double *) (base + pl.offCi);
+	w.scratch = (int64_t *) (base + pl.offScratch);
 	if (mem != NULL)
 	{
-		st = (int64_t *) (base + pl.offSt);
-		assign = (int32_t *) (base + pl.offAssign);
-		lower = (double *) (base + pl.offLower);
-		parts = (int64_t *) (base + pl.offParts);
+		w.st = (int64_t *) (base + pl.offSt);
+		w.assign = (int32_t *) (base + pl.offAssign);
+		w.lower = (double *) (base + pl.offLower);
+		w.parts = (int64_t *) (base + pl.offParts);
 	}
 	out->sampled = pl.sampled;
 	out->sample_used = pl.want;
+	out->start_won = 0;
+	out->start_inertia = NAN;
 
 	/* 1: the sample (or every point), normalised, in its order */
 	if (mem != NULL)
@@ -1402,38 +1476,51 @@ ecore_fit_sampled(size_t n, size_t d, const ecore_fit_params *params,
 		params->progress(params->progress_arg, "restarts", params->km.n_init, 0.0);
 
 	/* 3: Lloyd steps over every point to a fixed point or max_iter */
-	o.next = next;
-	o.sizes = sizes;
-	o.cluster_inertia = ci;
-	for (it = 1;; it++)
+	rc = fs_refine(n, d, params, source, env, &w, "step", C, &o, &it);
+	if (rc != ECORE_OK)
+		return rc;
+
+	/*
+	 * With a start, its candidate the same way; kept when its inertia is
+	 * lower (the restarts' on a tie), the restarts' put back otherwise
+	 */
+	if (params->start != NULL)
 	{
-		if (mem != NULL)
-		{
-			if (it == 1)
-				ecore_kstep_init(st, k, d, C, mem->fingerprint);
-			ecore_kstep_delta(st, C, it == 1, mem->Z, n, assign, lower,
-							  params->km.n_threads, parts, env);
-			rc = ecore_kstep_final(st, scratch, &o);
-		}
-		else
-			rc = source->step(source->arg, k, C, &o);
+		double	   *keepC = (double *) (base + pl.offStartC);
+		int64_t    *keepSizes = (int64_t *) (base + pl.offStartSizes);
+		double	   *keepCi = (double *) (base + pl.offStartCi);
+		ecore_kstep_out keep = o;
+		int			keep_it = it;
+
+		memcpy(keepC, C, kd * sizeof(double));
+		memcpy(keepSizes, w.sizes, (size_t) k * sizeof(int64_t));
+		memcpy(keepCi, w.ci, (size_t) k * sizeof(double));
+		memcpy(C, params->start, kd * sizeof(double));
+		rc = fs_refine(n, d, params, source, env, &w, "start step", C, &o, &it);
 		if (rc != ECORE_OK)
 			return rc;
-		if (o.n != (int64_t) n)
-			return ECORE_EINVAL_ARG;
+		out->start_inertia = o.inertia;
+		out->start_won = o.inertia < keep.inertia;
 		if (params->progress != NULL)
-			params->progress(params->progress_arg, "step", it, o.inertia);
-		if (o.fixed_point || it >= params->km.max_iter)
-			break;
-		memcpy(C, next, kd * sizeof(double));
+			params->progress(params->progress_arg,
+							 out->start_won ? "start won" : "start lost",
+							 it, o.inertia);
+		if (!out->start_won)
+		{
+			memcpy(C, keepC, kd * sizeof(double));
+			memcpy(w.sizes, keepSizes, (size_t) k * sizeof(int64_t));
+			memcpy(w.ci, keepCi, (size_t) k * sizeof(double));
+			o = keep;
+			it = keep_it;
+		}
 	}
 
 	/* 4: the clusters by ascending norm of their normalised centroid */
 	ea_relabel(C, k, d, norms, perm, out->centroids);
 	for (j = 0; j < k; j++)
 	{
-		out->sizes[j] = sizes[perm[j]];
-		out->cluster_inertia[j] = ci[perm[j]];
+		out->sizes[j] = w.sizes[perm[j]];
+		out->cluster_inertia[j] = w.ci[perm[j]];
 	}
 	out->inertia = o.inertia;
 	out->n = o.n;

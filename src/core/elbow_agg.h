@@ -240,7 +240,13 @@ extern int	ecore_elbow_memory_sample(void *arg, const double *mu,
  *		take the farthest points) until the next centroids are the
  *		centroids bit for bit, or max_iter steps; the result is the last
  *		centroids a step was evaluated at, with that step's sizes,
- *		inertias and points.
+ *		inertias and points.  With a start (params.start: k normalised
+ *		centroids, e.g. a previous model's), one more candidate: the same
+ *		Lloyd steps over every point from the start, to its own fixed
+ *		point (or max_iter); the model kept is the candidate of lower
+ *		exact inertia, the restarts' on a tie (out.start_won: the
+ *		start's).  Each candidate depends only on its start and the
+ *		points, so the choice is the same in memory and on aggregates.
  *	 4. The clusters numbered by ascending norm of their normalised
  *		centroid (ties: lexicographic order of the coordinates, then the
  *		step's order), as the elbow's.
@@ -269,8 +275,13 @@ typedef struct ecore_fit_params
 								 * steps), tol (restarts), seed, n_threads */
 	size_t		sample;			/* m, at least k: the sample; m >= n: every
 								 * point */
-	/* optional: after the restarts ("restarts") and each step ("step", its
-	 * number and inertia) */
+	const double *start;		/* optional (NULL: none): k x d normalised
+								 * centroids, one more candidate beside the
+								 * restarts (finite, |x| at most
+								 * ECORE_MAX_ABS_CENTROID) */
+	/* optional: after the restarts ("restarts"), each step ("step", its
+	 * number and inertia), each step from the start ("start step") and the
+	 * choice ("start won" or "start lost", the start's steps and inertia) */
 	void		(*progress) (void *arg, const char *stage, int value,
 							 double inertia);
 	void	   *progress_arg;
@@ -288,6 +299,10 @@ typedef struct ecore_fit_out
 	int			converged;		/* a fixed point */
 	size_t		sample_used;	/* m, or n */
 	int			sampled;
+	int			start_won;		/* with a start: 1 when the model kept is
+								 * the start's candidate, else 0 */
+	double		start_inertia;	/* with a start: its candidate's exact
+								 * inertia (NaN without a start) */
 } ecore_fit_out;
 
 /*
@@ -302,7 +317,9 @@ extern int	ecore_fit_sampled_bytes(size_t n, size_t d,
 /*
  * The fit (see above) of the n points of d features the source holds.
  * ECORE_OK; the source's status; ECORE_EINVAL_ARG when a step counts
- * other than n points; as ecore_kmeans_fit on the sample.
+ * other than n points; ECORE_EINIT_VALUE when a value of the start is not
+ * finite or above ECORE_MAX_ABS_CENTROID (its centroid in env->error_row,
+ * the feature in error_col); as ecore_kmeans_fit on the sample.
  */
 extern int	ecore_fit_sampled(size_t n, size_t d,
 							  const ecore_fit_params *params,

@@ -9,7 +9,9 @@ as distributed tables of the same rows:
   (c) the MSISDN as text (ties in the top 10s ordered as text), distributed
       by it, against a local copy of its own;
   (e) a time window (since, until) on TellCo's text starts, some of which
-      do not parse, in both layouts (a) and (b).
+      do not parse, in both layouts (a) and (b);
+  (f) a warm start (issue 13): a run of changed rows distributed by MSISDN
+      that starts from the previous run's centroids beside its restarts.
 The local runs are analyses named after their tables; the distributed runs
 are all runs of one analysis, "citus_ra" (a name given to runs of several
 sources).  Every view of engage, filtered by the analysis's name, and
@@ -34,6 +36,7 @@ the end; CREATE EXTENSION engage if it is not there.
 
 Copyright (c) 2026, engage developers
 """
+import collections
 import os
 import re
 import sys
@@ -433,6 +436,63 @@ def body(conn):
                                    r".* GROUP BY u\.cluster", plan)
                 check(f"{label}: the hours of activity are counted on the workers (a pushed-down join and GROUP BY)",
                       pushed is not None and "Task Count: " in plan, plan[:600])
+
+    # (f) the warm start's fit on Citus (issue 13): a first run of the same
+    # rows on one node and distributed (warm_start false: the same model),
+    # then a run of changed rows that starts from the previous run's
+    # centroids beside its restarts: every view and count as on one node;
+    # its model is kmeans_fit_sampled's from those centroids
+    lf1 = analyse(conn, "citus_ra.xdr_local", keep_runs=100, k_max=0, name="citus_ra f local", warm_start=False)
+    df1 = analyse(conn, "citus_ra.xdr_msisdn", keep_runs=100, k_max=0, name=DIST, warm_start=False,
+                  without_msisdn="citus_ra.xdr_nomsisdn")
+    same = query(conn, "SELECT a.cluster_model::text = b.cluster_model::text FROM engage.run a, engage.run b "
+                       "WHERE a.run_id = %s AND b.run_id = %s", (lf1, df1))
+    check("(f) the first runs: the same model on one node and distributed", same == [(True,)], str(same))
+    cur.execute("CREATE TABLE citus_ra.xdr_f_local AS SELECT * FROM citus_ra.xdr_local")
+    cur.execute("""UPDATE citus_ra.xdr_f_local SET "Total DL (Bytes)" = "Total DL (Bytes)" * 5
+                   WHERE "MSISDN/Number"::bigint % 3 = 0""")
+    cur.execute("CREATE TABLE citus_ra.xdr_f_msisdn (LIKE citus_ra.xdr_local)")
+    cur.execute("SELECT create_distributed_table('citus_ra.xdr_f_msisdn', 'MSISDN/Number')")
+    cur.execute('INSERT INTO citus_ra.xdr_f_msisdn SELECT * FROM citus_ra.xdr_f_local WHERE "MSISDN/Number" IS NOT NULL')
+    cur.execute('CREATE TABLE citus_ra.xdr_f_nomsisdn AS SELECT * FROM citus_ra.xdr_f_local WHERE "MSISDN/Number" IS NULL')
+    lf2 = analyse(conn, "citus_ra.xdr_f_local", keep_runs=100, k_max=3, name="citus_ra f local")
+    ref_f = snapshot(conn, "citus_ra f local")
+    # with engage.progress, kmeans_fit_sampled says what became of the start
+    # (every notice kept: psycopg2 keeps the last 50 by default)
+    conn.notices = collections.deque()
+    cur.execute("SET client_min_messages = notice")
+    cur.execute("SET engage.progress = on")
+    df2 = analyse(conn, "citus_ra.xdr_f_msisdn", keep_runs=100, k_max=3, name=DIST,
+                  without_msisdn="citus_ra.xdr_f_nomsisdn")
+    cur.execute("RESET engage.progress")
+    cur.execute("SET client_min_messages = warning")
+    start_notes = [n.strip() for n in conn.notices if "initial centroids' candidate" in n]
+    conn.notices = []
+    check("(f) the distributed fit ran the previous centroids as a candidate (engage.progress)",
+          len(start_notes) == 1, str(start_notes))
+    compare(conn, "(f) a warm-started run distributed by MSISDN", ref_f, lf2, df2)
+    if lf2 is not None and df2 is not None:
+        distances_bitwise(conn, lf2, df2)
+        got = query(conn, "SELECT run_id, warm_start_run FROM engage.run WHERE run_id IN (%s, %s) ORDER BY run_id",
+                    (lf2, df2))
+        check("(f) both runs warm-started from their previous runs", got == [(lf2, lf1), (df2, df1)], str(got))
+        # the distributed run's model: kmeans_fit_sampled's on its users
+        # from the previous centroids (the same centroids up to the
+        # numbering); and whether they beat the restarts' model
+        points = ("SELECT u.msisdn::text, u.sessions, COALESCE(u.duration_ms, 0), COALESCE(u.total_bytes, 0) "
+                  "FROM engage.user_engagement_%d u" % df2)
+        row = query(conn, """
+            SELECT (r.cluster_model).inertia = (f).inertia,
+                   (SELECT array_agg(c ORDER BY c) FROM unnest((r.cluster_model).centroids_normalized) c)
+                   = (SELECT array_agg(c ORDER BY c) FROM unnest((f).centroids_normalized) c),
+                   (f).inertia < (engage.kmeans_fit_sampled(%s, 3, 'zscore')).inertia
+            FROM engage.run r, engage.run p,
+                 LATERAL (SELECT engage.kmeans_fit_sampled(%s, 3, 'zscore',
+                                                           initial_centroids => (p.cluster_model).centroids) AS f) x
+            WHERE r.run_id = %s AND p.run_id = %s""", (points, points, df2, df1))
+        check("(f) the distributed model is kmeans_fit_sampled's from the previous centroids "
+              f"(the start kept: {row[0][2] if row else None})",
+              len(row) == 1 and row[0][0] and row[0][1], str(row))
 
     # run_analysis on a worker: an error, nothing logged on the worker
     port = int(os.environ.get("PGPORT", "5432")) + 1

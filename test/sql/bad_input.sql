@@ -1081,6 +1081,32 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 ) AS c(n, what, q);
 RESET client_min_messages;
 
+-- 660-679: the previous run's centroids as one more start of the fit
+-- (issue 13): kmeans_fit_sampled's initial_centroids (k x d, the
+-- features' units), store_user_clusters' and store_cluster_model's
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(660, 'kmeans_fit_sampled: initial_centroids of 3 rows for k = 2', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{{0,0},{1,1},{2,2}}')::text$$),
+(661, 'kmeans_fit_sampled: initial_centroids of 3 features for 2', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{{0,0,0},{1,1,1}}')::text$$),
+(662, 'kmeans_fit_sampled: initial_centroids one-dimensional', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{0,0,1,1}')::text$$),
+(663, 'kmeans_fit_sampled: initial_centroids three-dimensional', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{{{0,0},{1,1}}}')::text$$),
+(664, 'kmeans_fit_sampled: initial_centroids empty', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{}')::text$$),
+(665, 'kmeans_fit_sampled: initial_centroids with NULL', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{{0,NULL},{1,1}}')::text$$),
+(666, 'kmeans_fit_sampled: initial_centroids with NaN', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => '{{0,0},{NaN,1}}')::text$$),
+(667, 'kmeans_fit_sampled: initial_centroids with -Infinity', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, in_memory => true, initial_centroids => '{{0,0},{1,-Infinity}}')::text$$),
+(668, 'kmeans_fit_sampled none: initial_centroids with 1e300', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, 'none', initial_centroids => '{{0,0},{1,1e300}}')::text$$),
+(669, 'kmeans_fit_sampled minmax: initial_centroids with 1e300 (above the limit once normalised)', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, 'minmax', initial_centroids => '{{0,0},{1e300,1}}')::text$$),
+(670, 'kmeans_fit_sampled log: a negative initial centroid', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, 'log', initial_centroids => '{{0,0},{-1,10}}')::text$$),
+(671, 'kmeans_fit_sampled: initial_centroids with an empty cluster (documented result: the restarts'' model)', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 3, initial_centroids => '{{1000,1000},{1000,1000},{1000,1000}}')::text = engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 3)::text$$),
+(672, 'kmeans_fit_sampled: initial_centroids NULL (documented result: the restarts'' model)', $$SELECT engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2, initial_centroids => NULL)::text = engage.kmeans_fit_sampled('SELECT id, a, b FROM bi_pts', 2)::text$$),
+(673, 'store_user_clusters: initial_centroids of 2 features', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'zscore', '{{0,0},{1,1}}')$$),
+(674, 'store_user_clusters: initial_centroids with NaN', $$SELECT engage.store_user_clusters(1, 'SELECT m, s, d, b, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'zscore', '{{0,0,0},{1,NaN,1}}')$$),
+(675, 'store_cluster_model: initial_centroids with NULL', $$SELECT engage.store_cluster_model(1, 'SELECT m, s, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'zscore', '{{0,0,0},{1,NULL,1}}')$$),
+(676, 'store_cluster_model: initial_centroids of 3 rows for k = 2', $$SELECT engage.store_cluster_model(1, 'SELECT m, s, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9)) v(m, s, d, b)', 2, 0, 'zscore', '{{0,0,0},{1,1,1},{2,2,2}}')$$),
+(677, 'store_cluster_model: initial_centroids at the best clustering (documented result: its inertia, 9)', $$SELECT (engage.store_cluster_model(1, 'SELECT m, s, d, b FROM (VALUES (''a'', 1::bigint, 1::numeric, 1::numeric), (''b'', 2, 5, 1), (''c'', 9, 9, 9), (''d'', 10, 9, 9)) v(m, s, d, b)', 2, 0, 'none', '{{1.5,3,1},{9.5,9,9}}')).inertia::text$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,

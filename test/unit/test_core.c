@@ -361,6 +361,7 @@ static const test_case tests[] = {
 	TEST(test_elbow_memory_sample),
 	TEST(test_elbow_agg_errors),
 	TEST(test_fit_sampled),
+	TEST(test_fit_sampled_start),
 };
 
 /* Free what a test case allocated. */

@@ -158,6 +158,7 @@ extern void test_elbow_agg_quality(void);
 extern void test_elbow_memory_sample(void);
 extern void test_elbow_agg_errors(void);
 extern void test_fit_sampled(void);
+extern void test_fit_sampled_start(void);
 
 /* test_xsum.c */
 extern void test_xsum_exact(void);

@@ -1675,3 +1675,241 @@ test_memory_threads(void)
 	points_free(&p, 1);
 	free(X);
 }
+
+/*
+ * The fixed point of Lloyd steps from start (k x 3) over the shuffled
+ * points, step by step through fit_step_added (at most max_iter steps):
+ * the start's candidate computed apart.  Its centroids into C, its
+ * inertia returned.
+ */
+static double
+fit_start_reference(fit_source *fs, int k, const double *start, int max_iter,
+					double *C)
+{
+	ecore_kstep_out o;
+	double		next[8 * 3],
+				ci[8];
+	int64_t		sz[8];
+	int			it;
+
+	memcpy(C, start, sizeof(double) * k * 3);
+	memset(&o, 0, sizeof(o));
+	o.next = next;
+	o.sizes = sz;
+	o.cluster_inertia = ci;
+	for (it = 1;; it++)
+	{
+		CHECK_EQ_INT(fit_step_added(fs, k, C, &o), ECORE_OK);
+		if (o.fixed_point || it >= max_iter)
+			break;
+		memcpy(C, next, sizeof(double) * k * 3);
+	}
+	return o.inertia;
+}
+
+/* Is every centroid of a (k x 3) one of b's, bit for bit? */
+static int
+same_centroid_set(const double *a, const double *b, int k)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < k; i++)
+	{
+		for (j = 0; j < k; j++)
+			if (memcmp(a + i * 3, b + j * 3, 3 * sizeof(double)) == 0)
+				break;
+		if (j == k)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * ecore_fit_sampled with a start: in memory == through callbacks, bit for
+ * bit; the start's candidate is the fixed point of Lloyd steps from it
+ * (computed apart), the model kept the lower inertia of it and of the fit
+ * without a start (the restarts' on a tie: the fit's own model as the
+ * start changes nothing); a start that wins; a start not finite or too
+ * large is refused.
+ */
+void
+test_fit_sampled_start(void)
+{
+	const size_t n = 4000,
+				d = 3;
+	const int	k = 4;
+	double	   *X = make_blobs(n, d, 6, 12.0, 47, NULL);
+	test_points p,
+				q;
+	size_t	   *perm = shuffled(n, 91);
+	int			c;
+
+	points_make(&p, X, n, d, 7);
+	points_permuted(&q, &p, perm);
+	for (c = 0; c < 6; c++)
+	{
+		ecore_env	env = make_env();
+		ecore_elbow_memory mem;
+		ecore_fit_params fp;
+		ecore_fit_source a,
+					b;
+		fit_source	fs;
+		ecore_fit_out o0,
+					oa,
+					ob;
+		double		c0[4 * 3],
+					ca[4 * 3],
+					cb[4 * 3],
+					start[4 * 3],
+					ref[4 * 3],
+					ci0[4],
+					cia[4],
+					cib[4],
+					ref_inertia;
+		int64_t		s0[4],
+					sa[4],
+					sb[4];
+		size_t		i;
+		int			max_iter = (c == 4 || c == 5) ? 1 : 300;
+
+		memset(&fp, 0, sizeof(fp));
+		ecore_kmeans_params_default(&fp.km);
+		fp.km.k = k;
+		fp.km.n_init = 1;
+		fp.km.seed = 3 + c;
+		fp.km.max_iter = 300;
+		fp.sample = (c % 2 == 0) ? 200 : n;
+		memory_of(&mem, &p, &env);
+		memset(&a, 0, sizeof(a));
+		a.memory = &mem;
+		fs.p = &q;
+		fs.steps = 0;
+		memset(&b, 0, sizeof(b));
+		b.step = fit_step_added;
+		b.sample = fit_sample_sorted;
+		b.arg = &fs;
+
+		/* without a start (max_iter 300: c 4 and 5 take it as the start) */
+		memset(&o0, 0, sizeof(o0));
+		o0.centroids = c0;
+		o0.sizes = s0;
+		o0.cluster_inertia = ci0;
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &a, &env, &o0), ECORE_OK);
+		CHECK_EQ_INT(o0.start_won, 0);
+		CHECK(isnan(o0.start_inertia));
+		arena_reset(&g_arena);
+
+		/*
+		 * the start: 0, 1 the fit's own model; 2, 3 four points of the
+		 * data (one cluster's corner); 4, 5 the fit's own model with the
+		 * steps cut to 1, where the restarts' candidate stops short
+		 */
+		if (c == 2 || c == 3)
+			for (i = 0; i < (size_t) k; i++)
+				memcpy(start + i * d, p.Z + (i * 7 + c) * d, d * sizeof(double));
+		else
+			memcpy(start, c0, sizeof(start));
+		fp.km.max_iter = max_iter;
+		fp.start = start;
+
+		memset(&oa, 0, sizeof(oa));
+		oa.centroids = ca;
+		oa.sizes = sa;
+		oa.cluster_inertia = cia;
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &a, &env, &oa), ECORE_OK);
+		CHECK_EQ_INT(g_arena.count, 2);
+		arena_reset(&g_arena);
+		memset(&ob, 0, sizeof(ob));
+		ob.centroids = cb;
+		ob.sizes = sb;
+		ob.cluster_inertia = cib;
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &b, &env, &ob), ECORE_OK);
+		arena_reset(&g_arena);
+		/* in memory == on callbacks */
+		CHECK(memcmp(ca, cb, sizeof(ca)) == 0);
+		CHECK(memcmp(sa, sb, sizeof(sa)) == 0);
+		CHECK(memcmp(cia, cib, sizeof(cia)) == 0);
+		CHECK(bits(oa.inertia) == bits(ob.inertia));
+		CHECK(bits(oa.start_inertia) == bits(ob.start_inertia));
+		CHECK_EQ_INT(oa.start_won, ob.start_won);
+		CHECK_EQ_INT(oa.iterations, ob.iterations);
+
+		/* the start's candidate, computed apart */
+		ref_inertia = fit_start_reference(&fs, k, start, max_iter, ref);
+		CHECK(bits(oa.start_inertia) == bits(ref_inertia));
+		if (c < 4)
+		{
+			/* the lower of the two; the restarts' on a tie */
+			CHECK_EQ_INT(oa.start_won, ref_inertia < o0.inertia);
+			if (oa.start_won)
+			{
+				CHECK(same_centroid_set(ca, ref, k));
+				CHECK(bits(oa.inertia) == bits(ref_inertia));
+			}
+			else
+			{
+				CHECK(memcmp(ca, c0, sizeof(ca)) == 0);
+				CHECK(memcmp(sa, s0, sizeof(sa)) == 0);
+				CHECK(memcmp(cia, ci0, sizeof(cia)) == 0);
+				CHECK(bits(oa.inertia) == bits(o0.inertia));
+				CHECK_EQ_INT(oa.iterations, o0.iterations);
+			}
+			if (c < 2)
+			{
+				/* the fit's own model: a tie, nothing changes */
+				CHECK_EQ_INT(oa.start_won, 0);
+				CHECK(bits(oa.start_inertia) == bits(o0.inertia));
+			}
+			else
+				CHECK(oa.start_won == 1 || oa.inertia <= ref_inertia);
+		}
+		else
+		{
+			/* one step: the converged start wins over the restarts' step */
+			CHECK_EQ_INT(oa.start_won, 1);
+			CHECK(bits(oa.inertia) == bits(o0.inertia));
+			CHECK(memcmp(ca, c0, sizeof(ca)) == 0);
+			CHECK_EQ_INT(oa.iterations, 1);
+		}
+		arena_reset(&g_arena);
+	}
+	/* a start not finite, or above ECORE_MAX_ABS_CENTROID: refused */
+	{
+		ecore_env	env = make_env();
+		ecore_elbow_memory mem;
+		ecore_fit_params fp;
+		ecore_fit_source a;
+		ecore_fit_out oa;
+		double		ca[4 * 3],
+					cia[4],
+					start[4 * 3] = {0};
+		int64_t		sa[4];
+
+		memset(&fp, 0, sizeof(fp));
+		ecore_kmeans_params_default(&fp.km);
+		fp.km.k = k;
+		fp.sample = n;
+		fp.start = start;
+		memory_of(&mem, &p, &env);
+		memset(&a, 0, sizeof(a));
+		a.memory = &mem;
+		memset(&oa, 0, sizeof(oa));
+		oa.centroids = ca;
+		oa.sizes = sa;
+		oa.cluster_inertia = cia;
+		start[2 * 3 + 1] = NAN;
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &a, &env, &oa), ECORE_EINIT_VALUE);
+		CHECK(env.error_row == 2 && env.error_col == 1);
+		start[2 * 3 + 1] = 0.0;
+		start[3 * 3 + 2] = 3e100;
+		CHECK_EQ_INT(ecore_fit_sampled(n, d, &fp, &a, &env, &oa), ECORE_EINIT_VALUE);
+		CHECK(env.error_row == 3 && env.error_col == 2);
+		CHECK_EQ_INT(g_arena.count, 0);
+		arena_reset(&g_arena);
+	}
+	points_free(&q, 0);
+	points_free(&p, 1);
+	free(perm);
+	free(X);
+}
