@@ -1654,6 +1654,34 @@ model_read(HeapTupleHeader model, ecore_scaler *s, double **centroids, int *k)
 }
 
 /*
+ * The error of normalising or assigning one point under a model
+ * (kmeans_predict, kmeans_nearest, user_cluster): rc of
+ * ecore_scaler_transform or ecore_kmeans_assign, env's feature.
+ */
+static void
+check_point_rc(int rc, const ecore_env *env)
+{
+	if (rc == ECORE_ENEGATIVE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
+				 errmsg("feature %zu is negative", env->error_col + 1),
+				 errdetail("The model's log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
+	if (rc == ECORE_ENONFINITE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature %zu is not finite", env->error_col + 1)));
+	if (rc == ECORE_ERANGE)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("feature %zu is too large", env->error_col + 1),
+				 errdetail("Normalized, features must be at most 1e100 in magnitude.")));
+	if (rc != ECORE_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s", ecore_strerror(rc))));
+}
+
+/*
  * kmeans_predict(model, features float8[]): the cluster (1..k) of a new
  * point: normalised as the model's points were, nearest centroid (ties:
  * lowest cluster).  NULL features give NULL.
@@ -1694,24 +1722,7 @@ engage_kmeans_predict(PG_FUNCTION_ARGS)
 	rc = ecore_scaler_transform(&s, (double *) ARR_DATA_PTR(x), 1, point, &env);
 	if (rc == ECORE_OK)
 		rc = ecore_kmeans_assign(point, 1, d, centroids, k, &env, &label, NULL);
-	if (rc == ECORE_ENEGATIVE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
-				 errmsg("feature %zu is negative", env.error_col + 1),
-				 errdetail("The model's log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
-	if (rc == ECORE_ENONFINITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature %zu is not finite", env.error_col + 1)));
-	if (rc == ECORE_ERANGE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature %zu is too large", env.error_col + 1),
-				 errdetail("Normalized, features must be at most 1e100 in magnitude.")));
-	if (rc != ECORE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s", ecore_strerror(rc))));
+	check_point_rc(rc, &env);
 	PG_RETURN_INT32(label + 1);
 }
 
@@ -1800,24 +1811,7 @@ nearest_point(NearestCache *c, const double *features, int32_t *label, double *d
 	if (rc == ECORE_OK)
 		rc = ecore_kmeans_assign(c->point, 1, c->scaler.d, c->centroids, c->k, &env,
 								  label, distance);
-	if (rc == ECORE_ENEGATIVE)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_ARGUMENT_FOR_LOG),
-				 errmsg("feature %zu is negative", env.error_col + 1),
-				 errdetail("The model's log normalization takes log(1 + x) of every feature, which needs x >= 0.")));
-	if (rc == ECORE_ENONFINITE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature %zu is not finite", env.error_col + 1)));
-	if (rc == ECORE_ERANGE)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("feature %zu is too large", env.error_col + 1),
-				 errdetail("Normalized, features must be at most 1e100 in magnitude.")));
-	if (rc != ECORE_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s", ecore_strerror(rc))));
+	check_point_rc(rc, &env);
 }
 
 /*
