@@ -193,8 +193,10 @@ check "nothing left locked or in a transaction" "0 0" "$(q "
 	       (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
 	                                                 AND state IS DISTINCT FROM 'idle')")"
 
-# 5. One more run on the final table; its views against plain SQL
-final=$(q "SELECT engage.run_analysis('public.xdr', k => 3, seed => 7, k_max => 4)")
+# 5. One more run on the final table; its views against plain SQL (without
+# the warm start: the previous run's centroids, on rows the load changed,
+# may win over the restarts, and the plain recomputation has no start)
+final=$(q "SELECT engage.run_analysis('public.xdr', k => 3, seed => 7, k_max => 4, warm_start => false)")
 check "a run after the load succeeds" "ok" "$(q "SELECT status FROM engage.run WHERE run_id = ${final:-0}")"
 if ! out=$(psql -X -q -v ON_ERROR_STOP=1 -d $DB -f "$HERE/plain.sql" 2>&1); then
 	not_ok "plain-SQL recomputation (test/load/plain.sql)" "$out"
