@@ -673,7 +673,6 @@ BEGIN
 		IF layout IS NULL AND clusters_k <= 1000 THEN
 			model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling, warm_centroids);
 			on_read := true;
-			UPDATE @extschema@.run r SET clusters_on_read = true WHERE r.run_id = run;
 		ELSIF layout IS NULL THEN
 			model := @extschema@.store_user_clusters(run,
 			             format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0), duration_ms, total_bytes '
@@ -873,7 +872,8 @@ BEGIN
 		SET ended = clock_timestamp(), rows_read = n_rows, rows_without_subscriber = n_nosub,
 		    rejected_values = n_rejected, users = n_users, inertia = total_inertia, elbow_k = chosen_k,
 		    elbow_sample = used_sample, status = 'ok', k = clusters_k, k_chosen = selected_k,
-		    cluster_model = model, warm_start_run = from_run, rows_unparsed_start = n_unparsed
+		    cluster_model = model, warm_start_run = from_run, rows_unparsed_start = n_unparsed,
+		    clusters_on_read = on_read
 		WHERE r.run_id = run;
 
 		SELECT array_agg(o.run_id) INTO pruned
