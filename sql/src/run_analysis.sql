@@ -742,16 +742,23 @@ BEGIN
 		-- them), its few rows written next (jsonb keeps the numerics
 		-- exact).  Computed on read, each user's cluster is kmeans_nearest
 		-- of the final model ($3, renumbered by the warm start), by
-		-- user_cluster (kmeans_nearest's, without the text conversions).
+		-- user_cluster (kmeans_nearest's, without the text conversions),
+		-- joined with the cluster numbers 1..k: the planner then knows the
+		-- groups are few and aggregates them in parallel workers (grouped
+		-- by the expression, it assumes a group per user and aggregates
+		-- every user in the leader: 2.3 s against 1.5 s at 2 * 10^6 rows,
+		-- 1.4 * 10^6 users).
 		-- The same read sums the users' hours of activity by cluster
 		-- (hours_sum_agg of the histograms the per-user step stored; NULL
 		-- without start column), but from result_user_cluster (k above
 		-- 1000 on one node), which does not hold them: step 3b then joins
 		-- the source with the users.
 		IF on_read THEN
-			stats_from := format('(SELECT (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster, '
-			                     'x.sessions, x.duration_ms, x.total_bytes, x.hours '
-			                     'FROM @extschema@.result_user_engagement x WHERE x.run_id = %s) u', run);
+			stats_from := format('(SELECT c.cluster, x.sessions, x.duration_ms, x.total_bytes, x.hours '
+			                     'FROM @extschema@.result_user_engagement x '
+			                     'JOIN generate_series(1, %s) c(cluster) '
+			                     'ON c.cluster = (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster '
+			                     'WHERE x.run_id = %s) u', clusters_k, run);
 		END IF;
 		EXECUTE format($q$
 			SELECT jsonb_agg(s)
