@@ -3210,7 +3210,7 @@ CREATE AGGREGATE @extschema@.hours_agg(integer) (
 	STYPE = bigint[],
 	FINALFUNC = @extschema@.hours_final,
 	COMBINEFUNC = @extschema@.hours_combine,
-	INITCOND = '{}',
+	INITCOND = '{0,0}',
 	PARALLEL = SAFE
 );
 

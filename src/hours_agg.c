@@ -25,11 +25,14 @@
  * hours_agg's state is a bigint[] (Citus splits aggregates whose state
  * has a text form; so do engagement_agg and traffic_agg) of one element
  * per hour with sessions, in increasing hour order: the hour in the top
- * 8 bits, the count in the low 56.  A user has one or two sessions
- * mostly, so the state that parallel workers and Citus's workers pass on
- * is small, where 24 counts would take 216 bytes per user.  Inside an
- * aggregate a count is incremented in place; a new hour makes a new array
- * (the executor moves it into the aggregate's context).
+ * 8 bits, the count in the low 56; then empty slots (0), room for more
+ * hours.  A user has one or two sessions mostly, so the state that
+ * parallel workers and Citus's workers pass on is small, where 24 counts
+ * would take 216 bytes per user.  Inside an aggregate the state is
+ * updated in place: the initial state has two empty slots, so that most
+ * users' states are never reallocated; a new hour without room makes a
+ * new array of twice the slots (the executor moves it into the
+ * aggregate's context).
  *
  * hours_sum_agg's state is a bigint[] of the 24 counts (its groups are
  * few: the clusters); sums past 2^63 - 1 are an error.
@@ -90,17 +93,18 @@ state_elements(ArrayType *a, int max, const char *func, int *n)
 }
 
 /*
- * A hours_agg state's elements, checked: hours 0 to 23 in increasing
- * order, counts of at least 1.
+ * A hours_agg state's elements, checked: n used ones (hours 0 to 23 in
+ * increasing order, counts of at least 1), then empty ones (0) up to its
+ * slots.
  */
 static int64 *
-packed_elements(ArrayType *a, int *n)
+packed_elements(ArrayType *a, int *n, int *slots)
 {
-	int64	   *e = state_elements(a, HOURS, "hours_agg", n);
+	int64	   *e = state_elements(a, HOURS, "hours_agg", slots);
 	int			prev = -1;
 	int			i;
 
-	for (i = 0; i < *n; i++)
+	for (i = 0; i < *slots && e[i] != 0; i++)
 	{
 		int64		hour = e[i] >> HOUR_SHIFT;
 
@@ -108,10 +112,17 @@ packed_elements(ArrayType *a, int *n)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("invalid state of hours_agg"),
-					 errdetail("Element %d is not an hour 0 to 23 after the previous one with a count of at least 1.",
+					 errdetail("Element %d is not an hour 0 to 23 after the previous one with a count of at least 1, nor an empty slot (0) after them.",
 							   i + 1)));
 		prev = (int) hour;
 	}
+	*n = i;
+	for (; i < *slots; i++)
+		if (e[i] != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid state of hours_agg"),
+					 errdetail("Element %d follows an empty slot.", i + 1)));
 	return e;
 }
 
@@ -138,6 +149,7 @@ engage_hours_accum(PG_FUNCTION_ARGS)
 	int64	   *e;
 	int64		grown[HOURS];
 	int			n;
+	int			slots;
 	int			i;
 
 	if (hour < 0 || hour >= HOURS)
@@ -148,7 +160,7 @@ engage_hours_accum(PG_FUNCTION_ARGS)
 	/* in place inside an aggregate; a copy when called directly */
 	state = AggCheckCallContext(fcinfo, NULL) ? PG_GETARG_ARRAYTYPE_P(0) :
 		PG_GETARG_ARRAYTYPE_P_COPY(0);
-	e = packed_elements(state, &n);
+	e = packed_elements(state, &n, &slots);
 	for (i = 0; i < n && (e[i] >> HOUR_SHIFT) < hour; i++)
 		;
 	if (i < n && (e[i] >> HOUR_SHIFT) == hour)
@@ -158,32 +170,46 @@ engage_hours_accum(PG_FUNCTION_ARGS)
 		e[i]++;
 		PG_RETURN_ARRAYTYPE_P(state);
 	}
-	/* a new hour: a new array, the executor frees the old one */
+	if (n < slots)
+	{
+		/* a new hour in an empty slot */
+		memmove(e + i + 1, e + i, sizeof(int64) * (n - i));
+		e[i] = ((int64) hour << HOUR_SHIFT) | 1;
+		PG_RETURN_ARRAYTYPE_P(state);
+	}
+	/* no room: a new array, the executor frees the old one */
+	memset(grown, 0, sizeof(grown));
 	memcpy(grown, e, sizeof(int64) * i);
 	grown[i] = ((int64) hour << HOUR_SHIFT) | 1;
 	memcpy(grown + i + 1, e + i, sizeof(int64) * (n - i));
-	PG_RETURN_ARRAYTYPE_P(int8_array(grown, n + 1));
+	PG_RETURN_ARRAYTYPE_P(int8_array(grown, Min(HOURS, Max(2 * slots, n + 1))));
 }
 
 /*
  * engage.hours_combine(a bigint[], b bigint[]): hours_agg's combine
- * function, the merge of two sorted lists
+ * function, the merge of two sorted lists: into a, in place inside an
+ * aggregate, when it has the room
  */
 PG_FUNCTION_INFO_V1(engage_hours_combine);
 Datum
 engage_hours_combine(PG_FUNCTION_ARGS)
 {
+	ArrayType  *state;
 	int64	   *a,
 			   *b;
 	int64		merged[HOURS];
 	int			na,
 				nb,
+				slots,
+				bslots,
 				i = 0,
 				j = 0,
 				n = 0;
 
-	a = packed_elements(PG_GETARG_ARRAYTYPE_P(0), &na);
-	b = packed_elements(PG_GETARG_ARRAYTYPE_P(1), &nb);
+	state = AggCheckCallContext(fcinfo, NULL) ? PG_GETARG_ARRAYTYPE_P(0) :
+		PG_GETARG_ARRAYTYPE_P_COPY(0);
+	a = packed_elements(state, &na, &slots);
+	b = packed_elements(PG_GETARG_ARRAYTYPE_P(1), &nb, &bslots);
 	while (i < na || j < nb)
 	{
 		if (j == nb || (i < na && (a[i] >> HOUR_SHIFT) < (b[j] >> HOUR_SHIFT)))
@@ -200,6 +226,11 @@ engage_hours_combine(PG_FUNCTION_ARGS)
 			i++;
 			j++;
 		}
+	}
+	if (n <= slots)
+	{
+		memcpy(a, merged, sizeof(int64) * n);
+		PG_RETURN_ARRAYTYPE_P(state);
 	}
 	PG_RETURN_ARRAYTYPE_P(int8_array(merged, n));
 }
@@ -226,12 +257,13 @@ engage_hours_final(PG_FUNCTION_ARGS)
 {
 	int64	   *e;
 	int			n;
+	int			slots;
 	int			i;
 	bytea	   *result;
 	uint8	   *p;
 	int			len = 0;
 
-	e = packed_elements(PG_GETARG_ARRAYTYPE_P(0), &n);
+	e = packed_elements(PG_GETARG_ARRAYTYPE_P(0), &n, &slots);
 	result = (bytea *) palloc(VARHDRSZ + n * (1 + MAX_VARINT));
 	p = (uint8 *) VARDATA(result);
 	for (i = 0; i < n; i++)
