@@ -17,6 +17,7 @@ OBJS = \
 	src/user_engagement.o \
 	src/bulk_write.o \
 	src/kmeans_agg.o \
+	src/hours_agg.o \
 	src/core/core.o \
 	src/core/kmeans.o \
 	src/core/kmeans_seed.o \

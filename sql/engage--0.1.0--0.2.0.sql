@@ -77,7 +77,7 @@ AS 'MODULE_PATHNAME', 'engage_store_user_engagement'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
-'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected; a time window''s query has a twelfth column, the group''s rows left out for their start, and its groups without a row in the window are not users), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position), the application totals and users, and the rows left out for their start (NULL without a window)';
+'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected; a time window''s query has a twelfth column, the group''s rows left out for their start, and its groups without a row in the window are not users; a last column of type bytea, the user''s sessions by hour of day (hours_agg), is stored in column hours, NULL without it), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position), the application totals and users, and the rows left out for their start (NULL without a window)';
 
 -- The K-means step of run_analysis (src/kmeans_sql.c, src/bulk_write.c):
 -- the fit of kmeans_cluster_rows on the run's users (one read), each user's
@@ -206,7 +206,7 @@ DECLARE
 	rel regclass;
 	on_read boolean := false;	-- one node: each user's cluster computed where read
 	cluster_sums jsonb;		-- the cluster statistics' sums, counts and extremes
-	saved_sort text;
+	hours_expr text;		-- the per-user query's hours of activity (hours_agg)
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
@@ -400,11 +400,18 @@ BEGIN
 		-- With a time window, the rows whose start gives no time are read
 		-- too: counted per group in a twelfth column (left_out), their
 		-- values left out of the aggregates (FILTER); a group of such rows
-		-- only is not a user (store_user_engagement).
+		-- only is not a user (store_user_engagement).  With a start column,
+		-- the user's hours of activity in a last column: hours_agg of the
+		-- hour of day of each row's start (of the window's rows; a start
+		-- that gives no time is not counted), stored with the user's row
+		-- and summed by cluster with the cluster statistics (step 3b).
+		IF start_type IS NOT NULL THEN
+			hours_expr := format('@extschema@.hours_agg(pg_catalog.date_part(''hour'', %s)::integer)', st);
+		END IF;
 		user_query := format($q$
 			SELECT g.m::text, g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes,
-			       (g.e).total_bytes, (g.e).rejected_values, %5$s%8$s
-			FROM (SELECT s.%1$I AS m, @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I)%9$s AS e%6$s%10$s
+			       (g.e).total_bytes, (g.e).rejected_values, %5$s%8$s%12$s
+			FROM (SELECT s.%1$I AS m, @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I)%9$s AS e%6$s%10$s%13$s
 			      FROM %7$s AS s%11$s
 			      GROUP BY 1) g$q$,
 			msisdn_column, duration_column, dl_column, ul_column,
@@ -417,7 +424,9 @@ BEGIN
 			CASE WHEN in_window IS NOT NULL THEN ', g.left_out' ELSE '' END,
 			CASE WHEN in_window IS NOT NULL THEN format(' FILTER (WHERE %s IS NOT NULL)', st) ELSE '' END,
 			CASE WHEN in_window IS NOT NULL THEN format(', count(*) FILTER (WHERE %s IS NULL) AS left_out', st) ELSE '' END,
-			CASE WHEN in_window IS NOT NULL THEN format(E'\n\t\t\t      WHERE %s IS NULL OR (%s)', st, in_window) ELSE '' END);
+			CASE WHEN in_window IS NOT NULL THEN format(E'\n\t\t\t      WHERE %s IS NULL OR (%s)', st, in_window) ELSE '' END,
+			CASE WHEN hours_expr IS NOT NULL THEN ', g.h' ELSE '' END,
+			CASE WHEN hours_expr IS NOT NULL THEN format(', %s AS h', hours_expr) ELSE '' END);
 
 		-- The rows kept apart from the source (without_msisdn) are counted
 		-- first: they must all be without MSISDN.
@@ -504,10 +513,10 @@ BEGIN
 			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, sessions bigint NOT NULL, duration_ms numeric, '
 			               'dl_bytes numeric, ul_bytes numeric, total_bytes numeric, '
 			               'app_dl_bytes double precision[], app_ul_bytes double precision[], '
-			               'rejected_values bigint NOT NULL)', users_table, msisdn_type);
+			               'rejected_values bigint NOT NULL, hours bytea)', users_table, msisdn_type);
 			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, cluster integer NOT NULL, '
 			               'distance double precision NOT NULL, sessions bigint NOT NULL, '
-			               'duration_ms numeric, total_bytes numeric)', clusters_table, msisdn_type);
+			               'duration_ms numeric, total_bytes numeric, hours bytea)', clusters_table, msisdn_type);
 			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
 				USING users_table, user_source;
 			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
@@ -530,12 +539,13 @@ BEGIN
 			VALUES (run, layout, users_table, clusters_table);
 
 			-- the per-user rows, on the workers: each shard groups its own
-			-- users (the aggregates in a subquery: each state made once)
+			-- users (the aggregates in a subquery: each state made once),
+			-- with their hours of activity as on one node
 			EXECUTE format($q$
 				INSERT INTO %1$s (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes,
-				                  app_dl_bytes, app_ul_bytes, rejected_values)
-				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes, (g.e).total_bytes, %2$s
-				FROM (SELECT s.%3$I AS m, @extschema@.engagement_agg(s.%4$I, s.%5$I, s.%6$I) AS e%7$s
+				                  app_dl_bytes, app_ul_bytes, rejected_values, hours)
+				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes, (g.e).total_bytes, %2$s, %10$s
+				FROM (SELECT s.%3$I AS m, @extschema@.engagement_agg(s.%4$I, s.%5$I, s.%6$I) AS e%7$s%11$s
 				      FROM %8$s AS s
 				      WHERE s.%3$I IS NOT NULL AND %9$s
 				      GROUP BY 1) g$q$,
@@ -546,7 +556,9 @@ BEGIN
 				CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
 				user_source,
 				-- (the staging table holds the window's rows only)
-				CASE WHEN layout = 'msisdn' THEN COALESCE(in_window, 'true') ELSE 'true' END);
+				CASE WHEN layout = 'msisdn' THEN COALESCE(in_window, 'true') ELSE 'true' END,
+				CASE WHEN hours_expr IS NOT NULL THEN 'g.h' ELSE 'NULL::bytea' END,
+				CASE WHEN hours_expr IS NOT NULL THEN format(', %s AS h', hours_expr) ELSE '' END);
 			t := @extschema@.analysis_progress(run, format('Citus: per-user rows written on the workers into %s', users_table), t);
 			step_query := format('@extschema@.store_user_engagement_citus($1, %L, %s, %s)',
 			                     users_table, n_apps, n_source_nosub);
@@ -729,8 +741,8 @@ BEGIN
 			ELSE
 				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling, warm_centroids);
 			END IF;
-			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
-			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
+			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes, hours) '
+			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes, u.hours '
 			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
 			               'ARRAY[u.sessions::double precision, COALESCE(u.duration_ms, 0)::double precision, '
 			               'COALESCE(u.total_bytes, 0)::double precision]) p',
@@ -773,11 +785,23 @@ BEGIN
 		-- them), its few rows written next (jsonb keeps the numerics
 		-- exact).  Computed on read, each user's cluster is kmeans_nearest
 		-- of the final model ($3, renumbered by the warm start), by
-		-- user_cluster (kmeans_nearest's, without the text conversions).
+		-- user_cluster (kmeans_nearest's, without the text conversions),
+		-- joined with the cluster numbers 1..k: the planner then knows the
+		-- groups are few and aggregates them in parallel workers (grouped
+		-- by the expression, it assumes a group per user and aggregates
+		-- every user in the leader: 2.3 s against 1.5 s at 2 * 10^6 rows,
+		-- 1.4 * 10^6 users).
+		-- The same read sums the users' hours of activity by cluster
+		-- (hours_sum_agg of the histograms the per-user step stored; NULL
+		-- without start column), but from result_user_cluster (k above
+		-- 1000 on one node), which does not hold them: step 3b then joins
+		-- the source with the users.
 		IF on_read THEN
-			stats_from := format('(SELECT (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster, '
-			                     'x.sessions, x.duration_ms, x.total_bytes '
-			                     'FROM @extschema@.result_user_engagement x WHERE x.run_id = %s) u', run);
+			stats_from := format('(SELECT c.cluster, x.sessions, x.duration_ms, x.total_bytes, x.hours '
+			                     'FROM @extschema@.result_user_engagement x '
+			                     'JOIN generate_series(1, %s) c(cluster) '
+			                     'ON c.cluster = (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster '
+			                     'WHERE x.run_id = %s) u', clusters_k, run);
 		END IF;
 		EXECUTE format($q$
 			SELECT jsonb_agg(s)
@@ -785,9 +809,11 @@ BEGIN
 			             min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			             min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
 			             min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
-			             count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
+			             count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count,
+			             @extschema@.hours_sum_agg(%s) AS hours
 			      FROM %s
-			      GROUP BY u.cluster) s$q$, stats_from)
+			      GROUP BY u.cluster) s$q$,
+			CASE WHEN layout IS NULL AND NOT on_read THEN 'NULL::bytea' ELSE 'u.hours' END, stats_from)
 		INTO cluster_sums
 		USING run, clusters_k, model;
 		EXECUTE $q$
@@ -842,54 +868,46 @@ BEGIN
 
 		-- 3b. Hours of activity (issue 13), when the source has its start
 		-- column: each cluster's sessions by the hour of day of their start
-		-- (of the window), 24 rows per cluster.  The source's rows joined
-		-- with the run's users' clusters by MSISDN and counted by cluster and
-		-- hour: on Citus a join of colocated tables (the source, or the
-		-- staging table of the window's rows), its count split by Citus.
-		-- The planner's own choice of scans for the source (a table with an
-		-- index is still read whole), but no merge join: it sorts the run's
-		-- users by the text of their MSISDN in every parallel worker (3.3 s
-		-- against 1.7 s for a parallel hash join at 10^6 rows, 7 * 10^5
-		-- users).  The run's users are found by a run_id the planner does
-		-- not know (an InitPlan): it then estimates them as the table's rows
+		-- (of the window), 24 rows per cluster.  The per-user step stored
+		-- each user's sessions by hour (hours_agg, column hours) and the
+		-- cluster statistics' read of the users summed them by cluster
+		-- (hours_sum_agg, in cluster_sums): on one node and on Citus (the
+		-- workers' per-user rows carry them into the run's clusters table,
+		-- and Citus splits the sum), the source is not read again.  Only
+		-- with k above 1000 on one node, whose statistics read
+		-- result_user_cluster, the source's rows are joined with the run's
+		-- users' clusters by MSISDN and counted by cluster and hour: the
+		-- planner's own choice of scans for the source, but no merge join
+		-- (it sorts the run's users by the text of their MSISDN in every
+		-- parallel worker: 3.3 s against 1.7 s for a parallel hash join at
+		-- 10^6 rows, 7 * 10^5 users); the run's users found by a run_id the
+		-- planner does not know (an InitPlan), estimated as the table's rows
 		-- over its runs, where the run's own id, newer than the table's
 		-- statistics, would be estimated as 1 row (a hash built in each
 		-- worker, every joined row gathered and sorted: 3 to 4 times
-		-- slower).  Computed on read (on_read), each user's cluster is
-		-- user_cluster of the final model, once per user on the hash
-		-- join's build side, joined with the cluster numbers 1..k: the
-		-- planner then knows the groups are few (of an expression it would
-		-- assume one per row and aggregate every joined row above the
-		-- Gather, 1.2 times as long at 2 * 10^6 rows), and with sorts off
-		-- it aggregates them in the workers (the join's rows, which it
-		-- underestimates, are not sorted).  The cost of the step: about a
-		-- third of the per-user step's; start_column NULL skips it.
+		-- slower).  start_column NULL skips the step.
 		IF start_type IS NOT NULL THEN
-			saved_mergejoin := current_setting('enable_mergejoin');
-			saved_sort := current_setting('enable_sort');
-			PERFORM set_config('enable_seqscan', saved_seqscan, true);
-			PERFORM set_config('enable_mergejoin', 'off', true);
-			IF on_read THEN
-				PERFORM set_config('enable_sort', 'off', true);
+			IF layout IS NULL AND NOT on_read THEN
+				saved_mergejoin := current_setting('enable_mergejoin');
+				PERFORM set_config('enable_seqscan', saved_seqscan, true);
+				PERFORM set_config('enable_mergejoin', 'off', true);
+				EXECUTE format($q$
+					SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
+					FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
+					      FROM %2$s AS s JOIN @extschema@.result_user_cluster u
+					           ON u.run_id = (SELECT %3$s::bigint) AND u.msisdn = s.%4$I::text
+					      WHERE %1$s IS NOT NULL AND %5$s
+					      GROUP BY 1, 2) a$q$,
+					st, src, run, msisdn_column, COALESCE(in_window, 'true'))
+				INTO activity_clusters, activity_hours, activity_sessions;
+				PERFORM set_config('enable_seqscan', 'off', true);
+				PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
+			ELSE
+				SELECT array_agg(s.cluster), array_agg(h.hour - 1), array_agg(h.sessions)
+				INTO activity_clusters, activity_hours, activity_sessions
+				FROM jsonb_to_recordset(cluster_sums) AS s(cluster integer, hours bigint[])
+				CROSS JOIN LATERAL unnest(s.hours) WITH ORDINALITY AS h(sessions, hour);
 			END IF;
-			EXECUTE format($q$
-				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
-				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
-				      FROM %2$s AS s JOIN %3$s
-				      WHERE %1$s IS NOT NULL AND %4$s
-				      GROUP BY 1, 2) a$q$,
-				st, COALESCE(user_source, src),
-				CASE WHEN on_read
-				     THEN format('(SELECT x.msisdn, c.cluster FROM @extschema@.result_user_engagement x '
-				                 'JOIN generate_series(1, %s) c(cluster) ON c.cluster = (@extschema@.user_cluster('
-				                 '%L::@extschema@.kmeans_model, x.sessions, x.duration_ms, x.total_bytes)).cluster '
-				                 'WHERE x.run_id = (SELECT %s::bigint)) u ON u.msisdn = s.%I::text',
-				                 clusters_k, model, run, msisdn_column)
-				     WHEN layout IS NULL
-				     THEN format('@extschema@.result_user_cluster u ON u.run_id = (SELECT %s::bigint) AND u.msisdn = s.%I::text', run, msisdn_column)
-				     ELSE format('%s u ON u.msisdn = s.%I', clusters_table, msisdn_column) END,
-				CASE WHEN layout = 'other' THEN 'true' ELSE COALESCE(in_window, 'true') END)
-			INTO activity_clusters, activity_hours, activity_sessions;
 			INSERT INTO @extschema@.result_cluster_activity (run_id, cluster, hour, sessions, share)
 			SELECT run, c.cluster, h.hour, COALESCE(a.sessions, 0),
 			       COALESCE(a.sessions, 0)::numeric / NULLIF(sum(COALESCE(a.sessions, 0)) OVER (PARTITION BY c.cluster), 0)
@@ -898,9 +916,6 @@ BEGIN
 			LEFT JOIN unnest(activity_clusters, activity_hours, activity_sessions) AS a(cluster, hour, sessions)
 			       ON a.cluster = c.cluster AND a.hour = h.hour
 			WHERE c.run_id = run;
-			PERFORM set_config('enable_seqscan', 'off', true);
-			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
-			PERFORM set_config('enable_sort', saved_sort, true);
 			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
 		END IF;
 		IF staging IS NOT NULL AND layout = 'other' THEN
@@ -3149,3 +3164,96 @@ JOIN LATERAL (
 	OFFSET 0) t ON t.msisdn = f.msisdn AND t.cluster <> f.cluster
 JOIN @extschema@.result_cluster_stats fs ON fs.run_id = g.from_run AND fs.cluster = f.cluster
 JOIN @extschema@.result_cluster_stats ts ON ts.run_id = g.to_run AND ts.cluster = t.cluster;
+
+------------------------------------------------------------------------------
+-- 12. The hours of activity from the per-user scan (issue 11): the per-user
+-- step stores each user's sessions by hour of day (hours_agg) in the new
+-- column hours of result_user_engagement, and the cluster statistics sum
+-- them by cluster (hours_sum_agg): the source is no longer joined with the
+-- users.  The runs before keep their result_cluster_activity; their hours
+-- stay NULL.
+------------------------------------------------------------------------------
+ALTER TABLE @extschema@.result_user_engagement ADD COLUMN hours bytea;
+COMMENT ON COLUMN @extschema@.result_user_engagement.hours IS 'The user''s sessions by hour of day of their start (of the run''s time window, if any; sessions whose start gives no time not counted), a histogram of hours_agg (hours_counts reads it); the run''s hours of activity are their sums by cluster (hours_sum_agg); NULL for a run without start column and for runs before 0.2.0''s hours from the per-user scan';
+-- hours_agg, hours_sum_agg: the hours of activity from the per-user scan
+-- (issue 11).  hours_agg is a user's sessions by hour of day as a compact
+-- histogram (bytea: for each hour with sessions, the hour's byte and its
+-- count as a varint; 2 bytes for one session), stored with the user's row
+-- by run_analysis's per-user step; hours_sum_agg sums users' histograms
+-- into 24 exact counts (run_analysis's cluster statistics, by cluster).
+-- Their states are bigint[] (see src/hours_agg.c), which Citus can split.
+
+CREATE FUNCTION @extschema@.hours_accum(bigint[], integer)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_combine(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_final(bigint[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'engage_hours_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.hours_accum(bigint[], integer) IS
+'Transition function of hours_agg: counts one session in its hour (an error outside 0..23)';
+COMMENT ON FUNCTION @extschema@.hours_combine(bigint[], bigint[]) IS
+'Combine function of hours_agg: merges two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.hours_final(bigint[]) IS
+'Final function of hours_agg: the state as a compact histogram (bytea)';
+
+CREATE AGGREGATE @extschema@.hours_agg(integer) (
+	SFUNC = @extschema@.hours_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.hours_final,
+	COMBINEFUNC = @extschema@.hours_combine,
+	INITCOND = '{0,0}',
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.hours_agg(integer) IS
+'Sessions by hour of day (the argument, 0 to 23; NULL: not counted) as a compact histogram: for each hour with sessions, in increasing order, a byte of the hour and the count as an unsigned LEB128 varint (2 bytes for one session; empty for none); hours_counts reads it, hours_sum_agg sums histograms';
+
+CREATE FUNCTION @extschema@.hours_counts(bytea)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_counts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.hours_counts(bytea) IS
+'The 24 counts (hours 0 to 23) of a histogram of hours_agg; an error (22P03) for a bytea that is not one';
+
+CREATE FUNCTION @extschema@.hours_sum_accum(bigint[], bytea)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_sum_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_sum_combine(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_sum_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_sum_final(bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_sum_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.hours_sum_accum(bigint[], bytea) IS
+'Transition function of hours_sum_agg: adds a histogram of hours_agg (NULL: skipped)';
+COMMENT ON FUNCTION @extschema@.hours_sum_combine(bigint[], bigint[]) IS
+'Combine function of hours_sum_agg: adds two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.hours_sum_final(bigint[]) IS
+'Final function of hours_sum_agg: the 24 counts';
+
+CREATE AGGREGATE @extschema@.hours_sum_agg(bytea) (
+	SFUNC = @extschema@.hours_sum_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.hours_sum_final,
+	COMBINEFUNC = @extschema@.hours_sum_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.hours_sum_agg(bytea) IS
+'The sum of histograms of hours_agg: 24 exact counts (bigint[], hours 0 to 23; an error past 2^63 - 1); NULL histograms skipped, NULL when there is none';

@@ -40,7 +40,13 @@
  * and until) has a twelfth column, bigint: the group's rows left out for
  * their start (NULL, or a text that does not parse); its other columns
  * are then of the group's rows in the window, and a group of no such row
- * (sessions NULL or 0) is counted, not stored.
+ * (sessions NULL or 0) is counted, not stored.  A last column, bytea, is
+ * the user's sessions by hour of day (hours_agg, src/hours_agg.c, of the
+ * hour of the start, NULL for a start that gives no time), stored in
+ * column hours (NULL when the query has no such column: a source without
+ * start column).  So the query has 11 columns, 12 (the window's bigint or
+ * the hours' bytea) or 13 (both, in that order); the stored histogram is
+ * not read here.
  *
  * What the rows give, exactly as run_analysis's SQL gave it before:
  * - top 10 users by sessions, duration_ms and total_bytes (NULLs left out):
@@ -119,7 +125,8 @@
 #define Q_LEFT_OUT		11		/* a window's query only */
 
 /* engage.result_user_engagement's columns */
-#define T_NATTS			9
+#define T_NATTS			10
+#define T_HOURS			9		/* hours: the query's last column, if bytea */
 
 /* The result of store_user_engagement */
 #define R_NATTS			16
@@ -188,6 +195,7 @@ typedef struct UserReceiver
 
 	/* what the rows give */
 	bool		window;			/* the query has column Q_LEFT_OUT */
+	int			hours_col;		/* the query's column of hours; -1: none */
 	int64		rows;
 	int64		rows_nosub;
 	int64		rows_left_out;
@@ -207,10 +215,10 @@ typedef struct UserReceiver
 static const char *const metric_names[3] = {"sessions", "duration_ms", "total_bytes"};
 
 /*
- * The query column of each column of the table but run_id: msisdn,
- * sessions, the four sums, the two application arrays
+ * The query column of each column of the table but run_id and hours:
+ * msisdn, sessions, the four sums, the two application arrays
  */
-static const int table_columns[T_NATTS] = {
+static const int table_columns[T_HOURS] = {
 	-1, Q_MSISDN, Q_SESSIONS, Q_DURATION, Q_DL, Q_UL, Q_TOTAL, Q_APP_DL, Q_APP_UL
 };
 
@@ -401,22 +409,33 @@ user_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	};
 	Form_pg_attribute key;
 	Oid			ltopr;
+	Oid			last;
 	int			i;
 
 	(void) operation;
-	if (typeinfo->natts != Q_NCOLS && typeinfo->natts != Q_NCOLS + 1)
+	if (typeinfo->natts < Q_NCOLS || typeinfo->natts > Q_NCOLS + 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the per-user query must return %d or %d columns", Q_NCOLS, Q_NCOLS + 1),
+				 errmsg("the per-user query must return %d to %d columns", Q_NCOLS, Q_NCOLS + 2),
 				 errdetail("It returns %d.", typeinfo->natts)));
-	r->window = typeinfo->natts == Q_NCOLS + 1;
+	/* the extra columns: a window's count, then the hours (see the header) */
+	last = TupleDescAttr(typeinfo, typeinfo->natts - 1)->atttypid;
+	r->hours_col = typeinfo->natts > Q_NCOLS && last == BYTEAOID ? typeinfo->natts - 1 : -1;
+	r->window = typeinfo->natts == Q_NCOLS + 2 ||
+		(typeinfo->natts == Q_NCOLS + 1 && r->hours_col < 0);
 	if (r->window && TupleDescAttr(typeinfo, Q_LEFT_OUT)->atttypid != INT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("column %d of the per-user query is %s, not %s", Q_LEFT_OUT + 1,
 						format_type_be(TupleDescAttr(typeinfo, Q_LEFT_OUT)->atttypid),
-						format_type_be(INT8OID)),
-				 errhint("The twelfth column, of a time window's query, counts the rows left out for their start.")));
+						typeinfo->natts == Q_NCOLS + 2 ? format_type_be(INT8OID) : "bigint or bytea"),
+				 errhint("The twelfth column, of a time window's query, counts the rows left out for their start; the last, bytea, holds the hours of activity.")));
+	if (typeinfo->natts == Q_NCOLS + 2 && r->hours_col < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("column %d of the per-user query is %s, not %s", Q_NCOLS + 2,
+						format_type_be(last), format_type_be(BYTEAOID)),
+				 errhint("The thirteenth column holds the user's sessions by hour of day (hours_agg).")));
 	for (i = 0; i < Q_NCOLS; i++)
 	{
 		Oid			type = TupleDescAttr(typeinfo, i)->atttypid;
@@ -509,11 +528,13 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	out = engage_bulk_slot(&r->writer);
 	out->tts_values[0] = Int64GetDatum(r->run_id);
 	out->tts_isnull[0] = false;
-	for (i = 1; i < T_NATTS; i++)
+	for (i = 1; i < T_HOURS; i++)
 	{
 		out->tts_values[i] = v[table_columns[i]];
 		out->tts_isnull[i] = isnull[table_columns[i]];
 	}
+	out->tts_values[T_HOURS] = r->hours_col < 0 ? (Datum) 0 : v[r->hours_col];
+	out->tts_isnull[T_HOURS] = r->hours_col < 0 || isnull[r->hours_col];
 	engage_bulk_add(&r->writer);
 
 	/* the metric top lists */
@@ -589,7 +610,7 @@ open_result_table(UserReceiver *r, Oid nspid)
 {
 	static const Oid types[T_NATTS] = {
 		INT8OID, TEXTOID, INT8OID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID,
-		FLOAT8ARRAYOID, FLOAT8ARRAYOID
+		FLOAT8ARRAYOID, FLOAT8ARRAYOID, BYTEAOID
 	};
 
 	engage_bulk_open(&r->writer, nspid, "result_user_engagement", T_NATTS, types,

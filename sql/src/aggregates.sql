@@ -172,3 +172,86 @@ CREATE AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) (
 
 COMMENT ON AGGREGATE @extschema@.traffic_agg(VARIADIC double precision[]) IS
 'Per-group traffic of several applications from (DL, UL) column pairs cast to double precision: the sums of each column as two arrays, NULL and rejected (NaN, infinite, negative) values skipped and counted; the form that PostgreSQL picks for numeric arguments and that Citus can split (the same results as traffic_agg(VARIADIC "any"))';
+
+-- hours_agg, hours_sum_agg: the hours of activity from the per-user scan
+-- (issue 11).  hours_agg is a user's sessions by hour of day as a compact
+-- histogram (bytea: for each hour with sessions, the hour's byte and its
+-- count as a varint; 2 bytes for one session), stored with the user's row
+-- by run_analysis's per-user step; hours_sum_agg sums users' histograms
+-- into 24 exact counts (run_analysis's cluster statistics, by cluster).
+-- Their states are bigint[] (see src/hours_agg.c), which Citus can split.
+
+CREATE FUNCTION @extschema@.hours_accum(bigint[], integer)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_accum'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_combine(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_final(bigint[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'engage_hours_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.hours_accum(bigint[], integer) IS
+'Transition function of hours_agg: counts one session in its hour (an error outside 0..23)';
+COMMENT ON FUNCTION @extschema@.hours_combine(bigint[], bigint[]) IS
+'Combine function of hours_agg: merges two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.hours_final(bigint[]) IS
+'Final function of hours_agg: the state as a compact histogram (bytea)';
+
+CREATE AGGREGATE @extschema@.hours_agg(integer) (
+	SFUNC = @extschema@.hours_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.hours_final,
+	COMBINEFUNC = @extschema@.hours_combine,
+	INITCOND = '{0,0}',
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.hours_agg(integer) IS
+'Sessions by hour of day (the argument, 0 to 23; NULL: not counted) as a compact histogram: for each hour with sessions, in increasing order, a byte of the hour and the count as an unsigned LEB128 varint (2 bytes for one session; empty for none); hours_counts reads it, hours_sum_agg sums histograms';
+
+CREATE FUNCTION @extschema@.hours_counts(bytea)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_counts'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.hours_counts(bytea) IS
+'The 24 counts (hours 0 to 23) of a histogram of hours_agg; an error (22P03) for a bytea that is not one';
+
+CREATE FUNCTION @extschema@.hours_sum_accum(bigint[], bytea)
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_sum_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_sum_combine(bigint[], bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_sum_combine'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.hours_sum_final(bigint[])
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'engage_hours_sum_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION @extschema@.hours_sum_accum(bigint[], bytea) IS
+'Transition function of hours_sum_agg: adds a histogram of hours_agg (NULL: skipped)';
+COMMENT ON FUNCTION @extschema@.hours_sum_combine(bigint[], bigint[]) IS
+'Combine function of hours_sum_agg: adds two partial states (parallel workers, Citus)';
+COMMENT ON FUNCTION @extschema@.hours_sum_final(bigint[]) IS
+'Final function of hours_sum_agg: the 24 counts';
+
+CREATE AGGREGATE @extschema@.hours_sum_agg(bytea) (
+	SFUNC = @extschema@.hours_sum_accum,
+	STYPE = bigint[],
+	FINALFUNC = @extschema@.hours_sum_final,
+	COMBINEFUNC = @extschema@.hours_sum_combine,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE @extschema@.hours_sum_agg(bytea) IS
+'The sum of histograms of hours_agg: 24 exact counts (bigint[], hours 0 to 23; an error past 2^63 - 1); NULL histograms skipped, NULL when there is none';

@@ -92,7 +92,8 @@ CREATE TABLE @extschema@.result_user_engagement (
 	ul_bytes numeric,
 	total_bytes numeric,
 	app_dl_bytes double precision[],
-	app_ul_bytes double precision[]
+	app_ul_bytes double precision[],
+	hours bytea
 );
 
 -- The per-user tables are written once per run (10^5 to 10^7 rows) and read
@@ -105,6 +106,7 @@ COMMENT ON TABLE @extschema@.result_user_engagement IS
 'Per-user engagement of each run (engagement_agg by MSISDN, rows without MSISDN left out) and the user''s traffic per application; read it through the views engage.user_engagement and engage.app_usage';
 COMMENT ON COLUMN @extschema@.result_user_engagement.app_dl_bytes IS 'DL bytes of the user per application, in the order of engage.result_app_totals.position';
 COMMENT ON COLUMN @extschema@.result_user_engagement.app_ul_bytes IS 'UL bytes of the user per application, in the order of engage.result_app_totals.position';
+COMMENT ON COLUMN @extschema@.result_user_engagement.hours IS 'The user''s sessions by hour of day of their start (of the run''s time window, if any; sessions whose start gives no time not counted), a histogram of hours_agg (hours_counts reads it); the run''s hours of activity are their sums by cluster (hours_sum_agg); NULL for a run without start column and for runs before 0.2.0''s hours from the per-user scan';
 
 CREATE TABLE @extschema@.result_user_cluster (
 	run_id bigint NOT NULL,
@@ -529,7 +531,7 @@ AS 'MODULE_PATHNAME', 'engage_store_user_engagement'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
-'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected; a time window''s query has a twelfth column, the group''s rows left out for their start, and its groups without a row in the window are not users), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position), the application totals and users, and the rows left out for their start (NULL without a window)';
+'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected; a time window''s query has a twelfth column, the group''s rows left out for their start, and its groups without a row in the window are not users; a last column of type bytea, the user''s sessions by hour of day (hours_agg), is stored in column hours, NULL without it), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position), the application totals and users, and the rows left out for their start (NULL without a window)';
 
 -- The start of a session in TellCo's text form, for the time windows and
 -- the hours of activity of run_analysis (src/user_engagement.c).

@@ -163,7 +163,7 @@ DECLARE
 	rel regclass;
 	on_read boolean := false;	-- one node: each user's cluster computed where read
 	cluster_sums jsonb;		-- the cluster statistics' sums, counts and extremes
-	saved_sort text;
+	hours_expr text;		-- the per-user query's hours of activity (hours_agg)
 BEGIN
 	-- Arguments that are wrong on their face are errors (no run is logged)
 	IF source IS NULL OR k IS NULL OR seed IS NULL OR k_max IS NULL OR msisdn_column IS NULL
@@ -357,11 +357,18 @@ BEGIN
 		-- With a time window, the rows whose start gives no time are read
 		-- too: counted per group in a twelfth column (left_out), their
 		-- values left out of the aggregates (FILTER); a group of such rows
-		-- only is not a user (store_user_engagement).
+		-- only is not a user (store_user_engagement).  With a start column,
+		-- the user's hours of activity in a last column: hours_agg of the
+		-- hour of day of each row's start (of the window's rows; a start
+		-- that gives no time is not counted), stored with the user's row
+		-- and summed by cluster with the cluster statistics (step 3b).
+		IF start_type IS NOT NULL THEN
+			hours_expr := format('@extschema@.hours_agg(pg_catalog.date_part(''hour'', %s)::integer)', st);
+		END IF;
 		user_query := format($q$
 			SELECT g.m::text, g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes,
-			       (g.e).total_bytes, (g.e).rejected_values, %5$s%8$s
-			FROM (SELECT s.%1$I AS m, @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I)%9$s AS e%6$s%10$s
+			       (g.e).total_bytes, (g.e).rejected_values, %5$s%8$s%12$s
+			FROM (SELECT s.%1$I AS m, @extschema@.engagement_agg(s.%2$I, s.%3$I, s.%4$I)%9$s AS e%6$s%10$s%13$s
 			      FROM %7$s AS s%11$s
 			      GROUP BY 1) g$q$,
 			msisdn_column, duration_column, dl_column, ul_column,
@@ -374,7 +381,9 @@ BEGIN
 			CASE WHEN in_window IS NOT NULL THEN ', g.left_out' ELSE '' END,
 			CASE WHEN in_window IS NOT NULL THEN format(' FILTER (WHERE %s IS NOT NULL)', st) ELSE '' END,
 			CASE WHEN in_window IS NOT NULL THEN format(', count(*) FILTER (WHERE %s IS NULL) AS left_out', st) ELSE '' END,
-			CASE WHEN in_window IS NOT NULL THEN format(E'\n\t\t\t      WHERE %s IS NULL OR (%s)', st, in_window) ELSE '' END);
+			CASE WHEN in_window IS NOT NULL THEN format(E'\n\t\t\t      WHERE %s IS NULL OR (%s)', st, in_window) ELSE '' END,
+			CASE WHEN hours_expr IS NOT NULL THEN ', g.h' ELSE '' END,
+			CASE WHEN hours_expr IS NOT NULL THEN format(', %s AS h', hours_expr) ELSE '' END);
 
 		-- The rows kept apart from the source (without_msisdn) are counted
 		-- first: they must all be without MSISDN.
@@ -461,10 +470,10 @@ BEGIN
 			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, sessions bigint NOT NULL, duration_ms numeric, '
 			               'dl_bytes numeric, ul_bytes numeric, total_bytes numeric, '
 			               'app_dl_bytes double precision[], app_ul_bytes double precision[], '
-			               'rejected_values bigint NOT NULL)', users_table, msisdn_type);
+			               'rejected_values bigint NOT NULL, hours bytea)', users_table, msisdn_type);
 			EXECUTE format('CREATE TABLE %s (msisdn %s NOT NULL, cluster integer NOT NULL, '
 			               'distance double precision NOT NULL, sessions bigint NOT NULL, '
-			               'duration_ms numeric, total_bytes numeric)', clusters_table, msisdn_type);
+			               'duration_ms numeric, total_bytes numeric, hours bytea)', clusters_table, msisdn_type);
 			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
 				USING users_table, user_source;
 			EXECUTE 'SELECT pg_catalog.create_distributed_table($1::regclass, ''msisdn'', colocate_with => $2)'
@@ -487,12 +496,13 @@ BEGIN
 			VALUES (run, layout, users_table, clusters_table);
 
 			-- the per-user rows, on the workers: each shard groups its own
-			-- users (the aggregates in a subquery: each state made once)
+			-- users (the aggregates in a subquery: each state made once),
+			-- with their hours of activity as on one node
 			EXECUTE format($q$
 				INSERT INTO %1$s (msisdn, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes,
-				                  app_dl_bytes, app_ul_bytes, rejected_values)
-				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes, (g.e).total_bytes, %2$s
-				FROM (SELECT s.%3$I AS m, @extschema@.engagement_agg(s.%4$I, s.%5$I, s.%6$I) AS e%7$s
+				                  app_dl_bytes, app_ul_bytes, rejected_values, hours)
+				SELECT g.m, (g.e).sessions, (g.e).duration_ms, (g.e).dl_bytes, (g.e).ul_bytes, (g.e).total_bytes, %2$s, %10$s
+				FROM (SELECT s.%3$I AS m, @extschema@.engagement_agg(s.%4$I, s.%5$I, s.%6$I) AS e%7$s%11$s
 				      FROM %8$s AS s
 				      WHERE s.%3$I IS NOT NULL AND %9$s
 				      GROUP BY 1) g$q$,
@@ -503,7 +513,9 @@ BEGIN
 				CASE WHEN n_apps = 0 THEN '' ELSE format(', @extschema@.traffic_agg(%s) AS t', app_args) END,
 				user_source,
 				-- (the staging table holds the window's rows only)
-				CASE WHEN layout = 'msisdn' THEN COALESCE(in_window, 'true') ELSE 'true' END);
+				CASE WHEN layout = 'msisdn' THEN COALESCE(in_window, 'true') ELSE 'true' END,
+				CASE WHEN hours_expr IS NOT NULL THEN 'g.h' ELSE 'NULL::bytea' END,
+				CASE WHEN hours_expr IS NOT NULL THEN format(', %s AS h', hours_expr) ELSE '' END);
 			t := @extschema@.analysis_progress(run, format('Citus: per-user rows written on the workers into %s', users_table), t);
 			step_query := format('@extschema@.store_user_engagement_citus($1, %L, %s, %s)',
 			                     users_table, n_apps, n_source_nosub);
@@ -686,8 +698,8 @@ BEGIN
 			ELSE
 				model := @extschema@.store_cluster_model(run, points, clusters_k, run_analysis.seed, scaling, warm_centroids);
 			END IF;
-			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes) '
-			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes '
+			EXECUTE format('INSERT INTO %s (msisdn, cluster, distance, sessions, duration_ms, total_bytes, hours) '
+			               'SELECT u.msisdn, p.cluster, p.distance, u.sessions, u.duration_ms, u.total_bytes, u.hours '
 			               'FROM %s u CROSS JOIN LATERAL @extschema@.kmeans_nearest(%L::@extschema@.kmeans_model, '
 			               'ARRAY[u.sessions::double precision, COALESCE(u.duration_ms, 0)::double precision, '
 			               'COALESCE(u.total_bytes, 0)::double precision]) p',
@@ -730,11 +742,23 @@ BEGIN
 		-- them), its few rows written next (jsonb keeps the numerics
 		-- exact).  Computed on read, each user's cluster is kmeans_nearest
 		-- of the final model ($3, renumbered by the warm start), by
-		-- user_cluster (kmeans_nearest's, without the text conversions).
+		-- user_cluster (kmeans_nearest's, without the text conversions),
+		-- joined with the cluster numbers 1..k: the planner then knows the
+		-- groups are few and aggregates them in parallel workers (grouped
+		-- by the expression, it assumes a group per user and aggregates
+		-- every user in the leader: 2.3 s against 1.5 s at 2 * 10^6 rows,
+		-- 1.4 * 10^6 users).
+		-- The same read sums the users' hours of activity by cluster
+		-- (hours_sum_agg of the histograms the per-user step stored; NULL
+		-- without start column), but from result_user_cluster (k above
+		-- 1000 on one node), which does not hold them: step 3b then joins
+		-- the source with the users.
 		IF on_read THEN
-			stats_from := format('(SELECT (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster, '
-			                     'x.sessions, x.duration_ms, x.total_bytes '
-			                     'FROM @extschema@.result_user_engagement x WHERE x.run_id = %s) u', run);
+			stats_from := format('(SELECT c.cluster, x.sessions, x.duration_ms, x.total_bytes, x.hours '
+			                     'FROM @extschema@.result_user_engagement x '
+			                     'JOIN generate_series(1, %s) c(cluster) '
+			                     'ON c.cluster = (@extschema@.user_cluster($3, x.sessions, x.duration_ms, x.total_bytes)).cluster '
+			                     'WHERE x.run_id = %s) u', clusters_k, run);
 		END IF;
 		EXECUTE format($q$
 			SELECT jsonb_agg(s)
@@ -742,9 +766,11 @@ BEGIN
 			             min(u.sessions) AS s_min, max(u.sessions) AS s_max, avg(u.sessions) AS s_avg, sum(u.sessions) AS s_sum,
 			             min(u.duration_ms) AS d_min, max(u.duration_ms) AS d_max, avg(u.duration_ms) AS d_avg, sum(u.duration_ms) AS d_sum,
 			             min(u.total_bytes) AS b_min, max(u.total_bytes) AS b_max, avg(u.total_bytes) AS b_avg, sum(u.total_bytes) AS b_sum,
-			             count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count
+			             count(u.duration_ms) AS d_count, count(u.total_bytes) AS b_count,
+			             @extschema@.hours_sum_agg(%s) AS hours
 			      FROM %s
-			      GROUP BY u.cluster) s$q$, stats_from)
+			      GROUP BY u.cluster) s$q$,
+			CASE WHEN layout IS NULL AND NOT on_read THEN 'NULL::bytea' ELSE 'u.hours' END, stats_from)
 		INTO cluster_sums
 		USING run, clusters_k, model;
 		EXECUTE $q$
@@ -799,54 +825,46 @@ BEGIN
 
 		-- 3b. Hours of activity (issue 13), when the source has its start
 		-- column: each cluster's sessions by the hour of day of their start
-		-- (of the window), 24 rows per cluster.  The source's rows joined
-		-- with the run's users' clusters by MSISDN and counted by cluster and
-		-- hour: on Citus a join of colocated tables (the source, or the
-		-- staging table of the window's rows), its count split by Citus.
-		-- The planner's own choice of scans for the source (a table with an
-		-- index is still read whole), but no merge join: it sorts the run's
-		-- users by the text of their MSISDN in every parallel worker (3.3 s
-		-- against 1.7 s for a parallel hash join at 10^6 rows, 7 * 10^5
-		-- users).  The run's users are found by a run_id the planner does
-		-- not know (an InitPlan): it then estimates them as the table's rows
+		-- (of the window), 24 rows per cluster.  The per-user step stored
+		-- each user's sessions by hour (hours_agg, column hours) and the
+		-- cluster statistics' read of the users summed them by cluster
+		-- (hours_sum_agg, in cluster_sums): on one node and on Citus (the
+		-- workers' per-user rows carry them into the run's clusters table,
+		-- and Citus splits the sum), the source is not read again.  Only
+		-- with k above 1000 on one node, whose statistics read
+		-- result_user_cluster, the source's rows are joined with the run's
+		-- users' clusters by MSISDN and counted by cluster and hour: the
+		-- planner's own choice of scans for the source, but no merge join
+		-- (it sorts the run's users by the text of their MSISDN in every
+		-- parallel worker: 3.3 s against 1.7 s for a parallel hash join at
+		-- 10^6 rows, 7 * 10^5 users); the run's users found by a run_id the
+		-- planner does not know (an InitPlan), estimated as the table's rows
 		-- over its runs, where the run's own id, newer than the table's
 		-- statistics, would be estimated as 1 row (a hash built in each
 		-- worker, every joined row gathered and sorted: 3 to 4 times
-		-- slower).  Computed on read (on_read), each user's cluster is
-		-- user_cluster of the final model, once per user on the hash
-		-- join's build side, joined with the cluster numbers 1..k: the
-		-- planner then knows the groups are few (of an expression it would
-		-- assume one per row and aggregate every joined row above the
-		-- Gather, 1.2 times as long at 2 * 10^6 rows), and with sorts off
-		-- it aggregates them in the workers (the join's rows, which it
-		-- underestimates, are not sorted).  The cost of the step: about a
-		-- third of the per-user step's; start_column NULL skips it.
+		-- slower).  start_column NULL skips the step.
 		IF start_type IS NOT NULL THEN
-			saved_mergejoin := current_setting('enable_mergejoin');
-			saved_sort := current_setting('enable_sort');
-			PERFORM set_config('enable_seqscan', saved_seqscan, true);
-			PERFORM set_config('enable_mergejoin', 'off', true);
-			IF on_read THEN
-				PERFORM set_config('enable_sort', 'off', true);
+			IF layout IS NULL AND NOT on_read THEN
+				saved_mergejoin := current_setting('enable_mergejoin');
+				PERFORM set_config('enable_seqscan', saved_seqscan, true);
+				PERFORM set_config('enable_mergejoin', 'off', true);
+				EXECUTE format($q$
+					SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
+					FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
+					      FROM %2$s AS s JOIN @extschema@.result_user_cluster u
+					           ON u.run_id = (SELECT %3$s::bigint) AND u.msisdn = s.%4$I::text
+					      WHERE %1$s IS NOT NULL AND %5$s
+					      GROUP BY 1, 2) a$q$,
+					st, src, run, msisdn_column, COALESCE(in_window, 'true'))
+				INTO activity_clusters, activity_hours, activity_sessions;
+				PERFORM set_config('enable_seqscan', 'off', true);
+				PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
+			ELSE
+				SELECT array_agg(s.cluster), array_agg(h.hour - 1), array_agg(h.sessions)
+				INTO activity_clusters, activity_hours, activity_sessions
+				FROM jsonb_to_recordset(cluster_sums) AS s(cluster integer, hours bigint[])
+				CROSS JOIN LATERAL unnest(s.hours) WITH ORDINALITY AS h(sessions, hour);
 			END IF;
-			EXECUTE format($q$
-				SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
-				FROM (SELECT u.cluster, pg_catalog.date_part('hour', %1$s)::integer AS hour, count(*) AS sessions
-				      FROM %2$s AS s JOIN %3$s
-				      WHERE %1$s IS NOT NULL AND %4$s
-				      GROUP BY 1, 2) a$q$,
-				st, COALESCE(user_source, src),
-				CASE WHEN on_read
-				     THEN format('(SELECT x.msisdn, c.cluster FROM @extschema@.result_user_engagement x '
-				                 'JOIN generate_series(1, %s) c(cluster) ON c.cluster = (@extschema@.user_cluster('
-				                 '%L::@extschema@.kmeans_model, x.sessions, x.duration_ms, x.total_bytes)).cluster '
-				                 'WHERE x.run_id = (SELECT %s::bigint)) u ON u.msisdn = s.%I::text',
-				                 clusters_k, model, run, msisdn_column)
-				     WHEN layout IS NULL
-				     THEN format('@extschema@.result_user_cluster u ON u.run_id = (SELECT %s::bigint) AND u.msisdn = s.%I::text', run, msisdn_column)
-				     ELSE format('%s u ON u.msisdn = s.%I', clusters_table, msisdn_column) END,
-				CASE WHEN layout = 'other' THEN 'true' ELSE COALESCE(in_window, 'true') END)
-			INTO activity_clusters, activity_hours, activity_sessions;
 			INSERT INTO @extschema@.result_cluster_activity (run_id, cluster, hour, sessions, share)
 			SELECT run, c.cluster, h.hour, COALESCE(a.sessions, 0),
 			       COALESCE(a.sessions, 0)::numeric / NULLIF(sum(COALESCE(a.sessions, 0)) OVER (PARTITION BY c.cluster), 0)
@@ -855,9 +873,6 @@ BEGIN
 			LEFT JOIN unnest(activity_clusters, activity_hours, activity_sessions) AS a(cluster, hour, sessions)
 			       ON a.cluster = c.cluster AND a.hour = h.hour
 			WHERE c.run_id = run;
-			PERFORM set_config('enable_seqscan', 'off', true);
-			PERFORM set_config('enable_mergejoin', saved_mergejoin, true);
-			PERFORM set_config('enable_sort', saved_sort, true);
 			t := @extschema@.analysis_progress(run, format('hours of activity from column "%s"', start_column), t);
 		END IF;
 		IF staging IS NOT NULL AND layout = 'other' THEN

@@ -10,7 +10,8 @@ table distributed by a column cannot hold NULL there) and one by cell
 (engagement_agg over double precision, bigint and numeric,
 traffic_agg(VARIADIC double precision[]) over seven applications and over
 bigint columns, scaling_agg zscore and minmax, kmeans_step_agg, kmeans_steps_agg (and with
-the centres of its indexes) and quantile_pass_agg over the three measures as features):
+the centres of its indexes) and quantile_pass_agg over the three measures as features,
+hours_agg over the hours of the starts and hours_sum_agg over one-session histograms):
 
 - over the whole table and grouped by columns that are not the
   distribution column, Citus splits it (EXPLAIN VERBOSE: the workers run
@@ -104,6 +105,13 @@ AGGREGATES = [
     ("quantile_pass_agg(targets of 3 features, features): a quantile pass of the robust scaler",
      "engage.quantile_pass_agg('{0,0,0,1,0,0,2,0,0,2,8,191}', %s)" % FEATURES,
      "engage.quantile_pass_agg(bigint[],double precision[])"),
+    ("hours_agg(the hour of day of each start)",
+     "engage.hours_agg(pg_catalog.date_part('hour', engage.parse_start_time(%s))::integer)" % q("Start"),
+     "engage.hours_agg(integer)"),
+    ("hours_sum_agg(each row's histogram of one session)",
+     "engage.hours_sum_agg(decode(lpad(to_hex(pg_catalog.date_part('hour', engage.parse_start_time(%s))::integer), 2, '0')"
+     " || '01', 'hex'))" % q("Start"),
+     "engage.hours_sum_agg(bytea)"),
 ]
 
 # the distributed copies: distribution column, the local rows they hold,

@@ -38,7 +38,6 @@ Copyright (c) 2026, engage developers
 """
 import collections
 import os
-import re
 import sys
 
 import psycopg2
@@ -420,22 +419,24 @@ def body(conn):
             distances_bitwise(conn, local_e, run_e)
             staging = query(conn, "SELECT to_regclass(%s)", (f"engage.xdr_staging_{run_e}",))[0][0]
             check(f"{label}: no staging table left", staging is None, str(staging))
-            if "without_msisdn" in extra:
-                # the hours of activity's query, as run_analysis runs it on
-                # a source distributed by MSISDN: each shard joins and
-                # counts its own rows, the coordinator adds up the counts
-                plan = "\n".join(r[0] for r in query(conn, f"""
-                    EXPLAIN (VERBOSE, COSTS OFF)
-                    SELECT array_agg(a.cluster), array_agg(a.hour), array_agg(a.sessions)
-                    FROM (SELECT u.cluster, pg_catalog.date_part('hour', engage.parse_start_time(s."Start"))::integer AS hour,
-                                 count(*) AS sessions
-                          FROM {source} AS s JOIN engage.user_cluster_{run_e} u ON u.msisdn = s."MSISDN/Number"
-                          WHERE engage.parse_start_time(s."Start") IS NOT NULL
-                          GROUP BY 1, 2) a"""))
-                pushed = re.search(r"Query: SELECT u\.cluster, .*count\(\*\) AS sessions FROM .*JOIN engage\.user_cluster_\d+_\d+ u"
-                                   r".* GROUP BY u\.cluster", plan)
-                check(f"{label}: the hours of activity are counted on the workers (a pushed-down join and GROUP BY)",
-                      pushed is not None and "Task Count: " in plan, plan[:600])
+            # the hours of activity (issue 11): each user's histogram
+            # written on the workers with the user's row and carried into
+            # the clusters table, summed by cluster in the statistics'
+            # query, which Citus splits (hours_sum_agg's partial sums on the
+            # workers); each user's histogram the one-node run's
+            plan = "\n".join(r[0] for r in query(conn, f"""
+                EXPLAIN (VERBOSE, COSTS OFF)
+                SELECT u.cluster, engage.hours_sum_agg(u.hours) FROM engage.user_cluster_{run_e} u GROUP BY u.cluster"""))
+            check(f"{label}: the hours of activity summed by cluster on the workers (worker_partial_agg, coord_combine_agg)",
+                  "worker_partial_agg" in plan and "coord_combine_agg" in plan and "Task Count: " in plan, plan[:600])
+            diff = query(conn, f"""SELECT count(*), count(*) FILTER (WHERE d.hours IS DISTINCT FROM l.hours),
+                                          count(*) FILTER (WHERE c.hours IS DISTINCT FROM l.hours)
+                                   FROM engage.user_engagement_{run_e} d
+                                   JOIN engage.user_cluster_{run_e} c ON c.msisdn = d.msisdn
+                                   JOIN engage.result_user_engagement l ON l.run_id = %s AND l.msisdn = d.msisdn::text""",
+                         (local_e,))[0]
+            check(f"{label}: each user's hours the one-node run's (users and clusters tables)",
+                  diff[0] > 0 and diff[1] == 0 and diff[2] == 0, str(diff))
 
     # (f) the warm start's fit on Citus (issue 13): a first run of the same
     # rows on one node and distributed (warm_start false: the same model),

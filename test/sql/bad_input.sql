@@ -1038,6 +1038,32 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 RESET client_min_messages;
 DROP TABLE bi_umodel, bi_urows;
 
+-- 703-719: the hours of activity from the per-user scan (issue 11):
+-- hours_agg (hours outside 0..23), the histograms that hours_counts and
+-- hours_sum_agg read (every malformed bytea an error, 22P03), the counts'
+-- limits, hand-made states, and store_user_engagement's hours column
+SET client_min_messages = warning;
+SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
+(703, 'hours_agg: hour 24', $$SELECT engage.hours_agg(h)::text FROM (VALUES (3), (24)) v(h)$$),
+(704, 'hours_agg: hour -1', $$SELECT engage.hours_agg(h)::text FROM (VALUES (-1)) v(h)$$),
+(705, 'hours_agg: NULL hours only (documented result: an empty histogram)', $$SELECT engage.hours_agg(h)::text FROM (VALUES (NULL::integer), (NULL)) v(h)$$),
+(706, 'hours_counts: hour byte 24', $$SELECT engage.hours_counts('\x1801')::text$$),
+(707, 'hours_counts: hours out of order', $$SELECT engage.hours_counts('\x05010301')::text$$),
+(708, 'hours_counts: an hour twice', $$SELECT engage.hours_counts('\x05010501')::text$$),
+(709, 'hours_counts: a count cut short', $$SELECT engage.hours_counts('\x0581')::text$$),
+(710, 'hours_counts: an hour without count', $$SELECT engage.hours_counts('\x050106')::text$$),
+(711, 'hours_counts: a count of 0', $$SELECT engage.hours_counts('\x0500')::text$$),
+(712, 'hours_counts: a count not in its shortest encoding', $$SELECT engage.hours_counts('\x058100')::text$$),
+(713, 'hours_counts: a count of 10 bytes', $$SELECT engage.hours_counts('\x05ffffffffffffffffff01')::text$$),
+(714, 'hours_counts: the largest count, 2^63 - 1 (documented result)', $$SELECT (engage.hours_counts('\x05ffffffffffffffff7f'))[6]::text$$),
+(715, 'hours_sum_agg: a sum past 2^63 - 1', $$SELECT engage.hours_sum_agg(h)::text FROM (VALUES ('\x05ffffffffffffffff7f'::bytea), ('\x0501')) v(h)$$),
+(716, 'hours_sum_agg: a malformed histogram among good ones', $$SELECT engage.hours_sum_agg(h)::text FROM (VALUES ('\x0501'::bytea), ('\x1701'), ('\x2001')) v(h)$$),
+(717, 'hours_accum: a hand-made state of one hour twice', $$SELECT engage.hours_accum('{1,2}', 3)::text$$),
+(718, 'hours_combine: a count past 2^56 - 1', $$SELECT engage.hours_combine('{72057594037927935}', '{1}')::text$$),
+(719, 'store_user_engagement: the hours before the window''s count', $$SELECT (engage.store_user_engagement(1, 'SELECT ''1'', 1, 1::bigint, 1::numeric, 1::numeric, 1::numeric, 2::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint, ''\x''::bytea, 0::bigint', 0)).users$$)
+) AS c(n, what, q);
+RESET client_min_messages;
+
 -- 560-589: one K-means and one elbow for run_analysis (issues 11 and 12):
 -- kmeans_fit_sampled in memory (in_memory), and store_user_clusters and
 -- store_elbow_curve on the split K-means
