@@ -1351,22 +1351,25 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
  * captured them (run_points.h) and the points query (points) is
  * run_analysis's for the run, which would read back the very rows the
  * capture saw: into pts, as engage_read_point_rows would read them but
- * without the rows (text keys, the data, in the canonical order, which
- * does not depend on the order read), with the query's column
- * descriptions (the query prepared, not run: the features' names, the
- * columns' types).  False, and nothing kept any more, otherwise: then the
- * caller reads the query.  The caller must be able to read the table as
- * the query would (SELECT privilege, no row-level security), in the
- * (sub)transaction that captured them.  In the current memory context.
+ * without the rows (text keys and the data; with canonical, in the
+ * canonical order, which does not depend on the order read; else in the
+ * order written), with the query's column descriptions (the query
+ * prepared, not run: the features' names, the columns' types).  False, and
+ * nothing kept any more, otherwise: then the caller reads the query.  The
+ * caller must be able to read the table as the query would (SELECT
+ * privilege, no row-level security), in the (sub)transaction that
+ * captured them.  In the current memory context.
  */
 static bool
-captured_points(Oid nsp, int64 run_id, const char *points, EngagePoints *pts)
+captured_points(Oid nsp, int64 run_id, const char *points, bool canonical,
+				EngagePoints *pts)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	Oid			relid;
 	SPIPlanPtr	plan;
 	List	   *sources;
 	TupleDesc	desc;
+	TimestampTz start;
 	int			j;
 
 	relid = get_relname_relid("result_user_engagement", nsp);
@@ -1380,6 +1383,7 @@ captured_points(Oid nsp, int64 run_id, const char *points, EngagePoints *pts)
 	}
 	if (!engage_run_points_take(run_id, cxt, pts))
 		return false;
+	start = GetCurrentTimestamp();
 
 	/* the query's columns, as its reader would see them */
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -1403,7 +1407,10 @@ captured_points(Oid nsp, int64 run_id, const char *points, EngagePoints *pts)
 	SPI_finish();
 	pts->keyout = MemoryContextAlloc(cxt, sizeof(FmgrInfo));
 	fmgr_info_cxt(F_TEXTOUT, pts->keyout, cxt);
-	engage_order_points(pts, NULL);
+	if (canonical)
+		engage_order_points(pts, NULL);
+	engage_progress_notice(start, "store_cluster_model: " INT64_FORMAT " points captured by the per-user step%s",
+						   pts->n, canonical ? ", in canonical order" : "");
 	return true;
 }
 
@@ -1506,8 +1513,17 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	/* the points with their rows, normalised, and the clustering */
 	kmeans_begin(&kd, function);
 	kmeans_step(&kd, KMEANS_STEP_POINTS, 0);
-	/* store_cluster_model: the points the per-user step captured, if any */
-	if (write || !captured_points(nsp, run_id, o.points, &kd.pts))
+	/*
+	 * store_cluster_model: the points the per-user step captured, if any.
+	 * The split fit needs no order: its sums are exact, its sample and
+	 * restarts are chosen by sample hash, key and features, its Lloyd steps
+	 * go to a fixed point (kmeans_fit_sampled gives the same bits from
+	 * aggregates that shards add up in any order), and so is the elbow
+	 * curve that store_elbow_curve draws from the points it keeps; the
+	 * capture holds no point that the fit would report (run_points.c), so
+	 * no message depends on the order either.
+	 */
+	if (write || !captured_points(nsp, run_id, o.points, !split, &kd.pts))
 		engage_read_point_rows(o.points, o.features, &kd.pts);
 	qdesc = kd.pts.tupdesc;
 	if (qdesc->natts != natts)

@@ -37,6 +37,7 @@
 
 #include "engage.h"
 #include "run_points.h"
+#include "core/core.h"
 
 typedef struct RunPoints
 {
@@ -196,9 +197,14 @@ engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
 	x[0] = (double) sessions;
 	x[1] = run_points_numeric(duration_ms, duration_null);
 	x[2] = run_points_numeric(total_bytes, total_null);
-	/* the points query's reader reports such a value: leave it to it */
+	/*
+	 * A value that the points query's reader or the fit would report (not
+	 * finite, beyond the core's range, negative: the log normalization's
+	 * error): leave it to them, on the points read in the canonical order,
+	 * which names the same point whatever the order written
+	 */
 	for (j = 0; j < ENGAGE_RUN_POINTS_D; j++)
-		if (!isfinite(x[j]))
+		if (!isfinite(x[j]) || fabs(x[j]) > ECORE_MAX_ABS || x[j] < 0.0)
 		{
 			engage_run_points_free();
 			return;
