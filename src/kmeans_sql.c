@@ -1030,7 +1030,7 @@ each_point_key(const KmeansData *kd, void (*fn) (void *arg, Size i, const char *
 
 		if (kd->pts.rowbuf == NULL)
 		{
-			/* captured points (run_points.h): text keys, in canonical order */
+			/* captured points (run_points.h): text keys, no rows */
 			if (i + ENGAGE_PREFETCH_AHEAD < (Size) kd->pts.n)
 				engage_prefetch(kd->pts.keys[i + ENGAGE_PREFETCH_AHEAD]);
 			key = VARDATA_ANY(kd->pts.keys[i]);
