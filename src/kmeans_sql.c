@@ -1523,6 +1523,8 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	 * capture holds no point that the fit would report (run_points.c), so
 	 * no message depends on the order either.
 	 */
+	if (write)
+		engage_run_points_free();	/* not of use: its memory back */
 	if (write || !captured_points(nsp, run_id, o.points, !split, &kd.pts))
 		engage_read_point_rows(o.points, o.features, &kd.pts);
 	qdesc = kd.pts.tupdesc;
