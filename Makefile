@@ -13,6 +13,7 @@ OBJS = \
 	src/xdr_generator.o \
 	src/points.o \
 	src/kmeans_sql.o \
+	src/run_points.o \
 	src/svg_sql.o \
 	src/user_engagement.o \
 	src/bulk_write.o \

@@ -38,16 +38,21 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/float.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
@@ -56,6 +61,7 @@
 #include "bulk_write.h"
 #include "engage.h"
 #include "points.h"
+#include "run_points.h"
 #include "split.h"
 #include "core/kmeans.h"
 #include "core/kmeans_step.h"
@@ -960,9 +966,9 @@ elbow_cache_free(void)
 {
 	if (elbow_cache == NULL)
 		return;
+	engage_held_bytes -= elbow_cache->bytes;
 	MemoryContextDelete(elbow_cache->cxt);
 	elbow_cache = NULL;
-	engage_held_bytes = 0;
 }
 
 /* Transaction callback: nothing is kept past its transaction */
@@ -1007,8 +1013,9 @@ run_points_query(Oid nsp, int64 run_id, bool carried)
 
 /*
  * Each point's key (kd's points read with their rows, the key column
- * text) in turn: fn(arg, i, the key's bytes, their length).  The key is
- * read from its row's first column alone (engage_point_key_bytes).
+ * text, or captured by the per-user step: their keys text) in turn:
+ * fn(arg, i, the key's bytes, their length).  The key is read from its
+ * row's first column alone (engage_point_key_bytes).
  */
 static void
 each_point_key(const KmeansData *kd, void (*fn) (void *arg, Size i, const char *key, size_t len),
@@ -1021,6 +1028,18 @@ each_point_key(const KmeansData *kd, void (*fn) (void *arg, Size i, const char *
 		const char *key;
 		size_t		len;
 
+		if (kd->pts.rowbuf == NULL)
+		{
+			/* captured points (run_points.h): text keys, no rows */
+			if (i + ENGAGE_PREFETCH_AHEAD < (Size) kd->pts.n)
+				engage_prefetch(kd->pts.keys[i + ENGAGE_PREFETCH_AHEAD]);
+			key = VARDATA_ANY(kd->pts.keys[i]);
+			len = VARSIZE_ANY_EXHDR(kd->pts.keys[i]);
+			fn(arg, i, key, len);
+			if ((i & 65535) == 0)
+				CHECK_FOR_INTERRUPTS();
+			continue;
+		}
 		if (i + ENGAGE_PREFETCH_AHEAD < (Size) kd->pts.n)
 			engage_prefetch(kd->pts.rowbuf + kd->pts.rowoff[i + ENGAGE_PREFETCH_AHEAD]);
 		key = engage_point_key_bytes(&kd->pts, (int64) i, &len);
@@ -1082,7 +1101,7 @@ elbow_cache_keep(int64 run_id, int64 seed, const char *elbow_points, KmeansData 
 	c->n = n;
 	c->d = d;
 	c->bytes = bytes;
-	engage_held_bytes = bytes;
+	engage_held_bytes += bytes;
 	c->scaled = MemoryContextAllocHuge(cxt, n * d * sizeof(double));
 	memcpy(c->scaled, kd->scaled, n * d * sizeof(double));
 	c->feature_names = MemoryContextAlloc(cxt, d * sizeof(char *));
@@ -1132,7 +1151,7 @@ elbow_cache_keep_split(int64 run_id, int64 seed, const char *elbow_points,
 	c->n = (int64) mem->n;
 	c->d = (int) mem->d;
 	c->bytes = bytes;
-	engage_held_bytes = bytes;
+	engage_held_bytes += bytes;
 	c->scaled = (double *) mem->Z;
 	c->hashes = (uint64_t *) mem->hashes;
 	c->feature_names = MemoryContextAlloc(cxt, mem->d * sizeof(char *));
@@ -1167,7 +1186,7 @@ elbow_cache_take(int64 run_id, int64 seed, const char *points,
 	}
 	MemoryContextSetParent(c->cxt, parent);
 	elbow_cache = NULL;
-	engage_held_bytes = 0;
+	engage_held_bytes -= c->bytes;
 	return c;
 }
 
@@ -1327,6 +1346,74 @@ split_user_clusters(const KmeansOptions *o, KmeansData *kd, MemoryContext held,
 	res->converged = out.converged;
 }
 
+/*
+ * store_cluster_model's points of run run_id when the per-user step
+ * captured them (run_points.h) and the points query (points) is
+ * run_analysis's for the run, which would read back the very rows the
+ * capture saw: into pts, as engage_read_point_rows would read them but
+ * without the rows (text keys and the data; with canonical, in the
+ * canonical order, which does not depend on the order read; else in the
+ * order written), with the query's column descriptions (the query
+ * prepared, not run: the features' names, the columns' types).  False, and
+ * nothing kept any more, otherwise: then the caller reads the query.  The
+ * caller must be able to read the table as the query would (SELECT
+ * privilege, no row-level security), in the (sub)transaction that
+ * captured them.  In the current memory context.
+ */
+static bool
+captured_points(Oid nsp, int64 run_id, const char *points, bool canonical,
+				EngagePoints *pts)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			relid;
+	SPIPlanPtr	plan;
+	List	   *sources;
+	TupleDesc	desc;
+	TimestampTz start;
+	int			j;
+
+	relid = get_relname_relid("result_user_engagement", nsp);
+	if (strcmp(points, run_points_query(nsp, run_id, false)) != 0 ||
+		!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+	{
+		engage_run_points_free();
+		return false;
+	}
+	if (!engage_run_points_take(run_id, cxt, pts))
+		return false;
+	start = GetCurrentTimestamp();
+
+	/* the query's columns, as its reader would see them */
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(points, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	sources = SPI_plan_get_plan_sources(plan);
+	if (list_length(sources) != 1 ||
+		((CachedPlanSource *) linitial(sources))->resultDesc == NULL)
+		elog(ERROR, "the points query of run " INT64_FORMAT " returns no rows", run_id);
+	desc = ((CachedPlanSource *) linitial(sources))->resultDesc;
+	if (desc->natts != ENGAGE_RUN_POINTS_D + 1)
+		elog(ERROR, "the points query of run " INT64_FORMAT " returns %d columns",
+			 run_id, desc->natts);
+	pts->tupdesc = CreateTupleDescCopy(desc);
+	pts->feature_names = MemoryContextAlloc(cxt, sizeof(char *) * pts->d);
+	for (j = 0; j < pts->d; j++)
+		pts->feature_names[j] = MemoryContextStrdup(cxt,
+													NameStr(TupleDescAttr(desc, j + 1)->attname));
+	SPI_finish();
+	pts->keyout = MemoryContextAlloc(cxt, sizeof(FmgrInfo));
+	fmgr_info_cxt(F_TEXTOUT, pts->keyout, cxt);
+	if (canonical)
+		engage_order_points(pts, NULL);
+	engage_progress_notice(start, "store_cluster_model: " INT64_FORMAT " points captured by the per-user step%s",
+						   pts->n, canonical ? ", in canonical order" : "");
+	return true;
+}
+
 /* The columns of store_user_clusters's points query */
 #define UC_QUERY_NATTS		6
 /* The columns of store_cluster_model's points query */
@@ -1426,7 +1513,20 @@ fit_user_clusters(FunctionCallInfo fcinfo, bool write)
 	/* the points with their rows, normalised, and the clustering */
 	kmeans_begin(&kd, function);
 	kmeans_step(&kd, KMEANS_STEP_POINTS, 0);
-	engage_read_point_rows(o.points, o.features, &kd.pts);
+	/*
+	 * store_cluster_model: the points the per-user step captured, if any.
+	 * The split fit needs no order: its sums are exact, its sample and
+	 * restarts are chosen by sample hash, key and features, its Lloyd steps
+	 * go to a fixed point (kmeans_fit_sampled gives the same bits from
+	 * aggregates that shards add up in any order), and so is the elbow
+	 * curve that store_elbow_curve draws from the points it keeps; the
+	 * capture holds no point that the fit would report (run_points.c), so
+	 * no message depends on the order either.
+	 */
+	if (write)
+		engage_run_points_free();	/* not of use: its memory back */
+	if (write || !captured_points(nsp, run_id, o.points, !split, &kd.pts))
+		engage_read_point_rows(o.points, o.features, &kd.pts);
 	qdesc = kd.pts.tupdesc;
 	if (qdesc->natts != natts)
 		ereport(ERROR,

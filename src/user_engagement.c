@@ -65,7 +65,12 @@
  *   rejected (of the rows with a subscriber); with a window, the rows left
  *   out for their start, which the rows read include.
  * Memory stays bounded: a batch of rows, 10 entries per list, a few
- * numbers per application.
+ * numbers per application.  Besides, each user's key and K-means features
+ * (sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) as double
+ * precision) are kept for run_analysis's K-means step (run_points.c), which
+ * then reads nothing back, within engage.max_memory: past it, or at a value
+ * the points query would refuse, nothing is kept and the step reads the
+ * points query as before.
  *
  * Copyright (c) 2026, engage developers
  *
@@ -105,6 +110,7 @@
 
 #include "bulk_write.h"
 #include "engage.h"
+#include "run_points.h"
 
 /* engage.progress: a NOTICE each time this many more users are written */
 #define USER_PROGRESS_EVERY 1000000
@@ -536,6 +542,9 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	out->tts_values[T_HOURS] = r->hours_col < 0 ? (Datum) 0 : v[r->hours_col];
 	out->tts_isnull[T_HOURS] = r->hours_col < 0 || isnull[r->hours_col];
 	engage_bulk_add(&r->writer);
+	/* the run's points for its K-means step (run_points.c) */
+	engage_run_points_add(v[Q_MSISDN], sessions, v[Q_DURATION], isnull[Q_DURATION],
+						  v[Q_TOTAL], isnull[Q_TOTAL]);
 
 	/* the metric top lists */
 	memset(&cand, 0, sizeof(cand));
@@ -767,8 +776,10 @@ engage_store_user_engagement(PG_FUNCTION_ARGS)
 	open_result_table(&r, get_func_namespace(fcinfo->flinfo->fn_oid));
 	/* no transaction id may be assigned once parallel workers run */
 	(void) GetCurrentTransactionId();
+	engage_run_points_start(r.run_id);
 	run_user_query(query, &r);
 	engage_bulk_close(&r.writer);
+	engage_run_points_finish();
 
 	/* the metric top lists, in rank order */
 	tm = palloc(sizeof(Datum) * 3 * TOP_N);

@@ -1133,6 +1133,46 @@ SELECT n, what, pg_temp.try(n, what, q) AS outcome FROM (VALUES
 ) AS c(n, what, q);
 RESET client_min_messages;
 
+-- The points that the per-user step captures for run_analysis's K-means
+-- step (src/run_points.c): store_user_engagement of a run (a negative id,
+-- no run of engage.run), then store_cluster_model of the run's points
+-- query in the same subtransaction, as run_analysis calls them.  A value
+-- that the fit would report is not captured: the query is read and the
+-- point reported is the same as without a capture (the first of the
+-- canonical order); the errors of a call on captured points are those of
+-- a call that reads.
+CREATE FUNCTION pg_temp.bi_users(d text) RETURNS text LANGUAGE sql AS $$
+	SELECT format('SELECT m, m, s::bigint, d, 0::numeric, 0::numeric, b::numeric, 0::bigint, NULL::float8[], NULL::float8[], 0::bigint '
+	              'FROM (VALUES (''a'', 1, 10::numeric, 100), (''b'', 2, %s, 200), (''c'', 3, 30, 300), (''d'', 4, %s, 400)) v(m, s, d, b)', d, d)
+$$;
+CREATE FUNCTION pg_temp.bi_run_points(run bigint) RETURNS text LANGUAGE sql AS $$
+	SELECT format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+	              'FROM engage.result_user_engagement WHERE run_id = %s', run)
+$$;
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(720, 'store_cluster_model on captured points: k above the users', $$SELECT (engage.store_user_engagement(-720, pg_temp.bi_users('20'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-720, pg_temp.bi_run_points(-720), 5, 0)).inertia$$),
+(721, 'store_cluster_model on captured points: an unknown normalization', $$SELECT (engage.store_user_engagement(-721, pg_temp.bi_users('20'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-721, pg_temp.bi_run_points(-721), 2, 0, 'bogus')).inertia$$),
+(722, 'store_cluster_model on captured points: initial_centroids of 2 features', $$SELECT (engage.store_user_engagement(-722, pg_temp.bi_users('20'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-722, pg_temp.bi_run_points(-722), 2, 0, 'zscore', '{{0,0},{1,1}}')).inertia$$),
+(723, 'store_cluster_model: NaN durations (not captured: the query reads, the first of the canonical order reported)', $$SELECT (engage.store_user_engagement(-723, pg_temp.bi_users('''NaN''::numeric'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-723, pg_temp.bi_run_points(-723), 2, 0)).inertia$$),
+(724, 'store_cluster_model: durations of 1e101 (not captured: too large, as read)', $$SELECT (engage.store_user_engagement(-724, pg_temp.bi_users('1e101'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-724, pg_temp.bi_run_points(-724), 2, 0)).inertia$$),
+(725, 'store_cluster_model log: negative durations (not captured: the log normalization''s error, as read)', $$SELECT (engage.store_user_engagement(-725, pg_temp.bi_users('-5'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-725, pg_temp.bi_run_points(-725), 2, 0, 'log')).inertia$$),
+(726, 'store_cluster_model zscore: negative durations (not captured; documented result: the model of the points read, kmeans_fit_sampled''s)', $$SELECT (engage.store_user_engagement(-726, pg_temp.bi_users('-5'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-726, pg_temp.bi_run_points(-726), 2, 0))::text = engage.kmeans_fit_sampled(pg_temp.bi_run_points(-726), 2, seed => 0)::text$$),
+(727, 'store_cluster_model on captured points: the model of the points read, kmeans_fit_sampled''s (documented result)', $$SELECT (engage.store_user_engagement(-727, pg_temp.bi_users('20'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-727, pg_temp.bi_run_points(-727), 2, 0))::text = engage.kmeans_fit_sampled(pg_temp.bi_run_points(-727), 2, seed => 0)::text$$),
+(728, 'store_cluster_model on the points captured for another run: that run''s query, no rows', $$SELECT (engage.store_user_engagement(-728, pg_temp.bi_users('20'), 0)).users$$,
+ $$SELECT (engage.store_cluster_model(-7280, pg_temp.bi_run_points(-7280), 2, 0)).inertia$$)
+) AS c(n, what, q, then_q);
+RESET client_min_messages;
+DELETE FROM engage.result_user_engagement WHERE run_id BETWEEN -728 AND -720;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,

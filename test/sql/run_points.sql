@@ -1,0 +1,124 @@
+-- run_points: run_analysis's K-means step on the points that the per-user
+-- step captured as it wrote each user's row (src/run_points.c), against
+-- the same fit on the points read back by the query (store_cluster_model
+-- in a later transaction, where nothing is captured) and on aggregates
+-- (kmeans_fit_sampled), bit for bit; the elbow drawn from the points the
+-- fit kept, against elbow_fit_sampled; when nothing is captured (memory,
+-- another points query, a rolled-back per-user step, a second per-user
+-- step of the run), the query is read.
+SET extra_float_digits = 0;
+SET client_min_messages = warning;
+SELECT engage.generate_xdr('public.rp_xdr', 5000, seed => 11);
+RESET client_min_messages;
+
+-- The points query of run_analysis for a run, and the reference fit on
+-- aggregates over it (every point read by the shards' aggregates, in no
+-- particular order)
+CREATE FUNCTION pg_temp.rp_points(run bigint) RETURNS text LANGUAGE sql AS $$
+	SELECT format('SELECT msisdn, sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0) '
+	              'FROM engage.result_user_engagement WHERE run_id = %s', run)
+$$;
+CREATE TEMP TABLE rp_runs (run bigint, norm text, k integer);
+
+-- 1. One run per normalization (k 3, and k 5 with minmax), each its own
+-- name (no warm start).  (That run_analysis's K-means step fits on the
+-- captured points, its progress notice shows: test analysis.  Here the
+-- notices would name run ids that depend on the tests run before.)
+DO $$
+DECLARE
+	n text;
+	k integer;
+BEGIN
+	FOR n, k IN VALUES ('zscore', 3), ('minmax', 5), ('log', 3), ('robust', 3), ('none', 2) LOOP
+		INSERT INTO rp_runs
+		VALUES (engage.run_analysis('public.rp_xdr', k, k_max => 4, name => 'rp_' || n, normalization => n), n, k);
+	END LOOP;
+END $$;
+SELECT r.norm, r.k, e.status, e.users FROM rp_runs r JOIN engage.run e ON e.run_id = r.run ORDER BY r.run;
+
+-- the model of the captured points = the model of the points read back
+-- (store_cluster_model reads the query: nothing is captured in this
+-- transaction) = kmeans_fit_sampled's on aggregates, bit for bit
+SET enable_seqscan = off;
+SELECT r.norm,
+       e.cluster_model::text = engage.store_cluster_model(r.run, pg_temp.rp_points(r.run), r.k, 0, r.norm, NULL)::text
+           AS same_as_read,
+       e.cluster_model::text = engage.kmeans_fit_sampled(pg_temp.rp_points(r.run), r.k, r.norm, seed => 0,
+                                                         in_memory => false)::text AS same_as_aggregates,
+       (e.cluster_model).n_points = e.users AS every_user
+FROM rp_runs r JOIN engage.run e ON e.run_id = r.run ORDER BY r.run;
+RESET enable_seqscan;
+-- the elbow curve from the points the fit kept = elbow_fit_sampled's
+SELECT r.norm, count(*) AS ks,
+       count(*) FILTER (WHERE float8send(e.inertia) = float8send(f.inertia)
+                          AND e.silhouette IS NOT DISTINCT FROM f.silhouette
+                          AND e.is_elbow = f.is_elbow
+                          AND e.davies_bouldin IS NOT DISTINCT FROM f.davies_bouldin
+                          AND e.calinski_harabasz IS NOT DISTINCT FROM f.calinski_harabasz) AS equal
+FROM rp_runs r
+JOIN engage.result_elbow e ON e.run_id = r.run
+JOIN LATERAL engage.elbow_fit_sampled(pg_temp.rp_points(r.run), 1, 4, r.norm, seed => 0, in_memory => false) f
+  ON f.k = e.k
+GROUP BY r.run, r.norm ORDER BY r.run;
+
+-- 2. The internal calls of the step, in one transaction each (the capture
+-- serves the (sub)transaction that made it): the per-user step of a run
+-- (-1, no run of engage.run), then store_cluster_model
+CREATE FUNCTION pg_temp.rp_user_query() RETURNS text LANGUAGE sql AS $$
+	SELECT 'SELECT s."MSISDN/Number"::text, s."MSISDN/Number", (e).sessions, (e).duration_ms, (e).dl_bytes, '
+	       '(e).ul_bytes, (e).total_bytes, (e).rejected_values, NULL::float8[], NULL::float8[], 0::bigint '
+	       'FROM (SELECT s."MSISDN/Number", engage.engagement_agg(s."Dur. (ms)", s."Total DL (Bytes)", '
+	       '"Total UL (Bytes)") AS e FROM rp_xdr s GROUP BY 1) s'
+$$;
+\set VERBOSITY terse
+-- a. captured, then the run's query: the captured points
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SET LOCAL engage.progress = on;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS captured \gset
+ROLLBACK;
+-- b. captured, then another points query of the same rows (read)
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SET LOCAL engage.progress = on;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1) || ' AND true', 3, 0, 'zscore', NULL)::text = :'captured'
+    AS other_query_same_model;
+ROLLBACK;
+-- c. two per-user steps of the run: its rows twice, nothing captured; the
+-- model of every row (read), as kmeans_fit_sampled's
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SET LOCAL engage.progress = on;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS twice \gset
+SET LOCAL engage.progress = off;
+SELECT (:'twice'::engage.kmeans_model).n_points,
+       :'twice' = engage.kmeans_fit_sampled(pg_temp.rp_points(-1), 3, seed => 0, in_memory => false)::text
+    AS same_as_aggregates;
+ROLLBACK;
+-- d. the per-user step rolled back to a savepoint: its rows and its
+-- capture gone, the query reads no rows
+BEGIN;
+SAVEPOINT s;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+ROLLBACK TO SAVEPOINT s;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL);
+ROLLBACK;
+-- e. engage.max_memory of 1500kB: the capture (its first 65,536 points
+-- take 2 MB) is given up, the query is read (about 1.1 MB); the same model
+BEGIN;
+SET LOCAL engage.max_memory = '1500kB';
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SET LOCAL engage.progress = on;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL)::text = :'captured' AS read_same_model;
+ROLLBACK;
+-- f. the capture does not outlive its transaction: committed rows, a
+-- later transaction reads them
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+COMMIT;
+SET engage.progress = on;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL)::text = :'captured' AS read_same_model;
+RESET engage.progress;
+\set VERBOSITY default
+DELETE FROM engage.result_user_engagement WHERE run_id = -1;
