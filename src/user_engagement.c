@@ -544,7 +544,8 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	engage_bulk_add(&r->writer);
 	/* the run's points for its K-means step (run_points.c) */
 	engage_run_points_add(v[Q_MSISDN], sessions, v[Q_DURATION], isnull[Q_DURATION],
-						  v[Q_TOTAL], isnull[Q_TOTAL]);
+						  v[Q_TOTAL], isnull[Q_TOTAL],
+						  out->tts_values[T_HOURS], out->tts_isnull[T_HOURS]);
 
 	/* the metric top lists */
 	memset(&cand, 0, sizeof(cand));
