@@ -17,6 +17,18 @@
  * depend on the order read, and fits: the same points, so the same model
  * bit for bit.
  *
+ * The cluster statistics (min, max, avg, sum of each metric and the hours
+ * of activity by cluster) would read the same rows back once more, after
+ * the fit.  So the capture also keeps, in the order written, each row's
+ * sessions, duration_ms and total_bytes exactly, with their NULLs, and its
+ * histogram of hours (about 30 bytes per user): when every stored duration
+ * and traffic is an integer of display scale 0 up to 2^53 (engagement_agg's
+ * sums of integral columns), whose double is the point's and whose numeric
+ * int8_numeric makes again, digit for digit.  Anything else gives these
+ * values up (the points stay), and the statistics read the rows.  Taking
+ * the points leaves them; engage_run_stats_sums adds them up by cluster
+ * with exact integer sums (numeric past 2^63) once.
+ *
  * At most one capture is kept, for the (sub)transaction that made it: the
  * end of that (sub)transaction (commit or abort; the rows may be gone)
  * frees it, and so does the next capture or a K-means step that does not

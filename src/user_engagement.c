@@ -70,7 +70,9 @@
  * precision) are kept for run_analysis's K-means step (run_points.c), which
  * then reads nothing back, within engage.max_memory: past it, or at a value
  * the points query would refuse, nothing is kept and the step reads the
- * points query as before.
+ * points query as before; so are the user's exact sessions, duration and
+ * traffic (when integers up to 2^53) and hours, from which the cluster
+ * statistics are summed after the fit (captured_cluster_sums).
  *
  * Copyright (c) 2026, engage developers
  *
