@@ -77,6 +77,13 @@ extern TupleDesc engage_result_tupdesc(FunctionCallInfo fcinfo, int natts,
  * clustering functions return.
  */
 extern ArrayType *engage_float8_array(const double *v, int n);
+
+/*
+ * counts[0..23] += the counts of a histogram of hours_agg (hours_agg.c),
+ * as hours_sum_agg adds them: an error for a malformed histogram or a
+ * count past 2^63 - 1
+ */
+extern void engage_hours_add(int64 *counts, bytea *histogram);
 extern ArrayType *engage_float8_matrix(const double *v, int k, int d);
 
 /*

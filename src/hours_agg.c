@@ -48,6 +48,8 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
+#include "engage.h"
+
 #define HOURS			24
 #define HOUR_SHIFT		56
 #define COUNT_MASK		((INT64CONST(1) << HOUR_SHIFT) - 1)
@@ -355,6 +357,21 @@ add_counts(int64 *counts, const int64 *add)
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("hours_sum_agg count is out of range"),
 					 errdetail("The sessions of hour %d pass 2^63 - 1.", i)));
+}
+
+/*
+ * counts[0..23] += the counts of a histogram of hours_agg, as
+ * hours_sum_agg's transition adds it (the same errors): for the cluster
+ * statistics that run_analysis sums from the rows its per-user step kept
+ * (run_points.c)
+ */
+void
+engage_hours_add(int64 *counts, bytea *histogram)
+{
+	int64		add[HOURS];
+
+	decode_histogram(histogram, add);
+	add_counts(counts, add);
 }
 
 /* A hours_sum_agg state's 24 counts, checked */

@@ -1999,6 +1999,110 @@ engage_user_cluster(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(c->tupdesc, values, nulls)));
 }
 
+/* A batch of captured points assigned under a run's model */
+typedef struct CapturedAssign
+{
+	NearestCache *model;
+	double	   *normalised;		/* room x 3 */
+	int			room;
+} CapturedAssign;
+
+/*
+ * EngageRunAssign for captured_cluster_sums: each point's cluster as
+ * user_cluster gives it (the scaler's transform, then the nearest
+ * centroid; both point by point, whatever the batch)
+ */
+static void
+captured_assign(void *arg, const double *x, int n, int32 *labels)
+{
+	CapturedAssign *a = (CapturedAssign *) arg;
+	NearestCache *c = a->model;
+	ecore_env	env;
+	int			rc;
+
+	if (n > a->room)
+	{
+		if (a->normalised != NULL)
+			pfree(a->normalised);
+		a->normalised = palloc(sizeof(double) * c->scaler.d * n);
+		a->room = n;
+	}
+	memset(&env, 0, sizeof(env));
+	rc = ecore_scaler_transform(&c->scaler, x, n, a->normalised, &env);
+	if (rc == ECORE_OK)
+		rc = ecore_kmeans_assign(a->normalised, n, c->scaler.d, c->centroids, c->k,
+								  &env, labels, NULL);
+	check_point_rc(rc, &env);
+}
+
+/*
+ * captured_cluster_sums(run_id, model): run_analysis's cluster statistics
+ * of run run_id (count, min, max, avg and sum of sessions, duration_ms and
+ * total_bytes, the counts of the non-NULL ones, the sum of the hours
+ * histograms), one row per cluster with users, from the rows that the
+ * run's per-user step (store_user_engagement) kept in this
+ * (sub)transaction as it wrote them (run_points.h), each user's cluster
+ * user_cluster's under the model: what the statistics' SQL computes from
+ * the run's rows of result_user_engagement, without reading them back.
+ * Once: no rows when nothing was kept (another run, another transaction,
+ * a value that is not an integer up to 2^53, engage.max_memory), or after
+ * the first call; run_analysis then reads the table.  The caller must be
+ * able to read result_user_engagement as that SQL would (SELECT privilege,
+ * no row-level security).
+ */
+PG_FUNCTION_INFO_V1(engage_captured_cluster_sums);
+Datum
+engage_captured_cluster_sums(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Oid			relid;
+	CapturedAssign a;
+	RunClusterStats *stats;
+	TimestampTz start;
+	int64		run_id;
+	int64		users = 0;
+	int			j;
+
+	engage_require_arg(fcinfo, 0, "run_id");
+	engage_require_arg(fcinfo, 1, "model");
+	run_id = PG_GETARG_INT64(0);
+	memset(&a, 0, sizeof(a));
+	a.model = nearest_model(fcinfo, PG_GETARG_HEAPTUPLEHEADER(1));
+	if (a.model->scaler.d != 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg_plural("the model has %zu feature, not 3",
+							   "the model has %zu features, not 3",
+							   a.model->scaler.d, a.model->scaler.d),
+				 errhint("captured_cluster_sums takes the model of an analysis run (engage.run.cluster_model): sessions, duration and traffic.")));
+	InitMaterializedSRF(fcinfo, 0);
+	relid = get_relname_relid("result_user_engagement", nsp);
+	if (!OidIsValid(relid) ||
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		PG_RETURN_VOID();
+	start = GetCurrentTimestamp();
+	stats = palloc(sizeof(RunClusterStats) * a.model->k);
+	if (!engage_run_stats_sums(run_id, a.model->k, captured_assign, &a, stats))
+		PG_RETURN_VOID();
+	for (j = 0; j < a.model->k; j++)
+		users += stats[j].users;
+	engage_progress_notice(start, "captured_cluster_sums: " INT64_FORMAT " users kept by the per-user step, by cluster",
+						   users);
+	for (j = 0; j < a.model->k; j++)
+	{
+		Datum		values[ENGAGE_RUN_STATS_NATTS];
+		bool		nulls[ENGAGE_RUN_STATS_NATTS];
+
+		if (stats[j].users == 0)
+			continue;			/* as GROUP BY: no row for an empty cluster */
+		engage_run_stats_row(&stats[j], j + 1, values, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_VOID();
+}
+
 /*
  * kmeans_assign(model, points): every point of the points query assigned
  * with a model made by kmeans_model, as kmeans_predict would, in one pass:

@@ -108,98 +108,121 @@ is_numeric_feature_type(Oid typid)
 #define NUM_SHORT_SIGN		0x2000
 #define NUM_SHORT_WSIGN		0x0040
 #define NUM_SHORT_WMASK		0x003F
+#define NUM_SHORT_DSCALE_MASK	0x1F80
+#define NUM_SHORT_DSCALE_SHIFT	7
+#define NUM_DSCALE_MASK		0x3FFF
 #define NUM_NBASE			10000
 
 /* 2^53: every integer of at most this magnitude is a double exactly */
 #define TWO_POW_53			INT64CONST(9007199254740992)
 
 /*
+ * Is a numeric an integer of magnitude at most 2^53, in a layout read
+ * without numeric.c?  Then *out is its value and *scale0 whether its
+ * display scale is 0 (it prints without a fraction, as the same integer
+ * made by int8_numeric).  False for anything else (a fraction, a larger
+ * value, NaN, +-Infinity, a layout not recognised).
+ */
+bool
+engage_numeric_small_int(Datum value, int64 *out, bool *scale0)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+	const char *p;
+	Size		len;
+	uint16		header;
+	int			weight;
+	int			dscale;
+	bool		negative;
+	int			ndigits;
+	int			i;
+	int64		acc = 0;
+
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+		return false;			/* compressed or out of line */
+	p = VARDATA_ANY(v);
+	len = VARSIZE_ANY_EXHDR(v);
+	if (len < sizeof(uint16))
+		return false;
+	memcpy(&header, p, sizeof(uint16));
+	if ((header & NUM_FLAGBITS_MASK) == NUM_SHORT)
+	{
+		negative = (header & NUM_SHORT_SIGN) != 0;
+		dscale = (header & NUM_SHORT_DSCALE_MASK) >> NUM_SHORT_DSCALE_SHIFT;
+		weight = (header & NUM_SHORT_WMASK) |
+			((header & NUM_SHORT_WSIGN) ? ~NUM_SHORT_WMASK : 0);
+		p += sizeof(uint16);
+		len -= sizeof(uint16);
+	}
+	else if ((header & NUM_FLAGBITS_MASK) == NUM_POS ||
+			 (header & NUM_FLAGBITS_MASK) == NUM_NEG)
+	{
+		int16		w;
+
+		if (len < 2 * sizeof(uint16))
+			return false;
+		negative = (header & NUM_FLAGBITS_MASK) == NUM_NEG;
+		dscale = header & NUM_DSCALE_MASK;
+		memcpy(&w, p + sizeof(uint16), sizeof(int16));
+		weight = w;
+		p += 2 * sizeof(uint16);
+		len -= 2 * sizeof(uint16);
+	}
+	else
+		return false;			/* NaN, +-Infinity */
+	ndigits = len / sizeof(int16);
+	if (ndigits == 0)
+	{
+		if (negative)
+			return false;		/* a negative zero is never stored */
+		*out = 0;
+		*scale0 = dscale == 0;
+		return true;
+	}
+	/* an integer below 10000^4 = 10^16, or something else */
+	if (weight < 0 || weight > 3 || ndigits > weight + 1)
+		return false;
+	for (i = 0; i <= weight; i++)
+	{
+		int16		digit = 0;
+
+		if (i < ndigits)
+			memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
+		if (digit < 0 || digit >= NUM_NBASE)
+			return false;
+		acc = acc * NUM_NBASE + digit;
+	}
+	if (acc > TWO_POW_53)
+		return false;
+	*out = negative ? -acc : acc;
+	*scale0 = dscale == 0;
+	return true;
+}
+
+/*
  * A numeric as double precision, as numeric_float8_no_overflow gives it
  * (which in PostgreSQL 15 prints the numeric as text and reads the text
  * back with strtod), but without the text when the value is an integer of
- * magnitude at most 2^53: such an integer is a double exactly, so the
- * correctly rounded strtod of its decimal form and the conversion of the
- * integer give the same double, bit for bit (zero is +0, the numeric
- * having no negative zero).  Anything else (a fraction, a larger value,
- * NaN, +-Infinity, a layout not recognised) goes through
+ * magnitude at most 2^53 (engage_numeric_small_int): such an integer is a
+ * double exactly, so the correctly rounded strtod of its decimal form and
+ * the conversion of the integer give the same double, bit for bit (zero is
+ * +0, the numeric having no negative zero).  Anything else (a fraction, a
+ * larger value, NaN, +-Infinity, a layout not recognised) goes through
  * numeric_float8_no_overflow; a finite numeric beyond double precision
  * becomes +-DBL_MAX (too large, not infinite).
  */
 double
 engage_numeric_to_double(Datum value)
 {
-	struct varlena *v = (struct varlena *) DatumGetPointer(value);
+	int64		acc;
+	bool		scale0;
+	double		x;
 
-	if (!VARATT_IS_EXTENDED(v) || VARATT_IS_SHORT(v))
-	{
-		const char *p = VARDATA_ANY(v);
-		Size		len = VARSIZE_ANY_EXHDR(v);
-		uint16		header;
-		int			weight;
-		bool		negative;
-		int			ndigits;
-		int			i;
-		int64		acc = 0;
-
-		if (len < sizeof(uint16))
-			goto slow;
-		memcpy(&header, p, sizeof(uint16));
-		if ((header & NUM_FLAGBITS_MASK) == NUM_SHORT)
-		{
-			negative = (header & NUM_SHORT_SIGN) != 0;
-			weight = (header & NUM_SHORT_WMASK) |
-				((header & NUM_SHORT_WSIGN) ? ~NUM_SHORT_WMASK : 0);
-			p += sizeof(uint16);
-			len -= sizeof(uint16);
-		}
-		else if ((header & NUM_FLAGBITS_MASK) == NUM_POS ||
-				 (header & NUM_FLAGBITS_MASK) == NUM_NEG)
-		{
-			int16		w;
-
-			if (len < 2 * sizeof(uint16))
-				goto slow;
-			negative = (header & NUM_FLAGBITS_MASK) == NUM_NEG;
-			memcpy(&w, p + sizeof(uint16), sizeof(int16));
-			weight = w;
-			p += 2 * sizeof(uint16);
-			len -= 2 * sizeof(uint16);
-		}
-		else
-			goto slow;			/* NaN, +-Infinity */
-		ndigits = len / sizeof(int16);
-		if (ndigits == 0)
-		{
-			if (negative)
-				goto slow;		/* a negative zero is never stored */
-			return 0.0;
-		}
-		/* an integer below 10000^4 = 10^16, or something else */
-		if (weight < 0 || weight > 3 || ndigits > weight + 1)
-			goto slow;
-		for (i = 0; i <= weight; i++)
-		{
-			int16		digit = 0;
-
-			if (i < ndigits)
-				memcpy(&digit, p + i * sizeof(int16), sizeof(int16));
-			if (digit < 0 || digit >= NUM_NBASE)
-				goto slow;
-			acc = acc * NUM_NBASE + digit;
-		}
-		if (acc > TWO_POW_53)
-			goto slow;
-		return negative ? -(double) acc : (double) acc;
-	}
-slow:
-	{
-		double		x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-														   value));
-
-		if (isinf(x) && !numeric_is_inf(DatumGetNumeric(value)))
-			x = copysign(DBL_MAX, x);
-		return x;
-	}
+	if (engage_numeric_small_int(value, &acc, &scale0))
+		return (double) acc;
+	x = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, value));
+	if (isinf(x) && !numeric_is_inf(DatumGetNumeric(value)))
+		x = copysign(DBL_MAX, x);
+	return x;
 }
 
 /* A feature value as double precision */

@@ -57,5 +57,6 @@ extern const char *engage_point_key_bytes(const EngagePoints *pts, int64 i,
 										  size_t *len);
 extern void engage_order_points(EngagePoints *points, int64 *perm);
 extern double engage_numeric_to_double(Datum value);
+extern bool engage_numeric_small_int(Datum value, int64 *out, bool *scale0);
 
 #endif							/* ENGAGE_POINTS_H */

@@ -17,6 +17,18 @@
  * depend on the order read, and fits: the same points, so the same model
  * bit for bit.
  *
+ * The cluster statistics (min, max, avg, sum of each metric and the hours
+ * of activity by cluster) would read the same rows back once more, after
+ * the fit.  So the capture also keeps, in the order written, each row's
+ * sessions, duration_ms and total_bytes exactly, with their NULLs, and its
+ * histogram of hours (about 30 bytes per user): when every stored duration
+ * and traffic is an integer of display scale 0 up to 2^53 (engagement_agg's
+ * sums of integral columns), whose double is the point's and whose numeric
+ * int8_numeric makes again, digit for digit.  Anything else gives these
+ * values up (the points stay), and the statistics read the rows.  Taking
+ * the points leaves them; engage_run_stats_sums adds them up by cluster
+ * with exact integer sums (numeric past 2^63) once.
+ *
  * At most one capture is kept, for the (sub)transaction that made it: the
  * end of that (sub)transaction (commit or abort; the rows may be gone)
  * frees it, and so does the next capture or a K-means step that does not
@@ -33,7 +45,13 @@
 #include <math.h>
 
 #include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/int.h"
+#include "utils/fmgrprotos.h"
+#include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 
 #include "engage.h"
 #include "run_points.h"
@@ -57,13 +75,57 @@ typedef struct RunPoints
 								 * engage_held_bytes */
 } RunPoints;
 
+/*
+ * The same rows' exact values for the cluster statistics, in the order
+ * written, in a context of their own: taking the points leaves them, for
+ * engage_run_stats_sums after the fit.
+ */
+typedef struct RunStats
+{
+	MemoryContext cxt;
+	int64		run_id;
+	SubTransactionId subid;
+	bool		complete;
+	int64		n;
+	int64		cap;
+	int64	   *values;			/* cap x 3: sessions, duration_ms,
+								 * total_bytes (0 when NULL) */
+	uint8	   *flags;			/* cap: RUN_STATS_*_NULL */
+	uint8	   *hours;			/* each row's histogram: a length byte
+								 * (RUN_STATS_NO_HOURS: NULL), its bytes */
+	Size		hourbytes;
+	Size		hourcap;
+	Size		bytes;			/* counted in engage_held_bytes */
+} RunStats;
+
+#define RUN_STATS_DURATION_NULL	0x01
+#define RUN_STATS_TOTAL_NULL	0x02
+#define RUN_STATS_NO_HOURS		0xFF
+/* the longest histogram of hours_agg: 24 hours, 1 + 9 bytes each */
+#define RUN_STATS_MAX_HOURS		240
+/* 2^53: the largest value whose double the points hold exactly */
+#define TWO_POW_53_STATS		INT64CONST(9007199254740992)
+
 static RunPoints *run_points = NULL;
+static RunStats *run_stats = NULL;
 static bool run_points_callbacks = false;
 
-/* Free the capture, if any */
+/* Free the exact values kept for the statistics, if any */
+static void
+run_stats_free(void)
+{
+	if (run_stats == NULL)
+		return;
+	engage_held_bytes -= run_stats->bytes;
+	MemoryContextDelete(run_stats->cxt);
+	run_stats = NULL;
+}
+
+/* Free the capture, if any: the points and the statistics' values */
 void
 engage_run_points_free(void)
 {
+	run_stats_free();
 	if (run_points == NULL)
 		return;
 	engage_held_bytes -= run_points->bytes;
@@ -87,10 +149,13 @@ run_points_subxact(SubXactEvent event, SubTransactionId mySubid,
 {
 	(void) parentSubid;
 	(void) arg;
-	if (run_points != NULL && run_points->subid == mySubid &&
-		(event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB ||
-		 event == SUBXACT_EVENT_PRE_COMMIT_SUB))
+	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB &&
+		event != SUBXACT_EVENT_PRE_COMMIT_SUB)
+		return;
+	if (run_points != NULL && run_points->subid == mySubid)
 		engage_run_points_free();
+	if (run_stats != NULL && run_stats->subid == mySubid)
+		run_stats_free();
 }
 
 void
@@ -104,7 +169,8 @@ engage_run_points_start(int64 run_id)
 	 * rows to those of the first: its points are not all captured, so
 	 * nothing is.
 	 */
-	if (run_points != NULL && run_points->run_id == run_id)
+	if ((run_points != NULL && run_points->run_id == run_id) ||
+		(run_stats != NULL && run_stats->run_id == run_id))
 	{
 		engage_run_points_free();
 		return;
@@ -123,6 +189,13 @@ engage_run_points_start(int64 run_id)
 	c->run_id = run_id;
 	c->subid = GetCurrentSubTransactionId();
 	run_points = c;
+
+	cxt = AllocSetContextCreate(TopMemoryContext, "engage run statistics values",
+								ALLOCSET_DEFAULT_SIZES);
+	run_stats = MemoryContextAllocZero(cxt, sizeof(RunStats));
+	run_stats->cxt = cxt;
+	run_stats->run_id = run_id;
+	run_stats->subid = c->subid;
 }
 
 /*
@@ -180,9 +253,131 @@ run_points_numeric(Datum value, bool isnull)
 	return isnull ? 0.0 : engage_numeric_to_double(value);
 }
 
+/*
+ * Room for one more row of the statistics' values and a histogram of
+ * hourlen bytes; false when it would pass engage.max_memory.
+ */
+static bool
+run_stats_grow(RunStats *c, Size hourlen)
+{
+	double		limit = (double) engage_max_memory_kb * 1024.0;
+
+	if (c->n == c->cap)
+	{
+		int64		cap = c->cap == 0 ? 65536 : c->cap * 2;
+		Size		more = (Size) (cap - c->cap) * (3 * sizeof(int64) + sizeof(uint8));
+
+		if ((double) engage_held_bytes + (double) more > limit)
+			return false;
+		if (c->values == NULL)
+		{
+			c->values = MemoryContextAllocHuge(c->cxt, cap * 3 * sizeof(int64));
+			c->flags = MemoryContextAllocHuge(c->cxt, cap * sizeof(uint8));
+		}
+		else
+		{
+			c->values = repalloc_huge(c->values, cap * 3 * sizeof(int64));
+			c->flags = repalloc_huge(c->flags, cap * sizeof(uint8));
+		}
+		c->cap = cap;
+		c->bytes += more;
+		engage_held_bytes += more;
+	}
+	if (c->hourbytes + 1 + hourlen > c->hourcap)
+	{
+		Size		cap = Max(c->hourcap * 2, c->hourbytes + 1 + hourlen + 65536);
+
+		if ((double) engage_held_bytes + (double) (cap - c->hourcap) > limit)
+			return false;
+		c->hours = c->hours == NULL ?
+			MemoryContextAllocHuge(c->cxt, cap) : repalloc_huge(c->hours, cap);
+		c->bytes += cap - c->hourcap;
+		engage_held_bytes += cap - c->hourcap;
+		c->hourcap = cap;
+	}
+	return true;
+}
+
+/*
+ * A stored numeric as the statistics' exact value: an integer of display
+ * scale 0 and magnitude at most 2^53, which the point's double is exactly
+ * and which int8_numeric gives back as the same numeric (value and display
+ * scale: the statistics print the same).  NULL is 0 with its flag.
+ */
+static inline bool
+run_stats_value(Datum value, bool isnull, int64 *out)
+{
+	bool		scale0;
+
+	if (isnull)
+	{
+		*out = 0;
+		return true;
+	}
+	return engage_numeric_small_int(value, out, &scale0) && scale0;
+}
+
+/*
+ * The statistics' values of one row (after its point was kept).  A
+ * numeric with a fraction or a display scale, a value past 2^53, a
+ * histogram that is not one of hours_agg's or the memory past
+ * engage.max_memory give them up (the points stay): the statistics then
+ * read the table.
+ */
+static void
+run_stats_add(int64 sessions, Datum duration_ms, bool duration_null,
+			  Datum total_bytes, bool total_null, Datum hours, bool hours_null)
+{
+	RunStats   *c = run_stats;
+	int64		v[3];
+	bytea	   *h = NULL;
+	Size		hourlen = 0;
+
+	if (c == NULL || c->complete)
+		return;
+	v[0] = sessions;
+	if (sessions > TWO_POW_53_STATS ||
+		!run_stats_value(duration_ms, duration_null, &v[1]) ||
+		!run_stats_value(total_bytes, total_null, &v[2]))
+	{
+		run_stats_free();
+		return;
+	}
+	if (!hours_null)
+	{
+		h = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(hours));
+		hourlen = VARSIZE_ANY_EXHDR(h);
+		if (hourlen > RUN_STATS_MAX_HOURS)
+		{
+			run_stats_free();
+			return;
+		}
+	}
+	if (!run_stats_grow(c, hourlen))
+	{
+		run_stats_free();
+		return;
+	}
+	memcpy(c->values + c->n * 3, v, sizeof(v));
+	c->flags[c->n] = (duration_null ? RUN_STATS_DURATION_NULL : 0) |
+		(total_null ? RUN_STATS_TOTAL_NULL : 0);
+	if (h == NULL)
+		c->hours[c->hourbytes++] = RUN_STATS_NO_HOURS;
+	else
+	{
+		c->hours[c->hourbytes++] = (uint8) hourlen;
+		memcpy(c->hours + c->hourbytes, VARDATA_ANY(h), hourlen);
+		c->hourbytes += hourlen;
+		if ((Pointer) h != DatumGetPointer(hours))
+			pfree(h);
+	}
+	c->n++;
+}
+
 void
 engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
-					  bool duration_null, Datum total_bytes, bool total_null)
+					  bool duration_null, Datum total_bytes, bool total_null,
+					  Datum hours, bool hours_null)
 {
 	RunPoints  *c = run_points;
 	struct varlena *t;
@@ -240,6 +435,8 @@ engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
 	c->n++;
 	if ((Pointer) t != DatumGetPointer(msisdn))
 		pfree(t);
+	run_stats_add(sessions, duration_ms, duration_null, total_bytes, total_null,
+				  hours, hours_null);
 }
 
 void
@@ -247,6 +444,8 @@ engage_run_points_finish(void)
 {
 	if (run_points != NULL)
 		run_points->complete = true;
+	if (run_stats != NULL)
+		run_stats->complete = true;
 }
 
 bool
@@ -281,4 +480,173 @@ engage_run_points_take(int64 run_id, MemoryContext parent, EngagePoints *pts)
 	pts->data = c->data;
 	pts->bytes = c->bytes;
 	return true;
+}
+
+/* An exact sum of values of at most 2^53: in 64 bits, then numeric */
+static void
+run_sum_add(RunSum *s, int64 v)
+{
+	if (pg_add_s64_overflow(s->part, v, &s->part))
+	{
+		Datum		part = NumericGetDatum(int64_to_numeric(s->part));
+
+		s->total = s->total == (Datum) 0 ? part :
+			DirectFunctionCall2(numeric_add, s->total, part);
+		s->part = v;
+	}
+}
+
+/* The sum as a numeric (display scale 0, as sum() of such values) */
+static Datum
+run_sum_numeric(const RunSum *s)
+{
+	Datum		part = NumericGetDatum(int64_to_numeric(s->part));
+
+	return s->total == (Datum) 0 ? part :
+		DirectFunctionCall2(numeric_add, s->total, part);
+}
+
+/* Smallest and largest of a cluster's values, the first value both */
+static inline void
+run_min_max(int64 *min, int64 *max, int64 v, bool first)
+{
+	if (first || v < *min)
+		*min = v;
+	if (first || v > *max)
+		*max = v;
+}
+
+/* Rows assigned per call of the assign function */
+#define RUN_STATS_CHUNK 8192
+
+bool
+engage_run_stats_sums(int64 run_id, int k, EngageRunAssign assign, void *arg,
+					  RunClusterStats *stats)
+{
+	RunStats   *c = run_stats;
+	double	   *x;
+	int32	   *labels;
+	union
+	{
+		bytea		h;
+		char		room[VARHDRSZ + RUN_STATS_MAX_HOURS];
+	}			hist;
+	Size		hpos = 0;
+	int64		start;
+
+	if (c == NULL)
+		return false;
+	if (!c->complete || c->n == 0 || c->run_id != run_id ||
+		c->subid != GetCurrentSubTransactionId())
+	{
+		run_stats_free();
+		return false;
+	}
+	memset(stats, 0, sizeof(RunClusterStats) * k);
+	x = palloc(sizeof(double) * 3 * RUN_STATS_CHUNK);
+	labels = palloc(sizeof(int32) * RUN_STATS_CHUNK);
+	for (start = 0; start < c->n; start += RUN_STATS_CHUNK)
+	{
+		int			m = (int) Min(RUN_STATS_CHUNK, c->n - start);
+		const int64 *v = c->values + start * 3;
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		/* the points' doubles: the integers exactly, NULL as 0 */
+		for (i = 0; i < 3 * m; i++)
+			x[i] = (double) v[i];
+		assign(arg, x, m, labels);
+		for (i = 0; i < m; i++, v += 3)
+		{
+			RunClusterStats *cs;
+			uint8		f = c->flags[start + i];
+			uint8		hourlen = c->hours[hpos++];
+
+			if (labels[i] < 0 || labels[i] >= k)
+				elog(ERROR, "cluster %d of a point out of range", labels[i]);
+			cs = &stats[labels[i]];
+			run_min_max(&cs->s_min, &cs->s_max, v[0], cs->users == 0);
+			cs->users++;
+			run_sum_add(&cs->s_sum, v[0]);
+			if (!(f & RUN_STATS_DURATION_NULL))
+			{
+				run_min_max(&cs->d_min, &cs->d_max, v[1], cs->d_count == 0);
+				cs->d_count++;
+				run_sum_add(&cs->d_sum, v[1]);
+			}
+			if (!(f & RUN_STATS_TOTAL_NULL))
+			{
+				run_min_max(&cs->b_min, &cs->b_max, v[2], cs->b_count == 0);
+				cs->b_count++;
+				run_sum_add(&cs->b_sum, v[2]);
+			}
+			if (hourlen != RUN_STATS_NO_HOURS)
+			{
+				SET_VARSIZE(&hist.h, VARHDRSZ + hourlen);
+				memcpy(VARDATA(&hist.h), c->hours + hpos, hourlen);
+				hpos += hourlen;
+				engage_hours_add(cs->hours, &hist.h);
+				cs->has_hours = true;
+			}
+		}
+	}
+	pfree(x);
+	pfree(labels);
+	run_stats_free();
+	return true;
+}
+
+void
+engage_run_stats_row(const RunClusterStats *s, int cluster, Datum *values,
+					 bool *nulls)
+{
+	Datum		users = NumericGetDatum(int64_to_numeric(s->users));
+	Datum		sum;
+	int			i;
+
+	for (i = 0; i < ENGAGE_RUN_STATS_NATTS; i++)
+		nulls[i] = false;
+	values[0] = Int32GetDatum(cluster);
+	values[1] = Int64GetDatum(s->users);
+	values[2] = Int64GetDatum(s->s_min);
+	values[3] = Int64GetDatum(s->s_max);
+	/* avg() divides its exact sum by the count: numeric_div */
+	sum = run_sum_numeric(&s->s_sum);
+	values[4] = DirectFunctionCall2(numeric_div, sum, users);
+	values[5] = sum;
+	if (s->d_count > 0)
+	{
+		sum = run_sum_numeric(&s->d_sum);
+		values[6] = NumericGetDatum(int64_to_numeric(s->d_min));
+		values[7] = NumericGetDatum(int64_to_numeric(s->d_max));
+		values[8] = DirectFunctionCall2(numeric_div, sum,
+										NumericGetDatum(int64_to_numeric(s->d_count)));
+		values[9] = sum;
+	}
+	else
+		nulls[6] = nulls[7] = nulls[8] = nulls[9] = true;
+	if (s->b_count > 0)
+	{
+		sum = run_sum_numeric(&s->b_sum);
+		values[10] = NumericGetDatum(int64_to_numeric(s->b_min));
+		values[11] = NumericGetDatum(int64_to_numeric(s->b_max));
+		values[12] = DirectFunctionCall2(numeric_div, sum,
+										 NumericGetDatum(int64_to_numeric(s->b_count)));
+		values[13] = sum;
+	}
+	else
+		nulls[10] = nulls[11] = nulls[12] = nulls[13] = true;
+	values[14] = Int64GetDatum(s->d_count);
+	values[15] = Int64GetDatum(s->b_count);
+	if (s->has_hours)
+	{
+		Datum		counts[24];
+
+		for (i = 0; i < 24; i++)
+			counts[i] = Int64GetDatum(s->hours[i]);
+		values[16] = PointerGetDatum(construct_array(counts, 24, INT8OID, sizeof(int64),
+													 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	else
+		nulls[16] = true;
 }

@@ -31,15 +31,16 @@
 extern void engage_run_points_start(int64 run_id);
 
 /*
- * One user's row: the MSISDN (text), sessions, and the stored duration_ms
+ * One user's row: the MSISDN (text), sessions, the stored duration_ms
  * and total_bytes (numeric; NULL is 0, as COALESCE(x, 0) in the points
- * query).  A value that is not finite as a double, or the memory past
+ * query) and hours (bytea, a histogram of hours_agg, or NULL).  A value that is not finite as a double, or the memory past
  * engage.max_memory, ends the capture (it is freed: the K-means step reads
  * the points query, which reports the value).
  */
 extern void engage_run_points_add(Datum msisdn, int64 sessions,
 								  Datum duration_ms, bool duration_null,
-								  Datum total_bytes, bool total_null);
+								  Datum total_bytes, bool total_null,
+								  Datum hours, bool hours_null);
 
 /* The last row was added: the capture can be taken */
 extern void engage_run_points_finish(void);
@@ -54,7 +55,69 @@ extern void engage_run_points_finish(void);
 extern bool engage_run_points_take(int64 run_id, MemoryContext parent,
 								   EngagePoints *pts);
 
-/* Free the capture, if any */
+/* Free the capture, if any (the statistics' values too) */
 extern void engage_run_points_free(void);
+
+/*
+ * The cluster statistics of the captured rows: with the points, each row's
+ * sessions, duration_ms and total_bytes exactly (when every stored value
+ * is an integer of display scale 0 up to 2^53, whose double the point is;
+ * NULLs flagged) and its histogram of hours, in the order written.  Taking
+ * the points leaves them; engage_run_stats_sums adds them up by cluster
+ * once, after the fit, and frees them.
+ */
+
+/* An exact sum: in 64 bits while it fits, the rest in a numeric */
+typedef struct RunSum
+{
+	int64		part;
+	Datum		total;			/* numeric; 0: none yet */
+} RunSum;
+
+/* One cluster's statistics, as run_analysis's SQL computes them */
+typedef struct RunClusterStats
+{
+	int64		users;
+	int64		s_min;
+	int64		s_max;
+	RunSum		s_sum;
+	int64		d_min;			/* of the non-NULL duration_ms */
+	int64		d_max;
+	int64		d_count;
+	RunSum		d_sum;
+	int64		b_min;			/* of the non-NULL total_bytes */
+	int64		b_max;
+	int64		b_count;
+	RunSum		b_sum;
+	bool		has_hours;		/* a histogram was added (else NULL) */
+	int64		hours[24];
+} RunClusterStats;
+
+/*
+ * The clusters (0 .. k - 1) of n points x (n x 3, the features' units, as
+ * the captured points hold them) under the run's model
+ */
+typedef void (*EngageRunAssign) (void *arg, const double *x, int n,
+								 int32 *labels);
+
+/*
+ * Sum up the captured rows of run run_id made in the current
+ * (sub)transaction by cluster (stats: k entries), each row's cluster given
+ * by assign, and free them; false when there are none (then nothing is
+ * kept either).  In the current memory context.
+ */
+extern bool engage_run_stats_sums(int64 run_id, int k, EngageRunAssign assign,
+								  void *arg, RunClusterStats *stats);
+
+/*
+ * A cluster's row of captured_cluster_sums (cluster, users, s_min, s_max,
+ * s_avg, s_sum, d_min, d_max, d_avg, d_sum, b_min, b_max, b_avg, b_sum,
+ * d_count, b_count, hours): the values of min, max, avg, sum and count
+ * over the cluster's rows and of hours_sum_agg, with their types and
+ * display scales
+ */
+#define ENGAGE_RUN_STATS_NATTS 17
+extern void engage_run_stats_row(const RunClusterStats *s, int cluster,
+								 Datum *values, bool *nulls);
 
 #endif							/* ENGAGE_RUN_POINTS_H */

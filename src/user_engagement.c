@@ -70,7 +70,9 @@
  * precision) are kept for run_analysis's K-means step (run_points.c), which
  * then reads nothing back, within engage.max_memory: past it, or at a value
  * the points query would refuse, nothing is kept and the step reads the
- * points query as before.
+ * points query as before; so are the user's exact sessions, duration and
+ * traffic (when integers up to 2^53) and hours, from which the cluster
+ * statistics are summed after the fit (captured_cluster_sums).
  *
  * Copyright (c) 2026, engage developers
  *
@@ -544,7 +546,8 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	engage_bulk_add(&r->writer);
 	/* the run's points for its K-means step (run_points.c) */
 	engage_run_points_add(v[Q_MSISDN], sessions, v[Q_DURATION], isnull[Q_DURATION],
-						  v[Q_TOTAL], isnull[Q_TOTAL]);
+						  v[Q_TOTAL], isnull[Q_TOTAL],
+						  out->tts_values[T_HOURS], out->tts_isnull[T_HOURS]);
 
 	/* the metric top lists */
 	memset(&cand, 0, sizeof(cand));

@@ -531,7 +531,7 @@ AS 'MODULE_PATHNAME', 'engage_store_user_engagement'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION @extschema@.store_user_engagement(bigint, text, integer) IS
-'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected; a time window''s query has a twelfth column, the group''s rows left out for their start, and its groups without a row in the window are not users; a last column of type bytea, the user''s sessions by hour of day (hours_agg), is stored in column hours, NULL without it), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position), the application totals and users, and the rows left out for their start (NULL without a window); each user''s key and K-means features are kept for store_cluster_model in the same (sub)transaction (within engage.max_memory)';
+'Internal to run_analysis: runs its per-user query (MSISDN as text, MSISDN, sessions, duration_ms, dl_bytes, ul_bytes, total_bytes, rejected_values, application DL and UL arrays of n_applications elements, application values rejected; a time window''s query has a twelfth column, the group''s rows left out for their start, and its groups without a row in the window are not users; a last column of type bytea, the user''s sessions by hour of day (hours_agg), is stored in column hours, NULL without it), writes the users'' rows into result_user_engagement under run_id in bulk (the caller needs INSERT on it), and returns the rows read and without subscriber, the users, the rejected values, the top 10 users per metric and per application (by position), the application totals and users, and the rows left out for their start (NULL without a window); each user''s key and K-means features are kept for store_cluster_model, and the exact values and hours for captured_cluster_sums, in the same (sub)transaction (within engage.max_memory)';
 
 -- The start of a session in TellCo's text form, for the time windows and
 -- the hours of activity of run_analysis (src/user_engagement.c).
@@ -756,6 +756,22 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.user_cluster(@extschema@.kmeans_model, bigint, numeric, numeric) IS
 'The cluster (1..k) and distance of a user''s row of result_user_engagement under a run''s model of 3 features (engage.run.cluster_model): kmeans_nearest(model, ARRAY[sessions, COALESCE(duration_ms, 0), COALESCE(total_bytes, 0)]::float8[]), bit for bit, and the cluster and distance the run''s fit gave the user, without the array or the text conversions; NULLs when sessions is NULL. The views compute with it the users'' clusters of the runs that did not store them (engage.run.clusters_on_read)';
+
+-- run_analysis's cluster statistics from the rows its per-user step kept
+-- (src/kmeans_sql.c, src/run_points.c): on one node, in the transaction of
+-- the run, the statistics without a read of the rows just written.
+CREATE FUNCTION @extschema@.captured_cluster_sums(run_id bigint, model @extschema@.kmeans_model,
+    OUT cluster integer, OUT users bigint,
+    OUT s_min bigint, OUT s_max bigint, OUT s_avg numeric, OUT s_sum numeric,
+    OUT d_min numeric, OUT d_max numeric, OUT d_avg numeric, OUT d_sum numeric,
+    OUT b_min numeric, OUT b_max numeric, OUT b_avg numeric, OUT b_sum numeric,
+    OUT d_count bigint, OUT b_count bigint, OUT hours bigint[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'engage_captured_cluster_sums'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+COMMENT ON FUNCTION @extschema@.captured_cluster_sums(bigint, @extschema@.kmeans_model) IS
+'Internal to run_analysis: per cluster with users, the count, min, max, avg and sum of sessions, duration_ms and total_bytes, the counts of the non-NULL duration_ms and total_bytes and hours_sum_agg of the hours of run run_id''s rows of result_user_engagement, each user''s cluster user_cluster(model, ...): what the same aggregates of those rows give, from the values store_user_engagement kept for run_id as it wrote them in the same (sub)transaction (each an integer up to 2^53 with no fraction digits, within engage.max_memory), once; no rows when none were kept (run_analysis then reads the rows)';
 
 -- The BI views: the results of the latest successful run of each analysis
 -- (engage.run.name), with the name in every row, so that a dashboard

@@ -1173,6 +1173,27 @@ SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
 RESET client_min_messages;
 DELETE FROM engage.result_user_engagement WHERE run_id BETWEEN -728 AND -720;
 
+-- captured_cluster_sums, internal to run_analysis: the cluster statistics
+-- from the values the per-user step kept (src/run_points.c); no rows when
+-- none were kept (run_analysis then reads the rows)
+CREATE FUNCTION pg_temp.bi_model3() RETURNS engage.kmeans_model LANGUAGE sql AS $$
+	SELECT engage.kmeans_model('SELECT m, s::float8, d::float8, b::float8 FROM (VALUES (''a'', 1, 10, 100), (''b'', 2, 20, 200), (''c'', 3, 30, 300), (''d'', 4, 40, 400)) v(m, s, d, b)', 2)
+$$;
+SET client_min_messages = error;
+SELECT n, what, pg_temp.try(n, what, q, then_q) AS outcome FROM (VALUES
+(729, 'captured_cluster_sums: run_id NULL', $$SELECT count(*) FROM engage.captured_cluster_sums(NULL, pg_temp.bi_model3())$$, NULL),
+(730, 'captured_cluster_sums: model NULL', $$SELECT count(*) FROM engage.captured_cluster_sums(-730, NULL)$$, NULL),
+(731, 'captured_cluster_sums: a model of 2 features', $$SELECT (engage.store_user_engagement(-731, pg_temp.bi_users('20'), 0)).users$$,
+ $$SELECT count(*) FROM engage.captured_cluster_sums(-731, engage.kmeans_model('SELECT id, a, b FROM bi_pts', 2))$$),
+(732, 'captured_cluster_sums: nothing kept, no rows (documented result)', $$SELECT count(*) FROM engage.captured_cluster_sums(-732, pg_temp.bi_model3())$$, NULL),
+(733, 'captured_cluster_sums: the kept values by cluster (documented result)', $$SELECT (engage.store_user_engagement(-733, pg_temp.bi_users('20'), 0)).users$$,
+ $$SELECT string_agg(format('%s: %s users, sessions %s..%s sum %s, duration %s..%s avg %s, bytes sum %s', cluster, users, s_min, s_max, s_sum, d_min, d_max, d_avg, b_sum), '; ' ORDER BY cluster) FROM engage.captured_cluster_sums(-733, pg_temp.bi_model3())$$),
+(734, 'captured_cluster_sums: a duration with fraction digits, nothing kept, no rows (documented result)', $$SELECT (engage.store_user_engagement(-734, pg_temp.bi_users('20.5'), 0)).users$$,
+ $$SELECT count(*) FROM engage.captured_cluster_sums(-734, pg_temp.bi_model3())$$)
+) AS c(n, what, q, then_q);
+RESET client_min_messages;
+DELETE FROM engage.result_user_engagement WHERE run_id BETWEEN -734 AND -729;
+
 -- The catalogue: every case recorded once, numbered 1..n, and none is an
 -- internal error
 SELECT count(*) AS cases, max(n) AS last_number,

@@ -122,3 +122,150 @@ SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NUL
 RESET engage.progress;
 \set VERBOSITY default
 DELETE FROM engage.result_user_engagement WHERE run_id = -1;
+
+-- 3. The cluster statistics from the values the per-user step kept
+-- (captured_cluster_sums): per cluster, the aggregates run_analysis's SQL
+-- computes from the run's rows of result_user_engagement, each user's
+-- cluster by user_cluster; compared as the rows' text (values, NULLs and
+-- display scales).  A per-user query with a histogram of hours (any hour
+-- of the row: here its Bearer Id's) and, in rp_xdr2, users without any
+-- duration (NULL) and a user with another value per metric.
+CREATE FUNCTION pg_temp.rp_user_query_hours(src text) RETURNS text LANGUAGE sql AS $$
+	SELECT format('SELECT s.m::text, s.m, (e).sessions, (e).duration_ms, (e).dl_bytes, '
+	       '(e).ul_bytes, (e).total_bytes, (e).rejected_values, NULL::float8[], NULL::float8[], 0::bigint, h '
+	       'FROM (SELECT s."MSISDN/Number" AS m, engage.engagement_agg(s."Dur. (ms)", s."Total DL (Bytes)", '
+	       '"Total UL (Bytes)") AS e, engage.hours_agg((abs(hashtext(s."Bearer Id"::text)) %% 24)::integer) AS h '
+	       'FROM %s s GROUP BY 1) s', src)
+$$;
+-- the statistics' SQL of run_analysis (on read), for run -1
+CREATE FUNCTION pg_temp.rp_sql_sums(model engage.kmeans_model)
+RETURNS TABLE (cluster integer, users bigint, s_min bigint, s_max bigint, s_avg numeric, s_sum numeric,
+               d_min numeric, d_max numeric, d_avg numeric, d_sum numeric,
+               b_min numeric, b_max numeric, b_avg numeric, b_sum numeric,
+               d_count bigint, b_count bigint, hours bigint[])
+LANGUAGE sql AS $$
+	SELECT u.cluster, count(*), min(u.sessions), max(u.sessions), avg(u.sessions), sum(u.sessions),
+	       min(u.duration_ms), max(u.duration_ms), avg(u.duration_ms), sum(u.duration_ms),
+	       min(u.total_bytes), max(u.total_bytes), avg(u.total_bytes), sum(u.total_bytes),
+	       count(u.duration_ms), count(u.total_bytes), engage.hours_sum_agg(u.hours)
+	FROM (SELECT (engage.user_cluster(model, x.sessions, x.duration_ms, x.total_bytes)).cluster, x.*
+	      FROM engage.result_user_engagement x WHERE x.run_id = -1) u
+	GROUP BY u.cluster
+$$;
+CREATE FUNCTION pg_temp.rp_compare(model engage.kmeans_model) RETURNS TABLE (clusters bigint, equal bigint)
+LANGUAGE sql AS $$
+	SELECT count(*), count(*) FILTER (WHERE c::text = r::text)
+	FROM engage.captured_cluster_sums(-1, model) c FULL JOIN pg_temp.rp_sql_sums(model) r USING (cluster)
+$$;
+CREATE TABLE rp_xdr2 AS SELECT * FROM rp_xdr;
+UPDATE rp_xdr2 SET "Dur. (ms)" = NULL WHERE "MSISDN/Number"::bigint % 7 = 0;
+UPDATE rp_xdr2 SET "Dur. (ms)" = 9007199254740992, "Total DL (Bytes)" = 0, "Total UL (Bytes)" = 0
+WHERE "MSISDN/Number" = (SELECT min("MSISDN/Number") FROM rp_xdr2 WHERE "MSISDN/Number"::bigint % 7 <> 0);
+\set VERBOSITY terse
+-- a. with hours, every normalization and k: the kept values' sums are the
+-- SQL's, every cluster; a second call gives nothing (once)
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr'), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 4, 0, 'zscore', NULL) AS m \gset
+SET LOCAL engage.progress = on;
+SELECT * FROM pg_temp.rp_compare(:'m');
+SET LOCAL engage.progress = off;
+SELECT count(*) AS second_call FROM engage.captured_cluster_sums(-1, :'m');
+ROLLBACK;
+DO $$
+DECLARE
+	n text;
+	k integer;
+	m engage.kmeans_model;
+	c record;
+BEGIN
+	FOR n, k IN VALUES ('minmax', 5), ('log', 3), ('robust', 2), ('none', 6) LOOP
+		PERFORM engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr2'), 0);
+		m := engage.store_cluster_model(-1, pg_temp.rp_points(-1), k, 0, n, NULL);
+		SELECT * INTO c FROM pg_temp.rp_compare(m);
+		RAISE NOTICE '% k = %: % clusters, % equal, % with users', n, k, c.clusters, c.equal,
+			(SELECT count(DISTINCT (engage.user_cluster(m, x.sessions, x.duration_ms, x.total_bytes)).cluster)
+			 FROM engage.result_user_engagement x WHERE x.run_id = -1);
+		DELETE FROM engage.result_user_engagement WHERE run_id = -1;
+	END LOOP;
+END $$;
+-- b. NULL durations, the largest exact value (2^53), no hours column:
+-- hours NULL; the users without a duration counted apart
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS m \gset
+SELECT * FROM pg_temp.rp_compare(:'m');
+ROLLBACK;
+BEGIN;
+SELECT (engage.store_user_engagement(-1, replace(pg_temp.rp_user_query(), 'rp_xdr', 'rp_xdr2'), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS m \gset
+SELECT sum(d_count) AS with_duration, sum(users) AS users, bool_and(hours IS NULL) AS no_hours,
+       max(d_max) AS largest_duration
+FROM engage.captured_cluster_sums(-1, :'m');
+ROLLBACK;
+BEGIN;
+SELECT (engage.store_user_engagement(-1, replace(pg_temp.rp_user_query(), 'rp_xdr', 'rp_xdr2'), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS m \gset
+SELECT * FROM pg_temp.rp_compare(:'m');
+ROLLBACK;
+-- c. nothing kept, no rows (run_analysis then reads the table): a value
+-- with fraction digits (a duration of 0.5 ms), or an integer past 2^53,
+-- or written with a display scale (1.0); engage.max_memory; the per-user
+-- step rolled back; another run; another transaction
+UPDATE rp_xdr2 SET "Dur. (ms)" = 0.5 WHERE "MSISDN/Number" = (SELECT max("MSISDN/Number") FROM rp_xdr2);
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr2'), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS m \gset
+SELECT count(*) AS fraction FROM engage.captured_cluster_sums(-1, :'m');
+ROLLBACK;
+UPDATE rp_xdr2 SET "Dur. (ms)" = 9007199254740994 WHERE "MSISDN/Number" = (SELECT max("MSISDN/Number") FROM rp_xdr2);
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr2'), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS m \gset
+SELECT count(*) AS past_2_53 FROM engage.captured_cluster_sums(-1, :'m');
+ROLLBACK;
+BEGIN;
+SELECT (engage.store_user_engagement(-1, replace(pg_temp.rp_user_query(), '(e).duration_ms', '(e).duration_ms::numeric(30, 1)'), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL) AS m \gset
+SELECT count(*) AS display_scale FROM engage.captured_cluster_sums(-1, :'m');
+ROLLBACK;
+BEGIN;
+SET LOCAL engage.max_memory = '1500kB';
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr'), 0)).users;
+SELECT count(*) AS past_max_memory FROM engage.captured_cluster_sums(-1, :'captured');
+ROLLBACK;
+BEGIN;
+SAVEPOINT s;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr'), 0)).users;
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) AS rolled_back FROM engage.captured_cluster_sums(-1, :'captured');
+ROLLBACK;
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr'), 0)).users;
+SELECT count(*) AS other_run FROM engage.captured_cluster_sums(-2, :'captured');
+SELECT count(*) AS after_other_run FROM engage.captured_cluster_sums(-1, :'captured');
+ROLLBACK;
+BEGIN;
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr'), 0)).users;
+COMMIT;
+SELECT count(*) AS later_transaction FROM engage.captured_cluster_sums(-1, :'captured');
+DELETE FROM engage.result_user_engagement WHERE run_id = -1;
+-- the statistics of run_analysis's runs above (kept values) = plain SQL
+-- on their rows
+SELECT r.norm, count(*) AS clusters,
+       count(*) FILTER (WHERE s.users = q.users AND s.sessions_total = q.s_sum AND s.sessions_min = q.s_min
+                          AND s.sessions_max = q.s_max AND s.sessions_avg = q.s_avg
+                          AND s.duration_ms_total::text = q.d_sum::text AND s.duration_ms_avg = q.d_avg
+                          AND s.total_bytes_total::text = q.b_sum::text AND s.total_bytes_max::text = q.b_max::text) AS equal
+FROM rp_runs r
+JOIN engage.result_cluster_stats s ON s.run_id = r.run
+JOIN LATERAL (SELECT count(*) AS users, sum(x.sessions) AS s_sum, min(x.sessions) AS s_min, max(x.sessions) AS s_max,
+                     avg(x.sessions) AS s_avg, sum(x.duration_ms) AS d_sum, avg(x.duration_ms) AS d_avg,
+                     sum(x.total_bytes) AS b_sum, max(x.total_bytes) AS b_max
+              FROM engage.result_user_engagement x
+              JOIN engage.run e ON e.run_id = x.run_id
+              WHERE x.run_id = r.run
+                AND (engage.user_cluster(e.cluster_model, x.sessions, x.duration_ms, x.total_bytes)).cluster = s.cluster) q ON true
+GROUP BY r.run, r.norm ORDER BY r.run;
+\set VERBOSITY default
+DROP TABLE rp_xdr2;
