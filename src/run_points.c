@@ -64,9 +64,10 @@ typedef struct RunPoints
 	SubTransactionId subid;		/* the (sub)transaction that made it */
 	bool		complete;		/* engage_run_points_finish was called */
 	int64		n;
-	int64		cap;			/* points the arrays have room for */
-	double	   *data;			/* cap x ENGAGE_RUN_POINTS_D */
-	Size	   *keyoff;			/* cap: each key's offset in keybuf */
+	Size		datacap;		/* bytes of room of data */
+	Size		offcap;			/* bytes of room of keyoff */
+	double	   *data;			/* n x ENGAGE_RUN_POINTS_D */
+	Size	   *keyoff;			/* n: each key's offset in keybuf */
 	char	   *keybuf;			/* the keys, text values one after the
 								 * other (short headers when they fit) */
 	Size		keybytes;		/* used in keybuf */
@@ -87,10 +88,11 @@ typedef struct RunStats
 	SubTransactionId subid;
 	bool		complete;
 	int64		n;
-	int64		cap;
-	int64	   *values;			/* cap x 3: sessions, duration_ms,
+	Size		valuecap;		/* bytes of room of values */
+	Size		flagcap;		/* bytes of room of flags */
+	int64	   *values;			/* n x 3: sessions, duration_ms,
 								 * total_bytes (0 when NULL) */
-	uint8	   *flags;			/* cap: RUN_STATS_*_NULL */
+	uint8	   *flags;			/* n: RUN_STATS_*_NULL */
 	uint8	   *hours;			/* each row's histogram: a length byte
 								 * (RUN_STATS_NO_HOURS: NULL), its bytes */
 	Size		hourbytes;
@@ -199,51 +201,49 @@ engage_run_points_start(int64 run_id)
 }
 
 /*
- * Room for one more point and a key of keylen bytes; false (nothing
- * changed) when it would pass engage.max_memory.  The arrays double: a
- * huge chunk is its own malloc block, which realloc grows without a copy
- * as often as not.
+ * Room for need bytes in the buffer *p of *cap bytes (NULL, 0: none yet),
+ * in cxt: twice its room, or need and slack bytes if more; the growth
+ * counted in *held and engage_held_bytes.  False, nothing changed, when
+ * it would pass engage.max_memory.  A huge chunk is its own malloc block,
+ * which realloc grows without a copy as often as not.
+ */
+static bool
+held_grow(MemoryContext cxt, void **p, Size *cap, Size need, Size slack,
+		  Size *held)
+{
+	Size		room;
+
+	if (need <= *cap)
+		return true;
+	room = Max(*cap * 2, need + slack);
+	if ((double) engage_held_bytes + (double) (room - *cap) >
+		(double) engage_max_memory_kb * 1024.0)
+		return false;
+	*p = *p == NULL ? MemoryContextAllocHuge(cxt, room) : repalloc_huge(*p, room);
+	*held += room - *cap;
+	engage_held_bytes += room - *cap;
+	*cap = room;
+	return true;
+}
+
+/* Room for as many more of an array's elements when it grows */
+#define RUN_GROW_ELEMENTS 65536
+
+/*
+ * Room for one more point and a key of keylen bytes; false when it would
+ * pass engage.max_memory.
  */
 static bool
 run_points_grow(RunPoints *c, Size keylen)
 {
-	double		limit = (double) engage_max_memory_kb * 1024.0;
+	Size		point = ENGAGE_RUN_POINTS_D * sizeof(double);
 
-	if (c->n == c->cap)
-	{
-		int64		cap = c->cap == 0 ? 65536 : c->cap * 2;
-		Size		more = (Size) (cap - c->cap) *
-			(ENGAGE_RUN_POINTS_D * sizeof(double) + sizeof(Size));
-
-		if ((double) engage_held_bytes + (double) more > limit)
-			return false;
-		if (c->data == NULL)
-		{
-			c->data = MemoryContextAllocHuge(c->cxt, cap * ENGAGE_RUN_POINTS_D * sizeof(double));
-			c->keyoff = MemoryContextAllocHuge(c->cxt, cap * sizeof(Size));
-		}
-		else
-		{
-			c->data = repalloc_huge(c->data, cap * ENGAGE_RUN_POINTS_D * sizeof(double));
-			c->keyoff = repalloc_huge(c->keyoff, cap * sizeof(Size));
-		}
-		c->cap = cap;
-		c->bytes += more;
-		engage_held_bytes += more;
-	}
-	if (c->keybytes + keylen > c->keycap)
-	{
-		Size		cap = Max(c->keycap * 2, c->keybytes + keylen + 65536);
-
-		if ((double) engage_held_bytes + (double) (cap - c->keycap) > limit)
-			return false;
-		c->keybuf = c->keybuf == NULL ?
-			MemoryContextAllocHuge(c->cxt, cap) : repalloc_huge(c->keybuf, cap);
-		c->bytes += cap - c->keycap;
-		engage_held_bytes += cap - c->keycap;
-		c->keycap = cap;
-	}
-	return true;
+	return held_grow(c->cxt, (void **) &c->data, &c->datacap, (c->n + 1) * point,
+					 (RUN_GROW_ELEMENTS - 1) * point, &c->bytes) &&
+		held_grow(c->cxt, (void **) &c->keyoff, &c->offcap, (c->n + 1) * sizeof(Size),
+				  (RUN_GROW_ELEMENTS - 1) * sizeof(Size), &c->bytes) &&
+		held_grow(c->cxt, (void **) &c->keybuf, &c->keycap, c->keybytes + keylen,
+				  RUN_GROW_ELEMENTS, &c->bytes);
 }
 
 /* A stored numeric feature as the points query gives it: NULL is 0 */
@@ -260,42 +260,14 @@ run_points_numeric(Datum value, bool isnull)
 static bool
 run_stats_grow(RunStats *c, Size hourlen)
 {
-	double		limit = (double) engage_max_memory_kb * 1024.0;
+	Size		row = 3 * sizeof(int64);
 
-	if (c->n == c->cap)
-	{
-		int64		cap = c->cap == 0 ? 65536 : c->cap * 2;
-		Size		more = (Size) (cap - c->cap) * (3 * sizeof(int64) + sizeof(uint8));
-
-		if ((double) engage_held_bytes + (double) more > limit)
-			return false;
-		if (c->values == NULL)
-		{
-			c->values = MemoryContextAllocHuge(c->cxt, cap * 3 * sizeof(int64));
-			c->flags = MemoryContextAllocHuge(c->cxt, cap * sizeof(uint8));
-		}
-		else
-		{
-			c->values = repalloc_huge(c->values, cap * 3 * sizeof(int64));
-			c->flags = repalloc_huge(c->flags, cap * sizeof(uint8));
-		}
-		c->cap = cap;
-		c->bytes += more;
-		engage_held_bytes += more;
-	}
-	if (c->hourbytes + 1 + hourlen > c->hourcap)
-	{
-		Size		cap = Max(c->hourcap * 2, c->hourbytes + 1 + hourlen + 65536);
-
-		if ((double) engage_held_bytes + (double) (cap - c->hourcap) > limit)
-			return false;
-		c->hours = c->hours == NULL ?
-			MemoryContextAllocHuge(c->cxt, cap) : repalloc_huge(c->hours, cap);
-		c->bytes += cap - c->hourcap;
-		engage_held_bytes += cap - c->hourcap;
-		c->hourcap = cap;
-	}
-	return true;
+	return held_grow(c->cxt, (void **) &c->values, &c->valuecap, (c->n + 1) * row,
+					 (RUN_GROW_ELEMENTS - 1) * row, &c->bytes) &&
+		held_grow(c->cxt, (void **) &c->flags, &c->flagcap, c->n + 1,
+				  RUN_GROW_ELEMENTS - 1, &c->bytes) &&
+		held_grow(c->cxt, (void **) &c->hours, &c->hourcap, c->hourbytes + 1 + hourlen,
+				  RUN_GROW_ELEMENTS, &c->bytes);
 }
 
 /*
