@@ -82,17 +82,23 @@ typedef struct ea_plan
 	ecore_kmeans_params pS;		/* the restarts on the sample */
 	int			sampled;
 	size_t		nS;				/* points of the sample (m, or n) */
+	int			stage;			/* the intermediate stage (step 3b) */
+	size_t		nS2;			/* its sample's points (f m), or 0 */
 	size_t		want;			/* points the sample callback gives */
 	int			refine;
 	int			nk;
 	int			ncmax;			/* most candidates */
 	km_layout	LS;
+	km_layout	LS2;			/* the stage's runs on f m points */
 	int			ntS;
 	size_t		work_slots;		/* multi-model state and scratch */
 	size_t		offS,
 				offSZ,
 				offKey,
 				offSW,
+				offSW2,
+				offS2,
+				offStage,
 				offIwork,
 				offRec,
 				offCand,
@@ -157,6 +163,20 @@ ea_plan_make(size_t n, size_t d, const ecore_elbow_agg_params *ep, ea_plan *pl)
 		return ECORE_EINVAL_ARG;
 	pl->nS = pl->sampled ? ep->sample : n;
 	pl->want = pl->sampled ? ep->sample + 1 : n;
+	/*
+	 * The stage: its sample below n, and gathered on aggregates by one
+	 * ORDER BY ... LIMIT f m + 1 cut by sample_cutoff (at most
+	 * ECORE_CUTOFF_MAX_M values)
+	 */
+	pl->stage = pl->sampled &&
+		n >= (ep->stage_min_n > 0 ? ep->stage_min_n : ECORE_ELBOW_STAGE_MIN_N) &&
+		ep->sample <= (ECORE_CUTOFF_MAX_M - 1) / ECORE_ELBOW_STAGE_FACTOR &&
+		ep->sample * ECORE_ELBOW_STAGE_FACTOR < n;
+	if (pl->stage)
+	{
+		pl->nS2 = ep->sample * ECORE_ELBOW_STAGE_FACTOR;
+		pl->want = pl->nS2 + 1;
+	}
 	pl->pS = ep->km;
 	pl->pS.k = ep->k_max;
 	if (ep->km.n_init < 1)
@@ -176,6 +196,15 @@ ea_plan_make(size_t n, size_t d, const ecore_elbow_agg_params *ep, ea_plan *pl)
 	km_compute_layout(&pl->LS, pl->nS, d, ep->k_max, &pl->pS);
 	if (pl->LS.overflow)
 		return ECORE_EOVERFLOW;
+	if (pl->stage)
+	{
+		rc = km_validate_params(pl->nS2, d, ep->k_max, &pl->pS);
+		if (rc != ECORE_OK)
+			return rc;
+		km_compute_layout(&pl->LS2, pl->nS2, d, ep->k_max, &pl->pS);
+		if (pl->LS2.overflow)
+			return ECORE_EOVERFLOW;
+	}
 	pl->ntS = km_threads(&pl->pS);
 	rc = km_block_bytes(&pl->LS, pl->ntS, &bytes);
 	if (rc != ECORE_OK)
@@ -207,6 +236,19 @@ ea_plan_make(size_t n, size_t d, const ecore_elbow_agg_params *ep, ea_plan *pl)
 		!ea_reserve(pl, pl->work_slots * sizeof(int64_t), &pl->offWork) ||
 		!ea_reserve(pl, ea_misc_bytes(d, ep->k_max, pl->ncmax), &pl->offMisc))
 		return ECORE_EOVERFLOW;
+	if (pl->stage)
+	{
+		/* the stage's weights, its runs' block, one k's starts and ends */
+		size_t		group = (size_t) pl->refine + 1;
+
+		rc = km_block_bytes(&pl->LS2, pl->ntS, &bytes);
+		if (rc != ECORE_OK)
+			return rc;
+		if (!ea_reserve(pl, pl->nS2 * sizeof(double), &pl->offSW2) ||
+			!ea_reserve(pl, bytes, &pl->offS2) ||
+			!ea_reserve(pl, group * (2 * kd + 1) * sizeof(double), &pl->offStage))
+			return ECORE_EOVERFLOW;
+	}
 	if (ep->in_memory)
 	{
 		/* one k's candidates at a time: refine groups and the split run */
@@ -606,6 +648,85 @@ ea_final_silhouettes(const ecore_elbow_agg_source *src, ea_cand *cand,
 	return ECORE_OK;
 }
 
+/*
+ * The intermediate stage (elbow_agg.h, step 3b): every candidate run by
+ * the core's weighted Lloyd on the first f m points of the sample SZ
+ * (weighted by the (f m + 1)-th key), each k's candidates as the starts
+ * of one call on the restarts' threads; a candidate then starts from
+ * where its run ended.  Each run depends only on its start and those
+ * points, so the stage gives the same bits on every source.  A k whose
+ * best run leaves an empty cluster that the core cannot tell apart
+ * (ECORE_EUNDERFLOW) keeps its candidates as they were.
+ */
+static int
+ea_stage(ea_plan *pl, char *base, const double *SZ, const double *Skey,
+		 const double *mu, double total, size_t n, size_t d, double tol_abs,
+		 ea_cand *cand, int ncand, int k_min, int k_max, ecore_env *env)
+{
+	km_ctx		S2;
+	ecore_kmeans_params p2 = pl->pS;
+	size_t		kd = (size_t) k_max * d,
+				group = (size_t) pl->refine + 1,
+				i;
+	double	   *SW2 = (double *) (base + pl->offSW2),
+			   *starts = (double *) (base + pl->offStage),
+			   *ends = starts + group * kd,
+			   *ends_inertia = ends + group * kd,
+				kappa = Skey[pl->nS2];
+	int			k,
+				c,
+				rc;
+
+	rc = ecore_validate_points(SZ, pl->nS2, d, env);
+	if (rc != ECORE_OK)
+		return rc;
+	for (i = 0; i < pl->nS2; i++)
+		SW2[i] = ecore_coreset_weight(kappa,
+									  ecore_coreset_measure(SZ + i * d, d, mu, total,
+															(int64_t) n));
+	km_attach(&S2, &pl->LS2, pl->ntS, base + pl->offS2, SZ, pl->nS2, d, k_max,
+			  &p2, env);
+	S2.tol_abs = tol_abs;
+	S2.wt = SW2;
+	S2.starts = starts;
+	S2.rec_C = ends;
+	S2.rec_inertia = ends_inertia;
+	S2.rec_stride = kd;
+	for (k = k_min; k <= k_max; k++)
+	{
+		ecore_kmeans_result res;
+		int			g0 = -1,
+					g1 = -1;
+
+		for (c = 0; c < ncand; c++)
+			if (cand[c].k == k)
+			{
+				if (g0 < 0)
+					g0 = c;
+				g1 = c + 1;
+			}
+		if (g0 < 0)
+			continue;
+		for (c = g0; c < g1; c++)
+			memcpy(starts + (size_t) (c - g0) * kd, cand[c].C,
+				   (size_t) k * d * sizeof(double));
+		S2.n_starts = g1 - g0;
+		p2.k = k;
+		S2.k = k;
+		km_set_margin(&S2, NULL, k);
+		memset(&res, 0, sizeof(res));
+		rc = km_fit_k(&S2, &res);
+		if (rc == ECORE_EUNDERFLOW)
+			continue;
+		if (rc != ECORE_OK)
+			return rc;
+		for (c = g0; c < g1; c++)
+			memcpy(cand[c].C, ends + (size_t) (c - g0) * kd,
+				   (size_t) k * d * sizeof(double));
+	}
+	return ECORE_OK;
+}
+
 /* The elbow curve (see elbow_agg.h) */
 int
 ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
@@ -667,6 +788,7 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 	out->candidates = 0;
 	out->sampled = pl.sampled;
 	out->sample_used = pl.sampled ? pl.nS : n;
+	out->stage_used = pl.stage ? pl.nS2 : 0;
 	k_max = params->k_max;
 	kd = (size_t) k_max * d;
 	base = (char *) env->alloc(env->alloc_arg, pl.total);
@@ -846,6 +968,17 @@ ecore_elbow_agg(size_t n, size_t d, const ecore_elbow_agg_params *params,
 	out->candidates = ncand;
 	if (params->progress != NULL)
 		params->progress(params->progress_arg, "restarts", ncand);
+
+	/* 3b: the intermediate stage on the larger sample */
+	if (pl.stage)
+	{
+		rc = ea_stage(&pl, base, SZ, Skey, mu, total, n, d, tol_abs, cand, ncand,
+					  params->k_min, k_max, env);
+		if (rc != ECORE_OK)
+			return rc;
+		if (params->progress != NULL)
+			params->progress(params->progress_arg, "stage sample", (int) pl.nS2);
+	}
 
 	/* 4: every candidate refined on all points */
 	rules.refine_tol = refine_tol;

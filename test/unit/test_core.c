@@ -358,6 +358,7 @@ static const test_case tests[] = {
 	TEST(test_ksteps_indexes),
 	TEST(test_elbow_agg_splits),
 	TEST(test_elbow_agg_quality),
+	TEST(test_elbow_agg_stage),
 	TEST(test_elbow_memory_sample),
 	TEST(test_elbow_agg_errors),
 	TEST(test_fit_sampled),

@@ -155,6 +155,7 @@ extern void test_memory_threads(void);
 extern void test_ksteps_indexes(void);
 extern void test_elbow_agg_splits(void);
 extern void test_elbow_agg_quality(void);
+extern void test_elbow_agg_stage(void);
 extern void test_elbow_memory_sample(void);
 extern void test_elbow_agg_errors(void);
 extern void test_fit_sampled(void);

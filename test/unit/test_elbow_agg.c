@@ -766,6 +766,160 @@ test_elbow_agg_quality(void)
 	free(X);
 }
 
+/*
+ * The intermediate stage (elbow_agg.h, step 3b; stage_min_n lowered to
+ * reach it here): in memory == shuffled points stepped in random splits
+ * and orders as on aggregates == the points in memory stepped as
+ * aggregates, bit for bit; the restarts' candidates are those of the
+ * curve without the stage (the larger sample begins with the sample);
+ * every inertia within 1e-3 above the core's exact elbow (but k = 8,
+ * see below), the same elbow;
+ * not used below stage_min_n, nor when the larger sample would not be
+ * below n or above sample_cutoff's bound.
+ */
+void
+test_elbow_agg_stage(void)
+{
+	const size_t n = 6000,
+				d = 3;
+	double	   *X = make_blobs(n, d, 6, 10.0, 83, NULL);
+	test_points p,
+				q;
+	size_t	   *perm = shuffled(n, 55);
+	ecore_elbow_agg_params ep;
+	ecore_elbow_params cp;
+	ecore_elbow_out co;
+	ecore_env	env = make_env();
+	ecore_elbow_memory mem;
+	split_source ss;
+	ecore_elbow_agg_source a,
+				b;
+	curve		ca,
+				cb,
+				cn;
+	double		ci[8],
+				cs[8];
+	long		ka,
+				kc;
+	size_t		b1,
+				b2;
+	int			i;
+
+	points_make(&p, X, n, d, 5);
+	points_permuted(&q, &p, perm);
+	ecore_elbow_agg_params_default(&ep);
+	ep.km.seed = 4;
+	ep.k_min = 1;
+	ep.k_max = 8;
+	ep.sample = 500;
+	ep.stage_min_n = 5000;
+	memory_of(&mem, &p, &env);
+	a.steps = ecore_elbow_memory_steps;
+	a.sample = ecore_elbow_memory_sample;
+	a.arg = &mem;
+	a.memory = &mem;
+	ep.in_memory = 1;
+	CHECK_EQ_INT(run_curve(&ca, n, d, &ep, &a, &env), ECORE_OK);
+	CHECK_EQ_INT(g_arena.count, 1);
+	CHECK(ca.out.stage_used == 500 * ECORE_ELBOW_STAGE_FACTOR);
+	CHECK(ca.out.sample_used == 500);
+	arena_reset(&g_arena);
+	/* on aggregates: shuffled points in random splits, 3 threads */
+	memory_of(&ss.mem, &q, &env);
+	ss.seed = 2024;
+	ss.calls = 0;
+	b.steps = split_steps;
+	b.sample = ecore_elbow_memory_sample;
+	b.arg = &ss;
+	b.memory = NULL;
+	ep.in_memory = 0;
+	ep.km.n_threads = 3;
+	CHECK_EQ_INT(run_curve(&cb, n, d, &ep, &b, &env), ECORE_OK);
+	CHECK(same_curve(&ca, &cb, 8, 8, d));
+	CHECK(cb.out.stage_used == ca.out.stage_used);
+	arena_reset(&g_arena);
+	curve_free(&cb);
+	/* the points in memory stepped as aggregates would */
+	a.memory = NULL;
+	ep.km.n_threads = 1;
+	CHECK_EQ_INT(run_curve(&cb, n, d, &ep, &a, &env), ECORE_OK);
+	CHECK(same_curve(&ca, &cb, 8, 8, d));
+	arena_reset(&g_arena);
+	curve_free(&cb);
+	a.memory = &mem;
+	ep.in_memory = 1;
+
+	/* without the stage (n below stage_min_n): the same candidates */
+	ep.stage_min_n = n + 1;
+	CHECK_EQ_INT(run_curve(&cn, n, d, &ep, &a, &env), ECORE_OK);
+	CHECK(cn.out.stage_used == 0);
+	CHECK_EQ_INT(cn.out.candidates, ca.out.candidates);
+	arena_reset(&g_arena);
+
+	/* against the core's exact elbow on every point */
+	ecore_elbow_params_default(&cp);
+	cp.k_min = 1;
+	cp.k_max = 8;
+	memset(&co, 0, sizeof(co));
+	co.inertia = ci;
+	co.silhouette = cs;
+	CHECK_EQ_INT(ecore_elbow_curve(p.Z, n, d, &cp, &env, &co), ECORE_OK);
+	arena_reset(&g_arena);
+	/*
+	 * (k = 8, two clusters more than the blobs, is about 1.2e-3 above the
+	 * core's on this sample of 500 points with or without the stage)
+	 */
+	for (i = 0; i < 7; i++)
+		CHECK(ca.inertia[i] <= ci[i] * (1.0 + 1e-3));
+	CHECK(ca.inertia[7] <= ci[7] * (1.0 + 2e-3));
+	CHECK(bits(ca.inertia[0]) == bits(cn.inertia[0]));
+	CHECK_EQ_INT(ecore_knee_elbow(ca.inertia, 8, &ka), ECORE_OK);
+	CHECK_EQ_INT(ecore_knee_elbow(ci, 8, &kc), ECORE_OK);
+	CHECK(ka == kc);
+	curve_free(&ca);
+	curve_free(&cn);
+
+	/*
+	 * when used: more room (the larger sample, its weights and runs);
+	 * not when the larger sample would not be below n, nor past
+	 * ECORE_CUTOFF_MAX_M - 1 points
+	 */
+	ecore_elbow_agg_params_default(&ep);
+	ep.sample = 32768;
+	ep.stage_min_n = 1;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(2000000, 3, &ep, &b1), ECORE_OK);
+	ep.stage_min_n = 2000001;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(2000000, 3, &ep, &b2), ECORE_OK);
+	CHECK(b1 > b2 + 7 * 32768 * 3 * sizeof(double));
+	ep.stage_min_n = 0;			/* the default: from 2,000,000 points */
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(2000000, 3, &ep, &b2), ECORE_OK);
+	CHECK(b1 == b2);
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(1999999, 3, &ep, &b2), ECORE_OK);
+	CHECK(b1 > b2 + 7 * 32768 * 3 * sizeof(double));
+	ep.stage_min_n = 1;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(8 * 32768, 3, &ep, &b1), ECORE_OK);
+	ep.stage_min_n = 8 * 32768 + 1;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(8 * 32768, 3, &ep, &b2), ECORE_OK);
+	CHECK(b1 == b2);
+	ep.sample = (ECORE_CUTOFF_MAX_M - 1) / ECORE_ELBOW_STAGE_FACTOR + 1;
+	ep.stage_min_n = 1;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(20000000, 3, &ep, &b1), ECORE_OK);
+	ep.stage_min_n = 20000001;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(20000000, 3, &ep, &b2), ECORE_OK);
+	CHECK(b1 == b2);
+	ep.sample--;
+	ep.stage_min_n = 1;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(20000000, 3, &ep, &b1), ECORE_OK);
+	ep.stage_min_n = 20000001;
+	CHECK_EQ_INT(ecore_elbow_agg_bytes(20000000, 3, &ep, &b2), ECORE_OK);
+	CHECK(b1 > b2);
+
+	points_free(&q, 0);
+	points_free(&p, 1);
+	free(perm);
+	free(X);
+}
+
 /* Brute-force coreset key of point i */
 static double
 brute_key(const test_points *p, size_t i, const double *mu, double total)
