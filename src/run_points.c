@@ -173,16 +173,9 @@ run_points_grow(RunPoints *c, Size keylen)
 	return true;
 }
 
-/* A stored numeric feature as the points query gives it: NULL is 0 */
-static inline double
-run_points_numeric(Datum value, bool isnull)
-{
-	return isnull ? 0.0 : engage_numeric_to_double(value);
-}
-
 void
-engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
-					  bool duration_null, Datum total_bytes, bool total_null)
+engage_run_points_add(Datum msisdn, int64 sessions, double duration_ms,
+					  double total_bytes)
 {
 	RunPoints  *c = run_points;
 	struct varlena *t;
@@ -195,8 +188,8 @@ engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
 	if (c == NULL || c->complete)
 		return;
 	x[0] = (double) sessions;
-	x[1] = run_points_numeric(duration_ms, duration_null);
-	x[2] = run_points_numeric(total_bytes, total_null);
+	x[1] = duration_ms;
+	x[2] = total_bytes;
 	/*
 	 * A value that the points query's reader or the fit would report (not
 	 * finite, beyond the core's range, negative: the log normalization's

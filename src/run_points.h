@@ -32,14 +32,14 @@ extern void engage_run_points_start(int64 run_id);
 
 /*
  * One user's row: the MSISDN (text), sessions, and the stored duration_ms
- * and total_bytes (numeric; NULL is 0, as COALESCE(x, 0) in the points
- * query).  A value that is not finite as a double, or the memory past
+ * and total_bytes as double precision, as engage_numeric_to_double gives
+ * them (a NULL is 0, as COALESCE(x, 0) in the points query; the caller
+ * converts, since it needs the doubles too).  A value that is not finite as a double, or the memory past
  * engage.max_memory, ends the capture (it is freed: the K-means step reads
  * the points query, which reports the value).
  */
 extern void engage_run_points_add(Datum msisdn, int64 sessions,
-								  Datum duration_ms, bool duration_null,
-								  Datum total_bytes, bool total_null);
+								  double duration_ms, double total_bytes);
 
 /* The last row was added: the capture can be taken */
 extern void engage_run_points_finish(void);
