@@ -154,4 +154,7 @@ SELECT (SELECT count(*) FROM got) AS listed,
                               UNION ALL (SELECT * FROM ref EXCEPT ALL SELECT * FROM got)) d) AS differing,
        (SELECT string_agg(ms, ' ' ORDER BY rk) FROM got WHERE m = 'duration_ms') AS duration_top,
        (SELECT string_agg(ms, ' ' ORDER BY rk) FROM got WHERE m = 'total_bytes') AS total_top;
+-- the settings of the per-user query's plan and run are the session's again
+SELECT current_setting('enable_hashagg') AS enable_hashagg,
+       current_setting('parallel_leader_participation') AS parallel_leader_participation;
 ROLLBACK;
