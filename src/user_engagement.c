@@ -673,27 +673,20 @@ open_result_table(UserReceiver *r, Oid nspid)
  * groups (2 M rows: about 12 s against 16 s on two cores).  The rows and
  * the aggregates' results are the same (exact sums); only the order of the
  * users written changes, which nothing reads (a run's readers order or
- * hash the users themselves).
+ * hash the users themselves).  The setting is restored when the query
+ * ends, or by the (sub)transaction's abort on an error.
  *
- * The leader does not take a share of the rows either: while the groups
- * stream out, the leader alone combines and finalises every group and
- * writes every user, and that, not the workers, bounds the step.  A
- * participating leader would also sort a third of the rows and aggregate
- * them while it merges, the workers then waiting on it with full queues.
- * The plan is made with the session's parallel_leader_participation (the
- * planner costs a Gather Merge without the leader so high that it picks a
- * serial plan at 10 M rows), then run with it off: the executor reads it
- * when the Gather Merge starts.  When no worker can be launched the leader
- * still runs the whole plan itself, as a Gather Merge always does then.
- * Neither setting changes what the query returns, only its plan and who
- * runs it; both are restored when the query ends, or by the
- * (sub)transaction's abort on an error.
+ * The leader also takes its share of the rows (parallel_leader_participation
+ * as the session has it).  Run without it (planned with it, which keeps
+ * the parallel plan), the leader's CPU in the step fell by a quarter at 10
+ * M rows, but on two cores the step took as long and the whole run longer:
+ * the workers then do the leader's share on the same cores (bench/README.md,
+ * "Where the per-user step's leader time goes at 10 M").
  */
 static void
 run_user_query(const char *query, UserReceiver *r)
 {
 	SPIPlanPtr	plan;
-	CachedPlan *cplan;
 	List	   *sources;
 	Query	   *parsed = NULL;
 	SPIExecuteOptions options;
@@ -721,14 +714,6 @@ run_user_query(const char *query, UserReceiver *r)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the per-user query must be one SELECT that changes no data")));
-
-	/* the plan, made now and kept by the plan source; then run without the leader */
-	cplan = SPI_plan_get_cached_plan(plan);
-	if (cplan == NULL)
-		elog(ERROR, "SPI_plan_get_cached_plan failed");
-	ReleaseCachedPlan(cplan, NULL);
-	(void) set_config_option("parallel_leader_participation", "off", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
 	memset(&options, 0, sizeof(options));
 	options.read_only = false;
