@@ -87,6 +87,33 @@ extern void engage_hours_add(int64 *counts, bytea *histogram);
 extern ArrayType *engage_float8_matrix(const double *v, int k, int d);
 
 /*
+ * An array argument read without a palloc'd copy when it can be: a plain
+ * one as it is; one with a short (1-byte, unaligned) header, as an array
+ * that comes from a tuple (a partial aggregate's state sent by a parallel
+ * worker, a field of a composite) has when small, copied into buf (size
+ * bytes, aligned: a local variable) when it fits; anything else (larger,
+ * compressed, external) detoasted as PG_GETARG_ARRAYTYPE_P would.  For the
+ * hot paths that read, never modify, such an array once per group.
+ */
+static inline ArrayType *
+engage_array_local(Datum value, void *buf, Size size)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(value);
+
+	if (!VARATT_IS_EXTENDED(raw))
+		return (ArrayType *) raw;
+	if (VARATT_IS_SHORT(raw) && VARSIZE_SHORT(raw) - VARHDRSZ_SHORT + VARHDRSZ <= size)
+	{
+		Size		len = VARSIZE_SHORT(raw) - VARHDRSZ_SHORT;
+
+		SET_VARSIZE(buf, len + VARHDRSZ);
+		memcpy(VARDATA(buf), VARDATA_SHORT(raw), len);
+		return (ArrayType *) buf;
+	}
+	return DatumGetArrayTypeP(value);
+}
+
+/*
  * The core's interrupt check (env->check, check_arg the ecore_env): stops
  * and joins the core's threads before an interrupt leaves the core
  * (kmeans_sql.c)

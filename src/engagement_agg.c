@@ -541,7 +541,13 @@ Datum
 engage_engagement_combine(PG_FUNCTION_ARGS)
 {
 	ArrayType  *state1 = engagement_state_arg(fcinfo, 0);
-	ArrayType  *state2 = PG_GETARG_ARRAYTYPE_P(1);
+	/* a worker's state, read without a palloc'd copy (engage_array_local) */
+	union
+	{
+		char		data[ARR_OVERHEAD_NONULLS(1) + ENGAGEMENT_NSLOTS * sizeof(int64)];
+		int64		align;
+	}			buf2;
+	ArrayType  *state2 = engage_array_local(PG_GETARG_DATUM(1), &buf2, sizeof(buf2));
 	int			n1,
 				n2;
 	int64	   *s1 = engagement_state_slots(state1, &n1);

@@ -200,6 +200,11 @@ engage_hours_combine(PG_FUNCTION_ARGS)
 	int64	   *a,
 			   *b;
 	int64		merged[HOURS];
+	union
+	{
+		char		data[ARR_OVERHEAD_NONULLS(1) + HOURS * sizeof(int64)];
+		int64		align;
+	}			bbuf;
 	int			na,
 				nb,
 				slots,
@@ -211,7 +216,8 @@ engage_hours_combine(PG_FUNCTION_ARGS)
 	state = AggCheckCallContext(fcinfo, NULL) ? PG_GETARG_ARRAYTYPE_P(0) :
 		PG_GETARG_ARRAYTYPE_P_COPY(0);
 	a = packed_elements(state, &na, &slots);
-	b = packed_elements(PG_GETARG_ARRAYTYPE_P(1), &nb, &bslots);
+	/* a worker's state, read without a palloc'd copy (engage_array_local) */
+	b = packed_elements(engage_array_local(PG_GETARG_DATUM(1), &bbuf, sizeof(bbuf)), &nb, &bslots);
 	while (i < na || j < nb)
 	{
 		if (j == nb || (i < na && (a[i] >> HOUR_SHIFT) < (b[j] >> HOUR_SHIFT)))

@@ -246,13 +246,6 @@ run_points_grow(RunPoints *c, Size keylen)
 				  RUN_GROW_ELEMENTS, &c->bytes);
 }
 
-/* A stored numeric feature as the points query gives it: NULL is 0 */
-static inline double
-run_points_numeric(Datum value, bool isnull)
-{
-	return isnull ? 0.0 : engage_numeric_to_double(value);
-}
-
 /*
  * Room for one more row of the statistics' values and a histogram of
  * hourlen bytes; false when it would pass engage.max_memory.
@@ -297,8 +290,7 @@ run_stats_value(Datum value, bool isnull, int64 *out)
  * read the table.
  */
 static void
-run_stats_add(int64 sessions, Datum duration_ms, bool duration_null,
-			  Datum total_bytes, bool total_null, Datum hours, bool hours_null)
+run_stats_add(const EngageRunRow *row)
 {
 	RunStats   *c = run_stats;
 	int64		v[3];
@@ -307,17 +299,17 @@ run_stats_add(int64 sessions, Datum duration_ms, bool duration_null,
 
 	if (c == NULL || c->complete)
 		return;
-	v[0] = sessions;
-	if (sessions > TWO_POW_53_STATS ||
-		!run_stats_value(duration_ms, duration_null, &v[1]) ||
-		!run_stats_value(total_bytes, total_null, &v[2]))
+	v[0] = row->sessions;
+	if (row->sessions > TWO_POW_53_STATS ||
+		!run_stats_value(row->duration_ms, row->duration_null, &v[1]) ||
+		!run_stats_value(row->total_bytes, row->total_null, &v[2]))
 	{
 		run_stats_free();
 		return;
 	}
-	if (!hours_null)
+	if (!row->hours_null)
 	{
-		h = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(hours));
+		h = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(row->hours));
 		hourlen = VARSIZE_ANY_EXHDR(h);
 		if (hourlen > RUN_STATS_MAX_HOURS)
 		{
@@ -331,8 +323,8 @@ run_stats_add(int64 sessions, Datum duration_ms, bool duration_null,
 		return;
 	}
 	memcpy(c->values + c->n * 3, v, sizeof(v));
-	c->flags[c->n] = (duration_null ? RUN_STATS_DURATION_NULL : 0) |
-		(total_null ? RUN_STATS_TOTAL_NULL : 0);
+	c->flags[c->n] = (row->duration_null ? RUN_STATS_DURATION_NULL : 0) |
+		(row->total_null ? RUN_STATS_TOTAL_NULL : 0);
 	if (h == NULL)
 		c->hours[c->hourbytes++] = RUN_STATS_NO_HOURS;
 	else
@@ -340,16 +332,14 @@ run_stats_add(int64 sessions, Datum duration_ms, bool duration_null,
 		c->hours[c->hourbytes++] = (uint8) hourlen;
 		memcpy(c->hours + c->hourbytes, VARDATA_ANY(h), hourlen);
 		c->hourbytes += hourlen;
-		if ((Pointer) h != DatumGetPointer(hours))
+		if ((Pointer) h != DatumGetPointer(row->hours))
 			pfree(h);
 	}
 	c->n++;
 }
 
 void
-engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
-					  bool duration_null, Datum total_bytes, bool total_null,
-					  Datum hours, bool hours_null)
+engage_run_points_add(const EngageRunRow *row)
 {
 	RunPoints  *c = run_points;
 	struct varlena *t;
@@ -361,9 +351,9 @@ engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
 
 	if (c == NULL || c->complete)
 		return;
-	x[0] = (double) sessions;
-	x[1] = run_points_numeric(duration_ms, duration_null);
-	x[2] = run_points_numeric(total_bytes, total_null);
+	x[0] = (double) row->sessions;
+	x[1] = row->duration;
+	x[2] = row->total;
 	/*
 	 * A value that the points query's reader or the fit would report (not
 	 * finite, beyond the core's range, negative: the log normalization's
@@ -376,7 +366,7 @@ engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
 			engage_run_points_free();
 			return;
 		}
-	t = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(msisdn));
+	t = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(row->msisdn));
 	key = VARDATA_ANY(t);
 	len = VARSIZE_ANY_EXHDR(t);
 	/* a text value as points.c keeps keys: short header when it fits */
@@ -405,10 +395,9 @@ engage_run_points_add(Datum msisdn, int64 sessions, Datum duration_ms,
 	}
 	memcpy(c->data + c->n * ENGAGE_RUN_POINTS_D, x, sizeof(x));
 	c->n++;
-	if ((Pointer) t != DatumGetPointer(msisdn))
+	if ((Pointer) t != DatumGetPointer(row->msisdn))
 		pfree(t);
-	run_stats_add(sessions, duration_ms, duration_null, total_bytes, total_null,
-				  hours, hours_null);
+	run_stats_add(row);
 }
 
 void

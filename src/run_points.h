@@ -31,16 +31,30 @@
 extern void engage_run_points_start(int64 run_id);
 
 /*
- * One user's row: the MSISDN (text), sessions, the stored duration_ms
- * and total_bytes (numeric; NULL is 0, as COALESCE(x, 0) in the points
- * query) and hours (bytea, a histogram of hours_agg, or NULL).  A value that is not finite as a double, or the memory past
+ * One user's row (EngageRunRow): the MSISDN (text), sessions, the stored
+ * duration_ms and total_bytes (numeric, with their NULLs) and as double
+ * precision, as engage_numeric_to_double gives them (a NULL is 0, as
+ * COALESCE(x, 0) in the points query; the caller converts, since it needs
+ * the doubles too), and hours (bytea, a histogram of hours_agg, or NULL).
+ * A value that is not finite as a double, or the memory past
  * engage.max_memory, ends the capture (it is freed: the K-means step reads
  * the points query, which reports the value).
  */
-extern void engage_run_points_add(Datum msisdn, int64 sessions,
-								  Datum duration_ms, bool duration_null,
-								  Datum total_bytes, bool total_null,
-								  Datum hours, bool hours_null);
+typedef struct EngageRunRow
+{
+	Datum		msisdn;
+	int64		sessions;
+	Datum		duration_ms;	/* numeric */
+	bool		duration_null;
+	Datum		total_bytes;	/* numeric */
+	bool		total_null;
+	double		duration;		/* duration_ms as double, NULL as 0 */
+	double		total;			/* total_bytes as double, NULL as 0 */
+	Datum		hours;			/* bytea */
+	bool		hours_null;
+} EngageRunRow;
+
+extern void engage_run_points_add(const EngageRunRow *row);
 
 /* The last row was added: the capture can be taken */
 extern void engage_run_points_finish(void);

@@ -160,6 +160,8 @@ typedef struct TopEntry
 	text	   *msisdn;			/* the MSISDN as text */
 	int64		ival;			/* TOP_INT8 */
 	Datum		nval;			/* TOP_NUMERIC */
+	double		nval_d;			/* TOP_NUMERIC: nval as a double
+								 * (engage_numeric_to_double) */
 	double		fval;			/* TOP_FLOAT8: DL + UL */
 	double		dl;				/* TOP_FLOAT8: DL, UL; NaN: NULL */
 	double		ul;
@@ -218,6 +220,9 @@ typedef struct UserReceiver
 	/* per-row work arrays */
 	double	   *dl;
 	double	   *ul;
+	ArrayType  *arraybuf;		/* an application array, aligned (see
+								 * read_app_array) */
+	Size		arraybuf_size;
 } UserReceiver;
 
 static const char *const metric_names[3] = {"sessions", "duration_ms", "total_bytes"};
@@ -270,6 +275,15 @@ top_entry_free(UserReceiver *r, TopKind kind, TopEntry *e)
 /*
  * Offer a user (its values pointing into the current row) to a top list:
  * kept, as copies in topcxt, when it ranks among the best TOP_N so far.
+ *
+ * Nearly every user is below the last of a full list.  For a numeric list
+ * that is first decided on the doubles of the two values: the conversion
+ * (correctly rounded, as numeric_float8 gives it) never orders two values
+ * the other way round, so a double strictly below the last entry's means
+ * a value strictly below it, which ranks after it whatever the MSISDNs.
+ * Anything else (equal doubles, NaN) is decided by numeric_cmp, which then
+ * gives exactly the order it gave before, without the numerics' copies
+ * (their short headers detoasted) for the common case.
  */
 static void
 top_offer(UserReceiver *r, TopList *list, const TopEntry *cand)
@@ -279,7 +293,8 @@ top_offer(UserReceiver *r, TopList *list, const TopEntry *cand)
 	int			pos;
 
 	if (list->n == TOP_N &&
-		top_compare(r, list->kind, cand, &list->e[TOP_N - 1]) >= 0)
+		((list->kind == TOP_NUMERIC && cand->nval_d < list->e[TOP_N - 1].nval_d) ||
+		 top_compare(r, list->kind, cand, &list->e[TOP_N - 1]) >= 0))
 		return;
 	/* the common case is above: a user that does not make the list */
 	pos = list->n == TOP_N ? TOP_N - 1 : list->n;
@@ -292,6 +307,7 @@ top_offer(UserReceiver *r, TopList *list, const TopEntry *cand)
 	copy.msisdn = DatumGetTextPCopy(PointerGetDatum(cand->msisdn));
 	copy.nval = list->kind == TOP_NUMERIC ?
 		PointerGetDatum(DatumGetNumericCopy(cand->nval)) : (Datum) 0;
+	copy.nval_d = cand->nval_d;
 	MemoryContextSwitchTo(oldcxt);
 
 	if (list->n == TOP_N)
@@ -369,9 +385,15 @@ exact_sum_numeric(const ExactSum *s, bool *isnull)
  * The n elements of an application array column of the query into vals
  * (NaN for a NULL element; all NaN for a NULL array), after checking its
  * shape.
+ *
+ * The arrays come out of traffic_final's composite, where a small one has a
+ * short (1-byte, unaligned) header: DatumGetArrayTypeP would palloc an
+ * aligned copy of each, twice per user; engage_array_local copies it into
+ * buf (bufsize bytes, aligned) instead.
  */
 static void
-read_app_array(Datum value, bool isnull, int n, double *vals, const char *column)
+read_app_array(Datum value, bool isnull, int n, double *vals, const char *column,
+			   ArrayType *buf, Size bufsize)
 {
 	ArrayType  *a;
 	bits8	   *bitmap;
@@ -384,7 +406,7 @@ read_app_array(Datum value, bool isnull, int n, double *vals, const char *column
 			vals[i] = get_float8_nan();
 		return;
 	}
-	a = DatumGetArrayTypeP(value);
+	a = engage_array_local(value, buf, bufsize);
 	if (ARR_NDIM(a) != 1 || ARR_DIMS(a)[0] != n || ARR_ELEMTYPE(a) != FLOAT8OID)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -482,6 +504,9 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	MemoryContext oldcxt;
 	TopEntry	cand;
 	int64		sessions;
+	double		duration_d;
+	double		total_d;
+	EngageRunRow row;
 	int			i;
 
 	slot_getallattrs(slot);
@@ -544,10 +569,24 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	out->tts_values[T_HOURS] = r->hours_col < 0 ? (Datum) 0 : v[r->hours_col];
 	out->tts_isnull[T_HOURS] = r->hours_col < 0 || isnull[r->hours_col];
 	engage_bulk_add(&r->writer);
-	/* the run's points for its K-means step (run_points.c) */
-	engage_run_points_add(v[Q_MSISDN], sessions, v[Q_DURATION], isnull[Q_DURATION],
-						  v[Q_TOTAL], isnull[Q_TOTAL],
-						  out->tts_values[T_HOURS], out->tts_isnull[T_HOURS]);
+	/*
+	 * duration_ms and total_bytes as doubles, once: the run's points for
+	 * its K-means step (run_points.c; NULL is 0 there) and the top lists'
+	 * quick test (top_offer)
+	 */
+	duration_d = isnull[Q_DURATION] ? 0.0 : engage_numeric_to_double(v[Q_DURATION]);
+	total_d = isnull[Q_TOTAL] ? 0.0 : engage_numeric_to_double(v[Q_TOTAL]);
+	row.msisdn = v[Q_MSISDN];
+	row.sessions = sessions;
+	row.duration_ms = v[Q_DURATION];
+	row.duration_null = isnull[Q_DURATION];
+	row.total_bytes = v[Q_TOTAL];
+	row.total_null = isnull[Q_TOTAL];
+	row.duration = duration_d;
+	row.total = total_d;
+	row.hours = out->tts_values[T_HOURS];
+	row.hours_null = out->tts_isnull[T_HOURS];
+	engage_run_points_add(&row);
 
 	/* the metric top lists */
 	memset(&cand, 0, sizeof(cand));
@@ -558,19 +597,23 @@ user_receive(TupleTableSlot *slot, DestReceiver *self)
 	if (!isnull[Q_DURATION])
 	{
 		cand.nval = v[Q_DURATION];
+		cand.nval_d = duration_d;
 		top_offer(r, &r->metric[1], &cand);
 	}
 	if (!isnull[Q_TOTAL])
 	{
 		cand.nval = v[Q_TOTAL];
+		cand.nval_d = total_d;
 		top_offer(r, &r->metric[2], &cand);
 	}
 
 	/* the applications: totals, users, top lists */
 	if (r->napps > 0)
 	{
-		read_app_array(v[Q_APP_DL], isnull[Q_APP_DL], r->napps, r->dl, "app_dl_bytes");
-		read_app_array(v[Q_APP_UL], isnull[Q_APP_UL], r->napps, r->ul, "app_ul_bytes");
+		read_app_array(v[Q_APP_DL], isnull[Q_APP_DL], r->napps, r->dl, "app_dl_bytes",
+					   r->arraybuf, r->arraybuf_size);
+		read_app_array(v[Q_APP_UL], isnull[Q_APP_UL], r->napps, r->ul, "app_ul_bytes",
+					   r->arraybuf, r->arraybuf_size);
 		for (i = 0; i < r->napps; i++)
 		{
 			double		dl = r->dl[i];
@@ -645,6 +688,13 @@ open_result_table(UserReceiver *r, Oid nspid)
  * users written changes, which nothing reads (a run's readers order or
  * hash the users themselves).  The setting is restored when the query
  * ends, or by the (sub)transaction's abort on an error.
+ *
+ * The leader also takes its share of the rows (parallel_leader_participation
+ * as the session has it).  Run without it (planned with it, which keeps
+ * the parallel plan), the leader's CPU in the step fell by a quarter at 10
+ * M rows, but on two cores the step took as long and the whole run longer:
+ * the workers then do the leader's share on the same cores (bench/README.md,
+ * "Where the per-user step's leader time goes at 10 M").
  */
 static void
 run_user_query(const char *query, UserReceiver *r)
@@ -775,6 +825,10 @@ engage_store_user_engagement(PG_FUNCTION_ARGS)
 	r.app_users = palloc0(sizeof(int64) * Max(r.napps, 1));
 	r.dl = palloc(sizeof(double) * Max(r.napps, 1));
 	r.ul = palloc(sizeof(double) * Max(r.napps, 1));
+	/* room for an array of napps double precision values with nulls */
+	r.arraybuf_size = ARR_OVERHEAD_WITHNULLS(1, Max(r.napps, 1)) +
+		sizeof(double) * Max(r.napps, 1);
+	r.arraybuf = palloc(r.arraybuf_size);
 
 	open_result_table(&r, get_func_namespace(fcinfo->flinfo->fn_oid));
 	/* no transaction id may be assigned once parallel workers run */

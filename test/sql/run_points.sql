@@ -123,6 +123,42 @@ RESET engage.progress;
 \set VERBOSITY default
 DELETE FROM engage.result_user_engagement WHERE run_id = -1;
 
+-- g. the metric top lists, which the per-user step decides on the doubles
+-- of the numerics first (user_engagement.c, top_offer), each as ORDER BY
+-- value DESC, MSISDN LIMIT 10 gives it: durations that differ only beyond
+-- double precision (2^53 + 0..10: 2^53 + 1 and 2^53, 2^53 + 3 and
+-- 2^53 + 4 are the same double), equal ones, totals that are all the same
+-- double (1 + j * 1e-20) and a NaN (the highest numeric; nothing
+-- captured), the users read in descending key order
+CREATE TEMP TABLE rp_tops AS
+SELECT key, 9007199254740992::numeric + (key * 7 % 11) AS duration_ms,
+       CASE WHEN key = 17 THEN 'NaN'::numeric ELSE 1 + (key * 3 % 5) * 1e-20 END AS total_bytes
+FROM generate_series(1, 40) AS key;
+BEGIN;
+WITH r AS (
+  SELECT * FROM engage.store_user_engagement(-2,
+    'SELECT key::text, key, 1::bigint, duration_ms, NULL::numeric, NULL::numeric, total_bytes, 0::bigint, '
+    'NULL::float8[], NULL::float8[], 0::bigint FROM rp_tops ORDER BY 2 DESC', 0)),
+got AS (
+  SELECT u.* FROM r, unnest(r.top_metrics, r.top_ranks, r.top_msisdns, r.top_values) AS u(m, rk, ms, v)
+  WHERE u.m <> 'sessions'),
+ref AS (
+  (SELECT 'duration_ms' AS m, row_number() OVER (ORDER BY duration_ms DESC, key)::integer AS rk,
+          key::text AS ms, duration_ms AS v
+   FROM rp_tops ORDER BY duration_ms DESC, key LIMIT 10)
+  UNION ALL
+  (SELECT 'total_bytes', row_number() OVER (ORDER BY total_bytes DESC, key)::integer, key::text, total_bytes
+   FROM rp_tops ORDER BY total_bytes DESC, key LIMIT 10))
+SELECT (SELECT count(*) FROM got) AS listed,
+       (SELECT count(*) FROM ((SELECT * FROM got EXCEPT ALL SELECT * FROM ref)
+                              UNION ALL (SELECT * FROM ref EXCEPT ALL SELECT * FROM got)) d) AS differing,
+       (SELECT string_agg(ms, ' ' ORDER BY rk) FROM got WHERE m = 'duration_ms') AS duration_top,
+       (SELECT string_agg(ms, ' ' ORDER BY rk) FROM got WHERE m = 'total_bytes') AS total_top;
+-- the settings of the per-user query's plan and run are the session's again
+SELECT current_setting('enable_hashagg') AS enable_hashagg,
+       current_setting('parallel_leader_participation') AS parallel_leader_participation;
+ROLLBACK;
+
 -- 3. The cluster statistics from the values the per-user step kept
 -- (captured_cluster_sums): per cluster, the aggregates run_analysis's SQL
 -- computes from the run's rows of result_user_engagement, each user's
