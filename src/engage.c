@@ -31,6 +31,7 @@
 #include "utils/timestamp.h"
 
 #include "engage.h"
+#include "run_points.h"
 #include "core/kmeans.h"
 
 PG_MODULE_MAGIC;
@@ -103,6 +104,12 @@ engage_check_memory(Size already, Size more)
 {
 	double		limit = (double) engage_max_memory_kb * 1024.0;
 
+	/*
+	 * The values kept for run_analysis's cluster statistics only spare a
+	 * read of the run's rows: given up before a call is refused
+	 */
+	if ((double) (already + engage_held_bytes) + (double) more > limit)
+		engage_run_stats_release();
 	already += engage_held_bytes;
 	if ((double) already + (double) more > limit)
 		ereport(ERROR,

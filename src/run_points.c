@@ -123,6 +123,13 @@ run_stats_free(void)
 	run_stats = NULL;
 }
 
+/* Give up the statistics' values, if any (see run_points.h) */
+void
+engage_run_stats_release(void)
+{
+	run_stats_free();
+}
+
 /* Free the capture, if any: the points and the statistics' values */
 void
 engage_run_points_free(void)

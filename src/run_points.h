@@ -81,6 +81,12 @@ extern void engage_run_points_free(void);
  * once, after the fit, and frees them.
  */
 
+/*
+ * Give up the statistics' values, if any: engage_check_memory does before
+ * it refuses a call past engage.max_memory (they only spare a read)
+ */
+extern void engage_run_stats_release(void);
+
 /* An exact sum: in 64 bits while it fits, the rest in a numeric */
 typedef struct RunSum
 {

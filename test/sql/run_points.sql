@@ -276,6 +276,21 @@ SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr'), 
 ROLLBACK TO SAVEPOINT s;
 SELECT count(*) AS rolled_back FROM engage.captured_cluster_sums(-1, :'captured');
 ROLLBACK;
+-- d. engage.max_memory of 4000kB: the points and the values are kept
+-- (the first 65,536 rows' room of each: about 2.1 MB and 1.7 MB), but the
+-- fit needs more: the values are given up before the fit would be
+-- refused (engage_check_memory), the fit runs, the statistics read
+BEGIN;
+SET LOCAL engage.max_memory = '4000kB';
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SELECT count(*) AS kept_within_4000kb FROM engage.captured_cluster_sums(-1, :'captured');
+ROLLBACK;
+BEGIN;
+SET LOCAL engage.max_memory = '4000kB';
+SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query(), 0)).users;
+SELECT engage.store_cluster_model(-1, pg_temp.rp_points(-1), 3, 0, 'zscore', NULL)::text = :'captured' AS fit_runs;
+SELECT count(*) AS given_up_for_the_fit FROM engage.captured_cluster_sums(-1, :'captured');
+ROLLBACK;
 BEGIN;
 SELECT (engage.store_user_engagement(-1, pg_temp.rp_user_query_hours('rp_xdr'), 0)).users;
 SELECT count(*) AS other_run FROM engage.captured_cluster_sums(-2, :'captured');
