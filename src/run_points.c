@@ -103,6 +103,8 @@ typedef struct RunStats
 #define RUN_STATS_DURATION_NULL	0x01
 #define RUN_STATS_TOTAL_NULL	0x02
 #define RUN_STATS_NO_HOURS		0xFF
+/* the flag of each metric's NULL (sessions is never NULL) */
+static const uint8 metric_null[3] = {0, RUN_STATS_DURATION_NULL, RUN_STATS_TOTAL_NULL};
 /* the longest histogram of hours_agg: 24 hours, 1 + 9 bytes each */
 #define RUN_STATS_MAX_HOURS		240
 /* 2^53: the largest value whose double the points hold exactly */
@@ -517,7 +519,8 @@ engage_run_stats_sums(int64 run_id, int k, EngageRunAssign assign, void *arg,
 	{
 		int			m = (int) Min(RUN_STATS_CHUNK, c->n - start);
 		const int64 *v = c->values + start * 3;
-		int			i;
+		int			i,
+					j;
 
 		CHECK_FOR_INTERRUPTS();
 		/* the points' doubles: the integers exactly, NULL as 0 */
@@ -533,20 +536,16 @@ engage_run_stats_sums(int64 run_id, int k, EngageRunAssign assign, void *arg,
 			if (labels[i] < 0 || labels[i] >= k)
 				elog(ERROR, "cluster %d of a point out of range", labels[i]);
 			cs = &stats[labels[i]];
-			run_min_max(&cs->s_min, &cs->s_max, v[0], cs->users == 0);
 			cs->users++;
-			run_sum_add(&cs->s_sum, v[0]);
-			if (!(f & RUN_STATS_DURATION_NULL))
+			for (j = 0; j < 3; j++)
 			{
-				run_min_max(&cs->d_min, &cs->d_max, v[1], cs->d_count == 0);
-				cs->d_count++;
-				run_sum_add(&cs->d_sum, v[1]);
-			}
-			if (!(f & RUN_STATS_TOTAL_NULL))
-			{
-				run_min_max(&cs->b_min, &cs->b_max, v[2], cs->b_count == 0);
-				cs->b_count++;
-				run_sum_add(&cs->b_sum, v[2]);
+				RunMetricStats *ms = &cs->metric[j];
+
+				if (f & metric_null[j])
+					continue;
+				run_min_max(&ms->min, &ms->max, v[j], ms->count == 0);
+				ms->count++;
+				run_sum_add(&ms->sum, v[j]);
 			}
 			if (hourlen != RUN_STATS_NO_HOURS)
 			{
@@ -568,44 +567,38 @@ void
 engage_run_stats_row(const RunClusterStats *s, int cluster, Datum *values,
 					 bool *nulls)
 {
-	Datum		users = NumericGetDatum(int64_to_numeric(s->users));
-	Datum		sum;
-	int			i;
+	int			i,
+				j;
 
 	for (i = 0; i < ENGAGE_RUN_STATS_NATTS; i++)
 		nulls[i] = false;
 	values[0] = Int32GetDatum(cluster);
 	values[1] = Int64GetDatum(s->users);
-	values[2] = Int64GetDatum(s->s_min);
-	values[3] = Int64GetDatum(s->s_max);
-	/* avg() divides its exact sum by the count: numeric_div */
-	sum = run_sum_numeric(&s->s_sum);
-	values[4] = DirectFunctionCall2(numeric_div, sum, users);
-	values[5] = sum;
-	if (s->d_count > 0)
+	/*
+	 * Each metric's min, max, avg, sum (from column 2 on, 4 each): sessions
+	 * as bigint, the others numeric; avg() divides its exact sum by the
+	 * count, numeric_div
+	 */
+	for (j = 0; j < 3; j++)
 	{
-		sum = run_sum_numeric(&s->d_sum);
-		values[6] = NumericGetDatum(int64_to_numeric(s->d_min));
-		values[7] = NumericGetDatum(int64_to_numeric(s->d_max));
-		values[8] = DirectFunctionCall2(numeric_div, sum,
-										NumericGetDatum(int64_to_numeric(s->d_count)));
-		values[9] = sum;
+		const RunMetricStats *ms = &s->metric[j];
+		int			at = 2 + 4 * j;
+		Datum		sum;
+
+		if (ms->count == 0)
+		{
+			nulls[at] = nulls[at + 1] = nulls[at + 2] = nulls[at + 3] = true;
+			continue;
+		}
+		sum = run_sum_numeric(&ms->sum);
+		values[at] = j == 0 ? Int64GetDatum(ms->min) : NumericGetDatum(int64_to_numeric(ms->min));
+		values[at + 1] = j == 0 ? Int64GetDatum(ms->max) : NumericGetDatum(int64_to_numeric(ms->max));
+		values[at + 2] = DirectFunctionCall2(numeric_div, sum,
+											 NumericGetDatum(int64_to_numeric(ms->count)));
+		values[at + 3] = sum;
 	}
-	else
-		nulls[6] = nulls[7] = nulls[8] = nulls[9] = true;
-	if (s->b_count > 0)
-	{
-		sum = run_sum_numeric(&s->b_sum);
-		values[10] = NumericGetDatum(int64_to_numeric(s->b_min));
-		values[11] = NumericGetDatum(int64_to_numeric(s->b_max));
-		values[12] = DirectFunctionCall2(numeric_div, sum,
-										 NumericGetDatum(int64_to_numeric(s->b_count)));
-		values[13] = sum;
-	}
-	else
-		nulls[10] = nulls[11] = nulls[12] = nulls[13] = true;
-	values[14] = Int64GetDatum(s->d_count);
-	values[15] = Int64GetDatum(s->b_count);
+	values[14] = Int64GetDatum(s->metric[1].count);
+	values[15] = Int64GetDatum(s->metric[2].count);
 	if (s->has_hours)
 	{
 		Datum		counts[24];

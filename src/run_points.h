@@ -94,21 +94,20 @@ typedef struct RunSum
 	Datum		total;			/* numeric; 0: none yet */
 } RunSum;
 
+/* A metric's statistics over its non-NULL values */
+typedef struct RunMetricStats
+{
+	int64		min;
+	int64		max;
+	int64		count;
+	RunSum		sum;
+} RunMetricStats;
+
 /* One cluster's statistics, as run_analysis's SQL computes them */
 typedef struct RunClusterStats
 {
 	int64		users;
-	int64		s_min;
-	int64		s_max;
-	RunSum		s_sum;
-	int64		d_min;			/* of the non-NULL duration_ms */
-	int64		d_max;
-	int64		d_count;
-	RunSum		d_sum;
-	int64		b_min;			/* of the non-NULL total_bytes */
-	int64		b_max;
-	int64		b_count;
-	RunSum		b_sum;
+	RunMetricStats metric[3];	/* sessions, duration_ms, total_bytes */
 	bool		has_hours;		/* a histogram was added (else NULL) */
 	int64		hours[24];
 } RunClusterStats;

@@ -500,6 +500,27 @@ ea_drop(ea_cand *cand, int ncand, int k)
 }
 
 /*
+ * The candidates of k: cand[*g0 .. *g1 - 1] (a k's candidates are
+ * consecutive); false when k has none
+ */
+static int
+ea_cand_range(const ea_cand *cand, int ncand, int k, int *g0, int *g1)
+{
+	int			c;
+
+	*g0 = -1;
+	*g1 = -1;
+	for (c = 0; c < ncand; c++)
+		if (cand[c].k == k)
+		{
+			if (*g0 < 0)
+				*g0 = c;
+			*g1 = c + 1;
+		}
+	return *g0 >= 0;
+}
+
+/*
  * The refinement on points in memory: each k's candidates in rounds of
  * their own (the same runs, rules and drops as the rounds of every
  * candidate at once: a run depends only on its start and the points, a
@@ -528,19 +549,12 @@ ea_refine_memory(const ecore_elbow_memory *m, ea_cand *cand, int ncand,
 
 	for (k = k_min; k <= k_max; k++)
 	{
-		int			g0 = -1,
-					g1 = -1,
+		int			g0,
+					g1,
 					active = 0,
 					rounds = 0;
 
-		for (c = 0; c < ncand; c++)
-			if (cand[c].k == k)
-			{
-				if (g0 < 0)
-					g0 = c;
-				g1 = c + 1;
-			}
-		if (g0 < 0)
+		if (!ea_cand_range(cand, ncand, k, &g0, &g1))
 			continue;
 		active = g1 - g0;
 		while (active > 0)
@@ -695,17 +709,10 @@ ea_stage(ea_plan *pl, char *base, const double *SZ, const double *Skey,
 	for (k = k_min; k <= k_max; k++)
 	{
 		ecore_kmeans_result res;
-		int			g0 = -1,
-					g1 = -1;
+		int			g0,
+					g1;
 
-		for (c = 0; c < ncand; c++)
-			if (cand[c].k == k)
-			{
-				if (g0 < 0)
-					g0 = c;
-				g1 = c + 1;
-			}
-		if (g0 < 0)
+		if (!ea_cand_range(cand, ncand, k, &g0, &g1))
 			continue;
 		for (c = g0; c < g1; c++)
 			memcpy(starts + (size_t) (c - g0) * kd, cand[c].C,
