@@ -186,6 +186,26 @@ engage_float8_array(const double *v, int n)
 						   TYPALIGN_DOUBLE);
 }
 
+/* A bigint[] of the n values at v (engage.h) */
+ArrayType *
+engage_int8_array(const int64 *v, int n)
+{
+	ArrayType  *a;
+	Size		size = ARR_OVERHEAD_NONULLS(1) + sizeof(int64) * n;
+
+	if (n == 0)
+		return construct_empty_array(INT8OID);
+	a = (ArrayType *) palloc0(size);
+	SET_VARSIZE(a, size);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = INT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	memcpy(ARR_DATA_PTR(a), v, sizeof(int64) * n);
+	return a;
+}
+
 /* A k x d float8[][] of the k * d doubles at v, row-major (engage.h) */
 ArrayType *
 engage_float8_matrix(const double *v, int k, int d)

@@ -77,6 +77,7 @@ extern TupleDesc engage_result_tupdesc(FunctionCallInfo fcinfo, int natts,
  * clustering functions return.
  */
 extern ArrayType *engage_float8_array(const double *v, int n);
+extern ArrayType *engage_int8_array(const int64 *v, int n);
 
 /*
  * counts[0..23] += the counts of a histogram of hours_agg (hours_agg.c),

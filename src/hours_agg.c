@@ -55,26 +55,6 @@
 #define COUNT_MASK		((INT64CONST(1) << HOUR_SHIFT) - 1)
 #define MAX_VARINT		9		/* bytes of a count up to 2^63 - 1 */
 
-/* A bigint[] of n elements, in the current memory context */
-static ArrayType *
-int8_array(const int64 *v, int n)
-{
-	ArrayType  *a;
-	Size		size = ARR_OVERHEAD_NONULLS(1) + sizeof(int64) * n;
-
-	if (n == 0)
-		return construct_empty_array(INT8OID);
-	a = (ArrayType *) palloc0(size);
-	SET_VARSIZE(a, size);
-	a->ndim = 1;
-	a->dataoffset = 0;
-	a->elemtype = INT8OID;
-	ARR_DIMS(a)[0] = n;
-	ARR_LBOUND(a)[0] = 1;
-	memcpy(ARR_DATA_PTR(a), v, sizeof(int64) * n);
-	return a;
-}
-
 /*
  * The elements of a state array (a plain one-dimensional bigint[] of at
  * most max elements, no NULL) and their number; an error for anything else
@@ -184,7 +164,7 @@ engage_hours_accum(PG_FUNCTION_ARGS)
 	memcpy(grown, e, sizeof(int64) * i);
 	grown[i] = ((int64) hour << HOUR_SHIFT) | 1;
 	memcpy(grown + i + 1, e + i, sizeof(int64) * (n - i));
-	PG_RETURN_ARRAYTYPE_P(int8_array(grown, Min(HOURS, Max(2 * slots, n + 1))));
+	PG_RETURN_ARRAYTYPE_P(engage_int8_array(grown, Min(HOURS, Max(2 * slots, n + 1))));
 }
 
 /*
@@ -240,7 +220,7 @@ engage_hours_combine(PG_FUNCTION_ARGS)
 		memcpy(a, merged, sizeof(int64) * n);
 		PG_RETURN_ARRAYTYPE_P(state);
 	}
-	PG_RETURN_ARRAYTYPE_P(int8_array(merged, n));
+	PG_RETURN_ARRAYTYPE_P(engage_int8_array(merged, n));
 }
 
 /* Append count as a LEB128 varint at p; the bytes written */
@@ -348,7 +328,7 @@ engage_hours_counts(PG_FUNCTION_ARGS)
 	int64		counts[HOURS];
 
 	decode_histogram(PG_GETARG_BYTEA_PP(0), counts);
-	PG_RETURN_ARRAYTYPE_P(int8_array(counts, HOURS));
+	PG_RETURN_ARRAYTYPE_P(engage_int8_array(counts, HOURS));
 }
 
 /* counts[i] += add[i], an error past 2^63 - 1 */
@@ -422,7 +402,7 @@ engage_hours_sum_accum(PG_FUNCTION_ARGS)
 	}
 	decode_histogram(PG_GETARG_BYTEA_PP(1), counts);
 	if (PG_ARGISNULL(0))
-		PG_RETURN_ARRAYTYPE_P(int8_array(counts, HOURS));
+		PG_RETURN_ARRAYTYPE_P(engage_int8_array(counts, HOURS));
 	state = AggCheckCallContext(fcinfo, NULL) ? PG_GETARG_ARRAYTYPE_P(0) :
 		PG_GETARG_ARRAYTYPE_P_COPY(0);
 	add_counts(sum_state(state), counts);

@@ -276,19 +276,6 @@ engage_split_normalization(ecore_scale_method method)
 		method == ECORE_SCALE_NONE;
 }
 
-/* A bigint[] of n values */
-static ArrayType *
-int8_array(const int64 *v, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Int64GetDatum(v[i]);
-	return construct_array(d, n, INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
-						   TYPALIGN_DOUBLE);
-}
-
 /* ---------------------------------------------------------------------
  * scaling_agg(features double precision[] [, normalization text])
  * ---------------------------------------------------------------------
@@ -696,7 +683,7 @@ engage_kmeans_step_final(PG_FUNCTION_ARGS)
 		sum_out_of_range("kmeans_step_agg");
 	tupdesc = engage_result_tupdesc(fcinfo, 7, "engage.kmeans_step");
 	values[0] = PointerGetDatum(engage_float8_matrix(out.next, k, d));
-	values[1] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
+	values[1] = PointerGetDatum(engage_int8_array((int64 *) out.sizes, k));
 	values[2] = PointerGetDatum(engage_float8_array(out.cluster_inertia, k));
 	values[3] = Float8GetDatum(out.inertia);
 	values[4] = Int64GetDatum(out.n);
@@ -1420,7 +1407,7 @@ engage_kmeans_steps_final(PG_FUNCTION_ARGS)
 		values[0] = Int32GetDatum(j + 1);
 		values[1] = Int32GetDatum(k);
 		values[2] = PointerGetDatum(engage_float8_matrix(out.next, k, d));
-		values[3] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
+		values[3] = PointerGetDatum(engage_int8_array((int64 *) out.sizes, k));
 		values[4] = PointerGetDatum(engage_float8_array(out.cluster_inertia, k));
 		values[5] = Float8GetDatum(out.inertia);
 		if (isnan(sil))
@@ -1614,7 +1601,7 @@ robust_passes_sql(const char *schema, const char *features, const char *from,
 		int			rc,
 					T2;
 
-		args[0] = PointerGetDatum(int8_array((const int64 *) targets, 3 * T));
+		args[0] = PointerGetDatum(engage_int8_array((const int64 *) targets, 3 * T));
 		rc = SPI_execute_with_args(sql.data, 1, types, args, NULL, true, 0);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "unexpected result of a quantile pass of %s", caller);
@@ -2944,7 +2931,7 @@ engage_kmeans_fit_sampled(PG_FUNCTION_ARGS)
 	values[3] = PointerGetDatum(engage_float8_array(r.s.offset, d));
 	values[4] = PointerGetDatum(engage_float8_matrix(orig, k, d));
 	values[5] = PointerGetDatum(engage_float8_matrix(out.centroids, k, d));
-	values[6] = PointerGetDatum(int8_array((int64 *) out.sizes, k));
+	values[6] = PointerGetDatum(engage_int8_array((int64 *) out.sizes, k));
 	values[7] = Float8GetDatum(out.inertia);
 	values[8] = Int32GetDatum(out.iterations);
 	values[9] = BoolGetDatum(out.converged != 0);

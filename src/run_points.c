@@ -600,14 +600,7 @@ engage_run_stats_row(const RunClusterStats *s, int cluster, Datum *values,
 	values[14] = Int64GetDatum(s->metric[1].count);
 	values[15] = Int64GetDatum(s->metric[2].count);
 	if (s->has_hours)
-	{
-		Datum		counts[24];
-
-		for (i = 0; i < 24; i++)
-			counts[i] = Int64GetDatum(s->hours[i]);
-		values[16] = PointerGetDatum(construct_array(counts, 24, INT8OID, sizeof(int64),
-													 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	}
+		values[16] = PointerGetDatum(engage_int8_array(s->hours, 24));
 	else
 		nulls[16] = true;
 }
